@@ -1,0 +1,106 @@
+/**
+ * LSTM with a configurable gate nonlinearity (Keras/TF.js recurrent_activation, e.g. hard_sigmoid), gate order
+ * i, f, c, o along 4H as in lstm.ts, which stays the fast default for sigmoid gates:
+ *   i, f, o = act(zz_i, zz_f, zz_o);  g = tanh(zz_c);  c' = f ⊙ c + i ⊙ g;  h' = o ⊙ tanh(c')
+ */
+import { recurrentActivation } from './activations';
+import { checkLength, checkParams, checkSeq, colSumAcc, fillRows, matmulAcc, matmulTransAAcc, matmulTransBAcc } from './linalg';
+import type { CellBackward, CellDef, CellForward, LayerParams, ParamSpec, RecurrentActivation, SeqShape } from './types';
+
+interface Cache {
+  i: Float64Array;
+  f: Float64Array;
+  o: Float64Array;
+  g: Float64Array;
+  c: Float64Array;
+  tc: Float64Array;
+}
+
+function paramSpecs(inputSize: number, units: number): ParamSpec[] {
+  return [
+    { name: 'kernel', shape: [inputSize, 4 * units], init: 'glorot_uniform' },
+    { name: 'recurrent_kernel', shape: [units, 4 * units], init: 'orthogonal' },
+    { name: 'bias', shape: [4 * units], init: 'lstm_bias' },
+  ];
+}
+
+export function makeLstmVariant(kind: RecurrentActivation): CellDef {
+  const act = recurrentActivation(kind);
+
+  function forward(p: LayerParams, x: Float64Array, shape: SeqShape): CellForward {
+    checkSeq('lstm', x, shape);
+    checkParams('lstm', p, paramSpecs(shape.inputSize, shape.units));
+    const { T, B, inputSize: I, units: H } = shape;
+    const G = 4 * H, BH = B * H, rows = T * B;
+    const zz = new Float64Array(rows * G);
+    fillRows(zz, p.bias, rows, G);
+    matmulAcc(zz, x, p.kernel, rows, I, G);
+    const n = rows * H;
+    const h = new Float64Array(n), gi = new Float64Array(n), gf = new Float64Array(n), go = new Float64Array(n);
+    const gg = new Float64Array(n), c = new Float64Array(n), tc = new Float64Array(n);
+    for (let t = 0; t < T; t++) {
+      if (t > 0) matmulAcc(zz, h, p.recurrent_kernel, B, H, G, t * B * G, (t - 1) * BH);
+      for (let b = 0; b < B; b++) {
+        const z0 = (t * B + b) * G;
+        const o0 = (t * B + b) * H;
+        for (let j = 0; j < H; j++) {
+          const k = o0 + j;
+          gi[k] = act.f(zz[z0 + j]);
+          gf[k] = act.f(zz[z0 + H + j]);
+          gg[k] = Math.tanh(zz[z0 + 2 * H + j]);
+          go[k] = act.f(zz[z0 + 3 * H + j]);
+          c[k] = gf[k] * (t > 0 ? c[k - BH] : 0) + gi[k] * gg[k];
+          tc[k] = Math.tanh(c[k]);
+          h[k] = go[k] * tc[k];
+        }
+      }
+    }
+    const cache: Cache = { i: gi, f: gf, o: go, g: gg, c, tc };
+    return { h, gates: { i: gi, f: gf, o: go, cell: c }, cache };
+  }
+
+  function backward(p: LayerParams, x: Float64Array, fwd: CellForward, dhOut: Float64Array, shape: SeqShape): CellBackward {
+    checkSeq('lstm', x, shape);
+    checkParams('lstm', p, paramSpecs(shape.inputSize, shape.units));
+    const { T, B, inputSize: I, units: H } = shape;
+    const G = 4 * H, BH = B * H, rows = T * B, n = rows * H;
+    checkLength('lstm', 'dhOut', dhOut, n);
+    checkLength('lstm', 'forward h', fwd.h, n);
+    const cc = fwd.cache as Cache | undefined;
+    if (!cc || typeof cc !== 'object') throw new Error('lstm: forward cache missing');
+    for (const key of ['i', 'f', 'o', 'g', 'c', 'tc'] as const) checkLength('lstm', `cache.${key}`, cc[key], n);
+    const h = fwd.h;
+    const dh = new Float64Array(dhOut);
+    const dc = new Float64Array(BH);
+    const dZ = new Float64Array(rows * G);
+    for (let t = T - 1; t >= 0; t--) {
+      for (let b = 0; b < B; b++) {
+        const z0 = (t * B + b) * G;
+        const o0 = (t * B + b) * H;
+        for (let j = 0; j < H; j++) {
+          const k = o0 + j;
+          const d = dh[k];
+          const dct = dc[b * H + j] + d * cc.o[k] * (1 - cc.tc[k] * cc.tc[k]);
+          const cPrev = t > 0 ? cc.c[k - BH] : 0;
+          dZ[z0 + j] = dct * cc.g[k] * act.dfy(cc.i[k]);
+          dZ[z0 + H + j] = dct * cPrev * act.dfy(cc.f[k]);
+          dZ[z0 + 2 * H + j] = dct * cc.i[k] * (1 - cc.g[k] * cc.g[k]);
+          dZ[z0 + 3 * H + j] = d * cc.tc[k] * act.dfy(cc.o[k]);
+          dc[b * H + j] = dct * cc.f[k];
+        }
+      }
+      if (t > 0) matmulTransBAcc(dh, dZ, p.recurrent_kernel, B, G, H, (t - 1) * BH, t * B * G);
+    }
+    const dK = new Float64Array(I * G);
+    matmulTransAAcc(dK, x, dZ, rows, I, G);
+    const dRK = new Float64Array(H * G);
+    if (T > 1) matmulTransAAcc(dRK, h, dZ, (T - 1) * B, H, G, 0, 0, B * G);
+    const dBias = new Float64Array(G);
+    colSumAcc(dBias, dZ, rows, G);
+    const dx = new Float64Array(rows * I);
+    matmulTransBAcc(dx, dZ, p.kernel, rows, G, I);
+    return { dx, grads: { kernel: dK, recurrent_kernel: dRK, bias: dBias }, dh };
+  }
+
+  return { kind: 'lstm', gateNames: ['i', 'f', 'o', 'cell'], paramSpecs, forward, backward };
+}

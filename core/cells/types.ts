@@ -1,0 +1,107 @@
+/**
+ * The contract every recurrent cell implements. Layouts are time-major and row-major:
+ * a sequence batch x has shape [T, B, inputSize] flattened as x[(t*B + b)*inputSize + i];
+ * states h have shape [T, B, H] (h_1 … h_T; h_0 = 0 is implicit).
+ *
+ * The whole sequence goes through one call (forward) and one call (backward), so that an engine can
+ * replace the per-step loops with fused kernels without changing callers.
+ */
+import type { InitKind } from '../util/init';
+
+/** The cells that can be trained and that engines implement. */
+export type CellKind = 'brc' | 'nbrc' | 'gru' | 'lstm';
+export const CELL_KINDS: readonly CellKind[] = ['brc', 'nbrc', 'gru', 'lstm'];
+/**
+ * Every cell a model layer can hold: the trainable kinds plus cells that only imported models use
+ * (Keras SimpleRNN / torch.nn.RNN). These always run on the reference code (see layerCell in index.ts).
+ */
+export type LayerCellKind = CellKind | 'simple_rnn';
+export const LAYER_CELL_KINDS: readonly LayerCellKind[] = [...CELL_KINDS, 'simple_rnn'];
+
+/**
+ * Gate nonlinearity of GRU/LSTM: the logistic sigmoid, or a "hard" sigmoid clip(s·x + 0.5, 0, 1) with
+ * s = 0.2 (Keras 2 and TensorFlow.js) or s = 1/6 (Keras 3, which redefined hard_sigmoid).
+ */
+export type RecurrentActivation = 'sigmoid' | 'hard_sigmoid' | 'hard_sigmoid_keras3';
+export const RECURRENT_ACTIVATIONS: readonly RecurrentActivation[] = ['sigmoid', 'hard_sigmoid', 'hard_sigmoid_keras3'];
+export type SimpleActivation = 'tanh' | 'relu';
+export const SIMPLE_ACTIVATIONS: readonly SimpleActivation[] = ['tanh', 'relu'];
+
+/** Options that change a cell's math; absent means the default (sigmoid gates, reset_after, tanh). */
+export interface CellOptions {
+  /** gru, lstm. */
+  recurrentActivation?: RecurrentActivation;
+  /** gru: true = reset gate after the recurrent product (Keras 3 / PyTorch); false = before it (Keras 1/2, TF.js default). */
+  resetAfter?: boolean;
+  /** simple_rnn. */
+  activation?: SimpleActivation;
+}
+
+export interface ParamSpec {
+  /** Name inside the layer, e.g. `U_a`; stored in files as `layers.{i}.{name}`. */
+  name: string;
+  shape: number[];
+  init: InitKind;
+}
+
+/** A layer's parameters by name, each a flat row-major Float64Array of its spec's shape. */
+export type LayerParams = Record<string, Float64Array>;
+
+export interface CellForward {
+  /** Hidden states h_1..h_T, [T, B, H]. */
+  h: Float64Array;
+  /** Gate activations per step, each [T, B, H] (names from CellDef.gateNames). */
+  gates: Record<string, Float64Array>;
+  /** Whatever the backward pass needs (pre-activations etc.); opaque to callers. */
+  cache: unknown;
+}
+
+export interface CellBackward {
+  /** dL/dx, [T, B, inputSize]. */
+  dx: Float64Array;
+  /** dL/dparam for every parameter, same shapes as the parameters. */
+  grads: LayerParams;
+  /** dL/dh_t of the total loss through every path, [T, B, H]; index t holds dL/dh_{t+1}. */
+  dh: Float64Array;
+}
+
+export interface SeqShape {
+  T: number;
+  B: number;
+  inputSize: number;
+  units: number;
+}
+
+export interface CellDef {
+  kind: LayerCellKind;
+  /** Names of the per-step gate traces exposed for diagnostics (BRC/nBRC a, c; GRU z, r; LSTM i, f, o, cell; SimpleRNN none). */
+  gateNames: readonly string[];
+  paramSpecs(inputSize: number, units: number): ParamSpec[];
+  /**
+   * Size of one sequence's recurrent state: units (h), or 2·units for LSTM (h then c; c_t is also the gate
+   * trace "cell"). Optional: a cell that defines it promises that forward honours `initialState`; engines
+   * that omit it only ever run from the zero state (see cellStateSize / supportsInitialState).
+   */
+  stateSize?(units: number): number;
+  /**
+   * Run the whole sequence from the zero state, or from `initialState` ([B, stateSize], row-major) when given.
+   * backward stays correct for the parameters and x when an initial state was used (its own gradient is not
+   * returned).
+   */
+  forward(p: LayerParams, x: Float64Array, shape: SeqShape, initialState?: Float64Array): CellForward;
+  /**
+   * Backpropagate through time. `dhOut` is dL/dh_t coming from outside the layer (readout and the layer
+   * above), [T, B, H]; it is not modified.
+   */
+  backward(p: LayerParams, x: Float64Array, fwd: CellForward, dhOut: Float64Array, shape: SeqShape): CellBackward;
+}
+
+/** Whether `def.forward` honours an initial state (single-step evaluation from an arbitrary state). */
+export function supportsInitialState(def: CellDef): boolean {
+  return typeof def.stateSize === 'function';
+}
+
+/** The recurrent state size of one sequence for `def` (units when the cell does not declare it). */
+export function cellStateSize(def: CellDef, units: number): number {
+  return def.stateSize ? def.stateSize(units) : units;
+}

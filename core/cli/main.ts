@@ -1,0 +1,183 @@
+/** `rnn-memory`: the headless command line over core/ (train, trace, demo). */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { FlagReader, parseArgs, UsageError } from './args';
+import { runDemo } from './demo';
+import { ProgressPrinter } from './progress';
+import { loadModel } from '../model/model-file';
+import { parseSequences, traceModel } from '../model/trace';
+import { cellFor, resolveEngine } from '../engine/index';
+import { startTraining } from '../train/runner';
+import type { EngineName, TrainConfig, TrainEvent } from '../train/types';
+import type { CellKind } from '../cells/types';
+
+export const HELP = `rnn-memory — train and inspect recurrent networks (BRC, nBRC, GRU, LSTM)
+
+Usage:
+  rnn-memory train --task copy|denoise|smnist --cell brc|nbrc|gru|lstm --out DIR [options]
+  rnn-memory train --resume DIR [--steps N]
+  rnn-memory trace --model FILE --input FILE.json [--out FILE.json]
+  rnn-memory demo [--out DIR] [--seconds 120]
+  rnn-memory help | version
+
+train options (defaults follow the paper's first code version):
+  --T N              sequence length (copy 300, denoise 400 noise steps; smnist is always 784)
+  --N N              denoise: forbidden tail (200); smnist: black pixels appended (300)
+  --layers N         stacked recurrent layers (copy 2, denoise/smnist 4)
+  --units N          units per layer (100)
+  --batch N          batch size (100)
+  --steps N          gradient updates (30000)
+  --lr X             Adam learning rate (1e-3)
+  --seed N           seed for initialisation and data (1)
+  --clip X           global-norm gradient clipping, 0 = off (0)
+  --eval-every N     evaluate on the test set every N steps (100)
+  --test-size N      test sequences (1000)
+  --checkpoint-every N  save a resumable checkpoint every N steps (500)
+  --engine fast|reference  compute path (fast; falls back to reference when unavailable)
+  --json             print events as JSON lines instead of a progress bar
+Ctrl-C stops training after the current step, saves a checkpoint and exits; resume with --resume DIR.
+`;
+
+function configFromFlags(f: FlagReader): Partial<TrainConfig> {
+  return {
+    task: f.string('task') as TrainConfig['task'] | undefined,
+    cell: f.string('cell') as CellKind | undefined,
+    T: f.int('T'),
+    N: f.int('N'),
+    layers: f.int('layers'),
+    units: f.int('units'),
+    batch: f.int('batch'),
+    steps: f.int('steps'),
+    lr: f.number('lr'),
+    seed: f.int('seed'),
+    clipNorm: f.number('clip'),
+    evalEvery: f.int('eval-every'),
+    testSize: f.int('test-size'),
+    checkpointEvery: f.int('checkpoint-every'),
+    engine: f.string('engine') as EngineName | undefined,
+  };
+}
+
+async function cmdTrain(f: FlagReader): Promise<number> {
+  const resumeDir = f.string('resume');
+  const json = f.bool('json');
+  let outDir: string;
+  let config: Partial<TrainConfig> | undefined;
+  let steps: number | undefined;
+  if (resumeDir) {
+    steps = f.int('steps');
+    outDir = resumeDir;
+  } else {
+    outDir = f.requireString('out');
+    config = configFromFlags(f);
+    if (!config.task) throw new UsageError('train needs --task (copy, denoise or smnist)');
+    if (!config.cell) throw new UsageError('train needs --cell (brc, nbrc, gru or lstm)');
+  }
+  f.finish();
+  const printer = new ProgressPrinter(process.stderr);
+  const onEvent = (e: TrainEvent) => {
+    if (json) {
+      process.stdout.write(JSON.stringify(e) + '\n');
+      return;
+    }
+    if (e.type === 'progress') printer.update(e);
+    else if (e.type === 'eval') {
+      printer.break();
+      const m = e.metricName === 'accuracy' ? `accuracy ${(100 * e.metric).toFixed(2)}%` : `mse ${e.metric.toPrecision(4)}`;
+      process.stderr.write(`step ${e.step}: test loss ${e.testLoss.toPrecision(4)}, ${m}\n`);
+    }
+  };
+  if (!json) {
+    const engineWanted = config?.engine ?? 'fast';
+    const engine = resolveEngine(engineWanted);
+    process.stderr.write(`${resumeDir ? 'resuming' : 'training'} in ${outDir} (engine: ${engine})\n`);
+  }
+  const handle = startTraining({ outDir, config, resume: !!resumeDir, steps, onEvent });
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts++;
+    if (interrupts === 1) {
+      printer.break();
+      process.stderr.write('stopping after the current step and saving a checkpoint (Ctrl-C again to abort now)…\n');
+      handle.cancel();
+    } else {
+      void handle.kill();
+    }
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    const done = await handle.done;
+    printer.break();
+    if (done.reason === 'cancelled') {
+      process.stderr.write(`stopped at step ${done.step}; model saved to ${done.modelPath}; resume with: rnn-memory train --resume ${outDir}\n`);
+      return 130;
+    }
+    process.stderr.write(`done: ${done.step} steps${done.skipped ? ` (${done.skipped} updates skipped: non-finite gradients)` : ''}; model saved to ${done.modelPath}\n`);
+    return 0;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+function cmdTrace(f: FlagReader): number {
+  const modelPath = f.requireString('model');
+  const inputPath = f.requireString('input');
+  const outPath = f.string('out');
+  const engine = resolveEngine((f.string('engine') as EngineName | undefined) ?? 'fast');
+  f.finish();
+  const { model, warnings } = loadModel(modelPath);
+  for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(inputPath, 'utf8'));
+  } catch (e) {
+    throw new Error(`cannot read ${inputPath}: ${(e as Error).message}`);
+  }
+  const input = parseSequences(json, model.arch.inputSize, inputPath);
+  const out = traceModel(model, input, (kind) => cellFor(kind, engine));
+  const text = JSON.stringify(out);
+  if (outPath) writeFileSync(outPath, text);
+  else process.stdout.write(text + '\n');
+  return 0;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    const { command, flags } = parseArgs(argv);
+    const f = new FlagReader(flags, command ?? '');
+    if (flags.has('help') || flags.has('h')) {
+      process.stdout.write(HELP);
+      return 0;
+    }
+    switch (command) {
+      case undefined:
+      case 'help':
+        process.stdout.write(HELP);
+        return command === undefined ? 2 : 0;
+      case 'version':
+        process.stdout.write('rnn-memory 0.1.0\n');
+        return 0;
+      case 'train':
+        return await cmdTrain(f);
+      case 'trace':
+        return cmdTrace(f);
+      case 'demo': {
+        const out = f.string('out') ?? 'demo-output';
+        const seconds = f.number('seconds') ?? 120;
+        f.finish();
+        return await runDemo(out, seconds);
+      }
+      default:
+        throw new UsageError(`unknown command "${command}" (see rnn-memory help)`);
+    }
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    process.stderr.write(`rnn-memory: ${msg}\n`);
+    return e instanceof UsageError ? 2 : 1;
+  }
+}
+
+if (require.main === module) {
+  void main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

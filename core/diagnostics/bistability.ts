@@ -1,0 +1,231 @@
+/**
+ * Bistability map per layer × time × neuron. BRC/nBRC ('gain'): the feedback gain a_t read from the cell,
+ * the input drive u_t = x_t U, and the closed-form regime of the candidate map h ↦ tanh(u + a h)
+ * (brc-paper-notes §2.1): three fixed points iff a > 1 and |u| < u*(a). Other cells ('self-map'): each
+ * neuron's one-dimensional self-map (self-map.ts). Per-neuron and per-step arrays describe the first
+ * sequence; per-step fractions are batch means (see BistabilityLayer.sampledSequences).
+ */
+import { brcInputDrive } from '../cells/brc-common';
+import { hasCellOptions, layerCell } from '../cells/index';
+import { cellStateSize, supportsInitialState, type CellDef, type LayerParams } from '../cells/types';
+import type { LayerSpec } from '../model/architecture';
+import type { Model } from '../model/model';
+import { layerParams, type CellResolver, type ForwardResult, type LayerTrace } from '../model/network';
+import { genericSelfMaps, gruSelfMaps, lstmSelfMaps, type SelfMaps } from './self-map';
+import { sequenceRows, toNested } from './state';
+import type { BistabilityLayer, BistabilityReport, Flip, NeuronSummary } from './types';
+
+/** u*(a) = a·√(1 − 1/a) − atanh √(1 − 1/a): the neuron is bistable for |u| < u*(a) (0 when a ≤ 1). */
+export function bistableBand(a: number): number {
+  if (!(a > 1)) return 0;
+  const hs = Math.sqrt(1 - 1 / a);
+  return a * hs - Math.atanh(hs);
+}
+
+/** Number of fixed points of h ↦ tanh(u + a h) (a > 0): 3 inside the band, 2 on its edge, else 1. */
+export function brcFixedPointCount(a: number, u: number): 1 | 2 | 3 {
+  if (!(a > 1)) return 1;
+  const band = bistableBand(a);
+  const au = Math.abs(u);
+  return au < band ? 3 : au === band ? 2 : 1;
+}
+
+/**
+ * Sign of the stable fixed point of h ↦ tanh(u + a h) that the state hPrev is attracted to. In the bistable
+ * case D(h) = tanh(u + a h) − h decreases outside [h_L, h_R] = [(−atanh h_s − u)/a, (atanh h_s − u)/a]
+ * (h_s = √(1 − 1/a)) and increases inside, where the unstable root separates the basins; otherwise the
+ * single root has the sign of u.
+ */
+export function brcBranch(a: number, u: number, hPrev: number): -1 | 0 | 1 {
+  if (brcFixedPointCount(a, u) === 3) {
+    const w = Math.atanh(Math.sqrt(1 - 1 / a));
+    if (hPrev >= (w - u) / a) return 1;
+    if (hPrev <= (-w - u) / a) return -1;
+    const d = Math.tanh(u + a * hPrev) - hPrev;
+    return d > 0 ? 1 : d < 0 ? -1 : 0;
+  }
+  return u > 0 ? 1 : u < 0 ? -1 : 0;
+}
+
+/** Flips (changes of the non-zero branch) and per-neuron longest hold / flip count from branch [T, H]. */
+export function branchSummary(branch: ArrayLike<number>, T: number, H: number): { flips: Flip[]; longestHold: number[]; flipCount: number[] } {
+  const flips: Flip[] = [];
+  const longestHold: number[] = new Array(H).fill(0);
+  const flipCount: number[] = new Array(H).fill(0);
+  for (let j = 0; j < H; j++) {
+    let last = 0;
+    let prev = 0;
+    let run = 0;
+    for (let t = 0; t < T; t++) {
+      const v = branch[t * H + j];
+      run = v !== 0 ? (v === prev ? run + 1 : 1) : 0;
+      if (run > longestHold[j]) longestHold[j] = run;
+      prev = v;
+      if (v !== 0) {
+        if (last !== 0 && v !== last) {
+          flips.push({ neuron: j, t, from: last as -1 | 1, to: v as -1 | 1 });
+          flipCount[j]++;
+        }
+        last = v;
+      }
+    }
+  }
+  flips.sort((x, y) => x.t - y.t || x.neuron - y.neuron);
+  return { flips, longestHold, flipCount };
+}
+
+export interface BistabilityOptions {
+  /** Sequences (from the first) used for batch means that need per-sequence maps; default 4. */
+  batchSample?: number;
+  /** Reference cells: for gates an engine did not return, and for the generic self-maps. */
+  stepCells: CellResolver;
+}
+
+/** How a layer's neuron maps are computed. */
+type MapMethod = 'gain' | 'gru' | 'lstm' | 'generic';
+
+interface SeqMaps extends SelfMaps {
+  /** [T, H] a-only flag source: BRC a_t, else the self-map slope. */
+  a: Float64Array;
+  drive: Float64Array | null;
+}
+
+export function analyzeBistability(model: Model, fr: ForwardResult, opts: BistabilityOptions): BistabilityReport {
+  const layers = fr.layers.map((tr, l) => analyzeLayer(model, tr, l, opts));
+  return { layers };
+}
+
+function mapMethod(spec: LayerSpec, stepDef: CellDef): MapMethod | null {
+  if (spec.cell === 'brc' || spec.cell === 'nbrc') return 'gain';
+  if (!hasCellOptions(spec) && (spec.cell === 'gru' || spec.cell === 'lstm')) return spec.cell;
+  return supportsInitialState(stepDef) && cellStateSize(stepDef, spec.units) === spec.units ? 'generic' : null;
+}
+
+/** The update gate shown as c: BRC/nBRC c_t, GRU z_t, LSTM f_t. */
+function gateOf(kind: string): string | null {
+  return kind === 'brc' || kind === 'nbrc' ? 'c' : kind === 'gru' ? 'z' : kind === 'lstm' ? 'f' : null;
+}
+
+function analyzeLayer(model: Model, tr: LayerTrace, l: number, opts: BistabilityOptions): BistabilityLayer {
+  const spec = model.arch.layers[l];
+  const kind = spec.cell;
+  const { T, B, inputSize: I, units: H } = tr.shape;
+  const p = layerParams(model, l);
+  const Bs = Math.max(1, Math.min(B, opts.batchSample ?? 4));
+  const stepDef = layerCell(spec, opts.stepCells);
+  const method = mapMethod(spec, stepDef);
+  // Per-sequence traces of the sampled sequences (b < Bs), recomputed with the reference cell when the
+  // engine did not expose the gates we need.
+  const need = method === 'gain' ? ['a', 'c'] : method === 'lstm' ? ['cell', 'o'] : [];
+  let src: LayerTrace = tr;
+  if (need.some((g) => !tr.fwd.gates[g])) {
+    const xs = new Float64Array(T * Bs * I);
+    for (let t = 0; t < T; t++) xs.set(tr.x.subarray(t * B * I, (t * B + Bs) * I), t * Bs * I);
+    const shape = { T, B: Bs, inputSize: I, units: H };
+    src = { x: xs, fwd: stepDef.forward(p, xs, shape), shape };
+  }
+  const sB = src.shape.B;
+  const gateName = gateOf(kind);
+  const gateAll = gateName ? src.fwd.gates[gateName] : undefined;
+  const h = toNested(sequenceRows(src.fwd.h, T, sB, H, 0), T, H);
+  const c = gateAll ? toNested(sequenceRows(gateAll, T, sB, H, 0), T, H) : null;
+  let meanC: number[] | null = null;
+  if (gateAll) {
+    meanC = new Array(T);
+    for (let t = 0; t < T; t++) {
+      let s = 0;
+      const o = t * sB * H;
+      for (let i = 0; i < sB * H; i++) s += gateAll[o + i];
+      meanC[t] = s / (sB * H);
+    }
+  }
+  const base = { layer: l, cell: kind, units: H, T, method: method === 'gain' ? 'gain' : 'self-map', h, c, meanC } as const;
+  if (method === null) {
+    return {
+      ...base, a: [], bistable: [], fixedPoints: [], branch: [], drive: null, flips: [], neurons: [],
+      fractionBistable: [], fractionTrulyBistable: [], sampledSequences: 0,
+      note: `no neuron maps for layer ${l} (${kind}): its cell cannot be evaluated from an arbitrary state`,
+    };
+  }
+  const maps: SeqMaps[] = [];
+  for (let b = 0; b < Bs; b++) maps.push(sequenceMaps(method, stepDef, p, src, b, sB));
+
+  const m0 = maps[0];
+  const fractionBistable: number[] = new Array(T).fill(0);
+  const fractionTrulyBistable: number[] = new Array(T).fill(0);
+  const aAll = method === 'gain' ? src.fwd.gates.a : undefined;
+  for (let t = 0; t < T; t++) {
+    let truly = 0;
+    for (const m of maps) for (let j = 0; j < H; j++) if (m.count[t * H + j] === 3) truly++;
+    fractionTrulyBistable[t] = truly / (Bs * H);
+    let n = 0;
+    if (aAll) {
+      // The a-only flag is free for every sequence of the batch.
+      const o = t * sB * H;
+      for (let i = 0; i < sB * H; i++) if (aAll[o + i] > 1) n++;
+      fractionBistable[t] = n / (sB * H);
+    } else {
+      for (const m of maps) for (let j = 0; j < H; j++) if (m.a[t * H + j] > 1) n++;
+      fractionBistable[t] = n / (Bs * H);
+    }
+  }
+
+  const summary = branchSummary(m0.branch, T, H);
+  const neurons: NeuronSummary[] = [];
+  for (let j = 0; j < H; j++) {
+    let nb = 0;
+    for (let t = 0; t < T; t++) if (m0.a[t * H + j] > 1) nb++;
+    neurons.push({ fractionBistable: nb / T, longestHold: summary.longestHold[j], flipCount: summary.flipCount[j] });
+  }
+  const bistable: (0 | 1)[][] = new Array(T);
+  const branch: (-1 | 0 | 1)[][] = new Array(T);
+  for (let t = 0; t < T; t++) {
+    const rb: (0 | 1)[] = new Array(H);
+    const rr: (-1 | 0 | 1)[] = new Array(H);
+    for (let j = 0; j < H; j++) {
+      rb[j] = m0.a[t * H + j] > 1 ? 1 : 0;
+      rr[j] = m0.branch[t * H + j] as -1 | 0 | 1;
+    }
+    bistable[t] = rb;
+    branch[t] = rr;
+  }
+  return {
+    ...base,
+    a: toNested(m0.a, T, H),
+    bistable,
+    fixedPoints: toNested(m0.count, T, H),
+    branch,
+    drive: m0.drive ? toNested(m0.drive, T, H) : null,
+    flips: summary.flips,
+    neurons,
+    fractionBistable,
+    fractionTrulyBistable,
+    sampledSequences: Bs,
+  };
+}
+
+function sequenceMaps(method: MapMethod, stepDef: CellDef, p: LayerParams, tr: LayerTrace, b: number, B: number): SeqMaps {
+  const { T, inputSize: I, units: H } = tr.shape;
+  const xs = sequenceRows(tr.x, T, B, I, b);
+  const hs = sequenceRows(tr.fwd.h, T, B, H, b);
+  if (method === 'gain') {
+    const a = sequenceRows(tr.fwd.gates.a, T, B, H, b);
+    const u = brcInputDrive(p, xs, { T, B: 1, inputSize: I, units: H });
+    const n = T * H;
+    const out: SeqMaps = { a, slope: a, count: new Uint8Array(n), branch: new Int8Array(n), drive: u };
+    for (let i = 0; i < n; i++) {
+      const hp = i >= H ? hs[i - H] : 0;
+      out.count[i] = brcFixedPointCount(a[i], u[i]);
+      out.branch[i] = brcBranch(a[i], u[i], hp);
+    }
+    return out;
+  }
+  let m: SelfMaps;
+  if (method === 'gru') m = gruSelfMaps(p, xs, hs, T, I, H);
+  else if (method === 'lstm') {
+    const cs = sequenceRows(tr.fwd.gates.cell, T, B, H, b);
+    const os = sequenceRows(tr.fwd.gates.o, T, B, H, b);
+    m = lstmSelfMaps(p, xs, hs, cs, os, T, I, H);
+  } else m = genericSelfMaps(stepDef, p, xs, hs, T, I, H);
+  return { ...m, a: m.slope, drive: null };
+}

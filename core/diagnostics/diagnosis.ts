@@ -1,0 +1,188 @@
+/**
+ * Rules that turn the report's numbers into a few plain sentences a user can act on. Every sentence names
+ * the JSON paths it was computed from (resolvable with resolvePath).
+ */
+import type { DiagnosisSentence, DiagnosticReport } from './types';
+
+export type ReportBody = Omit<DiagnosticReport, 'diagnosis'>;
+
+/** Value at a JSON path like `gradientFlow.layers[0].decay` (undefined when absent). */
+export function resolvePath(obj: unknown, path: string): unknown {
+  let cur: unknown = obj;
+  for (const part of path.match(/[^.[\]]+/g) ?? []) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string, unknown>)[part];
+  }
+  return cur;
+}
+
+const SUP: Record<string, string> = { '0': '⁰', '1': '¹', '2': '²', '3': '³', '4': '⁴', '5': '⁵', '6': '⁶', '7': '⁷', '8': '⁸', '9': '⁹', '-': '⁻' };
+const pow10 = (k: number) => `10${String(k).split('').map((c) => SUP[c] ?? c).join('')}`;
+const pct = (x: number) => `${Math.round(100 * x)}%`;
+const fmt = (x: number) => (Math.abs(x) >= 0.01 && Math.abs(x) < 1e4 ? x.toPrecision(2) : x.toExponential(1));
+const mean = (a: readonly number[]) => (a.length ? a.reduce((s, v) => s + v, 0) / a.length : 0);
+const cellName = (c: string) => (c === 'simple_rnn' ? 'SimpleRNN' : c === 'nbrc' ? 'nBRC' : c.toUpperCase());
+
+export function describeReport(r: ReportBody): DiagnosisSentence[] {
+  const out: DiagnosisSentence[] = [];
+  const { input } = r;
+  const lossName = r.model.architecture.readout.activation === 'softmax' ? 'cross-entropy' : 'MSE';
+  out.push({
+    text: `Mean task loss on this batch (${input.task ? `task ${input.task}, ` : ''}T = ${input.T}, ${input.B} sequences): ${fmt(input.loss)} (${lossName}).`,
+    severity: 'info',
+    refs: ['input.loss'],
+  });
+  for (const layer of r.bistability.layers) out.push(...bistabilitySentences(r, layer.layer));
+  for (const g of r.gradientFlow.layers) out.push(...gradientSentences(r, g.layer));
+  if (r.retention) out.push(...retentionSentences(r));
+  if (r.fixedPoints.points.length > 0 || r.fixedPoints.note) out.push(...fixedPointSentences(r));
+  return out;
+}
+
+function bistabilitySentences(r: ReportBody, l: number): DiagnosisSentence[] {
+  const b = r.bistability.layers[l];
+  const p = `bistability.layers[${l}]`;
+  if (b.note) return [{ text: `Layer ${l} (${cellName(String(b.cell))}): ${b.note}.`, severity: 'info', refs: [`${p}.note`] }];
+  const H = b.units;
+  const T = b.T;
+  const mostly = b.neurons.filter((n) => n.fractionBistable >= 0.5).length;
+  // A neuron "holds" when it never changes branch after the first step and is truly bistable at the end
+  // (latched by its own feedback, not pinned by the input).
+  const holders = b.neurons.filter((n, j) => n.flipCount === 0 && n.longestHold >= T - 1 && b.fixedPoints[T - 1]?.[j] === 3).length;
+  const meanFrac = mean(b.fractionBistable);
+  const meanTruly = mean(b.fractionTrulyBistable);
+  const flag = b.method === 'gain' ? 'a > 1' : 'self-map slope > 1';
+  const out: DiagnosisSentence[] = [];
+  if (mostly / H >= 0.05 || holders > 0) {
+    let text = `Layer ${l}: ${pct(mostly / H)} of neurons are bistable (${flag}) for most of the sequence`;
+    text += holders > 0 ? `; ${holders} neuron${holders === 1 ? '' : 's'} hold one branch for all ${T} steps (latched memory).` : ', but none holds one branch for the whole sequence.';
+    out.push({ text, severity: holders > 0 ? 'good' : 'info', refs: [`${p}.neurons`, `${p}.fractionBistable`, `${p}.fixedPoints`] });
+    if (meanFrac >= 0.2 && meanTruly < 0.5 * meanFrac) {
+      out.push({
+        text: `Layer ${l}: the input drive often leaves the bistable band, so only ${pct(meanTruly)} of neuron-steps are truly bistable (three fixed points) against ${pct(meanFrac)} with ${flag}.`,
+        severity: 'info',
+        refs: [`${p}.fractionTrulyBistable`, `${p}.fractionBistable`],
+      });
+    }
+  } else {
+    const mc = b.meanC ? mean(b.meanC) : null;
+    const slow = mc !== null && mc >= 0.9;
+    out.push({
+      text: `Layer ${l}: almost no bistable neurons (${flag} in ${pct(meanFrac)} of neuron-steps); ${
+        slow ? `memory can only come from slow decay (mean update gate ${mc!.toFixed(2)}).` : 'the layer relaxes to one state and forgets on its own time scale.'
+      }`,
+      severity: 'info',
+      refs: slow ? [`${p}.fractionBistable`, `${p}.meanC`] : [`${p}.fractionBistable`],
+    });
+  }
+  return out;
+}
+
+function gradientSentences(r: ReportBody, l: number): DiagnosisSentence[] {
+  const g = r.gradientFlow.layers[l];
+  const p = `gradientFlow.layers[${l}]`;
+  const T = g.norm.length;
+  const cell = cellName(String(r.model.architecture.layers[l]?.cell ?? ''));
+  const k = Math.floor(Math.log10(g.decay.dynamicRange));
+  const out: DiagnosisSentence[] = [];
+  if (g.decay.kind === 'decay' && g.decay.tau !== null) {
+    const kk = Math.min(6, Math.max(1, k));
+    const steps = Math.round(g.decay.tau * kk * Math.LN10);
+    const short = steps < T;
+    out.push({
+      text: `Layer ${l}: the loss gradient ‖∂L/∂h_t‖ falls ${pow10(kk)}× within ${steps} steps going back from the end (τ ≈ ${fmt(g.decay.tau)} steps)${
+        short && kk >= 3 ? `: the ${cell} cannot learn dependencies much longer than that.` : '.'
+      }`,
+      severity: short && kk >= 3 ? 'warning' : 'info',
+      refs: [`${p}.decay`, `${p}.norm`],
+    });
+  } else if (g.decay.kind === 'exploding') {
+    out.push({
+      text: `Layer ${l}: the loss gradient grows ${pow10(Math.max(1, k))}× going back in time (exploding gradients); clip the gradient norm (train --clip).`,
+      severity: 'warning',
+      refs: [`${p}.decay`, `${p}.norm`],
+    });
+  } else {
+    out.push({
+      text: `Layer ${l}: the loss gradient keeps its size over all ${T} steps (range ${fmt(g.decay.dynamicRange)}×), so long dependencies can be learned.`,
+      severity: 'good',
+      refs: [`${p}.decay`, `${p}.norm`],
+    });
+  }
+  const th = r.gradientFlow.thresholds;
+  if ((g.vanishing || g.exploding) && T > 1) {
+    out.push({
+      text: g.vanishing
+        ? `Layer ${l}: ‖∂h_T/∂h_1‖ ≈ ${fmt(g.jacobianNorm[0])} (below ${fmt(th?.vanishing ?? 1e-3)}): through its own recurrence a change of the first state no longer reaches the last one.`
+        : `Layer ${l}: ‖∂h_T/∂h_1‖ ≈ ${fmt(g.jacobianNorm[0])} (above ${fmt(th?.exploding ?? 1e3)}): the recurrence amplifies perturbations of the first state.`,
+      severity: 'warning',
+      refs: [`${p}.jacobianNorm`, `${p}.${g.vanishing ? 'vanishing' : 'exploding'}`],
+    });
+  }
+  return out;
+}
+
+function retentionSentences(r: ReportBody): DiagnosisSentence[] {
+  const ret = r.retention!;
+  const out: DiagnosisSentence[] = [];
+  const { delays, mse } = ret;
+  if (delays.length > 0) {
+    const good = delays.filter((_, i) => mse[i] < 0.1);
+    const lastGood = good.length ? good[good.length - 1] : null;
+    const chanceIdx = mse.findIndex((m, i) => m > 0.5 && (lastGood === null || delays[i] > lastGood));
+    let text: string;
+    let severity: DiagnosisSentence['severity'];
+    if (lastGood === delays[delays.length - 1]) {
+      text = `Copy-first-input: x_1 is recalled accurately (MSE < 0.1) at every tested delay up to ${lastGood} steps.`;
+      severity = 'good';
+    } else if (lastGood !== null) {
+      text = `Copy-first-input: x_1 is recalled accurately (MSE < 0.1) up to a delay of ${lastGood} steps${
+        chanceIdx >= 0 ? ` and is mostly lost (MSE > 0.5; 1 = chance) from ${delays[chanceIdx]} steps` : ''
+      }.`;
+      severity = 'info';
+    } else {
+      const best = Math.min(...mse);
+      text = `Copy-first-input: x_1 is never recalled accurately (best MSE ${fmt(best)} at a delay of ${delays[mse.indexOf(best)]} steps; 1 = chance).`;
+      severity = 'warning';
+    }
+    out.push({ text, severity, refs: ['retention.delays', 'retention.mse'] });
+  }
+  const times = ret.probe.times;
+  if (times && times.length > 0 && ret.probe.layers.length > 0) {
+    const parts = ret.probe.layers.map((pl) => {
+      let last = -1;
+      pl.r2.forEach((v, i) => {
+        if (v >= 0.5) last = i;
+      });
+      const until = last < 0 ? 'never' : last === times.length - 1 ? `until the end (t = ${times[last]})` : `until t ≈ ${times[last]}`;
+      return `layer ${pl.layer} ${until}`;
+    });
+    out.push({
+      text: `A linear probe decodes x_1 (R² ≥ 0.5 on held-out sequences) from ${parts.join(', ')}.`,
+      severity: 'info',
+      refs: ['retention.probe.times', ...ret.probe.layers.map((_, i) => `retention.probe.layers[${i}].r2`)],
+    });
+  }
+  return out;
+}
+
+function fixedPointSentences(r: ReportBody): DiagnosisSentence[] {
+  const fp = r.fixedPoints;
+  if (fp.note) return [{ text: `Fixed points of layer ${fp.layer}: ${fp.note}.`, severity: 'info', refs: ['fixedPoints.note'] }];
+  const fixed = fp.points.map((p, k) => ({ p, k })).filter(({ p }) => !p.slow);
+  const count = (s: string) => fixed.filter(({ p }) => p.stability === s).length;
+  const stable = count('stable');
+  const unstable = count('unstable');
+  const marginal = count('marginal');
+  const slow = fp.points.length - fixed.length;
+  const xs = fp.input.every((v) => v === 0) ? 'x* = 0' : `x* = [${fp.input.map(fmt).join(', ')}]`;
+  let text = `Under constant input ${xs}, layer ${fp.layer} has ${stable} stable, ${unstable} unstable and ${marginal} marginal fixed point${fixed.length === 1 ? '' : 's'}${slow ? ` (plus ${slow} slow point${slow === 1 ? '' : 's'})` : ''}`;
+  let severity: DiagnosisSentence['severity'] = 'info';
+  if (stable >= 2) {
+    text += ': several attractors, so it can hold discrete memories without input.';
+    severity = 'good';
+  } else if (marginal > 0) text += ': a marginal direction lets it integrate and hold values slowly.';
+  else if (stable === 1) text += ': a single attractor, so without input it returns to one state and forgets.';
+  else text += '.';
+  return [{ text, severity, refs: ['fixedPoints.points', ...fp.points.slice(0, 8).map((_, k) => `fixedPoints.points[${k}].stability`)] }];
+}

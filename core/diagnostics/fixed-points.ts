@@ -1,0 +1,282 @@
+/**
+ * Fixed and slow points of one layer's full state map s ↦ F(s, x*) under a constant input, for any cell that
+ * can be evaluated from an arbitrary state (CellDef initialState). Search, bounded in cost:
+ *  1. starts: observed states of the first sequence plus noise (5% of their spread), and the zero state;
+ *  2. a short run of the dynamics from every start (one batched call), keeping each trajectory's final and
+ *     slowest state as candidates (the slowest approach saddles);
+ *  3. Levenberg–Marquardt on q(s) = ½‖F(s) − s‖² from the best distinct candidates, with finite-difference
+ *     Jacobians of F (so custom cells work);
+ *  4. classification by the Jacobian's largest |eigenvalue| (dense QR), deduplication, 2-D PCA.
+ * A layer above the first gets the lower layers' settled response to x* (run from the zero state).
+ */
+import { layerCell } from '../cells/index';
+import type { Model } from '../model/model';
+import { layerParams, type CellResolver, type ForwardResult } from '../model/network';
+import { Rng } from '../util/rng';
+import { choleskySolve, norm, spectralRadius } from './linalg';
+import { pca2 } from './pca';
+import { makeStepper, packStates, sequenceRows, type LayerStepper } from './state';
+import type { FixedPoint, FixedPointReport } from './types';
+
+/** ‖F(s) − s‖ below this is a fixed point; up to SLOW_TOL a slow point. */
+export const FIXED_TOL = 1e-8;
+export const SLOW_TOL = 1e-3;
+/** |λ|max within this of 1 is marginal. */
+export const MARGINAL_TOL = 1e-3;
+
+export interface FixedPointSearchOptions {
+  /** Dynamics steps from every start (default 50). */
+  steps?: number;
+  /** Candidates refined by Levenberg–Marquardt (default 6). */
+  candidates?: number;
+  /** Points returned at most (default 12). */
+  maxPoints?: number;
+}
+
+export interface FoundPoint {
+  state: Float64Array;
+  residual: number;
+  maxEigenvalue: number;
+  stability: FixedPoint['stability'];
+  slow: boolean;
+}
+
+/** F(s) − s for one state. */
+function residualOf(st: LayerStepper, x: Float64Array, s: Float64Array): Float64Array {
+  const f = st.step(s, 1, x);
+  for (let i = 0; i < f.length; i++) f[i] -= s[i];
+  return f;
+}
+
+/** Forward-difference Jacobian J[i, k] = ∂F_i/∂s_k (one batched step of S + 1 states). */
+export function stateJacobian(st: LayerStepper, x: Float64Array, s: Float64Array, eps = 1e-6): Float64Array {
+  const S = st.S;
+  const states = new Float64Array((S + 1) * S);
+  const steps = new Float64Array(S);
+  for (let r = 0; r <= S; r++) states.set(s, r * S);
+  for (let k = 0; k < S; k++) {
+    steps[k] = eps * Math.max(1, Math.abs(s[k]));
+    states[(k + 1) * S + k] += steps[k];
+  }
+  const out = st.step(states, S + 1, x);
+  const J = new Float64Array(S * S);
+  for (let k = 0; k < S; k++) for (let i = 0; i < S; i++) J[i * S + k] = (out[(k + 1) * S + i] - out[i]) / steps[k];
+  return J;
+}
+
+/** Levenberg–Marquardt on ½‖F(s) − s‖²; returns the refined state, its residual and the last Jacobian. */
+function refine(st: LayerStepper, x: Float64Array, s0: Float64Array): { s: Float64Array; res: number; J: Float64Array; jAt: Float64Array } {
+  const S = st.S;
+  let s = Float64Array.from(s0);
+  let r = residualOf(st, x, s);
+  let q = norm(r);
+  let J = stateJacobian(st, x, s);
+  let jAt = Float64Array.from(s);
+  for (let jac = 0; jac < 4 && q > FIXED_TOL; jac++) {
+    if (jac > 0) {
+      J = stateJacobian(st, x, s);
+      jAt = Float64Array.from(s);
+    }
+    // A = J − I; normal equations (AᵀA + μI) δ = −Aᵀ r.
+    const A = Float64Array.from(J);
+    for (let i = 0; i < S; i++) A[i * S + i] -= 1;
+    const AtA = new Float64Array(S * S);
+    for (let k = 0; k < S; k++) {
+      const row = k * S;
+      for (let i = 0; i < S; i++) {
+        const a = A[row + i];
+        if (a === 0) continue;
+        for (let j = i; j < S; j++) AtA[i * S + j] += a * A[row + j];
+      }
+    }
+    let tr = 0;
+    for (let i = 0; i < S; i++) {
+      for (let j = 0; j < i; j++) AtA[i * S + j] = AtA[j * S + i];
+      tr += AtA[i * S + i];
+    }
+    let mu = 1e-10 * (tr / S + 1e-300);
+    for (let inner = 0; inner < 8 && q > FIXED_TOL; inner++) {
+      const g = new Float64Array(S);
+      for (let k = 0; k < S; k++) for (let i = 0; i < S; i++) g[i] -= A[k * S + i] * r[k];
+      const M = Float64Array.from(AtA);
+      for (let i = 0; i < S; i++) M[i * S + i] += mu;
+      let delta: Float64Array;
+      try {
+        delta = choleskySolve(M, S, g);
+      } catch {
+        mu *= 100;
+        continue;
+      }
+      const next = new Float64Array(S);
+      for (let i = 0; i < S; i++) next[i] = s[i] + delta[i];
+      const rn = residualOf(st, x, next);
+      const qn = norm(rn);
+      if (qn < q) {
+        s = next;
+        r = rn;
+        q = qn;
+        mu = Math.max(mu / 10, 1e-14 * (tr / S));
+      } else {
+        mu *= 10;
+        if (mu > 1e6 * (tr / S + 1)) break;
+      }
+    }
+  }
+  return { s, res: q, J, jAt };
+}
+
+function distance(a: Float64Array, b: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += (a[i] - b[i]) ** 2;
+  return Math.sqrt(s);
+}
+
+/**
+ * Fixed/slow points of st under the constant input x from the given starts [n, S]. Also returns the
+ * dynamics trajectories ([steps + 1, S] each, start included).
+ */
+export function searchFixedPoints(
+  st: LayerStepper, x: Float64Array, starts: Float64Array, n: number, opts: FixedPointSearchOptions = {},
+): { points: FoundPoint[]; trajectories: Float64Array[] } {
+  const S = st.S;
+  const K = Math.max(1, opts.steps ?? 50);
+  const run = st.run(starts, n, x, K);
+  const trajectories: Float64Array[] = [];
+  const cands: { s: Float64Array; speed: number }[] = [];
+  for (let i = 0; i < n; i++) {
+    const tr = new Float64Array((K + 1) * S);
+    tr.set(starts.subarray(i * S, i * S + S), 0);
+    for (let k = 0; k < K; k++) tr.set(run.subarray((k * n + i) * S, (k * n + i + 1) * S), (k + 1) * S);
+    trajectories.push(tr);
+    let best = -1;
+    let bestSpeed = Infinity;
+    for (let k = 0; k < K; k++) {
+      const v = distance(tr.subarray(k * S, k * S + S), tr.subarray((k + 1) * S, (k + 2) * S));
+      if (v < bestSpeed) {
+        bestSpeed = v;
+        best = k;
+      }
+    }
+    const last = K - 1;
+    const lastSpeed = distance(tr.subarray(last * S, last * S + S), tr.subarray(K * S, K * S + S));
+    cands.push({ s: tr.slice(K * S, K * S + S), speed: lastSpeed });
+    if (best !== last) cands.push({ s: tr.slice(best * S, best * S + S), speed: bestSpeed });
+  }
+  const zero = new Float64Array(S);
+  cands.push({ s: zero, speed: norm(residualOf(st, x, zero)) });
+  cands.sort((a, b) => a.speed - b.speed);
+  const chosen: Float64Array[] = [];
+  const sep = 1e-2 * Math.sqrt(S);
+  const nCand = Math.max(1, opts.candidates ?? 6);
+  for (const c of cands) {
+    if (chosen.length >= nCand - 1) break;
+    if (chosen.every((o) => distance(o, c.s) > sep)) chosen.push(c.s);
+  }
+  // The zero state is always tried: it is every sequence's start and often a saddle between attractors.
+  if (chosen.every((o) => distance(o, zero) > sep)) chosen.push(zero);
+
+  const found: FoundPoint[] = [];
+  const same = 1e-3 * Math.sqrt(S);
+  for (const c of chosen) {
+    const { s, res, J, jAt } = refine(st, x, c);
+    if (!(res <= SLOW_TOL)) continue;
+    if (found.some((f) => distance(f.state, s) < same && f.residual <= res)) continue;
+    const Jf = distance(jAt, s) < 1e-4 ? J : stateJacobian(st, x, s);
+    const rho = spectralRadius(Jf, S);
+    const stability = rho < 1 - MARGINAL_TOL ? 'stable' : rho > 1 + MARGINAL_TOL ? 'unstable' : 'marginal';
+    for (let i = found.length - 1; i >= 0; i--) if (distance(found[i].state, s) < same) found.splice(i, 1);
+    found.push({ state: s, residual: res, maxEigenvalue: rho, stability, slow: res > FIXED_TOL });
+  }
+  const order = { stable: 0, marginal: 1, unstable: 2 } as const;
+  found.sort((a, b) => Number(a.slow) - Number(b.slow) || order[a.stability] - order[b.stability] || a.residual - b.residual);
+  return { points: found.slice(0, opts.maxPoints ?? 12), trajectories };
+}
+
+export interface FixedPointOptions extends FixedPointSearchOptions {
+  /** Layer to analyse (default: the last). */
+  layer?: number;
+  /** Constant model input x* (default zeros). */
+  input?: number[];
+  /** Starts of the dynamics (default 12). */
+  starts?: number;
+  seed?: number;
+  /** Steps for the lower layers to settle under x* (default 200). */
+  settleSteps?: number;
+  /** Trajectories included in the report (default 8). */
+  maxTrajectories?: number;
+  /** Cells that support initialState (default: reference). */
+  stepCells: CellResolver;
+}
+
+export function analyzeFixedPoints(model: Model, fr: ForwardResult, opts: FixedPointOptions): FixedPointReport {
+  const { arch } = model;
+  const L = arch.layers.length;
+  const layer = opts.layer ?? L - 1;
+  if (!Number.isInteger(layer) || layer < 0 || layer >= L) throw new Error(`fixed points: layer ${layer} does not exist (the model has ${L} layer${L === 1 ? '' : 's'})`);
+  const input = opts.input ?? new Array(arch.inputSize).fill(0);
+  if (input.length !== arch.inputSize || input.some((v) => !Number.isFinite(v))) {
+    throw new Error(`fixed points: the constant input must be ${arch.inputSize} finite number${arch.inputSize === 1 ? '' : 's'}`);
+  }
+  // The analysed layer's constant input: the lower layers' response to x* after settling from zero.
+  const settle = Math.max(1, opts.settleSteps ?? 200);
+  let u = Float64Array.from(input);
+  for (let l = 0; l < layer; l++) {
+    const I = u.length;
+    const H = arch.layers[l].units;
+    const xs = new Float64Array(settle * I);
+    for (let t = 0; t < settle; t++) xs.set(u, t * I);
+    const f = layerCell(arch.layers[l], opts.stepCells).forward(layerParams(model, l), xs, { T: settle, B: 1, inputSize: I, units: H });
+    u = f.h.slice((settle - 1) * H, settle * H);
+  }
+  const empty = (note: string): FixedPointReport => ({
+    layer, input, layerInput: Array.from(u), points: [], trajectories: [], observed: [], explainedVariance: [0, 0], note,
+  });
+  const spec = arch.layers[layer];
+  const def = layerCell(spec, opts.stepCells);
+  const tr = fr.layers[layer];
+  const { T, B, inputSize: I, units: H } = tr.shape;
+  let st: LayerStepper;
+  try {
+    st = makeStepper(def, layerParams(model, layer), I, H);
+  } catch (e) {
+    return empty((e as Error).message);
+  }
+  const S = st.S;
+  // Observed states of the first sequence (h, plus c for LSTM from the engine's trace or recomputed).
+  let fwd = tr.fwd;
+  if (S !== H && !fwd.gates.cell) fwd = def.forward(layerParams(model, layer), sequenceRows(tr.x, T, B, I, 0), { T, B: 1, inputSize: I, units: H });
+  const sB = fwd.h.length / (T * H);
+  const observed = sequenceRows(packStates(fwd, T, sB, H, S), T, sB, S, 0);
+
+  const rng = new Rng((opts.seed ?? 1) + 4241);
+  const n = Math.max(1, opts.starts ?? 12);
+  let spread = 0;
+  const mean = new Float64Array(S);
+  for (let t = 0; t < T; t++) for (let i = 0; i < S; i++) mean[i] += observed[t * S + i] / T;
+  for (let t = 0; t < T; t++) for (let i = 0; i < S; i++) spread += (observed[t * S + i] - mean[i]) ** 2;
+  const sigma = 0.05 * Math.sqrt(spread / (T * S) + 1e-4);
+  const starts = new Float64Array(n * S);
+  for (let k = 0; k < n; k++) {
+    const t = rng.int(T);
+    for (let i = 0; i < S; i++) starts[k * S + i] = observed[t * S + i] + sigma * rng.normal();
+  }
+  const res = searchFixedPoints(st, u, starts, n, opts);
+  const pca = pca2(observed, T, S);
+  const project = (a: Float64Array, rows: number): [number, number][] => Array.from({ length: rows }, (_, r) => pca.project(a, r * S));
+  return {
+    layer,
+    input,
+    layerInput: Array.from(u),
+    points: res.points.map((p) => ({
+      state: Array.from(p.state),
+      residual: p.residual,
+      maxEigenvalue: p.maxEigenvalue,
+      stability: p.stability,
+      slow: p.slow,
+      pca: pca.project(p.state),
+    })),
+    trajectories: res.trajectories.slice(0, opts.maxTrajectories ?? 8).map((t) => project(t, t.length / S)),
+    observed: project(observed, T),
+    explainedVariance: pca.explained,
+  };
+}

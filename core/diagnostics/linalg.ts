@@ -1,0 +1,311 @@
+/**
+ * Small dense linear algebra for the diagnostics (matrices are row-major Float64Arrays, n ≤ a few hundred):
+ * SPD solves, eigenvalues of a general matrix (Hessenberg reduction + shifted QR, after Numerical Recipes'
+ * elmhes/hqr), top eigenpairs of a symmetric matrix, random orthonormal probes.
+ */
+import type { Rng } from '../util/rng';
+
+/** Solves A x = b for symmetric positive definite A [n×n] (Cholesky); A and b are not modified. */
+export function choleskySolve(A: Float64Array, n: number, b: Float64Array): Float64Array {
+  const L = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j <= i; j++) {
+      let s = A[i * n + j];
+      for (let k = 0; k < j; k++) s -= L[i * n + k] * L[j * n + k];
+      if (i === j) {
+        if (!(s > 0)) throw new Error('choleskySolve: matrix is not positive definite');
+        L[i * n + i] = Math.sqrt(s);
+      } else {
+        L[i * n + j] = s / L[j * n + j];
+      }
+    }
+  }
+  const y = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let s = b[i];
+    for (let k = 0; k < i; k++) s -= L[i * n + k] * y[k];
+    y[i] = s / L[i * n + i];
+  }
+  const x = new Float64Array(n);
+  for (let i = n - 1; i >= 0; i--) {
+    let s = y[i];
+    for (let k = i + 1; k < n; k++) s -= L[k * n + i] * x[k];
+    x[i] = s / L[i * n + i];
+  }
+  return x;
+}
+
+/** Eigenvalues (real and imaginary parts) of a general square matrix; A is not modified. */
+export function eigenvalues(A: Float64Array, n: number): { re: Float64Array; im: Float64Array } {
+  // 1-based working copy, as in the algorithm's usual statement.
+  const N = n + 1;
+  const a = new Float64Array(N * N);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) a[(i + 1) * N + j + 1] = A[i * n + j];
+  hessenberg(a, n, N);
+  const wr = new Float64Array(N);
+  const wi = new Float64Array(N);
+  hqr(a, n, N, wr, wi);
+  return { re: wr.slice(1), im: wi.slice(1) };
+}
+
+/** Largest |eigenvalue|. */
+export function spectralRadius(A: Float64Array, n: number): number {
+  const { re, im } = eigenvalues(A, n);
+  let m = 0;
+  for (let i = 0; i < n; i++) m = Math.max(m, Math.hypot(re[i], im[i]));
+  return m;
+}
+
+/** Reduction to upper Hessenberg form by stabilised elementary similarity transforms (in place, 1-based). */
+function hessenberg(a: Float64Array, n: number, N: number): void {
+  for (let m = 2; m < n; m++) {
+    let x = 0;
+    let i = m;
+    for (let j = m; j <= n; j++) {
+      if (Math.abs(a[j * N + m - 1]) > Math.abs(x)) {
+        x = a[j * N + m - 1];
+        i = j;
+      }
+    }
+    if (i !== m) {
+      for (let j = m - 1; j <= n; j++) swap(a, i * N + j, m * N + j);
+      for (let j = 1; j <= n; j++) swap(a, j * N + i, j * N + m);
+    }
+    if (x !== 0) {
+      for (i = m + 1; i <= n; i++) {
+        let y = a[i * N + m - 1];
+        if (y !== 0) {
+          y /= x;
+          a[i * N + m - 1] = y;
+          for (let j = m; j <= n; j++) a[i * N + j] -= y * a[m * N + j];
+          for (let j = 1; j <= n; j++) a[j * N + m] += y * a[j * N + i];
+        }
+      }
+    }
+  }
+}
+
+function swap(a: Float64Array, i: number, j: number): void {
+  const t = a[i];
+  a[i] = a[j];
+  a[j] = t;
+}
+
+const sign = (a: number, b: number) => (b >= 0 ? Math.abs(a) : -Math.abs(a));
+
+/** Eigenvalues of an upper Hessenberg matrix by the Francis double-shift QR iteration (1-based, destroys a). */
+function hqr(a: Float64Array, n: number, N: number, wr: Float64Array, wi: Float64Array): void {
+  const A = (i: number, j: number) => a[i * N + j];
+  let anorm = 0;
+  for (let i = 1; i <= n; i++) for (let j = Math.max(i - 1, 1); j <= n; j++) anorm += Math.abs(A(i, j));
+  let nn = n;
+  let t = 0;
+  let p = 0, q = 0, r = 0, s = 0, w = 0, x = 0, y = 0, z = 0;
+  while (nn >= 1) {
+    let its = 0;
+    let l: number;
+    do {
+      for (l = nn; l >= 2; l--) {
+        s = Math.abs(A(l - 1, l - 1)) + Math.abs(A(l, l));
+        if (s === 0) s = anorm;
+        if (Math.abs(A(l, l - 1)) + s === s) {
+          a[l * N + l - 1] = 0;
+          break;
+        }
+      }
+      x = A(nn, nn);
+      if (l === nn) {
+        wr[nn] = x + t;
+        wi[nn--] = 0;
+      } else {
+        y = A(nn - 1, nn - 1);
+        w = A(nn, nn - 1) * A(nn - 1, nn);
+        if (l === nn - 1) {
+          p = 0.5 * (y - x);
+          q = p * p + w;
+          z = Math.sqrt(Math.abs(q));
+          x += t;
+          if (q >= 0) {
+            z = p + sign(z, p);
+            wr[nn - 1] = wr[nn] = x + z;
+            if (z !== 0) wr[nn] = x - w / z;
+            wi[nn - 1] = wi[nn] = 0;
+          } else {
+            wr[nn - 1] = wr[nn] = x + p;
+            wi[nn - 1] = -(wi[nn] = z);
+          }
+          nn -= 2;
+        } else {
+          if (its === 60) throw new Error('eigenvalues: QR iteration did not converge');
+          if (its === 10 || its === 20 || its === 40) {
+            // Exceptional shift to break cycles.
+            t += x;
+            for (let i = 1; i <= nn; i++) a[i * N + i] -= x;
+            s = Math.abs(A(nn, nn - 1)) + Math.abs(A(nn - 1, nn - 2));
+            y = x = 0.75 * s;
+            w = -0.4375 * s * s;
+          }
+          ++its;
+          let m: number;
+          for (m = nn - 2; m >= l; m--) {
+            z = A(m, m);
+            r = x - z;
+            s = y - z;
+            p = (r * s - w) / A(m + 1, m) + A(m, m + 1);
+            q = A(m + 1, m + 1) - z - r - s;
+            r = A(m + 2, m + 1);
+            s = Math.abs(p) + Math.abs(q) + Math.abs(r);
+            p /= s;
+            q /= s;
+            r /= s;
+            if (m === l) break;
+            const u = Math.abs(A(m, m - 1)) * (Math.abs(q) + Math.abs(r));
+            const v = Math.abs(p) * (Math.abs(A(m - 1, m - 1)) + Math.abs(z) + Math.abs(A(m + 1, m + 1)));
+            if (u + v === v) break;
+          }
+          for (let i = m + 2; i <= nn; i++) {
+            a[i * N + i - 2] = 0;
+            if (i !== m + 2) a[i * N + i - 3] = 0;
+          }
+          for (let k = m; k <= nn - 1; k++) {
+            if (k !== m) {
+              p = A(k, k - 1);
+              q = A(k + 1, k - 1);
+              r = 0;
+              if (k !== nn - 1) r = A(k + 2, k - 1);
+              x = Math.abs(p) + Math.abs(q) + Math.abs(r);
+              if (x !== 0) {
+                p /= x;
+                q /= x;
+                r /= x;
+              }
+            }
+            s = sign(Math.sqrt(p * p + q * q + r * r), p);
+            if (s !== 0) {
+              if (k === m) {
+                if (l !== m) a[k * N + k - 1] = -A(k, k - 1);
+              } else {
+                a[k * N + k - 1] = -s * x;
+              }
+              p += s;
+              x = p / s;
+              y = q / s;
+              z = r / s;
+              q /= p;
+              r /= p;
+              for (let j = k; j <= nn; j++) {
+                p = A(k, j) + q * A(k + 1, j);
+                if (k !== nn - 1) {
+                  p += r * A(k + 2, j);
+                  a[(k + 2) * N + j] -= p * z;
+                }
+                a[(k + 1) * N + j] -= p * y;
+                a[k * N + j] -= p * x;
+              }
+              const mmin = nn < k + 3 ? nn : k + 3;
+              for (let i = l; i <= mmin; i++) {
+                p = x * A(i, k) + y * A(i, k + 1);
+                if (k !== nn - 1) {
+                  p += z * A(i, k + 2);
+                  a[i * N + k + 2] -= p * r;
+                }
+                a[i * N + k + 1] -= p * q;
+                a[i * N + k] -= p;
+              }
+            }
+          }
+        }
+      }
+    } while (l < nn - 1);
+  }
+}
+
+/**
+ * The k largest eigenpairs of a symmetric positive semi-definite matrix C [n×n] by power iteration with
+ * deflation (k is 1 or 2 here). Vectors are unit length; deterministic start vectors.
+ */
+export function topEigenSym(C: Float64Array, n: number, k: number, iters = 300): { values: number[]; vectors: Float64Array[] } {
+  const values: number[] = [];
+  const vectors: Float64Array[] = [];
+  const tmp = new Float64Array(n);
+  for (let e = 0; e < Math.min(k, n); e++) {
+    let v = new Float64Array(n);
+    for (let i = 0; i < n; i++) v[i] = 1 + ((i * 7919 + e * 104729) % 97) / 97;
+    let lambda = 0;
+    for (let it = 0; it < iters; it++) {
+      orthogonalise(v, vectors);
+      const nv = norm(v);
+      if (nv === 0) break;
+      for (let i = 0; i < n; i++) v[i] /= nv;
+      matVec(C, n, v, tmp);
+      const next = dot(v, tmp);
+      v = Float64Array.from(tmp);
+      if (it > 5 && Math.abs(next - lambda) <= 1e-12 * Math.max(1, Math.abs(next))) {
+        lambda = next;
+        break;
+      }
+      lambda = next;
+    }
+    orthogonalise(v, vectors);
+    const nv = norm(v);
+    if (nv > 0) for (let i = 0; i < n; i++) v[i] /= nv;
+    else v = new Float64Array(n);
+    values.push(Math.max(0, lambda));
+    vectors.push(v);
+  }
+  return { values, vectors };
+}
+
+/** k orthonormal vectors of length n (k ≤ n) from Gaussian draws. */
+export function randomOrthonormal(rng: Rng, k: number, n: number): Float64Array[] {
+  const out: Float64Array[] = [];
+  while (out.length < k) {
+    const v = Float64Array.from({ length: n }, () => rng.normal());
+    orthogonalise(v, out);
+    const nv = norm(v);
+    if (nv < 1e-8) continue;
+    for (let i = 0; i < n; i++) v[i] /= nv;
+    out.push(v);
+  }
+  return out;
+}
+
+/** Largest singular value of M [k×n] via the k×k Gram matrix M Mᵀ. */
+export function largestSingularValue(M: Float64Array, k: number, n: number): number {
+  const G = new Float64Array(k * k);
+  for (let a = 0; a < k; a++) {
+    for (let b = a; b < k; b++) {
+      let s = 0;
+      for (let i = 0; i < n; i++) s += M[a * n + i] * M[b * n + i];
+      G[a * k + b] = G[b * k + a] = s;
+    }
+  }
+  return Math.sqrt(topEigenSym(G, k, 1).values[0]);
+}
+
+export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
+}
+
+export function norm(a: ArrayLike<number>): number {
+  return Math.sqrt(dot(a, a));
+}
+
+function matVec(C: Float64Array, n: number, v: Float64Array, out: Float64Array): void {
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let j = 0; j < n; j++) s += C[i * n + j] * v[j];
+    out[i] = s;
+  }
+}
+
+function orthogonalise(v: Float64Array, basis: Float64Array[]): void {
+  for (let pass = 0; pass < 2; pass++) {
+    for (const u of basis) {
+      const d = dot(v, u);
+      for (let i = 0; i < v.length; i++) v[i] -= d * u[i];
+    }
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * Linear decodability: a ridge regression from features to a scalar target, fitted on the first rows and
+ * scored by R² on the rest. Solved in the primal (d×d) or dual (n×n) form, whichever is smaller.
+ */
+import { choleskySolve } from './linalg';
+
+/** Default ridge penalty relative to the mean feature variance (see ridgeProbeR2). */
+export const PROBE_LAMBDA = 1e-2;
+
+/**
+ * X [n, d] row-major, y [n]; rows < nTrain train, the others test. λ = lambdaRel · trace(XcᵀXc) / d with Xc
+ * the centred training features, so the penalty is scale-free. Returns R² = 1 − SS_res / SS_tot on the test
+ * rows (≤ 1; negative when worse than predicting the training mean; 0 when the test targets are constant).
+ */
+export function ridgeProbeR2(X: ArrayLike<number>, y: ArrayLike<number>, n: number, d: number, nTrain: number, lambdaRel = PROBE_LAMBDA): number {
+  if (nTrain < 1 || nTrain >= n) throw new Error(`ridgeProbeR2: need 1 ≤ nTrain < n (got ${nTrain}, ${n})`);
+  const mx = new Float64Array(d);
+  let my = 0;
+  for (let r = 0; r < nTrain; r++) {
+    for (let j = 0; j < d; j++) mx[j] += X[r * d + j];
+    my += y[r];
+  }
+  for (let j = 0; j < d; j++) mx[j] /= nTrain;
+  my /= nTrain;
+  const Xc = new Float64Array(nTrain * d);
+  const yc = new Float64Array(nTrain);
+  let trace = 0;
+  for (let r = 0; r < nTrain; r++) {
+    for (let j = 0; j < d; j++) {
+      const v = X[r * d + j] - mx[j];
+      Xc[r * d + j] = v;
+      trace += v * v;
+    }
+    yc[r] = y[r] - my;
+  }
+  const lambda = trace > 0 ? (lambdaRel * trace) / d : 1;
+  let w: Float64Array;
+  if (d <= nTrain) {
+    const A = new Float64Array(d * d);
+    const rhs = new Float64Array(d);
+    for (let r = 0; r < nTrain; r++) {
+      const o = r * d;
+      for (let i = 0; i < d; i++) {
+        const xi = Xc[o + i];
+        if (xi === 0) continue;
+        rhs[i] += xi * yc[r];
+        for (let j = i; j < d; j++) A[i * d + j] += xi * Xc[o + j];
+      }
+    }
+    for (let i = 0; i < d; i++) {
+      A[i * d + i] += lambda;
+      for (let j = 0; j < i; j++) A[i * d + j] = A[j * d + i];
+    }
+    w = choleskySolve(A, d, rhs);
+  } else {
+    const K = new Float64Array(nTrain * nTrain);
+    for (let a = 0; a < nTrain; a++) {
+      for (let b = a; b < nTrain; b++) {
+        let s = 0;
+        for (let j = 0; j < d; j++) s += Xc[a * d + j] * Xc[b * d + j];
+        K[a * nTrain + b] = K[b * nTrain + a] = s;
+      }
+      K[a * nTrain + a] += lambda;
+    }
+    const alpha = choleskySolve(K, nTrain, yc);
+    w = new Float64Array(d);
+    for (let r = 0; r < nTrain; r++) for (let j = 0; j < d; j++) w[j] += alpha[r] * Xc[r * d + j];
+  }
+  const nTest = n - nTrain;
+  let mt = 0;
+  for (let r = nTrain; r < n; r++) mt += y[r];
+  mt /= nTest;
+  let ssRes = 0;
+  let ssTot = 0;
+  for (let r = nTrain; r < n; r++) {
+    let pred = my;
+    for (let j = 0; j < d; j++) pred += (X[r * d + j] - mx[j]) * w[j];
+    ssRes += (y[r] - pred) ** 2;
+    ssTot += (y[r] - mt) ** 2;
+  }
+  return ssTot > 0 ? 1 - ssRes / ssTot : 0;
+}

@@ -1,0 +1,13 @@
+/** What the extension hands the diagnostics worker (dist/diagnose-worker.js) and what comes back. */
+import type { EngineName } from '../train/types';
+import type { DiagnosticReport } from './types';
+
+export interface DiagnoseWorkerInput {
+  modelPath: string;
+  engine?: EngineName;
+  /** Sequence length of the probe input; default: the model's training T (diagnose decides). */
+  T?: number;
+  seed?: number;
+}
+
+export type DiagnoseWorkerOutput = { type: 'report'; report: DiagnosticReport } | { type: 'error'; message: string };

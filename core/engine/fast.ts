@@ -1,0 +1,340 @@
+/**
+ * The fast engine: CellDefs backed by the native addon dist/native/rnn_kernels.node (float32 fused
+ * kernels, see native/). The CellDef contract is float64, so arrays are converted at the boundary,
+ * an O(T·B·H) cost against the O(T·B·H²) kernels. Gate traces and dh are converted lazily, on first
+ * read, because training never reads them.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { referenceCell } from '../cells/index';
+import { checkLength, checkParams, checkSeq } from '../cells/linalg';
+import type { CellBackward, CellDef, CellForward, CellKind, LayerParams, SeqShape } from '../cells/types';
+
+/** The addon's exports (native/addon.cpp). */
+export interface NativeKernels {
+  forward(kind: number, T: number, B: number, I: number, H: number, bufs: (Float32Array | null)[]): void;
+  backward(kind: number, T: number, B: number, I: number, H: number, bufs: (Float32Array | null)[]): void;
+  toF32(src: Float64Array, dst: Float32Array): void;
+  toF64(src: Float32Array, dst: Float64Array): void;
+  info(): { isa: string; threads: number; supportedIsas: string[] };
+  setThreads(n: number): void;
+  setIsa(name: string): boolean;
+  releaseScratch(): void;
+  gemm(M: number, N: number, K: number, A: Float32Array, B: Float32Array, C: Float32Array): void;
+  tanh(x: Float32Array, y: Float32Array): void;
+  sigmoid(x: Float32Array, y: Float32Array): void;
+}
+
+export interface FastEngineStatus {
+  available: boolean;
+  /** Why the engine is unavailable, or which binary was loaded. */
+  reason?: string;
+  path?: string;
+  isa?: string;
+  threads?: number;
+}
+
+let loaded: { addon: NativeKernels | null; status: FastEngineStatus } | undefined;
+
+function candidatePaths(): string[] {
+  // Bundled: dist/*.js next to dist/native; from sources (tsx): core/engine/../../dist/native.
+  const here = typeof __dirname === 'string' ? __dirname : process.cwd();
+  const rel = join('native', 'rnn_kernels.node');
+  return [
+    process.env.RNN_FAST_NATIVE,
+    join(here, rel),
+    join(here, '..', 'dist', rel),
+    join(here, '..', '..', 'dist', rel),
+    join(process.cwd(), 'dist', rel),
+  ].filter((p): p is string => typeof p === 'string' && p.length > 0);
+}
+
+function load(): { addon: NativeKernels | null; status: FastEngineStatus } {
+  if (loaded) return loaded;
+  if (process.env.RNN_FAST_DISABLE === '1') {
+    loaded = { addon: null, status: { available: false, reason: 'disabled by RNN_FAST_DISABLE=1' } };
+    return loaded;
+  }
+  const tried: string[] = [];
+  for (const path of candidatePaths()) {
+    if (!existsSync(path)) continue;
+    try {
+      const mod = { exports: {} as NativeKernels };
+      process.dlopen(mod, path);
+      const addon = mod.exports;
+      if (typeof addon.forward !== 'function' || typeof addon.backward !== 'function') throw new Error('not the rnn_kernels addon');
+      const info = addon.info();
+      loaded = { addon, status: { available: true, path, isa: info.isa, threads: info.threads } };
+      return loaded;
+    } catch (e) {
+      tried.push(`${path}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  const reason = tried.length
+    ? `native addon failed to load (${tried.join('; ')})`
+    : 'native addon dist/native/rnn_kernels.node not built (npm run build needs g++ and Node-API headers)';
+  loaded = { addon: null, status: { available: false, reason } };
+  return loaded;
+}
+
+export function fastEngineStatus(): FastEngineStatus {
+  return { ...load().status };
+}
+
+/** The loaded addon, or null (for tests and the benchmark). */
+export function nativeKernels(): NativeKernels | null {
+  return load().addon;
+}
+
+// ------------------------------------------------------------------------------------------------
+// Memory. Arrays the kernels overwrite entirely are allocated without zero-filling, and the
+// per-call temporaries are reused: at T = 300, B = 100, H = 100 a training step otherwise spends as
+// long zeroing and page-faulting fresh arrays as computing.
+
+const BIG = 1 << 16;
+
+function allocF32(n: number): Float32Array {
+  return n >= BIG ? new Float32Array(Buffer.allocUnsafeSlow(n * 4).buffer, 0, n) : new Float32Array(n);
+}
+
+function allocF64(n: number): Float64Array {
+  return n >= BIG ? new Float64Array(Buffer.allocUnsafeSlow(n * 8).buffer, 0, n) : new Float64Array(n);
+}
+
+/** Grow-only temporaries that never leave a call (calls are synchronous, one user per slot). */
+const scratch: Record<'dhOut' | 'dx', Float32Array> = { dhOut: new Float32Array(0), dx: new Float32Array(0) };
+function temp(slot: keyof typeof scratch, n: number): Float32Array {
+  if (scratch[slot].length < n) scratch[slot] = allocF32(n);
+  return scratch[slot].subarray(0, n);
+}
+
+function intoF32(addon: NativeKernels, a: Float64Array, out: Float32Array): Float32Array {
+  if (a.length >= BIG) addon.toF32(a, out);
+  else out.set(a);
+  return out;
+}
+
+function toF32(addon: NativeKernels, a: Float64Array): Float32Array {
+  return intoF32(addon, a, allocF32(a.length));
+}
+
+function toF64(addon: NativeKernels, a: Float32Array): Float64Array {
+  const out = allocF64(a.length);
+  if (a.length >= BIG) addon.toF64(a, out);
+  else out.set(a);
+  return out;
+}
+
+/**
+ * The float32 states behind each h this engine returned, so that a stacked layer takes its input
+ * without converting it back. Like the reference cells' caches, this treats returned arrays as
+ * read-only: a caller that edits h in place must copy it first.
+ */
+const f32Of = new WeakMap<Float64Array, Float32Array>();
+
+/** Places `cols`-wide blocks side by side: out[r, k*cols + j] = blocks[k][r, j]. */
+function concatCols(blocks: Float64Array[], rows: number, cols: number, width = blocks.length * cols): Float32Array {
+  const out = new Float32Array(rows * width);
+  blocks.forEach((m, k) => {
+    for (let r = 0; r < rows; r++) out.set(m.subarray(r * cols, (r + 1) * cols), r * width + k * cols);
+  });
+  return out;
+}
+
+/** Inverse of concatCols for block k, converted back to float64. */
+function takeCols(m: Float32Array, rows: number, width: number, k: number, cols: number): Float64Array {
+  const out = new Float64Array(rows * cols);
+  for (let r = 0; r < rows; r++) out.set(m.subarray(r * width + k * cols, r * width + (k + 1) * cols), r * cols);
+  return out;
+}
+
+// ------------------------------------------------------------------------------------------------
+// Cells.
+
+// Partial: cell kinds without native kernels fall back to the reference engine.
+const KIND_CODE: Partial<Record<CellKind, number>> = { brc: 0, nbrc: 1, gru: 2, lstm: 3 };
+/** Float32 states the kernels keep per step (native/kernels.h) and which of them are the gate traces. */
+const STATES: Partial<Record<CellKind, number>> = { brc: 3, nbrc: 3, gru: 4, lstm: 5 };
+const GATE_STATE: Partial<Record<CellKind, Record<string, number>>> = {
+  brc: { a: 1, c: 0 },
+  nbrc: { a: 1, c: 0 },
+  gru: { z: 0, r: 1 },
+  lstm: { i: 0, f: 1, o: 3, cell: 4 },
+};
+
+interface PackedParams {
+  U: Float32Array;
+  W: Float32Array | null;
+  bias: Float32Array;
+  biasR: Float32Array | null;
+  wdiag: Float32Array | null;
+}
+
+function packParams(kind: CellKind, p: LayerParams, I: number, H: number): PackedParams {
+  switch (kind) {
+    case 'brc':
+    case 'nbrc': {
+      const bias = new Float32Array(3 * H);
+      bias.set(p.b_c, 0);
+      bias.set(p.b_a, H);
+      const U = concatCols([p.U_c, p.U_a, p.U], I, H);
+      if (kind === 'brc') {
+        const wdiag = new Float32Array(2 * H);
+        wdiag.set(p.w_c, 0);
+        wdiag.set(p.w_a, H);
+        return { U, W: null, bias, biasR: null, wdiag };
+      }
+      return { U, W: concatCols([p.W_c, p.W_a], H, H), bias, biasR: null, wdiag: null };
+    }
+    case 'gru':
+      return {
+        U: new Float32Array(p.kernel),
+        W: new Float32Array(p.recurrent_kernel),
+        bias: new Float32Array(p.bias.subarray(0, 3 * H)),
+        biasR: new Float32Array(p.bias.subarray(3 * H, 6 * H)),
+        wdiag: null,
+      };
+    case 'lstm':
+      return { U: new Float32Array(p.kernel), W: new Float32Array(p.recurrent_kernel), bias: new Float32Array(p.bias), biasR: null, wdiag: null };
+    default:
+      throw new Error(`fast engine: no kernels for cell "${kind}"`);
+  }
+}
+
+interface FastCache {
+  engine: 'fast';
+  kind: CellKind;
+  shape: SeqShape;
+  /** The float64 input forward saw, so backward can reuse x32 when given the same array. */
+  x: Float64Array;
+  x32: Float32Array;
+  h32: Float32Array;
+  states: Float32Array[];
+}
+
+function isFastCache(c: unknown, kind: CellKind): c is FastCache {
+  return typeof c === 'object' && c !== null && (c as FastCache).engine === 'fast' && (c as FastCache).kind === kind;
+}
+
+/** An object whose properties convert a float32 array to float64 the first time they are read. */
+function lazyF64(addon: NativeKernels, sources: Record<string, Float32Array>): Record<string, Float64Array> {
+  const out: Record<string, Float64Array> = {};
+  for (const [name, src] of Object.entries(sources)) {
+    let value: Float64Array | undefined;
+    Object.defineProperty(out, name, {
+      enumerable: true,
+      configurable: true,
+      get: () => (value ??= toF64(addon, src)),
+      set: (v: Float64Array) => {
+        value = v;
+      },
+    });
+  }
+  return out;
+}
+
+function makeCell(kind: CellKind, addon: NativeKernels): CellDef {
+  const ref = referenceCell(kind);
+  const code = KIND_CODE[kind] as number;
+  const nStates = STATES[kind] as number;
+  const gateState = GATE_STATE[kind] as Record<string, number>;
+
+  const bufsCommon = (pp: PackedParams, x32: Float32Array, h32: Float32Array, states: Float32Array[]) => {
+    const s: (Float32Array | null)[] = [...states];
+    while (s.length < 5) s.push(null);
+    return [x32, pp.U, pp.W, pp.bias, pp.biasR, pp.wdiag, h32, ...s];
+  };
+
+  function forward(p: LayerParams, x: Float64Array, shape: SeqShape): CellForward {
+    checkSeq(kind, x, shape);
+    const { T, B, inputSize: I, units: H } = shape;
+    checkParams(kind, p, ref.paramSpecs(I, H));
+    const n = T * B * H;
+    const pp = packParams(kind, p, I, H);
+    const x32 = f32Of.get(x) ?? toF32(addon, x);
+    const h32 = allocF32(n);
+    const states = Array.from({ length: nStates }, () => allocF32(n));
+    addon.forward(code, T, B, I, H, bufsCommon(pp, x32, h32, states));
+    const gateSources: Record<string, Float32Array> = {};
+    for (const name of ref.gateNames) gateSources[name] = states[gateState[name]];
+    const cache: FastCache = { engine: 'fast', kind, shape: { T, B, inputSize: I, units: H }, x, x32, h32, states };
+    const h = toF64(addon, h32);
+    f32Of.set(h, h32);
+    return { h, gates: lazyF64(addon, gateSources), cache };
+  }
+
+  function backward(p: LayerParams, x: Float64Array, fwd: CellForward, dhOut: Float64Array, shape: SeqShape): CellBackward {
+    const cache = fwd?.cache;
+    // A forward pass from another engine carries its own cache: let that engine differentiate it.
+    if (!isFastCache(cache, kind)) return ref.backward(p, x, fwd, dhOut, shape);
+    checkSeq(kind, x, shape);
+    const { T, B, inputSize: I, units: H } = shape;
+    const cs = cache.shape;
+    if (cs.T !== T || cs.B !== B || cs.inputSize !== I || cs.units !== H) {
+      throw new Error(`${kind}: backward shape [${T}, ${B}, ${I}, ${H}] differs from the forward pass [${cs.T}, ${cs.B}, ${cs.inputSize}, ${cs.units}]`);
+    }
+    checkParams(kind, p, ref.paramSpecs(I, H));
+    const n = T * B * H;
+    checkLength(kind, 'dhOut', dhOut, n);
+    const GI = kind === 'lstm' ? 4 * H : 3 * H;
+    const GR = kind === 'brc' ? 0 : kind === 'nbrc' ? 2 * H : GI;
+    const pp = packParams(kind, p, I, H);
+    const x32 = cache.x === x ? cache.x32 : (f32Of.get(x) ?? toF32(addon, x));
+    const dx32 = temp('dx', T * B * I);
+    const dU = new Float32Array(I * GI);
+    const dW = GR ? new Float32Array(H * GR) : null;
+    const dbias = new Float32Array(GI);
+    const dbiasR = kind === 'gru' ? new Float32Array(3 * H) : null;
+    const dwdiag = kind === 'brc' ? new Float32Array(2 * H) : null;
+    const dh32 = allocF32(n);
+    const dhOut32 = intoF32(addon, dhOut, temp('dhOut', n));
+    const bufs = [...bufsCommon(pp, x32, cache.h32, cache.states), dhOut32, dx32, dU, dW, dbias, dbiasR, dwdiag, dh32];
+    addon.backward(code, T, B, I, H, bufs);
+
+    const grads: LayerParams = {};
+    const f64 = (a: Float32Array, from = 0, to = a.length) => Float64Array.from(a.subarray(from, to));
+    if (kind === 'brc' || kind === 'nbrc') {
+      grads.U_c = takeCols(dU, I, GI, 0, H);
+      grads.U_a = takeCols(dU, I, GI, 1, H);
+      grads.U = takeCols(dU, I, GI, 2, H);
+      if (dwdiag) {
+        grads.w_c = f64(dwdiag, 0, H);
+        grads.w_a = f64(dwdiag, H, 2 * H);
+      } else if (dW) {
+        grads.W_c = takeCols(dW, H, 2 * H, 0, H);
+        grads.W_a = takeCols(dW, H, 2 * H, 1, H);
+      }
+      grads.b_c = f64(dbias, 0, H);
+      grads.b_a = f64(dbias, H, 2 * H);
+    } else {
+      grads.kernel = f64(dU);
+      grads.recurrent_kernel = f64(dW as Float32Array);
+      if (dbiasR) {
+        const b = new Float64Array(6 * H);
+        b.set(dbias, 0);
+        b.set(dbiasR, 3 * H);
+        grads.bias = b;
+      } else grads.bias = f64(dbias);
+    }
+    const dx = toF64(addon, dx32);
+    const lazy = lazyF64(addon, { dh: dh32 });
+    return Object.defineProperties({ dx, grads } as CellBackward, Object.getOwnPropertyDescriptors(lazy));
+  }
+
+  return { kind, gateNames: ref.gateNames, paramSpecs: ref.paramSpecs, forward, backward };
+}
+
+const cells = new Map<CellKind, CellDef>();
+
+/** The fast CellDef for `kind`, or null when the native addon is unavailable or lacks that cell. */
+export function fastCell(kind: CellKind): CellDef | null {
+  const { addon } = load();
+  if (!addon || KIND_CODE[kind] === undefined) return null;
+  let def = cells.get(kind);
+  if (!def) {
+    referenceCell(kind); // throws on an unknown kind
+    def = makeCell(kind, addon);
+    cells.set(kind, def);
+  }
+  return def;
+}

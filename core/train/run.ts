@@ -1,0 +1,176 @@
+/**
+ * The training loop with its files: used in-process by tests and inside the worker thread by the CLI and
+ * the extension. A run directory holds config.json, run.json (status), metrics.jsonl (one line per
+ * evaluation), checkpoint.safetensors (resumable state) and model.safetensors (the current weights).
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { saveModel } from '../model/model-file';
+import type { CellResolver } from '../model/network';
+import { writeFileAtomic } from '../util/fs-atomic';
+import { cellResolver, resolveEngine } from '../engine/index';
+import { loadCheckpoint, saveCheckpoint } from './checkpoint';
+import { normalizeConfig } from './config';
+import { Trainer } from './trainer';
+import type { TrainConfig, TrainEvent } from './types';
+
+export interface RunOptions {
+  outDir: string;
+  /** Config of a new run (ignored when resuming, except `steps`, which may extend the run). */
+  config?: Partial<TrainConfig>;
+  resume?: boolean;
+  /** New total number of steps when resuming. */
+  steps?: number;
+  isCancelled: () => boolean;
+  emit: (e: TrainEvent) => void;
+  /** Overrides the cells of the run's configured engine (tests). */
+  cells?: CellResolver;
+  progressIntervalMs?: number;
+  dataPath?: string;
+}
+
+export interface RunStatus {
+  status: 'running' | 'completed' | 'cancelled' | 'failed';
+  step: number;
+  totalSteps: number;
+  skipped: number;
+  updatedAt: string;
+  lastLoss?: number;
+  lastMetric?: number;
+  metricName?: string;
+  error?: string;
+  engine?: string;
+}
+
+export const RUN_FILES = {
+  config: 'config.json',
+  status: 'run.json',
+  metrics: 'metrics.jsonl',
+  checkpoint: 'checkpoint.safetensors',
+  model: 'model.safetensors',
+} as const;
+
+export function writeRunStatus(outDir: string, s: RunStatus): void {
+  writeFileAtomic(join(outDir, RUN_FILES.status), JSON.stringify(s, null, 2) + '\n');
+}
+
+/** Keeps only metric lines up to `step` (a resumed run re-creates the later ones). */
+function truncateMetrics(path: string, step: number): void {
+  if (!existsSync(path)) return;
+  const kept = readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((line) => {
+      if (!line.trim()) return false;
+      try {
+        return (JSON.parse(line) as { step: number }).step <= step;
+      } catch {
+        return false;
+      }
+    });
+  writeFileSync(path, kept.map((l) => l + '\n').join(''));
+}
+
+export function runTraining(opts: RunOptions): { step: number; reason: 'completed' | 'cancelled' } {
+  const { outDir, emit } = opts;
+  mkdirSync(outDir, { recursive: true });
+  const ckptPath = join(outDir, RUN_FILES.checkpoint);
+  const modelPath = join(outDir, RUN_FILES.model);
+  const metricsPath = join(outDir, RUN_FILES.metrics);
+  let trainer: Trainer;
+  if (opts.resume) {
+    if (!existsSync(ckptPath)) throw new Error(`nothing to resume: ${ckptPath} does not exist`);
+    const { config, resume } = loadCheckpoint(ckptPath);
+    const cfg = opts.steps !== undefined ? normalizeConfig({ ...config, steps: opts.steps }) : config;
+    trainer = new Trainer(cfg, opts.cells ?? cellResolver(cfg.engine), resume, opts.dataPath);
+    truncateMetrics(metricsPath, trainer.step);
+  } else {
+    const cfg = normalizeConfig(opts.config ?? {});
+    trainer = new Trainer(cfg, opts.cells ?? cellResolver(cfg.engine), undefined, opts.dataPath);
+    writeFileAtomic(join(outDir, RUN_FILES.config), JSON.stringify(cfg, null, 2) + '\n');
+    writeFileSync(metricsPath, '');
+  }
+  const cfg = trainer.config;
+  const interval = opts.progressIntervalMs ?? 250;
+  const t0 = Date.now();
+  let lastEmit = t0;
+  let stepsSinceEmit = 0;
+  let lossSinceEmit = 0;
+  let lossSinceEval = 0;
+  let stepsSinceEval = 0;
+  let lastEval: { testLoss: number; metric: number; metricName: 'mse' | 'accuracy' } | undefined;
+  const status = (s: RunStatus['status'], extra: Partial<RunStatus> = {}): RunStatus => ({
+    status: s,
+    step: trainer.step,
+    totalSteps: cfg.steps,
+    skipped: trainer.skipped,
+    updatedAt: new Date().toISOString(),
+    lastLoss: lastEval?.testLoss,
+    lastMetric: lastEval?.metric,
+    metricName: lastEval?.metricName,
+    engine: opts.cells ? 'custom' : resolveEngine(cfg.engine),
+    ...extra,
+  });
+  const evaluate = () => {
+    const e = trainer.evaluate();
+    lastEval = e;
+    const line = {
+      step: trainer.step,
+      testLoss: e.testLoss,
+      metric: e.metric,
+      metricName: e.metricName,
+      trainLoss: stepsSinceEval > 0 ? lossSinceEval / stepsSinceEval : null,
+      skipped: trainer.skipped,
+      elapsedMs: Date.now() - t0,
+    };
+    writeFileSync(metricsPath, JSON.stringify(line) + '\n', { flag: 'a' });
+    lossSinceEval = 0;
+    stepsSinceEval = 0;
+    emit({ type: 'eval', step: trainer.step, testLoss: e.testLoss, metric: e.metric, metricName: e.metricName });
+  };
+  const checkpoint = () => {
+    saveCheckpoint(ckptPath, cfg, trainer.snapshot());
+    saveModel(modelPath, trainer.model);
+    emit({ type: 'checkpoint', step: trainer.step, path: ckptPath });
+  };
+  writeRunStatus(outDir, status('running'));
+  if (trainer.step === 0) evaluate();
+  let reason: 'completed' | 'cancelled' = 'completed';
+  while (trainer.step < cfg.steps) {
+    if (opts.isCancelled()) {
+      reason = 'cancelled';
+      break;
+    }
+    const r = trainer.trainStep();
+    if (Number.isFinite(r.loss)) {
+      lossSinceEmit += r.loss;
+      lossSinceEval += r.loss;
+      stepsSinceEval++;
+    }
+    stepsSinceEmit++;
+    const now = Date.now();
+    const last = trainer.step === cfg.steps;
+    if (now - lastEmit >= interval || last) {
+      emit({
+        type: 'progress',
+        step: trainer.step,
+        totalSteps: cfg.steps,
+        loss: lossSinceEmit / Math.max(1, stepsSinceEmit),
+        stepsPerSec: (stepsSinceEmit * 1000) / Math.max(1, now - lastEmit),
+        skipped: trainer.skipped,
+        elapsedMs: now - t0,
+      });
+      lastEmit = now;
+      stepsSinceEmit = 0;
+      lossSinceEmit = 0;
+    }
+    if (trainer.step % cfg.evalEvery === 0 || last) evaluate();
+    if (trainer.step % cfg.checkpointEvery === 0 && !last) {
+      checkpoint();
+      writeRunStatus(outDir, status('running'));
+    }
+  }
+  checkpoint();
+  writeRunStatus(outDir, status(reason === 'completed' ? 'completed' : 'cancelled'));
+  emit({ type: 'done', step: trainer.step, reason, modelPath, skipped: trainer.skipped });
+  return { step: trainer.step, reason };
+}

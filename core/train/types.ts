@@ -1,0 +1,69 @@
+/** Training configuration and the events a training run reports (worker → caller). */
+import type { CellKind } from '../cells/types';
+
+export type TaskName = 'copy' | 'denoise' | 'smnist';
+export type EngineName = 'reference' | 'fast';
+
+export interface TrainConfig {
+  task: TaskName;
+  cell: CellKind;
+  /** Sequence length (copy), noise steps (denoise, paper 400); ignored for smnist (784). */
+  T: number;
+  /** Forbidden tail (denoise) or black pixels appended (smnist). */
+  N: number;
+  layers: number;
+  units: number;
+  batch: number;
+  steps: number;
+  lr: number;
+  seed: number;
+  /** Global-norm gradient clipping; 0 = off (the paper uses none). */
+  clipNorm: number;
+  /** Evaluate on the test set every this many steps (and at the last step). */
+  evalEvery: number;
+  testSize: number;
+  /** Save a resumable checkpoint every this many steps (and on cancel / completion). */
+  checkpointEvery: number;
+  engine: EngineName;
+}
+
+export interface ProgressEvent {
+  type: 'progress';
+  step: number;
+  totalSteps: number;
+  loss: number;
+  stepsPerSec: number;
+  /** Updates skipped by the non-finite-gradient guard so far. */
+  skipped: number;
+  elapsedMs: number;
+}
+
+export interface EvalEvent {
+  type: 'eval';
+  step: number;
+  testLoss: number;
+  /** MSE for regression tasks, accuracy for smnist. */
+  metric: number;
+  metricName: 'mse' | 'accuracy';
+}
+
+export interface CheckpointEvent {
+  type: 'checkpoint';
+  step: number;
+  path: string;
+}
+
+export interface DoneEvent {
+  type: 'done';
+  step: number;
+  reason: 'completed' | 'cancelled';
+  modelPath: string;
+  skipped: number;
+}
+
+export interface ErrorEvent {
+  type: 'error';
+  message: string;
+}
+
+export type TrainEvent = ProgressEvent | EvalEvent | CheckpointEvent | DoneEvent | ErrorEvent;

@@ -1,0 +1,586 @@
+/**
+ * The extension's state and operations: runs (live and on disk), model files, diagnostics, panels, the
+ * Inspector and the status bar. Commands (commands.ts) are thin wrappers over these methods. Heavy work
+ * (training, diagnosis) always runs in worker threads; nothing here blocks the extension host for long.
+ */
+import { existsSync, rmSync, statSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, relative } from 'node:path';
+import * as vscode from 'vscode';
+import type { DiagnosticReport, DiagnosisSentence } from '../core/diagnostics/types';
+import { RUN_FILES } from '../core/train/run';
+import type { EngineName, TrainConfig, TrainEvent } from '../core/train/types';
+import type { HostToWebview, ModelInfo, TrainingSnapshot, ViewKind, WebviewToHost } from '../webview/protocol';
+import { DiagnosticsService } from './diagnostics-service';
+import { sniffModelFile } from './model-sniff';
+import { isInside, listRuns, readRun, snapshotFromDisk, type RunInfo } from './runs';
+import { trainDefaultsFrom, type TrainDefaults } from './train-picks';
+import { TrainingManager, type LiveRun } from './training-manager';
+import { formatLoss, latestLoss } from './training-state';
+import { buildTree, type ModelEntry, type TreeNode } from './tree-items';
+import { RunsTreeProvider } from './tree-provider';
+import { clampRate, EventBatcher } from './webview-channel';
+import { hostedPanel, WebviewHost } from './webview-host';
+
+export const PANEL_VIEWS = ['bistability', 'gradientFlow', 'retention', 'fixedPoints', 'training'] as const;
+export type PanelView = (typeof PANEL_VIEWS)[number];
+export const COMPARE_VIEW_TYPE = 'rnnMemory.panel.compare';
+export const MODEL_EDITOR_VIEW_TYPE = 'rnnMemory.modelEditor';
+
+export function panelViewType(view: PanelView): string {
+  return `rnnMemory.panel.${view}`;
+}
+
+const VIEW_TITLES: Record<PanelView, string> = {
+  bistability: 'Bistability',
+  gradientFlow: 'Gradient Flow',
+  retention: 'Retention',
+  fixedPoints: 'Fixed Points',
+  training: 'Training',
+};
+
+export type PanelTarget = { kind: 'model'; path: string } | { kind: 'run'; runId: string } | { kind: 'compare'; paths: string[] };
+
+export interface PanelEntry {
+  key: string;
+  view: ViewKind;
+  target: PanelTarget;
+  host: WebviewHost;
+  panel: vscode.WebviewPanel;
+  kind: 'panel' | 'editor';
+}
+
+const RESTORE_KEY = 'rnnMemory.panelTargets';
+
+export class Controller implements vscode.Disposable {
+  readonly manager: TrainingManager;
+  readonly diagnostics: DiagnosticsService;
+  readonly tree = new RunsTreeProvider();
+  readonly panels = new Map<string, PanelEntry>();
+  inspector: WebviewHost | null = null;
+  currentModel: string | undefined;
+  private inspectorRunId: string | undefined;
+  private inspectorDiagnosis: DiagnosisSentence[] = [];
+  private models: ModelEntry[] = [];
+  private readonly statusItem: vscode.StatusBarItem;
+  private readonly disposables: vscode.Disposable[] = [];
+  private refreshTimer: NodeJS.Timeout | undefined;
+  private lastTreeUpdate = 0;
+  private uiBatcher: EventBatcher<string>;
+  private editorCount = 0;
+
+  constructor(
+    readonly context: vscode.ExtensionContext,
+    readonly log: vscode.LogOutputChannel,
+  ) {
+    const dist = join(context.extensionPath, 'dist');
+    this.manager = new TrainingManager({
+      workerScript: join(dist, 'train-worker.js'),
+      dataPath: join(dist, 'data', 'mnist.bin'),
+      progressIntervalMs: Math.round(1000 / this.liveRate()),
+    });
+    this.diagnostics = new DiagnosticsService(join(dist, 'diagnose-worker.js'));
+    this.statusItem = vscode.window.createStatusBarItem('rnnMemory.training', vscode.StatusBarAlignment.Left, 50);
+    this.statusItem.name = 'RNN Memory training';
+    this.uiBatcher = new EventBatcher<string>(this.liveRate(), () => this.updateLiveUi());
+    this.disposables.push(
+      this.statusItem,
+      this.tree,
+      { dispose: () => this.uiBatcher.dispose() },
+    );
+    const offEvent = this.manager.onEvent((run, e) => this.onTrainEvent(run, e));
+    const offEnd = this.manager.onEnd((run, r) => this.onTrainEnd(run, r));
+    this.disposables.push({ dispose: offEvent }, { dispose: offEnd });
+  }
+
+  // ---- settings -------------------------------------------------------------------------------------------
+
+  config(): vscode.WorkspaceConfiguration {
+    return vscode.workspace.getConfiguration('rnnMemory');
+  }
+
+  liveRate(): number {
+    return clampRate(this.config().get<number>('liveUpdateRate'));
+  }
+
+  engine(): EngineName {
+    return this.config().get<string>('engine') === 'reference' ? 'reference' : 'fast';
+  }
+
+  trainDefaults(): TrainDefaults {
+    const c = vscode.workspace.getConfiguration('rnnMemory.train');
+    return trainDefaultsFrom((k) => c.get(k));
+  }
+
+  workspaceRoot(): string | undefined {
+    const f = vscode.workspace.workspaceFolders?.[0];
+    return f && f.uri.scheme === 'file' ? f.uri.fsPath : f?.uri.fsPath;
+  }
+
+  /** The runs folder: rnnMemory.runsFolder relative to the first workspace folder (global storage without one). */
+  runsDir(): string {
+    const setting = (this.config().get<string>('runsFolder') || 'runs').trim();
+    if (isAbsolute(setting)) return setting;
+    const root = this.workspaceRoot();
+    return join(root ?? join(this.context.globalStorageUri.fsPath), setting);
+  }
+
+  // ---- tree -----------------------------------------------------------------------------------------------
+
+  /** Re-scans model files and runs (debounced unless `now`). */
+  refresh(now = false): Promise<void> {
+    if (this.refreshTimer) clearTimeout(this.refreshTimer);
+    if (now) return this.doRefresh();
+    return new Promise((resolve) => {
+      this.refreshTimer = setTimeout(() => void this.doRefresh().then(resolve), 300);
+    });
+  }
+
+  private async doRefresh(): Promise<void> {
+    this.refreshTimer = undefined;
+    const runsDir = this.runsDir();
+    const root = this.workspaceRoot();
+    const found: ModelEntry[] = [];
+    if (root) {
+      const uris = await vscode.workspace.findFiles('**/*.safetensors', '{**/node_modules/**,**/.git/**}', 2000);
+      for (const uri of uris) {
+        const p = uri.fsPath;
+        if (isInside(p, runsDir)) continue;
+        const s = sniffModelFile(p);
+        if (s.kind === 'model') found.push({ path: p, relPath: relative(root, p), architecture: s.architecture, paramCount: s.paramCount });
+      }
+    }
+    this.models = found.sort((a, b) => a.relPath.localeCompare(b.relPath));
+    this.rebuildTree();
+  }
+
+  runs(): RunInfo[] {
+    return listRuns(this.runsDir(), this.manager.liveIds());
+  }
+
+  private rebuildTree(): void {
+    this.lastTreeUpdate = Date.now();
+    const folder = relative(this.workspaceRoot() ?? '', this.runsDir()) || this.runsDir();
+    this.tree.setRoots(buildTree(this.models, this.runs(), this.manager.snapshots(), folder));
+  }
+
+  modelEntries(): readonly ModelEntry[] {
+    return this.models;
+  }
+
+  // ---- training -------------------------------------------------------------------------------------------
+
+  /** Starts a run, opens its live panel, shows progress; resolves when started (or finished with `wait`). */
+  async startTraining(config: TrainConfig, opts: { wait?: boolean; reveal?: boolean } = {}): Promise<RunResult> {
+    const run = this.manager.start(this.runsDir(), config);
+    this.log.info(`training ${run.id} in ${run.dir}: ${JSON.stringify(config)}`);
+    return this.afterLaunch(run, opts);
+  }
+
+  async resumeRun(runId: string, opts: { steps?: number; wait?: boolean; reveal?: boolean } = {}): Promise<RunResult> {
+    const run = this.manager.resume(this.runsDir(), runId, opts.steps);
+    this.log.info(`resuming ${run.id} from step ${run.snapshot.step}`);
+    return this.afterLaunch(run, opts);
+  }
+
+  private async afterLaunch(run: LiveRun, opts: { wait?: boolean; reveal?: boolean }): Promise<RunResult> {
+    this.inspectorRunId = run.id;
+    this.showProgress(run);
+    this.updateLiveUi();
+    this.rebuildTree();
+    void vscode.commands.executeCommand('setContext', 'rnnMemory.training', true);
+    if (opts.reveal !== false) this.showTraining(run.id);
+    if (opts.wait) {
+      const r = await run.finished;
+      return { runId: run.id, dir: run.dir, status: r.done?.reason ?? 'failed', step: run.snapshot.step, error: r.error?.message };
+    }
+    return { runId: run.id, dir: run.dir, status: 'running', step: run.snapshot.step };
+  }
+
+  private showProgress(run: LiveRun): void {
+    void vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Training ${run.snapshot.label}`, cancellable: true },
+      async (progress, token) => {
+        token.onCancellationRequested(() => this.manager.stop(run.id));
+        let reported = 0;
+        const off = this.manager.onEvent((r, e) => {
+          if (r !== run || e.type !== 'progress') return;
+          const pct = (100 * e.step) / Math.max(1, e.totalSteps);
+          progress.report({ increment: Math.max(0, pct - reported), message: `step ${e.step}/${e.totalSteps} · loss ${formatLoss(e.loss)}` });
+          reported = Math.max(reported, pct);
+        });
+        try {
+          await run.finished;
+        } finally {
+          off();
+        }
+      },
+    );
+  }
+
+  stopTraining(runId?: string): number {
+    return this.manager.stop(runId);
+  }
+
+  private onTrainEvent(run: LiveRun, e: TrainEvent): void {
+    for (const p of this.panels.values()) {
+      if (p.view === 'training' && p.target.kind === 'run' && p.target.runId === run.id) p.host.pushTrainingEvent(run.id, e, run.snapshot);
+    }
+    if (e.type === 'error') this.log.error(`run ${run.id}: ${e.message}`);
+    this.uiBatcher.push(run.id);
+  }
+
+  private onTrainEnd(run: LiveRun, r: { done?: { reason: string; step: number; modelPath: string }; error?: Error }): void {
+    for (const p of this.panels.values()) {
+      if (p.view === 'training' && p.target.kind === 'run' && p.target.runId === run.id) p.host.flushTraining(run.snapshot);
+    }
+    this.updateLiveUi();
+    this.rebuildTree();
+    void vscode.commands.executeCommand('setContext', 'rnnMemory.training', this.manager.all().length > 0);
+    const label = run.snapshot.label;
+    if (r.error) {
+      const info = readRun(run.dir, run.id, this.manager.liveIds());
+      const resumable = !!info?.resumable;
+      const msg = `Training ${label} failed: ${r.error.message}.${resumable ? ` The run can be resumed from its last checkpoint (step ${info?.status?.step ?? '?'}).` : ''}`;
+      this.log.error(msg);
+      void vscode.window.showErrorMessage(msg, ...(resumable ? ['Resume'] : []), 'Show Log').then((choice) => {
+        if (choice === 'Resume') void vscode.commands.executeCommand('rnnMemory.resumeRun', run.id);
+        else if (choice === 'Show Log') this.log.show();
+      });
+      return;
+    }
+    if (r.done?.reason === 'completed') {
+      const loss = run.snapshot.points.filter((p) => p.testLoss !== undefined).at(-1)?.testLoss;
+      void vscode.window.showInformationMessage(`Training finished: ${label}, ${r.done.step} steps, test loss ${formatLoss(loss)}.`, 'Open Diagnostics').then((c) => {
+        if (c) void this.openModelEditor(r.done!.modelPath);
+      });
+    } else if (r.done) {
+      void vscode.window.showInformationMessage(`Training stopped at step ${r.done.step}; saved in ${relative(this.workspaceRoot() ?? '', run.dir) || run.dir}.`, 'Resume').then((c) => {
+        if (c) void vscode.commands.executeCommand('rnnMemory.resumeRun', run.id);
+      });
+    }
+  }
+
+  /** Status bar, Inspector and (at most once a second) tree descriptions of live runs. */
+  private updateLiveUi(): void {
+    const live = this.manager.all();
+    if (live.length === 0) {
+      this.statusItem.hide();
+    } else {
+      const r = live[live.length - 1];
+      const s = r.snapshot;
+      const more = live.length > 1 ? ` (+${live.length - 1})` : '';
+      this.statusItem.text = `$(sync~spin) ${s.label} ${s.step}/${s.totalSteps} · loss ${formatLoss(latestLoss(s))}${more}`;
+      this.statusItem.tooltip = 'RNN Memory: show the training panel';
+      this.statusItem.command = { command: 'rnnMemory.showTraining', title: 'Show Training', arguments: [r.id] };
+      this.statusItem.show();
+    }
+    this.pushInspector();
+    if (Date.now() - this.lastTreeUpdate > 1000) this.rebuildTree();
+  }
+
+  // ---- panels ---------------------------------------------------------------------------------------------
+
+  private targetTitle(view: PanelView | 'compare', target: PanelTarget): string {
+    if (target.kind === 'run') {
+      const info = this.manager.get(target.runId)?.snapshot.label ?? readRun(join(this.runsDir(), target.runId), target.runId)?.label;
+      return `Training: ${info ?? target.runId}`;
+    }
+    if (target.kind === 'compare') return `Compare: ${target.paths.map((p) => this.modelName(p)).join(' vs ')}`;
+    return `${VIEW_TITLES[view as PanelView]}: ${this.modelName(target.path)}`;
+  }
+
+  /** A short name: the run id for runs/<id>/model.safetensors, else the file name. */
+  modelName(path: string): string {
+    if (basename(path) === RUN_FILES.model && isInside(path, this.runsDir())) return basename(dirname(path));
+    return basename(path);
+  }
+
+  private panelKey(view: string, target: PanelTarget): string {
+    return `${view}|${JSON.stringify(target)}`;
+  }
+
+  /** Opens (or reveals) the panel of `view` for `target`. */
+  showPanel(view: PanelView | 'compare', target: PanelTarget, column = vscode.ViewColumn.Active): PanelEntry {
+    const key = this.panelKey(view, target);
+    const existing = this.panels.get(key);
+    if (existing) {
+      existing.panel.reveal(column);
+      return existing;
+    }
+    const retain = view !== 'training'; // diagnostics reports are large: keep the rendered page instead of re-sending
+    const title = this.targetTitle(view, target);
+    const panel = vscode.window.createWebviewPanel(view === 'compare' ? COMPARE_VIEW_TYPE : panelViewType(view), title, column, {
+      enableScripts: true,
+      localResourceRoots: [vscode.Uri.joinPath(this.context.extensionUri, 'dist', 'webview')],
+      retainContextWhenHidden: retain,
+    });
+    return this.adoptPanel(panel, view, target, retain, 'panel');
+  }
+
+  /** Wires a new or restored panel (also custom editors) and loads its content. */
+  adoptPanel(panel: vscode.WebviewPanel, view: PanelView | 'compare', target: PanelTarget, retain: boolean, kind: 'panel' | 'editor'): PanelEntry {
+    const viewKind: ViewKind = view === 'compare' ? 'retention' : view;
+    const key = kind === 'editor' ? `editor|${++this.editorCount}|${JSON.stringify(target)}` : this.panelKey(view, target);
+    const title = panel.title;
+    const host = new WebviewHost(
+      hostedPanel(panel, retain),
+      this.context.extensionUri,
+      viewKind,
+      title,
+      (h, m) => this.onWebviewMessage(h, m, target),
+      () => this.liveRate(),
+      (line) => this.log.warn(line),
+    );
+    const entry: PanelEntry = { key, view: viewKind, target, host, panel, kind };
+    this.panels.set(key, entry);
+    panel.iconPath = vscode.Uri.joinPath(this.context.extensionUri, 'media', 'icon.svg');
+    panel.onDidDispose(() => {
+      if (this.panels.get(key) === entry) this.panels.delete(key);
+    });
+    if (kind === 'panel') this.rememberTarget(title, view, target);
+    void this.loadPanel(entry);
+    return entry;
+  }
+
+  private async loadPanel(p: PanelEntry): Promise<void> {
+    const t = p.target;
+    if (t.kind === 'run') {
+      const live = this.manager.get(t.runId);
+      const snap = live?.snapshot ?? this.diskSnapshot(t.runId);
+      if (snap) p.host.post({ type: 'training', snapshot: snap });
+      else p.host.post({ type: 'status', kind: 'error', text: `Run ${t.runId} was not found in ${this.runsDir()}` });
+      return;
+    }
+    if (t.kind === 'compare') {
+      p.host.post({ type: 'status', kind: 'busy', text: `Diagnosing ${t.paths.length} models…` });
+      try {
+        const items: { label: string; report: DiagnosticReport }[] = [];
+        for (const path of t.paths) items.push({ label: this.modelName(path), report: await this.diagnose(path) });
+        p.host.post({ type: 'reports', items });
+      } catch (e) {
+        p.host.post({ type: 'status', kind: 'error', text: (e as Error).message });
+      }
+      return;
+    }
+    const sniff = sniffModelFile(t.path);
+    if (sniff.kind !== 'model') {
+      p.host.post({ type: 'status', kind: 'error', text: `${basename(t.path)} is not an RNN Memory Lens model (${sniff.reason}).` });
+      return;
+    }
+    p.host.post({ type: 'status', kind: 'busy', text: `Diagnosing ${basename(t.path)}…` });
+    try {
+      const report = await this.diagnose(t.path);
+      p.host.post({ type: 'report', report, label: this.modelName(t.path) });
+    } catch (e) {
+      const msg = (e as Error).message;
+      p.host.post({ type: 'status', kind: 'error', text: msg });
+      void vscode.window.showErrorMessage(`RNN Memory: cannot diagnose ${basename(t.path)}: ${msg}`);
+    }
+  }
+
+  private diskSnapshot(runId: string): TrainingSnapshot | null {
+    const info = readRun(join(this.runsDir(), runId), runId, this.manager.liveIds());
+    return info ? snapshotFromDisk(info) : null;
+  }
+
+  /** Runs (or reuses) a diagnosis in a worker, with a window progress indicator. */
+  diagnose(path: string): Promise<DiagnosticReport> {
+    const req = { modelPath: path, engine: this.engine() };
+    if (this.diagnostics.has(req)) return this.diagnostics.get(req);
+    return Promise.resolve(
+      vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Diagnosing ${basename(path)}` }, () => this.diagnostics.get(req)),
+    );
+  }
+
+  showTraining(runId: string): PanelEntry {
+    return this.showPanel('training', { kind: 'run', runId });
+  }
+
+  showDiagnostics(view: Exclude<PanelView, 'training'>, modelPath: string): PanelEntry {
+    this.selectModel(modelPath);
+    return this.showPanel(view, { kind: 'model', path: modelPath });
+  }
+
+  compare(paths: string[]): PanelEntry {
+    return this.showPanel('compare', { kind: 'compare', paths });
+  }
+
+  async openModelEditor(path: string): Promise<void> {
+    this.selectModel(path);
+    await vscode.commands.executeCommand('vscode.openWith', vscode.Uri.file(path), MODEL_EDITOR_VIEW_TYPE);
+  }
+
+  private rememberTarget(title: string, view: PanelView | 'compare', target: PanelTarget): void {
+    const map = { ...this.context.workspaceState.get<Record<string, { view: string; target: PanelTarget }>>(RESTORE_KEY, {}) };
+    delete map[title];
+    map[title] = { view, target };
+    const keys = Object.keys(map);
+    for (const k of keys.slice(0, Math.max(0, keys.length - 50))) delete map[k];
+    void this.context.workspaceState.update(RESTORE_KEY, map);
+  }
+
+  /** Restores a panel VS Code kept across a reload: its target is found by title (or the webview's state). */
+  restorePanel(panel: vscode.WebviewPanel, view: PanelView | 'compare', state: unknown): void {
+    const map = this.context.workspaceState.get<Record<string, { view: string; target: PanelTarget }>>(RESTORE_KEY, {});
+    const fromState = (state as { target?: PanelTarget } | undefined)?.target;
+    const saved = map[panel.title];
+    const target = fromState ?? (saved && saved.view === view ? saved.target : undefined);
+    if (!target || !isValidTarget(target)) {
+      panel.dispose();
+      return;
+    }
+    panel.webview.options = { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(this.context.extensionUri, 'dist', 'webview')] };
+    this.adoptPanel(panel, view, target, view !== 'training', 'panel');
+  }
+
+  private async onWebviewMessage(host: WebviewHost, m: Exclude<WebviewToHost, { type: 'ready' }>, target: PanelTarget): Promise<void> {
+    switch (m.type) {
+      case 'stopTraining':
+        if (this.stopTraining(m.runId) === 0) host.post({ type: 'status', kind: 'info', text: `Run ${m.runId} is not training.` });
+        return;
+      case 'command': {
+        const arg = target.kind === 'model' ? vscode.Uri.file(target.path) : target.kind === 'run' ? target.runId : undefined;
+        const needsModel = ['showBistabilityMap', 'showGradientFlow', 'showRetention', 'exportReport'].includes(m.command);
+        await vscode.commands.executeCommand(`rnnMemory.${m.command}`, ...(needsModel && target.kind === 'model' ? [arg] : m.command === 'stopTraining' && arg ? [arg] : []));
+        return;
+      }
+      case 'exportCsv':
+        await this.saveExport(m.filename, Buffer.from(m.csv, 'utf8'), { 'CSV files': ['csv'] });
+        return;
+      case 'exportPng':
+        await this.saveExport(m.filename, Buffer.from(m.dataUrl.slice('data:image/png;base64,'.length), 'base64'), { 'PNG images': ['png'] });
+        return;
+      case 'error':
+        this.log.warn(`webview ${host.view}: ${m.message}`);
+        return;
+    }
+  }
+
+  /**
+   * Writes an export chosen in a webview. The file name was validated (no path parts). Tests set
+   * RNN_MEMORY_EXPORT_DIR to skip the save dialog.
+   */
+  async saveExport(filename: string, data: Uint8Array, filters: Record<string, string[]>): Promise<string | undefined> {
+    const direct = process.env.RNN_MEMORY_EXPORT_DIR;
+    let uri: vscode.Uri | undefined;
+    if (direct) uri = vscode.Uri.file(join(direct, basename(filename)));
+    else {
+      const root = this.workspaceRoot();
+      uri = await vscode.window.showSaveDialog({ defaultUri: root ? vscode.Uri.file(join(root, filename)) : undefined, filters, title: `Export ${filename}` });
+    }
+    if (!uri) return undefined;
+    await vscode.workspace.fs.writeFile(uri, data);
+    this.log.info(`exported ${uri.fsPath} (${data.length} bytes)`);
+    vscode.window.setStatusBarMessage(`$(check) Saved ${basename(uri.fsPath)}`, 5000);
+    return uri.fsPath;
+  }
+
+  // ---- model selection and the Inspector ------------------------------------------------------------------
+
+  selectModel(path: string | undefined): void {
+    if (path === this.currentModel) return;
+    this.currentModel = path;
+    this.inspectorDiagnosis = [];
+    this.pushInspector();
+    if (!path || sniffModelFile(path).kind !== 'model') return;
+    this.diagnose(path).then(
+      (r) => {
+        if (this.currentModel !== path) return;
+        this.inspectorDiagnosis = r.diagnosis;
+        this.pushInspector();
+      },
+      (e: Error) => this.log.warn(`inspector diagnosis of ${path} failed: ${e.message}`),
+    );
+  }
+
+  selectRun(runId: string): void {
+    this.inspectorRunId = runId;
+    const info = readRun(join(this.runsDir(), runId), runId, this.manager.liveIds());
+    if (info?.hasModel) this.selectModel(join(info.dir, RUN_FILES.model));
+    else this.pushInspector();
+  }
+
+  modelInfo(path: string): ModelInfo | null {
+    const s = sniffModelFile(path);
+    if (s.kind !== 'model') return null;
+    return { name: this.modelName(path), path, architecture: s.architecture, paramCount: s.paramCount };
+  }
+
+  pushInspector(): void {
+    if (!this.inspector || this.inspector.isDisposed) return;
+    const live = this.inspectorRunId ? this.manager.get(this.inspectorRunId) : this.manager.all().at(-1);
+    const training = live?.snapshot ?? (this.inspectorRunId ? this.diskSnapshot(this.inspectorRunId) : null);
+    const msg: HostToWebview = {
+      type: 'inspector',
+      model: this.currentModel ? this.modelInfo(this.currentModel) : null,
+      diagnosis: this.inspectorDiagnosis,
+      training,
+    };
+    this.inspector.post(msg);
+  }
+
+  // ---- files ----------------------------------------------------------------------------------------------
+
+  /** A model path from a file or a run folder (its model.safetensors). */
+  resolveModelPath(p: string): string {
+    try {
+      if (statSync(p).isDirectory()) return join(p, RUN_FILES.model);
+    } catch {
+      // not there: let the caller report it
+    }
+    return p;
+  }
+
+  /** Deletes a run folder or a model file after a modal confirmation (skipped only when `confirmed`). */
+  async deleteItem(path: string, confirmed = false): Promise<boolean> {
+    const runsDir = this.runsDir();
+    const isRun = isInside(path, runsDir) && dirname(path) === runsDir.replace(/[\\/]+$/, '');
+    const runId = isRun ? basename(path) : undefined;
+    if (runId && this.manager.get(runId)) {
+      void vscode.window.showWarningMessage(`Run ${runId} is training: stop it before deleting it.`);
+      return false;
+    }
+    if (!existsSync(path)) return false;
+    if (!confirmed) {
+      const what = runId ? `the run "${runId}" and all its files` : `the model file "${basename(path)}"`;
+      const choice = await vscode.window.showWarningMessage(`Delete ${what}? This cannot be undone.`, { modal: true }, 'Delete');
+      if (choice !== 'Delete') return false;
+    }
+    rmSync(path, { recursive: true, force: true });
+    for (const p of [...this.panels.values()]) {
+      const t = p.target;
+      if ((t.kind === 'run' && t.runId === runId) || (t.kind === 'model' && isInside(t.path, path))) p.panel.dispose();
+    }
+    if (this.currentModel && isInside(this.currentModel, path)) this.selectModel(undefined);
+    this.log.info(`deleted ${path}`);
+    await this.refresh(true);
+    return true;
+  }
+
+  dispose(): void {
+    if (this.refreshTimer) clearTimeout(this.refreshTimer);
+    for (const p of this.panels.values()) p.host.dispose();
+    this.inspector?.dispose();
+    this.diagnostics.dispose();
+    for (const d of this.disposables) d.dispose();
+  }
+}
+
+export interface RunResult {
+  runId: string;
+  dir: string;
+  status: 'running' | 'completed' | 'cancelled' | 'failed';
+  step: number;
+  error?: string;
+}
+
+function isValidTarget(t: unknown): t is PanelTarget {
+  if (typeof t !== 'object' || t === null) return false;
+  const o = t as Record<string, unknown>;
+  if (o.kind === 'model') return typeof o.path === 'string';
+  if (o.kind === 'run') return typeof o.runId === 'string';
+  if (o.kind === 'compare') return Array.isArray(o.paths) && o.paths.every((p) => typeof p === 'string');
+  return false;
+}
+
+export type { TreeNode };

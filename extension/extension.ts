@@ -1,0 +1,104 @@
+/**
+ * Entry point: wires core/ (training, diagnostics, model files) to VS Code. The logic lives in pure modules
+ * (runs, tree-items, webview-channel, html, train-picks, model-sniff) and in the Controller.
+ */
+import * as vscode from 'vscode';
+import { registerCommands } from './commands';
+import { COMPARE_VIEW_TYPE, Controller, MODEL_EDITOR_VIEW_TYPE, PANEL_VIEWS, panelViewType, type PanelView } from './controller';
+import { InspectorViewProvider } from './inspector-view';
+import { ModelEditorProvider } from './model-editor';
+import type { TreeNode } from './tree-items';
+
+/** What activate() returns: used by the in-host tests (and usable by other extensions). */
+export interface RnnMemoryApi {
+  runsDir(): string;
+  treeNodes(): readonly TreeNode[];
+  refresh(): Promise<void>;
+  panels(): { view: string; title: string; kind: string; ready: boolean; visible: boolean; received: string[]; target: unknown }[];
+  liveRuns(): { id: string; status: string; step: number; dir: string }[];
+  /** Kills a run's worker at once, as a crash would (tests of the crash path). */
+  killRun(runId: string): Promise<boolean>;
+  currentModel(): string | undefined;
+  inspectorReady(): boolean;
+}
+
+let controller: Controller | undefined;
+
+export function activate(context: vscode.ExtensionContext): RnnMemoryApi {
+  const log = vscode.window.createOutputChannel('RNN Memory', { log: true });
+  const c = new Controller(context, log);
+  controller = c;
+  const treeView = vscode.window.createTreeView('rnnMemory.runs', { treeDataProvider: c.tree, showCollapseAll: true, canSelectMany: true });
+  context.subscriptions.push(
+    log,
+    c,
+    treeView,
+    treeView.onDidChangeSelection((e) => {
+      const n = e.selection[0];
+      if (!n) return;
+      if (n.kind === 'model' || (n.kind === 'file' && n.contextValue === 'model')) c.selectModel(n.path);
+      else if (n.kind === 'run' && n.runId) c.selectRun(n.runId);
+    }),
+    ...registerCommands(c),
+    vscode.window.registerWebviewViewProvider(InspectorViewProvider.viewId, new InspectorViewProvider(c)),
+    vscode.window.registerCustomEditorProvider(MODEL_EDITOR_VIEW_TYPE, new ModelEditorProvider(c), {
+      supportsMultipleEditorsPerDocument: true,
+      webviewOptions: { retainContextWhenHidden: true },
+    }),
+    ...PANEL_VIEWS.map((view) =>
+      vscode.window.registerWebviewPanelSerializer(panelViewType(view), {
+        deserializeWebviewPanel: async (panel, state) => c.restorePanel(panel, view, state),
+      }),
+    ),
+    vscode.window.registerWebviewPanelSerializer(COMPARE_VIEW_TYPE, {
+      deserializeWebviewPanel: async (panel, state) => c.restorePanel(panel, 'compare' as PanelView | 'compare', state),
+    }),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('rnnMemory.runsFolder')) void c.refresh();
+    }),
+    vscode.workspace.onDidChangeWorkspaceFolders(() => void c.refresh()),
+  );
+  watchFiles(context, c);
+  void c.refresh(true);
+  void vscode.commands.executeCommand('setContext', 'rnnMemory.training', false);
+
+  return {
+    runsDir: () => c.runsDir(),
+    treeNodes: () => c.tree.getRoots(),
+    refresh: () => c.refresh(true),
+    panels: () =>
+      [...c.panels.values()].map((p) => ({
+        view: p.view,
+        title: p.panel.title,
+        kind: p.kind,
+        ready: p.host.channel.isReady,
+        visible: p.panel.visible,
+        received: [...p.host.received],
+        target: p.target,
+      })),
+    liveRuns: () => c.manager.all().map((r) => ({ id: r.id, status: r.snapshot.status, step: r.snapshot.step, dir: r.dir })),
+    killRun: async (runId) => {
+      const r = c.manager.get(runId);
+      if (!r) return false;
+      await r.handle.kill();
+      await r.finished;
+      return true;
+    },
+    currentModel: () => c.currentModel,
+    inspectorReady: () => !!c.inspector?.channel.isReady,
+  };
+}
+
+/** Model files anywhere in the workspace and files under the runs folder refresh the tree (debounced). */
+function watchFiles(context: vscode.ExtensionContext, c: Controller): void {
+  const models = vscode.workspace.createFileSystemWatcher('**/*.safetensors');
+  const runs = vscode.workspace.createFileSystemWatcher('**/{run.json,config.json}');
+  const kick = () => void c.refresh();
+  context.subscriptions.push(models, runs, models.onDidCreate(kick), models.onDidDelete(kick), models.onDidChange(kick), runs.onDidCreate(kick), runs.onDidDelete(kick), runs.onDidChange(kick));
+}
+
+export async function deactivate(): Promise<void> {
+  // Ask running workers to stop and save a checkpoint, so the runs can be resumed after the reload.
+  await controller?.manager.dispose(3000);
+  controller = undefined;
+}

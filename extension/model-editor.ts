@@ -1,0 +1,32 @@
+/**
+ * Read-only custom editor for *.safetensors (priority "option": "Open With…" or the Open Model command):
+ * the diagnostics of the model, rendered in the editor's webview. Foreign safetensors files get a clear
+ * message instead; their data is never read beyond the header.
+ */
+import { basename } from 'node:path';
+import * as vscode from 'vscode';
+import type { Controller } from './controller';
+
+class ModelDocument implements vscode.CustomDocument {
+  constructor(readonly uri: vscode.Uri) {}
+  dispose(): void {}
+}
+
+export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider<ModelDocument> {
+  constructor(private readonly c: Controller) {}
+
+  openCustomDocument(uri: vscode.Uri): ModelDocument {
+    return new ModelDocument(uri);
+  }
+
+  resolveCustomEditor(doc: ModelDocument, panel: vscode.WebviewPanel): void {
+    const path = doc.uri.fsPath;
+    panel.title = basename(path);
+    panel.webview.options = { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(this.c.context.extensionUri, 'dist', 'webview')] };
+    this.c.adoptPanel(panel, 'bistability', { kind: 'model', path }, true, 'editor');
+    if (panel.active) this.c.selectModel(path);
+    panel.onDidChangeViewState(() => {
+      if (panel.active) this.c.selectModel(path);
+    });
+  }
+}

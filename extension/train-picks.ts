@@ -1,0 +1,192 @@
+/**
+ * What the training commands ask (quick picks) and how answers, settings and command arguments become a
+ * TrainConfig. Pure: the vscode side only shows the items and hands back the chosen values.
+ */
+import { CELL_KINDS, type CellKind } from '../core/cells/types';
+import { normalizeConfig } from '../core/train/config';
+import type { EngineName, TaskName, TrainConfig } from '../core/train/types';
+
+/** Settings `rnnMemory.train.*`: small, quick defaults (the paper's sizes are one pick away). */
+export interface TrainDefaults {
+  cell: CellKind;
+  T: number;
+  layers: number;
+  units: number;
+  steps: number;
+  batch: number;
+  lr: number;
+  evalEvery: number;
+  testSize: number;
+  checkpointEvery: number;
+  seed: number;
+}
+
+export const FALLBACK_DEFAULTS: TrainDefaults = {
+  cell: 'brc',
+  T: 20,
+  layers: 1,
+  units: 32,
+  steps: 1000,
+  batch: 32,
+  lr: 3e-3,
+  evalEvery: 50,
+  testSize: 200,
+  checkpointEvery: 200,
+  seed: 1,
+};
+
+/** Reads `rnnMemory.train.<key>` through `get`, falling back per key when a value is missing or invalid. */
+export function trainDefaultsFrom(get: (key: string) => unknown): TrainDefaults {
+  const int = (k: keyof TrainDefaults, min: number, max: number): number => {
+    const v = get(k);
+    return typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max ? v : (FALLBACK_DEFAULTS[k] as number);
+  };
+  const cell = get('cell');
+  const lr = get('lr');
+  return {
+    cell: typeof cell === 'string' && (CELL_KINDS as readonly string[]).includes(cell) ? (cell as CellKind) : FALLBACK_DEFAULTS.cell,
+    T: int('T', 1, 100_000),
+    layers: int('layers', 1, 16),
+    units: int('units', 1, 4096),
+    steps: int('steps', 1, 10_000_000),
+    batch: int('batch', 1, 10_000),
+    lr: typeof lr === 'number' && lr > 0 && lr < 10 ? lr : FALLBACK_DEFAULTS.lr,
+    evalEvery: int('evalEvery', 1, 1_000_000),
+    testSize: int('testSize', 1, 100_000),
+    checkpointEvery: int('checkpointEvery', 1, 10_000_000),
+    seed: int('seed', -2_147_483_648, 2_147_483_647),
+  };
+}
+
+export interface PickItem<V> {
+  label: string;
+  description?: string;
+  value: V;
+}
+
+const CELL_DESCRIPTIONS: Record<CellKind, string> = {
+  brc: 'Bistable Recurrent Cell (per-neuron bistability)',
+  nbrc: 'neuromodulated BRC (recurrent gates)',
+  gru: 'Gated Recurrent Unit',
+  lstm: 'Long Short-Term Memory',
+};
+const CELL_NAMES: Record<CellKind, string> = { brc: 'BRC', nbrc: 'nBRC', gru: 'GRU', lstm: 'LSTM' };
+
+/** Puts the item equal to `def` first and marks it, so Enter accepts the default. */
+function defaultFirst<V>(items: PickItem<V>[], def: V, same: (a: V, b: V) => boolean = (a, b) => a === b): PickItem<V>[] {
+  const i = items.findIndex((it) => same(it.value, def));
+  const out = items.slice();
+  if (i >= 0) {
+    const [d] = out.splice(i, 1);
+    out.unshift({ ...d, description: d.description ? `${d.description} · default` : 'default' });
+  }
+  return out;
+}
+
+export function taskItems(): PickItem<TaskName>[] {
+  return [
+    { label: 'Copy first input', description: 'copy: remember x₁ for T steps', value: 'copy' },
+    { label: 'Denoising', description: 'denoise: recall 5 marked values', value: 'denoise' },
+    { label: 'Sequential MNIST', description: 'smnist: classify 784 pixels one by one', value: 'smnist' },
+  ];
+}
+
+export function cellItems(d: TrainDefaults): PickItem<CellKind>[] {
+  return defaultFirst(
+    CELL_KINDS.map((k) => ({ label: CELL_NAMES[k], description: CELL_DESCRIPTIONS[k], value: k })),
+    d.cell,
+  );
+}
+
+/** Sequence length (copy) or noise steps (denoise); smnist has no T pick (always 784 pixels). */
+export function lengthItems(task: TaskName, d: TrainDefaults): PickItem<number>[] {
+  const values = task === 'denoise' ? [20, 50, 100, 200, 400] : [10, 20, 50, 100, 300];
+  const paper = task === 'denoise' ? 400 : 300;
+  const items = values.map((v) => ({ label: `T = ${v}`, description: v === paper ? 'paper' : undefined, value: v }));
+  if (!values.includes(d.T)) items.push({ label: `T = ${d.T}`, description: undefined, value: d.T });
+  return defaultFirst(items, task === 'denoise' && d.T < 10 ? 20 : d.T);
+}
+
+export interface Size {
+  layers: number;
+  units: number;
+}
+
+export function sizeItems(task: TaskName, d: TrainDefaults): PickItem<Size>[] {
+  const sizes: [number, number, string?][] = [
+    [1, 16],
+    [1, 32],
+    [2, 32],
+    [2, 64],
+    [2, 100, task === 'copy' ? 'paper' : undefined],
+    [4, 100, task !== 'copy' ? 'paper' : undefined],
+  ];
+  const items = sizes.map(([layers, units, note]) => ({ label: `${layers} × ${units}`, description: note ? `layers × units · ${note}` : 'layers × units', value: { layers, units } }));
+  if (!sizes.some(([l, u]) => l === d.layers && u === d.units)) {
+    items.push({ label: `${d.layers} × ${d.units}`, description: 'layers × units', value: { layers: d.layers, units: d.units } });
+  }
+  return defaultFirst(items, { layers: d.layers, units: d.units }, (a, b) => a.layers === b.layers && a.units === b.units);
+}
+
+export function stepItems(d: TrainDefaults): PickItem<number>[] {
+  const values = [300, 1000, 3000, 10000, 30000];
+  const items = values.map((v) => ({ label: `${v} steps`, description: v === 30000 ? 'paper' : undefined, value: v }));
+  if (!values.includes(d.steps)) items.push({ label: `${d.steps} steps`, description: undefined, value: d.steps });
+  return defaultFirst(items, d.steps);
+}
+
+export interface TrainPicks {
+  task: TaskName;
+  cell: CellKind;
+  /** Absent for smnist. */
+  T?: number;
+  size: Size;
+  steps: number;
+}
+
+/** Quick-pick answers + settings → a validated config. */
+export function configFromPicks(p: TrainPicks, d: TrainDefaults, engine: EngineName): TrainConfig {
+  const base = baseConfig(d, engine);
+  const T = p.task === 'smnist' ? undefined : p.T;
+  return normalizeConfig({ ...base, task: p.task, cell: p.cell, T, N: defaultN(p.task, T), layers: p.size.layers, units: p.size.units, steps: p.steps });
+}
+
+/**
+ * A command argument (from tests, keybindings or other extensions) → a validated config. Unknown keys are
+ * ignored; `forceTask` pins the task (trainCopyTask). Throws with the first invalid field.
+ */
+export function configFromArgument(arg: unknown, d: TrainDefaults, engine: EngineName, forceTask?: TaskName): TrainConfig {
+  if (typeof arg !== 'object' || arg === null || Array.isArray(arg)) throw new Error('training arguments must be an object like {cell: "brc", T: 20}');
+  const o = arg as Record<string, unknown>;
+  const keys: (keyof TrainConfig)[] = ['task', 'cell', 'T', 'N', 'layers', 'units', 'batch', 'steps', 'lr', 'seed', 'clipNorm', 'evalEvery', 'testSize', 'checkpointEvery', 'engine'];
+  const picked: Record<string, unknown> = {};
+  for (const k of keys) if (o[k] !== undefined) picked[k] = o[k];
+  const task = (forceTask ?? picked.task ?? 'copy') as TaskName;
+  const T = task === 'smnist' ? undefined : ((picked.T as number | undefined) ?? d.T);
+  const base = baseConfig(d, engine);
+  if (T === undefined) delete base.T;
+  return normalizeConfig({ ...base, N: defaultN(task, T), ...picked, task, ...(T === undefined ? {} : { T }) } as Partial<TrainConfig>);
+}
+
+function baseConfig(d: TrainDefaults, engine: EngineName): Partial<TrainConfig> {
+  return {
+    cell: d.cell,
+    T: d.T,
+    layers: d.layers,
+    units: d.units,
+    steps: d.steps,
+    batch: d.batch,
+    lr: d.lr,
+    evalEvery: d.evalEvery,
+    testSize: d.testSize,
+    checkpointEvery: d.checkpointEvery,
+    seed: d.seed,
+    engine,
+  };
+}
+
+/** Denoise keeps the paper's ratio (N = T/2) so short demos stay valid; smnist appends no black pixels. */
+function defaultN(task: TaskName, T: number | undefined): number {
+  if (task === 'denoise') return Math.max(0, Math.floor((T ?? 400) / 2));
+  return 0;
+}

@@ -1,0 +1,136 @@
+/**
+ * The Runs & Models tree as plain data (pure): the vscode adapter turns each node into a TreeItem.
+ * contextValue is a ';'-separated flag list that package.json menus match with regexes.
+ */
+import { basename, dirname, join } from 'node:path';
+import type { Architecture } from '../core/model/architecture';
+import { RUN_FILES } from '../core/train/run';
+import type { TrainingSnapshot } from '../webview/protocol';
+import type { RunInfo } from './runs';
+import { CELL_LABEL, formatLoss, latestLoss } from './training-state';
+
+export interface ModelEntry {
+  path: string;
+  /** Path relative to the workspace folder, for the description. */
+  relPath: string;
+  architecture: Architecture;
+  paramCount: number;
+}
+
+export interface TreeNode {
+  id: string;
+  kind: 'group' | 'model' | 'run' | 'file' | 'empty';
+  label: string;
+  description?: string;
+  tooltip?: string;
+  contextValue?: string;
+  /** A codicon id; '~spin' animates. */
+  icon?: string;
+  /** File or folder on disk (resourceUri, reveal, delete). */
+  path?: string;
+  /** For run nodes. */
+  runId?: string;
+  collapsible: 'none' | 'collapsed' | 'expanded';
+  children?: TreeNode[];
+  /** Run on click (vscode command id + arguments). */
+  command?: { command: string; title: string; args: unknown[] };
+}
+
+export function architectureSummary(a: Architecture): string {
+  const cells = [...new Set(a.layers.map((l) => CELL_LABEL[l.cell] ?? l.cell))].join('/');
+  const units = a.layers.every((l) => l.units === a.layers[0].units) ? `${a.layers.length}×${a.layers[0].units}` : a.layers.map((l) => l.units).join('-');
+  return `${cells} ${units}`;
+}
+
+export function modelNode(m: ModelEntry, idPrefix = 'model:'): TreeNode {
+  const a = m.architecture;
+  const dir = dirname(m.relPath);
+  return {
+    id: idPrefix + m.path,
+    kind: 'model',
+    label: basename(m.path),
+    description: `${architectureSummary(a)}${dir && dir !== '.' ? ` · ${dir}` : ''}`,
+    tooltip: [
+      m.relPath,
+      `${a.layers.length} layer${a.layers.length === 1 ? '' : 's'}: ${a.layers.map((l) => `${CELL_LABEL[l.cell] ?? l.cell}(${l.units})`).join(' → ')}`,
+      `input ${a.inputSize}, readout ${a.readout.units} ${a.readout.activation}`,
+      a.task ? `task ${a.task.name}${a.task.T ? ` T=${a.task.T}` : ''}` : '',
+      `${m.paramCount.toLocaleString('en-US')} parameters`,
+    ]
+      .filter(Boolean)
+      .join('\n'),
+    contextValue: 'model',
+    icon: 'circuit-board',
+    path: m.path,
+    collapsible: 'none',
+    command: { command: 'rnnMemory.selectModel', title: 'Select', args: [m.path] },
+  };
+}
+
+const STATE_ICON: Record<string, string> = {
+  running: 'sync~spin',
+  completed: 'pass',
+  cancelled: 'debug-pause',
+  interrupted: 'debug-pause',
+  failed: 'error',
+  unknown: 'question',
+};
+
+export function runDescription(run: RunInfo, live?: TrainingSnapshot): string {
+  if (live && live.status === 'running') return `step ${live.step}/${live.totalSteps} · loss ${formatLoss(latestLoss(live))}`;
+  const st = run.status;
+  const steps = st ? `step ${st.step}/${st.totalSteps || run.config?.steps || '?'}` : '';
+  const loss = st?.lastLoss !== undefined ? ` · loss ${formatLoss(st.lastLoss)}` : '';
+  const resumable = run.resumable ? ' · resumable' : '';
+  return `${run.state}${steps ? ` · ${steps}` : ''}${loss}${resumable}`;
+}
+
+export function runNode(run: RunInfo, live?: TrainingSnapshot): TreeNode {
+  const isLive = !!live && live.status === 'running';
+  const flags = ['run', isLive ? 'live' : run.state, run.resumable && !isLive ? 'resumable' : '', run.hasModel ? 'hasModel' : ''].filter(Boolean);
+  const children: TreeNode[] = [];
+  const file = (name: string, icon: string, ctx: string) =>
+    children.push({
+      id: `file:${join(run.dir, name)}`,
+      kind: 'file',
+      label: name,
+      icon,
+      path: join(run.dir, name),
+      contextValue: ctx,
+      collapsible: 'none',
+      command: ctx === 'model' ? { command: 'rnnMemory.selectModel', title: 'Select', args: [join(run.dir, name)] } : { command: 'vscode.open', title: 'Open', args: [join(run.dir, name)] },
+    });
+  if (run.hasModel) file(RUN_FILES.model, 'circuit-board', 'model');
+  file(RUN_FILES.config, 'json', 'runFile');
+  file(RUN_FILES.metrics, 'graph-line', 'runFile');
+  return {
+    id: `run:${run.id}`,
+    kind: 'run',
+    label: run.label,
+    description: runDescription(run, live),
+    tooltip: [`${run.id}`, run.dir, run.status?.error ? `error: ${run.status.error}` : '', run.resumable && !isLive ? 'Interrupted: can be resumed from its checkpoint' : '']
+      .filter(Boolean)
+      .join('\n'),
+    contextValue: flags.join(';'),
+    icon: isLive ? STATE_ICON.running : STATE_ICON[run.state],
+    path: run.dir,
+    runId: run.id,
+    collapsible: 'collapsed',
+    children,
+    command: { command: 'rnnMemory.showTraining', title: 'Show training', args: [run.id] },
+  };
+}
+
+/** The two top-level groups; a group without entries shows one hint row. */
+export function buildTree(models: ModelEntry[], runs: RunInfo[], live: ReadonlyMap<string, TrainingSnapshot>, runsFolder: string): TreeNode[] {
+  const modelChildren = models.length
+    ? models.map((m) => modelNode(m))
+    : [{ id: 'empty:models', kind: 'empty' as const, label: 'No model files (*.safetensors) in the workspace', collapsible: 'none' as const }];
+  const runChildren = runs.length
+    ? runs.map((r) => runNode(r, live.get(r.id)))
+    : [{ id: 'empty:runs', kind: 'empty' as const, label: `No runs in ${runsFolder}/ yet: run "Train on Copy Task"`, collapsible: 'none' as const }];
+  return [
+    { id: 'group:models', kind: 'group', label: 'Models', description: String(models.length), icon: 'database', collapsible: 'expanded', children: modelChildren, contextValue: 'modelsGroup' },
+    { id: 'group:runs', kind: 'group', label: 'Runs', description: String(runs.length), icon: 'history', collapsible: 'expanded', children: runChildren, contextValue: 'runsGroup' },
+  ];
+}

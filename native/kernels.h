@@ -1,0 +1,55 @@
+// Shared plain-C interface between the N-API driver (addon.cpp) and the per-ISA kernels (kernels.cpp,
+// compiled once per instruction set). Nothing here may instantiate C++ library templates: the ISA
+// objects must not export inline symbols the linker could pick for the baseline code.
+#pragma once
+#include <stddef.h>
+
+extern "C" {
+
+enum RnnKind { RNN_BRC = 0, RNN_NBRC = 1, RNN_GRU = 2, RNN_LSTM = 3 };
+
+enum { RNN_MAX_THREADS = 8, RNN_NSTATE = 5 };
+
+// One layer over a whole sequence. Layouts are time-major row-major: x [T*B, I], h and states [T*B, H].
+// U is [I, GI] (gate blocks side by side), W is [H, GR]. For BRC/nBRC the blocks are c, a, u;
+// GRU z, r, h (Keras); LSTM i, f, c, o (Keras).
+struct RnnLayer {
+  int kind, T, B, I, H;
+  int GI, GR;
+  // Parameters.
+  const float *U, *W, *bias, *biasR, *wdiag;
+  // Forward: input and outputs. s[] are the states backward needs:
+  // BRC/nBRC c, a, u(candidate); GRU z, r, hh(candidate), rh(h RK_h + b1_h); LSTM i, f, g, o, c.
+  const float *x;
+  float *h;
+  float *s[RNN_NSTATE];
+  // Backward: dL/dh from outside, and outputs. dbias has GI entries (BRC/nBRC use the first 2H),
+  // dbiasR 3H (GRU), dwdiag 2H (BRC: w_c then w_a). dh receives the total dL/dh_t.
+  const float *dhOut;
+  float *dx, *dU, *dW, *dbias, *dbiasR, *dwdiag, *dh;
+  // Per-thread scratch owned by the driver, threadScratchFloats floats each (64-byte aligned).
+  float *ts[RNN_MAX_THREADS];
+};
+
+struct RnnKernels {
+  const char *isa;
+  // Floats of per-thread scratch needed by layer L with nt threads (forward and backward).
+  size_t (*threadScratchFloats)(const RnnLayer *L, int nt);
+  int forwardPhases;
+  int backwardPhases;
+  void (*forward)(RnnLayer *L, int phase, int tid, int nt);
+  void (*backward)(RnnLayer *L, int phase, int tid, int nt);
+  void (*f64to32)(const double *src, float *dst, size_t n);
+  void (*f32to64)(const float *src, double *dst, size_t n);
+  // C[M,N] = A[M,K] B[K,N] (row-major, single thread), for tests of the GEMM itself.
+  void (*gemm)(int M, int N, int K, const float *A, const float *B, float *C, float *scratch);
+  size_t (*gemmScratchFloats)(int M, int N, int K);
+  // Vector tanh / sigmoid over n floats, for accuracy tests.
+  void (*tanhv)(const float *x, float *y, size_t n);
+  void (*sigmoidv)(const float *x, float *y, size_t n);
+};
+
+const RnnKernels *rnn_kernels_avx512(void);
+const RnnKernels *rnn_kernels_avx2(void);
+const RnnKernels *rnn_kernels_base(void);
+}

@@ -1,0 +1,46 @@
+// Bundles every entry point with esbuild and prepares runtime data files in dist/.
+import { build } from 'esbuild';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { prepareMnist } from './prepare-mnist.mjs';
+import { buildWebview } from './build-webview.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const dist = join(root, 'dist');
+mkdirSync(dist, { recursive: true });
+
+const nodeEntries = [
+  { in: 'core/cli/main.ts', out: 'cli.js', banner: '#!/usr/bin/env node' },
+  { in: 'core/train/worker-entry.ts', out: 'train-worker.js' },
+  { in: 'bench/main.ts', out: 'bench.js' },
+  { in: 'extension/extension.ts', out: 'extension.js' },
+  { in: 'core/diagnostics/worker-entry.ts', out: 'diagnose-worker.js' },
+];
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: 'linked',
+  // vscode is provided by the host; tfjs-node is optional and loaded only when present.
+  external: ['vscode', '@tensorflow/tfjs-node'],
+  logLevel: 'warning',
+};
+
+await Promise.all(
+  nodeEntries
+    .filter((e) => existsSync(join(root, e.in)))
+    .map((e) =>
+      build({
+        ...common,
+        entryPoints: [join(root, e.in)],
+        outfile: join(dist, e.out),
+        banner: e.banner ? { js: e.banner } : undefined,
+      }),
+    ),
+);
+// Webviews: dist/webview/panel.js, report.js (browser IIFE bundles), panel.css, report-theme.css.
+await buildWebview(root, join(dist, 'webview'));
+prepareMnist(root, join(dist, 'data'));

@@ -1,0 +1,213 @@
+/**
+ * End-to-end: renders a standalone HTML report (webview bundles built from the current sources) in
+ * Debian Chromium via playwright-core, in light and dark colour schemes. Checks the bistability heatmap's
+ * pixels against the fixture's data, the charts' series, keyboard and mouse interaction, CSV download,
+ * and that there are no console errors or CSP violations. Screenshots go to test-output/screenshots/.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+import { renderHtmlReport } from '../../core/report/html';
+import { buildWebview } from '../../scripts/build-webview.mjs';
+import { buildFixtureReport } from '../helpers/report-fixture';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ROOT = join(__dirname, '..', '..');
+const SHOTS = join(ROOT, 'test-output', 'screenshots');
+const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+async function loadPlaywright(): Promise<typeof import('playwright-core') | null> {
+  try {
+    return await import('playwright-core');
+  } catch {
+    return null;
+  }
+}
+
+const skip = existsSync(CHROMIUM) ? false : `Chromium not found at ${CHROMIUM}; install it with "apt-get update && apt-get install -y chromium" to run the browser tests`;
+
+/** Classifies the heatmap's pixels by hue side: red-ish (a > 1), blue-ish (a < 1), neutral grey. */
+const PIXEL_STATS = `(() => {
+  const c = document.querySelector('section[data-view="bistability"] canvas[data-role="heatmap-base"]');
+  const ctx = c.getContext('2d');
+  const d = ctx.getImageData(0, 0, c.width, c.height).data;
+  const bg = getComputedStyle(document.body).backgroundColor.match(/\\d+/g).map(Number);
+  let warm = 0, cool = 0, neutral = 0, background = 0;
+  for (let i = 0; i < d.length; i += 4) {
+    const r = d[i], g = d[i + 1], b = d[i + 2];
+    if (r === bg[0] && g === bg[1] && b === bg[2]) background++;
+    else if (r > b) warm++;
+    else if (b > r) cool++;
+    else neutral++;
+  }
+  return { warm, cool, neutral, background, total: d.length / 4, painted: Number(c.dataset.painted), width: c.width, height: c.height };
+})()`;
+
+/** Polls a page expression until it is truthy (page.evaluate is not subject to the page's CSP). */
+async function waitFor(page: { evaluate(expr: string): Promise<unknown>; waitForTimeout(ms: number): Promise<void> }, expr: string, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await page.evaluate(expr))) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${expr}`);
+    await page.waitForTimeout(50);
+  }
+}
+
+const attr = (sel: string, name: string) => `(() => { const e = document.querySelector(${JSON.stringify(sel)}); return e ? e.getAttribute(${JSON.stringify(name)}) : null; })()`;
+
+test('standalone HTML report in Chromium', { skip, timeout: 180_000 }, async (t) => {
+  const pw = await loadPlaywright();
+  if (!pw) {
+    t.skip('playwright-core is not installed');
+    return;
+  }
+  const work = mkdtempSync(join(tmpdir(), 'lens-browser-'));
+  const assets = join(work, 'assets');
+  await buildWebview(ROOT, assets);
+  mkdirSync(SHOTS, { recursive: true });
+  const report = buildFixtureReport({ layers: 3, units: 24, T: 80, B: 8, seed: 3, name: 'BRC 3×24 (fixture)' });
+  const other = buildFixtureReport({ layers: 2, units: 16, T: 80, B: 8, seed: 5, cell: 'nbrc', name: 'nBRC 2×16 (fixture)' });
+  const single = join(work, 'report.html');
+  const compare = join(work, 'compare.html');
+  writeFileSync(single, renderHtmlReport(report, { assetsDir: assets }));
+  writeFileSync(compare, renderHtmlReport([report, other], { assetsDir: assets, title: 'Comparison' }));
+
+  // Expected heatmap colour sides from the data: all layers are shown, coloured by a.
+  let above = 0;
+  let below = 0;
+  for (const L of report.bistability.layers) for (const row of L.a) for (const a of row) (a > 1 ? above++ : a < 1 ? below++ : 0);
+  const expectedWarm = above / (above + below);
+
+  const ctx = await pw.chromium.launchPersistentContext(join(work, 'profile'), {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ARGS,
+    viewport: { width: 1280, height: 900 },
+    acceptDownloads: true,
+  });
+  const problems: string[] = [];
+  try {
+    await ctx.addInitScript({
+      content: `document.addEventListener('securitypolicyviolation', (e) => console.error('CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI));`,
+    });
+    const page = ctx.pages()[0] ?? (await ctx.newPage());
+    page.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+
+    const open = async (file: string, scheme: 'light' | 'dark') => {
+      await page.emulateMedia({ colorScheme: scheme });
+      await page.goto(pathToFileURL(file).href);
+      await waitFor(page, `(() => { const s = document.getElementById('status'); return !!s && ['bistability', 'gradientFlow', 'retention', 'fixedPoints'].every((v) => s.textContent.includes('rendered view=' + v)); })()`, 20_000);
+    };
+
+    for (const scheme of ['light', 'dark'] as const) {
+      await t.test(`${scheme}: heatmap pixels follow the data, charts have their series`, async () => {
+        await open(single, scheme);
+        const bg = (await page.evaluate(`getComputedStyle(document.body).backgroundColor`)) as string;
+        assert.equal(bg, scheme === 'light' ? 'rgb(255, 255, 255)' : 'rgb(31, 31, 31)', 'theme defaults follow prefers-color-scheme');
+        const px = (await page.evaluate(PIXEL_STATS)) as Record<string, number>;
+        const warm = px.warm / (px.warm + px.cool);
+        t.diagnostic(`${scheme}: heatmap ${px.width}x${px.height}, warm ${px.warm}, cool ${px.cool}, neutral ${px.neutral}, background ${px.background}; warm fraction ${warm.toFixed(3)} vs data ${expectedWarm.toFixed(3)}`);
+        assert.ok(px.warm > 0 && px.cool > 0, 'both sides of a = 1 are painted');
+        assert.ok(Math.abs(warm - expectedWarm) < 0.03, `warm fraction ${warm} vs cells with a > 1: ${expectedWarm}`);
+        // Everything but the two separator rows between the three layers is data.
+        const gapRows = px.height / (3 * 24 + 2);
+        assert.ok(Math.abs(px.background - 2 * gapRows * px.width) <= 2 * px.width, `background pixels ${px.background}`);
+        assert.equal(px.painted, px.total - px.background, 'painted count reported in the status matches the canvas');
+        const status = (await page.textContent('#status')) ?? '';
+        assert.match(status, new RegExp(`rendered view=bistability layers=3 cells=${3 * 24 * 80} painted=${px.painted}`));
+
+        assert.equal(await page.evaluate(attr('canvas[data-role="gradient-norm"]', 'data-series')), '3', 'one gradient series per layer');
+        assert.ok(Number(await page.evaluate(attr('canvas[data-role="gradient-norm"]', 'data-points'))) >= 3 * 70);
+        assert.equal(await page.evaluate(attr('canvas[data-role="retention-mse"]', 'data-points')), '5');
+        assert.ok(Number(await page.evaluate(attr('canvas[data-role="retention-r2"]', 'data-points'))) >= 3 * 80);
+        // Three trajectories, the observed one, and stable / unstable / marginal points.
+        assert.equal(await page.evaluate(attr('canvas[data-role="fixed-points"]', 'data-series')), '7');
+        // The chart canvases really drew something (not only the background).
+        const inked = (await page.evaluate(`(() => {
+          const c = document.querySelector('canvas[data-role="gradient-norm"]');
+          const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+          let n = 0; for (let i = 0; i < d.length; i += 4) if (d[i] !== d[0] || d[i + 1] !== d[1] || d[i + 2] !== d[2]) n++;
+          return n; })()`)) as number;
+        assert.ok(inked > 2000, `gradient chart inked pixels: ${inked}`);
+        await page.screenshot({ path: join(SHOTS, `report-${scheme}.png`), fullPage: true });
+      });
+    }
+
+    await t.test('click and keyboard select a neuron and open its trajectory and fixed-point diagram', async () => {
+      await open(single, 'dark');
+      const overlay = 'section[data-view="bistability"] canvas[data-role="heatmap-overlay"]';
+      const box = (await page.locator(overlay).boundingBox())!;
+      // Layer 1, neuron 5 at t = 40 (rows are 24 + gap + 24 + gap + 24).
+      const rows = 3 * 24 + 2;
+      await page.mouse.move(box.x + box.width * (40.5 / 80), box.y + box.height * (5.5 / rows));
+      const tip = (await page.textContent('section[data-view="bistability"] .tooltip')) ?? '';
+      assert.match(tip, /Layer 1 · neuron 5 · t = 40/);
+      const a = report.bistability.layers[0].a[40][5];
+      assert.ok(tip.includes(`a = ${Number(a.toPrecision(3))}`), `tooltip ${tip} should show a = ${a}`);
+      await page.mouse.click(box.x + box.width * (40.5 / 80), box.y + box.height * (5.5 / rows));
+      assert.equal(await page.evaluate(attr(overlay, 'data-selected-row')), '5');
+      assert.match((await page.textContent('#status')) ?? '', /selected=0:5/);
+      assert.equal(await page.isVisible('section[data-view="bistability"] .neuron-detail'), true);
+      assert.ok(Number(await page.evaluate(attr('canvas[data-role="fixed-point-diagram"]', 'data-points'))) > 10);
+      assert.ok(Number(await page.evaluate(attr('canvas[data-role="neuron-trajectory"]', 'data-points'))) >= 4 * 80);
+      await page.focus(overlay);
+      await page.keyboard.press('ArrowDown');
+      await page.keyboard.press('ArrowRight');
+      assert.equal(await page.evaluate(attr(overlay, 'data-selected-row')), '6');
+      assert.equal(await page.evaluate(attr(overlay, 'data-selected-col')), '41');
+      // Down from the last neuron of layer 1 skips the separator row into layer 2.
+      for (let i = 0; i < 18; i++) await page.keyboard.press('ArrowDown');
+      assert.equal(await page.evaluate(attr(overlay, 'data-selected-row')), '25');
+      assert.match((await page.textContent('#status')) ?? '', /selected=1:0/);
+      await page.mouse.move(0, 0);
+      await page.locator('section[data-view="bistability"]').screenshot({ path: join(SHOTS, 'bistability-neuron-dark.png') });
+    });
+
+    await t.test('Export CSV downloads the view data in the standalone report', async () => {
+      await open(single, 'light');
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click('section[data-view="retention"] vscode-button:has-text("Export CSV")')]);
+      assert.equal(download.suggestedFilename(), 'retention.csv');
+      const text = readFileSync((await download.path())!, 'utf8');
+      const lines = text.trim().split('\n');
+      assert.equal(lines[0], 'run,series,layer,x,value');
+      assert.equal(lines.length, 1 + 5 + 3 * 80);
+      const [dlPng] = await Promise.all([page.waitForEvent('download'), page.click('section[data-view="gradientFlow"] vscode-button:has-text("Export PNG")')]);
+      assert.match(dlPng.suggestedFilename(), /^gradient flow BRC 3.24 \(fixture\)\.png$/);
+      const png = readFileSync((await dlPng.path())!);
+      assert.equal(png.subarray(1, 4).toString('latin1'), 'PNG');
+    });
+
+    await t.test('comparison report overlays both runs in retention', async () => {
+      await open(compare, 'light');
+      assert.equal(await page.evaluate(attr('canvas[data-role="retention-mse"]', 'data-series')), '2');
+      assert.equal(await page.evaluate(attr('canvas[data-role="retention-r2"]', 'data-series')), String(3 + 2));
+      await page.screenshot({ path: join(SHOTS, 'compare-light.png'), fullPage: true });
+    });
+
+    await t.test('no console errors, warnings or CSP violations', () => {
+      assert.deepEqual(problems, []);
+    });
+
+    await t.test('timing: heatmap of 100 × 10 000 cells in the browser', async () => {
+      const bundle = await build({ entryPoints: [join(__dirname, 'heatmap-bench.entry.mjs')], bundle: true, format: 'iife', platform: 'browser', target: 'es2022', write: false, logLevel: 'warning' });
+      const js = bundle.outputFiles[0].text.replace(/<\/script/gi, '<\\/script');
+      const bench = await ctx.newPage();
+      await bench.setViewportSize({ width: 1280, height: 900 });
+      await bench.setContent(`<!DOCTYPE html><html><body><div id="host"></div><script>${js}</script></body></html>`);
+      await waitFor(bench, 'window.benchResult !== undefined', 30_000);
+      const r = (await bench.evaluate('window.benchResult')) as Record<string, number>;
+      t.diagnostic(`browser heatmap 100x10000 cells -> ${r.width}x${r.height} px: median ${r.medianMs.toFixed(1)} ms (min ${r.minMs.toFixed(1)}, max ${r.maxMs.toFixed(1)})`);
+      assert.equal(r.cells, 1_000_000);
+      assert.equal(r.painted, r.width * r.height);
+    });
+  } finally {
+    await ctx.close();
+    rmSync(work, { recursive: true, force: true });
+  }
+});

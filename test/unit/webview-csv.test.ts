@@ -1,0 +1,120 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { BistabilityLayer, RetentionReport } from '../../core/diagnostics/types';
+import { bistabilityCsv, csvCell, retentionCsv, safeFilename, toCsv, trainingCsv } from '../../webview/lib/csv';
+import { parseWebviewMessage, type TrainingSnapshot } from '../../webview/protocol';
+
+/** Minimal RFC 4180 reader for checking what we wrote. */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let cell = '';
+  let q = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (q) {
+      if (ch === '"' && text[i + 1] === '"') {
+        cell += '"';
+        i++;
+      } else if (ch === '"') q = false;
+      else cell += ch;
+    } else if (ch === '"') q = true;
+    else if (ch === ',') {
+      row.push(cell);
+      cell = '';
+    } else if (ch === '\n') {
+      row.push(cell);
+      rows.push(row);
+      row = [];
+      cell = '';
+    } else cell += ch;
+  }
+  return rows;
+}
+
+test('csv cells: quoting, formulas neutralised, numbers at full precision, non-finite empty', () => {
+  assert.equal(csvCell('plain'), 'plain');
+  assert.equal(csvCell('a,b'), '"a,b"');
+  assert.equal(csvCell('say "hi"'), '"say ""hi"""');
+  assert.equal(csvCell('=HYPERLINK("x")'), `"'=HYPERLINK(""x"")"`);
+  assert.equal(csvCell('+1'), "'+1");
+  assert.equal(csvCell(-0.125), '-0.125');
+  assert.equal(csvCell(0.1 + 0.2), '0.30000000000000004');
+  assert.equal(csvCell(NaN), '');
+  assert.equal(csvCell(null), '');
+  assert.equal(csvCell(true), '1');
+  const text = toCsv(['x', 'label'], [[1, 'a\nb'], [2, 'c']]);
+  assert.deepEqual(parseCsv(text), [['x', 'label'], ['1', 'a\nb'], ['2', 'c']]);
+});
+
+function layer(T: number, H: number): BistabilityLayer {
+  const g = (f: (t: number, j: number) => number) => Array.from({ length: T }, (_, t) => Array.from({ length: H }, (_, j) => f(t, j)));
+  return {
+    layer: 1,
+    cell: 'brc',
+    units: H,
+    T,
+    method: 'gain',
+    a: g((t, j) => 0.5 + t * 0.25 + j * 0.01),
+    bistable: g((t) => (0.5 + t * 0.25 > 1 ? 1 : 0)) as (0 | 1)[][],
+    fixedPoints: g(() => 1),
+    branch: g((t, j) => ((t + j) % 2 ? 1 : -1)) as (-1 | 1)[][],
+    h: g((t, j) => t - j),
+    c: null,
+    drive: g(() => 0.1),
+    flips: [],
+    neurons: [],
+    fractionBistable: [],
+    fractionTrulyBistable: [],
+    meanC: null,
+  };
+}
+
+test('bistability CSV: one row per (t, neuron) with the layer data, empty where a gate is missing', () => {
+  const L = layer(4, 3);
+  const rows = parseCsv(bistabilityCsv([L]));
+  assert.deepEqual(rows[0], ['layer', 't', 'neuron', 'a', 'bistable', 'fixed_points', 'branch', 'h', 'c', 'u']);
+  assert.equal(rows.length, 1 + 4 * 3);
+  for (const r of rows.slice(1)) {
+    const t = Number(r[1]);
+    const j = Number(r[2]);
+    assert.equal(r[0], '1');
+    assert.equal(Number(r[3]), L.a[t][j]);
+    assert.equal(Number(r[4]), L.bistable[t][j]);
+    assert.equal(Number(r[6]), L.branch[t][j]);
+    assert.equal(Number(r[7]), L.h[t][j]);
+    assert.equal(r[8], '');
+    assert.equal(Number(r[9]), 0.1);
+  }
+});
+
+test('retention CSV overlays runs and skips runs without retention data', () => {
+  const r: RetentionReport = { delays: [5, 10], mse: [0.1, 0.4], probe: { lambda: 1, trainSequences: 1, testSequences: 1, layers: [{ layer: 0, r2: [0.9, 0.8, 0.7] }] } };
+  const rows = parseCsv(retentionCsv([{ label: 'brc', retention: r }, { label: 'gru', retention: null }, { label: 'x,y', retention: r }]));
+  assert.equal(rows.length, 1 + 2 * (2 + 3));
+  assert.deepEqual(rows[1], ['brc', 'mse_vs_delay', '', '5', '0.1']);
+  assert.deepEqual(rows[4], ['brc', 'probe_r2_vs_t', '0', '1', '0.8']);
+  assert.equal(rows[6][0], 'x,y');
+  assert.ok(!rows.some((row) => row[0] === 'gru'));
+});
+
+test('training CSV names the metric column', () => {
+  const s = { metricName: 'accuracy', points: [{ step: 1, loss: 2 }, { step: 2, testLoss: 1.5, metric: 0.6 }] } as TrainingSnapshot;
+  assert.deepEqual(parseCsv(trainingCsv(s)), [
+    ['step', 'loss', 'test_loss', 'accuracy', 'fraction_bistable'],
+    ['1', '2', '', '', ''],
+    ['2', '', '1.5', '0.6', ''],
+  ]);
+});
+
+test('safe file names pass the host guard for awkward labels', () => {
+  for (const label of ['bistability brc 2×32', '../../etc/passwd', 'a/b\\c:d*e?f"g<h>i|j', '', '...', 'x'.repeat(500), 'run (1)']) {
+    for (const ext of ['png', 'csv'] as const) {
+      const name = safeFilename(label, ext);
+      assert.ok(name.endsWith(`.${ext}`));
+      assert.ok(!name.includes('/') && !name.includes('\\') && !name.startsWith('.'));
+      const msg = ext === 'csv' ? { type: 'exportCsv', filename: name, csv: 'a\n' } : { type: 'exportPng', filename: name, dataUrl: 'data:image/png;base64,AAAA' };
+      assert.notEqual(parseWebviewMessage(msg), null, `host rejects ${JSON.stringify(name)}`);
+    }
+  }
+});

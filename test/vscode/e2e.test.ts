@@ -1,0 +1,253 @@
+/**
+ * End-to-end tier: packages the extension (.vsix), installs it offline into code-server and drives VS Code
+ * in headless Chromium the way a new user would: the activity bar, the command palette, quick picks, the
+ * file dialog, buttons inside the webviews. One code-server and one browser serve every test (in order).
+ * Screenshots land in test-output/e2e/.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Frame, Page } from 'playwright-core';
+import { RUN_FILES } from '../../core/train/run';
+import { makeWorkspace, type Fixtures } from './fixtures';
+import {
+  installVsix,
+  launchBrowser,
+  openWorkbench,
+  pickQuickItem,
+  renderedStatus,
+  ROOT,
+  runCommand,
+  runProcess,
+  scratchDir,
+  screenshot,
+  startCodeServer,
+  waitFor,
+  webviewFrame,
+  workbenchUrl,
+  type CodeServer,
+} from './harness';
+
+const OUT = join(ROOT, 'test-output', 'e2e');
+let cs: CodeServer | null = null;
+let browser: Awaited<ReturnType<typeof launchBrowser>> | null = null;
+let page: Page;
+let fx: Fixtures;
+let exportsDir = '';
+let workbench = '';
+const t0 = Date.now();
+const timings: string[] = [];
+
+function mark(what: string): void {
+  timings.push(`${what} at ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+}
+
+/** Distinct colours and painted (non-background) pixels of every canvas in a view, read in the webview. */
+async function canvasStats(frame: Frame, selector: string): Promise<{ canvases: number; width: number; height: number; painted: number; total: number; colors: number }> {
+  // Runs in the page; typed structurally because this project's tsconfig has no DOM lib.
+  interface CanvasLike {
+    width: number;
+    height: number;
+    getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } | null;
+  }
+  return frame.evaluate((sel) => {
+    const doc = (globalThis as unknown as { document: { querySelectorAll(s: string): ArrayLike<CanvasLike> } }).document;
+    const out = { canvases: 0, width: 0, height: 0, painted: 0, total: 0, colors: 0 };
+    const colors = new Set<number>();
+    for (const c of Array.from(doc.querySelectorAll(sel))) {
+      if (c.width === 0 || c.height === 0) continue;
+      const ctx = c.getContext('2d');
+      if (!ctx) continue;
+      const d = ctx.getImageData(0, 0, c.width, c.height).data;
+      out.canvases++;
+      out.width = Math.max(out.width, c.width);
+      out.height += c.height;
+      // The most frequent colour is the background; everything else is painted.
+      const counts = new Map<number, number>();
+      for (let i = 0; i < d.length; i += 4) {
+        const key = (d[i] << 24) | (d[i + 1] << 16) | (d[i + 2] << 8) | d[i + 3];
+        counts.set(key, (counts.get(key) ?? 0) + 1);
+        colors.add(key);
+      }
+      const bg = Math.max(...counts.values());
+      out.total += d.length / 4;
+      out.painted += d.length / 4 - bg;
+    }
+    out.colors = colors.size;
+    return out;
+  }, selector);
+}
+
+before(async () => {
+  mkdirSync(OUT, { recursive: true });
+  const tmp = scratchDir('rnn-memory-e2e-');
+  const workspace = join(tmp, 'ws');
+  mkdirSync(workspace);
+  fx = makeWorkspace(workspace);
+  exportsDir = join(tmp, 'exports');
+  mkdirSync(exportsDir);
+  mark('fixtures');
+  const vsix = join(tmp, 'rnn-memory-lens.vsix');
+  await runProcess(process.execPath, [join(ROOT, 'scripts', 'package.mjs'), '--out', vsix], process.env, 120_000);
+  mark('packaged');
+  const runDir = join(tmp, 'cs');
+  mkdirSync(runDir);
+  await installVsix(vsix, runDir, join(runDir, 'extensions'));
+  mark('installed');
+  cs = await startCodeServer({ runDir, workspace, env: { RNN_MEMORY_EXPORT_DIR: exportsDir } });
+  browser = await launchBrowser();
+  page = browser.page;
+  workbench = workbenchUrl(cs, workspace);
+  await openWorkbench(page, workbench);
+  mark('workbench visible');
+});
+
+after(async () => {
+  if (page) await screenshot(page, OUT, 'final.png').catch(() => undefined);
+  await browser?.close();
+  await cs?.stop();
+  process.stdout.write(`# e2e timings: ${timings.join(', ')}\n`);
+});
+
+describe('RNN Memory Lens in VS Code, driven like a user (code-server 4.100.3 + Chromium)', () => {
+  test('the RNN Memory activity bar container shows the Runs & Models tree and the Inspector', async () => {
+    const item = page.locator('.activitybar .action-item a[aria-label^="RNN Memory"]');
+    await item.waitFor({ timeout: 45_000 });
+    await item.click();
+    const rows = page.locator('.pane-body .monaco-list-row');
+    const labels = await waitFor(
+      'the tree to list the fixture models and the interrupted run',
+      async () => {
+        const t = await rows.allTextContents();
+        const all = t.join('\n');
+        return all.includes('brc-copy.safetensors') && all.includes('gru-lstm-untrained.safetensors') && all.includes('interrupted') ? t : null;
+      },
+      45_000,
+    );
+    assert.ok(!labels.join('\n').includes('foreign.safetensors'), 'a foreign safetensors file is listed');
+    assert.ok(labels.some((l) => /copy · GRU T=10 · 1×8/.test(l) && /interrupted · step 40\/80/.test(l) && /resumable/.test(l)), `run row: ${labels.join(' | ')}`);
+    const inspector = await webviewFrame(page, 'Inspector', 30_000);
+    await renderedStatus(inspector, 'inspector', 30_000);
+    mark('sidebar');
+    await screenshot(page, OUT, 'sidebar.png');
+  });
+
+  let runTitle = '';
+  test('"Train on Copy Task" from the palette with quick picks shows the loss going down live', async () => {
+    await runCommand(page, 'RNN Memory: Train on Copy Task');
+    mark('palette usable');
+    await pickQuickItem(page, 'BRC');
+    await pickQuickItem(page, 'T = 10');
+    await pickQuickItem(page, '1 × 16');
+    await pickQuickItem(page, '10000 steps');
+    runTitle = 'Training: copy · BRC T=10 · 1×16';
+    const frame = await webviewFrame(page, runTitle, 30_000);
+    await renderedStatus(frame, 'training', 30_000, (l) => / status=running/.test(l));
+    // Read the test MSE the panel shows, over time: it must fall well below its first value.
+    const readings: { step: number; mse: number }[] = [];
+    await waitFor(
+      'the panel to show the test MSE falling below 70% of its first value',
+      async () => {
+        const stats = (await frame.locator('.stats').textContent()) ?? '';
+        const m = /step (\d+) \/ 10000.*test MSE ([\d.e+-]+)/.exec(stats);
+        if (m) {
+          const r = { step: Number(m[1]), mse: Number(m[2]) };
+          if (!readings.length || readings.at(-1)!.step !== r.step) readings.push(r);
+        }
+        return readings.length >= 2 && readings.at(-1)!.mse < 0.7 * readings[0].mse;
+      },
+      90_000,
+      300,
+    ).catch((e: Error) => {
+      throw new Error(`${e.message}; readings: ${JSON.stringify(readings)}`);
+    });
+    const status = await renderedStatus(frame, 'training', 5000);
+    assert.ok(Number(status.points) >= 3, `chart has ${status.points} points`);
+    const chart = await canvasStats(frame, 'canvas[data-role="training-loss"]');
+    assert.ok(chart.painted > 500, `loss chart canvas is nearly empty (${chart.painted} painted pixels)`);
+    const bar = await page.locator('.statusbar-item', { hasText: 'copy · BRC' }).first().textContent({ timeout: 5000 });
+    assert.match(bar ?? '', /\d+\/10000 · loss/);
+    mark('loss went down');
+    await screenshot(page, OUT, 'training.png');
+  });
+
+  test('Stop in the training panel stops the run, and the run is saved and resumable', async () => {
+    const frame = await webviewFrame(page, runTitle, 10_000);
+    await frame.locator('vscode-button', { hasText: 'Stop' }).click();
+    await waitFor('the panel to say Stopped', async () => (await frame.locator('.run-status').textContent()) === 'Stopped', 30_000);
+    const runs = readdirSync(fx.runsDir).filter((d) => d.endsWith('-copy-brc'));
+    assert.equal(runs.length, 1, `runs: ${runs}`);
+    const dir = join(fx.runsDir, runs[0]);
+    const status = JSON.parse(readFileSync(join(dir, RUN_FILES.status), 'utf8'));
+    assert.equal(status.status, 'cancelled');
+    assert.ok(status.step > 0 && status.step < 10000, `stopped at step ${status.step}`);
+    assert.ok(existsSync(join(dir, RUN_FILES.model)) && existsSync(join(dir, RUN_FILES.checkpoint)), 'model or checkpoint not saved');
+    await waitFor('the tree to show the run as resumable', async () => (await page.locator('.pane-body .monaco-list-row').allTextContents()).some((t) => /copy · BRC T=10 · 1×16/.test(t) && /cancelled/.test(t) && /resumable/.test(t)), 15_000);
+    mark('stopped');
+    await screenshot(page, OUT, 'training-stopped.png');
+  });
+
+  test('"Open Model…" with the file dialog opens the bistability map, painted with data', async () => {
+    await runCommand(page, 'RNN Memory: Open Model…');
+    const input = page.locator('.quick-input-widget .quick-input-box input');
+    await input.waitFor({ state: 'visible', timeout: 15_000 });
+    await input.fill(fx.trained);
+    await page.keyboard.press('Enter');
+    const frame = await webviewFrame(page, 'brc-copy.safetensors', 30_000);
+    const st = await renderedStatus(frame, 'bistability', 90_000, (l) => /painted=[1-9]/.test(l));
+    assert.equal(st.layers, '2');
+    const px = await canvasStats(frame, 'section[data-view="bistability"] canvas');
+    assert.ok(px.canvases >= 1, 'no canvas in the bistability view');
+    assert.ok(px.painted / px.total > 0.2, `only ${px.painted} of ${px.total} pixels painted`);
+    assert.ok(px.colors >= 8, `only ${px.colors} distinct colours: not a data map`);
+    mark('bistability');
+    await screenshot(page, OUT, 'bistability.png');
+  });
+
+  test('"Show Gradient Flow" draws one series per layer', async () => {
+    await runCommand(page, 'RNN Memory: Show Gradient Flow');
+    const frame = await webviewFrame(page, 'Gradient Flow: brc-copy.safetensors', 30_000);
+    const st = await renderedStatus(frame, 'gradientFlow', 90_000);
+    assert.equal(st.series, '2', `gradient flow status: ${JSON.stringify(st)}`);
+    assert.ok(Number(st.points) > 0);
+    const px = await canvasStats(frame, 'section[data-view="gradientFlow"] canvas');
+    assert.ok(px.painted > 1000, `gradient flow canvases nearly empty (${px.painted})`);
+    mark('gradient flow');
+    await screenshot(page, OUT, 'gradient-flow.png');
+  });
+
+  test('"Show Memory Retention" draws a chart with points, and its CSV/PNG exports are written', async () => {
+    await runCommand(page, 'RNN Memory: Show Memory Retention');
+    const frame = await webviewFrame(page, 'Retention: brc-copy.safetensors', 30_000);
+    const st = await renderedStatus(frame, 'retention', 90_000);
+    assert.ok(Number(st.points) > 0, `retention status: ${JSON.stringify(st)}`);
+    mark('retention');
+    await screenshot(page, OUT, 'retention.png');
+    await frame.locator('vscode-button', { hasText: /CSV/ }).first().click();
+    await frame.locator('vscode-button', { hasText: /PNG/ }).first().click();
+    const files = await waitFor(
+      'the CSV and PNG exports to be written',
+      () => {
+        const f = readdirSync(exportsDir);
+        return f.some((x) => x.endsWith('.csv')) && f.some((x) => x.endsWith('.png')) ? f : null;
+      },
+      15_000,
+    );
+    const png = readFileSync(join(exportsDir, files.find((x) => x.endsWith('.png'))!));
+    assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    const csv = readFileSync(join(exportsDir, files.find((x) => x.endsWith('.csv'))!), 'utf8');
+    assert.ok(csv.split('\n').length > 3, 'CSV has no data rows');
+  });
+
+  test('after a window reload the panels come back rendered and the runs are listed from disk', async () => {
+    await page.reload();
+    await page.locator('.monaco-workbench .part.statusbar').waitFor({ timeout: 60_000 });
+    const frame = await webviewFrame(page, 'Retention: brc-copy.safetensors', 60_000);
+    const st = await renderedStatus(frame, 'retention', 90_000);
+    assert.ok(Number(st.points) > 0);
+    await waitFor('the tree to list the stopped run again', async () => (await page.locator('.pane-body .monaco-list-row').allTextContents()).some((t) => /copy · BRC T=10 · 1×16/.test(t) && /resumable/.test(t)), 30_000);
+    mark('restored');
+    await screenshot(page, OUT, 'restored.png');
+  });
+});

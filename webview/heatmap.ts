@@ -1,0 +1,295 @@
+/**
+ * Canvas heatmap (rows × columns, e.g. neuron × time) drawn through ImageData in one pass, with an
+ * overlay canvas for marks and the selection, a hover tooltip, and keyboard navigation
+ * (arrows move the selection, Shift for ×10, Home/End, Enter/Space selects).
+ */
+import { paintHeatmap, cellAtPixel, pixelSpanOfCell } from './lib/heatmap-core';
+import type { ColorScale, RGB } from './lib/colormap';
+import { el } from './dom';
+
+export interface HeatmapData {
+  values: Float32Array;
+  rows: number;
+  cols: number;
+  scale: ColorScale;
+  background: RGB;
+  /** Separator rows (between layers) that can't be hovered or selected. */
+  isGap?: (row: number) => boolean;
+}
+
+export interface Cell {
+  row: number;
+  col: number;
+}
+
+export interface HeatmapOptions {
+  label: string;
+  /** Tooltip / live-region text of a cell. */
+  describe: (c: Cell) => string;
+  onHover?: (c: Cell | null) => void;
+  onSelect?: (c: Cell) => void;
+  /** Largest CSS height in pixels; rows are aggregated beyond it. */
+  maxHeight?: number;
+  /** Largest CSS height of one row. */
+  maxRowHeight?: number;
+  colors: () => { mark: string; select: string; hover: string };
+}
+
+export interface PaintInfo {
+  cells: number;
+  painted: number;
+  ms: number;
+  width: number;
+  height: number;
+}
+
+export class Heatmap {
+  readonly el: HTMLElement;
+  readonly base: HTMLCanvasElement;
+  readonly overlay: HTMLCanvasElement;
+  private readonly tip: HTMLElement;
+  private readonly live: HTMLElement;
+  private data: HeatmapData | null = null;
+  private marks: Cell[] = [];
+  private selected: Cell | null = null;
+  private hovered: Cell | null = null;
+  private lastWidth = 0;
+  private frame = 0;
+  private readonly resizeObs: ResizeObserver;
+  lastPaint: PaintInfo = { cells: 0, painted: 0, ms: 0, width: 0, height: 0 };
+  onPaint: ((p: PaintInfo) => void) | null = null;
+
+  constructor(private readonly opts: HeatmapOptions) {
+    this.base = el('canvas', { class: 'heatmap-base', attrs: { 'data-role': 'heatmap-base' } });
+    this.overlay = el('canvas', {
+      class: 'heatmap-overlay',
+      attrs: { tabindex: '0', role: 'img', 'aria-label': `${opts.label}. Use the arrow keys to move the selection, Enter to select.`, 'data-role': 'heatmap-overlay' },
+    });
+    this.tip = el('div', { class: 'tooltip hidden', attrs: { role: 'tooltip' } });
+    this.live = el('div', { class: 'sr-only', attrs: { 'aria-live': 'polite' } });
+    this.el = el('div', { class: 'heatmap' }, [this.base, this.overlay, this.tip, this.live]);
+    this.overlay.addEventListener('mousemove', (e) => this.mouse(e, false));
+    this.overlay.addEventListener('click', (e) => this.mouse(e, true));
+    this.overlay.addEventListener('mouseleave', () => this.setHover(null));
+    this.overlay.addEventListener('keydown', (e) => this.key(e));
+    this.overlay.addEventListener('blur', () => this.hideTip());
+    this.resizeObs = new ResizeObserver(() => {
+      if (this.el.clientWidth !== this.lastWidth) this.schedule();
+    });
+    this.resizeObs.observe(this.el);
+  }
+
+  setData(d: HeatmapData | null): void {
+    this.data = d;
+    if (this.selected && d && (this.selected.row >= d.rows || this.selected.col >= d.cols)) this.selected = null;
+    this.paintNow();
+  }
+
+  setMarks(marks: Cell[]): void {
+    this.marks = marks;
+    this.drawOverlay();
+  }
+
+  getSelection(): Cell | null {
+    return this.selected;
+  }
+
+  setSelection(c: Cell | null): void {
+    this.selected = c;
+    this.overlay.dataset.selectedRow = c ? String(c.row) : '';
+    this.overlay.dataset.selectedCol = c ? String(c.col) : '';
+    this.drawOverlay();
+  }
+
+  dispose(): void {
+    cancelAnimationFrame(this.frame);
+    this.resizeObs.disconnect();
+  }
+
+  private schedule(): void {
+    cancelAnimationFrame(this.frame);
+    this.frame = requestAnimationFrame(() => this.paintNow());
+  }
+
+  /** Paints synchronously; returns what was painted (also kept in lastPaint). */
+  paintNow(): PaintInfo {
+    const t0 = performance.now();
+    const d = this.data;
+    const dpr = window.devicePixelRatio || 1;
+    const cssW = Math.max(50, this.el.clientWidth || 600);
+    this.lastWidth = this.el.clientWidth;
+    if (!d || d.rows === 0 || d.cols === 0) {
+      this.base.width = this.overlay.width = 0;
+      this.lastPaint = { cells: 0, painted: 0, ms: 0, width: 0, height: 0 };
+      return this.lastPaint;
+    }
+    const maxH = (this.opts.maxHeight ?? 480) * dpr;
+    const rowPx = Math.max(1, Math.min(Math.floor(maxH / d.rows), Math.round((this.opts.maxRowHeight ?? 8) * dpr)));
+    const W = Math.round(cssW * dpr);
+    const H = Math.max(1, Math.min(Math.round(maxH), d.rows * rowPx));
+    for (const c of [this.base, this.overlay]) {
+      c.width = W;
+      c.height = H;
+      c.style.height = `${H / dpr}px`;
+    }
+    const ctx = this.base.getContext('2d');
+    if (!ctx) return this.lastPaint;
+    const img = ctx.createImageData(W, H);
+    const painted = paintHeatmap(d.values, d.rows, d.cols, d.scale, img.data, W, H, d.background);
+    ctx.putImageData(img, 0, 0);
+    this.drawOverlay();
+    this.lastPaint = { cells: d.rows * d.cols, painted, ms: performance.now() - t0, width: W, height: H };
+    this.base.dataset.painted = String(painted);
+    this.onPaint?.(this.lastPaint);
+    return this.lastPaint;
+  }
+
+  private cellRect(c: Cell): { x0: number; x1: number; y0: number; y1: number } {
+    const d = this.data!;
+    const [x0, x1] = pixelSpanOfCell(c.col, d.cols, this.overlay.width);
+    const [y0, y1] = pixelSpanOfCell(c.row, d.rows, this.overlay.height);
+    return { x0, x1, y0, y1 };
+  }
+
+  private drawOverlay(): void {
+    const d = this.data;
+    const ctx = this.overlay.getContext('2d');
+    if (!ctx || !d) return;
+    const W = this.overlay.width;
+    const H = this.overlay.height;
+    ctx.clearRect(0, 0, W, H);
+    const col = this.opts.colors();
+    ctx.fillStyle = col.mark;
+    for (const m of this.marks) {
+      const r = this.cellRect(m);
+      const w = Math.max(2, r.x1 - r.x0);
+      const h = Math.max(2, r.y1 - r.y0);
+      ctx.fillRect(r.x0, r.y0 + Math.floor(h / 4), w, Math.max(1, Math.ceil(h / 2)));
+    }
+    const dpr = window.devicePixelRatio || 1;
+    ctx.lineWidth = Math.max(1, Math.round(dpr));
+    if (this.selected) {
+      const r = this.cellRect(this.selected);
+      ctx.strokeStyle = col.select;
+      ctx.strokeRect(0.5, r.y0 - 0.5, W - 1, r.y1 - r.y0 + 1);
+      ctx.beginPath();
+      ctx.moveTo((r.x0 + r.x1) / 2, 0);
+      ctx.lineTo((r.x0 + r.x1) / 2, H);
+      ctx.stroke();
+    }
+    if (this.hovered) {
+      const r = this.cellRect(this.hovered);
+      ctx.strokeStyle = col.hover;
+      ctx.strokeRect(r.x0 - 1.5, r.y0 - 1.5, r.x1 - r.x0 + 3, r.y1 - r.y0 + 3);
+    }
+  }
+
+  private cellAt(e: MouseEvent): Cell | null {
+    const d = this.data;
+    if (!d || this.overlay.clientWidth === 0) return null;
+    const x = (e.offsetX * this.overlay.width) / this.overlay.clientWidth;
+    const y = (e.offsetY * this.overlay.height) / this.overlay.clientHeight;
+    const c = { row: cellAtPixel(y, d.rows, this.overlay.height), col: cellAtPixel(x, d.cols, this.overlay.width) };
+    return d.isGap?.(c.row) ? null : c;
+  }
+
+  private mouse(e: MouseEvent, click: boolean): void {
+    const c = this.cellAt(e);
+    if (click && c) {
+      this.setSelection(c);
+      this.opts.onSelect?.(c);
+    }
+    this.setHover(c);
+  }
+
+  private setHover(c: Cell | null): void {
+    const same = c && this.hovered && c.row === this.hovered.row && c.col === this.hovered.col;
+    this.hovered = c;
+    if (!same) this.drawOverlay();
+    if (c) this.showTip(c);
+    else this.hideTip();
+    if (!same) this.opts.onHover?.(c);
+  }
+
+  private showTip(c: Cell): void {
+    const r = this.cellRect(c);
+    const sx = this.overlay.clientWidth / this.overlay.width;
+    const sy = this.overlay.clientHeight / this.overlay.height;
+    this.tip.textContent = this.opts.describe(c);
+    this.tip.classList.remove('hidden');
+    const left = r.x1 * sx + 12;
+    const flip = left + this.tip.offsetWidth > this.el.clientWidth;
+    this.tip.style.left = `${Math.max(0, flip ? r.x0 * sx - this.tip.offsetWidth - 12 : left)}px`;
+    this.tip.style.top = `${Math.max(0, r.y0 * sy - 4)}px`;
+  }
+
+  private hideTip(): void {
+    this.tip.classList.add('hidden');
+  }
+
+  private key(e: KeyboardEvent): void {
+    const d = this.data;
+    if (!d) return;
+    const step = e.shiftKey ? 10 : 1;
+    let c = this.selected ?? { row: this.nextRow(-1, 1), col: 0 };
+    switch (e.key) {
+      case 'ArrowUp':
+        c = { row: this.nextRow(c.row, -step), col: c.col };
+        break;
+      case 'ArrowDown':
+        c = { row: this.nextRow(c.row, step), col: c.col };
+        break;
+      case 'ArrowLeft':
+        c = { row: c.row, col: Math.max(0, c.col - step) };
+        break;
+      case 'ArrowRight':
+        c = { row: c.row, col: Math.min(d.cols - 1, c.col + step) };
+        break;
+      case 'PageUp':
+        c = { row: this.nextRow(c.row, -10), col: c.col };
+        break;
+      case 'PageDown':
+        c = { row: this.nextRow(c.row, 10), col: c.col };
+        break;
+      case 'Home':
+        c = { row: c.row, col: 0 };
+        break;
+      case 'End':
+        c = { row: c.row, col: d.cols - 1 };
+        break;
+      case 'Enter':
+      case ' ':
+        break;
+      case 'Escape':
+        this.hideTip();
+        return;
+      default:
+        return;
+    }
+    e.preventDefault();
+    this.setSelection(c);
+    this.opts.onSelect?.(c);
+    this.hovered = null;
+    this.drawOverlay();
+    this.showTip(c);
+    this.live.textContent = this.opts.describe(c);
+  }
+
+  /** Moves `delta` rows from `row`, skipping separator rows and staying in range. */
+  private nextRow(row: number, delta: number): number {
+    const d = this.data!;
+    const dir = delta < 0 ? -1 : 1;
+    let r = Math.max(0, Math.min(d.rows - 1, row + delta));
+    while (d.isGap?.(r)) {
+      const n = r + dir;
+      if (n < 0 || n >= d.rows) {
+        // Nothing that way: go back to the nearest real row.
+        r = row < 0 ? 0 : row;
+        while (d.isGap?.(r) && r < d.rows - 1) r++;
+        break;
+      }
+      r = n;
+    }
+    return r;
+  }
+}

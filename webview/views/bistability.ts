@@ -1,0 +1,347 @@
+/**
+ * Bistability map: a heatmap of layer × neuron × time coloured by the feedback gain a_t (diverging at
+ * a = 1, where a neuron becomes able to hold a bit), or by branch, h or the update gate; flips overlaid;
+ * hover for values; click (or arrows) to open a neuron's trajectory and fixed-point diagram; per-layer
+ * fraction bistable and mean gate over time.
+ */
+import type { BistabilityLayer, DiagnosticReport } from '../../core/diagnostics/types';
+import type { ReportItem } from '../../core/report/payload';
+import { createChart, lineDataset, backgroundPlugin, type LineChart, type XY } from '../charts';
+import { checkbox, el, section, select, type Option } from '../dom';
+import { exportButtons } from '../export';
+import { Heatmap, type Cell } from '../heatmap';
+import { divergingScale, sequentialScale, toCss, type ColorScale } from '../lib/colormap';
+import { bistabilityCsv } from '../lib/csv';
+import { fmt, fmtPercent } from '../lib/format';
+import { matrixFromTimeMajor, quantile, stackRows } from '../lib/heatmap-core';
+import { clampIndex, fill, layerOptions, runSelect, seriesColor } from './common';
+import { NeuronDetail } from './neuron-detail';
+import type { View, ViewHost } from './types';
+
+type ColorBy = 'a' | 'branch' | 'h' | 'c' | 'u';
+
+interface UiState {
+  run?: number;
+  layer?: string;
+  colorBy?: ColorBy;
+  flips?: boolean;
+  sel?: { layer: number; neuron: number; t: number };
+}
+
+interface RowInfo {
+  li: number;
+  j: number;
+}
+
+const num = (v: number | null | undefined): number => (typeof v === 'number' ? v : NaN);
+
+export class BistabilityView implements View {
+  readonly el: HTMLElement;
+  private readonly toolbar: HTMLElement;
+  private readonly legend = el('div', { class: 'legend' });
+  private readonly summary = el('p', { class: 'summary' });
+  private readonly heatmap: Heatmap;
+  private readonly detail: NeuronDetail;
+  private readonly fracCanvas = el('canvas', { attrs: { 'data-role': 'fraction-bistable', role: 'img', 'aria-label': 'Fraction of neurons bistable over time, per layer' } });
+  private readonly gateCanvas = el('canvas', { attrs: { 'data-role': 'mean-gate', role: 'img', 'aria-label': 'Mean update gate over time, per layer' } });
+  private readonly gateBox = el('div', { class: 'chart-box' }, [this.gateCanvas]);
+  private charts: LineChart[] = [];
+  private items: ReportItem[] = [];
+  private ui: UiState;
+  private shown: BistabilityLayer[] = [];
+  private offsets: number[] = [];
+  private rowInfo: (RowInfo | null)[] = [];
+
+  constructor(private readonly host: ViewHost) {
+    this.ui = host.getState<UiState>('bistability') ?? {};
+    const s = section('bistability', 'Bistability map');
+    this.el = s.root;
+    this.toolbar = s.toolbar;
+    this.heatmap = new Heatmap({
+      label: 'Heatmap of the feedback gain a per neuron (rows, grouped by layer) and time step (columns)',
+      describe: (c) => this.describe(c),
+      onSelect: (c) => this.select(c),
+      onHover: (c) => {
+        if (c) this.detail.setTime(c.col);
+        else if (this.ui.sel) this.detail.setTime(this.ui.sel.t);
+      },
+      colors: () => {
+        const p = this.host.palette();
+        return { mark: toCss(p.fg), select: toCss(p.focus), hover: toCss(p.fg) };
+      },
+    });
+    this.heatmap.onPaint = () => this.reportStatus();
+    this.detail = new NeuronDetail(host, (t) => {
+      const sel = this.heatmap.getSelection();
+      if (sel) this.heatmap.setSelection({ row: sel.row, col: t });
+      this.detail.setTime(t);
+    });
+    s.body.append(
+      this.legend,
+      this.heatmap.el,
+      this.summary,
+      this.detail.el,
+      el('div', { class: 'chart-row' }, [el('div', { class: 'chart-box' }, [this.fracCanvas]), this.gateBox]),
+    );
+    this.el.hidden = true;
+  }
+
+  setReports(items: ReportItem[]): void {
+    this.items = items;
+    this.el.hidden = items.length === 0;
+    this.render();
+  }
+
+  retheme(): void {
+    this.render();
+  }
+
+  dispose(): void {
+    this.heatmap.dispose();
+    this.detail.dispose();
+    for (const c of this.charts) c.destroy();
+  }
+
+  private get report(): DiagnosticReport | null {
+    return this.items[clampIndex(this.ui.run, this.items.length)]?.report ?? null;
+  }
+
+  private save(): void {
+    this.host.setState('bistability', this.ui);
+  }
+
+  private render(): void {
+    const r = this.report;
+    if (!r) return;
+    const layers = r.bistability.layers;
+    const layerSel = this.ui.layer === 'all' || this.ui.layer === undefined ? (layers.length > 1 ? 'all' : '0') : String(clampIndex(Number(this.ui.layer), layers.length));
+    this.shown = layerSel === 'all' ? layers : [layers[Number(layerSel)]];
+    const hasC = layers.some((l) => l.c);
+    const hasU = layers.some((l) => l.drive);
+    let colorBy: ColorBy = this.ui.colorBy ?? 'a';
+    if ((colorBy === 'c' && !hasC) || (colorBy === 'u' && !hasU)) colorBy = 'a';
+    const colorOpts: Option[] = [
+      { value: 'a', label: 'Feedback gain a' },
+      { value: 'branch', label: 'Branch (±)' },
+      { value: 'h', label: 'State h' },
+      ...(hasC ? [{ value: 'c', label: 'Update gate' }] : []),
+      ...(hasU ? [{ value: 'u', label: 'Input drive u' }] : []),
+    ];
+    fill(this.toolbar, [
+      runSelect(this.items, clampIndex(this.ui.run, this.items.length), (i) => this.change({ run: i, sel: undefined })),
+      select('Layer', layerOptions(layers, true), layerSel, (v) => this.change({ layer: v, sel: undefined })),
+      select('Colour', colorOpts, colorBy, (v) => this.change({ colorBy: v as ColorBy })),
+      checkbox('Flips', this.ui.flips !== false, (v) => this.change({ flips: v })),
+      exportButtons(
+        () => this.host.exporter(),
+        () => `bistability ${this.items[clampIndex(this.ui.run, this.items.length)]?.label ?? ''}`,
+        () => [[this.heatmap.base, this.heatmap.overlay], ...this.detail.canvases(), this.fracCanvas, ...(this.gateBox.hidden ? [] : [this.gateCanvas])],
+        () => bistabilityCsv(this.shown),
+        () => toCss(this.host.palette().bg),
+      ),
+    ]);
+    this.paintHeatmap(colorBy);
+    this.renderSummary();
+    this.renderCharts(layers);
+    this.restoreSelection();
+  }
+
+  private change(patch: Partial<UiState>): void {
+    this.ui = { ...this.ui, ...patch };
+    if ('sel' in patch && !patch.sel) this.detail.hide();
+    this.save();
+    this.render();
+  }
+
+  private scaleFor(colorBy: ColorBy, values: Float32Array): { scale: ColorScale; low: string; mid: string; high: string } {
+    const p = this.host.palette();
+    const m = p.heatMid;
+    switch (colorBy) {
+      case 'a': {
+        const gainOnly = this.shown.every((l) => l.method === 'gain');
+        let d = 1;
+        if (!gainOnly) {
+          const dev = values.map((v) => Math.abs(v - 1));
+          d = Math.max(1, quantile(dev, 0.99) || 1);
+        }
+        return { scale: divergingScale(p.blue, m, p.red, 1, d), low: `a = ${fmt(1 - d)} · monostable`, mid: 'a = 1', high: `a = ${fmt(1 + d)} · can hold a bit` };
+      }
+      case 'branch':
+        return { scale: divergingScale(p.purple, m, p.green, 0, 1), low: 'lower branch (−)', mid: 'pale: monostable', high: 'upper branch (+)' };
+      case 'h':
+        return { scale: divergingScale(p.blue, m, p.orange, 0, 1), low: 'h = −1', mid: '0', high: 'h = +1' };
+      case 'c':
+        return { scale: sequentialScale(m, p.purple, 0, 1), low: 'gate 0 · overwrite', mid: '', high: 'gate 1 · hold' };
+      case 'u': {
+        const d = Math.max(1e-6, quantile(values.map(Math.abs), 0.99) || 1);
+        return { scale: divergingScale(p.blue, m, p.orange, 0, d), low: `u = ${fmt(-d)}`, mid: '0', high: `u = ${fmt(d)}` };
+      }
+    }
+  }
+
+  private paintHeatmap(colorBy: ColorBy): void {
+    const T = Math.max(0, ...this.shown.map((l) => l.T));
+    const mats = this.shown.map((L) => {
+      let src: readonly (readonly (number | null)[])[] | null = L.a;
+      let map: ((v: number, t: number, j: number) => number) | undefined;
+      if (colorBy === 'branch') {
+        src = L.branch;
+        map = (v, t, j) => v * (L.bistable[t]?.[j] ? 1 : 0.35);
+      } else if (colorBy === 'h') src = L.h;
+      else if (colorBy === 'c') src = L.c;
+      else if (colorBy === 'u') src = L.drive;
+      const values = src ? matrixFromTimeMajor(src, L.units, map) : new Float32Array(L.units * T).fill(NaN);
+      return { values: padCols(values, L.units, L.T, T), rows: L.units };
+    });
+    const gap = this.shown.length > 1 ? 1 : 0;
+    const stack = stackRows(mats, T, gap);
+    this.offsets = stack.offsets;
+    this.rowInfo = new Array(stack.rows).fill(null);
+    this.shown.forEach((L, li) => {
+      for (let j = 0; j < L.units; j++) this.rowInfo[stack.offsets[li] + j] = { li, j };
+    });
+    const { scale, low, mid, high } = this.scaleFor(colorBy, stack.values);
+    this.renderLegend(scale, low, mid, high);
+    const p = this.host.palette();
+    this.heatmap.setData({ values: stack.values, rows: stack.rows, cols: T, scale, background: p.bg, isGap: (r) => this.rowInfo[r] === null });
+    const marks: Cell[] = [];
+    if (this.ui.flips !== false) {
+      this.shown.forEach((L, li) => {
+        for (const f of L.flips) if (marks.length < 50_000) marks.push({ row: stack.offsets[li] + f.neuron, col: f.t });
+      });
+    }
+    this.heatmap.setMarks(marks);
+  }
+
+  private renderLegend(scale: ColorScale, low: string, mid: string, high: string): void {
+    const bar = el('canvas', { class: 'legend-bar', attrs: { 'aria-hidden': 'true' } });
+    bar.width = scale.n;
+    bar.height = 1;
+    const ctx = bar.getContext('2d');
+    if (ctx) {
+      const img = ctx.createImageData(scale.n, 1);
+      img.data.set(scale.lut);
+      ctx.putImageData(img, 0, 0);
+    }
+    const flips = this.ui.flips !== false ? el('span', { class: 'legend-note', text: '▬ flip (branch change)' }) : null;
+    fill(this.legend, [el('span', { text: low }), bar, el('span', { class: 'legend-mid', text: mid }), el('span', { text: high }), flips]);
+  }
+
+  private renderSummary(): void {
+    const parts = this.shown.map((L) => {
+      let bist = 0;
+      let n = 0;
+      for (const row of L.bistable) for (const v of row) {
+        n++;
+        bist += v ? 1 : 0;
+      }
+      return `Layer ${L.layer + 1} (${L.cell}, ${L.units} units, ${L.method === 'gain' ? 'gain a_t' : 'self-map slope'}): ${fmtPercent(n ? bist / n : NaN)} of neuron-steps with a > 1, ${L.flips.length} flip${L.flips.length === 1 ? '' : 's'}`;
+    });
+    this.summary.textContent = parts.join(' · ') + '. Click a neuron (or use the arrow keys) to see its trajectory and fixed points.';
+  }
+
+  private renderCharts(layers: BistabilityLayer[]): void {
+    for (const c of this.charts) c.destroy();
+    this.charts = [];
+    const p = this.host.palette();
+    const bg = backgroundPlugin(() => toCss(this.host.palette().bg));
+    const ts = (arr: readonly (number | null)[]): XY[] => arr.map((v, t) => ({ x: t, y: typeof v === 'number' && Number.isFinite(v) ? v : null }));
+    const frac = layers.flatMap((L, i) => [
+      lineDataset(`layer ${L.layer + 1} a > 1`, ts(L.fractionBistable), seriesColor(p, i)),
+      lineDataset(`layer ${L.layer + 1} 3 fixed points`, ts(L.fractionTrulyBistable), seriesColor(p, i), { borderDash: [4, 3] }),
+    ]);
+    this.charts.push(
+      createChart(this.fracCanvas, {
+        type: 'line',
+        data: { datasets: frac },
+        options: {
+          scales: { x: { type: 'linear', title: { display: true, text: 't' } }, y: { type: 'linear', min: 0, max: 1, title: { display: true, text: 'fraction bistable' } } },
+          interaction: { mode: 'index', intersect: false },
+        },
+        plugins: [bg],
+      }),
+    );
+    const gated = layers.filter((L) => L.meanC);
+    this.gateBox.hidden = gated.length === 0;
+    if (gated.length) {
+      this.charts.push(
+        createChart(this.gateCanvas, {
+          type: 'line',
+          data: { datasets: layers.flatMap((L, i) => (L.meanC ? [lineDataset(`layer ${L.layer + 1}`, ts(L.meanC), seriesColor(p, i))] : [])) },
+          options: {
+            scales: { x: { type: 'linear', title: { display: true, text: 't' } }, y: { type: 'linear', min: 0, max: 1, title: { display: true, text: 'mean update gate' } } },
+            interaction: { mode: 'index', intersect: false },
+          },
+          plugins: [bg],
+        }),
+      );
+    }
+  }
+
+  private describe(c: Cell): string {
+    const info = this.rowInfo[c.row];
+    if (!info) return '';
+    const L = this.shown[info.li];
+    const { j } = info;
+    const t = c.col;
+    if (t >= L.T) return `Layer ${L.layer + 1} · neuron ${j} · t = ${t}: no data`;
+    const a = num(L.a[t]?.[j]);
+    const lines = [
+      `Layer ${L.layer + 1} · neuron ${j} · t = ${t}`,
+      `a = ${fmt(a)}${L.bistable[t]?.[j] ? ' (a > 1)' : ''} · ${L.fixedPoints[t]?.[j] ?? '–'} fixed point(s)`,
+      `h = ${fmt(num(L.h[t]?.[j]))} · branch ${fmtBranch(L.branch[t]?.[j])}`,
+    ];
+    const extra: string[] = [];
+    if (L.c) extra.push(`gate = ${fmt(num(L.c[t]?.[j]))}`);
+    if (L.drive) extra.push(`u = ${fmt(num(L.drive[t]?.[j]))}`);
+    if (extra.length) lines.push(extra.join(' · '));
+    return lines.join('\n');
+  }
+
+  private select(c: Cell): void {
+    const info = this.rowInfo[c.row];
+    if (!info) return;
+    const L = this.shown[info.li];
+    this.ui = { ...this.ui, sel: { layer: L.layer, neuron: info.j, t: Math.min(c.col, L.T - 1) } };
+    this.save();
+    this.detail.show(L, info.j, c.col);
+    this.reportStatus();
+  }
+
+  private restoreSelection(): void {
+    const sel = this.ui.sel;
+    const li = sel ? this.shown.findIndex((l) => l.layer === sel.layer) : -1;
+    if (!sel || li < 0 || sel.neuron >= this.shown[li].units) {
+      this.heatmap.setSelection(null);
+      this.detail.hide();
+      return;
+    }
+    this.heatmap.setSelection({ row: this.offsets[li] + sel.neuron, col: sel.t });
+    this.detail.show(this.shown[li], sel.neuron, sel.t, true);
+  }
+
+  private reportStatus(): void {
+    const pi = this.heatmap.lastPaint;
+    const cells = this.shown.reduce((s, L) => s + L.units * L.T, 0);
+    const sel = this.ui.sel;
+    this.host.rendered('bistability', {
+      layers: this.shown.length,
+      cells,
+      painted: pi.painted,
+      ms: Math.round(pi.ms),
+      ...(sel ? { selected: `${sel.layer}:${sel.neuron}` } : {}),
+    });
+  }
+}
+
+function fmtBranch(b: number | null | undefined): string {
+  return b === 1 ? '+' : b === -1 ? '−' : b === 0 ? '0' : '–';
+}
+
+/** Pads rows of length `T` to `cols` columns with NaN (layers with fewer steps). */
+function padCols(v: Float32Array, rows: number, T: number, cols: number): Float32Array {
+  if (T === cols) return v;
+  const out = new Float32Array(rows * cols).fill(NaN);
+  for (let r = 0; r < rows; r++) out.set(v.subarray(r * T, r * T + T), r * cols);
+  return out;
+}

@@ -1,0 +1,170 @@
+/**
+ * Gradient flow: ‖∂L/∂h_t‖ per layer over time on a log scale (one series per layer), the Jacobian norm
+ * ‖∂h_T/∂h_t‖, the fitted decay constant, and a per-neuron heatmap of |∂L/∂h_{t,j}|.
+ */
+import type { DecayFit, DiagnosticReport, GradientFlowLayer } from '../../core/diagnostics/types';
+import type { ReportItem } from '../../core/report/payload';
+import { backgroundPlugin, createChart, lineDataset, type LineChart, type XY } from '../charts';
+import { el, section, select } from '../dom';
+import { exportButtons } from '../export';
+import { Heatmap } from '../heatmap';
+import { sequentialScale, toCss } from '../lib/colormap';
+import { gradientFlowCsv } from '../lib/csv';
+import { fmt } from '../lib/format';
+import { matrixFromTimeMajor, quantile } from '../lib/heatmap-core';
+import { clampIndex, fill, layerOptions, runSelect, seriesColor } from './common';
+import type { View, ViewHost } from './types';
+
+interface UiState {
+  run?: number;
+  layer?: number;
+}
+
+export function describeDecay(L: GradientFlowLayer): string {
+  const d: DecayFit = L.decay;
+  const range = d.dynamicRange > 0 ? `, range 10^${fmt(Math.log10(d.dynamicRange), 2)}` : '';
+  const kind =
+    d.kind === 'decay' && d.tau !== null ? `decays with τ ≈ ${fmt(d.tau)} steps` : d.kind === 'exploding' ? 'grows backward in time (exploding)' : 'no exponential decay';
+  const flags = [L.vanishing ? 'vanishing' : '', L.exploding ? 'exploding' : ''].filter(Boolean).join(', ');
+  return `Layer ${L.layer + 1}: ${kind}${range}${flags ? ` — ${flags}` : ''}`;
+}
+
+export class GradientFlowView implements View {
+  readonly el: HTMLElement;
+  private readonly toolbar: HTMLElement;
+  private readonly normCanvas = el('canvas', { attrs: { 'data-role': 'gradient-norm', role: 'img', 'aria-label': 'Norm of the loss gradient with respect to h_t per layer, log scale' } });
+  private readonly jacCanvas = el('canvas', { attrs: { 'data-role': 'gradient-jacobian', role: 'img', 'aria-label': 'Spectral norm of dh_T/dh_t per layer, log scale' } });
+  private readonly decay = el('ul', { class: 'decay-list' });
+  private readonly heatTitle = el('h3');
+  private readonly heatmap: Heatmap;
+  private charts: LineChart[] = [];
+  private items: ReportItem[] = [];
+  private ui: UiState;
+  private hm: { L: GradientFlowLayer; units: number } | null = null;
+
+  constructor(private readonly host: ViewHost) {
+    this.ui = host.getState<UiState>('gradientFlow') ?? {};
+    const s = section('gradientFlow', 'Gradient flow');
+    this.el = s.root;
+    this.toolbar = s.toolbar;
+    this.heatmap = new Heatmap({
+      label: 'Heatmap of the mean absolute gradient per neuron (rows) and time step (columns), log colour scale',
+      describe: (c) => {
+        const L = this.hm?.L;
+        const v = L?.perNeuron[c.col]?.[c.row];
+        return L ? `Layer ${L.layer + 1} · neuron ${c.row} · t = ${c.col}\nmean |∂L/∂h| = ${fmt(typeof v === 'number' ? v : NaN)}` : '';
+      },
+      colors: () => {
+        const p = this.host.palette();
+        return { mark: toCss(p.fg), select: toCss(p.focus), hover: toCss(p.fg) };
+      },
+      maxHeight: 260,
+    });
+    this.heatmap.onPaint = () => this.reportStatus();
+    s.body.append(
+      el('div', { class: 'chart-row' }, [el('div', { class: 'chart-box wide' }, [this.normCanvas]), el('div', { class: 'chart-box' }, [this.jacCanvas])]),
+      this.decay,
+      this.heatTitle,
+      this.heatmap.el,
+    );
+    this.el.hidden = true;
+  }
+
+  setReports(items: ReportItem[]): void {
+    this.items = items;
+    this.el.hidden = items.length === 0;
+    this.render();
+  }
+
+  retheme(): void {
+    this.render();
+  }
+
+  dispose(): void {
+    this.heatmap.dispose();
+    for (const c of this.charts) c.destroy();
+  }
+
+  private get report(): DiagnosticReport | null {
+    return this.items[clampIndex(this.ui.run, this.items.length)]?.report ?? null;
+  }
+
+  private change(patch: Partial<UiState>): void {
+    this.ui = { ...this.ui, ...patch };
+    this.host.setState('gradientFlow', this.ui);
+    this.render();
+  }
+
+  private render(): void {
+    const r = this.report;
+    if (!r) return;
+    const layers = r.gradientFlow.layers;
+    const li = clampIndex(this.ui.layer, layers.length);
+    fill(this.toolbar, [
+      runSelect(this.items, clampIndex(this.ui.run, this.items.length), (i) => this.change({ run: i })),
+      layers.length > 1 ? select('Heatmap layer', layerOptions(layers, false), String(li), (v) => this.change({ layer: Number(v) })) : null,
+      exportButtons(
+        () => this.host.exporter(),
+        () => `gradient flow ${this.items[clampIndex(this.ui.run, this.items.length)]?.label ?? ''}`,
+        () => [this.normCanvas, this.jacCanvas, [this.heatmap.base, this.heatmap.overlay]],
+        () => gradientFlowCsv(r.gradientFlow),
+        () => toCss(this.host.palette().bg),
+      ),
+    ]);
+    this.renderCharts(layers);
+    fill(this.decay, layers.map((L) => el('li', { class: L.vanishing || L.exploding ? 'warning' : '', text: describeDecay(L) })));
+    const L = layers[li];
+    this.heatTitle.textContent = L ? `Layer ${L.layer + 1}: mean |∂L/∂h_t| per neuron (log colour scale)` : '';
+    if (L) this.paintHeatmap(L, r.bistability.layers[li]?.units ?? L.perNeuron[0]?.length ?? 0);
+    else this.heatmap.setData(null);
+  }
+
+  private renderCharts(layers: GradientFlowLayer[]): void {
+    for (const c of this.charts) c.destroy();
+    const p = this.host.palette();
+    const bg = backgroundPlugin(() => toCss(this.host.palette().bg));
+    const pos = (arr: readonly (number | null)[]): XY[] => arr.map((v, t) => ({ x: t, y: typeof v === 'number' && v > 0 && Number.isFinite(v) ? v : null }));
+    const opts = (ytitle: string) => ({
+      scales: { x: { type: 'linear' as const, title: { display: true, text: 't' } }, y: { type: 'logarithmic' as const, title: { display: true, text: ytitle } } },
+      interaction: { mode: 'index' as const, intersect: false },
+    });
+    this.charts = [
+      createChart(this.normCanvas, {
+        type: 'line',
+        data: { datasets: layers.map((L, i) => lineDataset(`layer ${L.layer + 1}`, pos(L.norm), seriesColor(p, i))) },
+        options: opts('‖∂L/∂h_t‖'),
+        plugins: [bg],
+      }),
+      createChart(this.jacCanvas, {
+        type: 'line',
+        data: { datasets: layers.map((L, i) => lineDataset(`layer ${L.layer + 1}`, pos(L.jacobianNorm), seriesColor(p, i))) },
+        options: opts('‖∂h_T/∂h_t‖'),
+        plugins: [bg],
+      }),
+    ];
+  }
+
+  private paintHeatmap(L: GradientFlowLayer, units: number): void {
+    const T = L.perNeuron.length;
+    const values = matrixFromTimeMajor(L.perNeuron, units, (v) => (v > 0 ? Math.log10(v) : NaN));
+    let lo = quantile(values, 0.01);
+    let hi = quantile(values, 0.99);
+    if (!Number.isFinite(lo) || !Number.isFinite(hi)) lo = hi = 0;
+    if (hi - lo < 1e-6) hi = lo + 1;
+    const p = this.host.palette();
+    this.hm = { L, units };
+    this.heatmap.setData({ values, rows: units, cols: T, scale: sequentialScale(p.heatMid, p.blue, lo, hi), background: p.bg });
+  }
+
+  private reportStatus(): void {
+    const r = this.report;
+    if (!r) return;
+    const pi = this.heatmap.lastPaint;
+    this.host.rendered('gradientFlow', {
+      series: r.gradientFlow.layers.length,
+      points: this.normCanvas.dataset.points ?? 0,
+      cells: pi.cells,
+      painted: pi.painted,
+    });
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * Live training: loss and test metric, steps/s, ETA, live fraction bistable when the host sends it, and
+ * a Stop button. Events can arrive hundreds of times a second: they only mutate the snapshot; one
+ * requestAnimationFrame redraw per frame updates the chart with update('none').
+ */
+import type { TrainEvent } from '../../core/train/types';
+import type { TrainingSnapshot } from '../protocol';
+import { backgroundPlugin, createChart, lineDataset, markChart, type LineChart, type XY } from '../charts';
+import { button, el, section, setDisabled } from '../dom';
+import { exportButtons } from '../export';
+import { toCss } from '../lib/colormap';
+import { trainingCsv } from '../lib/csv';
+import { fmt, fmtDuration } from '../lib/format';
+import { applyTrainEvent } from '../lib/training-state';
+import { fill } from './common';
+import type { View, ViewHost } from './types';
+
+export class TrainingView implements View {
+  readonly el: HTMLElement;
+  private readonly toolbar: HTMLElement;
+  private readonly heading: HTMLElement;
+  private readonly stats = el('p', { class: 'stats', attrs: { 'aria-live': 'off' } });
+  private readonly statusText = el('p', { class: 'run-status', attrs: { role: 'status' } });
+  private readonly progress = el('progress', { attrs: { max: '1', value: '0', 'aria-label': 'training progress' } });
+  private readonly canvas = el('canvas', { attrs: { 'data-role': 'training-loss', role: 'img', 'aria-label': 'Training loss and test metric against step' } });
+  private readonly stop: HTMLElement;
+  private chart: LineChart | null = null;
+  private snap: TrainingSnapshot | null = null;
+  private frame = 0;
+  private readonly series = { loss: [] as XY[], test: [] as XY[], metric: [] as XY[], frac: [] as XY[] };
+
+  constructor(private readonly host: ViewHost) {
+    const s = section('training', 'Training');
+    this.el = s.root;
+    this.toolbar = s.toolbar;
+    this.heading = s.heading;
+    this.stop = button('Stop', () => this.snap && this.host.post({ type: 'stopTraining', runId: this.snap.runId }), { title: 'Stop training after the current step (a checkpoint is saved)' });
+    s.body.append(this.statusText, this.progress, this.stats, el('div', { class: 'chart-box tall' }, [this.canvas]));
+    fill(this.toolbar, [
+      host.interactive ? this.stop : null,
+      exportButtons(
+        () => this.host.exporter(),
+        () => `training ${this.snap?.label ?? ''}`,
+        () => [this.canvas],
+        () => (this.snap ? trainingCsv(this.snap) : ''),
+        () => toCss(this.host.palette().bg),
+      ),
+    ]);
+  }
+
+  setTraining(s: TrainingSnapshot): void {
+    this.snap = { ...s, points: s.points.slice() };
+    this.heading.textContent = `Training: ${s.label}`;
+    this.buildChart();
+    this.redraw();
+  }
+
+  trainingEvent(runId: string, e: TrainEvent): void {
+    if (!this.snap || this.snap.runId !== runId) return;
+    if (applyTrainEvent(this.snap, e)) this.schedule();
+  }
+
+  retheme(): void {
+    if (!this.snap) return;
+    this.buildChart();
+    this.redraw();
+  }
+
+  dispose(): void {
+    cancelAnimationFrame(this.frame);
+    this.chart?.destroy();
+  }
+
+  private schedule(): void {
+    if (this.frame) return;
+    this.frame = requestAnimationFrame(() => {
+      this.frame = 0;
+      this.redraw();
+    });
+  }
+
+  private buildChart(): void {
+    this.chart?.destroy();
+    const p = this.host.palette();
+    const acc = this.snap?.metricName === 'accuracy';
+    this.chart = createChart(this.canvas, {
+      type: 'line',
+      data: {
+        datasets: [
+          lineDataset('train loss', this.series.loss, toCss(p.blue)),
+          lineDataset('test loss', this.series.test, toCss(p.orange), { pointRadius: 2 }),
+          lineDataset(acc ? 'test accuracy' : 'test MSE', this.series.metric, toCss(p.green), { pointRadius: 2, yAxisID: acc ? 'y2' : 'y', borderDash: acc ? [] : [4, 3] }),
+          lineDataset('fraction bistable', this.series.frac, toCss(p.purple), { yAxisID: 'y2' }),
+        ],
+      },
+      options: {
+        scales: {
+          x: { type: 'linear', title: { display: true, text: 'step' } },
+          y: { type: 'logarithmic', title: { display: true, text: 'loss' } },
+          y2: { type: 'linear', position: 'right', min: 0, max: 1, display: 'auto', grid: { drawOnChartArea: false }, title: { display: true, text: acc ? 'accuracy / fraction' : 'fraction bistable' } },
+        },
+        interaction: { mode: 'nearest', axis: 'x', intersect: false },
+      },
+      plugins: [backgroundPlugin(() => toCss(this.host.palette().bg))],
+    });
+  }
+
+  private redraw(): void {
+    const s = this.snap;
+    if (!s || !this.chart) return;
+    const { loss, test, metric, frac } = this.series;
+    loss.length = test.length = metric.length = frac.length = 0;
+    const pos = (v: number | undefined) => (v !== undefined && v > 0 && Number.isFinite(v) ? v : null);
+    for (const q of s.points) {
+      if (q.loss !== undefined) loss.push({ x: q.step, y: pos(q.loss) });
+      if (q.testLoss !== undefined) test.push({ x: q.step, y: pos(q.testLoss) });
+      if (q.metric !== undefined) metric.push({ x: q.step, y: s.metricName === 'accuracy' ? q.metric : pos(q.metric) });
+      if (q.fractionBistable !== undefined) frac.push({ x: q.step, y: q.fractionBistable });
+    }
+    this.chart.data.datasets[3].hidden = frac.length === 0;
+    this.chart.update('none');
+    markChart(this.chart);
+    const last = [...s.points].reverse();
+    const lastEval = last.find((q) => q.metric !== undefined);
+    const lastLoss = last.find((q) => q.loss !== undefined);
+    this.progress.value = s.totalSteps > 0 ? s.step / s.totalSteps : 0;
+    this.stats.textContent = [
+      `step ${s.step} / ${s.totalSteps}`,
+      `${fmt(s.stepsPerSec)} steps/s`,
+      s.status === 'running' ? `ETA ${fmtDuration(s.etaMs)}` : '',
+      lastLoss ? `loss ${fmt(lastLoss.loss)}` : '',
+      lastEval ? `test ${s.metricName === 'accuracy' ? 'accuracy' : 'MSE'} ${fmt(lastEval.metric)}` : '',
+    ]
+      .filter(Boolean)
+      .join(' · ');
+    this.statusText.textContent = s.status === 'failed' ? `Failed: ${s.error ?? 'unknown error'}` : s.status === 'running' ? 'Running' : s.status === 'completed' ? 'Completed' : 'Stopped';
+    this.statusText.className = `run-status ${s.status}`;
+    setDisabled(this.stop, s.status !== 'running');
+    this.host.rendered('training', { points: s.points.length, step: s.step, status: s.status });
+  }
+}
