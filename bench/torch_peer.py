@@ -121,25 +121,29 @@ def measure(cell, T, units, layers, batch, warmup, reps, threads, ftz, seed=42):
     opt = torch.optim.Adam(net.parameters(), lr=1e-3, eps=1e-7)  # Keras epsilon
     x = torch.randn(T, batch, 1)
     y = x[0].clone()
-    step_ms, fwd_ms = [], []
+    step_ms, fwd_ms, cpu_ms = [], [], []
     for i in range(warmup + reps):
         t0 = time.perf_counter()
+        c0 = time.process_time()
         opt.zero_grad(set_to_none=True)
         loss = ((net(x) - y) ** 2).mean()
         loss.backward()
         opt.step()
         t1 = time.perf_counter()
+        c1 = time.process_time()
         with torch.no_grad():
             net(x)
         t2 = time.perf_counter()
         if i >= warmup:
             step_ms.append((t1 - t0) * 1e3)
             fwd_ms.append((t2 - t1) * 1e3)
+            cpu_ms.append((c1 - c0) * 1e3)
     return {
         'cell': cell, 'T': T, 'units': units, 'layers': layers, 'batch': batch,
         'threads': threads, 'ftz': ftz,
         'stepMs': step_ms, 'forwardMs': fwd_ms,
         'stepMedianMs': statistics.median(step_ms), 'forwardMedianMs': statistics.median(fwd_ms),
+        'stepCpuMs': statistics.median(cpu_ms),  # all threads; robust to other load on the machine
     }
 
 

@@ -5,7 +5,7 @@
  * peak memory (maxRSS) belongs to that configuration alone.
  */
 import type { CellKind } from '../core/cells/types';
-import { cellResolver, resolveEngine, type EngineName } from '../core/engine/index';
+import { cellResolver, releaseForward, resolveEngine, type EngineName } from '../core/engine/index';
 import { createModel, forward, lossAndGrads } from '../core/model/network';
 import { Adam } from '../core/train/adam';
 import { Rng } from '../core/util/rng';
@@ -21,6 +21,8 @@ export interface Workload {
   reps: number;
   /** Native worker threads (fast engine); 0 = default. */
   threads?: number;
+  /** Skip releaseForward after each pass (what a trainer that does not call it gets). */
+  noRelease?: boolean;
 }
 
 export interface Measurement {
@@ -45,7 +47,7 @@ export function median(xs: number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-export function runWorkload(w: Workload, native?: { isa?: string; threads?: number }): Measurement {
+export function runWorkload(w: Workload, native?: { isa?: string; nativeThreads?: number }): Measurement {
   const rng = new Rng(42);
   const model = createModel(
     {
@@ -71,9 +73,11 @@ export function runWorkload(w: Workload, native?: { isa?: string; threads?: numb
     const res = lossAndGrads(model, x, T, B, { y }, cells);
     peak = Math.max(peak, process.memoryUsage().rss);
     adam.update(model.params, res.grads);
+    if (!w.noRelease) releaseForward(res.fr);
     const t1 = performance.now();
     const c1 = process.cpuUsage(c0);
-    forward(model, x, T, B, cells);
+    const fr = forward(model, x, T, B, cells);
+    if (!w.noRelease) releaseForward(fr);
     const t2 = performance.now();
     peak = Math.max(peak, process.memoryUsage().rss);
     if (i >= w.warmup) {

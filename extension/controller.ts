@@ -50,6 +50,7 @@ export interface PanelEntry {
 }
 
 const RESTORE_KEY = 'rnnMemory.panelTargets';
+const CURRENT_MODEL_KEY = 'rnnMemory.currentModel';
 
 export class Controller implements vscode.Disposable {
   readonly manager: TrainingManager;
@@ -64,6 +65,8 @@ export class Controller implements vscode.Disposable {
   private readonly statusItem: vscode.StatusBarItem;
   private readonly disposables: vscode.Disposable[] = [];
   private refreshTimer: NodeJS.Timeout | undefined;
+  private refreshWaiters: (() => void)[] = [];
+  private refreshSince = 0;
   private lastTreeUpdate = 0;
   private uiBatcher: EventBatcher<string>;
   private editorCount = 0;
@@ -87,6 +90,9 @@ export class Controller implements vscode.Disposable {
       this.tree,
       { dispose: () => this.uiBatcher.dispose() },
     );
+    // The model selected before a reload stays selected (when it still exists).
+    const previous = context.workspaceState.get<string>(CURRENT_MODEL_KEY);
+    if (previous && existsSync(previous)) setTimeout(() => this.selectModel(previous), 0);
     const offEvent = this.manager.onEvent((run, e) => this.onTrainEvent(run, e));
     const offEnd = this.manager.onEnd((run, r) => this.onTrainEnd(run, r));
     this.disposables.push({ dispose: offEvent }, { dispose: offEnd });
@@ -126,17 +132,31 @@ export class Controller implements vscode.Disposable {
 
   // ---- tree -----------------------------------------------------------------------------------------------
 
-  /** Re-scans model files and runs (debounced unless `now`). */
+  /** Re-scans model files and runs (debounced unless `now`); resolves once a scan after this call is done. */
   refresh(now = false): Promise<void> {
     if (this.refreshTimer) clearTimeout(this.refreshTimer);
-    if (now) return this.doRefresh();
-    return new Promise((resolve) => {
-      this.refreshTimer = setTimeout(() => void this.doRefresh().then(resolve), 300);
-    });
+    if (this.refreshWaiters.length === 0) this.refreshSince = Date.now();
+    const done = new Promise<void>((resolve) => this.refreshWaiters.push(resolve));
+    // A stream of file events (checkpoints of a fast run) postpones the scan, but never by more than 2 s.
+    const delay = now || Date.now() - this.refreshSince > 2000 ? 0 : 300;
+    this.refreshTimer = setTimeout(() => void this.doRefresh(), delay);
+    return done;
   }
 
   private async doRefresh(): Promise<void> {
     this.refreshTimer = undefined;
+    const waiters = this.refreshWaiters;
+    this.refreshWaiters = [];
+    try {
+      await this.scan();
+    } catch (e) {
+      this.log.warn(`refresh failed: ${(e as Error).message}`);
+    } finally {
+      for (const w of waiters) w();
+    }
+  }
+
+  private async scan(): Promise<void> {
     const runsDir = this.runsDir();
     const root = this.workspaceRoot();
     const found: ModelEntry[] = [];
@@ -318,7 +338,7 @@ export class Controller implements vscode.Disposable {
   }
 
   /** Wires a new or restored panel (also custom editors) and loads its content. */
-  adoptPanel(panel: vscode.WebviewPanel, view: PanelView | 'compare', target: PanelTarget, retain: boolean, kind: 'panel' | 'editor'): PanelEntry {
+  adoptPanel(panel: vscode.WebviewPanel, view: PanelView | 'compare' | 'report', target: PanelTarget, retain: boolean, kind: 'panel' | 'editor'): PanelEntry {
     const viewKind: ViewKind = view === 'compare' ? 'retention' : view;
     const key = kind === 'editor' ? `editor|${++this.editorCount}|${JSON.stringify(target)}` : this.panelKey(view, target);
     const title = panel.title;
@@ -330,6 +350,7 @@ export class Controller implements vscode.Disposable {
       (h, m) => this.onWebviewMessage(h, m, target),
       () => this.liveRate(),
       (line) => this.log.warn(line),
+      (line) => this.log.info(line),
     );
     const entry: PanelEntry = { key, view: viewKind, target, host, panel, kind };
     this.panels.set(key, entry);
@@ -337,7 +358,7 @@ export class Controller implements vscode.Disposable {
     panel.onDidDispose(() => {
       if (this.panels.get(key) === entry) this.panels.delete(key);
     });
-    if (kind === 'panel') this.rememberTarget(title, view, target);
+    if (kind === 'panel' && view !== 'report') this.rememberTarget(title, view, target);
     void this.loadPanel(entry);
     return entry;
   }
@@ -357,6 +378,7 @@ export class Controller implements vscode.Disposable {
         const items: { label: string; report: DiagnosticReport }[] = [];
         for (const path of t.paths) items.push({ label: this.modelName(path), report: await this.diagnose(path) });
         p.host.post({ type: 'reports', items });
+        p.host.post({ type: 'status', kind: 'info', text: '' });
       } catch (e) {
         p.host.post({ type: 'status', kind: 'error', text: (e as Error).message });
       }
@@ -371,6 +393,7 @@ export class Controller implements vscode.Disposable {
     try {
       const report = await this.diagnose(t.path);
       p.host.post({ type: 'report', report, label: this.modelName(t.path) });
+      p.host.post({ type: 'status', kind: 'info', text: '' });
     } catch (e) {
       const msg = (e as Error).message;
       p.host.post({ type: 'status', kind: 'error', text: msg });
@@ -480,6 +503,7 @@ export class Controller implements vscode.Disposable {
   selectModel(path: string | undefined): void {
     if (path === this.currentModel) return;
     this.currentModel = path;
+    void this.context.workspaceState.update(CURRENT_MODEL_KEY, path);
     this.inspectorDiagnosis = [];
     this.pushInspector();
     if (!path || sniffModelFile(path).kind !== 'model') return;

@@ -24,6 +24,7 @@ export class InspectorViewProvider implements vscode.WebviewViewProvider {
       },
       () => this.c.liveRate(),
       (line) => this.c.log.warn(line),
+      (line) => this.c.log.info(line),
     );
     this.c.inspector = host;
     view.onDidDispose(() => {

@@ -1,6 +1,6 @@
 /**
  * Read-only custom editor for *.safetensors (priority "option": "Open With…" or the Open Model command):
- * the diagnostics of the model, rendered in the editor's webview. Foreign safetensors files get a clear
+ * every diagnostics view of the model on one page, rendered in the editor's webview. Foreign safetensors files get a clear
  * message instead; their data is never read beyond the header.
  */
 import { basename } from 'node:path';
@@ -23,7 +23,8 @@ export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider<
     const path = doc.uri.fsPath;
     panel.title = basename(path);
     panel.webview.options = { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(this.c.context.extensionUri, 'dist', 'webview')] };
-    this.c.adoptPanel(panel, 'bistability', { kind: 'model', path }, true, 'editor');
+    // The whole report (summary, diagnosis, bistability, gradient flow, retention, fixed points) on one page.
+    this.c.adoptPanel(panel, 'report', { kind: 'model', path }, true, 'editor');
     if (panel.active) this.c.selectModel(path);
     panel.onDidChangeViewState(() => {
       if (panel.active) this.c.selectModel(path);

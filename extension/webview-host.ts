@@ -58,6 +58,7 @@ export class WebviewHost {
   private readonly disposables: vscode.Disposable[] = [];
   private disposed = false;
   private readyWaiters: (() => void)[] = [];
+  private readonly createdAt: number;
   /** Messages received (kind only), for the in-host tests and the output channel. */
   readonly received: string[] = [];
 
@@ -69,7 +70,10 @@ export class WebviewHost {
     private readonly onMessage: MessageHandler,
     private readonly liveRateHz: () => number,
     private readonly log: (line: string) => void,
+    private readonly trace: (line: string) => void = () => undefined,
   ) {
+    const created = Date.now();
+    this.createdAt = created;
     const webview = hosted.webview;
     webview.options = webviewOptions(extensionUri);
     const root = webviewRoot(extensionUri);
@@ -138,6 +142,7 @@ export class WebviewHost {
     }
     this.received.push(msg.type);
     if (msg.type === 'ready') {
+      this.trace(`${this.view} webview "${this.title}" ready after ${Date.now() - this.createdAt} ms (visible ${this.hosted.visible})`);
       this.channel.onReady();
       const w = this.readyWaiters;
       this.readyWaiters = [];

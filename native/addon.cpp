@@ -154,6 +154,9 @@ struct Arena {
   }
 };
 
+// Bumped whenever the JavaScript-visible interface changes (core/engine/fast.ts checks it).
+const int kAbi = 2;
+
 std::mutex gMutex;
 Pool *gPool = new Pool();  // never destroyed: its detached threads outlive static destructors
 const RnnKernels *gK = nullptr;
@@ -406,8 +409,10 @@ napi_value makeString(napi_env env, const char *s) {
 
 napi_value Info(napi_env env, napi_callback_info) {
   std::lock_guard<std::mutex> lk(gMutex);
-  napi_value o, isas, n;
+  napi_value o, isas, n, abi;
   napi_create_object(env, &o);
+  napi_create_int32(env, kAbi, &abi);
+  napi_set_named_property(env, o, "abi", abi);
   napi_set_named_property(env, o, "isa", makeString(env, kernels()->isa));
   napi_create_int32(env, threads(), &n);
   napi_set_named_property(env, o, "threads", n);

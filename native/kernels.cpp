@@ -77,8 +77,16 @@ inline void ST(float *p, vf v, int n) {
   else stn(p, v, n);
 }
 
+#if defined(RNN_ISA_AVX512)
+inline vf vmin(vf a, vf b) { return (vf)_mm512_min_ps((__m512)a, (__m512)b); }
+inline vf vmax(vf a, vf b) { return (vf)_mm512_max_ps((__m512)a, (__m512)b); }
+#elif defined(RNN_ISA_AVX2)
+inline vf vmin(vf a, vf b) { return (vf)_mm256_min_ps((__m256)a, (__m256)b); }
+inline vf vmax(vf a, vf b) { return (vf)_mm256_max_ps((__m256)a, (__m256)b); }
+#else
 inline vf vmin(vf a, vf b) { return a < b ? a : b; }
 inline vf vmax(vf a, vf b) { return a > b ? a : b; }
+#endif
 
 // 1/q: hardware estimate plus one Newton step (float accurate, much cheaper than a division).
 #if defined(RNN_ISA_AVX512)

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 
 const ISAS = [
-  { name: 'avx512', flags: ['-DRNN_ISA_AVX512', '-mavx512f', '-mavx512vl', '-mavx512bw', '-mavx512dq', '-mavx2', '-mfma', '-mprefer-vector-width=512'] },
+  { name: 'avx512', flags: ['-DRNN_ISA_AVX512', '-mavx512f', '-mavx512vl', '-mavx512bw', '-mavx512dq', '-mavx2', '-mfma', '-mprefer-vector-width=512', '-Wno-maybe-uninitialized'] }, // GCC 12 false positive on _mm512_undefined_ps (bug 105593)
   { name: 'avx2', flags: ['-DRNN_ISA_AVX2', '-mavx2', '-mfma'] },
   { name: 'base', flags: [] },
 ];
@@ -61,10 +61,15 @@ export async function buildNative(root = join(here, '..'), { force = false } = {
     if (!force && existsSync(out) && statSync(out).mtimeMs > newest([...sources, fileURLToPath(import.meta.url)])) {
       return { ok: true, path: out, upToDate: true };
     }
+    // From here on a rebuild is due: a binary older than its sources must not outlive a failed build.
+    const stale = (reason) => {
+      rmSync(out, { force: true });
+      return warn(reason);
+    };
     const cxx = process.env.CXX || 'g++';
-    if (spawnSync(cxx, ['--version'], { stdio: 'ignore' }).status !== 0) return warn(`no C++ compiler (${cxx})`);
+    if (spawnSync(cxx, ['--version'], { stdio: 'ignore' }).status !== 0) return stale(`no C++ compiler (${cxx})`);
     const headers = findNodeHeaders();
-    if (!headers) return warn('Node-API headers (node_api.h) not found; set NODE_INCLUDE_DIR');
+    if (!headers) return stale('Node-API headers (node_api.h) not found; set NODE_INCLUDE_DIR');
     const objDir = join(outDir, 'obj');
     mkdirSync(objDir, { recursive: true });
 
@@ -80,7 +85,7 @@ export async function buildNative(root = join(here, '..'), { force = false } = {
     });
     const results = await Promise.all(jobs.map((j) => run(cxx, [...j.args, '-o', j.obj])));
     const failed = results.findIndex((r) => !r.ok);
-    if (failed >= 0) return warn(`compiling ${jobs[failed].obj} failed:\n${results[failed].err.trim()}`);
+    if (failed >= 0) return stale(`compiling ${jobs[failed].obj} failed:\n${results[failed].err.trim()}`);
 
     // Link to a temporary name and rename, so a process loading the addon never sees a partial file.
     const tmp = `${out}.${process.pid}.tmp`;
@@ -89,7 +94,7 @@ export async function buildNative(root = join(here, '..'), { force = false } = {
     if (!link.ok) link = await run(cxx, ['-shared', '-pthread', '-o', tmp, ...objs]);
     if (!link.ok) {
       rmSync(tmp, { force: true });
-      return warn(`linking failed:\n${link.err.trim()}`);
+      return stale(`linking failed:\n${link.err.trim()}`);
     }
     renameSync(tmp, out);
     const warnings = results.map((r) => r.err.trim()).filter(Boolean);

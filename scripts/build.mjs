@@ -44,3 +44,4 @@ await Promise.all(
 // Webviews: dist/webview/panel.js, report.js (browser IIFE bundles), panel.css, report-theme.css.
 await buildWebview(root, join(dist, 'webview'));
 prepareMnist(root, join(dist, 'data'));
+await (await import('./build-native.mjs')).buildNative(root); // fast engine addon; warns and continues if it cannot be built

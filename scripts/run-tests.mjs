@@ -1,11 +1,35 @@
-// Runs every test tier in order: unit tests of core/ (node --test through tsx), then the tiers that
-// need a real VS Code when their setup is present.
+// Runs every test tier in order and stops at the first failing tier:
+//   1. unit      test/unit/*.test.ts      core/, host logic and webview logic under plain Node (through tsx)
+//   2. setup     scripts/e2e-setup.sh     apt packages (chromium …) and code-server 4.100.3; idempotent
+//   3. browser   test/browser/*.test.ts   the panels and the HTML report rendered in headless Chromium
+//   4. vscode    test/vscode/*.test.ts    in-host tests with the real VS Code API and end-to-end tests
+// RNN_TEST_TIERS=unit,browser limits the tiers (for quick local runs); CI runs them all.
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
-const unitDir = join(root, 'test', 'unit');
-const files = readdirSync(unitDir).filter((f) => f.endsWith('.test.ts')).sort().map((f) => join('test', 'unit', f));
-const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files], { cwd: root, stdio: 'inherit' });
-process.exit(r.status ?? 1);
+const wanted = new Set((process.env.RNN_TEST_TIERS ?? 'unit,setup,browser,vscode').split(',').map((s) => s.trim()));
+
+function testFiles(dir) {
+  const abs = join(root, 'test', dir);
+  if (!existsSync(abs)) return [];
+  return readdirSync(abs).filter((f) => f.endsWith('.test.ts')).sort().map((f) => join('test', dir, f));
+}
+
+function run(label, cmd, args) {
+  console.log(`\n=== ${label} ===`);
+  const t0 = Date.now();
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit' });
+  console.log(`=== ${label}: ${r.status === 0 ? 'ok' : 'FAILED'} in ${((Date.now() - t0) / 1000).toFixed(1)} s ===`);
+  if (r.status !== 0) process.exit(r.status ?? 1);
+}
+
+const nodeTest = (files) => [...['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=1'], ...files];
+
+if (wanted.has('unit')) run('unit tests', process.execPath, nodeTest(testFiles('unit')));
+if (wanted.has('setup') && existsSync(join(root, 'scripts', 'e2e-setup.sh'))) run('test setup (chromium, code-server)', 'bash', [join(root, 'scripts', 'e2e-setup.sh')]);
+for (const tier of ['browser', 'vscode']) {
+  const files = testFiles(tier);
+  if (wanted.has(tier) && files.length) run(`${tier} tests`, process.execPath, nodeTest(files));
+}

@@ -42,6 +42,15 @@ export function themeCharts(p: Palette): void {
   Chart.defaults.elements.line.borderWidth = p.kind === 'high-contrast' ? 2.5 : 1.5;
 }
 
+/** Tick labels for log axes: powers of ten only (Chart.js otherwise labels 2× and 5× too). */
+export const logTicks = {
+  callback: (v: number | string): string => {
+    const n = Number(v);
+    const e = Math.log10(n);
+    return Math.abs(e - Math.round(e)) < 1e-9 ? (Math.abs(e) >= 3 ? `1e${Math.round(e)}` : String(n)) : '';
+  },
+};
+
 /** A line dataset with the panels' defaults (no points unless asked, NaN/null gaps kept). */
 export function lineDataset(label: string, data: XY[], color: string, extra: Partial<ChartDataset<'line', XY[]>> = {}): ChartDataset<'line', XY[]> {
   return { type: 'line', label, data, borderColor: color, backgroundColor: color, pointRadius: 0, pointHitRadius: 6, spanGaps: false, ...extra };

@@ -231,8 +231,11 @@ export class Heatmap {
     const d = this.data;
     if (!d) return;
     const step = e.shiftKey ? 10 : 1;
-    let c = this.selected ?? { row: this.nextRow(-1, 1), col: 0 };
-    switch (e.key) {
+    const nav = ['ArrowUp', 'ArrowDown', 'ArrowLeft', 'ArrowRight', 'PageUp', 'PageDown', 'Home', 'End', 'Enter', ' '];
+    let c = this.selected ?? { row: this.nextRow(0, 0), col: 0 };
+    // The first navigation key selects the first cell rather than moving past it.
+    const first = !this.selected && nav.includes(e.key);
+    switch (first ? 'Enter' : e.key) {
       case 'ArrowUp':
         c = { row: this.nextRow(c.row, -step), col: c.col };
         break;

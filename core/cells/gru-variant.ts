@@ -15,6 +15,8 @@ interface Cache {
   hh: Float64Array;
   /** reset_after: h RK_h + b1_h; otherwise r ⊙ h_{t-1}. */
   aux: Float64Array;
+  /** Initial state [B, H] when forward was given one. */
+  h0?: Float64Array;
 }
 
 export function gruVariantParamSpecs(inputSize: number, units: number, resetAfter: boolean): ParamSpec[] {
@@ -30,10 +32,12 @@ export function makeGruVariant(opts: { resetAfter: boolean; recurrentActivation:
   const act = recurrentActivation(opts.recurrentActivation);
   const specs = (I: number, H: number) => gruVariantParamSpecs(I, H, ra);
 
-  function forward(p: LayerParams, x: Float64Array, shape: SeqShape): CellForward {
+  function forward(p: LayerParams, x: Float64Array, shape: SeqShape, initialState?: Float64Array): CellForward {
     checkSeq('gru', x, shape);
     checkParams('gru', p, specs(shape.inputSize, shape.units));
     const { T, B, inputSize: I, units: H } = shape;
+    const h0 = initialState;
+    if (h0 !== undefined) checkLength('gru', 'initialState [B, H]', h0, B * H);
     const G = 3 * H;
     const K = p.kernel, RK = p.recurrent_kernel, bias = p.bias;
     const n = T * B * H;
@@ -46,7 +50,7 @@ export function makeGruVariant(opts: { resetAfter: boolean; recurrentActivation:
       for (let b = 0; b < B; b++) {
         const o0 = (t * B + b) * H;
         const x0 = (t * B + b) * I;
-        for (let j = 0; j < H; j++) hp[j] = t > 0 ? h[o0 - B * H + j] : 0;
+        for (let j = 0; j < H; j++) hp[j] = t > 0 ? h[o0 - B * H + j] : h0 !== undefined ? h0[b * H + j] : 0;
         for (let g = 0; g < G; g++) {
           let s = bias[g];
           for (let i = 0; i < I; i++) s += x[x0 + i] * K[i * G + g];
@@ -76,7 +80,7 @@ export function makeGruVariant(opts: { resetAfter: boolean; recurrentActivation:
         }
       }
     }
-    const cache: Cache = { z, r, hh, aux };
+    const cache: Cache = { z, r, hh, aux, h0 };
     return { h, gates: { z, r }, cache };
   }
 
@@ -91,6 +95,8 @@ export function makeGruVariant(opts: { resetAfter: boolean; recurrentActivation:
     const c = fwd.cache as Cache | undefined;
     if (!c || typeof c !== 'object') throw new Error('gru: forward cache missing');
     for (const k of ['z', 'r', 'hh', 'aux'] as const) checkLength('gru', `cache.${k}`, c[k], n);
+    const h0 = c.h0;
+    if (h0 !== undefined) checkLength('gru', 'cache.h0', h0, B * H);
     const K = p.kernel, RK = p.recurrent_kernel;
     const h = fwd.h;
     const dh = new Float64Array(dhOut);
@@ -103,7 +109,7 @@ export function makeGruVariant(opts: { resetAfter: boolean; recurrentActivation:
       for (let b = 0; b < B; b++) {
         const o0 = (t * B + b) * H;
         const x0 = (t * B + b) * I;
-        for (let j = 0; j < H; j++) hp[j] = t > 0 ? h[o0 - B * H + j] : 0;
+        for (let j = 0; j < H; j++) hp[j] = t > 0 ? h[o0 - B * H + j] : h0 !== undefined ? h0[b * H + j] : 0;
         for (let j = 0; j < H; j++) {
           const d = dh[o0 + j], zt = c.z[o0 + j], ht = c.hh[o0 + j];
           const daH = d * (1 - zt) * (1 - ht * ht);
@@ -138,7 +144,8 @@ export function makeGruVariant(opts: { resetAfter: boolean; recurrentActivation:
           for (let g = 0; g < G; g++) s += K[i * G + g] * dXP[g];
           dx[x0 + i] = s;
         }
-        if (t > 0) {
+        // h_{t-1} (or the initial state at t = 0) feeds the recurrent products; only t > 0 passes dh back.
+        if (t > 0 || h0 !== undefined) {
           const gMax = ra ? G : 2 * H;
           for (let k = 0; k < H; k++) {
             let s = dhp[k] + dh[o0 + k] * c.z[o0 + k];
@@ -146,7 +153,7 @@ export function makeGruVariant(opts: { resetAfter: boolean; recurrentActivation:
               s += RK[k * G + g] * dRP[g];
               dRK[k * G + g] += hp[k] * dRP[g];
             }
-            dh[o0 - B * H + k] += s;
+            if (t > 0) dh[o0 - B * H + k] += s;
           }
         }
       }
@@ -154,5 +161,5 @@ export function makeGruVariant(opts: { resetAfter: boolean; recurrentActivation:
     return { dx, grads: { kernel: dK, recurrent_kernel: dRK, bias: dBias }, dh };
   }
 
-  return { kind: 'gru', gateNames: ['z', 'r'], paramSpecs: specs, forward, backward };
+  return { kind: 'gru', gateNames: ['z', 'r'], paramSpecs: specs, stateSize: (units) => units, forward, backward };
 }

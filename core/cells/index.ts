@@ -6,7 +6,8 @@ import { lstmCell } from './lstm';
 import { makeLstmVariant } from './lstm-variant';
 import { nbrcCell } from './nbrc';
 import { makeSimpleRnnCell, simpleRnnCell } from './simple-rnn';
-import type { CellDef, CellKind, CellOptions, LayerCellKind } from './types';
+import { customCellDef } from '../custom/registry';
+import type { CellDef, CellKind, CellOptions, CustomCellRef, LayerCellKind } from './types';
 
 export const referenceCells: Record<CellKind, CellDef> = {
   brc: brcCell,
@@ -30,6 +31,7 @@ export function hasCellOptions(spec: { cell: LayerCellKind } & CellOptions): boo
     case 'lstm':
       return ra !== 'sigmoid';
     case 'simple_rnn':
+    case 'custom':
       return true; // engines only know CellKind
     default:
       return false;
@@ -42,7 +44,8 @@ const variants = new Map<string, CellDef>();
  * The cell for one layer: `cells(kind)` (possibly a fast engine) for default math, otherwise the reference
  * variant with the layer's options, so an engine that only knows the defaults is never given other math.
  */
-export function layerCell(spec: { cell: LayerCellKind } & CellOptions, cells: (kind: CellKind) => CellDef = referenceCell): CellDef {
+export function layerCell(spec: { cell: LayerCellKind; custom?: CustomCellRef } & CellOptions, cells: (kind: CellKind) => CellDef = referenceCell): CellDef {
+  if (spec.cell === 'custom') return customCellDef(spec.custom); // user-defined, loaded into this thread
   if (!hasCellOptions(spec)) return cells(spec.cell as CellKind);
   if (spec.cell === 'simple_rnn' && (spec.activation ?? 'tanh') === 'tanh') return simpleRnnCell;
   const ra = spec.recurrentActivation ?? 'sigmoid';

@@ -14,6 +14,8 @@ interface Cache {
   g: Float64Array;
   c: Float64Array;
   tc: Float64Array;
+  /** Initial state [B, 2H] (h then c per row) when forward was given one. */
+  s0?: Float64Array;
 }
 
 function paramSpecs(inputSize: number, units: number): ParamSpec[] {
@@ -27,10 +29,12 @@ function paramSpecs(inputSize: number, units: number): ParamSpec[] {
 export function makeLstmVariant(kind: RecurrentActivation): CellDef {
   const act = recurrentActivation(kind);
 
-  function forward(p: LayerParams, x: Float64Array, shape: SeqShape): CellForward {
+  function forward(p: LayerParams, x: Float64Array, shape: SeqShape, initialState?: Float64Array): CellForward {
     checkSeq('lstm', x, shape);
     checkParams('lstm', p, paramSpecs(shape.inputSize, shape.units));
     const { T, B, inputSize: I, units: H } = shape;
+    const s0 = initialState;
+    if (s0 !== undefined) checkLength('lstm', 'initialState [B, 2H] (h then c)', s0, 2 * B * H);
     const G = 4 * H, BH = B * H, rows = T * B;
     const zz = new Float64Array(rows * G);
     fillRows(zz, p.bias, rows, G);
@@ -40,6 +44,7 @@ export function makeLstmVariant(kind: RecurrentActivation): CellDef {
     const gg = new Float64Array(n), c = new Float64Array(n), tc = new Float64Array(n);
     for (let t = 0; t < T; t++) {
       if (t > 0) matmulAcc(zz, h, p.recurrent_kernel, B, H, G, t * B * G, (t - 1) * BH);
+      else if (s0 !== undefined) for (let b = 0; b < B; b++) matmulAcc(zz, s0, p.recurrent_kernel, 1, H, G, b * G, 2 * b * H);
       for (let b = 0; b < B; b++) {
         const z0 = (t * B + b) * G;
         const o0 = (t * B + b) * H;
@@ -49,13 +54,13 @@ export function makeLstmVariant(kind: RecurrentActivation): CellDef {
           gf[k] = act.f(zz[z0 + H + j]);
           gg[k] = Math.tanh(zz[z0 + 2 * H + j]);
           go[k] = act.f(zz[z0 + 3 * H + j]);
-          c[k] = gf[k] * (t > 0 ? c[k - BH] : 0) + gi[k] * gg[k];
+          c[k] = gf[k] * (t > 0 ? c[k - BH] : s0 !== undefined ? s0[2 * b * H + H + j] : 0) + gi[k] * gg[k];
           tc[k] = Math.tanh(c[k]);
           h[k] = go[k] * tc[k];
         }
       }
     }
-    const cache: Cache = { i: gi, f: gf, o: go, g: gg, c, tc };
+    const cache: Cache = { i: gi, f: gf, o: go, g: gg, c, tc, s0 };
     return { h, gates: { i: gi, f: gf, o: go, cell: c }, cache };
   }
 
@@ -70,6 +75,8 @@ export function makeLstmVariant(kind: RecurrentActivation): CellDef {
     if (!cc || typeof cc !== 'object') throw new Error('lstm: forward cache missing');
     for (const key of ['i', 'f', 'o', 'g', 'c', 'tc'] as const) checkLength('lstm', `cache.${key}`, cc[key], n);
     const h = fwd.h;
+    const s0 = cc.s0;
+    if (s0 !== undefined) checkLength('lstm', 'cache.s0', s0, 2 * BH);
     const dh = new Float64Array(dhOut);
     const dc = new Float64Array(BH);
     const dZ = new Float64Array(rows * G);
@@ -81,7 +88,7 @@ export function makeLstmVariant(kind: RecurrentActivation): CellDef {
           const k = o0 + j;
           const d = dh[k];
           const dct = dc[b * H + j] + d * cc.o[k] * (1 - cc.tc[k] * cc.tc[k]);
-          const cPrev = t > 0 ? cc.c[k - BH] : 0;
+          const cPrev = t > 0 ? cc.c[k - BH] : s0 !== undefined ? s0[2 * b * H + H + j] : 0;
           dZ[z0 + j] = dct * cc.g[k] * act.dfy(cc.i[k]);
           dZ[z0 + H + j] = dct * cPrev * act.dfy(cc.f[k]);
           dZ[z0 + 2 * H + j] = dct * cc.i[k] * (1 - cc.g[k] * cc.g[k]);
@@ -95,6 +102,7 @@ export function makeLstmVariant(kind: RecurrentActivation): CellDef {
     matmulTransAAcc(dK, x, dZ, rows, I, G);
     const dRK = new Float64Array(H * G);
     if (T > 1) matmulTransAAcc(dRK, h, dZ, (T - 1) * B, H, G, 0, 0, B * G);
+    if (s0 !== undefined) for (let b = 0; b < B; b++) matmulTransAAcc(dRK, s0, dZ, 1, H, G, 0, 2 * b * H, b * G);
     const dBias = new Float64Array(G);
     colSumAcc(dBias, dZ, rows, G);
     const dx = new Float64Array(rows * I);
@@ -102,5 +110,5 @@ export function makeLstmVariant(kind: RecurrentActivation): CellDef {
     return { dx, grads: { kernel: dK, recurrent_kernel: dRK, bias: dBias }, dh };
   }
 
-  return { kind: 'lstm', gateNames: ['i', 'f', 'o', 'cell'], paramSpecs, forward, backward };
+  return { kind: 'lstm', gateNames: ['i', 'f', 'o', 'cell'], paramSpecs, stateSize: (units) => 2 * units, forward, backward };
 }

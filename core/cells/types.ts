@@ -15,8 +15,18 @@ export const CELL_KINDS: readonly CellKind[] = ['brc', 'nbrc', 'gru', 'lstm'];
  * Every cell a model layer can hold: the trainable kinds plus cells that only imported models use
  * (Keras SimpleRNN / torch.nn.RNN). These always run on the reference code (see layerCell in index.ts).
  */
-export type LayerCellKind = CellKind | 'simple_rnn';
-export const LAYER_CELL_KINDS: readonly LayerCellKind[] = [...CELL_KINDS, 'simple_rnn'];
+export type LayerCellKind = CellKind | 'simple_rnn' | 'custom';
+export const LAYER_CELL_KINDS: readonly LayerCellKind[] = [...CELL_KINDS, 'simple_rnn', 'custom'];
+
+/**
+ * A user-defined cell (core/custom): its definition's name, the source file (relative to the folder of the
+ * file that stores the reference, '/'-separated; absolute paths are allowed) and the SHA-256 of that file.
+ */
+export interface CustomCellRef {
+  name: string;
+  source: string;
+  sha256: string;
+}
 
 /**
  * Gate nonlinearity of GRU/LSTM: the logistic sigmoid, or a "hard" sigmoid clip(s·x + 0.5, 0, 1) with

@@ -2,8 +2,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { FlagReader, parseArgs, UsageError } from './args';
 import { runDemo } from './demo';
+import { cmdDiagnose, DIAGNOSE_HELP } from './diagnose';
+import { cmdSweep, SWEEP_HELP } from './sweep';
 import { ProgressPrinter } from './progress';
-import { loadModel } from '../model/model-file';
+import { openModelForCli } from '../formats/cli';
 import { parseSequences, traceModel } from '../model/trace';
 import { cellFor, resolveEngine } from '../engine/index';
 import { startTraining } from '../train/runner';
@@ -15,7 +17,9 @@ export const HELP = `rnn-memory — train and inspect recurrent networks (BRC, n
 Usage:
   rnn-memory train --task copy|denoise|smnist --cell brc|nbrc|gru|lstm --out DIR [options]
   rnn-memory train --resume DIR [--steps N]
-  rnn-memory trace --model FILE --input FILE.json [--out FILE.json]
+  rnn-memory trace --model FILE --input FILE.json [--out FILE.json] [--answer key=value,…]
+  rnn-memory diagnose --model FILE [--task copy --T 300 --batch 64 --seed 1 | --input FILE.json] [--out report.json] [--html report.html]
+  rnn-memory sweep --cells brc,nbrc,gru,lstm --T 5,50,100,300,600 [--steps N] [--parallel 2] --out DIR
   rnn-memory demo [--out DIR] [--seconds 120]
   rnn-memory help | version
 
@@ -35,6 +39,10 @@ train options (defaults follow the paper's first code version):
   --engine fast|reference  compute path (fast; falls back to reference when unavailable)
   --json             print events as JSON lines instead of a progress bar
 Ctrl-C stops training after the current step, saves a checkpoint and exits; resume with --resume DIR.
+
+${DIAGNOSE_HELP}
+
+${SWEEP_HELP}
 `;
 
 function configFromFlags(f: FlagReader): Partial<TrainConfig> {
@@ -118,14 +126,14 @@ async function cmdTrain(f: FlagReader): Promise<number> {
   }
 }
 
-function cmdTrace(f: FlagReader): number {
+async function cmdTrace(f: FlagReader): Promise<number> {
   const modelPath = f.requireString('model');
   const inputPath = f.requireString('input');
   const outPath = f.string('out');
+  const answer = f.string('answer');
   const engine = resolveEngine((f.string('engine') as EngineName | undefined) ?? 'fast');
   f.finish();
-  const { model, warnings } = loadModel(modelPath);
-  for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
+  const { model } = await openModelForCli(modelPath, answer);
   let json: unknown;
   try {
     json = JSON.parse(readFileSync(inputPath, 'utf8'));
@@ -159,7 +167,11 @@ export async function main(argv: string[]): Promise<number> {
       case 'train':
         return await cmdTrain(f);
       case 'trace':
-        return cmdTrace(f);
+        return await cmdTrace(f);
+      case 'diagnose':
+        return await cmdDiagnose(f);
+      case 'sweep':
+        return await cmdSweep(f);
       case 'demo': {
         const out = f.string('out') ?? 'demo-output';
         const seconds = f.number('seconds') ?? 120;

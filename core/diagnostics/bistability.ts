@@ -75,7 +75,7 @@ export function branchSummary(branch: ArrayLike<number>, T: number, H: number): 
 }
 
 export interface BistabilityOptions {
-  /** Sequences (from the first) used for batch means that need per-sequence maps; default 4. */
+  /** Sequences (from the first) used for batch means that need per-sequence maps; default 1. */
   batchSample?: number;
   /** Reference cells: for gates an engine did not return, and for the generic self-maps. */
   stepCells: CellResolver;
@@ -98,7 +98,10 @@ export function analyzeBistability(model: Model, fr: ForwardResult, opts: Bistab
 function mapMethod(spec: LayerSpec, stepDef: CellDef): MapMethod | null {
   if (spec.cell === 'brc' || spec.cell === 'nbrc') return 'gain';
   if (!hasCellOptions(spec) && (spec.cell === 'gru' || spec.cell === 'lstm')) return spec.cell;
-  return supportsInitialState(stepDef) && cellStateSize(stepDef, spec.units) === spec.units ? 'generic' : null;
+  if (!supportsInitialState(stepDef)) return null;
+  const S = cellStateSize(stepDef, spec.units);
+  const lstmLike = S === 2 * spec.units && stepDef.gateNames.includes('cell') && stepDef.gateNames.includes('o');
+  return S === spec.units || lstmLike ? 'generic' : null;
 }
 
 /** The update gate shown as c: BRC/nBRC c_t, GRU z_t, LSTM f_t. */
@@ -111,12 +114,13 @@ function analyzeLayer(model: Model, tr: LayerTrace, l: number, opts: Bistability
   const kind = spec.cell;
   const { T, B, inputSize: I, units: H } = tr.shape;
   const p = layerParams(model, l);
-  const Bs = Math.max(1, Math.min(B, opts.batchSample ?? 4));
+  const Bs = Math.max(1, Math.min(B, opts.batchSample ?? 1));
   const stepDef = layerCell(spec, opts.stepCells);
   const method = mapMethod(spec, stepDef);
   // Per-sequence traces of the sampled sequences (b < Bs), recomputed with the reference cell when the
   // engine did not expose the gates we need.
-  const need = method === 'gain' ? ['a', 'c'] : method === 'lstm' ? ['cell', 'o'] : [];
+  const lstmLike = method === 'lstm' || (method === 'generic' && cellStateSize(stepDef, H) === 2 * H);
+  const need = method === 'gain' ? ['a', 'c'] : lstmLike ? ['cell', 'o'] : [];
   let src: LayerTrace = tr;
   if (need.some((g) => !tr.fwd.gates[g])) {
     const xs = new Float64Array(T * Bs * I);
@@ -129,14 +133,23 @@ function analyzeLayer(model: Model, tr: LayerTrace, l: number, opts: Bistability
   const gateAll = gateName ? src.fwd.gates[gateName] : undefined;
   const h = toNested(sequenceRows(src.fwd.h, T, sB, H, 0), T, H);
   const c = gateAll ? toNested(sequenceRows(gateAll, T, sB, H, 0), T, H) : null;
-  let meanC: number[] | null = null;
-  if (gateAll) {
-    meanC = new Array(T);
-    for (let t = 0; t < T; t++) {
+  const meanC: number[] | null = gateAll ? new Array(T) : null;
+  const aAll = method === 'gain' ? src.fwd.gates.a : undefined;
+  const fractionBistable: number[] = new Array(T).fill(0);
+  // Batch means over every sequence where they are free (BRC a_t, the update gate): one pass over the
+  // [T, B, H] traces, branch-free counting (a data-dependent branch here costs 3× on random data).
+  const n = sB * H;
+  for (let t = 0; t < T; t++) {
+    const o = t * n;
+    if (gateAll && meanC) {
       let s = 0;
-      const o = t * sB * H;
-      for (let i = 0; i < sB * H; i++) s += gateAll[o + i];
-      meanC[t] = s / (sB * H);
+      for (let i = 0; i < n; i++) s += gateAll[o + i];
+      meanC[t] = s / n;
+    }
+    if (aAll) {
+      let cnt = 0;
+      for (let i = 0; i < n; i++) cnt += +(aAll[o + i] > 1);
+      fractionBistable[t] = cnt / n;
     }
   }
   const base = { layer: l, cell: kind, units: H, T, method: method === 'gain' ? 'gain' : 'self-map', h, c, meanC } as const;
@@ -151,23 +164,18 @@ function analyzeLayer(model: Model, tr: LayerTrace, l: number, opts: Bistability
   for (let b = 0; b < Bs; b++) maps.push(sequenceMaps(method, stepDef, p, src, b, sB));
 
   const m0 = maps[0];
-  const fractionBistable: number[] = new Array(T).fill(0);
   const fractionTrulyBistable: number[] = new Array(T).fill(0);
-  const aAll = method === 'gain' ? src.fwd.gates.a : undefined;
   for (let t = 0; t < T; t++) {
     let truly = 0;
-    for (const m of maps) for (let j = 0; j < H; j++) if (m.count[t * H + j] === 3) truly++;
-    fractionTrulyBistable[t] = truly / (Bs * H);
-    let n = 0;
-    if (aAll) {
-      // The a-only flag is free for every sequence of the batch.
-      const o = t * sB * H;
-      for (let i = 0; i < sB * H; i++) if (aAll[o + i] > 1) n++;
-      fractionBistable[t] = n / (sB * H);
-    } else {
-      for (const m of maps) for (let j = 0; j < H; j++) if (m.a[t * H + j] > 1) n++;
-      fractionBistable[t] = n / (Bs * H);
+    let flagged = 0;
+    for (const m of maps) {
+      for (let j = t * H; j < (t + 1) * H; j++) {
+        truly += +(m.count[j] === 3);
+        flagged += +(m.a[j] > 1);
+      }
     }
+    fractionTrulyBistable[t] = truly / (Bs * H);
+    if (!aAll) fractionBistable[t] = flagged / (Bs * H);
   }
 
   const summary = branchSummary(m0.branch, T, H);
@@ -214,9 +222,16 @@ function sequenceMaps(method: MapMethod, stepDef: CellDef, p: LayerParams, tr: L
     const n = T * H;
     const out: SeqMaps = { a, slope: a, count: new Uint8Array(n), branch: new Int8Array(n), drive: u };
     for (let i = 0; i < n; i++) {
-      const hp = i >= H ? hs[i - H] : 0;
-      out.count[i] = brcFixedPointCount(a[i], u[i]);
-      out.branch[i] = brcBranch(a[i], u[i], hp);
+      const ai = a[i];
+      const ui = u[i];
+      if (ai > 1) {
+        out.count[i] = brcFixedPointCount(ai, ui);
+        out.branch[i] = brcBranch(ai, ui, i >= H ? hs[i - H] : 0);
+      } else {
+        // Monostable: one fixed point, with the sign of u (fast path of the two calls above).
+        out.count[i] = 1;
+        out.branch[i] = ui > 0 ? 1 : ui < 0 ? -1 : 0;
+      }
     }
     return out;
   }
@@ -226,6 +241,11 @@ function sequenceMaps(method: MapMethod, stepDef: CellDef, p: LayerParams, tr: L
     const cs = sequenceRows(tr.fwd.gates.cell, T, B, H, b);
     const os = sequenceRows(tr.fwd.gates.o, T, B, H, b);
     m = lstmSelfMaps(p, xs, hs, cs, os, T, I, H);
-  } else m = genericSelfMaps(stepDef, p, xs, hs, T, I, H);
+  } else {
+    const lstm = cellStateSize(stepDef, H) === 2 * H
+      ? { cs: sequenceRows(tr.fwd.gates.cell, T, B, H, b), os: sequenceRows(tr.fwd.gates.o, T, B, H, b) }
+      : undefined;
+    m = genericSelfMaps(stepDef, p, xs, hs, T, I, H, undefined, lstm);
+  }
   return { ...m, a: m.slope, drive: null };
 }

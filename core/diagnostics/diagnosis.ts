@@ -55,7 +55,7 @@ function bistabilitySentences(r: ReportBody, l: number): DiagnosisSentence[] {
   const out: DiagnosisSentence[] = [];
   if (mostly / H >= 0.05 || holders > 0) {
     let text = `Layer ${l}: ${pct(mostly / H)} of neurons are bistable (${flag}) for most of the sequence`;
-    text += holders > 0 ? `; ${holders} neuron${holders === 1 ? '' : 's'} hold one branch for all ${T} steps (latched memory).` : ', but none holds one branch for the whole sequence.';
+    text += holders > 0 ? `; ${holders === 1 ? '1 neuron holds' : `${holders} neurons hold`} one branch for all ${T} steps (latched memory).` : ', but none holds one branch for the whole sequence.';
     out.push({ text, severity: holders > 0 ? 'good' : 'info', refs: [`${p}.neurons`, `${p}.fractionBistable`, `${p}.fixedPoints`] });
     if (meanFrac >= 0.2 && meanTruly < 0.5 * meanFrac) {
       out.push({
@@ -85,6 +85,7 @@ function gradientSentences(r: ReportBody, l: number): DiagnosisSentence[] {
   const cell = cellName(String(r.model.architecture.layers[l]?.cell ?? ''));
   const k = Math.floor(Math.log10(g.decay.dynamicRange));
   const out: DiagnosisSentence[] = [];
+  if (T < 3) return out; // too short to speak of gradient flow over time
   if (g.decay.kind === 'decay' && g.decay.tau !== null) {
     const kk = Math.min(6, Math.max(1, k));
     const steps = Math.round(g.decay.tau * kk * Math.LN10);
@@ -154,7 +155,8 @@ function retentionSentences(r: ReportBody): DiagnosisSentence[] {
       pl.r2.forEach((v, i) => {
         if (v >= 0.5) last = i;
       });
-      const until = last < 0 ? 'never' : last === times.length - 1 ? `until the end (t = ${times[last]})` : `until t ≈ ${times[last]}`;
+      // times[i] is a 0-based index: the state after times[i] + 1 steps.
+      const until = last < 0 ? 'not at all' : last === times.length - 1 ? `for all ${times[last] + 1} steps` : `for about ${times[last] + 1} step${times[last] ? 's' : ''}`;
       return `layer ${pl.layer} ${until}`;
     });
     out.push({

@@ -1,7 +1,8 @@
 /**
  * Fixed and slow points of one layer's full state map s ↦ F(s, x*) under a constant input, for any cell that
  * can be evaluated from an arbitrary state (CellDef initialState). Search, bounded in cost:
- *  1. starts: observed states of the first sequence plus noise (5% of their spread), and the zero state;
+ *  1. starts: observed states of the first sequence (every fourth one mirrored, −s) plus noise (5% of their
+ *     spread), and the zero state;
  *  2. a short run of the dynamics from every start (one batched call), keeping each trajectory's final and
  *     slowest state as candidates (the slowest approach saddles);
  *  3. Levenberg–Marquardt on q(s) = ½‖F(s) − s‖² from the best distinct candidates, with finite-difference
@@ -23,11 +24,13 @@ export const FIXED_TOL = 1e-8;
 export const SLOW_TOL = 1e-3;
 /** |λ|max within this of 1 is marginal. */
 export const MARGINAL_TOL = 1e-3;
+/** Finite-difference Jacobians per candidate in Levenberg–Marquardt (chord steps in between). */
+const MAX_JACOBIANS = 2;
 
 export interface FixedPointSearchOptions {
-  /** Dynamics steps from every start (default 50). */
+  /** Dynamics steps from every start (default 40). */
   steps?: number;
-  /** Candidates refined by Levenberg–Marquardt (default 6). */
+  /** Candidates refined by Levenberg–Marquardt (default 4). */
   candidates?: number;
   /** Points returned at most (default 12). */
   maxPoints?: number;
@@ -72,7 +75,7 @@ function refine(st: LayerStepper, x: Float64Array, s0: Float64Array): { s: Float
   let q = norm(r);
   let J = stateJacobian(st, x, s);
   let jAt = Float64Array.from(s);
-  for (let jac = 0; jac < 4 && q > FIXED_TOL; jac++) {
+  for (let jac = 0; jac < MAX_JACOBIANS && q > FIXED_TOL; jac++) {
     if (jac > 0) {
       J = stateJacobian(st, x, s);
       jAt = Float64Array.from(s);
@@ -139,7 +142,7 @@ export function searchFixedPoints(
   st: LayerStepper, x: Float64Array, starts: Float64Array, n: number, opts: FixedPointSearchOptions = {},
 ): { points: FoundPoint[]; trajectories: Float64Array[] } {
   const S = st.S;
-  const K = Math.max(1, opts.steps ?? 50);
+  const K = Math.max(1, opts.steps ?? 40);
   const run = st.run(starts, n, x, K);
   const trajectories: Float64Array[] = [];
   const cands: { s: Float64Array; speed: number }[] = [];
@@ -167,7 +170,7 @@ export function searchFixedPoints(
   cands.sort((a, b) => a.speed - b.speed);
   const chosen: Float64Array[] = [];
   const sep = 1e-2 * Math.sqrt(S);
-  const nCand = Math.max(1, opts.candidates ?? 6);
+  const nCand = Math.max(1, opts.candidates ?? 4);
   for (const c of cands) {
     if (chosen.length >= nCand - 1) break;
     if (chosen.every((o) => distance(o, c.s) > sep)) chosen.push(c.s);
@@ -176,7 +179,9 @@ export function searchFixedPoints(
   if (chosen.every((o) => distance(o, zero) > sep)) chosen.push(zero);
 
   const found: FoundPoint[] = [];
-  const same = 1e-3 * Math.sqrt(S);
+  // Points closer than this (RMS 0.01 per coordinate) are one point; degenerate fixed points converge slowly
+  // and would otherwise appear as a cloud.
+  const same = 1e-2 * Math.sqrt(S);
   for (const c of chosen) {
     const { s, res, J, jAt } = refine(st, x, c);
     if (!(res <= SLOW_TOL)) continue;
@@ -197,10 +202,10 @@ export interface FixedPointOptions extends FixedPointSearchOptions {
   layer?: number;
   /** Constant model input x* (default zeros). */
   input?: number[];
-  /** Starts of the dynamics (default 12). */
+  /** Starts of the dynamics (default 8). */
   starts?: number;
   seed?: number;
-  /** Steps for the lower layers to settle under x* (default 200). */
+  /** Steps for the lower layers to settle under x* (default 100). */
   settleSteps?: number;
   /** Trajectories included in the report (default 8). */
   maxTrajectories?: number;
@@ -218,7 +223,7 @@ export function analyzeFixedPoints(model: Model, fr: ForwardResult, opts: FixedP
     throw new Error(`fixed points: the constant input must be ${arch.inputSize} finite number${arch.inputSize === 1 ? '' : 's'}`);
   }
   // The analysed layer's constant input: the lower layers' response to x* after settling from zero.
-  const settle = Math.max(1, opts.settleSteps ?? 200);
+  const settle = Math.max(1, opts.settleSteps ?? 100);
   let u = Float64Array.from(input);
   for (let l = 0; l < layer; l++) {
     const I = u.length;
@@ -249,7 +254,7 @@ export function analyzeFixedPoints(model: Model, fr: ForwardResult, opts: FixedP
   const observed = sequenceRows(packStates(fwd, T, sB, H, S), T, sB, S, 0);
 
   const rng = new Rng((opts.seed ?? 1) + 4241);
-  const n = Math.max(1, opts.starts ?? 12);
+  const n = Math.max(1, opts.starts ?? 8);
   let spread = 0;
   const mean = new Float64Array(S);
   for (let t = 0; t < T; t++) for (let i = 0; i < S; i++) mean[i] += observed[t * S + i] / T;
@@ -258,10 +263,13 @@ export function analyzeFixedPoints(model: Model, fr: ForwardResult, opts: FixedP
   const starts = new Float64Array(n * S);
   for (let k = 0; k < n; k++) {
     const t = rng.int(T);
-    for (let i = 0; i < S; i++) starts[k * S + i] = observed[t * S + i] + sigma * rng.normal();
+    // Every fourth start is a mirrored state (−s): tanh-like cells are often near odd-symmetric, and the
+    // observed sequence may have visited only one of a pair of attractors.
+    const sign = k % 4 === 3 ? -1 : 1;
+    for (let i = 0; i < S; i++) starts[k * S + i] = sign * observed[t * S + i] + sigma * rng.normal();
   }
   const res = searchFixedPoints(st, u, starts, n, opts);
-  const pca = pca2(observed, T, S);
+  const pca = pca2(observed, T, S, 256);
   const project = (a: Float64Array, rows: number): [number, number][] => Array.from({ length: rows }, (_, r) => pca.project(a, r * S));
   return {
     layer,

@@ -90,7 +90,8 @@ export function jacobianNorms(def: CellDef, p: LayerParams, xs: Float64Array, T:
   for (let b = 0; b < k; b++) dhOut.set(probes[b], ((T - 1) * k + b) * H);
   const { dh } = def.backward(p, x, fwd, dhOut, shape);
   const out: number[] = new Array(T);
-  for (let t = 0; t < T; t++) out[t] = largestSingularValue(dh.subarray(t * k * H, (t + 1) * k * H), k, H);
+  const warm = new Float64Array(k);
+  for (let t = T - 1; t >= 0; t--) out[t] = largestSingularValue(dh.subarray(t * k * H, (t + 1) * k * H), k, H, warm);
   return out;
 }
 

@@ -270,17 +270,44 @@ export function randomOrthonormal(rng: Rng, k: number, n: number): Float64Array[
   return out;
 }
 
-/** Largest singular value of M [k×n] via the k×k Gram matrix M Mᵀ. */
-export function largestSingularValue(M: Float64Array, k: number, n: number): number {
+/**
+ * Largest singular value of M [k×n] via the k×k Gram matrix M Mᵀ (power iteration; `warm`, a length-k
+ * vector, is the start and receives the top eigenvector, so a sequence of similar matrices converges fast).
+ */
+export function largestSingularValue(M: ArrayLike<number>, k: number, n: number, warm?: Float64Array): number {
   const G = new Float64Array(k * k);
+  let scale = 0;
   for (let a = 0; a < k; a++) {
     for (let b = a; b < k; b++) {
       let s = 0;
       for (let i = 0; i < n; i++) s += M[a * n + i] * M[b * n + i];
       G[a * k + b] = G[b * k + a] = s;
     }
+    scale = Math.max(scale, G[a * k + a]);
   }
-  return Math.sqrt(topEigenSym(G, k, 1).values[0]);
+  if (!(scale > 0)) return 0;
+  let v = warm && warm.some((x) => x !== 0) ? Float64Array.from(warm) : Float64Array.from({ length: k }, (_, i) => 1 + i / k);
+  let lambda = 0;
+  const w = new Float64Array(k);
+  for (let it = 0; it < 500; it++) {
+    const nv = norm(v);
+    for (let i = 0; i < k; i++) v[i] /= nv;
+    for (let a = 0; a < k; a++) {
+      let s = 0;
+      for (let b = 0; b < k; b++) s += G[a * k + b] * v[b];
+      w[a] = s;
+    }
+    const next = dot(v, w);
+    const done = Math.abs(next - lambda) <= 1e-10 * next;
+    lambda = next;
+    v = Float64Array.from(w);
+    if (done && it > 1) break;
+  }
+  if (warm) {
+    const nv = norm(v);
+    for (let i = 0; i < k; i++) warm[i] = v[i] / nv;
+  }
+  return Math.sqrt(Math.max(0, lambda));
 }
 
 export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {

@@ -5,7 +5,7 @@
 import { choleskySolve } from './linalg';
 
 /** Default ridge penalty relative to the mean feature variance (see ridgeProbeR2). */
-export const PROBE_LAMBDA = 1e-2;
+export const PROBE_LAMBDA = 0.1;
 
 /**
  * X [n, d] row-major, y [n]; rows < nTrain train, the others test. λ = lambdaRel · trace(XcᵀXc) / d with Xc

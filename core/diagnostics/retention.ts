@@ -2,11 +2,13 @@
  * Memory retention on copy-first-input (x_t i.i.d. N(0, 1), target x_1), for models with one input and one
  * linear output. One batch of length D = 2T serves every delay: the model's prediction for a copy sequence
  * of length d is its readout of h_d on the long sequence (the first d steps are exactly that sequence).
- * Decodability: a ridge probe from each layer's h_t to x_1, fitted on half the sequences, R² on the others.
+ * Decodability: a ridge probe from each layer's h_t to x_1, fitted on half the sequences, R² on the others;
+ * on the diagnosed batch when that is copy-task data (free, and usually more sequences), otherwise on the
+ * retention batch.
  */
 import type { Architecture } from '../model/architecture';
 import type { Model } from '../model/model';
-import { forward, type CellResolver } from '../model/network';
+import { forward, type CellResolver, type ForwardResult } from '../model/network';
 import { Rng } from '../util/rng';
 import { PROBE_LAMBDA, ridgeProbeR2 } from './probe';
 import type { RetentionReport } from './types';
@@ -36,8 +38,10 @@ export interface RetentionOptions {
   /** Base sequence length; delays go up to 2T. */
   T: number;
   seed?: number;
-  /** Sequences (default 32; half train the probe). */
+  /** Sequences of the delay batch (default 16). */
   batch?: number;
+  /** The diagnosed batch, when it is copy-task data: the probe then runs on it (needs B ≥ 8). */
+  copyBatch?: { fr: ForwardResult; x: Float64Array };
   /** Number of delays (default 10). */
   delays?: number;
   /** Time points of the probe (default 100). */
@@ -48,7 +52,7 @@ export interface RetentionOptions {
 export function analyzeRetention(model: Model, opts: RetentionOptions): RetentionReport | null {
   const { arch } = model;
   if (!retentionApplicable(arch)) return null;
-  const B = Math.max(4, opts.batch ?? 32);
+  const B = Math.max(4, opts.batch ?? 16);
   const D = Math.max(1, 2 * opts.T);
   const rng = new Rng((opts.seed ?? 1) + 1_000_003);
   const x = new Float64Array(D * B);
@@ -74,14 +78,17 @@ export function analyzeRetention(model: Model, opts: RetentionOptions): Retentio
     }
     return s / B;
   });
-  const times = probeSchedule(D, opts.probeTimes ?? 100);
-  const nTrain = Math.floor(B / 2);
+  const own = opts.copyBatch && opts.copyBatch.fr.B >= 8 ? opts.copyBatch : { fr, x };
+  const pB = own.fr.B;
+  const times = probeSchedule(own.fr.T, opts.probeTimes ?? 100);
+  const nTrain = Math.floor(pB / 2);
   const lambda = opts.lambda ?? PROBE_LAMBDA;
-  const y = x.subarray(0, B);
-  const layers = fr.layers.map((tr, l) => {
+  const y = own.x.subarray(0, pB);
+  const layers = own.fr.layers.map((tr, l) => {
     const Hl = tr.shape.units;
-    const r2 = times.map((t) => ridgeProbeR2(tr.fwd.h.subarray(t * B * Hl, (t + 1) * B * Hl), y, B, Hl, nTrain, lambda));
+    const h = tr.fwd.h;
+    const r2 = times.map((t) => ridgeProbeR2(h.subarray(t * pB * Hl, (t + 1) * pB * Hl), y, pB, Hl, nTrain, lambda));
     return { layer: l, r2 };
   });
-  return { delays, mse, probe: { lambda, trainSequences: nTrain, testSequences: B - nTrain, times, layers } };
+  return { delays, mse, probe: { lambda, trainSequences: nTrain, testSequences: pB - nTrain, times, layers } };
 }

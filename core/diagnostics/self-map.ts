@@ -207,39 +207,61 @@ export function lstmSelfMaps(
 }
 
 /**
- * Self-maps of any cell whose state is h alone, by evaluating the cell one step from modified states
- * (H·G rows per step; meant for small or custom cells). s = h_j on [−r, r], r = max(1, 1.5·max|h|);
- * slopes are the largest secant slope between neighbouring grid points.
+ * Self-maps of any cell that can run from an arbitrary state, by evaluating it one step from modified
+ * states (H·G rows per step; meant for imported or custom cells, not the hot path). A cell whose state is h
+ * alone: s = h_j on [−r, r], r = max(1, 1.5·max|h|). A cell with state (h, c) (LSTM-like; `cell` = c_t and
+ * `o` = output gate traces [T, H]): the LSTM convention above, s = c_j with h_j = o_{t−1,j}·tanh(s).
+ * Slopes are the largest secant slope between neighbouring grid points.
  */
-export function genericSelfMaps(def: CellDef, p: LayerParams, xs: Float64Array, hs: Float64Array, T: number, I: number, H: number, G = SELF_MAP_GRID): SelfMaps {
+export function genericSelfMaps(
+  def: CellDef, p: LayerParams, xs: Float64Array, hs: Float64Array, T: number, I: number, H: number, G = SELF_MAP_GRID,
+  lstm?: { cs: Float64Array; os: Float64Array },
+): SelfMaps {
   const st = makeStepper(def, p, I, H);
-  if (st.S !== H) throw new Error(`self-map of cell "${def.kind}": only cells whose state is h are supported generically`);
-  let hmax = 0;
-  for (let i = 0; i < hs.length; i++) hmax = Math.max(hmax, Math.abs(hs[i]));
-  const grid = uniformGrid(G, Math.max(1, 1.5 * hmax));
+  const S = st.S;
+  if (S !== H && !(S === 2 * H && lstm)) throw new Error(`self-map of cell "${def.kind}": state size ${S} needs the cell state and output gate traces`);
+  let grid: Float64Array;
+  let tanhGrid: Float64Array | null = null;
+  if (S === H) {
+    let hmax = 0;
+    for (let i = 0; i < hs.length; i++) hmax = Math.max(hmax, Math.abs(hs[i]));
+    grid = uniformGrid(G, Math.max(1, 1.5 * hmax));
+  } else {
+    tanhGrid = uniformGrid(G, Math.tanh(5));
+    grid = tanhGrid.map((y) => Math.atanh(y));
+  }
   const hPrev = previousRows(hs, T, H);
+  const cPrev = lstm ? previousRows(lstm.cs, T, H) : null;
   const n = H * G;
-  const states = new Float64Array(n * H);
+  const states = new Float64Array(n * S);
   const d = new Float64Array(G);
   const out: SelfMaps = { slope: new Float64Array(T * H), count: new Uint8Array(T * H), branch: new Int8Array(T * H) };
   for (let t = 0; t < T; t++) {
-    const base = hPrev.subarray(t * H, t * H + H);
+    const hb = hPrev.subarray(t * H, t * H + H);
     for (let j = 0; j < H; j++) {
+      const oPrev = lstm ? lstm.os[Math.max(0, t - 1) * H + j] : 0;
       for (let k = 0; k < G; k++) {
-        const r = (j * G + k) * H;
-        states.set(base, r);
-        states[r + j] = grid[k];
+        const r = (j * G + k) * S;
+        states.set(hb, r);
+        if (cPrev) {
+          states.set(cPrev.subarray(t * H, t * H + H), r + H);
+          states[r + H + j] = grid[k];
+          states[r + j] = oPrev * tanhGrid![k];
+        } else states[r + j] = grid[k];
       }
     }
     const next = st.step(states, n, xs.subarray(t * I, t * I + I));
+    const off = cPrev ? H : 0;
     for (let j = 0; j < H; j++) {
       let maxSlope = -Infinity;
       for (let k = 0; k < G; k++) {
-        d[k] = next[(j * G + k) * H + j] - grid[k];
+        d[k] = next[(j * G + k) * S + off + j] - grid[k];
         if (k > 0) maxSlope = Math.max(maxSlope, 1 + (d[k] - d[k - 1]) / (grid[k] - grid[k - 1]));
       }
       const i = t * H + j;
-      const res = gridRoots(grid, d, base[j], hs[i] - base[j]);
+      const res = cPrev
+        ? gridRoots(grid, d, cPrev[i], lstm!.cs[i] - cPrev[i], true)
+        : gridRoots(grid, d, hb[j], hs[i] - hb[j]);
       out.slope[i] = maxSlope;
       out.count[i] = Math.min(res.count, 255);
       out.branch[i] = res.branch;

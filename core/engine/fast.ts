@@ -16,7 +16,7 @@ export interface NativeKernels {
   backward(kind: number, T: number, B: number, I: number, H: number, bufs: (Float32Array | null)[]): void;
   toF32(src: Float64Array, dst: Float32Array): void;
   toF64(src: Float32Array, dst: Float64Array): void;
-  info(): { isa: string; threads: number; supportedIsas: string[] };
+  info(): { abi: number; isa: string; threads: number; supportedIsas: string[] };
   setThreads(n: number): void;
   setIsa(name: string): boolean;
   releaseScratch(): void;
@@ -33,6 +33,9 @@ export interface FastEngineStatus {
   isa?: string;
   threads?: number;
 }
+
+/** native/addon.cpp kAbi. */
+const ADDON_ABI = 2;
 
 let loaded: { addon: NativeKernels | null; status: FastEngineStatus } | undefined;
 
@@ -64,6 +67,7 @@ function load(): { addon: NativeKernels | null; status: FastEngineStatus } {
       const addon = mod.exports;
       if (typeof addon.forward !== 'function' || typeof addon.backward !== 'function') throw new Error('not the rnn_kernels addon');
       const info = addon.info();
+      if (info.abi !== ADDON_ABI) throw new Error(`interface version ${info.abi}, expected ${ADDON_ABI} (rebuild with npm run build)`);
       loaded = { addon, status: { available: true, path, isa: info.isa, threads: info.threads } };
       return loaded;
     } catch (e) {
@@ -114,10 +118,6 @@ function intoF32(addon: NativeKernels, a: Float64Array, out: Float32Array): Floa
   return out;
 }
 
-function toF32(addon: NativeKernels, a: Float64Array): Float32Array {
-  return intoF32(addon, a, allocF32(a.length));
-}
-
 function toF64(addon: NativeKernels, a: Float32Array): Float64Array {
   const out = allocF64(a.length);
   if (a.length >= BIG) addon.toF64(a, out);
@@ -126,11 +126,47 @@ function toF64(addon: NativeKernels, a: Float32Array): Float64Array {
 }
 
 /**
+ * A float32 buffer of a forward pass, counted by the caches that use it (a layer's h is also the
+ * next layer's input). Buffers of released passes (releaseForward) go back to a bounded pool:
+ * refilling recycled memory is several times cheaper than page-faulting fresh memory.
+ */
+interface Lease {
+  arr: Float32Array;
+  refs: number;
+}
+const pool = new Map<number, Float32Array[]>();
+let pooled = 0;
+const POOL_MAX = 128 << 20; // floats (512 MB)
+
+function lease(n: number): Lease {
+  const arr = pool.get(n)?.pop();
+  if (arr) pooled -= n;
+  return { arr: arr ?? allocF32(n), refs: 1 };
+}
+
+function drop(l: Lease): void {
+  const n = l.arr.length;
+  if (--l.refs > 0 || n < BIG || n > POOL_MAX) return;
+  // A full pool makes room by forgetting buffers of other sizes (shapes change between runs).
+  for (const [size, list] of pool) {
+    if (pooled + n <= POOL_MAX) break;
+    if (size === n) continue;
+    pooled -= size * list.length;
+    pool.delete(size);
+  }
+  if (pooled + n > POOL_MAX) return;
+  const list = pool.get(n) ?? [];
+  list.push(l.arr);
+  pool.set(n, list);
+  pooled += n;
+}
+
+/**
  * The float32 states behind each h this engine returned, so that a stacked layer takes its input
  * without converting it back. Like the reference cells' caches, this treats returned arrays as
  * read-only: a caller that edits h in place must copy it first.
  */
-const f32Of = new WeakMap<Float64Array, Float32Array>();
+const f32Of = new WeakMap<Float64Array, Lease>();
 
 /** Places `cols`-wide blocks side by side: out[r, k*cols + j] = blocks[k][r, j]. */
 function concatCols(blocks: Float64Array[], rows: number, cols: number, width = blocks.length * cols): Float32Array {
@@ -205,26 +241,35 @@ interface FastCache {
   engine: 'fast';
   kind: CellKind;
   shape: SeqShape;
-  /** The float64 input forward saw, so backward can reuse x32 when given the same array. */
+  /** The float64 input forward saw, so backward can reuse its float32 copy when given the same array. */
   x: Float64Array;
-  x32: Float32Array;
-  h32: Float32Array;
-  states: Float32Array[];
+  x32: Lease;
+  h32: Lease;
+  states: Lease[];
+  /** Set by releaseForward: the buffers may already hold another pass's data. */
+  released: boolean;
 }
 
-function isFastCache(c: unknown, kind: CellKind): c is FastCache {
+function isFastCache(c: unknown, kind: CellKind | undefined): c is FastCache {
   return typeof c === 'object' && c !== null && (c as FastCache).engine === 'fast' && (c as FastCache).kind === kind;
 }
 
-/** An object whose properties convert a float32 array to float64 the first time they are read. */
-function lazyF64(addon: NativeKernels, sources: Record<string, Float32Array>): Record<string, Float64Array> {
+/**
+ * An object whose properties convert a float32 array to float64 the first time they are read
+ * (`gone` says whether the source was released first).
+ */
+function lazyF64(addon: NativeKernels, sources: Record<string, Float32Array>, gone = () => false): Record<string, Float64Array> {
   const out: Record<string, Float64Array> = {};
   for (const [name, src] of Object.entries(sources)) {
     let value: Float64Array | undefined;
     Object.defineProperty(out, name, {
       enumerable: true,
       configurable: true,
-      get: () => (value ??= toF64(addon, src)),
+      get: () => {
+        if (value) return value;
+        if (gone()) throw new Error(`fast engine: "${name}" of a released forward pass was not read before releaseForward`);
+        return (value = toF64(addon, src));
+      },
       set: (v: Float64Array) => {
         value = v;
       },
@@ -251,22 +296,28 @@ function makeCell(kind: CellKind, addon: NativeKernels): CellDef {
     checkParams(kind, p, ref.paramSpecs(I, H));
     const n = T * B * H;
     const pp = packParams(kind, p, I, H);
-    const x32 = f32Of.get(x) ?? toF32(addon, x);
-    const h32 = allocF32(n);
-    const states = Array.from({ length: nStates }, () => allocF32(n));
-    addon.forward(code, T, B, I, H, bufsCommon(pp, x32, h32, states));
+    let x32 = f32Of.get(x);
+    if (x32) x32.refs++;
+    else {
+      x32 = lease(x.length);
+      intoF32(addon, x, x32.arr);
+    }
+    const h32 = lease(n);
+    const states = Array.from({ length: nStates }, () => lease(n));
+    addon.forward(code, T, B, I, H, bufsCommon(pp, x32.arr, h32.arr, states.map((l) => l.arr)));
     const gateSources: Record<string, Float32Array> = {};
-    for (const name of ref.gateNames) gateSources[name] = states[gateState[name]];
-    const cache: FastCache = { engine: 'fast', kind, shape: { T, B, inputSize: I, units: H }, x, x32, h32, states };
-    const h = toF64(addon, h32);
+    for (const name of ref.gateNames) gateSources[name] = states[gateState[name]].arr;
+    const cache: FastCache = { engine: 'fast', kind, shape: { T, B, inputSize: I, units: H }, x, x32, h32, states, released: false };
+    const h = toF64(addon, h32.arr);
     f32Of.set(h, h32);
-    return { h, gates: lazyF64(addon, gateSources), cache };
+    return { h, gates: lazyF64(addon, gateSources, () => cache.released), cache };
   }
 
   function backward(p: LayerParams, x: Float64Array, fwd: CellForward, dhOut: Float64Array, shape: SeqShape): CellBackward {
     const cache = fwd?.cache;
     // A forward pass from another engine carries its own cache: let that engine differentiate it.
     if (!isFastCache(cache, kind)) return ref.backward(p, x, fwd, dhOut, shape);
+    if (cache.released) throw new Error(`${kind}: backward of a forward pass given to releaseForward`);
     checkSeq(kind, x, shape);
     const { T, B, inputSize: I, units: H } = shape;
     const cs = cache.shape;
@@ -279,7 +330,7 @@ function makeCell(kind: CellKind, addon: NativeKernels): CellDef {
     const GI = kind === 'lstm' ? 4 * H : 3 * H;
     const GR = kind === 'brc' ? 0 : kind === 'nbrc' ? 2 * H : GI;
     const pp = packParams(kind, p, I, H);
-    const x32 = cache.x === x ? cache.x32 : (f32Of.get(x) ?? toF32(addon, x));
+    const x32 = cache.x === x ? cache.x32.arr : (f32Of.get(x)?.arr ?? intoF32(addon, x, allocF32(x.length)));
     const dx32 = temp('dx', T * B * I);
     const dU = new Float32Array(I * GI);
     const dW = GR ? new Float32Array(H * GR) : null;
@@ -288,7 +339,7 @@ function makeCell(kind: CellKind, addon: NativeKernels): CellDef {
     const dwdiag = kind === 'brc' ? new Float32Array(2 * H) : null;
     const dh32 = allocF32(n);
     const dhOut32 = intoF32(addon, dhOut, temp('dhOut', n));
-    const bufs = [...bufsCommon(pp, x32, cache.h32, cache.states), dhOut32, dx32, dU, dW, dbias, dbiasR, dwdiag, dh32];
+    const bufs = [...bufsCommon(pp, x32, cache.h32.arr, cache.states.map((l) => l.arr)), dhOut32, dx32, dU, dW, dbias, dbiasR, dwdiag, dh32];
     addon.backward(code, T, B, I, H, bufs);
 
     const grads: LayerParams = {};
@@ -337,4 +388,31 @@ export function fastCell(kind: CellKind): CellDef | null {
     cells.set(kind, def);
   }
   return def;
+}
+
+/**
+ * Hands the float32 buffers of fast-engine forward passes back for reuse: pass a CellForward or a
+ * network ForwardResult ({ layers: [{ fwd }] }) once neither backward nor unread gate traces of it
+ * are needed (e.g. after the optimiser step). Afterwards backward throws, and so do gates that were
+ * not read before; h and anything already read stay valid. Passes of other engines are ignored.
+ * Optional: without it buffers are simply garbage collected, at the cost of fresh memory per step.
+ */
+export function releaseForward(what: CellForward | { layers: { fwd: CellForward }[] }): void {
+  const fwds = 'layers' in what ? what.layers.map((l) => l.fwd) : [what];
+  for (const fwd of fwds) {
+    const c = fwd.cache as Partial<FastCache> | undefined;
+    if (!isFastCache(c, c?.kind) || c.released) continue;
+    c.released = true;
+    if (f32Of.get(fwd.h) === c.h32) f32Of.delete(fwd.h);
+    for (const l of [c.x32, c.h32, ...c.states]) drop(l);
+  }
+}
+
+/** Frees the memory the fast engine keeps between calls (buffer pool, temporaries, native scratch). */
+export function releaseFastEngineMemory(): void {
+  pool.clear();
+  pooled = 0;
+  scratch.dhOut = new Float32Array(0);
+  scratch.dx = new Float32Array(0);
+  load().addon?.releaseScratch();
 }

@@ -8,7 +8,7 @@ import type { EngineName } from '../train/types';
 import { fastCell, fastEngineStatus } from './fast';
 
 export type { EngineName };
-export { fastCell, fastEngineStatus } from './fast';
+export { fastCell, fastEngineStatus, releaseFastEngineMemory, releaseForward } from './fast';
 
 /** The engine that will actually run when `engine` is requested. */
 export function resolveEngine(engine: EngineName): EngineName {

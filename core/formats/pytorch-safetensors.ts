@@ -7,8 +7,8 @@
  *  - kklemon/brc-pytorch BRC/NBRC/GRUCell/LSTMCell (iw, hw, [rw], bias).
  *  - one nn.Linear readout ([out, H] weight) after the recurrent layers.
  */
-import { readSafetensors } from '../model/safetensors';
-import { parseModel, MODEL_FORMAT } from '../model/model-file';
+import { readSafetensors, SafetensorsError } from '../model/safetensors';
+import { ModelFileError, parseModel, MODEL_FORMAT } from '../model/model-file';
 import type { Model } from '../model/model';
 import { assembleModel, paperBrcLayer, type ImportedLayer, type ImportedReadout } from './assemble';
 import { AnswerBook, clip, FormatError, READOUT_ACTIVATION_QUESTION, READOUT_STEPS_QUESTION } from './errors';
@@ -266,8 +266,15 @@ function kklemonLayer(p: string, take: (n: string) => RawTensor, opt: (n: string
 
 /** A safetensors file: our own model format, or a PyTorch state dict. */
 export function openSafetensorsBytes(bytes: Uint8Array, book: AnswerBook, source: string): ImportResult & { kind: string } {
-  const { tensors, metadata } = readSafetensors(bytes);
-  if (metadata.format === MODEL_FORMAT) return { ...parseModel(bytes), kind: 'RNN Memory Lens model (safetensors)' };
+  let parsed: ReturnType<typeof readSafetensors>;
+  try {
+    parsed = readSafetensors(bytes);
+    if (parsed.metadata.format === MODEL_FORMAT) return { ...parseModel(bytes), kind: 'RNN Memory Lens model (safetensors)' };
+  } catch (e) {
+    if (e instanceof SafetensorsError || e instanceof ModelFileError) throw new FormatError(e.message, { cause: e });
+    throw e;
+  }
+  const { tensors } = parsed;
   const raw = new Map<string, RawTensor>();
   for (const [n, t] of tensors) raw.set(n, { shape: t.shape, data: t.data });
   return { ...importStateDict(raw, book, source), kind: 'PyTorch state dict (safetensors)' };

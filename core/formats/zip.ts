@@ -26,6 +26,7 @@ export function readZip(
   limits: ZipLimits = DEFAULT_ZIP_LIMITS,
 ): { names: string[]; files: Map<string, Uint8Array> } {
   if (!isZip(bytes)) throw new FormatError('not a zip archive');
+  if (!hasEndRecord(bytes)) throw new FormatError('truncated zip archive (no end-of-central-directory record)');
   const files = new Map<string, Uint8Array>();
   const names: string[] = [];
   let total = 0;
@@ -75,6 +76,15 @@ export function readZip(
   }
   if (failure) throw failure;
   return { names, files };
+}
+
+/** The end-of-central-directory record sits in the last 22 + 65535 bytes; a truncated archive lacks it. */
+function hasEndRecord(b: Uint8Array): boolean {
+  const stop = Math.max(0, b.length - 22 - 65535);
+  for (let i = b.length - 22; i >= stop; i--) {
+    if (b[i] === 0x50 && b[i + 1] === 0x4b && b[i + 2] === 0x05 && b[i + 3] === 0x06) return true;
+  }
+  return false;
 }
 
 function concat(chunks: Uint8Array[], n: number): Uint8Array {

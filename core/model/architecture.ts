@@ -1,10 +1,12 @@
 /** The architecture of a stacked recurrent model, as stored in model files' metadata. */
-import { LAYER_CELL_KINDS, RECURRENT_ACTIVATIONS, SIMPLE_ACTIVATIONS, type CellOptions, type LayerCellKind } from '../cells/types';
+import { LAYER_CELL_KINDS, RECURRENT_ACTIVATIONS, SIMPLE_ACTIVATIONS, type CellOptions, type CustomCellRef, type LayerCellKind } from '../cells/types';
 
 /** A recurrent layer; the optional CellOptions (absent = default math) come from imported Keras/TF.js models. */
 export interface LayerSpec extends CellOptions {
   cell: LayerCellKind;
   units: number;
+  /** Present exactly when cell is 'custom': which user-defined cell (core/custom) the layer runs. */
+  custom?: CustomCellRef;
 }
 
 export type ReadoutActivation = 'linear' | 'softmax';
@@ -71,6 +73,8 @@ export function validateArchitecture(a: unknown): Architecture {
       if (!(SIMPLE_ACTIVATIONS as readonly unknown[]).includes(lo.activation)) fail(`layer ${i}: "activation" must be one of ${SIMPLE_ACTIVATIONS.join(', ')}`);
       spec.activation = lo.activation as LayerSpec['activation'];
     }
+    if (spec.cell === 'custom') spec.custom = validateCustomRef(lo.custom, `layer ${i} "custom"`);
+    else if (lo.custom !== undefined) fail(`layer ${i}: "custom" applies to custom cells only`);
     return spec;
   });
   const r = o.readout as Record<string, unknown> | undefined;
@@ -95,6 +99,19 @@ export function validateArchitecture(a: unknown): Architecture {
     if (t.N !== undefined) arch.task.N = isNonNegInt(t.N) ? (t.N as number) : fail('"task.N" must be a non-negative integer');
   }
   return arch;
+}
+
+/** Validates an untrusted custom-cell reference ({name, source, sha256}); throws naming `what`. */
+export function validateCustomRef(v: unknown, what: string): CustomCellRef {
+  const fail = (msg: string): never => {
+    throw new Error(`invalid architecture: ${what} ${msg}`);
+  };
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return fail('must be an object {name, source, sha256}');
+  const o = v as Record<string, unknown>;
+  if (typeof o.name !== 'string' || !/^[A-Za-z0-9][\w.-]{0,63}$/.test(o.name)) fail('"name" must be 1-64 letters, digits, "_", "." or "-"');
+  if (typeof o.source !== 'string' || o.source.length === 0 || o.source.length > 4096 || o.source.includes('\0')) fail('"source" must be a file path');
+  if (typeof o.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(o.sha256)) fail('"sha256" must be 64 lowercase hex digits');
+  return { name: o.name as string, source: o.source as string, sha256: o.sha256 as string };
 }
 
 function isPosInt(v: unknown, max: number): boolean {

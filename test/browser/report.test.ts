@@ -6,29 +6,17 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { renderHtmlReport } from '../../core/report/html';
 import { buildWebview } from '../../scripts/build-webview.mjs';
+import { attr, chromiumSkip, launchChromium, scratchDir, waitFor } from '../helpers/browser';
 import { buildFixtureReport } from '../helpers/report-fixture';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ROOT = join(__dirname, '..', '..');
 const SHOTS = join(ROOT, 'test-output', 'screenshots');
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-
-async function loadPlaywright(): Promise<typeof import('playwright-core') | null> {
-  try {
-    return await import('playwright-core');
-  } catch {
-    return null;
-  }
-}
-
-const skip = existsSync(CHROMIUM) ? false : `Chromium not found at ${CHROMIUM}; install it with "apt-get update && apt-get install -y chromium" to run the browser tests`;
 
 /** Classifies the heatmap's pixels by hue side: red-ish (a > 1), blue-ish (a < 1), neutral grey. */
 const PIXEL_STATS = `(() => {
@@ -47,24 +35,8 @@ const PIXEL_STATS = `(() => {
   return { warm, cool, neutral, background, total: d.length / 4, painted: Number(c.dataset.painted), width: c.width, height: c.height };
 })()`;
 
-/** Polls a page expression until it is truthy (page.evaluate is not subject to the page's CSP). */
-async function waitFor(page: { evaluate(expr: string): Promise<unknown>; waitForTimeout(ms: number): Promise<void> }, expr: string, timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await page.evaluate(expr))) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${expr}`);
-    await page.waitForTimeout(50);
-  }
-}
-
-const attr = (sel: string, name: string) => `(() => { const e = document.querySelector(${JSON.stringify(sel)}); return e ? e.getAttribute(${JSON.stringify(name)}) : null; })()`;
-
-test('standalone HTML report in Chromium', { skip, timeout: 180_000 }, async (t) => {
-  const pw = await loadPlaywright();
-  if (!pw) {
-    t.skip('playwright-core is not installed');
-    return;
-  }
-  const work = mkdtempSync(join(tmpdir(), 'lens-browser-'));
+test('standalone HTML report in Chromium', { skip: chromiumSkip, timeout: 120_000 }, async (t) => {
+  const work = scratchDir('lens-report-');
   const assets = join(work, 'assets');
   await buildWebview(ROOT, assets);
   mkdirSync(SHOTS, { recursive: true });
@@ -81,18 +53,14 @@ test('standalone HTML report in Chromium', { skip, timeout: 180_000 }, async (t)
   for (const L of report.bistability.layers) for (const row of L.a) for (const a of row) (a > 1 ? above++ : a < 1 ? below++ : 0);
   const expectedWarm = above / (above + below);
 
-  const ctx = await pw.chromium.launchPersistentContext(join(work, 'profile'), {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ARGS,
-    viewport: { width: 1280, height: 900 },
-    acceptDownloads: true,
-  });
+  const ctx = await launchChromium(work);
+  if (!ctx) {
+    rmSync(work, { recursive: true, force: true });
+    t.skip('playwright-core is not installed');
+    return;
+  }
   const problems: string[] = [];
   try {
-    await ctx.addInitScript({
-      content: `document.addEventListener('securitypolicyviolation', (e) => console.error('CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI));`,
-    });
     const page = ctx.pages()[0] ?? (await ctx.newPage());
     page.on('console', (m) => {
       if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
@@ -154,7 +122,8 @@ test('standalone HTML report in Chromium', { skip, timeout: 180_000 }, async (t)
       assert.equal(await page.evaluate(attr(overlay, 'data-selected-row')), '5');
       assert.match((await page.textContent('#status')) ?? '', /selected=0:5/);
       assert.equal(await page.isVisible('section[data-view="bistability"] .neuron-detail'), true);
-      assert.ok(Number(await page.evaluate(attr('canvas[data-role="fixed-point-diagram"]', 'data-points'))) > 10);
+      // The detail charts are built at the next animation frame.
+      await waitFor(page, `Number(${attr('canvas[data-role="fixed-point-diagram"]', 'data-points')}) > 10`);
       assert.ok(Number(await page.evaluate(attr('canvas[data-role="neuron-trajectory"]', 'data-points'))) >= 4 * 80);
       await page.focus(overlay);
       await page.keyboard.press('ArrowDown');
@@ -167,6 +136,18 @@ test('standalone HTML report in Chromium', { skip, timeout: 180_000 }, async (t)
       assert.match((await page.textContent('#status')) ?? '', /selected=1:0/);
       await page.mouse.move(0, 0);
       await page.locator('section[data-view="bistability"]').screenshot({ path: join(SHOTS, 'bistability-neuron-dark.png') });
+    });
+
+    await t.test('toolbar controls work from the keyboard and keep focus after re-rendering', async () => {
+      await open(single, 'light');
+      await page.focus('section[data-view="bistability"] vscode-single-select');
+      await page.keyboard.press('Enter');
+      await page.keyboard.press('ArrowDown');
+      await page.keyboard.press('Enter');
+      await waitFor(page, `document.getElementById('status').textContent.includes('rendered view=bistability layers=1 cells=${24 * 80} ')`);
+      await waitFor(page, `document.activeElement && document.activeElement.getAttribute('aria-label') === 'Layer'`, 2_000);
+      await page.keyboard.press('Tab');
+      assert.equal(await page.evaluate(`document.activeElement.getAttribute('aria-label')`), 'Colour');
     });
 
     await t.test('Export CSV downloads the view data in the standalone report', async () => {

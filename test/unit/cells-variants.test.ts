@@ -7,7 +7,7 @@ import { layerCell, hasCellOptions } from '../../core/cells/index';
 import { makeGruVariant } from '../../core/cells/gru-variant';
 import { makeLstmVariant } from '../../core/cells/lstm-variant';
 import { makeSimpleRnnCell } from '../../core/cells/simple-rnn';
-import type { CellDef, LayerParams, SeqShape } from '../../core/cells/types';
+import { cellStateSize, type CellDef, type LayerParams, type SeqShape } from '../../core/cells/types';
 import { Rng } from '../../core/util/rng';
 import { checkGradient } from '../helpers/gradcheck';
 
@@ -173,3 +173,35 @@ test('layerCell hands default layers to the resolver and keeps option layers on 
   assert.equal(hasCellOptions({ cell: 'lstm', recurrentActivation: 'sigmoid' }), false);
   assert.equal(hasCellOptions({ cell: 'lstm', recurrentActivation: 'hard_sigmoid' }), true);
 });
+
+for (const c of cases) {
+  test(`${c.name}: initialState — a run split in two equals one run, and parameter gradients stay exact`, () => {
+    const def = c.def;
+    assert.equal(cellStateSize(def, 5), def.kind === 'lstm' ? 10 : 5);
+    const rng = new Rng(8);
+    const [T, B, I, H, k] = [7, 2, 3, 4, 3];
+    const p = randParams(rng, def, I, H, 0.6);
+    if (c.name.includes('relu')) for (let i = 0; i < p.bias.length; i++) p.bias[i] += 0.5;
+    const x = Float64Array.from({ length: T * B * I }, () => rng.normal());
+    const whole = def.forward(p, x, { T, B, inputSize: I, units: H });
+    const first = def.forward(p, x.subarray(0, k * B * I), { T: k, B, inputSize: I, units: H });
+    const S = cellStateSize(def, H);
+    const s0 = new Float64Array(B * S);
+    for (let b = 0; b < B; b++) {
+      const o = ((k - 1) * B + b) * H;
+      s0.set(first.h.subarray(o, o + H), b * S);
+      if (S === 2 * H) s0.set(first.gates.cell.subarray(o, o + H), b * S + H);
+    }
+    assert.ok(s0.some((v) => Math.abs(v) > 0.05));
+    const shape = { T: T - k, B, inputSize: I, units: H };
+    const xs = x.slice(k * B * I);
+    const rest = def.forward(p, xs, shape, s0);
+    rest.h.forEach((v, i) => assert.ok(Math.abs(v - whole.h[k * B * H + i]) < 1e-14, `h[${i}]`));
+    const w = Float64Array.from({ length: rest.h.length }, () => rng.normal());
+    const loss = () => def.forward(p, xs, shape, s0).h.reduce((s, v, i) => s + v * w[i], 0);
+    const g = def.backward(p, xs, rest, w, shape);
+    // A tiny step keeps the stencil off the hard sigmoid's kinks.
+    const eps = c.name.includes('hard') ? 1e-6 : 1e-4;
+    for (const name of Object.keys(p)) checkGradient(`${c.name} ${name} (from s0)`, p[name], g.grads[name], loss, { eps });
+  });
+}

@@ -4,7 +4,7 @@
  * file dialog, buttons inside the webviews. One code-server and one browser serve every test (in order).
  * Screenshots land in test-output/e2e/.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -80,6 +80,7 @@ async function canvasStats(frame: Frame, selector: string): Promise<{ canvases: 
 }
 
 before(async () => {
+  rmSync(OUT, { recursive: true, force: true });
   mkdirSync(OUT, { recursive: true });
   const tmp = scratchDir('rnn-memory-e2e-');
   const workspace = join(tmp, 'ws');
@@ -110,8 +111,21 @@ after(async () => {
   process.stdout.write(`# e2e timings: ${timings.join(', ')}\n`);
 });
 
+/** A test that saves a screenshot named after it when it fails. */
+function uiTest(name: string, fn: () => Promise<void>): void {
+  test(name, async () => {
+    try {
+      await fn();
+    } catch (e) {
+      const file = `failed-${name.replace(/[^\w]+/g, '-').slice(0, 60)}.png`;
+      if (page) await screenshot(page, OUT, file).catch(() => undefined);
+      throw e;
+    }
+  });
+}
+
 describe('RNN Memory Lens in VS Code, driven like a user (code-server 4.100.3 + Chromium)', () => {
-  test('the RNN Memory activity bar container shows the Runs & Models tree and the Inspector', async () => {
+  uiTest('the RNN Memory activity bar container shows the Runs & Models tree and the Inspector', async () => {
     const item = page.locator('.activitybar .action-item a[aria-label^="RNN Memory"]');
     await item.waitFor({ timeout: 45_000 });
     await item.click();
@@ -134,45 +148,47 @@ describe('RNN Memory Lens in VS Code, driven like a user (code-server 4.100.3 + 
   });
 
   let runTitle = '';
-  test('"Train on Copy Task" from the palette with quick picks shows the loss going down live', async () => {
+  uiTest('"Train on Copy Task" from the palette with quick picks shows the loss going down live', async () => {
     await runCommand(page, 'RNN Memory: Train on Copy Task');
     mark('palette usable');
     await pickQuickItem(page, 'BRC');
-    await pickQuickItem(page, 'T = 10');
-    await pickQuickItem(page, '1 × 16');
-    await pickQuickItem(page, '10000 steps');
-    runTitle = 'Training: copy · BRC T=10 · 1×16';
+    await pickQuickItem(page, 'T = 20');
+    await pickQuickItem(page, '1 × 32');
+    await pickQuickItem(page, '30000 steps');
+    runTitle = 'Training: copy · BRC T=20 · 1×32';
     const frame = await webviewFrame(page, runTitle, 30_000);
+    mark('training panel frame');
     await renderedStatus(frame, 'training', 30_000, (l) => / status=running/.test(l));
-    // Read the test MSE the panel shows, over time: it must fall well below its first value.
-    const readings: { step: number; mse: number }[] = [];
-    await waitFor(
-      'the panel to show the test MSE falling below 70% of its first value',
-      async () => {
-        const stats = (await frame.locator('.stats').textContent()) ?? '';
-        const m = /step (\d+) \/ 10000.*test MSE ([\d.e+-]+)/.exec(stats);
-        if (m) {
-          const r = { step: Number(m[1]), mse: Number(m[2]) };
-          if (!readings.length || readings.at(-1)!.step !== r.step) readings.push(r);
-        }
-        return readings.length >= 2 && readings.at(-1)!.mse < 0.7 * readings[0].mse;
-      },
-      90_000,
-      300,
-    ).catch((e: Error) => {
-      throw new Error(`${e.message}; readings: ${JSON.stringify(readings)}`);
-    });
+    mark('training panel rendered');
+    // Live: the step shown in the panel advances while the run trains.
+    const stepShown = async () => Number(/step (\d+) \/ 30000/.exec((await frame.locator('.stats').textContent()) ?? '')?.[1] ?? -1);
+    const first = await waitFor('the panel to show a step', async () => ((await stepShown()) >= 0 ? (await stepShown()) + 1 : 0), 15_000) - 1;
+    const later = await waitFor('the panel to show at least 1500 steps', async () => {
+      const st = await stepShown();
+      return st >= Math.max(1500, first + 1) ? st : 0;
+    }, 90_000);
+    assert.ok(later > first, `step did not advance (${first} → ${later})`);
+    // The curve itself, as the panel exports it (Export CSV writes the chart's points): the test loss fell.
+    await frame.locator('vscode-button', { hasText: 'Export CSV' }).click();
+    const csvFile = await waitFor('the training CSV export', () => readdirSync(exportsDir).find((f) => f.startsWith('training') && f.endsWith('.csv')), 15_000);
+    const rows = readFileSync(join(exportsDir, csvFile), 'utf8').trim().split('\n');
+    assert.deepEqual(rows[0].split(','), ['step', 'loss', 'test_loss', 'mse', 'fraction_bistable']);
+    const evals = rows.slice(1).map((r) => r.split(',')).filter((c) => c[2] !== '').map((c) => ({ step: Number(c[0]), test: Number(c[2]) }));
+    assert.ok(evals.length >= 5, `only ${evals.length} evaluations in the CSV`);
+    assert.equal(evals[0].step, 0);
+    const recent = evals.slice(-3).map((e) => e.test);
+    assert.ok(Math.max(...recent) < 0.6 * evals[0].test, `test loss did not go down: first ${evals[0].test}, recent ${recent}`);
     const status = await renderedStatus(frame, 'training', 5000);
     assert.ok(Number(status.points) >= 3, `chart has ${status.points} points`);
     const chart = await canvasStats(frame, 'canvas[data-role="training-loss"]');
     assert.ok(chart.painted > 500, `loss chart canvas is nearly empty (${chart.painted} painted pixels)`);
     const bar = await page.locator('.statusbar-item', { hasText: 'copy · BRC' }).first().textContent({ timeout: 5000 });
-    assert.match(bar ?? '', /\d+\/10000 · loss/);
+    assert.match(bar ?? '', /\d+\/30000 · loss/);
     mark('loss went down');
     await screenshot(page, OUT, 'training.png');
   });
 
-  test('Stop in the training panel stops the run, and the run is saved and resumable', async () => {
+  uiTest('Stop in the training panel stops the run, and the run is saved and resumable', async () => {
     const frame = await webviewFrame(page, runTitle, 10_000);
     await frame.locator('vscode-button', { hasText: 'Stop' }).click();
     await waitFor('the panel to say Stopped', async () => (await frame.locator('.run-status').textContent()) === 'Stopped', 30_000);
@@ -181,19 +197,33 @@ describe('RNN Memory Lens in VS Code, driven like a user (code-server 4.100.3 + 
     const dir = join(fx.runsDir, runs[0]);
     const status = JSON.parse(readFileSync(join(dir, RUN_FILES.status), 'utf8'));
     assert.equal(status.status, 'cancelled');
-    assert.ok(status.step > 0 && status.step < 10000, `stopped at step ${status.step}`);
+    assert.ok(status.step > 0 && status.step < 30000, `stopped at step ${status.step}`);
     assert.ok(existsSync(join(dir, RUN_FILES.model)) && existsSync(join(dir, RUN_FILES.checkpoint)), 'model or checkpoint not saved');
-    await waitFor('the tree to show the run as resumable', async () => (await page.locator('.pane-body .monaco-list-row').allTextContents()).some((t) => /copy · BRC T=10 · 1×16/.test(t) && /cancelled/.test(t) && /resumable/.test(t)), 15_000);
+    await waitFor('the tree to show the run as resumable', async () => (await page.locator('.pane-body .monaco-list-row').allTextContents()).some((t) => /copy · BRC T=20 · 1×32/.test(t) && /cancelled/.test(t) && /resumable/.test(t)), 15_000);
     mark('stopped');
     await screenshot(page, OUT, 'training-stopped.png');
   });
 
-  test('"Open Model…" with the file dialog opens the bistability map, painted with data', async () => {
+  uiTest('"Open Model…" with the file dialog opens the diagnostics editor: a bistability map painted with data', async () => {
     await runCommand(page, 'RNN Memory: Open Model…');
+    // code-server's file dialog is a quick input holding a path: type the model's path and accept it.
     const input = page.locator('.quick-input-widget .quick-input-box input');
     await input.waitFor({ state: 'visible', timeout: 15_000 });
-    await input.fill(fx.trained);
-    await page.keyboard.press('Enter');
+    await waitFor('the file dialog to show its starting folder', async () => (await input.inputValue()).startsWith('/'), 15_000);
+    await waitFor(
+      'the file dialog to accept the model path',
+      async () => {
+        if (!(await input.isVisible())) return true;
+        await input.fill(fx.trained);
+        await page.waitForTimeout(400);
+        if ((await input.inputValue()) !== fx.trained) return false;
+        await page.keyboard.press('Enter');
+        await page.waitForTimeout(800);
+        return !(await input.isVisible());
+      },
+      20_000,
+      100,
+    );
     const frame = await webviewFrame(page, 'brc-copy.safetensors', 30_000);
     const st = await renderedStatus(frame, 'bistability', 90_000, (l) => /painted=[1-9]/.test(l));
     assert.equal(st.layers, '2');
@@ -201,11 +231,15 @@ describe('RNN Memory Lens in VS Code, driven like a user (code-server 4.100.3 + 
     assert.ok(px.canvases >= 1, 'no canvas in the bistability view');
     assert.ok(px.painted / px.total > 0.2, `only ${px.painted} of ${px.total} pixels painted`);
     assert.ok(px.colors >= 8, `only ${px.colors} distinct colours: not a data map`);
+    // The editor shows the whole report: the other views are rendered below the map.
+    await renderedStatus(frame, 'gradientFlow', 30_000);
+    await renderedStatus(frame, 'retention', 30_000);
+    assert.match((await frame.locator('ul.diagnosis').first().textContent({ timeout: 5000 })) ?? '', /bistable/i);
     mark('bistability');
     await screenshot(page, OUT, 'bistability.png');
   });
 
-  test('"Show Gradient Flow" draws one series per layer', async () => {
+  uiTest('"Show Gradient Flow" draws one series per layer', async () => {
     await runCommand(page, 'RNN Memory: Show Gradient Flow');
     const frame = await webviewFrame(page, 'Gradient Flow: brc-copy.safetensors', 30_000);
     const st = await renderedStatus(frame, 'gradientFlow', 90_000);
@@ -217,7 +251,7 @@ describe('RNN Memory Lens in VS Code, driven like a user (code-server 4.100.3 + 
     await screenshot(page, OUT, 'gradient-flow.png');
   });
 
-  test('"Show Memory Retention" draws a chart with points, and its CSV/PNG exports are written', async () => {
+  uiTest('"Show Memory Retention" draws a chart with points, and its CSV/PNG exports are written', async () => {
     await runCommand(page, 'RNN Memory: Show Memory Retention');
     const frame = await webviewFrame(page, 'Retention: brc-copy.safetensors', 30_000);
     const st = await renderedStatus(frame, 'retention', 90_000);
@@ -240,13 +274,16 @@ describe('RNN Memory Lens in VS Code, driven like a user (code-server 4.100.3 + 
     assert.ok(csv.split('\n').length > 3, 'CSV has no data rows');
   });
 
-  test('after a window reload the panels come back rendered and the runs are listed from disk', async () => {
-    await page.reload();
+  uiTest('after a window reload the panels come back rendered and the runs are listed from disk', async () => {
+    // "Developer: Reload Window" shuts the workbench down in order (it saves the open editors), then reloads.
+    const navigated = page.waitForEvent('framenavigated', { predicate: (f) => f === page.mainFrame(), timeout: 60_000 });
+    await runCommand(page, 'Developer: Reload Window');
+    await navigated;
     await page.locator('.monaco-workbench .part.statusbar').waitFor({ timeout: 60_000 });
     const frame = await webviewFrame(page, 'Retention: brc-copy.safetensors', 60_000);
     const st = await renderedStatus(frame, 'retention', 90_000);
     assert.ok(Number(st.points) > 0);
-    await waitFor('the tree to list the stopped run again', async () => (await page.locator('.pane-body .monaco-list-row').allTextContents()).some((t) => /copy · BRC T=10 · 1×16/.test(t) && /resumable/.test(t)), 30_000);
+    await waitFor('the tree to list the stopped run again', async () => (await page.locator('.pane-body .monaco-list-row').allTextContents()).some((t) => /copy · BRC T=20 · 1×32/.test(t) && /resumable/.test(t)), 30_000);
     mark('restored');
     await screenshot(page, OUT, 'restored.png');
   });

@@ -23,14 +23,13 @@ export interface Fixtures {
   interruptedStep: number;
 }
 
-export function makeWorkspace(workspace: string): Fixtures {
+export function makeWorkspace(workspace: string, scratch = `${workspace}-fixture-train`): Fixtures {
   const models = join(workspace, 'models');
   const runsDir = join(workspace, 'runs');
   mkdirSync(models, { recursive: true });
   mkdirSync(runsDir, { recursive: true });
 
   // A BRC trained for a few hundred steps on copy-first-input (T = 20): bistable neurons hold x₁.
-  const scratch = join(workspace, '.fixture-train');
   runTraining({
     outDir: scratch,
     config: { task: 'copy', cell: 'brc', T: 20, layers: 2, units: 16, batch: 32, steps: 300, lr: 3e-3, evalEvery: 100, testSize: 100, checkpointEvery: 1000, engine: 'reference' },

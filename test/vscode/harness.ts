@@ -281,10 +281,11 @@ export async function pickQuickItem(page: Page, label: string, timeoutMs = 15_00
 
 /** The inner frame (our HTML) of the webview whose document title is `title`. */
 export async function webviewFrame(page: Page, title: string | RegExp, timeoutMs = 30_000): Promise<Frame> {
+  let seen: string[] = [];
   return waitFor(
     `a webview titled ${String(title)}`,
     async () => {
-      const seen: string[] = [];
+      seen = [];
       for (const f of page.frames()) {
         if (!f.parentFrame()?.url().includes('/webview/browser/pre/index.html')) continue;
         const t = await f.title().catch(() => '');
@@ -295,7 +296,9 @@ export async function webviewFrame(page: Page, title: string | RegExp, timeoutMs
     },
     timeoutMs,
     250,
-  );
+  ).catch((e: Error) => {
+    throw new Error(`${e.message} (webview titles present: ${JSON.stringify(seen)})`);
+  });
 }
 
 /** Waits until the frame's #status has a line for `view` and returns it ("rendered view=… k=v …"). */

@@ -216,13 +216,20 @@ export async function run(): Promise<void> {
     assert(a.panels().filter((p) => p.title === again.title).length === 1, 'showing the same view twice opened a second panel');
   });
 
-  await check('exportReport writes the same standalone HTML report as the CLI', async () => {
+  await check("exportReport writes the standalone HTML report (the CLI's renderer) with the model's diagnosis", async () => {
     const out = join(fx.workspace, 'report-inhost.html');
     const r = await vscode.commands.executeCommand('rnnMemory.exportReport', vscode.Uri.file(fx.trained), out);
     assert(r === out, `exportReport returned ${r}`);
     const html = readFileSync(out, 'utf8');
     assert(/^<!DOCTYPE html>/i.test(html.trimStart()), 'report is not an HTML document');
-    assert(html.length > 5000, `report is only ${html.length} characters`);
+    const data = /<script type="application\/json" id="report-data">([\s\S]*?)<\/script>/.exec(html);
+    assert(data, 'no embedded report data');
+    const payload = JSON.parse(data[1]) as { items: { label: string; report: { model: { architecture: { layers: { cell: string }[] } }; bistability: { layers: unknown[] }; diagnosis: unknown[] } }[] };
+    const rep = payload.items[0].report;
+    assert(payload.items[0].label === 'brc-copy.safetensors', `label ${payload.items[0].label}`);
+    assert(rep.model.architecture.layers.length === 2 && rep.model.architecture.layers.every((l) => l.cell === 'brc'), 'wrong architecture in the report');
+    assert(rep.bistability.layers.length === 2, `bistability has ${rep.bistability.layers.length} layers`);
+    assert(rep.diagnosis.length > 0, 'no diagnosis sentences');
   });
 
   await check('compareRuns with two models opens one compare panel', async () => {

@@ -97,7 +97,7 @@ describe('extension in a real VS Code (in-host, code-server 4.100.3)', () => {
     'a crashed training worker gives a clear error and the run stays resumable',
     'the custom editor opens a model file and its webview completes the ready handshake',
     'showGradientFlow / showRetention / showBistabilityMap open one panel each for a model argument',
-    'exportReport writes the same standalone HTML report as the CLI',
+    "exportReport writes the standalone HTML report (the CLI's renderer) with the model's diagnosis",
     'compareRuns with two models opens one compare panel',
     'deleteItem removes a run folder (confirmation given) and the tree forgets it',
     'the runsFolder setting changes where runs are listed',

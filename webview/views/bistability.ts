@@ -153,7 +153,8 @@ export class BistabilityView implements View {
     this.render();
   }
 
-  private scaleFor(colorBy: ColorBy, values: Float32Array): { scale: ColorScale; low: string; mid: string; high: string } {
+  /** The colour scale for `colorBy`, with tick labels under the legend bar and words for its two ends. */
+  private scaleFor(colorBy: ColorBy, values: Float32Array): { scale: ColorScale; ticks: [string, string, string]; ends: [string, string] } {
     const p = this.host.palette();
     const m = p.heatMid;
     switch (colorBy) {
@@ -164,17 +165,17 @@ export class BistabilityView implements View {
           const dev = values.map((v) => Math.abs(v - 1));
           d = Math.max(1, quantile(dev, 0.99) || 1);
         }
-        return { scale: divergingScale(p.blue, m, p.red, 1, d), low: `a = ${fmt(1 - d)} · monostable`, mid: 'a = 1', high: `a = ${fmt(1 + d)} · can hold a bit` };
+        return { scale: divergingScale(p.blue, m, p.red, 1, d), ticks: [`a = ${fmt(1 - d)}`, '1', fmt(1 + d)], ends: ['monostable', 'a > 1: can hold a bit'] };
       }
       case 'branch':
-        return { scale: divergingScale(p.purple, m, p.green, 0, 1), low: 'lower branch (−)', mid: 'pale: monostable', high: 'upper branch (+)' };
+        return { scale: divergingScale(p.purple, m, p.green, 0, 1), ticks: ['−', '', '+'], ends: ['lower branch', 'upper branch (pale: a ≤ 1)'] };
       case 'h':
-        return { scale: divergingScale(p.blue, m, p.orange, 0, 1), low: 'h = −1', mid: '0', high: 'h = +1' };
+        return { scale: divergingScale(p.blue, m, p.orange, 0, 1), ticks: ['h = −1', '0', '+1'], ends: ['', ''] };
       case 'c':
-        return { scale: sequentialScale(m, p.purple, 0, 1), low: 'gate 0 · overwrite', mid: '', high: 'gate 1 · hold' };
+        return { scale: sequentialScale(m, p.purple, 0, 1), ticks: ['gate 0', '0.5', '1'], ends: ['overwrite', 'hold'] };
       case 'u': {
         const d = Math.max(1e-6, quantile(values.map(Math.abs), 0.99) || 1);
-        return { scale: divergingScale(p.blue, m, p.orange, 0, d), low: `u = ${fmt(-d)}`, mid: '0', high: `u = ${fmt(d)}` };
+        return { scale: divergingScale(p.blue, m, p.orange, 0, d), ticks: [`u = ${fmt(-d)}`, '0', fmt(d)], ends: ['', ''] };
       }
     }
   }
@@ -200,8 +201,8 @@ export class BistabilityView implements View {
     this.shown.forEach((L, li) => {
       for (let j = 0; j < L.units; j++) this.rowInfo[stack.offsets[li] + j] = { li, j };
     });
-    const { scale, low, mid, high } = this.scaleFor(colorBy, stack.values);
-    this.renderLegend(scale, low, mid, high);
+    const { scale, ticks, ends } = this.scaleFor(colorBy, stack.values);
+    this.renderLegend(scale, ticks, ends);
     const p = this.host.palette();
     this.heatmap.setData({ values: stack.values, rows: stack.rows, cols: T, scale, background: p.bg, isGap: (r) => this.rowInfo[r] === null });
     const marks: Cell[] = [];
@@ -213,7 +214,7 @@ export class BistabilityView implements View {
     this.heatmap.setMarks(marks);
   }
 
-  private renderLegend(scale: ColorScale, low: string, mid: string, high: string): void {
+  private renderLegend(scale: ColorScale, ticks: [string, string, string], ends: [string, string]): void {
     const bar = el('canvas', { class: 'legend-bar', attrs: { 'aria-hidden': 'true' } });
     bar.width = scale.n;
     bar.height = 1;
@@ -224,7 +225,12 @@ export class BistabilityView implements View {
       ctx.putImageData(img, 0, 0);
     }
     const flips = this.ui.flips !== false ? el('span', { class: 'legend-note', text: '▬ flip (branch change)' }) : null;
-    fill(this.legend, [el('span', { text: low }), bar, el('span', { class: 'legend-mid', text: mid }), el('span', { text: high }), flips]);
+    fill(this.legend, [
+      ends[0] ? el('span', { text: ends[0] }) : null,
+      el('span', { class: 'legend-scale' }, [bar, el('span', { class: 'legend-ticks' }, ticks.map((t) => el('span', { text: t })))]),
+      ends[1] ? el('span', { text: ends[1] }) : null,
+      flips,
+    ]);
   }
 
   private renderSummary(): void {

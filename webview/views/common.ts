@@ -36,5 +36,6 @@ export function fill(parent: HTMLElement, nodes: (Node | null)[]): void {
   if (idx < 0 || !active) return;
   const next = parent.children[idx];
   const target = next && (next.tagName === active.tagName ? next : next.querySelectorAll(active.tagName)[Math.max(0, inner)]);
-  if (target instanceof HTMLElement) target.focus();
+  // After a frame: a freshly created web component sets its tabindex when it first renders.
+  if (target instanceof HTMLElement) requestAnimationFrame(() => target.isConnected && target.focus());
 }

@@ -4,7 +4,7 @@
  */
 import type { DecayFit, DiagnosticReport, GradientFlowLayer } from '../../core/diagnostics/types';
 import type { ReportItem } from '../../core/report/payload';
-import { backgroundPlugin, createChart, lineDataset, type LineChart, type XY } from '../charts';
+import { backgroundPlugin, createChart, lineDataset, logTicks, type LineChart, type XY } from '../charts';
 import { el, section, select } from '../dom';
 import { exportButtons } from '../export';
 import { Heatmap } from '../heatmap';
@@ -125,7 +125,7 @@ export class GradientFlowView implements View {
     const bg = backgroundPlugin(() => toCss(this.host.palette().bg));
     const pos = (arr: readonly (number | null)[]): XY[] => arr.map((v, t) => ({ x: t, y: typeof v === 'number' && v > 0 && Number.isFinite(v) ? v : null }));
     const opts = (ytitle: string) => ({
-      scales: { x: { type: 'linear' as const, title: { display: true, text: 't' } }, y: { type: 'logarithmic' as const, title: { display: true, text: ytitle } } },
+      scales: { x: { type: 'linear' as const, title: { display: true, text: 't' } }, y: { type: 'logarithmic' as const, ticks: logTicks, title: { display: true, text: ytitle } } },
       interaction: { mode: 'index' as const, intersect: false },
     });
     this.charts = [

@@ -27,6 +27,8 @@ export class NeuronDetail {
   private neuron = -1;
   private t = 0;
   private frame = 0;
+  /** Charts must be rebuilt at the next frame (neuron changed); otherwise only the time moved. */
+  private dirty = false;
 
   constructor(private readonly host: ViewHost, private readonly onTime: (t: number) => void) {
     this.el = el('div', { class: 'neuron-detail hidden' }, [
@@ -51,17 +53,20 @@ export class NeuronDetail {
     this.layer = L;
     this.neuron = neuron;
     this.t = Math.max(0, Math.min(L.T - 1, t));
-    if (changed || !this.traj) this.build();
-    else this.scheduleTime();
+    // Coalesced to one rebuild per frame: holding an arrow key moves through many neurons.
+    this.dirty ||= changed || !this.traj;
+    this.schedule();
   }
 
   setTime(t: number): void {
     if (!this.layer) return;
     this.t = Math.max(0, Math.min(this.layer.T - 1, t));
-    this.scheduleTime();
+    this.schedule();
   }
 
   hide(): void {
+    cancelAnimationFrame(this.frame);
+    this.frame = 0;
     this.el.classList.add('hidden');
     this.destroyCharts();
     this.layer = null;
@@ -69,7 +74,9 @@ export class NeuronDetail {
   }
 
   retheme(): void {
-    if (this.layer) this.build();
+    if (!this.layer) return;
+    this.dirty = true;
+    this.schedule();
   }
 
   dispose(): void {
@@ -82,9 +89,15 @@ export class NeuronDetail {
     this.traj = this.fp = this.band = null;
   }
 
-  private scheduleTime(): void {
-    cancelAnimationFrame(this.frame);
-    this.frame = requestAnimationFrame(() => this.updateTime());
+  private schedule(): void {
+    if (this.frame) return;
+    this.frame = requestAnimationFrame(() => {
+      this.frame = 0;
+      if (!this.layer) return;
+      if (this.dirty) this.build();
+      else this.updateTime();
+      this.dirty = false;
+    });
   }
 
   private series(get: (t: number) => number): XY[] {

@@ -5,7 +5,7 @@
  */
 import type { TrainEvent } from '../../core/train/types';
 import type { TrainingSnapshot } from '../protocol';
-import { backgroundPlugin, createChart, lineDataset, markChart, type LineChart, type XY } from '../charts';
+import { backgroundPlugin, createChart, lineDataset, logTicks, markChart, type LineChart, type XY } from '../charts';
 import { button, el, section, setDisabled } from '../dom';
 import { exportButtons } from '../export';
 import { toCss } from '../lib/colormap';
@@ -96,10 +96,11 @@ export class TrainingView implements View {
       options: {
         scales: {
           x: { type: 'linear', title: { display: true, text: 'step' } },
-          y: { type: 'logarithmic', title: { display: true, text: 'loss' } },
+          y: { type: 'logarithmic', ticks: logTicks, title: { display: true, text: 'loss' } },
           y2: { type: 'linear', position: 'right', min: 0, max: 1, display: 'auto', grid: { drawOnChartArea: false }, title: { display: true, text: acc ? 'accuracy / fraction' : 'fraction bistable' } },
         },
         interaction: { mode: 'nearest', axis: 'x', intersect: false },
+        plugins: { legend: { labels: { filter: (item) => item.text !== 'fraction bistable' || this.series.frac.length > 0 } } },
       },
       plugins: [backgroundPlugin(() => toCss(this.host.palette().bg))],
     });

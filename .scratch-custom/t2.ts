@@ -1,0 +1,13 @@
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import '@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops';
+import { version_cpu } from '@tensorflow/tfjs-backend-cpu';
+console.log('cpu', version_cpu);
+const t0 = Date.now();
+console.log(tf.getBackend());
+(tf.backend() as any).firstUse = false;
+const x = tf.tensor2d([[1, 2], [3, 4]]);
+const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.tanh(tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D)).sum());
+const [ga] = g([x, x]);
+ga.print();
+console.log(x.add(1).matMul(x).sigmoid().arraySync(), Date.now() - t0);

@@ -1,0 +1,230 @@
+/**
+ * `npm run bench`: ms per training step (forward + BPTT through a 2-layer stack + readout + Adam)
+ * and per forward pass, for every cell, on our fast engine, the reference engine (first
+ * configuration only: it is slow) and a PyTorch peer (bench/torch_peer.py, when `import torch`
+ * works). Prints one table and writes bench-output/bench.json.
+ *
+ * Flags: --quick (fewer repetitions, PyTorch with FTZ only), --no-torch, --no-reference,
+ * --cells brc,gru, --configs 0,2, --reps N, --out DIR.
+ * Each measurement runs in a child process (`--child JSON`) so that peak memory is its own.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join, resolve } from 'node:path';
+import { CELL_KINDS, type CellKind } from '../core/cells/types';
+import { fastEngineStatus } from '../core/engine/index';
+import { nativeKernels } from '../core/engine/fast';
+import { runWorkload, type Measurement, type Workload } from './workload';
+
+interface Config {
+  T: number;
+  units: number;
+  layers: number;
+  batch: number;
+}
+
+const CONFIGS: Config[] = [
+  { T: 300, units: 100, layers: 2, batch: 100 },
+  { T: 1000, units: 100, layers: 2, batch: 100 },
+  { T: 300, units: 256, layers: 2, batch: 100 },
+];
+
+interface TorchResult {
+  cell: CellKind;
+  threads: number;
+  ftz: boolean;
+  stepMedianMs: number;
+  forwardMedianMs: number;
+  stepCpuMs: number;
+  stepMs: number[];
+}
+
+interface Row {
+  config: Config;
+  cell: CellKind;
+  fast?: Measurement;
+  reference?: Measurement;
+  torch?: { results: TorchResult[]; maxRssMb: number; version: string };
+  torchError?: string;
+  bestTorch?: { stepMs: number; variant: string; forwardMs: number };
+  ratio?: number;
+  forwardRatio?: number;
+  /** Our CPU time per step (all threads) / single-thread FTZ PyTorch's: compares work, not wall time. */
+  cpuRatio?: number;
+  loadAvg: number;
+}
+
+function flag(name: string): boolean {
+  return process.argv.includes(`--${name}`);
+}
+function option(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+/** Runs one workload in a child process of this script and returns its measurement. */
+function child(w: Workload): Measurement {
+  const args = [...process.execArgv, process.argv[1], '--child', JSON.stringify(w)];
+  const r = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 26 });
+  if (r.status !== 0) throw new Error(`benchmark child failed (${w.engine} ${w.cell}): ${r.stderr || r.error}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop() as string) as Measurement;
+}
+
+function torchPeerPath(): string | undefined {
+  const here = typeof __dirname === 'string' ? __dirname : process.cwd();
+  return [join(here, 'torch_peer.py'), join(here, '..', 'bench', 'torch_peer.py'), join(process.cwd(), 'bench', 'torch_peer.py')].find(existsSync);
+}
+
+function torchAvailable(): { ok: boolean; why?: string; version?: string } {
+  const r = spawnSync('python3', ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
+  if (r.status === 0) return { ok: true, version: r.stdout.trim() };
+  return { ok: false, why: r.error ? String(r.error) : (r.stderr || '').trim().split('\n').pop() };
+}
+
+function runTorch(peer: string, cfg: Config, cell: CellKind, quick: boolean, reps: number): NonNullable<Row['torch']> {
+  const args = [
+    peer, '--cells', cell, '--T', String(cfg.T), '--units', String(cfg.units), '--layers', String(cfg.layers),
+    '--batch', String(cfg.batch), '--reps', String(reps), '--warmup', '1',
+    ...(quick ? ['--threads', '1,2', '--ftz', 'on'] : []),
+  ];
+  const r = spawnSync('python3', args, { encoding: 'utf8', maxBuffer: 1 << 26 });
+  if (r.status !== 0) throw new Error((r.stderr || String(r.error)).trim().split('\n').slice(-3).join(' '));
+  const out = JSON.parse(r.stdout.trim().split('\n').pop() as string);
+  return { results: out.results, maxRssMb: out.maxRssMb, version: out.torch };
+}
+
+const fmt = (v: number | undefined, d = 0) => (v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(d));
+const variantName = (r: TorchResult) => `${r.threads}t ${r.ftz ? 'FTZ' : 'noFTZ'}`;
+
+function main(): void {
+  const quick = flag('quick');
+  const reps = Number(option('reps') ?? (quick ? 3 : 5));
+  const torchReps = Math.max(2, Math.min(reps, quick ? 2 : 3));
+  const cells = (option('cells')?.split(',') ?? [...CELL_KINDS]) as CellKind[];
+  const configIdx = option('configs')?.split(',').map(Number) ?? CONFIGS.map((_, i) => i);
+  const outDir = resolve(option('out') ?? 'bench-output');
+
+  const status = fastEngineStatus();
+  const info = nativeKernels()?.info();
+  const torch = flag('no-torch') ? { ok: false, why: 'disabled by --no-torch' } : torchAvailable();
+  const peer = torchPeerPath();
+  console.log(`fast engine: ${status.available ? `native, ${info?.isa}, ${info?.threads} threads` : `unavailable (${status.reason})`}`);
+  console.log(`PyTorch peer: ${torch.ok && peer ? `torch ${torch.version}` : `not run (${peer ? torch.why : 'bench/torch_peer.py not found'}); timing ours only`}`);
+  console.log(`machine: ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), load average ${loadavg()[0].toFixed(2)}`);
+
+  const rows: Row[] = [];
+  for (const ci of configIdx) {
+    const cfg = CONFIGS[ci];
+    for (const cell of cells) {
+      const row: Row = { config: cfg, cell, loadAvg: loadavg()[0] };
+      const base = { cell, T: cfg.T, units: cfg.units, layers: cfg.layers, batch: cfg.batch };
+      row.fast = child({ ...base, engine: 'fast', warmup: 2, reps });
+      if (ci === 0 && !flag('no-reference')) row.reference = child({ ...base, engine: 'reference', warmup: 1, reps: 2 });
+      if (torch.ok && peer) {
+        try {
+          const tr = runTorch(peer, cfg, cell, quick, torchReps);
+          row.torch = tr;
+          const best = [...tr.results].sort((a, b) => a.stepMedianMs - b.stepMedianMs)[0];
+          const bestFwd = Math.min(...tr.results.map((r) => r.forwardMedianMs));
+          row.bestTorch = { stepMs: best.stepMedianMs, variant: variantName(best), forwardMs: bestFwd };
+          row.ratio = row.fast.stepMedianMs / best.stepMedianMs;
+          const oneThread = tr.results.find((r) => r.threads === 1 && r.ftz);
+          if (oneThread) row.cpuRatio = row.fast.stepCpuMs / oneThread.stepCpuMs;
+          row.forwardRatio = row.fast.forwardMedianMs / bestFwd;
+        } catch (e) {
+          row.torchError = e instanceof Error ? e.message : String(e);
+        }
+      }
+      rows.push(row);
+      console.error(`[bench] T=${cfg.T} ${cfg.layers}x${cfg.units} ${cell}: ours ${fmt(row.fast.stepMedianMs)} ms/step` +
+        (row.bestTorch ? `, best PyTorch ${fmt(row.bestTorch.stepMs)} ms (${row.bestTorch.variant})` : ''));
+    }
+  }
+  printTable(rows, quick);
+  mkdirSync(outDir, { recursive: true });
+  const file = join(outDir, 'bench.json');
+  writeFileSync(file, JSON.stringify({
+    date: new Date().toISOString(),
+    node: process.version,
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model,
+    fastEngine: { ...status, ...info },
+    torch: torch.ok ? torch.version : null,
+    torchNote: torch.ok ? undefined : torch.why,
+    configs: configIdx.map((i) => CONFIGS[i]),
+    rows,
+    scaling: scaling(rows),
+  }, null, 2));
+  console.log(`\nwritten ${file}`);
+}
+
+function printTable(rows: Row[], quick: boolean): void {
+  const variants = quick ? ['1t FTZ', '2t FTZ'] : ['1t FTZ', '2t FTZ', '1t noFTZ', '2t noFTZ'];
+  const head = ['T', 'layers', 'cell', 'ours step', 'ours fwd', 'ours cpu', 'reference', ...variants.map((v) => `torch ${v}`),
+    'best torch', 'ours/best', 'fwd ours/best', 'cpu ours/torch1t', 'ours RSS MB', 'torch RSS MB', 'load'];
+  const body = rows.map((r) => {
+    const tv = (v: string) => r.torch?.results.find((x) => variantName(x) === v)?.stepMedianMs;
+    return [
+      String(r.config.T), `${r.config.layers}x${r.config.units}`, r.cell,
+      fmt(r.fast?.stepMedianMs), fmt(r.fast?.forwardMedianMs), fmt(r.fast?.stepCpuMs), fmt(r.reference?.stepMedianMs),
+      ...variants.map((v) => fmt(tv(v))),
+      fmt(r.bestTorch?.stepMs), fmt(r.ratio, 2), fmt(r.forwardRatio, 2), fmt(r.cpuRatio, 2),
+      fmt(r.fast?.maxRssMb), fmt(r.torch?.maxRssMb), fmt(r.loadAvg, 1),
+    ];
+  });
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (cols: string[]) => cols.map((c, i) => (i < 3 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  console.log('\nms per step (median); "ours/best" = our training step / fastest PyTorch variant (wall time);');
+  console.log('"cpu ours/torch1t" = our CPU time per step (all threads) / 1-thread FTZ PyTorch CPU time, which other load on the');
+  console.log('machine hardly affects; RSS = peak resident memory of the measuring process; load = 1-minute load average');
+  console.log(line(head));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const b of body) console.log(line(b));
+  const s = scaling(rows);
+  if (s.length) {
+    console.log('\nscaling of our step time (ideal: ×T for T, ×(H²-dominated) for H):');
+    for (const x of s) console.log(`  ${x.cell}: ${x.what} ${x.from} -> ${x.to}: ×${x.factor.toFixed(2)}` + (x.torchFactor ? ` (PyTorch best ×${x.torchFactor.toFixed(2)})` : ''));
+  }
+  for (const r of rows) if (r.torchError) console.log(`PyTorch failed for T=${r.config.T} ${r.cell}: ${r.torchError}`);
+}
+
+interface Scaling {
+  cell: CellKind;
+  what: 'T' | 'units';
+  from: number;
+  to: number;
+  factor: number;
+  torchFactor?: number;
+}
+
+/** How our (and PyTorch's) step time grows from the first configuration along T and along H. */
+function scaling(rows: Row[]): Scaling[] {
+  const out: Scaling[] = [];
+  const base = CONFIGS[0];
+  for (const r0 of rows.filter((r) => r.config === base && r.fast)) {
+    for (const r1 of rows.filter((r) => r.cell === r0.cell && r.config !== base && r.fast)) {
+      const what = r1.config.T !== base.T ? 'T' : 'units';
+      out.push({
+        cell: r0.cell,
+        what,
+        from: what === 'T' ? base.T : base.units,
+        to: what === 'T' ? r1.config.T : r1.config.units,
+        factor: (r1.fast as Measurement).stepMedianMs / (r0.fast as Measurement).stepMedianMs,
+        torchFactor: r0.bestTorch && r1.bestTorch ? r1.bestTorch.stepMs / r0.bestTorch.stepMs : undefined,
+      });
+    }
+  }
+  return out;
+}
+
+const ci = process.argv.indexOf('--child');
+if (ci >= 0) {
+  const w = JSON.parse(process.argv[ci + 1]) as Workload;
+  const k = nativeKernels();
+  if (w.threads) k?.setThreads(w.threads);
+  const info = w.engine === 'fast' ? k?.info() : undefined;
+  console.log(JSON.stringify(runWorkload(w, info ? { isa: info.isa, nativeThreads: info.threads } : undefined)));
+} else {
+  main();
+}

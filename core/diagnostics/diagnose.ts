@@ -1,0 +1,114 @@
+/**
+ * The one entry point of the diagnostics: runs a model on a batch and returns the DiagnosticReport used by
+ * the CLI (JSON/HTML) and the extension's panels. Full-batch forward/backward go through `cells` (a fast
+ * engine when given); single-step work (self-maps of custom cells, fixed points) uses `stepCells`
+ * (reference cells by default, which honour initialState).
+ */
+import { referenceCell } from '../cells/index';
+import type { Model } from '../model/model';
+import { computeLoss, forward, type CellResolver } from '../model/network';
+import { tensorSize } from '../model/model';
+import { analyzeBistability } from './bistability';
+import { describeReport, type ReportBody } from './diagnosis';
+import { analyzeFixedPoints, type FixedPointOptions } from './fixed-points';
+import { analyzeGradientFlow } from './gradient-flow';
+import { taskInput, type DiagnoseInput, type TaskInputOptions } from './input';
+import { analyzeRetention, type RetentionOptions } from './retention';
+import { REPORT_VERSION, SECTION_NAMES, type DiagnosticReport, type InputSummary, type SectionName } from './types';
+
+export interface DiagnoseOptions extends TaskInputOptions {
+  /** An explicit batch (otherwise one is generated from task/T/N/batch/seed). */
+  input?: DiagnoseInput;
+  /** Sections to compute (default all); the others are left empty. */
+  sections?: readonly SectionName[];
+  /** Cells for full-batch forward/backward (default: reference). */
+  cells?: CellResolver;
+  /** Cells for single-step evaluation from arbitrary states (default: reference). */
+  stepCells?: CellResolver;
+  /** Sequences behind batch means that need per-sequence neuron maps (default 1: the first). */
+  batchSample?: number;
+  /** Random probes of the Jacobian-norm estimate (default 8). */
+  probes?: number;
+  retention?: Partial<Omit<RetentionOptions, 'cells' | 'T'>>;
+  fixedPoints?: Partial<Omit<FixedPointOptions, 'stepCells'>>;
+  modelPath?: string;
+  modelName?: string;
+}
+
+export function diagnose(model: Model, opts: DiagnoseOptions = {}): DiagnosticReport {
+  const timings: Record<string, number> = {};
+  const t0 = performance.now();
+  let last = t0;
+  const lap = (name: string) => {
+    const now = performance.now();
+    timings[name] = now - last;
+    last = now;
+  };
+  const { arch } = model;
+  const cells = opts.cells ?? referenceCell;
+  const stepCells = opts.stepCells ?? referenceCell;
+  const sections = opts.sections ? [...new Set(opts.sections)] : [...SECTION_NAMES];
+  for (const s of sections) if (!SECTION_NAMES.includes(s)) throw new Error(`unknown section "${s}" (expected ${SECTION_NAMES.join(', ')})`);
+  const want = (s: SectionName) => sections.includes(s);
+
+  let input: DiagnoseInput;
+  let summary: Omit<InputSummary, 'loss'>;
+  if (opts.input) {
+    input = opts.input;
+    const { x, T, B } = input;
+    if (!(Number.isInteger(T) && T >= 1 && Number.isInteger(B) && B >= 1)) throw new Error(`input: T and B must be positive integers (got T=${T}, B=${B})`);
+    if (x.length !== T * B * arch.inputSize) throw new Error(`input: x has ${x.length} values, expected T*B*inputSize = ${T}*${B}*${arch.inputSize}`);
+    summary = { source: 'file', T, B, seed: opts.seed };
+  } else {
+    const gen = taskInput(arch, opts);
+    input = gen;
+    summary = { source: 'task', task: gen.task, T: gen.T, B: gen.B, seed: gen.seed };
+  }
+  const { x, T, B } = input;
+  const seed = opts.seed ?? 1;
+  lap('input');
+
+  const fr = forward(model, x, T, B, cells);
+  const lr = computeLoss(arch, fr.out, input);
+  lap('forward');
+
+  const bistability = want('bistability') ? analyzeBistability(model, fr, { batchSample: opts.batchSample, stepCells }) : { layers: [] };
+  lap('bistability');
+  const gradientFlow = want('gradientFlow') ? analyzeGradientFlow(model, fr, lr.dOut, { cells, probes: opts.probes, seed }) : { layers: [] };
+  lap('gradientFlow');
+  const copyBatch = summary.task === 'copy' ? { fr, x } : undefined;
+  const retention = want('retention') ? analyzeRetention(model, { seed, copyBatch, ...opts.retention, cells, T }) : null;
+  lap('retention');
+  const fixedPoints = want('fixedPoints')
+    ? analyzeFixedPoints(model, fr, { seed, ...opts.fixedPoints, stepCells })
+    : { layer: -1, input: [], points: [], trajectories: [], observed: [], explainedVariance: [0, 0] as [number, number] };
+  lap('fixedPoints');
+
+  let paramCount = 0;
+  for (const t of model.params.values()) paramCount += tensorSize(t.shape);
+  const body: ReportBody = {
+    version: REPORT_VERSION,
+    createdAt: new Date().toISOString(),
+    model: { architecture: arch, path: opts.modelPath, name: opts.modelName, paramCount },
+    input: { ...summary, loss: lr.loss },
+    bistability,
+    gradientFlow,
+    retention,
+    fixedPoints,
+    sections,
+    timings,
+  };
+  const diagnosis = describeReport(body);
+  lap('diagnosis');
+  timings.total = performance.now() - t0;
+  return { ...body, diagnosis };
+}
+
+/** The report as JSON with floats rounded to `digits` significant digits (keeps files small). */
+export function reportToJson(report: DiagnosticReport, digits = 6, space?: number): string {
+  return JSON.stringify(
+    report,
+    (_key, v: unknown) => (typeof v === 'number' && !Number.isInteger(v) && Number.isFinite(v) ? Number(v.toPrecision(digits)) : v),
+    space,
+  );
+}

@@ -1,0 +1,154 @@
+/**
+ * TensorFlow.js LayersModel: model.json ({format: "layers-model", modelTopology, weightsManifest}) plus binary
+ * shards. Each manifest group's shards concatenate into one buffer holding its weights back to back,
+ * little-endian, in manifest order; quantized weights (uint8/uint16 affine, float16) are dequantized.
+ * The topology is Keras JSON, read by keras-topology.ts with TF.js semantics (hard_sigmoid = 0.2x + 0.5).
+ */
+import { f16ToNumber } from '../model/safetensors';
+import type { Architecture } from '../model/architecture';
+import { AnswerBook, clip, FormatError } from './errors';
+import { convertKerasModel, type NamedWeight } from './keras-topology';
+import type { ImportResult } from './pytorch-safetensors';
+import { MAX_MODEL_VALUES, numel, shapeStr } from './tensors';
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+interface WeightEntry {
+  name: string;
+  shape: number[];
+  dtype: string;
+  quantization?: { dtype: string; min?: number; scale?: number };
+}
+
+const BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2 };
+
+/** A shard path must stay inside the model's folder: relative, no "..", no scheme. */
+export function checkShardPath(p: unknown): string {
+  if (typeof p !== 'string' || p.length === 0 || p.length > 512) throw new FormatError('weightsManifest: a shard path is not a short string');
+  const clean = p.replace(/^\.\//, '');
+  if (/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(clean) || clean.startsWith('/') || clean.includes('\\') || clean.split('/').some((s) => s === '..' || s === '')) {
+    throw new FormatError(`weightsManifest: shard path ${JSON.stringify(clip(p))} must be a plain relative path inside the model folder`);
+  }
+  return clean;
+}
+
+export interface TfjsManifest {
+  topology: unknown;
+  groups: { paths: string[]; weights: WeightEntry[] }[];
+  metadata?: unknown;
+}
+
+export function parseModelJson(text: string): TfjsManifest {
+  let j: unknown;
+  try {
+    j = JSON.parse(text);
+  } catch (e) {
+    throw new FormatError(`model.json is not valid JSON (${clip((e as Error).message)})`);
+  }
+  if (!isObj(j)) throw new FormatError('model.json is not a JSON object');
+  if (j.format !== undefined && j.format !== 'layers-model') {
+    throw new FormatError(`model.json has format ${JSON.stringify(clip(String(j.format)))}: only TF.js LayersModel ("layers-model") files are supported, not graph models`);
+  }
+  let topology = j.modelTopology;
+  if (isObj(topology) && isObj(topology.model_config)) topology = topology.model_config; // converted from Keras
+  if (!isObj(topology)) throw new FormatError('model.json has no modelTopology');
+  if (!Array.isArray(j.weightsManifest)) throw new FormatError('model.json has no weightsManifest');
+  const groups = j.weightsManifest.map((g, gi) => {
+    if (!isObj(g) || !Array.isArray(g.paths) || !Array.isArray(g.weights)) throw new FormatError(`weightsManifest[${gi}] must have "paths" and "weights" arrays`);
+    const weights = g.weights.map((w, wi): WeightEntry => {
+      const where = `weightsManifest[${gi}].weights[${wi}]`;
+      if (!isObj(w) || typeof w.name !== 'string' || !Array.isArray(w.shape) || typeof w.dtype !== 'string') throw new FormatError(`${where} needs name, shape and dtype`);
+      if (!w.shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0) || w.shape.length > 32) throw new FormatError(`${where}: invalid shape`);
+      const q = isObj(w.quantization) ? w.quantization : undefined;
+      if (q && (typeof q.dtype !== 'string' || !['uint8', 'uint16', 'float16'].includes(q.dtype))) throw new FormatError(`${where}: unsupported quantization`);
+      if (q && q.dtype !== 'float16' && (typeof q.scale !== 'number' || typeof q.min !== 'number')) throw new FormatError(`${where}: quantization needs numeric scale and min`);
+      if (!q && !['float32', 'int32', 'bool'].includes(w.dtype)) throw new FormatError(`${where}: unsupported dtype ${JSON.stringify(clip(w.dtype))}`);
+      return { name: w.name, shape: w.shape as number[], dtype: w.dtype, quantization: q as WeightEntry['quantization'] };
+    });
+    return { paths: g.paths.map(checkShardPath), weights };
+  });
+  return { topology, groups, metadata: j.userDefinedMetadata };
+}
+
+function decodeWeights(m: TfjsManifest, readShard: (path: string) => Uint8Array): NamedWeight[] {
+  const out: NamedWeight[] = [];
+  let total = 0;
+  for (const g of m.groups) {
+    let need = 0;
+    for (const w of g.weights) {
+      const n = numel(w.shape);
+      total += n;
+      if (total > MAX_MODEL_VALUES) throw new FormatError(`model too large: more than ${MAX_MODEL_VALUES} weight values`);
+      need += n * BYTES[w.quantization?.dtype ?? w.dtype];
+    }
+    const shards = g.paths.map((p) => readShard(p));
+    const size = shards.reduce((s, b) => s + b.length, 0);
+    if (size !== need) {
+      throw new FormatError(`weight shards ${g.paths.map((p) => clip(p, 40)).join(', ')} hold ${size} bytes but the manifest needs ${need} (truncated or mismatched files?)`);
+    }
+    const buf = new Uint8Array(size);
+    let p = 0;
+    for (const s of shards) {
+      buf.set(s, p);
+      p += s.length;
+    }
+    const v = new DataView(buf.buffer);
+    let off = 0;
+    for (const w of g.weights) {
+      const n = numel(w.shape);
+      const data = new Float64Array(n);
+      const q = w.quantization;
+      const kind = q?.dtype ?? w.dtype;
+      for (let i = 0; i < n; i++) {
+        switch (kind) {
+          case 'float32': data[i] = v.getFloat32(off + 4 * i, true); break;
+          case 'int32': data[i] = v.getInt32(off + 4 * i, true); break;
+          case 'bool': data[i] = v.getUint8(off + i) ? 1 : 0; break;
+          case 'float16': data[i] = f16ToNumber(v.getUint16(off + 2 * i, true)); break;
+          case 'uint8': data[i] = q!.scale! * v.getUint8(off + i) + q!.min!; break;
+          case 'uint16': data[i] = q!.scale! * v.getUint16(off + 2 * i, true) + q!.min!; break;
+        }
+      }
+      off += n * BYTES[kind];
+      out.push({ name: w.name, tensor: { shape: w.shape.slice(), data } });
+    }
+  }
+  return out;
+}
+
+/** Reads a LayersModel given model.json's text and a reader for its shards (paths already checked). */
+export function openTfjsModel(modelJson: string, readShard: (path: string) => Uint8Array, book: AnswerBook, source: string): ImportResult & { kind: string } {
+  const m = parseModelJson(modelJson);
+  const all = decodeWeights(m, readShard);
+  const used = new Set<NamedWeight>();
+  const res = convertKerasModel(
+    m.topology,
+    {
+      layerWeights(name) {
+        const ws = all.filter((w) => w.name.startsWith(`${name}/`));
+        ws.forEach((w) => used.add(w));
+        return ws;
+      },
+    },
+    { hardSigmoid: 'hard_sigmoid', resetAfterDefault: false, label: 'TensorFlow.js' },
+    book,
+    source,
+  );
+  const unused = all.filter((w) => !used.has(w));
+  if (unused.length > 0) {
+    res.warnings.push(`${unused.length} weight${unused.length > 1 ? 's' : ''} belong to no supported layer and were ignored (${unused.slice(0, 4).map((w) => `${clip(w.name, 40)} ${shapeStr(w.tensor.shape)}`).join(', ')})`);
+  }
+  const task = taskFromMetadata(m.metadata);
+  if (task) res.model.arch.task = task;
+  return { ...res, kind: 'TensorFlow.js LayersModel' };
+}
+
+function taskFromMetadata(meta: unknown): Architecture['task'] | undefined {
+  const arch = isObj(meta) && isObj(meta.rnnMemoryLens) ? meta.rnnMemoryLens.task : undefined;
+  if (!isObj(arch) || !['copy', 'denoise', 'smnist', 'custom'].includes(arch.name as string)) return undefined;
+  const t: NonNullable<Architecture['task']> = { name: arch.name as 'copy' };
+  if (Number.isSafeInteger(arch.T) && (arch.T as number) > 0) t.T = arch.T as number;
+  if (Number.isSafeInteger(arch.N) && (arch.N as number) >= 0) t.N = arch.N as number;
+  return t;
+}

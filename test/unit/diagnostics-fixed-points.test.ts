@@ -1,0 +1,149 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { lstmCell } from '../../core/cells/lstm';
+import { diagnose } from '../../core/diagnostics/diagnose';
+import { eigenvalues, spectralRadius } from '../../core/diagnostics/linalg';
+import { pca2 } from '../../core/diagnostics/pca';
+import { layerParams } from '../../core/model/network';
+import { Rng } from '../../core/util/rng';
+import { makeModel, seqBatch, setParams } from '../helpers/diag-models';
+
+/** A random orthogonal n×n matrix (Gram–Schmidt), rows as arrays. */
+function randomOrthogonal(rng: Rng, n: number): number[][] {
+  const Q: number[][] = [];
+  while (Q.length < n) {
+    let v = Array.from({ length: n }, () => rng.normal());
+    for (const q of Q) {
+      const d = v.reduce((s, x, i) => s + x * q[i], 0);
+      v = v.map((x, i) => x - d * q[i]);
+    }
+    const nv = Math.hypot(...v);
+    Q.push(v.map((x) => x / nv));
+  }
+  return Q;
+}
+
+test('eigenvalues of Q·blockdiag·Qᵀ: real, negative and complex pairs, and the spectral radius', () => {
+  const rng = new Rng(21);
+  const n = 7;
+  const th = 0.7;
+  const D: number[][] = Array.from({ length: n }, () => new Array(n).fill(0));
+  const want: [number, number][] = [[0.5, 0], [-1.2, 0], [0.9, 0], [1.1 * Math.cos(th), 1.1 * Math.sin(th)], [1.1 * Math.cos(th), -1.1 * Math.sin(th)], [0, 0], [-0.3, 0]];
+  D[0][0] = 0.5; D[1][1] = -1.2; D[2][2] = 0.9;
+  D[3][3] = 1.1 * Math.cos(th); D[3][4] = -1.1 * Math.sin(th); D[4][3] = 1.1 * Math.sin(th); D[4][4] = 1.1 * Math.cos(th);
+  D[5][5] = 0; D[6][6] = -0.3;
+  const Q = randomOrthogonal(rng, n);
+  const A = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
+    let s = 0;
+    for (let k = 0; k < n; k++) for (let l = 0; l < n; l++) s += Q[k][i] * D[k][l] * Q[l][j];
+    A[i * n + j] = s;
+  }
+  const { re, im } = eigenvalues(A, n);
+  const got = Array.from(re, (r, i) => [r, im[i]] as [number, number]).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  const exp = [...want].sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  got.forEach((g, i) => assert.ok(Math.hypot(g[0] - exp[i][0], g[1] - exp[i][1]) < 1e-10, `${g} vs ${exp[i]}`));
+  assert.ok(Math.abs(spectralRadius(A, n) - 1.2) < 1e-10);
+  // A triangular (already Hessenberg) matrix: eigenvalues are its diagonal.
+  const U = Float64Array.from([2, 5, -1, 0, -3, 4, 0, 0, 0.25]);
+  assert.deepEqual(Array.from(eigenvalues(U, 3).re).sort((a, b) => a - b), [-3, 0.25, 2]);
+});
+
+test('pca2 recovers the two spread directions and their variance shares', () => {
+  const rng = new Rng(3);
+  const d = 5;
+  const [u1, u2] = randomOrthogonal(rng, d);
+  const n = 400;
+  const rows = new Float64Array(n * d);
+  // Exactly uncorrelated coordinates with variances 9/2 and 1/2 (a full period of cos and sin).
+  for (let r = 0; r < n; r++) {
+    const a = 3 * Math.cos((2 * Math.PI * r) / n);
+    const b = Math.sin((2 * Math.PI * r) / n);
+    for (let j = 0; j < d; j++) rows[r * d + j] = 0.5 + a * u1[j] + b * u2[j];
+  }
+  const p = pca2(rows, n, d);
+  const dot = (x: ArrayLike<number>, y: number[]) => y.reduce((s, v, j) => s + v * x[j], 0);
+  assert.ok(Math.abs(Math.abs(dot(p.axes[0], u1)) - 1) < 1e-8);
+  assert.ok(Math.abs(Math.abs(dot(p.axes[1], u2)) - 1) < 1e-8);
+  assert.ok(Math.abs(p.explained[0] + p.explained[1] - 1) < 1e-9);
+  assert.ok(Math.abs(p.explained[0] - 0.9) < 1e-9 && Math.abs(p.explained[1] - 0.1) < 1e-9, String(p.explained));
+  // The data lie in the plane of the two axes, so projecting keeps the distance to the mean.
+  const [x, y] = p.project(rows, 7 * d);
+  const sq = Array.from(rows.subarray(7 * d, 8 * d), (v, j) => v - p.mean[j]).reduce((s, v) => s + v * v, 0);
+  assert.ok(Math.abs(x * x + y * y - sq) < 1e-6 * sq);
+});
+
+test('fixed points of a hand-built 2-neuron BRC: (±h*, 0) stable, (0, 0) unstable, with exact eigenvalues', () => {
+  const model = makeModel([{ cell: 'brc', units: 2 }]);
+  // Neuron 0: a = 1.5 (bistable), neuron 1: a = 0.5; both c = ½ and no cross-talk (BRC recurrence is cellular).
+  setParams(model, {
+    'layers.0.U_a': [0, 0], 'layers.0.w_a': [0, 0], 'layers.0.b_a': [Math.atanh(0.5), Math.atanh(-0.5)],
+    'layers.0.U_c': [0, 0], 'layers.0.w_c': [0, 0], 'layers.0.b_c': [0, 0],
+    'layers.0.U': [1, 1],
+  });
+  const { x, T, B } = seqBatch([[3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]]);
+  const r = diagnose(model, { input: { x, T, B, y: Float64Array.of(3) }, sections: ['fixedPoints'] });
+  const fp = r.fixedPoints;
+  assert.equal(fp.layer, 0);
+  assert.deepEqual(fp.input, [0]);
+  assert.deepEqual(fp.layerInput, [0]);
+  // h* = tanh(1.5 h*) by bisection.
+  let lo = 0.1, hi = 1;
+  for (let i = 0; i < 200; i++) {
+    const m = (lo + hi) / 2;
+    if (Math.tanh(1.5 * m) > m) lo = m;
+    else hi = m;
+  }
+  const hs = lo;
+  const lam = (h0: number) => Math.max(0.5 + 0.5 * 1.5 * (1 - h0 * h0), 0.5 + 0.5 * 0.5);
+  const expected = [
+    { state: [hs, 0], rho: lam(hs), stability: 'stable' },
+    { state: [-hs, 0], rho: lam(hs), stability: 'stable' },
+    { state: [0, 0], rho: lam(0), stability: 'unstable' },
+  ];
+  assert.equal(fp.points.length, 3, JSON.stringify(fp.points.map((p) => p.state)));
+  for (const e of expected) {
+    const p = fp.points.find((q) => Math.hypot(q.state[0] - e.state[0], q.state[1] - e.state[1]) < 1e-7);
+    assert.ok(p, `missing fixed point ${e.state}`);
+    assert.equal(p.stability, e.stability);
+    assert.equal(p.slow, false);
+    assert.ok(p.residual < 1e-8);
+    assert.ok(Math.abs(p.maxEigenvalue - e.rho) < 1e-5, `${p.maxEigenvalue} vs ${e.rho}`);
+  }
+  assert.equal(fp.observed.length, T);
+  assert.ok(fp.trajectories.length > 0 && fp.trajectories.every((t) => t.every((pt) => pt.length === 2)));
+});
+
+test('LSTM fixed points (state h then c): each one is a fixed point of the cell and its stability holds in simulation', () => {
+  const model = makeModel([{ cell: 'gru', units: 3 }, { cell: 'lstm', units: 2 }], { seed: 5 });
+  const rk = model.params.get('layers.1.recurrent_kernel')!.data;
+  for (let i = 0; i < rk.length; i++) rk[i] *= 4;
+  const rng = new Rng(2);
+  const { x, T, B } = seqBatch([Array.from({ length: 30 }, () => rng.normal()), Array.from({ length: 30 }, () => rng.normal())]);
+  const r = diagnose(model, { input: { x, T, B, y: new Float64Array(B) }, sections: ['fixedPoints'] });
+  const fp = r.fixedPoints;
+  assert.equal(fp.layer, 1);
+  assert.equal(fp.layerInput!.length, 3);
+  const p = layerParams(model, 1);
+  const xin = Float64Array.from(fp.layerInput!);
+  const step = (s: Float64Array, steps: number) => {
+    const xs = new Float64Array(steps * 3);
+    for (let t = 0; t < steps; t++) xs.set(xin, t * 3);
+    const f = lstmCell.forward(p, xs, { T: steps, B: 1, inputSize: 3, units: 2 }, s);
+    const o = (steps - 1) * 2;
+    return Float64Array.of(f.h[o], f.h[o + 1], f.gates.cell[o], f.gates.cell[o + 1]);
+  };
+  const fixed = fp.points.filter((q) => !q.slow);
+  assert.ok(fixed.length >= 1);
+  for (const q of fixed) {
+    assert.equal(q.state.length, 4);
+    const s = Float64Array.from(q.state);
+    const next = step(s, 1);
+    assert.ok(Math.hypot(...next.map((v, i) => v - s[i])) < 1e-7, 'F(s) = s');
+    const pert = s.map((v, i) => v + 1e-6 * (i % 2 ? 1 : -1));
+    const far = step(pert, 200);
+    const dist = Math.hypot(...far.map((v, i) => v - s[i]));
+    if (q.stability === 'stable') assert.ok(dist < 1e-7, `stable point drifted to ${dist}`);
+    if (q.stability === 'unstable' && q.maxEigenvalue > 1.05) assert.ok(dist > 1e-5, `unstable point stayed (${dist})`);
+  }
+});

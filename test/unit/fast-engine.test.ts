@@ -1,0 +1,399 @@
+/**
+ * The fast (native float32) engine against the reference float64 cells: forward states, gate traces,
+ * dx, every parameter gradient and dh, for every cell, odd shapes, every instruction set the CPU
+ * supports and several thread counts, plus stacked layers. Skipped only when the addon is not built.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { Worker } from 'node:worker_threads';
+import { referenceCell } from '../../core/cells/index';
+import { CELL_KINDS, type CellDef, type CellForward, type CellKind, type LayerParams, type SeqShape } from '../../core/cells/types';
+import { nativeKernels } from '../../core/engine/fast';
+import { cellFor, fastCell, fastEngineStatus, releaseFastEngineMemory, releaseForward, resolveEngine } from '../../core/engine/index';
+import { initParam } from '../../core/util/init';
+import { Rng } from '../../core/util/rng';
+
+const status = fastEngineStatus();
+const skip = status.available ? false : `fast engine unavailable: ${status.reason}`;
+const root = join(__dirname, '..', '..');
+
+/** Initialised parameters plus noise, so that gates are away from their symmetric starting points. */
+function params(def: CellDef, I: number, H: number, rng: Rng, noise = 0.4): LayerParams {
+  const p: LayerParams = {};
+  for (const s of def.paramSpecs(I, H)) {
+    const v = initParam(rng, s.init, s.shape);
+    for (let i = 0; i < v.length; i++) v[i] += noise * rng.normal();
+    p[s.name] = v;
+  }
+  return p;
+}
+
+function randn(n: number, rng: Rng, scale = 1): Float64Array {
+  const a = new Float64Array(n);
+  for (let i = 0; i < n; i++) a[i] = scale * rng.normal();
+  return a;
+}
+
+/** Float32 agreement: relative 1e-4 on the norm and elementwise within 1e-4 of the largest entry. */
+function close(what: string, got: Float64Array, want: Float64Array, tol = 1e-4): void {
+  assert.equal(got.length, want.length, `${what}: length`);
+  let diff2 = 0;
+  let norm2 = 0;
+  let maxRef = 0;
+  let maxDiff = 0;
+  let at = -1;
+  for (let i = 0; i < want.length; i++) {
+    const d = Math.abs(got[i] - want[i]);
+    assert.ok(Number.isFinite(got[i]), `${what}[${i}] is ${got[i]}`);
+    diff2 += d * d;
+    norm2 += want[i] * want[i];
+    maxRef = Math.max(maxRef, Math.abs(want[i]));
+    if (d > maxDiff) [maxDiff, at] = [d, i];
+  }
+  const rel = Math.sqrt(diff2) / Math.max(Math.sqrt(norm2), 1e-12);
+  assert.ok(rel <= tol || Math.sqrt(diff2) < 1e-7, `${what}: relative norm error ${rel.toExponential(2)}`);
+  assert.ok(maxDiff <= tol * maxRef + 1e-7, `${what}[${at}]: ${got[at]} vs ${want[at]} (max |ref| ${maxRef.toExponential(2)})`);
+}
+
+/** One layer, forward and backward, fast vs reference. */
+function compareLayer(kind: CellKind, shape: SeqShape, seed: number, label: string): void {
+  const rng = new Rng(seed);
+  const ref = referenceCell(kind);
+  const fast = fastCell(kind) as CellDef;
+  const { T, B, inputSize: I, units: H } = shape;
+  // Long sequences get milder weights: near a bifurcation float32 rounding alone is amplified
+  // ~100x over 30 steps, which is conditioning, not kernel error.
+  const p = params(ref, I, H, rng, T > 10 ? 0.2 : 0.4);
+  const x = randn(T * B * I, rng);
+  const dhOut = randn(T * B * H, rng);
+  const fr = ref.forward(p, x, shape);
+  const ff = fast.forward(p, x, shape);
+  const tag = `${label} ${kind} T=${T} B=${B} in=${I} H=${H}`;
+  close(`${tag} h`, ff.h, fr.h);
+  assert.deepEqual(Object.keys(ff.gates).sort(), [...ref.gateNames].sort(), `${tag}: gate names`);
+  for (const g of ref.gateNames) close(`${tag} gate ${g}`, ff.gates[g], fr.gates[g]);
+  const br = ref.backward(p, x, fr, dhOut, shape);
+  const bf = fast.backward(p, x, ff, dhOut, shape);
+  close(`${tag} dx`, bf.dx, br.dx);
+  close(`${tag} dh`, bf.dh, br.dh);
+  assert.deepEqual(Object.keys(bf.grads).sort(), Object.keys(br.grads).sort(), `${tag}: gradient names`);
+  for (const name of Object.keys(br.grads)) close(`${tag} d${name}`, bf.grads[name], br.grads[name]);
+}
+
+const SHAPES: SeqShape[] = [
+  { T: 1, B: 1, inputSize: 1, units: 1 },
+  { T: 5, B: 1, inputSize: 1, units: 7 },
+  { T: 6, B: 3, inputSize: 2, units: 17 },
+  { T: 4, B: 5, inputSize: 17, units: 17 }, // in = H
+  { T: 7, B: 2, inputSize: 5, units: 33 },
+  { T: 3, B: 7, inputSize: 40, units: 13 }, // in > H
+  { T: 30, B: 64, inputSize: 3, units: 8 }, // several backward chunks per thread
+];
+
+for (const kind of CELL_KINDS) {
+  test(`fast ${kind} matches the reference cell (odd shapes, default ISA and threads)`, { skip }, () => {
+    SHAPES.forEach((s, i) => compareLayer(kind, s, 100 + i, 'default'));
+  });
+}
+
+test('fast cells match on every supported instruction set and thread count', { skip }, () => {
+  const k = nativeKernels();
+  assert.ok(k);
+  const { supportedIsas, isa: original } = k.info();
+  assert.ok(supportedIsas.includes('baseline'));
+  try {
+    for (const isa of supportedIsas) {
+      assert.equal(k.setIsa(isa), true, `setIsa(${isa})`);
+      assert.equal(k.info().isa, isa);
+      for (const threads of [1, 2, 3]) {
+        k.setThreads(threads);
+        for (const kind of CELL_KINDS) compareLayer(kind, { T: 5, B: 5, inputSize: 6, units: 21 }, 7 + threads, `${isa}/${threads}t`);
+      }
+    }
+  } finally {
+    k.setIsa(original);
+    k.setThreads(0);
+  }
+});
+
+test('fast lstm with a 4 KiB gate row (H = 256) and a 1-wide input', { skip }, () => {
+  compareLayer('lstm', { T: 3, B: 3, inputSize: 1, units: 256 }, 5, 'wide');
+  compareLayer('gru', { T: 2, B: 2, inputSize: 3, units: 256 }, 6, 'wide');
+});
+
+/** A stack of layers: each layer's h is the next one's x, and dx flows back as the lower dhOut. */
+function stack(cells: CellDef[], ps: LayerParams[], x: Float64Array, T: number, B: number, I: number, H: number, dTop: Float64Array) {
+  const fwds = [];
+  const xs = [x];
+  for (let l = 0; l < cells.length; l++) {
+    const shape = { T, B, inputSize: l === 0 ? I : H, units: H };
+    const f = cells[l].forward(ps[l], xs[l], shape);
+    fwds.push(f);
+    xs.push(f.h);
+  }
+  const grads: LayerParams[] = [];
+  let dh = dTop;
+  const dhs: Float64Array[] = [];
+  for (let l = cells.length - 1; l >= 0; l--) {
+    const shape = { T, B, inputSize: l === 0 ? I : H, units: H };
+    const b = cells[l].backward(ps[l], xs[l], fwds[l], dh, shape);
+    grads[l] = b.grads;
+    dhs[l] = b.dh;
+    dh = b.dx;
+  }
+  return { hs: xs.slice(1), dx: dh, grads, dhs };
+}
+
+for (const kind of CELL_KINDS) {
+  test(`fast ${kind}: a 3-layer stack matches the reference stack`, { skip }, () => {
+    const rng = new Rng(31);
+    const [T, B, I, H] = [9, 3, 1, 11];
+    const ref = referenceCell(kind);
+    const ps = [params(ref, I, H, rng), params(ref, H, H, rng), params(ref, H, H, rng)];
+    const x = randn(T * B * I, rng);
+    const dTop = randn(T * B * H, rng);
+    const want = stack([ref, ref, ref], ps, x, T, B, I, H, dTop);
+    const fast = fastCell(kind) as CellDef;
+    const got = stack([fast, fast, fast], ps, x, T, B, I, H, dTop);
+    for (let l = 0; l < 3; l++) {
+      close(`${kind} layer ${l} h`, got.hs[l], want.hs[l]);
+      close(`${kind} layer ${l} dh`, got.dhs[l], want.dhs[l]);
+      for (const name of Object.keys(want.grads[l])) close(`${kind} layer ${l} d${name}`, got.grads[l][name], want.grads[l][name]);
+    }
+    close(`${kind} stack dx`, got.dx, want.dx);
+  });
+}
+
+test('releaseForward: recycled buffers never change results, even when layer 1 goes before layer 2 backward', { skip }, () => {
+  // 16 x 64 x 64 floats: large enough for the pool. Three rounds reuse the buffers of the previous one.
+  const [T, B, I, H] = [16, 64, 1, 64];
+  for (const kind of ['brc', 'lstm'] as const) {
+    const ref = referenceCell(kind);
+    const fast = fastCell(kind) as CellDef;
+    const rng = new Rng(12);
+    const ps = [params(ref, I, H, rng, 0.3), params(ref, H, H, rng, 0.3)];
+    type Leased = { h32: { arr: Float32Array }; states: { arr: Float32Array }[] };
+    const buffers = (f: CellForward) => {
+      const c = f.cache as Leased;
+      return [c.h32.arr.buffer, ...c.states.map((l) => l.arr.buffer)];
+    };
+    let previous = new Set<ArrayBufferLike>();
+    for (let round = 0; round < 3; round++) {
+      const x = randn(T * B * I, rng);
+      const dTop = randn(T * B * H, rng);
+      const s1 = { T, B, inputSize: I, units: H };
+      const s2 = { T, B, inputSize: H, units: H };
+      const f1 = fast.forward(ps[0], x, s1);
+      const f2 = fast.forward(ps[1], f1.h, s2);
+      if (round > 0) {
+        const now = [...buffers(f1), ...buffers(f2)];
+        assert.ok(now.every((b) => previous.has(b)), `${kind}: round ${round} did not reuse the released buffers`);
+      }
+      const g1 = f1.gates[ref.gateNames[0]]; // read before release: stays valid
+      releaseForward(f1); // layer 2 still holds layer 1's h as its input
+      const b2 = fast.backward(ps[1], f1.h, f2, dTop, s2);
+      const r1 = ref.forward(ps[0], x, s1);
+      const r2 = ref.forward(ps[1], r1.h, s2);
+      const rb2 = ref.backward(ps[1], r1.h, r2, dTop, s2);
+      close(`${kind} round ${round} layer-1 gate`, g1, r1.gates[ref.gateNames[0]]);
+      close(`${kind} round ${round} layer-2 dx`, b2.dx, rb2.dx);
+      for (const name of Object.keys(rb2.grads)) close(`${kind} round ${round} d${name}`, b2.grads[name], rb2.grads[name]);
+      assert.throws(() => fast.backward(ps[0], x, f1, b2.dx, s1), /releaseForward/);
+      assert.throws(() => f1.gates[ref.gateNames[1]], /released/);
+      close(`${kind} h after release`, f1.h, r1.h);
+      previous = new Set([...buffers(f1), ...buffers(f2)]);
+      releaseForward({ layers: [{ fwd: f2 }, { fwd: f1 }] }); // twice for f1: ignored
+    }
+  }
+  releaseForward(referenceCell('gru').forward(params(referenceCell('gru'), 1, 2, new Rng(1)), new Float64Array(2), { T: 2, B: 1, inputSize: 1, units: 2 }));
+  releaseFastEngineMemory();
+  compareLayer('gru', { T: 16, B: 64, inputSize: 1, units: 64 }, 13, 'after releaseFastEngineMemory');
+});
+
+test('backward of a reference forward pass is delegated to the reference cell', { skip }, () => {
+  const rng = new Rng(3);
+  const shape = { T: 4, B: 2, inputSize: 3, units: 5 };
+  const ref = referenceCell('gru');
+  const p = params(ref, 3, 5, rng);
+  const x = randn(4 * 2 * 3, rng);
+  const dh = randn(4 * 2 * 5, rng);
+  const fr = ref.forward(p, x, shape);
+  const want = ref.backward(p, x, fr, dh, shape);
+  const got = (fastCell('gru') as CellDef).backward(p, x, fr, dh, shape);
+  assert.deepEqual(got.dx, want.dx);
+  assert.deepEqual(got.grads, want.grads);
+});
+
+test('backward uses the given x when it is not the array forward saw', { skip }, () => {
+  const rng = new Rng(4);
+  const shape = { T: 3, B: 2, inputSize: 4, units: 6 };
+  const ref = referenceCell('nbrc');
+  const fast = fastCell('nbrc') as CellDef;
+  const p = params(ref, 4, 6, rng);
+  const x = randn(3 * 2 * 4, rng);
+  const dh = randn(3 * 2 * 6, rng);
+  const ff = fast.forward(p, x, shape);
+  const copy = x.slice();
+  close('dU_c with a copied x', fast.backward(p, copy, ff, dh, shape).grads.U_c, ref.backward(p, x, ref.forward(p, x, shape), dh, shape).grads.U_c);
+});
+
+test('bad inputs raise errors instead of reading out of bounds', { skip }, () => {
+  const fast = fastCell('lstm') as CellDef;
+  const rng = new Rng(5);
+  const p = params(referenceCell('lstm'), 2, 3, rng);
+  const shape = { T: 2, B: 2, inputSize: 2, units: 3 };
+  assert.throws(() => fast.forward(p, new Float64Array(7), shape), /x/);
+  assert.throws(() => fast.forward({ ...p, kernel: new Float64Array(5) }, new Float64Array(8), shape), /kernel/);
+  const f = fast.forward(p, new Float64Array(8), shape);
+  assert.throws(() => fast.backward(p, new Float64Array(8), f, new Float64Array(11), shape), /dhOut/);
+  assert.throws(() => fast.backward(p, new Float64Array(8), f, new Float64Array(12), { ...shape, T: 1 }), /shape|x/);
+  const k = nativeKernels();
+  assert.ok(k);
+  assert.throws(() => k.forward(3, 2, 2, 2, 3, []), /missing|x/);
+  assert.throws(() => k.gemm(2, 2, 2, new Float32Array(3), new Float32Array(4), new Float32Array(4)), /A has length 3/);
+});
+
+test('native GEMM matches a float64 product on odd shapes for every ISA', { skip }, () => {
+  const k = nativeKernels();
+  assert.ok(k);
+  const rng = new Rng(6);
+  const original = k.info().isa;
+  try {
+    for (const isa of k.info().supportedIsas) {
+      k.setIsa(isa);
+      for (const [M, N, K] of [[1, 1, 1], [7, 5, 3], [9, 49, 17], [50, 300, 100], [3, 1, 700], [13, 16, 300]]) {
+        const A = Float32Array.from(randn(M * K, rng));
+        const B = Float32Array.from(randn(K * N, rng));
+        const C = new Float32Array(M * N);
+        k.gemm(M, N, K, A, B, C);
+        const want = new Float64Array(M * N);
+        for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) for (let q = 0; q < K; q++) want[i * N + j] += A[i * K + q] * B[q * N + j];
+        close(`${isa} gemm ${M}x${N}x${K}`, Float64Array.from(C), want, 1e-5);
+      }
+    }
+  } finally {
+    k.setIsa(original);
+  }
+});
+
+test('native tanh and sigmoid are within 1e-6 of Math.tanh and the logistic for every ISA', { skip }, () => {
+  const k = nativeKernels();
+  assert.ok(k);
+  const n = 40001;
+  const x = new Float32Array(n);
+  for (let i = 0; i < n; i++) x[i] = -25 + (50 * i) / (n - 1);
+  x[0] = -Infinity;
+  x[n - 1] = Infinity;
+  const original = k.info().isa;
+  try {
+    for (const isa of k.info().supportedIsas) {
+      k.setIsa(isa);
+      const t = new Float32Array(n);
+      const s = new Float32Array(n);
+      k.tanh(x, t);
+      k.sigmoid(x, s);
+      for (let i = 0; i < n; i++) {
+        assert.ok(Math.abs(t[i] - Math.tanh(x[i])) <= 1e-6, `${isa} tanh(${x[i]}) = ${t[i]}`);
+        assert.ok(Math.abs(s[i] - 1 / (1 + Math.exp(-x[i]))) <= 1e-6, `${isa} sigmoid(${x[i]}) = ${s[i]}`);
+        assert.ok(Math.abs(t[i]) <= 1 && s[i] >= 0 && s[i] <= 1, `${isa}: range at ${x[i]}`);
+      }
+    }
+  } finally {
+    k.setIsa(original);
+  }
+});
+
+test('flush-to-zero stays inside native calls: JavaScript keeps subnormal doubles', { skip }, () => {
+  const fast = fastCell('brc') as CellDef;
+  const rng = new Rng(8);
+  const p = params(referenceCell('brc'), 1, 4, rng);
+  fast.forward(p, randn(8, rng), { T: 4, B: 2, inputSize: 1, units: 4 });
+  const tiny = Number.MIN_VALUE * Number(process.env.ONE ?? '1'); // not constant-folded
+  assert.equal(tiny * 1.5, Number.MIN_VALUE * 2);
+  assert.ok(tiny / 2 === 0 || tiny / 2 === Number.MIN_VALUE);
+  assert.ok(tiny > 0);
+});
+
+test('saturated gates (denormal range) give finite results matching the reference', { skip }, () => {
+  const rng = new Rng(9);
+  for (const kind of CELL_KINDS) {
+    const ref = referenceCell(kind);
+    const fast = fastCell(kind) as CellDef;
+    const shape = { T: 20, B: 2, inputSize: 2, units: 6 };
+    const p = params(ref, 2, 6, rng, 3); // large weights: gates pinned at 0 or 1
+    const x = randn(20 * 2 * 2, rng, 5);
+    const dh = randn(20 * 2 * 6, rng);
+    const fr = ref.forward(p, x, shape);
+    const ff = fast.forward(p, x, shape);
+    close(`${kind} saturated h`, ff.h, fr.h, 2e-4);
+    const br = ref.backward(p, x, fr, dh, shape);
+    const bf = fast.backward(p, x, ff, dh, shape);
+    close(`${kind} saturated dx`, bf.dx, br.dx, 2e-4);
+    for (const name of Object.keys(br.grads)) close(`${kind} saturated d${name}`, bf.grads[name], br.grads[name], 2e-4);
+  }
+});
+
+test('the addon loads in worker threads and concurrent calls from two workers stay correct', { skip }, async () => {
+  // Each worker runs the same native LSTM forward 20 times with its own data; the main thread checks.
+  const src = `
+    const { parentPort, workerData } = require('node:worker_threads');
+    const m = { exports: {} };
+    process.dlopen(m, workerData.path);
+    const { T, B, I, H, seed } = workerData;
+    let s = seed;
+    const rnd = (n) => Float32Array.from({ length: n }, () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648 - 0.5));
+    const bufs = [rnd(T * B * I), rnd(I * 4 * H), rnd(H * 4 * H), rnd(4 * H), null, null, new Float32Array(T * B * H)];
+    for (let k = 0; k < 5; k++) bufs.push(new Float32Array(T * B * H));
+    const first = [];
+    for (let r = 0; r < 20; r++) {
+      m.exports.forward(3, T, B, I, H, bufs);
+      if (r === 0) first.push(...bufs[6]);
+      else if (bufs[6].some((v, i) => v !== first[i])) throw new Error('result changed between runs');
+    }
+    parentPort.postMessage({ h: bufs[6], inputs: bufs.slice(0, 4) });`;
+  const shape = { T: 40, B: 9, I: 5, H: 48 };
+  const run = (seed: number) =>
+    new Promise<{ h: Float32Array; inputs: Float32Array[] }>((resolve, reject) => {
+      const w = new Worker(src, { eval: true, workerData: { path: status.path, ...shape, seed } });
+      w.once('message', resolve);
+      w.once('error', reject);
+    });
+  const results = await Promise.all([run(1), run(2)]);
+  const k = nativeKernels();
+  assert.ok(k);
+  for (const r of results) {
+    const h = new Float32Array(shape.T * shape.B * shape.H);
+    const st = Array.from({ length: 5 }, () => new Float32Array(h.length));
+    k.forward(3, shape.T, shape.B, shape.I, shape.H, [...r.inputs, null, null, h, ...st]);
+    assert.deepEqual(r.h, h);
+  }
+});
+
+test('engine selection: fast when available, reference on request', { skip }, () => {
+  assert.equal(resolveEngine('fast'), 'fast');
+  assert.equal(resolveEngine('reference'), 'reference');
+  for (const kind of CELL_KINDS) {
+    assert.equal(cellFor(kind, 'reference'), referenceCell(kind));
+    assert.equal(cellFor(kind, 'fast'), fastCell(kind));
+    assert.notEqual(cellFor(kind, 'fast'), referenceCell(kind));
+  }
+});
+
+test('without the addon, the fast engine falls back to the reference cells', () => {
+  const code = `
+    const e = require('./core/engine/index');
+    const c = require('./core/cells/index');
+    const s = e.fastEngineStatus();
+    console.log(JSON.stringify({ available: s.available, reason: s.reason, resolved: e.resolveEngine('fast'),
+      same: e.cellFor('brc', 'fast') === c.referenceCell('brc'), fast: e.fastCell('brc') }));`;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', code], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, RNN_FAST_DISABLE: '1' },
+  });
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout.trim().split('\n').pop() as string);
+  assert.deepEqual(out, { available: false, reason: 'disabled by RNN_FAST_DISABLE=1', resolved: 'reference', same: true, fast: null });
+});
