@@ -79,7 +79,7 @@ export class Controller implements vscode.Disposable {
     this.manager = new TrainingManager({
       workerScript: join(dist, 'train-worker.js'),
       dataPath: join(dist, 'data', 'mnist.bin'),
-      progressIntervalMs: Math.round(1000 / this.liveRate()),
+      progressIntervalMs: () => Math.round(1000 / this.liveRate()),
     });
     this.diagnostics = new DiagnosticsService(join(dist, 'diagnose-worker.js'));
     this.statusItem = vscode.window.createStatusBarItem('rnnMemory.training', vscode.StatusBarAlignment.Left, 50);

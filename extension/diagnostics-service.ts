@@ -5,6 +5,7 @@
 import { statSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type { DiagnoseWorkerInput, DiagnoseWorkerOutput } from '../core/diagnostics/worker-protocol';
+import { customCellsAllowed } from '../core/custom/policy';
 import type { DiagnosticReport } from '../core/diagnostics/types';
 
 export type DiagnoseRequest = DiagnoseWorkerInput;
@@ -61,7 +62,8 @@ export class DiagnosticsService {
 
   private run(req: DiagnoseRequest): Promise<DiagnosticReport> {
     return new Promise((resolve, reject) => {
-      const worker = new Worker(this.workerScript, { workerData: req satisfies DiagnoseWorkerInput });
+      const workerData: DiagnoseWorkerInput = { ...req, allowCustomCells: req.allowCustomCells ?? customCellsAllowed() };
+      const worker = new Worker(this.workerScript, { workerData });
       this.workers.add(worker);
       let settled = false;
       const finish = (err: Error | null, report?: DiagnosticReport) => {

@@ -4,6 +4,7 @@
  */
 import * as vscode from 'vscode';
 import { registerCommands } from './commands';
+import { registerCustomCells } from './custom-cells';
 import { COMPARE_VIEW_TYPE, Controller, MODEL_EDITOR_VIEW_TYPE, PANEL_VIEWS, panelViewType, type PanelView } from './controller';
 import { InspectorViewProvider } from './inspector-view';
 import { ModelEditorProvider } from './model-editor';
@@ -40,6 +41,7 @@ export function activate(context: vscode.ExtensionContext): RnnMemoryApi {
       else if (n.kind === 'run' && n.runId) c.selectRun(n.runId);
     }),
     ...registerCommands(c),
+    ...registerCustomCells(c),
     vscode.window.registerWebviewViewProvider(InspectorViewProvider.viewId, new InspectorViewProvider(c)),
     vscode.window.registerCustomEditorProvider(MODEL_EDITOR_VIEW_TYPE, new ModelEditorProvider(c), {
       supportsMultipleEditorsPerDocument: true,

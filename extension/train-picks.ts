@@ -29,9 +29,9 @@ export const FALLBACK_DEFAULTS: TrainDefaults = {
   steps: 1000,
   batch: 32,
   lr: 3e-3,
-  evalEvery: 50,
+  evalEvery: 100,
   testSize: 200,
-  checkpointEvery: 200,
+  checkpointEvery: 1000,
   seed: 1,
 };
 

@@ -25,8 +25,8 @@ export interface TrainingManagerOptions {
   workerScript?: string;
   /** dist/data/mnist.bin for smnist. */
   dataPath?: string;
-  /** How often the worker reports progress. */
-  progressIntervalMs?: number;
+  /** How often the worker reports progress (read at each start, so a changed setting applies to new runs). */
+  progressIntervalMs?: number | (() => number);
 }
 
 type EventListener = (run: LiveRun, event: TrainEvent) => void;
@@ -115,7 +115,7 @@ export class TrainingManager {
       config: how.config,
       resume: how.resume,
       steps: how.steps,
-      progressIntervalMs: this.opts.progressIntervalMs ?? 250,
+      progressIntervalMs: typeof this.opts.progressIntervalMs === 'function' ? this.opts.progressIntervalMs() : (this.opts.progressIntervalMs ?? 250),
       dataPath: config.task === 'smnist' ? this.opts.dataPath : undefined,
       workerScript: this.opts.workerScript,
       onEvent: (e) => {

@@ -14,10 +14,7 @@ export function toTreeItem(n: TreeNode): vscode.TreeItem {
   item.description = n.description;
   item.tooltip = n.tooltip;
   item.contextValue = n.contextValue;
-  if (n.icon) {
-    const [id, modifier] = n.icon.split('~');
-    item.iconPath = new vscode.ThemeIcon(modifier ? `${id}~${modifier}` : id);
-  }
+  if (n.icon) item.iconPath = new vscode.ThemeIcon(n.icon);
   if (n.path && (n.kind === 'model' || n.kind === 'file')) item.resourceUri = vscode.Uri.file(n.path);
   if (n.command) {
     const args = n.command.command === 'vscode.open' ? n.command.args.map((a) => (typeof a === 'string' ? vscode.Uri.file(a) : a)) : n.command.args;

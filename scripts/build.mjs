@@ -29,6 +29,17 @@ const common = {
   logLevel: 'warning',
 };
 
+// Custom cells (core/custom/load.ts) transpile the user's TypeScript at run time with the TypeScript compiler,
+// loaded from dist/typescript.js so that the packaged extension and CLI need no node_modules.
+const typescriptCopy = build({
+  entryPoints: [join(root, 'node_modules', 'typescript', 'lib', 'typescript.js')],
+  outfile: join(dist, 'typescript.js'),
+  minify: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  logLevel: 'warning',
+});
 await Promise.all(
   nodeEntries
     .filter((e) => existsSync(join(root, e.in)))
@@ -41,6 +52,7 @@ await Promise.all(
       }),
     ),
 );
+await typescriptCopy;
 // Webviews: dist/webview/panel.js, report.js (browser IIFE bundles), panel.css, report-theme.css.
 await buildWebview(root, join(dist, 'webview'));
 prepareMnist(root, join(dist, 'data'));

@@ -15,6 +15,7 @@ import { renderHtmlReport } from '../report/html';
 import type { TaskKind } from '../tasks/index';
 import type { EngineName } from '../train/types';
 import { UsageError, type FlagReader } from './args';
+import { loadCustomCellsForCli } from './custom-cell';
 
 const TASKS: readonly TaskKind[] = ['copy', 'denoise', 'smnist'];
 
@@ -22,6 +23,8 @@ export const DIAGNOSE_HELP = `diagnose options:
   --model FILE       model to diagnose (required): ours, a PyTorch state dict (.safetensors, .pt/.pth),
                      Keras (.keras, .h5) or TensorFlow.js (model.json)
   --answer K=V[,K=V] answers to questions a foreign file leaves open (e.g. readout.activation=linear)
+  --cell FILE.ts     cell file of a model trained with a custom cell (default: the file the model
+                     records, relative to the model; runs that file's code)
   --task copy|denoise|smnist  generate the batch from this task (default: the model's own task)
   --T N, --N N       task sequence length / tail (default: the model's training values)
   --batch N          sequences in the batch (64)
@@ -72,6 +75,7 @@ export async function cmdDiagnose(f: FlagReader): Promise<number> {
   const engineName = f.string('engine') ?? 'fast';
   const quiet = f.bool('quiet');
   const answer = f.string('answer');
+  const cell = f.string('cell');
   f.finish();
   if (task !== undefined && !(TASKS as readonly string[]).includes(task)) throw new UsageError(`--task must be copy, denoise or smnist (got "${task}")`);
   if (inputPath && (task !== undefined || T !== undefined || N !== undefined || batch !== undefined)) {
@@ -84,6 +88,7 @@ export async function cmdDiagnose(f: FlagReader): Promise<number> {
   if (N !== undefined && N < 0) throw new UsageError(`--N must be >= 0 (got ${N})`);
 
   const { model } = await openModelForCli(modelPath, answer);
+  loadCustomCellsForCli(model, modelPath, cell);
   const input = inputPath ? readInput(inputPath, model) : undefined;
   const engine = resolveEngine(engineName as EngineName);
   const report = diagnose(model, {

@@ -4,6 +4,7 @@ import { FlagReader, parseArgs, UsageError } from './args';
 import { runDemo } from './demo';
 import { cmdDiagnose, DIAGNOSE_HELP } from './diagnose';
 import { cmdSweep, SWEEP_HELP } from './sweep';
+import { loadCustomCellsForCli, prepareCustomTraining } from './custom-cell';
 import { ProgressPrinter } from './progress';
 import { openModelForCli } from '../formats/cli';
 import { parseSequences, traceModel } from '../model/trace';
@@ -15,9 +16,9 @@ import type { CellKind } from '../cells/types';
 export const HELP = `rnn-memory — train and inspect recurrent networks (BRC, nBRC, GRU, LSTM)
 
 Usage:
-  rnn-memory train --task copy|denoise|smnist --cell brc|nbrc|gru|lstm --out DIR [options]
-  rnn-memory train --resume DIR [--steps N]
-  rnn-memory trace --model FILE --input FILE.json [--out FILE.json] [--answer key=value,…]
+  rnn-memory train --task copy|denoise|smnist --cell brc|nbrc|gru|lstm|FILE.ts --out DIR [options]
+  rnn-memory train --resume DIR [--steps N] [--cell FILE.ts]
+  rnn-memory trace --model FILE --input FILE.json [--out FILE.json] [--answer key=value,…] [--cell FILE.ts]
   rnn-memory diagnose --model FILE [--task copy --T 300 --batch 64 --seed 1 | --input FILE.json] [--out report.json] [--html report.html]
   rnn-memory sweep --cells brc,nbrc,gru,lstm --T 5,50,100,300,600 [--steps N] [--parallel 2] --out DIR
   rnn-memory demo [--out DIR] [--seconds 120]
@@ -71,16 +72,19 @@ async function cmdTrain(f: FlagReader): Promise<number> {
   let outDir: string;
   let config: Partial<TrainConfig> | undefined;
   let steps: number | undefined;
+  let customCell: string | undefined;
   if (resumeDir) {
     steps = f.int('steps');
+    customCell = f.string('cell'); // a custom-cell run continues with this file (e.g. after editing it)
     outDir = resumeDir;
   } else {
     outDir = f.requireString('out');
     config = configFromFlags(f);
     if (!config.task) throw new UsageError('train needs --task (copy, denoise or smnist)');
-    if (!config.cell) throw new UsageError('train needs --cell (brc, nbrc, gru or lstm)');
+    if (!config.cell) throw new UsageError('train needs --cell (brc, nbrc, gru, lstm or a cell file, see docs/custom-cells.md)');
   }
   f.finish();
+  const custom = await prepareCustomTraining({ config, resumeDir, cell: customCell });
   const printer = new ProgressPrinter(process.stderr);
   const onEvent = (e: TrainEvent) => {
     if (json) {
@@ -97,9 +101,10 @@ async function cmdTrain(f: FlagReader): Promise<number> {
   if (!json) {
     const engineWanted = config?.engine ?? 'fast';
     const engine = resolveEngine(engineWanted);
-    process.stderr.write(`${resumeDir ? 'resuming' : 'training'} in ${outDir} (engine: ${engine})\n`);
+    process.stderr.write(`${resumeDir ? 'resuming' : 'training'} in ${outDir} (${custom ? custom.description : `engine: ${engine}`})\n`);
   }
-  const handle = startTraining({ outDir, config, resume: !!resumeDir, steps, onEvent });
+  // The CLI runs the user's own cell files: custom cells are allowed (a resumed run may use one).
+  const handle = startTraining({ outDir, config, resume: !!resumeDir, steps, onEvent, allowCustomCells: true, customCell });
   let interrupts = 0;
   const onSigint = () => {
     interrupts++;
@@ -132,8 +137,10 @@ async function cmdTrace(f: FlagReader): Promise<number> {
   const outPath = f.string('out');
   const answer = f.string('answer');
   const engine = resolveEngine((f.string('engine') as EngineName | undefined) ?? 'fast');
+  const cell = f.string('cell');
   f.finish();
   const { model } = await openModelForCli(modelPath, answer);
+  loadCustomCellsForCli(model, modelPath, cell);
   let json: unknown;
   try {
     json = JSON.parse(readFileSync(inputPath, 'utf8'));

@@ -46,11 +46,18 @@ function typescript(): typeof TS {
   return ts;
 }
 
+/** Loads the TypeScript compiler and TensorFlow.js now (so that time limits measure the user's code only). */
+export function warmUpCellRuntime(): void {
+  typescript();
+  loadTf();
+}
+
 /** CommonJS code and the decoded source map; syntax errors throw with the user's position. */
 export function transpileCell(file: string, source: string): { code: string; map: LineMappings } {
   const t = typescript();
+  // .mjs/.mts would make TypeScript keep ES module syntax; every cell is evaluated as CommonJS.
   const out = t.transpileModule(source, {
-    fileName: file,
+    fileName: /ts$/i.test(file) ? 'cell.ts' : 'cell.js',
     reportDiagnostics: true,
     compilerOptions: {
       module: t.ModuleKind.CommonJS,
@@ -64,6 +71,7 @@ export function transpileCell(file: string, source: string): { code: string; map
   if (diag) {
     const text = t.flattenDiagnosticMessageText(diag.messageText, '\n');
     if (diag.file && diag.start !== undefined) {
+      // Positions come from the parsed source itself (the file name given to TypeScript is generic).
       const p = diag.file.getLineAndCharacterOfPosition(diag.start);
       throw new CustomCellError(`${file}:${p.line + 1}:${p.character + 1}: syntax error: ${text}`, file, p.line + 1, p.character + 1);
     }

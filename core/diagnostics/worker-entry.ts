@@ -5,7 +5,7 @@
 import { basename, dirname, join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { cellResolver, resolveEngine } from '../engine/index';
-import { loadModel } from '../model/model-file';
+import { loadModelWithCustomCells } from '../custom/resolve';
 import { diagnose, reportToJson } from './diagnose';
 import type { DiagnoseWorkerInput, DiagnoseWorkerOutput } from './worker-protocol';
 import type { DiagnosticReport } from './types';
@@ -14,7 +14,8 @@ const input = workerData as DiagnoseWorkerInput;
 const post = (m: DiagnoseWorkerOutput) => parentPort?.postMessage(m);
 
 try {
-  const { model } = loadModel(input.modelPath);
+  // A model with custom layers loads their cell files here (user code, in this worker) when allowed.
+  const { model } = loadModelWithCustomCells(input.modelPath, { allowCustomCells: input.allowCustomCells === true });
   const engine = resolveEngine(input.engine ?? 'fast');
   const report = diagnose(model, {
     T: input.T,

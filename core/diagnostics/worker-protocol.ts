@@ -8,6 +8,8 @@ export interface DiagnoseWorkerInput {
   /** Sequence length of the probe input; default: the model's training T (diagnose decides). */
   T?: number;
   seed?: number;
+  /** Whether a custom cell the model uses may be loaded and run (extension: only in trusted workspaces). */
+  allowCustomCells?: boolean;
 }
 
 export type DiagnoseWorkerOutput = { type: 'report'; report: DiagnosticReport } | { type: 'error'; message: string };

@@ -73,7 +73,7 @@ export function validateArchitecture(a: unknown): Architecture {
       if (!(SIMPLE_ACTIVATIONS as readonly unknown[]).includes(lo.activation)) fail(`layer ${i}: "activation" must be one of ${SIMPLE_ACTIVATIONS.join(', ')}`);
       spec.activation = lo.activation as LayerSpec['activation'];
     }
-    if (spec.cell === 'custom') spec.custom = validateCustomRef(lo.custom, `layer ${i} "custom"`);
+    if (spec.cell === 'custom') spec.custom = validateCustomRef(lo.custom, `invalid architecture: layer ${i} "custom"`);
     else if (lo.custom !== undefined) fail(`layer ${i}: "custom" applies to custom cells only`);
     return spec;
   });
@@ -101,10 +101,10 @@ export function validateArchitecture(a: unknown): Architecture {
   return arch;
 }
 
-/** Validates an untrusted custom-cell reference ({name, source, sha256}); throws naming `what`. */
+/** Validates an untrusted custom-cell reference ({name, source, sha256}); errors start with `what`. */
 export function validateCustomRef(v: unknown, what: string): CustomCellRef {
   const fail = (msg: string): never => {
-    throw new Error(`invalid architecture: ${what} ${msg}`);
+    throw new Error(`${what} ${msg}`);
   };
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return fail('must be an object {name, source, sha256}');
   const o = v as Record<string, unknown>;

@@ -4,6 +4,7 @@
  */
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { findCustomCell } from '../custom/registry';
 import { validateArchitecture, type Architecture } from './architecture';
 import type { Model, ModelParams, Tensor } from './model';
 import { readSafetensors, writeSafetensors } from './safetensors';
@@ -24,8 +25,13 @@ export interface SerializeOptions {
   extraMetadata?: Record<string, string>;
 }
 
-/** The tensor names and shapes an architecture requires, layers in order then the readout. */
-export function expectedParamShapes(arch: Architecture): Map<string, number[]> {
+/**
+ * The tensor names and shapes an architecture requires, layers in order then the readout. A custom-cell layer
+ * takes its shapes from its loaded definition (core/custom/registry); while the cell is not loaded in this
+ * thread, the layer's tensors in `present` are accepted as stored (the model can be listed and inspected
+ * without running the user's code; loading the cell makes the check strict).
+ */
+export function expectedParamShapes(arch: Architecture, present?: ReadonlyMap<string, Pick<Tensor, 'shape'>>): Map<string, number[]> {
   const out = new Map<string, number[]>();
   let inSize = arch.inputSize;
   arch.layers.forEach((layer, i) => {
@@ -62,6 +68,19 @@ export function expectedParamShapes(arch: Architecture): Map<string, number[]> {
         out.set(`${p}recurrent_kernel`, [H, 4 * H]);
         out.set(`${p}bias`, [4 * H]);
         break;
+      case 'custom': {
+        const def = findCustomCell(layer.custom);
+        const name = layer.custom?.name ?? '?';
+        if (def) {
+          for (const spec of def.paramSpecs(inSize, H)) out.set(`${p}${spec.name}`, [...spec.shape]);
+        } else if (present) {
+          for (const [n, t] of present) if (n.startsWith(p) && /^[A-Za-z_]\w*$/.test(n.slice(p.length))) out.set(n, [...t.shape]);
+          if (![...out.keys()].some((n) => n.startsWith(p))) throw new ModelFileError(`layer ${i} (custom cell "${name}") has no tensors`);
+        } else {
+          throw new ModelFileError(`layer ${i} uses the custom cell "${name}", which is not loaded (core/custom/resolve)`);
+        }
+        break;
+      }
       default:
         throw new ModelFileError(`unknown cell kind ${JSON.stringify((layer as { cell: unknown }).cell)} in layer ${i}`);
     }
@@ -155,7 +174,7 @@ export function loadModel(path: string): { model: Model; warnings: string[] } {
 
 /** Throws naming the first missing tensor, unexpected tensor or shape mismatch. */
 function checkTensorSet(arch: Architecture, tensors: ReadonlyMap<string, Pick<Tensor, 'shape'>>): Map<string, number[]> {
-  const expected = expectedParamShapes(arch);
+  const expected = expectedParamShapes(arch, tensors);
   for (const [name, shape] of expected) {
     const t = tensors.get(name);
     if (!t) throw new ModelFileError(`missing tensor "${name}" (expected shape [${shape.join(', ')}])`);

@@ -1,6 +1,6 @@
 /** Defaults and validation for training configurations (shared by the CLI, the worker and the extension). */
-import { CELL_KINDS, type CellKind } from '../cells/types';
-import type { Architecture } from '../model/architecture';
+import { CELL_KINDS } from '../cells/types';
+import { validateCustomRef, type Architecture } from '../model/architecture';
 import type { TrainConfig } from './types';
 
 export const DEFAULT_CONFIG: TrainConfig = {
@@ -38,7 +38,12 @@ export function normalizeConfig(input: Partial<TrainConfig>): TrainConfig {
   const task = input.task ?? DEFAULT_CONFIG.task;
   if (!['copy', 'denoise', 'smnist'].includes(task)) throw new Error(`unknown task "${task}" (expected copy, denoise or smnist)`);
   const c: TrainConfig = { ...DEFAULT_CONFIG, ...taskDefaults(task), ...stripUndefined(input), task };
-  if (!(CELL_KINDS as readonly string[]).includes(c.cell)) throw new Error(`unknown cell "${c.cell}" (expected ${CELL_KINDS.join(', ')})`);
+  if (c.cell === 'custom') {
+    c.custom = validateCustomRef(c.custom, 'config "custom"');
+  } else {
+    if (!(CELL_KINDS as readonly string[]).includes(c.cell)) throw new Error(`unknown cell "${c.cell}" (expected ${CELL_KINDS.join(', ')} or a cell file)`);
+    if (c.custom !== undefined) throw new Error('"custom" applies to cell "custom" only');
+  }
   const posInt = (k: keyof TrainConfig, max = 1e9) => {
     const v = c[k] as number;
     if (!Number.isInteger(v) || v < 1 || v > max) throw new Error(`--${k} must be a positive integer (got ${v})`);
@@ -67,7 +72,7 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
 export function architectureFor(c: TrainConfig, task: { inputSize: number; outputUnits: number; activation: 'linear' | 'softmax' }): Architecture {
   return {
     inputSize: task.inputSize,
-    layers: Array.from({ length: c.layers }, () => ({ cell: c.cell as CellKind, units: c.units })),
+    layers: Array.from({ length: c.layers }, () => (c.cell === 'custom' ? { cell: c.cell, units: c.units, custom: c.custom } : { cell: c.cell, units: c.units })),
     readout: { units: task.outputUnits, activation: task.activation, perStep: false },
     task: { name: c.task, T: c.T, N: c.N },
   };

@@ -9,6 +9,9 @@ import { saveModel } from '../model/model-file';
 import type { CellResolver } from '../model/network';
 import { writeFileAtomic } from '../util/fs-atomic';
 import { cellResolver, resolveEngine } from '../engine/index';
+import type { CustomCellRef } from '../cells/types';
+import { customCellsDisabledMessage } from '../custom/policy';
+import { cellSourcePath, customRefsInFile, loadCustomCells, relativeSource } from '../custom/resolve';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint';
 import { normalizeConfig } from './config';
 import { Trainer } from './trainer';
@@ -27,6 +30,12 @@ export interface RunOptions {
   cells?: CellResolver;
   progressIntervalMs?: number;
   dataPath?: string;
+  /** Whether a custom cell's code may run (cell 'custom'); default false. */
+  allowCustomCells?: boolean;
+  /** Resuming a custom-cell run: use this cell file instead of the recorded one (which may have changed). */
+  customCell?: string;
+  /** Notes such as a changed custom cell accepted through `customCell` (default: stderr). */
+  warn?: (message: string) => void;
 }
 
 export interface RunStatus {
@@ -77,14 +86,37 @@ export function runTraining(opts: RunOptions): { step: number; reason: 'complete
   const modelPath = join(outDir, RUN_FILES.model);
   const metricsPath = join(outDir, RUN_FILES.metrics);
   let trainer: Trainer;
+  let customBackend: string | undefined;
+  // Custom cells are loaded (user code runs) before the checkpoint or model is parsed against their shapes.
+  const prepareCustom = (refs: CustomCellRef[], override?: string): CustomCellRef | undefined => {
+    if (refs.length === 0) return undefined;
+    if (!opts.allowCustomCells) throw new Error(customCellsDisabledMessage(refs[0].name, refs[0].source));
+    const warn = opts.warn ?? ((m: string) => process.stderr.write(`warning: ${m}\n`));
+    const def = loadCustomCells(refs, { baseDir: outDir, override, warn }).get(refs[0].sha256)!;
+    customBackend = def.custom.backend;
+    return override ? { name: def.custom.name, source: relativeSource(def.custom.file, outDir), sha256: def.custom.sha256 } : undefined;
+  };
   if (opts.resume) {
     if (!existsSync(ckptPath)) throw new Error(`nothing to resume: ${ckptPath} does not exist`);
+    const swapped = prepareCustom(customRefsInFile(ckptPath), opts.customCell);
     const { config, resume } = loadCheckpoint(ckptPath);
-    const cfg = opts.steps !== undefined ? normalizeConfig({ ...config, steps: opts.steps }) : config;
+    let cfg = opts.steps !== undefined ? normalizeConfig({ ...config, steps: opts.steps }) : config;
+    if (swapped) {
+      // The run continues with the given cell file; later checkpoints and the model record it.
+      cfg = { ...cfg, custom: swapped };
+      const arch = resume.model.arch;
+      resume.model.arch = { ...arch, layers: arch.layers.map((l) => (l.cell === 'custom' ? { ...l, custom: swapped } : l)) };
+      writeFileAtomic(join(outDir, RUN_FILES.config), JSON.stringify(cfg, null, 2) + '\n');
+    }
     trainer = new Trainer(cfg, opts.cells ?? cellResolver(cfg.engine), resume, opts.dataPath);
     truncateMetrics(metricsPath, trainer.step);
   } else {
     const cfg = normalizeConfig(opts.config ?? {});
+    if (cfg.custom) {
+      // Stored relative to the run folder, so a run folder and its cell can move together.
+      cfg.custom = { ...cfg.custom, source: relativeSource(cellSourcePath(cfg.custom, outDir), outDir) };
+      prepareCustom([cfg.custom]);
+    }
     trainer = new Trainer(cfg, opts.cells ?? cellResolver(cfg.engine), undefined, opts.dataPath);
     writeFileAtomic(join(outDir, RUN_FILES.config), JSON.stringify(cfg, null, 2) + '\n');
     writeFileSync(metricsPath, '');
@@ -107,7 +139,7 @@ export function runTraining(opts: RunOptions): { step: number; reason: 'complete
     lastLoss: lastEval?.testLoss,
     lastMetric: lastEval?.metric,
     metricName: lastEval?.metricName,
-    engine: opts.cells ? 'custom' : resolveEngine(cfg.engine),
+    engine: customBackend ?? (opts.cells ? 'custom' : resolveEngine(cfg.engine)),
     ...extra,
   });
   const evaluate = () => {

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { DoneEvent, TrainConfig, TrainEvent } from './types';
+import { customCellsAllowed } from '../custom/policy';
 import type { TrainWorkerInput } from './worker-protocol';
 
 export interface StartTrainingOptions {
@@ -18,6 +19,10 @@ export interface StartTrainingOptions {
   onEvent?: (e: TrainEvent) => void;
   /** Override where the worker script is (defaults to dist/train-worker.js next to this bundle). */
   workerScript?: string;
+  /** May a custom cell's code run (cell 'custom')? Default: the process policy (core/custom/policy). */
+  allowCustomCells?: boolean;
+  /** Resuming a custom-cell run: this cell file instead of the recorded one. */
+  customCell?: string;
 }
 
 export interface TrainingHandle {
@@ -55,6 +60,8 @@ export function startTraining(opts: StartTrainingOptions): TrainingHandle {
     cancel,
     progressIntervalMs: opts.progressIntervalMs,
     dataPath: opts.dataPath,
+    allowCustomCells: opts.allowCustomCells ?? customCellsAllowed(),
+    customCell: opts.customCell,
   };
   const loc = workerLocation(opts.workerScript);
   const worker = new Worker(loc.file, { workerData: input, eval: loc.eval });

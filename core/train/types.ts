@@ -1,12 +1,15 @@
 /** Training configuration and the events a training run reports (worker → caller). */
-import type { CellKind } from '../cells/types';
+import type { CellKind, CustomCellRef } from '../cells/types';
 
 export type TaskName = 'copy' | 'denoise' | 'smnist';
 export type EngineName = 'reference' | 'fast';
 
 export interface TrainConfig {
   task: TaskName;
-  cell: CellKind;
+  /** A built-in cell, or 'custom' with `custom` naming the user's cell file (core/custom). */
+  cell: CellKind | 'custom';
+  /** With cell 'custom': the cell file, relative to the run folder (absolute accepted when starting a run). */
+  custom?: CustomCellRef;
   /** Sequence length (copy), noise steps (denoise, paper 400); ignored for smnist (784). */
   T: number;
   /** Forbidden tail (denoise) or black pixels appended (smnist). */

@@ -1,30 +1,44 @@
-/** Entry of the training worker thread (bundled to dist/train-worker.js). */
+/**
+ * Entry of the training worker thread (bundled to dist/train-worker.js). The same script answers custom
+ * cell probes (core/custom/probe.ts), so user code is checked in a thread of its own before a run starts.
+ * Both branches are required lazily: a probe does not load the trainer, a built-in run never loads
+ * TypeScript or TensorFlow.js.
+ */
 import { parentPort, workerData } from 'node:worker_threads';
-import { runTraining, writeRunStatus } from './run';
+import { isCellProbeRequest } from '../custom/probe';
 import type { TrainEvent } from './types';
 import type { TrainWorkerInput } from './worker-protocol';
 
-const input = workerData as TrainWorkerInput;
-const flag = new Int32Array(input.cancel);
-const emit = (e: TrainEvent) => parentPort?.postMessage(e);
-
-try {
-  runTraining({
-    outDir: input.outDir,
-    config: input.config,
-    resume: input.resume,
-    steps: input.steps,
-    isCancelled: () => Atomics.load(flag, 0) !== 0,
-    emit,
-    progressIntervalMs: input.progressIntervalMs,
-    dataPath: input.dataPath,
-  });
-} catch (e) {
-  const message = e instanceof Error ? e.message : String(e);
+function train(input: TrainWorkerInput): void {
+  const { runTraining, writeRunStatus } = require('./run') as typeof import('./run');
+  const flag = new Int32Array(input.cancel);
+  const emit = (e: TrainEvent) => parentPort?.postMessage(e);
   try {
-    writeRunStatus(input.outDir, { status: 'failed', step: 0, totalSteps: 0, skipped: 0, updatedAt: new Date().toISOString(), error: message });
-  } catch {
-    // The run folder itself may be unusable; the error event still reaches the caller.
+    runTraining({
+      outDir: input.outDir,
+      config: input.config,
+      resume: input.resume,
+      steps: input.steps,
+      isCancelled: () => Atomics.load(flag, 0) !== 0,
+      emit,
+      progressIntervalMs: input.progressIntervalMs,
+      dataPath: input.dataPath,
+      allowCustomCells: input.allowCustomCells,
+      customCell: input.customCell,
+    });
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    try {
+      writeRunStatus(input.outDir, { status: 'failed', step: 0, totalSteps: 0, skipped: 0, updatedAt: new Date().toISOString(), error: message });
+    } catch {
+      // The run folder itself may be unusable; the error event still reaches the caller.
+    }
+    emit({ type: 'error', message });
   }
-  emit({ type: 'error', message });
+}
+
+if (isCellProbeRequest(workerData)) {
+  (require('../custom/probe-worker') as typeof import('../custom/probe-worker')).answerCellProbe(workerData);
+} else {
+  train(workerData as TrainWorkerInput);
 }

@@ -10,4 +10,8 @@ export interface TrainWorkerInput {
   cancel: SharedArrayBuffer;
   progressIntervalMs?: number;
   dataPath?: string;
+  /** Whether a custom cell's code may run in this worker. */
+  allowCustomCells?: boolean;
+  /** Resume with this cell file instead of the recorded one. */
+  customCell?: string;
 }

@@ -4,7 +4,7 @@
  * file dialog, buttons inside the webviews. One code-server and one browser serve every test (in order).
  * Screenshots land in test-output/e2e/.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -99,6 +99,13 @@ before(async () => {
   cs = await startCodeServer({ runDir, workspace, env: { RNN_MEMORY_EXPORT_DIR: exportsDir } });
   browser = await launchBrowser();
   page = browser.page;
+  // The browser console of the workbench and every webview, kept as an artifact for failures.
+  const consoleLog: string[] = [];
+  const t = () => ((Date.now() - t0) / 1000).toFixed(1);
+  page.on('console', (m) => consoleLog.push(`${t()} [${m.type()}] ${m.text().slice(0, 500)}`));
+  page.on('pageerror', (e) => consoleLog.push(`${t()} [pageerror] ${e.message}`));
+  browser.context.on('serviceworker', (w) => consoleLog.push(`${t()} [serviceworker] ${w.url()}`));
+  process.on('exit', () => writeFileSync(join(OUT, 'console.log'), consoleLog.join('\n') + '\n'));
   workbench = workbenchUrl(cs, workspace);
   await openWorkbench(page, workbench);
   mark('workbench visible');

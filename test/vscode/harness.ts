@@ -223,6 +223,17 @@ export async function launchBrowser(): Promise<{ context: BrowserContext; page: 
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     timeout: 60_000,
   });
+  // code-server registers its own PWA service worker with the root scope. It then races with VS Code's
+  // webview service worker for control of webview pages ("Found unexpected service worker controller"), and
+  // a webview created while that race is on can stay blank (seen about one time in four here). The PWA worker
+  // has no function in these tests, so its registration is refused (page routes do not see worker scripts).
+  await context.addInitScript(() => {
+    const sw = (globalThis as unknown as { navigator: { serviceWorker?: { register: (url: unknown, opts?: unknown) => Promise<unknown> } } }).navigator.serviceWorker;
+    if (!sw) return;
+    const register = sw.register.bind(sw);
+    sw.register = (url: unknown, opts?: unknown) =>
+      String(url).includes('/_static/out/browser/serviceWorker.js') ? Promise.reject(new Error('code-server PWA service worker disabled in tests')) : register(url, opts);
+  });
   const page = context.pages()[0] ?? (await context.newPage());
   return {
     context,

@@ -151,6 +151,18 @@ export async function run(): Promise<void> {
     assert(node.children?.some((c) => c.contextValue === 'model' && c.path?.endsWith(RUN_FILES.model)), 'run has no model child');
   });
 
+  await check('a training panel hidden behind another editor reloads and re-announces ready when shown (no retained context)', async () => {
+    const shown = (await vscode.commands.executeCommand('rnnMemory.showTraining', trainedRun)) as { title: string };
+    const readies = () => a.panels().find((p) => p.title === shown.title)?.received.filter((m) => m === 'ready').length ?? 0;
+    await waitFor('the training panel to be ready', () => readies() >= 1, 20_000);
+    const before = readies();
+    const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(join(fx.interruptedDir, RUN_FILES.config)));
+    await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.Active, preview: false });
+    await waitFor('the panel to be hidden', () => a.panels().find((p) => p.title === shown.title)?.visible === false, 10_000);
+    await vscode.commands.executeCommand('rnnMemory.showTraining', trainedRun);
+    await waitFor('the re-created webview to post ready again', () => readies() > before, 20_000);
+  });
+
   await check('stopTraining stops a live run at a step boundary; the run is saved, resumable, and resumeRun finishes it', async () => {
     const r = (await vscode.commands.executeCommand('rnnMemory.trainCopyTask', { ...SMALL, cell: 'gru', steps: 1_000_000 })) as { runId: string; dir: string };
     await waitFor('the live run to pass step 30', () => (a.liveRuns().find((x) => x.id === r.runId)?.step ?? 0) > 30, 30_000);

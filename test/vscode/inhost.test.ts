@@ -92,6 +92,7 @@ describe('extension in a real VS Code (in-host, code-server 4.100.3)', () => {
     'an interrupted run on disk is listed after a reload and marked resumable',
     'trainCopyTask with a config argument trains in a worker and saves the run',
     'the new run appears in the tree as completed with its model file',
+    'a training panel hidden behind another editor reloads and re-announces ready when shown (no retained context)',
     'stopTraining stops a live run at a step boundary; the run is saved, resumable, and resumeRun finishes it',
     'resumeRun continues the interrupted run from its checkpoint (step 40) to the end',
     'a crashed training worker gives a clear error and the run stays resumable',
@@ -103,10 +104,11 @@ describe('extension in a real VS Code (in-host, code-server 4.100.3)', () => {
     'the runsFolder setting changes where runs are listed',
   ];
   for (const name of names) {
-    test(name, () => {
+    test(name, (t) => {
       if (setupError) throw new Error(`not run: ${setupError.message.split('\n')[0]}`);
       const r = results.find((x) => x.name === name);
       if (!r) throw new Error('the suite did not report this check');
+      t.diagnostic(`${r.ms} ms in the extension host`);
       if (!r.ok) throw new Error(r.error);
     });
   }
