@@ -4,6 +4,7 @@
  * (training, diagnosis) always runs in worker threads; nothing here blocks the extension host for long.
  */
 import { existsSync, rmSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative } from 'node:path';
 import * as vscode from 'vscode';
 import type { DiagnosticReport, DiagnosisSentence } from '../core/diagnostics/types';
@@ -61,6 +62,8 @@ export class Controller implements vscode.Disposable {
   currentModel: string | undefined;
   private inspectorRunId: string | undefined;
   private inspectorDiagnosis: DiagnosisSentence[] = [];
+  /** The last full Inspector message (its training snapshot is the live one, updated in place). */
+  private inspectorMessage: HostToWebview | undefined;
   private models: ModelEntry[] = [];
   private readonly statusItem: vscode.StatusBarItem;
   private readonly disposables: vscode.Disposable[] = [];
@@ -76,6 +79,9 @@ export class Controller implements vscode.Disposable {
     readonly log: vscode.LogOutputChannel,
   ) {
     const dist = join(context.extensionPath, 'dist');
+    // The native engine uses two threads by default; on a two-core machine that leaves nothing for the
+    // editor (webviews then stall for seconds). Keep one core free unless the user chose a thread count.
+    if (!process.env.RNN_FAST_THREADS && availableParallelism() <= 2) process.env.RNN_FAST_THREADS = '1';
     this.manager = new TrainingManager({
       workerScript: join(dist, 'train-worker.js'),
       dataPath: join(dist, 'data', 'mnist.bin'),
@@ -204,6 +210,7 @@ export class Controller implements vscode.Disposable {
 
   private async afterLaunch(run: LiveRun, opts: { wait?: boolean; reveal?: boolean }): Promise<RunResult> {
     this.inspectorRunId = run.id;
+    this.pushInspector();
     this.showProgress(run);
     this.updateLiveUi();
     this.rebuildTree();
@@ -243,7 +250,13 @@ export class Controller implements vscode.Disposable {
 
   private onTrainEvent(run: LiveRun, e: TrainEvent): void {
     for (const p of this.panels.values()) {
-      if (p.view === 'training' && p.target.kind === 'run' && p.target.runId === run.id) p.host.pushTrainingEvent(run.id, e, run.snapshot);
+      if (p.view === 'training' && p.target.kind === 'run' && p.target.runId === run.id) p.host.pushTrainingEvent(run.id, e, { type: 'training', snapshot: run.snapshot });
+    }
+    // The Inspector's mini chart follows its run through the same incremental events (a full Inspector
+    // message re-renders the whole view: only on selection changes).
+    const inspected = this.inspectorMessage;
+    if (this.inspector && !this.inspector.isDisposed && inspected?.type === 'inspector' && inspected.training?.runId === run.id) {
+      this.inspector.pushTrainingEvent(run.id, e, inspected);
     }
     if (e.type === 'error') this.log.error(`run ${run.id}: ${e.message}`);
     this.uiBatcher.push(run.id);
@@ -251,8 +264,10 @@ export class Controller implements vscode.Disposable {
 
   private onTrainEnd(run: LiveRun, r: { done?: { reason: string; step: number; modelPath: string }; error?: Error }): void {
     for (const p of this.panels.values()) {
-      if (p.view === 'training' && p.target.kind === 'run' && p.target.runId === run.id) p.host.flushTraining(run.snapshot);
+      if (p.view === 'training' && p.target.kind === 'run' && p.target.runId === run.id) p.host.flushTraining({ type: 'training', snapshot: run.snapshot });
     }
+    if (this.inspectorMessage?.type === 'inspector' && this.inspectorMessage.training?.runId === run.id) this.inspector?.flushTraining();
+    this.pushInspector();
     this.updateLiveUi();
     this.rebuildTree();
     void vscode.commands.executeCommand('setContext', 'rnnMemory.training', this.manager.all().length > 0);
@@ -280,7 +295,7 @@ export class Controller implements vscode.Disposable {
     }
   }
 
-  /** Status bar, Inspector and (at most once a second) tree descriptions of live runs. */
+  /** Status bar and (at most once a second) tree descriptions of live runs. */
   private updateLiveUi(): void {
     const live = this.manager.all();
     if (live.length === 0) {
@@ -294,7 +309,6 @@ export class Controller implements vscode.Disposable {
       this.statusItem.command = { command: 'rnnMemory.showTraining', title: 'Show Training', arguments: [r.id] };
       this.statusItem.show();
     }
-    this.pushInspector();
     if (Date.now() - this.lastTreeUpdate > 1000) this.rebuildTree();
   }
 
@@ -540,6 +554,7 @@ export class Controller implements vscode.Disposable {
       diagnosis: this.inspectorDiagnosis,
       training,
     };
+    this.inspectorMessage = msg;
     this.inspector.post(msg);
   }
 

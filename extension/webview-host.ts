@@ -5,7 +5,7 @@
  */
 import * as vscode from 'vscode';
 import type { TrainEvent } from '../core/train/types';
-import { parseWebviewMessage, type HostToWebview, type TrainingSnapshot, type ViewKind, type WebviewToHost } from '../webview/protocol';
+import { parseWebviewMessage, type HostToWebview, type ViewKind, type WebviewToHost } from '../webview/protocol';
 import { buildWebviewHtml, makeNonce } from './html';
 import { EventBatcher, WebviewChannel } from './webview-channel';
 
@@ -57,7 +57,7 @@ export type MessageHandler = (host: WebviewHost, msg: Exclude<WebviewToHost, { t
 
 export class WebviewHost {
   readonly channel: WebviewChannel;
-  private batcher: EventBatcher<{ runId: string; event: TrainEvent; snapshot: TrainingSnapshot }> | null = null;
+  private batcher: EventBatcher<{ runId: string; event: TrainEvent; state: HostToWebview }> | null = null;
   private readonly disposables: vscode.Disposable[] = [];
   private disposed = false;
   private readyWaiters: (() => void)[] = [];
@@ -135,21 +135,25 @@ export class WebviewHost {
     this.channel.post(m);
   }
 
-  /** Forwards a training event, batched at the live update rate; the snapshot already includes it. */
-  pushTrainingEvent(runId: string, event: TrainEvent, snapshot: TrainingSnapshot): void {
+  /**
+   * Forwards a training event, batched at the live update rate. `state` is the full message that already
+   * includes the event (a 'training' snapshot, or the Inspector's message): it stands in for the events
+   * while the webview is hidden or reloading.
+   */
+  pushTrainingEvent(runId: string, event: TrainEvent, state: HostToWebview): void {
     if (this.disposed) return;
     if (!this.batcher) {
       this.batcher = new EventBatcher(this.liveRateHz(), (batch) => {
-        for (const b of batch) this.channel.postEvent({ type: 'trainingEvent', runId: b.runId, event: b.event }, { type: 'training', snapshot: b.snapshot });
+        for (const b of batch) this.channel.postEvent({ type: 'trainingEvent', runId: b.runId, event: b.event }, b.state);
       });
     }
-    this.batcher.push({ runId, event, snapshot });
+    this.batcher.push({ runId, event, state });
   }
 
-  /** Delivers batched events now (end of a run) and then the full snapshot, so the final state is exact. */
-  flushTraining(snapshot?: TrainingSnapshot): void {
+  /** Delivers batched events now (end of a run) and then the full state, so the final state is exact. */
+  flushTraining(state?: HostToWebview): void {
     this.batcher?.flush();
-    if (snapshot) this.channel.post({ type: 'training', snapshot });
+    if (state) this.channel.post(state);
   }
 
   /** Resolves once the webview has posted 'ready' (or after `timeoutMs`, resolving false). */

@@ -36,7 +36,8 @@ try {
   if (existsSync(join(root, 'dist', 'native'))) for (const f of readdirSync(join(root, 'dist', 'native'))) if (f.endsWith('.node')) copy(join('dist', 'native', f));
 
   const vsce = join(root, 'node_modules', '@vscode', 'vsce', 'vsce');
-  const args = [vsce, 'package', '--no-dependencies', '--allow-missing-repository', '--out', out];
+  // The README's relative links (docs/…) stay relative: there is no public repository URL to prefix.
+  const args = [vsce, 'package', '--no-dependencies', '--allow-missing-repository', '--no-rewrite-relative-links', '--out', out];
   if (!existsSync(join(stage, 'LICENSE'))) args.push('--skip-license');
   const r = spawnSync(process.execPath, args, { cwd: stage, stdio: ['ignore', 'inherit', 'inherit'] });
   if (r.status !== 0) process.exit(r.status ?? 1);
