@@ -51,6 +51,8 @@ export interface PanelEntry {
 }
 
 const RESTORE_KEY = 'rnnMemory.panelTargets';
+/** How long a new training panel may load before the worker starts anyway. */
+const PANEL_HEAD_START_MS = 5000;
 const CURRENT_MODEL_KEY = 'rnnMemory.currentModel';
 
 export class Controller implements vscode.Disposable {
@@ -61,6 +63,8 @@ export class Controller implements vscode.Disposable {
   inspector: WebviewHost | null = null;
   currentModel: string | undefined;
   private inspectorRunId: string | undefined;
+  /** Runs whose panel is loading before their worker starts. */
+  private readonly pending = new Map<string, TrainingSnapshot>();
   private inspectorDiagnosis: DiagnosisSentence[] = [];
   /** The last full Inspector message (its training snapshot is the live one, updated in place). */
   private inspectorMessage: HostToWebview | undefined;
@@ -197,7 +201,19 @@ export class Controller implements vscode.Disposable {
 
   /** Starts a run, opens its live panel, shows progress; resolves when started (or finished with `wait`). */
   async startTraining(config: TrainConfig, opts: { wait?: boolean; reveal?: boolean } = {}): Promise<RunResult> {
-    const run = this.manager.start(this.runsDir(), config);
+    const runsDir = this.runsDir();
+    const reserved = this.manager.reserve(runsDir, config);
+    if (opts.reveal !== false) {
+      // Open the live panel first and give its page a moment to load: once the worker runs it takes a whole
+      // core, and on a small machine a webview loading at that moment can stall for many seconds.
+      this.pending.set(reserved.id, reserved.snapshot);
+      try {
+        await this.showTraining(reserved.id).host.whenReady(PANEL_HEAD_START_MS);
+      } finally {
+        this.pending.delete(reserved.id);
+      }
+    }
+    const run = this.manager.start(runsDir, config, reserved);
     this.log.info(`training ${run.id} in ${run.dir}: ${JSON.stringify(config)}`);
     return this.afterLaunch(run, opts);
   }
@@ -216,6 +232,7 @@ export class Controller implements vscode.Disposable {
     this.rebuildTree();
     void vscode.commands.executeCommand('setContext', 'rnnMemory.training', true);
     if (opts.reveal !== false) this.showTraining(run.id);
+    // A panel opened before the worker started already holds this snapshot object; events update it.
     if (opts.wait) {
       const r = await run.finished;
       return { runId: run.id, dir: run.dir, status: r.done?.reason ?? 'failed', step: run.snapshot.step, error: r.error?.message };
@@ -316,7 +333,7 @@ export class Controller implements vscode.Disposable {
 
   private targetTitle(view: PanelView | 'compare', target: PanelTarget): string {
     if (target.kind === 'run') {
-      const info = this.manager.get(target.runId)?.snapshot.label ?? readRun(join(this.runsDir(), target.runId), target.runId)?.label;
+      const info = this.manager.get(target.runId)?.snapshot.label ?? this.pending.get(target.runId)?.label ?? readRun(join(this.runsDir(), target.runId), target.runId)?.label;
       return `Training: ${info ?? target.runId}`;
     }
     if (target.kind === 'compare') return `Compare: ${target.paths.map((p) => this.modelName(p)).join(' vs ')}`;
@@ -381,7 +398,7 @@ export class Controller implements vscode.Disposable {
     const t = p.target;
     if (t.kind === 'run') {
       const live = this.manager.get(t.runId);
-      const snap = live?.snapshot ?? this.diskSnapshot(t.runId);
+      const snap = live?.snapshot ?? this.pending.get(t.runId) ?? this.diskSnapshot(t.runId);
       if (snap) p.host.post({ type: 'training', snapshot: snap });
       else p.host.post({ type: 'status', kind: 'error', text: `Run ${t.runId} was not found in ${this.runsDir()}` });
       return;

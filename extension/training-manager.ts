@@ -65,13 +65,18 @@ export class TrainingManager {
     return new Map([...this.runs].map(([id, r]) => [id, r.snapshot]));
   }
 
-  /** Starts a new run in a fresh folder under `runsDir`. */
-  start(runsDir: string, config: TrainConfig): LiveRun {
+  /** Creates the folder of a new run (so a panel can show it before the worker starts). */
+  reserve(runsDir: string, config: TrainConfig): { id: string; dir: string; snapshot: TrainingSnapshot } {
     mkdirSync(runsDir, { recursive: true });
     const id = newRunId(runsDir, config);
     const dir = join(runsDir, id);
     mkdirSync(dir);
-    return this.launch(id, dir, config, newSnapshot(id, runLabel(config), config), { config });
+    return { id, dir, snapshot: newSnapshot(id, runLabel(config), config) };
+  }
+
+  /** Starts a new run in a fresh folder under `runsDir` (or in the one `reserve` made). */
+  start(runsDir: string, config: TrainConfig, reserved = this.reserve(runsDir, config)): LiveRun {
+    return this.launch(reserved.id, reserved.dir, config, reserved.snapshot, { config });
   }
 
   /** Resumes an interrupted run from its checkpoint (optionally to a new total of `steps`). */

@@ -50,9 +50,6 @@ export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions 
   return { enableScripts: true, localResourceRoots: [webviewRoot(extensionUri)] };
 }
 
-const READY_WATCHDOG_MS = 6000;
-const MAX_RELOADS = 2;
-
 export type MessageHandler = (host: WebviewHost, msg: Exclude<WebviewToHost, { type: 'ready' }>) => void | Promise<void>;
 
 export class WebviewHost {
@@ -63,8 +60,6 @@ export class WebviewHost {
   private readyWaiters: (() => void)[] = [];
   private readonly createdAt: number;
   private readonly html: () => string;
-  private watchdog: NodeJS.Timeout | undefined;
-  private reloads = 0;
   /** Messages received (kind only), for the in-host tests and the output channel. */
   readonly received: string[] = [];
 
@@ -100,31 +95,10 @@ export class WebviewHost {
     }, hosted.visible);
     this.disposables.push(
       webview.onDidReceiveMessage((raw) => this.receive(raw)),
-      hosted.onDidChangeVisibility(() => {
-        this.channel.setVisible(hosted.visible, hosted.retainsContext);
-        if (hosted.visible) this.armWatchdog();
-      }),
+      hosted.onDidChangeVisibility(() => this.channel.setVisible(hosted.visible, hosted.retainsContext)),
       hosted.onDidDispose(() => this.dispose()),
     );
     this.channel.post({ type: 'init', view, title });
-    this.armWatchdog();
-  }
-
-  /**
-   * VS Code's webview service worker sometimes loses a resource request of a page that loads while the
-   * workbench is busy, and only gives up after 30 s. A visible webview that has not said 'ready' within a few
-   * seconds gets its page loaded again (at most twice).
-   */
-  private armWatchdog(): void {
-    clearTimeout(this.watchdog);
-    if (this.channel.isReady || this.disposed || this.reloads >= MAX_RELOADS) return;
-    this.watchdog = setTimeout(() => {
-      if (this.channel.isReady || this.disposed || !this.hosted.visible) return;
-      this.reloads++;
-      this.log(`${this.view} webview "${this.title}" did not announce ready within ${READY_WATCHDOG_MS} ms; loading it again (${this.reloads}/${MAX_RELOADS})`);
-      this.hosted.webview.html = this.html();
-      this.armWatchdog();
-    }, READY_WATCHDOG_MS);
   }
 
   get isDisposed(): boolean {
@@ -193,7 +167,6 @@ export class WebviewHost {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    clearTimeout(this.watchdog);
     this.batcher?.dispose();
     this.channel.dispose();
     for (const d of this.disposables) d.dispose();
