@@ -53,3 +53,11 @@ export function optionsArg(arg: unknown): Record<string, unknown> | undefined {
   if (!isObj(arg) || typeof arg.fsPath === 'string' || arg.kind !== undefined) return undefined;
   return arg;
 }
+
+/** Architecture answers `{key: value}` (string values only), or undefined when there are none. */
+export function answersArg(v: unknown): Record<string, string> | undefined {
+  if (!isObj(v)) return undefined;
+  const out: Record<string, string> = {};
+  for (const [k, x] of Object.entries(v)) if (typeof x === 'string') out[k] = x;
+  return Object.keys(out).length > 0 ? out : undefined;
+}

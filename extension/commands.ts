@@ -8,8 +8,9 @@ import { basename, join } from 'node:path';
 import * as vscode from 'vscode';
 import { RUN_FILES } from '../core/train/run';
 import type { TaskName, TrainConfig } from '../core/train/types';
-import { optionsArg, pathFromArg, pathsFromArgs, runIdFromArg } from './args';
+import { answersArg, optionsArg, pathFromArg, pathsFromArgs, runIdFromArg } from './args';
 import type { Controller, PanelView } from './controller';
+import { FOREIGN_MODEL_EXTENSIONS } from './model-sniff';
 import { renderReportHtml } from './report-export';
 import { cellItems, configFromArgument, configFromPicks, lengthItems, sizeItems, stepItems, taskItems, type PickItem } from './train-picks';
 
@@ -147,19 +148,28 @@ export function registerCommands(c: Controller): vscode.Disposable[] {
       const steps = typeof o?.steps === 'number' ? o.steps : undefined;
       return c.resumeRun(id, { steps, wait: o?.wait === true, reveal: o?.reveal !== false });
     }),
-    reg('rnnMemory.openModel', async (arg) => {
+    reg('rnnMemory.openModel', async (arg, opts) => {
       const p = pathFromArg(arg);
       let path = p ? c.resolveModelPath(p) : undefined;
       if (!path) {
         const uris = await vscode.window.showOpenDialog({
           title: 'Open RNN Memory Lens model',
           canSelectMany: false,
-          filters: { 'RNN Memory Lens models': ['safetensors'] },
+          filters: {
+            'Recurrent models': ['safetensors', ...FOREIGN_MODEL_EXTENSIONS, 'json'],
+            'RNN Memory Lens / PyTorch safetensors': ['safetensors'],
+            'PyTorch checkpoints': ['pt', 'pth'],
+            'Keras models': ['keras', 'h5'],
+            'TF.js model.json': ['json'],
+          },
           defaultUri: c.workspaceRoot() ? vscode.Uri.file(c.workspaceRoot()!) : undefined,
         });
         path = uris?.[0]?.fsPath;
       }
       if (!path) return undefined;
+      // Answers for a foreign file's open questions, e.g. {answers: {'readout.activation': 'linear'}} (tests, scripts).
+      const answers = answersArg(optionsArg(arg)?.answers ?? optionsArg(opts)?.answers);
+      if (answers) c.setModelAnswers(path, answers);
       await c.openModelEditor(path);
       return path;
     }),
@@ -203,7 +213,7 @@ export function registerCommands(c: Controller): vscode.Disposable[] {
       let target = typeof out === 'string' ? out : typeof o?.out === 'string' ? o.out : undefined;
       if (!target) {
         const root = c.workspaceRoot();
-        const name = `${c.modelName(path).replace(/\.safetensors$/, '')}-report.html`;
+        const name = `${c.modelName(path).replace(/\.(safetensors|pth?|keras|h5|json)$/i, '')}-report.html`;
         const uri = await vscode.window.showSaveDialog({ title: 'Export HTML Report', filters: { 'HTML report': ['html'] }, defaultUri: vscode.Uri.file(join(root ?? '', name)) });
         target = uri?.fsPath;
       }

@@ -11,8 +11,9 @@ import type { DiagnosticReport, DiagnosisSentence } from '../core/diagnostics/ty
 import { RUN_FILES } from '../core/train/run';
 import type { EngineName, TrainConfig, TrainEvent } from '../core/train/types';
 import type { HostToWebview, ModelInfo, TrainingSnapshot, ViewKind, WebviewToHost } from '../webview/protocol';
-import { DiagnosticsService } from './diagnostics-service';
-import { sniffModelFile } from './model-sniff';
+import type { ArchitectureAnswers, Question } from '../core/formats/errors';
+import { DiagnosticsService, ModelNeedsAnswers } from './diagnostics-service';
+import { isForeignModelPath, sniffModelFile } from './model-sniff';
 import { isInside, listRuns, readRun, snapshotFromDisk, type RunInfo } from './runs';
 import { trainDefaultsFrom, type TrainDefaults } from './train-picks';
 import { TrainingManager, type LiveRun } from './training-manager';
@@ -58,6 +59,9 @@ const CURRENT_MODEL_KEY = 'rnnMemory.currentModel';
 export class Controller implements vscode.Disposable {
   readonly manager: TrainingManager;
   readonly diagnostics: DiagnosticsService;
+  /** Answers for foreign model files, by path (the worker also remembers them in `<file>.rnnmemory.json`). */
+  private readonly modelAnswers = new Map<string, ArchitectureAnswers>();
+  private readonly asking = new Map<string, Promise<ArchitectureAnswers | undefined>>();
   readonly tree = new RunsTreeProvider();
   readonly panels = new Map<string, PanelEntry>();
   inspector: WebviewHost | null = null;
@@ -415,11 +419,6 @@ export class Controller implements vscode.Disposable {
       }
       return;
     }
-    const sniff = sniffModelFile(t.path);
-    if (sniff.kind !== 'model') {
-      p.host.post({ type: 'status', kind: 'error', text: `${basename(t.path)} is not an RNN Memory Lens model (${sniff.reason}).` });
-      return;
-    }
     p.host.post({ type: 'status', kind: 'busy', text: `Diagnosing ${basename(t.path)}…` });
     try {
       const report = await this.diagnose(t.path);
@@ -437,13 +436,51 @@ export class Controller implements vscode.Disposable {
     return info ? snapshotFromDisk(info) : null;
   }
 
-  /** Runs (or reuses) a diagnosis in a worker, with a window progress indicator. */
-  diagnose(path: string): Promise<DiagnosticReport> {
-    const req = { modelPath: path, engine: this.engine() };
-    if (this.diagnostics.has(req)) return this.diagnostics.get(req);
-    return Promise.resolve(
-      vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Diagnosing ${basename(path)}` }, () => this.diagnostics.get(req)),
-    );
+  /**
+   * Runs (or reuses) a diagnosis in a worker, with a window progress indicator. A foreign model file whose
+   * architecture is left open (NeedsAnswers in the worker) gets its questions asked once, then runs again.
+   */
+  async diagnose(path: string): Promise<DiagnosticReport> {
+    for (let attempt = 0; ; attempt++) {
+      const req = { modelPath: path, engine: this.engine(), answers: this.modelAnswers.get(path) };
+      try {
+        if (this.diagnostics.has(req)) return await this.diagnostics.get(req);
+        return await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Diagnosing ${basename(path)}` }, () => this.diagnostics.get(req));
+      } catch (e) {
+        if (!(e instanceof ModelNeedsAnswers) || attempt >= 3) throw e;
+        const answers = await this.askAnswers(path, e.questions);
+        if (!answers) throw new Error(`${basename(path)} needs answers about its architecture; none were given`);
+        this.modelAnswers.set(path, { ...this.modelAnswers.get(path), ...answers });
+      }
+    }
+  }
+
+  /** Answers given ahead (the Open Model command's argument, tests) for a foreign model file. */
+  setModelAnswers(path: string, answers: ArchitectureAnswers): void {
+    this.modelAnswers.set(path, { ...this.modelAnswers.get(path), ...answers });
+  }
+
+  /** One quick pick per question; concurrent diagnoses of the same file share one round of questions. */
+  private askAnswers(path: string, questions: Question[]): Promise<ArchitectureAnswers | undefined> {
+    const pending = this.asking.get(path);
+    if (pending) return pending;
+    const p = (async () => {
+      const out: ArchitectureAnswers = {};
+      for (const [i, q] of questions.entries()) {
+        const items = q.choices.map((c) => ({ label: c.label, description: c.value === q.suggested ? 'suggested' : undefined, value: c.value }));
+        const pick = await vscode.window.showQuickPick(items, {
+          title: `${basename(path)} (${i + 1}/${questions.length})`,
+          placeHolder: q.prompt,
+          ignoreFocusOut: true,
+        });
+        if (!pick) return undefined;
+        out[q.key] = pick.value;
+      }
+      return out;
+    })();
+    this.asking.set(path, p);
+    void p.finally(() => this.asking.delete(path));
+    return p;
   }
 
   showTraining(runId: string): PanelEntry {
@@ -537,7 +574,7 @@ export class Controller implements vscode.Disposable {
     void this.context.workspaceState.update(CURRENT_MODEL_KEY, path);
     this.inspectorDiagnosis = [];
     this.pushInspector();
-    if (!path || sniffModelFile(path).kind !== 'model') return;
+    if (!path || (sniffModelFile(path).kind !== 'model' && !isForeignModelPath(path))) return;
     this.diagnose(path).then(
       (r) => {
         if (this.currentModel !== path) return;
@@ -580,7 +617,8 @@ export class Controller implements vscode.Disposable {
   /** A model path from a file or a run folder (its model.safetensors). */
   resolveModelPath(p: string): string {
     try {
-      if (statSync(p).isDirectory()) return join(p, RUN_FILES.model);
+      // A TF.js export folder holds model.json; a run folder holds model.safetensors.
+      if (statSync(p).isDirectory()) return !existsSync(join(p, RUN_FILES.model)) && existsSync(join(p, 'model.json')) ? join(p, 'model.json') : join(p, RUN_FILES.model);
     } catch {
       // not there: let the caller report it
     }

@@ -7,8 +7,20 @@ import { Worker } from 'node:worker_threads';
 import type { DiagnoseWorkerInput, DiagnoseWorkerOutput } from '../core/diagnostics/worker-protocol';
 import { customCellsAllowed } from '../core/custom/policy';
 import type { DiagnosticReport } from '../core/diagnostics/types';
+import type { Question } from '../core/formats/errors';
 
 export type DiagnoseRequest = DiagnoseWorkerInput;
+
+/** The worker could not open a foreign model file without these answers. */
+export class ModelNeedsAnswers extends Error {
+  constructor(
+    message: string,
+    readonly questions: Question[],
+  ) {
+    super(message);
+    this.name = 'ModelNeedsAnswers';
+  }
+}
 
 export class DiagnosticsService {
   private readonly cache = new Map<string, Promise<DiagnosticReport>>();
@@ -21,7 +33,7 @@ export class DiagnosticsService {
 
   static cacheKey(req: DiagnoseRequest): string {
     const st = statSync(req.modelPath);
-    return JSON.stringify([req.modelPath, st.size, st.mtimeMs, req.engine ?? '', req.T ?? '', req.seed ?? '']);
+    return JSON.stringify([req.modelPath, st.size, st.mtimeMs, req.engine ?? '', req.T ?? '', req.seed ?? '', req.answers ?? {}]);
   }
 
   /** The report for the file as it is now; rejects with the worker's message on failure. */
@@ -75,6 +87,7 @@ export class DiagnosticsService {
       };
       worker.on('message', (m: DiagnoseWorkerOutput) => {
         if (m.type === 'report') finish(null, m.report);
+        else if (m.type === 'needsAnswers') finish(new ModelNeedsAnswers(m.message, m.questions));
         else finish(new Error(m.message));
         void worker.terminate();
       });

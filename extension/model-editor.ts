@@ -1,7 +1,7 @@
 /**
  * Read-only custom editor for *.safetensors (priority "option": "Open With…" or the Open Model command):
- * every diagnostics view of the model on one page, rendered in the editor's webview. Foreign safetensors files get a clear
- * message instead; their data is never read beyond the header.
+ * every diagnostics view of the model on one page, rendered in the editor's webview. Also offered for PyTorch .pt/.pth and Keras
+ * .keras/.h5 files: the diagnostics worker opens foreign formats (core/formats openAnyModel).
  */
 import { basename } from 'node:path';
 import * as vscode from 'vscode';

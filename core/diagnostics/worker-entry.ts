@@ -1,11 +1,17 @@
 /**
- * Entry of the diagnostics worker thread (bundled to dist/diagnose-worker.js): loads a model file, runs
- * diagnose() and posts the report back, so the extension host stays responsive during a diagnosis.
+ * Entry of the diagnostics worker thread (bundled to dist/diagnose-worker.js): loads a model file (ours, or a
+ * foreign format through openAnyModel), runs diagnose() and posts the report back, so the extension host stays
+ * responsive during a diagnosis. A foreign file that leaves questions open posts them instead.
  */
+import { closeSync, openSync, readSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { cellResolver, resolveEngine } from '../engine/index';
 import { loadModelWithCustomCells } from '../custom/resolve';
+import { openAnyModel } from '../formats/detect';
+import { NeedsAnswers } from '../formats/errors';
+import type { Model } from '../model/model';
+import { MODEL_FORMAT } from '../model/model-file';
 import { diagnose, reportToJson } from './diagnose';
 import type { DiagnoseWorkerInput, DiagnoseWorkerOutput } from './worker-protocol';
 import type { DiagnosticReport } from './types';
@@ -13,9 +19,34 @@ import type { DiagnosticReport } from './types';
 const input = workerData as DiagnoseWorkerInput;
 const post = (m: DiagnoseWorkerOutput) => parentPort?.postMessage(m);
 
-try {
+/** Whether the file is one of our safetensors models (header metadata only): those may use custom cells. */
+function isOwnModel(path: string): boolean {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const len = Buffer.alloc(8);
+    if (readSync(fd, len, 0, 8, 0) < 8) return false;
+    const n = len.readBigUInt64LE(0);
+    if (n > 1n << 20n) return false;
+    const head = Buffer.alloc(Number(n));
+    if (readSync(fd, head, 0, head.length, 8) < head.length) return false;
+    const meta = (JSON.parse(head.toString('utf8')) as { __metadata__?: { format?: unknown } }).__metadata__;
+    return meta?.format === MODEL_FORMAT;
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+async function load(): Promise<Model> {
   // A model with custom layers loads their cell files here (user code, in this worker) when allowed.
-  const { model } = loadModelWithCustomCells(input.modelPath, { allowCustomCells: input.allowCustomCells === true });
+  if (isOwnModel(input.modelPath)) return loadModelWithCustomCells(input.modelPath, { allowCustomCells: input.allowCustomCells === true }).model;
+  return (await openAnyModel(input.modelPath, { answers: input.answers })).model;
+}
+
+async function main(): Promise<void> {
+  const model = await load();
   const engine = resolveEngine(input.engine ?? 'fast');
   const report = diagnose(model, {
     T: input.T,
@@ -28,6 +59,9 @@ try {
   });
   // The same rounded numbers as the CLI's JSON and HTML report (and a fraction of the message size).
   post({ type: 'report', report: JSON.parse(reportToJson(report)) as DiagnosticReport });
-} catch (e) {
-  post({ type: 'error', message: e instanceof Error ? e.message : String(e) });
 }
+
+main().catch((e: unknown) => {
+  if (e instanceof NeedsAnswers) post({ type: 'needsAnswers', message: e.message, questions: e.questions });
+  else post({ type: 'error', message: e instanceof Error ? e.message : String(e) });
+});

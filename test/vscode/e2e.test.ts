@@ -79,6 +79,28 @@ async function canvasStats(frame: Frame, selector: string): Promise<{ canvases: 
   }, selector);
 }
 
+/** "RNN Memory: Open Model…", then code-server's file dialog (a quick input holding a path): type `path` and accept it. */
+async function openModelWithDialog(path: string): Promise<void> {
+  await runCommand(page, 'RNN Memory: Open Model…');
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  await input.waitFor({ state: 'visible', timeout: 15_000 });
+  await waitFor('the file dialog to show its starting folder', async () => (await input.inputValue()).startsWith('/'), 15_000);
+  await waitFor(
+    'the file dialog to accept the model path',
+    async () => {
+      if (!(await input.isVisible())) return true;
+      await input.fill(path);
+      await page.waitForTimeout(400);
+      if ((await input.inputValue()) !== path) return false;
+      await page.keyboard.press('Enter');
+      await page.waitForTimeout(800);
+      return !(await input.isVisible());
+    },
+    20_000,
+    100,
+  );
+}
+
 before(async () => {
   rmSync(OUT, { recursive: true, force: true });
   mkdirSync(OUT, { recursive: true });
@@ -212,25 +234,7 @@ describe('RNN Memory Lens in VS Code, driven like a user (code-server 4.100.3 + 
   });
 
   uiTest('"Open Model…" with the file dialog opens the diagnostics editor: a bistability map painted with data', async () => {
-    await runCommand(page, 'RNN Memory: Open Model…');
-    // code-server's file dialog is a quick input holding a path: type the model's path and accept it.
-    const input = page.locator('.quick-input-widget .quick-input-box input');
-    await input.waitFor({ state: 'visible', timeout: 15_000 });
-    await waitFor('the file dialog to show its starting folder', async () => (await input.inputValue()).startsWith('/'), 15_000);
-    await waitFor(
-      'the file dialog to accept the model path',
-      async () => {
-        if (!(await input.isVisible())) return true;
-        await input.fill(fx.trained);
-        await page.waitForTimeout(400);
-        if ((await input.inputValue()) !== fx.trained) return false;
-        await page.keyboard.press('Enter');
-        await page.waitForTimeout(800);
-        return !(await input.isVisible());
-      },
-      20_000,
-      100,
-    );
+    await openModelWithDialog(fx.trained);
     const frame = await webviewFrame(page, 'brc-copy.safetensors', 30_000);
     const st = await renderedStatus(frame, 'bistability', 90_000, (l) => /painted=[1-9]/.test(l));
     assert.equal(st.layers, '2');
@@ -293,5 +297,22 @@ describe('RNN Memory Lens in VS Code, driven like a user (code-server 4.100.3 + 
     await waitFor('the tree to list the stopped run again', async () => (await page.locator('.pane-body .monaco-list-row').allTextContents()).some((t) => /copy · BRC T=20 · 1×32/.test(t) && /resumable/.test(t)), 30_000);
     mark('restored');
     await screenshot(page, OUT, 'restored.png');
+  });
+
+  uiTest('"Open Model…" opens a PyTorch checkpoint (.pt): its questions are asked as quick picks and its bistability map is painted', async () => {
+    const t = Date.now();
+    await openModelWithDialog(fx.torchPt);
+    // The checkpoint does not say what its Linear readout feeds: the host asks, one quick pick per question.
+    await pickQuickItem(page, 'linear (regression, MSE)', 30_000);
+    await pickQuickItem(page, 'last step only (h_T)', 15_000);
+    const frame = await webviewFrame(page, 'torch-gru.pt', 30_000);
+    const st = await renderedStatus(frame, 'bistability', 30_000, (l) => /painted=[1-9]/.test(l));
+    assert.equal(st.layers, '2', `bistability status: ${JSON.stringify(st)}`); // nn.GRU(3, 5, num_layers=2)
+    const px = await canvasStats(frame, 'section[data-view="bistability"] canvas');
+    assert.ok(px.canvases >= 1, 'no canvas in the bistability view');
+    assert.ok(px.painted > 0 && px.colors >= 4, `bistability map of the PyTorch model looks empty (${px.painted} painted, ${px.colors} colours)`);
+    assert.ok(existsSync(`${fx.torchPt}.rnnmemory.json`), 'the answers were not remembered next to the checkpoint');
+    mark(`pytorch (${((Date.now() - t) / 1000).toFixed(1)} s)`);
+    await screenshot(page, OUT, 'pytorch-bistability.png');
   });
 });

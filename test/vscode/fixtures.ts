@@ -21,7 +21,12 @@ export interface Fixtures {
   interruptedRun: string;
   interruptedDir: string;
   interruptedStep: number;
+  /** Copies of the PyTorch fixtures (nn.GRU(3, 5, 2 layers) + Linear): a state dict and a torch.save checkpoint. */
+  torchSafetensors: string;
+  torchPt: string;
 }
+
+const FORMATS = join(__dirname, '..', 'fixtures', 'formats');
 
 export function makeWorkspace(workspace: string, scratch = `${workspace}-fixture-train`): Fixtures {
   const models = join(workspace, 'models');
@@ -74,5 +79,11 @@ export function makeWorkspace(workspace: string, scratch = `${workspace}-fixture
   status.status = 'running';
   writeFileSync(join(interruptedDir, RUN_FILES.status), JSON.stringify(status));
 
-  return { workspace, runsDir, trained, untrained, foreign, interruptedRun, interruptedDir, interruptedStep: 40 };
+  // Copied so that the answers sidecar (<file>.rnnmemory.json) lands in the workspace, not in test/fixtures.
+  const torchSafetensors = join(models, 'torch-gru.safetensors');
+  copyFileSync(join(FORMATS, 'torch-gru.safetensors'), torchSafetensors);
+  const torchPt = join(models, 'torch-gru.pt');
+  copyFileSync(join(FORMATS, 'torch-gru.pt'), torchPt);
+
+  return { workspace, runsDir, trained, untrained, foreign, interruptedRun, interruptedDir, interruptedStep: 40, torchSafetensors, torchPt };
 }

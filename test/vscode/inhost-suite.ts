@@ -244,6 +244,47 @@ export async function run(): Promise<void> {
     assert(rep.diagnosis.length > 0, 'no diagnosis sentences');
   });
 
+  await check('openModel opens a PyTorch state dict (GRU, .safetensors) with answers given as an argument; its report has bistability layers', async () => {
+    const path = fx.torchSafetensors;
+    const answers = { 'readout.activation': 'linear', 'readout.perStep': 'last' };
+    const r = await vscode.commands.executeCommand('rnnMemory.openModel', { path, answers });
+    assert(r === path, `openModel returned ${r}`);
+    const p = await waitFor('an editor panel for the PyTorch model', () => a.panels().find((x) => x.kind === 'editor' && (x.target as { path?: string }).path === path), 15_000);
+    await waitFor('the editor webview to post ready', () => a.panels().find((x) => x.title === p.title && x.kind === 'editor')?.ready, 30_000);
+    // The report as the editor got it (the diagnosis is cached per file and answers).
+    const out = join(fx.workspace, 'report-torch.html');
+    assert((await vscode.commands.executeCommand('rnnMemory.exportReport', vscode.Uri.file(path), out)) === out, 'exportReport did not write the torch report');
+    const data = /<script type="application\/json" id="report-data">([\s\S]*?)<\/script>/.exec(readFileSync(out, 'utf8'));
+    assert(data, 'no embedded report data');
+    const rep = (JSON.parse(data[1]) as { items: { report: { model: { architecture: { inputSize: number; layers: { cell: string; units: number }[]; readout: { units: number; activation: string; perStep: boolean } } }; bistability: { layers: { a: number[][] }[] } } }[] }).items[0].report;
+    // The fixture is nn.GRU(3, 5, num_layers=2) + Linear(5, 2) on h_T (test/fixtures/formats/torch-gru.golden.json).
+    const arch = rep.model.architecture;
+    assert(arch.inputSize === 3 && arch.layers.length === 2 && arch.layers.every((l) => l.cell === 'gru' && l.units === 5), `architecture: ${JSON.stringify(arch)}`);
+    assert(arch.readout.units === 2 && arch.readout.activation === 'linear' && arch.readout.perStep === false, `readout: ${JSON.stringify(arch.readout)}`);
+    assert(rep.bistability.layers.length === 2, `bistability has ${rep.bistability.layers.length} layers`);
+    assert(rep.bistability.layers.every((l) => l.a.length > 0 && l.a.every((row) => row.length === 5)), 'bistability rows are not one value per unit');
+    // The worker remembered the answers next to the file.
+    const side = readJson(`${path}.rnnmemory.json`);
+    assert(JSON.stringify(side).includes('"readout.activation":"linear"'), `sidecar: ${JSON.stringify(side)}`);
+  });
+
+  await check('a foreign model that needs answers fails clearly when none are given and the question is dismissed', async () => {
+    // The .pt checkpoint has no sidecar yet: diagnosing it raises the quick pick, which is closed here.
+    const failed = Promise.resolve(vscode.commands.executeCommand('rnnMemory.exportReport', vscode.Uri.file(fx.torchPt), join(fx.workspace, 'never.html'))).then(
+      () => 'resolved',
+      (e: Error) => e.message,
+    );
+    let msg = '';
+    void failed.then((m) => (msg = m));
+    // Keep dismissing until the command settles (the quick pick shows once the worker has read the file).
+    await waitFor('the command to settle after the quick pick is dismissed', async () => {
+      await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
+      return msg;
+    }, 30_000, 300);
+    assert(/needs answers/.test(msg), `exportReport without answers ended with: ${msg}`);
+    assert(!existsSync(join(fx.workspace, 'never.html')), 'a report was written without answers');
+  });
+
   await check('compareRuns with two models opens one compare panel', async () => {
     const r = (await vscode.commands.executeCommand('rnnMemory.compareRuns', vscode.Uri.file(fx.trained), [vscode.Uri.file(fx.trained), vscode.Uri.file(fx.untrained)])) as { title: string };
     assert(r && /^Compare: /.test(r.title), `compareRuns returned ${JSON.stringify(r)}`);
