@@ -4,12 +4,13 @@
  * configuration only: it is slow) and a PyTorch peer (bench/torch_peer.py, when `import torch`
  * works). Prints one table and writes bench-output/bench.json.
  *
- * Flags: --quick (fewer repetitions, PyTorch with FTZ only), --no-torch, --no-reference,
+ * Flags: --quick (fewer repetitions, PyTorch with FTZ only), --no-torch, --no-reference, --no-diagnose,
  * --cells brc,gru, --configs 0,2, --reps N, --out DIR.
  * Each measurement runs in a child process (`--child JSON`) so that peak memory is its own.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { benchDiagnose } from './diagnose';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CELL_KINDS, type CellKind } from '../core/cells/types';
@@ -97,7 +98,7 @@ function runTorch(peer: string, cfg: Config, cell: CellKind, quick: boolean, rep
 const fmt = (v: number | undefined, d = 0) => (v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(d));
 const variantName = (r: TorchResult) => `${r.threads}t ${r.ftz ? 'FTZ' : 'noFTZ'}`;
 
-function main(): void {
+async function main(): Promise<void> {
   const quick = flag('quick');
   const reps = Number(option('reps') ?? (quick ? 3 : 5));
   const torchReps = Math.max(2, Math.min(reps, quick ? 2 : 3));
@@ -142,6 +143,14 @@ function main(): void {
     }
   }
   printTable(rows, quick);
+  // Issue 4's target: a full diagnose of a 4×100 model on 1000 steps × batch 64 in under 1 s, reported
+  // next to one plain forward+backward of the same batch (its floor) measured in the same process.
+  const diag = flag('no-diagnose') ? undefined : await benchDiagnose();
+  if (diag) {
+    console.log(`\ndiagnose ${diag.layers}×${diag.units} ${diag.cell}, T=${diag.T}, batch ${diag.batch} (${diag.engine}): ${fmt(diag.ms)} ms ` +
+      `(target ${diag.targetMs} ms; one forward+backward of the same batch ${fmt(diag.forwardBackwardMs)} ms, ratio ${fmt(diag.ms / diag.forwardBackwardMs, 2)}); ` +
+      `sections: ${Object.entries(diag.timings).map(([k, v]) => `${k} ${fmt(v)}`).join(', ')}`);
+  }
   mkdirSync(outDir, { recursive: true });
   const file = join(outDir, 'bench.json');
   writeFileSync(file, JSON.stringify({
@@ -155,6 +164,7 @@ function main(): void {
     configs: configIdx.map((i) => CONFIGS[i]),
     rows,
     scaling: scaling(rows),
+    diagnose: diag,
   }, null, 2));
   console.log(`\nwritten ${file}`);
 }
@@ -226,5 +236,8 @@ if (ci >= 0) {
   const info = w.engine === 'fast' ? k?.info() : undefined;
   console.log(JSON.stringify(runWorkload(w, info ? { isa: info.isa, nativeThreads: info.threads } : undefined)));
 } else {
-  main();
+  main().catch((e) => {
+    console.error(e);
+    process.exitCode = 1;
+  });
 }
