@@ -80,7 +80,7 @@ async function canvasStats(frame: Frame, selector: string): Promise<{ canvases: 
 }
 
 /** "RNN Memory: Open Model…", then code-server's file dialog (a quick input holding a path): type `path` and accept it. */
-async function openModelWithDialog(path: string): Promise<void> {
+async function openModelWithDialog(path: string, accepted?: () => Promise<boolean>): Promise<void> {
   await runCommand(page, 'RNN Memory: Open Model…');
   const input = page.locator('.quick-input-widget .quick-input-box input');
   await input.waitFor({ state: 'visible', timeout: 15_000 });
@@ -88,7 +88,8 @@ async function openModelWithDialog(path: string): Promise<void> {
   await waitFor(
     'the file dialog to accept the model path',
     async () => {
-      if (!(await input.isVisible())) return true;
+      // `accepted`: another quick input (e.g. the model's questions) may follow the dialog at once.
+      if (!(await input.isVisible()) || (accepted && (await accepted()))) return true;
       await input.fill(path);
       await page.waitForTimeout(400);
       if ((await input.inputValue()) !== path) return false;
@@ -301,7 +302,8 @@ describe('RNN Memory Lens in VS Code, driven like a user (code-server 4.100.3 + 
 
   uiTest('"Open Model…" opens a PyTorch checkpoint (.pt): its questions are asked as quick picks and its bistability map is painted', async () => {
     const t = Date.now();
-    await openModelWithDialog(fx.torchPt);
+    const title = page.locator('.quick-input-widget .quick-input-title');
+    await openModelWithDialog(fx.torchPt, async () => /torch-gru\.pt \(1\/2\)/.test((await title.textContent({ timeout: 500 }).catch(() => '')) ?? ''));
     // The checkpoint does not say what its Linear readout feeds: the host asks, one quick pick per question.
     await pickQuickItem(page, 'linear (regression, MSE)', 30_000);
     await pickQuickItem(page, 'last step only (h_T)', 15_000);

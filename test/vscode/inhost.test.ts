@@ -99,6 +99,8 @@ describe('extension in a real VS Code (in-host, code-server 4.100.3)', () => {
     'the custom editor opens a model file and its webview completes the ready handshake',
     'showGradientFlow / showRetention / showBistabilityMap open one panel each for a model argument',
     "exportReport writes the standalone HTML report (the CLI's renderer) with the model's diagnosis",
+    'openModel opens a PyTorch state dict (GRU, .safetensors) with answers given as an argument; its report has bistability layers',
+    'a foreign model that needs answers fails clearly when none are given and the question is dismissed',
     'compareRuns with two models opens one compare panel',
     'deleteItem removes a run folder (confirmation given) and the tree forgets it',
     'the runsFolder setting changes where runs are listed',
