@@ -7,6 +7,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import * as vscode from 'vscode';
 import { RUN_FILES } from '../core/train/run';
+import type { CellKind } from '../core/cells/types';
 import type { TaskName, TrainConfig } from '../core/train/types';
 import { answersArg, optionsArg, pathFromArg, pathsFromArgs, runIdFromArg } from './args';
 import type { Controller, PanelView } from './controller';
@@ -24,16 +25,26 @@ async function pick<V>(items: PickItem<V>[], title: string, placeHolder: string)
   return chosen?.value;
 }
 
-/** Asks task (unless given), cell, T, layers × units and steps; undefined when the user escapes. */
-async function pickTrainConfig(c: Controller, fixedTask?: TaskName): Promise<TrainConfig | undefined> {
+export interface PickTrainOptions {
+  /** Ask no task: train on this one. */
+  fixedTask?: TaskName;
+  /** Ask no cell: the caller supplies it (custom cells put a placeholder here and replace it). */
+  fixedCell?: CellKind;
+  /** Quick-pick title, e.g. "Train on Copy Task". */
+  head?: string;
+}
+
+/** Asks task, cell, T, layers × units and steps (skipping what is fixed); undefined when the user escapes. */
+export async function pickTrainConfig(c: Controller, opts: PickTrainOptions = {}): Promise<TrainConfig | undefined> {
   const d = c.trainDefaults();
-  const head = fixedTask === 'copy' ? 'Train on Copy Task' : 'Train';
-  const n = fixedTask ? 4 : 5;
+  const { fixedTask, fixedCell } = opts;
+  const head = opts.head ?? (fixedTask === 'copy' ? 'Train on Copy Task' : 'Train');
+  const n = 5 - (fixedTask ? 1 : 0) - (fixedCell ? 1 : 0);
   let i = 0;
   const title = () => `RNN Memory: ${head} (${++i}/${n})`;
   const task = fixedTask ?? (await pick(taskItems(), title(), 'Task'));
   if (!task) return undefined;
-  const cell = await pick(cellItems(d), title(), 'Recurrent cell');
+  const cell = fixedCell ?? (await pick(cellItems(d), title(), 'Recurrent cell'));
   if (!cell) return undefined;
   let T: number | undefined;
   if (task !== 'smnist') {
@@ -58,7 +69,7 @@ async function train(c: Controller, arg: unknown, fixedTask?: TaskName) {
     const src = typeof o.config === 'object' && o.config !== null ? o.config : o;
     config = configFromArgument(src, c.trainDefaults(), c.engine(), fixedTask);
   } else {
-    config = await pickTrainConfig(c, fixedTask);
+    config = await pickTrainConfig(c, { fixedTask });
   }
   if (!config) return undefined;
   return c.startTraining(config, { wait: o?.wait === true, reveal: o?.reveal !== false });

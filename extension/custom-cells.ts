@@ -14,7 +14,8 @@ import { normalizeConfig } from '../core/train/config';
 import type { TrainConfig } from '../core/train/types';
 import { optionsArg, pathFromArg } from './args';
 import type { Controller } from './controller';
-import { configFromArgument, configFromPicks, lengthItems, sizeItems, stepItems, taskItems, type PickItem } from './train-picks';
+import { pickTrainConfig } from './commands';
+import { configFromArgument } from './train-picks';
 
 /** Input width of each task (the first layer's inputSize), for the probe's dry run. */
 const TASK_INPUT: Record<TrainConfig['task'], number> = { copy: 1, denoise: 2, smnist: 1 };
@@ -47,14 +48,6 @@ async function showCellError(e: unknown): Promise<void> {
   await vscode.window.showTextDocument(vscode.Uri.file(e.file), { selection: new vscode.Range(pos, pos) });
 }
 
-async function pick<V>(items: PickItem<V>[], title: string, placeHolder: string): Promise<V | undefined> {
-  const chosen = await vscode.window.showQuickPick(
-    items.map((i) => ({ label: i.label, description: i.description, value: i.value })),
-    { title, placeHolder, ignoreFocusOut: true },
-  );
-  return chosen?.value;
-}
-
 async function pickCellFile(c: Controller): Promise<string | undefined> {
   const active = vscode.window.activeTextEditor?.document.uri;
   const activeCell = active?.scheme === 'file' && CELL_EXTENSIONS.includes(extname(active.fsPath).toLowerCase()) ? active : undefined;
@@ -66,26 +59,6 @@ async function pickCellFile(c: Controller): Promise<string | undefined> {
     defaultUri: activeCell ?? (root ? vscode.Uri.file(root) : undefined),
   });
   return uris?.[0]?.fsPath;
-}
-
-/** Task, T, layers × units and steps, as the other training commands ask them. */
-async function pickConfig(c: Controller): Promise<TrainConfig | undefined> {
-  const d = c.trainDefaults();
-  let i = 0;
-  const title = () => `RNN Memory: Train Custom Cell (${++i}/4)`;
-  const task = await pick(taskItems(), title(), 'Task');
-  if (!task) return undefined;
-  let T: number | undefined;
-  if (task !== 'smnist') {
-    T = await pick(lengthItems(task, d), title(), task === 'copy' ? 'Sequence length T (steps to remember x₁)' : 'Noise steps T');
-    if (T === undefined) return undefined;
-  } else i++;
-  const size = await pick(sizeItems(task, d), title(), 'Layers × units');
-  if (!size) return undefined;
-  const steps = await pick(stepItems(d), title(), 'Training steps');
-  if (!steps) return undefined;
-  // The built-in cell is a placeholder that the custom reference replaces.
-  return configFromPicks({ task, cell: 'brc', T, size, steps }, d, c.engine());
 }
 
 /**
@@ -102,7 +75,7 @@ async function trainCustomCell(c: Controller, arg: unknown) {
   const file = (o && typeof o.file === 'string' ? o.file : pathFromArg(arg)) ?? (await pickCellFile(c));
   if (!file) return undefined;
   const hasSettings = !!o && ['task', 'T', 'layers', 'units', 'steps'].some((k) => k in o);
-  const base = hasSettings ? configFromArgument({ ...o, cell: 'brc' }, c.trainDefaults(), c.engine()) : await pickConfig(c);
+  const base = hasSettings ? configFromArgument({ ...o, cell: 'brc' }, c.trainDefaults(), c.engine()) : await pickTrainConfig(c, { fixedCell: 'brc', head: 'Train Custom Cell' });
   if (!base) return undefined;
   const sizes = [{ inputSize: TASK_INPUT[base.task], units: base.units }];
   if (base.layers > 1) sizes.push({ inputSize: base.units, units: base.units });
