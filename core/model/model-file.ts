@@ -2,10 +2,10 @@
  * Our model file: a safetensors file whose metadata says format=rnn-memory-lens, version=1 and holds
  * the architecture as JSON; tensors are named `layers.{i}.{param}` and `readout.{kernel,bias}`.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { findCustomCell } from '../custom/registry';
 import { validateArchitecture, type Architecture } from './architecture';
+import { writeFileAtomic } from '../util/fs-atomic';
 import type { Model, ModelParams, Tensor } from './model';
 import { readSafetensors, writeSafetensors } from './safetensors';
 
@@ -144,22 +144,9 @@ export function parseModel(bytes: Uint8Array): { model: Model; warnings: string[
 /** Writes to a temp file in the same folder, then renames: a crash never leaves a half-written model. */
 export function saveModel(path: string, model: Model, opts: SerializeOptions = {}): void {
   const bytes = serializeModel(model, opts);
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now().toString(36)}.tmp`);
   try {
-    const fd = openSync(tmp, 'w');
-    try {
-      writeSync(fd, bytes);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
+    writeFileAtomic(path, bytes);
   } catch (err) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // the temp file may never have been created
-    }
     throw new ModelFileError(`cannot save model to ${path}: ${(err as Error).message}`, { cause: err });
   }
 }

@@ -1,8 +1,28 @@
-import { renameSync, writeFileSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 
-/** Writes to a temporary sibling and renames, so readers never see a half-written file. */
+/**
+ * Writes to a hidden temporary sibling, flushes it to disk and renames it over `path`, so readers never
+ * see a half-written file and a crash leaves the previous version intact. The temporary file is removed
+ * when anything fails.
+ */
 export function writeFileAtomic(path: string, data: Uint8Array | string): void {
-  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, path);
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now().toString(36)}.tmp`);
+  try {
+    const fd = openSync(tmp, 'w');
+    try {
+      writeFileSync(fd, data);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (err) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // the temporary file may never have been created
+    }
+    throw err;
+  }
 }
