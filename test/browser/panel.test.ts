@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { buildWebview } from '../../scripts/build-webview.mjs';
 import { parseWebviewMessage, type TrainingSnapshot } from '../../webview/protocol';
-import { attr, chromiumSkip, launchChromium, scratchDir, waitFor } from '../helpers/browser';
+import { attr, chromiumSkip, launchChromium, scratchDir, waitFor, watchedPage } from '../helpers/browser';
 import { buildFixtureReport } from '../helpers/report-fixture';
 
 const ROOT = join(__dirname, '..', '..');
@@ -53,13 +53,8 @@ test('VS Code panel bundle in Chromium', { skip: chromiumSkip, timeout: 120_000 
     t.skip('playwright-core is not installed');
     return;
   }
-  const problems: string[] = [];
+  const { page, problems } = await watchedPage(ctx);
   try {
-    const page = ctx.pages()[0] ?? (await ctx.newPage());
-    page.on('console', (m) => {
-      if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
     await page.emulateMedia({ colorScheme: 'dark' });
     const send = (m: unknown) => page.evaluate(`window.postMessage(${JSON.stringify(m)}, '*')`);
     const posted = async () => (await page.evaluate('window.__posted')) as Record<string, unknown>[];

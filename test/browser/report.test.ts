@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { renderHtmlReport } from '../../core/report/html';
 import { buildWebview } from '../../scripts/build-webview.mjs';
-import { attr, chromiumSkip, launchChromium, scratchDir, waitFor } from '../helpers/browser';
+import { attr, chromiumSkip, launchChromium, scratchDir, waitFor, watchedPage } from '../helpers/browser';
 import { buildFixtureReport } from '../helpers/report-fixture';
 
 const ROOT = join(__dirname, '..', '..');
@@ -59,13 +59,8 @@ test('standalone HTML report in Chromium', { skip: chromiumSkip, timeout: 120_00
     t.skip('playwright-core is not installed');
     return;
   }
-  const problems: string[] = [];
+  const { page, problems } = await watchedPage(ctx);
   try {
-    const page = ctx.pages()[0] ?? (await ctx.newPage());
-    page.on('console', (m) => {
-      if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
 
     const open = async (file: string, scheme: 'light' | 'dark') => {
       await page.emulateMedia({ colorScheme: scheme });

@@ -2,7 +2,7 @@
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { BrowserContext } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -11,6 +11,17 @@ export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic',
 export const chromiumSkip: string | false = existsSync(CHROMIUM)
   ? false
   : `Chromium not found at ${CHROMIUM}; install it with "apt-get update && apt-get install -y chromium" to run the browser tests`;
+
+/** The context's first page, with every console error or warning and page error collected into `problems`. */
+export async function watchedPage(ctx: BrowserContext): Promise<{ page: Page; problems: string[] }> {
+  const problems: string[] = [];
+  const page = ctx.pages()[0] ?? (await ctx.newPage());
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  return { page, problems };
+}
 
 /** Launches headless Chromium with a fresh profile folder (inside `work`), or null without playwright-core. */
 export async function launchChromium(work: string): Promise<BrowserContext | null> {
