@@ -9,13 +9,13 @@ import * as vscode from 'vscode';
 import { RUN_FILES } from '../core/train/run';
 import type { CellKind } from '../core/cells/types';
 import type { TaskName, TrainConfig } from '../core/train/types';
+import { TRAIN_CONFIG_KEYS } from '../core/train/config';
 import { answersArg, optionsArg, pathFromArg, pathsFromArgs, runIdFromArg } from './args';
 import type { Controller, PanelView } from './controller';
 import { FOREIGN_MODEL_EXTENSIONS } from './model-sniff';
 import { renderReportHtml } from './report-export';
 import { cellItems, configFromArgument, configFromPicks, lengthItems, sizeItems, stepItems, taskItems, type PickItem } from './train-picks';
 
-const CONFIG_KEYS = ['task', 'cell', 'T', 'N', 'layers', 'units', 'batch', 'steps', 'lr', 'seed', 'clipNorm', 'evalEvery', 'testSize', 'checkpointEvery', 'engine'];
 
 async function pick<V>(items: PickItem<V>[], title: string, placeHolder: string): Promise<V | undefined> {
   const chosen = await vscode.window.showQuickPick(
@@ -59,7 +59,7 @@ export async function pickTrainConfig(c: Controller, opts: PickTrainOptions = {}
 }
 
 function hasConfigKeys(o: Record<string, unknown> | undefined): o is Record<string, unknown> {
-  return !!o && (CONFIG_KEYS.some((k) => k in o) || o.config !== undefined);
+  return !!o && (TRAIN_CONFIG_KEYS.some((k) => k in o) || o.config !== undefined);
 }
 
 async function train(c: Controller, arg: unknown, fixedTask?: TaskName) {

@@ -3,7 +3,7 @@
  * TrainConfig. Pure: the vscode side only shows the items and hands back the chosen values.
  */
 import { CELL_KINDS, type CellKind } from '../core/cells/types';
-import { normalizeConfig } from '../core/train/config';
+import { normalizeConfig, TRAIN_CONFIG_KEYS } from '../core/train/config';
 import type { EngineName, TaskName, TrainConfig } from '../core/train/types';
 
 /** Settings `rnnMemory.train.*`: small, quick defaults (the paper's sizes are one pick away). */
@@ -19,6 +19,8 @@ export interface TrainDefaults {
   testSize: number;
   checkpointEvery: number;
   seed: number;
+  /** Sequence-length curriculum steps for copy/denoise (0 = off). */
+  curriculum: number;
 }
 
 export const FALLBACK_DEFAULTS: TrainDefaults = {
@@ -33,6 +35,7 @@ export const FALLBACK_DEFAULTS: TrainDefaults = {
   testSize: 200,
   checkpointEvery: 1000,
   seed: 1,
+  curriculum: 0,
 };
 
 /** Reads `rnnMemory.train.<key>` through `get`, falling back per key when a value is missing or invalid. */
@@ -55,6 +58,7 @@ export function trainDefaultsFrom(get: (key: string) => unknown): TrainDefaults 
     testSize: int('testSize', 1, 100_000),
     checkpointEvery: int('checkpointEvery', 1, 10_000_000),
     seed: int('seed', -2_147_483_648, 2_147_483_647),
+    curriculum: int('curriculum', 0, 10_000_000),
   };
 }
 
@@ -148,7 +152,7 @@ export interface TrainPicks {
 export function configFromPicks(p: TrainPicks, d: TrainDefaults, engine: EngineName): TrainConfig {
   const base = baseConfig(d, engine);
   const T = p.task === 'smnist' ? undefined : p.T;
-  return normalizeConfig({ ...base, task: p.task, cell: p.cell, T, N: defaultN(p.task, T), layers: p.size.layers, units: p.size.units, steps: p.steps });
+  return normalizeConfig({ ...base, ...noCurriculumFor(p.task), task: p.task, cell: p.cell, T, N: defaultN(p.task, T), layers: p.size.layers, units: p.size.units, steps: p.steps });
 }
 
 /**
@@ -158,14 +162,13 @@ export function configFromPicks(p: TrainPicks, d: TrainDefaults, engine: EngineN
 export function configFromArgument(arg: unknown, d: TrainDefaults, engine: EngineName, forceTask?: TaskName): TrainConfig {
   if (typeof arg !== 'object' || arg === null || Array.isArray(arg)) throw new Error('training arguments must be an object like {cell: "brc", T: 20}');
   const o = arg as Record<string, unknown>;
-  const keys: (keyof TrainConfig)[] = ['task', 'cell', 'T', 'N', 'layers', 'units', 'batch', 'steps', 'lr', 'seed', 'clipNorm', 'evalEvery', 'testSize', 'checkpointEvery', 'engine'];
   const picked: Record<string, unknown> = {};
-  for (const k of keys) if (o[k] !== undefined) picked[k] = o[k];
+  for (const k of TRAIN_CONFIG_KEYS) if (o[k] !== undefined) picked[k] = o[k];
   const task = (forceTask ?? picked.task ?? 'copy') as TaskName;
   const T = task === 'smnist' ? undefined : ((picked.T as number | undefined) ?? d.T);
   const base = baseConfig(d, engine);
   if (T === undefined) delete base.T;
-  return normalizeConfig({ ...base, N: defaultN(task, T), ...picked, task, ...(T === undefined ? {} : { T }) } as Partial<TrainConfig>);
+  return normalizeConfig({ ...base, ...noCurriculumFor(task), N: defaultN(task, T), ...picked, task, ...(T === undefined ? {} : { T }) } as Partial<TrainConfig>);
 }
 
 function baseConfig(d: TrainDefaults, engine: EngineName): Partial<TrainConfig> {
@@ -181,8 +184,14 @@ function baseConfig(d: TrainDefaults, engine: EngineName): Partial<TrainConfig> 
     testSize: d.testSize,
     checkpointEvery: d.checkpointEvery,
     seed: d.seed,
+    curriculum: d.curriculum,
     engine,
   };
+}
+
+/** The curriculum setting applies to tasks whose length can vary; sequential MNIST trains without it. */
+function noCurriculumFor(task: TaskName): Partial<TrainConfig> {
+  return task === 'smnist' ? { curriculum: 0 } : {};
 }
 
 /** Denoise keeps the paper's ratio (N = T/2) so short demos stay valid; smnist appends no black pixels. */

@@ -34,6 +34,8 @@ train options (defaults follow the paper's first code version):
   --lr X             Adam learning rate (1e-3)
   --seed N           seed for initialisation and data (1)
   --clip X           global-norm gradient clipping, 0 = off (0)
+  --curriculum N     copy/denoise: train the first N steps on shorter sequences, growing in stages
+                     (about 1.5× each) from 2 up to T; 0 = off (0). Evaluation always uses length T
   --eval-every N     evaluate on the test set every N steps (100)
   --test-size N      test sequences (1000)
   --checkpoint-every N  save a resumable checkpoint every N steps (500)
@@ -59,6 +61,7 @@ function configFromFlags(f: FlagReader): Partial<TrainConfig> {
     lr: f.number('lr'),
     seed: f.int('seed'),
     clipNorm: f.number('clip'),
+    curriculum: f.int('curriculum'),
     evalEvery: f.int('eval-every'),
     testSize: f.int('test-size'),
     checkpointEvery: f.int('checkpoint-every'),

@@ -16,7 +16,8 @@ export function progressLine(e: ProgressEvent, width = 24, label = ''): string {
   const eta = e.stepsPerSec > 0 ? ((e.totalSteps - e.step) / e.stepsPerSec) * 1000 : NaN;
   const bar = '#'.repeat(filled) + '-'.repeat(width - filled);
   const skipped = e.skipped > 0 ? ` skipped ${e.skipped}` : '';
-  return `${label}[${bar}] ${e.step}/${e.totalSteps} loss ${e.loss.toPrecision(4)} ${e.stepsPerSec.toFixed(1)} steps/s ETA ${formatDuration(eta)}${skipped}`;
+  const stage = e.seqLen !== undefined ? ` (curriculum: length ${e.seqLen})` : '';
+  return `${label}[${bar}] ${e.step}/${e.totalSteps} loss ${e.loss.toPrecision(4)}${stage} ${e.stepsPerSec.toFixed(1)} steps/s ETA ${formatDuration(eta)}${skipped}`;
 }
 
 export class ProgressPrinter {

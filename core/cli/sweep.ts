@@ -19,7 +19,7 @@ import { formatDuration } from './progress';
 export const SWEEP_HELP = `sweep options (copy-first-input; other train options as for train):
   --cells LIST       cells to compare (brc,nbrc,gru,lstm)
   --T LIST           sequence lengths (5,50,100,300,600)
-  --steps N, --layers N, --units N, --batch N, --lr X, --seed N, --clip X, --eval-every N, --test-size N
+  --steps N, --layers N, --units N, --batch N, --lr X, --seed N, --clip X, --curriculum N, --eval-every N, --test-size N
   --parallel N       runs trained at once, one worker each (2)
   --engine fast|reference
   --out DIR          sweep folder: one run folder per (cell, T), sweep.json, sweep.md (required)`;
@@ -63,6 +63,7 @@ export async function cmdSweep(f: FlagReader): Promise<number> {
     lr: f.number('lr'),
     seed: f.int('seed'),
     clipNorm: f.number('clip'),
+    curriculum: f.int('curriculum'),
     evalEvery: f.int('eval-every'),
     testSize: f.int('test-size'),
     engine: f.string('engine') as EngineName | undefined,

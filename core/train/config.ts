@@ -3,6 +3,9 @@ import { CELL_KINDS } from '../cells/types';
 import { validateCustomRef, type Architecture } from '../model/architecture';
 import type { TrainConfig } from './types';
 
+/** Every TrainConfig field, for callers that pick a config out of an untrusted object (command arguments). */
+export const TRAIN_CONFIG_KEYS = ['task', 'cell', 'T', 'N', 'layers', 'units', 'batch', 'steps', 'lr', 'seed', 'clipNorm', 'curriculum', 'evalEvery', 'testSize', 'checkpointEvery', 'engine'] as const satisfies readonly (keyof TrainConfig)[];
+
 export const DEFAULT_CONFIG: TrainConfig = {
   task: 'copy',
   cell: 'brc',
@@ -15,6 +18,7 @@ export const DEFAULT_CONFIG: TrainConfig = {
   lr: 1e-3,
   seed: 1,
   clipNorm: 0,
+  curriculum: 0,
   evalEvery: 100,
   testSize: 1000,
   checkpointEvery: 500,
@@ -60,6 +64,8 @@ export function normalizeConfig(input: Partial<TrainConfig>): TrainConfig {
   if (!Number.isInteger(c.seed)) throw new Error(`--seed must be an integer (got ${c.seed})`);
   if (!(c.lr > 0 && c.lr < 10)) throw new Error(`--lr must be a positive number below 10 (got ${c.lr})`);
   if (!(c.clipNorm >= 0)) throw new Error(`--clip must be >= 0 (got ${c.clipNorm})`);
+  if (!Number.isInteger(c.curriculum) || c.curriculum < 0) throw new Error(`--curriculum must be a non-negative integer (got ${c.curriculum})`);
+  if (c.curriculum > 0 && c.task === 'smnist') throw new Error('--curriculum needs a task whose length can vary (copy or denoise); smnist is always 784 pixels');
   if (c.engine !== 'reference' && c.engine !== 'fast') throw new Error(`--engine must be "reference" or "fast" (got ${c.engine})`);
   if (c.task === 'denoise' && c.T - c.N < 5) throw new Error(`denoise needs T - N >= 5 (got T=${c.T}, N=${c.N})`);
   return c;

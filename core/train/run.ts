@@ -188,6 +188,7 @@ export function runTraining(opts: RunOptions): { step: number; reason: 'complete
         totalSteps: cfg.steps,
         loss: lossSinceEmit / Math.max(1, stepsSinceEmit),
         stepsPerSec: (stepsSinceEmit * 1000) / Math.max(1, now - lastEmit),
+        ...(r.seqLen < trainer.task.seqLen ? { seqLen: r.seqLen } : {}),
         skipped: trainer.skipped,
         elapsedMs: now - t0,
       });

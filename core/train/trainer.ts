@@ -12,6 +12,7 @@ import type { Batch, Task } from '../tasks/types';
 import { Rng, type RngState } from '../util/rng';
 import { Adam, allFinite, clipGlobalNorm } from './adam';
 import { architectureFor } from './config';
+import { curriculumStages, stageAt, type CurriculumStage } from './curriculum';
 import type { TrainConfig } from './types';
 
 export interface TrainerState {
@@ -26,6 +27,8 @@ export interface StepOutcome {
   /** True when the non-finite guard skipped this update. */
   skipped: boolean;
   gradNorm: number;
+  /** Time steps of the batch (shorter than the task's while a curriculum stage is active). */
+  seqLen: number;
 }
 
 export interface EvalOutcome {
@@ -49,6 +52,9 @@ export class Trainer {
   step = 0;
   skipped = 0;
   private testSet: Batch[] | undefined;
+  private readonly stages: CurriculumStage[];
+  /** Training-data generators of the curriculum stages, by stage length. */
+  private readonly stageTasks = new Map<number, Task>();
 
   constructor(
     readonly config: TrainConfig,
@@ -58,6 +64,7 @@ export class Trainer {
   ) {
     this.task = makeTask({ task: config.task, T: config.T, N: config.N, seed: config.seed, testSize: config.testSize, dataPath });
     this.adam = new Adam({ lr: config.lr });
+    this.stages = curriculumStages(config);
     if (resume) {
       this.model = resume.model;
       this.rng = new Rng(resume.state.rng);
@@ -75,9 +82,21 @@ export class Trainer {
     }
   }
 
-  /** Draws the next training batch and trains on it. */
+  /** Draws the next training batch (of the current curriculum stage, if any) and trains on it. */
   trainStep(): StepOutcome {
-    return this.trainOn(this.task.trainBatch(this.rng, this.config.batch));
+    return this.trainOn(this.trainTask().trainBatch(this.rng, this.config.batch));
+  }
+
+  /** The generator of the next training batch: the task itself, or a shorter copy of it during a curriculum. */
+  trainTask(): Task {
+    const stage = stageAt(this.stages, this.config.curriculum, this.step);
+    if (!stage) return this.task;
+    let t = this.stageTasks.get(stage.T);
+    if (!t) {
+      t = makeTask({ task: this.config.task, T: stage.T, N: stage.N, seed: this.config.seed, testSize: 0 });
+      this.stageTasks.set(stage.T, t);
+    }
+    return t;
   }
 
   /** One update on a given batch: forward, BPTT, guard, optional clipping, Adam. */
@@ -87,13 +106,13 @@ export class Trainer {
     if (!Number.isFinite(res.loss) || !allFinite(res.grads)) {
       releaseForward(res.fr);
       this.skipped++;
-      return { loss: res.loss, skipped: true, gradNorm: NaN };
+      return { loss: res.loss, skipped: true, gradNorm: NaN, seqLen: batch.T };
     }
     const gradNorm = clipGlobalNorm(res.grads, this.config.clipNorm);
     this.adam.update(this.model.params, res.grads);
     // Hand the fast engine's per-step buffers back for reuse (fewer page faults, less memory).
     releaseForward(res.fr);
-    return { loss: res.loss, skipped: false, gradNorm };
+    return { loss: res.loss, skipped: false, gradNorm, seqLen: batch.T };
   }
 
   /** Mean loss and metric over the fixed test set. */

@@ -22,6 +22,11 @@ export interface TrainConfig {
   seed: number;
   /** Global-norm gradient clipping; 0 = off (the paper uses none). */
   clipNorm: number;
+  /**
+   * Sequence-length curriculum (core/train/curriculum): the first this many updates train on shorter
+   * sequences growing in stages up to T (copy, denoise); 0 = off (the paper uses none).
+   */
+  curriculum: number;
   /** Evaluate on the test set every this many steps (and at the last step). */
   evalEvery: number;
   testSize: number;
@@ -36,6 +41,8 @@ export interface ProgressEvent {
   totalSteps: number;
   loss: number;
   stepsPerSec: number;
+  /** Length of the latest training batches while a curriculum keeps them shorter than T. */
+  seqLen?: number;
   /** Updates skipped by the non-finite-gradient guard so far. */
   skipped: number;
   elapsedMs: number;

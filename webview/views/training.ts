@@ -4,6 +4,7 @@
  * requestAnimationFrame redraw per frame updates the chart with update('none').
  */
 import type { TrainEvent } from '../../core/train/types';
+import { curriculumStages, stageAt } from '../../core/train/curriculum';
 import type { TrainingSnapshot } from '../protocol';
 import { backgroundPlugin, createChart, lineDataset, logTicks, markChart, type LineChart, type XY } from '../charts';
 import { button, el, section, setDisabled } from '../dom';
@@ -129,6 +130,7 @@ export class TrainingView implements View {
       `step ${s.step} / ${s.totalSteps}`,
       `${fmt(s.stepsPerSec)} steps/s`,
       s.status === 'running' ? `ETA ${fmtDuration(s.etaMs)}` : '',
+      curriculumText(s),
       lastLoss ? `loss ${fmt(lastLoss.loss)}` : '',
       lastEval ? `test ${s.metricName === 'accuracy' ? 'accuracy' : 'MSE'} ${fmt(lastEval.metric)}` : '',
     ]
@@ -139,4 +141,10 @@ export class TrainingView implements View {
     setDisabled(this.stop, s.status !== 'running');
     this.host.rendered('training', { points: s.points.length, step: s.step, status: s.status });
   }
+}
+
+/** "curriculum: length 9 of 20" while a sequence-length curriculum stage is active. */
+function curriculumText(s: TrainingSnapshot): string {
+  const stage = stageAt(curriculumStages(s.config), s.config.curriculum, s.step);
+  return stage ? `curriculum: length ${stage.T} of ${s.config.T}` : '';
 }
