@@ -47,27 +47,34 @@ export function brcBranch(a: number, u: number, hPrev: number): -1 | 0 | 1 {
   return u > 0 ? 1 : u < 0 ? -1 : 0;
 }
 
-/** Flips (changes of the non-zero branch) and per-neuron longest hold / flip count from branch [T, H]. */
-export function branchSummary(branch: ArrayLike<number>, T: number, H: number): { flips: Flip[]; longestHold: number[]; flipCount: number[] } {
+/**
+ * Memory events from branch [T, H] and fixed-point count [T, H]. A neuron *stores* a bit once it is truly
+ * bistable (three fixed points) on a branch, and keeps storing it while the branch does not change, even
+ * through monostable steps. A flip is the first step whose branch differs from the stored one (the bit was
+ * overwritten); a hold is a run of steps on the stored branch. A neuron that is never truly bistable only
+ * follows its input (the sign of its single fixed point moves with u): it has no flips and no holds.
+ */
+export function branchSummary(branch: ArrayLike<number>, count: ArrayLike<number>, T: number, H: number): { flips: Flip[]; longestHold: number[]; flipCount: number[] } {
   const flips: Flip[] = [];
   const longestHold: number[] = new Array(H).fill(0);
   const flipCount: number[] = new Array(H).fill(0);
   for (let j = 0; j < H; j++) {
-    let last = 0;
-    let prev = 0;
+    let stored = 0;
     let run = 0;
+    let prev = 0;
     for (let t = 0; t < T; t++) {
       const v = branch[t * H + j];
-      run = v !== 0 ? (v === prev ? run + 1 : 1) : 0;
+      const bistable = count[t * H + j] === 3;
+      if (v !== 0 && stored !== 0 && v !== stored) {
+        flips.push({ neuron: j, t, from: stored as -1 | 1, to: v as -1 | 1 });
+        flipCount[j]++;
+        stored = bistable ? v : 0;
+      } else if (v !== 0 && bistable) {
+        stored = v;
+      }
+      run = v !== 0 && v === stored ? (v === prev ? run + 1 : 1) : 0;
       if (run > longestHold[j]) longestHold[j] = run;
       prev = v;
-      if (v !== 0) {
-        if (last !== 0 && v !== last) {
-          flips.push({ neuron: j, t, from: last as -1 | 1, to: v as -1 | 1 });
-          flipCount[j]++;
-        }
-        last = v;
-      }
     }
   }
   flips.sort((x, y) => x.t - y.t || x.neuron - y.neuron);
@@ -178,7 +185,7 @@ function analyzeLayer(model: Model, tr: LayerTrace, l: number, opts: Bistability
     if (!aAll) fractionBistable[t] = flagged / (Bs * H);
   }
 
-  const summary = branchSummary(m0.branch, T, H);
+  const summary = branchSummary(m0.branch, m0.count, T, H);
   const neurons: NeuronSummary[] = [];
   for (let j = 0; j < H; j++) {
     let nb = 0;

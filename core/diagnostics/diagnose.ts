@@ -58,7 +58,7 @@ export function diagnose(model: Model, opts: DiagnoseOptions = {}): DiagnosticRe
     const { x, T, B } = input;
     if (!(Number.isInteger(T) && T >= 1 && Number.isInteger(B) && B >= 1)) throw new Error(`input: T and B must be positive integers (got T=${T}, B=${B})`);
     if (x.length !== T * B * arch.inputSize) throw new Error(`input: x has ${x.length} values, expected T*B*inputSize = ${T}*${B}*${arch.inputSize}`);
-    summary = { source: 'file', T, B, seed: opts.seed };
+    summary = { source: input.source ?? 'file', T, B, seed: opts.seed };
   } else {
     const gen = taskInput(arch, opts);
     input = gen;

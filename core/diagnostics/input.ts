@@ -14,6 +14,8 @@ export interface DiagnoseInput extends Targets {
   x: Float64Array;
   T: number;
   B: number;
+  /** Where the batch came from, for the report header: a user's file (default) or a random probe batch. */
+  source?: 'file' | 'probe';
 }
 
 export interface TaskInputOptions {
@@ -95,4 +97,20 @@ export function parseDiagnoseInput(json: unknown, arch: Architecture, what = 'in
     }
   }
   return softmax ? { x, T, B, labels: Int32Array.from(flat) } : { x, T, B, y: flat };
+}
+
+/**
+ * A foreign model names no task of ours to generate data from: probe it with standard-normal inputs (zero
+ * targets / class 0), as the CLI would need an explicit --input. Undefined when a task applies.
+ */
+export function probeInput(model: { arch: Architecture }, T = 100, B = 32, seed = 1): DiagnoseInput | undefined {
+  const { arch } = model;
+  if ((arch.task?.name && arch.task.name !== 'custom') || (arch.inputSize === 1 && copiesFirstInput(arch))) return undefined;
+  const rng = new Rng(seed);
+  const x = new Float64Array(T * B * arch.inputSize);
+  for (let i = 0; i < x.length; i++) x[i] = rng.normal();
+  const rows = (arch.readout.perStep ? T : 1) * B;
+  return arch.readout.activation === 'softmax'
+    ? { x, T, B, labels: new Int32Array(rows), source: 'probe' }
+    : { x, T, B, y: new Float64Array(rows * arch.readout.units), source: 'probe' };
 }

@@ -39,7 +39,8 @@ export interface ModelSummary {
 }
 
 export interface InputSummary {
-  source: 'task' | 'file';
+  /** 'task': generated from a benchmark; 'file': the user's sequences; 'probe': random N(0,1) inputs, zero targets. */
+  source: 'task' | 'file' | 'probe';
   task?: string;
   T: number;
   B: number;
@@ -54,8 +55,9 @@ export interface InputSummary {
 export interface NeuronSummary {
   /** Fraction of time steps (first sequence) with the a-only flag set. */
   fractionBistable: number;
-  /** Longest run of consecutive steps on one branch. */
+  /** Longest run of consecutive steps holding a stored branch (core/diagnostics/bistability branchSummary). */
   longestHold: number;
+  /** Times a stored branch (reached while truly bistable) was overwritten by the other sign. */
   flipCount: number;
 }
 

@@ -12,9 +12,8 @@ import { openAnyModel } from '../formats/detect';
 import { NeedsAnswers } from '../formats/errors';
 import type { Model } from '../model/model';
 import { MODEL_FORMAT } from '../model/model-file';
-import { Rng } from '../util/rng';
 import { diagnose, reportToJson } from './diagnose';
-import { copiesFirstInput, type DiagnoseInput } from './input';
+import { probeInput } from './input';
 import type { DiagnoseWorkerInput, DiagnoseWorkerOutput } from './worker-protocol';
 import type { DiagnosticReport } from './types';
 
@@ -45,20 +44,6 @@ async function load(): Promise<Model> {
   // A model with custom layers loads their cell files here (user code, in this worker) when allowed.
   if (isOwnModel(input.modelPath)) return loadModelWithCustomCells(input.modelPath, { allowCustomCells: input.allowCustomCells === true }).model;
   return (await openAnyModel(input.modelPath, { answers: input.answers })).model;
-}
-
-/**
- * A foreign model names no task of ours to generate data from: probe it with standard-normal inputs (zero
- * targets / class 0), as the CLI would need an explicit --input. Undefined when a task applies.
- */
-export function probeInput(model: Model, T = 100, B = 32, seed = 1): DiagnoseInput | undefined {
-  const { arch } = model;
-  if ((arch.task?.name && arch.task.name !== 'custom') || (arch.inputSize === 1 && copiesFirstInput(arch))) return undefined;
-  const rng = new Rng(seed);
-  const x = new Float64Array(T * B * arch.inputSize);
-  for (let i = 0; i < x.length; i++) x[i] = rng.normal();
-  const rows = (arch.readout.perStep ? T : 1) * B;
-  return arch.readout.activation === 'softmax' ? { x, T, B, labels: new Int32Array(rows) } : { x, T, B, y: new Float64Array(rows * arch.readout.units) };
 }
 
 async function main(): Promise<void> {

@@ -109,27 +109,36 @@ test('one BRC neuron (a = 1.5, c = σ(−3)): a pulse of −3 at t = 10 flips it
     assert.equal(L.fractionBistable[t], 1);
     assert.ok(Math.abs(L.meanC![t] - c) < 1e-12);
   }
-  // The known answer: +1 up to step 9, −1 from the pulse on; one flip at t = 10; holds of 10 steps.
+  // The known answer: +1 up to step 9, −1 from the pulse on; one flip at t = 10. Holds of 9 steps: the write
+  // steps t = 0 and t = 10 (|u| > u*(1.5), one fixed point) are not holds.
   assert.deepEqual(L.branch.map((row) => row[0]), [...new Array(10).fill(1), ...new Array(10).fill(-1)]);
   assert.deepEqual(L.fixedPoints.map((row) => row[0]), xs.map((v) => (Math.abs(v) > 1 ? 1 : 3)));
   assert.deepEqual(L.flips, [{ neuron: 0, t: 10, from: 1, to: -1 }]);
-  assert.deepEqual(L.neurons, [{ fractionBistable: 1, longestHold: 10, flipCount: 1 }]);
+  assert.deepEqual(L.neurons, [{ fractionBistable: 1, longestHold: 9, flipCount: 1 }]);
 });
 
-test('branchSummary: flips skip zero branches, holds count runs of one non-zero branch', () => {
-  // Two neurons, [T=7][H=2] row-major:   t = 0   1   2   3   4   5   6
-  //                                  n0:     1   1   0  −1  −1  −1  −1
-  //                                  n1:    −1   1  −1   1   1   0   1
-  const br = [1, -1, 1, 1, 0, -1, -1, 1, -1, 1, -1, 0, -1, 1];
-  const s = branchSummary(br, 7, 2);
+test('branchSummary: only a branch stored while truly bistable can flip; input-following neurons never do', () => {
+  // Three neurons, [T=8][H=3] row-major (branch / fixed-point count):
+  //        t =   0    1    2    3    4    5    6    7
+  //   n0:      +/1  +/3  0/3  −/1  −/3  −/3  −/3  −/3   written, stored +, zero step, overwritten at t = 3
+  //   n1:      −/1  +/1  −/1  +/1  +/1  −/1  +/1  −/1   monostable throughout: follows its input
+  //   n2:      +/3  +/1  −/1  −/1  −/3  +/3  +/3  +/3   stored +, drifts out of the band and flips at t = 2,
+  //                                                     stores − at t = 4, flips back at t = 5
+  const br = [
+    [1, -1, 1], [1, 1, 1], [0, -1, -1], [-1, 1, -1], [-1, 1, -1], [-1, -1, 1], [-1, 1, 1], [-1, -1, 1],
+  ].flat();
+  const cnt = [
+    [1, 1, 3], [3, 1, 1], [3, 1, 1], [1, 1, 1], [3, 1, 3], [3, 1, 3], [3, 1, 3], [3, 1, 3],
+  ].flat();
+  const s = branchSummary(br, cnt, 8, 3);
   assert.deepEqual(s.flips, [
-    { neuron: 1, t: 1, from: -1, to: 1 },
-    { neuron: 1, t: 2, from: 1, to: -1 },
+    { neuron: 2, t: 2, from: 1, to: -1 },
     { neuron: 0, t: 3, from: 1, to: -1 },
-    { neuron: 1, t: 3, from: -1, to: 1 },
+    { neuron: 2, t: 5, from: -1, to: 1 },
   ]);
-  assert.deepEqual(s.longestHold, [4, 2]);
-  assert.deepEqual(s.flipCount, [1, 3]);
+  assert.deepEqual(s.flipCount, [1, 0, 2]);
+  // n0 holds − over t = 4..7; n2 holds + over t = 5..7 (its first + run t = 0..1 is 2 long).
+  assert.deepEqual(s.longestHold, [4, 0, 3]);
 });
 
 test('batch means: fraction with a > 1 and mean c over the whole batch, truly bistable over the sampled sequences', () => {

@@ -189,3 +189,21 @@ test('diagnosis sentences: numbers come from the report, with the paths they cam
   const f = find(/layer 0 has 2 stable, 1 unstable and 0 marginal fixed points/);
   assert.deepEqual(f.refs.slice(1), ['fixedPoints.points[0].stability', 'fixedPoints.points[1].stability', 'fixedPoints.points[2].stability']);
 });
+
+test('a foreign model without a task is probed with a seeded N(0,1) batch and the report says so', async () => {
+  const { probeInput } = await import('../../core/diagnostics/input');
+  const gru = makeModel([{ cell: 'gru', units: 4 }], { inputSize: 3 });
+  delete (gru.arch as { task?: unknown }).task;
+  gru.arch.readout = { units: 2, activation: 'linear', perStep: false };
+  const probe = probeInput(gru, 12, 5, 7)!;
+  assert.equal(probe.source, 'probe');
+  assert.equal(probe.x.length, 12 * 5 * 3);
+  assert.deepEqual([...probe.y!], new Array(10).fill(0));
+  const mean = probe.x.reduce((s, v) => s + v, 0) / probe.x.length;
+  assert.ok(Math.abs(mean) < 0.3, `probe inputs look standard normal (mean ${mean})`);
+  assert.deepEqual(probeInput(gru, 12, 5, 7)!.x, probe.x, 'seeded');
+  const r = diagnose(gru, { input: probe, sections: ['bistability'] });
+  assert.equal(r.input.source, 'probe');
+  // A model trained on one of our tasks (or a copy-first-input model) gets no probe: its task applies.
+  assert.equal(probeInput(makeModel([{ cell: 'brc', units: 3 }])), undefined);
+});

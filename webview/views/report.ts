@@ -41,7 +41,7 @@ export class ReportView implements View {
         const r = it.report;
         const a = r.model.architecture;
         const arch = `${a.layers.map((l) => `${l.cell.toUpperCase()}×${l.units}`).join(' → ')} → ${a.readout.units} ${a.readout.activation}`;
-        const input = r.input.source === 'task' ? `${r.input.task ?? 'task'} batch` : 'input file';
+        const input = r.input.source === 'task' ? `${r.input.task ?? 'task'} batch` : r.input.source === 'probe' ? 'random probe batch (N(0,1) inputs, zero targets)' : 'input file';
         return el('div', { class: 'run-summary' }, [
           el('h2', { text: it.label }),
           el('p', { class: 'caption', text: `${arch} · ${fmtInt(r.model.paramCount)} parameters · ${input}, T = ${r.input.T}, B = ${r.input.B} · loss ${fmt(r.input.loss)} · ${r.createdAt}` }),
