@@ -70,6 +70,8 @@ export class Controller implements vscode.Disposable {
   /** Runs whose panel is loading before their worker starts. */
   private readonly pending = new Map<string, TrainingSnapshot>();
   private inspectorDiagnosis: DiagnosisSentence[] = [];
+  /** A foreign model's summary, known once its diagnosis (which converts it) has come back. */
+  private foreignModelInfo: ModelInfo | null = null;
   /** The last full Inspector message (its training snapshot is the live one, updated in place). */
   private inspectorMessage: HostToWebview | undefined;
   private models: ModelEntry[] = [];
@@ -579,6 +581,8 @@ export class Controller implements vscode.Disposable {
       (r) => {
         if (this.currentModel !== path) return;
         this.inspectorDiagnosis = r.diagnosis;
+        // PyTorch/Keras/TF.js files carry no header we can sniff: describe them from the converted model.
+        if (!this.modelInfo(path)) this.foreignModelInfo = { name: this.modelName(path), path, architecture: r.model.architecture, paramCount: r.model.paramCount };
         this.pushInspector();
       },
       (e: Error) => this.log.warn(`inspector diagnosis of ${path} failed: ${e.message}`),
@@ -598,13 +602,20 @@ export class Controller implements vscode.Disposable {
     return { name: this.modelName(path), path, architecture: s.architecture, paramCount: s.paramCount };
   }
 
+  /** The model the Inspector describes: ours from its header, a foreign one once it has been converted. */
+  inspectorModel(): ModelInfo | null {
+    const path = this.currentModel;
+    if (!path) return null;
+    return this.modelInfo(path) ?? (this.foreignModelInfo?.path === path ? this.foreignModelInfo : null);
+  }
+
   pushInspector(): void {
     if (!this.inspector || this.inspector.isDisposed) return;
     const live = this.inspectorRunId ? this.manager.get(this.inspectorRunId) : this.manager.all().at(-1);
     const training = live?.snapshot ?? (this.inspectorRunId ? this.diskSnapshot(this.inspectorRunId) : null);
     const msg: HostToWebview = {
       type: 'inspector',
-      model: this.currentModel ? this.modelInfo(this.currentModel) : null,
+      model: this.inspectorModel(),
       diagnosis: this.inspectorDiagnosis,
       training,
     };

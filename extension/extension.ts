@@ -20,6 +20,8 @@ export interface RnnMemoryApi {
   /** Kills a run's worker at once, as a crash would (tests of the crash path). */
   killRun(runId: string): Promise<boolean>;
   currentModel(): string | undefined;
+  /** The model the Inspector describes (null: none). */
+  inspectorModel(): { name: string; path?: string; paramCount: number; layers: { cell: string; units: number }[] } | null;
   inspectorReady(): boolean;
 }
 
@@ -87,6 +89,10 @@ export function activate(context: vscode.ExtensionContext): RnnMemoryApi {
       return true;
     },
     currentModel: () => c.currentModel,
+    inspectorModel: () => {
+      const m = c.inspectorModel();
+      return m && { name: m.name, path: m.path, paramCount: m.paramCount, layers: m.architecture.layers.map((l) => ({ cell: l.cell, units: l.units })) };
+    },
     inspectorReady: () => !!c.inspector?.channel.isReady,
   };
 }

@@ -266,6 +266,12 @@ export async function run(): Promise<void> {
     // The worker remembered the answers next to the file.
     const side = readJson(`${path}.rnnmemory.json`);
     assert(JSON.stringify(side).includes('"readout.activation":"linear"'), `sidecar: ${JSON.stringify(side)}`);
+    // The Inspector describes the foreign model (from its conversion) once the editor made it current.
+    await waitFor('the model to become current', () => a.currentModel() === path, 15_000);
+    const info = await waitFor('the Inspector to describe the PyTorch model', () => a.inspectorModel(), 30_000);
+    assert(info.path === path && info.layers.length === 2 && info.layers.every((l) => l.cell === 'gru' && l.units === 5), `inspector model: ${JSON.stringify(info)}`);
+    // nn.GRU(3, 5, 2 layers): 3·(5·3 + 5·5 + 2·5) + 3·(5·5 + 5·5 + 2·5) = 150 + 180, plus Linear(5, 2) = 12.
+    assert(info.paramCount === 342, `inspector parameter count ${info.paramCount}`);
   });
 
   await check('a foreign model that needs answers fails clearly when none are given and the question is dismissed', async () => {
