@@ -20,6 +20,8 @@ export interface RunInfo {
   state: RunState;
   hasCheckpoint: boolean;
   hasModel: boolean;
+  /** model-best.safetensors exists (weights at the best test metric, status.best says which). */
+  hasBest: boolean;
   /** Not completed, has a checkpoint, and not running in this window. */
   resumable: boolean;
   label: string;
@@ -53,7 +55,16 @@ function parseStatus(v: unknown): RunStatus | null {
     metricName: typeof o.metricName === 'string' ? o.metricName : undefined,
     error: typeof o.error === 'string' ? o.error.slice(0, 2000) : undefined,
     engine: typeof o.engine === 'string' ? o.engine : undefined,
+    best: parseBest(o.best),
   };
+}
+
+function parseBest(v: unknown): RunStatus['best'] {
+  if (typeof v !== 'object' || v === null) return undefined;
+  const o = v as Record<string, unknown>;
+  if (typeof o.step !== 'number' || !Number.isInteger(o.step) || typeof o.metric !== 'number' || !Number.isFinite(o.metric)) return undefined;
+  if (o.metricName !== 'mse' && o.metricName !== 'accuracy') return undefined;
+  return { step: o.step, metric: o.metric, metricName: o.metricName };
 }
 
 function parseConfig(v: unknown): TrainConfig | null {
@@ -74,6 +85,7 @@ export function readRun(dir: string, id: string, live: ReadonlySet<string> = new
   const status = parseStatus(readJson(join(dir, RUN_FILES.status)));
   const hasCheckpoint = existsSync(join(dir, RUN_FILES.checkpoint));
   const hasModel = existsSync(join(dir, RUN_FILES.model));
+  const hasBest = existsSync(join(dir, RUN_FILES.best));
   const isLive = live.has(id);
   let state: RunState = status ? status.status : 'unknown';
   if (isLive) state = 'running';
@@ -92,6 +104,7 @@ export function readRun(dir: string, id: string, live: ReadonlySet<string> = new
     state,
     hasCheckpoint,
     hasModel,
+    hasBest,
     resumable: !isLive && hasCheckpoint && state !== 'completed',
     label: config ? runLabel(config) : id,
     mtimeMs,

@@ -89,11 +89,12 @@ export function runNode(run: RunInfo, live?: TrainingSnapshot): TreeNode {
   const isLive = !!live && live.status === 'running';
   const flags = ['run', isLive ? 'live' : run.state, run.resumable && !isLive ? 'resumable' : '', run.hasModel ? 'hasModel' : ''].filter(Boolean);
   const children: TreeNode[] = [];
-  const file = (name: string, icon: string, ctx: string) =>
+  const file = (name: string, icon: string, ctx: string, description?: string) =>
     children.push({
       id: `file:${join(run.dir, name)}`,
       kind: 'file',
       label: name,
+      ...(description ? { description } : {}),
       icon,
       path: join(run.dir, name),
       contextValue: ctx,
@@ -101,6 +102,10 @@ export function runNode(run: RunInfo, live?: TrainingSnapshot): TreeNode {
       command: ctx === 'model' ? { command: 'rnnMemory.selectModel', title: 'Select', args: [join(run.dir, name)] } : { command: 'vscode.open', title: 'Open', args: [join(run.dir, name)] },
     });
   if (run.hasModel) file(RUN_FILES.model, 'circuit-board', 'model');
+  if (run.hasBest) {
+    const b = run.status?.best;
+    file(RUN_FILES.best, 'star-full', 'model', b ? `best test ${b.metricName === 'accuracy' ? 'accuracy' : 'MSE'} ${formatLoss(b.metric)} @ ${b.step}` : undefined);
+  }
   file(RUN_FILES.config, 'json', 'runFile');
   file(RUN_FILES.metrics, 'graph-line', 'runFile');
   return {

@@ -128,6 +128,7 @@ async function cmdTrain(f: FlagReader): Promise<number> {
       return 130;
     }
     process.stderr.write(`done: ${done.step} steps${done.skipped ? ` (${done.skipped} updates skipped: non-finite gradients)` : ''}; model saved to ${done.modelPath}\n`);
+    if (done.best) process.stderr.write(`best: test ${done.best.metricName} ${done.best.metric.toPrecision(4)} at step ${done.best.step}; saved to ${done.best.path}\n`);
     return 0;
   } finally {
     process.off('SIGINT', onSigint);

@@ -1,9 +1,11 @@
 /**
  * The training loop with its files: used in-process by tests and inside the worker thread by the CLI and
  * the extension. A run directory holds config.json, run.json (status), metrics.jsonl (one line per
- * evaluation), checkpoint.safetensors (resumable state) and model.safetensors (the current weights).
+ * evaluation), checkpoint.safetensors (resumable state), model.safetensors (the current weights) and
+ * model-best.safetensors (the weights at the best test metric so far: at a high learning rate the metric
+ * fluctuates from one evaluation to the next, and the best point is what a user wants to keep).
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { saveModel } from '../model/model-file';
 import type { CellResolver } from '../model/network';
@@ -49,6 +51,14 @@ export interface RunStatus {
   metricName?: string;
   error?: string;
   engine?: string;
+  /** Best test metric so far (lowest MSE, highest accuracy) and its step: the weights in model-best.safetensors. */
+  best?: BestPoint;
+}
+
+export interface BestPoint {
+  step: number;
+  metric: number;
+  metricName: 'mse' | 'accuracy';
 }
 
 export const RUN_FILES = {
@@ -57,7 +67,26 @@ export const RUN_FILES = {
   metrics: 'metrics.jsonl',
   checkpoint: 'checkpoint.safetensors',
   model: 'model.safetensors',
+  best: 'model-best.safetensors',
 } as const;
+
+function improves(metric: number, metricName: BestPoint['metricName'], best: BestPoint | undefined): boolean {
+  if (!Number.isFinite(metric)) return false;
+  if (!best) return true;
+  return metricName === 'accuracy' ? metric > best.metric : metric < best.metric;
+}
+
+/** The best point recorded in run.json, if its weights belong to the state being resumed (step ≤ resumed step). */
+function previousBest(outDir: string, step: number): BestPoint | undefined {
+  try {
+    const s = JSON.parse(readFileSync(join(outDir, RUN_FILES.status), 'utf8')) as RunStatus;
+    const b = s.best;
+    if (b && Number.isInteger(b.step) && b.step <= step && Number.isFinite(b.metric) && existsSync(join(outDir, RUN_FILES.best))) return b;
+  } catch {
+    // no usable status: start tracking afresh
+  }
+  return undefined;
+}
 
 export function writeRunStatus(outDir: string, s: RunStatus): void {
   writeFileAtomic(join(outDir, RUN_FILES.status), JSON.stringify(s, null, 2) + '\n');
@@ -85,6 +114,8 @@ export function runTraining(opts: RunOptions): { step: number; reason: 'complete
   const ckptPath = join(outDir, RUN_FILES.checkpoint);
   const modelPath = join(outDir, RUN_FILES.model);
   const metricsPath = join(outDir, RUN_FILES.metrics);
+  const bestPath = join(outDir, RUN_FILES.best);
+  let best: BestPoint | undefined;
   let trainer: Trainer;
   let customBackend: string | undefined;
   // Custom cells are loaded (user code runs) before the checkpoint or model is parsed against their shapes.
@@ -110,6 +141,9 @@ export function runTraining(opts: RunOptions): { step: number; reason: 'complete
     }
     trainer = new Trainer(cfg, opts.cells ?? cellResolver(cfg.engine), resume, opts.dataPath);
     truncateMetrics(metricsPath, trainer.step);
+    // After a crash the best weights may come from steps the resumed run will redo: then they are dropped.
+    best = previousBest(outDir, trainer.step);
+    if (!best) rmSync(bestPath, { force: true });
   } else {
     const cfg = normalizeConfig(opts.config ?? {});
     if (cfg.custom) {
@@ -120,6 +154,7 @@ export function runTraining(opts: RunOptions): { step: number; reason: 'complete
     trainer = new Trainer(cfg, opts.cells ?? cellResolver(cfg.engine), undefined, opts.dataPath);
     writeFileAtomic(join(outDir, RUN_FILES.config), JSON.stringify(cfg, null, 2) + '\n');
     writeFileSync(metricsPath, '');
+    rmSync(bestPath, { force: true });
   }
   const cfg = trainer.config;
   const interval = opts.progressIntervalMs ?? 250;
@@ -140,6 +175,7 @@ export function runTraining(opts: RunOptions): { step: number; reason: 'complete
     lastMetric: lastEval?.metric,
     metricName: lastEval?.metricName,
     engine: customBackend ?? (opts.cells ? 'custom' : resolveEngine(cfg.engine)),
+    best,
     ...extra,
   });
   const evaluate = () => {
@@ -158,6 +194,11 @@ export function runTraining(opts: RunOptions): { step: number; reason: 'complete
     lossSinceEval = 0;
     stepsSinceEval = 0;
     emit({ type: 'eval', step: trainer.step, testLoss: e.testLoss, metric: e.metric, metricName: e.metricName });
+    if (improves(e.metric, e.metricName, best)) {
+      best = { step: trainer.step, metric: e.metric, metricName: e.metricName };
+      saveModel(bestPath, trainer.model);
+      writeRunStatus(outDir, status('running'));
+    }
   };
   const checkpoint = () => {
     saveCheckpoint(ckptPath, cfg, trainer.snapshot());
@@ -204,6 +245,6 @@ export function runTraining(opts: RunOptions): { step: number; reason: 'complete
   }
   checkpoint();
   writeRunStatus(outDir, status(reason === 'completed' ? 'completed' : 'cancelled'));
-  emit({ type: 'done', step: trainer.step, reason, modelPath, skipped: trainer.skipped });
+  emit({ type: 'done', step: trainer.step, reason, modelPath, skipped: trainer.skipped, ...(best ? { best: { ...best, path: bestPath } } : {}) });
   return { step: trainer.step, reason };
 }

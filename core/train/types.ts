@@ -69,6 +69,8 @@ export interface DoneEvent {
   reason: 'completed' | 'cancelled';
   modelPath: string;
   skipped: number;
+  /** The best evaluation of the run and the file holding its weights (model-best.safetensors). */
+  best?: { step: number; metric: number; metricName: 'mse' | 'accuracy'; path: string };
 }
 
 export interface ErrorEvent {

@@ -28,6 +28,7 @@ function run(over: Partial<RunInfo>): RunInfo {
     state: 'cancelled',
     hasCheckpoint: true,
     hasModel: true,
+    hasBest: false,
     resumable: true,
     label: 'copy · BRC T=20 · 1×16',
     mtimeMs: 0,
@@ -57,6 +58,15 @@ test('a stopped run with a checkpoint is resumable; its context value drives the
   assert.deepEqual(n.children?.map((c) => c.label), ['model.safetensors', 'config.json', 'metrics.jsonl']);
   assert.equal(n.children?.[0].contextValue, 'model');
   assert.equal(n.icon, 'debug-pause');
+});
+
+test('a run with a best model lists it after the current model, with the best metric and step', () => {
+  const n = runNode(run({ hasBest: true, status: { status: 'completed', step: 500, totalSteps: 500, skipped: 0, updatedAt: '', best: { step: 300, metric: 0.0412, metricName: 'mse' } } }));
+  assert.deepEqual(n.children?.map((c) => c.label), ['model.safetensors', 'model-best.safetensors', 'config.json', 'metrics.jsonl']);
+  const best = n.children![1];
+  assert.equal(best.contextValue, 'model');
+  assert.equal(best.description, 'best test MSE 0.0412 @ 300');
+  assert.deepEqual(best.command?.args, ['/ws/runs/r1/model-best.safetensors']);
 });
 
 test('a live run shows its current step and loss and is neither resumable nor deletable', () => {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { referenceCell } from '../../core/cells/index';
@@ -10,7 +10,9 @@ import { runTraining, RUN_FILES } from '../../core/train/run';
 import { loadCheckpoint } from '../../core/train/checkpoint';
 import { Adam, clipGlobalNorm, globalNorm } from '../../core/train/adam';
 import { loadModel } from '../../core/model/model-file';
-import type { TrainEvent } from '../../core/train/types';
+import type { DoneEvent, TrainEvent } from '../../core/train/types';
+import { computeLoss, forward } from '../../core/model/network';
+import { makeTask } from '../../core/tasks/index';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'rnn-train-'));
 
@@ -110,6 +112,9 @@ test('resume after cancel gives exactly the parameters of an uninterrupted run',
     assert.deepEqual(eventsA.filter((e) => e.type === 'eval').map((e) => e.step), [0, 10, 20, 30]);
     const { model } = loadModel(join(a, RUN_FILES.model));
     assert.equal(model.arch.layers[0].cell, 'brc');
+    // The best point survives the interruption: same record, same weights.
+    assert.deepEqual(runJson(b).best, runJson(a).best);
+    assert.deepEqual(readFileSync(join(b, RUN_FILES.best)), readFileSync(join(a, RUN_FILES.best)));
   } finally {
     rmSync(a, { recursive: true, force: true });
     rmSync(b, { recursive: true, force: true });
@@ -132,4 +137,60 @@ test('bad configurations are refused with the offending flag named', () => {
   assert.throws(() => normalizeConfig({ task: 'denoise', T: 10, N: 8 }), /T - N >= 5/);
   assert.throws(() => normalizeConfig({ lr: -1 }), /--lr/);
   assert.throws(() => normalizeConfig({ engine: 'gpu' as never }), /--engine/);
+});
+
+const runJson = (d: string) => JSON.parse(readFileSync(join(d, RUN_FILES.status), 'utf8'));
+
+/** Test MSE of a saved model on the run's own test set, computed independently of the trainer. */
+function testMse(path: string, cfg: typeof small): number {
+  const { model } = loadModel(path);
+  const task = makeTask({ task: 'copy', T: cfg.T, N: 0, seed: cfg.seed, testSize: cfg.testSize });
+  let se = 0;
+  let n = 0;
+  for (const b of task.testBatches(Math.min(cfg.batch, 500))) {
+    const fr = forward(model, b.x, b.T, b.B, referenceCell);
+    se += computeLoss(model.arch, fr.out, { y: b.y }).metric * b.B;
+    n += b.B;
+  }
+  return se / n;
+}
+
+test('model-best.safetensors holds the weights of the lowest test MSE; run.json and the done event say where', () => {
+  const d = tmp();
+  try {
+    const cfg = normalizeConfig({ ...small, steps: 60, lr: 0.3, evalEvery: 5 });
+    const events: TrainEvent[] = [];
+    runTraining({ outDir: d, config: cfg, isCancelled: () => false, emit: (e) => events.push(e), cells: referenceCell });
+    const lines = readFileSync(join(d, RUN_FILES.metrics), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { step: number; metric: number });
+    const bestLine = lines.reduce((m, l) => (l.metric < m.metric ? l : m));
+    assert.notEqual(bestLine.step, lines[lines.length - 1].step, 'this run should not be at its best at the end (else the test proves little)');
+    const best = runJson(d).best;
+    assert.deepEqual(best, { step: bestLine.step, metric: bestLine.metric, metricName: 'mse' });
+    const done = events.find((e): e is DoneEvent => e.type === 'done')!;
+    assert.deepEqual(done.best, { ...best, path: join(d, RUN_FILES.best) });
+    // The saved weights (float32) reproduce the recorded metric; the final model does not.
+    const mBest = testMse(join(d, RUN_FILES.best), cfg);
+    assert.ok(Math.abs(mBest - bestLine.metric) < 1e-3 * bestLine.metric + 1e-6, `best model MSE ${mBest} vs recorded ${bestLine.metric}`);
+    assert.ok(Math.abs(testMse(join(d, RUN_FILES.model), cfg) - lines[lines.length - 1].metric) < 1e-3);
+  } finally {
+    rmSync(d, { recursive: true, force: true });
+  }
+});
+
+test('after a crash, best weights from steps the resumed run redoes are dropped and tracking restarts', () => {
+  const d = tmp();
+  try {
+    let calls = 0;
+    runTraining({ outDir: d, config: small, isCancelled: () => ++calls > 13, emit: () => {}, cells: referenceCell });
+    assert.ok(existsSync(join(d, RUN_FILES.best)));
+    // As if the worker died after evaluating (and saving a best) at step 20 but before a checkpoint after 13.
+    const st = runJson(d);
+    writeFileSync(join(d, RUN_FILES.status), JSON.stringify({ ...st, best: { step: 20, metric: 1e-9, metricName: 'mse' } }));
+    runTraining({ outDir: d, resume: true, isCancelled: () => false, emit: () => {}, cells: referenceCell });
+    const best = runJson(d).best;
+    assert.ok(best.step === 20 || best.step === 30, `best restarted from the redone evaluations (got step ${best.step})`);
+    assert.ok(best.metric > 1e-9);
+  } finally {
+    rmSync(d, { recursive: true, force: true });
+  }
 });
