@@ -155,7 +155,7 @@ struct Arena {
 };
 
 // Bumped whenever the JavaScript-visible interface changes (core/engine/fast.ts checks it).
-const int kAbi = 2;
+const int kAbi = 3;
 
 std::mutex gMutex;
 Pool *gPool = new Pool();  // never destroyed: its detached threads outlive static destructors
@@ -347,11 +347,13 @@ napi_value Backward(napi_env env, napi_callback_info info) {
     const long TB = (long)L.T * L.B, H = L.H;
     L.dhOut = f32(env, arrayItem(env, bufs, 12), TB * H, "dhOut");
     L.dx = f32(env, arrayItem(env, bufs, 13), TB * L.I, "dx");
-    L.dU = f32(env, arrayItem(env, bufs, 14), (long)L.I * L.GI, "dU");
-    L.dW = L.GR ? f32(env, arrayItem(env, bufs, 15), H * L.GR, "dW") : nullptr;
-    L.dbias = f32(env, arrayItem(env, bufs, 16), L.GI, "dbias");
-    L.dbiasR = L.kind == RNN_GRU ? f32(env, arrayItem(env, bufs, 17), 3 * H, "dbiasR") : nullptr;
-    L.dwdiag = L.kind == RNN_BRC ? f32(env, arrayItem(env, bufs, 18), 2 * H, "dwdiag") : nullptr;
+    // dU null: only dx and dh are wanted (diagnostics), the weight-gradient GEMMs are skipped.
+    L.dU = f32(env, arrayItem(env, bufs, 14), (long)L.I * L.GI, "dU", true);
+    const bool grads = L.dU != nullptr;
+    L.dW = grads && L.GR ? f32(env, arrayItem(env, bufs, 15), H * L.GR, "dW") : nullptr;
+    L.dbias = grads ? f32(env, arrayItem(env, bufs, 16), L.GI, "dbias") : nullptr;
+    L.dbiasR = grads && L.kind == RNN_GRU ? f32(env, arrayItem(env, bufs, 17), 3 * H, "dbiasR") : nullptr;
+    L.dwdiag = grads && L.kind == RNN_BRC ? f32(env, arrayItem(env, bufs, 18), 2 * H, "dwdiag") : nullptr;
     L.dh = f32(env, arrayItem(env, bufs, 19), TB * H, "dh");
     std::lock_guard<std::mutex> lk(gMutex);
     const int nt = threadsFor(L);

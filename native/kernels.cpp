@@ -584,8 +584,9 @@ void flushChunk(const RnnLayer *L, const Dims &d, ThreadScratch &s, long rows) {
 void backwardPhase(RnnLayer *L, int phase, int tid, int nt) {
   const int T = L->T, B = L->B, I = L->I, H = L->H, GI = L->GI, GR = L->GR;
   const Dims d = dims(L, nt);
+  const bool grads = L->dU != nullptr;
   if (phase == 1) {
-    if (tid != 0) return;
+    if (tid != 0 || !grads) return;
     ThreadScratch S[RNN_MAX_THREADS];
     for (int i = 0; i < nt; i++) S[i] = carve(L, nt, L->ts[i], nullptr);
     for (long r = 0; r < I; r++)
@@ -672,9 +673,11 @@ void backwardPhase(RnnLayer *L, int phase, int tid, int nt) {
       }
     }
     // The chunk's copies of x_t and h_{t-1} (zero at t = 0) for the weight gradients.
-    memcpy(s.xc + slot * nb * I, L->x + row0 * I, sizeof(float) * nb * I);
-    if (t) memcpy(s.hc + slot * nb * H, hp, sizeof(float) * nb * H);
-    else memset(s.hc + slot * nb * H, 0, sizeof(float) * nb * H);
+    if (grads) {
+      memcpy(s.xc + slot * nb * I, L->x + row0 * I, sizeof(float) * nb * I);
+      if (t) memcpy(s.hc + slot * nb * H, hp, sizeof(float) * nb * H);
+      else memset(s.hc + slot * nb * H, 0, sizeof(float) * nb * H);
+    }
     if (t && L->W) {
       // dL/dh_{t-1} += dR_t W^T; nBRC/GRU add to the direct part already in carry, LSTM has none.
       const bool gru = L->kind == RNN_GRU;
@@ -685,7 +688,7 @@ void backwardPhase(RnnLayer *L, int phase, int tid, int nt) {
     if (I > kSmallN) gemmK(nb, I, GI, dP, GIp, 1, s.utp, true, 0, dx, I, 0, nullptr);
     else gemmDot(nb, I, GI, dP, GIp, L->U, GI, dx, I, 0);
     if (++slot == d.steps || t == 0) {
-      flushChunk(L, d, s, slot * nb);
+      if (grads) flushChunk(L, d, s, slot * nb);
       slot = 0;
     }
   }

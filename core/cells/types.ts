@@ -66,6 +66,19 @@ export interface CellForward {
   cache: unknown;
 }
 
+/**
+ * An engine that computes in float32 may attach its float32 originals of `h`, the gates and `dh` under this
+ * key (a function, so views can expire when the engine reuses the buffers). Readers that only scan the
+ * values (diagnostics) use them to skip the float64 conversion; see float32View.
+ */
+export const FLOAT32_VIEWS: unique symbol = Symbol('rnn-memory.float32Views');
+
+/** The engine's float32 original of `name` ('h', a gate name, or 'dh') of a forward/backward result, if any. */
+export function float32View(result: object, name: string): Float32Array | undefined {
+  const views = (result as { [FLOAT32_VIEWS]?: () => Readonly<Record<string, Float32Array>> | undefined })[FLOAT32_VIEWS];
+  return views?.()?.[name];
+}
+
 export interface CellBackward {
   /** dL/dx, [T, B, inputSize]. */
   dx: Float64Array;
@@ -103,7 +116,15 @@ export interface CellDef {
    * Backpropagate through time. `dhOut` is dL/dh_t coming from outside the layer (readout and the layer
    * above), [T, B, H]; it is not modified.
    */
-  backward(p: LayerParams, x: Float64Array, fwd: CellForward, dhOut: Float64Array, shape: SeqShape): CellBackward;
+  backward(p: LayerParams, x: Float64Array, fwd: CellForward, dhOut: Float64Array, shape: SeqShape, opts?: BackwardOptions): CellBackward;
+}
+
+export interface BackwardOptions {
+  /**
+   * false: the caller needs only dx and dh (diagnostics); an engine may then skip the parameter gradients
+   * and return `grads` empty. Default true.
+   */
+  paramGrads?: boolean;
 }
 
 /** Whether `def.forward` honours an initial state (single-step evaluation from an arbitrary state). */

@@ -7,7 +7,7 @@
  */
 import { brcInputDrive } from '../cells/brc-common';
 import { hasCellOptions, layerCell } from '../cells/index';
-import { cellStateSize, supportsInitialState, type CellDef, type LayerParams } from '../cells/types';
+import { cellStateSize, float32View, supportsInitialState, type CellDef, type CellForward, type LayerParams } from '../cells/types';
 import type { LayerSpec } from '../model/architecture';
 import type { Model } from '../model/model';
 import { layerParams, type CellResolver, type ForwardResult, type LayerTrace } from '../model/network';
@@ -129,7 +129,8 @@ function analyzeLayer(model: Model, tr: LayerTrace, l: number, opts: Bistability
   const lstmLike = method === 'lstm' || (method === 'generic' && cellStateSize(stepDef, H) === 2 * H);
   const need = method === 'gain' ? ['a', 'c'] : lstmLike ? ['cell', 'o'] : [];
   let src: LayerTrace = tr;
-  if (need.some((g) => !tr.fwd.gates[g])) {
+  // `in`, not a read: reading a fast-engine gate converts the whole batch to float64.
+  if (need.some((g) => !(g in tr.fwd.gates))) {
     const xs = new Float64Array(T * Bs * I);
     for (let t = 0; t < T; t++) xs.set(tr.x.subarray(t * B * I, (t * B + Bs) * I), t * Bs * I);
     const shape = { T, B: Bs, inputSize: I, units: H };
@@ -137,28 +138,17 @@ function analyzeLayer(model: Model, tr: LayerTrace, l: number, opts: Bistability
   }
   const sB = src.shape.B;
   const gateName = gateOf(kind);
-  const gateAll = gateName ? src.fwd.gates[gateName] : undefined;
+  const gateAll = gateName ? gateArray(src.fwd, gateName) : undefined;
   const h = toNested(sequenceRows(src.fwd.h, T, sB, H, 0), T, H);
   const c = gateAll ? toNested(sequenceRows(gateAll, T, sB, H, 0), T, H) : null;
   const meanC: number[] | null = gateAll ? new Array(T) : null;
-  const aAll = method === 'gain' ? src.fwd.gates.a : undefined;
+  const aAll = method === 'gain' ? gateArray(src.fwd, 'a') : undefined;
   const fractionBistable: number[] = new Array(T).fill(0);
   // Batch means over every sequence where they are free (BRC a_t, the update gate): one pass over the
   // [T, B, H] traces, branch-free counting (a data-dependent branch here costs 3× on random data).
   const n = sB * H;
-  for (let t = 0; t < T; t++) {
-    const o = t * n;
-    if (gateAll && meanC) {
-      let s = 0;
-      for (let i = 0; i < n; i++) s += gateAll[o + i];
-      meanC[t] = s / n;
-    }
-    if (aAll) {
-      let cnt = 0;
-      for (let i = 0; i < n; i++) cnt += +(aAll[o + i] > 1);
-      fractionBistable[t] = cnt / n;
-    }
-  }
+  if (gateAll && meanC) rowMeans(gateAll, T, n, meanC);
+  if (aAll) rowFractionsAboveOne(aAll, T, n, fractionBistable);
   const base = { layer: l, cell: kind, units: H, T, method: method === 'gain' ? 'gain' : 'self-map', h, c, meanC } as const;
   if (method === null) {
     return {
@@ -219,12 +209,44 @@ function analyzeLayer(model: Model, tr: LayerTrace, l: number, opts: Bistability
   };
 }
 
+/** out[t] = mean of row t of a [T, n] array. Four partial sums: the loop is latency-bound otherwise. */
+function rowMeans(a: Float32Array | Float64Array, T: number, n: number, out: number[]): void {
+  const n4 = n - (n % 4);
+  for (let t = 0; t < T; t++) {
+    const o = t * n;
+    let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    for (let i = 0; i < n4; i += 4) {
+      s0 += a[o + i];
+      s1 += a[o + i + 1];
+      s2 += a[o + i + 2];
+      s3 += a[o + i + 3];
+    }
+    for (let i = n4; i < n; i++) s0 += a[o + i];
+    out[t] = (s0 + s1 + s2 + s3) / n;
+  }
+}
+
+/** out[t] = fraction of row t of a [T, n] array above 1 (branch-free: a data-dependent branch costs 3×). */
+function rowFractionsAboveOne(a: Float32Array | Float64Array, T: number, n: number, out: number[]): void {
+  for (let t = 0; t < T; t++) {
+    const o = t * n;
+    let c = 0;
+    for (let i = 0; i < n; i++) c += +(a[o + i] > 1);
+    out[t] = c / n;
+  }
+}
+
+/** A gate trace [T, B, H]: the engine's float32 original when it has one (no float64 copy of the batch). */
+function gateArray(fwd: CellForward, name: string): Float64Array | Float32Array {
+  return float32View(fwd, name) ?? fwd.gates[name];
+}
+
 function sequenceMaps(method: MapMethod, stepDef: CellDef, p: LayerParams, tr: LayerTrace, b: number, B: number): SeqMaps {
   const { T, inputSize: I, units: H } = tr.shape;
   const xs = sequenceRows(tr.x, T, B, I, b);
   const hs = sequenceRows(tr.fwd.h, T, B, H, b);
   if (method === 'gain') {
-    const a = sequenceRows(tr.fwd.gates.a, T, B, H, b);
+    const a = sequenceRows(gateArray(tr.fwd, 'a'), T, B, H, b);
     const u = brcInputDrive(p, xs, { T, B: 1, inputSize: I, units: H });
     const n = T * H;
     const out: SeqMaps = { a, slope: a, count: new Uint8Array(n), branch: new Int8Array(n), drive: u };
@@ -232,8 +254,22 @@ function sequenceMaps(method: MapMethod, stepDef: CellDef, p: LayerParams, tr: L
       const ai = a[i];
       const ui = u[i];
       if (ai > 1) {
-        out.count[i] = brcFixedPointCount(ai, ui);
-        out.branch[i] = brcBranch(ai, ui, i >= H ? hs[i - H] : 0);
+        // brcFixedPointCount and brcBranch inlined around one band computation (this loop is hot).
+        const hsq = Math.sqrt(1 - 1 / ai);
+        const w = Math.atanh(hsq);
+        const band = ai * hsq - w;
+        const au = Math.abs(ui);
+        const count = au < band ? 3 : au === band ? 2 : 1;
+        out.count[i] = count;
+        if (count === 3) {
+          const hPrev = i >= H ? hs[i - H] : 0;
+          if (hPrev >= (w - ui) / ai) out.branch[i] = 1;
+          else if (hPrev <= (-w - ui) / ai) out.branch[i] = -1;
+          else {
+            const d = Math.tanh(ui + ai * hPrev) - hPrev;
+            out.branch[i] = d > 0 ? 1 : d < 0 ? -1 : 0;
+          }
+        } else out.branch[i] = ui > 0 ? 1 : ui < 0 ? -1 : 0;
       } else {
         // Monostable: one fixed point, with the sign of u (fast path of the two calls above).
         out.count[i] = 1;

@@ -8,7 +8,7 @@
  * changes the last one by less than a thousandth / more than a thousandfold).
  */
 import { layerCell } from '../cells/index';
-import type { CellDef, LayerParams } from '../cells/types';
+import { float32View, type CellDef, type LayerParams } from '../cells/types';
 import type { Model } from '../model/model';
 import { layerParams, type CellResolver, type ForwardResult } from '../model/network';
 import { Rng } from '../util/rng';
@@ -22,7 +22,7 @@ export const EXPLODING_THRESHOLD = 1e3;
 const MIN_RANGE = 10;
 
 /** dL/dh_t for every layer ([T, B, H] each), by backpropagating dOut through the readout and the cells. */
-export function layerGradients(model: Model, fr: ForwardResult, dOut: Float64Array, cells: CellResolver): Float64Array[] {
+export function layerGradients(model: Model, fr: ForwardResult, dOut: Float64Array, cells: CellResolver): (Float64Array | Float32Array)[] {
   const { arch } = model;
   const { T, B } = fr;
   const L = arch.layers.length;
@@ -40,11 +40,12 @@ export function layerGradients(model: Model, fr: ForwardResult, dOut: Float64Arr
       for (let u = 0; u < H; u++) dh[offset + r * H + u] += W[u * k + j] * g;
     }
   }
-  const out: Float64Array[] = new Array(L);
+  const out: (Float64Array | Float32Array)[] = new Array(L);
   for (let i = L - 1; i >= 0; i--) {
     const tr = fr.layers[i];
-    const res = layerCell(arch.layers[i], cells).backward(layerParams(model, i), tr.x, tr.fwd, dh, tr.shape);
-    out[i] = res.dh;
+    const res = layerCell(arch.layers[i], cells).backward(layerParams(model, i), tr.x, tr.fwd, dh, tr.shape, { paramGrads: false });
+    // Only scanned for norms: the engine's float32 original saves a float64 copy of [T, B, H].
+    out[i] = float32View(res, 'dh') ?? res.dh;
     dh = res.dx;
   }
   return out;
@@ -95,6 +96,40 @@ export function jacobianNorms(def: CellDef, p: LayerParams, xs: Float64Array, T:
   return out;
 }
 
+/** ‖dh_t‖ over the batch and the batch-mean |dh_t,j| per neuron, from dh [T, B, H]. */
+function gradientNorms(dh: Float32Array | Float64Array, T: number, B: number, H: number): { norm: number[]; perNeuron: number[][] } {
+  const norm: number[] = new Array(T);
+  const perNeuron: number[][] = new Array(T);
+  const acc = new Float64Array(H);
+  for (let t = 0; t < T; t++) {
+    acc.fill(0);
+    let s0 = 0, s1 = 0;
+    for (let b = 0; b < B; b++) {
+      const o = (t * B + b) * H;
+      let j = 0;
+      // Two partial sums of squares: the loop is latency-bound on one.
+      for (; j + 1 < H; j += 2) {
+        const v = dh[o + j];
+        const w = dh[o + j + 1];
+        s0 += v * v;
+        s1 += w * w;
+        acc[j] += Math.abs(v);
+        acc[j + 1] += Math.abs(w);
+      }
+      if (j < H) {
+        const v = dh[o + j];
+        s0 += v * v;
+        acc[j] += Math.abs(v);
+      }
+    }
+    const row: number[] = new Array(H);
+    for (let j = 0; j < H; j++) row[j] = acc[j] / B;
+    norm[t] = Math.sqrt(s0 + s1);
+    perNeuron[t] = row;
+  }
+  return { norm, perNeuron };
+}
+
 export interface GradientFlowOptions {
   /** Cells for the backward passes (an engine may be used). */
   cells: CellResolver;
@@ -110,23 +145,7 @@ export function analyzeGradientFlow(model: Model, fr: ForwardResult, dOut: Float
   const layers: GradientFlowLayer[] = fr.layers.map((tr, l) => {
     const { T, B, inputSize: I, units: H } = tr.shape;
     const dh = dhs[l];
-    const norm: number[] = new Array(T);
-    const perNeuron: number[][] = new Array(T);
-    for (let t = 0; t < T; t++) {
-      let s = 0;
-      const row: number[] = new Array(H).fill(0);
-      for (let b = 0; b < B; b++) {
-        const o = (t * B + b) * H;
-        for (let j = 0; j < H; j++) {
-          const v = dh[o + j];
-          s += v * v;
-          row[j] += Math.abs(v);
-        }
-      }
-      for (let j = 0; j < H; j++) row[j] /= B;
-      norm[t] = Math.sqrt(s);
-      perNeuron[t] = row;
-    }
+    const { norm, perNeuron } = gradientNorms(dh, T, B, H);
     const def = layerCell(model.arch.layers[l], opts.cells);
     const probes = randomOrthonormal(rng, Math.min(k0, H), H);
     const jacobianNorm = jacobianNorms(def, layerParams(model, l), sequenceRows(tr.x, T, B, I, 0), T, I, H, probes);

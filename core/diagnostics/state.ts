@@ -45,7 +45,7 @@ export function packStates(fwd: CellForward, T: number, B: number, H: number, S:
 }
 
 /** Rows [T, n] of sequence b from a time-major [T, B, n] array. */
-export function sequenceRows(a: Float64Array, T: number, B: number, n: number, b: number): Float64Array {
+export function sequenceRows(a: Float64Array | Float32Array, T: number, B: number, n: number, b: number): Float64Array {
   const out = new Float64Array(T * n);
   for (let t = 0; t < T; t++) out.set(a.subarray((t * B + b) * n, (t * B + b) * n + n), t * n);
   return out;

@@ -8,11 +8,12 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { referenceCell } from '../cells/index';
 import { checkLength, checkParams, checkSeq } from '../cells/linalg';
-import type { CellBackward, CellDef, CellForward, CellKind, LayerParams, SeqShape } from '../cells/types';
+import { FLOAT32_VIEWS, type BackwardOptions, type CellBackward, type CellDef, type CellForward, type CellKind, type LayerParams, type SeqShape } from '../cells/types';
 
 /** The addon's exports (native/addon.cpp). */
 export interface NativeKernels {
   forward(kind: number, T: number, B: number, I: number, H: number, bufs: (Float32Array | null)[]): void;
+  /** bufs[14] (dU) null: no parameter gradients (bufs 15–18 are then ignored). */
   backward(kind: number, T: number, B: number, I: number, H: number, bufs: (Float32Array | null)[]): void;
   toF32(src: Float64Array, dst: Float32Array): void;
   toF64(src: Float32Array, dst: Float64Array): void;
@@ -35,7 +36,7 @@ export interface FastEngineStatus {
 }
 
 /** native/addon.cpp kAbi. */
-const ADDON_ABI = 2;
+const ADDON_ABI = 3;
 
 let loaded: { addon: NativeKernels | null; status: FastEngineStatus } | undefined;
 
@@ -310,13 +311,14 @@ function makeCell(kind: CellKind, addon: NativeKernels): CellDef {
     const cache: FastCache = { engine: 'fast', kind, shape: { T, B, inputSize: I, units: H }, x, x32, h32, states, released: false };
     const h = toF64(addon, h32.arr);
     f32Of.set(h, h32);
-    return { h, gates: lazyF64(addon, gateSources, () => cache.released), cache };
+    const views = { h: h32.arr, ...gateSources };
+    return { h, gates: lazyF64(addon, gateSources, () => cache.released), cache, [FLOAT32_VIEWS]: () => (cache.released ? undefined : views) } as CellForward;
   }
 
-  function backward(p: LayerParams, x: Float64Array, fwd: CellForward, dhOut: Float64Array, shape: SeqShape): CellBackward {
+  function backward(p: LayerParams, x: Float64Array, fwd: CellForward, dhOut: Float64Array, shape: SeqShape, opts?: BackwardOptions): CellBackward {
     const cache = fwd?.cache;
     // A forward pass from another engine carries its own cache: let that engine differentiate it.
-    if (!isFastCache(cache, kind)) return ref.backward(p, x, fwd, dhOut, shape);
+    if (!isFastCache(cache, kind)) return ref.backward(p, x, fwd, dhOut, shape, opts);
     if (cache.released) throw new Error(`${kind}: backward of a forward pass given to releaseForward`);
     checkSeq(kind, x, shape);
     const { T, B, inputSize: I, units: H } = shape;
@@ -332,11 +334,12 @@ function makeCell(kind: CellKind, addon: NativeKernels): CellDef {
     const pp = packParams(kind, p, I, H);
     const x32 = cache.x === x ? cache.x32.arr : (f32Of.get(x)?.arr ?? intoF32(addon, x, allocF32(x.length)));
     const dx32 = temp('dx', T * B * I);
-    const dU = new Float32Array(I * GI);
-    const dW = GR ? new Float32Array(H * GR) : null;
-    const dbias = new Float32Array(GI);
-    const dbiasR = kind === 'gru' ? new Float32Array(3 * H) : null;
-    const dwdiag = kind === 'brc' ? new Float32Array(2 * H) : null;
+    const paramGrads = opts?.paramGrads !== false;
+    const dU = paramGrads ? new Float32Array(I * GI) : null;
+    const dW = paramGrads && GR ? new Float32Array(H * GR) : null;
+    const dbias = paramGrads ? new Float32Array(GI) : null;
+    const dbiasR = paramGrads && kind === 'gru' ? new Float32Array(3 * H) : null;
+    const dwdiag = paramGrads && kind === 'brc' ? new Float32Array(2 * H) : null;
     const dh32 = allocF32(n);
     const dhOut32 = intoF32(addon, dhOut, temp('dhOut', n));
     const bufs = [...bufsCommon(pp, x32, cache.h32.arr, cache.states.map((l) => l.arr)), dhOut32, dx32, dU, dW, dbias, dbiasR, dwdiag, dh32];
@@ -344,7 +347,9 @@ function makeCell(kind: CellKind, addon: NativeKernels): CellDef {
 
     const grads: LayerParams = {};
     const f64 = (a: Float32Array, from = 0, to = a.length) => Float64Array.from(a.subarray(from, to));
-    if (kind === 'brc' || kind === 'nbrc') {
+    if (!dU || !dbias) {
+      // paramGrads: false — dx and dh only.
+    } else if (kind === 'brc' || kind === 'nbrc') {
       grads.U_c = takeCols(dU, I, GI, 0, H);
       grads.U_a = takeCols(dU, I, GI, 1, H);
       grads.U = takeCols(dU, I, GI, 2, H);
@@ -369,7 +374,8 @@ function makeCell(kind: CellKind, addon: NativeKernels): CellDef {
     }
     const dx = toF64(addon, dx32);
     const lazy = lazyF64(addon, { dh: dh32 });
-    return Object.defineProperties({ dx, grads } as CellBackward, Object.getOwnPropertyDescriptors(lazy));
+    const views = { dh: dh32 };
+    return Object.defineProperties({ dx, grads, [FLOAT32_VIEWS]: () => views } as unknown as CellBackward, Object.getOwnPropertyDescriptors(lazy));
   }
 
   return { kind, gateNames: ref.gateNames, paramSpecs: ref.paramSpecs, forward, backward };

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import { referenceCell } from '../../core/cells/index';
-import { CELL_KINDS, type CellDef, type CellForward, type CellKind, type LayerParams, type SeqShape } from '../../core/cells/types';
+import { CELL_KINDS, float32View, type CellDef, type CellForward, type CellKind, type LayerParams, type SeqShape } from '../../core/cells/types';
 import { nativeKernels } from '../../core/engine/fast';
 import { cellFor, fastCell, fastEngineStatus, releaseFastEngineMemory, releaseForward, resolveEngine } from '../../core/engine/index';
 import { initParam } from '../../core/util/init';
@@ -210,6 +210,36 @@ test('releaseForward: recycled buffers never change results, even when layer 1 g
   releaseForward(referenceCell('gru').forward(params(referenceCell('gru'), 1, 2, new Rng(1)), new Float64Array(2), { T: 2, B: 1, inputSize: 1, units: 2 }));
   releaseFastEngineMemory();
   compareLayer('gru', { T: 16, B: 64, inputSize: 1, units: 64 }, 13, 'after releaseFastEngineMemory');
+});
+
+test('float32 views hold exactly the values of h, every gate and dh, and expire with releaseForward', { skip }, () => {
+  const [T, B, I, H] = [7, 5, 3, 6];
+  for (const kind of CELL_KINDS) {
+    const ref = referenceCell(kind);
+    const fast = fastCell(kind) as CellDef;
+    const rng = new Rng(21);
+    const p = params(ref, I, H, rng);
+    const shape = { T, B, inputSize: I, units: H };
+    const f = fast.forward(p, randn(T * B * I, rng), shape);
+    const b = fast.backward(p, randn(T * B * I, rng), f, randn(T * B * H, rng), shape);
+    for (const name of ['h', ...ref.gateNames]) {
+      const v = float32View(f, name);
+      assert.ok(v instanceof Float32Array, `${kind}: no float32 view of ${name}`);
+      assert.deepEqual(Float64Array.from(v), name === 'h' ? f.h : f.gates[name], `${kind}: view of ${name}`);
+    }
+    assert.deepEqual(Float64Array.from(float32View(b, 'dh')!), b.dh, `${kind}: view of dh`);
+    // Without parameter gradients (diagnostics) dx and dh are bit-identical and grads empty.
+    const lean = fast.backward(p, randn(T * B * I, new Rng(22)), f, b.dh, shape, { paramGrads: false });
+    const full = fast.backward(p, randn(T * B * I, new Rng(22)), f, b.dh, shape);
+    assert.deepEqual(lean.dx, full.dx, `${kind}: dx without parameter gradients`);
+    assert.deepEqual(lean.dh, full.dh, `${kind}: dh without parameter gradients`);
+    assert.deepEqual(Object.keys(lean.grads), []);
+    assert.ok(Object.keys(full.grads).length > 0);
+    assert.equal(float32View(f, 'nope'), undefined);
+    releaseForward(f);
+    assert.equal(float32View(f, 'h'), undefined, `${kind}: views of a released pass must not be handed out`);
+    assert.equal(float32View(ref.forward(p, new Float64Array(T * B * I), shape), 'h'), undefined, 'the reference engine has none');
+  }
 });
 
 test('backward of a reference forward pass is delegated to the reference cell', { skip }, () => {
