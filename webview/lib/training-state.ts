@@ -1,4 +1,7 @@
-/** Applies incremental training events to a panel's TrainingSnapshot in place (cheap, no copies). Pure. */
+/**
+ * Applies incremental training events to a TrainingSnapshot in place (cheap, no copies). Pure; the host's
+ * snapshots (extension/training-state) and the panels' copies fold events with this same function.
+ */
 import type { TrainEvent } from '../../core/train/types';
 import type { TrainingPoint, TrainingSnapshot } from '../protocol';
 
@@ -12,9 +15,10 @@ export function applyTrainEvent(s: TrainingSnapshot, e: TrainEvent, maxPoints = 
       s.step = e.step;
       s.totalSteps = e.totalSteps;
       s.stepsPerSec = e.stepsPerSec;
-      s.etaMs = e.stepsPerSec > 0 ? ((e.totalSteps - e.step) / e.stepsPerSec) * 1000 : null;
+      s.etaMs = e.stepsPerSec > 0 ? Math.round(((e.totalSteps - e.step) / e.stepsPerSec) * 1000) : null;
       if (s.status !== 'running' && s.status !== 'failed') s.status = 'running';
-      pointAt(s, e.step).loss = e.loss;
+      // All updates of the interval skipped (non-finite loss): no point, rather than a NaN in the curve.
+      if (Number.isFinite(e.loss)) pointAt(s, e.step).loss = e.loss;
       break;
     }
     case 'eval': {
@@ -22,6 +26,7 @@ export function applyTrainEvent(s: TrainingSnapshot, e: TrainEvent, maxPoints = 
       p.testLoss = e.testLoss;
       p.metric = e.metric;
       s.metricName = e.metricName;
+      s.step = Math.max(s.step, e.step);
       break;
     }
     case 'done':

@@ -5,7 +5,6 @@
  * fraction bistable and mean gate over time.
  */
 import type { BistabilityLayer, DiagnosticReport } from '../../core/diagnostics/types';
-import type { ReportItem } from '../../core/report/payload';
 import { createChart, lineDataset, backgroundPlugin, type LineChart, type XY } from '../charts';
 import { checkbox, el, section, select, type Option } from '../dom';
 import { exportButtons } from '../export';
@@ -14,7 +13,7 @@ import { divergingScale, sequentialScale, toCss, type ColorScale } from '../lib/
 import { bistabilityCsv } from '../lib/csv';
 import { fmt, fmtPercent } from '../lib/format';
 import { matrixFromTimeMajor, quantile, stackRows } from '../lib/heatmap-core';
-import { clampIndex, fill, layerOptions, runSelect, seriesColor } from './common';
+import { clampIndex, fill, layerOptions, runSelect, seriesColor, ReportSectionView } from './common';
 import { NeuronDetail } from './neuron-detail';
 import type { View, ViewHost } from './types';
 
@@ -35,7 +34,7 @@ interface RowInfo {
 
 const num = (v: number | null | undefined): number => (typeof v === 'number' ? v : NaN);
 
-export class BistabilityView implements View {
+export class BistabilityView extends ReportSectionView implements View {
   readonly el: HTMLElement;
   private readonly toolbar: HTMLElement;
   private readonly legend = el('div', { class: 'legend' });
@@ -46,13 +45,13 @@ export class BistabilityView implements View {
   private readonly gateCanvas = el('canvas', { attrs: { 'data-role': 'mean-gate', role: 'img', 'aria-label': 'Mean update gate over time, per layer' } });
   private readonly gateBox = el('div', { class: 'chart-box' }, [this.gateCanvas]);
   private charts: LineChart[] = [];
-  private items: ReportItem[] = [];
   private ui: UiState;
   private shown: BistabilityLayer[] = [];
   private offsets: number[] = [];
   private rowInfo: (RowInfo | null)[] = [];
 
   constructor(private readonly host: ViewHost) {
+    super();
     this.ui = host.getState<UiState>('bistability') ?? {};
     const s = section('bistability', 'Bistability map');
     this.el = s.root;
@@ -86,16 +85,6 @@ export class BistabilityView implements View {
     this.el.hidden = true;
   }
 
-  setReports(items: ReportItem[]): void {
-    this.items = items;
-    this.el.hidden = items.length === 0;
-    this.render();
-  }
-
-  retheme(): void {
-    this.render();
-  }
-
   dispose(): void {
     this.heatmap.dispose();
     this.detail.dispose();
@@ -110,7 +99,7 @@ export class BistabilityView implements View {
     this.host.setState('bistability', this.ui);
   }
 
-  private render(): void {
+  protected render(): void {
     const r = this.report;
     if (!r) return;
     const layers = r.bistability.layers;

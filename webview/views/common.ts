@@ -1,8 +1,26 @@
-/** Pieces shared by the report views: run/layer selectors and palette shortcuts. */
+/** Pieces shared by the report views: their base class, run/layer selectors and palette shortcuts. */
 import type { ReportItem } from '../../core/report/payload';
 import type { Palette } from '../colors';
 import { select, type Option } from '../dom';
 import { toCss } from '../lib/colormap';
+
+/** A section that shows reports: keeps them, hides itself without any, redraws on new data or a theme change. */
+export abstract class ReportSectionView {
+  abstract readonly el: HTMLElement;
+  protected items: ReportItem[] = [];
+
+  setReports(items: ReportItem[]): void {
+    this.items = items;
+    this.el.hidden = items.length === 0;
+    this.render();
+  }
+
+  retheme(): void {
+    this.render();
+  }
+
+  protected abstract render(): void;
+}
 
 export function runSelect(items: ReportItem[], index: number, onChange: (i: number) => void): HTMLElement | null {
   if (items.length < 2) return null;

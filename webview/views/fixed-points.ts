@@ -3,42 +3,31 @@
  * (slow points hollow), trajectories from a few starts, and the observed trajectory.
  */
 import type { DiagnosticReport, FixedPoint } from '../../core/diagnostics/types';
-import type { ReportItem } from '../../core/report/payload';
 import { backgroundPlugin, createChart, lineDataset, type LineChart, type XY } from '../charts';
 import { el, section } from '../dom';
 import { exportButtons } from '../export';
 import { toCss } from '../lib/colormap';
 import { fixedPointsCsv } from '../lib/csv';
 import { fmt, fmtPercent } from '../lib/format';
-import { clampIndex, fill, runSelect } from './common';
+import { clampIndex, fill, runSelect, ReportSectionView } from './common';
 import type { View, ViewHost } from './types';
 
-export class FixedPointsView implements View {
+export class FixedPointsView extends ReportSectionView implements View {
   readonly el: HTMLElement;
   private readonly toolbar: HTMLElement;
   private readonly caption = el('p', { class: 'caption' });
   private readonly canvas = el('canvas', { attrs: { 'data-role': 'fixed-points', role: 'img' } });
   private chart: LineChart | null = null;
-  private items: ReportItem[] = [];
   private run: number;
 
   constructor(private readonly host: ViewHost) {
+    super();
     this.run = host.getState<number>('fixedPoints.run') ?? 0;
     const s = section('fixedPoints', 'Fixed points');
     this.el = s.root;
     this.toolbar = s.toolbar;
     s.body.append(this.caption, el('div', { class: 'chart-box tall' }, [this.canvas]));
     this.el.hidden = true;
-  }
-
-  setReports(items: ReportItem[]): void {
-    this.items = items;
-    this.el.hidden = items.length === 0;
-    this.render();
-  }
-
-  retheme(): void {
-    this.render();
   }
 
   dispose(): void {
@@ -49,7 +38,7 @@ export class FixedPointsView implements View {
     return this.items[clampIndex(this.run, this.items.length)]?.report ?? null;
   }
 
-  private render(): void {
+  protected render(): void {
     const r = this.report;
     if (!r) return;
     const fp = r.fixedPoints;

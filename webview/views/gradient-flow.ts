@@ -3,7 +3,6 @@
  * ‖∂h_T/∂h_t‖, the fitted decay constant, and a per-neuron heatmap of |∂L/∂h_{t,j}|.
  */
 import type { DecayFit, DiagnosticReport, GradientFlowLayer } from '../../core/diagnostics/types';
-import type { ReportItem } from '../../core/report/payload';
 import { backgroundPlugin, createChart, lineDataset, logTicks, type LineChart, type XY } from '../charts';
 import { el, section, select } from '../dom';
 import { exportButtons } from '../export';
@@ -12,7 +11,7 @@ import { sequentialScale, toCss } from '../lib/colormap';
 import { gradientFlowCsv } from '../lib/csv';
 import { fmt } from '../lib/format';
 import { matrixFromTimeMajor, quantile } from '../lib/heatmap-core';
-import { clampIndex, fill, layerOptions, runSelect, seriesColor } from './common';
+import { clampIndex, fill, layerOptions, runSelect, seriesColor, ReportSectionView } from './common';
 import type { View, ViewHost } from './types';
 
 interface UiState {
@@ -29,7 +28,7 @@ export function describeDecay(L: GradientFlowLayer): string {
   return `Layer ${L.layer + 1}: ${kind}${range}${flags ? ` — ${flags}` : ''}`;
 }
 
-export class GradientFlowView implements View {
+export class GradientFlowView extends ReportSectionView implements View {
   readonly el: HTMLElement;
   private readonly toolbar: HTMLElement;
   private readonly normCanvas = el('canvas', { attrs: { 'data-role': 'gradient-norm', role: 'img', 'aria-label': 'Norm of the loss gradient with respect to h_t per layer, log scale' } });
@@ -38,11 +37,11 @@ export class GradientFlowView implements View {
   private readonly heatTitle = el('h3');
   private readonly heatmap: Heatmap;
   private charts: LineChart[] = [];
-  private items: ReportItem[] = [];
   private ui: UiState;
   private hm: { L: GradientFlowLayer; units: number } | null = null;
 
   constructor(private readonly host: ViewHost) {
+    super();
     this.ui = host.getState<UiState>('gradientFlow') ?? {};
     const s = section('gradientFlow', 'Gradient flow');
     this.el = s.root;
@@ -70,16 +69,6 @@ export class GradientFlowView implements View {
     this.el.hidden = true;
   }
 
-  setReports(items: ReportItem[]): void {
-    this.items = items;
-    this.el.hidden = items.length === 0;
-    this.render();
-  }
-
-  retheme(): void {
-    this.render();
-  }
-
   dispose(): void {
     this.heatmap.dispose();
     for (const c of this.charts) c.destroy();
@@ -95,7 +84,7 @@ export class GradientFlowView implements View {
     this.render();
   }
 
-  private render(): void {
+  protected render(): void {
     const r = this.report;
     if (!r) return;
     const layers = r.gradientFlow.layers;

@@ -2,27 +2,26 @@
  * Memory retention on copy-first-input: MSE of recalling x_1 against the delay, and the linear probe's
  * R² for x_1 from h_t against t, with several runs/cells overlaid.
  */
-import type { ReportItem } from '../../core/report/payload';
 import { backgroundPlugin, createChart, lineDataset, type LineChart, type XY } from '../charts';
 import { el, section } from '../dom';
 import { exportButtons } from '../export';
 import { toCss } from '../lib/colormap';
 import { retentionCsv } from '../lib/csv';
-import { fill, seriesColor } from './common';
+import { fill, seriesColor, ReportSectionView } from './common';
 import type { View, ViewHost } from './types';
 
 const DASHES: number[][] = [[], [6, 3], [2, 3], [8, 3, 2, 3]];
 
-export class RetentionView implements View {
+export class RetentionView extends ReportSectionView implements View {
   readonly el: HTMLElement;
   private readonly toolbar: HTMLElement;
   private readonly note = el('p', { class: 'caption' });
   private readonly mseCanvas = el('canvas', { attrs: { 'data-role': 'retention-mse', role: 'img', 'aria-label': 'Mean squared error of recalling the first input against the delay, per run' } });
   private readonly r2Canvas = el('canvas', { attrs: { 'data-role': 'retention-r2', role: 'img', 'aria-label': 'Probe R squared for the first input from h_t against t, per run and layer' } });
   private charts: LineChart[] = [];
-  private items: ReportItem[] = [];
 
   constructor(private readonly host: ViewHost) {
+    super();
     const s = section('retention', 'Memory retention');
     this.el = s.root;
     this.toolbar = s.toolbar;
@@ -30,21 +29,11 @@ export class RetentionView implements View {
     this.el.hidden = true;
   }
 
-  setReports(items: ReportItem[]): void {
-    this.items = items;
-    this.el.hidden = items.length === 0;
-    this.render();
-  }
-
-  retheme(): void {
-    this.render();
-  }
-
   dispose(): void {
     for (const c of this.charts) c.destroy();
   }
 
-  private render(): void {
+  protected render(): void {
     for (const c of this.charts) c.destroy();
     this.charts = [];
     const p = this.host.palette();
