@@ -147,3 +147,39 @@ test('LSTM fixed points (state h then c): each one is a fixed point of the cell 
     if (q.stability === 'unstable' && q.maxEigenvalue > 1.05) assert.ok(dist > 1e-5, `unstable point stayed (${dist})`);
   }
 });
+
+test('the search follows slow dynamics (update gate near 1) to the stable branches, and stops early when all settle', async () => {
+  const { searchFixedPoints } = await import('../../core/diagnostics/fixed-points');
+  const { makeStepper } = await import('../../core/diagnostics/state');
+  const { brcCell } = await import('../../core/cells/brc');
+  // Three identical BRC neurons, a = 1.5, no input: stable roots ±h* of tanh(1.5 h) = h, unstable 0.
+  const hStar = (() => {
+    let h = 1;
+    for (let i = 0; i < 200; i++) h = Math.tanh(1.5 * h);
+    return h;
+  })();
+  const run = (bc: number, starts: number[][], steps?: number) => {
+    const model = makeModel([{ cell: 'brc', units: 3 }]);
+    setParams(model, {
+      'layers.0.U_a': [0, 0, 0], 'layers.0.w_a': [0, 0, 0], 'layers.0.b_a': new Array(3).fill(Math.atanh(0.5)),
+      'layers.0.U_c': [0, 0, 0], 'layers.0.w_c': [0, 0, 0], 'layers.0.b_c': new Array(3).fill(bc),
+      'layers.0.U': [1, 1, 1],
+    });
+    const st = makeStepper(brcCell, layerParams(model, 0), 1, 3);
+    return searchFixedPoints(st, new Float64Array(1), Float64Array.from(starts.flat()), starts.length, steps ? { steps } : {});
+  };
+  // c = σ(3) ≈ 0.95: from states a quarter of the way to ±h* the dynamics need ~150 steps to pass the
+  // fold of tanh(1.5 h) − h, before which the root refinement falls back to the unstable origin.
+  const starts = [[0.25 * hStar, -0.25 * hStar, 0.25 * hStar], [-0.2 * hStar, -0.2 * hStar, 0.3 * hStar]];
+  const short = run(3, starts, 40);
+  assert.ok(!short.points.some((p) => p.stability === 'stable'), 'the old 40-step search should miss the attractors here');
+  const slow = run(3, starts);
+  const stable = slow.points.filter((p) => p.stability === 'stable' && !p.slow);
+  assert.ok(stable.length >= 2, `stable points found: ${stable.length}`);
+  for (const p of stable) for (const v of p.state) assert.ok(Math.abs(Math.abs(v) - hStar) < 1e-6, `coordinate ${v} is not ±h* = ±${hStar}`);
+  // Each stable point lies on the branches its start pointed to (signs kept).
+  assert.ok(stable.some((p) => p.state[0] > 0 && p.state[1] < 0 && p.state[2] > 0));
+  // c = σ(−3): the same starts settle within a few chunks and the run stops early.
+  const fast = run(-3, [starts[0]]);
+  assert.ok(fast.trajectories[0].length < 201 * 3, `a settled run stops early (${fast.trajectories[0].length / 3 - 1} steps)`);
+});
