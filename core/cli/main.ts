@@ -6,6 +6,7 @@ import { cmdDiagnose, DIAGNOSE_HELP } from './diagnose';
 import { cmdSweep, SWEEP_HELP } from './sweep';
 import { loadCustomCellsForCli, prepareCustomTraining } from './custom-cell';
 import { ProgressPrinter } from './progress';
+import { sharedTrainFlags } from './train-flags';
 import { openModelForCli } from '../formats/cli';
 import { parseSequences, traceModel } from '../model/trace';
 import { cellFor, resolveEngine } from '../engine/index';
@@ -54,18 +55,8 @@ function configFromFlags(f: FlagReader): Partial<TrainConfig> {
     cell: f.string('cell') as CellKind | undefined,
     T: f.int('T'),
     N: f.int('N'),
-    layers: f.int('layers'),
-    units: f.int('units'),
-    batch: f.int('batch'),
-    steps: f.int('steps'),
-    lr: f.number('lr'),
-    seed: f.int('seed'),
-    clipNorm: f.number('clip'),
-    curriculum: f.int('curriculum'),
-    evalEvery: f.int('eval-every'),
-    testSize: f.int('test-size'),
+    ...sharedTrainFlags(f),
     checkpointEvery: f.int('checkpoint-every'),
-    engine: f.string('engine') as EngineName | undefined,
   };
 }
 

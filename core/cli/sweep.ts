@@ -11,9 +11,10 @@ import { SWEEP_VERSION, sweepMarkdown, type SweepReport, type SweepRun } from '.
 import { normalizeConfig } from '../train/config';
 import { RUN_FILES, type RunStatus } from '../train/run';
 import { startTraining, type TrainingHandle } from '../train/runner';
-import type { EngineName, TrainConfig } from '../train/types';
+import type { TrainConfig } from '../train/types';
 import { writeFileAtomic } from '../util/fs-atomic';
 import { UsageError, type FlagReader } from './args';
+import { sharedTrainFlags } from './train-flags';
 import { formatDuration } from './progress';
 
 export const SWEEP_HELP = `sweep options (copy-first-input; other train options as for train):
@@ -56,17 +57,7 @@ export async function cmdSweep(f: FlagReader): Promise<number> {
   const outDir = f.requireString('out');
   const shared: Partial<TrainConfig> = {
     task: 'copy',
-    steps: f.int('steps'),
-    layers: f.int('layers'),
-    units: f.int('units'),
-    batch: f.int('batch'),
-    lr: f.number('lr'),
-    seed: f.int('seed'),
-    clipNorm: f.number('clip'),
-    curriculum: f.int('curriculum'),
-    evalEvery: f.int('eval-every'),
-    testSize: f.int('test-size'),
-    engine: f.string('engine') as EngineName | undefined,
+    ...sharedTrainFlags(f),
   };
   f.finish();
   // Validate every configuration before starting anything; evaluate about 10 times per run by default.

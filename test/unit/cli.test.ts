@@ -128,3 +128,25 @@ test('Ctrl-C during training saves a checkpoint, exits 130, and --resume finishe
     rmSync(d, { recursive: true, force: true });
   }
 });
+
+test('train --curriculum reports the stage length while it lasts and writes the best model', () => {
+  const d = mkdtempSync(join(tmpdir(), 'rnn-cli-'));
+  try {
+    const out = join(d, 'r');
+    const r = cli(['train', '--task', 'copy', '--cell', 'brc', '--T', '12', '--layers', '1', '--units', '4', '--batch', '8', '--steps', '4000', '--curriculum', '3000', '--eval-every', '1000', '--test-size', '16', '--json', '--out', out]);
+    assert.equal(r.code, 0, r.err);
+    const events = r.out.trim().split('\n').map((l) => JSON.parse(l) as { type: string; step: number; seqLen?: number; best?: { step: number; path: string } });
+    const progress = events.filter((e) => e.type === 'progress');
+    // Progress comes every 250 ms (how many fall inside the curriculum depends on the machine's speed).
+    assert.ok(progress.length > 0);
+    assert.ok(progress.filter((e) => e.step <= 3000).every((e) => e.seqLen !== undefined && e.seqLen < 12), 'a curriculum step without its stage length');
+    assert.ok(progress.filter((e) => e.step > 3000).every((e) => e.seqLen === undefined), 'a stage reported after the curriculum');
+    assert.equal(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).curriculum, 3000);
+    const done = events.find((e) => e.type === 'done')!;
+    assert.ok(done.best && existsSync(done.best.path), 'done names an existing best model');
+    assert.equal(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')).best.step, done.best.step);
+    assert.match(r.err, /best: test mse .* at step \d+; saved to /);
+  } finally {
+    rmSync(d, { recursive: true, force: true });
+  }
+});
