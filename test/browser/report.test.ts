@@ -159,11 +159,19 @@ test('standalone HTML report in Chromium', { skip: chromiumSkip, timeout: 120_00
       assert.equal(png.subarray(1, 4).toString('latin1'), 'PNG');
     });
 
-    await t.test('comparison report overlays both runs in retention', async () => {
+    await t.test('comparison report overlays both runs in retention and gradient flow', async () => {
       await open(compare, 'light');
       assert.equal(await page.evaluate(attr('canvas[data-role="retention-mse"]', 'data-series')), '2');
       assert.equal(await page.evaluate(attr('canvas[data-role="retention-r2"]', 'data-series')), String(3 + 2));
+      // Gradient flow: every layer of both runs on the norm and Jacobian charts, labelled by run.
+      assert.equal(await page.evaluate(attr('canvas[data-role="gradient-norm"]', 'data-series')), String(3 + 2));
+      assert.equal(await page.evaluate(attr('canvas[data-role="gradient-jacobian"]', 'data-series')), String(3 + 2));
+      assert.match((await page.textContent('#status')) ?? '', /rendered view=gradientFlow series=5 /);
       await page.screenshot({ path: join(SHOTS, 'compare-light.png'), fullPage: true });
+      // Unticking "Overlay runs" leaves the selected run's three layers.
+      await page.click('section[data-view="gradientFlow"] vscode-checkbox[label="Overlay runs"]');
+      await waitFor(page, `document.querySelector('canvas[data-role="gradient-norm"]').getAttribute('data-series') === '3'`, 5_000);
+      assert.match((await page.textContent('#status')) ?? '', /rendered view=gradientFlow series=3 /);
     });
 
     await t.test('no console errors, warnings or CSP violations', () => {

@@ -33,6 +33,9 @@ export function layerOptions(layers: { layer: number }[], withAll: boolean): Opt
   return withAll && layers.length > 1 ? [{ value: 'all', label: 'All layers' }, ...opts] : opts;
 }
 
+/** Line dash per layer when runs are told apart by colour (retention, gradient-flow overlays). */
+export const LAYER_DASHES: number[][] = [[], [6, 3], [2, 3], [8, 3, 2, 3]];
+
 export function seriesColor(p: Palette, i: number): string {
   return toCss(p.series[i % p.series.length]);
 }

@@ -1,22 +1,33 @@
 /**
  * Gradient flow: ‖∂L/∂h_t‖ per layer over time on a log scale (one series per layer), the Jacobian norm
- * ‖∂h_T/∂h_t‖, the fitted decay constant, and a per-neuron heatmap of |∂L/∂h_{t,j}|.
+ * ‖∂h_T/∂h_t‖, the fitted decay constant, and a per-neuron heatmap of |∂L/∂h_{t,j}|. With several runs
+ * (compare), "Overlay runs" draws every run's layers on the same two charts (BRC against GRU at a glance).
  */
 import type { DecayFit, DiagnosticReport, GradientFlowLayer } from '../../core/diagnostics/types';
 import { backgroundPlugin, createChart, lineDataset, logTicks, type LineChart, type XY } from '../charts';
-import { el, section, select } from '../dom';
+import { checkbox, el, section, select } from '../dom';
 import { exportButtons } from '../export';
 import { Heatmap } from '../heatmap';
 import { sequentialScale, toCss } from '../lib/colormap';
 import { gradientFlowCsv } from '../lib/csv';
 import { fmt } from '../lib/format';
 import { matrixFromTimeMajor, quantile } from '../lib/heatmap-core';
-import { clampIndex, fill, layerOptions, runSelect, seriesColor, ReportSectionView } from './common';
+import { clampIndex, fill, LAYER_DASHES, layerOptions, runSelect, seriesColor, ReportSectionView } from './common';
 import type { View, ViewHost } from './types';
+
+interface Series {
+  label: string;
+  L: GradientFlowLayer;
+  /** Palette series index. */
+  color: number;
+  dash: number[];
+}
 
 interface UiState {
   run?: number;
   layer?: number;
+  /** Compare: all runs' series on the charts (default on). */
+  overlay?: boolean;
 }
 
 export function describeDecay(L: GradientFlowLayer): string {
@@ -91,6 +102,7 @@ export class GradientFlowView extends ReportSectionView implements View {
     const li = clampIndex(this.ui.layer, layers.length);
     fill(this.toolbar, [
       runSelect(this.items, clampIndex(this.ui.run, this.items.length), (i) => this.change({ run: i })),
+      this.items.length > 1 ? checkbox('Overlay runs', this.overlay, (v) => this.change({ overlay: v })) : null,
       layers.length > 1 ? select('Heatmap layer', layerOptions(layers, false), String(li), (v) => this.change({ layer: Number(v) })) : null,
       exportButtons(
         () => this.host.exporter(),
@@ -100,7 +112,7 @@ export class GradientFlowView extends ReportSectionView implements View {
         () => toCss(this.host.palette().bg),
       ),
     ]);
-    this.renderCharts(layers);
+    this.renderCharts(this.chartSeries(layers));
     fill(this.decay, layers.map((L) => el('li', { class: L.vanishing || L.exploding ? 'warning' : '', text: describeDecay(L) })));
     const L = layers[li];
     this.heatTitle.textContent = L ? `Layer ${L.layer + 1}: mean |∂L/∂h_t| per neuron (log colour scale)` : '';
@@ -108,9 +120,25 @@ export class GradientFlowView extends ReportSectionView implements View {
     else this.heatmap.setData(null);
   }
 
-  private renderCharts(layers: GradientFlowLayer[]): void {
+  private get overlay(): boolean {
+    return this.items.length > 1 && this.ui.overlay !== false;
+  }
+
+  /**
+   * The charts' series: the selected run's layers (a colour each), or every run's layers when overlaid
+   * (a colour per run, a dash per layer, as in retention).
+   */
+  private chartSeries(layers: GradientFlowLayer[]): Series[] {
+    if (!this.overlay) return layers.map((L, i) => ({ label: `layer ${L.layer + 1}`, L, color: i, dash: [] }));
+    return this.items.flatMap((it, r) =>
+      it.report.gradientFlow.layers.map((L, k) => ({ label: `${it.label} · layer ${L.layer + 1}`, L, color: r, dash: LAYER_DASHES[k % LAYER_DASHES.length] })),
+    );
+  }
+
+  private renderCharts(series: Series[]): void {
     for (const c of this.charts) c.destroy();
     const p = this.host.palette();
+    const ds = (s: Series, values: readonly (number | null)[]) => lineDataset(s.label, pos(values), seriesColor(p, s.color), { borderDash: s.dash });
     const bg = backgroundPlugin(() => toCss(this.host.palette().bg));
     const pos = (arr: readonly (number | null)[]): XY[] => arr.map((v, t) => ({ x: t, y: typeof v === 'number' && v > 0 && Number.isFinite(v) ? v : null }));
     const opts = (ytitle: string) => ({
@@ -120,13 +148,13 @@ export class GradientFlowView extends ReportSectionView implements View {
     this.charts = [
       createChart(this.normCanvas, {
         type: 'line',
-        data: { datasets: layers.map((L, i) => lineDataset(`layer ${L.layer + 1}`, pos(L.norm), seriesColor(p, i))) },
+        data: { datasets: series.map((s) => ds(s, s.L.norm)) },
         options: opts('‖∂L/∂h_t‖'),
         plugins: [bg],
       }),
       createChart(this.jacCanvas, {
         type: 'line',
-        data: { datasets: layers.map((L, i) => lineDataset(`layer ${L.layer + 1}`, pos(L.jacobianNorm), seriesColor(p, i))) },
+        data: { datasets: series.map((s) => ds(s, s.L.jacobianNorm)) },
         options: opts('‖∂h_T/∂h_t‖'),
         plugins: [bg],
       }),
@@ -150,7 +178,7 @@ export class GradientFlowView extends ReportSectionView implements View {
     if (!r) return;
     const pi = this.heatmap.lastPaint;
     this.host.rendered('gradientFlow', {
-      series: r.gradientFlow.layers.length,
+      series: this.normCanvas.dataset.series ?? r.gradientFlow.layers.length,
       points: this.normCanvas.dataset.points ?? 0,
       cells: pi.cells,
       painted: pi.painted,

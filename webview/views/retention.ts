@@ -7,10 +7,9 @@ import { el, section } from '../dom';
 import { exportButtons } from '../export';
 import { toCss } from '../lib/colormap';
 import { retentionCsv } from '../lib/csv';
-import { fill, seriesColor, ReportSectionView } from './common';
+import { fill, seriesColor, ReportSectionView, LAYER_DASHES } from './common';
 import type { View, ViewHost } from './types';
 
-const DASHES: number[][] = [[], [6, 3], [2, 3], [8, 3, 2, 3]];
 
 export class RetentionView extends ReportSectionView implements View {
   readonly el: HTMLElement;
@@ -60,7 +59,7 @@ export class RetentionView extends ReportSectionView implements View {
     });
     const r2 = withData.flatMap((it) =>
       it.report.retention!.probe.layers.map((L, k) =>
-        lineDataset(`${it.label} · layer ${L.layer + 1}`, L.r2.map((v, t) => ({ x: t, y: fin(v) })), seriesColor(p, it.i), { borderDash: DASHES[k % DASHES.length] }),
+        lineDataset(`${it.label} · layer ${L.layer + 1}`, L.r2.map((v, t) => ({ x: t, y: fin(v) })), seriesColor(p, it.i), { borderDash: LAYER_DASHES[k % LAYER_DASHES.length] }),
       ),
     );
     this.charts.push(
