@@ -179,12 +179,26 @@ function fixedPointSentences(r: ReportBody): DiagnosisSentence[] {
   const slow = fp.points.length - fixed.length;
   const xs = fp.input.every((v) => v === 0) ? 'x* = 0' : `x* = [${fp.input.map(fmt).join(', ')}]`;
   let text = `Under constant input ${xs}, layer ${fp.layer} has ${stable} stable, ${unstable} unstable and ${marginal} marginal fixed point${fixed.length === 1 ? '' : 's'}${slow ? ` (plus ${slow} slow point${slow === 1 ? '' : 's'})` : ''}`;
+  const refs = ['fixedPoints.points', ...fp.points.slice(0, 8).map((_, k) => `fixedPoints.points[${k}].stability`)];
+  const cell = fp.cellular;
+  if (cell) {
+    // BRC: exact, neuron by neuron; the bounded search above only shows some of the combinations.
+    const n = cell.bistableNeurons;
+    const l2 = cell.log2StableStates;
+    const states = n === 0 ? 'one stable state' : l2 <= 20 ? `${Math.round(2 ** l2).toLocaleString('en-US')} stable states` : `${Number.isInteger(l2) ? '' : 'about '}2^${Number.isInteger(l2) ? l2 : fmt(l2)} stable states`;
+    const memo = n === 0 ? ': without input it returns to that state and forgets.' : `: every bistable neuron can hold one bit without input.`;
+    return [{
+      text: `Under constant input ${xs}, ${n} of layer ${fp.layer}'s ${cell.units} neurons ${n === 1 ? 'has' : 'have'} two stable states (their recurrence is cellular, so this is exact), giving the layer ${states}${memo} The search found ${stable} stable and ${unstable} unstable combination${stable + unstable === 1 ? '' : 's'}.`,
+      severity: n > 0 ? 'good' : 'info',
+      refs: ['fixedPoints.cellular.bistableNeurons', 'fixedPoints.cellular.log2StableStates', ...refs],
+    }];
+  }
   let severity: DiagnosisSentence['severity'] = 'info';
   if (stable >= 2) {
     text += ': several attractors, so it can hold discrete memories without input.';
     severity = 'good';
   } else if (marginal > 0) text += ': a marginal direction lets it integrate and hold values slowly.';
-  else if (stable === 1) text += ': a single attractor, so without input it returns to one state and forgets.';
+  else if (stable === 1) text += ': the search found a single attractor, so without input the layer likely returns to one state and forgets.';
   else text += '.';
-  return [{ text, severity, refs: ['fixedPoints.points', ...fp.points.slice(0, 8).map((_, k) => `fixedPoints.points[${k}].stability`)] }];
+  return [{ text, severity, refs }];
 }

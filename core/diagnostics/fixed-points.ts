@@ -17,7 +17,8 @@ import { Rng } from '../util/rng';
 import { choleskySolve, norm, spectralRadius } from './linalg';
 import { pca2 } from './pca';
 import { makeStepper, packStates, sequenceRows, type LayerStepper } from './state';
-import type { FixedPoint, FixedPointReport } from './types';
+import type { CellularAttractors, FixedPoint, FixedPointReport } from './types';
+import type { LayerParams } from '../cells/types';
 
 /** ‖F(s) − s‖ below this is a fixed point; up to SLOW_TOL a slow point. */
 export const FIXED_TOL = 1e-8;
@@ -238,6 +239,61 @@ export function searchFixedPoints(
   return { points: found.slice(0, opts.maxPoints ?? 12), trajectories };
 }
 
+/** Grid cells on (−1, 1) in which each neuron's fixed-point equation is scanned for sign changes. */
+const ROOT_GRID = 4000;
+
+/**
+ * Stable fixed points of every neuron of a BRC layer under the constant layer input u [I]. Neuron j's map is
+ * F(h) = c(h) h + (1 − c(h)) tanh(d + a(h) h) with d = u·U_j, a(h) = 1 + tanh(u·U_a,j + w_a h + b_a),
+ * c(h) = σ(u·U_c,j + w_c h + b_c). Since c < 1, F(h) = h exactly where g(h) = tanh(d + a(h) h) − h = 0 (roots
+ * lie in (−1, 1)), and F'(h) = c + (1 − c) sech²(d + a h) (a + a'(h) h) there. Roots are bracketed on a grid
+ * and bisected; a root is stable when |F'| < 1.
+ */
+export function brcCellularAttractors(p: LayerParams, u: ArrayLike<number>, I: number, H: number): CellularAttractors {
+  const stablePerNeuron: number[] = new Array(H).fill(0);
+  for (let j = 0; j < H; j++) {
+    let d = 0, pa = p.b_a[j], pc = p.b_c[j];
+    for (let i = 0; i < I; i++) {
+      d += u[i] * p.U[i * H + j];
+      pa += u[i] * p.U_a[i * H + j];
+      pc += u[i] * p.U_c[i * H + j];
+    }
+    const wa = p.w_a[j], wc = p.w_c[j];
+    const a = (h: number) => 1 + Math.tanh(pa + wa * h);
+    const g = (h: number) => Math.tanh(d + a(h) * h) - h;
+    let stable = 0;
+    let h0 = -1, g0 = g(h0);
+    for (let k = 1; k <= ROOT_GRID; k++) {
+      const h1 = -1 + (2 * k) / ROOT_GRID;
+      const g1 = g(h1);
+      if (g0 === 0 || (g0 < 0) !== (g1 < 0)) {
+        let lo = h0, hi = h1;
+        if (g0 !== 0) {
+          for (let it = 0; it < 60; it++) {
+            const m = 0.5 * (lo + hi);
+            if ((g(m) < 0) === (g0 < 0)) lo = m;
+            else hi = m;
+          }
+        }
+        const h = g0 === 0 ? h0 : 0.5 * (lo + hi);
+        const c = 1 / (1 + Math.exp(-(pc + wc * h)));
+        const ah = a(h);
+        const da = wa * (1 - Math.tanh(pa + wa * h) ** 2);
+        const z = Math.tanh(d + ah * h);
+        const slope = c + (1 - c) * (1 - z * z) * (ah + da * h);
+        if (Math.abs(slope) < 1) stable++;
+      }
+      h0 = h1;
+      g0 = g1;
+    }
+    // No stable root means |F'| > 1 at every root: the neuron then settles on an attracting cycle instead (one state).
+    stablePerNeuron[j] = Math.max(1, stable);
+  }
+  let log2 = 0;
+  for (const n of stablePerNeuron) log2 += Math.log2(n);
+  return { units: H, stablePerNeuron, bistableNeurons: stablePerNeuron.filter((n) => n >= 2).length, log2StableStates: log2 };
+}
+
 export interface FixedPointOptions extends FixedPointSearchOptions {
   /** Layer to analyse (default: the last). */
   layer?: number;
@@ -327,5 +383,6 @@ export function analyzeFixedPoints(model: Model, fr: ForwardResult, opts: FixedP
     trajectories: res.trajectories.slice(0, opts.maxTrajectories ?? 8).map((t) => project(t, t.length / S)),
     observed: project(observed, T),
     explainedVariance: pca.explained,
+    ...(spec.cell === 'brc' ? { cellular: brcCellularAttractors(layerParams(model, layer), u, I, H) } : {}),
   };
 }

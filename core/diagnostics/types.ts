@@ -199,6 +199,21 @@ export interface FixedPointReport {
   explainedVariance: [number, number];
   /** Set when no search was possible (e.g. the layer's cell cannot be evaluated from an arbitrary state). */
   note?: string;
+  /**
+   * BRC layers only, exact: the recurrence is cellular, so the layer's fixed points are all combinations of
+   * each neuron's own fixed points, and its stable states all combinations of their stable ones.
+   */
+  cellular?: CellularAttractors;
+}
+
+export interface CellularAttractors {
+  units: number;
+  /** [j] stable fixed points of neuron j's map h ↦ c h + (1 − c) tanh(u + a h) under the constant input. */
+  stablePerNeuron: number[];
+  /** Neurons with two (or more) stable states. */
+  bistableNeurons: number;
+  /** log₂ of the number of stable states of the layer (Σ_j log₂ stablePerNeuron[j]). */
+  log2StableStates: number;
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -112,6 +112,50 @@ test('fixed points of a hand-built 2-neuron BRC: (±h*, 0) stable, (0, 0) unstab
   }
   assert.equal(fp.observed.length, T);
   assert.ok(fp.trajectories.length > 0 && fp.trajectories.every((t) => t.every((pt) => pt.length === 2)));
+  // Exact per-neuron count: neuron 0 has ±h*, neuron 1 only 0, so the layer has 2 stable states.
+  assert.deepEqual(fp.cellular, { units: 2, stablePerNeuron: [2, 1], bistableNeurons: 1, log2StableStates: 1 });
+  assert.match(r.diagnosis.map((s) => s.text).join('\n'), /1 of layer 0's 2 neurons has two stable states .* giving the layer 2 stable states/);
+});
+
+test("BRC neurons' stable states (state-dependent a and c, input drive) match brute-force iteration of each neuron", async () => {
+  const { brcCellularAttractors } = await import('../../core/diagnostics/fixed-points');
+  const rng = new Rng(31);
+  const I = 2, H = 12;
+  const r = (s: number) => Float64Array.from({ length: H }, () => s * rng.normal());
+  const p = {
+    U: Float64Array.from({ length: I * H }, () => 0.4 * rng.normal()),
+    U_a: Float64Array.from({ length: I * H }, () => 0.5 * rng.normal()),
+    U_c: Float64Array.from({ length: I * H }, () => 0.5 * rng.normal()),
+    w_a: r(1.5), w_c: r(1.5), b_a: r(1), b_c: r(1),
+  };
+  const u = [0.3, -0.2];
+  const got = brcCellularAttractors(p, u, I, H);
+  let bistable = 0;
+  for (let j = 0; j < H; j++) {
+    let d = 0, pa = p.b_a[j], pc = p.b_c[j];
+    for (let i = 0; i < I; i++) {
+      d += u[i] * p.U[i * H + j];
+      pa += u[i] * p.U_a[i * H + j];
+      pc += u[i] * p.U_c[i * H + j];
+    }
+    const F = (h: number) => {
+      const a = 1 + Math.tanh(pa + p.w_a[j] * h);
+      const c = 1 / (1 + Math.exp(-(pc + p.w_c[j] * h)));
+      return c * h + (1 - c) * Math.tanh(d + a * h);
+    };
+    // Iterate from 101 starts across (−1, 1); distinct limits are the stable fixed points.
+    const limits: number[] = [];
+    for (let k = 0; k <= 100; k++) {
+      let h = -0.999 + (1.998 * k) / 100;
+      for (let it = 0; it < 20000; it++) h = F(h);
+      if (Math.abs(F(h) - h) < 1e-10 && !limits.some((l) => Math.abs(l - h) < 1e-6)) limits.push(h);
+    }
+    assert.equal(got.stablePerNeuron[j], limits.length, `neuron ${j}: limits ${limits.map((v) => v.toFixed(4))}`);
+    if (limits.length >= 2) bistable++;
+  }
+  assert.equal(got.bistableNeurons, bistable);
+  assert.ok(bistable > 0 && bistable < H, `the random layer should mix mono- and bistable neurons (got ${bistable} of ${H})`);
+  assert.ok(Math.abs(got.log2StableStates - got.stablePerNeuron.reduce((s, n) => s + Math.log2(n), 0)) < 1e-12);
 });
 
 test('LSTM fixed points (state h then c): each one is a fixed point of the cell and its stability holds in simulation', () => {
