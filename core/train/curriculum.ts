@@ -6,7 +6,8 @@
  * Why: on copy-first-input a 1-layer BRC must learn to close its write gate c after the first step
  * (large w_c, large U). Started at full length it often sits on the sign-only plateau (MSE ≈ 0.35) for
  * tens of thousands of updates; on short sequences the first input dominates the loss, so the mechanism
- * appears early and only has to be stretched (measurements in the README, "Training"). The stage is a pure function of the step, so checkpoints resume exactly.
+ * appears early and only has to be stretched (measurements in the README, "Training").
+ * The stage is a pure function of the step count, so checkpoints resume exactly.
  */
 import { DENOISE_MARKED } from '../tasks/denoise';
 import type { TrainConfig } from './types';
