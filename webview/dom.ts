@@ -53,7 +53,7 @@ export function select(label: string, options: Option[], value: string, onChange
     if (o.value === value) opt.setAttribute('selected', '');
     s.append(opt);
   }
-  s.addEventListener('change', () => onChange((s as unknown as { value: string }).value));
+  s.addEventListener('change', () => afterEvent(onChange, (s as unknown as { value: string }).value));
   return el('label', { class: 'control' }, [el('span', { class: 'control-label', text: label }), s]);
 }
 
@@ -61,8 +61,17 @@ export function checkbox(label: string, checked: boolean, onChange: (v: boolean)
   const c = document.createElement('vscode-checkbox');
   c.setAttribute('label', label);
   if (checked) c.setAttribute('checked', '');
-  c.addEventListener('change', () => onChange((c as unknown as { checked: boolean }).checked));
+  c.addEventListener('change', () => afterEvent(onChange, (c as unknown as { checked: boolean }).checked));
   return c;
+}
+
+/**
+ * Runs a control's change handler after the component has finished handling its own event. Views re-render
+ * their toolbar on a change, which replaces the control: done synchronously, vscode-single-select went on
+ * to open or close its dropdown popover on the detached element ("showPopover … disconnected popover").
+ */
+function afterEvent<T>(onChange: (v: T) => void, value: T): void {
+  setTimeout(() => onChange(value), 0);
 }
 
 /** A section with a heading, a toolbar row and a body, tagged data-view for tests and styling. */
