@@ -34,10 +34,10 @@ export function brcFixedPointCount(a: number, u: number): 1 | 2 | 3 {
  * Sign of the stable fixed point of h ↦ tanh(u + a h) that the state hPrev is attracted to. In the bistable
  * case D(h) = tanh(u + a h) − h decreases outside [h_L, h_R] = [(−atanh h_s − u)/a, (atanh h_s − u)/a]
  * (h_s = √(1 − 1/a)) and increases inside, where the unstable root separates the basins; otherwise the
- * single root has the sign of u.
+ * single root has the sign of u. `count` (brcFixedPointCount) may be passed when the caller has it.
  */
-export function brcBranch(a: number, u: number, hPrev: number): -1 | 0 | 1 {
-  if (brcFixedPointCount(a, u) === 3) {
+export function brcBranch(a: number, u: number, hPrev: number, count = brcFixedPointCount(a, u)): -1 | 0 | 1 {
+  if (count === 3) {
     const w = Math.atanh(Math.sqrt(1 - 1 / a));
     if (hPrev >= (w - u) / a) return 1;
     if (hPrev <= (-w - u) / a) return -1;
@@ -254,22 +254,9 @@ function sequenceMaps(method: MapMethod, stepDef: CellDef, p: LayerParams, tr: L
       const ai = a[i];
       const ui = u[i];
       if (ai > 1) {
-        // brcFixedPointCount and brcBranch inlined around one band computation (this loop is hot).
-        const hsq = Math.sqrt(1 - 1 / ai);
-        const w = Math.atanh(hsq);
-        const band = ai * hsq - w;
-        const au = Math.abs(ui);
-        const count = au < band ? 3 : au === band ? 2 : 1;
+        const count = brcFixedPointCount(ai, ui);
         out.count[i] = count;
-        if (count === 3) {
-          const hPrev = i >= H ? hs[i - H] : 0;
-          if (hPrev >= (w - ui) / ai) out.branch[i] = 1;
-          else if (hPrev <= (-w - ui) / ai) out.branch[i] = -1;
-          else {
-            const d = Math.tanh(ui + ai * hPrev) - hPrev;
-            out.branch[i] = d > 0 ? 1 : d < 0 ? -1 : 0;
-          }
-        } else out.branch[i] = ui > 0 ? 1 : ui < 0 ? -1 : 0;
+        out.branch[i] = brcBranch(ai, ui, i >= H ? hs[i - H] : 0, count);
       } else {
         // Monostable: one fixed point, with the sign of u (fast path of the two calls above).
         out.count[i] = 1;
