@@ -70,8 +70,8 @@ export class Controller implements vscode.Disposable {
   /** Runs whose panel is loading before their worker starts. */
   private readonly pending = new Map<string, TrainingSnapshot>();
   private inspectorDiagnosis: DiagnosisSentence[] = [];
-  /** A foreign model's summary, known once its diagnosis (which converts it) has come back. */
-  private foreignModelInfo: ModelInfo | null = null;
+  /** The summary of the model a diagnosis last came back for (foreign files have no header to sniff). */
+  private diagnosedModelInfo: ModelInfo | null = null;
   /** The last full Inspector message (its training snapshot is the live one, updated in place). */
   private inspectorMessage: HostToWebview | undefined;
   private models: ModelEntry[] = [];
@@ -581,8 +581,7 @@ export class Controller implements vscode.Disposable {
       (r) => {
         if (this.currentModel !== path) return;
         this.inspectorDiagnosis = r.diagnosis;
-        // PyTorch/Keras/TF.js files carry no header we can sniff: describe them from the converted model.
-        if (!this.modelInfo(path)) this.foreignModelInfo = { name: this.modelName(path), path, architecture: r.model.architecture, paramCount: r.model.paramCount };
+        this.diagnosedModelInfo = { name: this.modelName(path), path, architecture: r.model.architecture, paramCount: r.model.paramCount };
         this.pushInspector();
       },
       (e: Error) => this.log.warn(`inspector diagnosis of ${path} failed: ${e.message}`),
@@ -602,11 +601,14 @@ export class Controller implements vscode.Disposable {
     return { name: this.modelName(path), path, architecture: s.architecture, paramCount: s.paramCount };
   }
 
-  /** The model the Inspector describes: ours from its header, a foreign one once it has been converted. */
+  /**
+   * The model the Inspector describes: ours from its header at once; PyTorch/Keras/TF.js files (no header to
+   * sniff) once their diagnosis, which converts them, has come back.
+   */
   inspectorModel(): ModelInfo | null {
     const path = this.currentModel;
     if (!path) return null;
-    return this.modelInfo(path) ?? (this.foreignModelInfo?.path === path ? this.foreignModelInfo : null);
+    return this.modelInfo(path) ?? (this.diagnosedModelInfo?.path === path ? this.diagnosedModelInfo : null);
   }
 
   pushInspector(): void {

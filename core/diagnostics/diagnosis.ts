@@ -178,7 +178,6 @@ function fixedPointSentences(r: ReportBody): DiagnosisSentence[] {
   const marginal = count('marginal');
   const slow = fp.points.length - fixed.length;
   const xs = fp.input.every((v) => v === 0) ? 'x* = 0' : `x* = [${fp.input.map(fmt).join(', ')}]`;
-  let text = `Under constant input ${xs}, layer ${fp.layer} has ${stable} stable, ${unstable} unstable and ${marginal} marginal fixed point${fixed.length === 1 ? '' : 's'}${slow ? ` (plus ${slow} slow point${slow === 1 ? '' : 's'})` : ''}`;
   const refs = ['fixedPoints.points', ...fp.points.slice(0, 8).map((_, k) => `fixedPoints.points[${k}].stability`)];
   const cell = fp.cellular;
   if (cell) {
@@ -193,6 +192,7 @@ function fixedPointSentences(r: ReportBody): DiagnosisSentence[] {
       refs: ['fixedPoints.cellular.bistableNeurons', 'fixedPoints.cellular.log2StableStates', ...refs],
     }];
   }
+  let text = `Under constant input ${xs}, layer ${fp.layer} has ${stable} stable, ${unstable} unstable and ${marginal} marginal fixed point${fixed.length === 1 ? '' : 's'}${slow ? ` (plus ${slow} slow point${slow === 1 ? '' : 's'})` : ''}`;
   let severity: DiagnosisSentence['severity'] = 'info';
   if (stable >= 2) {
     text += ': several attractors, so it can hold discrete memories without input.';

@@ -279,6 +279,39 @@ function lazyF64(addon: NativeKernels, sources: Record<string, Float32Array>, go
   return out;
 }
 
+/** The addon's float32 gradient buffers as the named float64 parameter gradients of `kind`. */
+function unpackGrads(
+  kind: CellKind, I: number, H: number, dU: Float32Array, dW: Float32Array | null, dbias: Float32Array, dbiasR: Float32Array | null, dwdiag: Float32Array | null,
+): LayerParams {
+  const GI = kind === 'lstm' ? 4 * H : 3 * H;
+  const grads: LayerParams = {};
+  const f64 = (a: Float32Array, from = 0, to = a.length) => Float64Array.from(a.subarray(from, to));
+  if (kind === 'brc' || kind === 'nbrc') {
+    grads.U_c = takeCols(dU, I, GI, 0, H);
+    grads.U_a = takeCols(dU, I, GI, 1, H);
+    grads.U = takeCols(dU, I, GI, 2, H);
+    if (dwdiag) {
+      grads.w_c = f64(dwdiag, 0, H);
+      grads.w_a = f64(dwdiag, H, 2 * H);
+    } else if (dW) {
+      grads.W_c = takeCols(dW, H, 2 * H, 0, H);
+      grads.W_a = takeCols(dW, H, 2 * H, 1, H);
+    }
+    grads.b_c = f64(dbias, 0, H);
+    grads.b_a = f64(dbias, H, 2 * H);
+  } else {
+    grads.kernel = f64(dU);
+    grads.recurrent_kernel = f64(dW as Float32Array);
+    if (dbiasR) {
+      const b = new Float64Array(6 * H);
+      b.set(dbias, 0);
+      b.set(dbiasR, 3 * H);
+      grads.bias = b;
+    } else grads.bias = f64(dbias);
+  }
+  return grads;
+}
+
 function makeCell(kind: CellKind, addon: NativeKernels): CellDef {
   const ref = referenceCell(kind);
   const code = KIND_CODE[kind] as number;
@@ -345,33 +378,8 @@ function makeCell(kind: CellKind, addon: NativeKernels): CellDef {
     const bufs = [...bufsCommon(pp, x32, cache.h32.arr, cache.states.map((l) => l.arr)), dhOut32, dx32, dU, dW, dbias, dbiasR, dwdiag, dh32];
     addon.backward(code, T, B, I, H, bufs);
 
-    const grads: LayerParams = {};
-    const f64 = (a: Float32Array, from = 0, to = a.length) => Float64Array.from(a.subarray(from, to));
-    if (!dU || !dbias) {
-      // paramGrads: false — dx and dh only.
-    } else if (kind === 'brc' || kind === 'nbrc') {
-      grads.U_c = takeCols(dU, I, GI, 0, H);
-      grads.U_a = takeCols(dU, I, GI, 1, H);
-      grads.U = takeCols(dU, I, GI, 2, H);
-      if (dwdiag) {
-        grads.w_c = f64(dwdiag, 0, H);
-        grads.w_a = f64(dwdiag, H, 2 * H);
-      } else if (dW) {
-        grads.W_c = takeCols(dW, H, 2 * H, 0, H);
-        grads.W_a = takeCols(dW, H, 2 * H, 1, H);
-      }
-      grads.b_c = f64(dbias, 0, H);
-      grads.b_a = f64(dbias, H, 2 * H);
-    } else {
-      grads.kernel = f64(dU);
-      grads.recurrent_kernel = f64(dW as Float32Array);
-      if (dbiasR) {
-        const b = new Float64Array(6 * H);
-        b.set(dbias, 0);
-        b.set(dbiasR, 3 * H);
-        grads.bias = b;
-      } else grads.bias = f64(dbias);
-    }
+    // paramGrads: false leaves grads empty (dx and dh only).
+    const grads = dU && dbias ? unpackGrads(kind, I, H, dU, dW, dbias, dbiasR, dwdiag) : {};
     const dx = toF64(addon, dx32);
     const lazy = lazyF64(addon, { dh: dh32 });
     const views = { dh: dh32 };
