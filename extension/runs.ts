@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import { normalizeConfig } from '../core/train/config';
-import { RUN_FILES, type RunStatus } from '../core/train/run';
+import { parseRunStatus, RUN_FILES, type RunStatus } from '../core/train/run';
 import type { TrainConfig } from '../core/train/types';
 import type { TrainingPoint, TrainingSnapshot } from '../webview/protocol';
 import { MAX_POINTS, newSnapshot, runLabel } from './training-state';
@@ -39,34 +39,6 @@ function readJson(path: string): unknown {
   }
 }
 
-function parseStatus(v: unknown): RunStatus | null {
-  if (typeof v !== 'object' || v === null) return null;
-  const o = v as Record<string, unknown>;
-  if (!['running', 'completed', 'cancelled', 'failed'].includes(o.status as string)) return null;
-  const num = (x: unknown) => (typeof x === 'number' && Number.isFinite(x) ? x : undefined);
-  return {
-    status: o.status as RunStatus['status'],
-    step: num(o.step) ?? 0,
-    totalSteps: num(o.totalSteps) ?? 0,
-    skipped: num(o.skipped) ?? 0,
-    updatedAt: typeof o.updatedAt === 'string' ? o.updatedAt : '',
-    lastLoss: num(o.lastLoss),
-    lastMetric: num(o.lastMetric),
-    metricName: typeof o.metricName === 'string' ? o.metricName : undefined,
-    error: typeof o.error === 'string' ? o.error.slice(0, 2000) : undefined,
-    engine: typeof o.engine === 'string' ? o.engine : undefined,
-    best: parseBest(o.best),
-  };
-}
-
-function parseBest(v: unknown): RunStatus['best'] {
-  if (typeof v !== 'object' || v === null) return undefined;
-  const o = v as Record<string, unknown>;
-  if (typeof o.step !== 'number' || !Number.isInteger(o.step) || typeof o.metric !== 'number' || !Number.isFinite(o.metric)) return undefined;
-  if (o.metricName !== 'mse' && o.metricName !== 'accuracy') return undefined;
-  return { step: o.step, metric: o.metric, metricName: o.metricName };
-}
-
 function parseConfig(v: unknown): TrainConfig | null {
   if (typeof v !== 'object' || v === null) return null;
   try {
@@ -82,7 +54,7 @@ export function readRun(dir: string, id: string, live: ReadonlySet<string> = new
   const hasStatusFile = existsSync(join(dir, RUN_FILES.status));
   if (!hasConfigFile && !hasStatusFile) return null;
   const config = parseConfig(readJson(join(dir, RUN_FILES.config)));
-  const status = parseStatus(readJson(join(dir, RUN_FILES.status)));
+  const status = parseRunStatus(readJson(join(dir, RUN_FILES.status)));
   const hasCheckpoint = existsSync(join(dir, RUN_FILES.checkpoint));
   const hasModel = existsSync(join(dir, RUN_FILES.model));
   const hasBest = existsSync(join(dir, RUN_FILES.best));

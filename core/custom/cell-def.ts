@@ -12,7 +12,7 @@
  * gradient reaching the state's first `units` columns from later steps.
  */
 import type { CellBackward, CellDef, CellForward, LayerParams, ParamSpec, SeqShape } from '../cells/types';
-import { initParam, type InitKind } from '../util/init';
+import { initLayerParams, initParam, type InitKind } from '../util/init';
 import { Rng } from '../util/rng';
 import type { CellParams, StepContext, Tensor, Tensor2D } from './api';
 import type { LoadedCell } from './load';
@@ -330,8 +330,7 @@ export interface DryRunResult {
 export function dryRunCell(def: CustomCellDef, inputSize: number, units: number, seed = 1): DryRunResult {
   const rng = new Rng(seed);
   const specs = def.paramSpecs(inputSize, units);
-  const p: LayerParams = {};
-  for (const s of specs) p[s.name] = initParam(rng, s.init, s.shape);
+  const p = initLayerParams(specs, rng);
   const S = def.stateSizeOf(units);
   const T = 2;
   const B = 2;

@@ -76,16 +76,44 @@ function improves(metric: number, metricName: BestPoint['metricName'], best: Bes
   return metricName === 'accuracy' ? metric > best.metric : metric < best.metric;
 }
 
+/** run.json content from disk (untrusted: written by another run, a crash, or edited) → RunStatus, or null. */
+export function parseRunStatus(v: unknown): RunStatus | null {
+  if (typeof v !== 'object' || v === null) return null;
+  const o = v as Record<string, unknown>;
+  if (!['running', 'completed', 'cancelled', 'failed'].includes(o.status as string)) return null;
+  const num = (x: unknown) => (typeof x === 'number' && Number.isFinite(x) ? x : undefined);
+  return {
+    status: o.status as RunStatus['status'],
+    step: num(o.step) ?? 0,
+    totalSteps: num(o.totalSteps) ?? 0,
+    skipped: num(o.skipped) ?? 0,
+    updatedAt: typeof o.updatedAt === 'string' ? o.updatedAt : '',
+    lastLoss: num(o.lastLoss),
+    lastMetric: num(o.lastMetric),
+    metricName: typeof o.metricName === 'string' ? o.metricName : undefined,
+    error: typeof o.error === 'string' ? o.error.slice(0, 2000) : undefined,
+    engine: typeof o.engine === 'string' ? o.engine : undefined,
+    best: parseBest(o.best),
+  };
+}
+
+function parseBest(v: unknown): BestPoint | undefined {
+  if (typeof v !== 'object' || v === null) return undefined;
+  const o = v as Record<string, unknown>;
+  if (typeof o.step !== 'number' || !Number.isInteger(o.step) || typeof o.metric !== 'number' || !Number.isFinite(o.metric)) return undefined;
+  if (o.metricName !== 'mse' && o.metricName !== 'accuracy') return undefined;
+  return { step: o.step, metric: o.metric, metricName: o.metricName };
+}
+
 /** The best point recorded in run.json, if its weights belong to the state being resumed (step ≤ resumed step). */
 function previousBest(outDir: string, step: number): BestPoint | undefined {
+  let b: BestPoint | undefined;
   try {
-    const s = JSON.parse(readFileSync(join(outDir, RUN_FILES.status), 'utf8')) as RunStatus;
-    const b = s.best;
-    if (b && Number.isInteger(b.step) && b.step <= step && Number.isFinite(b.metric) && existsSync(join(outDir, RUN_FILES.best))) return b;
+    b = parseRunStatus(JSON.parse(readFileSync(join(outDir, RUN_FILES.status), 'utf8')))?.best;
   } catch {
-    // no usable status: start tracking afresh
+    // no readable status: start tracking afresh
   }
-  return undefined;
+  return b && b.step <= step && existsSync(join(outDir, RUN_FILES.best)) ? b : undefined;
 }
 
 export function writeRunStatus(outDir: string, s: RunStatus): void {

@@ -1,4 +1,5 @@
 /** Weight initialisers matching Keras (glorot_uniform, orthogonal, zeros, ones). */
+import type { LayerParams, ParamSpec } from '../cells/types';
 import { Rng } from './rng';
 
 export type InitKind = 'glorot_uniform' | 'orthogonal' | 'zeros' | 'ones' | 'lstm_bias';
@@ -74,4 +75,11 @@ export function initParam(rng: Rng, kind: InitKind, shape: readonly number[]): F
       return b;
     }
   }
+}
+
+/** A layer's parameters initialised from its specs, drawn in spec order. */
+export function initLayerParams(specs: readonly ParamSpec[], rng: Rng): LayerParams {
+  const p: LayerParams = {};
+  for (const s of specs) p[s.name] = initParam(rng, s.init, s.shape);
+  return p;
 }
