@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { buildWebview } from '../../scripts/build-webview.mjs';
 import { parseWebviewMessage, type TrainingSnapshot } from '../../webview/protocol';
-import { attr, chromiumSkip, launchChromium, scratchDir, waitFor, watchedPage } from '../helpers/browser';
+import { attr, chromiumSkip, openWatchedPage, scratchDir, waitFor } from '../helpers/browser';
 import { buildFixtureReport } from '../helpers/report-fixture';
 
 const ROOT = join(__dirname, '..', '..');
@@ -47,13 +47,9 @@ test('VS Code panel bundle in Chromium', { skip: chromiumSkip, timeout: 120_000 
       --vscode-contrastBorder: #6fc3df; --vscode-focusBorder: #f38518; --vscode-charts-red: #f14c4c; --vscode-charts-blue: #3794ff;
       --vscode-charts-green: #89d185; --vscode-charts-yellow: #ffd700; --vscode-charts-orange: #d18616; --vscode-charts-purple: #b180d7; }`,
   );
-  const ctx = await launchChromium(work);
-  if (!ctx) {
-    rmSync(work, { recursive: true, force: true });
-    t.skip('playwright-core is not installed');
-    return;
-  }
-  const { page, problems } = await watchedPage(ctx);
+  const opened = await openWatchedPage(t, work);
+  if (!opened) return;
+  const { ctx, page, problems } = opened;
   try {
     await page.emulateMedia({ colorScheme: 'dark' });
     const send = (m: unknown) => page.evaluate(`window.postMessage(${JSON.stringify(m)}, '*')`);

@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { renderHtmlReport } from '../../core/report/html';
 import { buildWebview } from '../../scripts/build-webview.mjs';
-import { attr, chromiumSkip, launchChromium, scratchDir, waitFor, watchedPage } from '../helpers/browser';
+import { attr, chromiumSkip, openWatchedPage, scratchDir, waitFor } from '../helpers/browser';
 import { buildFixtureReport } from '../helpers/report-fixture';
 
 const ROOT = join(__dirname, '..', '..');
@@ -53,13 +53,9 @@ test('standalone HTML report in Chromium', { skip: chromiumSkip, timeout: 120_00
   for (const L of report.bistability.layers) for (const row of L.a) for (const a of row) (a > 1 ? above++ : a < 1 ? below++ : 0);
   const expectedWarm = above / (above + below);
 
-  const ctx = await launchChromium(work);
-  if (!ctx) {
-    rmSync(work, { recursive: true, force: true });
-    t.skip('playwright-core is not installed');
-    return;
-  }
-  const { page, problems } = await watchedPage(ctx);
+  const opened = await openWatchedPage(t, work);
+  if (!opened) return;
+  const { ctx, page, problems } = opened;
   try {
 
     const open = async (file: string, scheme: 'light' | 'dark') => {

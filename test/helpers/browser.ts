@@ -1,5 +1,5 @@
 /** Shared setup of the Chromium browser tests (Debian chromium driven by playwright-core). */
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -43,6 +43,20 @@ export async function launchChromium(work: string): Promise<BrowserContext | nul
     content: `document.addEventListener('securitypolicyviolation', (e) => console.error('CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI));`,
   });
   return ctx;
+}
+
+/**
+ * Chromium with its watched first page; without playwright-core the test is skipped and `work` removed
+ * (null is returned). The caller closes `ctx` and removes `work`.
+ */
+export async function openWatchedPage(t: { skip(message?: string): void }, work: string): Promise<{ ctx: BrowserContext; page: Page; problems: string[] } | null> {
+  const ctx = await launchChromium(work);
+  if (!ctx) {
+    rmSync(work, { recursive: true, force: true });
+    t.skip('playwright-core is not installed');
+    return null;
+  }
+  return { ctx, ...(await watchedPage(ctx)) };
 }
 
 export function scratchDir(prefix: string): string {

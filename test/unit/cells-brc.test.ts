@@ -4,7 +4,7 @@ import { brcCell } from '../../core/cells/brc';
 import { nbrcCell } from '../../core/cells/nbrc';
 import { brcInputDrive } from '../../core/cells/brc-common';
 import type { CellDef, LayerParams, SeqShape } from '../../core/cells/types';
-import { initParam } from '../../core/util/init';
+import { initLayerParams } from '../../core/util/init';
 import { Rng } from '../../core/util/rng';
 import { checkGradient } from '../helpers/gradcheck';
 
@@ -185,8 +185,7 @@ test('initialisation: BRC w = 1, b = 0, glorot limits; nBRC W W^T = I', () => {
   const n = 8;
   const limit = Math.sqrt(6 / (d + n));
   for (const cell of [brcCell, nbrcCell]) {
-    const p: LayerParams = {};
-    for (const s of cell.paramSpecs(d, n)) p[s.name] = initParam(rng, s.init, s.shape);
+    const p = initLayerParams(cell.paramSpecs(d, n), rng);
     for (const name of ['U_c', 'U_a', 'U']) {
       const u = p[name];
       assert.ok(u.every((v) => Math.abs(v) <= limit), `${name} within ±${limit}`);
@@ -199,11 +198,9 @@ test('initialisation: BRC w = 1, b = 0, glorot limits; nBRC W W^T = I', () => {
     assertClose(out.gates.a, new Float64Array(n).fill(1), 0, `${cell.kind} a at init`);
     assertClose(out.gates.c, new Float64Array(n).fill(0.5), 0, `${cell.kind} c at init`);
   }
-  const brc: LayerParams = {};
-  for (const s of brcCell.paramSpecs(d, n)) brc[s.name] = initParam(rng, s.init, s.shape);
+  const brc = initLayerParams(brcCell.paramSpecs(d, n), rng);
   assert.ok(brc.w_a.every((v) => v === 1) && brc.w_c.every((v) => v === 1), 'BRC w = 1');
-  const nb: LayerParams = {};
-  for (const s of nbrcCell.paramSpecs(d, n)) nb[s.name] = initParam(rng, s.init, s.shape);
+  const nb = initLayerParams(nbrcCell.paramSpecs(d, n), rng);
   for (const name of ['W_a', 'W_c']) {
     const W = nb[name];
     for (let i = 0; i < n; i++) {

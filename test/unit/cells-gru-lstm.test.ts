@@ -4,7 +4,7 @@ import { gruCell } from '../../core/cells/gru';
 import { lstmCell } from '../../core/cells/lstm';
 import type { CellDef, LayerParams, SeqShape } from '../../core/cells/types';
 import { colSumAcc, matmulAcc, matmulTransAAcc, matmulTransBAcc } from '../../core/cells/linalg';
-import { initParam } from '../../core/util/init';
+import { initLayerParams } from '../../core/util/init';
 import { Rng } from '../../core/util/rng';
 import { checkGradient } from '../helpers/gradcheck';
 
@@ -200,8 +200,7 @@ test('paramSpecs shapes and Keras initialisers', () => {
 
   for (const [cell, G] of [[gruCell, 3 * H], [lstmCell, 4 * H]] as [CellDef, number][]) {
     const rng = new Rng(5);
-    const p: LayerParams = {};
-    for (const spec of cell.paramSpecs(I, H)) p[spec.name] = initParam(rng, spec.init, spec.shape);
+    const p = initLayerParams(cell.paramSpecs(I, H), rng);
     const limit = Math.sqrt(6 / (I + G));
     assert.ok(p.kernel.every((v) => Math.abs(v) <= limit), `${cell.kind} kernel within glorot limit`);
     assert.ok(p.kernel.some((v) => Math.abs(v) > limit / 2), `${cell.kind} kernel not degenerate`);

@@ -7,6 +7,7 @@ import { makeGruVariant } from '../../core/cells/gru-variant';
 import { makeLstmVariant } from '../../core/cells/lstm-variant';
 import { makeSimpleRnnCell } from '../../core/cells/simple-rnn';
 import { cellStateSize, type CellDef, type LayerParams, type SeqShape } from '../../core/cells/types';
+import { packStates } from '../../core/diagnostics/state';
 import { Rng } from '../../core/util/rng';
 import { checkGradient } from '../helpers/gradcheck';
 
@@ -186,12 +187,8 @@ for (const c of cases) {
     const whole = def.forward(p, x, { T, B, inputSize: I, units: H });
     const first = def.forward(p, x.subarray(0, k * B * I), { T: k, B, inputSize: I, units: H });
     const S = cellStateSize(def, H);
-    const s0 = new Float64Array(B * S);
-    for (let b = 0; b < B; b++) {
-      const o = ((k - 1) * B + b) * H;
-      s0.set(first.h.subarray(o, o + H), b * S);
-      if (S === 2 * H) s0.set(first.gates.cell.subarray(o, o + H), b * S + H);
-    }
+    // The state after step k, [B, S] (h, then c for LSTM).
+    const s0 = packStates(first, k, B, H, S).slice((k - 1) * B * S);
     assert.ok(s0.some((v) => Math.abs(v) > 0.05));
     const shape = { T: T - k, B, inputSize: I, units: H };
     const xs = x.slice(k * B * I);

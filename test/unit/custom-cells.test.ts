@@ -18,7 +18,7 @@ import { loadModel, parseModel, saveModel, serializeModel } from '../../core/mod
 import { createModel } from '../../core/model/network';
 import { RUN_FILES, runTraining } from '../../core/train/run';
 import type { TrainConfig } from '../../core/train/types';
-import { initParam } from '../../core/util/init';
+import { noisyParams } from '../helpers/params';
 import { Rng } from '../../core/util/rng';
 import { checkGradient } from '../helpers/gradcheck';
 
@@ -27,15 +27,7 @@ const fixture = (name: string) => join(root, 'test', 'fixtures', 'custom-cells',
 const leakyTs = join(root, 'examples', 'cells', 'leaky-tanh.ts');
 const sha256 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 
-function randomParams(def: CellDef, I: number, H: number, rng: Rng, jitter = 0.3): LayerParams {
-  const p: LayerParams = {};
-  for (const s of def.paramSpecs(I, H)) {
-    const v = initParam(rng, s.init, s.shape);
-    for (let i = 0; i < v.length; i++) v[i] += jitter * rng.normal();
-    p[s.name] = v;
-  }
-  return p;
-}
+const randomParams = (def: CellDef, I: number, H: number, rng: Rng, jitter = 0.3): LayerParams => noisyParams(def, I, H, rng, jitter);
 
 const normals = (rng: Rng, n: number, scale = 1) => Float64Array.from({ length: n }, () => scale * rng.normal());
 const dot = (a: Float64Array, b: Float64Array) => a.reduce((s, v, i) => s + v * b[i], 0);

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { referenceCell } from '../../core/cells/index';
 import { cellStateSize, type CellKind } from '../../core/cells/types';
+import { packStates } from '../../core/diagnostics/state';
 import { diagnose } from '../../core/diagnostics/diagnose';
 import { fitDecay } from '../../core/diagnostics/gradient-flow';
 import type { Model } from '../../core/model/model';
@@ -22,12 +23,7 @@ function runLayer(kind: CellKind, model: Model, l: number, x: Float64Array, T: n
   const k = bump.t + 1;
   const first = def.forward(p, x.subarray(0, k * B * I), { T: k, B, inputSize: I, units: H });
   const S = cellStateSize(def, H);
-  const state = new Float64Array(B * S);
-  for (let b = 0; b < B; b++) {
-    const o = ((k - 1) * B + b) * H;
-    state.set(first.h.subarray(o, o + H), b * S);
-    if (S === 2 * H) state.set(first.gates.cell.subarray(o, o + H), b * S + H);
-  }
+  const state = packStates(first, k, B, H, S).slice((k - 1) * B * S);
   state[bump.b * S + bump.j] += bump.d;
   const h = new Float64Array(T * B * H);
   h.set(first.h);

@@ -12,23 +12,14 @@ import { referenceCell } from '../../core/cells/index';
 import { CELL_KINDS, float32View, type CellDef, type CellForward, type CellKind, type LayerParams, type SeqShape } from '../../core/cells/types';
 import { nativeKernels } from '../../core/engine/fast';
 import { cellFor, fastCell, fastEngineStatus, releaseFastEngineMemory, releaseForward, resolveEngine } from '../../core/engine/index';
-import { initParam } from '../../core/util/init';
+import { noisyParams } from '../helpers/params';
 import { Rng } from '../../core/util/rng';
 
 const status = fastEngineStatus();
 const skip = status.available ? false : `fast engine unavailable: ${status.reason}`;
 const root = join(__dirname, '..', '..');
 
-/** Initialised parameters plus noise, so that gates are away from their symmetric starting points. */
-function params(def: CellDef, I: number, H: number, rng: Rng, noise = 0.4): LayerParams {
-  const p: LayerParams = {};
-  for (const s of def.paramSpecs(I, H)) {
-    const v = initParam(rng, s.init, s.shape);
-    for (let i = 0; i < v.length; i++) v[i] += noise * rng.normal();
-    p[s.name] = v;
-  }
-  return p;
-}
+const params = (def: CellDef, I: number, H: number, rng: Rng, noise = 0.4): LayerParams => noisyParams(def, I, H, rng, noise);
 
 function randn(n: number, rng: Rng, scale = 1): Float64Array {
   const a = new Float64Array(n);
