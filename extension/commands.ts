@@ -3,10 +3,11 @@
  * node) so it can run without quick picks from tests, keybindings and webviews; the return values are
  * plain data for the same callers.
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import * as vscode from 'vscode';
 import { RUN_FILES } from '../core/train/run';
+import { writeFileAtomic } from '../core/util/fs-atomic';
 import type { CellKind } from '../core/cells/types';
 import type { TaskName, TrainConfig } from '../core/train/types';
 import { TRAIN_CONFIG_KEYS } from '../core/train/config';
@@ -229,7 +230,7 @@ export function registerCommands(c: Controller): vscode.Disposable[] {
         target = uri?.fsPath;
       }
       if (!target) return undefined;
-      writeFileSync(target, html);
+      writeFileAtomic(target, html);
       c.log.info(`report written to ${target}`);
       if (typeof out !== 'string' && !o) {
         void vscode.window.showInformationMessage(`Report saved: ${basename(target)}`, 'Open').then((ch) => {

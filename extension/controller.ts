@@ -9,6 +9,7 @@ import { basename, dirname, isAbsolute, join, relative } from 'node:path';
 import * as vscode from 'vscode';
 import type { DiagnosticReport, DiagnosisSentence } from '../core/diagnostics/types';
 import { RUN_FILES } from '../core/train/run';
+import { writeFileAtomic } from '../core/util/fs-atomic';
 import type { EngineName, TrainConfig, TrainEvent } from '../core/train/types';
 import type { HostToWebview, ModelInfo, TrainingSnapshot, ViewKind, WebviewToHost } from '../webview/protocol';
 import type { ArchitectureAnswers, Question } from '../core/formats/errors';
@@ -562,7 +563,9 @@ export class Controller implements vscode.Disposable {
       uri = await vscode.window.showSaveDialog({ defaultUri: root ? vscode.Uri.file(join(root, filename)) : undefined, filters, title: `Export ${filename}` });
     }
     if (!uri) return undefined;
-    await vscode.workspace.fs.writeFile(uri, data);
+    // Local files are written atomically, so nothing (a file watcher, a test) ever reads half an export.
+    if (uri.scheme === 'file') writeFileAtomic(uri.fsPath, data);
+    else await vscode.workspace.fs.writeFile(uri, data);
     this.log.info(`exported ${uri.fsPath} (${data.length} bytes)`);
     vscode.window.setStatusBarMessage(`$(check) Saved ${basename(uri.fsPath)}`, 5000);
     return uri.fsPath;

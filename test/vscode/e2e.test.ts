@@ -201,6 +201,7 @@ describe('RNN Memory Lens in VS Code, driven like a user (code-server 4.100.3 + 
     // The curve itself, as the panel exports it (Export CSV writes the chart's points): the test loss fell.
     await frame.locator('vscode-button', { hasText: 'Export CSV' }).click();
     const csvFile = await waitFor('the training CSV export', () => readdirSync(exportsDir).find((f) => f.startsWith('training') && f.endsWith('.csv')), 15_000);
+    // The host writes exports atomically (temp file + rename), so the file is complete once it is listed.
     const rows = readFileSync(join(exportsDir, csvFile), 'utf8').trim().split('\n');
     assert.deepEqual(rows[0].split(','), ['step', 'loss', 'test_loss', 'mse', 'fraction_bistable']);
     const evals = rows.slice(1).map((r) => r.split(',')).filter((c) => c[2] !== '').map((c) => ({ step: Number(c[0]), test: Number(c[2]) }));
