@@ -1,6 +1,6 @@
 /**
- * The extension's state and operations: runs (live and on disk), model files, diagnostics, panels, the
- * Inspector and the status bar. Commands (commands.ts) are thin wrappers over these methods. Heavy work
+ * The extension's state and operations: runs (live and on disk), model files, diagnostics, what panels show
+ * (their life is panels.ts), the Inspector and the status bar. Commands (commands.ts) are thin wrappers over these methods. Heavy work
  * (training, diagnosis) always runs in worker threads; nothing here blocks the extension host for long.
  */
 import { existsSync, rmSync, statSync } from 'node:fs';
@@ -11,9 +11,9 @@ import type { DiagnosticReport, DiagnosisSentence } from '../core/diagnostics/ty
 import { RUN_FILES } from '../core/train/run';
 import { writeFileAtomic } from '../core/util/fs-atomic';
 import type { EngineName, TrainConfig, TrainEvent } from '../core/train/types';
-import type { HostToWebview, ModelInfo, TrainingSnapshot, ViewKind, WebviewToHost } from '../webview/protocol';
-import type { ArchitectureAnswers, Question } from '../core/formats/errors';
-import { DiagnosticsService, ModelNeedsAnswers } from './diagnostics-service';
+import type { HostToWebview, ModelInfo, TrainingSnapshot, WebviewToHost } from '../webview/protocol';
+import type { ArchitectureAnswers } from '../core/formats/errors';
+import { ModelDiagnoser } from './model-diagnosis';
 import { isForeignModelPath, sniffModelFile } from './model-sniff';
 import { isInside, listRuns, readRun, snapshotFromDisk, type RunInfo } from './runs';
 import { trainDefaultsFrom, type TrainDefaults } from './train-picks';
@@ -21,50 +21,19 @@ import { TrainingManager, type LiveRun } from './training-manager';
 import { formatLoss, latestLoss } from './training-state';
 import { buildTree, type ModelEntry, type TreeNode } from './tree-items';
 import { RunsTreeProvider } from './tree-provider';
+import { MODEL_EDITOR_VIEW_TYPE, PanelRegistry, VIEW_TITLES, type PanelEntry, type PanelTarget, type PanelView } from './panels';
 import { clampRate, EventBatcher } from './webview-channel';
-import { hostedPanel, WebviewHost } from './webview-host';
+import type { WebviewHost } from './webview-host';
 
-export const PANEL_VIEWS = ['bistability', 'gradientFlow', 'retention', 'fixedPoints', 'training'] as const;
-export type PanelView = (typeof PANEL_VIEWS)[number];
-export const COMPARE_VIEW_TYPE = 'rnnMemory.panel.compare';
-export const MODEL_EDITOR_VIEW_TYPE = 'rnnMemory.modelEditor';
-
-export function panelViewType(view: PanelView): string {
-  return `rnnMemory.panel.${view}`;
-}
-
-const VIEW_TITLES: Record<PanelView, string> = {
-  bistability: 'Bistability',
-  gradientFlow: 'Gradient Flow',
-  retention: 'Retention',
-  fixedPoints: 'Fixed Points',
-  training: 'Training',
-};
-
-export type PanelTarget = { kind: 'model'; path: string } | { kind: 'run'; runId: string } | { kind: 'compare'; paths: string[] };
-
-export interface PanelEntry {
-  key: string;
-  view: ViewKind;
-  target: PanelTarget;
-  host: WebviewHost;
-  panel: vscode.WebviewPanel;
-  kind: 'panel' | 'editor';
-}
-
-const RESTORE_KEY = 'rnnMemory.panelTargets';
 /** How long a new training panel may load before the worker starts anyway. */
 const PANEL_HEAD_START_MS = 5000;
 const CURRENT_MODEL_KEY = 'rnnMemory.currentModel';
 
 export class Controller implements vscode.Disposable {
   readonly manager: TrainingManager;
-  readonly diagnostics: DiagnosticsService;
-  /** Answers for foreign model files, by path (the worker also remembers them in `<file>.rnnmemory.json`). */
-  private readonly modelAnswers = new Map<string, ArchitectureAnswers>();
-  private readonly asking = new Map<string, Promise<ArchitectureAnswers | undefined>>();
+  readonly diagnoser: ModelDiagnoser;
   readonly tree = new RunsTreeProvider();
-  readonly panels = new Map<string, PanelEntry>();
+  readonly panels: PanelRegistry;
   inspector: WebviewHost | null = null;
   currentModel: string | undefined;
   private inspectorRunId: string | undefined;
@@ -83,7 +52,6 @@ export class Controller implements vscode.Disposable {
   private refreshSince = 0;
   private lastTreeUpdate = 0;
   private uiBatcher: EventBatcher<string>;
-  private editorCount = 0;
 
   constructor(
     readonly context: vscode.ExtensionContext,
@@ -98,7 +66,14 @@ export class Controller implements vscode.Disposable {
       dataPath: join(dist, 'data', 'mnist.bin'),
       progressIntervalMs: () => Math.round(1000 / this.liveRate()),
     });
-    this.diagnostics = new DiagnosticsService(join(dist, 'diagnose-worker.js'));
+    this.diagnoser = new ModelDiagnoser(join(dist, 'diagnose-worker.js'), () => this.engine());
+    this.panels = new PanelRegistry(context, {
+      title: (view, target) => this.targetTitle(view, target),
+      load: (entry) => this.loadPanel(entry),
+      onMessage: (host, m, target) => this.onWebviewMessage(host, m, target),
+      liveRate: () => this.liveRate(),
+      log,
+    });
     this.statusItem = vscode.window.createStatusBarItem('rnnMemory.training', vscode.StatusBarAlignment.Left, 50);
     this.statusItem.name = 'RNN Memory training';
     this.uiBatcher = new EventBatcher<string>(this.liveRate(), () => this.updateLiveUi());
@@ -273,9 +248,7 @@ export class Controller implements vscode.Disposable {
   }
 
   private onTrainEvent(run: LiveRun, e: TrainEvent): void {
-    for (const p of this.panels.values()) {
-      if (p.view === 'training' && p.target.kind === 'run' && p.target.runId === run.id) p.host.pushTrainingEvent(run.id, e, { type: 'training', snapshot: run.snapshot });
-    }
+    for (const p of this.panels.forRun(run.id)) p.host.pushTrainingEvent(run.id, e, { type: 'training', snapshot: run.snapshot });
     // The Inspector's mini chart follows its run through the same incremental events (a full Inspector
     // message re-renders the whole view: only on selection changes).
     const inspected = this.inspectorMessage;
@@ -287,9 +260,7 @@ export class Controller implements vscode.Disposable {
   }
 
   private onTrainEnd(run: LiveRun, r: { done?: { reason: string; step: number; modelPath: string }; error?: Error }): void {
-    for (const p of this.panels.values()) {
-      if (p.view === 'training' && p.target.kind === 'run' && p.target.runId === run.id) p.host.flushTraining({ type: 'training', snapshot: run.snapshot });
-    }
+    for (const p of this.panels.forRun(run.id)) p.host.flushTraining({ type: 'training', snapshot: run.snapshot });
     if (this.inspectorMessage?.type === 'inspector' && this.inspectorMessage.training?.runId === run.id) this.inspector?.flushTraining();
     this.pushInspector();
     this.updateLiveUi();
@@ -336,7 +307,7 @@ export class Controller implements vscode.Disposable {
     if (Date.now() - this.lastTreeUpdate > 1000) this.rebuildTree();
   }
 
-  // ---- panels ---------------------------------------------------------------------------------------------
+  // ---- panel content --------------------------------------------------------------------------------------
 
   private targetTitle(view: PanelView | 'compare', target: PanelTarget): string {
     if (target.kind === 'run') {
@@ -351,54 +322,6 @@ export class Controller implements vscode.Disposable {
   modelName(path: string): string {
     if (basename(path) === RUN_FILES.model && isInside(path, this.runsDir())) return basename(dirname(path));
     return basename(path);
-  }
-
-  private panelKey(view: string, target: PanelTarget): string {
-    return `${view}|${JSON.stringify(target)}`;
-  }
-
-  /** Opens (or reveals) the panel of `view` for `target`. */
-  showPanel(view: PanelView | 'compare', target: PanelTarget, column = vscode.ViewColumn.Active): PanelEntry {
-    const key = this.panelKey(view, target);
-    const existing = this.panels.get(key);
-    if (existing) {
-      existing.panel.reveal(column);
-      return existing;
-    }
-    const retain = view !== 'training'; // diagnostics reports are large: keep the rendered page instead of re-sending
-    const title = this.targetTitle(view, target);
-    const panel = vscode.window.createWebviewPanel(view === 'compare' ? COMPARE_VIEW_TYPE : panelViewType(view), title, column, {
-      enableScripts: true,
-      localResourceRoots: [vscode.Uri.joinPath(this.context.extensionUri, 'dist', 'webview')],
-      retainContextWhenHidden: retain,
-    });
-    return this.adoptPanel(panel, view, target, retain, 'panel');
-  }
-
-  /** Wires a new or restored panel (also custom editors) and loads its content. */
-  adoptPanel(panel: vscode.WebviewPanel, view: PanelView | 'compare' | 'report', target: PanelTarget, retain: boolean, kind: 'panel' | 'editor'): PanelEntry {
-    const viewKind: ViewKind = view === 'compare' ? 'retention' : view;
-    const key = kind === 'editor' ? `editor|${++this.editorCount}|${JSON.stringify(target)}` : this.panelKey(view, target);
-    const title = panel.title;
-    const host = new WebviewHost(
-      hostedPanel(panel, retain),
-      this.context.extensionUri,
-      viewKind,
-      title,
-      (h, m) => this.onWebviewMessage(h, m, target),
-      () => this.liveRate(),
-      (line) => this.log.warn(line),
-      (line) => this.log.info(line),
-    );
-    const entry: PanelEntry = { key, view: viewKind, target, host, panel, kind };
-    this.panels.set(key, entry);
-    panel.iconPath = vscode.Uri.joinPath(this.context.extensionUri, 'media', 'icon.svg');
-    panel.onDidDispose(() => {
-      if (this.panels.get(key) === entry) this.panels.delete(key);
-    });
-    if (kind === 'panel' && view !== 'report') this.rememberTarget(title, view, target);
-    void this.loadPanel(entry);
-    return entry;
   }
 
   private async loadPanel(p: PanelEntry): Promise<void> {
@@ -439,92 +362,32 @@ export class Controller implements vscode.Disposable {
     return info ? snapshotFromDisk(info) : null;
   }
 
-  /**
-   * Runs (or reuses) a diagnosis in a worker, with a window progress indicator. A foreign model file whose
-   * architecture is left open (NeedsAnswers in the worker) gets its questions asked once, then runs again.
-   */
-  async diagnose(path: string): Promise<DiagnosticReport> {
-    for (let attempt = 0; ; attempt++) {
-      const req = { modelPath: path, engine: this.engine(), answers: this.modelAnswers.get(path) };
-      try {
-        if (this.diagnostics.has(req)) return await this.diagnostics.get(req);
-        return await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Diagnosing ${basename(path)}` }, () => this.diagnostics.get(req));
-      } catch (e) {
-        if (!(e instanceof ModelNeedsAnswers) || attempt >= 3) throw e;
-        const answers = await this.askAnswers(path, e.questions);
-        if (!answers) throw new Error(`${basename(path)} needs answers about its architecture; none were given`);
-        this.modelAnswers.set(path, { ...this.modelAnswers.get(path), ...answers });
-      }
-    }
+  /** The model's diagnostic report, from a worker (answers asked for foreign files as needed). */
+  diagnose(path: string): Promise<DiagnosticReport> {
+    return this.diagnoser.diagnose(path);
   }
 
   /** Answers given ahead (the Open Model command's argument, tests) for a foreign model file. */
   setModelAnswers(path: string, answers: ArchitectureAnswers): void {
-    this.modelAnswers.set(path, { ...this.modelAnswers.get(path), ...answers });
-  }
-
-  /** One quick pick per question; concurrent diagnoses of the same file share one round of questions. */
-  private askAnswers(path: string, questions: Question[]): Promise<ArchitectureAnswers | undefined> {
-    const pending = this.asking.get(path);
-    if (pending) return pending;
-    const p = (async () => {
-      const out: ArchitectureAnswers = {};
-      for (const [i, q] of questions.entries()) {
-        const items = q.choices.map((c) => ({ label: c.label, description: c.value === q.suggested ? 'suggested' : undefined, value: c.value }));
-        const pick = await vscode.window.showQuickPick(items, {
-          title: `${basename(path)} (${i + 1}/${questions.length})`,
-          placeHolder: q.prompt,
-          ignoreFocusOut: true,
-        });
-        if (!pick) return undefined;
-        out[q.key] = pick.value;
-      }
-      return out;
-    })();
-    this.asking.set(path, p);
-    void p.finally(() => this.asking.delete(path));
-    return p;
+    this.diagnoser.setAnswers(path, answers);
   }
 
   showTraining(runId: string): PanelEntry {
-    return this.showPanel('training', { kind: 'run', runId });
+    return this.panels.show('training', { kind: 'run', runId });
   }
 
   showDiagnostics(view: Exclude<PanelView, 'training'>, modelPath: string): PanelEntry {
     this.selectModel(modelPath);
-    return this.showPanel(view, { kind: 'model', path: modelPath });
+    return this.panels.show(view, { kind: 'model', path: modelPath });
   }
 
   compare(paths: string[]): PanelEntry {
-    return this.showPanel('compare', { kind: 'compare', paths });
+    return this.panels.show('compare', { kind: 'compare', paths });
   }
 
   async openModelEditor(path: string): Promise<void> {
     this.selectModel(path);
     await vscode.commands.executeCommand('vscode.openWith', vscode.Uri.file(path), MODEL_EDITOR_VIEW_TYPE);
-  }
-
-  private rememberTarget(title: string, view: PanelView | 'compare', target: PanelTarget): void {
-    const map = { ...this.context.workspaceState.get<Record<string, { view: string; target: PanelTarget }>>(RESTORE_KEY, {}) };
-    delete map[title];
-    map[title] = { view, target };
-    const keys = Object.keys(map);
-    for (const k of keys.slice(0, Math.max(0, keys.length - 50))) delete map[k];
-    void this.context.workspaceState.update(RESTORE_KEY, map);
-  }
-
-  /** Restores a panel VS Code kept across a reload: its target is found by title (or the webview's state). */
-  restorePanel(panel: vscode.WebviewPanel, view: PanelView | 'compare', state: unknown): void {
-    const map = this.context.workspaceState.get<Record<string, { view: string; target: PanelTarget }>>(RESTORE_KEY, {});
-    const fromState = (state as { target?: PanelTarget } | undefined)?.target;
-    const saved = map[panel.title];
-    const target = fromState ?? (saved && saved.view === view ? saved.target : undefined);
-    if (!target || !isValidTarget(target)) {
-      panel.dispose();
-      return;
-    }
-    panel.webview.options = { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(this.context.extensionUri, 'dist', 'webview')] };
-    this.adoptPanel(panel, view, target, view !== 'training', 'panel');
   }
 
   private async onWebviewMessage(host: WebviewHost, m: Exclude<WebviewToHost, { type: 'ready' }>, target: PanelTarget): Promise<void> {
@@ -657,10 +520,7 @@ export class Controller implements vscode.Disposable {
       if (choice !== 'Delete') return false;
     }
     rmSync(path, { recursive: true, force: true });
-    for (const p of [...this.panels.values()]) {
-      const t = p.target;
-      if ((t.kind === 'run' && t.runId === runId) || (t.kind === 'model' && isInside(t.path, path))) p.panel.dispose();
-    }
+    this.panels.close((t) => (t.kind === 'run' && t.runId === runId) || (t.kind === 'model' && isInside(t.path, path)));
     if (this.currentModel && isInside(this.currentModel, path)) this.selectModel(undefined);
     this.log.info(`deleted ${path}`);
     await this.refresh(true);
@@ -669,9 +529,9 @@ export class Controller implements vscode.Disposable {
 
   dispose(): void {
     if (this.refreshTimer) clearTimeout(this.refreshTimer);
-    for (const p of this.panels.values()) p.host.dispose();
+    this.panels.dispose();
     this.inspector?.dispose();
-    this.diagnostics.dispose();
+    this.diagnoser.dispose();
     for (const d of this.disposables) d.dispose();
   }
 }
@@ -682,15 +542,6 @@ export interface RunResult {
   status: 'running' | 'completed' | 'cancelled' | 'failed';
   step: number;
   error?: string;
-}
-
-function isValidTarget(t: unknown): t is PanelTarget {
-  if (typeof t !== 'object' || t === null) return false;
-  const o = t as Record<string, unknown>;
-  if (o.kind === 'model') return typeof o.path === 'string';
-  if (o.kind === 'run') return typeof o.runId === 'string';
-  if (o.kind === 'compare') return Array.isArray(o.paths) && o.paths.every((p) => typeof p === 'string');
-  return false;
 }
 
 export type { TreeNode };

@@ -5,9 +5,10 @@
 import * as vscode from 'vscode';
 import { registerCommands } from './commands';
 import { registerCustomCells } from './custom-cells';
-import { COMPARE_VIEW_TYPE, Controller, MODEL_EDITOR_VIEW_TYPE, PANEL_VIEWS, panelViewType, type PanelView } from './controller';
+import { Controller } from './controller';
 import { InspectorViewProvider } from './inspector-view';
 import { ModelEditorProvider } from './model-editor';
+import { COMPARE_VIEW_TYPE, MODEL_EDITOR_VIEW_TYPE, PANEL_VIEWS, panelViewType } from './panels';
 import type { TreeNode } from './tree-items';
 
 /** What activate() returns: used by the in-host tests (and usable by other extensions). */
@@ -51,11 +52,11 @@ export function activate(context: vscode.ExtensionContext): RnnMemoryApi {
     }),
     ...PANEL_VIEWS.map((view) =>
       vscode.window.registerWebviewPanelSerializer(panelViewType(view), {
-        deserializeWebviewPanel: async (panel, state) => c.restorePanel(panel, view, state),
+        deserializeWebviewPanel: async (panel, state) => c.panels.restore(panel, view, state),
       }),
     ),
     vscode.window.registerWebviewPanelSerializer(COMPARE_VIEW_TYPE, {
-      deserializeWebviewPanel: async (panel, state) => c.restorePanel(panel, 'compare' as PanelView | 'compare', state),
+      deserializeWebviewPanel: async (panel, state) => c.panels.restore(panel, 'compare', state),
     }),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('rnnMemory.runsFolder')) void c.refresh();

@@ -24,7 +24,7 @@ export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider<
     panel.title = basename(path);
     panel.webview.options = { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(this.c.context.extensionUri, 'dist', 'webview')] };
     // The whole report (summary, diagnosis, bistability, gradient flow, retention, fixed points) on one page.
-    this.c.adoptPanel(panel, 'report', { kind: 'model', path }, true, 'editor');
+    this.c.panels.adopt(panel, 'report', { kind: 'model', path }, true, 'editor');
     if (panel.active) this.c.selectModel(path);
     panel.onDidChangeViewState(() => {
       if (panel.active) this.c.selectModel(path);
