@@ -18,7 +18,7 @@ import { choleskySolve, norm, spectralRadius } from './linalg';
 import { pca2 } from './pca';
 import { makeStepper, packStates, sequenceRows, type LayerStepper } from './state';
 import type { CellularAttractors, FixedPoint, FixedPointReport } from './types';
-import type { LayerParams } from '../cells/types';
+import { supportsInitialState, type LayerParams } from '../cells/types';
 
 /** ‖F(s) − s‖ below this is a fixed point; up to SLOW_TOL a slow point. */
 export const FIXED_TOL = 1e-8;
@@ -325,10 +325,17 @@ export function analyzeFixedPoints(model: Model, fr: ForwardResult, opts: FixedP
   for (let l = 0; l < layer; l++) {
     const I = u.length;
     const H = arch.layers[l].units;
-    const xs = new Float64Array(settle * I);
-    for (let t = 0; t < settle; t++) xs.set(u, t * I);
-    const f = layerCell(arch.layers[l], opts.stepCells).forward(layerParams(model, l), xs, { T: settle, B: 1, inputSize: I, units: H });
-    u = f.h.slice((settle - 1) * H, settle * H);
+    const lower = layerCell(arch.layers[l], opts.stepCells);
+    const p = layerParams(model, l);
+    if (supportsInitialState(lower)) {
+      // The stepper folds the constant input into the kernels once.
+      const st = makeStepper(lower, p, I, H);
+      u = st.run(new Float64Array(st.S), 1, u, settle).slice((settle - 1) * st.S, (settle - 1) * st.S + H);
+    } else {
+      const xs = new Float64Array(settle * I);
+      for (let t = 0; t < settle; t++) xs.set(u, t * I);
+      u = lower.forward(p, xs, { T: settle, B: 1, inputSize: I, units: H }).h.slice((settle - 1) * H, settle * H);
+    }
   }
   const empty = (note: string): FixedPointReport => ({
     layer, input, layerInput: Array.from(u), points: [], trajectories: [], observed: [], explainedVariance: [0, 0], note,

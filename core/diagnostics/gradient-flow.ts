@@ -89,7 +89,7 @@ export function jacobianNorms(def: CellDef, p: LayerParams, xs: Float64Array, T:
   const fwd = def.forward(p, x, shape);
   const dhOut = new Float64Array(T * k * H);
   for (let b = 0; b < k; b++) dhOut.set(probes[b], ((T - 1) * k + b) * H);
-  const { dh } = def.backward(p, x, fwd, dhOut, shape);
+  const { dh } = def.backward(p, x, fwd, dhOut, shape, { paramGrads: false });
   const out: number[] = new Array(T);
   const warm = new Float64Array(k);
   for (let t = T - 1; t >= 0; t--) out[t] = largestSingularValue(dh.subarray(t * k * H, (t + 1) * k * H), k, H, warm);

@@ -15,17 +15,66 @@ export interface LayerStepper {
   run(states: Float64Array, n: number, x: Float64Array, steps: number): Float64Array;
 }
 
+/**
+ * Input kernels [I, k] of the built-in cells: their input enters only as x·K, so under a constant input x
+ * the products x·K can be computed once and fed as a one-feature input of ones (custom cells are not folded).
+ */
+const INPUT_KERNELS: Partial<Record<CellDef['kind'], readonly string[]>> = {
+  brc: ['U_c', 'U_a', 'U'],
+  nbrc: ['U_c', 'U_a', 'U'],
+  gru: ['kernel'],
+  lstm: ['kernel'],
+  simple_rnn: ['kernel'],
+};
+
+/** p with every input kernel K [I, k] replaced by the row x·K [1, k], or null when the cell is not foldable. */
+function foldInput(def: CellDef, p: LayerParams, I: number, H: number, x: Float64Array): LayerParams | null {
+  const names = INPUT_KERNELS[def.kind];
+  if (!names) return null;
+  const specs = def.paramSpecs(I, H);
+  const folded: LayerParams = { ...p };
+  for (const name of names) {
+    const spec = specs.find((s) => s.name === name);
+    if (!spec || spec.shape.length !== 2 || spec.shape[0] !== I || p[name]?.length !== I * spec.shape[1]) return null;
+    const k = spec.shape[1];
+    const K = p[name];
+    const row = new Float64Array(k);
+    for (let i = 0; i < I; i++) {
+      const xi = x[i];
+      if (xi === 0) continue;
+      for (let c = 0; c < k; c++) row[c] += xi * K[i * k + c];
+    }
+    folded[name] = row;
+  }
+  return folded;
+}
+
 export function makeStepper(def: CellDef, p: LayerParams, I: number, H: number): LayerStepper {
   if (!supportsInitialState(def)) {
     throw new Error(`cell "${def.kind}" cannot run from an arbitrary state (no stateSize/initialState); single-step diagnostics need the reference cell`);
   }
   const S = cellStateSize(def, H);
   if (S !== H && S !== 2 * H) throw new Error(`cell "${def.kind}": unsupported state size ${S} for ${H} units (expected ${H} or ${2 * H})`);
+  // The folded parameters of the last input (fixed-point searches step many times under one input).
+  let last: { x: Float64Array; p: LayerParams } | null = null;
+  const foldedFor = (x: Float64Array): LayerParams | null => {
+    if (last && last.x.every((v, i) => Object.is(v, x[i]))) return last.p;
+    const f = foldInput(def, p, I, H, x);
+    last = f ? { x: Float64Array.from(x), p: f } : null;
+    return f;
+  };
   const run = (states: Float64Array, n: number, x: Float64Array, steps: number): Float64Array => {
     if (states.length !== n * S) throw new Error(`states: ${states.length} values, expected ${n}×${S}`);
-    const xs = new Float64Array(steps * n * I);
-    for (let r = 0; r < steps * n; r++) xs.set(x, r * I);
-    const fwd = def.forward(p, xs, { T: steps, B: n, inputSize: I, units: H }, states);
+    if (x.length !== I) throw new Error(`input: ${x.length} values, expected ${I}`);
+    const folded = foldedFor(x);
+    let fwd: CellForward;
+    if (folded) {
+      fwd = def.forward(folded, new Float64Array(steps * n).fill(1), { T: steps, B: n, inputSize: 1, units: H }, states);
+    } else {
+      const xs = new Float64Array(steps * n * I);
+      for (let r = 0; r < steps * n; r++) xs.set(x, r * I);
+      fwd = def.forward(p, xs, { T: steps, B: n, inputSize: I, units: H }, states);
+    }
     return packStates(fwd, steps, n, H, S);
   };
   return { S, H, I, run, step: (states, n, x) => run(states, n, x, 1) };

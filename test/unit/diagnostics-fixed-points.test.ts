@@ -227,3 +227,37 @@ test('the search follows slow dynamics (update gate near 1) to the stable branch
   const fast = run(-3, [starts[0]]);
   assert.ok(fast.trajectories[0].length < 201 * 3, `a settled run stops early (${fast.trajectories[0].length / 3 - 1} steps)`);
 });
+
+test('a stepper under a constant input (folded into one input row) steps exactly like the cell on the repeated input', async () => {
+  const { makeStepper, packStates } = await import('../../core/diagnostics/state');
+  const { layerCell } = await import('../../core/cells/index');
+  const { noisyParams } = await import('../helpers/params');
+  const rng = new Rng(77);
+  const I = 3, H = 4, n = 2, steps = 5;
+  const specs = [
+    { cell: 'brc' as const }, { cell: 'nbrc' as const }, { cell: 'gru' as const }, { cell: 'lstm' as const },
+    { cell: 'gru' as const, resetAfter: false }, { cell: 'lstm' as const, recurrentActivation: 'hard_sigmoid' as const }, { cell: 'simple_rnn' as const },
+  ];
+  for (const spec of specs) {
+    const def = layerCell(spec);
+    const p = noisyParams(def, I, H, rng, 0.5);
+    const st = makeStepper(def, p, I, H);
+    const x = Float64Array.from({ length: I }, () => rng.normal());
+    const states = Float64Array.from({ length: n * st.S }, () => 0.5 * rng.normal());
+    const got = st.run(states, n, x, steps);
+    // Independent: the cell's own forward on x repeated at every step, from the same states.
+    const xs = new Float64Array(steps * n * I);
+    for (let r = 0; r < steps * n; r++) xs.set(x, r * I);
+    const want = packStates(def.forward(p, xs, { T: steps, B: n, inputSize: I, units: H }, states), steps, n, H, st.S);
+    assert.equal(got.length, want.length);
+    let err = 0;
+    for (let i = 0; i < got.length; i++) err = Math.max(err, Math.abs(got[i] - want[i]));
+    assert.ok(err < 1e-12, `${JSON.stringify(spec)}: max difference ${err}`);
+    // A second input reuses nothing of the first.
+    const x2 = x.map((v) => -2 * v);
+    const xs2 = xs.subarray(0, n * I).map((v) => -2 * v);
+    const want2 = packStates(def.forward(p, xs2, { T: 1, B: n, inputSize: I, units: H }, states), 1, n, H, st.S);
+    const got2 = st.step(states, n, x2);
+    for (let i = 0; i < got2.length; i++) assert.ok(Math.abs(got2[i] - want2[i]) < 1e-12, `${JSON.stringify(spec)}: second input`);
+  }
+});
