@@ -41,7 +41,6 @@ function foldInput(def: CellDef, p: LayerParams, I: number, H: number, x: Float6
     const row = new Float64Array(k);
     for (let i = 0; i < I; i++) {
       const xi = x[i];
-      if (xi === 0) continue;
       for (let c = 0; c < k; c++) row[c] += xi * K[i * k + c];
     }
     folded[name] = row;
