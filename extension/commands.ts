@@ -55,9 +55,9 @@ export async function pickTrainConfig(c: Controller, opts: PickTrainOptions = {}
   } else i++;
   const size = await pick(sizeItems(task, d), title(), 'Layers × units');
   if (!size) return undefined;
-  const steps = await pick(stepItems(d), title(), 'Training steps');
-  if (!steps) return undefined;
-  return configFromPicks({ task, cell, T, size, steps }, d, c.engine());
+  const choice = await pick(stepItems(d, task), title(), 'Training steps');
+  if (!choice) return undefined;
+  return configFromPicks({ task, cell, T, size, ...choice }, d, c.engine());
 }
 
 function hasConfigKeys(o: Record<string, unknown> | undefined): o is Record<string, unknown> {

@@ -132,11 +132,40 @@ export function sizeItems(task: TaskName, d: TrainDefaults): PickItem<Size>[] {
   return defaultFirst(items, { layers: d.layers, units: d.units }, (a, b) => a.layers === b.layers && a.units === b.units);
 }
 
-export function stepItems(d: TrainDefaults): PickItem<number>[] {
+/** Steps to train, and (when picked) the curriculum that overrides the setting. */
+export interface StepChoice {
+  steps: number;
+  curriculum?: number;
+}
+
+/** Share of the steps a picked curriculum takes (the 1-layer BRC recipe: 12 000 of 30 000). */
+export const PICKED_CURRICULUM_SHARE = 0.4;
+
+/**
+ * Step counts. For copy and denoise with the curriculum setting off, the longer counts are also offered with
+ * a curriculum, the way a 1-layer BRC learns copy-first-input; with the setting on, every count uses it.
+ */
+export function stepItems(d: TrainDefaults, task: TaskName = 'copy'): PickItem<StepChoice>[] {
   const values = [300, 1000, 3000, 10000, 30000];
-  const items = values.map((v) => ({ label: `${v} steps`, description: v === 30000 ? 'paper' : undefined, value: v }));
-  if (!values.includes(d.steps)) items.push({ label: `${d.steps} steps`, description: undefined, value: d.steps });
-  return defaultFirst(items, d.steps);
+  if (!values.includes(d.steps)) values.push(d.steps);
+  const variable = task !== 'smnist';
+  const setting = variable && d.curriculum > 0 ? `curriculum ${d.curriculum} (setting)` : undefined;
+  const items: PickItem<StepChoice>[] = values.map((v) => ({
+    label: `${v} steps`,
+    description: [v === 30000 ? 'paper' : undefined, setting].filter(Boolean).join(' · ') || undefined,
+    value: { steps: v },
+  }));
+  const sorted = defaultFirst(items, { steps: d.steps }, (a, b) => a.steps === b.steps && a.curriculum === b.curriculum);
+  if (!variable || d.curriculum > 0) return sorted;
+  for (const v of [10000, 30000]) {
+    const curriculum = Math.round(PICKED_CURRICULUM_SHARE * v);
+    sorted.push({
+      label: `${v} steps + curriculum`,
+      description: `the first ${curriculum} on shorter sequences growing to T (helps a 1-layer BRC)`,
+      value: { steps: v, curriculum },
+    });
+  }
+  return sorted;
 }
 
 export interface TrainPicks {
@@ -146,13 +175,16 @@ export interface TrainPicks {
   T?: number;
   size: Size;
   steps: number;
+  /** A curriculum picked with the steps (overrides the setting). */
+  curriculum?: number;
 }
 
 /** Quick-pick answers + settings → a validated config. */
 export function configFromPicks(p: TrainPicks, d: TrainDefaults, engine: EngineName): TrainConfig {
   const base = baseConfig(d, engine);
   const T = p.task === 'smnist' ? undefined : p.T;
-  return normalizeConfig({ ...base, ...noCurriculumFor(p.task), task: p.task, cell: p.cell, T, N: defaultN(p.task, T), layers: p.size.layers, units: p.size.units, steps: p.steps });
+  const picked = p.curriculum !== undefined ? { curriculum: p.curriculum } : {};
+  return normalizeConfig({ ...base, ...picked, ...noCurriculumFor(p.task), task: p.task, cell: p.cell, T, N: defaultN(p.task, T), layers: p.size.layers, units: p.size.units, steps: p.steps });
 }
 
 /**

@@ -184,6 +184,12 @@ describe('RNN Memory Lens in VS Code, driven like a user (code-server 4.100.3 + 
     await pickQuickItem(page, 'BRC');
     await pickQuickItem(page, 'T = 20');
     await pickQuickItem(page, '1 × 32');
+    // The steps pick also offers the curriculum a 1-layer BRC needs on copy (picked here: the plain count).
+    const stepLabels = await waitFor('the steps quick pick', async () => {
+      const l = await page.locator('.quick-input-widget .monaco-list-row .label-name').allTextContents();
+      return l.includes('30000 steps') ? l : null;
+    }, 15_000);
+    assert.ok(stepLabels.includes('30000 steps + curriculum'), `steps pick: ${stepLabels.join(' | ')}`);
     await pickQuickItem(page, '30000 steps');
     runTitle = 'Training: copy · BRC T=20 · 1×32';
     const frame = await webviewFrame(page, runTitle, 30_000);
