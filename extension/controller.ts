@@ -1,7 +1,8 @@
 /**
  * The extension's state and operations: runs (live and on disk), model files, diagnostics, what panels show
- * (their life is panels.ts), the Inspector and the status bar. Commands (commands.ts) are thin wrappers over these methods. Heavy work
- * (training, diagnosis) always runs in worker threads; nothing here blocks the extension host for long.
+ * (their life is panels.ts), the Inspector and the status bar. Commands (commands.ts) are thin wrappers over
+ * these methods. Heavy work (training, diagnosis) always runs in worker threads; nothing here blocks the
+ * extension host for long.
  */
 import { existsSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
