@@ -83,7 +83,7 @@ function gradientSentences(r: ReportBody, l: number): DiagnosisSentence[] {
   const p = `gradientFlow.layers[${l}]`;
   const T = g.norm.length;
   const cell = cellName(String(r.model.architecture.layers[l]?.cell ?? ''));
-  const k = Math.floor(Math.log10(g.decay.dynamicRange));
+  const k = Math.floor(Math.log10(g.decay.dynamicRange) + 1e-9); // a range of exactly 10^k may compute as 0.99…·10^k
   const out: DiagnosisSentence[] = [];
   if (T < 3) return out; // too short to speak of gradient flow over time
   if (g.decay.kind === 'decay' && g.decay.tau !== null) {
@@ -98,10 +98,16 @@ function gradientSentences(r: ReportBody, l: number): DiagnosisSentence[] {
       refs: [`${p}.decay`, `${p}.norm`],
     });
   } else if (g.decay.kind === 'exploding') {
+    // Growth towards early steps is what a memory task asks for when its information comes first; it is a
+    // problem only when the layer's own recurrence amplifies (‖∂h_T/∂h_1‖ > 1).
+    const own = g.jacobianNorm[0];
+    const contracting = Number.isFinite(own) && own <= 1;
     out.push({
-      text: `Layer ${l}: the loss gradient grows ${pow10(Math.max(1, k))}× going back in time (exploding gradients); clip the gradient norm (train --clip).`,
-      severity: 'warning',
-      refs: [`${p}.decay`, `${p}.norm`],
+      text: contracting
+        ? `Layer ${l}: the loss gradient grows ${pow10(Math.max(1, k))}× going back in time, but the layer's own recurrence does not amplify (‖∂h_T/∂h_1‖ ≈ ${fmt(own)}): the loss depends most on early states, as when a task's information comes first (copy-first-input). Clip the gradient norm (train --clip) only if training diverges.`
+        : `Layer ${l}: the loss gradient grows ${pow10(Math.max(1, k))}× going back in time and the layer's own recurrence amplifies (‖∂h_T/∂h_1‖ ≈ ${fmt(own)}): exploding gradients; clip the gradient norm (train --clip).`,
+      severity: contracting ? 'info' : 'warning',
+      refs: [`${p}.decay`, `${p}.norm`, `${p}.jacobianNorm`],
     });
   } else {
     out.push({

@@ -5,6 +5,7 @@ import { cellStateSize, CELL_KINDS, supportsInitialState } from '../../core/cell
 import { diagnose, reportToJson } from '../../core/diagnostics/diagnose';
 import { resolvePath } from '../../core/diagnostics/diagnosis';
 import { parseDiagnoseInput } from '../../core/diagnostics/input';
+import { fitDecay } from '../../core/diagnostics/gradient-flow';
 import type { DiagnosticReport } from '../../core/diagnostics/types';
 import { createModel } from '../../core/model/network';
 import { Rng } from '../../core/util/rng';
@@ -206,4 +207,33 @@ test('a foreign model without a task is probed with a seeded N(0,1) batch and th
   assert.equal(r.input.source, 'probe');
   // A model trained on one of our tasks (or a copy-first-input model) gets no probe: its task applies.
   assert.equal(probeInput(makeModel([{ cell: 'brc', units: 3 }])), undefined);
+});
+
+test('a loss gradient growing back in time is a warning only when the layer\'s own recurrence amplifies', async () => {
+  const { describeReport } = await import('../../core/diagnostics/diagnosis');
+  const T = 50;
+  const H = 2;
+  // ‖∂L/∂h_t‖ grows 10³× from the end back to t = 0 (exactly: e^{(T−1−t)·ln(1000)/(T−1)}).
+  const norm = Array.from({ length: T }, (_, t) => Math.exp(((T - 1 - t) * Math.log(1000)) / (T - 1)));
+  const body = (own: number) => ({
+    version: 1 as const,
+    createdAt: '',
+    model: { architecture: { inputSize: 1, layers: [{ cell: 'brc' as const, units: H }], readout: { units: 1, activation: 'linear' as const, perStep: false } }, paramCount: 0 },
+    input: { source: 'task' as const, task: 'copy', T, B: 4, loss: 0.01 },
+    bistability: { layers: [] },
+    gradientFlow: { layers: [{ layer: 0, norm, perNeuron: [], jacobianNorm: new Array(T).fill(own), decay: fitDecay(norm), vanishing: false, exploding: own > 1e3 }] },
+    retention: null,
+    fixedPoints: { layer: 0, input: [0], points: [], trajectories: [], observed: [], explainedVariance: [0, 0] as [number, number] },
+    timings: {},
+  });
+  assert.equal(fitDecay(norm).kind, 'exploding');
+  const sentence = (own: number) => describeReport(body(own)).find((x) => /grows 10³× going back in time/.test(x.text));
+  const memory = sentence(0.2);
+  assert.ok(memory, 'no growth sentence for a contracting recurrence');
+  assert.equal(memory.severity, 'info');
+  assert.match(memory.text, /does not amplify \(‖∂h_T\/∂h_1‖ ≈ 0\.20\).*only if training diverges/);
+  const amplifying = sentence(40);
+  assert.ok(amplifying, 'no growth sentence for an amplifying recurrence');
+  assert.equal(amplifying.severity, 'warning');
+  assert.match(amplifying.text, /amplifies \(‖∂h_T\/∂h_1‖ ≈ 40\): exploding gradients; clip the gradient norm/);
 });
