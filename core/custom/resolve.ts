@@ -4,8 +4,7 @@
  * code: only workers and the CLI call the load functions. This module itself is light; the TypeScript
  * compiler and TensorFlow.js are required on first load only.
  */
-import { existsSync } from 'node:fs';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import type { CustomCellRef } from '../cells/types';
 import type { Architecture } from '../model/architecture';

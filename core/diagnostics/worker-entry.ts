@@ -3,7 +3,6 @@
  * foreign format through openAnyModel), runs diagnose() and posts the report back, so the extension host stays
  * responsive during a diagnosis. A foreign file that leaves questions open posts them instead.
  */
-import { closeSync, openSync, readSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { cellResolver, resolveEngine } from '../engine/index';
@@ -11,7 +10,7 @@ import { loadModelWithCustomCells } from '../custom/resolve';
 import { openAnyModel } from '../formats/detect';
 import { NeedsAnswers } from '../formats/errors';
 import type { Model } from '../model/model';
-import { MODEL_FORMAT } from '../model/model-file';
+import { sniffModelFile } from '../model/model-sniff';
 import { diagnose, reportToJson } from './diagnose';
 import { probeInput } from './input';
 import type { DiagnoseWorkerInput, DiagnoseWorkerOutput } from './worker-protocol';
@@ -20,29 +19,11 @@ import type { DiagnosticReport } from './types';
 const input = workerData as DiagnoseWorkerInput;
 const post = (m: DiagnoseWorkerOutput) => parentPort?.postMessage(m);
 
-/** Whether the file is one of our safetensors models (header metadata only): those may use custom cells. */
-function isOwnModel(path: string): boolean {
-  let fd: number | undefined;
-  try {
-    fd = openSync(path, 'r');
-    const len = Buffer.alloc(8);
-    if (readSync(fd, len, 0, 8, 0) < 8) return false;
-    const n = len.readBigUInt64LE(0);
-    if (n > 1n << 20n) return false;
-    const head = Buffer.alloc(Number(n));
-    if (readSync(fd, head, 0, head.length, 8) < head.length) return false;
-    const meta = (JSON.parse(head.toString('utf8')) as { __metadata__?: { format?: unknown } }).__metadata__;
-    return meta?.format === MODEL_FORMAT;
-  } catch {
-    return false;
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
-}
-
 async function load(): Promise<Model> {
-  // A model with custom layers loads their cell files here (user code, in this worker) when allowed.
-  if (isOwnModel(input.modelPath)) return loadModelWithCustomCells(input.modelPath, { allowCustomCells: input.allowCustomCells === true }).model;
+  // One of our models (also a damaged one, so its own loader reports the damage) may use custom cells: their
+  // files load here (user code, in this worker) when allowed.
+  const sniff = sniffModelFile(input.modelPath);
+  if (sniff.kind === 'model' || sniff.ours) return loadModelWithCustomCells(input.modelPath, { allowCustomCells: input.allowCustomCells === true }).model;
   return (await openAnyModel(input.modelPath, { answers: input.answers })).model;
 }
 

@@ -8,7 +8,7 @@ import { createModel } from '../../core/model/network';
 import { writeSafetensors } from '../../core/model/safetensors';
 import { Rng } from '../../core/util/rng';
 import type { Architecture } from '../../core/model/architecture';
-import { sniffHeaderBytes, sniffModelFile, MAX_SNIFF_HEADER_BYTES } from '../../extension/model-sniff';
+import { sniffHeaderBytes, sniffModelFile, MAX_SNIFF_HEADER_BYTES } from '../../core/model/model-sniff';
 
 const arch: Architecture = {
   inputSize: 1,
@@ -86,6 +86,8 @@ test('foreign and broken files are "other" with a reason, never an exception', (
       const s = sniffModelFile(p);
       assert.equal(s.kind, 'other', name);
       if (s.kind === 'other') assert.ok(s.reason.length > 0, name);
+      // Only a header that names our format is marked ours (the diagnostics worker then lets our loader report the damage).
+      if (s.kind === 'other') assert.equal(s.ours, name === 'badarch.safetensors' ? true : undefined, name);
     }
     const missing = sniffModelFile(join(dir, 'missing.safetensors'));
     assert.equal(missing.kind, 'other');
