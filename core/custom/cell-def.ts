@@ -11,6 +11,7 @@
  * Backward's `dh` (gradient-flow diagnostic): dL/dh_t through every path, i.e. the external dhOut plus the
  * gradient reaching the state's first `units` columns from later steps.
  */
+import { checkSeq } from '../cells/linalg';
 import type { CellBackward, CellDef, CellForward, LayerParams, ParamSpec, SeqShape } from '../cells/types';
 import { initLayerParams, initParam, type InitKind } from '../util/init';
 import { Rng } from '../util/rng';
@@ -64,6 +65,7 @@ export function makeCustomCellDef(cell: LoadedCell): CustomCellDef {
     throw new CustomCellError(`${file}: ${msg}`, file);
   };
   const specCache = new Map<string, ParamSpec[]>();
+  const what = `custom cell "${cell.name}"`;
 
   function paramSpecs(inputSize: number, units: number): ParamSpec[] {
     const key = `${inputSize}x${units}`;
@@ -170,21 +172,12 @@ export function makeCustomCellDef(cell: LoadedCell): CustomCellDef {
   const gateNames: readonly string[] = inspection.names;
   const hIsState = inspection.hIsState;
 
-  function check(x: Float64Array, shape: SeqShape): void {
-    for (const k of ['T', 'B', 'inputSize', 'units'] as const) {
-      if (!Number.isInteger(shape[k]) || shape[k] < 1) throw new Error(`custom cell "${cell.name}": shape.${k} must be a positive integer, got ${shape[k]}`);
-    }
-    if (x.length !== shape.T * shape.B * shape.inputSize) {
-      throw new Error(`custom cell "${cell.name}": x has ${x.length} values, expected T*B*inputSize = ${shape.T * shape.B * shape.inputSize}`);
-    }
-  }
-
   function forward(p: LayerParams, x: Float64Array, shape: SeqShape, initialState?: Float64Array): CellForward {
-    check(x, shape);
+    checkSeq(what, x, shape);
     const { T, B, inputSize: I, units: H } = shape;
     const S = stateSize(H);
     if (initialState !== undefined && initialState.length !== B * S) {
-      throw new Error(`custom cell "${cell.name}": initialState has ${initialState.length} values, expected B*S = ${B}*${S}`);
+      throw new Error(`${what}: initialState has ${initialState.length} values, expected B*S = ${B}*${S}`);
     }
     const ctx: StepContext = { inputSize: I, units: H, stateSize: S };
     const states = new Float64Array((T + 1) * B * S);
@@ -215,14 +208,14 @@ export function makeCustomCellDef(cell: LoadedCell): CustomCellDef {
   }
 
   function backward(p: LayerParams, x: Float64Array, fwd: CellForward, dhOut: Float64Array, shape: SeqShape): CellBackward {
-    check(x, shape);
+    checkSeq(what, x, shape);
     const { T, B, inputSize: I, units: H } = shape;
     const S = stateSize(H);
     const cache = fwd.cache as CustomCache;
     if (!cache || !(cache.states instanceof Float64Array) || cache.states.length !== (T + 1) * B * S) {
-      throw new Error(`custom cell "${cell.name}": backward needs the forward result of the same cell and shape`);
+      throw new Error(`${what}: backward needs the forward result of the same cell and shape`);
     }
-    if (dhOut.length !== T * B * H) throw new Error(`custom cell "${cell.name}": dhOut has ${dhOut.length} values, expected ${T * B * H}`);
+    if (dhOut.length !== T * B * H) throw new Error(`${what}: dhOut has ${dhOut.length} values, expected ${T * B * H}`);
     const specs = paramSpecs(I, H);
     const ctx: StepContext = { inputSize: I, units: H, stateSize: S };
     const grads: LayerParams = {};
