@@ -8,17 +8,13 @@
 import { extname } from 'node:path';
 import * as vscode from 'vscode';
 import { setCustomCellPolicy } from '../core/custom/policy';
-import { probeCustomCell } from '../core/custom/probe';
+import { probeCustomCell, probeSizes } from '../core/custom/probe';
 import { CELL_EXTENSIONS, CustomCellError } from '../core/custom/source';
 import { normalizeConfig } from '../core/train/config';
-import type { TrainConfig } from '../core/train/types';
 import { optionsArg, pathFromArg } from './args';
 import type { Controller } from './controller';
 import { pickTrainConfig } from './commands';
 import { configFromArgument } from './train-picks';
-
-/** Input width of each task (the first layer's inputSize), for the probe's dry run. */
-const TASK_INPUT: Record<TrainConfig['task'], number> = { copy: 1, denoise: 2, smnist: 1 };
 
 export function registerCustomCells(c: Controller): vscode.Disposable[] {
   setCustomCellPolicy(() => vscode.workspace.isTrusted);
@@ -77,11 +73,9 @@ async function trainCustomCell(c: Controller, arg: unknown) {
   const hasSettings = !!o && ['task', 'T', 'layers', 'units', 'steps'].some((k) => k in o);
   const base = hasSettings ? configFromArgument({ ...o, cell: 'brc' }, c.trainDefaults(), c.engine()) : await pickTrainConfig(c, { fixedCell: 'brc', head: 'Train Custom Cell' });
   if (!base) return undefined;
-  const sizes = [{ inputSize: TASK_INPUT[base.task], units: base.units }];
-  if (base.layers > 1) sizes.push({ inputSize: base.units, units: base.units });
   const info = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `Checking custom cell ${vscode.workspace.asRelativePath(file)}…` },
-    () => probeCustomCell(file, { sizes }),
+    () => probeCustomCell(file, { sizes: probeSizes(base) }),
   );
   c.log.info(`custom cell "${info.name}" (${file}) checked: state size ${info.layers.map((l) => l.stateSize).join('/')}, gates [${info.gateNames.join(', ')}], ${info.backend}`);
   // The run stores the path relative to its folder (core/train/run.ts).

@@ -5,21 +5,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Model } from '../model/model';
-import { probeCustomCell } from '../custom/probe';
+import { probeCustomCell, probeSizes } from '../custom/probe';
 import { checkCustomLayerParams, customRefs, loadCustomCells } from '../custom/resolve';
 import { isCellPath } from '../custom/source';
 import { normalizeConfig } from '../train/config';
 import { RUN_FILES } from '../train/run';
 import type { TrainConfig } from '../train/types';
-
-/** Input width of each task's sequences (the first layer's inputSize). */
-const TASK_INPUT: Record<TrainConfig['task'], number> = { copy: 1, denoise: 2, smnist: 1 };
-
-function layerSizes(c: TrainConfig): { inputSize: number; units: number }[] {
-  const sizes = [{ inputSize: TASK_INPUT[c.task], units: c.units }];
-  if (c.layers > 1) sizes.push({ inputSize: c.units, units: c.units });
-  return sizes;
-}
 
 export interface CustomTrainingPlan {
   /** For the "training in …" line. */
@@ -34,7 +25,7 @@ export async function prepareCustomTraining(opts: { config?: Partial<TrainConfig
   if (opts.config && typeof opts.config.cell === 'string' && isCellPath(opts.config.cell)) {
     const file = resolve(opts.config.cell);
     const c = normalizeConfig({ ...opts.config, cell: 'brc', custom: undefined });
-    const info = await probeCustomCell(file, { sizes: layerSizes(c) });
+    const info = await probeCustomCell(file, { sizes: probeSizes(c) });
     opts.config.cell = 'custom';
     opts.config.custom = { name: info.name, source: file, sha256: info.sha256 };
     return { description: `custom cell "${info.name}" from ${file}, engine: ${info.backend}` };
@@ -44,7 +35,7 @@ export async function prepareCustomTraining(opts: { config?: Partial<TrainConfig
     let sizes: { inputSize: number; units: number }[] | undefined;
     const cfgPath = join(opts.resumeDir, RUN_FILES.config);
     try {
-      if (existsSync(cfgPath)) sizes = layerSizes(normalizeConfig({ ...(JSON.parse(readFileSync(cfgPath, 'utf8')) as Partial<TrainConfig>), cell: 'brc', custom: undefined }));
+      if (existsSync(cfgPath)) sizes = probeSizes(normalizeConfig({ ...(JSON.parse(readFileSync(cfgPath, 'utf8')) as Partial<TrainConfig>), cell: 'brc', custom: undefined }));
     } catch {
       // the worker reports an unreadable run properly
     }
