@@ -2,7 +2,7 @@
  * Rules that turn the report's numbers into a few plain sentences a user can act on. Every sentence names
  * the JSON paths it was computed from (resolvable with resolvePath).
  */
-import type { DiagnosisSentence, DiagnosticReport } from './types';
+import type { DiagnosisSentence, DiagnosticReport, GradientFlowLayer } from './types';
 
 export type ReportBody = Omit<DiagnosticReport, 'diagnosis'>;
 
@@ -78,6 +78,16 @@ function bistabilitySentences(r: ReportBody, l: number): DiagnosisSentence[] {
   return out;
 }
 
+/**
+ * Whether a layer's own recurrence amplifies a change of its first state (‖∂h_T/∂h_1‖ > 1, or not finite).
+ * A loss gradient growing towards early steps is what a memory task asks for when its information comes
+ * first; it counts as exploding only when this holds.
+ */
+export function amplifiesOwnRecurrence(g: Pick<GradientFlowLayer, 'jacobianNorm'>): boolean {
+  const own = g.jacobianNorm[0];
+  return !(Number.isFinite(own) && own <= 1);
+}
+
 function gradientSentences(r: ReportBody, l: number): DiagnosisSentence[] {
   const g = r.gradientFlow.layers[l];
   const p = `gradientFlow.layers[${l}]`;
@@ -98,10 +108,8 @@ function gradientSentences(r: ReportBody, l: number): DiagnosisSentence[] {
       refs: [`${p}.decay`, `${p}.norm`],
     });
   } else if (g.decay.kind === 'exploding') {
-    // Growth towards early steps is what a memory task asks for when its information comes first; it is a
-    // problem only when the layer's own recurrence amplifies (‖∂h_T/∂h_1‖ > 1).
     const own = g.jacobianNorm[0];
-    const contracting = Number.isFinite(own) && own <= 1;
+    const contracting = !amplifiesOwnRecurrence(g);
     out.push({
       text: contracting
         ? `Layer ${l}: the loss gradient grows ${pow10(Math.max(1, k))}× going back in time, but the layer's own recurrence does not amplify (‖∂h_T/∂h_1‖ ≈ ${fmt(own)}): the loss depends most on early states, as when a task's information comes first (copy-first-input). Clip the gradient norm (train --clip) only if training diverges.`

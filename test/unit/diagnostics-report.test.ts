@@ -236,4 +236,7 @@ test('a loss gradient growing back in time is a warning only when the layer\'s o
   assert.ok(amplifying, 'no growth sentence for an amplifying recurrence');
   assert.equal(amplifying.severity, 'warning');
   assert.match(amplifying.text, /amplifies \(‖∂h_T\/∂h_1‖ ≈ 40\): exploding gradients; clip the gradient norm/);
+  // The rule the panels' decay labels use too: a non-finite norm counts as amplifying.
+  const { amplifiesOwnRecurrence } = await import('../../core/diagnostics/diagnosis');
+  assert.deepEqual([0.2, 1, 1.01, NaN, Infinity].map((v) => amplifiesOwnRecurrence({ jacobianNorm: [v] })), [false, false, true, true, true]);
 });

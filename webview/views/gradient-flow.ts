@@ -3,6 +3,7 @@
  * ‖∂h_T/∂h_t‖, the fitted decay constant, and a per-neuron heatmap of |∂L/∂h_{t,j}|. With several runs
  * (compare), "Overlay runs" draws every run's layers on the same two charts (BRC against GRU at a glance).
  */
+import { amplifiesOwnRecurrence } from '../../core/diagnostics/diagnosis';
 import type { DecayFit, DiagnosticReport, GradientFlowLayer } from '../../core/diagnostics/types';
 import { backgroundPlugin, createChart, lineDataset, logTicks, type LineChart, type XY } from '../charts';
 import { checkbox, el, section, select } from '../dom';
@@ -34,7 +35,7 @@ export function describeDecay(L: GradientFlowLayer): string {
   const d: DecayFit = L.decay;
   const range = d.dynamicRange > 0 ? `, range 10^${fmt(Math.log10(d.dynamicRange), 2)}` : '';
   const kind =
-    d.kind === 'decay' && d.tau !== null ? `decays with τ ≈ ${fmt(d.tau)} steps` : d.kind === 'exploding' ? 'grows backward in time (exploding)' : 'no exponential decay';
+    d.kind === 'decay' && d.tau !== null ? `decays with τ ≈ ${fmt(d.tau)} steps` : d.kind === 'exploding' ? `grows backward in time${amplifiesOwnRecurrence(L) ? ' (exploding)' : ''}` : 'no exponential decay';
   const flags = [L.vanishing ? 'vanishing' : '', L.exploding ? 'exploding' : ''].filter(Boolean).join(', ');
   return `Layer ${L.layer + 1}: ${kind}${range}${flags ? ` — ${flags}` : ''}`;
 }
