@@ -5,7 +5,7 @@
  */
 import * as vscode from 'vscode';
 import type { ViewKind, WebviewToHost } from '../webview/protocol';
-import { hostedPanel, WebviewHost } from './webview-host';
+import { hostedPanel, webviewOptions, WebviewHost } from './webview-host';
 
 export const PANEL_VIEWS = ['bistability', 'gradientFlow', 'retention', 'fixedPoints', 'training'] as const;
 export type PanelView = (typeof PANEL_VIEWS)[number];
@@ -76,8 +76,7 @@ export class PanelRegistry implements vscode.Disposable {
     }
     const retain = view !== 'training'; // diagnostics reports are large: keep the rendered page instead of re-sending
     const panel = vscode.window.createWebviewPanel(view === 'compare' ? COMPARE_VIEW_TYPE : panelViewType(view), this.hooks.title(view, target), column, {
-      enableScripts: true,
-      localResourceRoots: [this.bundleRoot()],
+      ...webviewOptions(this.context.extensionUri),
       retainContextWhenHidden: retain,
     });
     return this.adopt(panel, view, target, retain, 'panel');
@@ -117,10 +116,12 @@ export class PanelRegistry implements vscode.Disposable {
     const saved = map[panel.title];
     const target = fromState ?? (saved && saved.view === view ? saved.target : undefined);
     if (!target || !isValidTarget(target)) {
+      this.hooks.log.info(`not restoring ${view} panel "${panel.title}": its target is unknown`);
       panel.dispose();
       return;
     }
-    panel.webview.options = { enableScripts: true, localResourceRoots: [this.bundleRoot()] };
+    this.hooks.log.info(`restoring ${view} panel "${panel.title}" (target from ${fromState ? 'the webview state' : 'the remembered title'})`);
+    // The host sets the webview's options (scripts on, resources limited to the bundle).
     this.adopt(panel, view, target, view !== 'training', 'panel');
   }
 
@@ -131,11 +132,6 @@ export class PanelRegistry implements vscode.Disposable {
 
   dispose(): void {
     for (const p of this.entries.values()) p.host.dispose();
-  }
-
-  /** Webviews load only the bundle. */
-  private bundleRoot(): vscode.Uri {
-    return vscode.Uri.joinPath(this.context.extensionUri, 'dist', 'webview');
   }
 
   private rememberTarget(title: string, view: PanelView | 'compare', target: PanelTarget): void {
