@@ -141,7 +141,16 @@ after(async () => {
   process.stdout.write(`# e2e timings: ${timings.join(', ')}\n`);
 });
 
-/** A test that saves a screenshot named after it when it fails. */
+/** The end of the extension's own log ("RNN Memory" output channel) across window reloads, for failures. */
+function extensionLogTail(chars = 4000): string {
+  if (!cs) return '';
+  const root = join(cs.runDir, 'user-data', 'logs');
+  const files = existsSync(root) ? (readdirSync(root, { recursive: true }) as string[]).filter((f) => f.endsWith('RNN Memory.log')).sort() : [];
+  const text = files.map((f) => `== ${f}\n${readFileSync(join(root, f), 'utf8')}`).join('\n');
+  return text.slice(-chars);
+}
+
+/** A test that saves a screenshot named after it, and reports the extension's log, when it fails. */
 function uiTest(name: string, fn: () => Promise<void>): void {
   test(name, async () => {
     try {
@@ -149,6 +158,7 @@ function uiTest(name: string, fn: () => Promise<void>): void {
     } catch (e) {
       const file = `failed-${name.replace(/[^\w]+/g, '-').slice(0, 60)}.png`;
       if (page) await screenshot(page, OUT, file).catch(() => undefined);
+      if (e instanceof Error) e.message += `\nextension log (tail):\n${extensionLogTail()}`;
       throw e;
     }
   });
