@@ -96,6 +96,14 @@ const USER_SETTINGS = {
   'files.simpleDialog.enable': true,
 };
 
+/** Workspace trust on, nothing trusted, no prompt: the folder opens in Restricted Mode. */
+const RESTRICTED_SETTINGS = {
+  'security.workspace.trust.enabled': true,
+  'security.workspace.trust.startupPrompt': 'never',
+  'security.workspace.trust.emptyWindow': false,
+  'security.workspace.trust.untrustedFiles': 'open',
+};
+
 /** Installs a .vsix into `extensionsDir` (offline). */
 export async function installVsix(vsix: string, runDir: string, extensionsDir: string): Promise<void> {
   const env = { ...process.env, XDG_CONFIG_HOME: join(runDir, 'xdg'), XDG_DATA_HOME: join(runDir, 'xdg-data') };
@@ -129,13 +137,19 @@ export function runProcess(cmd: string, args: string[], env: NodeJS.ProcessEnv, 
   });
 }
 
-export async function startCodeServer(o: { runDir: string; workspace: string; extensionsDir?: string; env?: Record<string, string> }): Promise<CodeServer> {
+/**
+ * `trusted: false` starts VS Code with workspace trust on and the workspace not trusted (Restricted Mode,
+ * without the startup prompt); by default trust is disabled, i.e. everything is trusted.
+ */
+export async function startCodeServer(o: { runDir: string; workspace: string; extensionsDir?: string; env?: Record<string, string>; trusted?: boolean }): Promise<CodeServer> {
   if (!existsSync(CODE_SERVER)) throw new Error(`code-server is not installed at ${CODE_SERVER}: run scripts/e2e-setup.sh`);
   const port = await freePort();
   const runDir = o.runDir;
   const userData = join(runDir, 'user-data');
   mkdirSync(join(userData, 'User'), { recursive: true });
-  writeFileSync(join(userData, 'User', 'settings.json'), JSON.stringify(USER_SETTINGS, null, 2));
+  const restricted = o.trusted === false;
+  const settings = restricted ? { ...USER_SETTINGS, ...RESTRICTED_SETTINGS } : USER_SETTINGS;
+  writeFileSync(join(userData, 'User', 'settings.json'), JSON.stringify(settings, null, 2));
   writeFileSync(join(runDir, 'config.yaml'), `bind-addr: 127.0.0.1:${port}\nauth: none\ncert: false\n`);
   const extensionsDir = o.extensionsDir ?? join(runDir, 'extensions');
   mkdirSync(extensionsDir, { recursive: true });
@@ -151,7 +165,7 @@ export async function startCodeServer(o: { runDir: string; workspace: string; ex
       '--extensions-dir', extensionsDir,
       '--disable-telemetry',
       '--disable-update-check',
-      '--disable-workspace-trust',
+      ...(restricted ? [] : ['--disable-workspace-trust']),
       '--disable-getting-started-override',
       '--ignore-last-opened',
       o.workspace,
