@@ -17,6 +17,7 @@ import type { PanelView } from './panels';
 import { FOREIGN_MODEL_EXTENSIONS } from './model-sniff';
 import { renderReportHtml } from './report-export';
 import { cellItems, configFromArgument, configFromPicks, lengthItems, sizeItems, stepItems, taskItems, type PickItem } from './train-picks';
+import { showError } from './notify';
 
 
 async function pick<V>(items: PickItem<V>[], title: string, placeHolder: string): Promise<V | undefined> {
@@ -124,7 +125,7 @@ export function registerCommands(c: Controller): vscode.Disposable[] {
       } catch (e) {
         const msg = e instanceof Error ? e.message : String(e);
         c.log.error(`${id}: ${msg}`);
-        void vscode.window.showErrorMessage(`RNN Memory: ${msg}`);
+        void showError(`RNN Memory: ${msg}`);
         throw e;
       }
     });

@@ -26,6 +26,7 @@ import { RunsTreeProvider } from './tree-provider';
 import { MODEL_EDITOR_VIEW_TYPE, PanelRegistry, VIEW_TITLES, type PanelEntry, type PanelTarget, type PanelView } from './panels';
 import { clampRate, EventBatcher } from './webview-channel';
 import type { WebviewHost } from './webview-host';
+import { showError } from './notify';
 
 /** How long a new training panel may load before the worker starts anyway. */
 const PANEL_HEAD_START_MS = 5000;
@@ -274,7 +275,7 @@ export class Controller implements vscode.Disposable {
       const resumable = !!info?.resumable;
       const msg = `Training ${label} failed: ${r.error.message}.${resumable ? ` The run can be resumed from its last checkpoint (step ${info?.status?.step ?? '?'}).` : ''}`;
       this.log.error(msg);
-      void vscode.window.showErrorMessage(msg, ...(resumable ? ['Resume'] : []), 'Show Log').then((choice) => {
+      void showError(msg, ...(resumable ? ['Resume'] : []), 'Show Log').then((choice) => {
         if (choice === 'Resume') void vscode.commands.executeCommand('rnnMemory.resumeRun', run.id);
         else if (choice === 'Show Log') this.log.show();
       });
@@ -355,7 +356,7 @@ export class Controller implements vscode.Disposable {
     } catch (e) {
       const msg = (e as Error).message;
       p.host.post({ type: 'status', kind: 'error', text: msg });
-      void vscode.window.showErrorMessage(`RNN Memory: cannot diagnose ${basename(t.path)}: ${msg}`);
+      void showError(`RNN Memory: cannot diagnose ${basename(t.path)}: ${msg}`);
     }
   }
 

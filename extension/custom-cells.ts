@@ -15,6 +15,7 @@ import { optionsArg, pathFromArg } from './args';
 import type { Controller } from './controller';
 import { pickTrainConfig } from './commands';
 import { configFromArgument } from './train-picks';
+import { showError } from './notify';
 
 export function registerCustomCells(c: Controller): vscode.Disposable[] {
   setCustomCellPolicy(() => vscode.workspace.isTrusted);
@@ -35,10 +36,10 @@ export function registerCustomCells(c: Controller): vscode.Disposable[] {
 async function showCellError(e: unknown): Promise<void> {
   const msg = e instanceof Error ? e.message : String(e);
   if (!(e instanceof CustomCellError)) {
-    void vscode.window.showErrorMessage(`RNN Memory: ${msg}`);
+    void showError(`RNN Memory: ${msg}`);
     return;
   }
-  const choice = await vscode.window.showErrorMessage(`RNN Memory: custom cell: ${msg}`, 'Open File');
+  const choice = await showError(`RNN Memory: custom cell: ${msg}`, 'Open File');
   if (choice !== 'Open File') return;
   const pos = new vscode.Position(Math.max(0, (e.line ?? 1) - 1), Math.max(0, (e.column ?? 1) - 1));
   await vscode.window.showTextDocument(vscode.Uri.file(e.file), { selection: new vscode.Range(pos, pos) });

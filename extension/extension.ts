@@ -10,6 +10,7 @@ import { InspectorViewProvider } from './inspector-view';
 import { ModelEditorProvider } from './model-editor';
 import { COMPARE_VIEW_TYPE, MODEL_EDITOR_VIEW_TYPE, PANEL_VIEWS, panelViewType } from './panels';
 import type { TreeNode } from './tree-items';
+import { errorsShown } from './notify';
 
 /** What activate() returns: used by the in-host tests (and usable by other extensions). */
 export interface RnnMemoryApi {
@@ -24,6 +25,8 @@ export interface RnnMemoryApi {
   /** The model the Inspector describes (null: none). */
   inspectorModel(): { name: string; path?: string; paramCount: number; layers: { cell: string; units: number }[] } | null;
   inspectorReady(): boolean;
+  /** Texts of the error notifications shown so far (the last hundred). */
+  errorsShown(): readonly string[];
 }
 
 let controller: Controller | undefined;
@@ -95,6 +98,7 @@ export function activate(context: vscode.ExtensionContext): RnnMemoryApi {
       return m && { name: m.name, path: m.path, paramCount: m.paramCount, layers: m.architecture.layers.map((l) => ({ cell: l.cell, units: l.units })) };
     },
     inspectorReady: () => !!c.inspector?.channel.isReady,
+    errorsShown: () => [...errorsShown()],
   };
 }
 

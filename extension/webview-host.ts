@@ -8,6 +8,7 @@ import type { TrainEvent } from '../core/train/types';
 import { parseWebviewMessage, type HostToWebview, type ViewKind, type WebviewToHost } from '../webview/protocol';
 import { buildWebviewHtml, makeNonce } from './html';
 import { EventBatcher, WebviewChannel } from './webview-channel';
+import { showError } from './notify';
 
 /** The parts of WebviewPanel / WebviewView a host needs. */
 export interface HostedWebview {
@@ -160,7 +161,7 @@ export class WebviewHost {
     Promise.resolve(this.onMessage(this, msg)).catch((e: unknown) => {
       const text = e instanceof Error ? e.message : String(e);
       this.log(`${msg.type} from ${this.view} failed: ${text}`);
-      void vscode.window.showErrorMessage(`RNN Memory: ${text}`);
+      void showError(`RNN Memory: ${text}`);
     });
   }
 
