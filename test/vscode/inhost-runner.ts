@@ -29,6 +29,8 @@ export interface InHostSuite {
   checks: readonly string[];
   trusted?: boolean;
   timeoutMs?: number;
+  /** An existing folder to open as the workspace (default: a new one under the suite's scratch folder). */
+  workspaceDir?: string;
 }
 
 /** Declares the node:test tests of an in-host suite (call at module top level). */
@@ -41,8 +43,8 @@ export function describeInHostSuite(s: InHostSuite): void {
     const t0 = Date.now();
     mkdirSync(out, { recursive: true });
     const tmp = scratchDir(`rnn-memory-${s.outName}-`);
-    const workspace = join(tmp, 'ws');
-    mkdirSync(workspace);
+    const workspace = s.workspaceDir ?? join(tmp, 'ws');
+    mkdirSync(workspace, { recursive: true });
     const fixturesFile = join(tmp, 'fixtures.json');
     writeFileSync(fixturesFile, JSON.stringify(s.makeWorkspace(workspace)));
     const resultFile = join(tmp, 'results.json');

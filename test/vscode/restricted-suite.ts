@@ -3,9 +3,11 @@
  * opens them give one clear error each, run nothing, write nothing next to the model, and leave the
  * extension host's memory within its bound.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { RnnMemoryApi } from '../../extension/extension';
+import type { HostileFile } from '../helpers/hostile-files';
 
 interface Result {
   name: string;
@@ -16,7 +18,21 @@ interface Result {
 
 export interface RestrictedFixtures {
   workspace: string;
+  /** The hostile files, with `error` as a case-insensitive pattern's source (JSON has no RegExp). */
+  hostile: (Omit<HostileFile, 'error'> & { error: string | null })[];
 }
+
+/** Growth of the extension host's resident memory allowed while all hostile files are opened. */
+export const HOST_MEMORY_BOUND_MB = 1500;
+
+/** Answers for the foreign files' open questions, so that only the hostile part can fail. */
+const ANSWERS = { 'readout.activation': 'linear', 'readout.perStep': 'last', 'encoder.nonlinearity': 'relu' };
+
+export function hostileCheckName(h: { kind: string; error: unknown }): string {
+  return h.error ? `a hostile file (${h.kind}) gives one clear error notification and runs or writes nothing` : `a hostile file (${h.kind}) opens without running or writing anything`;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const EXTENSION_ID = 'rnn-memory-lens.rnn-memory-lens';
 
@@ -24,9 +40,17 @@ function assert(cond: unknown, msg: string): asserts cond {
   if (!cond) throw new Error(msg);
 }
 
+async function waitFor(what: string, fn: () => unknown, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!fn()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
 export async function run(): Promise<void> {
   const resultFile = process.env.RNN_MEMORY_INHOST_RESULT!;
-  JSON.parse(readFileSync(process.env.RNN_MEMORY_INHOST_FIXTURES!, 'utf8')) as RestrictedFixtures;
+  const fx = JSON.parse(readFileSync(process.env.RNN_MEMORY_INHOST_FIXTURES!, 'utf8')) as RestrictedFixtures;
   const results: Result[] = [];
   const flush = (done: boolean) => writeFileSync(resultFile, JSON.stringify({ done, results }, null, 1));
   flush(false);
@@ -47,6 +71,47 @@ export async function run(): Promise<void> {
     assert(ext, `extension ${EXTENSION_ID} is not installed`);
     api = await ext.activate();
     assert(typeof api?.treeNodes === 'function', 'activate() did not return the API');
+  });
+  if (!api) {
+    flush(true);
+    return;
+  }
+  const a = api;
+  const rss0 = process.memoryUsage().rss;
+  let peak = rss0;
+  const poll = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 100);
+  for (const h of fx.hostile) {
+    await check(hostileCheckName(h), async () => {
+      const before = new Map((h.mustNotChange ?? []).map((f) => [f, readFileSync(f)] as const));
+      const shown = a.errorsShown().length;
+      const uri = vscode.Uri.file(h.path);
+      if (h.error) {
+        await Promise.resolve(vscode.commands.executeCommand('rnnMemory.openModel', uri, { answers: ANSWERS })).catch(() => undefined);
+        await waitFor(`an error notification for ${h.kind}`, () => a.errorsShown().length > shown, 90_000);
+        await sleep(1500); // a second notification for the same failure would arrive by now
+        const errors = a.errorsShown().slice(shown);
+        assert(errors.length === 1, `${errors.length} error notifications: ${JSON.stringify(errors)}`);
+        const msg = errors[0];
+        assert(new RegExp(h.error, 'i').test(msg), `the notification does not say what is wrong (expected /${h.error}/i): ${msg}`);
+        assert(!/\n\s+at |Maximum call stack|Invalid (typed array|string) length|Array buffer allocation failed/.test(msg), `engine message or stack trace in the notification: ${msg}`);
+        assert(msg.length < 600, `notification is ${msg.length} characters long`);
+      } else {
+        await vscode.commands.executeCommand('rnnMemory.openModel', uri, { answers: ANSWERS });
+        const out = join(fx.workspace, `${h.kind}-report.html`);
+        await vscode.commands.executeCommand('rnnMemory.exportReport', uri, out);
+        assert(existsSync(out), `no report was written for ${h.kind}`);
+        const errors = a.errorsShown().slice(shown);
+        assert(errors.length === 0, `error notifications: ${JSON.stringify(errors)}`);
+      }
+      for (const f of h.mustNotExist ?? []) assert(!existsSync(f), `${f} exists: code from the file ran`);
+      for (const [f, bytes] of before) assert(readFileSync(f).equals(bytes), `${f} was overwritten`);
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    });
+  }
+  await check(`the extension host's memory grew by less than ${HOST_MEMORY_BOUND_MB} MB while opening them`, async () => {
+    clearInterval(poll);
+    const grew = (peak - rss0) / 2 ** 20;
+    assert(grew < HOST_MEMORY_BOUND_MB, `resident memory grew by ${grew.toFixed(0)} MB`);
   });
   flush(true);
 }

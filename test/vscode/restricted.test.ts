@@ -1,11 +1,25 @@
 /** Restricted Mode tier: hostile model files opened in an untrusted workspace (see restricted-suite.ts). */
+import { join } from 'node:path';
+import { writeHostileFiles } from '../helpers/hostile-files';
+import { scratchDir } from './harness';
 import { describeInHostSuite } from './inhost-runner';
+import { HOST_MEMORY_BOUND_MB, hostileCheckName } from './restricted-suite';
+
+// Written before the tests are declared: each file is one check.
+const workspace = join(scratchDir('rnn-memory-restricted-ws-'), 'ws');
+const hostile = writeHostileFiles(join(workspace, 'hostile'));
 
 describeInHostSuite({
   title: 'hostile files in Restricted Mode (in-host, code-server 4.100.3)',
   suite: 'restricted-suite.ts',
   outName: 'restricted',
   trusted: false,
-  makeWorkspace: (workspace: string) => ({ workspace }),
-  checks: ['the workspace is in Restricted Mode and the extension activates'],
+  timeoutMs: 600_000,
+  workspaceDir: workspace,
+  makeWorkspace: () => ({ workspace, hostile: hostile.map((h) => ({ ...h, error: h.error?.source ?? null })) }),
+  checks: [
+    'the workspace is in Restricted Mode and the extension activates',
+    ...hostile.map(hostileCheckName),
+    `the extension host's memory grew by less than ${HOST_MEMORY_BOUND_MB} MB while opening them`,
+  ],
 });
