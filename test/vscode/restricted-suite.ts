@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { RnnMemoryApi } from '../../extension/extension';
 import type { HostileFile } from '../helpers/hostile-files';
+import { ANSWERS, HOST_MEMORY_BOUND_MB, hostileCheckName } from './restricted-checks';
 
 interface Result {
   name: string;
@@ -20,16 +21,6 @@ export interface RestrictedFixtures {
   workspace: string;
   /** The hostile files, with `error` as a case-insensitive pattern's source (JSON has no RegExp). */
   hostile: (Omit<HostileFile, 'error'> & { error: string | null })[];
-}
-
-/** Growth of the extension host's resident memory allowed while all hostile files are opened. */
-export const HOST_MEMORY_BOUND_MB = 1500;
-
-/** Answers for the foreign files' open questions, so that only the hostile part can fail. */
-const ANSWERS = { 'readout.activation': 'linear', 'readout.perStep': 'last', 'encoder.nonlinearity': 'relu' };
-
-export function hostileCheckName(h: { kind: string; error: unknown }): string {
-  return h.error ? `a hostile file (${h.kind}) gives one clear error notification and runs or writes nothing` : `a hostile file (${h.kind}) opens without running or writing anything`;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -57,7 +48,9 @@ export async function run(): Promise<void> {
   const check = async (name: string, fn: () => Promise<void>) => {
     const t0 = Date.now();
     try {
-      await fn();
+      let timer: NodeJS.Timeout | undefined;
+      const limit = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('no result within 120 s')), 120_000)));
+      await Promise.race([fn(), limit]).finally(() => clearTimeout(timer));
       results.push({ name, ok: true, ms: Date.now() - t0 });
     } catch (e) {
       results.push({ name, ok: false, ms: Date.now() - t0, error: e instanceof Error ? `${e.message}\n${e.stack ?? ''}` : String(e) });
@@ -86,7 +79,8 @@ export async function run(): Promise<void> {
       const shown = a.errorsShown().length;
       const uri = vscode.Uri.file(h.path);
       if (h.error) {
-        await Promise.resolve(vscode.commands.executeCommand('rnnMemory.openModel', uri, { answers: ANSWERS })).catch(() => undefined);
+        // Not awaited: the notification is what the user sees, whenever the editor settles.
+        void Promise.resolve(vscode.commands.executeCommand('rnnMemory.openModel', uri, { answers: ANSWERS })).catch(() => undefined);
         await waitFor(`an error notification for ${h.kind}`, () => a.errorsShown().length > shown, 90_000);
         await sleep(1500); // a second notification for the same failure would arrive by now
         const errors = a.errorsShown().slice(shown);

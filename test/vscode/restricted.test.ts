@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { writeHostileFiles } from '../helpers/hostile-files';
 import { scratchDir } from './harness';
 import { describeInHostSuite } from './inhost-runner';
-import { HOST_MEMORY_BOUND_MB, hostileCheckName } from './restricted-suite';
+import { HOST_MEMORY_BOUND_MB, hostileCheckName } from './restricted-checks';
 
 // Written before the tests are declared: each file is one check.
 const workspace = join(scratchDir('rnn-memory-restricted-ws-'), 'ws');
