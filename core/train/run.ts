@@ -13,7 +13,8 @@ import { writeFileAtomic } from '../util/fs-atomic';
 import { cellResolver, resolveEngine } from '../engine/index';
 import type { CustomCellRef } from '../cells/types';
 import { customCellsDisabledMessage } from '../custom/policy';
-import { cellSourcePath, customRefsInFile, loadCustomCells, relativeSource } from '../custom/resolve';
+import { keepCellInFolder } from '../custom/confine';
+import { cellSourcePath, customRefsInFile, loadCustomCells } from '../custom/resolve';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint';
 import { normalizeConfig } from './config';
 import { Trainer } from './trainer';
@@ -153,7 +154,7 @@ export function runTraining(opts: RunOptions): { step: number; reason: 'complete
     const warn = opts.warn ?? ((m: string) => process.stderr.write(`warning: ${m}\n`));
     const def = loadCustomCells(refs, { baseDir: outDir, override, warn }).get(refs[0].sha256)!;
     customBackend = def.custom.backend;
-    return override ? { name: def.custom.name, source: relativeSource(def.custom.file, outDir), sha256: def.custom.sha256 } : undefined;
+    return override ? { name: def.custom.name, source: keepCellInFolder(def.custom.file, def.custom.sha256, outDir), sha256: def.custom.sha256 } : undefined;
   };
   if (opts.resume) {
     if (!existsSync(ckptPath)) throw new Error(`nothing to resume: ${ckptPath} does not exist`);
@@ -175,8 +176,8 @@ export function runTraining(opts: RunOptions): { step: number; reason: 'complete
   } else {
     const cfg = normalizeConfig(opts.config ?? {});
     if (cfg.custom) {
-      // Stored relative to the run folder, so a run folder and its cell can move together.
-      cfg.custom = { ...cfg.custom, source: relativeSource(cellSourcePath(cfg.custom, outDir), outDir) };
+      // The run keeps its own copy of the cell (models may only name cells inside their folder: core/custom/confine).
+      cfg.custom = { ...cfg.custom, source: keepCellInFolder(cellSourcePath(cfg.custom, outDir), cfg.custom.sha256, outDir) };
       prepareCustom([cfg.custom]);
     }
     trainer = new Trainer(cfg, opts.cells ?? cellResolver(cfg.engine), undefined, opts.dataPath);
