@@ -24,6 +24,8 @@ export interface RnnMemoryApi {
   /** The model the Inspector describes (null: none). */
   inspectorModel(): { name: string; path?: string; paramCount: number; layers: { cell: string; units: number }[] } | null;
   inspectorReady(): boolean;
+  /** The architecture answers remembered for a foreign model file (in the extension's storage). */
+  modelAnswers(path: string): Record<string, string> | undefined;
 }
 
 let controller: Controller | undefined;
@@ -95,6 +97,7 @@ export function activate(context: vscode.ExtensionContext): RnnMemoryApi {
       return m && { name: m.name, path: m.path, paramCount: m.paramCount, layers: m.architecture.layers.map((l) => ({ cell: l.cell, units: l.units })) };
     },
     inspectorReady: () => !!c.inspector?.channel.isReady,
+    modelAnswers: (path) => c.diagnoser.answersFor(path),
   };
 }
 

@@ -71,6 +71,11 @@ export const RUN_FILES = {
   best: 'model-best.safetensors',
 } as const;
 
+/** The run files already in `dir`: a new run there would overwrite them. */
+export function existingRunFiles(dir: string): string[] {
+  return Object.values(RUN_FILES).filter((f) => existsSync(join(dir, f)));
+}
+
 function improves(metric: number, metricName: BestPoint['metricName'], best: BestPoint | undefined): boolean {
   if (!Number.isFinite(metric)) return false;
   if (!best) return true;
@@ -119,6 +124,21 @@ function previousBest(outDir: string, step: number): BestPoint | undefined {
 
 export function writeRunStatus(outDir: string, s: RunStatus): void {
   writeFileAtomic(join(outDir, RUN_FILES.status), JSON.stringify(s, null, 2) + '\n');
+}
+
+/**
+ * Marks the run failed with `error`, keeping what its last run.json said (step, total, best, …) unless `at`
+ * knows better: a failed run still says how far it got, not "step 0 of 0".
+ */
+export function writeFailedStatus(outDir: string, error: string, at: Partial<Pick<RunStatus, 'step' | 'totalSteps' | 'skipped'>> = {}): void {
+  let prev: RunStatus | null = null;
+  try {
+    prev = parseRunStatus(JSON.parse(readFileSync(join(outDir, RUN_FILES.status), 'utf8')));
+  } catch {
+    // no readable status: the counts start from zero
+  }
+  const known = Object.fromEntries(Object.entries(at).filter(([, v]) => v !== undefined));
+  writeRunStatus(outDir, { step: 0, totalSteps: 0, skipped: 0, ...prev, ...known, status: 'failed', updatedAt: new Date().toISOString(), error });
 }
 
 /** Keeps only metric lines up to `step` (a resumed run re-creates the later ones). */
