@@ -36,7 +36,7 @@ export const DIAGNOSE_HELP = `diagnose options:
                      class labels for softmax models; default for copy models: each sequence's first value)
   --max-input-mb N   refuse a larger --input file, before reading it (64)
   --max-values N     refuse a batch whose forward pass keeps more numbers (B·T·(units + gates) summed
-                     over layers) before computing (100000000)
+                     over layers) before computing (150000000)
   --out FILE.json    write the report JSON here (default: stdout, unless --html is given)
   --html FILE.html   write a self-contained HTML report
   --sections LIST    bistability,gradientFlow,retention,fixedPoints (default: all)
