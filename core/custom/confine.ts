@@ -39,8 +39,8 @@ export function confinedCellPath(ref: Pick<CustomCellRef, 'name' | 'source'>, ba
     throw new CustomCellError(`custom cell "${ref.name}" not found: ${path} (recorded as "${clip(s)}" relative to ${baseDir}); give its file with --cell FILE`, path);
   }
   const real = realpathSync(path);
-  if (!inside(realpathSync(baseDir), real)) refuse('a symbolic link to outside the folder');
   if (!statSync(real).isFile()) refuse('not a regular file');
+  if (!inside(realpathSync(baseDir), real)) refuse('a symbolic link to outside the folder');
   return real;
 }
 

@@ -24,7 +24,10 @@ export function customRefs(arch: Pick<Architecture, 'layers'>): CustomCellRef[] 
   return [...out.values()];
 }
 
-/** The absolute path of a reference's file; `baseDir` is the folder of the file holding the reference. */
+/**
+ * The absolute path of a reference's file; `baseDir` is the folder of the file holding the reference. For
+ * paths the user gave (a new run's config); references recorded in files go through confine.ts.
+ */
 export function cellSourcePath(ref: Pick<CustomCellRef, 'source'>, baseDir: string): string {
   return isAbsolute(ref.source) ? ref.source : resolve(baseDir, ...ref.source.split('/'));
 }
