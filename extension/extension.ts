@@ -27,6 +27,8 @@ export interface RnnMemoryApi {
   inspectorReady(): boolean;
   /** Texts of the error notifications shown so far (the last hundred). */
   errorsShown(): readonly string[];
+  /** The architecture answers remembered for a foreign model file (in the extension's storage). */
+  modelAnswers(path: string): Record<string, string> | undefined;
 }
 
 let controller: Controller | undefined;
@@ -99,6 +101,7 @@ export function activate(context: vscode.ExtensionContext): RnnMemoryApi {
     },
     inspectorReady: () => !!c.inspector?.channel.isReady,
     errorsShown: () => [...errorsShown()],
+    modelAnswers: (path) => c.diagnoser.answersFor(path),
   };
 }
 

@@ -7,17 +7,22 @@ import * as vscode from 'vscode';
 import type { DiagnosticReport } from '../core/diagnostics/types';
 import type { ArchitectureAnswers, Question } from '../core/formats/errors';
 import type { EngineName } from '../core/train/types';
+import type { AnswerStore } from './answer-store';
 import { DiagnosticsService, ModelNeedsAnswers } from './diagnostics-service';
 
 export class ModelDiagnoser implements vscode.Disposable {
   private readonly service: DiagnosticsService;
-  /** Answers for foreign model files, by path (the worker also remembers them in `<file>.rnnmemory.json`). */
+  /**
+   * Answers for foreign model files, by path, for this session; they are also kept in the extension's own
+   * storage (`store`), never written next to the model.
+   */
   private readonly answers = new Map<string, ArchitectureAnswers>();
   private readonly asking = new Map<string, Promise<ArchitectureAnswers | undefined>>();
 
   constructor(
     workerScript: string,
     private readonly engine: () => EngineName,
+    private readonly store?: AnswerStore,
   ) {
     this.service = new DiagnosticsService(workerScript);
   }
@@ -28,7 +33,7 @@ export class ModelDiagnoser implements vscode.Disposable {
    */
   async diagnose(path: string): Promise<DiagnosticReport> {
     for (let attempt = 0; ; attempt++) {
-      const req = { modelPath: path, engine: this.engine(), answers: this.answers.get(path) };
+      const req = { modelPath: path, engine: this.engine(), answers: this.answers.get(path) ?? this.store?.get(path) };
       try {
         if (this.service.has(req)) return await this.service.get(req);
         return await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Diagnosing ${basename(path)}` }, () => this.service.get(req));
@@ -43,7 +48,13 @@ export class ModelDiagnoser implements vscode.Disposable {
 
   /** Answers given ahead (the Open Model command's argument, tests) for a foreign model file. */
   setAnswers(path: string, answers: ArchitectureAnswers): void {
-    this.answers.set(path, { ...this.answers.get(path), ...answers });
+    this.answers.set(path, { ...this.store?.get(path), ...this.answers.get(path), ...answers });
+    void this.store?.set(path, answers);
+  }
+
+  /** The answers used for a model file (this session's, else the remembered ones). */
+  answersFor(path: string): ArchitectureAnswers | undefined {
+    return this.answers.get(path) ?? this.store?.get(path);
   }
 
   dispose(): void {

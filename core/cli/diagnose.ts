@@ -3,7 +3,7 @@
  *  [--out report.json] [--html report.html]`: the diagnostic report of a model, as JSON and/or HTML, with
  * the diagnosis sentences on stderr.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { diagnose, reportToJson } from '../diagnostics/diagnose';
 import { parseDiagnoseInput, type DiagnoseInput } from '../diagnostics/input';
@@ -13,9 +13,10 @@ import { openModelForCli } from '../formats/cli';
 import type { Model } from '../model/model';
 import { renderHtmlReport } from '../report/html';
 import type { TaskKind } from '../tasks/index';
-import type { EngineName } from '../train/types';
+import { traceValueCount } from '../model/trace-size';
 import { UsageError, type FlagReader } from './args';
 import { loadCustomCellsForCli } from './custom-cell';
+import { checkValueCount, DEFAULT_MAX_DIAGNOSE_VALUES, DEFAULT_MAX_INPUT_MB, engineFlag, positiveFlag, readInputJson } from './input-limits';
 
 const TASKS: readonly TaskKind[] = ['copy', 'denoise', 'smnist'];
 
@@ -23,6 +24,8 @@ export const DIAGNOSE_HELP = `diagnose options:
   --model FILE       model to diagnose (required): ours, a PyTorch state dict (.safetensors, .pt/.pth),
                      Keras (.keras, .h5) or TensorFlow.js (model.json)
   --answer K=V[,K=V] answers to questions a foreign file leaves open (e.g. readout.activation=linear)
+  --remember-answers store the answers next to the model, in FILE.rnnmemory.json (default: write nothing
+                     there; an existing regular FILE.rnnmemory.json is read either way)
   --cell FILE.ts     cell file of a model trained with a custom cell (default: the file the model
                      records, relative to the model; runs that file's code)
   --task copy|denoise|smnist  generate the batch from this task (default: the model's own task)
@@ -31,6 +34,9 @@ export const DIAGNOSE_HELP = `diagnose options:
   --seed N           seed of the batch and of the random probes (1)
   --input FILE.json  explicit batch {"x": [[[...]]], "y": [...]} (batch × time × features; y = targets,
                      class labels for softmax models; default for copy models: each sequence's first value)
+  --max-input-mb N   refuse a larger --input file, before reading it (64)
+  --max-values N     refuse a batch whose forward pass keeps more numbers (B·T·(units + gates) summed
+                     over layers) before computing (150000000)
   --out FILE.json    write the report JSON here (default: stdout, unless --html is given)
   --html FILE.html   write a self-contained HTML report
   --sections LIST    bistability,gradientFlow,retention,fixedPoints (default: all)
@@ -49,14 +55,8 @@ function parseSections(v: string | undefined): SectionName[] | undefined {
   return names as SectionName[];
 }
 
-function readInput(path: string, model: Model): DiagnoseInput {
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new Error(`cannot read ${path}: ${(e as Error).message}`);
-  }
-  return parseDiagnoseInput(json, model.arch, path);
+function readInput(path: string, model: Model, maxMb: number): DiagnoseInput {
+  return parseDiagnoseInput(readInputJson(path, maxMb), model.arch, path);
 }
 
 export async function cmdDiagnose(f: FlagReader): Promise<number> {
@@ -72,25 +72,27 @@ export async function cmdDiagnose(f: FlagReader): Promise<number> {
   const sections = parseSections(f.string('sections'));
   const layer = f.int('layer');
   const batchSample = f.int('batch-sample');
-  const engineName = f.string('engine') ?? 'fast';
+  const engineName = engineFlag(f) ?? 'fast';
   const quiet = f.bool('quiet');
   const answer = f.string('answer');
+  const remember = f.bool('remember-answers');
   const cell = f.string('cell');
+  const maxInputMb = positiveFlag(f, 'max-input-mb', DEFAULT_MAX_INPUT_MB);
+  const maxValues = positiveFlag(f, 'max-values', DEFAULT_MAX_DIAGNOSE_VALUES);
   f.finish();
   if (task !== undefined && !(TASKS as readonly string[]).includes(task)) throw new UsageError(`--task must be copy, denoise or smnist (got "${task}")`);
   if (inputPath && (task !== undefined || T !== undefined || N !== undefined || batch !== undefined)) {
     throw new UsageError('--input cannot be combined with --task, --T, --N or --batch (the file defines the batch)');
   }
-  if (engineName !== 'fast' && engineName !== 'reference') throw new UsageError(`--engine must be fast or reference (got "${engineName}")`);
   for (const [name, v] of [['T', T], ['batch', batch], ['batch-sample', batchSample]] as const) {
     if (v !== undefined && v < 1) throw new UsageError(`--${name} must be a positive integer (got ${v})`);
   }
   if (N !== undefined && N < 0) throw new UsageError(`--N must be >= 0 (got ${N})`);
 
-  const { model } = await openModelForCli(modelPath, answer);
+  const { model } = await openModelForCli(modelPath, answer, process.stderr, remember);
   loadCustomCellsForCli(model, modelPath, cell);
-  const input = inputPath ? readInput(inputPath, model) : undefined;
-  const engine = resolveEngine(engineName as EngineName);
+  const input = inputPath ? readInput(inputPath, model, maxInputMb) : undefined;
+  const engine = resolveEngine(engineName);
   const report = diagnose(model, {
     input,
     task: task as TaskKind | undefined,
@@ -102,6 +104,7 @@ export async function cmdDiagnose(f: FlagReader): Promise<number> {
     batchSample,
     fixedPoints: layer !== undefined ? { layer } : undefined,
     cells: cellResolver(engine),
+    checkBatch: (T, B) => checkValueCount(traceValueCount(model.arch, B, T, cellResolver(engine)), maxValues, `diagnosing ${B} sequence${B === 1 ? '' : 's'} of ${T} steps`),
     modelPath,
     modelName: basename(modelPath).replace(/\.(safetensors|pt|pth|keras|h5|json)$/i, ''),
   });

@@ -1,25 +1,30 @@
 /** `rnn-memory`: the headless command line over core/ (train, trace, demo). */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { FlagReader, parseArgs, UsageError } from './args';
 import { runDemo } from './demo';
 import { cmdDiagnose, DIAGNOSE_HELP } from './diagnose';
 import { cmdSweep, SWEEP_HELP } from './sweep';
 import { loadCustomCellsForCli, prepareCustomTraining } from './custom-cell';
+import { checkValueCount, DEFAULT_MAX_INPUT_MB, DEFAULT_MAX_TRACE_VALUES, engineFlag, positiveFlag, readInputJson } from './input-limits';
 import { ProgressPrinter } from './progress';
 import { sharedTrainFlags } from './train-flags';
 import { openModelForCli } from '../formats/cli';
 import { parseSequences, traceModel } from '../model/trace';
+import { traceValueCount } from '../model/trace-size';
 import { cellFor, resolveEngine } from '../engine/index';
+import { existingRunFiles } from '../train/run';
 import { startTraining } from '../train/runner';
-import type { EngineName, TrainConfig, TrainEvent } from '../train/types';
+import type { TrainConfig, TrainEvent } from '../train/types';
 import type { CellKind } from '../cells/types';
 
 export const HELP = `rnn-memory — train and inspect recurrent networks (BRC, nBRC, GRU, LSTM)
 
 Usage:
-  rnn-memory train --task copy|denoise|smnist --cell brc|nbrc|gru|lstm|FILE.ts --out DIR [options]
+  rnn-memory train --task copy|denoise|smnist --cell brc|nbrc|gru|lstm|FILE.ts --out DIR [--overwrite] [options]
   rnn-memory train --resume DIR [--steps N] [--cell FILE.ts]
-  rnn-memory trace --model FILE --input FILE.json [--out FILE.json] [--answer key=value,…] [--cell FILE.ts]
+  rnn-memory trace --model FILE --input FILE.json [--out FILE.json] [--answer key=value,…] [--remember-answers]
+                   [--cell FILE.ts] [--engine fast|reference] [--max-input-mb 64] [--max-values 10000000]
   rnn-memory diagnose --model FILE [--task copy --T 300 --batch 64 --seed 1 | --input FILE.json] [--out report.json] [--html report.html]
   rnn-memory sweep --cells brc,nbrc,gru,lstm --T 5,50,100,300,600 [--steps N] [--parallel 2] --out DIR
   rnn-memory demo [--out DIR] [--seconds 120]
@@ -42,7 +47,11 @@ train options (defaults follow the paper's first code version):
   --checkpoint-every N  save a resumable checkpoint every N steps (500)
   --engine fast|reference  compute path (fast; falls back to reference when unavailable)
   --json             print events as JSON lines instead of a progress bar
+  --overwrite        replace the run already in --out DIR (without it, train refuses such a folder)
 Ctrl-C stops training after the current step, saves a checkpoint and exits; resume with --resume DIR.
+
+trace options: as diagnose's --answer, --remember-answers, --cell, --engine and --max-input-mb; --max-values N
+  refuses an input whose trace (B·T·(units + gates) per layer, plus outputs) has more numbers (10000000).
 
 ${DIAGNOSE_HELP}
 
@@ -60,6 +69,16 @@ function configFromFlags(f: FlagReader): Partial<TrainConfig> {
   };
 }
 
+/** `train --out DIR` on a folder that holds a run: refused, unless --overwrite (which removes that run's files). */
+function refuseExistingRun(outDir: string, overwrite: boolean): void {
+  const existing = existingRunFiles(outDir);
+  if (existing.length === 0) return;
+  if (!overwrite) {
+    throw new UsageError(`${outDir} already holds a run (${existing.join(', ')}); continue it with --resume ${outDir}, choose another --out, or replace it with --overwrite`);
+  }
+  for (const f of existing) rmSync(join(outDir, f), { force: true });
+}
+
 async function cmdTrain(f: FlagReader): Promise<number> {
   const resumeDir = f.string('resume');
   const json = f.bool('json');
@@ -67,17 +86,21 @@ async function cmdTrain(f: FlagReader): Promise<number> {
   let config: Partial<TrainConfig> | undefined;
   let steps: number | undefined;
   let customCell: string | undefined;
+  let overwrite = false;
   if (resumeDir) {
+    if (f.bool('overwrite')) throw new UsageError('--overwrite starts a new run in --out DIR; it does not combine with --resume');
     steps = f.int('steps');
     customCell = f.string('cell'); // a custom-cell run continues with this file (e.g. after editing it)
     outDir = resumeDir;
   } else {
     outDir = f.requireString('out');
+    overwrite = f.bool('overwrite');
     config = configFromFlags(f);
     if (!config.task) throw new UsageError('train needs --task (copy, denoise or smnist)');
     if (!config.cell) throw new UsageError('train needs --cell (brc, nbrc, gru, lstm or a cell file, see docs/custom-cells.md)');
   }
   f.finish();
+  if (!resumeDir) refuseExistingRun(outDir, overwrite);
   const custom = await prepareCustomTraining({ config, resumeDir, cell: customCell });
   const printer = new ProgressPrinter(process.stderr);
   const onEvent = (e: TrainEvent) => {
@@ -131,19 +154,18 @@ async function cmdTrace(f: FlagReader): Promise<number> {
   const inputPath = f.requireString('input');
   const outPath = f.string('out');
   const answer = f.string('answer');
-  const engine = resolveEngine((f.string('engine') as EngineName | undefined) ?? 'fast');
+  const remember = f.bool('remember-answers');
+  const engine = resolveEngine(engineFlag(f) ?? 'fast');
   const cell = f.string('cell');
+  const maxInputMb = positiveFlag(f, 'max-input-mb', DEFAULT_MAX_INPUT_MB);
+  const maxValues = positiveFlag(f, 'max-values', DEFAULT_MAX_TRACE_VALUES);
   f.finish();
-  const { model } = await openModelForCli(modelPath, answer);
+  const { model } = await openModelForCli(modelPath, answer, process.stderr, remember);
   loadCustomCellsForCli(model, modelPath, cell);
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(inputPath, 'utf8'));
-  } catch (e) {
-    throw new Error(`cannot read ${inputPath}: ${(e as Error).message}`);
-  }
-  const input = parseSequences(json, model.arch.inputSize, inputPath);
-  const out = traceModel(model, input, (kind) => cellFor(kind, engine));
+  const input = parseSequences(readInputJson(inputPath, maxInputMb), model.arch.inputSize, inputPath);
+  const cells = (kind: CellKind) => cellFor(kind, engine);
+  checkValueCount(traceValueCount(model.arch, input.B, input.T, cells), maxValues, `tracing ${input.B} sequence${input.B === 1 ? '' : 's'} of ${input.T} steps`);
+  const out = traceModel(model, input, cells);
   const text = JSON.stringify(out);
   if (outPath) writeFileSync(outPath, text);
   else process.stdout.write(text + '\n');

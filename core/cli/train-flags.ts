@@ -1,6 +1,7 @@
 /** The training flags `train` and `sweep` share (one place, so both accept the same options). */
-import type { EngineName, TrainConfig } from '../train/types';
+import type { TrainConfig } from '../train/types';
 import type { FlagReader } from './args';
+import { engineFlag } from './input-limits';
 
 export function sharedTrainFlags(f: FlagReader): Partial<TrainConfig> {
   return {
@@ -14,6 +15,6 @@ export function sharedTrainFlags(f: FlagReader): Partial<TrainConfig> {
     curriculum: f.int('curriculum'),
     evalEvery: f.int('eval-every'),
     testSize: f.int('test-size'),
-    engine: f.string('engine') as EngineName | undefined,
+    engine: engineFlag(f),
   };
 }

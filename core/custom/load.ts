@@ -17,7 +17,7 @@ import { dirname, join } from 'node:path';
 import vm from 'node:vm';
 import type * as TS from 'typescript';
 import { defineCell, type CellDefinition } from './api';
-import { readCellSource, CustomCellError } from './source';
+import { readCellSource, CustomCellError, type CellSource } from './source';
 import { decodeMappings, originalPosition, type LineMappings } from './source-map';
 import { loadTf } from './tf';
 
@@ -137,7 +137,11 @@ export function checkDefinition(exported: unknown, file: string): CellDefinition
  * Throws CustomCellError (with the user's position where the error came from the user's code).
  */
 export function loadCustomCell(path: string): LoadedCell {
-  const src = readCellSource(path);
+  return loadCellSource(readCellSource(path));
+}
+
+/** loadCustomCell() of bytes already read (and hash-checked by the caller): exactly these bytes run. */
+export function loadCellSource(src: CellSource): LoadedCell {
   const { file } = src;
   const { code, map } = transpileCell(file, src.source);
   const userError = makeUserError(file, map);

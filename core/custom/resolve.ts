@@ -4,8 +4,8 @@
  * code: only workers and the CLI call the load functions. This module itself is light; the TypeScript
  * compiler and TensorFlow.js are required on first load only.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import type { CustomCellRef } from '../cells/types';
 import type { Architecture } from '../model/architecture';
 import { expectedParamShapes, loadModel } from '../model/model-file';
@@ -14,7 +14,8 @@ import { readSafetensors } from '../model/safetensors';
 import type { CustomCellDef } from './cell-def';
 import { customCellsDisabledMessage } from './policy';
 import { findCustomCell, registerCustomCell } from './registry';
-import { CustomCellError } from './source';
+import { readRecordedCell } from './confine';
+import { readCellSource, type CellSource } from './source';
 
 /** The custom cell references of an architecture, one per distinct sha256. */
 export function customRefs(arch: Pick<Architecture, 'layers'>): CustomCellRef[] {
@@ -23,15 +24,12 @@ export function customRefs(arch: Pick<Architecture, 'layers'>): CustomCellRef[] 
   return [...out.values()];
 }
 
-/** The absolute path of a reference's file; `baseDir` is the folder of the file holding the reference. */
+/**
+ * The absolute path of a reference's file; `baseDir` is the folder of the file holding the reference. For
+ * paths the user gave (a new run's config); references recorded in files go through confine.ts.
+ */
 export function cellSourcePath(ref: Pick<CustomCellRef, 'source'>, baseDir: string): string {
   return isAbsolute(ref.source) ? ref.source : resolve(baseDir, ...ref.source.split('/'));
-}
-
-/** `file` as a reference source relative to `baseDir` ('/'-separated, portable between systems). */
-export function relativeSource(file: string, baseDir: string): string {
-  const rel = relative(resolve(baseDir), resolve(file));
-  return isAbsolute(rel) ? rel : rel.split(sep).join('/'); // another drive on Windows stays absolute
 }
 
 export interface LoadCellsOptions {
@@ -52,13 +50,19 @@ function heavyModules(): Heavy {
 
 /** Loads a cell file in this thread (runs user code) and returns its CellDef, without registering it. */
 export function loadCellDef(path: string): CustomCellDef {
+  return cellDefFromSource(readCellSource(path));
+}
+
+/** loadCellDef() of bytes already read (and checked): runs exactly these bytes. */
+function cellDefFromSource(src: CellSource): CustomCellDef {
   const h = heavyModules();
-  return h.cellDef.makeCustomCellDef(h.load.loadCustomCell(path));
+  return h.cellDef.makeCustomCellDef(h.load.loadCellSource(src));
 }
 
 /**
- * Loads and registers the cells of `refs` that are not loaded yet. The file's hash must match the recorded
- * one unless it is an override. Returns the definitions by recorded sha256. Runs user code.
+ * Loads and registers the cells of `refs` that are not loaded yet. A recorded file must lie inside `baseDir`
+ * and match the recorded hash (checked before it runs) unless it is an override. Returns the definitions by
+ * recorded sha256. Runs user code.
  */
 export function loadCustomCells(refs: readonly CustomCellRef[], opts: LoadCellsOptions): Map<string, CustomCellDef> {
   const out = new Map<string, CustomCellDef>();
@@ -68,22 +72,12 @@ export function loadCustomCells(refs: readonly CustomCellRef[], opts: LoadCellsO
       out.set(ref.sha256, have);
       continue;
     }
-    const path = opts.override ? resolve(opts.override) : cellSourcePath(ref, opts.baseDir);
-    if (!existsSync(path)) {
-      throw new CustomCellError(
-        `custom cell "${ref.name}" not found: ${path} (recorded as "${ref.source}" relative to ${opts.baseDir}); give its file with --cell FILE`,
-        path,
-      );
-    }
-    const def = loadCellDef(path);
-    if (def.custom.sha256 !== ref.sha256) {
-      if (!opts.override) {
-        throw new CustomCellError(
-          `${path} has changed since this model was saved (sha256 ${def.custom.sha256.slice(0, 12)}…, recorded ${ref.sha256.slice(0, 12)}…): restore it, or pass it explicitly with --cell to use the new version`,
-          path,
-        );
-      }
-      opts.warn?.(`using ${path} (sha256 ${def.custom.sha256.slice(0, 12)}…), which differs from the recorded cell "${ref.name}" (${ref.sha256.slice(0, 12)}…)`);
+    // A recorded cell is confined to the folder and hash-checked before any of it is transpiled or run; an
+    // override is the user's explicit choice, so a changed hash is only a warning.
+    const src = opts.override ? readCellSource(opts.override) : readRecordedCell(ref, opts.baseDir);
+    const def = cellDefFromSource(src);
+    if (opts.override && def.custom.sha256 !== ref.sha256) {
+      opts.warn?.(`using ${src.file} (sha256 ${def.custom.sha256.slice(0, 12)}…), which differs from the recorded cell "${ref.name}" (${ref.sha256.slice(0, 12)}…)`);
     }
     registerCustomCell(ref.sha256, def);
     registerCustomCell(def.custom.sha256, def);
@@ -94,7 +88,12 @@ export function loadCustomCells(refs: readonly CustomCellRef[], opts: LoadCellsO
 
 /** The custom cell references in the metadata of one of our safetensors files (model or checkpoint). */
 export function customRefsInFile(path: string): CustomCellRef[] {
-  const { metadata } = readSafetensors(readFileSync(path));
+  let metadata: Record<string, string>;
+  try {
+    metadata = readSafetensors(readFileSync(path)).metadata;
+  } catch (e) {
+    throw new Error(`${path}: ${(e as Error).message}`); // a damaged checkpoint or model: name the file
+  }
   if (typeof metadata.architecture !== 'string') return [];
   try {
     const raw = JSON.parse(metadata.architecture) as { layers?: unknown };

@@ -34,6 +34,8 @@ export interface CellSource {
   file: string;
   source: string;
   sha256: string;
+  /** The bytes that were hashed (what runs is decoded from these, never re-read). */
+  bytes: Buffer;
 }
 
 /** Reads a cell file; throws CustomCellError for a wrong extension or an unreadable file. */
@@ -46,5 +48,5 @@ export function readCellSource(path: string): CellSource {
   } catch (e) {
     throw new CustomCellError(`cannot read custom cell ${file}: ${(e as Error).message}`, file, undefined, undefined, { cause: e });
   }
-  return { file, source: bytes.toString('utf8'), sha256: sha256Hex(bytes) };
+  return { file, source: bytes.toString('utf8'), sha256: sha256Hex(bytes), bytes };
 }

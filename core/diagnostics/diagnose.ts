@@ -33,6 +33,8 @@ export interface DiagnoseOptions extends TaskInputOptions {
   fixedPoints?: Partial<Omit<FixedPointOptions, 'stepCells'>>;
   modelPath?: string;
   modelName?: string;
+  /** Called with the batch's size before the model runs on it; throws to refuse (CLI size limits). */
+  checkBatch?: (T: number, B: number) => void;
 }
 
 export function diagnose(model: Model, opts: DiagnoseOptions = {}): DiagnosticReport {
@@ -65,6 +67,7 @@ export function diagnose(model: Model, opts: DiagnoseOptions = {}): DiagnosticRe
     summary = { source: 'task', task: gen.task, T: gen.T, B: gen.B, seed: gen.seed };
   }
   const { x, T, B } = input;
+  opts.checkBatch?.(T, B);
   const seed = opts.seed ?? 1;
   lap('input');
 

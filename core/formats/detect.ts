@@ -20,7 +20,10 @@ export type { ArchitectureAnswers, Question } from './errors';
 
 export interface OpenOptions {
   answers?: ArchitectureAnswers;
-  /** Store the answers used in `<file>.rnnmemory.json` (default true). */
+  /**
+   * Store the answers used in `<file>.rnnmemory.json` (default false: opening a model writes nothing next to
+   * it unless asked, e.g. CLI --remember-answers; the extension keeps answers in its own storage).
+   */
   remember?: boolean;
 }
 
@@ -96,7 +99,7 @@ export async function openAnyModel(path: string, opts: OpenOptions = {}): Promis
   }
   const used = book.used;
   const changed = Object.keys(used).some((k) => stored[k] !== used[k]);
-  if (opts.remember !== false && changed) {
+  if (opts.remember === true && changed) {
     try {
       writeSidecar(file, { ...stored, ...used });
     } catch (e) {

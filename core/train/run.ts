@@ -13,7 +13,8 @@ import { writeFileAtomic } from '../util/fs-atomic';
 import { cellResolver, resolveEngine } from '../engine/index';
 import type { CustomCellRef } from '../cells/types';
 import { customCellsDisabledMessage } from '../custom/policy';
-import { cellSourcePath, customRefsInFile, loadCustomCells, relativeSource } from '../custom/resolve';
+import { keepCellInFolder } from '../custom/confine';
+import { cellSourcePath, customRefsInFile, loadCustomCells } from '../custom/resolve';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint';
 import { normalizeConfig } from './config';
 import { Trainer } from './trainer';
@@ -70,6 +71,11 @@ export const RUN_FILES = {
   best: 'model-best.safetensors',
 } as const;
 
+/** The run files already in `dir`: a new run there would overwrite them. */
+export function existingRunFiles(dir: string): string[] {
+  return Object.values(RUN_FILES).filter((f) => existsSync(join(dir, f)));
+}
+
 function improves(metric: number, metricName: BestPoint['metricName'], best: BestPoint | undefined): boolean {
   if (!Number.isFinite(metric)) return false;
   if (!best) return true;
@@ -120,6 +126,21 @@ export function writeRunStatus(outDir: string, s: RunStatus): void {
   writeFileAtomic(join(outDir, RUN_FILES.status), JSON.stringify(s, null, 2) + '\n');
 }
 
+/**
+ * Marks the run failed with `error`, keeping what its last run.json said (step, total, best, …) unless `at`
+ * knows better: a failed run still says how far it got, not "step 0 of 0".
+ */
+export function writeFailedStatus(outDir: string, error: string, at: Partial<Pick<RunStatus, 'step' | 'totalSteps' | 'skipped'>> = {}): void {
+  let prev: RunStatus | null = null;
+  try {
+    prev = parseRunStatus(JSON.parse(readFileSync(join(outDir, RUN_FILES.status), 'utf8')));
+  } catch {
+    // no readable status: the counts start from zero
+  }
+  const known = Object.fromEntries(Object.entries(at).filter(([, v]) => v !== undefined));
+  writeRunStatus(outDir, { step: 0, totalSteps: 0, skipped: 0, ...prev, ...known, status: 'failed', updatedAt: new Date().toISOString(), error });
+}
+
 /** Keeps only metric lines up to `step` (a resumed run re-creates the later ones). */
 function truncateMetrics(path: string, step: number): void {
   if (!existsSync(path)) return;
@@ -153,7 +174,7 @@ export function runTraining(opts: RunOptions): { step: number; reason: 'complete
     const warn = opts.warn ?? ((m: string) => process.stderr.write(`warning: ${m}\n`));
     const def = loadCustomCells(refs, { baseDir: outDir, override, warn }).get(refs[0].sha256)!;
     customBackend = def.custom.backend;
-    return override ? { name: def.custom.name, source: relativeSource(def.custom.file, outDir), sha256: def.custom.sha256 } : undefined;
+    return override ? { name: def.custom.name, source: keepCellInFolder(def.custom.file, def.custom.sha256, outDir), sha256: def.custom.sha256 } : undefined;
   };
   if (opts.resume) {
     if (!existsSync(ckptPath)) throw new Error(`nothing to resume: ${ckptPath} does not exist`);
@@ -175,8 +196,8 @@ export function runTraining(opts: RunOptions): { step: number; reason: 'complete
   } else {
     const cfg = normalizeConfig(opts.config ?? {});
     if (cfg.custom) {
-      // Stored relative to the run folder, so a run folder and its cell can move together.
-      cfg.custom = { ...cfg.custom, source: relativeSource(cellSourcePath(cfg.custom, outDir), outDir) };
+      // The run keeps its own copy of the cell (models may only name cells inside their folder: core/custom/confine).
+      cfg.custom = { ...cfg.custom, source: keepCellInFolder(cellSourcePath(cfg.custom, outDir), cfg.custom.sha256, outDir) };
       prepareCustom([cfg.custom]);
     }
     trainer = new Trainer(cfg, opts.cells ?? cellResolver(cfg.engine), undefined, opts.dataPath);

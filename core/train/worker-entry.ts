@@ -10,9 +10,15 @@ import type { TrainEvent } from './types';
 import type { TrainWorkerInput } from './worker-protocol';
 
 function train(input: TrainWorkerInput): void {
-  const { runTraining, writeRunStatus } = require('./run') as typeof import('./run');
+  const { runTraining, writeFailedStatus } = require('./run') as typeof import('./run');
   const flag = new Int32Array(input.cancel);
-  const emit = (e: TrainEvent) => parentPort?.postMessage(e);
+  // How far the run got, from its own events: a failure records that, not "step 0 of 0".
+  const reached: { step?: number; totalSteps?: number; skipped?: number } = {};
+  const emit = (e: TrainEvent) => {
+    if (e.type === 'progress') Object.assign(reached, { step: e.step, totalSteps: e.totalSteps, skipped: e.skipped });
+    else if (e.type === 'eval' || e.type === 'checkpoint') reached.step = e.step;
+    parentPort?.postMessage(e);
+  };
   try {
     runTraining({
       outDir: input.outDir,
@@ -29,7 +35,7 @@ function train(input: TrainWorkerInput): void {
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     try {
-      writeRunStatus(input.outDir, { status: 'failed', step: 0, totalSteps: 0, skipped: 0, updatedAt: new Date().toISOString(), error: message });
+      writeFailedStatus(input.outDir, message, { totalSteps: input.resume ? undefined : input.config?.steps, ...reached });
     } catch {
       // The run folder itself may be unusable; the error event still reaches the caller.
     }

@@ -58,7 +58,7 @@ function runCli(args: string[]): Promise<{ code: number | null; err: string }> {
   });
 }
 
-test('CLI: train --cell FILE.ts trains in the worker and stores the cell relative to the run; diagnose finds it from the model', async () => {
+test('CLI: train --cell FILE.ts trains in the worker and keeps a copy of the cell in the run; diagnose finds it from the model', async () => {
   const d = mkdtempSync(join(tmpdir(), 'custom-cells-cli-'));
   const rel = (p: string) => relative(root, join(d, p));
   try {
@@ -69,8 +69,10 @@ test('CLI: train --cell FILE.ts trains in the worker and stores the cell relativ
     assert.match(train.err, /custom cell "leaky-tanh"/);
     const cfg = JSON.parse(readFileSync(join(d, 'run', RUN_FILES.config), 'utf8')) as TrainConfig;
     assert.equal(cfg.cell, 'custom');
-    assert.equal(cfg.custom!.source, '../cell.ts');
+    // Copied into the run folder: models may name only a cell inside their own folder.
+    assert.equal(cfg.custom!.source, 'cell.ts');
     assert.equal(cfg.custom!.sha256, createHash('sha256').update(readFileSync(join(d, 'cell.ts'))).digest('hex'));
+    assert.deepEqual(readFileSync(join(d, 'run', 'cell.ts')), readFileSync(join(d, 'cell.ts')));
     const diag = await runCli(['diagnose', '--model', rel(join('run', RUN_FILES.model)), '--out', rel('report.json'), '--quiet']);
     assert.equal(diag.code, 0, diag.err);
     const report = JSON.parse(readFileSync(join(d, 'report.json'), 'utf8')) as { model: { architecture: Architecture }; gradientFlow: { layers: unknown[] } };

@@ -33,12 +33,14 @@ test('trace opens a PyTorch checkpoint with --answer and reproduces PyTorch outp
     try {
       code = await main(['trace', '--model', model, '--input', input, '--out', out]);
       code2 = await main(['trace', '--model', model, '--input', input, '--out', out, '--answer', 'readout.activation=softmax,readout.perStep=every']);
+      assert.ok(!existsSync(`${model}.rnnmemory.json`), 'trace writes nothing next to the model unless asked');
+      code2 = await main(['trace', '--model', model, '--input', input, '--out', out, '--answer', 'readout.activation=softmax,readout.perStep=every', '--remember-answers']);
     } finally {
       process.stderr.write = stderr;
     }
     assert.equal(code, 1, 'without answers the command explains what to answer and fails');
     assert.equal(code2, 0);
-    assert.ok(existsSync(`${model}.rnnmemory.json`), 'answers remembered');
+    assert.ok(existsSync(`${model}.rnnmemory.json`), 'answers remembered with --remember-answers');
     const res = JSON.parse(readFileSync(out, 'utf8')) as { y: number[][][]; layers: { cell: string }[] };
     assert.equal(res.layers[0].cell, 'lstm');
     // trace reports softmax probabilities; the golden holds PyTorch's logits.

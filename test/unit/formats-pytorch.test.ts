@@ -51,13 +51,15 @@ test('questions: a Linear readout needs its activation and step mode, asked in o
   await assert.rejects(openAnyModel(fx('torch-gru.safetensors'), { answers: { 'readout.activation': 'sigmoid', 'readout.perStep': 'last' }, remember: false }), /not one of linear, softmax/);
 });
 
-test('answers are remembered in <file>.rnnmemory.json and reused', async () => {
+test('answers are remembered in <file>.rnnmemory.json when asked (remember: true), and reused', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'rnnml-fmt-'));
   try {
     const f = join(dir, 'm.safetensors');
     copyFileSync(fx('torch-gru.safetensors'), f);
     const g = readGolden(fx('torch-gru.golden.json'));
     await openAnyModel(f, { answers: g.answers });
+    assert.ok(!existsSync(`${f}.rnnmemory.json`), 'nothing is written next to the model unless asked');
+    await openAnyModel(f, { answers: g.answers, remember: true });
     const side = JSON.parse(readFileSync(`${f}.rnnmemory.json`, 'utf8'));
     assert.deepEqual(side.answers, g.answers);
     const again = await openAnyModel(f);

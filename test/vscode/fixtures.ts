@@ -79,7 +79,7 @@ export function makeWorkspace(workspace: string, scratch = `${workspace}-fixture
   status.status = 'running';
   writeFileSync(join(interruptedDir, RUN_FILES.status), JSON.stringify(status));
 
-  // Copied so that the answers sidecar (<file>.rnnmemory.json) lands in the workspace, not in test/fixtures.
+  // Copied into the workspace, so that nothing a test does can touch test/fixtures.
   const torchSafetensors = join(models, 'torch-gru.safetensors');
   copyFileSync(join(FORMATS, 'torch-gru.safetensors'), torchSafetensors);
   const torchPt = join(models, 'torch-gru.pt');

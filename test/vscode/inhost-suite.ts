@@ -263,9 +263,9 @@ export async function run(): Promise<void> {
     assert(arch.readout.units === 2 && arch.readout.activation === 'linear' && arch.readout.perStep === false, `readout: ${JSON.stringify(arch.readout)}`);
     assert(rep.bistability.layers.length === 2, `bistability has ${rep.bistability.layers.length} layers`);
     assert(rep.bistability.layers.every((l) => l.a.length > 0 && l.a.every((row) => row.length === 5)), 'bistability rows are not one value per unit');
-    // The worker remembered the answers next to the file.
-    const side = readJson(`${path}.rnnmemory.json`);
-    assert(JSON.stringify(side).includes('"readout.activation":"linear"'), `sidecar: ${JSON.stringify(side)}`);
+    // The answers are remembered in the extension's own storage, and nothing is written next to the model.
+    assert(a.modelAnswers(path)?.['readout.activation'] === 'linear', `remembered answers: ${JSON.stringify(a.modelAnswers(path))}`);
+    assert(!existsSync(`${path}.rnnmemory.json`), 'a sidecar was written next to the model');
     // The Inspector describes the foreign model (from its conversion) once the editor made it current.
     await waitFor('the model to become current', () => a.currentModel() === path, 15_000);
     const info = await waitFor('the Inspector to describe the PyTorch model', () => a.inspectorModel(), 30_000);

@@ -1,0 +1,73 @@
+/**
+ * Limits the CLI checks before it reads or computes anything large: the size of an --input file (checked with
+ * stat, before reading or parsing: JSON.parse of a 200 MB file takes gigabytes) and the number of values a
+ * trace or diagnosis would keep (refused up front instead of running out of memory or string length). Also the
+ * --engine flag, which every command that takes it validates the same way.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import type { EngineName } from '../train/types';
+import { UsageError, type FlagReader } from './args';
+
+/** Default largest --input file, MB (--max-input-mb). */
+export const DEFAULT_MAX_INPUT_MB = 64;
+/** Default most numbers `trace` writes (--max-values): about 200 MB of JSON, well within one string. */
+export const DEFAULT_MAX_TRACE_VALUES = 10_000_000;
+/**
+ * Default most numbers the forward pass of `diagnose` keeps (--max-values): 1.2 GB as float64, above every
+ * paper setting (the largest, sMNIST with 4 × 100 LSTM units and a batch of 64, keeps 139 million).
+ */
+export const DEFAULT_MAX_DIAGNOSE_VALUES = 150_000_000;
+
+const ENGINES: readonly EngineName[] = ['fast', 'reference'];
+
+/** --engine fast|reference (undefined when absent); anything else is a usage error. */
+export function engineFlag(f: FlagReader): EngineName | undefined {
+  const v = f.string('engine');
+  if (v !== undefined && !(ENGINES as readonly string[]).includes(v)) throw new UsageError(`--engine must be fast or reference (got "${v}")`);
+  return v as EngineName | undefined;
+}
+
+/** A positive number flag (e.g. --max-input-mb), or `fallback`. */
+export function positiveFlag(f: FlagReader, name: string, fallback: number): number {
+  const v = f.number(name);
+  if (v === undefined) return fallback;
+  if (!(v > 0)) throw new UsageError(`--${name} must be a positive number (got ${v})`);
+  return v;
+}
+
+/** Reads and parses an --input JSON file: size checked first, a leading UTF-8 byte order mark ignored. */
+export function readInputJson(path: string, maxMb: number): unknown {
+  let size: number;
+  try {
+    const st = statSync(path);
+    if (!st.isFile()) throw new Error('not a regular file');
+    size = st.size;
+  } catch (e) {
+    throw new Error(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  if (size > maxMb * 1024 * 1024) {
+    throw new Error(`${path} is ${(size / 1024 / 1024).toFixed(1)} MB, more than the ${maxMb} MB an input may have; raise the limit with --max-input-mb N`);
+  }
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new Error(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  try {
+    return JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+  } catch (e) {
+    throw new Error(`${path} is not valid JSON: ${(e as Error).message.split('\n')[0].slice(0, 160)}`);
+  }
+}
+
+/** Refuses a pass that would keep more than `max` numbers, saying how to allow it. */
+export function checkValueCount(count: number, max: number, what: string): void {
+  if (count > max) {
+    throw new Error(`${what} would produce ${formatCount(count)} values, more than the limit of ${formatCount(max)}; use a smaller input, or raise the limit with --max-values N`);
+  }
+}
+
+function formatCount(n: number): string {
+  return n >= 1e6 ? `${(n / 1e6).toFixed(1)} million` : String(n);
+}
