@@ -202,7 +202,7 @@ export interface UnpickleOptions {
   maxDepth?: number;
   /** Bound on how deeply containers nest (Python's own pickler cannot write much beyond its recursion limit of 1000). */
   maxNesting?: number;
-  /** Bound on the values created, so a small pickle cannot build millions of objects (memory). */
+  /** Bound on the values created, so a small pickle cannot build millions of objects (a state dict needs ~15 per tensor). */
   maxObjects?: number;
 }
 
@@ -213,7 +213,7 @@ type StackItem = PyValue | typeof MARK;
 export function unpickle(data: Uint8Array, opts: UnpickleOptions = {}): PyValue {
   const maxDepth = opts.maxDepth ?? 100_000;
   const maxNesting = opts.maxNesting ?? 1000;
-  const maxObjects = opts.maxObjects ?? 5_000_000;
+  const maxObjects = opts.maxObjects ?? 1_000_000;
   let objects = 0;
   // Nesting depth of each container, updated as items go in. (A list filled before it is put into its parent can
   // hide depth from the parent; nothing here recurses over values, so this is a cap for real files, not a guard.)
@@ -421,7 +421,7 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions = {}): PyValue 
         push(bytes(u64()).slice());
         break;
       case 0x29: // EMPTY_TUPLE
-        push(nest(new PyTuple([]), []));
+        push(new PyTuple([]));
         break;
       case 0x85: // TUPLE1
         push(tuple([pop()]));
@@ -441,7 +441,7 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions = {}): PyValue 
         push(tuple(popMark()));
         break;
       case 0x5d: // EMPTY_LIST
-        push(nest([], []));
+        push([]);
         break;
       case 0x6c: { // LIST
         const items = popMark();
@@ -460,7 +460,7 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions = {}): PyValue 
         break;
       }
       case 0x7d: // EMPTY_DICT
-        push(nest(new PyDict(), []));
+        push(new PyDict());
         break;
       case 0x64: { // DICT
         const d = new PyDict();
@@ -480,7 +480,7 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions = {}): PyValue 
         break;
       }
       case 0x8f: // EMPTY_SET
-        push(nest(new PySet([]), []));
+        push(new PySet([]));
         break;
       case 0x90: { // ADDITEMS
         const items = popMark();

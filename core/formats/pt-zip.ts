@@ -95,6 +95,10 @@ function readStorages(bytes: Uint8Array, zip: ZipDirectory, dir: string, refs: [
     const itemsize = ITEMSIZE[s.dtype];
     const avail = Math.floor(entry.size / itemsize);
     if (avail < s.numel) throw new FormatError(`storage data/${key} has ${avail} values, the pickle says ${s.numel}`);
+    // torch.save writes exactly the storage's bytes; a larger entry would only cost inflating what nothing reads.
+    if (entry.size !== s.numel * itemsize) {
+      throw new FormatError(`storage data/${key} holds ${entry.size} bytes, but the pickle declares ${s.numel} ${s.dtype} values (${s.numel * itemsize} bytes)`);
+    }
     inflated += values * itemsize;
     if (inflated > budget) throw new FormatError(`checkpoint too large: its tensors read more than ${budget} bytes of storage`);
     out.set(key, inflateEntry(bytes, entry, limits.maxEntryBytes, values * itemsize));

@@ -18,8 +18,12 @@ export const DEFAULT_ZIP_LIMITS: ZipLimits = { maxEntryBytes: 1024 * 1024 * 1024
 const MAX_ENTRIES = 100_000;
 /** Deflate cannot expand by more than 1032:1 (258 bytes per 2-bit code); more is a crafted or corrupt header. */
 const MAX_DEFLATE_RATIO = 1032;
-/** Compressed input is fed in slices so a deflated entry's output is counted (and capped) as it arrives. */
-const SLICE = 16 * 1024;
+/**
+ * Compressed input is fed in slices so a deflated entry's output is counted (and capped) as it arrives; a slice
+ * is sized to what is still wanted (at most 1032 output bytes per input byte), so a bomb overshoots the cap by
+ * about a megabyte at most.
+ */
+const sliceFor = (remaining: number) => Math.max(1024, Math.min(256 * 1024, Math.ceil(remaining / MAX_DEFLATE_RATIO) + 1024));
 
 export interface ZipEntry {
   name: string;
@@ -250,7 +254,11 @@ function inflateCapped(data: Uint8Array, want: number, declared: number, what: s
     if (final) done = true;
   });
   try {
-    for (let i = 0; i < data.length && !over; i += SLICE) inf.push(data.subarray(i, i + SLICE), i + SLICE >= data.length);
+    for (let i = 0; i < data.length && !over; ) {
+      const next = Math.min(data.length, i + sliceFor(want - n));
+      inf.push(data.subarray(i, next), next === data.length);
+      i = next;
+    }
     if (data.length === 0) inf.push(data, true);
   } catch (e) {
     throw new FormatError(`${what} is corrupt (${clip((e as Error).message ?? String(e), 60)})`);
