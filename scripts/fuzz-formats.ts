@@ -122,11 +122,12 @@ export interface FuzzFailure {
 
 export type Mutators = 'bytes' | 'structure';
 
-export function fuzzFormats(cases: number, seed = 1, timeLimitMs = 2000, mutators: Mutators = 'bytes'): { cases: number; failures: FuzzFailure[]; slowestMs: number; loaded: number } {
+export function fuzzFormats(cases: number, seed = 1, timeLimitMs = 2000, mutators: Mutators = 'bytes'): { cases: number; failures: FuzzFailure[]; slowestMs: number; slowestCase: string; loaded: number } {
   const targets = loadTargets().filter((t) => mutators === 'bytes' || /\.(pt|keras)$/.test(t.name));
   const rng = new Rng(seed);
   const failures: FuzzFailure[] = [];
   let slowest = 0;
+  let slowestCase = '';
   let loaded = 0;
   for (let c = 0; c < cases; c++) {
     const t = targets[c % targets.length];
@@ -148,10 +149,13 @@ export function fuzzFormats(cases: number, seed = 1, timeLimitMs = 2000, mutator
       }
     }
     const ms = performance.now() - start;
-    slowest = Math.max(slowest, ms);
+    if (ms > slowest) {
+      slowest = ms;
+      slowestCase = `${t.name} [${m.what}]`;
+    }
     if (ms > timeLimitMs) failures.push({ target: t.name, what: m.what, error: `took ${ms.toFixed(0)} ms` });
   }
-  return { cases, failures, slowestMs: slowest, loaded };
+  return { cases, failures, slowestMs: slowest, slowestCase, loaded };
 }
 
 if (require.main === module) {
@@ -170,7 +174,7 @@ if (require.main === module) {
   const r = fuzzFormats(cases, seed, Number(flag('time-limit') ?? 2000), mutators);
   const mb = (process.memoryUsage().rss / 2 ** 20).toFixed(0);
   const peak = (process.resourceUsage().maxRSS / 1024).toFixed(0);
-  process.stdout.write(`${r.cases} ${mutators} cases in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${r.loaded} still loaded, ${r.failures.length} failures, slowest ${r.slowestMs.toFixed(0)} ms, rss ${mb} MiB, peak rss ${peak} MiB\n`);
+  process.stdout.write(`${r.cases} ${mutators} cases in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${r.loaded} still loaded, ${r.failures.length} failures, slowest ${r.slowestMs.toFixed(0)} ms (${r.slowestCase}), rss ${mb} MiB, peak rss ${peak} MiB\n`);
   for (const f of r.failures.slice(0, 30)) process.stdout.write(`  ${f.target} [${f.what}]: ${f.error}\n`);
   process.exitCode = r.failures.length ? 1 : 0;
 }

@@ -21,9 +21,9 @@ const MAX_DEFLATE_RATIO = 1032;
 /**
  * Compressed input is fed in slices so a deflated entry's output is counted (and capped) as it arrives; a slice
  * is sized to what is still wanted (at most 1032 output bytes per input byte), so a bomb overshoots the cap by
- * about a megabyte at most.
+ * at most about 256 KB.
  */
-const sliceFor = (remaining: number) => Math.max(1024, Math.min(256 * 1024, Math.ceil(remaining / MAX_DEFLATE_RATIO) + 1024));
+const sliceFor = (remaining: number) => Math.min(256 * 1024, Math.ceil(remaining / MAX_DEFLATE_RATIO) + 256);
 
 export interface ZipEntry {
   name: string;
