@@ -1,10 +1,11 @@
 /**
  * Mutation fuzzing of every model importer: truncations, bit flips, random overwrites, inserted/duplicated
  * chunks, huge integers and edited JSON numbers applied to the committed fixtures. A case passes when the
- * importer either loads a model or throws FormatError / NeedsAnswers; any other exception, or a case slower
- * than the time limit, is a failure.
+ * importer either loads a model or throws FormatError / NeedsAnswers; any other exception, a message with raw
+ * control characters, or a case slower than the time limit, is a failure. `--mutators=structure` instead applies
+ * structure-aware mutations to the zip-based files (pickle opcodes, zip headers and entries: fuzz-pickle-zip.ts).
  *
- *   node --import tsx scripts/fuzz-formats.ts [cases=10000] [seed=1]
+ *   node --import tsx scripts/fuzz-formats.ts [cases=10000] [seed=1] [--mutators=bytes|structure]
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,6 +13,7 @@ import { openModelBytes } from '../core/formats/detect';
 import { AnswerBook, FormatError, NeedsAnswers } from '../core/formats/errors';
 import { openTfjsModel } from '../core/formats/tfjs';
 import { Rng } from '../core/util/rng';
+import { mutateStructure, mutateZipHeaders } from './fuzz-pickle-zip';
 
 const FIX = join(__dirname, '..', 'test', 'fixtures', 'formats');
 
@@ -118,17 +120,21 @@ export interface FuzzFailure {
   error: string;
 }
 
-export function fuzzFormats(cases: number, seed = 1, timeLimitMs = 2000): { cases: number; failures: FuzzFailure[]; slowestMs: number; loaded: number } {
-  const targets = loadTargets();
+export type Mutators = 'bytes' | 'structure';
+
+export function fuzzFormats(cases: number, seed = 1, timeLimitMs = 2000, mutators: Mutators = 'bytes'): { cases: number; failures: FuzzFailure[]; slowestMs: number; slowestCase: string; loaded: number } {
+  const targets = loadTargets().filter((t) => mutators === 'bytes' || /\.(pt|keras)$/.test(t.name));
   const rng = new Rng(seed);
   const failures: FuzzFailure[] = [];
   let slowest = 0;
+  let slowestCase = '';
   let loaded = 0;
   for (let c = 0; c < cases; c++) {
     const t = targets[c % targets.length];
     const json = t.name.endsWith('.json');
     const mutateShard = !!t.shard && rng.uniform() < 0.3;
-    const m = mutateShard ? mutate(t.shard!, rng, false) : mutate(t.bytes, rng, json);
+    // .keras files get header mutations only: their entries are not ours to bound (see zip.ts readZip limits).
+    const m = mutators === 'structure' ? (t.name.endsWith('.pt') ? mutateStructure(t.bytes, rng) : mutateZipHeaders(t.bytes, rng)) : mutateShard ? mutate(t.shard!, rng, false) : mutate(t.bytes, rng, json);
     const start = performance.now();
     try {
       const book = new AnswerBook(t.answers);
@@ -138,22 +144,37 @@ export function fuzzFormats(cases: number, seed = 1, timeLimitMs = 2000): { case
     } catch (e) {
       if (!(e instanceof FormatError) && !(e instanceof NeedsAnswers)) {
         failures.push({ target: t.name, what: `${mutateShard ? 'shard ' : ''}${m.what}`, error: e instanceof Error ? `${e.name}: ${e.message}`.slice(0, 300) : String(e) });
+      } else if (e instanceof FormatError && /[\x00-\x1f\x7f-\x9f]/.test(e.message)) {
+        failures.push({ target: t.name, what: m.what, error: `raw control characters in ${JSON.stringify(e.message.slice(0, 200))}` });
       }
     }
     const ms = performance.now() - start;
-    slowest = Math.max(slowest, ms);
+    if (ms > slowest) {
+      slowest = ms;
+      slowestCase = `${t.name} [${m.what}]`;
+    }
     if (ms > timeLimitMs) failures.push({ target: t.name, what: m.what, error: `took ${ms.toFixed(0)} ms` });
   }
-  return { cases, failures, slowestMs: slowest, loaded };
+  return { cases, failures, slowestMs: slowest, slowestCase, loaded };
 }
 
 if (require.main === module) {
-  const cases = Number(process.argv[2] ?? 10000);
-  const seed = Number(process.argv[3] ?? 1);
+  const flags = process.argv.slice(2).filter((a) => a.startsWith('--'));
+  const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+  if (flags.includes('--help')) {
+    process.stdout.write('usage: node --import tsx scripts/fuzz-formats.ts [cases=10000] [seed=1] [--mutators=bytes|structure] [--time-limit=ms]\n');
+    process.exit(0);
+  }
+  const flag = (name: string) => flags.find((f) => f.startsWith(`--${name}=`))?.split('=')[1];
+  const mutators = (flag('mutators') ?? 'bytes') as Mutators;
+  if (mutators !== 'bytes' && mutators !== 'structure') throw new Error(`--mutators must be bytes or structure, not ${mutators}`);
+  const cases = Number(args[0] ?? 10000);
+  const seed = Number(args[1] ?? 1);
   const t0 = Date.now();
-  const r = fuzzFormats(cases, seed);
-  const mb = (process.memoryUsage().rss / 1e6).toFixed(0);
-  process.stdout.write(`${r.cases} cases in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${r.loaded} still loaded, ${r.failures.length} failures, slowest ${r.slowestMs.toFixed(0)} ms, rss ${mb} MB\n`);
+  const r = fuzzFormats(cases, seed, Number(flag('time-limit') ?? 2000), mutators);
+  const mb = (process.memoryUsage().rss / 2 ** 20).toFixed(0);
+  const peak = (process.resourceUsage().maxRSS / 1024).toFixed(0);
+  process.stdout.write(`${r.cases} ${mutators} cases in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${r.loaded} still loaded, ${r.failures.length} failures, slowest ${r.slowestMs.toFixed(0)} ms (${r.slowestCase}), rss ${mb} MiB, peak rss ${peak} MiB\n`);
   for (const f of r.failures.slice(0, 30)) process.stdout.write(`  ${f.target} [${f.what}]: ${f.error}\n`);
   process.exitCode = r.failures.length ? 1 : 0;
 }

@@ -6,7 +6,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Model } from '../model/model';
-import { AnswerBook, clip, FormatError, NeedsAnswers, type ArchitectureAnswers } from './errors';
+import { AnswerBook, clip, describeEngineError, escapeControls, FormatError, NeedsAnswers, type ArchitectureAnswers } from './errors';
 import { isH5 } from './h5';
 import { openKerasBytes, openKerasH5Bytes } from './keras';
 import { openPtBytes } from './pt-zip';
@@ -95,6 +95,8 @@ export async function openAnyModel(path: string, opts: OpenOptions = {}): Promis
   } catch (e) {
     if (e instanceof NeedsAnswers) throw e;
     if (e instanceof FormatError) throw new FormatError(`cannot open ${file}: ${e.message}`, { cause: e });
+    const engine = describeEngineError(e); // the engine ran out of stack or memory: say what in the file did it
+    if (engine) throw new FormatError(`cannot open ${file}: ${engine}`, { cause: e });
     throw new FormatError(`cannot open ${file}: ${(e as Error).message ?? String(e)}`, { cause: e });
   }
   const used = book.used;
@@ -106,5 +108,5 @@ export async function openAnyModel(path: string, opts: OpenOptions = {}): Promis
       warnings.push(`could not remember the answers in ${sidecarPath(file)}: ${(e as Error).message}`);
     }
   }
-  return { model: res.model, warnings: [...warnings, ...res.warnings], source: res.kind };
+  return { model: res.model, warnings: [...warnings, ...res.warnings].map(escapeControls), source: res.kind };
 }

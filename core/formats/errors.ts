@@ -1,10 +1,39 @@
 /** Errors shared by the importers, and the structured questions an importer asks when names alone do not settle the architecture. */
 
+/** Every message is one line with the file's control characters escaped: quoted names cannot drive a terminal. */
 export class FormatError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super(escapeControls(message), options);
     this.name = 'FormatError';
   }
+}
+
+/**
+ * Renders C0 and C1 control characters, DEL, line/paragraph separators and bidirectional overrides as visible
+ * escapes (`\x1b`, `\u202e`), so text taken from a file (entry names, pickle globals, tensor names) can be shown
+ * on a terminal or in a panel as it is.
+ */
+export function escapeControls(s: string): string {
+  return s.replace(/[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => {
+    const n = c.charCodeAt(0);
+    return n <= 0xff ? `\\x${n.toString(16).padStart(2, '0')}` : `\\u${n.toString(16).padStart(4, '0')}`;
+  });
+}
+
+/**
+ * Names what was wrong with the input when the JS engine ran out of something while reading it, instead of the
+ * engine's own words ("Maximum call stack size exceeded", "Invalid typed array length", …). Undefined for other
+ * errors.
+ */
+export function describeEngineError(e: unknown): string | undefined {
+  if (!(e instanceof RangeError) && !(e instanceof Error && /allocation failed|out of memory/i.test(e.message))) return undefined;
+  const m = e.message;
+  if (/call stack/i.test(m)) return 'the file is too deeply nested to read';
+  if (/typed array length|array buffer allocation|allocation failed|out of memory|array length|buffer size/i.test(m)) {
+    return 'the file declares an array or tensor too large to hold in memory';
+  }
+  if (/string length/i.test(m)) return 'the file holds a string too long to read';
+  return 'the file declares a size or value out of range';
 }
 
 export interface Choice {
@@ -83,7 +112,7 @@ export const READOUT_STEPS_QUESTION: Question = {
   suggested: 'last',
 };
 
-/** Clip untrusted text for messages. */
+/** Clip untrusted text for messages, with its control characters escaped. */
 export function clip(s: string, n = 80): string {
-  return s.length > n ? `${s.slice(0, n)}…` : s;
+  return escapeControls(s.length > n ? `${s.slice(0, n)}…` : s);
 }

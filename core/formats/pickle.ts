@@ -148,10 +148,40 @@ function listItems(v: PyValue, what: string): PyValue[] {
   throw new PickleError(`${what}(...) needs a list`);
 }
 
+/** Longest rendering of a tuple key; beyond it the text is cut (such keys never name tensors). */
+const MAX_KEY_CHARS = 256;
+
 function asKey(v: PyValue): PyKey {
   if (v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return v;
-  if (v instanceof PyTuple) return `(${v.items.map((x) => String(asKey(x))).join(', ')})`; // tuple keys: kept readable, never looked up
+  if (v instanceof PyTuple) return tupleKey(v);
   throw new PickleError('unsupported dict key type');
+}
+
+/**
+ * Tuple keys are kept readable, never looked up. Rendered iteratively within a character budget, walking each
+ * tuple lazily (a stack of positions), so a tuple DAG (each level holding the one below twice) or a very wide or
+ * deep tuple costs O(budget), not O(2^depth) or a call stack per level.
+ */
+function tupleKey(t: PyTuple): string {
+  let out = '(';
+  const frames: { t: PyTuple; i: number }[] = [{ t, i: 0 }];
+  while (frames.length > 0 && out.length <= MAX_KEY_CHARS) {
+    const f = frames[frames.length - 1];
+    if (f.i === f.t.items.length) {
+      out += f.t.items.length === 1 ? ',)' : ')';
+      frames.pop();
+      continue;
+    }
+    if (f.i > 0) out += ', ';
+    const x = f.t.items[f.i++];
+    if (x instanceof PyTuple) {
+      out += '(';
+      frames.push({ t: x, i: 0 });
+    } else {
+      out += String(asKey(x)).slice(0, MAX_KEY_CHARS);
+    }
+  }
+  return frames.length > 0 ? `${out.slice(0, MAX_KEY_CHARS)}…` : out;
 }
 
 function resolveGlobal(module: string, name: string): PyValue {
@@ -170,6 +200,10 @@ function resolveGlobal(module: string, name: string): PyValue {
 export interface UnpickleOptions {
   /** Bound on the stack and on nested MARKs. */
   maxDepth?: number;
+  /** Bound on how deeply containers nest (Python's own pickler cannot write much beyond its recursion limit of 1000). */
+  maxNesting?: number;
+  /** Bound on the values created, so a small pickle cannot build millions of objects (a state dict needs ~15 per tensor). */
+  maxObjects?: number;
 }
 
 const MARK = Symbol('mark');
@@ -178,6 +212,20 @@ type StackItem = PyValue | typeof MARK;
 /** Unpickles `data`; throws PickleError on anything outside the allow-list or any malformed input. */
 export function unpickle(data: Uint8Array, opts: UnpickleOptions = {}): PyValue {
   const maxDepth = opts.maxDepth ?? 100_000;
+  const maxNesting = opts.maxNesting ?? 1000;
+  const maxObjects = opts.maxObjects ?? 1_000_000;
+  let objects = 0;
+  // Nesting depth of each container, updated as items go in. (A list filled before it is put into its parent can
+  // hide depth from the parent; nothing here recurses over values, so this is a cap for real files, not a guard.)
+  const depthOf = new WeakMap<object, number>();
+  const levels = (v: PyValue): number => (typeof v === 'object' && v !== null ? depthOf.get(v) ?? 0 : 0);
+  const nest = <T extends PyValue & object>(c: T, items: Iterable<PyValue>): T => {
+    let d = Math.max(1, levels(c));
+    for (const x of items) d = Math.max(d, levels(x) + 1);
+    if (d > maxNesting) throw new PickleError(`objects nested more than ${maxNesting} levels deep`);
+    depthOf.set(c, d);
+    return c;
+  };
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const memo = new Map<number, PyValue>();
   let stack: StackItem[] = [];
@@ -230,10 +278,13 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions = {}): PyValue 
     if (items.includes(MARK)) throw new PickleError('nested MARK');
     return items as PyValue[];
   };
-  const push = (v: PyValue) => {
+  /** Pushes a new value (`fresh`) or another reference to an existing one (DUP, GET). */
+  const push = (v: PyValue, fresh = true) => {
     if (stack.length > maxDepth) throw new PickleError('stack too deep');
+    if (fresh && ++objects > maxObjects) throw new PickleError(`more than ${maxObjects} objects`);
     stack.push(v);
   };
+  const tuple = (items: PyValue[]): PyTuple => nest(new PyTuple(items), items);
   const getMemo = (i: number): PyValue => {
     if (!memo.has(i)) throw new PickleError(`memo key ${i} missing`);
     return memo.get(i)!;
@@ -242,15 +293,18 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions = {}): PyValue 
     if (!(d instanceof PyDict)) throw new PickleError('SETITEM(S) on a non-dict');
     if (kv.length % 2) throw new PickleError('SETITEMS with an odd number of items');
     for (let i = 0; i < kv.length; i += 2) d.map.set(asKey(kv[i]), kv[i + 1]);
+    nest(d, kv);
   };
   const appendTo = (l: PyValue, items: PyValue[]) => {
     if (!Array.isArray(l)) throw new PickleError('APPEND(S) on a non-list');
     for (const it of items) l.push(it);
+    nest(l, items);
   };
   const call = (f: PyValue, args: PyValue): PyValue => {
     if (!(f instanceof Callable)) throw new PickleError(`REDUCE on a non-callable (${describe(f)})`);
     if (!(args instanceof PyTuple)) throw new PickleError(`${f.name}: arguments are not a tuple`);
-    return f.call(args.items);
+    const r = f.call(args.items);
+    return (r instanceof PyTuple || r instanceof PyDict || r instanceof PySet) && !depthOf.has(r) ? nest(r, args.items) : r;
   };
   const persistent = (pid: PyValue): PyValue => {
     const t = pid instanceof PyTuple ? pid.items : null;
@@ -288,7 +342,7 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions = {}): PyValue 
         popMark();
         break;
       case 0x32: // DUP
-        push(top());
+        push(top(), false);
         break;
       case 0x4e: // NONE
         push(null);
@@ -370,27 +424,30 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions = {}): PyValue 
         push(new PyTuple([]));
         break;
       case 0x85: // TUPLE1
-        push(new PyTuple([pop()]));
+        push(tuple([pop()]));
         break;
       case 0x86: { // TUPLE2
         const b = pop();
-        push(new PyTuple([pop(), b]));
+        push(tuple([pop(), b]));
         break;
       }
       case 0x87: { // TUPLE3
         const c = pop();
         const b = pop();
-        push(new PyTuple([pop(), b, c]));
+        push(tuple([pop(), b, c]));
         break;
       }
       case 0x74: // TUPLE
-        push(new PyTuple(popMark()));
+        push(tuple(popMark()));
         break;
       case 0x5d: // EMPTY_LIST
         push([]);
         break;
-      case 0x6c: // LIST
-        push(popMark());
+      case 0x6c: { // LIST
+        const items = popMark();
+        push(nest(items, items));
+        break;
+      }
         break;
       case 0x61: { // APPEND
         const v = pop();
@@ -429,11 +486,15 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions = {}): PyValue 
         const items = popMark();
         const s = top();
         if (!(s instanceof PySet)) throw new PickleError('ADDITEMS on a non-set');
-        s.items.push(...items);
+        for (const it of items) s.items.push(it); // not push(...items): a spread of 10^5+ items overflows the call stack
+        nest(s, items);
         break;
       }
-      case 0x91: // FROZENSET
-        push(new PySet(popMark()));
+      case 0x91: { // FROZENSET
+        const items = popMark();
+        push(nest(new PySet(items), items));
+        break;
+      }
         break;
       case 0x71: // BINPUT
         memo.set(u8(), top());
@@ -451,15 +512,15 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions = {}): PyValue 
         memo.set(memo.size, top());
         break;
       case 0x68: // BINGET
-        push(getMemo(u8()));
+        push(getMemo(u8()), false);
         break;
       case 0x6a: // LONG_BINGET
-        push(getMemo(u32()));
+        push(getMemo(u32()), false);
         break;
       case 0x67: { // GET (text)
         const s = line();
         if (!/^\d{1,10}$/.test(s)) throw new PickleError('malformed GET');
-        push(getMemo(Number(s)));
+        push(getMemo(Number(s)), false);
         break;
       }
       case 0x63: { // GLOBAL "module\nname\n"

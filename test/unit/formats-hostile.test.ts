@@ -52,7 +52,7 @@ test('oversized: safetensors header length, zip entries, zip bombs and pickle le
   const bomb = zipSync({ 'model.weights.h5': new Uint8Array(8 * 1024 * 1024), 'config.json': strToU8('{}') }, { level: 9 });
   assert.ok(bomb.length < 100_000);
   assert.throws(() => readZip(bomb, () => true, { maxEntryBytes: 1024 * 1024, maxTotalBytes: 4 * 1024 * 1024 }), /too large|more than 1048576 bytes/);
-  // Deflated entry whose header understates its size: the streamed count still stops it.
+  // Entries that together declare more than the total limit: refused from the directory, before inflating.
   assert.throws(() => readZip(bomb, () => true, { maxEntryBytes: 1 << 30, maxTotalBytes: 1024 * 1024 }), /decompresses to more than/);
   const long = Uint8Array.from([0x80, 0x04, 0x8d, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x2e]); // BINUNICODE8, 2^40 bytes
   assert.throws(() => unpickle(long), /exceeds the data size/);
