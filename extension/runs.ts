@@ -9,6 +9,7 @@ import { parseRunStatus, RUN_FILES, type RunStatus } from '../core/train/run';
 import type { TrainConfig } from '../core/train/types';
 import type { TrainingPoint, TrainingSnapshot } from '../webview/protocol';
 import { MAX_POINTS, newSnapshot, runLabel } from './training-state';
+import { readMetricsFile } from '../core/train/metrics-file';
 
 export type RunState = 'running' | 'completed' | 'cancelled' | 'failed' | 'interrupted' | 'unknown';
 
@@ -103,27 +104,13 @@ export function listRuns(runsDir: string, live: ReadonlySet<string> = new Set())
 
 /** metrics.jsonl → curve points (train loss, test loss, metric per evaluation). Bad lines are skipped. */
 export function readMetrics(dir: string): TrainingPoint[] {
-  let text: string;
-  try {
-    text = readFileSync(join(dir, RUN_FILES.metrics), 'utf8');
-  } catch {
-    return [];
-  }
-  const points: TrainingPoint[] = [];
-  for (const line of text.split('\n')) {
-    if (!line.trim()) continue;
-    try {
-      const o = JSON.parse(line) as Record<string, unknown>;
-      if (typeof o.step !== 'number') continue;
-      const p: TrainingPoint = { step: o.step };
-      if (typeof o.trainLoss === 'number') p.loss = o.trainLoss;
-      if (typeof o.testLoss === 'number') p.testLoss = o.testLoss;
-      if (typeof o.metric === 'number') p.metric = o.metric;
-      points.push(p);
-    } catch {
-      // a line cut by a crash: ignore
-    }
-  }
+  const points: TrainingPoint[] = readMetricsFile(dir).map((m) => {
+    const p: TrainingPoint = { step: m.step };
+    if (m.trainLoss !== undefined) p.loss = m.trainLoss;
+    if (m.testLoss !== undefined) p.testLoss = m.testLoss;
+    if (m.metric !== undefined) p.metric = m.metric;
+    return p;
+  });
   return points.length > MAX_POINTS ? points.filter((_, i) => i % Math.ceil(points.length / MAX_POINTS) === 0) : points;
 }
 

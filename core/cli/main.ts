@@ -26,7 +26,7 @@ Usage:
   rnn-memory trace --model FILE --input FILE.json [--out FILE.json] [--answer key=value,…] [--remember-answers]
                    [--cell FILE.ts] [--engine fast|reference] [--max-input-mb 64] [--max-values 10000000]
   rnn-memory diagnose --model FILE [--task copy --T 300 --batch 64 --seed 1 | --input FILE.json] [--out report.json] [--html report.html]
-  rnn-memory sweep --cells brc,nbrc,gru,lstm --T 5,50,100,300,600 [--steps N] [--parallel 2] --out DIR
+  rnn-memory sweep [--task copy|denoise|smnist] --cells brc,nbrc,gru,lstm --T 5,50,100,300,600 [--N 0,200] [--seeds 1,2,3] [--parallel 2] --out DIR
   rnn-memory demo [--out DIR] [--seconds 120]
   rnn-memory help | version
 

@@ -1,22 +1,37 @@
 /**
- * The result of `rnn-memory sweep` (final copy-task MSE per cell and sequence length), as written to
- * DIR/sweep.json, and its markdown table (DIR/sweep.md).
+ * The result of `rnn-memory sweep` and `rnn-memory reproduce`: one run per (task, cell, T, N, seed), the
+ * mean ± spread of the final and best test metric over seeds for each (task, cell, T, N), learning curves
+ * and the test set's own chance level, as written to DIR/sweep.json; its markdown tables (DIR/sweep.md).
  */
 import type { CellKind } from '../cells/types';
+import type { TaskKind } from '../tasks/types';
 
-export const SWEEP_VERSION = 1;
+export const SWEEP_VERSION = 2;
 
 export type SweepRunStatus = 'pending' | 'running' | 'completed' | 'cancelled' | 'failed' | 'skipped';
 
 export interface SweepRun {
+  task: TaskKind;
   cell: CellKind;
   T: number;
+  /** denoise: forbidden tail; smnist: black pixels; absent for copy. */
+  N?: number;
+  seed: number;
   /** Run folder (relative to the sweep folder). */
   dir: string;
   status: SweepRunStatus;
-  /** Test MSE at the last evaluation (the final step when completed). */
+  metricName: 'mse' | 'accuracy';
+  /** Test metric at the last evaluation (the final step when completed). */
+  finalMetric: number | null;
+  /** The same as finalMetric when the metric is MSE (kept from version 1), else null. */
   finalMse: number | null;
   finalLoss: number | null;
+  /** The best test metric over the run's evaluations and its step. */
+  best: { step: number; metric: number } | null;
+  /** Learning curve: [step, test metric] per evaluation (at most 200 points). */
+  curve: [number, number][];
+  /** The chance level of this run's test set (best input-free predictor), see core/tasks/chance. */
+  chance: number | null;
   /** Steps done. */
   steps: number;
   elapsedMs: number | null;
@@ -25,41 +40,135 @@ export interface SweepRun {
   error?: string;
 }
 
+/** Mean, sample standard deviation, extremes and count of one number over seeds. */
+export interface Spread {
+  mean: number;
+  /** Sample standard deviation (0 for one seed). */
+  sd: number;
+  min: number;
+  max: number;
+  n: number;
+}
+
+export interface SweepGroup {
+  task: TaskKind;
+  cell: CellKind;
+  T: number;
+  N?: number;
+  /** Over the completed seeds: the final and the best test metric. Null when no seed completed. */
+  final: Spread | null;
+  best: Spread | null;
+  /** Mean chance level of the seeds' test sets. */
+  chance: number | null;
+  metricName: 'mse' | 'accuracy';
+}
+
 export interface SweepReport {
   version: typeof SWEEP_VERSION;
   createdAt: string;
   updatedAt: string;
-  task: 'copy';
+  /** The first task (version 1 had only copy); `tasks` lists all. */
+  task: TaskKind;
+  tasks: TaskKind[];
   cells: CellKind[];
   T: number[];
+  N: number[];
+  seeds: number[];
   /** Shared training settings (per-run configs are in each run folder's config.json). */
   config: { steps: number; layers: number; units: number; batch: number; seed: number; lr: number; engine: string };
   runs: SweepRun[];
+  groups: SweepGroup[];
+  /** Set by `reproduce`: which budget produced it. */
+  budget?: string;
+}
+
+export function spread(values: readonly number[]): Spread | null {
+  const v = values.filter((x) => Number.isFinite(x));
+  if (v.length === 0) return null;
+  const mean = v.reduce((s, x) => s + x, 0) / v.length;
+  const sd = v.length > 1 ? Math.sqrt(v.reduce((s, x) => s + (x - mean) ** 2, 0) / (v.length - 1)) : 0;
+  return { mean, sd, min: Math.min(...v), max: Math.max(...v), n: v.length };
+}
+
+const groupKey = (r: Pick<SweepRun, 'task' | 'cell' | 'T' | 'N'>) => `${r.task}|${r.cell}|${r.T}|${r.N ?? ''}`;
+
+/** One group per (task, cell, T, N), in the order of their first run. */
+export function sweepGroups(runs: readonly SweepRun[]): SweepGroup[] {
+  const byKey = new Map<string, SweepRun[]>();
+  for (const r of runs) byKey.set(groupKey(r), [...(byKey.get(groupKey(r)) ?? []), r]);
+  return [...byKey.values()].map((rs) => {
+    const done = rs.filter((r) => r.status === 'completed');
+    const chances = rs.map((r) => r.chance).filter((c): c is number => c !== null);
+    const g: SweepGroup = {
+      task: rs[0].task,
+      cell: rs[0].cell,
+      T: rs[0].T,
+      final: spread(done.map((r) => r.finalMetric ?? NaN)),
+      best: spread(done.map((r) => r.best?.metric ?? NaN)),
+      chance: chances.length ? chances.reduce((s, c) => s + c, 0) / chances.length : null,
+      metricName: rs[0].metricName,
+    };
+    if (rs[0].N !== undefined) g.N = rs[0].N;
+    return g;
+  });
 }
 
 const fmt = (v: number) => (v === 0 ? '0' : Math.abs(v) >= 1e-3 && Math.abs(v) < 1e4 ? v.toPrecision(3) : v.toExponential(2));
 
-/** Markdown: a cell × T table of final MSE, then the settings and any runs that did not complete. */
+export function formatSpread(s: Spread | null): string {
+  if (!s) return 'n/a';
+  return s.n > 1 ? `${fmt(s.mean)} ± ${fmt(s.sd)}` : fmt(s.mean);
+}
+
+const TASK_TITLE: Record<TaskKind, string> = {
+  copy: 'Copy-first-input (test MSE)',
+  denoise: 'Denoising (test MSE)',
+  smnist: 'Sequential MNIST with black pixels (test accuracy)',
+};
+
+/** The column a task's table varies: T for copy, N for denoise and smnist. */
+export function columnOf(task: TaskKind, g: Pick<SweepGroup, 'T' | 'N'>): { label: string; value: number } {
+  return task === 'copy' ? { label: `T=${g.T}`, value: g.T } : { label: `N=${g.N ?? 0}`, value: g.N ?? 0 };
+}
+
+/** Markdown: per task a cell × (T or N) table of final metric (mean ± sd over seeds; best in brackets). */
 export function sweepMarkdown(r: SweepReport): string {
   const lines: string[] = [];
-  lines.push('# Copy-first-input sweep: final test MSE', '');
-  lines.push(`| cell | ${r.T.map((t) => `T=${t}`).join(' | ')} |`);
-  lines.push(`|---|${r.T.map(() => '---:').join('|')}|`);
-  for (const cell of r.cells) {
-    const cols = r.T.map((T) => {
-      const run = r.runs.find((x) => x.cell === cell && x.T === T);
-      if (!run) return '';
-      if (run.status === 'completed') return run.finalMse === null ? 'n/a' : fmt(run.finalMse);
-      return run.finalMse === null ? run.status : `${fmt(run.finalMse)} (${run.status})`;
+  const seeds = r.seeds.length;
+  lines.push(`# ${r.budget ? `Reproduction (${r.budget} budget)` : 'Sweep'}: final test metric${seeds > 1 ? `, mean ± sd over ${seeds} seeds` : ''}`, '');
+  for (const task of r.tasks) {
+    const gs = r.groups.filter((g) => g.task === task);
+    const cols = [...new Map(gs.map((g) => [columnOf(task, g).label, columnOf(task, g)])).values()].sort((a, b) => a.value - b.value);
+    lines.push(`## ${TASK_TITLE[task]}`, '');
+    lines.push(`| cell | ${cols.map((c) => c.label).join(' | ')} |`);
+    lines.push(`|---|${cols.map(() => '---:').join('|')}|`);
+    for (const cell of r.cells) {
+      const row = cols.map((c) => {
+        const g = gs.find((x) => x.cell === cell && columnOf(task, x).label === c.label);
+        if (!g) return '';
+        const runs = r.runs.filter((x) => groupKey(x) === groupKey(g));
+        const pending = runs.filter((x) => x.status !== 'completed').map((x) => x.status);
+        const best = g.best && g.final && g.best.mean !== g.final.mean ? ` (best ${formatSpread(g.best)})` : '';
+        return `${formatSpread(g.final)}${best}${pending.length ? ` [${pending.length} ${[...new Set(pending)].join('/')}]` : ''}`;
+      });
+      if (row.some((x) => x)) lines.push(`| ${cell} | ${row.join(' | ')} |`);
+    }
+    const chance = cols.map((c) => {
+      const g = gs.find((x) => columnOf(task, x).label === c.label && x.chance !== null);
+      return g ? fmt(g.chance!) : 'n/a';
     });
-    lines.push(`| ${cell} | ${cols.join(' | ')} |`);
+    lines.push(`| *chance (this test set)* | ${chance.join(' | ')} |`);
+    lines.push('');
   }
   const c = r.config;
-  lines.push('', `MSE 1 is chance (the variance of x_1). ${c.layers} layer${c.layers === 1 ? '' : 's'} × ${c.units} units, batch ${c.batch}, ${c.steps} steps, lr ${c.lr}, seed ${c.seed}, engine ${c.engine}.`);
+  lines.push(
+    `Chance is the metric of the best predictor that ignores the input on each run's own test set (MSE: the targets' variance; accuracy: the most frequent class). ` +
+      `${c.layers} layer${c.layers === 1 ? '' : 's'} × ${c.units} units, batch ${c.batch}, ${c.steps} steps, lr ${c.lr}, seeds ${r.seeds.join(', ')}, engine ${c.engine}.`,
+  );
   const bad = r.runs.filter((x) => x.status === 'failed' || x.status === 'cancelled' || x.status === 'skipped');
   if (bad.length) {
     lines.push('', 'Not completed:');
-    for (const x of bad) lines.push(`- ${x.cell} T=${x.T}: ${x.status}${x.error ? ` (${x.error})` : ''}`);
+    for (const x of bad) lines.push(`- ${x.task} ${x.cell} T=${x.T}${x.N !== undefined ? ` N=${x.N}` : ''} seed ${x.seed}: ${x.status}${x.error ? ` (${x.error})` : ''}`);
   }
   return lines.join('\n') + '\n';
 }
