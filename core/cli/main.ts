@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { FlagReader, parseArgs, UsageError } from './args';
 import { runDemo } from './demo';
 import { cmdDiagnose, DIAGNOSE_HELP } from './diagnose';
+import { cmdReproduce, REPRODUCE_HELP } from './reproduce';
 import { cmdSweep, SWEEP_HELP } from './sweep';
 import { loadCustomCellsForCli, prepareCustomTraining } from './custom-cell';
 import { checkValueCount, DEFAULT_MAX_INPUT_MB, DEFAULT_MAX_TRACE_VALUES, engineFlag, positiveFlag, readInputJson } from './input-limits';
@@ -27,6 +28,7 @@ Usage:
                    [--cell FILE.ts] [--engine fast|reference] [--max-input-mb 64] [--max-values 10000000]
   rnn-memory diagnose --model FILE [--task copy --T 300 --batch 64 --seed 1 | --input FILE.json] [--out report.json] [--html report.html]
   rnn-memory sweep [--task copy|denoise|smnist] --cells brc,nbrc,gru,lstm --T 5,50,100,300,600 [--N 0,200] [--seeds 1,2,3] [--parallel 2] --out DIR
+  rnn-memory reproduce [--budget quick|paper] [--seeds 1,2,3] [--out DIR]
   rnn-memory demo [--out DIR] [--seconds 120]
   rnn-memory help | version
 
@@ -56,6 +58,8 @@ trace options: as diagnose's --answer, --remember-answers, --cell, --engine and 
 ${DIAGNOSE_HELP}
 
 ${SWEEP_HELP}
+
+${REPRODUCE_HELP}
 `;
 
 function configFromFlags(f: FlagReader): Partial<TrainConfig> {
@@ -196,6 +200,8 @@ export async function main(argv: string[]): Promise<number> {
         return await cmdDiagnose(f);
       case 'sweep':
         return await cmdSweep(f);
+      case 'reproduce':
+        return await cmdReproduce(f);
       case 'demo': {
         const out = f.string('out') ?? 'demo-output';
         const seconds = f.number('seconds') ?? 120;
