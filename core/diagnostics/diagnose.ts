@@ -12,9 +12,11 @@ import { analyzeBistability } from './bistability';
 import { describeReport, type ReportBody } from './diagnosis';
 import { analyzeFixedPoints, type FixedPointOptions } from './fixed-points';
 import { analyzeGradientFlow } from './gradient-flow';
+import { inputAlignment } from './input-alignment';
 import { taskInput, type DiagnoseInput, type TaskInputOptions } from './input';
 import { analyzeRetention, type RetentionOptions } from './retention';
-import { REPORT_VERSION, SECTION_NAMES, type DiagnosticReport, type InputSummary, type SectionName } from './types';
+import type { TaskKind } from '../tasks/types';
+import { REPORT_VERSION, SECTION_NAMES, type BistabilityReport, type DiagnosticReport, type InputSummary, type SectionName } from './types';
 
 export interface DiagnoseOptions extends TaskInputOptions {
   /** An explicit batch (otherwise one is generated from task/T/N/batch/seed). */
@@ -54,6 +56,7 @@ export function diagnose(model: Model, opts: DiagnoseOptions = {}): DiagnosticRe
   const want = (s: SectionName) => sections.includes(s);
 
   let input: DiagnoseInput;
+  let taskN = 0;
   let summary: Omit<InputSummary, 'loss'>;
   if (opts.input) {
     input = opts.input;
@@ -65,6 +68,7 @@ export function diagnose(model: Model, opts: DiagnoseOptions = {}): DiagnosticRe
     const gen = taskInput(arch, opts);
     input = gen;
     summary = { source: 'task', task: gen.task, T: gen.T, B: gen.B, seed: gen.seed };
+    taskN = gen.N;
   }
   const { x, T, B } = input;
   opts.checkBatch?.(T, B);
@@ -75,7 +79,8 @@ export function diagnose(model: Model, opts: DiagnoseOptions = {}): DiagnosticRe
   const lr = computeLoss(arch, fr.out, input);
   lap('forward');
 
-  const bistability = want('bistability') ? analyzeBistability(model, fr, { batchSample: opts.batchSample, stepCells }) : { layers: [] };
+  const bistability: BistabilityReport = want('bistability') ? analyzeBistability(model, fr, { batchSample: opts.batchSample, stepCells }) : { layers: [] };
+  if (want('bistability')) bistability.input = inputAlignment(x, T, B, arch.inputSize, summary.task as TaskKind | undefined, taskN, bistability.layers);
   lap('bistability');
   const gradientFlow = want('gradientFlow') ? analyzeGradientFlow(model, fr, lr.dOut, { cells, probes: opts.probes, seed }) : { layers: [] };
   lap('gradientFlow');

@@ -37,7 +37,7 @@ export function copiesFirstInput(arch: Architecture): boolean {
 }
 
 /** A batch of the model's task (or the one named), with its targets and the task actually used. */
-export function taskInput(arch: Architecture, opts: TaskInputOptions): DiagnoseInput & { task: TaskKind; seed: number } {
+export function taskInput(arch: Architecture, opts: TaskInputOptions): DiagnoseInput & { task: TaskKind; seed: number; N: number } {
   const stored = arch.task?.name && arch.task.name !== 'custom' ? arch.task.name : undefined;
   const task: TaskKind | undefined = opts.task ?? stored ?? (arch.inputSize === 1 && copiesFirstInput(arch) ? 'copy' : undefined);
   if (!task) throw new Error('no task to generate data for this model: pass a task (copy, denoise or smnist) or an explicit input');
@@ -56,7 +56,7 @@ export function taskInput(arch: Architecture, opts: TaskInputOptions): DiagnoseI
     );
   }
   const batch = t.trainBatch(new Rng(seed), B);
-  return { x: batch.x, T: batch.T, B, y: batch.y, labels: batch.labels, task, seed };
+  return { x: batch.x, T: batch.T, B, y: batch.y, labels: batch.labels, task, seed, N };
 }
 
 /** Parses `{"x": [[[...]]], "y": [...]}` for this model (see the module comment). */

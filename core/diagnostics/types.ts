@@ -116,6 +116,21 @@ export interface BistabilityLayer {
 
 export interface BistabilityReport {
   layers: BistabilityLayer[];
+  /** The paper's Figure 3 view: the first sequence's inputs and the task's hold period (core/diagnostics/input-alignment). */
+  input?: InputAlignment;
+}
+
+export interface InputAlignment {
+  /** [channel][t] the first sequence's input. */
+  channels: number[][];
+  /** Channel names ('x'; denoise 'value', 'marker'; smnist 'pixel'; else x[i]). */
+  names: string[];
+  /** Time steps the task marks as relevant (copy: 0; denoise: the 5 marked values). */
+  markers: number[];
+  /** Steps where the task asks the network to hold what it stored (inclusive), or null. */
+  hold: { from: number; to: number } | null;
+  /** Per layer, the averages over the hold period (null where the series is absent). */
+  holdAverages: { layer: number; fractionBistable: number | null; fractionTrulyBistable: number | null; meanC: number | null }[];
 }
 
 // ---------------------------------------------------------------------------------------------------------
