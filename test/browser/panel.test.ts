@@ -123,6 +123,10 @@ test('VS Code panel bundle in Chromium', { skip: chromiumSkip, timeout: 120_000 
       await send({ type: 'init', view: 'bistability', title: 'Bistability' });
       await send({ type: 'report', label: 'fixture', report });
       await waitFor(page, `document.getElementById('status').textContent.includes('rendered view=bistability')`);
+      // Figure 3: the input channel (T points) above the fractions, and the hold period's averages per layer.
+      assert.equal(await page.evaluate(attr('canvas[data-role="input-channels"]', 'data-points')), '40');
+      const hold = (await page.textContent('[data-role="hold-summary"]')) ?? '';
+      assert.match(hold, /^Hold period \(t = 1…39, shaded\), markers dashed: layer 1: \d+% a > 1, \d+% truly bistable, mean gate [0-9.]+; layer 2: /);
       const overlay = 'canvas[data-role="heatmap-overlay"]';
       await page.focus(overlay);
       // The first key selects neuron 0; three more move down to neuron 3.

@@ -10,6 +10,7 @@ import { REPORT_VERSION } from '../../core/diagnostics/types';
 import type { Architecture } from '../../core/model/architecture';
 import { computeLoss, createModel, forward, layerParams } from '../../core/model/network';
 import { Rng } from '../../core/util/rng';
+import { inputAlignment } from '../../core/diagnostics/input-alignment';
 
 export interface FixtureOptions {
   cell?: 'brc' | 'nbrc';
@@ -186,7 +187,7 @@ export function buildFixtureReport(opts: FixtureOptions = {}): DiagnosticReport 
     createdAt: '2025-01-01T00:00:00.000Z',
     model: { architecture: arch, name: opts.name, paramCount: [...model.params.values()].reduce((s, p) => s + p.data.length, 0) },
     input: { source: 'task', task: 'copy', T, B, seed, loss: loss.loss },
-    bistability: { layers: bistLayers },
+    bistability: { layers: bistLayers, input: inputAlignment(x, T, B, 1, 'copy', 0, bistLayers) },
     gradientFlow: { layers: gradLayers },
     retention,
     fixedPoints: {

@@ -14,6 +14,7 @@ import { bistabilityCsv } from '../lib/csv';
 import { fmt, fmtPercent } from '../lib/format';
 import { matrixFromTimeMajor, quantile, stackRows } from '../lib/heatmap-core';
 import { clampIndex, fill, layerOptions, runSelect, seriesColor, ReportSectionView } from './common';
+import { InputAlignmentChart, spanColors, taskSpanPlugin } from './input-alignment';
 import { NeuronDetail } from './neuron-detail';
 import type { View, ViewHost } from './types';
 
@@ -44,6 +45,8 @@ export class BistabilityView extends ReportSectionView implements View {
   private readonly fracCanvas = el('canvas', { attrs: { 'data-role': 'fraction-bistable', role: 'img', 'aria-label': 'Fraction of neurons bistable over time, per layer' } });
   private readonly gateCanvas = el('canvas', { attrs: { 'data-role': 'mean-gate', role: 'img', 'aria-label': 'Mean update gate over time, per layer' } });
   private readonly gateBox = el('div', { class: 'chart-box' }, [this.gateCanvas]);
+  /** Figure 3: input channels, markers and hold period aligned with the two charts below. */
+  private readonly inputChart = new InputAlignmentChart();
   private charts: LineChart[] = [];
   private ui: UiState;
   private shown: BistabilityLayer[] = [];
@@ -80,7 +83,9 @@ export class BistabilityView extends ReportSectionView implements View {
       this.heatmap.el,
       this.summary,
       this.detail.el,
+      this.inputChart.el,
       el('div', { class: 'chart-row' }, [el('div', { class: 'chart-box' }, [this.fracCanvas]), this.gateBox]),
+      this.inputChart.summary,
     );
     this.el.hidden = true;
   }
@@ -124,7 +129,7 @@ export class BistabilityView extends ReportSectionView implements View {
       exportButtons(
         () => this.host.exporter(),
         () => `bistability ${this.items[clampIndex(this.ui.run, this.items.length)]?.label ?? ''}`,
-        () => [[this.heatmap.base, this.heatmap.overlay], ...this.detail.canvases(), this.fracCanvas, ...(this.gateBox.hidden ? [] : [this.gateCanvas])],
+        () => [[this.heatmap.base, this.heatmap.overlay], ...this.detail.canvases(), ...(this.inputChart.el.hidden ? [] : [this.inputChart.canvas]), this.fracCanvas, ...(this.gateBox.hidden ? [] : [this.gateCanvas])],
         () => bistabilityCsv(this.shown),
         () => toCss(this.host.palette().bg),
       ),
@@ -240,6 +245,9 @@ export class BistabilityView extends ReportSectionView implements View {
     this.charts = [];
     const p = this.host.palette();
     const bg = backgroundPlugin(() => toCss(this.host.palette().bg));
+    const span = taskSpanPlugin(() => this.report?.bistability.input, () => spanColors(this.host.palette()));
+    const inputChart = this.inputChart.render(this.report?.bistability.input, layers, p, span);
+    if (inputChart) this.charts.push(inputChart);
     const ts = (arr: readonly (number | null)[]): XY[] => arr.map((v, t) => ({ x: t, y: typeof v === 'number' && Number.isFinite(v) ? v : null }));
     const frac = layers.flatMap((L, i) => [
       lineDataset(`layer ${L.layer + 1} a > 1`, ts(L.fractionBistable), seriesColor(p, i)),
@@ -250,10 +258,10 @@ export class BistabilityView extends ReportSectionView implements View {
         type: 'line',
         data: { datasets: frac },
         options: {
-          scales: { x: { type: 'linear', title: { display: true, text: 't' } }, y: { type: 'linear', min: 0, max: 1, title: { display: true, text: 'fraction bistable' } } },
+          scales: { x: { type: 'linear', title: { display: true, text: 'time step t' } }, y: { type: 'linear', min: 0, max: 1, title: { display: true, text: 'fraction bistable' } } },
           interaction: { mode: 'index', intersect: false },
         },
-        plugins: [bg],
+        plugins: [bg, span],
       }),
     );
     const gated = layers.filter((L) => L.meanC);
@@ -264,10 +272,10 @@ export class BistabilityView extends ReportSectionView implements View {
           type: 'line',
           data: { datasets: layers.flatMap((L, i) => (L.meanC ? [lineDataset(`layer ${L.layer + 1}`, ts(L.meanC), seriesColor(p, i))] : [])) },
           options: {
-            scales: { x: { type: 'linear', title: { display: true, text: 't' } }, y: { type: 'linear', min: 0, max: 1, title: { display: true, text: 'mean update gate' } } },
+            scales: { x: { type: 'linear', title: { display: true, text: 'time step t' } }, y: { type: 'linear', min: 0, max: 1, title: { display: true, text: 'mean update gate' } } },
             interaction: { mode: 'index', intersect: false },
           },
-          plugins: [bg],
+          plugins: [bg, span],
         }),
       );
     }
