@@ -9,6 +9,7 @@ import { ProgressPrinter } from './progress';
 import { sharedTrainFlags } from './train-flags';
 import { openModelForCli } from '../formats/cli';
 import { parseSequences, traceModel } from '../model/trace';
+import { engineWarnings } from '../model/finite-params';
 import { cellFor, resolveEngine } from '../engine/index';
 import { startTraining } from '../train/runner';
 import type { EngineName, TrainConfig, TrainEvent } from '../train/types';
@@ -136,6 +137,7 @@ async function cmdTrace(f: FlagReader): Promise<number> {
   f.finish();
   const { model } = await openModelForCli(modelPath, answer);
   loadCustomCellsForCli(model, modelPath, cell);
+  for (const w of engineWarnings(model.params, engine)) process.stderr.write(`warning: ${w}\n`);
   let json: unknown;
   try {
     json = JSON.parse(readFileSync(inputPath, 'utf8'));

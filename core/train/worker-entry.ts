@@ -28,6 +28,11 @@ function train(input: TrainWorkerInput): void {
     });
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
+    // A refused checkpoint changed nothing: run.json keeps describing the run as it was.
+    if (e instanceof (require('./checkpoint') as typeof import('./checkpoint')).CheckpointRefusedError) {
+      emit({ type: 'error', message });
+      return;
+    }
     try {
       writeRunStatus(input.outDir, { status: 'failed', step: 0, totalSteps: 0, skipped: 0, updatedAt: new Date().toISOString(), error: message });
     } catch {
