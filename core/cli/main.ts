@@ -44,6 +44,8 @@ train options (defaults follow the paper's first code version):
   --engine fast|reference  compute path (fast; falls back to reference when unavailable)
   --json             print events as JSON lines instead of a progress bar
 Ctrl-C stops training after the current step, saves a checkpoint and exits; resume with --resume DIR.
+--resume refuses a checkpoint that fails its checksum or holds NaN/Inf (or beyond-float32) values,
+and then changes nothing in DIR.
 
 ${DIAGNOSE_HELP}
 
