@@ -111,8 +111,8 @@ inline vf vclamp(vf x, float lo, float hi) { return vmin(splat(hi), vmax(splat(l
 // |x| beyond the clamp rounds to ±1 in float anyway. NaN stays NaN, ±Inf gives ±1.
 inline vf vtanh(vf x) {
   const float lim = 7.99881172180175781f;
-  x = vclamp(x, -lim, lim);
-  const vf x2 = x * x;
+  const vf xc = vclamp(x, -lim, lim);
+  const vf x2 = xc * xc;
   vf p = splat(-2.76076847742355e-16f);
   p = p * x2 + 2.00018790482477e-13f;
   p = p * x2 + -8.60467152213735e-11f;
@@ -120,19 +120,17 @@ inline vf vtanh(vf x) {
   p = p * x2 + 1.48572235717979e-05f;
   p = p * x2 + 6.37261928875436e-04f;
   p = p * x2 + 4.89352455891786e-03f;
-  p = p * x;
+  p = p * xc;
   vf q = splat(1.19825839466702e-06f);
   q = q * x2 + 1.18534705686654e-04f;
   q = q * x2 + 2.26843463243900e-03f;
   q = q * x2 + 4.89352518554385e-03f;
-  const vf r = p * vrcp(q);
-  // At the clamp the rational is a few ulp short of 1 (depending on the ISA's division). tanh there is
-  // ±1 in float, and must be exactly that: a saturated gate then has zero slope (1 - y² = 0) as in the
-  // float64 reference, which decides NaN versus ±Inf when an infinite pre-activation meets an Inf weight.
-  vf y = vclamp(r, -1.0f, 1.0f);
-  y = x >= lim ? splat(1.0f) : y;
-  y = x <= -lim ? splat(-1.0f) : y;
-  return y;
+  // At the clamp the rational is a few ulp short of 1 (how many depends on the ISA's division). Beyond
+  // it tanh must be exactly ±1, as in the float64 reference: a saturated gate then has zero slope
+  // (1 - y² = 0), which decides NaN versus ±Inf when an infinite pre-activation meets an Inf weight.
+  // x - xc is 0 inside the clamp, at least an ulp of 8 with x's sign outside it (±Inf for ±Inf, NaN for
+  // NaN): added, it pushes r past ±1 exactly there, and the final clamp gives ±1. One add (an FMA).
+  return vclamp(p * vrcp(q) + (x - xc), -1.0f, 1.0f);
 }
 inline vf vsigm(vf x) { return 0.5f + 0.5f * vtanh(0.5f * x); }
 
