@@ -12,6 +12,7 @@ import { analyzeBistability } from './bistability';
 import { describeReport, type ReportBody } from './diagnosis';
 import { analyzeFixedPoints, type FixedPointOptions } from './fixed-points';
 import { analyzeGradientFlow } from './gradient-flow';
+import { nonFiniteWeightsSentence } from './nonfinite-warning';
 import { taskInput, type DiagnoseInput, type TaskInputOptions } from './input';
 import { analyzeRetention, type RetentionOptions } from './retention';
 import { REPORT_VERSION, SECTION_NAMES, type DiagnosticReport, type InputSummary, type SectionName } from './types';
@@ -98,7 +99,7 @@ export function diagnose(model: Model, opts: DiagnoseOptions = {}): DiagnosticRe
     sections,
     timings,
   };
-  const diagnosis = describeReport(body);
+  const diagnosis = [...nonFiniteWeightsSentence(model), ...describeReport(body)];
   lap('diagnosis');
   timings.total = performance.now() - t0;
   return { ...body, diagnosis };

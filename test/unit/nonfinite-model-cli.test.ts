@@ -2,10 +2,11 @@
  * Models with non-finite parameters on `trace` and `diagnose`: warned about on stderr, still computed, and
  * the fast engine gives the same NaN pattern (null in JSON) as the reference. A value finite in float64 but
  * beyond float32 (1.5e207) is warned about when the fast engine, which computes in float32, would run it.
+ * A diagnosis of a NaN model opens with a warning sentence (in the report, so panels and HTML show it too).
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -71,4 +72,16 @@ test('a weight beyond float32 is warned about for the fast engine only, and the 
   const d = cli(['diagnose', '--model', model, '--input', input, '--sections', 'retention', '--quiet']);
   assert.equal(d.code, 0, d.err);
   assert.match(d.err, /beyond the float32 range: the fast engine computes in float32/);
+  assert.doesNotMatch(d.err, /non-finite weights/, 'finite in float64: the diagnosis itself has nothing to say');
+});
+
+test('diagnose of a NaN model runs, and its diagnosis starts with a warning naming the tensor', { skip }, () => {
+  const model = poisonedModel('nan-diag', NaN);
+  const out = join(dir, 'report.json');
+  const d = cli(['diagnose', '--model', model, '--input', input, '--sections', 'bistability,gradientFlow', '--out', out]);
+  assert.equal(d.code, 0, d.err);
+  assert.match(d.err, /^! The model has non-finite weights \(tensor "layers\.0\.kernel" has NaN at index 4\): every result they reach is NaN\.$/m);
+  const report = JSON.parse(readFileSync(out, 'utf8')) as { diagnosis: { severity: string; text: string }[] };
+  assert.equal(report.diagnosis[0].severity, 'warning');
+  assert.match(report.diagnosis[0].text, /layers\.0\.kernel/);
 });
