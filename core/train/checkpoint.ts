@@ -4,6 +4,8 @@
  * a checksum of the whole file (checkpoint-checksum.ts) that loading verifies.
  */
 import { readFileSync } from 'node:fs';
+import type { CustomCellRef } from '../cells/types';
+import { customRefsInFile } from '../custom/resolve';
 import { describeFinding, findNonFinite } from '../model/finite-params';
 import { validateArchitecture } from '../model/architecture';
 import { expectedParamShapes } from '../model/model-file';
@@ -112,6 +114,19 @@ export function loadCheckpoint(path: string): { config: TrainConfig; resume: Tra
   }
   try {
     return parseCheckpoint(bytes);
+  } catch (e) {
+    throw new CheckpointRefusedError(`${path}: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * The custom cells a checkpoint's architecture names, read before the checkpoint itself (their code
+ * defines its shapes); verifies the checksum first and refuses, naming the file, what cannot be read.
+ */
+export function checkpointCustomRefs(path: string): CustomCellRef[] {
+  try {
+    verifyChecksum(readFileSync(path));
+    return customRefsInFile(path);
   } catch (e) {
     throw new CheckpointRefusedError(`${path}: ${(e as Error).message}`);
   }

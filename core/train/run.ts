@@ -13,8 +13,8 @@ import { writeFileAtomic } from '../util/fs-atomic';
 import { cellResolver, resolveEngine } from '../engine/index';
 import type { CustomCellRef } from '../cells/types';
 import { customCellsDisabledMessage } from '../custom/policy';
-import { cellSourcePath, customRefsInFile, loadCustomCells, relativeSource } from '../custom/resolve';
-import { loadCheckpoint, saveCheckpoint } from './checkpoint';
+import { cellSourcePath, loadCustomCells, relativeSource } from '../custom/resolve';
+import { checkpointCustomRefs, loadCheckpoint, saveCheckpoint } from './checkpoint';
 import { normalizeConfig } from './config';
 import { Trainer } from './trainer';
 import type { TrainConfig, TrainEvent } from './types';
@@ -157,7 +157,7 @@ export function runTraining(opts: RunOptions): { step: number; reason: 'complete
   };
   if (opts.resume) {
     if (!existsSync(ckptPath)) throw new Error(`nothing to resume: ${ckptPath} does not exist`);
-    const swapped = prepareCustom(customRefsInFile(ckptPath), opts.customCell);
+    const swapped = prepareCustom(checkpointCustomRefs(ckptPath), opts.customCell);
     const { config, resume } = loadCheckpoint(ckptPath);
     let cfg = opts.steps !== undefined ? normalizeConfig({ ...config, steps: opts.steps }) : config;
     if (swapped) {

@@ -101,6 +101,11 @@ const POISONS: { name: string; poison: (b: Uint8Array) => Uint8Array; expect: Re
     },
     expect: /checksum mismatch: the file is corrupt or was modified after it was written/,
   },
+  {
+    name: 'a truncated file (no header)',
+    poison: (b) => b.slice(0, 5),
+    expect: /safetensors: file is shorter than 8 bytes/,
+  },
 ];
 
 for (const { name, poison, expect } of POISONS) {
