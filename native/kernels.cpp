@@ -103,12 +103,16 @@ inline vf vrcp(vf q) {
 inline vf vrcp(vf q) { return 1.0f / q; }
 #endif
 
+// clamp(x, lo, hi) that keeps NaN: min/max return their second operand when either one is NaN
+// (x86 minps/maxps, and the baseline's a < b ? a : b), so x must go second. Costs nothing extra.
+inline vf vclamp(vf x, float lo, float hi) { return vmin(splat(hi), vmax(splat(lo), x)); }
+
 // Rational minimax tanh (the odd/even polynomial pair used by Eigen), a few float ulp from tanh;
-// |x| beyond the clamp rounds to ±1 in float anyway.
+// |x| beyond the clamp rounds to ±1 in float anyway. NaN stays NaN, ±Inf gives ±1.
 inline vf vtanh(vf x) {
   const float lim = 7.99881172180175781f;
-  x = vmin(vmax(x, splat(-lim)), splat(lim));
-  const vf x2 = x * x;
+  const vf xc = vclamp(x, -lim, lim);
+  const vf x2 = xc * xc;
   vf p = splat(-2.76076847742355e-16f);
   p = p * x2 + 2.00018790482477e-13f;
   p = p * x2 + -8.60467152213735e-11f;
@@ -116,13 +120,17 @@ inline vf vtanh(vf x) {
   p = p * x2 + 1.48572235717979e-05f;
   p = p * x2 + 6.37261928875436e-04f;
   p = p * x2 + 4.89352455891786e-03f;
-  p = p * x;
+  p = p * xc;
   vf q = splat(1.19825839466702e-06f);
   q = q * x2 + 1.18534705686654e-04f;
   q = q * x2 + 2.26843463243900e-03f;
   q = q * x2 + 4.89352518554385e-03f;
-  const vf r = p * vrcp(q);
-  return vmin(vmax(r, splat(-1.0f)), splat(1.0f));
+  // At the clamp the rational is a few ulp short of 1 (how many depends on the ISA's division). Beyond
+  // it tanh must be exactly ±1, as in the float64 reference: a saturated gate then has zero slope
+  // (1 - y² = 0), which decides NaN versus ±Inf when an infinite pre-activation meets an Inf weight.
+  // x - xc is 0 inside the clamp, at least an ulp of 8 with x's sign outside it (±Inf for ±Inf, NaN for
+  // NaN): added, it pushes r past ±1 exactly there, and the final clamp gives ±1. One add (an FMA).
+  return vclamp(p * vrcp(q) + (x - xc), -1.0f, 1.0f);
 }
 inline vf vsigm(vf x) { return 0.5f + 0.5f * vtanh(0.5f * x); }
 
@@ -561,20 +569,23 @@ void forwardPhase(RnnLayer *L, int phase, int tid, int nt) {
   }
 }
 
-// Weight and bias gradients of one chunk of steps, accumulated into the thread's partial sums.
-void flushChunk(const RnnLayer *L, const Dims &d, ThreadScratch &s, long rows) {
+// Weight and bias gradients of one chunk of steps, accumulated into the thread's partial sums. The
+// recurrent weights take only the first recRows rows: the step t = 0 (the chunk's last rows) has no
+// h_{t-1}, and multiplying its zero row by a NaN or Inf dL/dpre would make NaN where the reference
+// adds nothing.
+void flushChunk(const RnnLayer *L, const Dims &d, ThreadScratch &s, long rows, long recRows) {
   const long H = d.H, GI = d.GI;
   gemmK(d.I, (int)GI, (int)rows, s.xc, 1, d.I, s.dPc, false, d.GIp, s.dUacc, d.GIp, 1, nullptr);
-  if (L->W) {
+  if (L->W && recRows > 0) {
     const bool gru = L->kind == RNN_GRU;
-    gemmK(H, (int)d.GR, (int)rows, s.hc, 1, H, gru ? s.dRc : s.dPc, false, gru ? d.GRp : d.GIp, s.dWacc, d.GRp, 1,
+    gemmK(H, (int)d.GR, (int)recRows, s.hc, 1, H, gru ? s.dRc : s.dPc, false, gru ? d.GRp : d.GIp, s.dWacc, d.GRp, 1,
           nullptr);
   }
   colSumAdd(rows, GI, s.dPc, d.GIp, nullptr, 0, s.facc, s.bacc);
   if (L->kind == RNN_GRU) colSumAdd(rows, 3 * H, s.dRc, d.GRp, nullptr, 0, s.facc, s.bacc + GI);
   if (L->kind == RNN_BRC) {
-    colSumAdd(rows, H, s.dPc, d.GIp, s.hc, H, s.facc, s.wdacc);
-    colSumAdd(rows, H, s.dPc + H, d.GIp, s.hc, H, s.facc, s.wdacc + H);
+    colSumAdd(recRows, H, s.dPc, d.GIp, s.hc, H, s.facc, s.wdacc);
+    colSumAdd(recRows, H, s.dPc + H, d.GIp, s.hc, H, s.facc, s.wdacc + H);
   }
 }
 
@@ -688,7 +699,7 @@ void backwardPhase(RnnLayer *L, int phase, int tid, int nt) {
     if (I > kSmallN) gemmK(nb, I, GI, dP, GIp, 1, s.utp, true, 0, dx, I, 0, nullptr);
     else gemmDot(nb, I, GI, dP, GIp, L->U, GI, dx, I, 0);
     if (++slot == d.steps || t == 0) {
-      if (grads) flushChunk(L, d, s, slot * nb);
+      if (grads) flushChunk(L, d, s, slot * nb, (t == 0 ? slot - 1 : slot) * nb);
       slot = 0;
     }
   }

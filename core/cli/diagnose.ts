@@ -10,6 +10,7 @@ import { parseDiagnoseInput, type DiagnoseInput } from '../diagnostics/input';
 import { SECTION_NAMES, type SectionName } from '../diagnostics/types';
 import { cellResolver, resolveEngine } from '../engine/index';
 import { openModelForCli } from '../formats/cli';
+import { engineWarnings } from '../model/finite-params';
 import type { Model } from '../model/model';
 import { renderHtmlReport } from '../report/html';
 import type { TaskKind } from '../tasks/index';
@@ -93,6 +94,7 @@ export async function cmdDiagnose(f: FlagReader): Promise<number> {
   loadCustomCellsForCli(model, modelPath, cell);
   const input = inputPath ? readInput(inputPath, model, maxInputMb) : undefined;
   const engine = resolveEngine(engineName);
+  for (const w of engineWarnings(model.params, engine)) process.stderr.write(`warning: ${w}\n`);
   const report = diagnose(model, {
     input,
     task: task as TaskKind | undefined,

@@ -13,6 +13,7 @@ import { sharedTrainFlags } from './train-flags';
 import { openModelForCli } from '../formats/cli';
 import { parseSequences, traceModel } from '../model/trace';
 import { traceValueCount } from '../model/trace-size';
+import { engineWarnings } from '../model/finite-params';
 import { cellFor, resolveEngine } from '../engine/index';
 import { existingRunFiles } from '../train/run';
 import { startTraining } from '../train/runner';
@@ -51,6 +52,8 @@ train options (defaults follow the paper's first code version):
   --json             print events as JSON lines instead of a progress bar
   --overwrite        replace the run already in --out DIR (without it, train refuses such a folder)
 Ctrl-C stops training after the current step, saves a checkpoint and exits; resume with --resume DIR.
+--resume refuses a checkpoint that fails its checksum or holds NaN/Inf (or beyond-float32) values,
+and then changes nothing in DIR.
 
 trace options: as diagnose's --answer, --remember-answers, --cell, --engine and --max-input-mb; --max-values N
   refuses an input whose trace (B·T·(units + gates) per layer, plus outputs) has more numbers (10000000).
@@ -166,6 +169,7 @@ async function cmdTrace(f: FlagReader): Promise<number> {
   f.finish();
   const { model } = await openModelForCli(modelPath, answer, process.stderr, remember);
   loadCustomCellsForCli(model, modelPath, cell);
+  for (const w of engineWarnings(model.params, engine)) process.stderr.write(`warning: ${w}\n`);
   const input = parseSequences(readInputJson(inputPath, maxInputMb), model.arch.inputSize, inputPath);
   const cells = (kind: CellKind) => cellFor(kind, engine);
   checkValueCount(traceValueCount(model.arch, input.B, input.T, cells), maxValues, `tracing ${input.B} sequence${input.B === 1 ? '' : 's'} of ${input.T} steps`);

@@ -13,6 +13,7 @@ import { describeReport, type ReportBody } from './diagnosis';
 import { analyzeFixedPoints, type FixedPointOptions } from './fixed-points';
 import { analyzeGradientFlow } from './gradient-flow';
 import { inputAlignment } from './input-alignment';
+import { nonFiniteWeightsSentence } from './nonfinite-warning';
 import { taskInput, type DiagnoseInput, type TaskInputOptions } from './input';
 import { analyzeRetention, type RetentionOptions } from './retention';
 import type { TaskKind } from '../tasks/types';
@@ -106,7 +107,7 @@ export function diagnose(model: Model, opts: DiagnoseOptions = {}): DiagnosticRe
     sections,
     timings,
   };
-  const diagnosis = describeReport(body);
+  const diagnosis = [...nonFiniteWeightsSentence(model), ...describeReport(body)];
   lap('diagnosis');
   timings.total = performance.now() - t0;
   return { ...body, diagnosis };

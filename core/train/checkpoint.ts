@@ -1,18 +1,34 @@
 /**
  * Resumable checkpoints: one safetensors file (float64, so a resume is bit-exact) holding the parameters,
- * the Adam moments and, in the metadata, the training config and counters including the RNG state.
+ * the Adam moments and, in the metadata, the training config and counters including the RNG state, plus
+ * a checksum of the whole file (checkpoint-checksum.ts) that loading verifies.
  */
 import { readFileSync } from 'node:fs';
+import type { CustomCellRef } from '../cells/types';
+import { customRefsInFile } from '../custom/resolve';
+import { describeFinding, findNonFinite } from '../model/finite-params';
 import { validateArchitecture } from '../model/architecture';
 import { expectedParamShapes } from '../model/model-file';
 import type { ModelParams } from '../model/model';
 import { readSafetensors, writeSafetensors } from '../model/safetensors';
 import { writeFileAtomic } from '../util/fs-atomic';
 import { normalizeConfig } from './config';
+import { CHECKSUM_KEY, CHECKSUM_PLACEHOLDER, sealChecksum, verifyChecksum } from './checkpoint-checksum';
 import type { TrainerResume } from './trainer';
 import type { TrainConfig } from './types';
 
 export const CHECKPOINT_FORMAT = 'rnn-memory-lens-checkpoint';
+
+/** A checkpoint training will not resume from (unreadable, corrupt, non-finite); thrown before any run file changes. */
+export class CheckpointRefusedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CheckpointRefusedError';
+  }
+}
+
+/** 'verified': the file's checksum matched; 'absent': an older version wrote it without one. */
+export type ChecksumStatus = 'verified' | 'absent';
 
 export function serializeCheckpoint(config: TrainConfig, snap: TrainerResume): Uint8Array {
   const tensors = new Map<string, { shape: number[]; data: Float64Array }>();
@@ -25,7 +41,7 @@ export function serializeCheckpoint(config: TrainConfig, snap: TrainerResume): U
       tensors.set(`adam.v.${name}`, { shape: t.shape, data: v });
     }
   }
-  return writeSafetensors(
+  const bytes = writeSafetensors(
     tensors,
     {
       format: CHECKPOINT_FORMAT,
@@ -33,17 +49,21 @@ export function serializeCheckpoint(config: TrainConfig, snap: TrainerResume): U
       architecture: JSON.stringify(snap.model.arch),
       config: JSON.stringify(config),
       state: JSON.stringify(snap.state),
+      [CHECKSUM_KEY]: CHECKSUM_PLACEHOLDER,
     },
     'F64',
   );
+  return sealChecksum(bytes);
 }
 
 export function saveCheckpoint(path: string, config: TrainConfig, snap: TrainerResume): void {
   writeFileAtomic(path, serializeCheckpoint(config, snap));
 }
 
-export function parseCheckpoint(bytes: Uint8Array): { config: TrainConfig; resume: TrainerResume } {
+export function parseCheckpoint(bytes: Uint8Array): { config: TrainConfig; resume: TrainerResume; checksum: ChecksumStatus } {
+  const checksum = verifyChecksum(bytes);
   const { tensors, metadata } = readSafetensors(bytes);
+  if (checksum === 'absent' && Object.prototype.hasOwnProperty.call(metadata, CHECKSUM_KEY)) throw new Error('checksum entry is malformed');
   if (metadata.format !== CHECKPOINT_FORMAT) throw new Error('not a training checkpoint (format metadata missing)');
   if (metadata.version !== '1') throw new Error(`unsupported checkpoint version ${metadata.version}`);
   const arch = validateArchitecture(parseJson(metadata.architecture, 'architecture'));
@@ -68,7 +88,13 @@ export function parseCheckpoint(bytes: Uint8Array): { config: TrainConfig; resum
       adamV.set(name, v.data);
     }
   }
+  // Training from NaN/Inf weights or moments only produces NaN; values beyond float32 cannot be saved
+  // (model files are float32) and break the fast engine.
+  const moments = (tag: string, m: Map<string, Float64Array>) => [...m].map(([k, data]): [string, { data: Float64Array }] => [`adam.${tag}.${k}`, { data }]);
+  const bad = findNonFinite(params, { float32: true })[0] ?? findNonFinite([...moments('m', adamM), ...moments('v', adamV)])[0];
+  if (bad) throw new Error(`${describeFinding(bad)}; refusing to train from non-finite parameters`);
   return {
+    checksum,
     config,
     resume: {
       model: { arch, params },
@@ -79,17 +105,30 @@ export function parseCheckpoint(bytes: Uint8Array): { config: TrainConfig; resum
   };
 }
 
-export function loadCheckpoint(path: string): { config: TrainConfig; resume: TrainerResume } {
+export function loadCheckpoint(path: string): { config: TrainConfig; resume: TrainerResume; checksum: ChecksumStatus } {
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(path);
   } catch (e) {
-    throw new Error(`cannot read checkpoint ${path}: ${(e as Error).message}`);
+    throw new CheckpointRefusedError(`cannot read checkpoint ${path}: ${(e as Error).message}`);
   }
   try {
     return parseCheckpoint(bytes);
   } catch (e) {
-    throw new Error(`${path}: ${(e as Error).message}`);
+    throw new CheckpointRefusedError(`${path}: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * The custom cells a checkpoint's architecture names, read before the checkpoint itself (their code
+ * defines its shapes); verifies the checksum first and refuses, naming the file, what cannot be read.
+ */
+export function checkpointCustomRefs(path: string): CustomCellRef[] {
+  try {
+    verifyChecksum(readFileSync(path));
+    return customRefsInFile(path);
+  } catch (e) {
+    throw new CheckpointRefusedError(`${path}: ${(e as Error).message}`);
   }
 }
 

@@ -14,8 +14,8 @@ import { cellResolver, resolveEngine } from '../engine/index';
 import type { CustomCellRef } from '../cells/types';
 import { customCellsDisabledMessage } from '../custom/policy';
 import { keepCellInFolder } from '../custom/confine';
-import { cellSourcePath, customRefsInFile, loadCustomCells } from '../custom/resolve';
-import { loadCheckpoint, saveCheckpoint } from './checkpoint';
+import { cellSourcePath, loadCustomCells } from '../custom/resolve';
+import { checkpointCustomRefs, loadCheckpoint, saveCheckpoint } from './checkpoint';
 import { normalizeConfig } from './config';
 import { Trainer } from './trainer';
 import type { TrainConfig, TrainEvent } from './types';
@@ -178,7 +178,7 @@ export function runTraining(opts: RunOptions): { step: number; reason: 'complete
   };
   if (opts.resume) {
     if (!existsSync(ckptPath)) throw new Error(`nothing to resume: ${ckptPath} does not exist`);
-    const swapped = prepareCustom(customRefsInFile(ckptPath), opts.customCell);
+    const swapped = prepareCustom(checkpointCustomRefs(ckptPath), opts.customCell);
     const { config, resume } = loadCheckpoint(ckptPath);
     let cfg = opts.steps !== undefined ? normalizeConfig({ ...config, steps: opts.steps }) : config;
     if (swapped) {

@@ -34,6 +34,11 @@ function train(input: TrainWorkerInput): void {
     });
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
+    // A refused checkpoint changed nothing: run.json keeps describing the run as it was.
+    if (e instanceof (require('./checkpoint') as typeof import('./checkpoint')).CheckpointRefusedError) {
+      emit({ type: 'error', message });
+      return;
+    }
     try {
       writeFailedStatus(input.outDir, message, { totalSteps: input.resume ? undefined : input.config?.steps, ...reached });
     } catch {
