@@ -14,6 +14,7 @@ import { writeFileAtomic } from '../core/util/fs-atomic';
 import type { EngineName, TrainConfig, TrainEvent } from '../core/train/types';
 import type { HostToWebview, ModelInfo, TrainingSnapshot, WebviewToHost } from '../webview/protocol';
 import type { ArchitectureAnswers } from '../core/formats/errors';
+import { fixedPointSettings } from './diagnose-settings';
 import { ModelDiagnoser } from './model-diagnosis';
 import { sniffModelFile } from '../core/model/model-sniff';
 import { isForeignModelPath } from './model-sniff';
@@ -68,7 +69,7 @@ export class Controller implements vscode.Disposable {
       dataPath: join(dist, 'data', 'mnist.bin'),
       progressIntervalMs: () => Math.round(1000 / this.liveRate()),
     });
-    this.diagnoser = new ModelDiagnoser(join(dist, 'diagnose-worker.js'), () => this.engine());
+    this.diagnoser = new ModelDiagnoser(join(dist, 'diagnose-worker.js'), () => this.engine(), () => fixedPointSettings((k) => this.config().get(k)));
     this.panels = new PanelRegistry(context, {
       title: (view, target) => this.targetTitle(view, target),
       load: (entry) => this.loadPanel(entry),
