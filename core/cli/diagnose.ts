@@ -37,8 +37,8 @@ export const DIAGNOSE_HELP = `diagnose options:
   --layer N          layer for the fixed-point analysis (default: the last)
   --fixed-point-input V1,V2,...  constant input x* of the fixed-point search, one value per model input
                      (default: the task's hold-period input: copy 0, denoise 0,-1, smnist 0)
-  --fixed-point-starts N  runs of the search, each from an observed state of the batch (256)
-  --fixed-point-steps N   most steps per run; runs stop early once settled (400)
+  --fixed-point-starts N  runs of the search, each from an observed state of the batch (128)
+  --fixed-point-steps N   most steps per run; runs stop early once settled (200)
   --batch-sample N   sequences behind batch means of per-neuron maps (1)
   --engine fast|reference  compute path for full-batch passes (fast)
   --quiet            do not print the diagnosis sentences`;

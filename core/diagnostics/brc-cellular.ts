@@ -110,11 +110,13 @@ export function brcCellularAttractors(
 /**
  * Class of a state of the layer from its neurons' roots: the state is a fixed point made of one root per
  * neuron; unstable if any coordinate sits on an unstable root, else marginal if any on a marginal one, else
- * stable. Null when a coordinate is not within `tol` of a root of its neuron.
+ * stable, over the neurons that have a stable root. Null when a coordinate is not within `tol` of a root.
  */
 export function cellularClass(state: ArrayLike<number>, roots: NeuronRoot[][], tol = 1e-5): RootClass | null {
   let worst: RootClass = 'stable';
   for (let j = 0; j < roots.length; j++) {
+    // Neurons with no stable root (only marginal or unstable ones) are left out, as in log2StableStates.
+    if (!roots[j].some((r) => r.cls === 'stable')) continue;
     let best: NeuronRoot | null = null;
     for (const r of roots[j]) if (!best || Math.abs(r.h - state[j]) < Math.abs(best.h - state[j])) best = r;
     if (!best || Math.abs(best.h - state[j]) > tol) return null;

@@ -211,7 +211,7 @@ function fixedPointSentences(r: ReportBody): DiagnosisSentence[] {
     text += ': several attractors, so it can hold discrete memories without input.';
     severity = 'good';
   } else if (verdict === 'marginal') {
-    text += `: a marginal direction (|λ| within δ of 1${fixed.some((p) => p.basinHeld === false) ? ', or a basin the input\'s typical effect leaves' : ''}) lets it hold values only by slow drift${unsettled ? `; ${unsettled}` : ''}.`;
+    text += `: no second stable point, but marginal (|λ| within δ of 1${fixed.some((p) => p.basinHeld === false) ? ', or a basin the input\'s typical effect leaves' : ''}) or slow points, so it holds values by slow drift along them (as a line of slow points holds a continuous value), not as discrete attractors${unsettled ? `; ${unsettled}` : ''}.`;
   } else if (verdict === 'one-attractor' && s) {
     const other = proportionUpper(s.starts - Math.round(s.largestBasin.value * s.starts), s.starts);
     text += `: all runs settled at the same state, so the states this batch visits return to it without input and are forgotten (other basins hold at most ${pct(other)} of them, 95 % bound); other attractors may exist elsewhere.`;
@@ -235,10 +235,12 @@ function brcCellularSentence(
   const m = cell.marginalNeurons ?? 0;
   const states = n === 0 ? 'one stable state' : l2 <= 20 ? `${Math.round(2 ** l2).toLocaleString('en-US')} stable states` : `${Number.isInteger(l2) ? '' : 'about '}2^${Number.isInteger(l2) ? l2 : fmt(l2)} stable states`;
   const margin = cell.margin !== undefined ? ` with margin (|λ| ≤ 1 − ${delta}, basin wider than the input's typical effect)` : '';
-  const marginal = m > 0 ? `${m} neuron${m === 1 ? ' is' : 's are'} marginal (a fixed point with |λ| within ${delta} of 1, or a basin the input's effect leaves): ${m === 1 ? 'it holds' : 'they hold'} values only by slow drift, which is not a stored bit` : '';
+  const drifting = cell.stablePerNeuron.filter((k) => k === 0).length;
+  const marginal = m > 0 ? `${m} neuron${m === 1 ? ' has' : 's have'} a marginal fixed point (|λ| within ${delta} of 1, or a basin the input's effect leaves): near it ${m === 1 ? 'it holds' : 'they hold'} values only by slow drift, which is not a stored bit` : '';
   let text = `Under constant input ${xs}, ${n} of layer ${layer}'s ${cell.units} neurons ${n === 1 ? 'has' : 'have'} two stable states${margin} (exact: the recurrence is cellular)`;
-  if (n > 0) text += `, giving the layer ${states}${m > 0 ? ' (marginal neurons not counted)' : ''}: every bistable neuron can hold one bit without input.${m > 0 ? ` ${marginal}.` : ''}`;
-  else if (m > 0) text += `. ${marginal}; the other neurons return to one state without input.`;
+  const others = drifting > 0 ? ` in the neurons that have one (${drifting} ${drifting === 1 ? 'has' : 'have'} none)` : '';
+  if (n > 0) text += `, giving the layer ${states}${others}: every bistable neuron can hold one bit without input.${m > 0 ? ` ${marginal}.` : ''}`;
+  else if (m > 0) text += `. ${marginal}${drifting < cell.units ? '; the other neurons return to one state without input' : ''}.`;
   else text += `, so the layer has ${states}: without input it returns to that state and forgets.`;
   text += ` The search (${how}) found at least ${c.stable} of the layer's stable states, plus ${c.unstable} unstable and ${c.marginal} marginal fixed points (each a combination of neuron states).`;
   return {

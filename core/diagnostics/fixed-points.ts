@@ -38,17 +38,20 @@ export const MARGINAL_TOL = 1e-3;
 export const CLUSTER_TOL = 1e-2;
 /** Finite-difference Jacobians per candidate in Levenberg–Marquardt (chord steps in between). */
 const MAX_JACOBIANS = 2;
+/** Default runs of the search and their step bound (bounded cost: see bench/diagnose.ts). */
+export const DEFAULT_STARTS = 128;
+export const DEFAULT_STEPS = 200;
 /** Input-effect perturbations tried per stable point in the basin check. */
 const BASIN_PROBES = 4;
 
 export interface FixedPointSearchOptions {
   /**
-   * Most dynamics steps of every run (default 400; a run stops early once settled). Trained memory cells
+   * Most dynamics steps of every run (default DEFAULT_STEPS; a run stops early once settled). Trained memory cells
    * have update gates near 1 and approach their attractors slowly: 40 steps left a trained 2×32 BRC near its
    * unstable points for 2 of 3 seeds, 200 found its stable ones for all.
    */
   steps?: number;
-  /** End states (largest clusters first) and saddle candidates refined and classified at most (default 24). */
+  /** End states (largest clusters first) and saddle candidates refined and classified at most (default 16). */
   candidates?: number;
   /** Points returned at most (default 32). */
   maxPoints?: number;
@@ -190,7 +193,7 @@ function distance(a: ArrayLike<number>, b: ArrayLike<number>, ao = 0, bo = 0, S 
 }
 
 /** Steps per batched call between the checks which runs have settled. */
-const RUN_CHUNK = 40;
+const RUN_CHUNK = 10;
 
 interface Runs {
   ends: Float64Array;
@@ -217,6 +220,7 @@ function settleRuns(st: LayerStepper, x: Float64Array, starts: Float64Array, n: 
   const prev2Speed = new Float64Array(n).fill(Infinity);
   const kept: number[][] = Array.from({ length: Math.min(keep, n) }, (_, i) => Array.from(starts.subarray(i * S, i * S + S)));
   let active = Array.from({ length: n }, (_, i) => i);
+  const stall = settleDist / Math.max(1, maxSteps);
   let K = 0;
   while (K < maxSteps && active.length > 0) {
     const k = Math.min(RUN_CHUNK, maxSteps - K);
@@ -242,7 +246,9 @@ function settleRuns(st: LayerStepper, x: Float64Array, starts: Float64Array, n: 
       const v = lastSpeed[o];
       const rho = k > 1 ? v / prev2Speed[o] : 1;
       if (v < 1e-12 || (rho < 1 && (v * rho) / (1 - rho) < settleDist)) settled[o] = 1;
-      else still.push(o);
+      // Stalled (barely moving but not contracting: a marginal direction): its end is kept as a slow
+      // candidate, not counted as settled, and stepping it further would cost without moving it.
+      else if (v >= stall) still.push(o);
     });
     active = still;
   }
@@ -272,10 +278,10 @@ export function searchFixedPoints(
   const tol = opts.clusterTolerance ?? CLUSTER_TOL;
   const margin = opts.margin ?? MARGINAL_TOL;
   const radius = tol * Math.sqrt(S);
-  const maxSteps = Math.max(1, opts.steps ?? 400);
+  const maxSteps = Math.max(1, opts.steps ?? DEFAULT_STEPS);
   const runs = settleRuns(st, x, starts, n, maxSteps, 0.1 * radius, opts.keepTrajectories ?? 8);
   const clusters = cluster(runs.ends, n, S, runs.settled, radius);
-  const nCand = Math.max(1, opts.candidates ?? 24);
+  const nCand = Math.max(1, opts.candidates ?? 16);
 
   // Candidates: the largest end-state clusters (attractors), then saddle and slow candidates.
   const chosen: { s: Float64Array; runs: number }[] = [];
@@ -376,7 +382,7 @@ export interface FixedPointOptions extends FixedPointSearchOptions {
   input?: number[];
   /** Task of the batch (or the model), which picks the default x*. */
   task?: string;
-  /** Runs of the dynamics, one per start (default 256, at most the observed states of the batch). */
+  /** Runs of the dynamics, one per start (default DEFAULT_STARTS, at most the observed states of the batch). */
   starts?: number;
   seed?: number;
   /** Steps for the lower layers to settle under x* (default 100). */
@@ -388,7 +394,7 @@ export interface FixedPointOptions extends FixedPointSearchOptions {
 }
 
 /** Observed state pairs sampled for the input effect (and its median). */
-const EFFECT_SAMPLES = 256;
+const EFFECT_SAMPLES = 1024;
 /** Sequences whose LSTM cell states are recomputed when the engine's trace lacks them. */
 const RECOMPUTE_SEQUENCES = 8;
 
@@ -454,7 +460,7 @@ export function analyzeFixedPoints(model: Model, fr: ForwardResult, opts: FixedP
   for (let r = 0; r < T * sB; r++) for (let i = 0; i < S; i++) mean[i] += all[r * S + i] / (T * sB);
   for (let r = 0; r < T * sB; r++) for (let i = 0; i < S; i++) spread += (all[r * S + i] - mean[i]) ** 2;
   const sigma = 0.05 * Math.sqrt(spread / (T * sB * S) + 1e-4);
-  const n = Math.max(1, Math.min(opts.starts ?? 256, T * sB));
+  const n = Math.max(1, Math.min(opts.starts ?? DEFAULT_STARTS, T * sB));
   const starts = new Float64Array(n * S);
   for (let k = 0; k < n; k++) {
     const b = k % sB;
@@ -510,7 +516,7 @@ export function analyzeFixedPoints(model: Model, fr: ForwardResult, opts: FixedP
     starts: res.starts,
     sequences: Math.min(sB, res.starts),
     steps: res.steps,
-    maxSteps: Math.max(1, opts.steps ?? 400),
+    maxSteps: Math.max(1, opts.steps ?? DEFAULT_STEPS),
     settled: res.settled,
     endStates: res.endStates,
     checked: res.checked,
@@ -549,13 +555,13 @@ export function analyzeFixedPoints(model: Model, fr: ForwardResult, opts: FixedP
 
 /**
  * What the search supports: several attractors (≥ 2 stable points found); one attractor reached (every run
- * settled, all at the one stable point found); marginal (no second stable point, but a marginal one); else
- * inconclusive (runs left unsettled or end states left unclassified).
+ * settled, all at the one stable point found); marginal (no second stable point, but marginal or slow points:
+ * slow drift, as along a line attractor); else inconclusive (runs left unsettled, nothing classified).
  */
 export function searchVerdict(r: Pick<SearchResult, 'counts' | 'starts' | 'settled' | 'largestCluster' | 'endStates'>): FixedPointSearch['verdict'] {
-  const { stable, marginal } = r.counts;
+  const { stable, marginal, slow } = r.counts;
   if (stable >= 2) return 'several-attractors';
-  if (marginal > 0) return 'marginal';
+  if (marginal > 0 || slow > 0) return 'marginal';
   if (stable === 1 && r.settled === r.starts && r.endStates === 1) return 'one-attractor';
   return 'inconclusive';
 }

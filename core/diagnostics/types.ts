@@ -228,7 +228,8 @@ export interface FixedPointSearch {
   largestBasin: Estimate;
   /**
    * 'several-attractors': at least two stable points; 'one-attractor': every run settled, all at the one
-   * stable point found; 'marginal': no second stable point but a marginal one; 'inconclusive': otherwise.
+   * stable point found; 'marginal': no second stable point but marginal or slow points (values held by slow
+   * drift, e.g. along a line attractor); 'inconclusive': otherwise.
    */
   verdict: 'several-attractors' | 'one-attractor' | 'marginal' | 'inconclusive';
 }
