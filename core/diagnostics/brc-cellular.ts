@@ -41,16 +41,17 @@ export function brcNeuronRoots(p: LayerParams, u: ArrayLike<number>, I: number, 
   for (let k = 1; k <= ROOT_GRID; k++) {
     const h1 = -1 + (2 * k) / ROOT_GRID;
     const g1 = g(h1);
-    if (g0 === 0 || (g0 < 0) !== (g1 < 0)) {
+    // A root exactly on a grid point is taken there (once); otherwise a sign change is bisected.
+    if (g1 === 0 || (g0 !== 0 && (g0 < 0) !== (g1 < 0))) {
       let lo = h0, hi = h1;
-      if (g0 !== 0) {
+      if (g1 !== 0) {
         for (let it = 0; it < 60; it++) {
           const m = 0.5 * (lo + hi);
           if ((g(m) < 0) === (g0 < 0)) lo = m;
           else hi = m;
         }
       }
-      const h = g0 === 0 ? h0 : 0.5 * (lo + hi);
+      const h = g1 === 0 ? h1 : 0.5 * (lo + hi);
       const c = 1 / (1 + Math.exp(-(pc + wc * h)));
       const ah = a(h);
       const da = wa * (1 - Math.tanh(pa + wa * h) ** 2);

@@ -191,7 +191,7 @@ function fixedPointSentences(r: ReportBody): DiagnosisSentence[] {
   const count = (k: string) => fixed.filter((p) => p.stability === k).length;
   // Reports from before the search summary: the same lower bounds from the points listed.
   const c = s?.counts ?? { stable: count('stable'), unstable: count('unstable'), marginal: count('marginal'), slow: fp.points.length - fixed.length };
-  const xs = fp.input.every((v) => v === 0) ? 'x* = 0' : `x* = [${fp.input.map(fmt).join(', ')}]`;
+  const xs = fp.input.every((v) => v === 0) ? 'x* = 0' : `x* = [${fp.input.map((v) => (v === 0 ? '0' : fmt(v))).join(', ')}]`;
   const refs = ['fixedPoints.points', ...(s ? ['fixedPoints.search'] : []), ...fp.points.slice(0, 8).map((_, k) => `fixedPoints.points[${k}].stability`)];
   const delta = fmt(s?.margin ?? 1e-3);
   const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
@@ -240,7 +240,7 @@ function brcCellularSentence(
   let text = `Under constant input ${xs}, ${n} of layer ${layer}'s ${cell.units} neurons ${n === 1 ? 'has' : 'have'} two stable states${margin} (exact: the recurrence is cellular)`;
   const others = drifting > 0 ? ` in the neurons that have one (${drifting} ${drifting === 1 ? 'has' : 'have'} none)` : '';
   if (n > 0) text += `, giving the layer ${states}${others}: every bistable neuron can hold one bit without input.${m > 0 ? ` ${marginal}.` : ''}`;
-  else if (m > 0) text += `. ${marginal}${drifting < cell.units ? '; the other neurons return to one state without input' : ''}.`;
+  else if (m > 0) text += `. ${marginal}${m < cell.units ? '; the other neurons return to one state without input' : ''}.`;
   else text += `, so the layer has ${states}: without input it returns to that state and forgets.`;
   text += ` The search (${how}) found at least ${c.stable} of the layer's stable states, plus ${c.unstable} unstable and ${c.marginal} marginal fixed points (each a combination of neuron states).`;
   return {

@@ -41,6 +41,8 @@ const MAX_JACOBIANS = 2;
 /** Default runs of the search and their step bound (bounded cost: see bench/diagnose.ts). */
 export const DEFAULT_STARTS = 128;
 export const DEFAULT_STEPS = 200;
+/** Steps of the dynamics from a candidate Levenberg–Marquardt left between the fixed and slow tolerances. */
+const POLISH_STEPS = 200;
 /** Input-effect perturbations tried per stable point in the basin check. */
 const BASIN_PROBES = 4;
 
@@ -301,7 +303,14 @@ export function searchFixedPoints(
 
   const found: FoundPoint[] = [];
   for (const c of chosen) {
-    const { s, res, J, jAt } = refine(st, x, c.s);
+    let { s, res, J, jAt } = refine(st, x, c.s);
+    if (res > FIXED_TOL && res <= SLOW_TOL) {
+      // Not converged: if the dynamics contract here, following them (one cheap run) and refining again
+      // tells a stable point that Levenberg–Marquardt stopped short of from a genuinely slow one.
+      const run = st.run(s, 1, x, POLISH_STEPS);
+      const again = refine(st, x, run.subarray((POLISH_STEPS - 1) * S));
+      if (again.res < res) ({ s, res, J, jAt } = again);
+    }
     if (!(res <= SLOW_TOL)) continue;
     const twin = found.find((f) => distance(f.state, s) < radius);
     if (twin) {
@@ -338,7 +347,7 @@ export function searchFixedPoints(
 
 /**
  * Stable points whose basin a perturbation of the size of one step's input effect leaves become marginal: from
- * s* + e (the BASIN_PROBES observed effects nearest the median size) the dynamics must return to s*.
+ * s* + e (the BASIN_PROBES observed effects nearest the median size) the dynamics must head back to s*.
  */
 function basinCheck(st: LayerStepper, x: Float64Array, found: FoundPoint[], effects: Float64Array, m: number, maxSteps: number, radius: number): void {
   const S = st.S;
@@ -356,10 +365,16 @@ function basinCheck(st: LayerStepper, x: Float64Array, found: FoundPoint[], effe
   stable.forEach((f, k) => probes.forEach((e, q) => {
     for (let i = 0; i < S; i++) starts[(k * P + q) * S + i] = f.state[i] + effects[e * S + i];
   }));
-  const back = settleRuns(st, x, starts, stable.length * P, maxSteps, 0.1 * radius, 0);
+  const back = settleRuns(st, x, starts, stable.length * P, Math.max(maxSteps, POLISH_STEPS), 0.1 * radius, 0);
   stable.forEach((f, k) => {
     let held = true;
-    for (let q = 0; q < P; q++) if (distance(back.ends, f.state, (k * P + q) * S, 0, S) >= radius) held = false;
+    for (let q = 0; q < P; q++) {
+      // Left the basin: settled somewhere else, or farther from the point than the push put it. A slow
+      // return (|λ| near 1 − δ) that is still under way counts as held.
+      const r = k * P + q;
+      const end = distance(back.ends, f.state, r * S, 0, S);
+      if (end >= radius && (back.settled[r] || end >= distance(starts, f.state, r * S, 0, S))) held = false;
+    }
     f.basinHeld = held;
     if (!held) f.stability = 'marginal';
   });
@@ -453,8 +468,8 @@ export function analyzeFixedPoints(model: Model, fr: ForwardResult, opts: FixedP
   const observed = sequenceRows(all, T, sB, S, 0);
   const rng = new Rng((opts.seed ?? 1) + 4241);
 
-  // Starts: every sequence in turn, at random times; every fourth mirrored (−s: tanh-like cells are often
-  // near odd-symmetric and the batch may visit only one of a pair of attractors), every fourth with noise.
+  // Starts: every sequence in turn, at random times; a quarter mirrored (−s: tanh-like cells are often near
+  // odd-symmetric and the batch may visit only one of a pair of attractors), a quarter with noise.
   let spread = 0;
   const mean = new Float64Array(S);
   for (let r = 0; r < T * sB; r++) for (let i = 0; i < S; i++) mean[i] += all[r * S + i] / (T * sB);
@@ -465,8 +480,10 @@ export function analyzeFixedPoints(model: Model, fr: ForwardResult, opts: FixedP
   for (let k = 0; k < n; k++) {
     const b = k % sB;
     const t = rng.int(T);
-    const sign = k % 4 === 3 ? -1 : 1;
-    const noise = k % 4 === 2 || k % 4 === 3 ? sigma : 0;
+    // The kind rotates with each round over the sequences, so no sequence is only ever seen mirrored.
+    const kind = (b + Math.floor(k / sB)) % 4;
+    const sign = kind === 3 ? -1 : 1;
+    const noise = kind >= 2 ? sigma : 0;
     for (let i = 0; i < S; i++) starts[k * S + i] = sign * all[(t * sB + b) * S + i] + noise * rng.normal();
   }
 
