@@ -246,3 +246,69 @@ test('x* defaults to the hold-period input of the task and can be set', () => {
   const set = diagnose(model, { T: 20, N: 5, batch: 4, sections: ['fixedPoints'], fixedPoints: { input: [0.5, 0] } });
   assert.deepEqual(set.fixedPoints.input, [0.5, 0]);
 });
+
+test('diagnose --fixed-point-input/-starts/-steps reach the search; bad values are one-line usage errors', async () => {
+  const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { saveModel } = await import('../../core/model/model-file');
+  const { runCli } = await import('../helpers/cli');
+  const dir = mkdtempSync(join(tmpdir(), 'fp-cli-'));
+  try {
+    const modelPath = join(dir, 'm.safetensors');
+    saveModel(modelPath, makeModel([{ cell: 'gru', units: 3 }], { seed: 4, task: { name: 'copy', T: 10 } }));
+    const out = join(dir, 'r.json');
+    const ok = await runCli(['diagnose', '--model', modelPath, '--T', '12', '--batch', '4', '--sections', 'fixedPoints', '--fixed-point-input', '0.5',
+      '--fixed-point-starts', '20', '--fixed-point-steps', '30', '--out', out, '--quiet']);
+    assert.equal(ok.code, 0, ok.stderr);
+    const r = JSON.parse(readFileSync(out, 'utf8')) as DiagnosticReport;
+    assert.deepEqual(r.fixedPoints.input, [0.5]);
+    assert.equal(r.fixedPoints.search!.starts, 20);
+    assert.equal(r.fixedPoints.search!.maxSteps, 30);
+    assert.ok(r.fixedPoints.search!.steps <= 30);
+    const cases: [string[], RegExp][] = [
+      [['--fixed-point-input', '1,2'], /--fixed-point-input: the model has 1 input, got 2 values/],
+      [['--fixed-point-input', '1,x'], /--fixed-point-input must be comma-separated numbers/],
+      [['--fixed-point-starts', '0'], /--fixed-point-starts must be a positive integer/],
+      [['--fixed-point-steps', '2.5'], /--fixed-point-steps must be an integer/],
+    ];
+    for (const [extra, msg] of cases) {
+      const res = await runCli(['diagnose', '--model', modelPath, '--T', '4', '--batch', '2', ...extra]);
+      assert.equal(res.code, 2, `${extra.join(' ')}: ${res.stderr}`);
+      assert.match(res.stderr, msg);
+      assert.equal(res.stderr.trim().split('\n').length, 1, res.stderr);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('extension settings: x*, starts and steps; invalid values fall back to the defaults', async () => {
+  const { fixedPointSettings } = await import('../../extension/diagnose-settings');
+  const get = (v: Record<string, unknown>) => (k: string) => v[k];
+  assert.deepEqual(fixedPointSettings(get({ 'diagnose.fixedPointInput': [0, -1], 'diagnose.fixedPointStarts': 300, 'diagnose.fixedPointSteps': 1000 })), { input: [0, -1], starts: 300, steps: 1000 });
+  assert.deepEqual(fixedPointSettings(get({ 'diagnose.fixedPointInput': [], 'diagnose.fixedPointStarts': 0, 'diagnose.fixedPointSteps': 2.5 })), { input: undefined, starts: undefined, steps: undefined });
+  assert.deepEqual(fixedPointSettings(get({ 'diagnose.fixedPointInput': [0, 'x'] })), { input: undefined, starts: undefined, steps: undefined });
+  const { readFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { DEFAULT_STARTS, DEFAULT_STEPS } = await import('../../core/diagnostics/fixed-points');
+  const props = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')).contributes.configuration.properties;
+  assert.equal(props['rnnMemory.diagnose.fixedPointStarts'].default, DEFAULT_STARTS);
+  assert.equal(props['rnnMemory.diagnose.fixedPointSteps'].default, DEFAULT_STEPS);
+  assert.deepEqual(props['rnnMemory.diagnose.fixedPointInput'].default, []);
+});
+
+test('the fixed-points panel caption says "at least", the margin, and shows the search as a subset of the exact BRC count', async () => {
+  const { fixedPointsCaption } = await import('../../webview/lib/fixed-point-caption');
+  const model = makeModel([{ cell: 'brc', units: 2 }]);
+  setParams(model, {
+    'layers.0.U_a': [0, 0], 'layers.0.w_a': [0, 0], 'layers.0.b_a': [Math.atanh(0.5), Math.atanh(-0.5)],
+    'layers.0.U_c': [0, 0], 'layers.0.w_c': [0, 0], 'layers.0.b_c': [0, 0], 'layers.0.U': [1, 1],
+  });
+  const r = diagnose(model, { input: { x: Float64Array.of(3, -3, 0, 0, 0, 0), T: 3, B: 2, y: new Float64Array(2) }, sections: ['fixedPoints'] });
+  const text = fixedPointsCaption(r.fixedPoints);
+  const c = r.fixedPoints.search!.counts;
+  assert.match(text, new RegExp(`found at least ${c.stable} stable, ${c.unstable} unstable and ${c.marginal} marginal`));
+  assert.match(text, /margin δ = 0\.001, clustering tolerance 0\.01/);
+  assert.match(text, /1 of 2 neurons have two stable states with margin, so the layer has 2\^1 stable states; the search shows at least 2 of them/);
+});
