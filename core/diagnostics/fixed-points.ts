@@ -24,7 +24,7 @@ import { choleskySolve, norm, spectralRadius } from './linalg';
 import { pca2 } from './pca';
 import { makeStepper, packStates, sequenceRows, type LayerStepper } from './state';
 import { proportionEstimate } from './stats';
-import type { FixedPoint, FixedPointReport, FixedPointSearch } from './types';
+import type { CellularAttractors, FixedPoint, FixedPointReport, FixedPointSearch } from './types';
 import { supportsInitialState } from '../cells/types';
 
 export { brcCellularAttractors } from './brc-cellular';
@@ -544,7 +544,7 @@ export function analyzeFixedPoints(model: Model, fr: ForwardResult, opts: FixedP
     counts: res.counts,
     unsettled: proportionEstimate(unsettled, res.starts),
     largestBasin: proportionEstimate(res.largestCluster, res.starts),
-    verdict: searchVerdict(res),
+    verdict: cellular ? cellularVerdict(cellular) : searchVerdict(res),
   };
   const pca = pca2(observed, T, S, 256);
   const project = (a: Float64Array, rows: number): [number, number][] => Array.from({ length: rows }, (_, r) => pca.project(a, r * S));
@@ -581,4 +581,11 @@ export function searchVerdict(r: Pick<SearchResult, 'counts' | 'starts' | 'settl
   if (marginal > 0 || slow > 0) return 'marginal';
   if (stable === 1 && r.settled === r.starts && r.endStates === 1) return 'one-attractor';
   return 'inconclusive';
+}
+
+/** BRC layers: the verdict from the exact per-neuron count (with margin), not from what the search reached. */
+export function cellularVerdict(c: CellularAttractors): FixedPointSearch['verdict'] {
+  if (c.bistableNeurons > 0) return 'several-attractors';
+  if ((c.marginalNeurons ?? 0) > 0) return 'marginal';
+  return 'one-attractor';
 }

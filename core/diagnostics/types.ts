@@ -229,7 +229,8 @@ export interface FixedPointSearch {
   /**
    * 'several-attractors': at least two stable points; 'one-attractor': every run settled, all at the one
    * stable point found; 'marginal': no second stable point but marginal or slow points (values held by slow
-   * drift, e.g. along a line attractor); 'inconclusive': otherwise.
+   * drift, e.g. along a line attractor); 'inconclusive': otherwise. BRC layers: from the exact per-neuron count
+   * (several when a neuron is bistable with margin, marginal when none is but one is marginal, else one).
    */
   verdict: 'several-attractors' | 'one-attractor' | 'marginal' | 'inconclusive';
 }

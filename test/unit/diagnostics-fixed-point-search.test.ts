@@ -123,6 +123,7 @@ test('the untrained BRC pitchfork (a = 1 exactly): without a margin every neuron
     const p = layerParams(model, 1);
     for (let j = 0; j < H; j++) assert.equal(p.w_a[j], 1);
     assert.equal(fp.search!.counts.stable, 0);
+    assert.equal(fp.search!.verdict, 'marginal');
     const text = fpText(r);
     assert.match(text, new RegExp(`0 of layer 1's ${H} neurons have two stable states with margin`));
     assert.match(text, new RegExp(`${H} neurons have a marginal fixed point`));
