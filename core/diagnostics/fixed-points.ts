@@ -314,8 +314,11 @@ export function searchFixedPoints(
     if (!(res <= SLOW_TOL)) continue;
     const twin = found.find((f) => distance(f.state, s) < radius);
     if (twin) {
-      twin.runs += c.runs;
-      if (twin.residual <= res) continue;
+      // One point reached from two candidates: keep the better-converged one, with both candidates' runs.
+      if (twin.residual <= res) {
+        twin.runs += c.runs;
+        continue;
+      }
       found.splice(found.indexOf(twin), 1);
       c.runs += twin.runs;
     }
