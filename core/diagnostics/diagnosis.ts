@@ -211,7 +211,7 @@ function fixedPointSentences(r: ReportBody): DiagnosisSentence[] {
     text += ': several attractors, so it can hold discrete memories without input.';
     severity = 'good';
   } else if (verdict === 'marginal') {
-    text += `: fewer than two stable points, but marginal (|λ| within δ of 1${fixed.some((p) => p.basinHeld === false) ? ', or a basin the input\'s typical effect leaves' : ''}) or slow points, so it holds values by slow drift along them (as a line of slow points holds a continuous value), not as discrete attractors${unsettled ? `; ${unsettled}` : ''}.`;
+    text += `: along its marginal (|λ| within δ of 1${fixed.some((p) => p.basinHeld === false) ? ', or a basin the input\'s typical effect leaves' : ''}) or slow points the layer can hold values by slow drift (as a line of slow points holds a continuous value); no two stable points with margin were found${unsettled ? `, and ${unsettled}` : ''}.`;
   } else if (verdict === 'one-attractor' && s) {
     const other = proportionUpper(s.starts - Math.round(s.largestBasin.value * s.starts), s.starts);
     text += `: all runs settled at the same state, so the states this batch visits return to it without input and are forgotten (at most ${pct(other)} of them lie in another basin, 95 % bound); other attractors may exist elsewhere.`;
