@@ -105,6 +105,33 @@ test('a GRU layer with 2⁶ attractors: at least as many stable states as the ba
   }
 });
 
+test('an nBRC layer with 2⁴ attractors (gates without neuromodulation): every written state found, seeds agree', () => {
+  const k = 4;
+  const model = makeModel([{ cell: 'nbrc', units: k }], { inputSize: k });
+  const U = new Array(k * k).fill(0);
+  for (let j = 0; j < k; j++) U[j * k + j] = 3;
+  setParams(model, {
+    'layers.0.U_a': new Array(k * k).fill(0), 'layers.0.W_a': new Array(k * k).fill(0), 'layers.0.b_a': new Array(k).fill(Math.atanh(0.5)),
+    'layers.0.U_c': new Array(k * k).fill(0), 'layers.0.W_c': new Array(k * k).fill(0), 'layers.0.b_c': new Array(k).fill(0),
+    'layers.0.U': U,
+  });
+  const signs = Array.from({ length: 2 ** k }, (_, b) => Array.from({ length: k }, (_, i) => ((b >> i) & 1 ? 1 : -1)));
+  const { x, T, B } = patternBatch(signs, 25);
+  const hs = hStar(1.5);
+  const texts = [1, 2, 3].map((seed) => {
+    const r = diagnose(model, { input: { x, T, B, y: new Float64Array(B) }, seed, sections: ['fixedPoints'], fixedPoints: { candidates: 24 } });
+    const fp = r.fixedPoints;
+    assert.equal(fp.cellular, undefined);
+    const stable = fp.points.filter((p) => p.stability === 'stable' && !p.slow);
+    for (const p of stable) p.state.forEach((v) => assert.ok(Math.abs(Math.abs(v) - hs) < 1e-6));
+    assert.equal(new Set(stable.map((p) => key(p.state, k))).size, 2 ** k);
+    assert.equal(fp.search!.verdict, 'several-attractors');
+    return fpText(r);
+  });
+  for (const t of texts) assert.match(t, /found at least 16 stable, \d+ unstable and 0 marginal fixed points of layer 0 .*: several attractors/);
+  assert.equal(new Set(texts.map((t) => t.replace(/\d+ unstable/, '# unstable').replace(/; \d+ distinct end states, \d+ checked/, ''))).size, 1);
+});
+
 test('the untrained BRC pitchfork (a = 1 exactly): without a margin every neuron looked bistable; with it none is, all are marginal', () => {
   const H = 50;
   // Default BRC init: w_a = 1, b_a = 0, so a = 1 at h = 0 for every neuron: the bifurcation point.
