@@ -15,6 +15,7 @@ import type { EngineName, TrainConfig, TrainEvent } from '../core/train/types';
 import type { HostToWebview, ModelInfo, TrainingSnapshot, WebviewToHost } from '../webview/protocol';
 import type { ArchitectureAnswers } from '../core/formats/errors';
 import { AnswerStore } from './answer-store';
+import { fixedPointSettings } from './diagnose-settings';
 import { ModelDiagnoser } from './model-diagnosis';
 import { sniffModelFile } from '../core/model/model-sniff';
 import { isForeignModelPath } from './model-sniff';
@@ -70,7 +71,7 @@ export class Controller implements vscode.Disposable {
       dataPath: join(dist, 'data', 'mnist.bin'),
       progressIntervalMs: () => Math.round(1000 / this.liveRate()),
     });
-    this.diagnoser = new ModelDiagnoser(join(dist, 'diagnose-worker.js'), () => this.engine(), new AnswerStore(context.globalState));
+    this.diagnoser = new ModelDiagnoser(join(dist, 'diagnose-worker.js'), () => this.engine(), new AnswerStore(context.globalState), () => fixedPointSettings((k) => this.config().get(k)));
     this.panels = new PanelRegistry(context, {
       title: (view, target) => this.targetTitle(view, target),
       load: (entry) => this.loadPanel(entry),

@@ -8,6 +8,7 @@ import type { DiagnosticReport } from '../core/diagnostics/types';
 import type { ArchitectureAnswers, Question } from '../core/formats/errors';
 import type { EngineName } from '../core/train/types';
 import type { AnswerStore } from './answer-store';
+import type { DiagnoseWorkerInput } from '../core/diagnostics/worker-protocol';
 import { DiagnosticsService, ModelNeedsAnswers } from './diagnostics-service';
 
 export class ModelDiagnoser implements vscode.Disposable {
@@ -23,6 +24,7 @@ export class ModelDiagnoser implements vscode.Disposable {
     workerScript: string,
     private readonly engine: () => EngineName,
     private readonly store?: AnswerStore,
+    private readonly fixedPoints: () => DiagnoseWorkerInput['fixedPoints'] = () => undefined,
   ) {
     this.service = new DiagnosticsService(workerScript);
   }
@@ -33,7 +35,7 @@ export class ModelDiagnoser implements vscode.Disposable {
    */
   async diagnose(path: string): Promise<DiagnosticReport> {
     for (let attempt = 0; ; attempt++) {
-      const req = { modelPath: path, engine: this.engine(), answers: this.answers.get(path) ?? this.store?.get(path) };
+      const req = { modelPath: path, engine: this.engine(), answers: this.answers.get(path) ?? this.store?.get(path), fixedPoints: this.fixedPoints() };
       try {
         if (this.service.has(req)) return await this.service.get(req);
         return await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Diagnosing ${basename(path)}` }, () => this.service.get(req));

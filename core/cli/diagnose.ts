@@ -42,6 +42,10 @@ export const DIAGNOSE_HELP = `diagnose options:
   --html FILE.html   write a self-contained HTML report
   --sections LIST    bistability,gradientFlow,retention,fixedPoints (default: all)
   --layer N          layer for the fixed-point analysis (default: the last)
+  --fixed-point-input V1,V2,...  constant input x* of the fixed-point search, one value per model input
+                     (default: the task's hold-period input: copy 0, denoise 0,-1, smnist 0)
+  --fixed-point-starts N  runs of the search, each from an observed state of the batch (128)
+  --fixed-point-steps N   most steps per run; runs stop early once settled (200)
   --batch-sample N   sequences behind batch means of per-neuron maps (1)
   --engine fast|reference  compute path for full-batch passes (fast)
   --quiet            do not print the diagnosis sentences`;
@@ -54,6 +58,15 @@ function parseSections(v: string | undefined): SectionName[] | undefined {
   }
   if (names.length === 0) throw new UsageError('--sections needs at least one section');
   return names as SectionName[];
+}
+
+/** "0,-1" → [0, -1] (a one-line usage error for anything that is not a list of finite numbers). */
+export function parseNumberList(flag: string, v: string | undefined): number[] | undefined {
+  if (v === undefined) return undefined;
+  const parts = v.split(',').map((s) => s.trim());
+  const xs = parts.map(Number);
+  if (parts.some((s) => s === '') || xs.some((x) => !Number.isFinite(x))) throw new UsageError(`--${flag} must be comma-separated numbers (got "${v}")`);
+  return xs;
 }
 
 function readInput(path: string, model: Model, maxMb: number): DiagnoseInput {
@@ -72,6 +85,9 @@ export async function cmdDiagnose(f: FlagReader): Promise<number> {
   const htmlPath = f.string('html');
   const sections = parseSections(f.string('sections'));
   const layer = f.int('layer');
+  const fpInput = parseNumberList('fixed-point-input', f.string('fixed-point-input'));
+  const fpStarts = f.int('fixed-point-starts');
+  const fpSteps = f.int('fixed-point-steps');
   const batchSample = f.int('batch-sample');
   const engineName = engineFlag(f) ?? 'fast';
   const quiet = f.bool('quiet');
@@ -85,7 +101,7 @@ export async function cmdDiagnose(f: FlagReader): Promise<number> {
   if (inputPath && (task !== undefined || T !== undefined || N !== undefined || batch !== undefined)) {
     throw new UsageError('--input cannot be combined with --task, --T, --N or --batch (the file defines the batch)');
   }
-  for (const [name, v] of [['T', T], ['batch', batch], ['batch-sample', batchSample]] as const) {
+  for (const [name, v] of [['T', T], ['batch', batch], ['batch-sample', batchSample], ['fixed-point-starts', fpStarts], ['fixed-point-steps', fpSteps]] as const) {
     if (v !== undefined && v < 1) throw new UsageError(`--${name} must be a positive integer (got ${v})`);
   }
   if (N !== undefined && N < 0) throw new UsageError(`--N must be >= 0 (got ${N})`);
@@ -93,6 +109,9 @@ export async function cmdDiagnose(f: FlagReader): Promise<number> {
   const { model } = await openModelForCli(modelPath, answer, process.stderr, remember);
   loadCustomCellsForCli(model, modelPath, cell);
   const input = inputPath ? readInput(inputPath, model, maxInputMb) : undefined;
+  if (fpInput && fpInput.length !== model.arch.inputSize) {
+    throw new UsageError(`--fixed-point-input: the model has ${model.arch.inputSize} input${model.arch.inputSize === 1 ? '' : 's'}, got ${fpInput.length} value${fpInput.length === 1 ? '' : 's'}`);
+  }
   const engine = resolveEngine(engineName);
   for (const w of engineWarnings(model.params, engine)) process.stderr.write(`warning: ${w}\n`);
   const report = diagnose(model, {
@@ -104,7 +123,7 @@ export async function cmdDiagnose(f: FlagReader): Promise<number> {
     seed,
     sections,
     batchSample,
-    fixedPoints: layer !== undefined ? { layer } : undefined,
+    fixedPoints: { layer, input: fpInput, starts: fpStarts, steps: fpSteps },
     cells: cellResolver(engine),
     checkBatch: (T, B) => checkValueCount(traceValueCount(model.arch, B, T, cellResolver(engine)), maxValues, `diagnosing ${B} sequence${B === 1 ? '' : 's'} of ${T} steps`),
     modelPath,

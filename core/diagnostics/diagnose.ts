@@ -89,7 +89,7 @@ export function diagnose(model: Model, opts: DiagnoseOptions = {}): DiagnosticRe
   const retention = want('retention') ? analyzeRetention(model, { seed, copyBatch, ...opts.retention, cells, T }) : null;
   lap('retention');
   const fixedPoints = want('fixedPoints')
-    ? analyzeFixedPoints(model, fr, { seed, ...opts.fixedPoints, stepCells })
+    ? analyzeFixedPoints(model, fr, { seed, task: summary.task ?? arch.task?.name, ...opts.fixedPoints, stepCells })
     : { layer: -1, input: [], points: [], trajectories: [], observed: [], explainedVariance: [0, 0] as [number, number] };
   lap('fixedPoints');
 

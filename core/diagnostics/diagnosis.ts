@@ -2,7 +2,8 @@
  * Rules that turn the report's numbers into a few plain sentences a user can act on. Every sentence names
  * the JSON paths it was computed from (resolvable with resolvePath).
  */
-import type { DiagnosisSentence, DiagnosticReport, GradientFlowLayer } from './types';
+import { proportionEstimate } from './stats';
+import type { CellularAttractors, DiagnosisSentence, DiagnosticReport, GradientFlowLayer } from './types';
 
 export type ReportBody = Omit<DiagnosticReport, 'diagnosis'>;
 
@@ -35,7 +36,7 @@ export function describeReport(r: ReportBody): DiagnosisSentence[] {
   for (const layer of r.bistability.layers) out.push(...bistabilitySentences(r, layer.layer));
   for (const g of r.gradientFlow.layers) out.push(...gradientSentences(r, g.layer));
   if (r.retention) out.push(...retentionSentences(r));
-  if (r.fixedPoints.points.length > 0 || r.fixedPoints.note) out.push(...fixedPointSentences(r));
+  if (r.fixedPoints.points.length > 0 || r.fixedPoints.note || r.fixedPoints.search) out.push(...fixedPointSentences(r));
   return out;
 }
 
@@ -185,34 +186,66 @@ function retentionSentences(r: ReportBody): DiagnosisSentence[] {
 function fixedPointSentences(r: ReportBody): DiagnosisSentence[] {
   const fp = r.fixedPoints;
   if (fp.note) return [{ text: `Fixed points of layer ${fp.layer}: ${fp.note}.`, severity: 'info', refs: ['fixedPoints.note'] }];
-  const fixed = fp.points.map((p, k) => ({ p, k })).filter(({ p }) => !p.slow);
-  const count = (s: string) => fixed.filter(({ p }) => p.stability === s).length;
-  const stable = count('stable');
-  const unstable = count('unstable');
-  const marginal = count('marginal');
-  const slow = fp.points.length - fixed.length;
-  const xs = fp.input.every((v) => v === 0) ? 'x* = 0' : `x* = [${fp.input.map(fmt).join(', ')}]`;
-  const refs = ['fixedPoints.points', ...fp.points.slice(0, 8).map((_, k) => `fixedPoints.points[${k}].stability`)];
+  const s = fp.search;
+  const fixed = fp.points.filter((p) => !p.slow);
+  const count = (k: string) => fixed.filter((p) => p.stability === k).length;
+  // Reports from before the search summary: the same lower bounds from the points listed.
+  const c = s?.counts ?? { stable: count('stable'), unstable: count('unstable'), marginal: count('marginal'), slow: fp.points.length - fixed.length };
+  const xs = fp.input.every((v) => v === 0) ? 'x* = 0' : `x* = [${fp.input.map((v) => (v === 0 ? '0' : fmt(v))).join(', ')}]`;
+  const refs = ['fixedPoints.points', ...(s ? ['fixedPoints.search'] : []), ...fp.points.slice(0, 8).map((_, k) => `fixedPoints.points[${k}].stability`)];
+  const delta = fmt(s?.margin ?? 1e-3);
+  const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+  const how = s
+    ? `${plural(s.starts, 'run')} from observed states of ${plural(s.sequences, 'sequence')} (up to ${s.maxSteps} steps each)`
+    : 'the search';
+  const more = `search longer or from more states (diagnose --fixed-point-steps, --fixed-point-starts; settings rnnMemory.diagnose.fixedPointSteps, fixedPointStarts)`;
+  const unsettled = s && s.settled < s.starts ? `${s.starts - s.settled} of ${s.starts} runs had not settled after ${s.maxSteps} steps` : '';
   const cell = fp.cellular;
-  if (cell) {
-    // BRC: exact, neuron by neuron; the bounded search above only shows some of the combinations.
-    const n = cell.bistableNeurons;
-    const l2 = cell.log2StableStates;
-    const states = n === 0 ? 'one stable state' : l2 <= 20 ? `${Math.round(2 ** l2).toLocaleString('en-US')} stable states` : `${Number.isInteger(l2) ? '' : 'about '}2^${Number.isInteger(l2) ? l2 : fmt(l2)} stable states`;
-    const memo = n === 0 ? ': without input it returns to that state and forgets.' : `: every bistable neuron can hold one bit without input.`;
-    return [{
-      text: `Under constant input ${xs}, ${n} of layer ${fp.layer}'s ${cell.units} neurons ${n === 1 ? 'has' : 'have'} two stable states (their recurrence is cellular, so this is exact), giving the layer ${states}${memo} The search found ${stable} stable and ${unstable} unstable combination${stable + unstable === 1 ? '' : 's'}.`,
-      severity: n > 0 ? 'good' : 'info',
-      refs: ['fixedPoints.cellular.bistableNeurons', 'fixedPoints.cellular.log2StableStates', ...refs],
-    }];
-  }
-  let text = `Under constant input ${xs}, layer ${fp.layer} has ${stable} stable, ${unstable} unstable and ${marginal} marginal fixed point${fixed.length === 1 ? '' : 's'}${slow ? ` (plus ${slow} slow point${slow === 1 ? '' : 's'})` : ''}`;
+  if (cell) return [brcCellularSentence(fp.layer, cell, c, xs, delta, s ? how : 'a few runs', refs)];
+  let text = `Under constant input ${xs}, ${how} found at least ${c.stable} stable, ${c.unstable} unstable and ${c.marginal} marginal fixed point${c.stable + c.unstable + c.marginal === 1 ? '' : 's'} of layer ${fp.layer} (margin δ = ${delta}`;
+  text += s && s.endStates > s.checked ? `; ${s.endStates} distinct end states, ${s.checked} checked)` : ')';
+  if (c.slow) text += ` (plus ${plural(c.slow, 'slow point')})`;
   let severity: DiagnosisSentence['severity'] = 'info';
-  if (stable >= 2) {
+  const verdict = s?.verdict ?? (c.stable >= 2 ? 'several-attractors' : c.marginal > 0 ? 'marginal' : 'inconclusive');
+  if (verdict === 'several-attractors') {
     text += ': several attractors, so it can hold discrete memories without input.';
     severity = 'good';
-  } else if (marginal > 0) text += ': a marginal direction lets it integrate and hold values slowly.';
-  else if (stable === 1) text += ': the search found a single attractor, so without input the layer likely returns to one state and forgets.';
-  else text += '.';
+  } else if (verdict === 'marginal') {
+    text += `: along its marginal (|λ| within δ of 1${fixed.some((p) => p.basinHeld === false) ? ', or a basin the input\'s typical effect leaves' : ''}) or slow points the layer can hold values by slow drift (as a line of slow points holds a continuous value); no two stable points with margin were found${unsettled ? `, and ${unsettled}` : ''}.`;
+  } else if (verdict === 'one-attractor' && s) {
+    const other = proportionUpper(s.starts - Math.round(s.largestBasin.value * s.starts), s.starts);
+    text += `: all runs settled at the same state, so the states this batch visits return to it without input and are forgotten (at most ${pct(other)} of them lie in another basin, 95 % bound); other attractors may exist elsewhere.`;
+  } else {
+    text += `: inconclusive${unsettled ? ` (${unsettled})` : ''}; ${more}.`;
+  }
   return [{ text, severity, refs }];
+}
+
+/** Upper end of the 95 % Wilson interval of k out of n (the search summary stores the estimate itself). */
+function proportionUpper(k: number, n: number): number {
+  return proportionEstimate(k, n).hi;
+}
+
+/** BRC layers: the exact per-neuron count with margin, and the search's points as a subset of its states. */
+function brcCellularSentence(
+  layer: number, cell: CellularAttractors, c: { stable: number; unstable: number; marginal: number }, xs: string, delta: string, how: string, refs: string[],
+): DiagnosisSentence {
+  const n = cell.bistableNeurons;
+  const l2 = cell.log2StableStates;
+  const m = cell.marginalNeurons ?? 0;
+  const states = n === 0 ? 'one stable state' : l2 <= 20 ? `${Math.round(2 ** l2).toLocaleString('en-US')} stable states` : `${Number.isInteger(l2) ? '' : 'about '}2^${Number.isInteger(l2) ? l2 : fmt(l2)} stable states`;
+  const margin = cell.margin !== undefined ? ` with margin (|λ| ≤ 1 − ${delta}, basin wider than the input's typical effect)` : '';
+  const drifting = cell.stablePerNeuron.filter((k) => k === 0).length;
+  const marginal = m > 0 ? `${m} neuron${m === 1 ? ' has' : 's have'} a marginal fixed point (|λ| within ${delta} of 1, or a basin the input's effect leaves): near it ${m === 1 ? 'it holds' : 'they hold'} values only by slow drift, which is not a stored bit` : '';
+  let text = `Under constant input ${xs}, ${n} of layer ${layer}'s ${cell.units} neurons ${n === 1 ? 'has' : 'have'} two stable states${margin} (exact: the recurrence is cellular)`;
+  const others = drifting > 0 ? ` in the neurons that have one (${drifting} ${drifting === 1 ? 'has' : 'have'} none)` : '';
+  if (n > 0) text += `, giving the layer ${states}${others}: every bistable neuron can hold one bit without input.${m > 0 ? ` ${marginal}.` : ''}`;
+  else if (m > 0) text += `. ${marginal}${m < cell.units ? '; the other neurons return to one state without input' : ''}.`;
+  else text += `, so the layer has ${states}: without input it returns to that state and forgets.`;
+  text += ` The search (${how}) found at least ${c.stable} of the layer's stable states, plus ${c.unstable} unstable and ${c.marginal} marginal fixed points (each a combination of neuron states).`;
+  return {
+    text,
+    severity: n > 0 ? 'good' : 'info',
+    refs: ['fixedPoints.cellular.bistableNeurons', 'fixedPoints.cellular.log2StableStates', ...(m > 0 ? ['fixedPoints.cellular.marginalNeurons'] : []), ...refs],
+  };
 }

@@ -7,6 +7,7 @@
  */
 import type { Architecture } from '../model/architecture';
 import type { CellKind } from '../cells/types';
+import type { Estimate } from './stats';
 
 export const REPORT_VERSION = 1;
 
@@ -198,6 +199,55 @@ export interface FixedPoint {
   slow: boolean;
   /** 2-D PCA projection. */
   pca: [number, number];
+  /** Runs of the search (from observed states) that settled at this point. */
+  runs?: number;
+  /**
+   * Points stable by their multiplier only: whether the dynamics returned from the point pushed by observed
+   * input effects of median size (FixedPointSearch.inputEffect). False makes the point 'marginal'.
+   */
+  basinHeld?: boolean;
+}
+
+/**
+ * How the bounded fixed-point search was run and what it found. Every count is a lower bound ("at least"):
+ * a point no run came near is not found, so not finding a second attractor proves nothing.
+ */
+export interface FixedPointSearch {
+  /** Runs of the dynamics under x*, each from an observed state of the batch (¼ mirrored −s, ¼ with noise). */
+  starts: number;
+  /** Sequences of the batch the starts were drawn from (in turn). */
+  sequences: number;
+  /** Most steps any run took (runs stop once settled). */
+  steps: number;
+  /** The step bound of every run (diagnose --fixed-point-steps). */
+  maxSteps: number;
+  /** Runs that settled: estimated distance to their limit below a tenth of the clustering radius. */
+  settled: number;
+  /** Distinct end states of the settled runs (clustered at clusterTolerance). */
+  endStates: number;
+  /** Candidates refined and classified: the largest end-state clusters, saddle and slow candidates, zero. */
+  checked: number;
+  /** Clustering tolerance: states closer than this RMS distance per coordinate are one state. */
+  clusterTolerance: number;
+  /** Margin δ: stable needs |λ|max ≤ 1 − δ (and a basin that holds), unstable |λ|max > 1 + δ, else marginal. */
+  margin: number;
+  /** Median ‖s_{t+1} − F(s_t, x*)‖ over sampled observed steps: the size of one step's input effect. */
+  inputEffect: number;
+  /** Observed steps behind inputEffect. */
+  inputEffectSamples: number;
+  /** Fixed points found by class, lower bounds; slow: slow points (residual above the fixed-point tolerance). */
+  counts: { stable: number; unstable: number; marginal: number; slow: number };
+  /** Share of runs that had not settled within maxSteps (Wilson interval, n = starts). */
+  unsettled: Estimate;
+  /** Share of runs that ended in the largest end-state cluster (Wilson interval, n = starts). */
+  largestBasin: Estimate;
+  /**
+   * 'several-attractors': at least two stable points; 'one-attractor': every run settled, all at the one
+   * stable point found; 'marginal': no second stable point but marginal or slow points (values held by slow
+   * drift, e.g. along a line attractor); 'inconclusive': otherwise. BRC layers: from the exact per-neuron count
+   * (several when a neuron is bistable with margin, marginal when none is but one is marginal, else one).
+   */
+  verdict: 'several-attractors' | 'one-attractor' | 'marginal' | 'inconclusive';
 }
 
 export interface FixedPointReport {
@@ -219,16 +269,30 @@ export interface FixedPointReport {
    * each neuron's own fixed points, and its stable states all combinations of their stable ones.
    */
   cellular?: CellularAttractors;
+  /** How the search was run and its counts (absent in reports from before the bounded search was stated). */
+  search?: FixedPointSearch;
 }
 
 export interface CellularAttractors {
   units: number;
-  /** [j] stable fixed points of neuron j's map h ↦ c h + (1 − c) tanh(u + a h) under the constant input. */
+  /**
+   * [j] stable fixed points, with margin, of neuron j's map h ↦ c h + (1 − c) tanh(u + a h) under the constant
+   * input: |F'| ≤ 1 − margin and a basin reaching further than inputEffect[j] on both sides. 0 when the neuron
+   * has only marginal ones; 1 when all its roots are unstable (it settles on a cycle instead).
+   */
   stablePerNeuron: number[];
   /** Neurons with two (or more) stable states. */
   bistableNeurons: number;
-  /** log₂ of the number of stable states of the layer (Σ_j log₂ stablePerNeuron[j]). */
+  /** log₂ of the number of stable states of the layer (Σ_j log₂ stablePerNeuron[j], marginal-only neurons left out). */
   log2StableStates: number;
+  /** Margin δ of the classification (as FixedPointSearch.margin). */
+  margin?: number;
+  /** [j] marginal fixed points of neuron j: |F'| within margin of 1, or stable with a basin its input effect leaves. */
+  marginalPerNeuron?: number[];
+  /** Neurons with a marginal fixed point (an untrained BRC at a ≈ 1 has many): slow drift, not a stored bit. */
+  marginalNeurons?: number;
+  /** [j] median |h_{t+1,j} − F_j(h_{t,j})| over observed steps: the input's typical effect on neuron j. */
+  inputEffect?: number[];
 }
 
 // ---------------------------------------------------------------------------------------------------------

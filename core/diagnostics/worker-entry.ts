@@ -11,7 +11,7 @@ import { openAnyModel } from '../formats/detect';
 import { NeedsAnswers } from '../formats/errors';
 import type { Model } from '../model/model';
 import { sniffModelFile } from '../model/model-sniff';
-import { diagnose, reportToJson } from './diagnose';
+import { diagnose, reportToJson, type DiagnoseOptions } from './diagnose';
 import { probeInput } from './input';
 import type { DiagnoseWorkerInput, DiagnoseWorkerOutput } from './worker-protocol';
 import type { DiagnosticReport } from './types';
@@ -27,6 +27,13 @@ async function load(): Promise<Model> {
   return (await openAnyModel(input.modelPath, { answers: input.answers })).model;
 }
 
+/** The extension's fixed-point settings; an x* of another length than the model's input is not this model's. */
+function fixedPointOptions(model: Model): DiagnoseOptions['fixedPoints'] {
+  const fp = input.fixedPoints;
+  if (!fp) return undefined;
+  return { starts: fp.starts, steps: fp.steps, input: fp.input && fp.input.length === model.arch.inputSize ? fp.input : undefined };
+}
+
 async function main(): Promise<void> {
   const model = await load();
   const engine = resolveEngine(input.engine ?? 'fast');
@@ -35,6 +42,7 @@ async function main(): Promise<void> {
     seed: input.seed,
     input: probeInput(model, input.T, 32, input.seed),
     cells: cellResolver(engine),
+    fixedPoints: fixedPointOptions(model),
     modelPath: input.modelPath,
     modelName: basename(input.modelPath).replace(/\.safetensors$/i, ''),
     // smnist models need the digits shipped next to this bundle.

@@ -13,6 +13,11 @@ export interface DiagnoseWorkerInput {
   allowCustomCells?: boolean;
   /** Answers for a foreign model file (PyTorch, Keras, TF.js) whose architecture the file leaves open. */
   answers?: ArchitectureAnswers;
+  /**
+   * Fixed-point search settings (rnnMemory.diagnose.fixedPoint*): x* applies only to models with that many
+   * inputs (others use their task's default).
+   */
+  fixedPoints?: { input?: number[]; starts?: number; steps?: number };
 }
 
 export type DiagnoseWorkerOutput =

@@ -113,7 +113,10 @@ test('fixed points of a hand-built 2-neuron BRC: (±h*, 0) stable, (0, 0) unstab
   assert.equal(fp.observed.length, T);
   assert.ok(fp.trajectories.length > 0 && fp.trajectories.every((t) => t.every((pt) => pt.length === 2)));
   // Exact per-neuron count: neuron 0 has ±h*, neuron 1 only 0, so the layer has 2 stable states.
-  assert.deepEqual(fp.cellular, { units: 2, stablePerNeuron: [2, 1], bistableNeurons: 1, log2StableStates: 1 });
+  // The input never moves the state after the first step, so no basin condition (effect 0) and no marginal neuron.
+  assert.deepEqual(fp.cellular, {
+    units: 2, stablePerNeuron: [2, 1], bistableNeurons: 1, log2StableStates: 1, margin: 1e-3, marginalPerNeuron: [0, 0], marginalNeurons: 0, inputEffect: [0, 0],
+  });
   assert.match(r.diagnosis.map((s) => s.text).join('\n'), /1 of layer 0's 2 neurons has two stable states .* giving the layer 2 stable states/);
 });
 

@@ -8,7 +8,8 @@ import { el, section } from '../dom';
 import { exportButtons } from '../export';
 import { toCss } from '../lib/colormap';
 import { fixedPointsCsv } from '../lib/csv';
-import { fmt, fmtPercent } from '../lib/format';
+import { fixedPointsCaption } from '../lib/fixed-point-caption';
+import { fmtPercent } from '../lib/format';
 import { clampIndex, fill, runSelect, ReportSectionView } from './common';
 import type { View, ViewHost } from './types';
 
@@ -57,14 +58,7 @@ export class FixedPointsView extends ReportSectionView implements View {
       ),
     ]);
     const p = this.host.palette();
-    const count = (s: FixedPoint['stability']) => fp.points.filter((q) => q.stability === s).length;
-    const input = fp.input.length <= 4 ? `[${fp.input.map((v) => fmt(v)).join(', ')}]` : `${fp.input.length}-dimensional`;
-    this.caption.textContent =
-      `Layer ${fp.layer + 1}, constant input ${input}: ${fp.points.length} point${fp.points.length === 1 ? '' : 's'} ` +
-      `(${count('stable')} stable, ${count('unstable')} unstable, ${count('marginal')} marginal; ${fp.points.filter((q) => q.slow).length} slow, drawn hollow).` +
-      (fp.cellular
-        ? ` Exact for this BRC layer: ${fp.cellular.bistableNeurons} of ${fp.cellular.units} neurons have two stable states, so the layer has 2^${fmt(fp.cellular.log2StableStates)} stable states; the search shows some of them.`
-        : '');
+    this.caption.textContent = fixedPointsCaption(fp);
     const pts = (s: FixedPoint['stability']) => fp.points.filter((q) => q.stability === s);
     const xy = (q: FixedPoint): XY => ({ x: q.pca[0], y: q.pca[1] });
     const hollow = (qs: FixedPoint[], c: string) => qs.map((q) => (q.slow ? 'transparent' : c));
