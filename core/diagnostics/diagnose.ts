@@ -12,6 +12,7 @@ import { analyzeBistability } from './bistability';
 import { describeReport, type ReportBody } from './diagnosis';
 import { analyzeFixedPoints, type FixedPointOptions } from './fixed-points';
 import { analyzeGradientFlow } from './gradient-flow';
+import { analyzeMemory, type MemoryOptions } from './memory';
 import { taskInput, type DiagnoseInput, type TaskInputOptions } from './input';
 import { analyzeRetention, type RetentionOptions } from './retention';
 import { REPORT_VERSION, SECTION_NAMES, type DiagnosticReport, type InputSummary, type SectionName } from './types';
@@ -31,6 +32,8 @@ export interface DiagnoseOptions extends TaskInputOptions {
   probes?: number;
   retention?: Partial<Omit<RetentionOptions, 'cells' | 'T'>>;
   fixedPoints?: Partial<Omit<FixedPointOptions, 'stepCells'>>;
+  /** Memory attribution per neuron (threshold, minSteps, …; see core/diagnostics/memory.ts). */
+  memory?: Omit<MemoryOptions, 'task' | 'seed'>;
   modelPath?: string;
   modelName?: string;
 }
@@ -83,6 +86,8 @@ export function diagnose(model: Model, opts: DiagnoseOptions = {}): DiagnosticRe
     ? analyzeFixedPoints(model, fr, { seed, ...opts.fixedPoints, stepCells })
     : { layer: -1, input: [], points: [], trajectories: [], observed: [], explainedVariance: [0, 0] as [number, number] };
   lap('fixedPoints');
+  const memory = want('memory') ? analyzeMemory(model, fr, input, { seed, ...opts.memory, task: summary.task, source: summary.source }) : null;
+  lap('memory');
 
   let paramCount = 0;
   for (const t of model.params.values()) paramCount += tensorSize(t.shape);
@@ -95,6 +100,7 @@ export function diagnose(model: Model, opts: DiagnoseOptions = {}): DiagnosticRe
     gradientFlow,
     retention,
     fixedPoints,
+    memory,
     sections,
     timings,
   };
