@@ -1,0 +1,47 @@
+/** Hand-built models whose memory carriers are known, for the memory-attribution tests. */
+import type { Model } from '../../core/model/model';
+import type { DiagnoseInput } from '../../core/diagnostics/input';
+import { Rng } from '../../core/util/rng';
+import { makeModel, setParams } from './diag-models';
+
+/** a = 1 + tanh(b_a): b_a = 3 gives a ≈ 2 (bistable), −3 gives a ≈ 0 (monostable). */
+const BISTABLE = 3;
+const MONOSTABLE = -3;
+
+/**
+ * A one-layer BRC with inputs [value, 1] and five neurons of known roles:
+ * 0: latches the sign of x₁ (a ≈ 2, c = 0.5, U = 1) — a carrier from t = 0 to the end;
+ * 1: the same with the opposite sign (U = −0.8) — a carrier, negative correlation;
+ * 2: follows its input (a ≈ 0, c ≈ 0, U = 2) — carries x₁ at t = 0 only;
+ * 3: latched on the upper branch in every sequence by the constant channel (U = [0.001, 0.3]) — constant;
+ * 4: no input at all — h = 0 throughout.
+ */
+export function plantedLatchModel(): Model {
+  const model = makeModel([{ cell: 'brc', units: 5 }], { inputSize: 2, task: { name: 'custom', T: 60 } });
+  setParams(model, {
+    'layers.0.U': [1, -0.8, 2, 0.001, 0, /* bias channel */ 0, 0, 0, 0.3, 0],
+    'layers.0.U_a': new Array(10).fill(0),
+    'layers.0.U_c': new Array(10).fill(0),
+    'layers.0.w_a': new Array(5).fill(0),
+    'layers.0.w_c': new Array(5).fill(0),
+    'layers.0.b_a': [BISTABLE, BISTABLE, MONOSTABLE, BISTABLE, BISTABLE],
+    'layers.0.b_c': [0, 0, -10, 0, 0],
+  });
+  return model;
+}
+
+/** Copy-like batch for plantedLatchModel: x₁ ~ N(0, 1), later values ~ N(0, noise²), channel 1 = 1; y = x₁. */
+export function latchBatch(B: number, T: number, seed: number, noise = 0.1): DiagnoseInput {
+  const rng = new Rng(seed);
+  const x = new Float64Array(T * B * 2);
+  const y = new Float64Array(B);
+  for (let t = 0; t < T; t++) {
+    for (let b = 0; b < B; b++) {
+      const v = rng.normal() * (t === 0 ? 1 : noise);
+      x[(t * B + b) * 2] = v;
+      x[(t * B + b) * 2 + 1] = 1;
+      if (t === 0) y[b] = v;
+    }
+  }
+  return { x, T, B, y };
+}
