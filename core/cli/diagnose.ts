@@ -33,9 +33,12 @@ export const DIAGNOSE_HELP = `diagnose options:
                      class labels for softmax models; default for copy models: each sequence's first value)
   --out FILE.json    write the report JSON here (default: stdout, unless --html is given)
   --html FILE.html   write a self-contained HTML report
-  --sections LIST    bistability,gradientFlow,retention,fixedPoints (default: all)
+  --sections LIST    bistability,gradientFlow,retention,fixedPoints,memory (default: all)
   --layer N          layer for the fixed-point analysis (default: the last)
   --batch-sample N   sequences behind batch means of per-neuron maps (1)
+  --memory-threshold R  adjusted R² (η² for classes) a neuron's interval must clear to count as a
+                     memory carrier (0.1)
+  --memory-min-steps N  shortest window a carrier must hold the target (max(2, 5 % of T))
   --engine fast|reference  compute path for full-batch passes (fast)
   --quiet            do not print the diagnosis sentences`;
 
@@ -72,6 +75,8 @@ export async function cmdDiagnose(f: FlagReader): Promise<number> {
   const sections = parseSections(f.string('sections'));
   const layer = f.int('layer');
   const batchSample = f.int('batch-sample');
+  const memoryThreshold = f.number('memory-threshold');
+  const memoryMinSteps = f.int('memory-min-steps');
   const engineName = f.string('engine') ?? 'fast';
   const quiet = f.bool('quiet');
   const answer = f.string('answer');
@@ -86,6 +91,8 @@ export async function cmdDiagnose(f: FlagReader): Promise<number> {
     if (v !== undefined && v < 1) throw new UsageError(`--${name} must be a positive integer (got ${v})`);
   }
   if (N !== undefined && N < 0) throw new UsageError(`--N must be >= 0 (got ${N})`);
+  if (memoryThreshold !== undefined && !(memoryThreshold > 0 && memoryThreshold < 1)) throw new UsageError(`--memory-threshold must be between 0 and 1 (got ${memoryThreshold})`);
+  if (memoryMinSteps !== undefined && memoryMinSteps < 1) throw new UsageError(`--memory-min-steps must be a positive integer (got ${memoryMinSteps})`);
 
   const { model } = await openModelForCli(modelPath, answer);
   loadCustomCellsForCli(model, modelPath, cell);
@@ -101,6 +108,7 @@ export async function cmdDiagnose(f: FlagReader): Promise<number> {
     sections,
     batchSample,
     fixedPoints: layer !== undefined ? { layer } : undefined,
+    memory: { threshold: memoryThreshold, minSteps: memoryMinSteps },
     cells: cellResolver(engine),
     modelPath,
     modelName: basename(modelPath).replace(/\.(safetensors|pt|pth|keras|h5|json)$/i, ''),

@@ -272,31 +272,38 @@ export function memorySentences(r: ReportBody): DiagnosisSentence[] {
   if (m.note) return [{ text: `Memory attribution per neuron: ${m.note}.`, severity: 'info', refs: ['memory.note'] }];
   const out: DiagnosisSentence[] = [];
   const score = m.scoreKind === 'eta2' ? 'adjusted η²' : 'adjusted R²';
-  const rule = `${score} of the target from the neuron's state ≥ ${m.threshold} for at least ${m.minSteps} steps, 95 % interval above it, n = ${m.sequences} sequences`;
+  const rule = `${score} ≥ ${m.threshold} from its own state for at least ${m.minSteps} steps, 95 % interval above the threshold, n = ${m.sequences} sequences`;
   const MAX_NAMED = 5;
   for (const ml of m.layers) {
     const listed = m.carriers.filter((c) => c.layer === ml.layer);
     const p = `memory.layers[${ml.layer}]`;
     if (ml.carrierNeurons.length > 0) {
-      // Group the named carriers by what they hold and how, so "neurons 45 and 15 hold x₁ from t = 10 to 299 …".
+      // Named carriers grouped by how they hold, so "neurons 45 and 15 hold x₁ from t = 10 to 299 on
+      // bistable branches (a ≈ 2.0, c ≈ 0.97)"; each named one's score with its interval follows.
+      const named = listed.slice(0, MAX_NAMED);
       const groups = new Map<string, MemoryCarrier[]>();
-      for (const c of listed.slice(0, MAX_NAMED)) {
-        const key = `${memoryTargetName(m, c.component)} from t = ${c.from} to ${c.to} ${mechanism(c)}`.trim();
+      // Within a group by neuron index: near-equal scores swap order from one batch to the next.
+      for (const c of [...named].sort((x, y) => x.neuron - y.neuron)) {
+        const key = `${memoryTargetName(m, c.component)}\u0000${mechanism(c)}`;
         groups.set(key, [...(groups.get(key) ?? []), c]);
       }
-      const clauses = [...groups].map(([what, cs]) => {
-        const names = cs.map((c) => String(c.neuron));
+      const clauses = [...groups].map(([key, cs]) => {
+        const [what, how] = key.split('\u0000');
+        const same = cs.every((c) => c.from === cs[0].from && c.to === cs[0].to);
+        const names = cs.map((c) => (same ? String(c.neuron) : `${c.neuron} (t = ${c.from} to ${c.to})`));
         const list = names.length === 1 ? `neuron ${names[0]} holds` : `neurons ${names.slice(0, -1).join(', ')} and ${names[names.length - 1]} hold`;
-        const scores = cs.map((c) => formatEstimate(c.estimate)).join(' and ');
-        return `${list} ${what}, ${score} ${scores}`;
+        return `${list} ${what}${same ? ` from t = ${cs[0].from} to ${cs[0].to}` : ''}${how ? ` ${how}` : ''}`;
       });
-      const named = Math.min(MAX_NAMED, listed.length);
-      const more = ml.carrierNeurons.length - named;
-      out.push({
-        text: `Layer ${ml.layer}: ${clauses.join('; ')}${more > 0 ? `; ${more} more neuron${more === 1 ? '' : 's'} carry ${memoryTargetName(m)} (${p}.carrierNeurons)` : ''}. Carrier: ${rule}.`,
-        severity: 'good',
-        refs: [`${p}.carrierNeurons`, 'memory.carriers', 'memory.threshold'],
-      });
+      const total = ml.carrierNeurons.length;
+      const more = total - named.length;
+      const target = memoryTargetName(m);
+      let text = `Layer ${ml.layer}: ${total === 1 ? '1 neuron carries' : `${total} neurons carry`} ${target} (${rule})`;
+      if (named.length > 0) {
+        text += `: ${clauses.join('; ')}${more > 0 ? `; and ${more} more (${p}.carrierNeurons)` : ''}. ${score[0].toUpperCase()}${score.slice(1)}: ${named.map((c) => `neuron ${c.neuron} ${formatEstimate(c.estimate)}`).join('; ')}.`;
+      } else {
+        text += `, all weaker than the ${m.carriers.length} listed in memory.carriers (${p}.carrierNeurons).`;
+      }
+      out.push({ text, severity: 'good', refs: [`${p}.carrierNeurons`, 'memory.carriers', 'memory.threshold'] });
     }
     if (ml.inconclusive.length > 0) {
       const k = ml.inconclusive.length;

@@ -56,7 +56,7 @@ function targetOf(input: DiagnoseInput, T: number, B: number, task: string | und
     const per = input.labels.length === T * B;
     const labels = per ? input.labels.subarray((T - 1) * B, T * B) : input.labels;
     if (labels.length !== B) return 'the targets do not match the batch';
-    return { kind: task === undefined ? 'y' : 'class', k: 1, labels };
+    return { kind: 'class', k: 1, labels };
   }
   if (input.y) {
     let y = input.y;

@@ -275,7 +275,10 @@ export interface MemoryLayer {
 }
 
 export interface MemoryReport {
-  /** What is carried: 'x1' (copy), 'values' (denoise's marked values), 'class' (smnist), 'y' (the --input file's targets). */
+  /**
+   * What is carried: 'x1' (copy), 'values' (denoise's marked values), 'class' (class labels: smnist or an
+   * input file's labels), 'y' (an input file's regression targets). Per-step targets: those of the last step.
+   */
   target: 'x1' | 'values' | 'class' | 'y';
   /** Number of target components (5 for denoise, 1 for copy and classes). */
   components: number;
