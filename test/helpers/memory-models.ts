@@ -2,6 +2,7 @@
 import type { Model } from '../../core/model/model';
 import type { DiagnoseInput } from '../../core/diagnostics/input';
 import { Rng } from '../../core/util/rng';
+import { createModel } from '../../core/model/network';
 import { makeModel, setParams } from './diag-models';
 
 /** a = 1 + tanh(b_a): b_a = 3 gives a ≈ 2 (bistable), −3 gives a ≈ 0 (monostable). */
@@ -44,4 +45,28 @@ export function latchBatch(B: number, T: number, seed: number, noise = 0.1): Dia
     }
   }
   return { x, T, B, y };
+}
+
+/**
+ * A one-layer BRC for denoise inputs [value, marker] (marker 0 at the 5 marked steps, −1 elsewhere, +1 at
+ * the end step) with two neurons: 0 writes the value at each marked step (gate c ≈ 0, a ≈ 0) and holds it
+ * otherwise (c ≈ 1, a ≈ 2), so after the last mark it carries marked value 5 until the end step, which
+ * erases it (c ≈ 0, a ≈ 0, value 0); 1 follows the value at every step (a ≈ 0, c ≈ 0).
+ */
+export function plantedDenoiseModel(T: number, N: number): Model {
+  const model = createModel(
+    { inputSize: 2, layers: [{ cell: 'brc', units: 2 }], readout: { units: 5, activation: 'linear', perStep: false }, task: { name: 'denoise', T, N } },
+    new Rng(1),
+  );
+  setParams(model, {
+    // Rows: value, marker.
+    'layers.0.U': [1, 2, 0, 0],
+    'layers.0.U_a': [0, 0, -6, 0],
+    'layers.0.U_c': [0, 0, -20, 0],
+    'layers.0.w_a': [0, 0],
+    'layers.0.w_c': [0, 0],
+    'layers.0.b_a': [-3, MONOSTABLE],
+    'layers.0.b_c': [-10, -10],
+  });
+  return model;
 }
