@@ -5,6 +5,7 @@
 import { basename } from 'node:path';
 import * as vscode from 'vscode';
 import type { DiagnosticReport } from '../core/diagnostics/types';
+import type { DiagnoseWorkerInput } from '../core/diagnostics/worker-protocol';
 import type { ArchitectureAnswers, Question } from '../core/formats/errors';
 import type { EngineName } from '../core/train/types';
 import { DiagnosticsService, ModelNeedsAnswers } from './diagnostics-service';
@@ -18,6 +19,7 @@ export class ModelDiagnoser implements vscode.Disposable {
   constructor(
     workerScript: string,
     private readonly engine: () => EngineName,
+    private readonly memory: () => DiagnoseWorkerInput['memory'] = () => undefined,
   ) {
     this.service = new DiagnosticsService(workerScript);
   }
@@ -28,7 +30,7 @@ export class ModelDiagnoser implements vscode.Disposable {
    */
   async diagnose(path: string): Promise<DiagnosticReport> {
     for (let attempt = 0; ; attempt++) {
-      const req = { modelPath: path, engine: this.engine(), answers: this.answers.get(path) };
+      const req = { modelPath: path, engine: this.engine(), answers: this.answers.get(path), memory: this.memory() };
       try {
         if (this.service.has(req)) return await this.service.get(req);
         return await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Diagnosing ${basename(path)}` }, () => this.service.get(req));

@@ -13,6 +13,8 @@ export interface DiagnoseWorkerInput {
   allowCustomCells?: boolean;
   /** Answers for a foreign model file (PyTorch, Keras, TF.js) whose architecture the file leaves open. */
   answers?: ArchitectureAnswers;
+  /** Memory attribution settings (rnnMemory.diagnose.memoryThreshold / memoryMinSteps); defaults when absent. */
+  memory?: { threshold?: number; minSteps?: number };
 }
 
 export type DiagnoseWorkerOutput =
