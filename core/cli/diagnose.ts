@@ -39,6 +39,8 @@ export const DIAGNOSE_HELP = `diagnose options:
   --memory-threshold R  adjusted R² (η² for classes) a neuron's interval must clear to count as a
                      memory carrier (0.1)
   --memory-min-steps N  shortest window a carrier must hold the target (max(2, 5 % of T))
+  --memory-batch N   sequences of the memory attribution's own task batch (256, fewer for very long
+                     or wide models; with --input: the file's sequences)
   --engine fast|reference  compute path for full-batch passes (fast)
   --quiet            do not print the diagnosis sentences`;
 
@@ -77,6 +79,7 @@ export async function cmdDiagnose(f: FlagReader): Promise<number> {
   const batchSample = f.int('batch-sample');
   const memoryThreshold = f.number('memory-threshold');
   const memoryMinSteps = f.int('memory-min-steps');
+  const memoryBatch = f.int('memory-batch');
   const engineName = f.string('engine') ?? 'fast';
   const quiet = f.bool('quiet');
   const answer = f.string('answer');
@@ -92,6 +95,8 @@ export async function cmdDiagnose(f: FlagReader): Promise<number> {
   }
   if (N !== undefined && N < 0) throw new UsageError(`--N must be >= 0 (got ${N})`);
   if (memoryThreshold !== undefined && !(memoryThreshold > 0 && memoryThreshold < 1)) throw new UsageError(`--memory-threshold must be between 0 and 1 (got ${memoryThreshold})`);
+  if (memoryBatch !== undefined && memoryBatch < 4) throw new UsageError(`--memory-batch must be at least 4 (got ${memoryBatch})`);
+  if (memoryBatch !== undefined && inputPath) throw new UsageError('--memory-batch cannot be combined with --input (the file defines the sequences)');
   if (memoryMinSteps !== undefined && memoryMinSteps < 1) throw new UsageError(`--memory-min-steps must be a positive integer (got ${memoryMinSteps})`);
 
   const { model } = await openModelForCli(modelPath, answer);
@@ -108,7 +113,7 @@ export async function cmdDiagnose(f: FlagReader): Promise<number> {
     sections,
     batchSample,
     fixedPoints: layer !== undefined ? { layer } : undefined,
-    memory: { threshold: memoryThreshold, minSteps: memoryMinSteps },
+    memory: { threshold: memoryThreshold, minSteps: memoryMinSteps, batch: memoryBatch },
     cells: cellResolver(engine),
     modelPath,
     modelName: basename(modelPath).replace(/\.(safetensors|pt|pth|keras|h5|json)$/i, ''),

@@ -227,6 +227,9 @@ function fixedPointSentences(r: ReportBody): DiagnosisSentence[] {
 
 const neuronCount = (k: number, one: string, many: string) => (k === 1 ? `1 neuron ${one}` : `${k} neurons ${many}`);
 
+/** How to get more sequences for the memory section: its own task batch, or a larger input file. */
+const moreSequences = (r: ReportBody) => (r.input.source === 'task' ? 'diagnose more sequences (--memory-batch)' : 'give more sequences (--input)');
+
 /** What the memory section attributes, in words ("x₁", "marked value 2", "the class", "y"). */
 export function memoryTargetName(m: Pick<MemoryReport, 'target' | 'components'>, component?: number): string {
   if (m.target === 'x1') return 'x₁';
@@ -252,7 +255,7 @@ function holdingClauses(r: ReportBody, mem: MemoryLayer | null, holding: number[
   const out: string[] = [];
   if (carriers) out.push(`${neuronCount(carriers, 'holds', 'hold')} one branch for all ${T} steps and ${carriers === 1 ? 'varies' : 'vary'} with ${target} (latched memory)`);
   if (constant) out.push(`${neuronCount(constant, 'sits', 'sit')} on one branch for all ${T} steps without carrying ${target} (${constant === 1 ? 'a constant unit' : 'constant units'}, not memory)`);
-  if (unsure) out.push(`${neuronCount(unsure, 'holds', 'hold')} one branch for all ${T} steps, but whether ${unsure === 1 ? 'it carries' : 'they carry'} ${target} is inconclusive on ${m.sequences} sequences (more: --batch)`);
+  if (unsure) out.push(`${neuronCount(unsure, 'holds', 'hold')} one branch for all ${T} steps, but whether ${unsure === 1 ? 'it carries' : 'they carry'} ${target} is inconclusive on ${m.sequences} sequences (${moreSequences(r)})`);
   return out;
 }
 
@@ -260,8 +263,10 @@ function holdingClauses(r: ReportBody, mem: MemoryLayer | null, holding: number[
 function mechanism(c: MemoryCarrier): string {
   const two = (x: number) => x.toFixed(2);
   if (c.bistable !== null && c.bistable >= 0.5 && c.a !== null) return `on bistable branches (a ≈ ${c.a.toFixed(1)}${c.c !== null ? `, c ≈ ${two(c.c)}` : ''})`;
-  if (c.c !== null && c.c >= 0.9) return `by slow decay (update gate ≈ ${two(c.c)}${c.a !== null ? `, a ≈ ${c.a.toFixed(1)}` : ''})`;
-  const gates = [c.a !== null ? `a ≈ ${c.a.toFixed(1)}` : '', c.c !== null ? `update gate ≈ ${two(c.c)}` : ''].filter(Boolean).join(', ');
+  // BRC/nBRC (a given) call their update gate c; other cells' gates (GRU z, LSTM f) are "update gate".
+  const gate = c.a !== null ? 'c' : 'update gate';
+  if (c.c !== null && c.c >= 0.9) return `by slow decay (${gate} ≈ ${two(c.c)}${c.a !== null ? `, a ≈ ${c.a.toFixed(1)}` : ''})`;
+  const gates = [c.a !== null ? `a ≈ ${c.a.toFixed(1)}` : '', c.c !== null ? `${gate} ≈ ${two(c.c)}` : ''].filter(Boolean).join(', ');
   return gates ? `(${gates})` : '';
 }
 
@@ -308,7 +313,7 @@ export function memorySentences(r: ReportBody): DiagnosisSentence[] {
     if (ml.inconclusive.length > 0) {
       const k = ml.inconclusive.length;
       out.push({
-        text: `Layer ${ml.layer}: whether ${k === 1 ? `neuron ${ml.inconclusive[0]} carries` : `${k} neurons carry`} ${memoryTargetName(m)} is inconclusive: ${k === 1 ? 'its' : 'their'} ${score} reaches ${m.threshold} over a window but the 95 % interval does not clear it on ${m.sequences} sequences; diagnose more sequences (--batch) to decide.`,
+        text: `Layer ${ml.layer}: whether ${k === 1 ? `neuron ${ml.inconclusive[0]} carries` : `${k} neurons carry`} ${memoryTargetName(m)} is inconclusive: ${k === 1 ? 'its' : 'their'} ${score} reaches ${m.threshold} over a window but the 95 % interval does not clear it on ${m.sequences} sequences; ${moreSequences(r)} to decide.`,
         severity: 'info',
         refs: [`${p}.inconclusive`, `${p}.score`],
       });

@@ -31,11 +31,25 @@ export interface MemoryOptions {
   seed?: number;
   /** The task the batch comes from (names the target); undefined for a file's batch. */
   task?: string;
+  /** Whether the batch is the section's own (generated, --memory-batch) rather than the diagnosed one. */
+  ownBatch?: boolean;
+}
+
+/** Default sequences of the memory section's own batch; fewer when T × total units is large. */
+export const MEMORY_BATCH = 256;
+/** Largest number of state values (T × sequences × units, all layers) the own batch may hold (128 MB as float64). */
+const MEMORY_BATCH_VALUES = 16_000_000;
+
+/** Sequences of the memory section's own batch: `requested`, else 256 capped by the state budget (at least 1). */
+export function memoryBatchSize(arch: { layers: readonly { units: number }[] }, T: number, requested?: number): number {
+  if (requested !== undefined) return requested;
+  const units = arch.layers.reduce((s, l) => s + l.units, 0);
+  return Math.max(1, Math.min(MEMORY_BATCH, Math.floor(MEMORY_BATCH_VALUES / Math.max(1, T * units))));
 }
 
 export const MEMORY_DEFAULTS = { threshold: 0.1, minSpread: 0.01, top: 20, traced: 16, resamples: 200 } as const;
 /** Steps of a window the bootstrap re-scores (evenly spaced, both ends): bounds its cost on long windows. */
-const WINDOW_SAMPLES = 64;
+const WINDOW_SAMPLES = 32;
 const MAX_TIMES = 200;
 
 /** Default shortest window for sequences of T steps. */
@@ -163,7 +177,7 @@ export function analyzeMemory(model: Model, fr: ForwardResult, input: DiagnoseIn
   const times = probeSchedule(T, MAX_TIMES);
   const target = targetOf(input, T, B, opts.task, opts.source);
   const empty = (note: string): MemoryReport => ({
-    target: 'y', components: 0, scoreKind: 'r2', threshold, minSteps, minSpread, sequences: B, total: 0, carriers: [], layers: [], times, traced: 0, note,
+    target: 'y', components: 0, scoreKind: 'r2', threshold, minSteps, minSpread, sequences: B, total: 0, carriers: [], layers: [], times, traced: 0, ownBatch: opts.ownBatch === true, note,
   });
   if (typeof target === 'string') return empty(target);
   if (B < 4) return empty(`${B} sequences are too few to attribute memory (at least 4; use more sequences)`);
@@ -185,7 +199,7 @@ export function analyzeMemory(model: Model, fr: ForwardResult, input: DiagnoseIn
   };
 
   const layers: MemoryLayer[] = [];
-  const found: { c: MemoryCarrier; l: number; j: number }[] = [];
+  const found: { c: MemoryCarrier; l: number; j: number; strength: number }[] = [];
   fr.layers.forEach((tr, l) => {
     const H = tr.shape.units;
     const h = tr.fwd.h;
@@ -223,16 +237,19 @@ export function analyzeMemory(model: Model, fr: ForwardResult, input: DiagnoseIn
         { resamples: opts.resamples ?? MEMORY_DEFAULTS.resamples, seed: seed * 1_000_003 + l * 10_007 + j },
       );
       layerScore[j] = est.value;
+      // Strength: how much and how long it carries the target (a brief echo of the input ranks below a latch).
+      const strength = est.value * (best.run[1] - best.run[0] + 1);
       if (!(est.lo > threshold)) {
-        inconclusive.push({ j, s: est.value });
+        inconclusive.push({ j, s: strength });
         continue;
       }
-      carrierNeurons.push({ j, s: est.value });
+      carrierNeurons.push({ j, s: strength });
       let r = 0;
       for (const t of steps) r += score(series[t], k, all).r;
       found.push({
         l,
         j,
+        strength,
         c: {
           layer: l, neuron: j, from: best.run[0], to: best.run[1], score: est.value, estimate: est, component: k,
           correlation: target.labels ? null : r / steps.length,
@@ -251,7 +268,7 @@ export function analyzeMemory(model: Model, fr: ForwardResult, input: DiagnoseIn
       inconclusive: inconclusive.sort(order).map((c) => c.j),
     });
   });
-  found.sort((x, y) => y.c.score - x.c.score || x.l - y.l || x.j - y.j);
+  found.sort((x, y) => y.strength - x.strength || x.l - y.l || x.j - y.j);
   const listed = found.slice(0, top);
   for (const f of listed) describeCarrier(model, fr, f.c, traced, times, target);
   return {
@@ -265,6 +282,7 @@ export function analyzeMemory(model: Model, fr: ForwardResult, input: DiagnoseIn
     layers,
     times,
     traced,
+    ownBatch: opts.ownBatch === true,
   };
 }
 

@@ -236,7 +236,7 @@ export interface MemoryCarrier {
   /** First and last step of the window in which it carries the target. */
   from: number;
   to: number;
-  /** Mean per-step score over the window (up to 64 evenly spaced steps of it) = estimate.value. */
+  /** Mean per-step score over the window (up to 32 evenly spaced steps of it) = estimate.value. */
   score: number;
   /** The score with its 95 % bootstrap interval over sequences (n = sequences). */
   estimate: Estimate;
@@ -268,7 +268,7 @@ export interface MemoryLayer {
   layer: number;
   /** [j] each neuron's score over its window (0: no window of minSteps steps, e.g. a neuron that never changes). */
   score: number[];
-  /** All carriers of this layer (neuron indices, strongest first), including those beyond the listed top ones. */
+  /** All carriers of this layer (neuron indices, strongest first as in carriers), including those beyond the listed top ones. */
   carrierNeurons: number[];
   /** Neurons whose window score reached the threshold but whose interval does not clear it (more sequences decide). */
   inconclusive: number[];
@@ -292,9 +292,17 @@ export interface MemoryReport {
   minSpread: number;
   /** Sequences behind every score. */
   sequences: number;
+  /**
+   * True when the section ran on its own batch of the task (memory.sequences, default 256, --memory-batch):
+   * single-neuron scores need more sequences than batch means. False: the diagnosed batch (e.g. --input).
+   */
+  ownBatch?: boolean;
   /** Total number of carriers in all layers (carriers lists at most the top ones). */
   total: number;
-  /** The strongest carriers first (at most `top`, default 20). */
+  /**
+   * The strongest carriers first (at most `top`, default 20). Strength = score × window length (how much and
+   * how long it carries the target), so a latch that holds it to the end ranks above a brief echo of the input.
+   */
   carriers: MemoryCarrier[];
   layers: MemoryLayer[];
   /** Time indices of profile and traces (at most 200, evenly spaced, both ends included). */

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { diagnose } from '../../core/diagnostics/diagnose';
-import { longestRun } from '../../core/diagnostics/memory';
+import { longestRun, memoryBatchSize } from '../../core/diagnostics/memory';
 import { taskInput, type DiagnoseInput } from '../../core/diagnostics/input';
 import { createModel, forward } from '../../core/model/network';
 import { referenceCell } from '../../core/cells/index';
@@ -139,8 +139,11 @@ test('denoise-like planted case: the writer carries marked value 5 from its writ
   const Tn = 60;
   const N = 20;
   const model = plantedDenoiseModel(Tn, N);
-  const r = diagnose(model, { batch: 64, seed: 5, sections: ['memory'] });
+  // memory.batch = the diagnosed batch: the section scores the batch checked independently below.
+  const r = diagnose(model, { batch: 64, seed: 5, sections: ['memory'], memory: { batch: 64 } });
   const m = r.memory!;
+  assert.equal(m.sequences, 64);
+  assert.equal(m.ownBatch, false);
   assert.equal(m.target, 'values');
   assert.equal(m.components, 5);
   assert.deepEqual(m.layers[0].carrierNeurons, [0]);
@@ -223,6 +226,22 @@ test('intervals of 64-sequence scores cover the score of a 10× larger batch at 
   assert.equal(checked, 40);
   // 95 % intervals; the two carriers of a batch miss together, so this is about 20 independent trials.
   assert.ok(covered / checked >= 0.85, `${covered}/${checked} intervals cover the large-batch score`);
+});
+
+test('task batches: the section runs on its own 256 sequences (fewer for long, wide models); an explicit input on its own', () => {
+  const model = plantedDenoiseModel(60, 20);
+  const r = diagnose(model, { batch: 16, seed: 5, sections: ['memory'] });
+  assert.equal(r.input.B, 16);
+  assert.equal(r.memory!.sequences, 256);
+  assert.equal(r.memory!.ownBatch, true);
+  assert.deepEqual(r.memory!.layers[0].carrierNeurons, [0]);
+  assert.equal(memoryBatchSize({ layers: [{ units: 100 }, { units: 100 }] }, 300), 256);
+  // smnist-sized: 1084 steps × 4 × 100 units leave room for 36 sequences within the 16 M state values.
+  assert.equal(memoryBatchSize({ layers: new Array(4).fill({ units: 100 }) }, 1084), Math.floor(16e6 / (1084 * 400)));
+  assert.equal(memoryBatchSize({ layers: [{ units: 100 }] }, 300, 40), 40);
+  const file = memoryOf(plantedLatchModel(), latchBatch(32, T, 1));
+  assert.equal(file.memory!.sequences, 32);
+  assert.equal(file.memory!.ownBatch, false);
 });
 
 test('too few sequences or probe inputs: a note, never a claim', () => {
