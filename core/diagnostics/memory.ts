@@ -63,25 +63,19 @@ interface Target {
   labels?: Int32Array;
 }
 
-function targetOf(input: DiagnoseInput, T: number, B: number, task: string | undefined, source: string | undefined): Target | string {
+function targetOf(input: DiagnoseInput, T: number, B: number, perStep: boolean, task: string | undefined, source: string | undefined): Target | string {
   if (source === 'probe') return 'random probe inputs have no target to attribute';
+  // Per-step targets ([T, B] labels, [T, B, k] values): those of the last step are what must be remembered.
   if (input.labels) {
-    // Per-step labels [T, B]: the class at the last step is what must be remembered.
-    const per = input.labels.length === T * B;
-    const labels = per ? input.labels.subarray((T - 1) * B, T * B) : input.labels;
+    const labels = perStep ? input.labels.subarray((T - 1) * B, T * B) : input.labels;
     if (labels.length !== B) return 'the targets do not match the batch';
     return { kind: 'class', k: 1, labels };
   }
   if (input.y) {
-    let y = input.y;
-    if (y.length % B !== 0) return 'the targets do not match the batch';
-    let k = y.length / B;
-    if (k % T === 0 && k >= T && y.length === T * B * (k / T)) {
-      // Per-step targets [T, B, k']: the last step's.
-      const kk = k / T;
-      y = y.subarray((T - 1) * B * kk, T * B * kk);
-      k = kk;
-    }
+    const rows = perStep ? T * B : B;
+    if (input.y.length % rows !== 0 || input.y.length === 0) return 'the targets do not match the batch';
+    const k = input.y.length / rows;
+    const y = perStep ? input.y.subarray((T - 1) * B * k, T * B * k) : input.y;
     const kind = task === 'copy' ? 'x1' : task === 'denoise' ? 'values' : 'y';
     return { kind, k, values: y };
   }
@@ -175,7 +169,7 @@ export function analyzeMemory(model: Model, fr: ForwardResult, input: DiagnoseIn
   const traced = Math.min(B, Math.max(0, opts.traced ?? MEMORY_DEFAULTS.traced));
   const seed = opts.seed ?? 1;
   const times = probeSchedule(T, MAX_TIMES);
-  const target = targetOf(input, T, B, opts.task, opts.source);
+  const target = targetOf(input, T, B, model.arch.readout.perStep, opts.task, opts.source);
   const empty = (note: string): MemoryReport => ({
     target: 'y', components: 0, scoreKind: 'r2', threshold, minSteps, minSpread, sequences: B, total: 0, carriers: [], layers: [], times, traced: 0, ownBatch: opts.ownBatch === true, note,
   });

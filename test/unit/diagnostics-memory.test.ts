@@ -271,3 +271,17 @@ test('GRU: the update gate is given, bistability fields are null', () => {
   }
   assert.equal(r.memory!.target, 'x1');
 });
+
+test('per-step readouts: the target is the last step’s (earlier steps’ targets are ignored)', () => {
+  const model = createModel(
+    { inputSize: 2, layers: [{ cell: 'brc', units: 5 }], readout: { units: 1, activation: 'linear', perStep: true }, task: { name: 'custom', T } },
+    new Rng(1),
+  );
+  for (const [name, t] of plantedLatchModel().params) if (name.startsWith('layers.')) model.params.get(name)!.data.set(t.data);
+  const batch = latchBatch(64, T, 8);
+  const rng = new Rng(5);
+  const y = new Float64Array(T * 64).map(() => rng.normal());
+  y.set(batch.y!, (T - 1) * 64);
+  const m = memoryOf(model, { ...batch, y }).memory!;
+  assert.deepEqual([...m.layers[0].carrierNeurons].sort(), [0, 1]);
+});
