@@ -49,7 +49,7 @@ export function memoryBatchSize(arch: { layers: readonly { units: number }[] }, 
 
 export const MEMORY_DEFAULTS = { threshold: 0.1, minSpread: 0.01, top: 20, traced: 16, resamples: 200 } as const;
 /** Steps of a window the bootstrap re-scores (evenly spaced, both ends): bounds its cost on long windows. */
-const WINDOW_SAMPLES = 32;
+const WINDOW_SAMPLES = 16;
 const MAX_TIMES = 200;
 
 /** Default shortest window for sequences of T steps. */
@@ -207,12 +207,13 @@ export function analyzeMemory(model: Model, fr: ForwardResult, input: DiagnoseIn
     const layerScore: number[] = new Array(H).fill(0);
     const carrierNeurons: { j: number; s: number }[] = [];
     const inconclusive: { j: number; s: number }[] = [];
+    // Whole-batch profiles of every neuron in one contiguous pass; per-neuron columns only for candidates.
+    const full = layerProfiles(h, T, B, H, ys, target.labels, classes, minSpread);
     for (let j = 0; j < H; j++) {
-      for (let t = 0; t < T; t++) col(j, t, series[t]);
       // Best component: the one with the longest window, then the higher window score.
       let best: { k: number; run: [number, number]; prof: number[] } | null = null;
-      for (let k = 0; k < Math.max(1, ys.length); k++) {
-        const prof = series.map((v) => score(v, k, all).s);
+      for (let k = 0; k < full.length; k++) {
+        const prof = Array.from({ length: T }, (_, t) => full[k][t * H + j]);
         const run = longestRun(prof, threshold);
         if (!run || run[1] - run[0] + 1 < minSteps) continue;
         const len = run[1] - run[0];
@@ -220,6 +221,7 @@ export function analyzeMemory(model: Model, fr: ForwardResult, input: DiagnoseIn
       }
       if (!best) continue;
       const steps = spaced(best.run[0], best.run[1], WINDOW_SAMPLES);
+      for (const t of steps) col(j, t, series[t]);
       const k = best.k;
       const est: Estimate = bootstrapEstimate(
         B,
@@ -278,6 +280,70 @@ export function analyzeMemory(model: Model, fr: ForwardResult, input: DiagnoseIn
     traced,
     ownBatch: opts.ownBatch === true,
   };
+}
+
+/**
+ * Adjusted scores of every neuron at every step on the whole batch, per target component: [k][t·H + j].
+ * Sums are accumulated row by row over the [T, B, H] trace (contiguous), the same statistics as r2At and
+ * eta2At on all sequences.
+ */
+function layerProfiles(
+  h: ArrayLike<number>, T: number, B: number, H: number, ys: Float64Array[], labels: Int32Array | undefined, classes: number, minSpread: number,
+): Float64Array[] {
+  const K = labels ? 1 : ys.length;
+  const out = Array.from({ length: K }, () => new Float64Array(T * H));
+  const sh = new Float64Array(H);
+  const shh = new Float64Array(H);
+  const shy = Array.from({ length: labels ? 0 : K }, () => new Float64Array(H));
+  const sc = labels ? Array.from({ length: classes }, () => new Float64Array(H)) : [];
+  const nc = new Float64Array(classes);
+  if (labels) for (let b = 0; b < B; b++) nc[labels[b]]++;
+  const groups = nc.reduce((g, n) => g + +(n > 0), 0);
+  const ym = ys.map((y) => y.reduce((s, v) => s + v, 0) / B);
+  const yss = ys.map((y, k) => y.reduce((s, v) => s + (v - ym[k]) ** 2, 0));
+  for (let t = 0; t < T; t++) {
+    sh.fill(0);
+    shh.fill(0);
+    for (const a of shy) a.fill(0);
+    for (const a of sc) a.fill(0);
+    for (let b = 0; b < B; b++) {
+      const o = (t * B + b) * H;
+      for (let j = 0; j < H; j++) {
+        const v = h[o + j];
+        sh[j] += v;
+        shh[j] += v * v;
+      }
+      if (labels) {
+        const row = sc[labels[b]];
+        for (let j = 0; j < H; j++) row[j] += h[o + j];
+      } else {
+        for (let k = 0; k < K; k++) {
+          const dy = ys[k][b] - ym[k];
+          const row = shy[k];
+          for (let j = 0; j < H; j++) row[j] += h[o + j] * dy;
+        }
+      }
+    }
+    for (let j = 0; j < H; j++) {
+      const m = sh[j] / B;
+      const vv = Math.max(0, shh[j] - B * m * m);
+      if (B < 3 || !(Math.sqrt(vv / B) >= minSpread)) continue;
+      if (labels) {
+        if (groups < 2 || B - groups < 1) continue;
+        let between = 0;
+        for (let c = 0; c < classes; c++) if (nc[c]) between += (sc[c][j] * sc[c][j]) / nc[c];
+        const eta2 = Math.min(1, Math.max(0, (between - B * m * m) / vv));
+        out[0][t * H + j] = Math.max(0, 1 - ((1 - eta2) * (B - 1)) / (B - groups));
+      } else {
+        for (let k = 0; k < K; k++) {
+          if (!(yss[k] > 0)) continue;
+          const r2 = Math.min(1, (shy[k][j] * shy[k][j]) / (vv * yss[k]));
+          out[k][t * H + j] = Math.max(0, 1 - ((1 - r2) * (B - 1)) / (B - 2));
+        }
+      }
+    }
+  }
+  return out;
 }
 
 function meanOver(prof: number[], [from, to]: [number, number]): number {

@@ -236,7 +236,7 @@ export interface MemoryCarrier {
   /** First and last step of the window in which it carries the target. */
   from: number;
   to: number;
-  /** Mean per-step score over the window (up to 32 evenly spaced steps of it) = estimate.value. */
+  /** Mean per-step score over the window (up to 16 evenly spaced steps of it, both ends included) = estimate.value. */
   score: number;
   /** The score with its 95 % bootstrap interval over sequences (n = sequences). */
   estimate: Estimate;
