@@ -313,7 +313,7 @@ export function memorySentences(r: ReportBody): DiagnosisSentence[] {
     if (ml.inconclusive.length > 0) {
       const k = ml.inconclusive.length;
       out.push({
-        text: `Layer ${ml.layer}: whether ${k === 1 ? `neuron ${ml.inconclusive[0]} carries` : `${k} neurons carry`} ${memoryTargetName(m)} is inconclusive: ${k === 1 ? 'its' : 'their'} ${score} reaches ${m.threshold} over a window but the 95 % interval does not clear it on ${m.sequences} sequences; ${moreSequences(r)} to decide.`,
+        text: `Layer ${ml.layer}: whether ${k === 1 ? `neuron ${ml.inconclusive[0]} carries` : `${k} neurons carry`} ${memoryTargetName(m)} is inconclusive: ${k === 1 ? 'its' : 'their'} ${score} reaches ${m.threshold} for ${m.minSteps} steps or more, but not surely (95 % intervals) on ${m.sequences} sequences; ${moreSequences(r)} to decide.`,
         severity: 'info',
         refs: [`${p}.inconclusive`, `${p}.score`],
       });

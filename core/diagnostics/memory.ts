@@ -209,15 +209,28 @@ export function analyzeMemory(model: Model, fr: ForwardResult, input: DiagnoseIn
     const inconclusive: { j: number; s: number }[] = [];
     // Whole-batch profiles of every neuron in one contiguous pass; per-neuron columns only for candidates.
     const full = layerProfiles(h, T, B, H, ys, target.labels, classes, minSpread);
+    const lower = lowerScore(B, target.labels ? Math.max(2, classes) : 2);
     for (let j = 0; j < H; j++) {
-      // Best component: the one with the longest window, then the higher window score.
+      // Best component: the one with the longest window, then the higher window score. The window is where
+      // the step's 95 % lower bound clears the threshold, so its length is not decided by noise around it;
+      // a neuron whose point scores alone would give a long enough window is inconclusive.
       let best: { k: number; run: [number, number]; prof: number[] } | null = null;
+      let unsure: { k: number; run: [number, number]; prof: number[] } | null = null;
       for (let k = 0; k < full.length; k++) {
         const prof = Array.from({ length: T }, (_, t) => full[k][t * H + j]);
-        const run = longestRun(prof, threshold);
-        if (!run || run[1] - run[0] + 1 < minSteps) continue;
+        const loose = longestRun(prof, threshold);
+        if (!loose || loose[1] - loose[0] + 1 < minSteps) continue;
+        const run = longestRun(prof.map(lower), threshold);
+        if (!run || run[1] - run[0] + 1 < minSteps) {
+          if (!unsure) unsure = { k, run: loose, prof };
+          continue;
+        }
         const len = run[1] - run[0];
         if (!best || len > best.run[1] - best.run[0] || (len === best.run[1] - best.run[0] && meanOver(prof, run) > meanOver(best.prof, best.run))) best = { k, run, prof };
+      }
+      if (!best && unsure) {
+        layerScore[j] = meanOver(unsure.prof, unsure.run);
+        inconclusive.push({ j, s: layerScore[j] * (unsure.run[1] - unsure.run[0] + 1) });
       }
       if (!best) continue;
       const steps = spaced(best.run[0], best.run[1], WINDOW_SAMPLES);
@@ -344,6 +357,19 @@ function layerProfiles(
     }
   }
   return out;
+}
+
+/**
+ * The 95 % lower bound of a step's score from its value on n sequences (Fisher z of √score; classes: the
+ * multiple correlation of groups − 1 indicators, n − groups + 1 degrees of freedom in its standard error).
+ */
+export function lowerScore(n: number, groups: number): (score: number) => number {
+  const se = 1 / Math.sqrt(Math.max(1, n - 3 - (groups - 2)));
+  return (score) => {
+    if (!(score > 0)) return 0;
+    const z = Math.atanh(Math.min(Math.sqrt(score), 1 - 1e-12)) - 1.959963984540054 * se;
+    return z > 0 ? Math.tanh(z) ** 2 : 0;
+  };
 }
 
 function meanOver(prof: number[], [from, to]: [number, number]): number {

@@ -227,8 +227,9 @@ export interface CellularAttractors {
  * Per step t the neuron's score is the adjusted R² of the target from h_{t,j} across the batch's sequences
  * (regression: squared correlation; classes: η², the between-class share of the variance, i.e. the R² of a
  * one-way ANOVA), 0 where h_{t,j} varies less than `MemoryReport.minSpread` across sequences. Its window
- * [from, to] is the longest run of steps scoring at least the threshold; it is a carrier when that run is
- * at least `MemoryReport.minSteps` long and the 95 % interval of the window's score lies above the threshold.
+ * [from, to] is the longest run of steps whose 95 % lower bound (Fisher z of the score's square root)
+ * clears the threshold; it is a carrier when that run is at least `MemoryReport.minSteps` long and the 95 %
+ * bootstrap interval of the window's score lies above the threshold.
  */
 export interface MemoryCarrier {
   layer: number;
@@ -270,7 +271,10 @@ export interface MemoryLayer {
   score: number[];
   /** All carriers of this layer (neuron indices, strongest first as in carriers), including those beyond the listed top ones. */
   carrierNeurons: number[];
-  /** Neurons whose window score reached the threshold but whose interval does not clear it (more sequences decide). */
+  /**
+   * Neurons whose point scores reach the threshold for minSteps steps but not surely (per-step lower bounds
+   * or the window's interval fall below it): more sequences decide.
+   */
   inconclusive: number[];
 }
 

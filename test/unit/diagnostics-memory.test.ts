@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { diagnose } from '../../core/diagnostics/diagnose';
-import { longestRun, memoryBatchSize } from '../../core/diagnostics/memory';
+import { longestRun, lowerScore, memoryBatchSize } from '../../core/diagnostics/memory';
 import { taskInput, type DiagnoseInput } from '../../core/diagnostics/input';
 import { createModel, forward } from '../../core/model/network';
 import { referenceCell } from '../../core/cells/index';
@@ -284,4 +284,26 @@ test('per-step readouts: the target is the last step’s (earlier steps’ targe
   y.set(batch.y!, (T - 1) * 64);
   const m = memoryOf(model, { ...batch, y }).memory!;
   assert.deepEqual([...m.layers[0].carrierNeurons].sort(), [0, 1]);
+});
+
+test('per-step lower bound: below the true R² in about 97.5 % of samples (one-sided 95 % interval)', () => {
+  const rng = new Rng(21);
+  const n = 100;
+  const rho = 0.5;
+  const lower = lowerScore(n, 2);
+  let below = 0;
+  const trials = 400;
+  for (let i = 0; i < trials; i++) {
+    const x: number[] = [];
+    const y: number[] = [];
+    for (let b = 0; b < n; b++) {
+      const u = rng.normal();
+      x.push(u);
+      y.push(rho * u + Math.sqrt(1 - rho * rho) * rng.normal());
+    }
+    const adj = Math.max(0, 1 - ((1 - r2(x, y)) * (n - 1)) / (n - 2));
+    if (lower(adj) <= rho * rho) below++;
+  }
+  assert.ok(below / trials > 0.94 && below / trials < 0.995, `${below}/${trials}`);
+  assert.equal(lower(0), 0);
 });
