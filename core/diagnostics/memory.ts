@@ -175,7 +175,8 @@ export function analyzeMemory(model: Model, fr: ForwardResult, input: DiagnoseIn
   });
   if (typeof target === 'string') return empty(target);
   if (B < 4) return empty(`${B} sequences are too few to attribute memory (at least 4; use more sequences)`);
-  const classes = target.labels ? Math.max(0, ...target.labels) + 1 : 0;
+  // reduce, not Math.max(...labels): a large input file would overflow the argument list.
+  const classes = target.labels ? target.labels.reduce((m, v) => Math.max(m, v), 0) + 1 : 0;
   const sums = new Float64Array(classes);
   const counts = new Float64Array(classes);
   // Target component columns, contiguous per component.
