@@ -71,7 +71,7 @@ export class Controller implements vscode.Disposable {
       dataPath: join(dist, 'data', 'mnist.bin'),
       progressIntervalMs: () => Math.round(1000 / this.liveRate()),
     });
-    this.diagnoser = new ModelDiagnoser(join(dist, 'diagnose-worker.js'), () => this.engine(), new AnswerStore(context.globalState), () => fixedPointSettings((k) => this.config().get(k)));
+    this.diagnoser = new ModelDiagnoser(join(dist, 'diagnose-worker.js'), () => this.engine(), new AnswerStore(context.globalState), () => fixedPointSettings((k) => this.config().get(k)), () => this.memorySettings());
     this.panels = new PanelRegistry(context, {
       title: (view, target) => this.targetTitle(view, target),
       load: (entry) => this.loadPanel(entry),
@@ -107,6 +107,17 @@ export class Controller implements vscode.Disposable {
 
   engine(): EngineName {
     return this.config().get<string>('engine') === 'reference' ? 'reference' : 'fast';
+  }
+
+  /** rnnMemory.diagnose.memoryThreshold / memoryMinSteps for the memory attribution (invalid values: defaults). */
+  memorySettings(): { threshold?: number; minSteps?: number } {
+    const c = vscode.workspace.getConfiguration('rnnMemory.diagnose');
+    const th = c.get<number>('memoryThreshold');
+    const ms = c.get<number>('memoryMinSteps');
+    return {
+      threshold: typeof th === 'number' && th > 0 && th < 1 ? th : undefined,
+      minSteps: typeof ms === 'number' && Number.isInteger(ms) && ms >= 1 ? ms : undefined,
+    };
   }
 
   trainDefaults(): TrainDefaults {

@@ -25,6 +25,7 @@ export class ModelDiagnoser implements vscode.Disposable {
     private readonly engine: () => EngineName,
     private readonly store?: AnswerStore,
     private readonly fixedPoints: () => DiagnoseWorkerInput['fixedPoints'] = () => undefined,
+    private readonly memory: () => DiagnoseWorkerInput['memory'] = () => undefined,
   ) {
     this.service = new DiagnosticsService(workerScript);
   }
@@ -35,7 +36,7 @@ export class ModelDiagnoser implements vscode.Disposable {
    */
   async diagnose(path: string): Promise<DiagnosticReport> {
     for (let attempt = 0; ; attempt++) {
-      const req = { modelPath: path, engine: this.engine(), answers: this.answers.get(path) ?? this.store?.get(path), fixedPoints: this.fixedPoints() };
+      const req = { modelPath: path, engine: this.engine(), answers: this.answers.get(path) ?? this.store?.get(path), fixedPoints: this.fixedPoints(), memory: this.memory() };
       try {
         if (this.service.has(req)) return await this.service.get(req);
         return await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Diagnosing ${basename(path)}` }, () => this.service.get(req));

@@ -51,6 +51,8 @@ export class Heatmap {
   private readonly live: HTMLElement;
   private data: HeatmapData | null = null;
   private marks: Cell[] = [];
+  /** Rows outlined over a column span (memory carriers over their window). */
+  private rowMarks: { row: number; from: number; to: number }[] = [];
   private selected: Cell | null = null;
   private hovered: Cell | null = null;
   private lastWidth = 0;
@@ -83,6 +85,13 @@ export class Heatmap {
     this.data = d;
     if (this.selected && d && (this.selected.row >= d.rows || this.selected.col >= d.cols)) this.selected = null;
     this.paintNow();
+  }
+
+  /** Outlines each row over columns [from, to] (clamped to the data); the rows are listed in data-marked-rows. */
+  setRowMarks(spans: { row: number; from: number; to: number }[]): void {
+    this.rowMarks = spans;
+    this.overlay.dataset.markedRows = spans.map((s) => s.row).join(',');
+    this.drawOverlay();
   }
 
   setMarks(marks: Cell[]): void {
@@ -168,6 +177,18 @@ export class Heatmap {
     }
     const dpr = window.devicePixelRatio || 1;
     ctx.lineWidth = Math.max(1, Math.round(dpr));
+    if (this.rowMarks.length) {
+      ctx.strokeStyle = col.hover;
+      for (const s of this.rowMarks) {
+        if (s.row < 0 || s.row >= d.rows) continue;
+        const a = this.cellRect({ row: s.row, col: Math.max(0, Math.min(d.cols - 1, s.from)) });
+        const b = this.cellRect({ row: s.row, col: Math.max(0, Math.min(d.cols - 1, s.to)) });
+        ctx.strokeRect(a.x0 + 0.5, a.y0 - 0.5, Math.max(1, b.x1 - a.x0 - 1), a.y1 - a.y0 + 1);
+        // A tick in the left margin finds the row when the outline is thin.
+        ctx.fillStyle = col.hover;
+        ctx.fillRect(0, a.y0, Math.max(3, 3 * dpr), Math.max(1, a.y1 - a.y0));
+      }
+    }
     if (this.selected) {
       const r = this.cellRect(this.selected);
       ctx.strokeStyle = col.select;

@@ -40,13 +40,18 @@ export const DIAGNOSE_HELP = `diagnose options:
                      over layers) before computing (150000000)
   --out FILE.json    write the report JSON here (default: stdout, unless --html is given)
   --html FILE.html   write a self-contained HTML report
-  --sections LIST    bistability,gradientFlow,retention,fixedPoints (default: all)
+  --sections LIST    bistability,gradientFlow,retention,fixedPoints,memory (default: all)
   --layer N          layer for the fixed-point analysis (default: the last)
   --fixed-point-input V1,V2,...  constant input x* of the fixed-point search, one value per model input
                      (default: the task's hold-period input: copy 0, denoise 0,-1, smnist 0)
   --fixed-point-starts N  runs of the search, each from an observed state of the batch (128)
   --fixed-point-steps N   most steps per run; runs stop early once settled (200)
   --batch-sample N   sequences behind batch means of per-neuron maps (1)
+  --memory-threshold R  adjusted R² (η² for classes) a neuron's interval must clear to count as a
+                     memory carrier (0.1)
+  --memory-min-steps N  shortest window a carrier must hold the target (max(2, 5 % of T))
+  --memory-batch N   sequences of the memory attribution's own task batch (256, fewer for very long
+                     or wide models; with --input: the file's sequences)
   --engine fast|reference  compute path for full-batch passes (fast)
   --quiet            do not print the diagnosis sentences`;
 
@@ -89,6 +94,9 @@ export async function cmdDiagnose(f: FlagReader): Promise<number> {
   const fpStarts = f.int('fixed-point-starts');
   const fpSteps = f.int('fixed-point-steps');
   const batchSample = f.int('batch-sample');
+  const memoryThreshold = f.number('memory-threshold');
+  const memoryMinSteps = f.int('memory-min-steps');
+  const memoryBatch = f.int('memory-batch');
   const engineName = engineFlag(f) ?? 'fast';
   const quiet = f.bool('quiet');
   const answer = f.string('answer');
@@ -105,6 +113,10 @@ export async function cmdDiagnose(f: FlagReader): Promise<number> {
     if (v !== undefined && v < 1) throw new UsageError(`--${name} must be a positive integer (got ${v})`);
   }
   if (N !== undefined && N < 0) throw new UsageError(`--N must be >= 0 (got ${N})`);
+  if (memoryThreshold !== undefined && !(memoryThreshold > 0 && memoryThreshold < 1)) throw new UsageError(`--memory-threshold must be between 0 and 1 (got ${memoryThreshold})`);
+  if (memoryBatch !== undefined && memoryBatch < 4) throw new UsageError(`--memory-batch must be at least 4 (got ${memoryBatch})`);
+  if (memoryBatch !== undefined && inputPath) throw new UsageError('--memory-batch cannot be combined with --input (the file defines the sequences)');
+  if (memoryMinSteps !== undefined && memoryMinSteps < 1) throw new UsageError(`--memory-min-steps must be a positive integer (got ${memoryMinSteps})`);
 
   const { model } = await openModelForCli(modelPath, answer, process.stderr, remember);
   loadCustomCellsForCli(model, modelPath, cell);
@@ -124,6 +136,7 @@ export async function cmdDiagnose(f: FlagReader): Promise<number> {
     sections,
     batchSample,
     fixedPoints: { layer, input: fpInput, starts: fpStarts, steps: fpSteps },
+    memory: { threshold: memoryThreshold, minSteps: memoryMinSteps, batch: memoryBatch },
     cells: cellResolver(engine),
     checkBatch: (T, B) => checkValueCount(traceValueCount(model.arch, B, T, cellResolver(engine)), maxValues, `diagnosing ${B} sequence${B === 1 ? '' : 's'} of ${T} steps`),
     modelPath,

@@ -237,7 +237,7 @@ function rowFractionsAboveOne(a: Float32Array | Float64Array, T: number, n: numb
 }
 
 /** A gate trace [T, B, H]: the engine's float32 original when it has one (no float64 copy of the batch). */
-function gateArray(fwd: CellForward, name: string): Float64Array | Float32Array {
+export function gateArray(fwd: CellForward, name: string): Float64Array | Float32Array {
   return float32View(fwd, name) ?? fwd.gates[name];
 }
 

@@ -14,6 +14,7 @@ import { analyzeFixedPoints, type FixedPointOptions } from './fixed-points';
 import { analyzeGradientFlow } from './gradient-flow';
 import { inputAlignment } from './input-alignment';
 import { nonFiniteWeightsSentence } from './nonfinite-warning';
+import { analyzeMemory, memoryBatchSize, type MemoryOptions } from './memory';
 import { taskInput, type DiagnoseInput, type TaskInputOptions } from './input';
 import { analyzeRetention, type RetentionOptions } from './retention';
 import type { TaskKind } from '../tasks/types';
@@ -34,6 +35,8 @@ export interface DiagnoseOptions extends TaskInputOptions {
   probes?: number;
   retention?: Partial<Omit<RetentionOptions, 'cells' | 'T'>>;
   fixedPoints?: Partial<Omit<FixedPointOptions, 'stepCells'>>;
+  /** Memory attribution per neuron (threshold, minSteps, batch, …; see core/diagnostics/memory.ts). */
+  memory?: Omit<MemoryOptions, 'task' | 'seed' | 'ownBatch'> & { batch?: number };
   modelPath?: string;
   modelName?: string;
   /** Called with the batch's size before the model runs on it; throws to refuse (CLI size limits). */
@@ -92,6 +95,8 @@ export function diagnose(model: Model, opts: DiagnoseOptions = {}): DiagnosticRe
     ? analyzeFixedPoints(model, fr, { seed, task: summary.task ?? arch.task?.name, ...opts.fixedPoints, stepCells })
     : { layer: -1, input: [], points: [], trajectories: [], observed: [], explainedVariance: [0, 0] as [number, number] };
   lap('fixedPoints');
+  const memory = want('memory') ? diagnoseMemory(model, opts, summary, fr, input, cells, seed) : null;
+  lap('memory');
 
   let paramCount = 0;
   for (const t of model.params.values()) paramCount += tensorSize(t.shape);
@@ -104,6 +109,7 @@ export function diagnose(model: Model, opts: DiagnoseOptions = {}): DiagnosticRe
     gradientFlow,
     retention,
     fixedPoints,
+    memory,
     sections,
     timings,
   };
@@ -111,6 +117,20 @@ export function diagnose(model: Model, opts: DiagnoseOptions = {}): DiagnosticRe
   lap('diagnosis');
   timings.total = performance.now() - t0;
   return { ...body, diagnosis };
+}
+
+/**
+ * The memory section, on its own larger batch of the task when the batch is generated (scores of single
+ * neurons need more sequences than batch means; see memoryBatchSize), else on the diagnosed batch.
+ */
+function diagnoseMemory(
+  model: Model, opts: DiagnoseOptions, summary: Omit<InputSummary, 'loss'>, fr: ReturnType<typeof forward>, input: DiagnoseInput, cells: CellResolver, seed: number,
+) {
+  const mopts = { seed, ...opts.memory, task: summary.task, source: summary.source };
+  const want = memoryBatchSize(model.arch, fr.T, opts.memory?.batch);
+  if (opts.input || summary.source !== 'task' || want <= fr.B) return analyzeMemory(model, fr, input, { ...mopts, ownBatch: false });
+  const own = taskInput(model.arch, { ...opts, batch: want });
+  return analyzeMemory(model, forward(model, own.x, own.T, own.B, cells), own, { ...mopts, ownBatch: true });
 }
 
 /** The report as JSON with floats rounded to `digits` significant digits (keeps files small). */

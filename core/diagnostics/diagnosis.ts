@@ -2,8 +2,8 @@
  * Rules that turn the report's numbers into a few plain sentences a user can act on. Every sentence names
  * the JSON paths it was computed from (resolvable with resolvePath).
  */
-import { proportionEstimate } from './stats';
-import type { CellularAttractors, DiagnosisSentence, DiagnosticReport, GradientFlowLayer } from './types';
+import { formatEstimate, proportionEstimate } from './stats';
+import type { CellularAttractors, DiagnosisSentence, DiagnosticReport, GradientFlowLayer, MemoryCarrier, MemoryLayer, MemoryReport } from './types';
 
 export type ReportBody = Omit<DiagnosticReport, 'diagnosis'>;
 
@@ -37,6 +37,7 @@ export function describeReport(r: ReportBody): DiagnosisSentence[] {
   for (const g of r.gradientFlow.layers) out.push(...gradientSentences(r, g.layer));
   if (r.retention) out.push(...retentionSentences(r));
   if (r.fixedPoints.points.length > 0 || r.fixedPoints.note || r.fixedPoints.search) out.push(...fixedPointSentences(r));
+  if (r.memory) out.push(...memorySentences(r));
   return out;
 }
 
@@ -48,16 +49,19 @@ function bistabilitySentences(r: ReportBody, l: number): DiagnosisSentence[] {
   const T = b.T;
   const mostly = b.neurons.filter((n) => n.fractionBistable >= 0.5).length;
   // A neuron "holds" when it never changes branch after the first step and is truly bistable at the end
-  // (latched by its own feedback, not pinned by the input).
-  const holders = b.neurons.filter((n, j) => n.flipCount === 0 && n.longestHold >= T - 1 && b.fixedPoints[T - 1]?.[j] === 3).length;
+  // (latched by its own feedback, not pinned by the input). It is latched *memory* only when what it
+  // holds varies with the target (a memory carrier); otherwise it is a constant unit (issue 10, item 6).
+  const holding = b.neurons.map((n, j) => (n.flipCount === 0 && n.longestHold >= T - 1 && b.fixedPoints[T - 1]?.[j] === 3 ? j : -1)).filter((j) => j >= 0);
+  const mem = r.memory && !r.memory.note ? r.memory.layers.find((m) => m.layer === l) ?? null : null;
+  const holders = mem ? holding.filter((j) => mem.carrierNeurons.includes(j)).length : 0;
   const meanFrac = mean(b.fractionBistable);
   const meanTruly = mean(b.fractionTrulyBistable);
   const flag = b.method === 'gain' ? 'a > 1' : 'self-map slope > 1';
   const out: DiagnosisSentence[] = [];
-  if (mostly / H >= 0.05 || holders > 0) {
+  if (mostly / H >= 0.05 || holding.length > 0) {
     let text = `Layer ${l}: ${pct(mostly / H)} of neurons are bistable (${flag}) for most of the sequence`;
-    text += holders > 0 ? `; ${holders === 1 ? '1 neuron holds' : `${holders} neurons hold`} one branch for all ${T} steps (latched memory).` : ', but none holds one branch for the whole sequence.';
-    out.push({ text, severity: holders > 0 ? 'good' : 'info', refs: [`${p}.neurons`, `${p}.fractionBistable`, `${p}.fixedPoints`] });
+    text += holding.length > 0 ? `; ${holdingClauses(r, mem, holding, T).join('; ')}.` : ', but none holds one branch for the whole sequence.';
+    out.push({ text, severity: holders > 0 ? 'good' : 'info', refs: [`${p}.neurons`, `${p}.fractionBistable`, `${p}.fixedPoints`, ...(mem ? [`memory.layers[${l}].carrierNeurons`] : [])] });
     if (meanFrac >= 0.2 && meanTruly < 0.5 * meanFrac) {
       out.push({
         text: `Layer ${l}: the input drive often leaves the bistable band, so only ${pct(meanTruly)} of neuron-steps are truly bistable (three fixed points) against ${pct(meanFrac)} with ${flag}.`,
@@ -248,4 +252,111 @@ function brcCellularSentence(
     severity: n > 0 ? 'good' : 'info',
     refs: ['fixedPoints.cellular.bistableNeurons', 'fixedPoints.cellular.log2StableStates', ...(m > 0 ? ['fixedPoints.cellular.marginalNeurons'] : []), ...refs],
   };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Memory attribution per neuron
+
+const neuronCount = (k: number, one: string, many: string) => (k === 1 ? `1 neuron ${one}` : `${k} neurons ${many}`);
+
+/** How to get more sequences for the memory section: its own task batch, or a larger input file. */
+const moreSequences = (r: ReportBody) => (r.input.source === 'task' ? 'diagnose more sequences (--memory-batch)' : 'give more sequences (--input)');
+
+/** What the memory section attributes, in words ("x₁", "marked value 2", "the class", "y"). */
+export function memoryTargetName(m: Pick<MemoryReport, 'target' | 'components'>, component?: number): string {
+  if (m.target === 'x1') return 'x₁';
+  if (m.target === 'class') return 'the class';
+  if (m.target === 'values') return component === undefined ? 'the marked values' : `marked value ${component + 1}`;
+  return m.components > 1 && component !== undefined ? `y[${component}]` : 'the target y';
+}
+
+/**
+ * The bistability sentence's account of neurons that keep one branch for the whole first sequence: latched
+ * memory only for memory carriers; a neuron on one branch that does not vary with the target is constant.
+ */
+function holdingClauses(r: ReportBody, mem: MemoryLayer | null, holding: number[], T: number): string[] {
+  const m = r.memory;
+  if (!mem || !m) {
+    const why = m?.note ? `no target to tell memory from a constant unit: ${m.note}` : 'the memory section, not computed, tells memory from a constant unit';
+    return [`${neuronCount(holding.length, 'holds', 'hold')} one branch for all ${T} steps of the first sequence (${why})`];
+  }
+  const target = memoryTargetName(m);
+  const carriers = holding.filter((j) => mem.carrierNeurons.includes(j)).length;
+  const unsure = holding.filter((j) => mem.inconclusive.includes(j)).length;
+  const constant = holding.length - carriers - unsure;
+  const out: string[] = [];
+  if (carriers) out.push(`${neuronCount(carriers, 'holds', 'hold')} one branch for all ${T} steps and ${carriers === 1 ? 'varies' : 'vary'} with ${target} (latched memory)`);
+  if (constant) out.push(`${neuronCount(constant, 'sits', 'sit')} on one branch for all ${T} steps without carrying ${target} (${constant === 1 ? 'a constant unit' : 'constant units'}, not memory)`);
+  if (unsure) out.push(`${neuronCount(unsure, 'holds', 'hold')} one branch for all ${T} steps, but whether ${unsure === 1 ? 'it carries' : 'they carry'} ${target} is inconclusive on ${m.sequences} sequences (${moreSequences(r)})`);
+  return out;
+}
+
+/** How a carrier holds: on bistable branches, by slow decay, or neither (gate means over its window). */
+function mechanism(c: MemoryCarrier): string {
+  const two = (x: number) => x.toFixed(2);
+  if (c.bistable !== null && c.bistable >= 0.5 && c.a !== null) return `on bistable branches (a ≈ ${c.a.toFixed(1)}${c.c !== null ? `, c ≈ ${two(c.c)}` : ''})`;
+  // BRC/nBRC (a given) call their update gate c; other cells' gates (GRU z, LSTM f) are "update gate".
+  const gate = c.a !== null ? 'c' : 'update gate';
+  if (c.c !== null && c.c >= 0.9) return `by slow decay (${gate} ≈ ${two(c.c)}${c.a !== null ? `, a ≈ ${c.a.toFixed(1)}` : ''})`;
+  const gates = [c.a !== null ? `a ≈ ${c.a.toFixed(1)}` : '', c.c !== null ? `${gate} ≈ ${two(c.c)}` : ''].filter(Boolean).join(', ');
+  return gates ? `(${gates})` : '';
+}
+
+/** Sentences of the memory section: the carriers by name, what is inconclusive, or that no single neuron carries the target. */
+export function memorySentences(r: ReportBody): DiagnosisSentence[] {
+  const m = r.memory;
+  if (!m) return [];
+  if (m.note) return [{ text: `Memory attribution per neuron: ${m.note}.`, severity: 'info', refs: ['memory.note'] }];
+  const out: DiagnosisSentence[] = [];
+  const score = m.scoreKind === 'eta2' ? 'adjusted η²' : 'adjusted R²';
+  const rule = `${score} ≥ ${m.threshold} from its own state for at least ${m.minSteps} steps, 95 % interval above the threshold, n = ${m.sequences} sequences`;
+  const MAX_NAMED = 5;
+  for (const ml of m.layers) {
+    const listed = m.carriers.filter((c) => c.layer === ml.layer);
+    const p = `memory.layers[${ml.layer}]`;
+    if (ml.carrierNeurons.length > 0) {
+      // Named carriers grouped by how they hold, so "neurons 45 and 15 hold x₁ from t = 10 to 299 on
+      // bistable branches (a ≈ 2.0, c ≈ 0.97)"; each named one's score with its interval follows.
+      const named = listed.slice(0, MAX_NAMED);
+      const groups = new Map<string, MemoryCarrier[]>();
+      // Within a group by neuron index: near-equal scores swap order from one batch to the next.
+      for (const c of [...named].sort((x, y) => x.neuron - y.neuron)) {
+        const key = `${memoryTargetName(m, c.component)}\u0000${mechanism(c)}`;
+        groups.set(key, [...(groups.get(key) ?? []), c]);
+      }
+      const clauses = [...groups].map(([key, cs]) => {
+        const [what, how] = key.split('\u0000');
+        const same = cs.every((c) => c.from === cs[0].from && c.to === cs[0].to);
+        const names = cs.map((c) => (same ? String(c.neuron) : `${c.neuron} (t = ${c.from} to ${c.to})`));
+        const list = names.length === 1 ? `neuron ${names[0]} holds` : `neurons ${names.slice(0, -1).join(', ')} and ${names[names.length - 1]} hold`;
+        return `${list} ${what}${same ? ` from t = ${cs[0].from} to ${cs[0].to}` : ''}${how ? ` ${how}` : ''}`;
+      });
+      const total = ml.carrierNeurons.length;
+      const more = total - named.length;
+      const target = memoryTargetName(m);
+      let text = `Layer ${ml.layer}: ${total === 1 ? '1 neuron carries' : `${total} neurons carry`} ${target} (${rule})`;
+      if (named.length > 0) {
+        text += `: ${clauses.join('; ')}${more > 0 ? `; and ${more} more (${p}.carrierNeurons)` : ''}. ${score[0].toUpperCase()}${score.slice(1)}: ${named.map((c) => `neuron ${c.neuron} ${formatEstimate(c.estimate)}`).join('; ')}.`;
+      } else {
+        text += `, all weaker than the ${m.carriers.length} listed in memory.carriers (${p}.carrierNeurons).`;
+      }
+      out.push({ text, severity: 'good', refs: [`${p}.carrierNeurons`, 'memory.carriers', 'memory.threshold'] });
+    }
+    if (ml.inconclusive.length > 0) {
+      const k = ml.inconclusive.length;
+      out.push({
+        text: `Layer ${ml.layer}: whether ${k === 1 ? `neuron ${ml.inconclusive[0]} carries` : `${k} neurons carry`} ${memoryTargetName(m)} is inconclusive: ${k === 1 ? 'its' : 'their'} ${score} reaches ${m.threshold} for ${m.minSteps} steps or more, but not surely (95 % intervals) on ${m.sequences} sequences; ${moreSequences(r)} to decide.`,
+        severity: 'info',
+        refs: [`${p}.inconclusive`, `${p}.score`],
+      });
+    }
+  }
+  if (m.total === 0) {
+    out.push({
+      text: `No single neuron carries ${memoryTargetName(m)} (${rule}): whatever memory there is, is spread over many neurons or absent.`,
+      severity: 'info',
+      refs: ['memory.total', 'memory.threshold', ...m.layers.map((ml) => `memory.layers[${ml.layer}].score`)],
+    });
+  }
+  return out;
 }

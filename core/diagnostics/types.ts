@@ -12,8 +12,8 @@ import type { Estimate } from './stats';
 export const REPORT_VERSION = 1;
 
 /** The report's computed sections; a section left out is present but empty (see DiagnosticReport.sections). */
-export type SectionName = 'bistability' | 'gradientFlow' | 'retention' | 'fixedPoints';
-export const SECTION_NAMES: readonly SectionName[] = ['bistability', 'gradientFlow', 'retention', 'fixedPoints'];
+export type SectionName = 'bistability' | 'gradientFlow' | 'retention' | 'fixedPoints' | 'memory';
+export const SECTION_NAMES: readonly SectionName[] = ['bistability', 'gradientFlow', 'retention', 'fixedPoints', 'memory'];
 
 export interface DiagnosticReport {
   version: typeof REPORT_VERSION;
@@ -25,6 +25,8 @@ export interface DiagnosticReport {
   /** Null when the model cannot be evaluated on copy-first-input (input size ≠ 1 or readout ≠ 1 linear unit). */
   retention: RetentionReport | null;
   fixedPoints: FixedPointReport;
+  /** Which neurons carry the task's target, from when to when (absent in reports older than this section; null when not computed). */
+  memory?: MemoryReport | null;
   diagnosis: DiagnosisSentence[];
   /** The sections that were computed; the others hold empty arrays (retention: null). */
   sections?: SectionName[];
@@ -293,6 +295,104 @@ export interface CellularAttractors {
   marginalNeurons?: number;
   /** [j] median |h_{t+1,j} − F_j(h_{t,j})| over observed steps: the input's typical effect on neuron j. */
   inputEffect?: number[];
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Memory attribution per neuron (core/diagnostics/memory.ts)
+
+/**
+ * A neuron that carries the target. Times are 0-based indices (state h_{t+1}) as everywhere in the report.
+ * Per step t the neuron's score is the adjusted R² of the target from h_{t,j} across the batch's sequences
+ * (regression: squared correlation; classes: η², the between-class share of the variance, i.e. the R² of a
+ * one-way ANOVA), 0 where h_{t,j} varies less than `MemoryReport.minSpread` across sequences. Its window
+ * [from, to] is the longest run of steps whose 95 % lower bound (Fisher z of the score's square root)
+ * clears the threshold; it is a carrier when that run is at least `MemoryReport.minSteps` long and the 95 %
+ * bootstrap interval of the window's score lies above the threshold.
+ */
+export interface MemoryCarrier {
+  layer: number;
+  neuron: number;
+  /** First and last step of the window in which it carries the target. */
+  from: number;
+  to: number;
+  /** Mean per-step score over the window (up to 16 evenly spaced steps of it, both ends included) = estimate.value. */
+  score: number;
+  /** The score with its 95 % bootstrap interval over sequences (n = sequences). */
+  estimate: Estimate;
+  /** Target component it carries best (denoise: the k-th marked value; 0 for copy and classes). */
+  component: number;
+  /** Regression targets: mean correlation of h with the target over the window (its sign); null for classes. */
+  correlation: number | null;
+  /** Mean feedback gain a over the window and the batch (BRC/nBRC); null for other cells. */
+  a: number | null;
+  /** Mean update gate over the window and the batch (BRC/nBRC c, GRU z, LSTM f); null without one. */
+  c: number | null;
+  /** BRC/nBRC: fraction of the window's neuron-steps (all sequences) with three fixed points (truly bistable). */
+  bistable: number | null;
+  /** BRC/nBRC: fraction of sequences on the upper (+) branch at step `to` (a latch of the target splits them). */
+  upperBranch: number | null;
+  /** BRC/nBRC: median of |u|/u*(a) over the window (< 1: inside the bistable band); null when mostly monostable (a ≤ 1). */
+  margin: number | null;
+  /** BRC/nBRC: median |λ|, λ = c + (1 − c)·a·(1 − tanh²(u + a·h_{t−1})), the slope of the neuron's own map with its gates held; null otherwise. */
+  multiplier: number | null;
+  /** [i] score at MemoryReport.times[i] (whole batch). */
+  profile: number[];
+  /** [s][i] h at MemoryReport.times[i] for the first `traced` sequences. */
+  traces: number[][];
+  /** [s] the target of those sequences (the component's value; the class label for classes). */
+  targets: number[];
+}
+
+export interface MemoryLayer {
+  layer: number;
+  /** [j] each neuron's score over its window (0: no window of minSteps steps, e.g. a neuron that never changes). */
+  score: number[];
+  /** All carriers of this layer (neuron indices, strongest first as in carriers), including those beyond the listed top ones. */
+  carrierNeurons: number[];
+  /**
+   * Neurons whose point scores reach the threshold for minSteps steps but not surely (per-step lower bounds
+   * or the window's interval fall below it): more sequences decide.
+   */
+  inconclusive: number[];
+}
+
+export interface MemoryReport {
+  /**
+   * What is carried: 'x1' (copy), 'values' (denoise's marked values), 'class' (class labels: smnist or an
+   * input file's labels), 'y' (an input file's regression targets). Per-step targets: those of the last step.
+   */
+  target: 'x1' | 'values' | 'class' | 'y';
+  /** Number of target components (5 for denoise, 1 for copy and classes). */
+  components: number;
+  /** 'r2': adjusted squared correlation; 'eta2': adjusted η² across classes. */
+  scoreKind: 'r2' | 'eta2';
+  /** Score a carrier's interval must clear (default 0.1). */
+  threshold: number;
+  /** Shortest window that counts as carrying (default max(2, 5 % of T)). */
+  minSteps: number;
+  /** Smallest standard deviation of h across sequences at a step for it to score at all (default 0.01). */
+  minSpread: number;
+  /** Sequences behind every score. */
+  sequences: number;
+  /**
+   * True when the section ran on its own batch of the task (memory.sequences, default 256, --memory-batch):
+   * single-neuron scores need more sequences than batch means. False: the diagnosed batch (e.g. --input).
+   */
+  ownBatch?: boolean;
+  /** Total number of carriers in all layers (carriers lists at most the top ones). */
+  total: number;
+  /**
+   * The strongest carriers first (at most `top`, default 20). Strength = score × window length (how much and
+   * how long it carries the target), so a latch that holds it to the end ranks above a brief echo of the input.
+   */
+  carriers: MemoryCarrier[];
+  layers: MemoryLayer[];
+  /** Time indices of profile and traces (at most 200, evenly spaced, both ends included). */
+  times: number[];
+  /** Sequences traced per carrier (the first ones of the batch, at most 16). */
+  traced: number;
+  /** Set when no attribution was possible (e.g. random probe inputs have no target). */
+  note?: string;
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -43,6 +43,7 @@ async function main(): Promise<void> {
     input: probeInput(model, input.T, 32, input.seed),
     cells: cellResolver(engine),
     fixedPoints: fixedPointOptions(model),
+    memory: input.memory,
     modelPath: input.modelPath,
     modelName: basename(input.modelPath).replace(/\.safetensors$/i, ''),
     // smnist models need the digits shipped next to this bundle.

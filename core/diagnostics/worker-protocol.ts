@@ -18,6 +18,8 @@ export interface DiagnoseWorkerInput {
    * inputs (others use their task's default).
    */
   fixedPoints?: { input?: number[]; starts?: number; steps?: number };
+  /** Memory attribution settings (rnnMemory.diagnose.memoryThreshold / memoryMinSteps); defaults when absent. */
+  memory?: { threshold?: number; minSteps?: number };
 }
 
 export type DiagnoseWorkerOutput =

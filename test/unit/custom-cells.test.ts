@@ -276,7 +276,7 @@ test('the leaky-tanh example trains on copy T = 5 (loss falls), checkpoints and 
     assert.throws(() => loadModelWithCustomCells(join(a, RUN_FILES.model), { allowCustomCells: false }), /custom cell "leaky-tanh".*trusted workspace/);
     const { model } = loadModelWithCustomCells(join(a, RUN_FILES.model), { allowCustomCells: true });
     const report = diagnose(model, { T: 5, batch: 16, seed: 1 });
-    assert.deepEqual(report.sections, ['bistability', 'gradientFlow', 'retention', 'fixedPoints']);
+    assert.deepEqual(report.sections, ['bistability', 'gradientFlow', 'retention', 'fixedPoints', 'memory']);
     const bl = report.bistability.layers[0];
     assert.equal(bl.cell, 'custom');
     assert.equal(bl.method, 'self-map');

@@ -62,7 +62,7 @@ for (const cell of CELL_KINDS) {
     assert.equal(r.input.task, 'copy');
     assert.equal(r.input.T, T);
     assert.equal(r.input.B, 8);
-    assert.deepEqual(r.sections, ['bistability', 'gradientFlow', 'retention', 'fixedPoints']);
+    assert.deepEqual(r.sections, ['bistability', 'gradientFlow', 'retention', 'fixedPoints', 'memory']);
     assert.equal(r.model.paramCount, [...model.params.values()].reduce((s, t) => s + t.data.length, 0));
     checkShapes(r, T);
     assert.ok(r.timings.total > 0 && r.timings.bistability >= 0);
@@ -168,6 +168,12 @@ test('diagnosis sentences: numbers come from the report, with the paths they cam
       { state: [-1], residual: 0, maxEigenvalue: 0.5, stability: 'stable' as const, slow: false, pca: [0, 0] as [number, number] },
       { state: [0], residual: 0, maxEigenvalue: 2, stability: 'unstable' as const, slow: false, pca: [0, 0] as [number, number] },
     ], trajectories: [], observed: [], explainedVariance: [1, 0] as [number, number] },
+    // 10 of the 12 holders carry x₁ (latched memory); 2 do not (constant units).
+    memory: {
+      target: 'x1' as const, components: 1, scoreKind: 'r2' as const, threshold: 0.1, minSteps: 15, minSpread: 0.01, sequences: 4, total: 10, carriers: [],
+      layers: [{ layer: 0, score: Array.from({ length: H }, (_, j) => (j < 10 ? 0.5 : 0)), carrierNeurons: Array.from({ length: 10 }, (_, j) => j), inconclusive: [] }],
+      times: [], traced: 0,
+    },
     timings: {},
   };
   const s = describeReport(body);
@@ -177,7 +183,7 @@ test('diagnosis sentences: numbers come from the report, with the paths they cam
     for (const ref of hit.refs) assert.notEqual(resolvePath(body, ref), undefined, ref);
     return hit;
   };
-  const b = find(/Layer 0: 38% of neurons are bistable .* 12 neurons hold one branch for all 300 steps/);
+  const b = find(/Layer 0: 38% of neurons are bistable .* 10 neurons hold one branch for all 300 steps and vary with x₁ \(latched memory\); 2 neurons sit on one branch for all 300 steps without carrying x₁ \(constant units, not memory\)/);
   assert.equal(b.severity, 'good');
   assert.ok(b.refs.includes('bistability.layers[0].neurons'));
   // τ = 10: a 10⁶ fall takes 10·6·ln 10 ≈ 138 steps.

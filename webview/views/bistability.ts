@@ -11,6 +11,7 @@ import { exportButtons } from '../export';
 import { Heatmap, type Cell } from '../heatmap';
 import { divergingScale, sequentialScale, toCss, type ColorScale } from '../lib/colormap';
 import { bistabilityCsv } from '../lib/csv';
+import { CARRIER_COLUMNS, carrierCaption, carrierOf, carrierSpans, carrierTableRows, targetLabel } from '../lib/memory-carriers';
 import { fmt, fmtPercent } from '../lib/format';
 import { matrixFromTimeMajor, quantile, stackRows } from '../lib/heatmap-core';
 import { clampIndex, fill, layerOptions, runSelect, seriesColor, ReportSectionView } from './common';
@@ -40,6 +41,7 @@ export class BistabilityView extends ReportSectionView implements View {
   private readonly toolbar: HTMLElement;
   private readonly legend = el('div', { class: 'legend' });
   private readonly summary = el('p', { class: 'summary' });
+  private readonly carriers = el('div', { class: 'memory-carriers', attrs: { 'data-role': 'memory-carriers' } });
   private readonly heatmap: Heatmap;
   private readonly detail: NeuronDetail;
   private readonly fracCanvas = el('canvas', { attrs: { 'data-role': 'fraction-bistable', role: 'img', 'aria-label': 'Fraction of neurons bistable over time, per layer' } });
@@ -82,6 +84,7 @@ export class BistabilityView extends ReportSectionView implements View {
       this.legend,
       this.heatmap.el,
       this.summary,
+      this.carriers,
       this.detail.el,
       this.inputChart.el,
       el('div', { class: 'chart-row' }, [el('div', { class: 'chart-box' }, [this.fracCanvas]), this.gateBox]),
@@ -136,6 +139,7 @@ export class BistabilityView extends ReportSectionView implements View {
     ]);
     this.paintHeatmap(colorBy);
     this.renderSummary();
+    this.renderCarriers();
     this.renderCharts(layers);
     this.restoreSelection();
   }
@@ -206,6 +210,45 @@ export class BistabilityView extends ReportSectionView implements View {
       });
     }
     this.heatmap.setMarks(marks);
+    this.heatmap.setRowMarks(carrierSpans(this.report?.memory, this.shown.map((L) => L.layer), stack.offsets));
+  }
+
+  /** The memory carriers table (strongest first); a row opens that neuron like a click on the heatmap. */
+  private renderCarriers(): void {
+    const m = this.report?.memory;
+    this.carriers.hidden = !m;
+    if (!m) return;
+    const rows = carrierTableRows(m);
+    const table = rows.length
+      ? el('table', { class: 'carriers-table' }, [
+          el('thead', {}, [el('tr', {}, CARRIER_COLUMNS.map((h) => el('th', { text: h })))]),
+          el(
+            'tbody',
+            {},
+            rows.map((cells, i) => {
+              const c = m.carriers[i];
+              const tr = el('tr', { attrs: { tabindex: '0', 'data-carrier': `${c.layer}:${c.neuron}`, title: 'Open this neuron' } }, cells.map((v) => el('td', { text: v })));
+              tr.addEventListener('click', () => this.openNeuron(c.layer, c.neuron, c.to));
+              tr.addEventListener('keydown', (e) => {
+                if (e.key === 'Enter' || e.key === ' ') {
+                  e.preventDefault();
+                  this.openNeuron(c.layer, c.neuron, c.to);
+                }
+              });
+              return tr;
+            }),
+          ),
+        ])
+      : null;
+    fill(this.carriers, [el('h3', { text: 'Memory carriers' }), el('p', { class: 'caption', text: carrierCaption(m) }), table]);
+  }
+
+  /** Selects (layer, neuron) at step t, showing its layer first when another single layer is shown. */
+  private openNeuron(layer: number, neuron: number, t: number): void {
+    if (!this.shown.some((L) => L.layer === layer)) this.ui = { ...this.ui, layer: 'all' };
+    this.ui = { ...this.ui, sel: { layer, neuron, t } };
+    this.save();
+    this.render();
   }
 
   private renderLegend(scale: ColorScale, ticks: [string, string, string], ends: [string, string]): void {
@@ -298,6 +341,9 @@ export class BistabilityView extends ReportSectionView implements View {
     if (L.c) extra.push(`gate = ${fmt(num(L.c[t]?.[j]))}`);
     if (L.drive) extra.push(`u = ${fmt(num(L.drive[t]?.[j]))}`);
     if (extra.length) lines.push(extra.join(' · '));
+    const mc = this.carrierFor(L.layer, j);
+    if (mc) lines.push(`memory carrier of ${targetLabel(mc.memory, mc.carrier.component)} from t = ${mc.carrier.from} to ${mc.carrier.to} (score ${fmt(mc.carrier.score)})`);
+    else if (this.report?.memory?.layers.find((m) => m.layer === L.layer)?.carrierNeurons.includes(j)) lines.push('memory carrier (weaker than the listed ones)');
     return lines.join('\n');
   }
 
@@ -307,7 +353,7 @@ export class BistabilityView extends ReportSectionView implements View {
     const L = this.shown[info.li];
     this.ui = { ...this.ui, sel: { layer: L.layer, neuron: info.j, t: Math.min(c.col, L.T - 1) } };
     this.save();
-    this.detail.show(L, info.j, c.col);
+    this.detail.show(L, info.j, c.col, false, this.carrierFor(L.layer, info.j));
     this.reportStatus();
   }
 
@@ -320,7 +366,13 @@ export class BistabilityView extends ReportSectionView implements View {
       return;
     }
     this.heatmap.setSelection({ row: this.offsets[li] + sel.neuron, col: sel.t });
-    this.detail.show(this.shown[li], sel.neuron, sel.t, true);
+    this.detail.show(this.shown[li], sel.neuron, sel.t, true, this.carrierFor(sel.layer, sel.neuron));
+  }
+
+  private carrierFor(layer: number, neuron: number) {
+    const m = this.report?.memory;
+    const c = carrierOf(m, layer, neuron);
+    return c && m ? { carrier: c, memory: m } : undefined;
   }
 
   private reportStatus(): void {

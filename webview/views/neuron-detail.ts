@@ -3,10 +3,11 @@
  * its fixed-point diagram at the current time: h* against a for the current u, stable and unstable
  * branches of h = tanh(u + a·h), and the (a, u) plane with the bistable band |u| < u*(a).
  */
-import type { BistabilityLayer } from '../../core/diagnostics/types';
+import type { BistabilityLayer, MemoryCarrier, MemoryReport } from '../../core/diagnostics/types';
 import { createChart, cursorPlugin, lineDataset, updateChart, backgroundPlugin, type LineChart, type XY } from '../charts';
 import { el } from '../dom';
-import { toCss } from '../lib/colormap';
+import { divergingScale, scaleColor, toCss } from '../lib/colormap';
+import { targetLabel, targetShades } from '../lib/memory-carriers';
 import { bandEdge, branchCurve, selfMapFixedPoints } from '../lib/fixed-point-math';
 import { fmt } from '../lib/format';
 import type { ViewHost } from './types';
@@ -20,6 +21,11 @@ export class NeuronDetail {
   private readonly trajCanvas = el('canvas', { attrs: { 'data-role': 'neuron-trajectory', role: 'img' } });
   private readonly fpCanvas = el('canvas', { attrs: { 'data-role': 'fixed-point-diagram', role: 'img' } });
   private readonly bandCanvas = el('canvas', { attrs: { 'data-role': 'bistable-band', role: 'img' } });
+  private readonly memCanvas = el('canvas', { attrs: { 'data-role': 'carrier-traces', role: 'img' } });
+  private readonly memBox = el('div', { class: 'chart-box wide' }, [this.memCanvas]);
+  private mem: LineChart | null = null;
+  /** Set when the shown neuron is a listed memory carrier: its traces over several sequences. */
+  private carrier: { carrier: MemoryCarrier; memory: MemoryReport } | undefined;
   private traj: LineChart | null = null;
   private fp: LineChart | null = null;
   private band: LineChart | null = null;
@@ -39,17 +45,20 @@ export class NeuronDetail {
         el('div', { class: 'chart-box' }, [this.fpCanvas]),
         el('div', { class: 'chart-box' }, [this.bandCanvas]),
       ]),
+      el('div', { class: 'chart-row' }, [this.memBox]),
     ]);
+    this.memBox.hidden = true;
   }
 
   canvases(): HTMLCanvasElement[] {
-    return this.layer ? [this.trajCanvas, this.fpCanvas, this.bandCanvas] : [];
+    return this.layer ? [this.trajCanvas, this.fpCanvas, this.bandCanvas, ...(this.mem ? [this.memCanvas] : [])] : [];
   }
 
   /** Shows a neuron; rebuilds the charts when it changed (or when `rebuild`, e.g. after a theme change). */
-  show(L: BistabilityLayer, neuron: number, t: number, rebuild = false): void {
+  show(L: BistabilityLayer, neuron: number, t: number, rebuild = false, carrier?: { carrier: MemoryCarrier; memory: MemoryReport }): void {
     this.el.classList.remove('hidden');
-    const changed = rebuild || L !== this.layer || neuron !== this.neuron;
+    const changed = rebuild || L !== this.layer || neuron !== this.neuron || carrier?.carrier !== this.carrier?.carrier;
+    this.carrier = carrier;
     this.layer = L;
     this.neuron = neuron;
     this.t = Math.max(0, Math.min(L.T - 1, t));
@@ -85,8 +94,8 @@ export class NeuronDetail {
   }
 
   private destroyCharts(): void {
-    for (const c of [this.traj, this.fp, this.band]) c?.destroy();
-    this.traj = this.fp = this.band = null;
+    for (const c of [this.traj, this.fp, this.band, this.mem]) c?.destroy();
+    this.traj = this.fp = this.band = this.mem = null;
   }
 
   private schedule(): void {
@@ -190,7 +199,38 @@ export class NeuronDetail {
       },
       plugins: [backgroundPlugin(bg)],
     });
+    this.buildCarrier();
     this.updateTime();
+  }
+
+  /** h over time for the traced sequences of a memory carrier, each coloured by its target value. */
+  private buildCarrier(): void {
+    const mc = this.carrier;
+    this.memBox.hidden = !mc;
+    if (!mc) return;
+    const { carrier: c, memory: m } = mc;
+    const p = this.host.palette();
+    const scale = divergingScale(p.blue, p.heatMid, p.orange, 0, 1);
+    const shades = targetShades(m, c.targets);
+    const what = targetLabel(m, c.component);
+    const sets = c.traces.map((tr, s) =>
+      lineDataset(`${what} = ${fmt(c.targets[s])}`, tr.map((v, i) => ({ x: m.times[i], y: Number.isFinite(v) ? v : null })), toCss(scaleColor(scale, shades[s]) ?? p.fg), { pointRadius: 0, borderWidth: 1 }),
+    );
+    sets.push(lineDataset('carrier window', [{ x: c.from, y: 1.05 }, { x: c.to, y: 1.05 }], toCss(p.fg), { pointRadius: 2, borderWidth: 3 }));
+    this.mem = createChart(this.memCanvas, {
+      type: 'line',
+      data: { datasets: sets },
+      options: {
+        scales: { x: { type: 'linear', title: { display: true, text: 't' } }, y: { type: 'linear', min: -1.1, max: 1.1, title: { display: true, text: 'h' } } },
+        plugins: {
+          legend: { display: false },
+          title: { display: true, text: `h in ${c.traces.length} sequences, ${m.target === 'class' ? 'coloured by class' : `blue → orange: ${what} low → high`}; holds it from t = ${c.from} to ${c.to} (score ${fmt(c.score)})` },
+        },
+        interaction: { mode: 'nearest', intersect: false },
+      },
+      plugins: [backgroundPlugin(() => toCss(this.host.palette().bg))],
+    });
+    this.memCanvas.setAttribute('aria-label', `Memory carrier: h of layer ${c.layer + 1} neuron ${c.neuron} in ${c.traces.length} sequences coloured by ${what}`);
   }
 
   private updateTime(): void {
