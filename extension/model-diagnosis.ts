@@ -19,7 +19,7 @@ export class ModelDiagnoser implements vscode.Disposable {
     workerScript: string,
     private readonly engine: () => EngineName,
   ) {
-    this.service = new DiagnosticsService(workerScript);
+    this.service = new DiagnosticsService(workerScript, 16, () => vscode.workspace.getConfiguration('rnnMemory.diagnostics').get<number>('memoryLimitMb'));
   }
 
   /**

@@ -6,6 +6,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { diagnose, reportToJson } from '../diagnostics/diagnose';
+import { MAX_MEMORY_LIMIT_MB, MIN_MEMORY_LIMIT_MB } from '../diagnostics/limits';
+import { MAX_TASK_T } from '../model/architecture';
 import { parseDiagnoseInput, type DiagnoseInput } from '../diagnostics/input';
 import { SECTION_NAMES, type SectionName } from '../diagnostics/types';
 import { cellResolver, resolveEngine } from '../engine/index';
@@ -37,6 +39,7 @@ export const DIAGNOSE_HELP = `diagnose options:
   --layer N          layer for the fixed-point analysis (default: the last)
   --batch-sample N   sequences behind batch means of per-neuron maps (1)
   --engine fast|reference  compute path for full-batch passes (fast)
+  --memory-limit-mb N  refuse (before computing) a diagnosis estimated to need more memory (4096)
   --quiet            do not print the diagnosis sentences`;
 
 function parseSections(v: string | undefined): SectionName[] | undefined {
@@ -76,6 +79,7 @@ export async function cmdDiagnose(f: FlagReader): Promise<number> {
   const quiet = f.bool('quiet');
   const answer = f.string('answer');
   const cell = f.string('cell');
+  const memoryLimitMb = f.int('memory-limit-mb');
   f.finish();
   if (task !== undefined && !(TASKS as readonly string[]).includes(task)) throw new UsageError(`--task must be copy, denoise or smnist (got "${task}")`);
   if (inputPath && (task !== undefined || T !== undefined || N !== undefined || batch !== undefined)) {
@@ -86,6 +90,10 @@ export async function cmdDiagnose(f: FlagReader): Promise<number> {
     if (v !== undefined && v < 1) throw new UsageError(`--${name} must be a positive integer (got ${v})`);
   }
   if (N !== undefined && N < 0) throw new UsageError(`--N must be >= 0 (got ${N})`);
+  if (T !== undefined && T > MAX_TASK_T) throw new UsageError(`--T must be at most ${MAX_TASK_T} (got ${T})`);
+  if (memoryLimitMb !== undefined && !(memoryLimitMb >= MIN_MEMORY_LIMIT_MB && memoryLimitMb <= MAX_MEMORY_LIMIT_MB)) {
+    throw new UsageError(`--memory-limit-mb must be between ${MIN_MEMORY_LIMIT_MB} and ${MAX_MEMORY_LIMIT_MB} (got ${memoryLimitMb})`);
+  }
 
   const { model } = await openModelForCli(modelPath, answer);
   loadCustomCellsForCli(model, modelPath, cell);
@@ -100,6 +108,7 @@ export async function cmdDiagnose(f: FlagReader): Promise<number> {
     seed,
     sections,
     batchSample,
+    memoryLimitMb,
     fixedPoints: layer !== undefined ? { layer } : undefined,
     cells: cellResolver(engine),
     modelPath,

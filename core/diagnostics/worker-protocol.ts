@@ -13,6 +13,11 @@ export interface DiagnoseWorkerInput {
   allowCustomCells?: boolean;
   /** Answers for a foreign model file (PyTorch, Keras, TF.js) whose architecture the file leaves open. */
   answers?: ArchitectureAnswers;
+  /**
+   * Memory budget in MB (setting rnnMemory.diagnostics.memoryLimitMb): the diagnosis refuses work estimated
+   * above it (core/diagnostics/limits.ts) and the worker runs with V8 heap limits derived from it.
+   */
+  memoryLimitMb?: number;
 }
 
 export type DiagnoseWorkerOutput =
