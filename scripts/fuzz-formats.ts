@@ -170,7 +170,7 @@ if (require.main === module && process.argv[2] !== 'structured') {
 // refused by checkDiagnoseWork) or throws FormatError / NeedsAnswers with a one-line message of at most 400 chars.
 
 /** Header messages of every object in an HDF5 file (type, offset, size), found through jsfive on the intact file. */
-function h5Messages(bytes: Uint8Array): { type: number; offset: number; size: number }[] {
+export function h5Messages(bytes: Uint8Array): { type: number; offset: number; size: number }[] {
   const out: { type: number; offset: number; size: number }[] = [];
   const visit = (node: H5Group | ReturnType<typeof h5Child>, depth: number): void => {
     const o = (node as unknown as { _dataobjects?: { msgs: Map<string, number>[] } })._dataobjects;

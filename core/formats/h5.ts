@@ -69,13 +69,13 @@ export function isDataset(x: unknown): x is hdf5.Dataset {
 
 /** An attribute as a string (HDF5 strings may come back as strings, byte arrays or one-element arrays). */
 export function h5AttrString(node: H5Group | hdf5.Dataset, name: string): string | undefined {
-  const attrs = guard(`read attributes of ${clip(node.name)}`, () => node.attrs);
+  const attrs = readAttrs(node);
   if (!Object.prototype.hasOwnProperty.call(attrs, name)) return undefined;
   return asString(attrs[name]);
 }
 
 export function h5AttrStrings(node: H5Group | hdf5.Dataset, name: string): string[] | undefined {
-  const attrs = guard(`read attributes of ${clip(node.name)}`, () => node.attrs);
+  const attrs = readAttrs(node);
   if (!Object.prototype.hasOwnProperty.call(attrs, name)) return undefined;
   const v = attrs[name];
   if (!Array.isArray(v)) {
@@ -89,6 +89,46 @@ export function h5AttrStrings(node: H5Group | hdf5.Dataset, name: string): strin
     out.push(s);
   }
   return out;
+}
+
+function readAttrs(node: H5Group | hdf5.Dataset): Record<string, unknown> {
+  return guard(`read attributes of ${clip(node.name)}`, () => {
+    checkAttributeSizes(node);
+    return node.attrs;
+  });
+}
+
+/**
+ * jsfive allocates and decodes as many values as an attribute's dataspace declares: each attribute message must
+ * hold the bytes its declared count needs (count × element size; a variable-length string is a 16-byte
+ * reference) before jsfive reads it.
+ */
+function checkAttributeSizes(node: H5Group | hdf5.Dataset): void {
+  const o = rawObject(node);
+  if (!o) return;
+  const b = new Uint8Array(o.fh);
+  const v = new DataView(o.fh);
+  for (const m of o.msgs) {
+    if (m.get('type') !== MSG_ATTRIBUTE) continue;
+    const at = m.get('offset_to_message')!;
+    const end = at + m.get('size')!;
+    if (!(at >= 0 && end <= b.length && at + 9 <= end)) throw new FormatError(`HDF5: an attribute message of ${clip(node.name)} lies outside the file`);
+    const version = b[at];
+    const pad = (n: number) => (version === 1 ? Math.ceil(n / 8) * 8 : n);
+    let p = at + (version === 3 ? 9 : 8) + pad(v.getUint16(at + 2, true));
+    if (p + 8 > end) continue; // too short to describe a type: jsfive fails on it by itself
+    const itemSize = v.getUint32(p + 4, true);
+    p += pad(v.getUint16(at + 4, true));
+    if (p + 2 > end) continue;
+    const ndims = b[p + 1];
+    const first = p + (b[p] === 1 ? 8 : 4);
+    let count = 1n;
+    for (let i = 0; i < ndims && first + 8 * i + 8 <= end; i++) count *= v.getBigUint64(first + 8 * i, true);
+    p += pad(v.getUint16(at + 6, true));
+    if (count * BigInt(Math.max(1, itemSize)) > BigInt(Math.max(0, end - p)) || count > BigInt(MAX_H5_DATASET_VALUES)) {
+      throw new FormatError(`HDF5: an attribute of ${clip(node.name)} declares ${count} values of ${itemSize} bytes, more than its ${Math.max(0, end - p)}-byte message holds (damaged or hostile file)`);
+    }
+  }
 }
 
 /** Fixed-length HDF5 strings come back NUL-padded. */
@@ -130,6 +170,7 @@ interface RawObject {
 
 const MSG_DATASPACE = 0x0001;
 const MSG_LAYOUT = 0x0008;
+const MSG_ATTRIBUTE = 0x000c;
 const MSG_ATTRIBUTE_INFO = 0x0015;
 const UNDEFINED_ADDRESS = 0xffffffffffffffffn;
 

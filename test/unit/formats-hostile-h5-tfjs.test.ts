@@ -20,6 +20,7 @@ import { createModel } from '../../core/model/network';
 import { writeSafetensors } from '../../core/model/safetensors';
 import { Rng } from '../../core/util/rng';
 import { DiagnosticsService } from '../../extension/diagnostics-service';
+import { h5Messages } from '../../scripts/fuzz-formats';
 import { runCli } from '../helpers/cli';
 
 const FIX = join(__dirname, '..', 'fixtures', 'formats');
@@ -158,6 +159,34 @@ test('a 2^40-row dataset is named as a too-large declared shape (not blamed on i
 
 test('a model_config in HDF5 dense attribute storage is named as such', () => {
   refused(() => openBytes(fixture('hostile-h5-dense-config.h5'), 'c.h5'), /model_config attribute is kept in HDF5 dense attribute storage .* not support/);
+});
+
+test('an attribute whose dataspace declares 2^24 strings in a 32-byte message is refused before jsfive decodes them', () => {
+  const bytes = fixture('keras3-legacy.h5');
+  let refusals = 0;
+  for (const m of h5Messages(bytes).filter((x) => x.type === 0x0c)) {
+    // Attribute message v1: 8-byte header, then name, datatype and dataspace, each padded to 8 bytes.
+    const v = new DataView(bytes.buffer, bytes.byteOffset);
+    if (bytes[m.offset] !== 1) continue;
+    const pad8 = (n: number) => Math.ceil(n / 8) * 8;
+    const space = m.offset + 8 + pad8(v.getUint16(m.offset + 2, true)) + pad8(v.getUint16(m.offset + 4, true));
+    if (bytes[space + 1] === 0) continue; // a scalar: no dimension to grow
+    const bad = new Uint8Array(bytes);
+    new DataView(bad.buffer).setBigUint64(space + (bad[space] === 1 ? 8 : 4), 2n ** 24n, true);
+    let msg: string | undefined;
+    const t0 = performance.now();
+    try {
+      openBytes(bad, 'a.h5');
+    } catch (e) {
+      msg = (e as Error).message;
+    }
+    assert.ok(performance.now() - t0 < 1000);
+    if (msg === undefined) continue; // an attribute the importer never reads (model_weights' layer_names)
+    assertOneLine(msg);
+    assert.match(msg, /an attribute of .* declares 16777216 values of \d+ bytes, more than its \d+-byte message holds/);
+    refusals++;
+  }
+  assert.ok(refusals >= 3, `${refusals} refusals`);
 });
 
 test('the legitimate .h5 fixtures still load (the bounds fit real layers)', () => {
