@@ -341,7 +341,7 @@ function memoryShardReader(name: string, shard: Uint8Array): (p: string, max: nu
   };
 }
 
-export function fuzzStructured(cases: number, seed = 1, timeLimitMs = 2000): { cases: number; failures: FuzzFailure[]; slowestMs: number; loaded: number; peakRssMb: number; byKind: Record<string, number> } {
+export function fuzzStructured(cases: number, seed = 1, timeLimitMs = 2000): { cases: number; failures: FuzzFailure[]; slowestMs: number; slowest: string; loaded: number; peakRssMb: number; byKind: Record<string, number> } {
   const rng = new Rng(seed);
   const h5 = readdirSync(FIX).filter((f) => f.endsWith('.h5')).map((f) => {
     const bytes = new Uint8Array(readFileSync(join(FIX, f)));
@@ -364,6 +364,7 @@ export function fuzzStructured(cases: number, seed = 1, timeLimitMs = 2000): { c
   let slowest = 0;
   let loaded = 0;
   let peak = process.memoryUsage().rss;
+  let slowestCase = '';
   for (let c = 0; c < cases; c++) {
     const kind = ['h5', 'keras', 'tfjs', 'safetensors'][c % 4];
     byKind[kind] = (byKind[kind] ?? 0) + 1;
@@ -415,12 +416,13 @@ export function fuzzStructured(cases: number, seed = 1, timeLimitMs = 2000): { c
       if (!clean) failures.push({ target, what, error: e instanceof Error ? `${e.name}: ${msg}`.slice(0, 300) : String(e) });
     }
     const ms = performance.now() - start;
+    if (ms > slowest) slowestCase = `${target} [${what}]`;
     slowest = Math.max(slowest, ms);
     if (ms > timeLimitMs) failures.push({ target, what, error: `took ${ms.toFixed(0)} ms` });
     if (c % 50 === 0) peak = Math.max(peak, process.memoryUsage().rss);
   }
   peak = Math.max(peak, process.memoryUsage().rss);
-  return { cases, failures, slowestMs: slowest, loaded, peakRssMb: peak / 2 ** 20, byKind };
+  return { cases, failures, slowestMs: slowest, slowest: slowestCase, loaded, peakRssMb: peak / 2 ** 20, byKind };
 }
 
 if (require.main === module && process.argv[2] === 'structured') {
@@ -430,7 +432,7 @@ if (require.main === module && process.argv[2] === 'structured') {
   const r = fuzzStructured(cases, seed);
   process.stdout.write(
     `${r.cases} structured cases (${Object.entries(r.byKind).map(([k, n]) => `${k} ${n}`).join(', ')}) in ${((Date.now() - t0) / 1000).toFixed(1)} s: ` +
-      `${r.loaded} still loaded, ${r.failures.length} failures, slowest ${r.slowestMs.toFixed(0)} ms, peak rss ${r.peakRssMb.toFixed(0)} MB\n`,
+      `${r.loaded} still loaded, ${r.failures.length} failures, slowest ${r.slowestMs.toFixed(0)} ms (${r.slowest.slice(0, 120)}), peak rss ${r.peakRssMb.toFixed(0)} MB\n`,
   );
   for (const f of r.failures.slice(0, 30)) process.stdout.write(`  ${f.target} [${f.what}]: ${f.error}\n`);
   process.exitCode = r.failures.length ? 1 : 0;

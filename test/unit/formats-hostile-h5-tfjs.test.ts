@@ -9,7 +9,7 @@ import { existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { diagnose } from '../../core/diagnostics/diagnose';
-import { DEFAULT_MEMORY_LIMIT_MB, diagnoseBytes, LimitError } from '../../core/diagnostics/limits';
+import { clampMemoryLimitMb, DEFAULT_MEMORY_LIMIT_MB, diagnoseBytes, LimitError, MAX_MEMORY_LIMIT_MB, MIN_MEMORY_LIMIT_MB } from '../../core/diagnostics/limits';
 import { openModelBytes } from '../../core/formats/detect';
 import { AnswerBook } from '../../core/formats/errors';
 import { h5Child, isDataset, h5ReadTensor, MAX_H5_DATASET_VALUES, openH5 } from '../../core/formats/h5';
@@ -301,4 +301,11 @@ test('the diagnostics worker runs with resourceLimits from the setting, and dyin
   } finally {
     svc.dispose();
   }
+});
+
+test('package.json declares rnnMemory.diagnostics.memoryLimitMb with the code defaults; out-of-range values are clamped', () => {
+  const props = (JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { contributes: { configuration: { properties: Record<string, { default: number; minimum: number; maximum: number }> } } }).contributes.configuration.properties;
+  const p = props['rnnMemory.diagnostics.memoryLimitMb'];
+  assert.deepEqual([p.default, p.minimum, p.maximum], [DEFAULT_MEMORY_LIMIT_MB, MIN_MEMORY_LIMIT_MB, MAX_MEMORY_LIMIT_MB]);
+  assert.deepEqual([undefined, 'x', NaN, 1, 2048.4, 1e12].map(clampMemoryLimitMb), [DEFAULT_MEMORY_LIMIT_MB, DEFAULT_MEMORY_LIMIT_MB, DEFAULT_MEMORY_LIMIT_MB, MIN_MEMORY_LIMIT_MB, 2048, MAX_MEMORY_LIMIT_MB]);
 });
