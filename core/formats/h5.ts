@@ -244,10 +244,50 @@ function checkDeclaredSize(d: hdf5.Dataset, itemSize: number, bound: TensorBound
     const chunkValues = Array.isArray(chunks) && chunks.every((c) => Number.isSafeInteger(c) && c > 0) ? numel(chunks as number[]) : NaN;
     // jsfive decompresses and walks whole chunks: one may not be much larger than the data it belongs to.
     if (!(chunkValues <= Math.max(n, 1 << 16))) throw new FormatError(`HDF5 dataset ${name} has chunks of ${clip(JSON.stringify(chunks) ?? '?')} for shape ${shown()} (inconsistent)`);
+    checkChunkIndex(o, name, shape, chunks as number[]);
     const filtered = guard(`read the filters of ${name}`, () => o.filter_pipeline) != null;
     if (!filtered && bytes > o.fh.byteLength) throw new FormatError(`HDF5 dataset ${name} declares ${bytes} uncompressed bytes but the file has only ${o.fh.byteLength} (truncated or inconsistent)`);
   }
   return shape;
+}
+
+/**
+ * jsfive reads a chunk index (a version 1 B-tree) level by level, following every child address: a node listed
+ * many times, or a leaf listing more chunks than the data has, multiplies the decompression and copying work
+ * without bound. Walks the index first, counting nodes and chunks against the number of chunks the shape needs.
+ */
+function checkChunkIndex(o: RawObject, name: string, shape: number[], chunks: number[]): void {
+  const raw = o as unknown as { _chunk_address?: unknown; _chunk_dims?: unknown };
+  const root = raw._chunk_address;
+  const dims = raw._chunk_dims;
+  if (typeof root !== 'number' || root >= o.fh.byteLength) return; // no chunk written yet: jsfive reads nothing
+  if (typeof dims !== 'number' || dims !== shape.length + 1 || chunks.length !== shape.length) throw new FormatError(`HDF5 dataset ${name}: its chunk layout does not match its ${shape.length} dimensions`);
+  const need = shape.reduce((a, d, i) => a * Math.ceil(d / chunks[i]), 1);
+  const b = new Uint8Array(o.fh);
+  const v = new DataView(o.fh);
+  const entry = 16 + 8 * dims;
+  const fail = (why: string): never => {
+    throw new FormatError(`HDF5 dataset ${name}: its chunk index ${why} (damaged or hostile file)`);
+  };
+  let level = [root];
+  let visits = 0;
+  let chunksListed = 0;
+  while (level.length > 0) {
+    const next: number[] = [];
+    for (const at of level) {
+      if (++visits > 2 * need + 16) fail(`has more nodes than its ${need} chunks need`);
+      if (!(Number.isSafeInteger(at) && at >= 0 && at + 24 <= b.length) || String.fromCharCode(b[at], b[at + 1], b[at + 2], b[at + 3]) !== 'TREE') fail('points to something that is no B-tree node');
+      const entries = v.getUint16(at + 6, true);
+      if (at + 24 + entries * entry > b.length) fail('runs past the end of the file');
+      if (b[at + 5] === 0) {
+        chunksListed += entries;
+        if (chunksListed > need) fail(`lists more than the ${need} chunks its shape has`);
+      } else {
+        for (let i = 0; i < entries; i++) next.push(Number(v.getBigUint64(at + 24 + i * entry + entry - 8, true)));
+      }
+    }
+    level = next;
+  }
 }
 
 /**

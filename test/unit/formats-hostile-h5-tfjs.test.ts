@@ -189,6 +189,28 @@ test('an attribute whose dataspace declares 2^24 strings in a 32-byte message is
   assert.ok(refusals >= 3, `${refusals} refusals`);
 });
 
+test('a gzip-chunked kernel loads to the same model; a chunk index listing more chunks than the shape has is refused', () => {
+  const plain = openBytes(fixture('keras3-legacy.h5'), 'a.h5').model;
+  const bytes = fixture('keras3-legacy-chunked.h5');
+  assert.deepEqual(openBytes(bytes, 'c.h5').model, plain);
+  // The kernel [3, 15] in 1 × 5 chunks: 9 chunks, indexed by one B-tree leaf ("TREE", type 1, level 0).
+  const leaves = [...Array(bytes.length - 8).keys()].filter((i) => bytes[i] === 0x54 && bytes[i + 1] === 0x52 && bytes[i + 2] === 0x45 && bytes[i + 3] === 0x45 && bytes[i + 4] === 1);
+  assert.equal(leaves.length, 1);
+  const v = new DataView(bytes.buffer, bytes.byteOffset);
+  assert.equal(v.getUint16(leaves[0] + 6, true), 9);
+  for (const entries of [10, 65535]) {
+    const bad = new Uint8Array(bytes);
+    new DataView(bad.buffer).setUint16(leaves[0] + 6, entries, true);
+    refused(() => openBytes(bad, 'c.h5'), /gru_cell\/kernel: its chunk index (lists more than the 9 chunks its shape has|runs past the end of the file)/);
+  }
+  // An internal node whose children all point back to itself (jsfive would follow each of them).
+  const loop = new Uint8Array(bytes);
+  loop[leaves[0] + 5] = 1;
+  const entry = 16 + 8 * 3;
+  for (let i = 0; i < 9; i++) new DataView(loop.buffer).setBigUint64(leaves[0] + 24 + i * entry + entry - 8, BigInt(leaves[0]), true);
+  refused(() => openBytes(loop, 'c.h5'), /its chunk index has more nodes than its 9 chunks need/);
+});
+
 test('the legitimate .h5 fixtures still load (the bounds fit real layers)', () => {
   for (const f of ['keras3-legacy.h5', 'keras2-paper.h5']) assert.ok(openBytes(fixture(f), f).model.params.size > 0, f);
 });
