@@ -34,6 +34,7 @@ export interface OpenedModel {
 }
 
 const MAX_FILE_BYTES = 2 * 1024 * 1024 * 1024 - 1;
+const MAX_MODEL_JSON_BYTES = 16 * 1024 * 1024;
 
 function readBounded(path: string): Uint8Array {
   const st = statSync(path);
@@ -72,6 +73,8 @@ export function openModelBytes(bytes: Uint8Array, path: string, book: AnswerBook
   if (isH5(bytes)) return openKerasH5Bytes(bytes, book, path);
   if (looksLikeSafetensors(bytes)) return openSafetensorsBytes(bytes, book, path);
   if (looksLikeJson(bytes)) {
+    // A model.json holds the topology and manifest only (weights are in shards): parsing a huge one costs ~10× its size.
+    if (bytes.length > MAX_MODEL_JSON_BYTES) throw new FormatError(`model.json has ${bytes.length} bytes, more than a TF.js topology and manifest need (limit ${MAX_MODEL_JSON_BYTES})`);
     const text = new TextDecoder().decode(bytes);
     return openTfjsModel(text, folderShardReader(dirname(path)), book, path);
   }

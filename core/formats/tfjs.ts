@@ -23,6 +23,8 @@ interface WeightEntry {
 
 const BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2 };
 
+const MAX_SHARDS = 4096;
+
 /** A shard path must stay inside the model's folder: relative, no "..", no scheme. */
 export function checkShardPath(p: unknown): string {
   if (typeof p !== 'string' || p.length === 0 || p.length > 512) throw new FormatError('weightsManifest: a shard path is not a short string');
@@ -56,6 +58,8 @@ export function parseModelJson(text: string): TfjsManifest {
   if (!Array.isArray(j.weightsManifest)) throw new FormatError('model.json has no weightsManifest');
   const groups = j.weightsManifest.map((g, gi) => {
     if (!isObj(g) || !Array.isArray(g.paths) || !Array.isArray(g.weights)) throw new FormatError(`weightsManifest[${gi}] must have "paths" and "weights" arrays`);
+    // TF.js writes 4 MB shards: even the largest model we read (MAX_MODEL_VALUES float32) needs 64 of them.
+    if (g.paths.length > MAX_SHARDS) throw new FormatError(`weightsManifest[${gi}] lists ${g.paths.length} shards (at most ${MAX_SHARDS} are read)`);
     const weights = g.weights.map((w, wi): WeightEntry => {
       const where = `weightsManifest[${gi}].weights[${wi}]`;
       if (!isObj(w) || typeof w.name !== 'string' || !Array.isArray(w.shape) || typeof w.dtype !== 'string') throw new FormatError(`${where} needs name, shape and dtype`);

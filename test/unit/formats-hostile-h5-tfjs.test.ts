@@ -238,8 +238,11 @@ test('one shard listed 1000 times is refused before any shard is read, in one sh
   writeFileSync(join(d2, 'a.bin'), shard.subarray(0, 8));
   linkSync(join(d2, 'a.bin'), join(d2, 'b.bin'));
   refused(() => openFolder(d2), /weight shard "b\.bin" is the same file as "a\.bin"/);
+  // 100 000 paths: refused from the count, before any path is checked or read.
+  const d4 = tfjsFolder('count', (j) => (j.weightsManifest[0].paths = Array.from({ length: 100_000 }, (_, i) => `s${i}.bin`)));
+  refused(() => openFolder(d4), /weightsManifest\[0\] lists 100000 shards \(at most 4096 are read\)/);
   // Many distinct missing shards: the message stays one bounded line.
-  const d3 = tfjsFolder('many', (j) => (j.weightsManifest[0].paths = Array.from({ length: 1000 }, (_, i) => `${'x'.repeat(200)}-${i}.bin`)));
+  const d3 = tfjsFolder('many', (j) => (j.weightsManifest[0].paths = Array.from({ length: 4000 }, (_, i) => `${'x'.repeat(200)}-${i}.bin`)));
   refused(() => openFolder(d3), /weight shard ".*…" cannot be opened \(ENOENT\)/);
 });
 
