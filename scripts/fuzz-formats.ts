@@ -329,16 +329,10 @@ export function mutateSafetensorsNumbers(b: Uint8Array, rng: Rng): { bytes: Uint
   return { bytes: out, what };
 }
 
-/** A shard reader with the folder reader's contract (core/formats/tfjs-shards.ts) over one in-memory shard. */
-function memoryShardReader(name: string, shard: Uint8Array): (p: string, max: number) => Uint8Array {
-  const seen = new Set<string>();
-  return (p, max) => {
-    if (p !== name) throw new FormatError(`weight shard ${JSON.stringify(p.slice(0, 60))} cannot be opened (ENOENT)`);
-    if (seen.has(p)) throw new FormatError('read twice');
-    seen.add(p);
-    if (shard.length > max) throw new FormatError(`weight shard has ${shard.length} bytes but the manifest needs only ${max} more`);
-    return shard;
-  };
+/** One in-memory shard with the folder reader's size contract (core/formats/tfjs-shards.ts). */
+function readMemoryShard(shard: Uint8Array, max: number): Uint8Array {
+  if (shard.length > max) throw new FormatError(`weight shard has ${shard.length} bytes but the manifest needs only ${max} more`);
+  return shard;
 }
 
 export function fuzzStructured(cases: number, seed = 1, timeLimitMs = 2000): { cases: number; failures: FuzzFailure[]; slowestMs: number; slowest: string; loaded: number; peakRssMb: number; byKind: Record<string, number> } {
@@ -394,7 +388,7 @@ export function fuzzStructured(cases: number, seed = 1, timeLimitMs = 2000): { c
           if (!s) throw new FormatError(`weight shard ${JSON.stringify(p.slice(0, 60))} cannot be opened (ENOENT)`);
           if (seen.has(p)) throw new Error(`shard ${p} read twice`);
           seen.add(p);
-          return memoryShardReader(p, s)(p, max);
+          return readMemoryShard(s, max);
         };
         model = openTfjsModel(m.text, read, book, t.name).model;
       } else {

@@ -26,7 +26,12 @@ export function folderShardReader(folder: string): ShardReader {
       throw new FormatError(`weight shard ${name} cannot be opened (${(e as NodeJS.ErrnoException).code ?? 'error'}): missing next to model.json?`);
     }
     if (!real.startsWith(root + sep)) throw new FormatError(`weight shard ${name} resolves outside the model's folder (a symbolic link?); shards must be files in that folder`);
-    const fd = openSync(real, 'r');
+    let fd: number;
+    try {
+      fd = openSync(real, 'r');
+    } catch (e) {
+      throw new FormatError(`weight shard ${name} cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
     try {
       const st = fstatSync(fd);
       if (!st.isFile()) throw new FormatError(`weight shard ${name} is not a regular file`);
