@@ -6,10 +6,13 @@ import { statSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type { DiagnoseWorkerInput, DiagnoseWorkerOutput } from '../core/diagnostics/worker-protocol';
 import { customCellsAllowed } from '../core/custom/policy';
+import { clampMemoryLimitMb, workerOutOfMemoryMessage, workerResourceLimits } from '../core/diagnostics/limits';
 import type { DiagnosticReport } from '../core/diagnostics/types';
 import type { Question } from '../core/formats/errors';
 
 export type DiagnoseRequest = DiagnoseWorkerInput;
+
+export const MEMORY_SETTING = 'rnnMemory.diagnostics.memoryLimitMb';
 
 /** The worker could not open a foreign model file without these answers. */
 export class ModelNeedsAnswers extends Error {
@@ -29,6 +32,8 @@ export class DiagnosticsService {
   constructor(
     private readonly workerScript: string,
     private readonly maxEntries = 16,
+    /** rnnMemory.diagnostics.memoryLimitMb: the worker's heap limit and the diagnosis's memory budget. */
+    private readonly memoryLimitMb: () => number | undefined = () => undefined,
   ) {}
 
   static cacheKey(req: DiagnoseRequest): string {
@@ -74,8 +79,11 @@ export class DiagnosticsService {
 
   private run(req: DiagnoseRequest): Promise<DiagnosticReport> {
     return new Promise((resolve, reject) => {
-      const workerData: DiagnoseWorkerInput = { ...req, allowCustomCells: req.allowCustomCells ?? customCellsAllowed() };
-      const worker = new Worker(this.workerScript, { workerData });
+      const memoryLimitMb = clampMemoryLimitMb(req.memoryLimitMb ?? this.memoryLimitMb());
+      const workerData: DiagnoseWorkerInput = { ...req, memoryLimitMb, allowCustomCells: req.allowCustomCells ?? customCellsAllowed() };
+      // A hostile file must never take the editor down: the worker's heap is capped (typed arrays are not
+      // counted by V8, so the diagnosis also checks its estimated memory before computing).
+      const worker = new Worker(this.workerScript, { workerData, resourceLimits: workerResourceLimits(memoryLimitMb) });
       this.workers.add(worker);
       let settled = false;
       const finish = (err: Error | null, report?: DiagnosticReport) => {
@@ -91,7 +99,7 @@ export class DiagnosticsService {
         else finish(new Error(m.message));
         void worker.terminate();
       });
-      worker.on('error', (e) => finish(new Error(`diagnostics worker crashed: ${e.message}`)));
+      worker.on('error', (e) => finish(new Error(workerOutOfMemoryMessage(e, MEMORY_SETTING) ?? `diagnostics worker crashed: ${e.message}`)));
       worker.on('exit', (code) => finish(new Error(code === 1 ? 'diagnosis cancelled' : `diagnostics worker exited (code ${code})`)));
     });
   }

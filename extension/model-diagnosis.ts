@@ -27,7 +27,7 @@ export class ModelDiagnoser implements vscode.Disposable {
     private readonly fixedPoints: () => DiagnoseWorkerInput['fixedPoints'] = () => undefined,
     private readonly memory: () => DiagnoseWorkerInput['memory'] = () => undefined,
   ) {
-    this.service = new DiagnosticsService(workerScript);
+    this.service = new DiagnosticsService(workerScript, 16, () => vscode.workspace.getConfiguration('rnnMemory.diagnostics').get<number>('memoryLimitMb'));
   }
 
   /**

@@ -6,6 +6,8 @@
 import { writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { diagnose, reportToJson } from '../diagnostics/diagnose';
+import { MAX_MEMORY_LIMIT_MB, MIN_MEMORY_LIMIT_MB } from '../diagnostics/limits';
+import { MAX_TASK_T } from '../model/architecture';
 import { parseDiagnoseInput, type DiagnoseInput } from '../diagnostics/input';
 import { SECTION_NAMES, type SectionName } from '../diagnostics/types';
 import { cellResolver, resolveEngine } from '../engine/index';
@@ -53,6 +55,7 @@ export const DIAGNOSE_HELP = `diagnose options:
   --memory-batch N   sequences of the memory attribution's own task batch (256, fewer for very long
                      or wide models; with --input: the file's sequences)
   --engine fast|reference  compute path for full-batch passes (fast)
+  --memory-limit-mb N  refuse (before computing) a diagnosis estimated to need more memory (4096)
   --quiet            do not print the diagnosis sentences`;
 
 function parseSections(v: string | undefined): SectionName[] | undefined {
@@ -104,6 +107,7 @@ export async function cmdDiagnose(f: FlagReader): Promise<number> {
   const cell = f.string('cell');
   const maxInputMb = positiveFlag(f, 'max-input-mb', DEFAULT_MAX_INPUT_MB);
   const maxValues = positiveFlag(f, 'max-values', DEFAULT_MAX_DIAGNOSE_VALUES);
+  const memoryLimitMb = f.int('memory-limit-mb');
   f.finish();
   if (task !== undefined && !(TASKS as readonly string[]).includes(task)) throw new UsageError(`--task must be copy, denoise or smnist (got "${task}")`);
   if (inputPath && (task !== undefined || T !== undefined || N !== undefined || batch !== undefined)) {
@@ -117,6 +121,10 @@ export async function cmdDiagnose(f: FlagReader): Promise<number> {
   if (memoryBatch !== undefined && memoryBatch < 4) throw new UsageError(`--memory-batch must be at least 4 (got ${memoryBatch})`);
   if (memoryBatch !== undefined && inputPath) throw new UsageError('--memory-batch cannot be combined with --input (the file defines the sequences)');
   if (memoryMinSteps !== undefined && memoryMinSteps < 1) throw new UsageError(`--memory-min-steps must be a positive integer (got ${memoryMinSteps})`);
+  if (T !== undefined && T > MAX_TASK_T) throw new UsageError(`--T must be at most ${MAX_TASK_T} (got ${T})`);
+  if (memoryLimitMb !== undefined && !(memoryLimitMb >= MIN_MEMORY_LIMIT_MB && memoryLimitMb <= MAX_MEMORY_LIMIT_MB)) {
+    throw new UsageError(`--memory-limit-mb must be between ${MIN_MEMORY_LIMIT_MB} and ${MAX_MEMORY_LIMIT_MB} (got ${memoryLimitMb})`);
+  }
 
   const { model } = await openModelForCli(modelPath, answer, process.stderr, remember);
   loadCustomCellsForCli(model, modelPath, cell);
@@ -137,6 +145,7 @@ export async function cmdDiagnose(f: FlagReader): Promise<number> {
     batchSample,
     fixedPoints: { layer, input: fpInput, starts: fpStarts, steps: fpSteps },
     memory: { threshold: memoryThreshold, minSteps: memoryMinSteps, batch: memoryBatch },
+    memoryLimitMb,
     cells: cellResolver(engine),
     checkBatch: (T, B) => checkValueCount(traceValueCount(model.arch, B, T, cellResolver(engine)), maxValues, `diagnosing ${B} sequence${B === 1 ? '' : 's'} of ${T} steps`),
     modelPath,

@@ -15,6 +15,7 @@ import { analyzeGradientFlow } from './gradient-flow';
 import { inputAlignment } from './input-alignment';
 import { nonFiniteWeightsSentence } from './nonfinite-warning';
 import { analyzeMemory, memoryBatchSize, type MemoryOptions } from './memory';
+import { checkDiagnoseWork } from './limits';
 import { taskInput, type DiagnoseInput, type TaskInputOptions } from './input';
 import { analyzeRetention, type RetentionOptions } from './retention';
 import type { TaskKind } from '../tasks/types';
@@ -67,6 +68,7 @@ export function diagnose(model: Model, opts: DiagnoseOptions = {}): DiagnosticRe
     const { x, T, B } = input;
     if (!(Number.isInteger(T) && T >= 1 && Number.isInteger(B) && B >= 1)) throw new Error(`input: T and B must be positive integers (got T=${T}, B=${B})`);
     if (x.length !== T * B * arch.inputSize) throw new Error(`input: x has ${x.length} values, expected T*B*inputSize = ${T}*${B}*${arch.inputSize}`);
+    checkDiagnoseWork(arch, T, B, opts.memoryLimitMb);
     summary = { source: input.source ?? 'file', T, B, seed: opts.seed };
   } else {
     const gen = taskInput(arch, opts);

@@ -8,6 +8,7 @@ import { parseSequences } from '../model/trace';
 import type { Targets } from '../model/network';
 import { makeTask, type TaskKind } from '../tasks/index';
 import { Rng } from '../util/rng';
+import { checkDiagnoseWork } from './limits';
 
 export interface DiagnoseInput extends Targets {
   /** [T, B, inputSize] time-major. */
@@ -26,6 +27,8 @@ export interface TaskInputOptions {
   seed?: number;
   /** smnist: path of mnist.bin. */
   dataPath?: string;
+  /** Memory budget of the diagnosis (core/diagnostics/limits.ts), checked before the batch is generated. */
+  memoryLimitMb?: number;
 }
 
 const DEFAULT_T: Record<TaskKind, number> = { copy: 300, denoise: 400, smnist: 784 };
@@ -47,6 +50,7 @@ export function taskInput(arch: Architecture, opts: TaskInputOptions): DiagnoseI
   const B = opts.batch ?? 64;
   const seed = opts.seed ?? 1;
   if (!Number.isInteger(B) || B < 1) throw new Error(`batch must be a positive integer (got ${B})`);
+  checkDiagnoseWork(arch, T, B, opts.memoryLimitMb);
   const t = makeTask({ task, T, N, seed, testSize: 0, dataPath: opts.dataPath });
   if (t.inputSize !== arch.inputSize || t.outputUnits !== arch.readout.units || t.activation !== arch.readout.activation || arch.readout.perStep) {
     throw new Error(
@@ -103,9 +107,10 @@ export function parseDiagnoseInput(json: unknown, arch: Architecture, what = 'in
  * A foreign model names no task of ours to generate data from: probe it with standard-normal inputs (zero
  * targets / class 0), as the CLI would need an explicit --input. Undefined when a task applies.
  */
-export function probeInput(model: { arch: Architecture }, T = 100, B = 32, seed = 1): DiagnoseInput | undefined {
+export function probeInput(model: { arch: Architecture }, T = 100, B = 32, seed = 1, memoryLimitMb?: number): DiagnoseInput | undefined {
   const { arch } = model;
   if ((arch.task?.name && arch.task.name !== 'custom') || (arch.inputSize === 1 && copiesFirstInput(arch))) return undefined;
+  checkDiagnoseWork(arch, T, B, memoryLimitMb);
   const rng = new Rng(seed);
   const x = new Float64Array(T * B * arch.inputSize);
   for (let i = 0; i < x.length; i++) x[i] = rng.normal();

@@ -40,7 +40,8 @@ async function main(): Promise<void> {
   const report = diagnose(model, {
     T: input.T,
     seed: input.seed,
-    input: probeInput(model, input.T, 32, input.seed),
+    memoryLimitMb: input.memoryLimitMb,
+    input: probeInput(model, input.T, 32, input.seed, input.memoryLimitMb),
     cells: cellResolver(engine),
     fixedPoints: fixedPointOptions(model),
     memory: input.memory,

@@ -20,6 +20,11 @@ export interface DiagnoseWorkerInput {
   fixedPoints?: { input?: number[]; starts?: number; steps?: number };
   /** Memory attribution settings (rnnMemory.diagnose.memoryThreshold / memoryMinSteps); defaults when absent. */
   memory?: { threshold?: number; minSteps?: number };
+  /**
+   * Memory budget in MB (setting rnnMemory.diagnostics.memoryLimitMb): the diagnosis refuses work estimated
+   * above it (core/diagnostics/limits.ts) and the worker runs with V8 heap limits derived from it.
+   */
+  memoryLimitMb?: number;
 }
 
 export type DiagnoseWorkerOutput =

@@ -6,6 +6,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Model } from '../model/model';
+import { DEFAULT_MAX_HEADER_BYTES } from '../model/safetensors';
 import { AnswerBook, clip, describeEngineError, escapeControls, FormatError, NeedsAnswers, type ArchitectureAnswers } from './errors';
 import { isH5 } from './h5';
 import { openKerasBytes, openKerasH5Bytes } from './keras';
@@ -13,6 +14,7 @@ import { openPtBytes } from './pt-zip';
 import { openSafetensorsBytes } from './pytorch-safetensors';
 import { readSidecar, sidecarPath, writeSidecar } from './sidecar';
 import { openTfjsModel } from './tfjs';
+import { folderShardReader } from './tfjs-shards';
 import { isZip, readZip } from './zip';
 
 export { NeedsAnswers, FormatError } from './errors';
@@ -35,6 +37,7 @@ export interface OpenedModel {
 }
 
 const MAX_FILE_BYTES = 2 * 1024 * 1024 * 1024 - 1;
+const MAX_MODEL_JSON_BYTES = 16 * 1024 * 1024;
 
 function readBounded(path: string): Uint8Array {
   const st = statSync(path);
@@ -46,6 +49,10 @@ function readBounded(path: string): Uint8Array {
 function looksLikeSafetensors(b: Uint8Array): boolean {
   if (b.length < 10) return false;
   const n = new DataView(b.buffer, b.byteOffset, b.byteLength).getBigUint64(0, true);
+  if (n > BigInt(b.length - 8) && n <= BigInt(DEFAULT_MAX_HEADER_BYTES) && b[8] === 0x7b) {
+    // A plausible header length and a JSON header that stops early: a cut-off safetensors file, not an unknown one.
+    throw new FormatError(`safetensors header is truncated: it declares ${n} bytes but the file has only ${b.length - 8} after the length field`);
+  }
   return n > 1n && n <= BigInt(b.length - 8) && b[8] === 0x7b; // '{'
 }
 
@@ -69,9 +76,10 @@ export function openModelBytes(bytes: Uint8Array, path: string, book: AnswerBook
   if (isH5(bytes)) return openKerasH5Bytes(bytes, book, path);
   if (looksLikeSafetensors(bytes)) return openSafetensorsBytes(bytes, book, path);
   if (looksLikeJson(bytes)) {
-    const dir = dirname(path);
+    // A model.json holds the topology and manifest only (weights are in shards): parsing a huge one costs ~10× its size.
+    if (bytes.length > MAX_MODEL_JSON_BYTES) throw new FormatError(`model.json has ${bytes.length} bytes, more than a TF.js topology and manifest need (limit ${MAX_MODEL_JSON_BYTES})`);
     const text = new TextDecoder().decode(bytes);
-    return openTfjsModel(text, (p) => readBounded(join(dir, p)), book, path);
+    return openTfjsModel(text, folderShardReader(dirname(path)), book, path);
   }
   if (bytes.length >= 2 && bytes[0] === 0x80 && bytes[1] <= 5) return openPtBytes(bytes, book, path); // legacy torch.save: explained there
   throw new FormatError(

@@ -10,6 +10,7 @@ import type { LayerSpec } from '../model/architecture';
 import { assembleModel, paperBrcLayer, type ImportedLayer, type ImportedReadout } from './assemble';
 import { AnswerBook, clip, FormatError } from './errors';
 import type { ImportResult } from './pytorch-safetensors';
+import type { TensorBound } from './h5';
 import { expectShape, shapeStr, type RawTensor } from './tensors';
 
 export interface NamedWeight {
@@ -23,7 +24,7 @@ export interface WeightSource {
    * A top-level layer's weights in the order the layer creates them (cells in stacking order). `cellClasses`
    * lists the class names of an RNN layer's cells (Keras 3 files locate weights by class name).
    */
-  layerWeights(layerName: string, className: string, cellClasses: string[]): NamedWeight[];
+  layerWeights(layerName: string, className: string, cellClasses: string[], bound?: TensorBound): NamedWeight[];
 }
 
 export interface KerasDialect {
@@ -148,8 +149,10 @@ function cellWeightCount(cell: CellConf): number {
 
 export function convertKerasModel(model: unknown, weights: WeightSource, dialect: KerasDialect, book: AnswerBook, source: string): ImportResult {
   const warnings: string[] = [];
-  const { layers } = modelLayers(model);
+  const { layers, inputSize } = modelLayers(model);
   const out: ImportedLayer[] = [];
+  // Inputs of the next layer, when known: bounds the weight tensors a reader may load for it.
+  let inputs = typeof inputSize === 'number' ? inputSize : undefined;
   let readout: ImportedReadout | undefined;
   let sequences = true; // does the current tensor still have a time axis?
   for (const l of layers) {
@@ -175,7 +178,7 @@ export function convertKerasModel(model: unknown, weights: WeightSource, dialect
       if (opt(c, 'go_backwards') === true) throw new FormatError(`${where}: go_backwards (reversed time) is not supported`);
       if (opt(c, 'stateful') === true) warnings.push(`${where} is stateful; it is run from a zero state here`);
       const cells = cellsOf(l);
-      const ws = weights.layerWeights(name, kind, cells.map((cc) => cc.cls));
+      const ws = weights.layerWeights(name, kind, cells.map((cc) => cc.cls), recurrentBound(where, cells, inputs));
       const need = cells.reduce((s, cc) => s + cellWeightCount(cc), 0);
       if (ws.length !== need) {
         throw new FormatError(`${where}: found ${ws.length} weight tensors, expected ${need} (${ws.map((w) => clip(w.name || shapeStr(w.tensor.shape), 60)).join(', ')})`);
@@ -186,6 +189,7 @@ export function convertKerasModel(model: unknown, weights: WeightSource, dialect
         out.push(convertCell(cell, ws.slice(k, k + n), `${name}${cells.length > 1 ? `[${i}]` : ''}`, dialect, book));
         k += n;
       });
+      inputs = out[out.length - 1].spec.units;
       sequences = opt(c, 'return_sequences') === true;
       continue;
     }
@@ -194,7 +198,7 @@ export function convertKerasModel(model: unknown, weights: WeightSource, dialect
     if (kind === 'Dense' || (inner && className(inner) === 'Dense')) {
       if (out.length === 0) throw new FormatError(`${where} comes before any recurrent layer: only a Dense readout after the recurrent layers is supported`);
       const dc = inner ? conf(inner) : c;
-      const ws = weights.layerWeights(name, kind, []);
+      const ws = weights.layerWeights(name, kind, [], denseBound(where, opt(dc, 'units'), inputs));
       const useBias = opt(dc, 'use_bias') !== false;
       if (ws.length !== (useBias ? 2 : 1)) throw new FormatError(`${where}: found ${ws.length} weight tensors, expected ${useBias ? 2 : 1}`);
       const kernel = ws[0].tensor;
@@ -224,6 +228,25 @@ export function convertKerasModel(model: unknown, weights: WeightSource, dialect
   }
   book.finish(source);
   return { model: assembleModel(out, readout, warnings), warnings };
+}
+
+const isUnits = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v > 0 && v <= 1 << 16;
+
+/**
+ * The largest weight tensors a recurrent layer with these configs can have (an LSTM's [inputs, 4·units] kernel
+ * bounds every cell's tensors), or undefined when the config does not say its units or inputs.
+ */
+function recurrentBound(where: string, cells: CellConf[], inputs: number | undefined): TensorBound | undefined {
+  const units = cells.map((c) => opt(c.config, 'units') ?? opt(c.config, 'output_dim'));
+  if (!isUnits(inputs) || !units.every(isUnits)) return undefined;
+  const H = Math.max(...units);
+  const m = Math.max(inputs, H, 2);
+  return { maxValues: 4 * m * H, maxDim: 4 * m, what: `${where} (${H} units, ${inputs} inputs)` };
+}
+
+function denseBound(where: string, units: unknown, inputs: number | undefined): TensorBound | undefined {
+  if (!isUnits(units) || !isUnits(inputs)) return undefined;
+  return { maxValues: inputs * units, maxDim: Math.max(inputs, units), what: `${where} (${units} units, ${inputs} inputs)` };
 }
 
 function gateActivation(cfg: Obj, where: string, dialect: KerasDialect, book: AnswerBook): RecurrentActivation | undefined {

@@ -4,7 +4,7 @@
  * model_config, weights under model_weights/<layer> listed by each group's weight_names attribute).
  */
 import { AnswerBook, clip, FormatError } from './errors';
-import { h5AttrString, h5AttrStrings, h5Child, h5Group, h5Keys, h5ReadTensor, isDataset, openH5, type H5Group } from './h5';
+import { h5AttrString, h5AttrStrings, h5Child, h5Group, h5HasDenseAttributes, h5Keys, h5ReadTensor, isDataset, openH5, type H5Group, type TensorBound } from './h5';
 import { convertKerasModel, type KerasDialect, type NamedWeight, type WeightSource } from './keras-topology';
 import type { ImportResult } from './pytorch-safetensors';
 import { readZip, type ZipLimits } from './zip';
@@ -24,14 +24,14 @@ function dialectFor(version: string | undefined, label: string): KerasDialect {
 }
 
 /** The datasets vars/0, vars/1 … of a Keras 3 object group, in index order. */
-function vars(g: H5Group): NamedWeight[] {
+function vars(g: H5Group, bound: TensorBound | undefined): NamedWeight[] {
   const v = h5Group(g, 'vars');
   if (!v) return [];
   const keys = h5Keys(v).filter((k) => /^\d+$/.test(k)).sort((a, b) => Number(a) - Number(b));
   return keys.map((k) => {
     const d = h5Child(v, k);
     if (!isDataset(d)) throw new FormatError(`weights file: vars/${clip(k)} of ${clip(g.name)} is not a dataset`);
-    return { name: '', tensor: h5ReadTensor(d) };
+    return { name: '', tensor: h5ReadTensor(d, bound) };
   });
 }
 
@@ -51,7 +51,7 @@ export function openKerasBytes(bytes: Uint8Array, book: AnswerBook, source: stri
   // Keras 3 names a container's children by snake_case class name, numbered per class in order (dense, dense_1 …).
   const layerNames = new KerasNames();
   const source_: WeightSource = {
-    layerWeights(name, cls, cellClasses) {
+    layerWeights(name, cls, cellClasses, bound) {
       const path = layerNames.next(cls);
       const g = h5Group(layersGroup, path) ?? h5Group(layersGroup, name);
       if (!g) throw new FormatError(`model.weights.h5 has no weights for layer ${clip(name)} (looked for layers/${clip(path)}; has: ${h5Keys(layersGroup).slice(0, 10).map((k) => clip(k, 30)).join(', ')})`);
@@ -63,13 +63,13 @@ export function openKerasBytes(bytes: Uint8Array, book: AnswerBook, source: stri
           const cellNames = new KerasNames();
           return cellClasses.flatMap((c) => {
             const p = cellNames.next(c);
-            return vars(h5Group(cells, p) ?? failGroup(`layers/${path}/cell/cells/${p}`));
+            return vars(h5Group(cells, p) ?? failGroup(`layers/${path}/cell/cells/${p}`), bound);
           });
         }
-        return vars(cell);
+        return vars(cell, bound);
       }
-      if (inner) return vars(inner);
-      return vars(g);
+      if (inner) return vars(inner, bound);
+      return vars(g, bound);
     },
   };
   const res = convertKerasModel(config, source_, dialectFor(version, `Keras ${version}`), book, source);
@@ -99,13 +99,16 @@ export function openKerasH5Bytes(bytes: Uint8Array, book: AnswerBook, source: st
   const root = openH5(bytes);
   const configText = h5AttrString(root, 'model_config');
   if (configText === undefined) {
+    if (h5HasDenseAttributes(root)) {
+      throw new FormatError('the model_config attribute is kept in HDF5 dense attribute storage (used for attributes over 64 KB, written with libver="latest"), which this reader does not support; re-save the model with Keras 3 (model.save("model.keras"))');
+    }
     throw new FormatError('this HDF5 file has no model_config attribute: it holds weights only (save_weights); save the whole model (model.save) instead');
   }
   const config = parseJson(configText, 'model_config');
   const version = h5AttrString(root, 'keras_version');
   const weightsRoot = h5Group(root, 'model_weights') ?? root;
   const source_: WeightSource = {
-    layerWeights(name) {
+    layerWeights(name, _cls, _cells, bound) {
       const g = h5Group(weightsRoot, name);
       if (!g) throw new FormatError(`the HDF5 file has no weights for layer ${clip(name)}`);
       const names = h5AttrStrings(g, 'weight_names');
@@ -113,7 +116,7 @@ export function openKerasH5Bytes(bytes: Uint8Array, book: AnswerBook, source: st
       return names.map((n) => {
         const d = h5Child(g, n);
         if (!isDataset(d)) throw new FormatError(`layer ${clip(name)}: weight ${clip(n)} is missing`);
-        return { name: n, tensor: h5ReadTensor(d) };
+        return { name: n, tensor: h5ReadTensor(d, bound) };
       });
     },
   };

@@ -5,7 +5,7 @@
  * The topology is Keras JSON, read by keras-topology.ts with TF.js semantics (hard_sigmoid = 0.2x + 0.5).
  */
 import { f16ToNumber } from '../model/safetensors';
-import type { Architecture } from '../model/architecture';
+import { validateTaskInfo, type Architecture } from '../model/architecture';
 import { AnswerBook, clip, FormatError } from './errors';
 import { convertKerasModel, type NamedWeight } from './keras-topology';
 import type { ImportResult } from './pytorch-safetensors';
@@ -23,11 +23,13 @@ interface WeightEntry {
 
 const BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2 };
 
+const MAX_SHARDS = 4096;
+
 /** A shard path must stay inside the model's folder: relative, no "..", no scheme. */
 export function checkShardPath(p: unknown): string {
   if (typeof p !== 'string' || p.length === 0 || p.length > 512) throw new FormatError('weightsManifest: a shard path is not a short string');
   const clean = p.replace(/^\.\//, '');
-  if (/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(clean) || clean.startsWith('/') || clean.includes('\\') || clean.split('/').some((s) => s === '..' || s === '')) {
+  if (/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(clean) || clean.startsWith('/') || clean.includes('\\') || clean.includes('\0') || clean.split('/').some((s) => s === '..' || s === '.' || s === '')) {
     throw new FormatError(`weightsManifest: shard path ${JSON.stringify(clip(p))} must be a plain relative path inside the model folder`);
   }
   return clean;
@@ -56,6 +58,8 @@ export function parseModelJson(text: string): TfjsManifest {
   if (!Array.isArray(j.weightsManifest)) throw new FormatError('model.json has no weightsManifest');
   const groups = j.weightsManifest.map((g, gi) => {
     if (!isObj(g) || !Array.isArray(g.paths) || !Array.isArray(g.weights)) throw new FormatError(`weightsManifest[${gi}] must have "paths" and "weights" arrays`);
+    // TF.js writes 4 MB shards: even the largest model we read (MAX_MODEL_VALUES float32) needs 64 of them.
+    if (g.paths.length > MAX_SHARDS) throw new FormatError(`weightsManifest[${gi}] lists ${g.paths.length} shards (at most ${MAX_SHARDS} are read)`);
     const weights = g.weights.map((w, wi): WeightEntry => {
       const where = `weightsManifest[${gi}].weights[${wi}]`;
       if (!isObj(w) || typeof w.name !== 'string' || !Array.isArray(w.shape) || typeof w.dtype !== 'string') throw new FormatError(`${where} needs name, shape and dtype`);
@@ -71,10 +75,17 @@ export function parseModelJson(text: string): TfjsManifest {
   return { topology, groups, metadata: j.userDefinedMetadata };
 }
 
-function decodeWeights(m: TfjsManifest, readShard: (path: string) => Uint8Array): NamedWeight[] {
-  const out: NamedWeight[] = [];
+/**
+ * Reads the shard at a checked relative path. `maxBytes` is what the manifest still needs from this group: a
+ * reader should refuse a larger file before reading it (see tfjs-shards.ts); larger results are refused here.
+ */
+export type ShardReader = (path: string, maxBytes: number) => Uint8Array;
+
+/** Bytes each group's weights need, checked against the global limit before any shard is read. */
+function groupNeeds(m: TfjsManifest): number[] {
   let total = 0;
-  for (const g of m.groups) {
+  const seen = new Set<string>();
+  return m.groups.map((g) => {
     let need = 0;
     for (const w of g.weights) {
       const n = numel(w.shape);
@@ -82,16 +93,39 @@ function decodeWeights(m: TfjsManifest, readShard: (path: string) => Uint8Array)
       if (total > MAX_MODEL_VALUES) throw new FormatError(`model too large: more than ${MAX_MODEL_VALUES} weight values`);
       need += n * BYTES[w.quantization?.dtype ?? w.dtype];
     }
-    const shards = g.paths.map((p) => readShard(p));
-    const size = shards.reduce((s, b) => s + b.length, 0);
+    for (const p of g.paths) {
+      // One file listed many times would multiply its bytes (and the reading) without bound.
+      if (seen.has(p)) throw new FormatError(`weightsManifest lists the shard ${JSON.stringify(clip(p, 60))} more than once`);
+      seen.add(p);
+    }
+    return need;
+  });
+}
+
+function decodeWeights(m: TfjsManifest, readShard: ShardReader): NamedWeight[] {
+  const out: NamedWeight[] = [];
+  const needs = groupNeeds(m);
+  for (const [gi, g] of m.groups.entries()) {
+    const need = needs[gi];
+    // Shards are read one by one, each allowed only the bytes still needed: memory follows the files present.
+    const shards: Uint8Array[] = [];
+    let size = 0;
+    for (const path of g.paths) {
+      const s = readShard(path, need - size);
+      if (size + s.length > need) {
+        throw new FormatError(`weight shards of weightsManifest[${gi}] hold ${size + s.length} bytes (or more) but the manifest needs ${need} (${JSON.stringify(clip(path, 60))} is too long or mismatched)`);
+      }
+      shards.push(s);
+      size += s.length;
+    }
     if (size !== need) {
-      throw new FormatError(`weight shards ${g.paths.map((p) => clip(p, 40)).join(', ')} hold ${size} bytes but the manifest needs ${need} (truncated or mismatched files?)`);
+      throw new FormatError(`weight shards of weightsManifest[${gi}] (${g.paths.length} file${g.paths.length === 1 ? '' : 's'}, first ${JSON.stringify(clip(g.paths[0] ?? '', 60))}) hold ${size} bytes but the manifest needs ${need} (truncated or mismatched files?)`);
     }
     const buf = new Uint8Array(size);
-    let p = 0;
+    let at = 0;
     for (const s of shards) {
-      buf.set(s, p);
-      p += s.length;
+      buf.set(s, at);
+      at += s.length;
     }
     const v = new DataView(buf.buffer);
     let off = 0;
@@ -118,7 +152,7 @@ function decodeWeights(m: TfjsManifest, readShard: (path: string) => Uint8Array)
 }
 
 /** Reads a LayersModel given model.json's text and a reader for its shards (paths already checked). */
-export function openTfjsModel(modelJson: string, readShard: (path: string) => Uint8Array, book: AnswerBook, source: string): ImportResult & { kind: string } {
+export function openTfjsModel(modelJson: string, readShard: ShardReader, book: AnswerBook, source: string): ImportResult & { kind: string } {
   const m = parseModelJson(modelJson);
   const all = decodeWeights(m, readShard);
   const used = new Set<NamedWeight>();
@@ -144,11 +178,13 @@ export function openTfjsModel(modelJson: string, readShard: (path: string) => Ui
   return { ...res, kind: 'TensorFlow.js LayersModel' };
 }
 
+/** Our task metadata (tfjs-export.ts), validated with the same limits as our own model files. */
 function taskFromMetadata(meta: unknown): Architecture['task'] | undefined {
-  const arch = isObj(meta) && isObj(meta.rnnMemoryLens) ? meta.rnnMemoryLens.task : undefined;
-  if (!isObj(arch) || !['copy', 'denoise', 'smnist', 'custom'].includes(arch.name as string)) return undefined;
-  const t: NonNullable<Architecture['task']> = { name: arch.name as 'copy' };
-  if (Number.isSafeInteger(arch.T) && (arch.T as number) > 0) t.T = arch.T as number;
-  if (Number.isSafeInteger(arch.N) && (arch.N as number) >= 0) t.N = arch.N as number;
-  return t;
+  const task = isObj(meta) && isObj(meta.rnnMemoryLens) ? meta.rnnMemoryLens.task : undefined;
+  if (task === undefined || task === null) return undefined;
+  try {
+    return validateTaskInfo(task, 'userDefinedMetadata.rnnMemoryLens: ');
+  } catch (e) {
+    throw new FormatError((e as Error).message);
+  }
 }

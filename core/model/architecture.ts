@@ -89,16 +89,35 @@ export function validateArchitecture(a: unknown): Architecture {
     layers: outLayers,
     readout: { units: ro.units as number, activation: ro.activation as ReadoutActivation, perStep: perStep as boolean },
   };
-  if (o.task !== undefined) {
-    const t = o.task as Record<string, unknown>;
-    if (typeof t !== 'object' || t === null || !['copy', 'denoise', 'smnist', 'custom'].includes(t.name as string)) {
-      fail('"task.name" must be copy, denoise, smnist or custom');
-    }
-    arch.task = { name: t.name as TaskInfo['name'] };
-    if (t.T !== undefined) arch.task.T = isPosInt(t.T, 1e7) ? (t.T as number) : fail('"task.T" must be a positive integer');
-    if (t.N !== undefined) arch.task.N = isNonNegInt(t.N) ? (t.N as number) : fail('"task.N" must be a non-negative integer');
-  }
+  if (o.task !== undefined) arch.task = validateTaskInfo(o.task, 'invalid architecture: ');
   return arch;
+}
+
+/**
+ * Longest task sequence a model file may declare (also the training limit, core/train/config.ts): a diagnosis
+ * regenerates the task at this length, so the file's number must not decide the work.
+ */
+export const MAX_TASK_T = 100_000;
+
+/** Validates untrusted task metadata {name, T?, N?} (our files, TF.js userDefinedMetadata); errors start with `what`. */
+export function validateTaskInfo(v: unknown, what: string): TaskInfo {
+  const fail = (msg: string): never => {
+    throw new Error(`${what}${msg}`);
+  };
+  const t = v as Record<string, unknown>;
+  if (typeof t !== 'object' || t === null || !['copy', 'denoise', 'smnist', 'custom'].includes(t.name as string)) {
+    fail('"task.name" must be copy, denoise, smnist or custom');
+  }
+  const task: TaskInfo = { name: t.name as TaskInfo['name'] };
+  if (t.T !== undefined) task.T = isPosInt(t.T, MAX_TASK_T) ? (t.T as number) : fail(`"task.T" must be a positive integer up to ${MAX_TASK_T} (got ${clipNum(t.T)})`);
+  if (t.N !== undefined) task.N = isNonNegInt(t.N) ? (t.N as number) : fail(`"task.N" must be a non-negative integer up to ${MAX_TASK_T} (got ${clipNum(t.N)})`);
+  if (task.T !== undefined && task.N !== undefined && task.N > task.T) fail(`"task.N" (${task.N}) exceeds "task.T" (${task.T})`);
+  return task;
+}
+
+function clipNum(v: unknown): string {
+  const s = JSON.stringify(v) ?? String(v);
+  return s.length > 24 ? `${s.slice(0, 24)}…` : s;
 }
 
 /** Validates an untrusted custom-cell reference ({name, source, sha256}); errors start with `what`. */
@@ -118,5 +137,5 @@ function isPosInt(v: unknown, max: number): boolean {
   return typeof v === 'number' && Number.isInteger(v) && v > 0 && v <= max;
 }
 function isNonNegInt(v: unknown): boolean {
-  return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 1e7;
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= MAX_TASK_T;
 }

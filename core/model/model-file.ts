@@ -126,7 +126,12 @@ export function parseModel(bytes: Uint8Array): { model: Model; warnings: string[
   } catch (err) {
     throw new ModelFileError(`"architecture" metadata is not valid JSON (${(err as Error).message})`, { cause: err });
   }
-  const arch = validateArchitecture(rawArch);
+  let arch: Architecture;
+  try {
+    arch = validateArchitecture(rawArch);
+  } catch (err) {
+    throw new ModelFileError((err as Error).message, { cause: err }); // the importers report ModelFileErrors as format errors
+  }
   const expected = checkTensorSet(arch, tensors);
 
   const params: ModelParams = new Map();

@@ -1,6 +1,6 @@
 /** Defaults and validation for training configurations (shared by the CLI, the worker and the extension). */
 import { CELL_KINDS } from '../cells/types';
-import { validateCustomRef, type Architecture } from '../model/architecture';
+import { MAX_TASK_T, validateCustomRef, type Architecture } from '../model/architecture';
 import type { TrainConfig } from './types';
 
 /** Every TrainConfig field, for callers that pick a config out of an untrusted object (command arguments). */
@@ -52,7 +52,7 @@ export function normalizeConfig(input: Partial<TrainConfig>): TrainConfig {
     const v = c[k] as number;
     if (!Number.isInteger(v) || v < 1 || v > max) throw new Error(`--${k} must be a positive integer (got ${v})`);
   };
-  posInt('T', 1e6);
+  posInt('T', MAX_TASK_T);
   posInt('layers', 64);
   posInt('units', 1 << 14);
   posInt('batch', 1e5);
