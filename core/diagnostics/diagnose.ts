@@ -27,8 +27,10 @@ export interface DiagnoseOptions extends TaskInputOptions {
   stepCells?: CellResolver;
   /** Sequences behind batch means that need per-sequence neuron maps (default 1: the first). */
   batchSample?: number;
-  /** Random probes of the Jacobian-norm estimate (default 8). */
+  /** Random probes per sequence of the Jacobian-norm estimate (default 16; --jacobian-probes). */
   probes?: number;
+  /** Sequences of the batch behind the Jacobian-norm estimate (default 16; --jacobian-sequences). */
+  jacobianSequences?: number;
   retention?: Partial<Omit<RetentionOptions, 'cells' | 'T'>>;
   fixedPoints?: Partial<Omit<FixedPointOptions, 'stepCells'>>;
   modelPath?: string;
@@ -74,7 +76,7 @@ export function diagnose(model: Model, opts: DiagnoseOptions = {}): DiagnosticRe
 
   const bistability = want('bistability') ? analyzeBistability(model, fr, { batchSample: opts.batchSample, stepCells }) : { layers: [] };
   lap('bistability');
-  const gradientFlow = want('gradientFlow') ? analyzeGradientFlow(model, fr, lr.dOut, { cells, probes: opts.probes, seed }) : { layers: [] };
+  const gradientFlow = want('gradientFlow') ? analyzeGradientFlow(model, fr, lr.dOut, { cells, probes: opts.probes, sequences: opts.jacobianSequences, seed }) : { layers: [] };
   lap('gradientFlow');
   const copyBatch = summary.task === 'copy' ? { fr, x } : undefined;
   const retention = want('retention') ? analyzeRetention(model, { seed, copyBatch, ...opts.retention, cells, T }) : null;

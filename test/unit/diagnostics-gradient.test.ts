@@ -97,8 +97,11 @@ test('‖∂h_T/∂h_t‖ equals the spectral norm of the finite-difference Jaco
   const rng = new Rng(4);
   const T = 6;
   const { x, B } = seqBatch([Array.from({ length: T }, () => rng.normal()), Array.from({ length: T }, () => rng.normal())]);
-  const r = diagnose(model, { input: { x, T, B, y: new Float64Array(B) }, sections: ['gradientFlow'], probes: 8 });
+  // One sequence: the "median" is the first sequence's own norm.
+  const r = diagnose(model, { input: { x, T, B, y: new Float64Array(B) }, sections: ['gradientFlow'], probes: 8, jacobianSequences: 1 });
   assert.equal(r.gradientFlow.probes, 3);
+  assert.equal(r.gradientFlow.jacobianSequences, 1);
+  assert.ok(r.gradientFlow.layers.every((g) => g.jacobianLowerBound === false));
   // Layer inputs of the first sequence.
   let input = x;
   model.arch.layers.forEach((spec, l) => {
@@ -131,8 +134,9 @@ test('a strongly contracting BRC layer is flagged as vanishing; its gradient dec
     'readout.kernel': [1],
   });
   const rng = new Rng(1);
-  const { x, T, B } = seqBatch([Array.from({ length: 30 }, () => rng.normal())]);
-  const r = diagnose(model, { input: { x, T, B, y: Float64Array.of(1) }, sections: ['gradientFlow'] });
+  // A verdict needs an interval, so several sequences (one gave one in older versions).
+  const { x, T, B } = seqBatch(Array.from({ length: 8 }, () => Array.from({ length: 30 }, () => rng.normal())));
+  const r = diagnose(model, { input: { x, T, B, y: new Float64Array(B).fill(1) }, sections: ['gradientFlow'] });
   const g = r.gradientFlow.layers[0];
   assert.equal(g.vanishing, true);
   assert.equal(g.exploding, false);
@@ -150,7 +154,7 @@ test('fitDecay: exact τ for an exponential, no decay for a flat norm, exploding
   assert.equal(d.kind, 'decay');
   assert.ok(Math.abs(d.tau! - 7) < 1e-9);
   assert.ok(Math.abs(d.dynamicRange - Math.exp(49 / 7)) < 1e-6 * Math.exp(7));
-  assert.deepEqual(fitDecay(new Array(T).fill(2)), { kind: 'no-decay', tau: null, dynamicRange: 1 });
+  assert.deepEqual(fitDecay(new Array(T).fill(2)), { kind: 'no-decay', tau: null, dynamicRange: 1, steady: false });
   assert.equal(fitDecay(Array.from({ length: T }, (_, t) => 1 + 0.1 * Math.sin(t))).kind, 'no-decay');
   assert.equal(fitDecay(Array.from({ length: T }, (_, t) => Math.exp((T - 1 - t) / 5))).kind, 'exploding');
   assert.equal(fitDecay([0, 0, 1]).kind, 'no-decay');
