@@ -36,6 +36,9 @@ export const DIAGNOSE_HELP = `diagnose options:
   --sections LIST    bistability,gradientFlow,retention,fixedPoints (default: all)
   --layer N          layer for the fixed-point analysis (default: the last)
   --batch-sample N   sequences behind batch means of per-neuron maps (1)
+  --jacobian-sequences M  sequences of the batch behind ‖∂h_T/∂h_t‖ (median with a 95 % interval; 16)
+  --jacobian-probes N     random probe directions per sequence for ‖∂h_T/∂h_t‖ (16; a lower bound
+                     below the layer's units, exact at or above)
   --engine fast|reference  compute path for full-batch passes (fast)
   --quiet            do not print the diagnosis sentences`;
 
@@ -72,6 +75,8 @@ export async function cmdDiagnose(f: FlagReader): Promise<number> {
   const sections = parseSections(f.string('sections'));
   const layer = f.int('layer');
   const batchSample = f.int('batch-sample');
+  const jacobianSequences = f.int('jacobian-sequences');
+  const jacobianProbes = f.int('jacobian-probes');
   const engineName = f.string('engine') ?? 'fast';
   const quiet = f.bool('quiet');
   const answer = f.string('answer');
@@ -83,6 +88,9 @@ export async function cmdDiagnose(f: FlagReader): Promise<number> {
   }
   if (engineName !== 'fast' && engineName !== 'reference') throw new UsageError(`--engine must be fast or reference (got "${engineName}")`);
   for (const [name, v] of [['T', T], ['batch', batch], ['batch-sample', batchSample]] as const) {
+    if (v !== undefined && v < 1) throw new UsageError(`--${name} must be a positive integer (got ${v})`);
+  }
+  for (const [name, v] of [['jacobian-sequences', jacobianSequences], ['jacobian-probes', jacobianProbes]] as const) {
     if (v !== undefined && v < 1) throw new UsageError(`--${name} must be a positive integer (got ${v})`);
   }
   if (N !== undefined && N < 0) throw new UsageError(`--N must be >= 0 (got ${N})`);
@@ -100,6 +108,8 @@ export async function cmdDiagnose(f: FlagReader): Promise<number> {
     seed,
     sections,
     batchSample,
+    jacobianSequences,
+    probes: jacobianProbes,
     fixedPoints: layer !== undefined ? { layer } : undefined,
     cells: cellResolver(engine),
     modelPath,
