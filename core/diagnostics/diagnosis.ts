@@ -123,10 +123,14 @@ function endRatio(g: GradientFlowLayer): Estimate {
   return { value: v, lo: -Infinity, hi: Infinity, n: 0, method: 'normal' };
 }
 
-/** Steps back from the last one until ‖∂L/∂h_t‖ first drops to 1/factor of its end value (null: it never does). */
-function stepsToFall(norm: readonly number[], factor: number): number | null {
-  const T = norm.length;
-  for (let d = 1; d < T; d++) if (norm[T - 1 - d] <= norm[T - 1] / factor) return d;
+/**
+ * Steps back from the last one until the typical sequence's ‖∂L/∂h_t‖ (decay.medianRatio; the batch norm in
+ * older reports) first drops to 1/factor of its end value (null: it never does).
+ */
+function stepsToFall(g: GradientFlowLayer, factor: number): number | null {
+  const curve = g.decay.medianRatio ?? g.norm;
+  const T = curve.length;
+  for (let d = 1; d < T; d++) if (curve[T - 1 - d] <= curve[T - 1] / factor) return d;
   return null;
 }
 
@@ -138,7 +142,9 @@ function gradientSentences(r: ReportBody, l: number): DiagnosisSentence[] {
   const out: DiagnosisSentence[] = [];
   if (T < 3) return out; // too short to speak of gradient flow over time
   const ratio = endRatio(g);
-  const ends = `‖∂L/∂h_0‖ / ‖∂L/∂h_${T - 1}‖ = ${g.decay.endRatio ? formatEstimate(ratio, 'sequences') : fmt(ratio.value)}`;
+  const ends = g.decay.endRatio
+    ? `median over sequences of ‖∂L/∂h_0‖ / ‖∂L/∂h_${T - 1}‖: ${formatEstimate(ratio, 'sequences')}`
+    : `‖∂L/∂h_0‖ / ‖∂L/∂h_${T - 1}‖ = ${fmt(ratio.value)}`;
   const own = ownRecurrenceNorm(g);
   const sequences = r.gradientFlow.jacobianSequences;
   const lowerBound = g.jacobian ? g.jacobianLowerBound === true : true;
@@ -150,13 +156,13 @@ function gradientSentences(r: ReportBody, l: number): DiagnosisSentence[] {
   if (g.decay.kind === 'decay') {
     // Only what was seen over the T steps: the observed fall, and a fitted τ only when it fits inside them.
     const k = Math.min(6, Math.max(1, Math.floor(Math.log10(1 / ratio.value) + 1e-9)));
-    const steps = stepsToFall(g.norm, 10 ** k) ?? T - 1;
+    const steps = stepsToFall(g, 10 ** k);
     const tau = g.decay.tau !== null && g.decay.tau * Math.LN10 <= T ? `; log-linear fit τ ≈ ${fmt(g.decay.tau)} steps` : '';
-    const short = k >= 3 && steps < T - 1;
+    const short = steps !== null && steps < T - 1 && ratio.hi < 1e-3 && (stepsToFall(g, 1e3) ?? T) < T - 1;
     out.push({
-      text: `Layer ${l}: the loss gradient ‖∂L/∂h_t‖ falls ${pow10(k)}× within ${steps} steps going back from the last of the ${T} steps (${ends}${tau})${
-        short ? `: the ${cell} cannot learn dependencies much longer than that.` : '.'
-      }`,
+      text: `Layer ${l}: the loss gradient ‖∂L/∂h_t‖ falls ${pow10(k)}×${g.decay.medianRatio ? ' in the typical sequence' : ''} ${
+        steps !== null ? `within ${steps} steps going back from the last of the ${T} steps` : `from the last of the ${T} steps back to t = 0`
+      } (${ends}${tau})${short ? `: the ${cell} cannot learn dependencies much longer than that.` : '.'}`,
       severity: short ? 'warning' : 'info',
       refs,
     });
@@ -186,25 +192,24 @@ function gradientSentences(r: ReportBody, l: number): DiagnosisSentence[] {
         refs: jrefs,
       });
     }
-  } else if (g.decay.dynamicRange < 10) {
-    out.push({
-      text: `Layer ${l}: the loss gradient keeps its size over all ${T} steps (range ${fmt(g.decay.dynamicRange)}×): it does not vanish going back over them.`,
-      severity: 'good',
-      refs,
-    });
   } else {
+    // The dip of the typical sequence (the batch norm in older reports), which a few sequences cannot sway.
+    const curve = g.decay.medianRatio ?? g.norm;
     let argmin = 0;
-    g.norm.forEach((v, t) => {
-      if (v < g.norm[argmin]) argmin = t;
+    let max = 0;
+    curve.forEach((v, t) => {
+      if (v < curve[argmin]) argmin = t;
+      max = Math.max(max, v);
     });
-    const unsure = (ratio.lo < 0.1 && ratio.hi >= 0.1) || (ratio.lo <= 10 && ratio.hi > 10);
+    const range = max / curve[argmin];
+    const dip = range >= 10 ? `; in between it dips ${fmt(range)}×, lowest at t = ${argmin}` : '';
+    // Older reports have no interval: their kind came from the batch norms' own ratio.
+    const unsure = g.decay.endRatio !== undefined && ((ratio.lo < 0.1 && ratio.hi >= 0.1) || (ratio.lo <= 10 && ratio.hi > 10));
     out.push({
-      text: `Layer ${l}: the loss gradient varies ${fmt(g.decay.dynamicRange)}× over the ${T} steps (smallest at t = ${argmin}), ${
-        unsure
-          ? `and whether it is tenfold smaller or larger at t = 0 than at the end is inconclusive (${ends}; a larger --batch narrows it).`
-          : `but it is about as large at t = 0 as at the end (${ends}): no decay from the end back to the start.`
-      }`,
-      severity: 'info',
+      text: unsure
+        ? `Layer ${l}: whether the loss gradient is tenfold smaller or larger at t = 0 than at the last of the ${T} steps is inconclusive (${ends}; a larger --batch narrows it${dip}).`
+        : `Layer ${l}: the loss gradient is about as large at t = 0 as at the last of the ${T} steps (${ends}${dip}): it does not vanish going back over them.`,
+      severity: unsure ? 'info' : 'good',
       refs,
     });
   }

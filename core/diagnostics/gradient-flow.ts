@@ -1,7 +1,7 @@
 /**
  * Gradient flow per layer: ‖∂L/∂h_t‖ from the cells' backward `dh` (L the batch-mean task loss), what it does
- * over the T steps (falls / grows from the end back to t = 0, with a bootstrap interval of that ratio over the
- * batch's sequences, and a log-linear fit), and ‖∂h_T/∂h_t‖ through the layer's own recurrence (input held
+ * over the T steps (falls / grows from the end back to t = 0: the median over sequences of that ratio, with
+ * its interval; a log-linear fit), and ‖∂h_T/∂h_t‖ through the layer's own recurrence (input held
  * at its trajectory).
  *
  * ‖∂h_T/∂h_t‖ is estimated on M sequences of the batch, each with its own k random orthonormal probes V at
@@ -21,7 +21,7 @@ import type { Model } from '../model/model';
 import { layerParams, type CellResolver, type ForwardResult } from '../model/network';
 import { Rng } from '../util/rng';
 import { largestSingularValue, randomOrthonormal } from './linalg';
-import { betaQuantile, bootstrapEstimate, medianEstimate, surelyAbove, surelyBelow, type Estimate } from './stats';
+import { betaQuantile, medianEstimate, surelyAbove, surelyBelow, type Estimate } from './stats';
 import type { DecayFit, GradientFlowLayer, GradientFlowReport } from './types';
 
 export const VANISHING_THRESHOLD = 1e-3;
@@ -87,8 +87,8 @@ export function growsSteadily(norm: readonly number[]): boolean {
 /**
  * What ‖∂L/∂h_t‖ does over the sequence: 'decay' when it is at least tenfold smaller at t = 0 than at the
  * last step, 'exploding' (grows backward) when at least tenfold larger, else 'no-decay'. `endRatio`, the
- * ratio norm[0] / norm[T−1] with its interval over the batch's sequences, decides when given (its whole
- * interval must lie beyond the factor); otherwise the point ratio does. tau is a least-squares fit of
+ * typical sequence's ratio ‖∂L/∂h_0‖ / ‖∂L/∂h_{T−1}‖ with its interval, decides when given (its whole
+ * interval must lie beyond the factor); otherwise the batch norms' own ratio does. tau is a least-squares fit of
  * log norm[t] against the distance T − 1 − t from the end.
  */
 export function fitDecay(norm: readonly number[], endRatio?: Estimate): DecayFit {
@@ -113,8 +113,9 @@ export function fitDecay(norm: readonly number[], endRatio?: Estimate): DecayFit
   const dynamicRange = max / min;
   const slope = (n * sxy - sx * sy) / (n * sxx - sx * sx);
   const ratio = endRatio ?? { value: norm[0] / norm[T - 1], lo: norm[0] / norm[T - 1], hi: norm[0] / norm[T - 1] };
-  if (dynamicRange < MIN_RANGE || !Number.isFinite(slope)) return { kind: 'no-decay', tau: null, dynamicRange, ...extra };
-  if (ratio.hi < 1 / MIN_RANGE) return { kind: 'decay', tau: slope < 0 ? -1 / slope : null, dynamicRange, ...extra };
+  // Without per-sequence ratios, a batch curve that stays within tenfold neither decays nor grows.
+  if (!endRatio && (dynamicRange < MIN_RANGE || !Number.isFinite(slope))) return { kind: 'no-decay', tau: null, dynamicRange, ...extra };
+  if (ratio.hi < 1 / MIN_RANGE) return { kind: 'decay', tau: slope < 0 && Number.isFinite(slope) ? -1 / slope : null, dynamicRange, ...extra };
   if (ratio.lo > MIN_RANGE) return { kind: 'exploding', tau: null, dynamicRange, ...extra };
   return { kind: 'no-decay', tau: null, dynamicRange, ...extra };
 }
@@ -216,30 +217,30 @@ function gradientNorms(dh: Float32Array | Float64Array, T: number, B: number, H:
 }
 
 /**
- * ‖∂L/∂h_0‖ / ‖∂L/∂h_{T−1}‖ with a bootstrap interval over the batch's sequences (each sequence adds its
- * squared norms at both ends; L's 1/B scale cancels).
+ * Per sequence, ‖∂L/∂h_t‖ relative to its value at the last step; per t the median over the batch's
+ * sequences (`medianRatio`), and at t = 0 that median with its order-statistic interval (`endRatio`).
+ * Per sequence, not of the batch sums: those are dominated by the few sequences whose gradient survives, so
+ * a 64-sequence batch's sums are no guide to the next batch's.
  */
-function endRatioEstimate(dh: Float32Array | Float64Array, T: number, B: number, H: number, seed: number): Estimate {
-  const first = new Float64Array(B);
-  const last = new Float64Array(B);
-  for (let b = 0; b < B; b++) {
-    for (let j = 0; j < H; j++) {
-      first[b] += dh[b * H + j] ** 2;
-      last[b] += dh[((T - 1) * B + b) * H + j] ** 2;
-    }
+function sequenceRatios(dh: Float32Array | Float64Array, T: number, B: number, H: number): { medianRatio: number[]; endRatio: Estimate } {
+  const sq = new Float64Array(T * B);
+  for (let i = 0; i < T * B; i++) {
+    let s = 0;
+    for (let j = 0; j < H; j++) s += dh[i * H + j] ** 2;
+    sq[i] = s;
   }
-  return bootstrapEstimate(
-    B,
-    (idx) => {
-      let f = 0, l = 0;
-      for (const b of idx) {
-        f += first[b];
-        l += last[b];
-      }
-      return Math.sqrt(f / l);
-    },
-    { seed },
-  );
+  const live: number[] = [];
+  for (let b = 0; b < B; b++) if (sq[(T - 1) * B + b] > 0) live.push(b);
+  const col = new Float64Array(live.length);
+  const medianRatio: number[] = new Array(T);
+  let endRatio = medianEstimate([]);
+  for (let t = 0; t < T; t++) {
+    live.forEach((b, i) => (col[i] = Math.sqrt(sq[t * B + b] / sq[(T - 1) * B + b])));
+    const e = medianEstimate(col);
+    medianRatio[t] = e.value;
+    if (t === 0) endRatio = e;
+  }
+  return { medianRatio, endRatio };
 }
 
 export interface GradientFlowOptions {
@@ -263,6 +264,7 @@ export function analyzeGradientFlow(model: Model, fr: ForwardResult, dOut: Float
     const { T, B, units: H } = tr.shape;
     const dh = dhs[l];
     const { norm, perNeuron } = gradientNorms(dh, T, B, H);
+    const ratios = sequenceRatios(dh, T, B, H);
     const def = layerCell(model.arch.layers[l], opts.cells);
     const k = Math.min(k0, H);
     const probes = seqs.map(() => randomOrthonormal(rng, k, H));
@@ -275,7 +277,7 @@ export function analyzeGradientFlow(model: Model, fr: ForwardResult, dOut: Float
       jacobianNorm: jacobian.map((e) => e.value),
       jacobian,
       jacobianLowerBound: k < H,
-      decay: fitDecay(norm, endRatioEstimate(dh, T, B, H, seed + l)),
+      decay: { ...fitDecay(norm, ratios.endRatio), medianRatio: ratios.medianRatio },
       vanishing: Number.isFinite(own.hi) && surelyBelow(own, VANISHING_THRESHOLD),
       exploding: surelyAbove(own, EXPLODING_THRESHOLD),
     };

@@ -129,9 +129,9 @@ export interface DecayFit {
   /** Ratio between the largest and smallest norm over time (orders of magnitude = log10). */
   dynamicRange: number;
   /**
-   * ‖∂L/∂h_0‖ / ‖∂L/∂h_{T−1}‖ (below 1: smaller at the start than at the end), with a bootstrap interval over
-   * the batch's sequences; kind is 'decay' only when the whole interval lies below 1/10, 'exploding' only when
-   * above 10. Absent in older reports.
+   * Median over the batch's sequences of each sequence's ‖∂L/∂h_0‖ / ‖∂L/∂h_{T−1}‖ (below 1: smaller at the
+   * start than at the end), with the order-statistic 95 % interval; kind is 'decay' only when the whole
+   * interval lies below 1/10, 'exploding' only when above 10. Absent in older reports.
    */
   endRatio?: Estimate;
   /**
@@ -139,6 +139,12 @@ export interface DecayFit {
    * increase towards t = 0): growth that runs over the T steps, not a jump at one step. Absent in older reports.
    */
   steady?: boolean;
+  /**
+   * [t] median over the batch's sequences of each sequence's ‖∂L/∂h_t‖ / ‖∂L/∂h_{T−1}‖: the typical
+   * sequence's gradient relative to the end (the sentence's "falls 10ᵏ× within N steps" reads it). Absent in
+   * older reports.
+   */
+  medianRatio?: number[];
 }
 
 export interface GradientFlowLayer {

@@ -163,8 +163,8 @@ test('diagnosis sentences: numbers come from the report, with the paths they cam
     },
     gradientFlow: {
       layers: [{
-        layer: 0, norm, perNeuron: [], jacobianNorm: new Array(T).fill(1e-9), decay: { kind: 'decay' as const, tau: 10, dynamicRange: 1e8 }, vanishing: true, exploding: false,
-        jacobian: new Array(T).fill({ value: 1e-9, lo: 5e-10, hi: 2e-9, n: 16, method: 'order-statistic' as const }), jacobianLowerBound: false,
+        layer: 0, norm, perNeuron: [], jacobianNorm: new Array(T).fill(1e-9), decay: { kind: 'decay' as const, tau: 10, dynamicRange: 1e8, endRatio: { value: 1e-13, lo: 1e-14, hi: 1e-12, n: 4, method: 'order-statistic' as const } },
+        vanishing: true, exploding: false, jacobian: new Array(T).fill({ value: 1e-9, lo: 5e-10, hi: 2e-9, n: 16, method: 'order-statistic' as const }), jacobianLowerBound: false,
       }],
     },
     retention: { delays: [5, 50, 600], mse: [0.01, 0.05, 0.9], probe: { lambda: 0.01, trainSequences: 2, testSequences: 2, times: [0, 299, 599], layers: [{ layer: 0, r2: [0.99, 0.8, 0.1] }] } },
