@@ -68,7 +68,7 @@ export class Controller implements vscode.Disposable {
       dataPath: join(dist, 'data', 'mnist.bin'),
       progressIntervalMs: () => Math.round(1000 / this.liveRate()),
     });
-    this.diagnoser = new ModelDiagnoser(join(dist, 'diagnose-worker.js'), () => this.engine());
+    this.diagnoser = new ModelDiagnoser(join(dist, 'diagnose-worker.js'), () => this.engine(), () => this.diagnoseSettings());
     this.panels = new PanelRegistry(context, {
       title: (view, target) => this.targetTitle(view, target),
       load: (entry) => this.loadPanel(entry),
@@ -104,6 +104,16 @@ export class Controller implements vscode.Disposable {
 
   engine(): EngineName {
     return this.config().get<string>('engine') === 'reference' ? 'reference' : 'fast';
+  }
+
+  /** Diagnosis options from rnnMemory.diagnostics.* (positive integers; anything else: the default). */
+  diagnoseSettings(): { jacobianSequences?: number; jacobianProbes?: number } {
+    const c = vscode.workspace.getConfiguration('rnnMemory.diagnostics');
+    const int = (k: string) => {
+      const v = c.get<number>(k);
+      return typeof v === 'number' && Number.isInteger(v) && v >= 1 ? v : undefined;
+    };
+    return { jacobianSequences: int('jacobianSequences'), jacobianProbes: int('jacobianProbes') };
   }
 
   trainDefaults(): TrainDefaults {

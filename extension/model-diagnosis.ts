@@ -5,6 +5,7 @@
 import { basename } from 'node:path';
 import * as vscode from 'vscode';
 import type { DiagnosticReport } from '../core/diagnostics/types';
+import type { DiagnoseWorkerInput } from '../core/diagnostics/worker-protocol';
 import type { ArchitectureAnswers, Question } from '../core/formats/errors';
 import type { EngineName } from '../core/train/types';
 import { DiagnosticsService, ModelNeedsAnswers } from './diagnostics-service';
@@ -18,6 +19,8 @@ export class ModelDiagnoser implements vscode.Disposable {
   constructor(
     workerScript: string,
     private readonly engine: () => EngineName,
+    /** Diagnosis options from the settings (read at each diagnosis). */
+    private readonly settings: () => Omit<DiagnoseWorkerInput, 'modelPath' | 'engine' | 'answers'> = () => ({}),
   ) {
     this.service = new DiagnosticsService(workerScript);
   }
@@ -28,7 +31,7 @@ export class ModelDiagnoser implements vscode.Disposable {
    */
   async diagnose(path: string): Promise<DiagnosticReport> {
     for (let attempt = 0; ; attempt++) {
-      const req = { modelPath: path, engine: this.engine(), answers: this.answers.get(path) };
+      const req: DiagnoseWorkerInput = { ...this.settings(), modelPath: path, engine: this.engine(), answers: this.answers.get(path) };
       try {
         if (this.service.has(req)) return await this.service.get(req);
         return await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Diagnosing ${basename(path)}` }, () => this.service.get(req));

@@ -34,6 +34,8 @@ async function main(): Promise<void> {
     T: input.T,
     seed: input.seed,
     input: probeInput(model, input.T, 32, input.seed),
+    jacobianSequences: input.jacobianSequences,
+    probes: input.jacobianProbes,
     cells: cellResolver(engine),
     modelPath: input.modelPath,
     modelName: basename(input.modelPath).replace(/\.safetensors$/i, ''),

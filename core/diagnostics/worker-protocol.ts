@@ -13,6 +13,9 @@ export interface DiagnoseWorkerInput {
   allowCustomCells?: boolean;
   /** Answers for a foreign model file (PyTorch, Keras, TF.js) whose architecture the file leaves open. */
   answers?: ArchitectureAnswers;
+  /** Sequences and random probes per sequence behind ‖∂h_T/∂h_t‖ (settings rnnMemory.diagnostics.jacobian*). */
+  jacobianSequences?: number;
+  jacobianProbes?: number;
 }
 
 export type DiagnoseWorkerOutput =

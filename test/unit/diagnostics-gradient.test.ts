@@ -320,3 +320,12 @@ test('coverage: intervals from the default batch contain the values from a 10× 
     assert.ok(er.lo <= vb && vb <= er.hi, `${name}: end ratio ${vb} outside [${er.lo}, ${er.hi}]`);
   }
 });
+
+test('the extension settings declare the same Jacobian-estimate defaults as the code', async () => {
+  const { readFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { DEFAULT_JACOBIAN_PROBES, DEFAULT_JACOBIAN_SEQUENCES } = await import('../../core/diagnostics/gradient-flow');
+  const props = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')).contributes.configuration.properties;
+  assert.equal(props['rnnMemory.diagnostics.jacobianSequences'].default, DEFAULT_JACOBIAN_SEQUENCES);
+  assert.equal(props['rnnMemory.diagnostics.jacobianProbes'].default, DEFAULT_JACOBIAN_PROBES);
+});
