@@ -37,7 +37,7 @@ export const DIAGNOSE_HELP = `diagnose options:
   --layer N          layer for the fixed-point analysis (default: the last)
   --batch-sample N   sequences behind batch means of per-neuron maps (1)
   --jacobian-sequences M  sequences of the batch behind ‖∂h_T/∂h_t‖ (median with a 95 % interval; 16)
-  --jacobian-probes N     random probe directions per sequence for ‖∂h_T/∂h_t‖ (16; a lower bound
+  --jacobian-probes N     random probe directions per sequence for ‖∂h_T/∂h_t‖ (8; a lower bound
                      below the layer's units, exact at or above)
   --engine fast|reference  compute path for full-batch passes (fast)
   --quiet            do not print the diagnosis sentences`;

@@ -27,7 +27,7 @@ export interface DiagnoseOptions extends TaskInputOptions {
   stepCells?: CellResolver;
   /** Sequences behind batch means that need per-sequence neuron maps (default 1: the first). */
   batchSample?: number;
-  /** Random probes per sequence of the Jacobian-norm estimate (default 16; --jacobian-probes). */
+  /** Random probes per sequence of the Jacobian-norm estimate (default 8; --jacobian-probes). */
   probes?: number;
   /** Sequences of the batch behind the Jacobian-norm estimate (default 16; --jacobian-sequences). */
   jacobianSequences?: number;

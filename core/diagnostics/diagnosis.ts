@@ -227,7 +227,8 @@ function gradientSentences(r: ReportBody, l: number): DiagnosisSentence[] {
       severity: 'warning',
       refs: [...jrefs, `${p}.${vanishing ? 'vanishing' : 'exploding'}`],
     });
-  } else if (own.value < vanishingAt || (own.lo < vanishingAt && own.hi >= vanishingAt) || (own.lo <= explodingAt && own.hi > explodingAt && own.value > explodingAt)) {
+  } else if (own.value < vanishingAt || (Number.isFinite(own.lo) && own.lo < vanishingAt && own.hi >= vanishingAt) || own.value > explodingAt) {
+    // The central value (or a known interval) reaches a threshold that the whole interval does not.
     const low = own.value < explodingAt;
     out.push({
       text: `Layer ${l}: ${ownText}: inconclusive whether ${

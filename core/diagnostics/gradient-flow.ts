@@ -29,7 +29,7 @@ export const EXPLODING_THRESHOLD = 1e3;
 /** A norm must change at least tenfold over the sequence to count as decaying or growing. */
 const MIN_RANGE = 10;
 /** Defaults of the Jacobian-norm estimate: probes per sequence and sequences (see the module comment). */
-export const DEFAULT_JACOBIAN_PROBES = 16;
+export const DEFAULT_JACOBIAN_PROBES = 8;
 export const DEFAULT_JACOBIAN_SEQUENCES = 16;
 /** (sequence, probe) columns per backward pass of the Jacobian estimate (bounds its memory). */
 const MAX_COLUMNS = 64;
@@ -246,7 +246,7 @@ function sequenceRatios(dh: Float32Array | Float64Array, T: number, B: number, H
 export interface GradientFlowOptions {
   /** Cells for the backward passes (an engine may be used). */
   cells: CellResolver;
-  /** Random probes per sequence for the Jacobian norm (default 16, at most the layer's units). */
+  /** Random probes per sequence for the Jacobian norm (default 8, at most the layer's units). */
   probes?: number;
   /** Sequences of the batch behind the Jacobian norm (default 16, at most the batch). */
   sequences?: number;
