@@ -5,7 +5,7 @@
  * at its trajectory).
  *
  * ‖∂h_T/∂h_t‖ is estimated on M sequences of the batch, each with its own k random orthonormal probes V at
- * h_T: one backward pass per chunk of (sequence, probe) columns gives Vᵀ ∂h_T/∂h_t for every t, and
+ * h_T: one forward pass of the M sequences and k backward passes give Vᵀ ∂h_T/∂h_t for every t, and
  * σ_max(Vᵀ J) ≤ ‖J‖ (for LSTM, h_t's derivative with c_t held). The per-t statistic is the median over the M
  * sequences of that per-sequence bound, with the distribution-free order-statistic interval of the median.
  * With k < units the value and the interval's lower end are lower bounds; the upper end is widened so that it
@@ -31,8 +31,8 @@ const MIN_RANGE = 10;
 /** Defaults of the Jacobian-norm estimate: probes per sequence and sequences (see the module comment). */
 export const DEFAULT_JACOBIAN_PROBES = 8;
 export const DEFAULT_JACOBIAN_SEQUENCES = 16;
-/** (sequence, probe) columns per backward pass of the Jacobian estimate (bounds its memory). */
-const MAX_COLUMNS = 64;
+/** Values of the probes' backward rows kept at once by the Jacobian estimate (8M doubles = 64 MB). */
+const MAX_KEPT = 8_000_000;
 /** dL/dh_t for every layer ([T, B, H] each), by backpropagating dOut through the readout and the cells. */
 export function layerGradients(model: Model, fr: ForwardResult, dOut: Float64Array, cells: CellResolver): (Float64Array | Float32Array)[] {
   const { arch } = model;
@@ -122,8 +122,9 @@ export function fitDecay(norm: readonly number[], endRatio?: Estimate): DecayFit
 
 /**
  * Per sequence s of `seqs`: σ_max(V_sᵀ ∂h_T/∂h_t) for t = 0 … T−1 ([T] each), with probes[s] the sequence's
- * orthonormal probes (length H) and x the layer input [T, B, I]. Chunks of sequences run as one batch of
- * (sequence, probe) columns (see the module comment).
+ * orthonormal probes (length H) and x the layer input [T, B, I]. Each chunk of sequences runs forward once;
+ * one backward pass per probe then gives every sequence's row vᵀ ∂h_T/∂h_t, and the k rows of a
+ * (sequence, t) form the matrix whose largest singular value is taken.
  */
 export function jacobianBounds(
   def: CellDef,
@@ -136,28 +137,30 @@ export function jacobianBounds(
   const { T, B, inputSize: I, units: H } = shape;
   const out: Float64Array[] = [];
   const k = probes[0]?.length ?? 0;
-  const perChunk = Math.max(1, Math.floor(MAX_COLUMNS / Math.max(1, k)));
+  const perChunk = Math.max(1, Math.floor(MAX_KEPT / (T * H * Math.max(1, k))));
+  const M = new Float64Array(k * H);
   for (let s0 = 0; s0 < seqs.length; s0 += perChunk) {
     const chunk = seqs.slice(s0, s0 + perChunk);
-    const cols = chunk.length * k;
-    const xc = new Float64Array(T * cols * I);
-    const dhOut = new Float64Array(T * cols * H);
+    const m = chunk.length;
+    const xc = new Float64Array(T * m * I);
     chunk.forEach((b, i) => {
-      for (let t = 0; t < T; t++) {
-        const src = x.subarray((t * B + b) * I, (t * B + b) * I + I);
-        for (let q = 0; q < k; q++) xc.set(src, (t * cols + i * k + q) * I);
-      }
-      for (let q = 0; q < k; q++) dhOut.set(probes[s0 + i][q], ((T - 1) * cols + i * k + q) * H);
+      for (let t = 0; t < T; t++) xc.set(x.subarray((t * B + b) * I, (t * B + b) * I + I), (t * m + i) * I);
     });
-    const cshape = { T, B: cols, inputSize: I, units: H };
+    const cshape = { T, B: m, inputSize: I, units: H };
     const fwd = def.forward(p, xc, cshape);
-    const { dh } = def.backward(p, xc, fwd, dhOut, cshape, { paramGrads: false });
+    const n = T * m * H;
+    const rows = new Float64Array(k * n); // [probe][t][sequence][unit]
+    for (let q = 0; q < k; q++) {
+      const dhOut = new Float64Array(n);
+      chunk.forEach((_, i) => dhOut.set(probes[s0 + i][q], ((T - 1) * m + i) * H));
+      rows.set(def.backward(p, xc, fwd, dhOut, cshape, { paramGrads: false }).dh, q * n);
+    }
     chunk.forEach((_, i) => {
       const sig = new Float64Array(T);
       const warm = new Float64Array(k);
       for (let t = T - 1; t >= 0; t--) {
-        const o = (t * cols + i * k) * H;
-        sig[t] = largestSingularValue(dh.subarray(o, o + k * H), k, H, warm);
+        for (let q = 0; q < k; q++) M.set(rows.subarray(q * n + (t * m + i) * H, q * n + (t * m + i + 1) * H), q * H);
+        sig[t] = largestSingularValue(M, k, H, warm);
       }
       out.push(sig);
     });
