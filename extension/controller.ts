@@ -16,6 +16,7 @@ import type { HostToWebview, ModelInfo, TrainingSnapshot, WebviewToHost } from '
 import type { ArchitectureAnswers } from '../core/formats/errors';
 import { AnswerStore } from './answer-store';
 import { fixedPointSettings } from './diagnose-settings';
+import type { DiagnoseWorkerInput } from '../core/diagnostics/worker-protocol';
 import { ModelDiagnoser } from './model-diagnosis';
 import { sniffModelFile } from '../core/model/model-sniff';
 import { isForeignModelPath } from './model-sniff';
@@ -71,7 +72,7 @@ export class Controller implements vscode.Disposable {
       dataPath: join(dist, 'data', 'mnist.bin'),
       progressIntervalMs: () => Math.round(1000 / this.liveRate()),
     });
-    this.diagnoser = new ModelDiagnoser(join(dist, 'diagnose-worker.js'), () => this.engine(), new AnswerStore(context.globalState), () => fixedPointSettings((k) => this.config().get(k)), () => this.memorySettings());
+    this.diagnoser = new ModelDiagnoser(join(dist, 'diagnose-worker.js'), () => this.engine(), new AnswerStore(context.globalState), () => this.diagnoseSettings());
     this.panels = new PanelRegistry(context, {
       title: (view, target) => this.targetTitle(view, target),
       load: (entry) => this.loadPanel(entry),
@@ -117,6 +118,21 @@ export class Controller implements vscode.Disposable {
     return {
       threshold: typeof th === 'number' && th > 0 && th < 1 ? th : undefined,
       minSteps: typeof ms === 'number' && Number.isInteger(ms) && ms >= 1 ? ms : undefined,
+    };
+  }
+
+  /** Diagnosis options from the settings: fixed points, memory attribution, ‖∂h_T/∂h_t‖ (invalid values: defaults). */
+  diagnoseSettings(): Omit<DiagnoseWorkerInput, 'modelPath' | 'engine' | 'answers'> {
+    const c = vscode.workspace.getConfiguration('rnnMemory.diagnostics');
+    const int = (k: string) => {
+      const v = c.get<number>(k);
+      return typeof v === 'number' && Number.isInteger(v) && v >= 1 ? v : undefined;
+    };
+    return {
+      fixedPoints: fixedPointSettings((k) => this.config().get(k)),
+      memory: this.memorySettings(),
+      jacobianSequences: int('jacobianSequences'),
+      jacobianProbes: int('jacobianProbes'),
     };
   }
 

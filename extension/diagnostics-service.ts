@@ -38,7 +38,9 @@ export class DiagnosticsService {
 
   static cacheKey(req: DiagnoseRequest): string {
     const st = statSync(req.modelPath);
-    return JSON.stringify([req.modelPath, st.size, st.mtimeMs, req.engine ?? '', req.T ?? '', req.seed ?? '', req.answers ?? {}, req.fixedPoints ?? {}, req.memory ?? {}]);
+    // Every option of the request is part of the key (a changed setting means another report).
+    const { modelPath, ...options } = req;
+    return JSON.stringify([modelPath, st.size, st.mtimeMs, options]);
   }
 
   /** The report for the file as it is now; rejects with the worker's message on failure. */

@@ -24,8 +24,8 @@ export class ModelDiagnoser implements vscode.Disposable {
     workerScript: string,
     private readonly engine: () => EngineName,
     private readonly store?: AnswerStore,
-    private readonly fixedPoints: () => DiagnoseWorkerInput['fixedPoints'] = () => undefined,
-    private readonly memory: () => DiagnoseWorkerInput['memory'] = () => undefined,
+    /** Diagnosis options from the settings (read at each diagnosis). */
+    private readonly settings: () => Omit<DiagnoseWorkerInput, 'modelPath' | 'engine' | 'answers'> = () => ({}),
   ) {
     this.service = new DiagnosticsService(workerScript, 16, () => vscode.workspace.getConfiguration('rnnMemory.diagnostics').get<number>('memoryLimitMb'));
   }
@@ -36,7 +36,7 @@ export class ModelDiagnoser implements vscode.Disposable {
    */
   async diagnose(path: string): Promise<DiagnosticReport> {
     for (let attempt = 0; ; attempt++) {
-      const req = { modelPath: path, engine: this.engine(), answers: this.answers.get(path) ?? this.store?.get(path), fixedPoints: this.fixedPoints(), memory: this.memory() };
+      const req: DiagnoseWorkerInput = { ...this.settings(), modelPath: path, engine: this.engine(), answers: this.answers.get(path) ?? this.store?.get(path) };
       try {
         if (this.service.has(req)) return await this.service.get(req);
         return await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Diagnosing ${basename(path)}` }, () => this.service.get(req));

@@ -54,6 +54,9 @@ export const DIAGNOSE_HELP = `diagnose options:
   --memory-min-steps N  shortest window a carrier must hold the target (max(2, 5 % of T))
   --memory-batch N   sequences of the memory attribution's own task batch (256, fewer for very long
                      or wide models; with --input: the file's sequences)
+  --jacobian-sequences M  sequences of the batch behind ‖∂h_T/∂h_t‖ (median with a 95 % interval; 16)
+  --jacobian-probes N     random probe directions per sequence for ‖∂h_T/∂h_t‖ (8; a lower bound
+                     below the layer's units, exact at or above)
   --engine fast|reference  compute path for full-batch passes (fast)
   --memory-limit-mb N  refuse (before computing) a diagnosis estimated to need more memory (4096)
   --quiet            do not print the diagnosis sentences`;
@@ -97,6 +100,8 @@ export async function cmdDiagnose(f: FlagReader): Promise<number> {
   const fpStarts = f.int('fixed-point-starts');
   const fpSteps = f.int('fixed-point-steps');
   const batchSample = f.int('batch-sample');
+  const jacobianSequences = f.int('jacobian-sequences');
+  const jacobianProbes = f.int('jacobian-probes');
   const memoryThreshold = f.number('memory-threshold');
   const memoryMinSteps = f.int('memory-min-steps');
   const memoryBatch = f.int('memory-batch');
@@ -114,6 +119,9 @@ export async function cmdDiagnose(f: FlagReader): Promise<number> {
     throw new UsageError('--input cannot be combined with --task, --T, --N or --batch (the file defines the batch)');
   }
   for (const [name, v] of [['T', T], ['batch', batch], ['batch-sample', batchSample], ['fixed-point-starts', fpStarts], ['fixed-point-steps', fpSteps]] as const) {
+    if (v !== undefined && v < 1) throw new UsageError(`--${name} must be a positive integer (got ${v})`);
+  }
+  for (const [name, v] of [['jacobian-sequences', jacobianSequences], ['jacobian-probes', jacobianProbes]] as const) {
     if (v !== undefined && v < 1) throw new UsageError(`--${name} must be a positive integer (got ${v})`);
   }
   if (N !== undefined && N < 0) throw new UsageError(`--N must be >= 0 (got ${N})`);
@@ -146,6 +154,8 @@ export async function cmdDiagnose(f: FlagReader): Promise<number> {
     fixedPoints: { layer, input: fpInput, starts: fpStarts, steps: fpSteps },
     memory: { threshold: memoryThreshold, minSteps: memoryMinSteps, batch: memoryBatch },
     memoryLimitMb,
+    jacobianSequences,
+    probes: jacobianProbes,
     cells: cellResolver(engine),
     checkBatch: (T, B) => checkValueCount(traceValueCount(model.arch, B, T, cellResolver(engine)), maxValues, `diagnosing ${B} sequence${B === 1 ? '' : 's'} of ${T} steps`),
     modelPath,

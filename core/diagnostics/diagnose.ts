@@ -32,8 +32,10 @@ export interface DiagnoseOptions extends TaskInputOptions {
   stepCells?: CellResolver;
   /** Sequences behind batch means that need per-sequence neuron maps (default 1: the first). */
   batchSample?: number;
-  /** Random probes of the Jacobian-norm estimate (default 8). */
+  /** Random probes per sequence of the Jacobian-norm estimate (default 8; --jacobian-probes). */
   probes?: number;
+  /** Sequences of the batch behind the Jacobian-norm estimate (default 16; --jacobian-sequences). */
+  jacobianSequences?: number;
   retention?: Partial<Omit<RetentionOptions, 'cells' | 'T'>>;
   fixedPoints?: Partial<Omit<FixedPointOptions, 'stepCells'>>;
   /** Memory attribution per neuron (threshold, minSteps, batch, …; see core/diagnostics/memory.ts). */
@@ -88,7 +90,7 @@ export function diagnose(model: Model, opts: DiagnoseOptions = {}): DiagnosticRe
   const bistability: BistabilityReport = want('bistability') ? analyzeBistability(model, fr, { batchSample: opts.batchSample, stepCells }) : { layers: [] };
   if (want('bistability')) bistability.input = inputAlignment(x, T, B, arch.inputSize, summary.task as TaskKind | undefined, taskN, bistability.layers);
   lap('bistability');
-  const gradientFlow = want('gradientFlow') ? analyzeGradientFlow(model, fr, lr.dOut, { cells, probes: opts.probes, seed }) : { layers: [] };
+  const gradientFlow = want('gradientFlow') ? analyzeGradientFlow(model, fr, lr.dOut, { cells, probes: opts.probes, sequences: opts.jacobianSequences, seed }) : { layers: [] };
   lap('gradientFlow');
   const copyBatch = summary.task === 'copy' ? { fr, x } : undefined;
   const retention = want('retention') ? analyzeRetention(model, { seed, copyBatch, ...opts.retention, cells, T }) : null;

@@ -2,7 +2,7 @@
  * Rules that turn the report's numbers into a few plain sentences a user can act on. Every sentence names
  * the JSON paths it was computed from (resolvable with resolvePath).
  */
-import { formatEstimate, proportionEstimate } from './stats';
+import { formatEstimate, proportionEstimate, type Estimate } from './stats';
 import type { CellularAttractors, DiagnosisSentence, DiagnosticReport, GradientFlowLayer, MemoryCarrier, MemoryLayer, MemoryReport } from './types';
 
 export type ReportBody = Omit<DiagnosticReport, 'diagnosis'>;
@@ -83,14 +83,59 @@ function bistabilitySentences(r: ReportBody, l: number): DiagnosisSentence[] {
   return out;
 }
 
+/** An estimate read back from JSON, where infinite (and NaN) ends become null. */
+function fromJson(e: Estimate): Estimate {
+  const num = (v: unknown, dflt: number) => (typeof v === 'number' ? v : dflt);
+  return { ...e, value: num(e.value, NaN), lo: num(e.lo, -Infinity), hi: num(e.hi, Infinity) };
+}
+
 /**
- * Whether a layer's own recurrence amplifies a change of its first state (‖∂h_T/∂h_1‖ > 1, or not finite).
- * A loss gradient growing towards early steps is what a memory task asks for when its information comes
- * first; it counts as exploding only when this holds.
+ * ‖∂h_T/∂h_1‖ of a layer as an Estimate: its interval over sequences, or, in older reports (one sequence,
+ * a few random probes), a lower bound with no upper end.
  */
-export function amplifiesOwnRecurrence(g: Pick<GradientFlowLayer, 'jacobianNorm'>): boolean {
-  const own = g.jacobianNorm[0];
-  return !(Number.isFinite(own) && own <= 1);
+export function ownRecurrenceNorm(g: Pick<GradientFlowLayer, 'jacobianNorm' | 'jacobian'>): Estimate {
+  const e = g.jacobian?.[0];
+  if (e) return fromJson(e);
+  const v = g.jacobianNorm[0];
+  return { value: typeof v === 'number' ? v : NaN, lo: typeof v === 'number' ? v : NaN, hi: Infinity, n: 1, method: 'lower-bound' };
+}
+
+/**
+ * Whether a layer's own recurrence surely amplifies a change of its first state: the lower end of
+ * ‖∂h_T/∂h_1‖'s interval is above 1 (or the norm is not finite). A loss gradient growing towards early steps
+ * is what a memory task asks for when its information comes first; it counts as exploding only when this
+ * holds (see explodingGradients).
+ */
+export function amplifiesOwnRecurrence(g: Pick<GradientFlowLayer, 'jacobianNorm' | 'jacobian'>): boolean {
+  const own = ownRecurrenceNorm(g);
+  return !Number.isFinite(own.value) || own.lo > 1;
+}
+
+/**
+ * Exploding gradients: the loss gradient grows backward through every quarter of the sequence (not one jump)
+ * and the layer's own recurrence surely amplifies. The one rule behind the sentence's "clip" advice and the
+ * panel's "(exploding)" label.
+ */
+export function explodingGradients(g: Pick<GradientFlowLayer, 'jacobianNorm' | 'jacobian' | 'decay'>): boolean {
+  return g.decay.kind === 'exploding' && g.decay.steady === true && amplifiesOwnRecurrence(g);
+}
+
+/** ‖∂L/∂h_0‖ / ‖∂L/∂h_{T−1}‖ with its interval (a bare ratio of the norms in older reports). */
+function endRatio(g: GradientFlowLayer): Estimate {
+  if (g.decay.endRatio) return fromJson(g.decay.endRatio);
+  const v = g.norm[0] / g.norm[g.norm.length - 1];
+  return { value: v, lo: -Infinity, hi: Infinity, n: 0, method: 'normal' };
+}
+
+/**
+ * Steps back from the last one until the typical sequence's ‖∂L/∂h_t‖ (decay.medianRatio; the batch norm in
+ * older reports) first drops to 1/factor of its end value (null: it never does).
+ */
+function stepsToFall(g: GradientFlowLayer, factor: number): number | null {
+  const curve = g.decay.medianRatio ?? g.norm;
+  const T = curve.length;
+  for (let d = 1; d < T; d++) if (curve[T - 1 - d] <= curve[T - 1] / factor) return d;
+  return null;
 }
 
 function gradientSentences(r: ReportBody, l: number): DiagnosisSentence[] {
@@ -98,45 +143,103 @@ function gradientSentences(r: ReportBody, l: number): DiagnosisSentence[] {
   const p = `gradientFlow.layers[${l}]`;
   const T = g.norm.length;
   const cell = cellName(String(r.model.architecture.layers[l]?.cell ?? ''));
-  const k = Math.floor(Math.log10(g.decay.dynamicRange) + 1e-9); // a range of exactly 10^k may compute as 0.99…·10^k
   const out: DiagnosisSentence[] = [];
   if (T < 3) return out; // too short to speak of gradient flow over time
-  if (g.decay.kind === 'decay' && g.decay.tau !== null) {
-    const kk = Math.min(6, Math.max(1, k));
-    const steps = Math.round(g.decay.tau * kk * Math.LN10);
-    const short = steps < T;
+  const ratio = endRatio(g);
+  const ends = g.decay.endRatio
+    ? `median over sequences of ‖∂L/∂h_0‖ / ‖∂L/∂h_${T - 1}‖: ${formatEstimate(ratio, 'sequences')}`
+    : `‖∂L/∂h_0‖ / ‖∂L/∂h_${T - 1}‖ = ${fmt(ratio.value)}`;
+  const own = ownRecurrenceNorm(g);
+  const sequences = r.gradientFlow.jacobianSequences;
+  const lowerBound = g.jacobian ? g.jacobianLowerBound === true : true;
+  const ownText = !g.jacobian
+    ? `‖∂h_T/∂h_1‖ ≥ ${fmt(own.value)} (lower bound from one sequence)`
+    : `‖∂h_T/∂h_1‖ ${lowerBound ? '≥' : '='} ${formatEstimate(own, 'sequences')}`;
+  const more = `${lowerBound ? 'increase --jacobian-sequences, or --jacobian-probes up to the layer\'s units' : 'increase --jacobian-sequences'}${sequences !== undefined && sequences >= r.input.B ? ' and --batch' : ''}`;
+  const refs = [`${p}.decay`, `${p}.norm`];
+  if (g.decay.kind === 'decay') {
+    // Only what was seen over the T steps: the observed fall, and a fitted τ only when it fits inside them.
+    const k = Math.min(6, Math.max(1, Math.floor(Math.log10(1 / ratio.value) + 1e-9)));
+    const steps = stepsToFall(g, 10 ** k);
+    const tau = g.decay.tau !== null && g.decay.tau * Math.LN10 <= T ? `; log-linear fit τ ≈ ${fmt(g.decay.tau)} steps` : '';
+    const short = steps !== null && steps < T - 1 && ratio.hi < 1e-3 && (stepsToFall(g, 1e3) ?? T) < T - 1;
     out.push({
-      text: `Layer ${l}: the loss gradient ‖∂L/∂h_t‖ falls ${pow10(kk)}× within ${steps} steps going back from the end (τ ≈ ${fmt(g.decay.tau)} steps)${
-        short && kk >= 3 ? `: the ${cell} cannot learn dependencies much longer than that.` : '.'
-      }`,
-      severity: short && kk >= 3 ? 'warning' : 'info',
-      refs: [`${p}.decay`, `${p}.norm`],
+      text: `Layer ${l}: the loss gradient ‖∂L/∂h_t‖ falls ${pow10(k)}×${g.decay.medianRatio ? ' in the typical sequence' : ''} ${
+        steps !== null ? `within ${steps} steps going back from the last of the ${T} steps` : `from the last of the ${T} steps back to t = 0`
+      } (${ends}${tau})${short ? `: the ${cell} cannot learn dependencies much longer than that.` : '.'}`,
+      severity: short ? 'warning' : 'info',
+      refs,
     });
   } else if (g.decay.kind === 'exploding') {
-    const own = g.jacobianNorm[0];
-    const contracting = !amplifiesOwnRecurrence(g);
-    out.push({
-      text: contracting
-        ? `Layer ${l}: the loss gradient grows ${pow10(Math.max(1, k))}× going back in time, but the layer's own recurrence does not amplify (‖∂h_T/∂h_1‖ ≈ ${fmt(own)}): the loss depends most on early states, as when a task's information comes first (copy-first-input). Clip the gradient norm (train --clip) only if training diverges.`
-        : `Layer ${l}: the loss gradient grows ${pow10(Math.max(1, k))}× going back in time and the layer's own recurrence amplifies (‖∂h_T/∂h_1‖ ≈ ${fmt(own)}): exploding gradients; clip the gradient norm (train --clip).`,
-      severity: contracting ? 'info' : 'warning',
-      refs: [`${p}.decay`, `${p}.norm`, `${p}.jacobianNorm`],
-    });
+    const k = Math.min(6, Math.max(1, Math.floor(Math.log10(ratio.value) + 1e-9)));
+    const grows = `Layer ${l}: the loss gradient grows ${pow10(k)}× going back in time over the ${T} steps (${ends})`;
+    const jrefs = [...refs, `${p}.jacobianNorm`, ...(g.jacobian ? [`${p}.jacobian`] : [])];
+    if (amplifiesOwnRecurrence(g)) {
+      const steady = explodingGradients(g);
+      out.push({
+        text: steady
+          ? `${grows}, steadily over the sequence, and the layer's own recurrence amplifies (${ownText}): exploding gradients; clip the gradient norm (train --clip).`
+          : `${grows} and the layer's own recurrence amplifies (${ownText}), but the growth does not run through the sequence (it is concentrated in part of it), so this alone does not show exploding gradients.`,
+        severity: steady ? 'warning' : 'info',
+        refs: jrefs,
+      });
+    } else if (own.hi <= 1) {
+      out.push({
+        text: `${grows}, but the layer's own recurrence does not amplify (${ownText}): the loss depends most on early states, as when a task's information comes first (copy-first-input). Clip the gradient norm (train --clip) only if training diverges.`,
+        severity: 'info',
+        refs: jrefs,
+      });
+    } else {
+      out.push({
+        text: `${grows}; whether the layer's own recurrence amplifies is inconclusive (${ownText}; ${more}).`,
+        severity: 'info',
+        refs: jrefs,
+      });
+    }
   } else {
+    // The dip of the typical sequence (the batch norm in older reports), which a few sequences cannot sway.
+    const curve = g.decay.medianRatio ?? g.norm;
+    let argmin = 0;
+    let max = 0;
+    curve.forEach((v, t) => {
+      if (v < curve[argmin]) argmin = t;
+      max = Math.max(max, v);
+    });
+    const range = max / curve[argmin];
+    const dip = range >= 10 ? `; in between it dips ${fmt(range)}×, lowest at t = ${argmin}` : '';
+    // Older reports have no interval: their kind came from the batch norms' own ratio.
+    const unsure = g.decay.endRatio !== undefined && ((ratio.lo < 0.1 && ratio.hi >= 0.1) || (ratio.lo <= 10 && ratio.hi > 10));
     out.push({
-      text: `Layer ${l}: the loss gradient keeps its size over all ${T} steps (range ${fmt(g.decay.dynamicRange)}×), so long dependencies can be learned.`,
-      severity: 'good',
-      refs: [`${p}.decay`, `${p}.norm`],
+      text: unsure
+        ? `Layer ${l}: whether the loss gradient is tenfold smaller or larger at t = 0 than at the last of the ${T} steps is inconclusive (${ends}; a larger --batch narrows it${dip}).`
+        : `Layer ${l}: the loss gradient is about as large at t = 0 as at the last of the ${T} steps (${ends}${dip}): it does not vanish going back over them.`,
+      severity: unsure ? 'info' : 'good',
+      refs,
     });
   }
   const th = r.gradientFlow.thresholds;
-  if ((g.vanishing || g.exploding) && T > 1) {
+  const vanishingAt = th?.vanishing ?? 1e-3;
+  const explodingAt = th?.exploding ?? 1e3;
+  const jrefs = [`${p}.jacobianNorm`, ...(g.jacobian ? [`${p}.jacobian`] : [])];
+  // A lower bound cannot show that a norm is small: older reports only support the exploding verdict.
+  const vanishing = g.jacobian !== undefined && g.vanishing;
+  if (vanishing || g.exploding) {
     out.push({
-      text: g.vanishing
-        ? `Layer ${l}: ‖∂h_T/∂h_1‖ ≈ ${fmt(g.jacobianNorm[0])} (below ${fmt(th?.vanishing ?? 1e-3)}): through its own recurrence a change of the first state no longer reaches the last one.`
-        : `Layer ${l}: ‖∂h_T/∂h_1‖ ≈ ${fmt(g.jacobianNorm[0])} (above ${fmt(th?.exploding ?? 1e3)}): the recurrence amplifies perturbations of the first state.`,
+      text: vanishing
+        ? `Layer ${l}: ${ownText}, below ${fmt(vanishingAt)}: through its own recurrence a change of the first state no longer reaches the last one.`
+        : `Layer ${l}: ${ownText}, above ${fmt(explodingAt)}: the recurrence amplifies perturbations of the first state.`,
       severity: 'warning',
-      refs: [`${p}.jacobianNorm`, `${p}.${g.vanishing ? 'vanishing' : 'exploding'}`],
+      refs: [...jrefs, `${p}.${vanishing ? 'vanishing' : 'exploding'}`],
+    });
+  } else if (own.value < vanishingAt || (Number.isFinite(own.lo) && own.lo < vanishingAt && own.hi >= vanishingAt) || own.value > explodingAt) {
+    // The central value (or a known interval) reaches a threshold that the whole interval does not.
+    const low = own.value < explodingAt;
+    out.push({
+      text: `Layer ${l}: ${ownText}: inconclusive whether ${
+        low ? `it is below ${fmt(vanishingAt)} (a change of the first state no longer reaching the last one)` : `it is above ${fmt(explodingAt)}`
+      }; ${more}.`,
+      severity: 'info',
+      refs: jrefs,
     });
   }
   return out;

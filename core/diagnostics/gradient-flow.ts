@@ -1,11 +1,19 @@
 /**
- * Gradient flow per layer: ‖∂L/∂h_t‖ from the cells' backward `dh` (L the batch-mean task loss), a
- * log-linear decay fit, and ‖∂h_T/∂h_t‖ through the layer's own recurrence (input held at its trajectory).
- * The Jacobian norm is estimated from k random orthonormal probes V at h_T: one backward pass of the first
- * sequence replicated k times gives Vᵀ ∂h_T/∂h_t for every t, and σ_max(Vᵀ J) ≤ ‖J‖ is reported (exact when
- * k = units; for LSTM, h_t's derivative with c_t held).
- * Flags: vanishing when ‖∂h_T/∂h_1‖ < 1e-3, exploding when > 1e3 (a unit perturbation of the first state
- * changes the last one by less than a thousandth / more than a thousandfold).
+ * Gradient flow per layer: ‖∂L/∂h_t‖ from the cells' backward `dh` (L the batch-mean task loss), what it does
+ * over the T steps (falls / grows from the end back to t = 0: the median over sequences of that ratio, with
+ * its interval; a log-linear fit), and ‖∂h_T/∂h_t‖ through the layer's own recurrence (input held
+ * at its trajectory).
+ *
+ * ‖∂h_T/∂h_t‖ is estimated on M sequences of the batch, each with its own k random orthonormal probes V at
+ * h_T: one forward pass of the M sequences and k backward passes give Vᵀ ∂h_T/∂h_t for every t, and
+ * σ_max(Vᵀ J) ≤ ‖J‖ (for LSTM, h_t's derivative with c_t held). The per-t statistic is the median over the M
+ * sequences of that per-sequence bound, with the distribution-free order-statistic interval of the median.
+ * With k < units the value and the interval's lower end are lower bounds; the upper end is widened so that it
+ * bounds the norm too: for a random k-frame V and J's top left singular vector u, ‖Vᵀu‖² ~ Beta(k/2, (H−k)/2),
+ * so ‖J‖ ≤ σ_max(VᵀJ) / √q with probability 97.5 % for q the 2.5 % quantile of that distribution.
+ * Verdicts: vanishing when the whole interval of ‖∂h_T/∂h_1‖ lies below 1e-3, exploding when above 1e3 (a
+ * unit perturbation of the first state changes the last one by less than a thousandth / more than a
+ * thousandfold).
  */
 import { layerCell } from '../cells/index';
 import { float32View, type CellDef, type LayerParams } from '../cells/types';
@@ -13,14 +21,18 @@ import type { Model } from '../model/model';
 import { layerParams, type CellResolver, type ForwardResult } from '../model/network';
 import { Rng } from '../util/rng';
 import { largestSingularValue, randomOrthonormal } from './linalg';
-import { sequenceRows } from './state';
+import { betaQuantile, medianEstimate, surelyAbove, surelyBelow, type Estimate } from './stats';
 import type { DecayFit, GradientFlowLayer, GradientFlowReport } from './types';
 
 export const VANISHING_THRESHOLD = 1e-3;
 export const EXPLODING_THRESHOLD = 1e3;
-/** A norm must change at least tenfold over the sequence to count as decaying or exploding. */
+/** A norm must change at least tenfold over the sequence to count as decaying or growing. */
 const MIN_RANGE = 10;
-
+/** Defaults of the Jacobian-norm estimate: probes per sequence and sequences (see the module comment). */
+export const DEFAULT_JACOBIAN_PROBES = 8;
+export const DEFAULT_JACOBIAN_SEQUENCES = 16;
+/** Values of the probes' backward rows kept at once by the Jacobian estimate (8M doubles = 64 MB). */
+const MAX_KEPT = 8_000_000;
 /** dL/dh_t for every layer ([T, B, H] each), by backpropagating dOut through the readout and the cells. */
 export function layerGradients(model: Model, fr: ForwardResult, dOut: Float64Array, cells: CellResolver): (Float64Array | Float32Array)[] {
   const { arch } = model;
@@ -51,8 +63,35 @@ export function layerGradients(model: Model, fr: ForwardResult, dOut: Float64Arr
   return out;
 }
 
-/** Least-squares fit of log norm[t] against the distance T − 1 − t from the end. */
-export function fitDecay(norm: readonly number[]): DecayFit {
+/**
+ * Whether a norm grows steadily going back in time: the geometric means of its four quarters increase from
+ * the last quarter to the first, so the growth runs through the sequence (not one jump at a single step).
+ */
+export function growsSteadily(norm: readonly number[]): boolean {
+  const T = norm.length;
+  if (T < 8) return false;
+  const q: number[] = [];
+  for (let i = 0; i < 4; i++) {
+    let s = 0;
+    let n = 0;
+    for (let t = Math.floor((i * T) / 4); t < Math.floor(((i + 1) * T) / 4); t++) {
+      if (!(norm[t] > 0) || !Number.isFinite(norm[t])) return false;
+      s += Math.log(norm[t]);
+      n++;
+    }
+    q.push(s / n);
+  }
+  return q[0] > q[1] && q[1] > q[2] && q[2] > q[3];
+}
+
+/**
+ * What ‖∂L/∂h_t‖ does over the sequence: 'decay' when it is at least tenfold smaller at t = 0 than at the
+ * last step, 'exploding' (grows backward) when at least tenfold larger, else 'no-decay'. `endRatio`, the
+ * typical sequence's ratio ‖∂L/∂h_0‖ / ‖∂L/∂h_{T−1}‖ with its interval, decides when given (its whole
+ * interval must lie beyond the factor); otherwise the batch norms' own ratio does. tau is a least-squares fit of
+ * log norm[t] against the distance T − 1 − t from the end.
+ */
+export function fitDecay(norm: readonly number[], endRatio?: Estimate): DecayFit {
   const T = norm.length;
   let n = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
   let max = 0, min = Infinity;
@@ -69,30 +108,80 @@ export function fitDecay(norm: readonly number[]): DecayFit {
     max = Math.max(max, v);
     min = Math.min(min, v);
   }
-  if (n < 2) return { kind: 'no-decay', tau: null, dynamicRange: 1 };
+  const extra = { ...(endRatio ? { endRatio } : {}), steady: growsSteadily(norm) };
+  if (n < 2) return { kind: 'no-decay', tau: null, dynamicRange: 1, ...extra };
   const dynamicRange = max / min;
   const slope = (n * sxy - sx * sy) / (n * sxx - sx * sx);
-  if (dynamicRange < MIN_RANGE || !Number.isFinite(slope)) return { kind: 'no-decay', tau: null, dynamicRange };
-  if (slope < 0) return { kind: 'decay', tau: -1 / slope, dynamicRange };
-  return { kind: 'exploding', tau: null, dynamicRange };
+  const ratio = endRatio ?? { value: norm[0] / norm[T - 1], lo: norm[0] / norm[T - 1], hi: norm[0] / norm[T - 1] };
+  // Without per-sequence ratios, a batch curve that stays within tenfold neither decays nor grows.
+  if (!endRatio && (dynamicRange < MIN_RANGE || !Number.isFinite(slope))) return { kind: 'no-decay', tau: null, dynamicRange, ...extra };
+  if (ratio.hi < 1 / MIN_RANGE) return { kind: 'decay', tau: slope < 0 && Number.isFinite(slope) ? -1 / slope : null, dynamicRange, ...extra };
+  if (ratio.lo > MIN_RANGE) return { kind: 'exploding', tau: null, dynamicRange, ...extra };
+  return { kind: 'no-decay', tau: null, dynamicRange, ...extra };
 }
 
 /**
- * σ_max(Vᵀ ∂h_T/∂h_t) for t = 0 … T−1 on one sequence xs [T, I], with `probes` orthonormal vectors V of
- * length H (see the module comment).
+ * Per sequence s of `seqs`: σ_max(V_sᵀ ∂h_T/∂h_t) for t = 0 … T−1 ([T] each), with probes[s] the sequence's
+ * orthonormal probes (length H) and x the layer input [T, B, I]. Each chunk of sequences runs forward once;
+ * one backward pass per probe then gives every sequence's row vᵀ ∂h_T/∂h_t, and the k rows of a
+ * (sequence, t) form the matrix whose largest singular value is taken.
  */
-export function jacobianNorms(def: CellDef, p: LayerParams, xs: Float64Array, T: number, I: number, H: number, probes: Float64Array[]): number[] {
-  const k = probes.length;
-  const x = new Float64Array(T * k * I);
-  for (let t = 0; t < T; t++) for (let b = 0; b < k; b++) x.set(xs.subarray(t * I, t * I + I), (t * k + b) * I);
-  const shape = { T, B: k, inputSize: I, units: H };
-  const fwd = def.forward(p, x, shape);
-  const dhOut = new Float64Array(T * k * H);
-  for (let b = 0; b < k; b++) dhOut.set(probes[b], ((T - 1) * k + b) * H);
-  const { dh } = def.backward(p, x, fwd, dhOut, shape, { paramGrads: false });
-  const out: number[] = new Array(T);
-  const warm = new Float64Array(k);
-  for (let t = T - 1; t >= 0; t--) out[t] = largestSingularValue(dh.subarray(t * k * H, (t + 1) * k * H), k, H, warm);
+export function jacobianBounds(
+  def: CellDef,
+  p: LayerParams,
+  x: Float64Array | Float32Array,
+  shape: { T: number; B: number; inputSize: number; units: number },
+  seqs: readonly number[],
+  probes: readonly Float64Array[][],
+): Float64Array[] {
+  const { T, B, inputSize: I, units: H } = shape;
+  const out: Float64Array[] = [];
+  const k = probes[0]?.length ?? 0;
+  const perChunk = Math.max(1, Math.floor(MAX_KEPT / (T * H * Math.max(1, k))));
+  const M = new Float64Array(k * H);
+  for (let s0 = 0; s0 < seqs.length; s0 += perChunk) {
+    const chunk = seqs.slice(s0, s0 + perChunk);
+    const m = chunk.length;
+    const xc = new Float64Array(T * m * I);
+    chunk.forEach((b, i) => {
+      for (let t = 0; t < T; t++) xc.set(x.subarray((t * B + b) * I, (t * B + b) * I + I), (t * m + i) * I);
+    });
+    const cshape = { T, B: m, inputSize: I, units: H };
+    const fwd = def.forward(p, xc, cshape);
+    const n = T * m * H;
+    const rows = new Float64Array(k * n); // [probe][t][sequence][unit]
+    for (let q = 0; q < k; q++) {
+      const dhOut = new Float64Array(n);
+      chunk.forEach((_, i) => dhOut.set(probes[s0 + i][q], ((T - 1) * m + i) * H));
+      rows.set(def.backward(p, xc, fwd, dhOut, cshape, { paramGrads: false }).dh, q * n);
+    }
+    chunk.forEach((_, i) => {
+      const sig = new Float64Array(T);
+      const warm = new Float64Array(k);
+      for (let t = T - 1; t >= 0; t--) {
+        for (let q = 0; q < k; q++) M.set(rows.subarray(q * n + (t * m + i) * H, q * n + (t * m + i + 1) * H), q * H);
+        sig[t] = largestSingularValue(M, k, H, warm);
+      }
+      out.push(sig);
+    });
+  }
+  return out;
+}
+
+/**
+ * ‖∂h_T/∂h_t‖ per t from per-sequence probe bounds (see the module comment): the median over sequences with
+ * its order-statistic interval, the upper end widened by 1/√q when k < H probes leave it a lower bound.
+ */
+export function jacobianEstimates(bounds: readonly Float64Array[], k: number, H: number): Estimate[] {
+  const T = bounds[0]?.length ?? 0;
+  const widen = k < H ? 1 / Math.sqrt(betaQuantile(0.025, k / 2, (H - k) / 2)) : 1;
+  const col = new Float64Array(bounds.length);
+  const out: Estimate[] = new Array(T);
+  for (let t = 0; t < T; t++) {
+    for (let s = 0; s < bounds.length; s++) col[s] = bounds[s][t];
+    const e = medianEstimate(col);
+    out[t] = { ...e, hi: e.hi * widen };
+  }
   return out;
 }
 
@@ -130,38 +219,76 @@ function gradientNorms(dh: Float32Array | Float64Array, T: number, B: number, H:
   return { norm, perNeuron };
 }
 
+/**
+ * Per sequence, ‖∂L/∂h_t‖ relative to its value at the last step; per t the median over the batch's
+ * sequences (`medianRatio`), and at t = 0 that median with its order-statistic interval (`endRatio`).
+ * Per sequence, not of the batch sums: those are dominated by the few sequences whose gradient survives, so
+ * a 64-sequence batch's sums are no guide to the next batch's.
+ */
+function sequenceRatios(dh: Float32Array | Float64Array, T: number, B: number, H: number): { medianRatio: number[]; endRatio: Estimate } {
+  const sq = new Float64Array(T * B);
+  for (let i = 0; i < T * B; i++) {
+    let s = 0;
+    for (let j = 0; j < H; j++) s += dh[i * H + j] ** 2;
+    sq[i] = s;
+  }
+  const live: number[] = [];
+  for (let b = 0; b < B; b++) if (sq[(T - 1) * B + b] > 0) live.push(b);
+  const col = new Float64Array(live.length);
+  const medianRatio: number[] = new Array(T);
+  let endRatio = medianEstimate([]);
+  for (let t = 0; t < T; t++) {
+    live.forEach((b, i) => (col[i] = Math.sqrt(sq[t * B + b] / sq[(T - 1) * B + b])));
+    const e = medianEstimate(col);
+    medianRatio[t] = e.value;
+    if (t === 0) endRatio = e;
+  }
+  return { medianRatio, endRatio };
+}
+
 export interface GradientFlowOptions {
   /** Cells for the backward passes (an engine may be used). */
   cells: CellResolver;
-  /** Random probes for the Jacobian norm (default 8, at most the layer's units). */
+  /** Random probes per sequence for the Jacobian norm (default 8, at most the layer's units). */
   probes?: number;
+  /** Sequences of the batch behind the Jacobian norm (default 16, at most the batch). */
+  sequences?: number;
   seed?: number;
 }
 
 export function analyzeGradientFlow(model: Model, fr: ForwardResult, dOut: Float64Array, opts: GradientFlowOptions): GradientFlowReport {
   const dhs = layerGradients(model, fr, dOut, opts.cells);
-  const rng = new Rng((opts.seed ?? 1) + 7717);
-  const k0 = Math.max(1, opts.probes ?? 8);
+  const seed = opts.seed ?? 1;
+  const rng = new Rng(seed + 7717);
+  const k0 = Math.max(1, opts.probes ?? DEFAULT_JACOBIAN_PROBES);
+  const M = Math.max(1, Math.min(opts.sequences ?? DEFAULT_JACOBIAN_SEQUENCES, fr.B));
+  const seqs = Array.from({ length: M }, (_, i) => i);
   const layers: GradientFlowLayer[] = fr.layers.map((tr, l) => {
-    const { T, B, inputSize: I, units: H } = tr.shape;
+    const { T, B, units: H } = tr.shape;
     const dh = dhs[l];
     const { norm, perNeuron } = gradientNorms(dh, T, B, H);
+    const ratios = sequenceRatios(dh, T, B, H);
     const def = layerCell(model.arch.layers[l], opts.cells);
-    const probes = randomOrthonormal(rng, Math.min(k0, H), H);
-    const jacobianNorm = jacobianNorms(def, layerParams(model, l), sequenceRows(tr.x, T, B, I, 0), T, I, H, probes);
+    const k = Math.min(k0, H);
+    const probes = seqs.map(() => randomOrthonormal(rng, k, H));
+    const jacobian = jacobianEstimates(jacobianBounds(def, layerParams(model, l), tr.x, tr.shape, seqs, probes), k, H);
+    const own = jacobian[0];
     return {
       layer: l,
       norm,
       perNeuron,
-      jacobianNorm,
-      decay: fitDecay(norm),
-      vanishing: jacobianNorm[0] < VANISHING_THRESHOLD,
-      exploding: jacobianNorm[0] > EXPLODING_THRESHOLD,
+      jacobianNorm: jacobian.map((e) => e.value),
+      jacobian,
+      jacobianLowerBound: k < H,
+      decay: { ...fitDecay(norm, ratios.endRatio), medianRatio: ratios.medianRatio },
+      vanishing: Number.isFinite(own.hi) && surelyBelow(own, VANISHING_THRESHOLD),
+      exploding: surelyAbove(own, EXPLODING_THRESHOLD),
     };
   });
   return {
     layers,
     probes: Math.min(k0, ...model.arch.layers.map((s) => s.units)),
+    jacobianSequences: M,
     thresholds: { vanishing: VANISHING_THRESHOLD, exploding: EXPLODING_THRESHOLD },
   };
 }

@@ -17,9 +17,10 @@ export interface Estimate {
   /**
    * 'normal': mean ± 1.96 standard errors; 'bootstrap': percentile bootstrap over the samples;
    * 'wilson': Wilson score interval of a proportion; 'lower-bound': the value is a lower bound (lo = value);
-   * 'exact': computed, not estimated (lo = hi = value).
+   * 'exact': computed, not estimated (lo = hi = value); 'order-statistic': the median with the distribution-free
+   * interval between two order statistics (medianEstimate).
    */
-  method: 'normal' | 'bootstrap' | 'wilson' | 'lower-bound' | 'exact';
+  method: 'normal' | 'bootstrap' | 'wilson' | 'lower-bound' | 'exact' | 'order-statistic';
 }
 
 const Z95 = 1.959963984540054;
@@ -99,4 +100,89 @@ export function formatEstimate(e: Estimate, unit = 'n'): string {
   if (e.method === 'lower-bound') return `≥ ${num(e.value)} (lower bound, ${unit} = ${e.n})`;
   if (!Number.isFinite(e.lo) || !Number.isFinite(e.hi)) return `${num(e.value)} (${unit} = ${e.n}, interval unknown)`;
   return `${num(e.value)} (95 % CI ${num(e.lo)} to ${num(e.hi)}, ${unit} = ${e.n})`;
+}
+
+/** P(X ≤ j) for X ~ Binomial(n, 1/2), computed in log space (n may exceed 1000). */
+function binomialHalfCdf(n: number, j: number): number {
+  let lnC = 0;
+  let s = 0;
+  for (let i = 0; i <= j; i++) {
+    s += Math.exp(lnC - n * Math.LN2);
+    lnC += Math.log(n - i) - Math.log(i + 1);
+  }
+  return s;
+}
+
+/**
+ * Median of the samples with the distribution-free 95 % interval [x_(j), x_(n−j+1)] of order statistics
+ * (coverage ≥ 95 % for any continuous distribution; no resampling, so it is cheap to compute per time step).
+ * Below 6 samples no such interval exists: lo/hi are then infinite.
+ */
+export function medianEstimate(samples: ArrayLike<number>): Estimate {
+  const xs = Float64Array.from(samples).sort();
+  const n = xs.length;
+  const value = n === 0 ? NaN : n % 2 ? xs[(n - 1) / 2] : (xs[n / 2 - 1] + xs[n / 2]) / 2;
+  let j = 0; // largest j with P(Binomial(n, 1/2) ≤ j − 1) ≤ 2.5 %
+  while (j + 1 <= n / 2 && binomialHalfCdf(n, j) <= 0.025) j++;
+  if (j === 0) return { value, lo: -Infinity, hi: Infinity, n, method: 'order-statistic' };
+  return { value, lo: xs[j - 1], hi: xs[n - j], n, method: 'order-statistic' };
+}
+
+function lnGamma(x: number): number {
+  // Lanczos approximation (g = 7, 9 terms), |error| < 1e-13 for x > 0.
+  const c = [0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7];
+  if (x < 0.5) return Math.log(Math.PI / Math.abs(Math.sin(Math.PI * x))) - lnGamma(1 - x);
+  x -= 1;
+  let a = c[0];
+  const t = x + 7.5;
+  for (let i = 1; i < 9; i++) a += c[i] / (x + i);
+  return 0.5 * Math.log(2 * Math.PI) + (x + 0.5) * Math.log(t) - t + Math.log(a);
+}
+
+/** Continued fraction of the incomplete beta function (modified Lentz). */
+function betaContinuedFraction(x: number, a: number, b: number): number {
+  const tiny = 1e-300;
+  let c = 1;
+  let d = 1 - ((a + b) * x) / (a + 1);
+  if (Math.abs(d) < tiny) d = tiny;
+  d = 1 / d;
+  let h = d;
+  for (let m = 1; m <= 300; m++) {
+    const m2 = 2 * m;
+    let aa = (m * (b - m) * x) / ((a + m2 - 1) * (a + m2));
+    d = 1 + aa * d;
+    c = 1 + aa / c;
+    d = 1 / (Math.abs(d) < tiny ? tiny : d);
+    c = Math.abs(c) < tiny ? tiny : c;
+    h *= d * c;
+    aa = (-(a + m) * (a + b + m) * x) / ((a + m2) * (a + m2 + 1));
+    d = 1 + aa * d;
+    c = 1 + aa / c;
+    d = 1 / (Math.abs(d) < tiny ? tiny : d);
+    c = Math.abs(c) < tiny ? tiny : c;
+    const del = d * c;
+    h *= del;
+    if (Math.abs(del - 1) < 1e-14) break;
+  }
+  return h;
+}
+
+/** Regularized incomplete beta function I_x(a, b), the CDF of Beta(a, b) at x. */
+export function betaCdf(x: number, a: number, b: number): number {
+  if (x <= 0) return 0;
+  if (x >= 1) return 1;
+  const front = Math.exp(lnGamma(a + b) - lnGamma(a) - lnGamma(b) + a * Math.log(x) + b * Math.log(1 - x));
+  return x < (a + 1) / (a + b + 2) ? (front * betaContinuedFraction(x, a, b)) / a : 1 - (front * betaContinuedFraction(1 - x, b, a)) / b;
+}
+
+/** The p-quantile of Beta(a, b) (bisection on betaCdf). */
+export function betaQuantile(p: number, a: number, b: number): number {
+  let lo = 0;
+  let hi = 1;
+  for (let i = 0; i < 100; i++) {
+    const mid = (lo + hi) / 2;
+    if (betaCdf(mid, a, b) < p) lo = mid;
+    else hi = mid;
+  }
+  return (lo + hi) / 2;
 }

@@ -145,6 +145,23 @@ export interface DecayFit {
   tau: number | null;
   /** Ratio between the largest and smallest norm over time (orders of magnitude = log10). */
   dynamicRange: number;
+  /**
+   * Median over the batch's sequences of each sequence's ‖∂L/∂h_0‖ / ‖∂L/∂h_{T−1}‖ (below 1: smaller at the
+   * start than at the end), with the order-statistic 95 % interval; kind is 'decay' only when the whole
+   * interval lies below 1/10, 'exploding' only when above 10. Absent in older reports.
+   */
+  endRatio?: Estimate;
+  /**
+   * The norm grows through every quarter of the sequence going back (geometric means of the quarters
+   * increase towards t = 0): growth that runs over the T steps, not a jump at one step. Absent in older reports.
+   */
+  steady?: boolean;
+  /**
+   * [t] median over the batch's sequences of each sequence's ‖∂L/∂h_t‖ / ‖∂L/∂h_{T−1}‖: the typical
+   * sequence's gradient relative to the end (the sentence's "falls 10ᵏ× within N steps" reads it). Absent in
+   * older reports.
+   */
+  medianRatio?: number[];
 }
 
 export interface GradientFlowLayer {
@@ -153,18 +170,34 @@ export interface GradientFlowLayer {
   norm: number[];
   /** [t][j] batch mean of |∂L/∂h_{t,j}|. */
   perNeuron: number[][];
-  /** [t] estimate of the spectral norm ‖∂h_T/∂h_t‖ (first sequence). */
+  /** [t] estimate of the spectral norm ‖∂h_T/∂h_t‖: the central value of `jacobian` (one sequence in older reports). */
   jacobianNorm: number[];
+  /**
+   * [t] ‖∂h_T/∂h_t‖ over the sampled sequences (report.jacobianSequences, each with its own `probes` random
+   * probes): value = median over sequences of the per-sequence probe bound σ_max(Vᵀ ∂h_T/∂h_t); lo/hi = the
+   * order-statistic 95 % interval of that median (infinite below 6 sequences), hi widened by the probe
+   * correction when jacobianLowerBound. Absent in older reports.
+   */
+  jacobian?: Estimate[];
+  /**
+   * probes < units: the value and lo are lower bounds of the norm; hi is widened to bound it from above
+   * (with 97.5 % probability per sequence). false: probes span the state space, per-sequence norms are exact.
+   */
+  jacobianLowerBound?: boolean;
   decay: DecayFit;
+  /** The whole interval of ‖∂h_T/∂h_1‖ (jacobian[0]) lies below thresholds.vanishing. */
   vanishing: boolean;
+  /** The whole interval of ‖∂h_T/∂h_1‖ (jacobian[0]) lies above thresholds.exploding. */
   exploding: boolean;
 }
 
 export interface GradientFlowReport {
   layers: GradientFlowLayer[];
-  /** Random orthonormal probes behind jacobianNorm (a lower-bound estimate; exact when probes = units). */
+  /** Random orthonormal probes per sequence behind jacobianNorm (a lower-bound estimate; exact when probes = units). */
   probes?: number;
-  /** vanishing: jacobianNorm[0] < vanishing; exploding: jacobianNorm[0] > exploding. */
+  /** Sequences of the batch behind `jacobian` (the first ones; --jacobian-sequences). Absent in older reports. */
+  jacobianSequences?: number;
+  /** vanishing: jacobian[0] surely below vanishing; exploding: surely above exploding. */
   thresholds?: { vanishing: number; exploding: number };
 }
 

@@ -42,6 +42,8 @@ async function main(): Promise<void> {
     seed: input.seed,
     memoryLimitMb: input.memoryLimitMb,
     input: probeInput(model, input.T, 32, input.seed, input.memoryLimitMb),
+    jacobianSequences: input.jacobianSequences,
+    probes: input.jacobianProbes,
     cells: cellResolver(engine),
     fixedPoints: fixedPointOptions(model),
     memory: input.memory,

@@ -25,6 +25,9 @@ export interface DiagnoseWorkerInput {
    * above it (core/diagnostics/limits.ts) and the worker runs with V8 heap limits derived from it.
    */
   memoryLimitMb?: number;
+  /** Sequences and random probes per sequence behind ‖∂h_T/∂h_t‖ (settings rnnMemory.diagnostics.jacobian*). */
+  jacobianSequences?: number;
+  jacobianProbes?: number;
 }
 
 export type DiagnoseWorkerOutput =

@@ -79,3 +79,21 @@ test('diagnose errors: one clear line and a non-zero exit', async () => {
     assert.match(res.stderr, /^rnn-memory: /);
   }
 });
+
+test('diagnose --jacobian-sequences / --jacobian-probes set the Jacobian-norm estimate; bad values are one-line usage errors', async () => {
+  const res = await runCli(['diagnose', '--model', modelPath, '--T', '8', '--batch', '10', '--sections', 'gradientFlow', '--jacobian-sequences', '7', '--jacobian-probes', '2', '--quiet']);
+  assert.equal(res.code, 0, res.stderr);
+  const r = JSON.parse(res.stdout) as DiagnosticReport;
+  assert.equal(r.gradientFlow.jacobianSequences, 7);
+  assert.equal(r.gradientFlow.probes, 2);
+  for (const g of r.gradientFlow.layers) {
+    assert.equal(g.jacobian!.length, 8);
+    assert.equal(g.jacobian![0].n, 7);
+    assert.equal(g.jacobianLowerBound, true);
+  }
+  for (const flag of ['--jacobian-sequences', '--jacobian-probes']) {
+    const bad = await runCli(['diagnose', '--model', modelPath, flag, '0']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, new RegExp(`^rnn-memory: ${flag} must be a positive integer \\(got 0\\)\\n$`));
+  }
+});

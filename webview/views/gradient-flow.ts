@@ -3,7 +3,7 @@
  * ‖∂h_T/∂h_t‖, the fitted decay constant, and a per-neuron heatmap of |∂L/∂h_{t,j}|. With several runs
  * (compare), "Overlay runs" draws every run's layers on the same two charts (BRC against GRU at a glance).
  */
-import { amplifiesOwnRecurrence } from '../../core/diagnostics/diagnosis';
+import { explodingGradients } from '../../core/diagnostics/diagnosis';
 import type { DecayFit, DiagnosticReport, GradientFlowLayer } from '../../core/diagnostics/types';
 import { backgroundPlugin, createChart, lineDataset, logTicks, type LineChart, type XY } from '../charts';
 import { checkbox, el, section, select } from '../dom';
@@ -15,6 +15,9 @@ import { fmt } from '../lib/format';
 import { matrixFromTimeMajor, quantile } from '../lib/heatmap-core';
 import { clampIndex, fill, LAYER_DASHES, layerOptions, runSelect, seriesColor, ReportSectionView } from './common';
 import type { View, ViewHost } from './types';
+
+/** Label suffix of a band's lower edge (hidden from the legend). */
+const BAND_LOW = ' interval low';
 
 interface Series {
   label: string;
@@ -31,11 +34,18 @@ interface UiState {
   overlay?: boolean;
 }
 
+/** What the loss gradient does over the T steps, in the sentence's terms (no length beyond the data). */
 export function describeDecay(L: GradientFlowLayer): string {
   const d: DecayFit = L.decay;
+  const T = L.norm.length;
   const range = d.dynamicRange > 0 ? `, range 10^${fmt(Math.log10(d.dynamicRange), 2)}` : '';
+  const ratio = d.endRatio ? ` (t = 0 / end: ${fmt(d.endRatio.value)})` : '';
   const kind =
-    d.kind === 'decay' && d.tau !== null ? `decays with τ ≈ ${fmt(d.tau)} steps` : d.kind === 'exploding' ? `grows backward in time${amplifiesOwnRecurrence(L) ? ' (exploding)' : ''}` : 'no exponential decay';
+    d.kind === 'decay'
+      ? `falls going back over the ${T} steps${ratio}`
+      : d.kind === 'exploding'
+        ? `grows backward in time${ratio}${explodingGradients(L) ? ' (exploding)' : ''}`
+        : `no decay over the ${T} steps${ratio}`;
   const flags = [L.vanishing ? 'vanishing' : '', L.exploding ? 'exploding' : ''].filter(Boolean).join(', ');
   return `Layer ${L.layer + 1}: ${kind}${range}${flags ? ` — ${flags}` : ''}`;
 }
@@ -155,10 +165,28 @@ export class GradientFlowView extends ReportSectionView implements View {
       }),
       createChart(this.jacCanvas, {
         type: 'line',
-        data: { datasets: series.map((s) => ds(s, s.L.jacobianNorm)) },
-        options: opts('‖∂h_T/∂h_t‖'),
+        data: { datasets: series.flatMap((s) => [ds(s, s.L.jacobianNorm), ...this.band(s, pos)]) },
+        options: {
+          ...opts(series.some((s) => s.L.jacobianLowerBound) ? '‖∂h_T/∂h_t‖ (median; a lower bound)' : '‖∂h_T/∂h_t‖ (median over sequences)'),
+          plugins: { legend: { labels: { filter: (item: { text: string }) => !item.text.endsWith(BAND_LOW) } } },
+        },
         plugins: [bg],
       }),
+    ];
+  }
+
+  /** The 95 % interval of ‖∂h_T/∂h_t‖ as a shaded band (two datasets, the upper one filled down to the lower). */
+  private band(s: Series, pos: (arr: readonly (number | null)[]) => XY[]): ReturnType<typeof lineDataset>[] {
+    const J = s.L.jacobian;
+    if (!J) return [];
+    const p = this.host.palette();
+    const color = seriesColor(p, s.color);
+    const lo = J.map((e) => (typeof e.lo === 'number' && Number.isFinite(e.lo) ? e.lo : null));
+    const hi = J.map((e) => (typeof e.hi === 'number' && Number.isFinite(e.hi) ? e.hi : null));
+    const none = { borderWidth: 0, pointHitRadius: 0 };
+    return [
+      lineDataset(`${s.label}${BAND_LOW}`, pos(lo), color, { ...none, fill: false }),
+      lineDataset(`${s.label}: 95 % interval`, pos(hi), color, { ...none, fill: '-1', backgroundColor: toCss(p.series[s.color % p.series.length], 0.15) }),
     ];
   }
 
