@@ -33,7 +33,7 @@ export class DiagnosticsService {
 
   static cacheKey(req: DiagnoseRequest): string {
     const st = statSync(req.modelPath);
-    return JSON.stringify([req.modelPath, st.size, st.mtimeMs, req.engine ?? '', req.T ?? '', req.seed ?? '', req.answers ?? {}]);
+    return JSON.stringify([req.modelPath, st.size, st.mtimeMs, req.engine ?? '', req.T ?? '', req.seed ?? '', req.answers ?? {}, req.retention ?? {}]);
   }
 
   /** The report for the file as it is now; rejects with the worker's message on failure. */

@@ -36,6 +36,9 @@ export const DIAGNOSE_HELP = `diagnose options:
   --sections LIST    bistability,gradientFlow,retention,fixedPoints (default: all)
   --layer N          layer for the fixed-point analysis (default: the last)
   --batch-sample N   sequences behind batch means of per-neuron maps (1)
+  --retention-batch N  sequences (length 2T) behind the retention MSE per delay, its chance level and the
+                     probe's held-out R², each with a 95 % interval (256; more = narrower intervals)
+  --probe-train N    further sequences (length T) the decoding probe is fitted on (256)
   --engine fast|reference  compute path for full-batch passes (fast)
   --quiet            do not print the diagnosis sentences`;
 
@@ -72,6 +75,8 @@ export async function cmdDiagnose(f: FlagReader): Promise<number> {
   const sections = parseSections(f.string('sections'));
   const layer = f.int('layer');
   const batchSample = f.int('batch-sample');
+  const retentionBatch = f.int('retention-batch');
+  const probeTrain = f.int('probe-train');
   const engineName = f.string('engine') ?? 'fast';
   const quiet = f.bool('quiet');
   const answer = f.string('answer');
@@ -82,10 +87,12 @@ export async function cmdDiagnose(f: FlagReader): Promise<number> {
     throw new UsageError('--input cannot be combined with --task, --T, --N or --batch (the file defines the batch)');
   }
   if (engineName !== 'fast' && engineName !== 'reference') throw new UsageError(`--engine must be fast or reference (got "${engineName}")`);
-  for (const [name, v] of [['T', T], ['batch', batch], ['batch-sample', batchSample]] as const) {
+  for (const [name, v] of [['T', T], ['batch', batch], ['batch-sample', batchSample], ['retention-batch', retentionBatch], ['probe-train', probeTrain]] as const) {
     if (v !== undefined && v < 1) throw new UsageError(`--${name} must be a positive integer (got ${v})`);
   }
   if (N !== undefined && N < 0) throw new UsageError(`--N must be >= 0 (got ${N})`);
+  if (retentionBatch !== undefined && retentionBatch < 8) throw new UsageError(`--retention-batch must be at least 8 (got ${retentionBatch})`);
+  if (probeTrain !== undefined && probeTrain < 4) throw new UsageError(`--probe-train must be at least 4 (got ${probeTrain})`);
 
   const { model } = await openModelForCli(modelPath, answer);
   loadCustomCellsForCli(model, modelPath, cell);
@@ -101,6 +108,7 @@ export async function cmdDiagnose(f: FlagReader): Promise<number> {
     sections,
     batchSample,
     fixedPoints: layer !== undefined ? { layer } : undefined,
+    retention: { batch: retentionBatch, probeTrain },
     cells: cellResolver(engine),
     modelPath,
     modelName: basename(modelPath).replace(/\.(safetensors|pt|pth|keras|h5|json)$/i, ''),

@@ -35,6 +35,7 @@ async function main(): Promise<void> {
     seed: input.seed,
     input: probeInput(model, input.T, 32, input.seed),
     cells: cellResolver(engine),
+    retention: input.retention,
     modelPath: input.modelPath,
     modelName: basename(input.modelPath).replace(/\.safetensors$/i, ''),
     // smnist models need the digits shipped next to this bundle.

@@ -13,6 +13,8 @@ export interface DiagnoseWorkerInput {
   allowCustomCells?: boolean;
   /** Answers for a foreign model file (PyTorch, Keras, TF.js) whose architecture the file leaves open. */
   answers?: ArchitectureAnswers;
+  /** Retention batch and probe training sizes (settings rnnMemory.diagnostics.retentionBatch / probeTrain). */
+  retention?: { batch?: number; probeTrain?: number };
 }
 
 export type DiagnoseWorkerOutput =

@@ -89,23 +89,23 @@ test('ridge probe R² equals an independent primal solve, in both the primal (d 
 test('retention: a perfect memory has MSE 0 at every delay and R² ≈ 1; a memoryless layer MSE ≈ 2 and R² ≈ 0', () => {
   const model = makeModel([{ cell: 'brc', units: 2 }], { task: { name: 'copy', T: 40 } });
   setParams(model, { 'readout.kernel': [1, 0], 'readout.bias': [0] });
-  // A generated copy batch: delays from the retention batch (length 2T), the probe on the batch itself.
+  // Delays from the retention batch (length 2T); the probe fitted on its own sequences, scored on that batch.
   const keep = fakeCell('keep-first');
-  const r = diagnose(model, { cells: () => keep, batch: 64, sections: ['retention'], retention: { batch: 8 } });
+  const r = diagnose(model, { cells: () => keep, batch: 64, sections: ['retention'], retention: { batch: 24, probeTrain: 32 } });
   const ret = r.retention!;
   assert.deepEqual(ret.delays, delaySchedule(80));
   assert.ok(ret.mse.every((m) => m === 0), `mse ${ret.mse}`);
   assert.equal(ret.probe.trainSequences, 32);
-  assert.equal(ret.probe.testSequences, 32);
+  assert.equal(ret.probe.testSequences, 24);
   assert.deepEqual(ret.probe.times, probeSchedule(40));
   assert.ok(ret.probe.layers[0].r2.every((v) => v > 0.99), `r2 ${ret.probe.layers[0].r2}`);
 
-  // An explicit (non-task) batch: the probe runs on the retention batch, over all 2T steps.
+  // An explicit (non-task) batch gets the same generated retention batch; the probe covers the T steps.
   const cur = fakeCell('current');
   const rng = new Rng(4);
   const x = Float64Array.from({ length: 40 * 4 }, () => rng.normal());
-  const f = diagnose(model, { cells: () => cur, input: { x, T: 40, B: 4, y: new Float64Array(4) }, sections: ['retention'], retention: { batch: 64 } }).retention!;
-  assert.deepEqual(f.probe.times, probeSchedule(80));
+  const f = diagnose(model, { cells: () => cur, input: { x, T: 40, B: 4, y: new Float64Array(4) }, sections: ['retention'], retention: { batch: 64, probeTrain: 32 } }).retention!;
+  assert.deepEqual(f.probe.times, probeSchedule(40));
   assert.equal(f.probe.trainSequences, 32);
   // E(x_d − x_1)² = 2 for independent N(0, 1) inputs.
   assert.ok(f.mse.every((m) => m > 1 && m < 3.5), `mse ${f.mse}`);
