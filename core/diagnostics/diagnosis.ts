@@ -2,6 +2,7 @@
  * Rules that turn the report's numbers into a few plain sentences a user can act on. Every sentence names
  * the JSON paths it was computed from (resolvable with resolvePath).
  */
+import { delaySchedule } from './schedules';
 import { exactEstimate, formatEstimate, surelyAbove, surelyBelow } from './stats';
 import type { DiagnosisSentence, DiagnosticReport, GradientFlowLayer } from './types';
 
@@ -198,19 +199,21 @@ function retentionSentences(r: ReportBody): DiagnosisSentence[] {
   if (times && times.length > 0 && ret.probe.layers.length > 0) {
     const { trainSequences, testSequences } = ret.probe;
     let inconclusive = false;
+    const grid = verdictGrid(times);
     // times[i] is a 0-based index: the state after times[i] + 1 steps.
-    const steps = (i: number) => `${times[i] + 1} step${times[i] ? 's' : ''}`;
+    const steps = (g: number) => `${times[grid[g]] + 1} step${times[grid[g]] ? 's' : ''}`;
     const parts = ret.probe.layers.map((pl) => {
-      const r2 = pl.r2Estimate ?? pl.r2.map(exactEstimate);
+      const all = pl.r2Estimate ?? pl.r2.map(exactEstimate);
+      const r2 = grid.map((i) => all[i]);
       const k1 = prefixLength(r2, (e) => surelyAbove(e, DECODE_R2));
       const k2 = suffixStart(r2, (e) => surelyBelow(e, DECODE_R2));
       let until: string;
-      if (k1 === times.length) until = `for all ${steps(k1 - 1)}`;
+      if (k1 === grid.length) until = `for all ${steps(k1 - 1)}`;
       else if (k1 === 0 && k2 === 0) until = 'not at all';
-      else if (k1 === k2) until = `for about ${steps(k1 - 1)}`;
+      else if (k1 === k2) until = `for at least ${steps(k1 - 1)} but fewer than ${times[grid[k1]] + 1}`;
       else {
         inconclusive = true;
-        until = k1 === 0 ? `inconclusively (R² at ${times[0] + 1} step${times[0] ? 's' : ''}: ${formatEstimate(r2[0])})` : `for at least ${steps(k1 - 1)} (inconclusive after that)`;
+        until = k1 === 0 ? `inconclusively (after ${steps(0)}: R² ${formatEstimate(r2[0])})` : `for at least ${steps(k1 - 1)} (inconclusive after ${times[grid[k1]] + 1})`;
       }
       return `layer ${pl.layer} ${until}`;
     });
@@ -225,6 +228,22 @@ function retentionSentences(r: ReportBody): DiagnosisSentence[] {
     if (under) out.push(under);
   }
   return out;
+}
+
+/**
+ * Indices into the probe times at which the probe verdict is read: about 10 log-spaced step counts from the
+ * first step to the last (the delays' spacing). A boundary drawn on the dense probe grid would move with the
+ * batch wherever R² crosses 0.5 slowly; on this coarse grid it moves only when a grid point sits at 0.5.
+ */
+function verdictGrid(times: readonly number[]): number[] {
+  const last = times[times.length - 1] + 1;
+  const out = new Set<number>([0]);
+  for (const s of delaySchedule(last)) {
+    let best = 0;
+    times.forEach((t, i) => (Math.abs(t + 1 - s) < Math.abs(times[best] + 1 - s) ? (best = i) : 0));
+    out.add(best);
+  }
+  return [...out].sort((a, b) => a - b);
 }
 
 /**
