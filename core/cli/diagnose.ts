@@ -38,7 +38,8 @@ export const DIAGNOSE_HELP = `diagnose options:
   --batch-sample N   sequences behind batch means of per-neuron maps (1)
   --retention-batch N  sequences (length 2T) behind the retention MSE per delay, its chance level and the
                      probe's held-out R², each with a 95 % interval (256; more = narrower intervals)
-  --probe-train N    further sequences (length T) the decoding probe is fitted on (256)
+  --probe-train N    further sequences (length T) the decoding probe is fitted on (1024; about ten per
+                     unit of the widest layer)
   --engine fast|reference  compute path for full-batch passes (fast)
   --quiet            do not print the diagnosis sentences`;
 

@@ -177,7 +177,10 @@ export interface RetentionReport {
     testSequences: number;
     /** Time indices (0-based, state h_{t+1}) at which r2 is given: r2[i] belongs to times[i]. */
     times?: number[];
-    /** r2[i]: held-out R² at times[i]; r2Estimate[i]: the same with a bootstrap interval over the test sequences. */
+    /**
+     * r2[i]: held-out R² at times[i]; r2Estimate[i]: the same with a bootstrap interval over the test sequences
+     * (the variability of the fit itself is not in it: it shrinks with trainSequences).
+     */
     layers: { layer: number; r2: number[]; r2Estimate?: Estimate[] }[];
     /**
      * [i] R² for x_1 of the model's own readout applied to the last layer's state at times[i], on the same test

@@ -232,21 +232,24 @@ test('planted fading memory: MSE per delay, readout R² and probe R² follow the
 
 test('intervals from the default batch cover the values of a 10× larger batch', () => {
   const rho = 0.98;
-  const small = runPlanted(fading(rho), { seed: 4 }).ret;
-  const big = runPlanted(fading(rho), { seed: 5, batch: 10 * RETENTION_BATCH, probeTrain: 10 * PROBE_TRAIN }).ret;
+  const big = runPlanted(fading(rho), { seed: 100, batch: 10 * RETENTION_BATCH, probeTrain: 10 * PROBE_TRAIN }).ret;
   assert.equal(big.mseEstimate![0].n, 10 * RETENTION_BATCH);
-  const c = [
-    coverage(small.mseEstimate!, big.mse),
-    coverage([small.chance!], [big.chance!.value]),
-    coverage(small.probe.readoutR2!, big.probe.readoutR2!.map((e) => e.value)),
-    coverage(small.probe.layers[0].r2Estimate!, big.probe.layers[0].r2),
-  ];
-  assert.ok(c.every((v) => v >= 0.8), `coverage ${c}`);
-  // And the larger batch narrows them about √10-fold.
-  const width = (e: Estimate) => e.hi - e.lo;
-  const i = small.delays.length - 1;
-  const ratio = width(small.mseEstimate![i]) / width(big.mseEstimate![i]);
-  assert.ok(ratio > 2.2 && ratio < 4.5, `width ratio ${ratio}`);
+  // Five default-sized batches: each 95 % interval should miss the (nearly exact) large-batch value rarely.
+  const c = { mse: [] as number[], chance: [] as number[], readout: [] as number[], probe: [] as number[] };
+  for (const seed of [1, 2, 3, 4, 5]) {
+    const small = runPlanted(fading(rho), { seed }).ret;
+    c.mse.push(coverage(small.mseEstimate!, big.mse));
+    c.chance.push(coverage([small.chance!], [big.chance!.value]));
+    c.readout.push(coverage(small.probe.readoutR2!, big.probe.readoutR2!.map((e) => e.value)));
+    c.probe.push(coverage(small.probe.layers[0].r2Estimate!, big.probe.layers[0].r2));
+    // And the larger batch narrows them about √10-fold.
+    const width = (e: Estimate) => e.hi - e.lo;
+    const i = small.delays.length - 1;
+    const ratio = width(small.mseEstimate![i]) / width(big.mseEstimate![i]);
+    assert.ok(ratio > 2.2 && ratio < 4.5, `width ratio ${ratio}`);
+  }
+  const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
+  for (const [name, v] of Object.entries(c)) assert.ok(mean(v) >= 0.8, `${name} coverage ${v}`);
 });
 
 test('planted memory that forgets after 30 steps: the same verdicts for every seed, stating where recall ends', () => {
