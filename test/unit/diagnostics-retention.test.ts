@@ -303,3 +303,14 @@ test('a probe fitted on too few sequences is flagged as underpowered against the
   assert.ok(strong.ret.probe.layers[0].r2Estimate!.every((e) => e.hi > 0.9));
   assert.equal(strong.sentences.find((s) => /underpowered/.test(s.text)), undefined, strong.sentences.map((s) => s.text).join('\n'));
 });
+
+test('the extension settings declare the same default sizes as the CLI and the core', async () => {
+  const { readFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const props = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')).contributes.configuration.properties;
+  assert.equal(props['rnnMemory.diagnostics.retentionBatch'].default, RETENTION_BATCH);
+  assert.equal(props['rnnMemory.diagnostics.probeTrain'].default, PROBE_TRAIN);
+  const { DIAGNOSE_HELP } = await import('../../core/cli/diagnose');
+  assert.match(DIAGNOSE_HELP, new RegExp(`--retention-batch N[\\s\\S]*\\(${RETENTION_BATCH};`));
+  assert.match(DIAGNOSE_HELP, new RegExp(`--probe-train N[\\s\\S]*\\(${PROBE_TRAIN};`));
+});
