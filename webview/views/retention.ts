@@ -55,14 +55,16 @@ export class RetentionView extends ReportSectionView implements View {
     const p = this.host.palette();
     const withData = this.items.map((it, i) => ({ ...it, i })).filter((it) => it.report.retention);
     const missing = this.items.filter((it) => !it.report.retention).map((it) => it.label);
-    this.note.textContent =
-      (withData.length === 0 ? 'No retention data: the model is not a copy-first-input model (input size 1, one linear output). ' : 'Copy-first-input: lower MSE and higher R² mean x₁ is still in memory. ') +
-      (missing.length && withData.length ? `Not available for: ${missing.join(', ')}.` : '') +
-      withData
+    this.note.textContent = [
+      withData.length === 0 ? 'No retention data: the model is not a copy-first-input model (input size 1, one linear output).' : 'Copy-first-input: lower MSE and higher R² mean x₁ is still in memory.',
+      missing.length && withData.length ? `Not available for: ${missing.join(', ')}.` : '',
+      ...withData
         .filter((it) => it.report.retention!.chance)
-        .map((it) => ` ${withData.length > 1 ? `${it.label}: c` : 'C'}hance on this batch (MSE of the best constant guess): ${formatEstimate(it.report.retention!.chance!)}.`)
-        .join('') +
-      (withData.some((it) => it.report.retention!.mseEstimate) ? ' Shaded: 95 % intervals across the retention batch.' : '');
+        .map((it) => `${withData.length > 1 ? `${it.label}: c` : 'C'}hance on this batch (MSE of the best constant guess): ${formatEstimate(it.report.retention!.chance!)}.`),
+      withData.some((it) => it.report.retention!.mseEstimate) ? 'Shaded: 95 % intervals across the retention batch.' : '',
+    ]
+      .filter(Boolean)
+      .join(' ');
     fill(this.toolbar, [
       exportButtons(
         () => this.host.exporter(),
