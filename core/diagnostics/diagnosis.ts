@@ -186,8 +186,9 @@ function retentionSentences(r: ReportBody): DiagnosisSentence[] {
       text += lostFrom < delays.length ? ` and is mostly lost (MSE > ${LOST_MSE}; ${chance}) from ${delays[lostFrom]} steps (${at(k - 1)}; ${at(lostFrom)}).` : ` (${at(k - 1)}).`;
       if (!surelyAbove(mse[k], RECALL_MSE)) text += ` At ${delays[k]} steps the evidence is inconclusive (${at(k)}): ${moreBatch}.`;
     } else if (mse.every((e) => surelyAbove(e, RECALL_MSE))) {
+      // The lowest MSE only, not its delay: where a flat curve dips is noise.
       const best = mse.reduce((b, e, i) => (e.value < mse[b].value ? i : b), 0);
-      text = `Copy-first-input: x_1 is never recalled accurately (MSE > ${RECALL_MSE} at every tested delay; best ${at(best)}; ${chance}).`;
+      text = `Copy-first-input: x_1 is never recalled accurately (MSE > ${RECALL_MSE} at every tested delay up to ${delays[delays.length - 1]} steps; lowest MSE ${formatEstimate(mse[best])}; ${chance}).`;
       severity = 'warning';
     } else {
       const i = mse.findIndex((e) => !surelyAbove(e, RECALL_MSE));

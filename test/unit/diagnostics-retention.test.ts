@@ -276,6 +276,9 @@ test('"1 = chance" comes with the chance level of this batch: the variance of it
   assert.equal(s.severity, 'warning');
   assert.ok(s.text.includes(`x_1 is never recalled accurately`), s.text);
   assert.ok(s.text.includes(`1 = chance; chance on this batch: ${formatEstimate(ret.chance!)}`), s.text);
+  // The curve is flat (MSE ≈ 2 at every delay): where it dips is noise, so no delay is named for its minimum.
+  assert.doesNotMatch(s.text, /MSE at \d+/);
+  assert.ok(s.text.includes(`lowest MSE ${formatEstimate(ret.mseEstimate!.reduce((a, e) => (e.value < a.value ? e : a)))}`), s.text);
   assert.ok(s.refs.includes('retention.chance') && s.refs.includes('retention.mseEstimate'));
 });
 
