@@ -57,6 +57,10 @@ export const DIAGNOSE_HELP = `diagnose options:
   --jacobian-sequences M  sequences of the batch behind ‖∂h_T/∂h_t‖ (median with a 95 % interval; 16)
   --jacobian-probes N     random probe directions per sequence for ‖∂h_T/∂h_t‖ (8; a lower bound
                      below the layer's units, exact at or above)
+  --retention-batch N  sequences (length 2T) behind the retention MSE per delay, its chance level and the
+                     probe's held-out R², each with a 95 % interval (256; more = narrower intervals)
+  --probe-train N    further sequences (length T) the decoding probe is fitted on (1024; about ten per
+                     unit of the widest layer)
   --engine fast|reference  compute path for full-batch passes (fast)
   --memory-limit-mb N  refuse (before computing) a diagnosis estimated to need more memory (4096)
   --quiet            do not print the diagnosis sentences`;
@@ -100,6 +104,8 @@ export async function cmdDiagnose(f: FlagReader): Promise<number> {
   const fpStarts = f.int('fixed-point-starts');
   const fpSteps = f.int('fixed-point-steps');
   const batchSample = f.int('batch-sample');
+  const retentionBatch = f.int('retention-batch');
+  const probeTrain = f.int('probe-train');
   const jacobianSequences = f.int('jacobian-sequences');
   const jacobianProbes = f.int('jacobian-probes');
   const memoryThreshold = f.number('memory-threshold');
@@ -133,6 +139,8 @@ export async function cmdDiagnose(f: FlagReader): Promise<number> {
   if (memoryLimitMb !== undefined && !(memoryLimitMb >= MIN_MEMORY_LIMIT_MB && memoryLimitMb <= MAX_MEMORY_LIMIT_MB)) {
     throw new UsageError(`--memory-limit-mb must be between ${MIN_MEMORY_LIMIT_MB} and ${MAX_MEMORY_LIMIT_MB} (got ${memoryLimitMb})`);
   }
+  if (retentionBatch !== undefined && retentionBatch < 8) throw new UsageError(`--retention-batch must be at least 8 (got ${retentionBatch})`);
+  if (probeTrain !== undefined && probeTrain < 4) throw new UsageError(`--probe-train must be at least 4 (got ${probeTrain})`);
 
   const { model } = await openModelForCli(modelPath, answer, process.stderr, remember);
   loadCustomCellsForCli(model, modelPath, cell);
@@ -156,6 +164,7 @@ export async function cmdDiagnose(f: FlagReader): Promise<number> {
     memoryLimitMb,
     jacobianSequences,
     probes: jacobianProbes,
+    retention: { batch: retentionBatch, probeTrain },
     cells: cellResolver(engine),
     checkBatch: (T, B) => checkValueCount(traceValueCount(model.arch, B, T, cellResolver(engine)), maxValues, `diagnosing ${B} sequence${B === 1 ? '' : 's'} of ${T} steps`),
     modelPath,

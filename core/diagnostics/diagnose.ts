@@ -92,8 +92,7 @@ export function diagnose(model: Model, opts: DiagnoseOptions = {}): DiagnosticRe
   lap('bistability');
   const gradientFlow = want('gradientFlow') ? analyzeGradientFlow(model, fr, lr.dOut, { cells, probes: opts.probes, sequences: opts.jacobianSequences, seed }) : { layers: [] };
   lap('gradientFlow');
-  const copyBatch = summary.task === 'copy' ? { fr, x } : undefined;
-  const retention = want('retention') ? analyzeRetention(model, { seed, copyBatch, ...opts.retention, cells, T }) : null;
+  const retention = want('retention') ? analyzeRetention(model, { seed, ...opts.retention, cells, T }) : null;
   lap('retention');
   const fixedPoints = want('fixedPoints')
     ? analyzeFixedPoints(model, fr, { seed, task: summary.task ?? arch.task?.name, ...opts.fixedPoints, stepCells })

@@ -2,7 +2,8 @@
  * Rules that turn the report's numbers into a few plain sentences a user can act on. Every sentence names
  * the JSON paths it was computed from (resolvable with resolvePath).
  */
-import { formatEstimate, proportionEstimate, type Estimate } from './stats';
+import { delaySchedule } from './schedules';
+import { exactEstimate, formatEstimate, proportionEstimate, surelyAbove, surelyBelow, type Estimate } from './stats';
 import type { CellularAttractors, DiagnosisSentence, DiagnosticReport, GradientFlowLayer, MemoryCarrier, MemoryLayer, MemoryReport } from './types';
 
 export type ReportBody = Omit<DiagnosticReport, 'diagnosis'>;
@@ -245,49 +246,131 @@ function gradientSentences(r: ReportBody, l: number): DiagnosisSentence[] {
   return out;
 }
 
+/** Retention verdict thresholds: recalled accurately below RECALL_MSE, mostly lost above LOST_MSE (chance = 1). */
+const RECALL_MSE = 0.1;
+const LOST_MSE = 0.5;
+/** A probe "decodes" x_1 where its held-out R² is at least DECODE_R2. */
+const DECODE_R2 = 0.5;
+
+/** Leading entries that satisfy ok. */
+const prefixLength = <T>(a: readonly T[], ok: (v: T) => boolean): number => {
+  const k = a.findIndex((v) => !ok(v));
+  return k < 0 ? a.length : k;
+};
+/** Start of the trailing run of entries that satisfy ok (a.length when the last does not). */
+const suffixStart = <T>(a: readonly T[], ok: (v: T) => boolean): number => {
+  let j = a.length;
+  while (j > 0 && ok(a[j - 1])) j--;
+  return j;
+};
+
+/**
+ * Verdicts only where the 95 % intervals support them: "recalled up to d" needs the MSE interval below 0.1
+ * at every tested delay up to d, "lost from d" above 0.5 from d on, "never recalled" above 0.1 everywhere;
+ * otherwise the sentence says which delay is inconclusive and which setting buys narrower intervals.
+ * Reports without intervals (older files) are read as exact.
+ */
 function retentionSentences(r: ReportBody): DiagnosisSentence[] {
   const ret = r.retention!;
   const out: DiagnosisSentence[] = [];
-  const { delays, mse } = ret;
+  const { delays } = ret;
+  const mse = ret.mseEstimate ?? ret.mse.map(exactEstimate);
+  const batch = mse[0]?.n ?? 0;
+  const moreBatch = `raise --retention-batch (now ${batch}; extension setting rnnMemory.diagnostics.retentionBatch) to narrow the intervals`;
+  const at = (i: number) => `MSE at ${delays[i]}: ${formatEstimate(mse[i])}`;
+  const chance = `1 = chance${ret.chance ? `; chance on this batch: ${formatEstimate(ret.chance)}` : ''}`;
+  const refs = ['retention.delays', 'retention.mse', ...(ret.mseEstimate ? ['retention.mseEstimate'] : []), ...(ret.chance ? ['retention.chance'] : [])];
   if (delays.length > 0) {
-    const good = delays.filter((_, i) => mse[i] < 0.1);
-    const lastGood = good.length ? good[good.length - 1] : null;
-    const chanceIdx = mse.findIndex((m, i) => m > 0.5 && (lastGood === null || delays[i] > lastGood));
+    const k = prefixLength(mse, (e) => surelyBelow(e, RECALL_MSE));
+    const lostFrom = suffixStart(mse, (e) => surelyAbove(e, LOST_MSE));
     let text: string;
-    let severity: DiagnosisSentence['severity'];
-    if (lastGood === delays[delays.length - 1]) {
-      text = `Copy-first-input: x_1 is recalled accurately (MSE < 0.1) at every tested delay up to ${lastGood} steps.`;
+    let severity: DiagnosisSentence['severity'] = 'info';
+    if (k === delays.length) {
+      text = `Copy-first-input: x_1 is recalled accurately (MSE < ${RECALL_MSE}) at every tested delay up to ${delays[k - 1]} steps (${at(k - 1)}).`;
       severity = 'good';
-    } else if (lastGood !== null) {
-      text = `Copy-first-input: x_1 is recalled accurately (MSE < 0.1) up to a delay of ${lastGood} steps${
-        chanceIdx >= 0 ? ` and is mostly lost (MSE > 0.5; 1 = chance) from ${delays[chanceIdx]} steps` : ''
-      }.`;
-      severity = 'info';
-    } else {
-      const best = Math.min(...mse);
-      text = `Copy-first-input: x_1 is never recalled accurately (best MSE ${fmt(best)} at a delay of ${delays[mse.indexOf(best)]} steps; 1 = chance).`;
+    } else if (k > 0) {
+      text = `Copy-first-input: x_1 is recalled accurately (MSE < ${RECALL_MSE}) up to a delay of ${delays[k - 1]} steps`;
+      text += lostFrom < delays.length ? ` and is mostly lost (MSE > ${LOST_MSE}; ${chance}) from ${delays[lostFrom]} steps (${at(k - 1)}; ${at(lostFrom)}).` : ` (${at(k - 1)}).`;
+      if (!surelyAbove(mse[k], RECALL_MSE)) text += ` At ${delays[k]} steps the evidence is inconclusive (${at(k)}): ${moreBatch}.`;
+    } else if (mse.every((e) => surelyAbove(e, RECALL_MSE))) {
+      // The lowest MSE only, not its delay: where a flat curve dips is noise.
+      const best = mse.reduce((b, e, i) => (e.value < mse[b].value ? i : b), 0);
+      text = `Copy-first-input: x_1 is never recalled accurately (MSE > ${RECALL_MSE} at every tested delay up to ${delays[delays.length - 1]} steps; lowest MSE ${formatEstimate(mse[best])}; ${chance}).`;
       severity = 'warning';
+    } else {
+      const i = mse.findIndex((e) => !surelyAbove(e, RECALL_MSE));
+      text = `Copy-first-input: whether x_1 is recalled accurately (MSE < ${RECALL_MSE}) is inconclusive at a delay of ${delays[i]} steps (${at(i)}; ${chance}): ${moreBatch}.`;
     }
-    out.push({ text, severity, refs: ['retention.delays', 'retention.mse'] });
+    out.push({ text, severity, refs });
   }
   const times = ret.probe.times;
   if (times && times.length > 0 && ret.probe.layers.length > 0) {
+    const { trainSequences, testSequences } = ret.probe;
+    let inconclusive = false;
+    const grid = verdictGrid(times);
+    // times[i] is a 0-based index: the state after times[i] + 1 steps.
+    const steps = (g: number) => `${times[grid[g]] + 1} step${times[grid[g]] ? 's' : ''}`;
     const parts = ret.probe.layers.map((pl) => {
-      let last = -1;
-      pl.r2.forEach((v, i) => {
-        if (v >= 0.5) last = i;
-      });
-      // times[i] is a 0-based index: the state after times[i] + 1 steps.
-      const until = last < 0 ? 'not at all' : last === times.length - 1 ? `for all ${times[last] + 1} steps` : `for about ${times[last] + 1} step${times[last] ? 's' : ''}`;
+      const all = pl.r2Estimate ?? pl.r2.map(exactEstimate);
+      const r2 = grid.map((i) => all[i]);
+      const k1 = prefixLength(r2, (e) => surelyAbove(e, DECODE_R2));
+      const k2 = suffixStart(r2, (e) => surelyBelow(e, DECODE_R2));
+      let until: string;
+      if (k1 === grid.length) until = `for all ${steps(k1 - 1)}`;
+      else if (k1 === 0 && k2 === 0) until = 'not at all';
+      else if (k1 === k2) until = `for at least ${steps(k1 - 1)} but fewer than ${times[grid[k1]] + 1}`;
+      else {
+        inconclusive = true;
+        until = k1 === 0 ? `inconclusively (after ${steps(0)}: R² ${formatEstimate(r2[0])})` : `for at least ${steps(k1 - 1)} (inconclusive after ${times[grid[k1]] + 1})`;
+      }
       return `layer ${pl.layer} ${until}`;
     });
     out.push({
-      text: `A linear probe decodes x_1 (R² ≥ 0.5 on held-out sequences) from ${parts.join(', ')}.`,
+      text: `A linear probe decodes x_1 (R² ≥ ${DECODE_R2} on ${testSequences} held-out sequences${ret.probe.layers[0].r2Estimate ? ', 95 % intervals' : ''}; fitted on ${trainSequences}) from ${parts.join(', ')}.${
+        inconclusive ? ` Raise --probe-train (now ${trainSequences}; rnnMemory.diagnostics.probeTrain) or --retention-batch (now ${testSequences}) to narrow the intervals.` : ''
+      }`,
       severity: 'info',
-      refs: ['retention.probe.times', ...ret.probe.layers.map((_, i) => `retention.probe.layers[${i}].r2`)],
+      refs: ['retention.probe.times', ...ret.probe.layers.map((pl, i) => `retention.probe.layers[${i}].${pl.r2Estimate ? 'r2Estimate' : 'r2'}`)],
     });
+    const under = underpoweredProbe(ret);
+    if (under) out.push(under);
   }
   return out;
+}
+
+/**
+ * Indices into the probe times at which the probe verdict is read: about 10 log-spaced step counts from the
+ * first step to the last (the delays' spacing). A boundary drawn on the dense probe grid would move with the
+ * batch wherever R² crosses 0.5 slowly; on this coarse grid it moves only when a grid point sits at 0.5.
+ */
+function verdictGrid(times: readonly number[]): number[] {
+  const last = times[times.length - 1] + 1;
+  const out = new Set<number>([0]);
+  for (const s of delaySchedule(last)) {
+    let best = 0;
+    times.forEach((t, i) => (Math.abs(t + 1 - s) < Math.abs(times[best] + 1 - s) ? (best = i) : 0));
+    out.add(best);
+  }
+  return [...out].sort((a, b) => a - b);
+}
+
+/**
+ * The model's own readout of the last layer is a linear decoder of x_1 from that layer's state, so a probe
+ * of that layer doing surely worse (interval below the readout's) lacks training data, not information.
+ */
+function underpoweredProbe(ret: NonNullable<ReportBody['retention']>): DiagnosisSentence | null {
+  const { readoutR2, times, layers, trainSequences } = ret.probe;
+  const last = layers.length - 1;
+  const probe = layers[last]?.r2Estimate;
+  if (!readoutR2 || !probe || !times) return null;
+  const below = times.map((_, i) => i).filter((i) => probe[i].hi < readoutR2[i].lo);
+  if (below.length === 0) return null;
+  const i = below.reduce((b, j) => (readoutR2[j].value - probe[j].value > readoutR2[b].value - probe[b].value ? j : b), below[0]);
+  return {
+    text: `At ${below.length} of ${times.length} probed times the probe of layer ${layers[last].layer} decodes x_1 worse than the model's own readout of that layer (after ${times[i] + 1} steps: probe R² ${formatEstimate(probe[i])}, readout R² ${formatEstimate(readoutR2[i])}): the probe is underpowered, not the memory; raise --probe-train (now ${trainSequences}; rnnMemory.diagnostics.probeTrain).`,
+    severity: 'warning',
+    refs: [`retention.probe.layers[${last}].r2Estimate`, 'retention.probe.readoutR2', 'retention.probe.times'],
+  };
 }
 
 function fixedPointSentences(r: ReportBody): DiagnosisSentence[] {

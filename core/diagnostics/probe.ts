@@ -13,6 +13,31 @@ export const PROBE_LAMBDA = 0.1;
  * rows (≤ 1; negative when worse than predicting the training mean; 0 when the test targets are constant).
  */
 export function ridgeProbeR2(X: ArrayLike<number>, y: ArrayLike<number>, n: number, d: number, nTrain: number, lambdaRel = PROBE_LAMBDA): number {
+  const pred = ridgeProbePredict(X, y, n, d, nTrain, lambdaRel);
+  return r2Score(y, pred, nTrain);
+}
+
+/**
+ * R² = 1 − SS_res / SS_tot of predictions pred[i] for y[offset + i], over the rows idx of pred (default all;
+ * a bootstrap passes resampled indices). 0 when the targets are constant.
+ */
+export function r2Score(y: ArrayLike<number>, pred: ArrayLike<number>, offset = 0, idx?: ArrayLike<number>): number {
+  const m = idx ? idx.length : pred.length;
+  let mt = 0;
+  for (let k = 0; k < m; k++) mt += y[offset + (idx ? idx[k] : k)];
+  mt /= m;
+  let ssRes = 0;
+  let ssTot = 0;
+  for (let k = 0; k < m; k++) {
+    const i = idx ? idx[k] : k;
+    ssRes += (y[offset + i] - pred[i]) ** 2;
+    ssTot += (y[offset + i] - mt) ** 2;
+  }
+  return ssTot > 0 ? 1 - ssRes / ssTot : 0;
+}
+
+/** The ridge probe of ridgeProbeR2, returning its predictions for the test rows nTrain … n − 1. */
+export function ridgeProbePredict(X: ArrayLike<number>, y: ArrayLike<number>, n: number, d: number, nTrain: number, lambdaRel = PROBE_LAMBDA): Float64Array {
   if (nTrain < 1 || nTrain >= n) throw new Error(`ridgeProbeR2: need 1 ≤ nTrain < n (got ${nTrain}, ${n})`);
   const mx = new Float64Array(d);
   let my = 0;
@@ -66,17 +91,11 @@ export function ridgeProbeR2(X: ArrayLike<number>, y: ArrayLike<number>, n: numb
     w = new Float64Array(d);
     for (let r = 0; r < nTrain; r++) for (let j = 0; j < d; j++) w[j] += alpha[r] * Xc[r * d + j];
   }
-  const nTest = n - nTrain;
-  let mt = 0;
-  for (let r = nTrain; r < n; r++) mt += y[r];
-  mt /= nTest;
-  let ssRes = 0;
-  let ssTot = 0;
+  const pred = new Float64Array(n - nTrain);
   for (let r = nTrain; r < n; r++) {
-    let pred = my;
-    for (let j = 0; j < d; j++) pred += (X[r * d + j] - mx[j]) * w[j];
-    ssRes += (y[r] - pred) ** 2;
-    ssTot += (y[r] - mt) ** 2;
+    let p = my;
+    for (let j = 0; j < d; j++) p += (X[r * d + j] - mx[j]) * w[j];
+    pred[r - nTrain] = p;
   }
-  return ssTot > 0 ? 1 - ssRes / ssTot : 0;
+  return pred;
 }

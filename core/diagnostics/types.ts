@@ -208,14 +208,36 @@ export interface RetentionReport {
   /** Error vs delay: MSE of the model's prediction of x_1 on copy-first-input sequences of each length. */
   delays: number[];
   mse: number[];
+  /**
+   * [i] mse[i] with its 95 % interval: the mean squared error over the retention batch's sequences, normal
+   * approximation; n = sequences of the retention batch (--retention-batch).
+   */
+  mseEstimate?: Estimate[];
+  /**
+   * What "chance" means on this batch: the MSE of the best constant prediction of x_1, i.e. the batch variance
+   * of x_1 (1 in expectation), with a bootstrap interval over the retention batch's sequences.
+   */
+  chance?: Estimate;
   probe: {
     /** Ridge penalty used, relative to the mean feature variance (λ_abs = lambda · trace(XᵀX) / features). */
     lambda: number;
+    /** Sequences the probe is fitted on (--probe-train). */
     trainSequences: number;
+    /** Held-out sequences it is scored on (the retention batch). */
     testSequences: number;
     /** Time indices (0-based, state h_{t+1}) at which r2 is given: r2[i] belongs to times[i]. */
     times?: number[];
-    layers: { layer: number; r2: number[] }[];
+    /**
+     * r2[i]: held-out R² at times[i]; r2Estimate[i]: the same with a bootstrap interval over the test sequences
+     * (the variability of the fit itself is not in it: it shrinks with trainSequences).
+     */
+    layers: { layer: number; r2: number[]; r2Estimate?: Estimate[] }[];
+    /**
+     * [i] R² for x_1 of the model's own readout applied to the last layer's state at times[i], on the same test
+     * sequences (bootstrap interval): a lower bound for what a linear probe of the last layer can decode. A
+     * probe well below it is underpowered (raise --probe-train).
+     */
+    readoutR2?: Estimate[];
   };
 }
 

@@ -47,6 +47,7 @@ async function main(): Promise<void> {
     cells: cellResolver(engine),
     fixedPoints: fixedPointOptions(model),
     memory: input.memory,
+    retention: input.retention,
     modelPath: input.modelPath,
     modelName: basename(input.modelPath).replace(/\.safetensors$/i, ''),
     // smnist models need the digits shipped next to this bundle.

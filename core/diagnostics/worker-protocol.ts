@@ -28,6 +28,8 @@ export interface DiagnoseWorkerInput {
   /** Sequences and random probes per sequence behind ‖∂h_T/∂h_t‖ (settings rnnMemory.diagnostics.jacobian*). */
   jacobianSequences?: number;
   jacobianProbes?: number;
+  /** Retention batch and probe training sizes (settings rnnMemory.diagnostics.retentionBatch / probeTrain). */
+  retention?: { batch?: number; probeTrain?: number };
 }
 
 export type DiagnoseWorkerOutput =

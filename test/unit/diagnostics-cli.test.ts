@@ -97,3 +97,20 @@ test('diagnose --jacobian-sequences / --jacobian-probes set the Jacobian-norm es
     assert.match(bad.stderr, new RegExp(`^rnn-memory: ${flag} must be a positive integer \\(got 0\\)\\n$`));
   }
 });
+
+test('diagnose --retention-batch / --probe-train size the retention batch and the probe; too small is one clear line', async () => {
+  const out = join(dir, 'ret.json');
+  const res = await runCli(['diagnose', '--model', modelPath, '--T', '6', '--batch', '4', '--sections', 'retention', '--retention-batch', '40', '--probe-train', '24', '--out', out, '--quiet']);
+  assert.equal(res.code, 0, res.stderr);
+  const r = JSON.parse(readFileSync(out, 'utf8')) as DiagnosticReport;
+  assert.equal(r.retention!.probe.testSequences, 40);
+  assert.equal(r.retention!.probe.trainSequences, 24);
+  assert.ok(r.retention!.mseEstimate!.every((e) => e.n === 40));
+  assert.equal(r.retention!.chance!.n, 40);
+  for (const [flag, v, msg] of [['--retention-batch', '4', /--retention-batch must be at least 8 \(got 4\)/], ['--probe-train', '2', /--probe-train must be at least 4 \(got 2\)/]] as const) {
+    const bad = await runCli(['diagnose', '--model', modelPath, flag, v]);
+    assert.equal(bad.code, 2, bad.stderr);
+    assert.match(bad.stderr, msg);
+    assert.equal(bad.stderr.trim().split('\n').length, 1, bad.stderr);
+  }
+});

@@ -96,6 +96,9 @@ test('retention CSV overlays runs and skips runs without retention data', () => 
   assert.deepEqual(rows[4], ['brc', 'probe_r2_vs_t', '0', '1', '0.8']);
   assert.equal(rows[6][0], 'x,y');
   assert.ok(!rows.some((row) => row[0] === 'gru'));
+  // With probe.times (every report since they exist) x is the time step, not the probe's index.
+  const timed = parseCsv(retentionCsv([{ label: 'brc', retention: { ...r, probe: { ...r.probe, times: [0, 299, 599] } } }]));
+  assert.deepEqual(timed.slice(3).map((row) => row[3]), ['0', '299', '599']);
 });
 
 test('training CSV names the metric column', () => {

@@ -1,6 +1,7 @@
 /** CSV text for every panel's data (RFC 4180 quoting, "\n" line ends) and safe export file names. Pure. */
 import type { BistabilityLayer, FixedPointReport, GradientFlowReport, RetentionReport } from '../../core/diagnostics/types';
 import type { TrainingSnapshot } from '../protocol';
+import { probeTimeSteps } from './retention-axes';
 
 export type CsvValue = string | number | boolean | null | undefined;
 
@@ -68,7 +69,8 @@ export function retentionCsv(items: readonly { label: string; retention: Retenti
   for (const { label, retention: r } of items) {
     if (!r) continue;
     r.delays.forEach((d, i) => rows.push([label, 'mse_vs_delay', '', d, r.mse[i]]));
-    for (const L of r.probe.layers) L.r2.forEach((v, t) => rows.push([label, 'probe_r2_vs_t', L.layer, t, v]));
+    const xs = probeTimeSteps(r.probe);
+    for (const L of r.probe.layers) L.r2.forEach((v, i) => rows.push([label, 'probe_r2_vs_t', L.layer, xs[i], v]));
   }
   return toCsv(['run', 'series', 'layer', 'x', 'value'], rows);
 }
