@@ -285,6 +285,8 @@ export function largestSingularValue(M: ArrayLike<number>, k: number, n: number,
     }
     scale = Math.max(scale, G[a * k + a]);
   }
+  // Non-finite entries (a NaN model) have no singular value: NaN, never a reassuring 0.
+  if (Number.isNaN(scale)) return NaN;
   if (!(scale > 0)) return 0;
   let v = warm && warm.some((x) => x !== 0) ? Float64Array.from(warm) : Float64Array.from({ length: k }, (_, i) => 1 + i / k);
   let lambda = 0;

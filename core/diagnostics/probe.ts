@@ -58,6 +58,8 @@ export function ridgeProbePredict(X: ArrayLike<number>, y: ArrayLike<number>, n:
     }
     yc[r] = y[r] - my;
   }
+  // States or targets that are not finite (a NaN model) cannot be fitted: no prediction, not an exception.
+  if (!Number.isFinite(trace) || !Number.isFinite(my)) return new Float64Array(n - nTrain).fill(NaN);
   const lambda = trace > 0 ? (lambdaRel * trace) / d : 1;
   let w: Float64Array;
   if (d <= nTrain) {

@@ -14,7 +14,7 @@ import { loadCellDef, loadModelWithCustomCells } from '../../core/custom/resolve
 import { validateArchitecture } from '../../core/model/architecture';
 import { saveModel } from '../../core/model/model-file';
 import { createModel } from '../../core/model/network';
-import { RUN_FILES, runTraining } from '../../core/train/run';
+import { RUN_FILES, runTraining, writeFailedStatus } from '../../core/train/run';
 import { DiagnosticsService } from '../../extension/diagnostics-service';
 import { AnswerStore, ANSWERS_KEY } from '../../extension/answer-store';
 import { Rng } from '../../core/util/rng';
@@ -285,12 +285,13 @@ test('train --out on an existing run refuses (exit 2, nothing touched) unless --
   }
 });
 
-test('a corrupt checkpoint is named in the error, and the failed run keeps its step and total in run.json', async () => {
+test('a corrupt checkpoint is named in the error and refused before anything changes; a failed run keeps its step and total in run.json', async () => {
   const d = tempDir();
   try {
     const run = join(d, 'run');
     assert.equal((await runCli(['train', ...smallRun, '--out', run])).code, 0);
-    const status = JSON.parse(readFileSync(join(run, RUN_FILES.status), 'utf8')) as { step: number; totalSteps: number };
+    const statusBytes = readFileSync(join(run, RUN_FILES.status));
+    const status = JSON.parse(statusBytes.toString('utf8')) as { step: number; totalSteps: number };
     assert.deepEqual([status.step, status.totalSteps], [4, 4]);
     const ckpt = join(run, RUN_FILES.checkpoint);
     const bytes = readFileSync(ckpt);
@@ -298,10 +299,14 @@ test('a corrupt checkpoint is named in the error, and the failed run keeps its s
     const r = await runCli(['train', '--resume', run, '--steps', '6']);
     assert.equal(r.code, 1);
     assert.match(oneLine(errorLines(r.stderr)), new RegExp(`${RUN_FILES.checkpoint.replace('.', '\\.')}: `));
+    // A refused resume is not a failed run: run.json is left exactly as it was.
+    assert.ok(readFileSync(join(run, RUN_FILES.status)).equals(statusBytes), 'run.json changed on a refused resume');
+    // A run that does fail keeps how far it got, not "step 0 of 0".
+    writeFailedStatus(run, 'worker crashed');
     const failed = JSON.parse(readFileSync(join(run, RUN_FILES.status), 'utf8')) as { status: string; step: number; totalSteps: number; error: string };
     assert.equal(failed.status, 'failed');
     assert.deepEqual([failed.step, failed.totalSteps], [status.step, status.totalSteps]);
-    assert.match(failed.error, /checkpoint\.safetensors/);
+    assert.equal(failed.error, 'worker crashed');
   } finally {
     rmSync(d, { recursive: true, force: true });
   }
