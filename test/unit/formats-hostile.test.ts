@@ -8,7 +8,7 @@ import { openModelBytes } from '../../core/formats/detect';
 import { AnswerBook, FormatError, NeedsAnswers } from '../../core/formats/errors';
 import { unpickle } from '../../core/formats/pickle';
 import { readZip } from '../../core/formats/zip';
-import { fuzzFormats } from '../../scripts/fuzz-formats';
+import { fuzzFormats, fuzzStructured } from '../../scripts/fuzz-formats';
 
 const FIX = join(__dirname, '..', 'fixtures', 'formats');
 const files = readdirSync(FIX).filter((f) => /\.(safetensors|pt|keras|h5)$/.test(f) && !f.startsWith('hostile'));
@@ -80,10 +80,20 @@ test('a .pt whose tensor reads past its storage, or whose storage is short, is r
   assert.throws(() => open(legacy), /legacy .*torch\.save format/);
 });
 
-test('fuzz: a few hundred mutated files never crash, hang or escape as non-format errors', () => {
-  const r = fuzzFormats(400, 2024, 3000);
+test('fuzz: a thousand byte-mutated files never crash, hang or escape as non-format errors', () => {
+  const r = fuzzFormats(1000, 2024, 3000);
   assert.deepEqual(r.failures, []);
   assert.ok(r.loaded > 0 && r.loaded < r.cases, 'mutations should break some files and leave some loadable');
+});
+
+test('fuzz: structure-aware mutations (pickle opcodes, zip directories, HDF5 messages, TF.js manifests, safetensors numbers) never crash or hang', () => {
+  // By hand: node --import tsx scripts/fuzz-formats.ts 100000 --mutators=structure, and … structured 100000.
+  const pz = fuzzFormats(1000, 7, 3000, 'structure');
+  assert.deepEqual(pz.failures, []);
+  const st = fuzzStructured(1000, 11, 3000);
+  assert.deepEqual(st.failures, []);
+  assert.ok(st.loaded > 0 && st.loaded < st.cases);
+  assert.deepEqual(Object.keys(st.byKind).sort(), ['h5', 'keras', 'safetensors', 'tfjs']);
 });
 
 test('NeedsAnswers is not a FormatError: callers can tell questions from failures', () => {
