@@ -13,38 +13,15 @@ import { fastEngineStatus, nativeKernels } from '../../core/engine/fast';
 import { fastCell } from '../../core/engine/index';
 import { Rng } from '../../core/util/rng';
 import { noisyParams } from '../helpers/params';
+import { float32Close, nonFiniteClass as cls } from '../helpers/float32-close';
 
 const status = fastEngineStatus();
 const skip = status.available ? false : `fast engine unavailable: ${status.reason}`;
 
 const VALUES = [NaN, Infinity, -Infinity] as const;
 
-function cls(v: number): string {
-  return Number.isNaN(v) ? 'NaN' : v === Infinity ? '+Inf' : v === -Infinity ? '-Inf' : 'finite';
-}
-
-/** Same non-finite pattern, and the entries finite in both agree like fast-engine.test.ts's `close` (1e-4). */
-function samePattern(what: string, got: Float64Array, want: Float64Array): void {
-  assert.equal(got.length, want.length, `${what}: length`);
-  let diff2 = 0;
-  let norm2 = 0;
-  let maxRef = 0;
-  let maxDiff = 0;
-  let at = -1;
-  for (let i = 0; i < want.length; i++) {
-    const [g, w] = [cls(got[i]), cls(want[i])];
-    if (g !== w) assert.fail(`${what}[${i}]: fast ${got[i]}, reference ${want[i]}`);
-    if (w !== 'finite') continue;
-    const d = Math.abs(got[i] - want[i]);
-    diff2 += d * d;
-    norm2 += want[i] * want[i];
-    maxRef = Math.max(maxRef, Math.abs(want[i]));
-    if (d > maxDiff) [maxDiff, at] = [d, i];
-  }
-  const rel = Math.sqrt(diff2) / Math.max(Math.sqrt(norm2), 1e-12);
-  assert.ok(rel <= 1e-4 || Math.sqrt(diff2) < 1e-7, `${what}: relative norm error ${rel.toExponential(2)} on the finite entries`);
-  assert.ok(maxDiff <= 1e-4 * maxRef + 1e-7, `${what}[${at}]: ${got[at]} vs ${want[at]}`);
-}
+/** Same non-finite pattern, and the entries finite in both agree within 1e-4 (as in fast-engine.test.ts). */
+const samePattern = (what: string, got: Float64Array, want: Float64Array) => float32Close(what, got, want, 1e-4, 'match');
 
 function randn(n: number, rng: Rng): Float64Array {
   return Float64Array.from({ length: n }, () => rng.normal());

@@ -14,6 +14,7 @@ import { nativeKernels } from '../../core/engine/fast';
 import { cellFor, fastCell, fastEngineStatus, releaseFastEngineMemory, releaseForward, resolveEngine } from '../../core/engine/index';
 import { noisyParams } from '../helpers/params';
 import { Rng } from '../../core/util/rng';
+import { float32Close } from '../helpers/float32-close';
 
 const status = fastEngineStatus();
 const skip = status.available ? false : `fast engine unavailable: ${status.reason}`;
@@ -27,26 +28,7 @@ function randn(n: number, rng: Rng, scale = 1): Float64Array {
   return a;
 }
 
-/** Float32 agreement: relative 1e-4 on the norm and elementwise within 1e-4 of the largest entry. */
-function close(what: string, got: Float64Array, want: Float64Array, tol = 1e-4): void {
-  assert.equal(got.length, want.length, `${what}: length`);
-  let diff2 = 0;
-  let norm2 = 0;
-  let maxRef = 0;
-  let maxDiff = 0;
-  let at = -1;
-  for (let i = 0; i < want.length; i++) {
-    const d = Math.abs(got[i] - want[i]);
-    assert.ok(Number.isFinite(got[i]), `${what}[${i}] is ${got[i]}`);
-    diff2 += d * d;
-    norm2 += want[i] * want[i];
-    maxRef = Math.max(maxRef, Math.abs(want[i]));
-    if (d > maxDiff) [maxDiff, at] = [d, i];
-  }
-  const rel = Math.sqrt(diff2) / Math.max(Math.sqrt(norm2), 1e-12);
-  assert.ok(rel <= tol || Math.sqrt(diff2) < 1e-7, `${what}: relative norm error ${rel.toExponential(2)}`);
-  assert.ok(maxDiff <= tol * maxRef + 1e-7, `${what}[${at}]: ${got[at]} vs ${want[at]} (max |ref| ${maxRef.toExponential(2)})`);
-}
+const close = float32Close;
 
 /** One layer, forward and backward, fast vs reference. */
 function compareLayer(kind: CellKind, shape: SeqShape, seed: number, label: string): void {
