@@ -298,8 +298,19 @@ function retentionSentences(r: ReportBody): DiagnosisSentence[] {
       text = `Copy-first-input: x_1 is never recalled accurately (MSE > ${RECALL_MSE} at every tested delay up to ${delays[delays.length - 1]} steps; lowest MSE ${formatEstimate(mse[best])}; ${chance}).`;
       severity = 'warning';
     } else {
-      const i = mse.findIndex((e) => !surelyAbove(e, RECALL_MSE));
-      text = `Copy-first-input: whether x_1 is recalled accurately (MSE < ${RECALL_MSE}) is inconclusive at a delay of ${delays[i]} steps (${at(i)}; ${chance}): ${moreBatch}.`;
+      // Not recalled at the shortest delays but surely at every longer one (e.g. a model trained on one
+      // length that misreads much shorter sequences). Anything less clean is left inconclusive: with ten
+      // delays, one interval on either side of the threshold by chance is expected.
+      const from = suffixStart(mse, (e) => surelyBelow(e, RECALL_MSE));
+      const clean = from >= 1 && from <= delays.length - 2 && mse.slice(0, from).every((e) => surelyAbove(e, RECALL_MSE));
+      if (clean) {
+        const last = delays.length - 1;
+        text = `Copy-first-input: x_1 is recalled accurately (MSE < ${RECALL_MSE}) at every tested delay from ${delays[from]} to ${delays[last]} steps (${at(from)}; ${at(last)}), `;
+        text += `but not at the shorter delay${from === 1 ? '' : 's'} of ${delays.slice(0, from).join(', ')} steps (${at(from - 1)}; ${chance}).`;
+      } else {
+        const i = mse.findIndex((e) => !surelyAbove(e, RECALL_MSE));
+        text = `Copy-first-input: whether x_1 is recalled accurately (MSE < ${RECALL_MSE}) is inconclusive at a delay of ${delays[i]} steps (${at(i)}; ${chance}): ${moreBatch}.`;
+      }
     }
     out.push({ text, severity, refs });
   }

@@ -282,6 +282,16 @@ test('"1 = chance" comes with the chance level of this batch: the variance of it
   assert.ok(s.refs.includes('retention.chance') && s.refs.includes('retention.mseEstimate'));
 });
 
+test('recalled at longer delays but not at the shortest: the sentence names the run of delays with sure recall', () => {
+  // h_t = x_t for the first 6 steps, then x_1 for ever: a delay of 5 misses, every later delay recalls.
+  const { ret, sentences } = runPlanted((t, x1, xt) => (t < 6 ? xt : x1), { batch: 64, probeTrain: 16 });
+  assert.ok(ret.delays[0] <= 6 && ret.delays[1] > 6, `delays ${ret.delays}`);
+  const s = sentences[0].text;
+  assert.match(s, new RegExp(`recalled accurately \\(MSE < 0\\.1\\) at every tested delay from ${ret.delays[1]} to ${ret.delays.at(-1)} steps`));
+  assert.match(s, new RegExp(`but not at the shorter delay of ${ret.delays[0]} steps`));
+  assert.doesNotMatch(s, /inconclusive|never recalled/);
+});
+
 test('recall right at the threshold is reported as inconclusive, naming the flag that narrows the interval', () => {
   // h_t = x_1 + √0.1 ε: MSE = 0.1 at every delay, so no batch can decide "< 0.1"; the old rule said either.
   const { sentences } = runPlanted((_t, x1, _xt, noise) => x1 + Math.sqrt(0.1) * noise(), { batch: 64, probeTrain: 16 });
