@@ -9,7 +9,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CELL_KINDS, type CellKind } from '../cells/types';
-import { SWEEP_VERSION, sweepGroups, sweepMarkdown, type SweepReport, type SweepRun } from '../diagnostics/sweep';
+import { SWEEP_VERSION, sweepGroups, sweepMarkdown, type SweepReport, type SweepRun, type SweepSettings } from '../diagnostics/sweep';
 import { renderSweepHtml } from '../report/sweep-html';
 import { testChance } from '../tasks/chance';
 import type { TaskKind } from '../tasks/types';
@@ -156,7 +156,8 @@ export async function runSweep(jobs: SweepJob[], o: { outDir: string; parallel: 
     T: uniq(jobs.map((j) => j.config.T)).sort((a, b) => a - b),
     N: uniq(jobs.filter((j) => j.config.task !== 'copy').map((j) => j.config.N)).sort((a, b) => a - b),
     seeds: uniq(jobs.map((j) => j.config.seed)),
-    config: { steps: c0.steps, layers: c0.layers, units: c0.units, batch: c0.batch, seed: c0.seed, lr: c0.lr, engine: c0.engine },
+    config: settingsOf(c0),
+    taskConfigs: Object.fromEntries(uniq(jobs.map((j) => j.config.task)).map((t) => [t, settingsOf(jobs.find((j) => j.config.task === t)!.config)])),
     runs,
     groups: sweepGroups(runs),
     ...(o.budget ? { budget: o.budget } : {}),
@@ -260,6 +261,10 @@ export async function runSweep(jobs: SweepJob[], o: { outDir: string; parallel: 
   process.stderr.write(`${sweepMarkdown(report())}wrote ${join(outDir, 'sweep.json')}, sweep.md and sweep.html\n`);
   if (runs.some((r) => r.status === 'failed')) return 1;
   return stopping ? 130 : 0;
+}
+
+function settingsOf(c: TrainConfig): SweepSettings {
+  return { steps: c.steps, layers: c.layers, units: c.units, batch: c.batch, seed: c.seed, lr: c.lr, engine: c.engine };
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

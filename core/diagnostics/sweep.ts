@@ -74,12 +74,29 @@ export interface SweepReport {
   T: number[];
   N: number[];
   seeds: number[];
-  /** Shared training settings (per-run configs are in each run folder's config.json). */
-  config: { steps: number; layers: number; units: number; batch: number; seed: number; lr: number; engine: string };
+  /** Training settings of the first run (per-run configs are in each run folder's config.json). */
+  config: SweepSettings;
+  /** Per task, the settings of its first run (they differ between tasks in `reproduce`). */
+  taskConfigs?: Partial<Record<TaskKind, SweepSettings>>;
   runs: SweepRun[];
   groups: SweepGroup[];
   /** Set by `reproduce`: which budget produced it. */
   budget?: string;
+}
+
+export interface SweepSettings {
+  steps: number;
+  layers: number;
+  units: number;
+  batch: number;
+  seed: number;
+  lr: number;
+  engine: string;
+}
+
+/** "2 layers × 32 units, batch 64, 1200 steps, lr 0.01" */
+export function settingsText(c: SweepSettings): string {
+  return `${c.layers} layer${c.layers === 1 ? '' : 's'} × ${c.units} units, batch ${c.batch}, ${c.steps} steps, lr ${c.lr}`;
 }
 
 export function spread(values: readonly number[]): Spread | null {
@@ -158,12 +175,14 @@ export function sweepMarkdown(r: SweepReport): string {
       return g ? fmt(g.chance!) : 'n/a';
     });
     lines.push(`| *chance (this test set)* | ${chance.join(' | ')} |`);
+    const tc = r.taskConfigs?.[task];
+    if (tc && r.tasks.length > 1) lines.push('', `${settingsText(tc)}.`);
     lines.push('');
   }
   const c = r.config;
   lines.push(
     `Chance is the metric of the best predictor that ignores the input on each run's own test set (MSE: the targets' variance; accuracy: the most frequent class). ` +
-      `${c.layers} layer${c.layers === 1 ? '' : 's'} × ${c.units} units, batch ${c.batch}, ${c.steps} steps, lr ${c.lr}, seeds ${r.seeds.join(', ')}, engine ${c.engine}.`,
+      `${r.tasks.length > 1 ? '' : `${settingsText(c)}, `}seeds ${r.seeds.join(', ')}, engine ${c.engine}.`,
   );
   const bad = r.runs.filter((x) => x.status === 'failed' || x.status === 'cancelled' || x.status === 'skipped');
   if (bad.length) {

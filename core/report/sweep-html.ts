@@ -3,7 +3,7 @@
  * metric (mean ± sd over seeds, best in brackets, the test set's chance level), and per configuration the
  * learning curves of every run as inline SVG (one colour per cell, chance dashed). No script, no assets.
  */
-import { columnOf, formatSpread, type SweepReport, type SweepRun } from '../diagnostics/sweep';
+import { columnOf, formatSpread, settingsText, type SweepReport, type SweepRun } from '../diagnostics/sweep';
 import type { TaskKind } from '../tasks/types';
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -45,7 +45,7 @@ export function renderSweepHtml(r: SweepReport, extra = ''): string {
   parts.push(`<h1>${esc(heading)}</h1>`);
   const c = r.config;
   parts.push(
-    `<p>${c.layers} layer${c.layers === 1 ? '' : 's'} × ${c.units} units, batch ${c.batch}, ${c.steps} steps, lr ${c.lr}, engine ${esc(c.engine)}; seeds ${r.seeds.join(', ')}` +
+    `<p>${r.tasks.length > 1 ? '' : `${settingsText(c)}, `}engine ${esc(c.engine)}; seeds ${r.seeds.join(', ')}` +
       `${r.seeds.length > 1 ? ' (table: mean ± sd over seeds)' : ''}. Chance: the metric of the best predictor that ignores the input, on each run's own test set.</p>`,
   );
   parts.push(`<p class="legend">${Object.keys(COLORS).filter((k) => r.cells.includes(k as never)).map((k) => `<span style="color:${COLORS[k]}">■</span> ${k}`).join(' &nbsp; ')} &nbsp; <span class="dash">- - -</span> chance</p>`);
@@ -71,6 +71,8 @@ export function renderSweepHtml(r: SweepReport, extra = ''): string {
       return `<td><em>${g ? fmt(g.chance!) : 'n/a'}</em></td>`;
     });
     parts.push(`<table>${head}${rows}<tr><th><em>chance</em></th>${chance.join('')}</tr></table>`);
+    const tc = r.taskConfigs?.[task];
+    if (tc && r.tasks.length > 1) parts.push(`<p>${esc(settingsText(tc))}.</p>`);
     parts.push('<div class="curves">');
     for (const k of cols) {
       const runs = r.runs.filter((x) => x.task === task && columnOf(task, x).label === k.label);

@@ -35,6 +35,10 @@ test('reproduce trains the whole grid, diagnoses each model and writes one page'
   assert.ok(r.runs.every((x) => x.status === 'completed'), JSON.stringify(r.runs.map((x) => x.status)));
   const smnist = r.runs.filter((x) => x.task === 'smnist');
   assert.ok(smnist.every((x) => x.metricName === 'accuracy' && x.chance !== null && x.chance > 0.05 && x.chance < 0.3));
+  // Each benchmark states its own settings (the quick budget differs per task).
+  const md = readFileSync(join(out, 'sweep.md'), 'utf8');
+  assert.match(md, /## Copy-first-input[\s\S]*\n2 layers × 3 units, batch 64, 2 steps, lr 0\.01\.\n[\s\S]*## Denoising[\s\S]*\n2 layers × 3 units, batch 64, 2 steps, lr 0\.003\.\n/);
+  assert.deepEqual(Object.keys(r.taskConfigs!), ['copy', 'denoise', 'smnist']);
   const html = readFileSync(join(out, 'sweep.html'), 'utf8');
   assert.match(html, /Paper benchmarks reproduced \(quick budget\)/);
   assert.match(html, /Sequential MNIST with black pixels: test accuracy/);
