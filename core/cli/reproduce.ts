@@ -8,7 +8,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { CELL_KINDS, type CellKind } from '../cells/types';
+import type { CellKind } from '../cells/types';
 import { describeReport } from '../diagnostics/diagnosis';
 import { diagnose } from '../diagnostics/diagnose';
 import type { DiagnosisSentence } from '../diagnostics/types';
@@ -20,7 +20,8 @@ import { RUN_FILES } from '../train/run';
 import type { TrainConfig } from '../train/types';
 import { UsageError, type FlagReader } from './args';
 import { engineFlag } from './input-limits';
-import { jobDir, runSweep, type SweepJob } from './sweep';
+import { escapeHtml } from '../report/html';
+import { cellList, intList, jobDir, runSweep, type SweepJob } from './sweep';
 
 export const REPRODUCE_HELP = `reproduce options:
   --budget quick|paper   quick: small networks and short runs, the whole table in well under 30 min on
@@ -72,7 +73,6 @@ export function reproduceJobs(budget: 'quick' | 'paper', cells: readonly CellKin
   );
 }
 
-const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 /** Diagnosis sentences of each configuration's first-seed model, as an HTML section. */
 function diagnosisSection(outDir: string, jobs: SweepJob[], seed: number): string {
@@ -90,7 +90,7 @@ function diagnosisSection(outDir: string, jobs: SweepJob[], seed: number): strin
     } catch (e) {
       sentences = [{ text: `not diagnosed: ${(e as Error).message}`, severity: 'warning', refs: [] }];
     }
-    parts.push(`<details><summary>${esc(j.dir)}</summary><ul>${sentences.map((s) => `<li class="${s.severity}">${esc(s.text)}</li>`).join('')}</ul></details>`);
+    parts.push(`<details><summary>${escapeHtml(j.dir)}</summary><ul>${sentences.map((s) => `<li class="${s.severity}">${escapeHtml(s.text)}</li>`).join('')}</ul></details>`);
   }
   return parts.join('\n');
 }
@@ -98,27 +98,22 @@ function diagnosisSection(outDir: string, jobs: SweepJob[], seed: number): strin
 export async function cmdReproduce(f: FlagReader): Promise<number> {
   const budget = f.string('budget') ?? 'quick';
   if (budget !== 'quick' && budget !== 'paper') throw new UsageError(`--budget must be quick or paper (got "${budget}")`);
-  const cells = (f.string('cells') ?? CELL_KINDS.join(',')).split(',').map((s) => s.trim());
-  for (const c of cells) if (!(CELL_KINDS as readonly string[]).includes(c)) throw new UsageError(`--cells: unknown cell "${c}" (expected ${CELL_KINDS.join(', ')})`);
-  const seeds = (f.string('seeds') ?? '1').split(',').map((s) => {
-    if (!/^\d+$/.test(s.trim())) throw new UsageError(`--seeds: "${s}" is not a non-negative integer`);
-    return Number(s);
-  });
+  const cells = cellList(f);
+  const seeds = intList(f.string('seeds') ?? '1', 'seeds', 0);
   const parallel = f.int('parallel') ?? 2;
   if (parallel < 1) throw new UsageError(`--parallel must be at least 1 (got ${parallel})`);
   const engine = engineFlag(f);
   const overrides = Object.fromEntries(Object.entries({ steps: f.int('steps'), units: f.int('units'), testSize: f.int('test-size') }).filter(([, v]) => v !== undefined));
   const outDir = f.string('out') ?? `reproduce-${budget}`;
   f.finish();
-  const jobs = reproduceJobs(budget, cells as CellKind[], seeds, { ...overrides, ...(engine ? { engine } : {}) });
-  let diagnosis = '';
-  const code = await runSweep(jobs, { outDir, parallel, budget, extraHtml: () => diagnosis });
-  if (code !== 130) {
-    process.stderr.write('diagnosing the trained models…\n');
-    diagnosis = diagnosisSection(outDir, jobs, seeds[0]);
-    // Rewrite the page with the diagnosis (runSweep wrote it without).
-    await runSweep(jobs, { outDir, parallel, budget, extraHtml: () => diagnosis });
-    process.stderr.write(`wrote ${join(outDir, 'sweep.html')}\n`);
-  }
-  return code;
+  const jobs = reproduceJobs(budget, cells, seeds, { ...overrides, ...(engine ? { engine } : {}) });
+  return runSweep(jobs, {
+    outDir,
+    parallel,
+    budget,
+    afterTraining: () => {
+      process.stderr.write('diagnosing the trained models…\n');
+      return diagnosisSection(outDir, jobs, seeds[0]);
+    },
+  });
 }

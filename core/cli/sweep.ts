@@ -34,14 +34,21 @@ export const SWEEP_HELP = `sweep options (other train options as for train):
   --engine fast|reference
   --out DIR          sweep folder: one run folder per configuration and seed, sweep.json, sweep.md, sweep.html (required)`;
 
-function list(v: string, what: string): string[] {
+export function list(v: string, what: string): string[] {
   const items = v.split(',').map((s) => s.trim()).filter(Boolean);
   if (items.length === 0) throw new UsageError(`--${what} needs at least one value`);
   if (new Set(items).size !== items.length) throw new UsageError(`--${what} lists a value twice`);
   return items;
 }
 
-function intList(v: string, what: string, min: number): number[] {
+/** --cells: built-in cells, each once (default all four). */
+export function cellList(f: FlagReader): CellKind[] {
+  const cells = list(f.string('cells') ?? CELL_KINDS.join(','), 'cells');
+  for (const c of cells) if (!(CELL_KINDS as readonly string[]).includes(c)) throw new UsageError(`--cells: unknown cell "${c}" (expected ${CELL_KINDS.join(', ')})`);
+  return cells as CellKind[];
+}
+
+export function intList(v: string, what: string, min: number): number[] {
   return list(v, what).map((s) => {
     const n = Number(s);
     if (!/^\d+$/.test(s) || !Number.isSafeInteger(n) || n < min) throw new UsageError(`--${what}: "${s}" is not ${min === 0 ? 'a non-negative' : 'a positive'} integer`);
@@ -86,8 +93,7 @@ export function jobDir(c: Pick<TrainConfig, 'task' | 'cell' | 'T' | 'N' | 'seed'
 export async function cmdSweep(f: FlagReader): Promise<number> {
   const task = (f.string('task') ?? 'copy') as TaskKind;
   if (!['copy', 'denoise', 'smnist'].includes(task)) throw new UsageError(`--task: unknown task "${task}" (expected copy, denoise or smnist)`);
-  const cells = list(f.string('cells') ?? CELL_KINDS.join(','), 'cells');
-  for (const c of cells) if (!(CELL_KINDS as readonly string[]).includes(c)) throw new UsageError(`--cells: unknown cell "${c}" (expected ${CELL_KINDS.join(', ')})`);
+  const cells = cellList(f);
   const tFlag = f.string('T');
   if (task === 'smnist' && tFlag !== undefined) throw new UsageError('--T does not apply to smnist (always 784 pixels); use --N for black pixels');
   const Ts = task === 'smnist' ? [784] : intList(tFlag ?? (task === 'copy' ? '5,50,100,300,600' : '400'), 'T', 1);
@@ -121,7 +127,11 @@ export async function cmdSweep(f: FlagReader): Promise<number> {
  * Trains the jobs (reusing completed runs), keeping DIR/sweep.json, sweep.md and sweep.html up to date after
  * every change; returns the exit code (1 when a run failed, 130 when stopped).
  */
-export async function runSweep(jobs: SweepJob[], o: { outDir: string; parallel: number; budget?: string; extraHtml?: () => string }): Promise<number> {
+/**
+ * `afterTraining` (when training was not stopped) returns HTML appended to the final sweep.html, e.g.
+ * reproduce's diagnosis of every trained model.
+ */
+export async function runSweep(jobs: SweepJob[], o: { outDir: string; parallel: number; budget?: string; afterTraining?: () => string }): Promise<number> {
   const { outDir } = o;
   mkdirSync(outDir, { recursive: true });
   const c0 = jobs[0].config;
@@ -162,11 +172,12 @@ export async function runSweep(jobs: SweepJob[], o: { outDir: string; parallel: 
     groups: sweepGroups(runs),
     ...(o.budget ? { budget: o.budget } : {}),
   });
+  let extraHtml = '';
   const write = () => {
     const r = report();
     writeFileAtomic(join(outDir, 'sweep.json'), JSON.stringify(r, null, 2) + '\n');
     writeFileAtomic(join(outDir, 'sweep.md'), sweepMarkdown(r));
-    writeFileAtomic(join(outDir, 'sweep.html'), renderSweepHtml(r, o.extraHtml?.() ?? ''));
+    writeFileAtomic(join(outDir, 'sweep.html'), renderSweepHtml(r, extraHtml));
   };
   const finish = (run: SweepRun, dir: string, status: SweepRun['status']) => {
     Object.assign(run, runMetrics(dir, run.metricName), { status });
@@ -257,6 +268,7 @@ export async function runSweep(jobs: SweepJob[], o: { outDir: string; parallel: 
     process.off('SIGINT', onSigint);
   }
   for (const r of runs) if (r.status === 'pending') r.status = 'skipped';
+  if (o.afterTraining && !stopping) extraHtml = o.afterTraining();
   write();
   process.stderr.write(`${sweepMarkdown(report())}wrote ${join(outDir, 'sweep.json')}, sweep.md and sweep.html\n`);
   if (runs.some((r) => r.status === 'failed')) return 1;

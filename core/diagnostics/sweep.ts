@@ -130,11 +130,12 @@ export function sweepGroups(runs: readonly SweepRun[]): SweepGroup[] {
   });
 }
 
-const fmt = (v: number) => (v === 0 ? '0' : Math.abs(v) >= 1e-3 && Math.abs(v) < 1e4 ? v.toPrecision(3) : v.toExponential(2));
+/** A metric in tables: 3 significant digits, exponent outside [1e-3, 1e4). */
+export const formatMetric = (v: number) => (v === 0 ? '0' : Math.abs(v) >= 1e-3 && Math.abs(v) < 1e4 ? v.toPrecision(3) : v.toExponential(2));
 
 export function formatSpread(s: Spread | null): string {
   if (!s) return 'n/a';
-  return s.n > 1 ? `${fmt(s.mean)} ± ${fmt(s.sd)}` : fmt(s.mean);
+  return s.n > 1 ? `${formatMetric(s.mean)} ± ${formatMetric(s.sd)}` : formatMetric(s.mean);
 }
 
 const TASK_TITLE: Record<TaskKind, string> = {
@@ -172,7 +173,7 @@ export function sweepMarkdown(r: SweepReport): string {
     }
     const chance = cols.map((c) => {
       const g = gs.find((x) => columnOf(task, x).label === c.label && x.chance !== null);
-      return g ? fmt(g.chance!) : 'n/a';
+      return g ? formatMetric(g.chance!) : 'n/a';
     });
     lines.push(`| *chance (this test set)* | ${chance.join(' | ')} |`);
     const tc = r.taskConfigs?.[task];
