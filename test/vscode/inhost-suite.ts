@@ -3,7 +3,7 @@
  * extension host with the real `vscode` API. Each check's result is appended to the JSON file named by
  * RNN_MEMORY_INHOST_RESULT; the driver (inhost.test.ts) turns them into node:test results.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { loadModel } from '../../core/model/model-file';
@@ -11,19 +11,11 @@ import { RUN_FILES } from '../../core/train/run';
 import type { RnnMemoryApi } from '../../extension/extension';
 import type { TreeNode } from '../../extension/tree-items';
 import type { Fixtures } from './fixtures';
+import { assert, suiteResults } from './suite-results';
 
-interface Result {
-  name: string;
-  ok: boolean;
-  ms: number;
-  error?: string;
-}
 
 const EXTENSION_ID = 'rnn-memory-lens.rnn-memory-lens';
 
-function assert(cond: unknown, msg: string): asserts cond {
-  if (!cond) throw new Error(msg);
-}
 
 async function waitFor<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 30_000, intervalMs = 100): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
@@ -54,21 +46,8 @@ const SMALL = { T: 10, layers: 1, units: 8, batch: 16, evalEvery: 20, testSize: 
 export async function run(): Promise<void> {
   const resultFile = process.env.RNN_MEMORY_INHOST_RESULT!;
   const fx = JSON.parse(readFileSync(process.env.RNN_MEMORY_INHOST_FIXTURES!, 'utf8')) as Fixtures;
-  const results: Result[] = [];
-  const flush = (done: boolean) => writeFileSync(resultFile, JSON.stringify({ done, results }, null, 1));
-  flush(false);
+  const { check, finish } = suiteResults(resultFile);
   let api: RnnMemoryApi | undefined;
-
-  const check = async (name: string, fn: () => Promise<void>) => {
-    const t0 = Date.now();
-    try {
-      await fn();
-      results.push({ name, ok: true, ms: Date.now() - t0 });
-    } catch (e) {
-      results.push({ name, ok: false, ms: Date.now() - t0, error: e instanceof Error ? `${e.message}\n${e.stack ?? ''}` : String(e) });
-    }
-    flush(false);
-  };
 
   await check('the extension activates and returns its API', async () => {
     const ext = vscode.extensions.getExtension<RnnMemoryApi>(EXTENSION_ID);
@@ -78,7 +57,7 @@ export async function run(): Promise<void> {
     assert(typeof api?.treeNodes === 'function', 'activate() did not return the API');
   });
   if (!api) {
-    flush(true);
+    finish();
     return;
   }
   const a = api;
@@ -318,5 +297,5 @@ export async function run(): Promise<void> {
     await a.refresh();
   });
 
-  flush(true);
+  finish();
 }

@@ -3,19 +3,14 @@
  * opens them give one clear error each, run nothing, write nothing next to the model, and leave the
  * extension host's memory within its bound.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { RnnMemoryApi } from '../../extension/extension';
 import type { HostileFile } from '../helpers/hostile-files';
 import { ANSWERS, HOST_MEMORY_BOUND_MB, hostileCheckName } from './restricted-checks';
+import { assert, suiteResults } from './suite-results';
 
-interface Result {
-  name: string;
-  ok: boolean;
-  ms: number;
-  error?: string;
-}
 
 export interface RestrictedFixtures {
   workspace: string;
@@ -27,9 +22,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const EXTENSION_ID = 'rnn-memory-lens.rnn-memory-lens';
 
-function assert(cond: unknown, msg: string): asserts cond {
-  if (!cond) throw new Error(msg);
-}
 
 async function waitFor(what: string, fn: () => unknown, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -42,21 +34,7 @@ async function waitFor(what: string, fn: () => unknown, timeoutMs: number): Prom
 export async function run(): Promise<void> {
   const resultFile = process.env.RNN_MEMORY_INHOST_RESULT!;
   const fx = JSON.parse(readFileSync(process.env.RNN_MEMORY_INHOST_FIXTURES!, 'utf8')) as RestrictedFixtures;
-  const results: Result[] = [];
-  const flush = (done: boolean) => writeFileSync(resultFile, JSON.stringify({ done, results }, null, 1));
-  flush(false);
-  const check = async (name: string, fn: () => Promise<void>) => {
-    const t0 = Date.now();
-    try {
-      let timer: NodeJS.Timeout | undefined;
-      const limit = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('no result within 120 s')), 120_000)));
-      await Promise.race([fn(), limit]).finally(() => clearTimeout(timer));
-      results.push({ name, ok: true, ms: Date.now() - t0 });
-    } catch (e) {
-      results.push({ name, ok: false, ms: Date.now() - t0, error: e instanceof Error ? `${e.message}\n${e.stack ?? ''}` : String(e) });
-    }
-    flush(false);
-  };
+  const { check, finish } = suiteResults(resultFile, 120_000);
   let api: RnnMemoryApi | undefined;
   await check('the workspace is in Restricted Mode and the extension activates', async () => {
     assert(vscode.workspace.isTrusted === false, 'the workspace is trusted: the suite must run in Restricted Mode');
@@ -66,7 +44,7 @@ export async function run(): Promise<void> {
     assert(typeof api?.treeNodes === 'function', 'activate() did not return the API');
   });
   if (!api) {
-    flush(true);
+    finish();
     return;
   }
   const a = api;
@@ -107,5 +85,5 @@ export async function run(): Promise<void> {
     const grew = (peak - rss0) / 2 ** 20;
     assert(grew < HOST_MEMORY_BOUND_MB, `resident memory grew by ${grew.toFixed(0)} MB`);
   });
-  flush(true);
+  finish();
 }
