@@ -15,8 +15,7 @@ import type { EngineName, TrainConfig, TrainEvent } from '../core/train/types';
 import type { HostToWebview, ModelInfo, TrainingSnapshot, WebviewToHost } from '../webview/protocol';
 import type { ArchitectureAnswers } from '../core/formats/errors';
 import { AnswerStore } from './answer-store';
-import { fixedPointSettings } from './diagnose-settings';
-import type { DiagnoseWorkerInput } from '../core/diagnostics/worker-protocol';
+import { diagnoseSettings } from './diagnose-settings';
 import { ModelDiagnoser } from './model-diagnosis';
 import { sniffModelFile } from '../core/model/model-sniff';
 import { isForeignModelPath } from './model-sniff';
@@ -72,7 +71,7 @@ export class Controller implements vscode.Disposable {
       dataPath: join(dist, 'data', 'mnist.bin'),
       progressIntervalMs: () => Math.round(1000 / this.liveRate()),
     });
-    this.diagnoser = new ModelDiagnoser(join(dist, 'diagnose-worker.js'), () => this.engine(), new AnswerStore(context.globalState), () => this.diagnoseSettings());
+    this.diagnoser = new ModelDiagnoser(join(dist, 'diagnose-worker.js'), () => this.engine(), new AnswerStore(context.globalState), () => diagnoseSettings((k) => this.config().get(k)));
     this.panels = new PanelRegistry(context, {
       title: (view, target) => this.targetTitle(view, target),
       load: (entry) => this.loadPanel(entry),
@@ -108,32 +107,6 @@ export class Controller implements vscode.Disposable {
 
   engine(): EngineName {
     return this.config().get<string>('engine') === 'reference' ? 'reference' : 'fast';
-  }
-
-  /** rnnMemory.diagnose.memoryThreshold / memoryMinSteps for the memory attribution (invalid values: defaults). */
-  memorySettings(): { threshold?: number; minSteps?: number } {
-    const c = vscode.workspace.getConfiguration('rnnMemory.diagnose');
-    const th = c.get<number>('memoryThreshold');
-    const ms = c.get<number>('memoryMinSteps');
-    return {
-      threshold: typeof th === 'number' && th > 0 && th < 1 ? th : undefined,
-      minSteps: typeof ms === 'number' && Number.isInteger(ms) && ms >= 1 ? ms : undefined,
-    };
-  }
-
-  /** Diagnosis options from the settings: fixed points, memory attribution, ‖∂h_T/∂h_t‖ (invalid values: defaults). */
-  diagnoseSettings(): Omit<DiagnoseWorkerInput, 'modelPath' | 'engine' | 'answers'> {
-    const c = vscode.workspace.getConfiguration('rnnMemory.diagnostics');
-    const int = (k: string) => {
-      const v = c.get<number>(k);
-      return typeof v === 'number' && Number.isInteger(v) && v >= 1 ? v : undefined;
-    };
-    return {
-      fixedPoints: fixedPointSettings((k) => this.config().get(k)),
-      memory: this.memorySettings(),
-      jacobianSequences: int('jacobianSequences'),
-      jacobianProbes: int('jacobianProbes'),
-    };
   }
 
   trainDefaults(): TrainDefaults {

@@ -11,16 +11,6 @@ import type { AnswerStore } from './answer-store';
 import type { DiagnoseWorkerInput } from '../core/diagnostics/worker-protocol';
 import { DiagnosticsService, ModelNeedsAnswers } from './diagnostics-service';
 
-/** rnnMemory.diagnostics.retentionBatch / probeTrain (unset or invalid: the core defaults). */
-function retentionSettings(): { batch?: number; probeTrain?: number } {
-  const c = vscode.workspace.getConfiguration('rnnMemory.diagnostics');
-  const size = (key: string, min: number) => {
-    const v = c.get<number>(key);
-    return typeof v === 'number' && Number.isFinite(v) && v >= min ? Math.floor(v) : undefined;
-  };
-  return { batch: size('retentionBatch', 8), probeTrain: size('probeTrain', 4) };
-}
-
 export class ModelDiagnoser implements vscode.Disposable {
   private readonly service: DiagnosticsService;
   /**
@@ -46,7 +36,7 @@ export class ModelDiagnoser implements vscode.Disposable {
    */
   async diagnose(path: string): Promise<DiagnosticReport> {
     for (let attempt = 0; ; attempt++) {
-      const req: DiagnoseWorkerInput = { ...this.settings(), retention: retentionSettings(), modelPath: path, engine: this.engine(), answers: this.answers.get(path) ?? this.store?.get(path) };
+      const req: DiagnoseWorkerInput = { ...this.settings(), modelPath: path, engine: this.engine(), answers: this.answers.get(path) ?? this.store?.get(path) };
       try {
         if (this.service.has(req)) return await this.service.get(req);
         return await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Diagnosing ${basename(path)}` }, () => this.service.get(req));
