@@ -14,7 +14,7 @@ import { TRAIN_CONFIG_KEYS } from '../core/train/config';
 import { answersArg, optionsArg, pathFromArg, pathsFromArgs, runIdFromArg } from './args';
 import type { Controller } from './controller';
 import type { PanelView } from './panels';
-import { FOREIGN_MODEL_EXTENSIONS } from './model-sniff';
+import { MODEL_FILE_EXTENSIONS, MODEL_FORMATS_TEXT } from './model-sniff';
 import { renderReportHtml } from './report-export';
 import { cellItems, configFromArgument, configFromPicks, lengthItems, sizeItems, stepItems, taskItems, type PickItem } from './train-picks';
 import { showError } from './notify';
@@ -87,14 +87,14 @@ function modelChoices(c: Controller): { label: string; description: string; path
 
 async function pickModel(c: Controller, title: string): Promise<string | undefined> {
   const choices = modelChoices(c);
-  const browse = { label: '$(folder-opened) Browse…', description: 'choose a .safetensors file', path: '' };
+  const browse = { label: '$(folder-opened) Browse…', description: `choose a model file (${MODEL_FORMATS_TEXT})`, path: '' };
   const chosen = choices.length ? await vscode.window.showQuickPick([...choices, browse], { title, placeHolder: 'Model' }) : browse;
   if (!chosen) return undefined;
   if (chosen.path) return chosen.path;
   const uris = await vscode.window.showOpenDialog({
     title,
     canSelectMany: false,
-    filters: { 'RNN Memory Lens models': ['safetensors'] },
+    filters: { 'Recurrent models': [...MODEL_FILE_EXTENSIONS] },
     defaultUri: c.workspaceRoot() ? vscode.Uri.file(c.workspaceRoot()!) : undefined,
   });
   return uris?.[0]?.fsPath;
@@ -170,7 +170,7 @@ export function registerCommands(c: Controller): vscode.Disposable[] {
           title: 'Open RNN Memory Lens model',
           canSelectMany: false,
           filters: {
-            'Recurrent models': ['safetensors', ...FOREIGN_MODEL_EXTENSIONS, 'json'],
+            'Recurrent models': [...MODEL_FILE_EXTENSIONS],
             'RNN Memory Lens / PyTorch safetensors': ['safetensors'],
             'PyTorch checkpoints': ['pt', 'pth'],
             'Keras models': ['keras', 'h5'],

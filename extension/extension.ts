@@ -1,12 +1,13 @@
 /**
- * Entry point: wires core/ (training, diagnostics, model files) to VS Code. The logic lives in pure modules
- * (runs, tree-items, webview-channel, html, train-picks, model-sniff) and in the Controller.
+ * Entry point: wires core/ (training, diagnostics, model files) to VS Code. State lives in the host store
+ * (store.ts, pure updates) and is shown through pure views (store-views.ts); controller.ts composes the rest.
  */
 import * as vscode from 'vscode';
 import { registerCommands } from './commands';
 import { registerCustomCells } from './custom-cells';
 import { Controller } from './controller';
 import { InspectorViewProvider } from './inspector-view';
+import { MODEL_FILE_GLOB } from './model-sniff';
 import { ModelEditorProvider } from './model-editor';
 import { COMPARE_VIEW_TYPE, MODEL_EDITOR_VIEW_TYPE, PANEL_VIEWS, panelViewType } from './panels';
 import type { TreeNode } from './tree-items';
@@ -50,7 +51,7 @@ export function activate(context: vscode.ExtensionContext): RnnMemoryApi {
     }),
     ...registerCommands(c),
     ...registerCustomCells(c),
-    vscode.window.registerWebviewViewProvider(InspectorViewProvider.viewId, new InspectorViewProvider(c)),
+    vscode.window.registerWebviewViewProvider(InspectorViewProvider.viewId, c.inspector),
     vscode.window.registerCustomEditorProvider(MODEL_EDITOR_VIEW_TYPE, new ModelEditorProvider(c), {
       supportsMultipleEditorsPerDocument: true,
       webviewOptions: { retainContextWhenHidden: true },
@@ -86,7 +87,11 @@ export function activate(context: vscode.ExtensionContext): RnnMemoryApi {
         received: [...p.host.received],
         target: p.target,
       })),
-    liveRuns: () => c.manager.all().map((r) => ({ id: r.id, status: r.snapshot.status, step: r.snapshot.step, dir: r.dir })),
+    liveRuns: () =>
+      c.manager.all().map((r) => {
+        const s = c.store.state.live.get(r.id) ?? r.initial;
+        return { id: r.id, status: s.status, step: s.step, dir: r.dir };
+      }),
     killRun: async (runId) => {
       const r = c.manager.get(runId);
       if (!r) return false;
@@ -99,7 +104,7 @@ export function activate(context: vscode.ExtensionContext): RnnMemoryApi {
       const m = c.inspectorModel();
       return m && { name: m.name, path: m.path, paramCount: m.paramCount, layers: m.architecture.layers.map((l) => ({ cell: l.cell, units: l.units })) };
     },
-    inspectorReady: () => !!c.inspector?.channel.isReady,
+    inspectorReady: () => c.inspector.isReady,
     errorsShown: () => [...errorsShown()],
     modelAnswers: (path) => c.diagnoser.answersFor(path),
   };
@@ -107,7 +112,7 @@ export function activate(context: vscode.ExtensionContext): RnnMemoryApi {
 
 /** Model files anywhere in the workspace and files under the runs folder refresh the tree (debounced). */
 function watchFiles(context: vscode.ExtensionContext, c: Controller): void {
-  const models = vscode.workspace.createFileSystemWatcher('**/*.safetensors');
+  const models = vscode.workspace.createFileSystemWatcher(MODEL_FILE_GLOB);
   const runs = vscode.workspace.createFileSystemWatcher('**/{run.json,config.json}');
   const kick = () => void c.refresh();
   context.subscriptions.push(models, runs, models.onDidCreate(kick), models.onDidDelete(kick), models.onDidChange(kick), runs.onDidCreate(kick), runs.onDidDelete(kick), runs.onDidChange(kick));

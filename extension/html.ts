@@ -1,6 +1,6 @@
 /** The HTML shell of every webview (panels, custom editor, Inspector view): strict CSP, one nonce'd script. */
 import { randomBytes } from 'node:crypto';
-import type { ViewKind } from '../webview/protocol';
+import type { ViewKind } from '../shared/protocol';
 
 /** 128 random bits, base64 (CSP nonces must be unguessable: never Math.random). */
 export function makeNonce(): string {

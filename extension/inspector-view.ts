@@ -1,35 +1,71 @@
-/** The Inspector webview view: selected model, its diagnosis sentences and a live mini loss chart. */
+/**
+ * The Inspector webview view: selected model, its diagnosis sentences and a live mini loss chart. It
+ * subscribes to the store and posts store-views inspectorMessage; its messages go to the one handler table.
+ */
 import * as vscode from 'vscode';
-import type { Controller } from './controller';
+import { handleWebviewMessage, type MessageDeps } from './message-handlers';
+import type { HostSettings } from './settings';
+import type { HostAction, HostStore } from './store';
+import { inspectedSnapshot, inspectorMessage } from './store-views';
 import { hostedView, WebviewHost } from './webview-host';
 
-export class InspectorViewProvider implements vscode.WebviewViewProvider {
-  static readonly viewId = 'rnnMemory.inspector';
+/** Actions after which the Inspector is sent its whole message (training events go incrementally). */
+const FULL_UPDATES: ReadonlySet<HostAction['type']> = new Set(['runStarted', 'modelSelected', 'modelDiagnosed', 'runSelected']);
 
-  constructor(private readonly c: Controller) {}
+export class InspectorViewProvider implements vscode.WebviewViewProvider, vscode.Disposable {
+  static readonly viewId = 'rnnMemory.inspector';
+  private host: WebviewHost | null = null;
+  private readonly subscription: { dispose(): void };
+
+  constructor(
+    private readonly store: HostStore,
+    private readonly settings: HostSettings,
+    private readonly deps: MessageDeps,
+    private readonly log: vscode.LogOutputChannel,
+  ) {
+    this.subscription = store.subscribe((state, a) => {
+      const host = this.host;
+      if (!host || host.isDisposed) return;
+      const followed = inspectedSnapshot(state)?.runId;
+      if (a.type === 'trainEvent') {
+        // The mini chart follows its run through incremental events (a full message re-renders the view).
+        if (a.runId === followed) host.pushTrainingEvent(a.runId, a.event, inspectorMessage(state));
+      } else if (a.type === 'runEnded') {
+        host.flushTraining(inspectorMessage(state));
+      } else if (FULL_UPDATES.has(a.type)) {
+        host.post(inspectorMessage(state));
+      }
+    });
+  }
+
+  get isReady(): boolean {
+    return !!this.host && !this.host.isDisposed && this.host.channel.isReady;
+  }
 
   resolveWebviewView(view: vscode.WebviewView): void {
-    this.c.inspector?.dispose();
+    this.host?.dispose();
     const host = new WebviewHost(
       hostedView(view),
-      this.c.context.extensionUri,
+      this.settings.context.extensionUri,
       'inspector',
       'Inspector',
-      async (_h, m) => {
-        if (m.type === 'stopTraining') this.c.stopTraining(m.runId);
-        else if (m.type === 'command') await vscode.commands.executeCommand(`rnnMemory.${m.command}`, ...(this.c.currentModel && m.command.startsWith('show') ? [vscode.Uri.file(this.c.currentModel)] : []));
-        else if (m.type === 'exportCsv') await this.c.saveExport(m.filename, Buffer.from(m.csv, 'utf8'), { 'CSV files': ['csv'] });
-        else if (m.type === 'exportPng') await this.c.saveExport(m.filename, Buffer.from(m.dataUrl.slice('data:image/png;base64,'.length), 'base64'), { 'PNG images': ['png'] });
-        else if (m.type === 'error') this.c.log.warn(`inspector webview: ${m.message}`);
+      (h, m) => {
+        const s = this.store.state;
+        return handleWebviewMessage(this.deps, { modelPath: s.selection.path, runId: inspectedSnapshot(s)?.runId, view: 'inspector', reply: (r) => h.post(r) }, m);
       },
-      () => this.c.liveRate(),
-      (line) => this.c.log.warn(line),
-      (line) => this.c.log.info(line),
+      () => this.settings.liveRate(),
+      (line) => this.log.warn(line),
+      (line) => this.log.info(line),
     );
-    this.c.inspector = host;
+    this.host = host;
     view.onDidDispose(() => {
-      if (this.c.inspector === host) this.c.inspector = null;
+      if (this.host === host) this.host = null;
     });
-    this.c.pushInspector();
+    host.post(inspectorMessage(this.store.state));
+  }
+
+  dispose(): void {
+    this.subscription.dispose();
+    this.host?.dispose();
   }
 }

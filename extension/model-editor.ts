@@ -1,5 +1,5 @@
 /**
- * Read-only custom editor for *.safetensors (priority "option": "Open With…" or the Open Model command):
+ * Read-only custom editor for model files (the Open Model command, "Open With…"):
  * every diagnostics view of the model on one page, rendered in the editor's webview. Also offered for PyTorch .pt/.pth and Keras
  * .keras/.h5 files: the diagnostics worker opens foreign formats (core/formats openAnyModel).
  */
@@ -25,6 +25,8 @@ export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider<
     panel.webview.options = { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(this.c.context.extensionUri, 'dist', 'webview')] };
     // The whole report (summary, diagnosis, bistability, gradient flow, retention, fixed points) on one page.
     this.c.panels.adopt(panel, 'report', { kind: 'model', path }, true, 'editor');
+    // Listed in the tree (whatever its format or folder) and, when in front, shown by the Inspector.
+    this.c.modelOpened(path);
     if (panel.active) this.c.selectModel(path);
     panel.onDidChangeViewState(() => {
       if (panel.active) this.c.selectModel(path);

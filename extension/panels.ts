@@ -1,10 +1,11 @@
 /**
  * The open webview panels (diagnostics views, live training, compare) and the model custom editors: one
- * entry per target, reveal instead of duplicate, and restore across a window reload. What a panel shows and
- * how its messages are answered is the Controller's (the hooks); this module only owns the panels' life.
+ * entry per target, reveal instead of duplicate, and restore across a window reload. This module only owns
+ * the panels' life: what a panel shows is panel-content.ts's (it listens to onDidOpen and to the store), and
+ * messages go to the one handler table (message-handlers.ts).
  */
 import * as vscode from 'vscode';
-import type { ViewKind, WebviewToHost } from '../webview/protocol';
+import type { ViewKind, WebviewToHost } from '../shared/protocol';
 import { hostedPanel, webviewOptions, WebviewHost } from './webview-host';
 
 export const PANEL_VIEWS = ['bistability', 'gradientFlow', 'retention', 'fixedPoints', 'training'] as const;
@@ -35,11 +36,9 @@ export interface PanelEntry {
   kind: 'panel' | 'editor';
 }
 
-/** What the registry asks of its owner. */
-export interface PanelHooks {
+/** What the registry needs to create panels (plain functions: nothing calls back into a controller). */
+export interface PanelDeps {
   title(view: PanelView | 'compare', target: PanelTarget): string;
-  /** Sends a new or restored panel its content. */
-  load(entry: PanelEntry): Promise<void>;
   onMessage(host: WebviewHost, m: Exclude<WebviewToHost, { type: 'ready' }>, target: PanelTarget): Promise<void>;
   liveRate(): number;
   log: vscode.LogOutputChannel;
@@ -52,10 +51,13 @@ const REMEMBERED_TARGETS = 50;
 export class PanelRegistry implements vscode.Disposable {
   private readonly entries = new Map<string, PanelEntry>();
   private editorCount = 0;
+  private readonly opened = new vscode.EventEmitter<PanelEntry>();
+  /** A new or restored panel wants its content. */
+  readonly onDidOpen = this.opened.event;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
-    private readonly hooks: PanelHooks,
+    private readonly deps: PanelDeps,
   ) {}
 
   values(): IterableIterator<PanelEntry> {
@@ -75,7 +77,7 @@ export class PanelRegistry implements vscode.Disposable {
       return existing;
     }
     const retain = view !== 'training'; // diagnostics reports are large: keep the rendered page instead of re-sending
-    const panel = vscode.window.createWebviewPanel(view === 'compare' ? COMPARE_VIEW_TYPE : panelViewType(view), this.hooks.title(view, target), column, {
+    const panel = vscode.window.createWebviewPanel(view === 'compare' ? COMPARE_VIEW_TYPE : panelViewType(view), this.deps.title(view, target), column, {
       ...webviewOptions(this.context.extensionUri),
       retainContextWhenHidden: retain,
     });
@@ -87,14 +89,14 @@ export class PanelRegistry implements vscode.Disposable {
     const viewKind: ViewKind = view === 'compare' ? 'retention' : view;
     const key = kind === 'editor' ? `editor|${++this.editorCount}|${JSON.stringify(target)}` : panelKey(view, target);
     const title = panel.title;
-    const { log } = this.hooks;
+    const { log } = this.deps;
     const host = new WebviewHost(
       hostedPanel(panel, retain),
       this.context.extensionUri,
       viewKind,
       title,
-      (h, m) => this.hooks.onMessage(h, m, target),
-      () => this.hooks.liveRate(),
+      (h, m) => this.deps.onMessage(h, m, target),
+      () => this.deps.liveRate(),
       (line) => log.warn(line),
       (line) => log.info(line),
     );
@@ -105,7 +107,7 @@ export class PanelRegistry implements vscode.Disposable {
       if (this.entries.get(key) === entry) this.entries.delete(key);
     });
     if (kind === 'panel' && view !== 'report') this.rememberTarget(title, view, target);
-    void this.hooks.load(entry);
+    this.opened.fire(entry);
     return entry;
   }
 
@@ -116,11 +118,11 @@ export class PanelRegistry implements vscode.Disposable {
     const saved = map[panel.title];
     const target = fromState ?? (saved && saved.view === view ? saved.target : undefined);
     if (!target || !isValidTarget(target)) {
-      this.hooks.log.info(`not restoring ${view} panel "${panel.title}": its target is unknown`);
+      this.deps.log.info(`not restoring ${view} panel "${panel.title}": its target is unknown`);
       panel.dispose();
       return;
     }
-    this.hooks.log.info(`restoring ${view} panel "${panel.title}" (target from ${fromState ? 'the webview state' : 'the remembered title'})`);
+    this.deps.log.info(`restoring ${view} panel "${panel.title}" (target from ${fromState ? 'the webview state' : 'the remembered title'})`);
     // The host sets the webview's options (scripts on, resources limited to the bundle).
     this.adopt(panel, view, target, view !== 'training', 'panel');
   }
@@ -132,6 +134,7 @@ export class PanelRegistry implements vscode.Disposable {
 
   dispose(): void {
     for (const p of this.entries.values()) p.host.dispose();
+    this.opened.dispose();
   }
 
   private rememberTarget(title: string, view: PanelView | 'compare', target: PanelTarget): void {

@@ -3,5 +3,6 @@ import type { DiagnosticReport } from '../core/diagnostics/types';
 import { renderHtmlReport } from '../core/report/html';
 
 export function renderReportHtml(report: DiagnosticReport, opts: { assetsDir?: string; label?: string } = {}): string {
-  return renderHtmlReport(report, { assetsDir: opts.assetsDir, labels: opts.label ? [opts.label] : undefined });
+  // Titled with the model's (or run's) name, not the report's generic one.
+  return renderHtmlReport(report, { assetsDir: opts.assetsDir, labels: opts.label ? [opts.label] : undefined, title: opts.label ? `RNN Memory Lens: ${opts.label}` : undefined });
 }

@@ -7,8 +7,9 @@ import { isAbsolute, join, relative, sep } from 'node:path';
 import { normalizeConfig } from '../core/train/config';
 import { parseRunStatus, RUN_FILES, type RunStatus } from '../core/train/run';
 import type { TrainConfig } from '../core/train/types';
-import type { TrainingPoint, TrainingSnapshot } from '../webview/protocol';
-import { MAX_POINTS, newSnapshot, runLabel } from './training-state';
+import { runLabel } from '../shared/labels';
+import type { TrainingPoint, TrainingSnapshot } from '../shared/protocol';
+import { MAX_POINTS, newSnapshot } from '../shared/training-snapshot';
 import { readMetricsFile } from '../core/train/metrics-file';
 
 export type RunState = 'running' | 'completed' | 'cancelled' | 'failed' | 'interrupted' | 'unknown';
@@ -119,7 +120,8 @@ export function snapshotFromDisk(run: RunInfo): TrainingSnapshot | null {
   if (!run.config) return null;
   const s = newSnapshot(run.id, run.label, run.config, run.status?.step ?? 0, readMetrics(run.dir));
   s.totalSteps = run.status?.totalSteps || run.config.steps;
-  s.status = run.state === 'completed' || run.state === 'failed' || run.state === 'running' ? run.state : 'cancelled';
+  // Cancelled, interrupted or unknown on disk: the run is not going on, so it reads "stopped".
+  s.status = run.state === 'completed' || run.state === 'failed' || run.state === 'running' ? run.state : 'stopped';
   if (run.status?.error) s.error = run.status.error;
   if (run.status?.metricName === 'accuracy' || run.status?.metricName === 'mse') s.metricName = run.status.metricName;
   return s;

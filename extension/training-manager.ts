@@ -1,20 +1,22 @@
 /**
- * Live training runs of this window: each in its own worker thread (core/train/runner.ts), its events folded
- * into a snapshot and fanned out to listeners (panels, tree, status bar). No vscode import: testable in node.
+ * Live training runs of this window: each in its own worker thread (core/train/runner.ts), its events fanned
+ * out to listeners (the host store folds them into snapshots). No vscode import: testable in node.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startTraining, type TrainingHandle } from '../core/train/runner';
 import type { DoneEvent, TrainConfig, TrainEvent } from '../core/train/types';
-import type { TrainingSnapshot } from '../webview/protocol';
+import { runLabel } from '../shared/labels';
+import type { TrainingSnapshot } from '../shared/protocol';
+import { newSnapshot } from '../shared/training-snapshot';
 import { newRunId, readRun, snapshotFromDisk } from './runs';
-import { applyTrainEvent, newSnapshot, runLabel } from './training-state';
 
 export interface LiveRun {
   id: string;
   dir: string;
   config: TrainConfig;
-  snapshot: TrainingSnapshot;
+  /** The snapshot the run starts from (fresh, or the saved curve of a resumed run); events follow it. */
+  initial: TrainingSnapshot;
   handle: TrainingHandle;
   /** Settles when the worker finishes: the done event, or the error that ended it. */
   finished: Promise<{ done?: DoneEvent; error?: Error }>;
@@ -61,10 +63,6 @@ export class TrainingManager {
     return new Set(this.runs.keys());
   }
 
-  snapshots(): Map<string, TrainingSnapshot> {
-    return new Map([...this.runs].map(([id, r]) => [id, r.snapshot]));
-  }
-
   /** Creates the folder of a new run (so a panel can show it before the worker starts). */
   reserve(runsDir: string, config: TrainConfig): { id: string; dir: string; snapshot: TrainingSnapshot } {
     mkdirSync(runsDir, { recursive: true });
@@ -87,11 +85,9 @@ export class TrainingManager {
     if (!info.hasCheckpoint) throw new Error(`run ${id} has no checkpoint to resume from`);
     if (!info.config) throw new Error(`run ${id} has no readable config.json`);
     const config = steps ? { ...info.config, steps } : info.config;
-    const snap = snapshotFromDisk({ ...info, state: 'running' }) ?? newSnapshot(id, info.label, config);
-    snap.status = 'running';
-    snap.totalSteps = config.steps;
-    snap.config = config;
-    delete snap.error;
+    const saved = snapshotFromDisk({ ...info, state: 'running' }) ?? newSnapshot(id, info.label, config);
+    const { error: _error, ...rest } = saved;
+    const snap: TrainingSnapshot = { ...rest, status: 'running', totalSteps: config.steps, config };
     return this.launch(id, info.dir, config, snap, { resume: true, steps });
   }
 
@@ -113,7 +109,7 @@ export class TrainingManager {
     this.endListeners.clear();
   }
 
-  private launch(id: string, dir: string, config: TrainConfig, snapshot: TrainingSnapshot, how: { config?: TrainConfig; resume?: boolean; steps?: number }): LiveRun {
+  private launch(id: string, dir: string, config: TrainConfig, initial: TrainingSnapshot, how: { config?: TrainConfig; resume?: boolean; steps?: number }): LiveRun {
     const run = {} as LiveRun;
     const handle = startTraining({
       outDir: dir,
@@ -124,7 +120,6 @@ export class TrainingManager {
       dataPath: config.task === 'smnist' ? this.opts.dataPath : undefined,
       workerScript: this.opts.workerScript,
       onEvent: (e) => {
-        applyTrainEvent(run.snapshot, e);
         for (const l of this.eventListeners) l(run, e);
       },
     });
@@ -132,7 +127,7 @@ export class TrainingManager {
       id,
       dir,
       config,
-      snapshot,
+      initial,
       handle,
       finished: handle.done.then(
         (done) => ({ done }),
@@ -142,10 +137,6 @@ export class TrainingManager {
     this.runs.set(id, run);
     void run.finished.then((result) => {
       this.runs.delete(id);
-      if (result.error && run.snapshot.status === 'running') {
-        run.snapshot.status = 'failed';
-        run.snapshot.error = result.error.message;
-      }
       for (const l of this.endListeners) l(run, result);
     });
     return run;

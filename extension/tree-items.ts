@@ -5,17 +5,14 @@
 import { basename, dirname, join } from 'node:path';
 import type { Architecture } from '../core/model/architecture';
 import { RUN_FILES } from '../core/train/run';
-import type { TrainingSnapshot } from '../webview/protocol';
+import { cellLabel, runStateWord } from '../shared/labels';
+import { fmt } from '../shared/numbers';
+import type { TrainingSnapshot } from '../shared/protocol';
+import { runNumbersText } from '../shared/run-summary';
+import { MODEL_FORMATS_TEXT, modelFormatName, type ModelEntry } from './model-sniff';
 import type { RunInfo } from './runs';
-import { CELL_LABEL, formatLoss, latestLoss } from './training-state';
 
-export interface ModelEntry {
-  path: string;
-  /** Path relative to the workspace folder, for the description. */
-  relPath: string;
-  architecture: Architecture;
-  paramCount: number;
-}
+export type { ModelEntry };
 
 export interface TreeNode {
   id: string;
@@ -37,7 +34,7 @@ export interface TreeNode {
 }
 
 export function architectureSummary(a: Architecture): string {
-  const cells = [...new Set(a.layers.map((l) => CELL_LABEL[l.cell] ?? l.cell))].join('/');
+  const cells = [...new Set(a.layers.map((l) => cellLabel(l.cell, l.custom?.name)))].join('/');
   const units = a.layers.every((l) => l.units === a.layers[0].units) ? `${a.layers.length}×${a.layers[0].units}` : a.layers.map((l) => l.units).join('-');
   return `${cells} ${units}`;
 }
@@ -49,13 +46,13 @@ export function modelNode(m: ModelEntry, idPrefix = 'model:'): TreeNode {
     id: idPrefix + m.path,
     kind: 'model',
     label: basename(m.path),
-    description: `${architectureSummary(a)}${dir && dir !== '.' ? ` · ${dir}` : ''}`,
+    description: `${a ? architectureSummary(a) : modelFormatName(m.path)}${dir && dir !== '.' ? ` · ${dir}` : ''}`,
     tooltip: [
       m.relPath,
-      `${a.layers.length} layer${a.layers.length === 1 ? '' : 's'}: ${a.layers.map((l) => `${CELL_LABEL[l.cell] ?? l.cell}(${l.units})`).join(' → ')}`,
-      `input ${a.inputSize}, readout ${a.readout.units} ${a.readout.activation}`,
-      a.task ? `task ${a.task.name}${a.task.T ? ` T=${a.task.T}` : ''}` : '',
-      `${m.paramCount.toLocaleString('en-US')} parameters`,
+      a ? `${a.layers.length} layer${a.layers.length === 1 ? '' : 's'}: ${a.layers.map((l) => `${cellLabel(l.cell, l.custom?.name)}(${l.units})`).join(' → ')}` : `${modelFormatName(m.path)}: open it to read its architecture`,
+      a ? `input ${a.inputSize}, readout ${a.readout.units} ${a.readout.activation}` : '',
+      a?.task ? `task ${a.task.name}${a.task.T ? ` T=${a.task.T}` : ''}` : '',
+      m.paramCount !== undefined ? `${m.paramCount.toLocaleString('en-US')} parameters` : '',
     ]
       .filter(Boolean)
       .join('\n'),
@@ -70,24 +67,27 @@ export function modelNode(m: ModelEntry, idPrefix = 'model:'): TreeNode {
 const STATE_ICON: Record<string, string> = {
   running: 'sync~spin',
   completed: 'pass',
-  cancelled: 'debug-pause',
+  stopped: 'debug-pause',
   interrupted: 'debug-pause',
   failed: 'error',
   unknown: 'question',
 };
 
 export function runDescription(run: RunInfo, live?: TrainingSnapshot): string {
-  if (live && live.status === 'running') return `step ${live.step}/${live.totalSteps} · loss ${formatLoss(latestLoss(live))}`;
+  if (live && live.status === 'running') {
+    const nums = runNumbersText(live);
+    return `step ${live.step}/${live.totalSteps}${nums ? ` · ${nums}` : ''}`;
+  }
   const st = run.status;
   const steps = st ? `step ${st.step}/${st.totalSteps || run.config?.steps || '?'}` : '';
-  const loss = st?.lastLoss !== undefined ? ` · loss ${formatLoss(st.lastLoss)}` : '';
+  const loss = st?.lastLoss !== undefined ? ` · loss ${fmt(st.lastLoss)}` : '';
   const resumable = run.resumable ? ' · resumable' : '';
-  return `${run.state}${steps ? ` · ${steps}` : ''}${loss}${resumable}`;
+  return `${runStateWord(run.state)}${steps ? ` · ${steps}` : ''}${loss}${resumable}`;
 }
 
 export function runNode(run: RunInfo, live?: TrainingSnapshot): TreeNode {
   const isLive = !!live && live.status === 'running';
-  const flags = ['run', isLive ? 'live' : run.state, run.resumable && !isLive ? 'resumable' : '', run.hasModel ? 'hasModel' : ''].filter(Boolean);
+  const flags = ['run', isLive ? 'live' : runStateWord(run.state), run.resumable && !isLive ? 'resumable' : '', run.hasModel ? 'hasModel' : ''].filter(Boolean);
   const children: TreeNode[] = [];
   const file = (name: string, icon: string, ctx: string, description?: string) =>
     children.push({
@@ -104,7 +104,7 @@ export function runNode(run: RunInfo, live?: TrainingSnapshot): TreeNode {
   if (run.hasModel) file(RUN_FILES.model, 'circuit-board', 'model');
   if (run.hasBest) {
     const b = run.status?.best;
-    file(RUN_FILES.best, 'star-full', 'model', b ? `best test ${b.metricName === 'accuracy' ? 'accuracy' : 'MSE'} ${formatLoss(b.metric)} @ ${b.step}` : undefined);
+    file(RUN_FILES.best, 'star-full', 'model', b ? `best test ${b.metricName === 'accuracy' ? 'accuracy' : 'MSE'} ${fmt(b.metric)} @ ${b.step}` : undefined);
   }
   file(RUN_FILES.config, 'json', 'runFile');
   file(RUN_FILES.metrics, 'graph-line', 'runFile');
@@ -117,7 +117,7 @@ export function runNode(run: RunInfo, live?: TrainingSnapshot): TreeNode {
       .filter(Boolean)
       .join('\n'),
     contextValue: flags.join(';'),
-    icon: isLive ? STATE_ICON.running : STATE_ICON[run.state],
+    icon: isLive ? STATE_ICON.running : STATE_ICON[runStateWord(run.state)],
     path: run.dir,
     runId: run.id,
     collapsible: 'collapsed',
@@ -127,10 +127,10 @@ export function runNode(run: RunInfo, live?: TrainingSnapshot): TreeNode {
 }
 
 /** The two top-level groups; a group without entries shows one hint row. */
-export function buildTree(models: ModelEntry[], runs: RunInfo[], live: ReadonlyMap<string, TrainingSnapshot>, runsFolder: string): TreeNode[] {
+export function buildTree(models: readonly ModelEntry[], runs: readonly RunInfo[], live: ReadonlyMap<string, TrainingSnapshot>, runsFolder: string): TreeNode[] {
   const modelChildren = models.length
     ? models.map((m) => modelNode(m))
-    : [{ id: 'empty:models', kind: 'empty' as const, label: 'No model files (*.safetensors) in the workspace', collapsible: 'none' as const }];
+    : [{ id: 'empty:models', kind: 'empty' as const, label: `No model files (${MODEL_FORMATS_TEXT}) in the workspace`, collapsible: 'none' as const }];
   const runChildren = runs.length
     ? runs.map((r) => runNode(r, live.get(r.id)))
     : [{ id: 'empty:runs', kind: 'empty' as const, label: `No runs in ${runsFolder}/ yet: run "Train on Copy Task"`, collapsible: 'none' as const }];

@@ -1,5 +1,7 @@
 /** vscode adapter for the Runs & Models tree: TreeNode (pure data, tree-items.ts) → vscode.TreeItem. */
 import * as vscode from 'vscode';
+import type { HostAction, HostStore } from './store';
+import { treeView } from './store-views';
 import type { TreeNode } from './tree-items';
 
 const COLLAPSE: Record<TreeNode['collapsible'], vscode.TreeItemCollapsibleState> = {
@@ -72,4 +74,26 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<TreeNode> {
   dispose(): void {
     this.changed.dispose();
   }
+}
+
+/** Actions that change what the tree shows. Training events refresh it at most once a second. */
+const TREE_ACTIONS: ReadonlySet<HostAction['type']> = new Set(['scanned', 'runsListed', 'modelOpened', 'runStarted', 'runEnded']);
+const LIVE_TREE_INTERVAL_MS = 1000;
+
+/** Keeps the tree equal to treeView(store.state). */
+export function bindTreeToStore(tree: RunsTreeProvider, store: HostStore): vscode.Disposable {
+  let last = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const render = () => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    last = Date.now();
+    tree.setRoots(treeView(store.state));
+  };
+  const sub = store.subscribe((_s, a) => {
+    if (TREE_ACTIONS.has(a.type)) render();
+    else if (a.type === 'trainEvent' && !timer) timer = setTimeout(render, Math.max(0, LIVE_TREE_INTERVAL_MS - (Date.now() - last)));
+  });
+  render();
+  return { dispose: () => (sub.dispose(), timer && clearTimeout(timer)) };
 }

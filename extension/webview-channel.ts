@@ -8,7 +8,7 @@
  *   webview without retained context starts empty each time it is shown.
  * - Incremental events (`postEvent`) go out only while live; otherwise their folded state message stands in.
  */
-import type { HostToWebview } from '../webview/protocol';
+import type { HostToWebview } from '../shared/protocol';
 
 /** Coalescing key of a state message; null for messages that must all be delivered in order. */
 export function stateKey(m: HostToWebview): string | null {

@@ -5,7 +5,7 @@
  */
 import * as vscode from 'vscode';
 import type { TrainEvent } from '../core/train/types';
-import { parseWebviewMessage, type HostToWebview, type ViewKind, type WebviewToHost } from '../webview/protocol';
+import { parseWebviewMessage, type HostToWebview, type ViewKind, type WebviewToHost } from '../shared/protocol';
 import { buildWebviewHtml, makeNonce } from './html';
 import { EventBatcher, WebviewChannel } from './webview-channel';
 import { showError } from './notify';

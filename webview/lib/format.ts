@@ -1,12 +1,6 @@
 /** Number and duration formatting for labels and tooltips. Pure. */
 
-export function fmt(v: number | null | undefined, digits = 3): string {
-  if (v === null || v === undefined || !Number.isFinite(v)) return '–';
-  if (v === 0) return '0';
-  const a = Math.abs(v);
-  if (a >= 1e5 || a < 1e-3) return v.toExponential(Math.max(0, digits - 1));
-  return String(Number(v.toPrecision(digits)));
-}
+export { fmt } from '../../shared/numbers';
 
 export function fmtPercent(v: number | null | undefined, digits = 0): string {
   if (v === null || v === undefined || !Number.isFinite(v)) return '–';

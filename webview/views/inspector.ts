@@ -7,8 +7,10 @@ import type { HostCommand, TrainingSnapshot } from '../protocol';
 import { createChart, lineDataset, logTicks, markChart, type LineChart, type XY } from '../charts';
 import { button, el, section } from '../dom';
 import { toCss } from '../lib/colormap';
-import { fmt, fmtInt } from '../lib/format';
-import { applyTrainEvent } from '../lib/training-state';
+import { fmtInt } from '../lib/format';
+import { cellLabel, layerLabel } from '../../shared/labels';
+import { runSummaryLine } from '../../shared/run-summary';
+import { reduceTrainEvent } from '../../shared/training-snapshot';
 import { fill } from './common';
 import type { InspectorMessage, View, ViewHost } from './types';
 
@@ -45,13 +47,16 @@ export class InspectorView implements View {
   }
 
   setInspector(m: InspectorMessage): void {
-    this.msg = { ...m, training: m.training ? { ...m.training, points: m.training.points.slice() } : null };
+    this.msg = m;
     this.render();
   }
 
   trainingEvent(runId: string, e: TrainEvent): void {
     const t = this.msg?.training;
-    if (!t || t.runId !== runId || !applyTrainEvent(t, e)) return;
+    if (!this.msg || !t || t.runId !== runId) return;
+    const next = reduceTrainEvent(t, e);
+    if (next === t) return;
+    this.msg = { ...this.msg, training: next };
     if (this.frame) return;
     this.frame = requestAnimationFrame(() => {
       this.frame = 0;
@@ -74,10 +79,10 @@ export class InspectorView implements View {
   private render(): void {
     const m = this.msg?.model ?? null;
     if (!m) {
-      fill(this.model, [el('p', { class: 'caption', text: 'No model open. Open a model file (.safetensors with metadata, or .json) or train one.' })]);
+      fill(this.model, [el('p', { class: 'caption', text: 'No model open. Open a model file (.safetensors, PyTorch .pt/.pth, Keras .keras/.h5 or TF.js model.json) or train one.' })]);
     } else {
       const a = m.architecture;
-      const layers = a.layers.map((l, i) => el('li', { text: `Layer ${i + 1}: ${l.cell.toUpperCase()} × ${l.units}` }));
+      const layers = a.layers.map((l, i) => el('li', { text: `${layerLabel(i, true)}: ${cellLabel(l.cell, l.custom?.name)} × ${l.units}` }));
       fill(this.model, [
         el('p', { class: 'model-name', text: m.name }),
         m.path ? el('p', { class: 'caption path', text: m.path }) : null,
@@ -114,7 +119,8 @@ export class InspectorView implements View {
     }
     this.loss.length = 0;
     for (const q of t.points) if (q.loss !== undefined && q.loss > 0) this.loss.push({ x: q.step, y: q.loss });
-    this.trainText.textContent = `${t.label}: ${t.status}, step ${t.step} / ${t.totalSteps}${this.loss.length ? `, loss ${fmt(this.loss[this.loss.length - 1].y)}` : ''}`;
+    // The same summary, with the same rounding, as the training panel and the end-of-run notification.
+    this.trainText.textContent = runSummaryLine(t);
     if (!this.chart) {
       const p = this.host.palette();
       this.chart = createChart(this.canvas, {

@@ -1,6 +1,6 @@
 /**
  * Live training: loss and test metric, steps/s, ETA, live fraction bistable when the host sends it, and
- * a Stop button. Events can arrive hundreds of times a second: they only mutate the snapshot; one
+ * a Stop button. Events can arrive hundreds of times a second: each replaces the snapshot (a pure reduce); one
  * requestAnimationFrame redraw per frame updates the chart with update('none').
  */
 import type { TrainEvent } from '../../core/train/types';
@@ -12,7 +12,9 @@ import { exportButtons } from '../export';
 import { toCss } from '../lib/colormap';
 import { trainingCsv } from '../lib/csv';
 import { fmt, fmtDuration } from '../lib/format';
-import { applyTrainEvent } from '../lib/training-state';
+import { runStateTitle } from '../../shared/labels';
+import { runNumberParts } from '../../shared/run-summary';
+import { reduceTrainEvent } from '../../shared/training-snapshot';
 import { fill } from './common';
 import type { View, ViewHost } from './types';
 
@@ -50,7 +52,7 @@ export class TrainingView implements View {
   }
 
   setTraining(s: TrainingSnapshot): void {
-    this.snap = { ...s, points: s.points.slice() };
+    this.snap = s;
     this.heading.textContent = `Training: ${s.label}`;
     this.buildChart();
     this.redraw();
@@ -58,7 +60,10 @@ export class TrainingView implements View {
 
   trainingEvent(runId: string, e: TrainEvent): void {
     if (!this.snap || this.snap.runId !== runId) return;
-    if (applyTrainEvent(this.snap, e)) this.schedule();
+    const next = reduceTrainEvent(this.snap, e);
+    if (next === this.snap) return;
+    this.snap = next;
+    this.schedule();
   }
 
   retheme(): void {
@@ -122,21 +127,18 @@ export class TrainingView implements View {
     this.chart.data.datasets[3].hidden = frac.length === 0;
     this.chart.update('none');
     markChart(this.chart);
-    const last = [...s.points].reverse();
-    const lastEval = last.find((q) => q.metric !== undefined);
-    const lastLoss = last.find((q) => q.loss !== undefined);
     this.progress.value = s.totalSteps > 0 ? s.step / s.totalSteps : 0;
     this.stats.textContent = [
       `step ${s.step} / ${s.totalSteps}`,
       `${fmt(s.stepsPerSec)} steps/s`,
       s.status === 'running' ? `ETA ${fmtDuration(s.etaMs)}` : '',
       curriculumText(s),
-      lastLoss ? `loss ${fmt(lastLoss.loss)}` : '',
-      lastEval ? `test ${s.metricName === 'accuracy' ? 'accuracy' : 'MSE'} ${fmt(lastEval.metric)}` : '',
+      // The same numbers, rounded the same way, as the Inspector and the end-of-run notification.
+      ...runNumberParts(s),
     ]
       .filter(Boolean)
       .join(' · ');
-    this.statusText.textContent = s.status === 'failed' ? `Failed: ${s.error ?? 'unknown error'}` : s.status === 'running' ? 'Running' : s.status === 'completed' ? 'Completed' : 'Stopped';
+    this.statusText.textContent = s.status === 'failed' ? `Failed: ${s.error ?? 'unknown error'}` : runStateTitle(s.status);
     this.statusText.className = `run-status ${s.status}`;
     setDisabled(this.stop, s.status !== 'running');
     this.host.rendered('training', { points: s.points.length, step: s.step, status: s.status });

@@ -1,0 +1,148 @@
+/**
+ * The host's one store: everything the tree, the status bar, the panels and the Inspector show is derived
+ * from this state, which only `updateHostState` (pure: the old state is never changed) replaces, on commands
+ * and worker events. Views subscribe and build their messages with the pure functions of store-views.ts.
+ * No vscode import: the updates and views are unit-tested in plain Node.
+ */
+import type { DiagnosisSentence } from '../core/diagnostics/types';
+import type { TrainEvent } from '../core/train/types';
+import type { ModelInfo, TrainingSnapshot } from '../shared/protocol';
+import { reduceTrainEvent } from '../shared/training-snapshot';
+import type { RunInfo } from './runs';
+import type { ModelEntry } from './tree-items';
+
+/** Final snapshots kept for runs that ended in this window (panels, Inspector and notification read them). */
+const FINISHED_KEPT = 20;
+
+export interface HostState {
+  /** Model files found in the workspace (every format) and models opened from elsewhere. */
+  readonly models: readonly ModelEntry[];
+  /** Run folders on disk, newest first. */
+  readonly runs: readonly RunInfo[];
+  /** The runs folder as the tree names it (relative to the workspace). */
+  readonly runsFolder: string;
+  /** Runs training (or about to start) in this window, in start order. */
+  readonly live: ReadonlyMap<string, TrainingSnapshot>;
+  /** The final snapshot of each run that ended in this window: the one source of its final numbers. */
+  readonly finished: ReadonlyMap<string, TrainingSnapshot>;
+  /** The model the Inspector describes, and its diagnosis once it has come back. */
+  readonly selection: { readonly path?: string; readonly model: ModelInfo | null; readonly diagnosis: readonly DiagnosisSentence[] };
+  /** The run the Inspector follows; `disk` is its saved snapshot when it is not from this window. */
+  readonly inspectedRun?: { readonly runId: string; readonly disk: TrainingSnapshot | null };
+}
+
+export type HostAction =
+  /** A workspace scan: its models include the opened ones that still exist. */
+  | { type: 'scanned'; models: readonly ModelEntry[]; runs: readonly RunInfo[]; runsFolder: string }
+  | { type: 'runsListed'; runs: readonly RunInfo[] }
+  /** A model opened by path (custom editor, Open Model): listed in the tree even outside the workspace. */
+  | { type: 'modelOpened'; entry: ModelEntry }
+  | { type: 'runStarted'; snapshot: TrainingSnapshot }
+  | { type: 'trainEvent'; runId: string; event: TrainEvent }
+  /** The worker finished; `model` is the summary of the model it saved (the Inspector shows it at once). */
+  | { type: 'runEnded'; runId: string; error?: string; modelPath?: string; model?: ModelInfo | null }
+  | { type: 'modelSelected'; path?: string; model: ModelInfo | null }
+  | { type: 'modelDiagnosed'; path: string; model: ModelInfo; diagnosis: readonly DiagnosisSentence[] }
+  | { type: 'runSelected'; runId: string; disk: TrainingSnapshot | null };
+
+export const INITIAL_STATE: HostState = {
+  models: [],
+  runs: [],
+  runsFolder: 'runs',
+  live: new Map(),
+  finished: new Map(),
+  selection: { model: null, diagnosis: [] },
+};
+
+function withEntry<V>(m: ReadonlyMap<string, V>, key: string, value: V): Map<string, V> {
+  const out = new Map(m);
+  out.set(key, value);
+  return out;
+}
+
+function without<V>(m: ReadonlyMap<string, V>, key: string): Map<string, V> {
+  const out = new Map(m);
+  out.delete(key);
+  return out;
+}
+
+/** The next state; `s` itself when the action changes nothing. */
+export function updateHostState(s: HostState, a: HostAction): HostState {
+  switch (a.type) {
+    case 'scanned':
+      return { ...s, models: a.models, runs: a.runs, runsFolder: a.runsFolder };
+    case 'runsListed':
+      return { ...s, runs: a.runs };
+    case 'modelOpened':
+      return s.models.some((m) => m.path === a.entry.path) ? s : { ...s, models: [...s.models, { ...a.entry, opened: true }] };
+    case 'runStarted': {
+      // A resumed run starts afresh: its previous final snapshot no longer describes it.
+      return { ...s, live: withEntry(s.live, a.snapshot.runId, a.snapshot), finished: without(s.finished, a.snapshot.runId), inspectedRun: { runId: a.snapshot.runId, disk: null } };
+    }
+    case 'trainEvent': {
+      const cur = s.live.get(a.runId);
+      if (!cur) return s;
+      const next = reduceTrainEvent(cur, a.event);
+      return next === cur ? s : { ...s, live: withEntry(s.live, a.runId, next) };
+    }
+    case 'runEnded':
+      return endRun(s, a);
+    case 'modelSelected':
+      if (a.path === s.selection.path && a.model === s.selection.model) return s;
+      return { ...s, selection: { path: a.path, model: a.model, diagnosis: a.path === s.selection.path ? s.selection.diagnosis : [] } };
+    case 'modelDiagnosed':
+      // A late answer for a model no longer selected is dropped.
+      if (a.path !== s.selection.path) return s;
+      return { ...s, selection: { path: a.path, model: s.selection.model ?? a.model, diagnosis: a.diagnosis } };
+    case 'runSelected':
+      return { ...s, inspectedRun: { runId: a.runId, disk: a.disk } };
+  }
+}
+
+function endRun(s: HostState, a: Extract<HostAction, { type: 'runEnded' }>): HostState {
+  const cur = s.live.get(a.runId);
+  if (!cur) return s;
+  // The worker ended with an error (its own error event, or a crash without one): the run failed with it.
+  const final: TrainingSnapshot = a.error ? { ...cur, status: 'failed', error: a.error, etaMs: null } : cur;
+  let finished = withEntry(without(s.finished, a.runId), a.runId, final);
+  if (finished.size > FINISHED_KEPT) finished = without(finished, finished.keys().next().value as string);
+  const next: HostState = { ...s, live: without(s.live, a.runId), finished };
+  // After training the Inspector shows the run's model without a click (when it follows that run).
+  const followed = !s.inspectedRun || s.inspectedRun.runId === a.runId;
+  if (followed && a.modelPath && a.modelPath !== s.selection.path) return { ...next, selection: { path: a.modelPath, model: a.model ?? null, diagnosis: [] } };
+  return next;
+}
+
+/** The snapshot of a run as this window knows it: live, else its final one, else `disk`. */
+export function runSnapshot(s: HostState, runId: string, disk: TrainingSnapshot | null = null): TrainingSnapshot | null {
+  return s.live.get(runId) ?? s.finished.get(runId) ?? disk;
+}
+
+export type StoreListener = (state: HostState, action: HostAction, previous: HostState) => void;
+
+export class HostStore {
+  private current: HostState;
+  private readonly listeners = new Set<StoreListener>();
+
+  constructor(initial: HostState = INITIAL_STATE) {
+    this.current = initial;
+  }
+
+  get state(): HostState {
+    return this.current;
+  }
+
+  dispatch(a: HostAction): HostState {
+    const prev = this.current;
+    const next = updateHostState(prev, a);
+    if (next === prev) return prev;
+    this.current = next;
+    for (const l of [...this.listeners]) l(next, a, prev);
+    return next;
+  }
+
+  subscribe(l: StoreListener): { dispose(): void } {
+    this.listeners.add(l);
+    return { dispose: () => this.listeners.delete(l) };
+  }
+}
