@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Architecture } from '../../core/model/architecture';
 import { normalizeConfig } from '../../core/train/config';
 import type { RunInfo } from '../../extension/runs';
-import { newSnapshot, applyTrainEvent } from '../../extension/training-state';
+import { newSnapshot, reduceTrainEvent } from '../../shared/training-snapshot';
 import { architectureSummary, buildTree, modelNode, runNode, type ModelEntry } from '../../extension/tree-items';
 
 const arch: Architecture = {
@@ -51,10 +51,11 @@ test('model nodes show cells and sizes, the folder, and a tooltip with the param
 
 test('a stopped run with a checkpoint is resumable; its context value drives the menus', () => {
   const n = runNode(run({}));
-  assert.equal(n.contextValue, 'run;cancelled;resumable;hasModel');
+  // run.json says "cancelled"; the tree says "stopped", the word the panel and the Inspector use.
+  assert.equal(n.contextValue, 'run;stopped;resumable;hasModel');
   assert.match(n.contextValue!, /^run;/);
   assert.doesNotMatch(n.contextValue!, /;live/);
-  assert.equal(n.description, 'cancelled · step 120/500 · loss 0.2500 · resumable');
+  assert.equal(n.description, 'stopped · step 120/500 · loss 0.25 · resumable');
   assert.deepEqual(n.children?.map((c) => c.label), ['model.safetensors', 'config.json', 'metrics.jsonl']);
   assert.equal(n.children?.[0].contextValue, 'model');
   assert.equal(n.icon, 'debug-pause');
@@ -70,10 +71,9 @@ test('a run with a best model lists it after the current model, with the best me
 });
 
 test('a live run shows its current step and loss and is neither resumable nor deletable', () => {
-  const snap = newSnapshot('r1', 'label', config);
-  applyTrainEvent(snap, { type: 'progress', step: 42, totalSteps: 500, loss: 0.123456, stepsPerSec: 100, skipped: 0, elapsedMs: 420 });
+  const snap = reduceTrainEvent(newSnapshot('r1', 'label', config), { type: 'progress', step: 42, totalSteps: 500, loss: 0.123456, stepsPerSec: 100, skipped: 0, elapsedMs: 420 });
   const n = runNode(run({ state: 'running', resumable: false }), snap);
-  assert.equal(n.description, 'step 42/500 · loss 0.1235');
+  assert.equal(n.description, 'step 42/500 · loss 0.123');
   assert.equal(n.contextValue, 'run;live;hasModel');
   assert.equal(n.icon, 'sync~spin');
 });
@@ -83,6 +83,17 @@ test('a completed run without a model file has no model child and no resume flag
   assert.equal(n.contextValue, 'run;completed');
   assert.equal(n.description, 'completed · step 500/500');
   assert.ok(!n.children?.some((c) => c.contextValue === 'model'));
+});
+
+test('foreign model files are listed by format until diagnosed; the empty hint names every format', () => {
+  const pt = modelNode({ path: '/ws/m/gru.pt', relPath: join('m', 'gru.pt') });
+  assert.equal(pt.label, 'gru.pt');
+  assert.equal(pt.description, 'PyTorch checkpoint · m');
+  assert.equal(pt.contextValue, 'model');
+  assert.equal(modelNode({ path: '/ws/k.keras', relPath: 'k.keras' }).description, 'Keras model');
+  assert.equal(modelNode({ path: '/ws/t/model.json', relPath: join('t', 'model.json') }).description, 'TF.js model · t');
+  const hint = buildTree([], [], new Map(), 'runs')[0].children?.[0].label ?? '';
+  for (const ext of ['.safetensors', '.pt', '.pth', '.keras', '.h5', 'model.json']) assert.ok(hint.includes(ext), `${hint} lacks ${ext}`);
 });
 
 test('buildTree has a Models and a Runs group, with hint rows when empty', () => {
