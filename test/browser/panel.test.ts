@@ -102,7 +102,7 @@ test('VS Code panel bundle in Chromium', { skip: chromiumSkip, timeout: 120_000 
       await waitFor(page, `window.__posted.some((m) => m.type === 'stopTraining')`);
       assert.deepEqual((await posted()).find((m) => m.type === 'stopTraining'), { type: 'stopTraining', runId: 'run-1' });
       await send({ type: 'trainingEvent', runId: 'run-1', event: { type: 'done', step: 2000, reason: 'cancelled', modelPath: '/m', skipped: 0 } });
-      await waitFor(page, `document.getElementById('status').textContent.includes('status=cancelled')`);
+      await waitFor(page, `document.getElementById('status').textContent.includes('status=stopped')`);
       assert.equal(await page.evaluate(attr('section[data-view="training"] vscode-button', 'disabled')), '');
     });
 

@@ -246,7 +246,7 @@ describe('RNN Memory Lens in VS Code, driven like a user (code-server 4.100.3 + 
     assert.equal(status.status, 'cancelled');
     assert.ok(status.step > 0 && status.step < 30000, `stopped at step ${status.step}`);
     assert.ok(existsSync(join(dir, RUN_FILES.model)) && existsSync(join(dir, RUN_FILES.checkpoint)), 'model or checkpoint not saved');
-    await waitFor('the tree to show the run as resumable', async () => (await page.locator('.pane-body .monaco-list-row').allTextContents()).some((t) => /copy · BRC T=20 · 1×32/.test(t) && /cancelled/.test(t) && /resumable/.test(t)), 15_000);
+    await waitFor('the tree to show the run as resumable', async () => (await page.locator('.pane-body .monaco-list-row').allTextContents()).some((t) => /copy · BRC T=20 · 1×32/.test(t) && /stopped/.test(t) && /resumable/.test(t)), 15_000);
     mark('stopped');
     await screenshot(page, OUT, 'training-stopped.png');
   });
