@@ -123,6 +123,8 @@ export type StoreListener = (state: HostState, action: HostAction, previous: Hos
 export class HostStore {
   private current: HostState;
   private readonly listeners = new Set<StoreListener>();
+  private readonly queue: HostAction[] = [];
+  private dispatching = false;
 
   constructor(initial: HostState = INITIAL_STATE) {
     this.current = initial;
@@ -132,13 +134,28 @@ export class HostStore {
     return this.current;
   }
 
-  dispatch(a: HostAction): HostState {
+  /**
+   * Applies `a` and notifies the subscribers. An action dispatched by a subscriber waits until every
+   * subscriber has seen the current one, so all of them see the actions in one order, each with its state.
+   */
+  dispatch(a: HostAction): void {
+    this.queue.push(a);
+    if (this.dispatching) return;
+    this.dispatching = true;
+    try {
+      for (let next = this.queue.shift(); next; next = this.queue.shift()) this.apply(next);
+    } finally {
+      this.dispatching = false;
+      this.queue.length = 0;
+    }
+  }
+
+  private apply(a: HostAction): void {
     const prev = this.current;
     const next = updateHostState(prev, a);
-    if (next === prev) return prev;
+    if (next === prev) return;
     this.current = next;
     for (const l of [...this.listeners]) l(next, a, prev);
-    return next;
   }
 
   subscribe(l: StoreListener): { dispose(): void } {

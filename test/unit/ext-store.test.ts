@@ -114,3 +114,16 @@ test('HostStore notifies subscribers with the new and previous state, and not fo
     ['runEnded', 0, 1],
   ]);
 });
+
+test('HostStore: an action dispatched by a subscriber is applied after every subscriber saw the current one', () => {
+  const store = new HostStore();
+  const log: string[] = [];
+  store.subscribe((_s, a) => {
+    log.push(`first:${a.type}`);
+    if (a.type === 'runStarted') store.dispatch({ type: 'runsListed', runs: [] });
+  });
+  store.subscribe((s, a) => log.push(`second:${a.type}:${s.live.size}`));
+  store.dispatch({ type: 'runStarted', snapshot: newSnapshot('r1', 'l', cfg) });
+  assert.deepEqual(log, ['first:runStarted', 'second:runStarted:1', 'first:runsListed', 'second:runsListed:1']);
+  assert.equal(store.state.live.size, 1);
+});
