@@ -27,8 +27,11 @@ export interface HostState {
   readonly finished: ReadonlyMap<string, TrainingSnapshot>;
   /** The model the Inspector describes, and its diagnosis once it has come back. */
   readonly selection: { readonly path?: string; readonly model: ModelInfo | null; readonly diagnosis: readonly DiagnosisSentence[] };
-  /** The run the Inspector follows; `disk` is its saved snapshot when it is not from this window. */
-  readonly inspectedRun?: { readonly runId: string; readonly disk: TrainingSnapshot | null };
+  /**
+   * The run the Inspector follows; `disk` is its saved snapshot when it is not from this window. `showModel`:
+   * the run's model replaces the selection when it ends (a run just started, and no model chosen since).
+   */
+  readonly inspectedRun?: { readonly runId: string; readonly disk: TrainingSnapshot | null; readonly showModel?: boolean };
 }
 
 export type HostAction =
@@ -77,7 +80,7 @@ export function updateHostState(s: HostState, a: HostAction): HostState {
       return s.models.some((m) => m.path === a.entry.path) ? s : { ...s, models: [...s.models, { ...a.entry, opened: true }] };
     case 'runStarted': {
       // A resumed run starts afresh: its previous final snapshot no longer describes it.
-      return { ...s, live: withEntry(s.live, a.snapshot.runId, a.snapshot), finished: without(s.finished, a.snapshot.runId), inspectedRun: { runId: a.snapshot.runId, disk: null } };
+      return { ...s, live: withEntry(s.live, a.snapshot.runId, a.snapshot), finished: without(s.finished, a.snapshot.runId), inspectedRun: { runId: a.snapshot.runId, disk: null, showModel: true } };
     }
     case 'trainEvent': {
       const cur = s.live.get(a.runId);
@@ -89,7 +92,12 @@ export function updateHostState(s: HostState, a: HostAction): HostState {
       return endRun(s, a);
     case 'modelSelected':
       if (a.path === s.selection.path && a.model === s.selection.model) return s;
-      return { ...s, selection: { path: a.path, model: a.model, diagnosis: a.path === s.selection.path ? s.selection.diagnosis : [] } };
+      return {
+        ...s,
+        selection: { path: a.path, model: a.model, diagnosis: a.path === s.selection.path ? s.selection.diagnosis : [] },
+        // A model chosen during a run stays selected when the run ends.
+        inspectedRun: s.inspectedRun?.showModel && a.path !== s.selection.path ? { ...s.inspectedRun, showModel: false } : s.inspectedRun,
+      };
     case 'modelDiagnosed':
       // A late answer for a model no longer selected is dropped.
       if (a.path !== s.selection.path) return s;
@@ -108,7 +116,7 @@ function endRun(s: HostState, a: Extract<HostAction, { type: 'runEnded' }>): Hos
   if (finished.size > FINISHED_KEPT) finished = without(finished, finished.keys().next().value as string);
   const next: HostState = { ...s, live: without(s.live, a.runId), finished };
   // After training the Inspector shows the run's model without a click (when it follows that run).
-  const followed = !s.inspectedRun || s.inspectedRun.runId === a.runId;
+  const followed = s.inspectedRun?.runId === a.runId && s.inspectedRun.showModel;
   if (followed && a.modelPath && a.modelPath !== s.selection.path) return { ...next, selection: { path: a.modelPath, model: a.model ?? null, diagnosis: [] } };
   return next;
 }

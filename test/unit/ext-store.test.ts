@@ -54,6 +54,16 @@ test('a run that ends moves to the final snapshots; its model is shown by the In
   assert.equal(s.selection.model?.paramCount, 9);
 });
 
+test('a model chosen while a run trains stays selected when the run ends', () => {
+  const s = apply(INITIAL_STATE, [
+    { type: 'runStarted', snapshot: newSnapshot('r1', 'l', cfg) },
+    { type: 'modelSelected', path: '/m/b.pt', model: null },
+    { type: 'runEnded', runId: 'r1', modelPath: '/runs/r1/model.safetensors', model: info('/runs/r1/model.safetensors') },
+  ]);
+  assert.equal(s.selection.path, '/m/b.pt');
+  assert.equal(s.finished.get('r1')?.runId, 'r1', 'the Inspector still follows the run itself');
+});
+
 test('a run that ends while the Inspector follows another run leaves the selection alone', () => {
   const s = apply(INITIAL_STATE, [
     { type: 'runStarted', snapshot: newSnapshot('r1', 'l', cfg) },
