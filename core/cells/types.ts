@@ -6,8 +6,6 @@
  * The whole sequence goes through one call (forward) and one call (backward), so that an engine can
  * replace the per-step loops with fused kernels without changing callers.
  */
-import type { InitKind } from '../util/init';
-
 /** The cells that can be trained and that engines implement. */
 export type CellKind = 'brc' | 'nbrc' | 'gru' | 'lstm';
 export const CELL_KINDS: readonly CellKind[] = ['brc', 'nbrc', 'gru', 'lstm'];
@@ -46,6 +44,9 @@ export interface CellOptions {
   /** simple_rnn. */
   activation?: SimpleActivation;
 }
+
+/** How a parameter is initialised (core/util/init implements each, matching Keras). */
+export type InitKind = 'glorot_uniform' | 'orthogonal' | 'zeros' | 'ones' | 'lstm_bias';
 
 export interface ParamSpec {
   /** Name inside the layer, e.g. `U_a`; stored in files as `layers.{i}.{name}`. */

@@ -13,7 +13,7 @@ import type { Model } from '../model/model';
 import { readSafetensors } from '../model/safetensors';
 import type { CustomCellDef } from './cell-def';
 import { customCellsDisabledMessage } from './policy';
-import { findCustomCell, registerCustomCell } from './registry';
+import { findCustomCell, registerCustomCell } from '../cells/custom-registry';
 import { readRecordedCell } from './confine';
 import { readCellSource, type CellSource } from './source';
 
