@@ -47,6 +47,19 @@ module.exports = {
       to: { path: '^vscode$' },
     },
     {
+      name: 'shared-imports-no-face',
+      severity: 'error',
+      comment: 'shared/ is imported by the host and the webviews, so it imports neither, nor vscode or Node builtins.',
+      from: { path: '^shared/' },
+      to: { path: '^(extension/|webview/|vscode$)' },
+    },
+    {
+      name: 'shared-imports-no-node',
+      severity: 'error',
+      from: { path: '^shared/' },
+      to: { dependencyTypes: ['core'] },
+    },
+    {
       name: 'not-to-unresolvable',
       severity: 'error',
       comment: 'An import that does not resolve is a typo or a missing dependency.',
@@ -56,7 +69,7 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: '^(node_modules|dist|\\.e2e|test-output)/' },
+    exclude: { path: '^(node_modules|dist|\\.e2e|test-output|bench-output|demo-output|runs)/|(^|/)\\.' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'], extensions: ['.ts', '.js', '.mjs', '.cjs', '.json'] },

@@ -10,6 +10,7 @@ import type { TrainEvent } from './types';
 import type { TrainWorkerInput } from './worker-protocol';
 
 function train(input: TrainWorkerInput): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: loaded only when needed
   const { runTraining, writeFailedStatus } = require('./run') as typeof import('./run');
   const flag = new Int32Array(input.cancel);
   // How far the run got, from its own events: a failure records that, not "step 0 of 0".
@@ -35,6 +36,7 @@ function train(input: TrainWorkerInput): void {
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     // A refused checkpoint changed nothing: run.json keeps describing the run as it was.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: loaded only when needed
     if (e instanceof (require('./checkpoint') as typeof import('./checkpoint')).CheckpointRefusedError) {
       emit({ type: 'error', message });
       return;
@@ -49,6 +51,7 @@ function train(input: TrainWorkerInput): void {
 }
 
 if (isCellProbeRequest(workerData)) {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: loaded only when needed
   (require('../custom/probe-worker') as typeof import('../custom/probe-worker')).answerCellProbe(workerData);
 } else {
   train(workerData as TrainWorkerInput);
