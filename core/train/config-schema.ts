@@ -131,7 +131,7 @@ export const TRAIN_OPTIONS: readonly TrainOption[] = [
     min: 0,
     help: 'global-norm gradient clipping, 0 = off (0)',
     setting: {
-      name: 'clip',
+      name: 'clipNorm',
       default: 0,
       description: 'Global-norm gradient clipping: each update is scaled down so the gradient norm is at most this; 0 = off (the paper uses none). Try 1 when a diagnosis reports exploding gradients.',
     },
@@ -206,4 +206,19 @@ export function trainOptionsHelp(): string {
     for (const r of rest) lines.push(' '.repeat(21) + r);
   }
   return lines.join('\n');
+}
+
+/** The package.json `contributes.configuration` entry of an option's setting (scripts/sync-settings.ts writes them). */
+export function settingEntry(o: TrainOption): Record<string, unknown> {
+  if (!o.setting) throw new Error(`--${o.flag} has no setting`);
+  const e: Record<string, unknown> = { type: o.type === 'enum' ? 'string' : o.type };
+  if (o.type === 'enum') {
+    e.enum = [...o.values];
+  } else {
+    if (o.min !== undefined) e[o.exclusiveMin ? 'exclusiveMinimum' : 'minimum'] = o.min;
+    if (o.max !== undefined) e[o.exclusiveMax ? 'exclusiveMaximum' : 'maximum'] = o.max;
+  }
+  e.default = o.setting.default;
+  e.description = o.setting.description;
+  return e;
 }
