@@ -9,7 +9,7 @@ import type { Model } from '../model/model';
 import { computeLoss, forward, type CellResolver } from '../model/network';
 import { tensorSize } from '../model/model';
 import { analyzeBistability } from './bistability';
-import { describeReport, type ReportBody } from './diagnosis';
+import { describeReport, type ReportBody, type SentenceContext } from './diagnosis';
 import { analyzeFixedPoints, type FixedPointOptions } from './fixed-points';
 import { analyzeGradientFlow } from './gradient-flow';
 import { inputAlignment } from './input-alignment';
@@ -44,6 +44,8 @@ export interface DiagnoseOptions extends TaskInputOptions {
   modelName?: string;
   /** Called with the batch's size before the model runs on it; throws to refuse (CLI size limits). */
   checkBatch?: (T: number, B: number) => void;
+  /** Who reads the sentences: advice names CLI flags (default) or extension settings. */
+  sentenceContext?: SentenceContext;
 }
 
 export function diagnose(model: Model, opts: DiagnoseOptions = {}): DiagnosticReport {
@@ -116,7 +118,7 @@ export function diagnose(model: Model, opts: DiagnoseOptions = {}): DiagnosticRe
     sections,
     timings,
   };
-  const diagnosis = [...nonFiniteWeightsSentence(model), ...describeReport(body)];
+  const diagnosis = [...nonFiniteWeightsSentence(model), ...describeReport(body, opts.sentenceContext)];
   lap('diagnosis');
   timings.total = performance.now() - t0;
   return { ...body, diagnosis };
