@@ -12,7 +12,8 @@ import type { TrainWorkerInput } from './worker-protocol';
 function train(input: TrainWorkerInput): void {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: loaded only when needed
   const { runTraining, writeFailedStatus } = require('./run') as typeof import('./run');
-  const flag = new Int32Array(input.cancel);
+  const { cancel, ...request } = input;
+  const flag = new Int32Array(cancel);
   // How far the run got, from its own events: a failure records that, not "step 0 of 0".
   const reached: { step?: number; totalSteps?: number; skipped?: number } = {};
   const emit = (e: TrainEvent) => {
@@ -21,18 +22,7 @@ function train(input: TrainWorkerInput): void {
     parentPort?.postMessage(e);
   };
   try {
-    runTraining({
-      outDir: input.outDir,
-      config: input.config,
-      resume: input.resume,
-      steps: input.steps,
-      isCancelled: () => Atomics.load(flag, 0) !== 0,
-      emit,
-      progressIntervalMs: input.progressIntervalMs,
-      dataPath: input.dataPath,
-      allowCustomCells: input.allowCustomCells,
-      customCell: input.customCell,
-    });
+    runTraining({ ...request, isCancelled: () => Atomics.load(flag, 0) !== 0, emit });
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     // A refused checkpoint changed nothing: run.json keeps describing the run as it was.
