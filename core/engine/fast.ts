@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { referenceCell } from '../cells/index';
 import { checkLength, checkParams, checkSeq } from '../cells/linalg';
-import { FLOAT32_VIEWS, type BackwardOptions, type CellBackward, type CellDef, type CellForward, type CellKind, type LayerParams, type SeqShape } from '../cells/types';
+import { type BackwardOptions, type CellBackward, type CellDef, type CellForward, type CellKind, type LayerParams, type SeqShape } from '../cells/types';
 
 /** The addon's exports (native/addon.cpp). */
 export interface NativeKernels {
@@ -324,7 +324,10 @@ function makeCell(kind: CellKind, addon: NativeKernels): CellDef {
     return [x32, pp.U, pp.W, pp.bias, pp.biasR, pp.wdiag, h32, ...s];
   };
 
-  function forward(p: LayerParams, x: Float64Array, shape: SeqShape): CellForward {
+  function forward(p: LayerParams, x: Float64Array, shape: SeqShape, initialState?: Float64Array): CellForward {
+    // The kernels start every sequence from h_0 = 0. Runs from a given state (single steps of the fixed-point
+    // search and self-maps, a few units wide) take the reference cell; its cache sends backward there too.
+    if (initialState) return ref.forward(p, x, shape, initialState);
     checkSeq(kind, x, shape);
     const { T, B, inputSize: I, units: H } = shape;
     checkParams(kind, p, ref.paramSpecs(I, H));
@@ -345,7 +348,7 @@ function makeCell(kind: CellKind, addon: NativeKernels): CellDef {
     const h = toF64(addon, h32.arr);
     f32Of.set(h, h32);
     const views = { h: h32.arr, ...gateSources };
-    return { h, gates: lazyF64(addon, gateSources, () => cache.released), cache, [FLOAT32_VIEWS]: () => (cache.released ? undefined : views) } as CellForward;
+    return { h, gates: lazyF64(addon, gateSources, () => cache.released), cache, float32: () => (cache.released ? undefined : views) };
   }
 
   function backward(p: LayerParams, x: Float64Array, fwd: CellForward, dhOut: Float64Array, shape: SeqShape, opts?: BackwardOptions): CellBackward {
@@ -383,10 +386,10 @@ function makeCell(kind: CellKind, addon: NativeKernels): CellDef {
     const dx = toF64(addon, dx32);
     const lazy = lazyF64(addon, { dh: dh32 });
     const views = { dh: dh32 };
-    return Object.defineProperties({ dx, grads, [FLOAT32_VIEWS]: () => views } as unknown as CellBackward, Object.getOwnPropertyDescriptors(lazy));
+    return Object.defineProperties({ dx, grads, float32: () => views } as unknown as CellBackward, Object.getOwnPropertyDescriptors(lazy));
   }
 
-  return { kind, gateNames: ref.gateNames, paramSpecs: ref.paramSpecs, forward, backward };
+  return { kind, gateNames: ref.gateNames, paramSpecs: ref.paramSpecs, stateSize: ref.stateSize, forward, backward };
 }
 
 const cells = new Map<CellKind, CellDef>();

@@ -401,3 +401,46 @@ test('without the addon, the fast engine falls back to the reference cells', () 
   const out = JSON.parse(r.stdout.trim().split('\n').pop() as string);
   assert.deepEqual(out, { available: false, reason: 'disabled by RNN_FAST_DISABLE=1', resolved: 'reference', same: true, fast: null });
 });
+
+/** The state after step `t` ([B, S]: h, then c for LSTM) of a forward result, from its h and (LSTM) cell trace. */
+function stateAt(f: CellForward, t: number, B: number, H: number, S: number): Float64Array {
+  const out = new Float64Array(B * S);
+  for (let b = 0; b < B; b++) {
+    out.set(f.h.subarray((t * B + b) * H, (t * B + b + 1) * H), b * S);
+    if (S === 2 * H) out.set(f.gates.cell.subarray((t * B + b) * H, (t * B + b + 1) * H), b * S + H);
+  }
+  return out;
+}
+
+for (const kind of CELL_KINDS) {
+  test(`fast ${kind} declares the reference state size and runs from an initial state like the reference`, { skip }, () => {
+    const ref = referenceCell(kind);
+    const fast = fastCell(kind) as CellDef;
+    const T = 9, B = 3, I = 2, H = 6, k = 4;
+    assert.ok(fast.stateSize && ref.stateSize);
+    assert.equal(fast.stateSize(H), ref.stateSize(H));
+    const S = fast.stateSize(H);
+    const rng = new Rng(7);
+    const p = params(ref, I, H, rng, 0.3);
+    const x = randn(T * B * I, rng);
+    const h0 = randn(B * S, rng, 0.5);
+    const shape = { T, B, inputSize: I, units: H };
+    const fr = ref.forward(p, x, shape, h0);
+    const ff = fast.forward(p, x, shape, h0);
+    close(`${kind} h from h0`, ff.h, fr.h);
+    for (const g of ref.gateNames) close(`${kind} gate ${g} from h0`, ff.gates[g], fr.gates[g]);
+    // A nonzero initial state must change the result (not ignored).
+    assert.ok(ff.h.some((v, i) => Math.abs(v - fast.forward(p, x, shape).h[i]) > 1e-3), `${kind}: initial state ignored`);
+    // Continuity: the fast pass over all T steps equals k steps, then the rest from the state after step k.
+    const whole = fast.forward(p, x, shape);
+    const head = fast.forward(p, x.subarray(0, k * B * I), { ...shape, T: k });
+    const tail = fast.forward(p, x.subarray(k * B * I), { ...shape, T: T - k }, stateAt(head, k - 1, B, H, S));
+    close(`${kind} split at ${k}`, tail.h, whole.h.subarray(k * B * H));
+    // Backward of a pass from an initial state: dx and the parameter gradients as the reference's.
+    const dhOut = randn(T * B * H, rng);
+    const bf = fast.backward(p, x, ff, dhOut, shape);
+    const br = ref.backward(p, x, fr, dhOut, shape);
+    close(`${kind} dx from h0`, bf.dx, br.dx);
+    for (const name of Object.keys(br.grads)) close(`${kind} d${name} from h0`, bf.grads[name], br.grads[name]);
+  });
+}
