@@ -254,7 +254,14 @@ test('bad inputs raise errors instead of reading out of bounds', { skip }, () =>
   assert.throws(() => fast.backward(p, new Float64Array(8), f, new Float64Array(12), { ...shape, T: 1 }), /shape|x/);
   const k = nativeKernels();
   assert.ok(k);
-  assert.throws(() => k.forward(3, 2, 2, 2, 3, []), /missing|x/);
+  // Buffers are passed by name: a missing one is named, a positional array is refused.
+  assert.throws(() => k.forward(3, 2, 2, 2, 3, {} as never), /^Error: x is missing$/);
+  assert.throws(() => k.forward(3, 2, 2, 2, 3, [] as never), /x is missing|named typed arrays/);
+  assert.throws(() => k.forward(3, 2, 2, 2, 3, null as never), /buffers must be an object of named typed arrays/);
+  const x = new Float32Array(2 * 2 * 2);
+  const named = { x, U: new Float32Array(2 * 12), W: new Float32Array(3 * 12), bias: new Float32Array(12), biasR: null, wdiag: null, h: new Float32Array(12), states: [] };
+  assert.throws(() => k.forward(3, 2, 2, 2, 3, named), /^Error: state is missing$/);
+  assert.throws(() => k.forward(3, 2, 2, 2, 3, { ...named, U: new Float32Array(5), states: [] }), /^Error: U has length 5, expected 24$/);
   assert.throws(() => k.gemm(2, 2, 2, new Float32Array(3), new Float32Array(4), new Float32Array(4)), /A has length 3/);
 });
 
@@ -348,18 +355,18 @@ test('the addon loads in worker threads and concurrent calls from two workers st
     const { T, B, I, H, seed } = workerData;
     let s = seed;
     const rnd = (n) => Float32Array.from({ length: n }, () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648 - 0.5));
-    const bufs = [rnd(T * B * I), rnd(I * 4 * H), rnd(H * 4 * H), rnd(4 * H), null, null, new Float32Array(T * B * H)];
-    for (let k = 0; k < 5; k++) bufs.push(new Float32Array(T * B * H));
+    const states = Array.from({ length: 5 }, () => new Float32Array(T * B * H));
+    const bufs = { x: rnd(T * B * I), U: rnd(I * 4 * H), W: rnd(H * 4 * H), bias: rnd(4 * H), biasR: null, wdiag: null, h: new Float32Array(T * B * H), states };
     const first = [];
     for (let r = 0; r < 20; r++) {
       m.exports.forward(3, T, B, I, H, bufs);
-      if (r === 0) first.push(...bufs[6]);
-      else if (bufs[6].some((v, i) => v !== first[i])) throw new Error('result changed between runs');
+      if (r === 0) first.push(...bufs.h);
+      else if (bufs.h.some((v, i) => v !== first[i])) throw new Error('result changed between runs');
     }
-    parentPort.postMessage({ h: bufs[6], inputs: bufs.slice(0, 4) });`;
+    parentPort.postMessage({ h: bufs.h, inputs: { x: bufs.x, U: bufs.U, W: bufs.W, bias: bufs.bias } });`;
   const shape = { T: 40, B: 9, I: 5, H: 48 };
   const run = (seed: number) =>
-    new Promise<{ h: Float32Array; inputs: Float32Array[] }>((resolve, reject) => {
+    new Promise<{ h: Float32Array; inputs: { x: Float32Array; U: Float32Array; W: Float32Array; bias: Float32Array } }>((resolve, reject) => {
       const w = new Worker(src, { eval: true, workerData: { path: status.path, ...shape, seed } });
       w.once('message', resolve);
       w.once('error', reject);
@@ -370,7 +377,7 @@ test('the addon loads in worker threads and concurrent calls from two workers st
   for (const r of results) {
     const h = new Float32Array(shape.T * shape.B * shape.H);
     const st = Array.from({ length: 5 }, () => new Float32Array(h.length));
-    k.forward(3, shape.T, shape.B, shape.I, shape.H, [...r.inputs, null, null, h, ...st]);
+    k.forward(3, shape.T, shape.B, shape.I, shape.H, { ...r.inputs, biasR: null, wdiag: null, h, states: st });
     assert.deepEqual(r.h, h);
   }
 });
