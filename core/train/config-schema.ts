@@ -73,9 +73,21 @@ export const TRAIN_OPTIONS: readonly TrainOption[] = [
     max: MAX_TASK_T,
     perTask: { copy: 300, denoise: 400, smnist: 784 },
     help: 'sequence length (copy 300, denoise 400 noise steps; smnist is always 784)',
-    setting: { name: 'T', default: 20, description: 'Default sequence length T (copy) or noise steps (denoise). The paper uses 300 (copy) and 400 (denoise).' },
+    setting: {
+      name: 'T',
+      default: 20,
+      description: 'Default sequence length T (copy) or noise steps (denoise). The paper uses 300 (copy) and 400 (denoise).',
+    },
   }),
-  int({ key: 'N', flag: 'N', metavar: 'N', default: 0, min: 0, perTask: { copy: 0, denoise: 200, smnist: 300 }, help: 'denoise: forbidden tail (200); smnist: black pixels appended (300)' }),
+  int({
+    key: 'N',
+    flag: 'N',
+    metavar: 'N',
+    default: 0,
+    min: 0,
+    perTask: { copy: 0, denoise: 200, smnist: 300 },
+    help: 'denoise: forbidden tail (200); smnist: black pixels appended (300)',
+  }),
   int({
     key: 'layers',
     flag: 'layers',
@@ -97,7 +109,16 @@ export const TRAIN_OPTIONS: readonly TrainOption[] = [
     help: 'units per layer (100)',
     setting: { name: 'units', default: 32, description: 'Default units per layer (the paper uses 100).' },
   }),
-  int({ key: 'batch', flag: 'batch', metavar: 'N', default: 100, min: 1, max: 100_000, help: 'batch size (100)', setting: { name: 'batch', default: 32, description: 'Batch size (the paper uses 100).' } }),
+  int({
+    key: 'batch',
+    flag: 'batch',
+    metavar: 'N',
+    default: 100,
+    min: 1,
+    max: 100_000,
+    help: 'batch size (100)',
+    setting: { name: 'batch', default: 32, description: 'Batch size (the paper uses 100).' },
+  }),
   int({
     key: 'steps',
     flag: 'steps',
@@ -121,7 +142,14 @@ export const TRAIN_OPTIONS: readonly TrainOption[] = [
     help: 'Adam learning rate (1e-3)',
     setting: { name: 'lr', default: 0.003, description: 'Adam learning rate (the paper uses 0.001).' },
   },
-  int({ key: 'seed', flag: 'seed', metavar: 'N', default: 1, help: 'seed for initialisation and data (1)', setting: { name: 'seed', default: 1, description: 'Seed for initialisation and data.' } }),
+  int({
+    key: 'seed',
+    flag: 'seed',
+    metavar: 'N',
+    default: 1,
+    help: 'seed for initialisation and data (1)',
+    setting: { name: 'seed', default: 1, description: 'Seed for initialisation and data.' },
+  }),
   {
     type: 'number',
     key: 'clipNorm',
@@ -133,7 +161,8 @@ export const TRAIN_OPTIONS: readonly TrainOption[] = [
     setting: {
       name: 'clipNorm',
       default: 0,
-      description: 'Global-norm gradient clipping: each update is scaled down so the gradient norm is at most this; 0 = off (the paper uses none). Try 1 when a diagnosis reports exploding gradients.',
+      description:
+        'Global-norm gradient clipping: each update is scaled down so the gradient norm is at most this; 0 = off (the paper uses none). Try 1 when a diagnosis reports exploding gradients.',
     },
   },
   int({
@@ -161,7 +190,16 @@ export const TRAIN_OPTIONS: readonly TrainOption[] = [
     help: 'evaluate on the test set every N steps (100)',
     setting: { name: 'evalEvery', default: 100, description: 'Evaluate on the test set every this many steps.' },
   }),
-  int({ key: 'testSize', flag: 'test-size', metavar: 'N', default: 1000, min: 1, max: 1e6, help: 'test sequences (1000)', setting: { name: 'testSize', default: 200, description: 'Number of test sequences.' } }),
+  int({
+    key: 'testSize',
+    flag: 'test-size',
+    metavar: 'N',
+    default: 1000,
+    min: 1,
+    max: 1e6,
+    help: 'test sequences (1000)',
+    setting: { name: 'testSize', default: 200, description: 'Number of test sequences.' },
+  }),
   int({
     key: 'checkpointEvery',
     flag: 'checkpoint-every',
@@ -172,7 +210,15 @@ export const TRAIN_OPTIONS: readonly TrainOption[] = [
     help: 'save a resumable checkpoint every N steps (500)',
     setting: { name: 'checkpointEvery', default: 1000, description: 'Save a resumable checkpoint every this many steps (and on stop).' },
   }),
-  { type: 'enum', key: 'engine', flag: 'engine', metavar: 'fast|reference', default: 'fast', values: ENGINE_NAMES, help: 'compute path (fast; falls back to reference when unavailable)' },
+  {
+    type: 'enum',
+    key: 'engine',
+    flag: 'engine',
+    metavar: 'fast|reference',
+    default: 'fast',
+    values: ENGINE_NAMES,
+    help: 'compute path (fast; falls back to reference when unavailable)',
+  },
 ];
 
 /** The option's range in words ("a positive integer up to 64", "a number above 0 and below 10"), for messages. */

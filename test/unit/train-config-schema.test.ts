@@ -16,13 +16,23 @@ const settings: Record<string, Record<string, unknown>> = pkg.contributes.config
 const numeric = TRAIN_OPTIONS.filter((o): o is NumberOption => o.type !== 'enum');
 const withSetting = TRAIN_OPTIONS.filter((o) => o.setting);
 
-test('package.json declares exactly the schema\'s training settings, with its types, limits, defaults and text', () => {
-  const declared = Object.keys(settings).filter((k) => k.startsWith('rnnMemory.train.')).sort();
-  assert.deepEqual(declared, withSetting.map((o) => `rnnMemory.train.${o.setting!.name}`).sort(), 'run: node --import tsx scripts/sync-settings.ts');
+test("package.json declares exactly the schema's training settings, with its types, limits, defaults and text", () => {
+  const declared = Object.keys(settings)
+    .filter((k) => k.startsWith('rnnMemory.train.'))
+    .sort();
+  assert.deepEqual(
+    declared,
+    withSetting.map((o) => `rnnMemory.train.${o.setting!.name}`).sort(),
+    'run: node --import tsx scripts/sync-settings.ts',
+  );
   for (const o of withSetting) {
     const entry = settings[`rnnMemory.train.${o.setting!.name}`];
     const { enumDescriptions, ...rest } = entry;
-    assert.deepEqual(rest, settingEntry(o), `rnnMemory.train.${o.setting!.name} differs from the schema; run: node --import tsx scripts/sync-settings.ts`);
+    assert.deepEqual(
+      rest,
+      settingEntry(o),
+      `rnnMemory.train.${o.setting!.name} differs from the schema; run: node --import tsx scripts/sync-settings.ts`,
+    );
     if (o.type === 'enum' && enumDescriptions !== undefined) assert.equal((enumDescriptions as unknown[]).length, o.values.length);
   }
 });
@@ -37,7 +47,7 @@ function helpNumbers(o: TrainOption): number[] {
   return [...o.help.matchAll(/\(([^)]*)\)/g)].flatMap((m) => [...m[1].matchAll(/-?\d+(?:\.\d+)?(?:e-?\d+)?/g)].map((n) => Number(n[0])));
 }
 
-test('the CLI help lists every training flag with the schema\'s default', () => {
+test("the CLI help lists every training flag with the schema's default", () => {
   for (const o of TRAIN_OPTIONS) {
     if (o.key === 'task' || o.key === 'cell') {
       assert.ok(HELP.includes(`--${o.flag} ${o.metavar}`), o.flag);
@@ -52,14 +62,16 @@ test('the CLI help lists every training flag with the schema\'s default', () => 
     }
     // Each default the schema holds (per task where it differs) is the one the help names.
     // (Not where the option does not apply: smnist's T is fixed, copy has no N.)
-    const perTask = Object.entries(o.perTask ?? {}).filter(([task]) => !(o.key === 'T' && task === 'smnist') && !(o.key === 'N' && task === 'copy'));
+    const perTask = Object.entries(o.perTask ?? {}).filter(
+      ([task]) => !(o.key === 'T' && task === 'smnist') && !(o.key === 'N' && task === 'copy'),
+    );
     const defaults = new Set(o.perTask ? perTask.map(([, v]) => v) : [o.default]);
     const named = helpNumbers(o);
     for (const d of defaults) assert.ok(named.includes(d), `--${o.flag}: help names ${named}, default ${d}`);
   }
 });
 
-test('the defaults applied without flags are the schema\'s, per task', () => {
+test("the defaults applied without flags are the schema's, per task", () => {
   for (const task of ['copy', 'denoise', 'smnist'] as const) {
     const c = normalizeConfig({ task });
     for (const o of TRAIN_OPTIONS) {
@@ -98,7 +110,11 @@ test('every numeric flag accepts its limits and refuses one step beyond them, na
       const hi = o.exclusiveMax ? o.max - step : o.max;
       assert.equal(fromFlags([`--${o.flag}`, String(hi)])[o.key], hi, `--${o.flag} ${hi}`);
       const above = o.exclusiveMax ? o.max : o.max + step;
-      assert.throws(() => fromFlags([`--${o.flag}`, String(above)]), new RegExp(`^Error: --${o.flag} must be .*\\(got ${above}\\)`), `--${o.flag} ${above}`);
+      assert.throws(
+        () => fromFlags([`--${o.flag}`, String(above)]),
+        new RegExp(`^Error: --${o.flag} must be .*\\(got ${above}\\)`),
+        `--${o.flag} ${above}`,
+      );
     }
   }
   assert.equal(fromFlags(['--clip', '2.5']).clipNorm, 2.5);
@@ -112,7 +128,11 @@ test('the quick-pick defaults come from the settings within the same limits as t
     const name = o.setting!.name;
     assert.equal(trainDefaultsFrom((k) => (k === name ? hi : undefined))[o.key as keyof typeof FALLBACK_DEFAULTS], hi, `${name} = ${hi}`);
     const beyond = o.exclusiveMax ? o.max : o.max + 1;
-    assert.equal(trainDefaultsFrom((k) => (k === name ? beyond : undefined))[o.key as keyof typeof FALLBACK_DEFAULTS], o.setting!.default, `${name} = ${beyond}`);
+    assert.equal(
+      trainDefaultsFrom((k) => (k === name ? beyond : undefined))[o.key as keyof typeof FALLBACK_DEFAULTS],
+      o.setting!.default,
+      `${name} = ${beyond}`,
+    );
   }
   // The sizes the quick picks accept are the ones training accepts (once 16 layers / 4096 units in the extension).
   const big = trainDefaultsFrom((k) => ({ layers: 64, units: 16384 })[k]);
