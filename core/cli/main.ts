@@ -16,6 +16,7 @@ import { parseSequences, traceModel } from '../model/trace';
 import { traceValueCount } from '../model/trace-size';
 import { engineWarnings } from '../model/finite-params';
 import { cellFor, resolveEngine } from '../engine/index';
+import { checkOptionValues } from '../train/config';
 import { existingRunFiles } from '../train/run';
 import { startTraining } from '../train/runner';
 import type { TrainConfig, TrainEvent } from '../train/types';
@@ -81,6 +82,12 @@ async function cmdTrain(f: FlagReader): Promise<number> {
     config = trainConfigFlags(f);
     if (!config.task) throw new UsageError('train needs --task (copy, denoise or smnist)');
     if (!config.cell) throw new UsageError('train needs --cell (brc, nbrc, gru, lstm or a cell file, see docs/custom-cells.md)');
+    // Refused before anything is written: a bad value would otherwise leave a failed run in --out.
+    try {
+      checkOptionValues(config);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
   }
   f.finish();
   if (!resumeDir) refuseExistingRun(outDir, overwrite);

@@ -31,17 +31,26 @@ export function normalizeConfig(input: Partial<TrainConfig>): TrainConfig {
     if (!(CELL_KINDS as readonly string[]).includes(c.cell)) throw new Error(`unknown cell "${c.cell}" (expected ${CELL_KINDS.join(', ')} or a cell file)`);
     if (c.custom !== undefined) throw new Error('"custom" applies to cell "custom" only');
   }
+  checkOptionValues(c);
+  if (c.curriculum > 0 && c.task === 'smnist') throw new Error('--curriculum needs a task whose length can vary (copy or denoise); smnist is always 784 pixels');
+  if (c.task === 'denoise' && c.T - c.N < 5) throw new Error(`denoise needs T - N >= 5 (got T=${c.T}, N=${c.N})`);
+  return c;
+}
+
+/**
+ * Checks the values present in `c` against the schema's types and limits (task and cell are checked by
+ * normalizeConfig); throws an Error naming the flag. The CLI calls it before creating a run folder.
+ */
+export function checkOptionValues(c: Partial<TrainConfig>): void {
   for (const o of TRAIN_OPTIONS) {
     const v = c[o.key];
+    if (v === undefined || o.key === 'task' || o.key === 'cell') continue;
     if (o.type === 'enum') {
-      if (o.key !== 'task' && o.key !== 'cell' && !o.values.includes(String(v))) throw new Error(`--${o.flag} must be ${o.values.join(' or ')} (got ${v})`);
+      if (!o.values.includes(String(v))) throw new Error(`--${o.flag} must be ${o.values.join(' or ')} (got ${v})`);
     } else if (!inRange(o, v)) {
       throw new Error(`--${o.flag} must be ${describeRange(o)} (got ${v})`);
     }
   }
-  if (c.curriculum > 0 && c.task === 'smnist') throw new Error('--curriculum needs a task whose length can vary (copy or denoise); smnist is always 784 pixels');
-  if (c.task === 'denoise' && c.T - c.N < 5) throw new Error(`denoise needs T - N >= 5 (got T=${c.T}, N=${c.N})`);
-  return c;
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

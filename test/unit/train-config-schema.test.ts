@@ -2,10 +2,12 @@
 // the CLI's help and flags, config validation and the extension's quick-pick defaults.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FlagReader, parseArgs } from '../../core/cli/args';
 import { HELP } from '../../core/cli/main';
+import { runCli } from '../helpers/cli';
 import { trainConfigFlags } from '../../core/cli/train-flags';
 import { DEFAULT_CONFIG, normalizeConfig, taskDefaults } from '../../core/train/config';
 import { settingEntry, TRAIN_OPTIONS, type NumberOption, type TrainOption } from '../../core/train/config-schema';
@@ -145,4 +147,21 @@ test('the clip setting reaches the config the quick picks build', () => {
   const c = configFromPicks({ task: 'copy', cell: 'brc', T: 20, size: { layers: 1, units: 8 }, steps: 10 }, d, 'reference');
   assert.equal(c.clipNorm, 1);
   assert.equal(trainDefaultsFrom((k) => (k === 'clipNorm' ? -1 : undefined)).clipNorm, 0);
+});
+
+test('train refuses a value beyond the schema in one line, before it creates the run folder', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'schema-cli-'));
+  try {
+    const out = join(dir, 'run');
+    for (const o of numeric.filter((n) => n.max !== undefined)) {
+      const beyond = o.exclusiveMax ? o.max! : o.max! + 1;
+      const r = await runCli(['train', '--task', 'copy', '--cell', 'brc', '--out', out, `--${o.flag}`, String(beyond)]);
+      assert.equal(r.code, 2, `--${o.flag} ${beyond}: ${r.stderr}`);
+      // One line naming the flag, the limit and the value.
+      assert.match(r.stderr, new RegExp(`^rnn-memory: --${o.flag} must be [^\\n]*${o.max}[^\\n]* \\(got ${beyond}\\)\\n$`));
+      assert.ok(!existsSync(out), `--${o.flag}: the run folder was created`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
