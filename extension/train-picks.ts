@@ -4,6 +4,7 @@
  */
 import { CELL_KINDS, type CellKind } from '../core/cells/types';
 import { normalizeConfig, TRAIN_CONFIG_KEYS } from '../core/train/config';
+import { inRange, TRAIN_OPTIONS, type TrainOption } from '../core/train/config-schema';
 import type { EngineName, TaskName, TrainConfig } from '../core/train/types';
 
 /** Settings `rnnMemory.train.*`: small, quick defaults (the paper's sizes are one pick away). */
@@ -21,45 +22,25 @@ export interface TrainDefaults {
   seed: number;
   /** Sequence-length curriculum steps for copy/denoise (0 = off). */
   curriculum: number;
+  /** Global-norm gradient clipping (setting `rnnMemory.train.clip`; 0 = off). */
+  clipNorm: number;
 }
 
-export const FALLBACK_DEFAULTS: TrainDefaults = {
-  cell: 'brc',
-  T: 20,
-  layers: 1,
-  units: 32,
-  steps: 1000,
-  batch: 32,
-  lr: 3e-3,
-  evalEvery: 100,
-  testSize: 200,
-  checkpointEvery: 1000,
-  seed: 1,
-  curriculum: 0,
-};
+/** The options that have a setting: their schema entry, keyed by TrainDefaults field. */
+const SETTING_OPTIONS = TRAIN_OPTIONS.filter((o): o is TrainOption & { key: keyof TrainDefaults } => o.setting !== undefined);
 
-/** Reads `rnnMemory.train.<key>` through `get`, falling back per key when a value is missing or invalid. */
+/** Each setting's default, from the schema (package.json declares the same: test/unit/train-config-schema.test.ts). */
+export const FALLBACK_DEFAULTS = Object.fromEntries(SETTING_OPTIONS.map((o) => [o.key, o.setting!.default])) as unknown as TrainDefaults;
+
+/** Reads `rnnMemory.train.<setting>` through `get`, falling back per key when a value is missing or outside the schema's limits. */
 export function trainDefaultsFrom(get: (key: string) => unknown): TrainDefaults {
-  const int = (k: keyof TrainDefaults, min: number, max: number): number => {
-    const v = get(k);
-    return typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max ? v : (FALLBACK_DEFAULTS[k] as number);
-  };
-  const cell = get('cell');
-  const lr = get('lr');
-  return {
-    cell: typeof cell === 'string' && (CELL_KINDS as readonly string[]).includes(cell) ? (cell as CellKind) : FALLBACK_DEFAULTS.cell,
-    T: int('T', 1, 100_000),
-    layers: int('layers', 1, 16),
-    units: int('units', 1, 4096),
-    steps: int('steps', 1, 10_000_000),
-    batch: int('batch', 1, 10_000),
-    lr: typeof lr === 'number' && lr > 0 && lr < 10 ? lr : FALLBACK_DEFAULTS.lr,
-    evalEvery: int('evalEvery', 1, 1_000_000),
-    testSize: int('testSize', 1, 100_000),
-    checkpointEvery: int('checkpointEvery', 1, 10_000_000),
-    seed: int('seed', -2_147_483_648, 2_147_483_647),
-    curriculum: int('curriculum', 0, 10_000_000),
-  };
+  const out: Record<string, unknown> = {};
+  for (const o of SETTING_OPTIONS) {
+    const v = get(o.setting!.name);
+    const valid = o.type === 'enum' ? typeof v === 'string' && o.values.includes(v) : inRange(o, v);
+    out[o.key] = valid ? v : FALLBACK_DEFAULTS[o.key];
+  }
+  return out as unknown as TrainDefaults;
 }
 
 export interface PickItem<V> {
@@ -217,6 +198,7 @@ function baseConfig(d: TrainDefaults, engine: EngineName): Partial<TrainConfig> 
     checkpointEvery: d.checkpointEvery,
     seed: d.seed,
     curriculum: d.curriculum,
+    clipNorm: d.clipNorm,
     engine,
   };
 }

@@ -155,7 +155,7 @@ struct Arena {
 };
 
 // Bumped whenever the JavaScript-visible interface changes (core/engine/fast.ts checks it).
-const int kAbi = 3;
+const int kAbi = 4;
 
 std::mutex gMutex;
 Pool *gPool = new Pool();  // never destroyed: its detached threads outlive static destructors
@@ -247,7 +247,17 @@ napi_value getArgs(napi_env env, napi_callback_info info, size_t want, napi_valu
 
 napi_value arrayItem(napi_env env, napi_value arr, uint32_t i) {
   napi_value v;
-  if (napi_get_element(env, arr, i, &v) != napi_ok) throw ArgError{"buffer list is not an array"};
+  if (napi_get_element(env, arr, i, &v) != napi_ok) throw ArgError{"states is not an array"};
+  return v;
+}
+
+// A named buffer of a layer call's buffer object (LayerBuffers / BackwardBuffers in core/engine/fast.ts).
+napi_value field(napi_env env, napi_value obj, const char *name) {
+  napi_valuetype t;
+  napi_typeof(env, obj, &t);
+  if (t != napi_object) throw ArgError{"buffers must be an object of named typed arrays"};
+  napi_value v;
+  if (napi_get_named_property(env, obj, name, &v) != napi_ok) throw ArgError{std::string("cannot read buffer ") + name};
   return v;
 }
 
@@ -282,17 +292,18 @@ void layerShape(napi_env env, napi_value *argv, RnnLayer &L) {
 
 int numStates(int kind) { return kind == RNN_LSTM ? 5 : kind == RNN_GRU ? 4 : 3; }
 
-// Slots 0..11 are shared by forward and backward: x, U, W, bias, biasR, wdiag, h, s0..s4.
+// The buffers forward and backward share: x, U, W, bias, biasR, wdiag, h and the states array.
 void readCommon(napi_env env, napi_value bufs, RnnLayer &L) {
   const long TB = (long)L.T * L.B, H = L.H;
-  L.x = f32(env, arrayItem(env, bufs, 0), TB * L.I, "x");
-  L.U = f32(env, arrayItem(env, bufs, 1), (long)L.I * L.GI, "U");
-  L.W = L.GR ? f32(env, arrayItem(env, bufs, 2), H * L.GR, "W") : nullptr;
-  L.bias = f32(env, arrayItem(env, bufs, 3), L.GI, "bias");
-  L.biasR = L.kind == RNN_GRU ? f32(env, arrayItem(env, bufs, 4), 3 * H, "biasR") : nullptr;
-  L.wdiag = L.kind == RNN_BRC ? f32(env, arrayItem(env, bufs, 5), 2 * H, "wdiag") : nullptr;
-  L.h = f32(env, arrayItem(env, bufs, 6), TB * H, "h");
-  for (int k = 0; k < numStates(L.kind); k++) L.s[k] = f32(env, arrayItem(env, bufs, 7 + k), TB * H, "state");
+  L.x = f32(env, field(env, bufs, "x"), TB * L.I, "x");
+  L.U = f32(env, field(env, bufs, "U"), (long)L.I * L.GI, "U");
+  L.W = L.GR ? f32(env, field(env, bufs, "W"), H * L.GR, "W") : nullptr;
+  L.bias = f32(env, field(env, bufs, "bias"), L.GI, "bias");
+  L.biasR = L.kind == RNN_GRU ? f32(env, field(env, bufs, "biasR"), 3 * H, "biasR") : nullptr;
+  L.wdiag = L.kind == RNN_BRC ? f32(env, field(env, bufs, "wdiag"), 2 * H, "wdiag") : nullptr;
+  L.h = f32(env, field(env, bufs, "h"), TB * H, "h");
+  napi_value states = field(env, bufs, "states");
+  for (int k = 0; k < numStates(L.kind); k++) L.s[k] = f32(env, arrayItem(env, states, k), TB * H, "state");
 }
 
 // Per-thread scratch for one call (kept for the next); returns false when memory could not be had.
@@ -345,16 +356,16 @@ napi_value Backward(napi_env env, napi_callback_info info) {
     napi_value bufs = argv[5];
     readCommon(env, bufs, L);
     const long TB = (long)L.T * L.B, H = L.H;
-    L.dhOut = f32(env, arrayItem(env, bufs, 12), TB * H, "dhOut");
-    L.dx = f32(env, arrayItem(env, bufs, 13), TB * L.I, "dx");
+    L.dhOut = f32(env, field(env, bufs, "dhOut"), TB * H, "dhOut");
+    L.dx = f32(env, field(env, bufs, "dx"), TB * L.I, "dx");
     // dU null: only dx and dh are wanted (diagnostics), the weight-gradient GEMMs are skipped.
-    L.dU = f32(env, arrayItem(env, bufs, 14), (long)L.I * L.GI, "dU", true);
+    L.dU = f32(env, field(env, bufs, "dU"), (long)L.I * L.GI, "dU", true);
     const bool grads = L.dU != nullptr;
-    L.dW = grads && L.GR ? f32(env, arrayItem(env, bufs, 15), H * L.GR, "dW") : nullptr;
-    L.dbias = grads ? f32(env, arrayItem(env, bufs, 16), L.GI, "dbias") : nullptr;
-    L.dbiasR = grads && L.kind == RNN_GRU ? f32(env, arrayItem(env, bufs, 17), 3 * H, "dbiasR") : nullptr;
-    L.dwdiag = grads && L.kind == RNN_BRC ? f32(env, arrayItem(env, bufs, 18), 2 * H, "dwdiag") : nullptr;
-    L.dh = f32(env, arrayItem(env, bufs, 19), TB * H, "dh");
+    L.dW = grads && L.GR ? f32(env, field(env, bufs, "dW"), H * L.GR, "dW") : nullptr;
+    L.dbias = grads ? f32(env, field(env, bufs, "dbias"), L.GI, "dbias") : nullptr;
+    L.dbiasR = grads && L.kind == RNN_GRU ? f32(env, field(env, bufs, "dbiasR"), 3 * H, "dbiasR") : nullptr;
+    L.dwdiag = grads && L.kind == RNN_BRC ? f32(env, field(env, bufs, "dwdiag"), 2 * H, "dwdiag") : nullptr;
+    L.dh = f32(env, field(env, bufs, "dh"), TB * H, "dh");
     std::lock_guard<std::mutex> lk(gMutex);
     const int nt = threadsFor(L);
     if (!prepareScratch(L, nt)) throw std::bad_alloc();

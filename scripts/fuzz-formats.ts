@@ -150,6 +150,7 @@ export function fuzzFormats(cases: number, seed = 1, timeLimitMs = 2000, mutator
     } catch (e) {
       if (!(e instanceof FormatError) && !(e instanceof NeedsAnswers)) {
         failures.push({ target: t.name, what: `${mutateShard ? 'shard ' : ''}${m.what}`, error: e instanceof Error ? `${e.name}: ${e.message}`.slice(0, 300) : String(e) });
+      // eslint-disable-next-line no-control-regex -- raw control characters are what this looks for
       } else if (e instanceof FormatError && /[\x00-\x1f\x7f-\x9f]/.test(e.message)) {
         failures.push({ target: t.name, what: m.what, error: `raw control characters in ${JSON.stringify(e.message.slice(0, 200))}` });
       }

@@ -146,7 +146,12 @@ export function mutatePickle(p: Uint8Array, rng: Rng): Mutant {
       const out = new Uint8Array(p);
       const from = o.at;
       let n = 0;
-      for (const x of ops) if (x.op === 0x4b && x.at >= from && x.at < from + 64) out[x.at + 1] = to, n++;
+      for (const x of ops) {
+        if (x.op === 0x4b && x.at >= from && x.at < from + 64) {
+          out[x.at + 1] = to;
+          n++;
+        }
+      }
       return { bytes: out, what: `${n} BININT1 near ${from} -> ${to}` };
     }
     case 5:

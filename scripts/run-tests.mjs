@@ -1,15 +1,16 @@
 // Runs every test tier in order and stops at the first failing tier:
+//   0. lint      scripts/lint.mjs         eslint, prettier --check and dependency-cruiser (no cycles, layering)
 //   1. unit      test/unit/*.test.ts      core/, host logic and webview logic under plain Node (through tsx)
 //   2. setup     scripts/e2e-setup.sh     apt packages (chromium …) and code-server 4.100.3; idempotent
 //   3. browser   test/browser/*.test.ts   the panels and the HTML report rendered in headless Chromium
 //   4. vscode    test/vscode/*.test.ts    in-host tests with the real VS Code API and end-to-end tests
-// RNN_TEST_TIERS=unit,browser limits the tiers (for quick local runs); CI runs them all.
+// RNN_TEST_TIERS=lint,unit,browser limits the tiers (for quick local runs); CI runs them all.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
-const wanted = new Set((process.env.RNN_TEST_TIERS ?? 'unit,setup,browser,vscode').split(',').map((s) => s.trim()));
+const wanted = new Set((process.env.RNN_TEST_TIERS ?? 'lint,unit,setup,browser,vscode').split(',').map((s) => s.trim()));
 
 function testFiles(dir) {
   const abs = join(root, 'test', dir);
@@ -27,6 +28,7 @@ function run(label, cmd, args) {
 
 const nodeTest = (files) => [...['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=1'], ...files];
 
+if (wanted.has('lint')) run('lint', process.execPath, [join(root, 'scripts', 'lint.mjs')]);
 if (wanted.has('unit')) run('unit tests', process.execPath, nodeTest(testFiles('unit')));
 if (wanted.has('setup') && existsSync(join(root, 'scripts', 'e2e-setup.sh'))) run('test setup (chromium, code-server)', 'bash', [join(root, 'scripts', 'e2e-setup.sh')]);
 for (const tier of ['browser', 'vscode']) {

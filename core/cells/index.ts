@@ -6,7 +6,7 @@ import { lstmCell } from './lstm';
 import { makeLstmVariant } from './lstm-variant';
 import { nbrcCell } from './nbrc';
 import { makeSimpleRnnCell, simpleRnnCell } from './simple-rnn';
-import { customCellDef } from '../custom/registry';
+import { customCellDef } from './custom-registry';
 import type { CellDef, CellKind, CellOptions, CustomCellRef, LayerCellKind } from './types';
 
 export const referenceCells: Record<CellKind, CellDef> = {

@@ -6,8 +6,6 @@
  * The whole sequence goes through one call (forward) and one call (backward), so that an engine can
  * replace the per-step loops with fused kernels without changing callers.
  */
-import type { InitKind } from '../util/init';
-
 /** The cells that can be trained and that engines implement. */
 export type CellKind = 'brc' | 'nbrc' | 'gru' | 'lstm';
 export const CELL_KINDS: readonly CellKind[] = ['brc', 'nbrc', 'gru', 'lstm'];
@@ -47,6 +45,9 @@ export interface CellOptions {
   activation?: SimpleActivation;
 }
 
+/** How a parameter is initialised (core/util/init implements each, matching Keras). */
+export type InitKind = 'glorot_uniform' | 'orthogonal' | 'zeros' | 'ones' | 'lstm_bias';
+
 export interface ParamSpec {
   /** Name inside the layer, e.g. `U_a`; stored in files as `layers.{i}.{name}`. */
   name: string;
@@ -64,19 +65,17 @@ export interface CellForward {
   gates: Record<string, Float64Array>;
   /** Whatever the backward pass needs (pre-activations etc.); opaque to callers. */
   cache: unknown;
+  /**
+   * Float32 originals an engine that computes in float32 may expose (`h` and the gates; `dh` after backward),
+   * so readers that only scan the values (diagnostics) skip the float64 conversion. A function, so the views
+   * can expire (undefined) when the engine reuses its buffers; see float32View.
+   */
+  float32?: () => Readonly<Record<string, Float32Array>> | undefined;
 }
 
-/**
- * An engine that computes in float32 may attach its float32 originals of `h`, the gates and `dh` under this
- * key (a function, so views can expire when the engine reuses the buffers). Readers that only scan the
- * values (diagnostics) use them to skip the float64 conversion; see float32View.
- */
-export const FLOAT32_VIEWS: unique symbol = Symbol('rnn-memory.float32Views');
-
 /** The engine's float32 original of `name` ('h', a gate name, or 'dh') of a forward/backward result, if any. */
-export function float32View(result: object, name: string): Float32Array | undefined {
-  const views = (result as { [FLOAT32_VIEWS]?: () => Readonly<Record<string, Float32Array>> | undefined })[FLOAT32_VIEWS];
-  return views?.()?.[name];
+export function float32View(result: Pick<CellForward | CellBackward, 'float32'>, name: string): Float32Array | undefined {
+  return result.float32?.()?.[name];
 }
 
 export interface CellBackward {
@@ -86,6 +85,12 @@ export interface CellBackward {
   grads: LayerParams;
   /** dL/dh_t of the total loss through every path, [T, B, H]; index t holds dL/dh_{t+1}. */
   dh: Float64Array;
+  /**
+   * Float32 originals an engine that computes in float32 may expose (`dh`),
+   * so readers that only scan the values (diagnostics) skip the float64 conversion. A function, so the views
+   * can expire (undefined) when the engine reuses its buffers; see float32View.
+   */
+  float32?: () => Readonly<Record<string, Float32Array>> | undefined;
 }
 
 export interface SeqShape {

@@ -9,12 +9,14 @@ import { cmdSweep, SWEEP_HELP } from './sweep';
 import { loadCustomCellsForCli, prepareCustomTraining } from './custom-cell';
 import { checkValueCount, DEFAULT_MAX_INPUT_MB, DEFAULT_MAX_TRACE_VALUES, engineFlag, positiveFlag, readInputJson } from './input-limits';
 import { ProgressPrinter } from './progress';
-import { sharedTrainFlags } from './train-flags';
+import { trainConfigFlags } from './train-flags';
+import { trainOptionsHelp } from '../train/config-schema';
 import { openModelForCli } from '../formats/cli';
 import { parseSequences, traceModel } from '../model/trace';
 import { traceValueCount } from '../model/trace-size';
 import { engineWarnings } from '../model/finite-params';
 import { cellFor, resolveEngine } from '../engine/index';
+import { checkOptionValues } from '../train/config';
 import { existingRunFiles } from '../train/run';
 import { startTraining } from '../train/runner';
 import type { TrainConfig, TrainEvent } from '../train/types';
@@ -34,21 +36,7 @@ Usage:
   rnn-memory help | version
 
 train options (defaults follow the paper's first code version):
-  --T N              sequence length (copy 300, denoise 400 noise steps; smnist is always 784)
-  --N N              denoise: forbidden tail (200); smnist: black pixels appended (300)
-  --layers N         stacked recurrent layers (copy 2, denoise/smnist 4)
-  --units N          units per layer (100)
-  --batch N          batch size (100)
-  --steps N          gradient updates (30000)
-  --lr X             Adam learning rate (1e-3)
-  --seed N           seed for initialisation and data (1)
-  --clip X           global-norm gradient clipping, 0 = off (0)
-  --curriculum N     copy/denoise: train the first N steps on shorter sequences, growing in stages
-                     (about 1.5× each) from 2 up to T; 0 = off (0). Evaluation always uses length T
-  --eval-every N     evaluate on the test set every N steps (100)
-  --test-size N      test sequences (1000)
-  --checkpoint-every N  save a resumable checkpoint every N steps (500)
-  --engine fast|reference  compute path (fast; falls back to reference when unavailable)
+${trainOptionsHelp()}
   --json             print events as JSON lines instead of a progress bar
   --overwrite        replace the run already in --out DIR (without it, train refuses such a folder)
 Ctrl-C stops training after the current step, saves a checkpoint and exits; resume with --resume DIR.
@@ -64,17 +52,6 @@ ${SWEEP_HELP}
 
 ${REPRODUCE_HELP}
 `;
-
-function configFromFlags(f: FlagReader): Partial<TrainConfig> {
-  return {
-    task: f.string('task') as TrainConfig['task'] | undefined,
-    cell: f.string('cell') as CellKind | undefined,
-    T: f.int('T'),
-    N: f.int('N'),
-    ...sharedTrainFlags(f),
-    checkpointEvery: f.int('checkpoint-every'),
-  };
-}
 
 /** `train --out DIR` on a folder that holds a run: refused, unless --overwrite (which removes that run's files). */
 function refuseExistingRun(outDir: string, overwrite: boolean): void {
@@ -102,9 +79,15 @@ async function cmdTrain(f: FlagReader): Promise<number> {
   } else {
     outDir = f.requireString('out');
     overwrite = f.bool('overwrite');
-    config = configFromFlags(f);
+    config = trainConfigFlags(f);
     if (!config.task) throw new UsageError('train needs --task (copy, denoise or smnist)');
     if (!config.cell) throw new UsageError('train needs --cell (brc, nbrc, gru, lstm or a cell file, see docs/custom-cells.md)');
+    // Refused before anything is written: a bad value would otherwise leave a failed run in --out.
+    try {
+      checkOptionValues(config);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
   }
   f.finish();
   if (!resumeDir) refuseExistingRun(outDir, overwrite);

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { ParamSpec } from '../cells/types';
-import type { TrainConfig } from '../train/types';
+import type { TaskKind } from '../tasks/types';
 import { CustomCellError } from './source';
 
 export interface CellProbeRequest {
@@ -39,10 +39,10 @@ export type CellProbeReply =
   | { type: 'error'; message: string; file?: string; line?: number; column?: number };
 
 /** Input width of each task's sequences (the first layer's inputSize). */
-const TASK_INPUT: Record<TrainConfig['task'], number> = { copy: 1, denoise: 2, smnist: 1 };
+const TASK_INPUT: Record<TaskKind, number> = { copy: 1, denoise: 2, smnist: 1 };
 
 /** The distinct layer sizes a training config gives its cell: the first layer, and the stacked ones if any. */
-export function probeSizes(c: Pick<TrainConfig, 'task' | 'units' | 'layers'>): { inputSize: number; units: number }[] {
+export function probeSizes(c: { task: TaskKind; units: number; layers: number }): { inputSize: number; units: number }[] {
   const sizes = [{ inputSize: TASK_INPUT[c.task], units: c.units }];
   if (c.layers > 1) sizes.push({ inputSize: c.units, units: c.units });
   return sizes;

@@ -13,7 +13,7 @@ import type { Model } from '../model/model';
 import { readSafetensors } from '../model/safetensors';
 import type { CustomCellDef } from './cell-def';
 import { customCellsDisabledMessage } from './policy';
-import { findCustomCell, registerCustomCell } from './registry';
+import { findCustomCell, registerCustomCell } from '../cells/custom-registry';
 import { readRecordedCell } from './confine';
 import { readCellSource, type CellSource } from './source';
 
@@ -44,6 +44,7 @@ type Heavy = { load: typeof import('./load'); cellDef: typeof import('./cell-def
 let heavy: Heavy | undefined;
 function heavyModules(): Heavy {
   // Required lazily so that hosts which never run custom cells do not load TypeScript and TensorFlow.js.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: loaded only when needed
   heavy ??= { load: require('./load') as typeof import('./load'), cellDef: require('./cell-def') as typeof import('./cell-def') };
   return heavy;
 }

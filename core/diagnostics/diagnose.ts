@@ -1,15 +1,14 @@
 /**
  * The one entry point of the diagnostics: runs a model on a batch and returns the DiagnosticReport used by
- * the CLI (JSON/HTML) and the extension's panels. Full-batch forward/backward go through `cells` (a fast
- * engine when given); single-step work (self-maps of custom cells, fixed points) uses `stepCells`
- * (reference cells by default, which honour initialState).
+ * the CLI (JSON/HTML) and the extension's panels. Everything goes through `cells` (a fast engine when
+ * given): every engine's cells honour initialState, so single-step work (self-maps, fixed points) uses them too.
  */
 import { referenceCell } from '../cells/index';
 import type { Model } from '../model/model';
 import { computeLoss, forward, type CellResolver } from '../model/network';
 import { tensorSize } from '../model/model';
 import { analyzeBistability } from './bistability';
-import { describeReport, type ReportBody } from './diagnosis';
+import { describeReport, type ReportBody, type SentenceContext } from './diagnosis';
 import { analyzeFixedPoints, type FixedPointOptions } from './fixed-points';
 import { analyzeGradientFlow } from './gradient-flow';
 import { inputAlignment } from './input-alignment';
@@ -26,10 +25,8 @@ export interface DiagnoseOptions extends TaskInputOptions {
   input?: DiagnoseInput;
   /** Sections to compute (default all); the others are left empty. */
   sections?: readonly SectionName[];
-  /** Cells for full-batch forward/backward (default: reference). */
+  /** Cells for every forward/backward pass (default: reference). */
   cells?: CellResolver;
-  /** Cells for single-step evaluation from arbitrary states (default: reference). */
-  stepCells?: CellResolver;
   /** Sequences behind batch means that need per-sequence neuron maps (default 1: the first). */
   batchSample?: number;
   /** Random probes per sequence of the Jacobian-norm estimate (default 8; --jacobian-probes). */
@@ -44,6 +41,8 @@ export interface DiagnoseOptions extends TaskInputOptions {
   modelName?: string;
   /** Called with the batch's size before the model runs on it; throws to refuse (CLI size limits). */
   checkBatch?: (T: number, B: number) => void;
+  /** Who reads the sentences: advice names CLI flags (default) or extension settings. */
+  sentenceContext?: SentenceContext;
 }
 
 export function diagnose(model: Model, opts: DiagnoseOptions = {}): DiagnosticReport {
@@ -57,7 +56,7 @@ export function diagnose(model: Model, opts: DiagnoseOptions = {}): DiagnosticRe
   };
   const { arch } = model;
   const cells = opts.cells ?? referenceCell;
-  const stepCells = opts.stepCells ?? referenceCell;
+  const stepCells = cells;
   const sections = opts.sections ? [...new Set(opts.sections)] : [...SECTION_NAMES];
   for (const s of sections) if (!SECTION_NAMES.includes(s)) throw new Error(`unknown section "${s}" (expected ${SECTION_NAMES.join(', ')})`);
   const want = (s: SectionName) => sections.includes(s);
@@ -116,7 +115,7 @@ export function diagnose(model: Model, opts: DiagnoseOptions = {}): DiagnosticRe
     sections,
     timings,
   };
-  const diagnosis = [...nonFiniteWeightsSentence(model), ...describeReport(body)];
+  const diagnosis = [...nonFiniteWeightsSentence(model), ...describeReport(body, opts.sentenceContext)];
   lap('diagnosis');
   timings.total = performance.now() - t0;
   return { ...body, diagnosis };

@@ -8,6 +8,14 @@ import type { CellularAttractors, DiagnosisSentence, DiagnosticReport, GradientF
 
 export type ReportBody = Omit<DiagnosticReport, 'diagnosis'>;
 
+/** Where the sentences are read: advice then names the CLI flag or the extension setting that acts on it. */
+export type SentenceContext = 'cli' | 'extension';
+
+/** How to turn gradient clipping on, in the words of `ctx`. */
+export function clipAdvice(ctx: SentenceContext): string {
+  return ctx === 'extension' ? 'setting rnnMemory.train.clipNorm' : 'train --clip';
+}
+
 /** Value at a JSON path like `gradientFlow.layers[0].decay` (undefined when absent). */
 export function resolvePath(obj: unknown, path: string): unknown {
   let cur: unknown = obj;
@@ -25,7 +33,7 @@ const fmt = (x: number) => (Math.abs(x) >= 0.01 && Math.abs(x) < 1e4 ? x.toPreci
 const mean = (a: readonly number[]) => (a.length ? a.reduce((s, v) => s + v, 0) / a.length : 0);
 const cellName = (c: string) => (c === 'simple_rnn' ? 'SimpleRNN' : c === 'nbrc' ? 'nBRC' : c.toUpperCase());
 
-export function describeReport(r: ReportBody): DiagnosisSentence[] {
+export function describeReport(r: ReportBody, ctx: SentenceContext = 'cli'): DiagnosisSentence[] {
   const out: DiagnosisSentence[] = [];
   const { input } = r;
   const lossName = r.model.architecture.readout.activation === 'softmax' ? 'cross-entropy' : 'MSE';
@@ -35,7 +43,7 @@ export function describeReport(r: ReportBody): DiagnosisSentence[] {
     refs: ['input.loss'],
   });
   for (const layer of r.bistability.layers) out.push(...bistabilitySentences(r, layer.layer));
-  for (const g of r.gradientFlow.layers) out.push(...gradientSentences(r, g.layer));
+  for (const g of r.gradientFlow.layers) out.push(...gradientSentences(r, g.layer, ctx));
   if (r.retention) out.push(...retentionSentences(r));
   if (r.fixedPoints.points.length > 0 || r.fixedPoints.note || r.fixedPoints.search) out.push(...fixedPointSentences(r));
   if (r.memory) out.push(...memorySentences(r));
@@ -139,7 +147,7 @@ function stepsToFall(g: GradientFlowLayer, factor: number): number | null {
   return null;
 }
 
-function gradientSentences(r: ReportBody, l: number): DiagnosisSentence[] {
+function gradientSentences(r: ReportBody, l: number, ctx: SentenceContext): DiagnosisSentence[] {
   const g = r.gradientFlow.layers[l];
   const p = `gradientFlow.layers[${l}]`;
   const T = g.norm.length;
@@ -179,14 +187,14 @@ function gradientSentences(r: ReportBody, l: number): DiagnosisSentence[] {
       const steady = explodingGradients(g);
       out.push({
         text: steady
-          ? `${grows}, steadily over the sequence, and the layer's own recurrence amplifies (${ownText}): exploding gradients; clip the gradient norm (train --clip).`
+          ? `${grows}, steadily over the sequence, and the layer's own recurrence amplifies (${ownText}): exploding gradients; clip the gradient norm (${clipAdvice(ctx)}).`
           : `${grows} and the layer's own recurrence amplifies (${ownText}), but the growth does not run through the sequence (it is concentrated in part of it), so this alone does not show exploding gradients.`,
         severity: steady ? 'warning' : 'info',
         refs: jrefs,
       });
     } else if (own.hi <= 1) {
       out.push({
-        text: `${grows}, but the layer's own recurrence does not amplify (${ownText}): the loss depends most on early states, as when a task's information comes first (copy-first-input). Clip the gradient norm (train --clip) only if training diverges.`,
+        text: `${grows}, but the layer's own recurrence does not amplify (${ownText}): the loss depends most on early states, as when a task's information comes first (copy-first-input). Clip the gradient norm (${clipAdvice(ctx)}) only if training diverges.`,
         severity: 'info',
         refs: jrefs,
       });

@@ -49,6 +49,7 @@ async function main(): Promise<void> {
     memory: input.memory,
     retention: input.retention,
     modelPath: input.modelPath,
+    sentenceContext: 'extension', // this worker serves the extension only
     modelName: basename(input.modelPath).replace(/\.safetensors$/i, ''),
     // smnist models need the digits shipped next to this bundle.
     dataPath: join(dirname(__filename), 'data', 'mnist.bin'),

@@ -8,13 +8,39 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { referenceCell } from '../cells/index';
 import { checkLength, checkParams, checkSeq } from '../cells/linalg';
-import { FLOAT32_VIEWS, type BackwardOptions, type CellBackward, type CellDef, type CellForward, type CellKind, type LayerParams, type SeqShape } from '../cells/types';
+import { type BackwardOptions, type CellBackward, type CellDef, type CellForward, type CellKind, type LayerParams, type SeqShape } from '../cells/types';
+
+/**
+ * The float32 buffers of one layer call, by name (native/addon.cpp reads them so). W is null for BRC, biasR
+ * set only for GRU, wdiag only for BRC; `states` holds the per-step states backward needs (native/kernels.h).
+ */
+export interface LayerBuffers {
+  x: Float32Array;
+  U: Float32Array;
+  W: Float32Array | null;
+  bias: Float32Array;
+  biasR: Float32Array | null;
+  wdiag: Float32Array | null;
+  h: Float32Array;
+  states: Float32Array[];
+}
+
+/** Backward's buffers: dL/dh from outside and the outputs. dU null: no parameter gradients (dW … dwdiag ignored). */
+export interface BackwardBuffers extends LayerBuffers {
+  dhOut: Float32Array;
+  dx: Float32Array;
+  dU: Float32Array | null;
+  dW: Float32Array | null;
+  dbias: Float32Array | null;
+  dbiasR: Float32Array | null;
+  dwdiag: Float32Array | null;
+  dh: Float32Array;
+}
 
 /** The addon's exports (native/addon.cpp). */
 export interface NativeKernels {
-  forward(kind: number, T: number, B: number, I: number, H: number, bufs: (Float32Array | null)[]): void;
-  /** bufs[14] (dU) null: no parameter gradients (bufs 15–18 are then ignored). */
-  backward(kind: number, T: number, B: number, I: number, H: number, bufs: (Float32Array | null)[]): void;
+  forward(kind: number, T: number, B: number, I: number, H: number, bufs: LayerBuffers): void;
+  backward(kind: number, T: number, B: number, I: number, H: number, bufs: BackwardBuffers): void;
   toF32(src: Float64Array, dst: Float32Array): void;
   toF64(src: Float32Array, dst: Float64Array): void;
   info(): { abi: number; isa: string; threads: number; supportedIsas: string[] };
@@ -36,7 +62,7 @@ export interface FastEngineStatus {
 }
 
 /** native/addon.cpp kAbi. */
-const ADDON_ABI = 3;
+const ADDON_ABI = 4;
 
 let loaded: { addon: NativeKernels | null; status: FastEngineStatus } | undefined;
 
@@ -318,13 +344,12 @@ function makeCell(kind: CellKind, addon: NativeKernels): CellDef {
   const nStates = STATES[kind] as number;
   const gateState = GATE_STATE[kind] as Record<string, number>;
 
-  const bufsCommon = (pp: PackedParams, x32: Float32Array, h32: Float32Array, states: Float32Array[]) => {
-    const s: (Float32Array | null)[] = [...states];
-    while (s.length < 5) s.push(null);
-    return [x32, pp.U, pp.W, pp.bias, pp.biasR, pp.wdiag, h32, ...s];
-  };
+  const bufsCommon = (pp: PackedParams, x: Float32Array, h: Float32Array, states: Float32Array[]): LayerBuffers => ({ x, ...pp, h, states });
 
-  function forward(p: LayerParams, x: Float64Array, shape: SeqShape): CellForward {
+  function forward(p: LayerParams, x: Float64Array, shape: SeqShape, initialState?: Float64Array): CellForward {
+    // The kernels start every sequence from h_0 = 0. Runs from a given state (single steps of the fixed-point
+    // search and self-maps, a few units wide) take the reference cell; its cache sends backward there too.
+    if (initialState) return ref.forward(p, x, shape, initialState);
     checkSeq(kind, x, shape);
     const { T, B, inputSize: I, units: H } = shape;
     checkParams(kind, p, ref.paramSpecs(I, H));
@@ -345,7 +370,7 @@ function makeCell(kind: CellKind, addon: NativeKernels): CellDef {
     const h = toF64(addon, h32.arr);
     f32Of.set(h, h32);
     const views = { h: h32.arr, ...gateSources };
-    return { h, gates: lazyF64(addon, gateSources, () => cache.released), cache, [FLOAT32_VIEWS]: () => (cache.released ? undefined : views) } as CellForward;
+    return { h, gates: lazyF64(addon, gateSources, () => cache.released), cache, float32: () => (cache.released ? undefined : views) };
   }
 
   function backward(p: LayerParams, x: Float64Array, fwd: CellForward, dhOut: Float64Array, shape: SeqShape, opts?: BackwardOptions): CellBackward {
@@ -375,7 +400,7 @@ function makeCell(kind: CellKind, addon: NativeKernels): CellDef {
     const dwdiag = paramGrads && kind === 'brc' ? new Float32Array(2 * H) : null;
     const dh32 = allocF32(n);
     const dhOut32 = intoF32(addon, dhOut, temp('dhOut', n));
-    const bufs = [...bufsCommon(pp, x32, cache.h32.arr, cache.states.map((l) => l.arr)), dhOut32, dx32, dU, dW, dbias, dbiasR, dwdiag, dh32];
+    const bufs = { ...bufsCommon(pp, x32, cache.h32.arr, cache.states.map((l) => l.arr)), dhOut: dhOut32, dx: dx32, dU, dW, dbias, dbiasR, dwdiag, dh: dh32 };
     addon.backward(code, T, B, I, H, bufs);
 
     // paramGrads: false leaves grads empty (dx and dh only).
@@ -383,10 +408,10 @@ function makeCell(kind: CellKind, addon: NativeKernels): CellDef {
     const dx = toF64(addon, dx32);
     const lazy = lazyF64(addon, { dh: dh32 });
     const views = { dh: dh32 };
-    return Object.defineProperties({ dx, grads, [FLOAT32_VIEWS]: () => views } as unknown as CellBackward, Object.getOwnPropertyDescriptors(lazy));
+    return Object.defineProperties({ dx, grads, float32: () => views } as unknown as CellBackward, Object.getOwnPropertyDescriptors(lazy));
   }
 
-  return { kind, gateNames: ref.gateNames, paramSpecs: ref.paramSpecs, forward, backward };
+  return { kind, gateNames: ref.gateNames, paramSpecs: ref.paramSpecs, stateSize: ref.stateSize, forward, backward };
 }
 
 const cells = new Map<CellKind, CellDef>();

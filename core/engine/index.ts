@@ -4,7 +4,7 @@
  */
 import { referenceCell } from '../cells/index';
 import type { CellDef, CellKind } from '../cells/types';
-import type { EngineName } from '../train/types';
+import type { EngineName } from './types';
 import { fastCell, fastEngineStatus } from './fast';
 
 export type { EngineName };

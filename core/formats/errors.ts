@@ -14,6 +14,7 @@ export class FormatError extends Error {
  * on a terminal or in a panel as it is.
  */
 export function escapeControls(s: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are what this matches
   return s.replace(/[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => {
     const n = c.charCodeAt(0);
     return n <= 0xff ? `\\x${n.toString(16).padStart(2, '0')}` : `\\u${n.toString(16).padStart(4, '0')}`;

@@ -178,7 +178,7 @@ export function openTfjsModel(modelJson: string, readShard: ShardReader, book: A
   return { ...res, kind: 'TensorFlow.js LayersModel' };
 }
 
-/** Our task metadata (tfjs-export.ts), validated with the same limits as our own model files. */
+/** Our task metadata (as test/helpers/tfjs-export.ts writes it), validated with the same limits as our own model files. */
 function taskFromMetadata(meta: unknown): Architecture['task'] | undefined {
   const task = isObj(meta) && isObj(meta.rnnMemoryLens) ? meta.rnnMemoryLens.task : undefined;
   if (task === undefined || task === null) return undefined;

@@ -3,7 +3,7 @@
  * the architecture as JSON; tensors are named `layers.{i}.{param}` and `readout.{kernel,bias}`.
  */
 import { readFileSync } from 'node:fs';
-import { findCustomCell } from '../custom/registry';
+import { findCustomCell } from '../cells/custom-registry';
 import { validateArchitecture, type Architecture } from './architecture';
 import { writeFileAtomic } from '../util/fs-atomic';
 import type { Model, ModelParams, Tensor } from './model';
@@ -27,7 +27,7 @@ export interface SerializeOptions {
 
 /**
  * The tensor names and shapes an architecture requires, layers in order then the readout. A custom-cell layer
- * takes its shapes from its loaded definition (core/custom/registry); while the cell is not loaded in this
+ * takes its shapes from its loaded definition (core/cells/custom-registry); while the cell is not loaded in this
  * thread, the layer's tensors in `present` are accepted as stored (the model can be listed and inspected
  * without running the user's code; loading the cell makes the check strict).
  */

@@ -204,9 +204,3 @@ export function lossAndGrads(model: Model, x: Float64Array, T: number, B: number
   const grads = backward(model, fr, lr.dOut, cells);
   return { ...lr, grads, fr };
 }
-
-/** Model outputs for a batch: linear values, or class probabilities for a softmax readout. */
-export function predict(model: Model, x: Float64Array, T: number, B: number, cells: CellResolver = referenceCell): Float64Array {
-  const fr = forward(model, x, T, B, cells);
-  return model.arch.readout.activation === 'softmax' ? softmaxRows(fr.out, model.arch.readout.units) : fr.out;
-}

@@ -1,46 +1,29 @@
 /** Defaults and validation for training configurations (shared by the CLI, the worker and the extension). */
 import { CELL_KINDS } from '../cells/types';
-import { MAX_TASK_T, validateCustomRef, type Architecture } from '../model/architecture';
+import { validateCustomRef, type Architecture } from '../model/architecture';
+import { describeRange, inRange, TASK_NAMES, TRAIN_OPTIONS } from './config-schema';
 import type { TrainConfig } from './types';
 
 /** Every TrainConfig field, for callers that pick a config out of an untrusted object (command arguments). */
-export const TRAIN_CONFIG_KEYS = ['task', 'cell', 'T', 'N', 'layers', 'units', 'batch', 'steps', 'lr', 'seed', 'clipNorm', 'curriculum', 'evalEvery', 'testSize', 'checkpointEvery', 'engine'] as const satisfies readonly (keyof TrainConfig)[];
+export const TRAIN_CONFIG_KEYS: readonly (keyof TrainConfig)[] = TRAIN_OPTIONS.map((o) => o.key);
 
-export const DEFAULT_CONFIG: TrainConfig = {
-  task: 'copy',
-  cell: 'brc',
-  T: 300,
-  N: 0,
-  layers: 2,
-  units: 100,
-  batch: 100,
-  steps: 30000,
-  lr: 1e-3,
-  seed: 1,
-  clipNorm: 0,
-  curriculum: 0,
-  evalEvery: 100,
-  testSize: 1000,
-  checkpointEvery: 500,
-  engine: 'fast',
-};
+/** The CLI's defaults (the paper's protocol for copy), from the schema. */
+export const DEFAULT_CONFIG = Object.fromEntries(TRAIN_OPTIONS.map((o) => [o.key, o.default])) as unknown as TrainConfig;
 
-/** Paper defaults per task (G1 protocol): T and N where the user did not set them. */
+/** Paper defaults per task (G1 protocol): T, N and layers where the user did not set them. */
 export function taskDefaults(task: TrainConfig['task']): Partial<TrainConfig> {
-  switch (task) {
-    case 'copy':
-      return { T: 300, N: 0, layers: 2 };
-    case 'denoise':
-      return { T: 400, N: 200, layers: 4 };
-    case 'smnist':
-      return { T: 784, N: 300, layers: 4 };
+  const out: Record<string, number> = {};
+  for (const o of TRAIN_OPTIONS) {
+    const v = o.type === 'enum' ? undefined : o.perTask?.[task];
+    if (v !== undefined) out[o.key] = v;
   }
+  return out as Partial<TrainConfig>;
 }
 
 /** Validates an untrusted (partial) config and fills defaults; throws an Error naming the first problem. */
 export function normalizeConfig(input: Partial<TrainConfig>): TrainConfig {
   const task = input.task ?? DEFAULT_CONFIG.task;
-  if (!['copy', 'denoise', 'smnist'].includes(task)) throw new Error(`unknown task "${task}" (expected copy, denoise or smnist)`);
+  if (!TASK_NAMES.includes(task)) throw new Error(`unknown task "${task}" (expected copy, denoise or smnist)`);
   const c: TrainConfig = { ...DEFAULT_CONFIG, ...taskDefaults(task), ...stripUndefined(input), task };
   if (c.cell === 'custom') {
     c.custom = validateCustomRef(c.custom, 'config "custom"');
@@ -48,27 +31,26 @@ export function normalizeConfig(input: Partial<TrainConfig>): TrainConfig {
     if (!(CELL_KINDS as readonly string[]).includes(c.cell)) throw new Error(`unknown cell "${c.cell}" (expected ${CELL_KINDS.join(', ')} or a cell file)`);
     if (c.custom !== undefined) throw new Error('"custom" applies to cell "custom" only');
   }
-  const posInt = (k: keyof TrainConfig, max = 1e9) => {
-    const v = c[k] as number;
-    if (!Number.isInteger(v) || v < 1 || v > max) throw new Error(`--${k} must be a positive integer (got ${v})`);
-  };
-  posInt('T', MAX_TASK_T);
-  posInt('layers', 64);
-  posInt('units', 1 << 14);
-  posInt('batch', 1e5);
-  posInt('steps');
-  posInt('evalEvery');
-  posInt('testSize', 1e6);
-  posInt('checkpointEvery');
-  if (!Number.isInteger(c.N) || c.N < 0) throw new Error(`--N must be a non-negative integer (got ${c.N})`);
-  if (!Number.isInteger(c.seed)) throw new Error(`--seed must be an integer (got ${c.seed})`);
-  if (!(c.lr > 0 && c.lr < 10)) throw new Error(`--lr must be a positive number below 10 (got ${c.lr})`);
-  if (!(c.clipNorm >= 0)) throw new Error(`--clip must be >= 0 (got ${c.clipNorm})`);
-  if (!Number.isInteger(c.curriculum) || c.curriculum < 0) throw new Error(`--curriculum must be a non-negative integer (got ${c.curriculum})`);
+  checkOptionValues(c);
   if (c.curriculum > 0 && c.task === 'smnist') throw new Error('--curriculum needs a task whose length can vary (copy or denoise); smnist is always 784 pixels');
-  if (c.engine !== 'reference' && c.engine !== 'fast') throw new Error(`--engine must be "reference" or "fast" (got ${c.engine})`);
   if (c.task === 'denoise' && c.T - c.N < 5) throw new Error(`denoise needs T - N >= 5 (got T=${c.T}, N=${c.N})`);
   return c;
+}
+
+/**
+ * Checks the values present in `c` against the schema's types and limits (task and cell are checked by
+ * normalizeConfig); throws an Error naming the flag. The CLI calls it before creating a run folder.
+ */
+export function checkOptionValues(c: Partial<TrainConfig>): void {
+  for (const o of TRAIN_OPTIONS) {
+    const v = c[o.key];
+    if (v === undefined || o.key === 'task' || o.key === 'cell') continue;
+    if (o.type === 'enum') {
+      if (!o.values.includes(String(v))) throw new Error(`--${o.flag} must be ${o.values.join(' or ')} (got ${v})`);
+    } else if (!inRange(o, v)) {
+      throw new Error(`--${o.flag} must be ${describeRange(o)} (got ${v})`);
+    }
+  }
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

@@ -18,25 +18,14 @@ import { cellSourcePath, loadCustomCells } from '../custom/resolve';
 import { checkpointCustomRefs, loadCheckpoint, saveCheckpoint } from './checkpoint';
 import { normalizeConfig } from './config';
 import { Trainer } from './trainer';
-import type { TrainConfig, TrainEvent } from './types';
+import type { TrainEvent } from './types';
+import type { RunRequest } from './worker-protocol';
 
-export interface RunOptions {
-  outDir: string;
-  /** Config of a new run (ignored when resuming, except `steps`, which may extend the run). */
-  config?: Partial<TrainConfig>;
-  resume?: boolean;
-  /** New total number of steps when resuming. */
-  steps?: number;
+export interface RunOptions extends RunRequest {
   isCancelled: () => boolean;
   emit: (e: TrainEvent) => void;
   /** Overrides the cells of the run's configured engine (tests). */
   cells?: CellResolver;
-  progressIntervalMs?: number;
-  dataPath?: string;
-  /** Whether a custom cell's code may run (cell 'custom'); default false. */
-  allowCustomCells?: boolean;
-  /** Resuming a custom-cell run: use this cell file instead of the recorded one (which may have changed). */
-  customCell?: string;
   /** Notes such as a changed custom cell accepted through `customCell` (default: stderr). */
   warn?: (message: string) => void;
 }

@@ -5,24 +5,14 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { DoneEvent, TrainConfig, TrainEvent } from './types';
+import type { DoneEvent, TrainEvent } from './types';
 import { customCellsAllowed } from '../custom/policy';
-import type { TrainWorkerInput } from './worker-protocol';
+import type { RunRequest, TrainWorkerInput } from './worker-protocol';
 
-export interface StartTrainingOptions {
-  outDir: string;
-  config?: Partial<TrainConfig>;
-  resume?: boolean;
-  steps?: number;
-  progressIntervalMs?: number;
-  dataPath?: string;
+export interface StartTrainingOptions extends RunRequest {
   onEvent?: (e: TrainEvent) => void;
   /** Override where the worker script is (defaults to dist/train-worker.js next to this bundle). */
   workerScript?: string;
-  /** May a custom cell's code run (cell 'custom')? Default: the process policy (core/custom/policy). */
-  allowCustomCells?: boolean;
-  /** Resuming a custom-cell run: this cell file instead of the recorded one. */
-  customCell?: string;
 }
 
 export interface TrainingHandle {
@@ -52,23 +42,15 @@ function workerLocation(override?: string): { file: string; eval?: boolean } {
 export function startTraining(opts: StartTrainingOptions): TrainingHandle {
   const cancel = new SharedArrayBuffer(4);
   const flag = new Int32Array(cancel);
-  const input: TrainWorkerInput = {
-    outDir: opts.outDir,
-    config: opts.config,
-    resume: opts.resume,
-    steps: opts.steps,
-    cancel,
-    progressIntervalMs: opts.progressIntervalMs,
-    dataPath: opts.dataPath,
-    allowCustomCells: opts.allowCustomCells ?? customCellsAllowed(),
-    customCell: opts.customCell,
-  };
-  const loc = workerLocation(opts.workerScript);
+  const { onEvent, workerScript, ...request } = opts;
+  // May a custom cell's code run? Default: the process policy (core/custom/policy).
+  const input: TrainWorkerInput = { ...request, allowCustomCells: opts.allowCustomCells ?? customCellsAllowed(), cancel };
+  const loc = workerLocation(workerScript);
   const worker = new Worker(loc.file, { workerData: input, eval: loc.eval });
   let settled = false;
   const done = new Promise<DoneEvent>((resolve, reject) => {
     worker.on('message', (e: TrainEvent) => {
-      opts.onEvent?.(e);
+      onEvent?.(e);
       if (e.type === 'done') {
         settled = true;
         resolve(e);
@@ -81,14 +63,14 @@ export function startTraining(opts: StartTrainingOptions): TrainingHandle {
       if (settled) return;
       settled = true;
       const message = `training worker crashed: ${err.message}`;
-      opts.onEvent?.({ type: 'error', message });
+      onEvent?.({ type: 'error', message });
       reject(new Error(message));
     });
     worker.on('exit', (code) => {
       if (settled) return;
       settled = true;
       const message = `training worker exited unexpectedly (code ${code}); the last checkpoint in ${opts.outDir} is kept`;
-      opts.onEvent?.({ type: 'error', message });
+      onEvent?.({ type: 'error', message });
       reject(new Error(message));
     });
   });

@@ -1,8 +1,10 @@
 /** Training configuration and the events a training run reports (worker → caller). */
 import type { CellKind, CustomCellRef } from '../cells/types';
+import type { EngineName } from '../engine/types';
+import type { TaskKind } from '../tasks/types';
 
-export type TaskName = 'copy' | 'denoise' | 'smnist';
-export type EngineName = 'reference' | 'fast';
+export type TaskName = TaskKind;
+export type { EngineName };
 
 export interface TrainConfig {
   task: TaskName;

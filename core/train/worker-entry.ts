@@ -10,8 +10,10 @@ import type { TrainEvent } from './types';
 import type { TrainWorkerInput } from './worker-protocol';
 
 function train(input: TrainWorkerInput): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: loaded only when needed
   const { runTraining, writeFailedStatus } = require('./run') as typeof import('./run');
-  const flag = new Int32Array(input.cancel);
+  const { cancel, ...request } = input;
+  const flag = new Int32Array(cancel);
   // How far the run got, from its own events: a failure records that, not "step 0 of 0".
   const reached: { step?: number; totalSteps?: number; skipped?: number } = {};
   const emit = (e: TrainEvent) => {
@@ -20,21 +22,11 @@ function train(input: TrainWorkerInput): void {
     parentPort?.postMessage(e);
   };
   try {
-    runTraining({
-      outDir: input.outDir,
-      config: input.config,
-      resume: input.resume,
-      steps: input.steps,
-      isCancelled: () => Atomics.load(flag, 0) !== 0,
-      emit,
-      progressIntervalMs: input.progressIntervalMs,
-      dataPath: input.dataPath,
-      allowCustomCells: input.allowCustomCells,
-      customCell: input.customCell,
-    });
+    runTraining({ ...request, isCancelled: () => Atomics.load(flag, 0) !== 0, emit });
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     // A refused checkpoint changed nothing: run.json keeps describing the run as it was.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: loaded only when needed
     if (e instanceof (require('./checkpoint') as typeof import('./checkpoint')).CheckpointRefusedError) {
       emit({ type: 'error', message });
       return;
@@ -49,6 +41,7 @@ function train(input: TrainWorkerInput): void {
 }
 
 if (isCellProbeRequest(workerData)) {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: loaded only when needed
   (require('../custom/probe-worker') as typeof import('../custom/probe-worker')).answerCellProbe(workerData);
 } else {
   train(workerData as TrainWorkerInput);

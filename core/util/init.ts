@@ -1,8 +1,8 @@
 /** Weight initialisers matching Keras (glorot_uniform, orthogonal, zeros, ones). */
-import type { LayerParams, ParamSpec } from '../cells/types';
+import type { InitKind, LayerParams, ParamSpec } from '../cells/types';
 import { Rng } from './rng';
 
-export type InitKind = 'glorot_uniform' | 'orthogonal' | 'zeros' | 'ones' | 'lstm_bias';
+export type { InitKind };
 
 /** Keras GlorotUniform for a 2-D kernel [fanIn, fanOut]. */
 export function glorotUniform(rng: Rng, rows: number, cols: number): Float64Array {

@@ -50,7 +50,14 @@ test('standalone HTML report in Chromium', { skip: chromiumSkip, timeout: 120_00
   // Expected heatmap colour sides from the data: all layers are shown, coloured by a.
   let above = 0;
   let below = 0;
-  for (const L of report.bistability.layers) for (const row of L.a) for (const a of row) (a > 1 ? above++ : a < 1 ? below++ : 0);
+  for (const L of report.bistability.layers) {
+    for (const row of L.a) {
+      for (const a of row) {
+        if (a > 1) above++;
+        else if (a < 1) below++;
+      }
+    }
+  }
   const expectedWarm = above / (above + below);
 
   const opened = await openWatchedPage(t, work);

@@ -8,7 +8,7 @@ import { brcCell } from '../../core/cells/brc';
 import { layerCell } from '../../core/cells/index';
 import type { CellDef, LayerParams, SeqShape } from '../../core/cells/types';
 import { dryRunCell, type CustomCellDef } from '../../core/custom/cell-def';
-import { clearCustomCells, registerCustomCell } from '../../core/custom/registry';
+import { clearCustomCells, registerCustomCell } from '../../core/cells/custom-registry';
 import { cellSourcePath, loadCellDef, loadModelWithCustomCells } from '../../core/custom/resolve';
 import { CustomCellError } from '../../core/custom/source';
 import { loadTf } from '../../core/custom/tf';

@@ -255,6 +255,11 @@ test('a loss gradient growing back in time is a warning only when the layer\'s o
   assert.ok(amplifying, 'no growth sentence for an amplifying recurrence');
   assert.equal(amplifying.severity, 'warning');
   assert.match(amplifying.text, /steadily over the sequence, and the layer's own recurrence amplifies \(‖∂h_T\/∂h_1‖ = 40 .*\): exploding gradients; clip the gradient norm/);
+  // The advice names the control of where it is read: the CLI flag by default, the setting in the extension.
+  assert.match(amplifying.text, /clip the gradient norm \(train --clip\)\.$/);
+  const inExtension = describeReport(body(40, [20, 80]), 'extension').find((x) => /exploding gradients/.test(x.text));
+  assert.match(inExtension?.text ?? '', /clip the gradient norm \(setting rnnMemory\.train\.clipNorm\)\.$/);
+  assert.ok(!/--/.test(inExtension?.text ?? '-'), 'a CLI flag in a sentence shown in the extension');
   // An interval across 1 (or an older report's one-sequence lower bound below 1) decides nothing.
   for (const s of [sentence(0.8, [0.3, 2]), sentence(0.2)]) {
     assert.ok(s);

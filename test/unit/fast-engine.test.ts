@@ -254,7 +254,14 @@ test('bad inputs raise errors instead of reading out of bounds', { skip }, () =>
   assert.throws(() => fast.backward(p, new Float64Array(8), f, new Float64Array(12), { ...shape, T: 1 }), /shape|x/);
   const k = nativeKernels();
   assert.ok(k);
-  assert.throws(() => k.forward(3, 2, 2, 2, 3, []), /missing|x/);
+  // Buffers are passed by name: a missing one is named, a positional array is refused.
+  assert.throws(() => k.forward(3, 2, 2, 2, 3, {} as never), /^Error: x is missing$/);
+  assert.throws(() => k.forward(3, 2, 2, 2, 3, [] as never), /x is missing|named typed arrays/);
+  assert.throws(() => k.forward(3, 2, 2, 2, 3, null as never), /buffers must be an object of named typed arrays/);
+  const x = new Float32Array(2 * 2 * 2);
+  const named = { x, U: new Float32Array(2 * 12), W: new Float32Array(3 * 12), bias: new Float32Array(12), biasR: null, wdiag: null, h: new Float32Array(12), states: [] };
+  assert.throws(() => k.forward(3, 2, 2, 2, 3, named), /^Error: state is missing$/);
+  assert.throws(() => k.forward(3, 2, 2, 2, 3, { ...named, U: new Float32Array(5), states: [] }), /^Error: U has length 5, expected 24$/);
   assert.throws(() => k.gemm(2, 2, 2, new Float32Array(3), new Float32Array(4), new Float32Array(4)), /A has length 3/);
 });
 
@@ -348,18 +355,18 @@ test('the addon loads in worker threads and concurrent calls from two workers st
     const { T, B, I, H, seed } = workerData;
     let s = seed;
     const rnd = (n) => Float32Array.from({ length: n }, () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648 - 0.5));
-    const bufs = [rnd(T * B * I), rnd(I * 4 * H), rnd(H * 4 * H), rnd(4 * H), null, null, new Float32Array(T * B * H)];
-    for (let k = 0; k < 5; k++) bufs.push(new Float32Array(T * B * H));
+    const states = Array.from({ length: 5 }, () => new Float32Array(T * B * H));
+    const bufs = { x: rnd(T * B * I), U: rnd(I * 4 * H), W: rnd(H * 4 * H), bias: rnd(4 * H), biasR: null, wdiag: null, h: new Float32Array(T * B * H), states };
     const first = [];
     for (let r = 0; r < 20; r++) {
       m.exports.forward(3, T, B, I, H, bufs);
-      if (r === 0) first.push(...bufs[6]);
-      else if (bufs[6].some((v, i) => v !== first[i])) throw new Error('result changed between runs');
+      if (r === 0) first.push(...bufs.h);
+      else if (bufs.h.some((v, i) => v !== first[i])) throw new Error('result changed between runs');
     }
-    parentPort.postMessage({ h: bufs[6], inputs: bufs.slice(0, 4) });`;
+    parentPort.postMessage({ h: bufs.h, inputs: { x: bufs.x, U: bufs.U, W: bufs.W, bias: bufs.bias } });`;
   const shape = { T: 40, B: 9, I: 5, H: 48 };
   const run = (seed: number) =>
-    new Promise<{ h: Float32Array; inputs: Float32Array[] }>((resolve, reject) => {
+    new Promise<{ h: Float32Array; inputs: { x: Float32Array; U: Float32Array; W: Float32Array; bias: Float32Array } }>((resolve, reject) => {
       const w = new Worker(src, { eval: true, workerData: { path: status.path, ...shape, seed } });
       w.once('message', resolve);
       w.once('error', reject);
@@ -370,7 +377,7 @@ test('the addon loads in worker threads and concurrent calls from two workers st
   for (const r of results) {
     const h = new Float32Array(shape.T * shape.B * shape.H);
     const st = Array.from({ length: 5 }, () => new Float32Array(h.length));
-    k.forward(3, shape.T, shape.B, shape.I, shape.H, [...r.inputs, null, null, h, ...st]);
+    k.forward(3, shape.T, shape.B, shape.I, shape.H, { ...r.inputs, biasR: null, wdiag: null, h, states: st });
     assert.deepEqual(r.h, h);
   }
 });
@@ -401,3 +408,46 @@ test('without the addon, the fast engine falls back to the reference cells', () 
   const out = JSON.parse(r.stdout.trim().split('\n').pop() as string);
   assert.deepEqual(out, { available: false, reason: 'disabled by RNN_FAST_DISABLE=1', resolved: 'reference', same: true, fast: null });
 });
+
+/** The state after step `t` ([B, S]: h, then c for LSTM) of a forward result, from its h and (LSTM) cell trace. */
+function stateAt(f: CellForward, t: number, B: number, H: number, S: number): Float64Array {
+  const out = new Float64Array(B * S);
+  for (let b = 0; b < B; b++) {
+    out.set(f.h.subarray((t * B + b) * H, (t * B + b + 1) * H), b * S);
+    if (S === 2 * H) out.set(f.gates.cell.subarray((t * B + b) * H, (t * B + b + 1) * H), b * S + H);
+  }
+  return out;
+}
+
+for (const kind of CELL_KINDS) {
+  test(`fast ${kind} declares the reference state size and runs from an initial state like the reference`, { skip }, () => {
+    const ref = referenceCell(kind);
+    const fast = fastCell(kind) as CellDef;
+    const T = 9, B = 3, I = 2, H = 6, k = 4;
+    assert.ok(fast.stateSize && ref.stateSize);
+    assert.equal(fast.stateSize(H), ref.stateSize(H));
+    const S = fast.stateSize(H);
+    const rng = new Rng(7);
+    const p = params(ref, I, H, rng, 0.3);
+    const x = randn(T * B * I, rng);
+    const h0 = randn(B * S, rng, 0.5);
+    const shape = { T, B, inputSize: I, units: H };
+    const fr = ref.forward(p, x, shape, h0);
+    const ff = fast.forward(p, x, shape, h0);
+    close(`${kind} h from h0`, ff.h, fr.h);
+    for (const g of ref.gateNames) close(`${kind} gate ${g} from h0`, ff.gates[g], fr.gates[g]);
+    // A nonzero initial state must change the result (not ignored).
+    assert.ok(ff.h.some((v, i) => Math.abs(v - fast.forward(p, x, shape).h[i]) > 1e-3), `${kind}: initial state ignored`);
+    // Continuity: the fast pass over all T steps equals k steps, then the rest from the state after step k.
+    const whole = fast.forward(p, x, shape);
+    const head = fast.forward(p, x.subarray(0, k * B * I), { ...shape, T: k });
+    const tail = fast.forward(p, x.subarray(k * B * I), { ...shape, T: T - k }, stateAt(head, k - 1, B, H, S));
+    close(`${kind} split at ${k}`, tail.h, whole.h.subarray(k * B * H));
+    // Backward of a pass from an initial state: dx and the parameter gradients as the reference's.
+    const dhOut = randn(T * B * H, rng);
+    const bf = fast.backward(p, x, ff, dhOut, shape);
+    const br = ref.backward(p, x, fr, dhOut, shape);
+    close(`${kind} dx from h0`, bf.dx, br.dx);
+    for (const name of Object.keys(br.grads)) close(`${kind} d${name} from h0`, bf.grads[name], br.grads[name]);
+  });
+}

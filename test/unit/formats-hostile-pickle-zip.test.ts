@@ -43,6 +43,7 @@ function assertRefused(o: Outcome, re: RegExp, budget = { ms: 2000, mb: 64 }): s
   assert.ok(o.error instanceof FormatError, `expected a FormatError, got ${String(o.error)}`);
   const m = o.error.message;
   assert.match(m, re);
+  // eslint-disable-next-line no-control-regex -- raw control characters are what this looks for
   assert.ok(!/[\x00-\x1f\x7f-\x9f]/.test(m), `message has raw control characters: ${JSON.stringify(m)}`);
   assert.ok(!/Maximum call stack|Invalid (typed array|string|array) length|allocation failed/.test(m), m);
   assert.ok(o.ms < budget.ms, `took ${o.ms.toFixed(0)} ms`);
@@ -247,6 +248,7 @@ test('control characters from the file are escaped in messages, and nothing is w
   assert.ok(performance.now() - t0 < 2000);
   assert.ok(err instanceof FormatError, String(err));
   assert.ok(err.message.includes('refused global os\\x1b]0;pwned\\x07.system') && err.message.includes('\\x9b2J'), err.message);
+  // eslint-disable-next-line no-control-regex -- raw control characters are what this looks for
   assert.ok(!/[\x00-\x1f\x7f-\x9f]/.test(err.message), JSON.stringify(err.message));
   assert.deepEqual(readdirSync(dir).sort(), before);
   // Entry names in zip messages.

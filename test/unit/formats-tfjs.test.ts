@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openAnyModel } from '../../core/formats/detect';
-import { exportTfjs, saveTfjs } from '../../core/formats/tfjs-export';
+import { exportTfjs, saveTfjs } from '../helpers/tfjs-export';
 import { checkShardPath, openTfjsModel } from '../../core/formats/tfjs';
 import { AnswerBook } from '../../core/formats/errors';
 import { createModel, forward } from '../../core/model/network';

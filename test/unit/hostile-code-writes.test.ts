@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, copyFileSync, existsSync, ftruncateSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { clearCustomCells, registerCustomCell } from '../../core/custom/registry';
+import { clearCustomCells, registerCustomCell } from '../../core/cells/custom-registry';
 import { loadCellDef, loadModelWithCustomCells } from '../../core/custom/resolve';
 import { validateArchitecture } from '../../core/model/architecture';
 import { saveModel } from '../../core/model/model-file';

@@ -46,15 +46,6 @@ export function bistabilityCsv(layers: readonly BistabilityLayer[]): string {
   return toCsv(header, rows());
 }
 
-/** Per-layer time series of the bistability summary. */
-export function bistabilityFractionsCsv(layers: readonly BistabilityLayer[]): string {
-  const rows: CsvValue[][] = [];
-  for (const L of layers) {
-    for (let t = 0; t < L.fractionBistable.length; t++) rows.push([L.layer, t, L.fractionBistable[t], L.fractionTrulyBistable[t], L.meanC?.[t]]);
-  }
-  return toCsv(['layer', 't', 'fraction_bistable', 'fraction_truly_bistable', 'mean_c'], rows);
-}
-
 export function gradientFlowCsv(g: GradientFlowReport): string {
   const rows: CsvValue[][] = [];
   for (const L of g.layers) {

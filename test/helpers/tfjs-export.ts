@@ -1,14 +1,14 @@
 /**
- * Writes our models as a TensorFlow.js LayersModel (model.json + weights.bin). GRU (reset-before), LSTM and
+ * Test fixture writer (the extension and CLI never write TF.js): our models as a TensorFlow.js LayersModel (model.json + weights.bin). GRU (reset-before), LSTM and
  * SimpleRNN become the stock TF.js layers; BRC/nBRC become RNN layers with custom cells "BRC"/"NBRC"
  * ({output_dim}) whose weights use the paper's names and order (kernelz, kernelr, kernelh, memoryz, memoryr,
  * br, bz), so a TF.js user who registers such a cell class can load them, and tfjs.ts reads them back.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { LayerSpec } from '../model/architecture';
-import type { Model } from '../model/model';
-import { FormatError } from './errors';
+import type { LayerSpec } from '../../core/model/architecture';
+import type { Model } from '../../core/model/model';
+import { FormatError } from '../../core/formats/errors';
 
 export const TFJS_WEIGHTS_FILE = 'weights.bin';
 

@@ -2,7 +2,7 @@
  * Custom cells loaded in this thread, by the SHA-256 their layers reference. layerCell() and the model-file
  * checks look here; nothing in this module runs user code (loading does: core/custom/resolve.ts).
  */
-import type { CellDef, CustomCellRef } from '../cells/types';
+import type { CellDef, CustomCellRef } from './types';
 
 const loaded = new Map<string, CellDef>();
 
