@@ -4,7 +4,7 @@
  */
 import type { TrainEvent } from '../../core/train/types';
 import type { HostCommand, TrainingSnapshot } from '../protocol';
-import { createChart, lineDataset, logTicks, markChart, type LineChart, type XY } from '../charts';
+import { createChart, lineDataset, logScale, markChart, type LineChart, type XY } from '../charts';
 import { button, el, section } from '../dom';
 import { toCss } from '../lib/colormap';
 import { fmt, fmtInt } from '../lib/format';
@@ -122,7 +122,7 @@ export class InspectorView implements View {
         data: { datasets: [lineDataset('loss', this.loss, toCss(p.blue))] },
         options: {
           plugins: { legend: { display: false } },
-          scales: { x: { type: 'linear', ticks: { maxTicksLimit: 4 } }, y: { type: 'logarithmic', ticks: logTicks } },
+          scales: { x: { type: 'linear', ticks: { maxTicksLimit: 4 } }, y: logScale },
         },
       });
     } else {
