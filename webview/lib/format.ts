@@ -25,3 +25,17 @@ export function fmtDuration(ms: number | null | undefined): string {
   if (m < 60) return `${m}m ${String(s % 60).padStart(2, '0')}s`;
   return `${Math.floor(m / 60)}h ${String(m % 60).padStart(2, '0')}m`;
 }
+
+const CELL_LABELS: Record<string, string> = { brc: 'BRC', nbrc: 'nBRC', gru: 'GRU', lstm: 'LSTM', simple_rnn: 'SimpleRNN' };
+
+/** How a cell kind is written for people ("nBRC", not "NBRC"); a custom cell by its name when known. */
+export function cellLabel(kind: string, customName?: string): string {
+  if (kind === 'custom') return customName ? `custom ${customName}` : 'custom';
+  return CELL_LABELS[kind] ?? kind;
+}
+
+/** "16 linear", "10 softmax (every step)", or, when the file has none, that an identity readout is assumed. */
+export function readoutLabel(r: { units: number; activation: string; perStep: boolean; assumed?: boolean }): string {
+  if (r.assumed) return `none in the file (assumed: the top layer's state${r.perStep ? ' at every step' : ''}, ${r.units} values)`;
+  return `${r.units} ${r.activation}${r.perStep ? ' (every step)' : ''}`;
+}

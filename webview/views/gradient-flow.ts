@@ -199,7 +199,7 @@ export class GradientFlowView extends ReportSectionView implements View {
     if (hi - lo < 1e-6) hi = lo + 1;
     const p = this.host.palette();
     this.hm = { L, units };
-    this.heatmap.setData({ values, rows: units, cols: T, scale: sequentialScale(p.heatMid, p.blue, lo, hi), background: p.bg });
+    this.heatmap.setData({ values, rows: units, cols: T, scale: sequentialScale(p.heatMid, p.blue, lo, hi), background: p.bg, axes: { x: 'time step t', y: 'neuron' } });
   }
 
   private reportStatus(): void {

@@ -7,7 +7,7 @@ import type { HostCommand, TrainingSnapshot } from '../protocol';
 import { createChart, lineDataset, logScale, markChart, type LineChart, type XY } from '../charts';
 import { button, el, section } from '../dom';
 import { toCss } from '../lib/colormap';
-import { fmt, fmtInt } from '../lib/format';
+import { cellLabel, fmt, fmtInt, readoutLabel } from '../lib/format';
 import { applyTrainEvent } from '../lib/training-state';
 import { fill } from './common';
 import type { InspectorMessage, View, ViewHost } from './types';
@@ -77,14 +77,14 @@ export class InspectorView implements View {
       fill(this.model, [el('p', { class: 'caption', text: 'No model open. Open a model file (.safetensors with metadata, or .json) or train one.' })]);
     } else {
       const a = m.architecture;
-      const layers = a.layers.map((l, i) => el('li', { text: `Layer ${i + 1}: ${l.cell.toUpperCase()} × ${l.units}` }));
+      const layers = a.layers.map((l, i) => el('li', { text: `Layer ${i + 1}: ${cellLabel(l.cell, l.custom?.name)} × ${l.units}` }));
       fill(this.model, [
         el('p', { class: 'model-name', text: m.name }),
         m.path ? el('p', { class: 'caption path', text: m.path }) : null,
         el('ul', { class: 'arch' }, [
           el('li', { text: `Input size ${a.inputSize}` }),
           ...layers,
-          el('li', { text: `Readout: ${a.readout.units} ${a.readout.activation}${a.readout.perStep ? ' (every step)' : ''}` }),
+          el('li', { text: `Readout: ${readoutLabel(a.readout)}` }),
           el('li', { text: `${fmtInt(m.paramCount)} parameters` }),
           a.task ? el('li', { text: `Task: ${a.task.name}${a.task.T ? `, T = ${a.task.T}` : ''}` }) : null,
         ]),
