@@ -21,7 +21,7 @@ import {
 } from 'chart.js';
 import type { Palette } from './colors';
 import { toCss } from './lib/colormap';
-import { logAxisTicks, logTickLabel } from './lib/log-ticks';
+import { logAxisTicks, logTickLabels } from './lib/log-ticks';
 
 Chart.register(LineController, ScatterController, LineElement, PointElement, LinearScale, LogarithmicScale, Title, Tooltip, Legend, Filler);
 
@@ -53,7 +53,7 @@ export const logScale = {
   afterBuildTicks: (scale: Scale): void => {
     scale.ticks = logAxisTicks(scale.min, scale.max).map((value) => ({ value }));
   },
-  ticks: { callback: (v: number | string): string => logTickLabel(Number(v)) },
+  ticks: { callback: (_v: number | string, i: number, ticks: { value: number }[]): string => logTickLabels(ticks.map((t) => t.value))[i] ?? '' },
 };
 
 /** A line dataset with the panels' defaults (no points unless asked, NaN/null gaps kept). */

@@ -45,10 +45,20 @@ function thin(t: number[]): number[] {
   return t.filter((_, i) => (t.length - 1 - i) % step === 0);
 }
 
-/** "0.01", "0.2", "150", "2e-4", "1e5": two significant digits, exponent form outside 1e-3…1e4. */
-export function logTickLabel(v: number): string {
+/** "0.01", "0.2", "150", "2e-4", "1e5": `digits` significant digits, exponent form outside 1e-3…1e4. */
+export function logTickLabel(v: number, digits = 2): string {
   if (!(v > 0) || !Number.isFinite(v)) return '';
   const e = Math.floor(Math.log10(v) + 1e-9);
-  if (e < -3 || e >= 4) return `${Number((v / 10 ** e).toPrecision(2))}e${e}`;
-  return String(Number(v.toPrecision(2)));
+  if (e < -3 || e >= 4) return `${Number((v / 10 ** e).toPrecision(digits))}e${e}`;
+  return String(Number(v.toPrecision(digits)));
+}
+
+/** Labels for a whole axis: two significant digits, more when a narrow axis's ends would otherwise read alike. */
+export function logTickLabels(values: readonly number[]): string[] {
+  let labels: string[] = [];
+  for (let digits = 2; digits <= 6; digits++) {
+    labels = values.map((v) => logTickLabel(v, digits));
+    if (new Set(labels).size === labels.length) break;
+  }
+  return labels;
 }
