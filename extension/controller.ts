@@ -29,6 +29,7 @@ import { MODEL_EDITOR_VIEW_TYPE, PanelRegistry, VIEW_TITLES, type PanelEntry, ty
 import { clampRate, EventBatcher } from './webview-channel';
 import type { WebviewHost } from './webview-host';
 import { showError } from './notify';
+import { openModelTab } from './model-tabs';
 
 /** How long a new training panel may load before the worker starts anyway. */
 const PANEL_HEAD_START_MS = 5000;
@@ -392,7 +393,7 @@ export class Controller implements vscode.Disposable {
 
   async openModelEditor(path: string): Promise<void> {
     this.selectModel(path);
-    await vscode.commands.executeCommand('vscode.openWith', vscode.Uri.file(path), MODEL_EDITOR_VIEW_TYPE);
+    await openModelTab(vscode.Uri.file(path), MODEL_EDITOR_VIEW_TYPE);
   }
 
   private async onWebviewMessage(host: WebviewHost, m: Exclude<WebviewToHost, { type: 'ready' }>, target: PanelTarget): Promise<void> {
