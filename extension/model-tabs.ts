@@ -8,13 +8,12 @@ import * as vscode from 'vscode';
 
 export async function openModelTab(uri: vscode.Uri, viewType: string): Promise<void> {
   const same = (u: vscode.Uri) => u.scheme === uri.scheme && u.fsPath === uri.fsPath;
-  const tabs = vscode.window.tabGroups.all.flatMap((g) => g.tabs);
-  const ours = tabs.find((t) => t.input instanceof vscode.TabInputCustom && t.input.viewType === viewType && same(t.input.uri));
-  if (ours) {
-    await vscode.commands.executeCommand('vscode.openWith', uri, viewType, { viewColumn: ours.group.viewColumn, preview: false });
-    return;
-  }
-  const others = tabs.filter((t) => (t.input instanceof vscode.TabInputText || t.input instanceof vscode.TabInputCustom) && same(t.input.uri));
-  await vscode.commands.executeCommand('vscode.openWith', uri, viewType, { viewColumn: others[0]?.group.viewColumn, preview: false });
+  const isOurs = (t: vscode.Tab) => t.input instanceof vscode.TabInputCustom && t.input.viewType === viewType && same(t.input.uri);
+  // Tab objects go stale when a group changes, so each step reads the tabs afresh.
+  const tabsOfFile = () => vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => (t.input instanceof vscode.TabInputText || t.input instanceof vscode.TabInputCustom) && same(t.input.uri));
+  const before = tabsOfFile();
+  const column = (before.find(isOurs) ?? before[0])?.group.viewColumn;
+  await vscode.commands.executeCommand('vscode.openWith', uri, viewType, { viewColumn: column, preview: false });
+  const others = tabsOfFile().filter((t) => !isOurs(t));
   if (others.length) await vscode.window.tabGroups.close(others, true);
 }

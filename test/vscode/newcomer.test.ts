@@ -19,6 +19,7 @@ import {
   pickQuickItem,
   renderedStatus,
   ROOT,
+  runCommand,
   runProcess,
   scratchDir,
   screenshot,
@@ -122,7 +123,14 @@ describe('a new user in VS Code (code-server 4.100.3 + Chromium)', () => {
     await screenshot(page, OUT, 'double-click-pt.png');
   });
 
-  uiTest('"Open Model…" on the model already open leaves one tab for it', async () => {
+  uiTest('"Open Model…" on the model already open, or open in the binary-file view, leaves one tab for it', async () => {
+    await openModelWithDialog(page, fx.torchPt);
+    await paintedModelFrame('torch-gru.pt');
+    assert.equal(await tabs('torch-gru.pt').count(), 1, 'two tabs for the same model');
+    // The state a user was in before our editor became the default: the file shown by VS Code's text editor.
+    await runCommand(page, 'View: Reopen Editor With...');
+    await pickQuickItem(page, 'Text Editor');
+    await waitFor('the binary-file warning', async () => /binary/i.test((await page.locator('.part.editor').textContent()) ?? ''), 30_000);
     await openModelWithDialog(page, fx.torchPt);
     await paintedModelFrame('torch-gru.pt');
     // Give a second editor time to appear, if one were to.

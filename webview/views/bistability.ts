@@ -204,7 +204,7 @@ export class BistabilityView extends ReportSectionView implements View {
     const p = this.host.palette();
     const axes = {
       x: 'time step t',
-      y: this.shown.length > 1 ? 'neuron (each layer from 0)' : 'neuron',
+      y: 'neuron',
       segments: this.shown.map((L, li) => ({ start: stack.offsets[li], count: L.units })),
     };
     this.heatmap.setData({ values: stack.values, rows: stack.rows, cols: T, scale, background: p.bg, isGap: (r) => this.rowInfo[r] === null, axes });
