@@ -176,6 +176,28 @@ test('VS Code panel bundle in Chromium', { skip: chromiumSkip, timeout: 120_000 
       await page.screenshot({ path: join(SHOTS, 'panel-inspector-dark.png') });
     });
 
+    await t.test('Inspector: cell kinds as written in the paper, and a readout missing from the file shown as assumed', async () => {
+      await send({ type: 'init', view: 'inspector', title: 'Inspector' });
+      await send({
+        type: 'inspector',
+        model: {
+          name: 'gru.pt',
+          path: '/work/models/gru.pt',
+          architecture: { inputSize: 3, layers: [{ cell: 'nbrc', units: 16 }, { cell: 'gru', units: 16 }], readout: { units: 16, activation: 'linear', perStep: false, assumed: true } },
+          paramCount: 1234,
+          warnings: [],
+        },
+        diagnosis: [],
+        training: null,
+      });
+      await waitFor(page, `document.querySelector('.model-name')?.textContent === 'gru.pt'`);
+      const arch = (await page.textContent('.arch')) ?? '';
+      assert.match(arch, /Layer 1: nBRC × 16/);
+      assert.match(arch, /Layer 2: GRU × 16/);
+      assert.match(arch, /Readout: none in the file/);
+      assert.doesNotMatch(arch, /NBRC|16 linear/);
+    });
+
     await t.test('training: the log loss axis is readable over two decades and inside one; the legend lists only series that show', async () => {
       // Loss from `hi` down to `lo` geometrically; evaluations every 10 steps (copy: test MSE = test loss).
       const curve = (runId: string, hi: number, lo: number, metric: (testLoss: number) => number): TrainingSnapshot => ({
