@@ -30,6 +30,7 @@ import type { TrainDefaults } from './train-picks';
 import type { TreeNode } from './tree-items';
 import { bindTreeToStore, RunsTreeProvider } from './tree-provider';
 import { WorkspaceScanner } from './workspace-scan';
+import { openModelTab } from './model-tabs';
 
 export class Controller implements vscode.Disposable {
   readonly store = new HostStore();
@@ -180,7 +181,7 @@ export class Controller implements vscode.Disposable {
   async openModelEditor(path: string): Promise<void> {
     this.modelOpened(path);
     this.selectModel(path);
-    await vscode.commands.executeCommand('vscode.openWith', vscode.Uri.file(path), MODEL_EDITOR_VIEW_TYPE);
+    await openModelTab(vscode.Uri.file(path), MODEL_EDITOR_VIEW_TYPE);
   }
 
   /** A model opened by path is listed in the tree (also from outside the workspace). */

@@ -1,7 +1,8 @@
 /**
- * Read-only custom editor for model files (the Open Model command, "Open With…"):
- * every diagnostics view of the model on one page, rendered in the editor's webview. Also offered for PyTorch .pt/.pth and Keras
- * .keras/.h5 files: the diagnostics worker opens foreign formats (core/formats openAnyModel).
+ * Read-only custom editor, the default for the binary model formats (*.safetensors, PyTorch .pt/.pth, Keras
+ * .keras/.h5), which VS Code can otherwise only show as a "binary file" warning: every diagnostics view of
+ * the model on one page, rendered in the editor's webview. TF.js model.json stays a text file; the Open Model
+ * command opens it here. The diagnostics worker opens foreign formats (core/formats openAnyModel).
  */
 import { basename } from 'node:path';
 import * as vscode from 'vscode';

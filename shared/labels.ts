@@ -4,7 +4,7 @@
  */
 import type { TrainConfig } from '../core/train/types';
 
-export const CELL_LABEL: Readonly<Record<string, string>> = { brc: 'BRC', nbrc: 'nBRC', gru: 'GRU', lstm: 'LSTM' };
+export const CELL_LABEL: Readonly<Record<string, string>> = { brc: 'BRC', nbrc: 'nBRC', gru: 'GRU', lstm: 'LSTM', simple_rnn: 'SimpleRNN' };
 
 /** "BRC", "nBRC", "GRU", "LSTM"; a custom cell by its own name (else the kind as given). */
 export function cellLabel(cell: string, customName?: string): string {

@@ -1,6 +1,6 @@
 /**
  * The page shell shared by the VS Code panels and the standalone report: routes validated host messages
- * to the current view, keeps the theme palette current, and writes the #status line after each render.
+ * to the current view, keeps the theme palette current, and writes the hidden #status line after each render.
  */
 import type { ReportItem } from '../core/report/payload';
 import { readPalette, onThemeChange, type Palette } from './colors';
@@ -67,7 +67,8 @@ export class App {
     themeCharts(this.palette);
     this.banner = el('div', { class: 'banner hidden', attrs: { role: 'status', 'aria-live': 'polite', id: 'host-status' } });
     this.main = el('main', { attrs: { id: 'main' } });
-    this.statusEl = el('div', { class: 'render-status', attrs: { id: 'status', 'aria-hidden': 'true' } });
+    // Machine-readable render log for tests ("rendered view=… k=v …"): hidden from sight and screen readers.
+    this.statusEl = el('div', { class: 'render-status', attrs: { id: 'status', 'aria-hidden': 'true', hidden: '' } });
     root.append(this.banner, this.main, this.statusEl);
     this.host = {
       palette: () => this.palette,

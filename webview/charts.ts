@@ -17,9 +17,11 @@ import {
   type ChartConfiguration,
   type ChartDataset,
   type Plugin,
+  type Scale,
 } from 'chart.js';
 import type { Palette } from './colors';
 import { toCss } from './lib/colormap';
+import { logAxisTicks, logTickLabels } from './lib/log-ticks';
 
 Chart.register(LineController, ScatterController, LineElement, PointElement, LinearScale, LogarithmicScale, Title, Tooltip, Legend, Filler);
 
@@ -42,13 +44,16 @@ export function themeCharts(p: Palette): void {
   Chart.defaults.elements.line.borderWidth = p.kind === 'high-contrast' ? 2.5 : 1.5;
 }
 
-/** Tick labels for log axes: powers of ten only (Chart.js otherwise labels 2× and 5× too). */
-export const logTicks = {
-  callback: (v: number | string): string => {
-    const n = Number(v);
-    const e = Math.log10(n);
-    return Math.abs(e - Math.round(e)) < 1e-9 ? (Math.abs(e) >= 3 ? `1e${Math.round(e)}` : String(n)) : '';
+/**
+ * A log y axis with readable ticks (webview/lib/log-ticks): Chart.js's own ticks (every 1…9 × 10^k) are
+ * replaced after they set the axis range, so a curve inside one decade still gets two or more labels.
+ */
+export const logScale = {
+  type: 'logarithmic' as const,
+  afterBuildTicks: (scale: Scale): void => {
+    scale.ticks = logAxisTicks(scale.min, scale.max).map((value) => ({ value }));
   },
+  ticks: { callback: (_v: number | string, i: number, ticks: { value: number }[]): string => logTickLabels(ticks.map((t) => t.value))[i] ?? '' },
 };
 
 /** A line dataset with the panels' defaults (no points unless asked, NaN/null gaps kept). */
@@ -62,12 +67,18 @@ export function createChart(canvas: HTMLCanvasElement, config: ChartConfiguratio
   return chart;
 }
 
-/** Series/point counts as data attributes, for end-to-end tests and for screen-reader summaries. */
+/**
+ * Series/point counts, the legend's entries and the y axis's tick labels as data attributes, for
+ * end-to-end tests and for screen-reader summaries.
+ */
 export function markChart(chart: LineChart): void {
   const sets = chart.data.datasets;
   const points = sets.reduce((s, d) => s + d.data.filter((p) => p && p.y !== null && Number.isFinite(p.y)).length, 0);
   chart.canvas.dataset.series = String(sets.length);
   chart.canvas.dataset.points = String(points);
+  const legend = chart.options.plugins?.legend?.display === false ? [] : (chart.legend?.legendItems ?? []);
+  chart.canvas.dataset.legend = legend.map((i) => i.text).join('|');
+  chart.canvas.dataset.yTicks = (chart.scales.y?.ticks ?? []).map((t) => String(t.label ?? '')).filter((l) => l !== '').join('|');
 }
 
 export function updateChart(chart: LineChart): void {

@@ -3,7 +3,7 @@
  * overlay canvas for marks and the selection, a hover tooltip, and keyboard navigation
  * (arrows move the selection, Shift for ×10, Home/End, Enter/Space selects).
  */
-import { paintHeatmap, cellAtPixel, pixelSpanOfCell } from './lib/heatmap-core';
+import { paintHeatmap, cellAtPixel, pixelSpanOfCell, axisTicks } from './lib/heatmap-core';
 import type { ColorScale, RGB } from './lib/colormap';
 import { el } from './dom';
 
@@ -15,7 +15,21 @@ export interface HeatmapData {
   background: RGB;
   /** Separator rows (between layers) that can't be hovered or selected. */
   isGap?: (row: number) => boolean;
+  /** Axis titles and ticks; without them the heatmap has no axes. */
+  axes?: HeatmapAxes;
 }
+
+/** Columns are labelled by index (0-based, like the tooltips); rows by their index within each segment. */
+export interface HeatmapAxes {
+  x: string;
+  y: string;
+  /** Row ranges numbered from 0 each (e.g. the neurons of each layer); default: all rows. */
+  segments?: { start: number; count: number }[];
+}
+
+/** Room per tick label, in CSS pixels. */
+const X_TICK_PX = 56;
+const Y_TICK_PX = 16;
 
 export interface Cell {
   row: number;
@@ -45,6 +59,12 @@ export interface PaintInfo {
 
 export class Heatmap {
   readonly el: HTMLElement;
+  /** The painted area (both canvases and the tooltip); `el` adds the axes around it. */
+  private readonly plot: HTMLElement;
+  private readonly xTicks = el('div', { class: 'heatmap-xticks', attrs: { 'aria-hidden': 'true', 'data-role': 'heatmap-xticks' } });
+  private readonly yTicks = el('div', { class: 'heatmap-yticks', attrs: { 'aria-hidden': 'true', 'data-role': 'heatmap-yticks' } });
+  private readonly xTitle = el('div', { class: 'heatmap-xtitle', attrs: { 'aria-hidden': 'true' } });
+  private readonly yTitle = el('div', { class: 'heatmap-ytitle', attrs: { 'aria-hidden': 'true' } });
   readonly base: HTMLCanvasElement;
   readonly overlay: HTMLCanvasElement;
   private readonly tip: HTMLElement;
@@ -69,16 +89,17 @@ export class Heatmap {
     });
     this.tip = el('div', { class: 'tooltip hidden', attrs: { role: 'tooltip' } });
     this.live = el('div', { class: 'sr-only', attrs: { 'aria-live': 'polite' } });
-    this.el = el('div', { class: 'heatmap' }, [this.base, this.overlay, this.tip, this.live]);
+    this.plot = el('div', { class: 'heatmap' }, [this.base, this.overlay, this.tip, this.live]);
+    this.el = el('div', { class: 'heatmap-frame' }, [this.yTitle, this.yTicks, this.plot, this.xTicks, this.xTitle]);
     this.overlay.addEventListener('mousemove', (e) => this.mouse(e, false));
     this.overlay.addEventListener('click', (e) => this.mouse(e, true));
     this.overlay.addEventListener('mouseleave', () => this.setHover(null));
     this.overlay.addEventListener('keydown', (e) => this.key(e));
     this.overlay.addEventListener('blur', () => this.hideTip());
     this.resizeObs = new ResizeObserver(() => {
-      if (this.el.clientWidth !== this.lastWidth) this.schedule();
+      if (this.plot.clientWidth !== this.lastWidth) this.schedule();
     });
-    this.resizeObs.observe(this.el);
+    this.resizeObs.observe(this.plot);
   }
 
   setData(d: HeatmapData | null): void {
@@ -125,8 +146,9 @@ export class Heatmap {
     const t0 = performance.now();
     const d = this.data;
     const dpr = window.devicePixelRatio || 1;
-    const cssW = Math.max(50, this.el.clientWidth || 600);
-    this.lastWidth = this.el.clientWidth;
+    this.renderAxes(d);
+    const cssW = Math.max(50, this.plot.clientWidth || 600);
+    this.lastWidth = this.plot.clientWidth;
     if (!d || d.rows === 0 || d.cols === 0) {
       this.base.width = this.overlay.width = 0;
       this.lastPaint = { cells: 0, painted: 0, ms: 0, width: 0, height: 0 };
@@ -149,8 +171,43 @@ export class Heatmap {
     this.drawOverlay();
     this.lastPaint = { cells: d.rows * d.cols, painted, ms: performance.now() - t0, width: W, height: H };
     this.base.dataset.painted = String(painted);
+    this.renderTicks(d, H / dpr);
     this.onPaint?.(this.lastPaint);
     return this.lastPaint;
+  }
+
+  /** Shows the axis titles (or hides the axes when the data has none). */
+  private renderAxes(d: HeatmapData | null): void {
+    const a = d?.axes;
+    for (const e of [this.xTicks, this.yTicks, this.xTitle, this.yTitle]) e.hidden = !a;
+    this.el.classList.toggle('with-axes', !!a);
+    this.xTitle.textContent = a?.x ?? '';
+    this.yTitle.textContent = a?.y ?? '';
+    if (!a) {
+      this.xTicks.replaceChildren();
+      this.yTicks.replaceChildren();
+    }
+  }
+
+  /** Tick labels at cell centres, as many as fit: columns along the bottom, rows per segment on the left. */
+  private renderTicks(d: HeatmapData, cssH: number): void {
+    const a = d.axes;
+    if (!a) return;
+    const tick = (cls: string, text: string, pos: string, prop: 'left' | 'top') => {
+      const t = el('span', { class: cls, text });
+      t.style[prop] = pos;
+      return t;
+    };
+    const cols = axisTicks(d.cols, this.plot.clientWidth / X_TICK_PX);
+    this.xTicks.replaceChildren(...cols.map((c) => tick('heatmap-tick', String(c), `${((c + 0.5) / d.cols) * 100}%`, 'left')));
+    const rowPx = cssH / d.rows;
+    const rows: HTMLElement[] = [];
+    for (const seg of a.segments ?? [{ start: 0, count: d.rows }]) {
+      for (const i of axisTicks(seg.count, (seg.count * rowPx) / Y_TICK_PX)) rows.push(tick('heatmap-tick', String(i), `${((seg.start + i + 0.5) / d.rows) * 100}%`, 'top'));
+    }
+    this.yTicks.replaceChildren(...rows);
+    this.xTicks.dataset.ticks = cols.join(' ');
+    this.yTicks.dataset.ticks = rows.map((r) => r.textContent).join(' ');
   }
 
   private cellRect(c: Cell): { x0: number; x1: number; y0: number; y1: number } {
@@ -239,7 +296,7 @@ export class Heatmap {
     this.tip.textContent = this.opts.describe(c);
     this.tip.classList.remove('hidden');
     const left = r.x1 * sx + 12;
-    const flip = left + this.tip.offsetWidth > this.el.clientWidth;
+    const flip = left + this.tip.offsetWidth > this.plot.clientWidth;
     this.tip.style.left = `${Math.max(0, flip ? r.x0 * sx - this.tip.offsetWidth - 12 : left)}px`;
     this.tip.style.top = `${Math.max(0, r.y0 * sy - 4)}px`;
   }

@@ -37,11 +37,12 @@ export function describeReport(r: ReportBody, ctx: SentenceContext = 'cli'): Dia
   const out: DiagnosisSentence[] = [];
   const { input } = r;
   const lossName = r.model.architecture.readout.activation === 'softmax' ? 'cross-entropy' : 'MSE';
-  out.push({
-    text: `Mean task loss on this batch (${input.task ? `task ${input.task}, ` : ''}T = ${input.T}, ${input.B} sequences): ${fmt(input.loss)} (${lossName}).`,
-    severity: 'info',
-    refs: ['input.loss'],
-  });
+  // A probe batch has made-up (zero) targets: a loss against them would read as the model's performance.
+  out.push(
+    input.source === 'probe'
+      ? { text: `No task loss: the model names no task, so it was probed with random N(0, 1) inputs (T = ${input.T}, ${input.B} sequences) that have no targets.`, severity: 'info', refs: ['input.source'] }
+      : { text: `Mean task loss on this batch (${input.task ? `task ${input.task}, ` : ''}T = ${input.T}, ${input.B} sequences): ${fmt(input.loss)} (${lossName}).`, severity: 'info', refs: ['input.loss'] },
+  );
   for (const layer of r.bistability.layers) out.push(...bistabilitySentences(r, layer.layer));
   for (const g of r.gradientFlow.layers) out.push(...gradientSentences(r, g.layer, ctx));
   if (r.retention) out.push(...retentionSentences(r));

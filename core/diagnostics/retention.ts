@@ -7,7 +7,6 @@
  * scored the same way. Every number carries a 95 % interval across the retention batch's sequences.
  * Sequences run through the model in chunks, so memory stays bounded for large batches.
  */
-import type { Architecture } from '../model/architecture';
 import type { Model } from '../model/model';
 import { forward, type CellResolver } from '../model/network';
 import { Rng } from '../util/rng';
@@ -15,12 +14,9 @@ import { PROBE_LAMBDA, r2Score, ridgeProbePredict } from './probe';
 import { bootstrapEstimate, meanEstimate, type Estimate } from './stats';
 import type { RetentionReport } from './types';
 import { delaySchedule, probeSchedule } from './schedules';
+import { retentionApplicable } from './retention-needs';
 
-export { delaySchedule, probeSchedule };
-
-export function retentionApplicable(arch: Architecture): boolean {
-  return arch.inputSize === 1 && arch.readout.units === 1 && arch.readout.activation === 'linear';
-}
+export { delaySchedule, probeSchedule, retentionApplicable };
 
 /**
  * Default sizes, measured on a copy T = 300 nBRC (2 × 100 units, 2000 steps, test MSE 0.60) over batch seeds

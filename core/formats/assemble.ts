@@ -22,6 +22,9 @@ export interface ImportedReadout {
   origin: string;
 }
 
+/** The origin of a readout that is not in the file but stands in for it (an identity on the top state). */
+export const IDENTITY_ORIGIN = 'identity';
+
 export function assembleModel(layers: ImportedLayer[], readout: ImportedReadout | undefined, warnings: string[]): Model {
   if (layers.length === 0) throw new FormatError('no recurrent layer found');
   for (let i = 1; i < layers.length; i++) {
@@ -38,7 +41,7 @@ export function assembleModel(layers: ImportedLayer[], readout: ImportedReadout 
   let ro = readout;
   if (!ro) {
     const id = identityReadout(H);
-    ro = { ...id, activation: 'linear', perStep: false, origin: 'identity' };
+    ro = { ...id, activation: 'linear', perStep: false, origin: IDENTITY_ORIGIN };
     warnings.push(`no readout layer found: using an identity readout, so the model's output is the top layer's last state h_T (${H} values)`);
   }
   if (ro.kernel.shape.length !== 2 || ro.kernel.shape[0] !== H) {
@@ -60,7 +63,7 @@ export function assembleModel(layers: ImportedLayer[], readout: ImportedReadout 
   const arch = {
     inputSize: layers[0].inputSize,
     layers: layers.map((l) => l.spec),
-    readout: { units: k, activation: ro.activation, perStep: ro.perStep },
+    readout: { units: k, activation: ro.activation, perStep: ro.perStep, ...(ro.origin === IDENTITY_ORIGIN ? { assumed: true as const } : {}) },
   };
   return finishModel(arch, params, warnings);
 }

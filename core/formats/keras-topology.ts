@@ -7,7 +7,7 @@
  */
 import type { RecurrentActivation } from '../cells/types';
 import type { LayerSpec } from '../model/architecture';
-import { assembleModel, paperBrcLayer, type ImportedLayer, type ImportedReadout } from './assemble';
+import { assembleModel, IDENTITY_ORIGIN, paperBrcLayer, type ImportedLayer, type ImportedReadout } from './assemble';
 import { AnswerBook, clip, FormatError } from './errors';
 import type { ImportResult } from './pytorch-safetensors';
 import type { TensorBound } from './h5';
@@ -223,7 +223,7 @@ export function convertKerasModel(model: unknown, weights: WeightSource, dialect
     const H = out[out.length - 1].spec.units;
     const k = new Float64Array(H * H);
     for (let i = 0; i < H; i++) k[i * H + i] = 1;
-    readout = { kernel: { shape: [H, H], data: k }, bias: { shape: [H], data: new Float64Array(H) }, activation: 'linear', perStep: true, origin: 'identity' };
+    readout = { kernel: { shape: [H, H], data: k }, bias: { shape: [H], data: new Float64Array(H) }, activation: 'linear', perStep: true, origin: IDENTITY_ORIGIN };
     warnings.push(`no Dense readout: using an identity readout on every step's state (${H} values)`);
   }
   book.finish(source);

@@ -16,6 +16,8 @@ export interface ReadoutSpec {
   activation: ReadoutActivation;
   /** When true the readout is applied to every step's top state; otherwise only to h_T. */
   perStep: boolean;
+  /** The file has no readout layer: an identity on the top layer's state stands in (outputs = h, no trained targets). */
+  assumed?: true;
 }
 
 export interface Architecture {
@@ -84,10 +86,11 @@ export function validateArchitecture(a: unknown): Architecture {
   if (ro.activation !== 'linear' && ro.activation !== 'softmax') fail('"readout.activation" must be "linear" or "softmax"');
   const perStep = ro.perStep === undefined ? false : ro.perStep;
   if (typeof perStep !== 'boolean') fail('"readout.perStep" must be a boolean');
+  if (ro.assumed !== undefined && ro.assumed !== true) fail('"readout.assumed" must be true when present');
   const arch: Architecture = {
     inputSize: o.inputSize as number,
     layers: outLayers,
-    readout: { units: ro.units as number, activation: ro.activation as ReadoutActivation, perStep: perStep as boolean },
+    readout: { units: ro.units as number, activation: ro.activation as ReadoutActivation, perStep: perStep as boolean, ...(ro.assumed ? { assumed: true as const } : {}) },
   };
   if (o.task !== undefined) arch.task = validateTaskInfo(o.task, 'invalid architecture: ');
   return arch;

@@ -176,6 +176,72 @@ test('VS Code panel bundle in Chromium', { skip: chromiumSkip, timeout: 120_000 
       await page.screenshot({ path: join(SHOTS, 'panel-inspector-dark.png') });
     });
 
+    await t.test('Inspector: cell kinds as written in the paper, and a readout missing from the file shown as assumed', async () => {
+      await send({ type: 'init', view: 'inspector', title: 'Inspector' });
+      await send({
+        type: 'inspector',
+        model: {
+          name: 'gru.pt',
+          path: '/work/models/gru.pt',
+          architecture: { inputSize: 3, layers: [{ cell: 'nbrc', units: 16 }, { cell: 'gru', units: 16 }], readout: { units: 16, activation: 'linear', perStep: false, assumed: true } },
+          paramCount: 1234,
+          warnings: [],
+        },
+        diagnosis: [],
+        training: null,
+      });
+      await waitFor(page, `document.querySelector('.model-name')?.textContent === 'gru.pt'`);
+      const arch = (await page.textContent('.arch')) ?? '';
+      assert.match(arch, /Layer 1: nBRC × 16/);
+      assert.match(arch, /Layer 2: GRU × 16/);
+      assert.match(arch, /Readout: none in the file/);
+      assert.doesNotMatch(arch, /NBRC|16 linear/);
+    });
+
+    await t.test('training: the log loss axis is readable over two decades and inside one; the legend lists only series that show', async () => {
+      // Loss from `hi` down to `lo` geometrically; evaluations every 10 steps (copy: test MSE = test loss).
+      const curve = (runId: string, hi: number, lo: number, metric: (testLoss: number) => number): TrainingSnapshot => ({
+        runId,
+        label: runId,
+        config: {} as TrainingSnapshot['config'],
+        status: 'completed',
+        step: 100,
+        totalSteps: 100,
+        stepsPerSec: 50,
+        etaMs: null,
+        metricName: 'mse',
+        points: Array.from({ length: 101 }, (_, s) => {
+          const loss = hi * (lo / hi) ** (s / 100);
+          return s % 10 === 0 ? { step: s, loss, testLoss: loss * 1.05, metric: metric(loss * 1.05) } : { step: s, loss };
+        }),
+      });
+      const ticksOf = async () => ((await page.evaluate(attr('canvas[data-role="training-loss"]', 'data-y-ticks'))) as string).split('|').filter(Boolean);
+      const legendOf = async () => (await page.evaluate(attr('canvas[data-role="training-loss"]', 'data-legend'))) as string;
+      await send({ type: 'init', view: 'training', title: 'Training' });
+      for (const [hi, lo, want] of [[1, 0.01, 3], [0.3, 0.15, 2]] as const) {
+        const id = `copy-${hi}-${lo}`;
+        await send({ type: 'training', snapshot: curve(id, hi, lo, (v) => v) });
+        await waitFor(page, `document.querySelector('section[data-view="training"] h2').textContent.includes(${JSON.stringify(id)})`);
+        const ticks = await ticksOf();
+        t.diagnostic(`loss ${hi} → ${lo}: y tick labels ${ticks.join(', ')}`);
+        assert.ok(ticks.length >= want, `${hi} → ${lo}: ${ticks.length} tick labels (${ticks})`);
+        // Every label is a number on the plotted range (the axis may round out to the next tick) and no two read alike.
+        for (const l of ticks) assert.ok(Number(l) >= lo / 2 && Number(l) <= hi * 1.05 * 2, `label ${l} for ${hi} → ${lo}`);
+        assert.equal(new Set(ticks).size, ticks.length);
+        assert.equal(await legendOf(), 'train loss|test loss', 'a test MSE equal to the test loss is not listed');
+      }
+      await send({ type: 'training', snapshot: curve('denoise-like', 1, 0.1, (v) => v / 2) });
+      await waitFor(page, `document.querySelector('canvas[data-role="training-loss"]').getAttribute('data-legend') === 'train loss|test loss|test MSE'`);
+      await page.locator('section[data-view="training"]').screenshot({ path: join(SHOTS, 'panel-training-log-axis.png') });
+    });
+
+    await t.test('no debug text is visible in a panel (the render log is hidden and aria-hidden)', async () => {
+      assert.match((await page.textContent('#status')) ?? '', /rendered view=training/);
+      assert.equal(await page.isVisible('#status'), false);
+      assert.equal(await page.evaluate(attr('#status', 'aria-hidden')), 'true');
+      assert.equal(((await page.evaluate('document.body.innerText')) as string).includes('rendered view='), false);
+    });
+
     await t.test('no console errors, warnings or CSP violations', () => {
       assert.deepEqual(problems, []);
     });

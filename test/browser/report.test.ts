@@ -16,6 +16,7 @@ import { attr, chromiumSkip, openWatchedPage, scratchDir, waitFor } from '../hel
 import { buildFixtureReport } from '../helpers/report-fixture';
 
 const ROOT = join(__dirname, '..', '..');
+type Box = { x: number; y: number; w: number; h: number; text?: string };
 const SHOTS = join(ROOT, 'test-output', 'screenshots');
 
 /** Classifies the heatmap's pixels by hue side: red-ish (a > 1), blue-ish (a < 1), neutral grey. */
@@ -175,6 +176,35 @@ test('standalone HTML report in Chromium', { skip: chromiumSkip, timeout: 120_00
       await page.click('section[data-view="gradientFlow"] vscode-checkbox[label="Overlay runs"]');
       await waitFor(page, `document.querySelector('canvas[data-role="gradient-norm"]').getAttribute('data-series') === '3'`, 5_000);
       assert.match((await page.textContent('#status')) ?? '', /rendered view=gradientFlow series=3 /);
+    });
+
+    await t.test('no debug text is visible; the bistability heatmap has time and neuron ticks; legends read plainly', async () => {
+      await open(single, 'dark');
+      // The render log stays readable for tests but is neither shown nor read out.
+      assert.match((await page.textContent('#status')) ?? '', /rendered view=bistability/);
+      assert.equal(await page.isVisible('#status'), false);
+      assert.equal(await page.evaluate(attr('#status', 'aria-hidden')), 'true');
+      assert.equal(((await page.evaluate('document.body.innerText')) as string).includes('rendered view='), false, 'debug text visible in the report');
+      const sel = 'section[data-view="bistability"]';
+      const xt = ((await page.evaluate(attr(`${sel} [data-role="heatmap-xticks"]`, 'data-ticks'))) as string).split(' ').map(Number);
+      const yt = ((await page.evaluate(attr(`${sel} [data-role="heatmap-yticks"]`, 'data-ticks'))) as string).split(' ').map(Number);
+      t.diagnostic(`heatmap ticks: t ${xt.join(',')}; neurons ${yt.join(',')}`);
+      assert.ok(xt.length >= 3 && xt[0] === 0 && xt.every((v) => v < 80), `time ticks ${xt}`);
+      // Neurons numbered per layer: each of the three 24-unit layers starts at 0.
+      assert.equal(yt.filter((v) => v === 0).length, 3, `neuron ticks ${yt}`);
+      assert.ok(yt.every((v) => v < 24));
+      // The labels are on screen, beside and below the map, and do not overlap one another.
+      const boxes = (await page.evaluate(`(() => {
+        const map = document.querySelector('${sel} canvas[data-role="heatmap-base"]').getBoundingClientRect();
+        const r = (q) => [...document.querySelectorAll('${sel} ' + q + ' .heatmap-tick')].map((e) => { const b = e.getBoundingClientRect(); return { x: b.left, y: b.top, w: b.width, h: b.height, text: e.textContent }; });
+        return { map: { x: map.left, y: map.top, w: map.width, h: map.height }, x: r('[data-role="heatmap-xticks"]'), y: r('[data-role="heatmap-yticks"]') }; })()`)) as { map: Box; x: Box[]; y: Box[] };
+      for (const b of boxes.x) assert.ok(b.w > 0 && b.y >= boxes.map.y + boxes.map.h - 1, `time tick ${b.text} below the map`);
+      for (const b of boxes.y) assert.ok(b.w > 0 && b.x + b.w <= boxes.map.x + 1, `neuron tick ${b.text} left of the map`);
+      for (let i = 1; i < boxes.x.length; i++) assert.ok(boxes.x[i].x >= boxes.x[i - 1].x + boxes.x[i - 1].w, 'time ticks overlap');
+      for (let i = 1; i < boxes.y.length; i++) assert.ok(boxes.y[i].y >= boxes.y[i - 1].y + boxes.y[i - 1].h - 0.5, 'neuron ticks overlap');
+      const legend = (await page.evaluate(attr('canvas[data-role="fraction-bistable"]', 'data-legend'))) as string;
+      assert.deepEqual(legend.split('|').slice(0, 2), ['layer 1: a > 1', 'layer 1: three fixed points']);
+      await page.locator(sel).screenshot({ path: join(SHOTS, 'bistability-axes-dark.png') });
     });
 
     await t.test('no console errors, warnings or CSP violations', () => {

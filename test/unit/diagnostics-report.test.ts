@@ -218,6 +218,12 @@ test('a foreign model without a task is probed with a seeded N(0,1) batch and th
   assert.deepEqual(probeInput(gru, 12, 5, 7)!.x, probe.x, 'seeded');
   const r = diagnose(gru, { input: probe, sections: ['bistability'] });
   assert.equal(r.input.source, 'probe');
+  // Its targets are made up (zeros): the diagnosis names no task loss, and says why.
+  assert.ok(!r.diagnosis.some((d) => d.refs.includes('input.loss')), 'no sentence reads the loss against zero targets');
+  const none = r.diagnosis.find((d) => d.refs.includes('input.source'));
+  assert.match(none?.text ?? '', /^No task loss: .*random N\(0, 1\) inputs \(T = 12, 5 sequences\) that have no targets/);
+  const task = diagnose(makeModel([{ cell: 'brc', units: 3 }]), { task: 'copy', T: 12, batch: 5, sections: ['bistability'] });
+  assert.match(task.diagnosis[0].text, /^Mean task loss on this batch \(task copy, T = 12, 5 sequences\)/);
   // A model trained on one of our tasks (or a copy-first-input model) gets no probe: its task applies.
   assert.equal(probeInput(makeModel([{ cell: 'brc', units: 3 }])), undefined);
 });

@@ -87,6 +87,7 @@ test('state dict names: prefixes, _reverse, unknown tensors and several Linear l
   const ok = importStateDict(gru('model.backbone.rnn.'), new AnswerBook(), 's');
   assert.equal(ok.model.arch.layers[0].cell, 'gru');
   assert.equal(ok.model.arch.readout.units, 2); // identity readout
+  assert.equal(ok.model.arch.readout.assumed, true, 'the stand-in readout is marked as assumed');
   assert.match(ok.warnings.join(), /identity readout/);
   const rev = gru('rnn.');
   rev.set('rnn.weight_ih_l0_reverse', T([6, 3]));
@@ -94,6 +95,12 @@ test('state dict names: prefixes, _reverse, unknown tensors and several Linear l
   const extra = gru('rnn.');
   extra.set('bn.running_mean', T([2]));
   assert.throws(() => importStateDict(extra, new AnswerBook(), 's'), /unrecognised tensor "bn\.running_mean"/);
+  const withReadout = gru('rnn.');
+  withReadout.set('fc.weight', T([5, 2]));
+  withReadout.set('fc.bias', T([5]));
+  const ro = importStateDict(withReadout, new AnswerBook({ 'readout.activation': 'linear', 'readout.perStep': 'last' }), 's').model.arch.readout;
+  assert.equal(ro.units, 5);
+  assert.equal(ro.assumed, undefined, 'a readout from the file is not marked assumed');
   const two = gru('rnn.');
   two.set('fc1.weight', T([2, 2]));
   two.set('fc2.weight', T([2, 2]));

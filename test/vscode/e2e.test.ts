@@ -14,6 +14,7 @@ import { makeWorkspace, type Fixtures } from './fixtures';
 import {
   installVsix,
   launchBrowser,
+  openModelWithDialog,
   openWorkbench,
   pickQuickItem,
   renderedStatus,
@@ -77,29 +78,6 @@ async function canvasStats(frame: Frame, selector: string): Promise<{ canvases: 
     out.colors = colors.size;
     return out;
   }, selector);
-}
-
-/** "RNN Memory: Open Model…", then code-server's file dialog (a quick input holding a path): type `path` and accept it. */
-async function openModelWithDialog(path: string, accepted?: () => Promise<boolean>): Promise<void> {
-  await runCommand(page, 'RNN Memory: Open Model…');
-  const input = page.locator('.quick-input-widget .quick-input-box input');
-  await input.waitFor({ state: 'visible', timeout: 15_000 });
-  await waitFor('the file dialog to show its starting folder', async () => (await input.inputValue()).startsWith('/'), 15_000);
-  await waitFor(
-    'the file dialog to accept the model path',
-    async () => {
-      // `accepted`: another quick input (e.g. the model's questions) may follow the dialog at once.
-      if (!(await input.isVisible()) || (accepted && (await accepted()))) return true;
-      await input.fill(path);
-      await page.waitForTimeout(400);
-      if ((await input.inputValue()) !== path) return false;
-      await page.keyboard.press('Enter');
-      await page.waitForTimeout(800);
-      return !(await input.isVisible());
-    },
-    20_000,
-    100,
-  );
 }
 
 before(async () => {
@@ -252,7 +230,7 @@ describe('RNN Memory Lens in VS Code, driven like a user (code-server 4.100.3 + 
   });
 
   uiTest('"Open Model…" with the file dialog opens the diagnostics editor: a bistability map painted with data', async () => {
-    await openModelWithDialog(fx.trained);
+    await openModelWithDialog(page, fx.trained);
     const frame = await webviewFrame(page, 'brc-copy.safetensors', 30_000);
     const st = await renderedStatus(frame, 'bistability', 90_000, (l) => /painted=[1-9]/.test(l));
     assert.equal(st.layers, '2');
@@ -320,7 +298,7 @@ describe('RNN Memory Lens in VS Code, driven like a user (code-server 4.100.3 + 
   uiTest('"Open Model…" opens a PyTorch checkpoint (.pt): its questions are asked as quick picks and its bistability map is painted', async () => {
     const t = Date.now();
     const title = page.locator('.quick-input-widget .quick-input-title');
-    await openModelWithDialog(fx.torchPt, async () => /torch-gru\.pt \(1\/2\)/.test((await title.textContent({ timeout: 500 }).catch(() => '')) ?? ''));
+    await openModelWithDialog(page, fx.torchPt, async () => /torch-gru\.pt \(1\/2\)/.test((await title.textContent({ timeout: 500 }).catch(() => '')) ?? ''));
     // The checkpoint does not say what its Linear readout feeds: the host asks, one quick pick per question.
     await pickQuickItem(page, 'linear (regression, MSE)', 30_000);
     await pickQuickItem(page, 'last step only (h_T)', 15_000);

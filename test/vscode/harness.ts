@@ -293,6 +293,29 @@ export async function runCommand(page: Page, title: string, timeoutMs = 45_000):
   await row.first().click();
 }
 
+/** "RNN Memory: Open Model…", then code-server's file dialog (a quick input holding a path): type `path` and accept it. */
+export async function openModelWithDialog(page: Page, path: string, accepted?: () => Promise<boolean>): Promise<void> {
+  await runCommand(page, 'RNN Memory: Open Model…');
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  await input.waitFor({ state: 'visible', timeout: 15_000 });
+  await waitFor('the file dialog to show its starting folder', async () => (await input.inputValue()).startsWith('/'), 15_000);
+  await waitFor(
+    'the file dialog to accept the model path',
+    async () => {
+      // `accepted`: another quick input (e.g. the model's questions) may follow the dialog at once.
+      if (!(await input.isVisible()) || (accepted && (await accepted()))) return true;
+      await input.fill(path);
+      await page.waitForTimeout(400);
+      if ((await input.inputValue()) !== path) return false;
+      await page.keyboard.press('Enter');
+      await page.waitForTimeout(800);
+      return !(await input.isVisible());
+    },
+    20_000,
+    100,
+  );
+}
+
 /** Picks the quick-pick row whose label is exactly `label`. */
 export async function pickQuickItem(page: Page, label: string, timeoutMs = 15_000): Promise<void> {
   const widget = page.locator('.quick-input-widget');

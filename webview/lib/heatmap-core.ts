@@ -140,3 +140,22 @@ export function quantile(v: ArrayLike<number>, q: number, maxSample = 20000): nu
   s.sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.max(0, Math.round(q * (s.length - 1))))];
 }
+
+/**
+ * Axis tick indices for `count` cells with room for about `maxTicks` labels: 0 and every multiple of the
+ * smallest 1-2-5 × 10^k step that keeps the labels under that number.
+ */
+export function axisTicks(count: number, maxTicks: number): number[] {
+  if (!(count >= 1)) return [];
+  const room = Math.max(1, Math.floor(maxTicks));
+  let step = 1;
+  for (let e = 0; step * room < count; e++) {
+    for (const m of [1, 2, 5]) {
+      step = m * 10 ** e;
+      if (step * room >= count) break;
+    }
+  }
+  const out: number[] = [];
+  for (let i = 0; i < count; i += step) out.push(i);
+  return out;
+}

@@ -12,7 +12,7 @@ import { Heatmap, type Cell } from '../heatmap';
 import { divergingScale, sequentialScale, toCss, type ColorScale } from '../lib/colormap';
 import { bistabilityCsv } from '../lib/csv';
 import { CARRIER_COLUMNS, carrierCaption, carrierOf, carrierSpans, carrierTableRows, targetLabel } from '../lib/memory-carriers';
-import { fmt, fmtPercent } from '../lib/format';
+import { cellLabel, fmt, fmtPercent } from '../lib/format';
 import { matrixFromTimeMajor, quantile, stackRows } from '../lib/heatmap-core';
 import { clampIndex, fill, layerOptions, runSelect, seriesColor, ReportSectionView } from './common';
 import { InputAlignmentChart, spanColors, taskSpanPlugin } from './input-alignment';
@@ -202,7 +202,12 @@ export class BistabilityView extends ReportSectionView implements View {
     const { scale, ticks, ends } = this.scaleFor(colorBy, stack.values);
     this.renderLegend(scale, ticks, ends);
     const p = this.host.palette();
-    this.heatmap.setData({ values: stack.values, rows: stack.rows, cols: T, scale, background: p.bg, isGap: (r) => this.rowInfo[r] === null });
+    const axes = {
+      x: 'time step t',
+      y: 'neuron',
+      segments: this.shown.map((L, li) => ({ start: stack.offsets[li], count: L.units })),
+    };
+    this.heatmap.setData({ values: stack.values, rows: stack.rows, cols: T, scale, background: p.bg, isGap: (r) => this.rowInfo[r] === null, axes });
     const marks: Cell[] = [];
     if (this.ui.flips !== false) {
       this.shown.forEach((L, li) => {
@@ -278,7 +283,7 @@ export class BistabilityView extends ReportSectionView implements View {
         n++;
         bist += v ? 1 : 0;
       }
-      return `Layer ${L.layer + 1} (${L.cell}, ${L.units} units, ${L.method === 'gain' ? 'gain a_t' : 'self-map slope'}): ${fmtPercent(n ? bist / n : NaN)} of neuron-steps with a > 1, ${L.flips.length} flip${L.flips.length === 1 ? '' : 's'}`;
+      return `Layer ${L.layer + 1} (${cellLabel(L.cell)}, ${L.units} units, ${L.method === 'gain' ? 'gain a_t' : 'self-map slope'}): ${fmtPercent(n ? bist / n : NaN)} of neuron-steps with a > 1, ${L.flips.length} flip${L.flips.length === 1 ? '' : 's'}`;
     });
     this.summary.textContent = parts.join(' · ') + '. Click a neuron (or use the arrow keys) to see its trajectory and fixed points.';
   }
@@ -293,8 +298,8 @@ export class BistabilityView extends ReportSectionView implements View {
     if (inputChart) this.charts.push(inputChart);
     const ts = (arr: readonly (number | null)[]): XY[] => arr.map((v, t) => ({ x: t, y: typeof v === 'number' && Number.isFinite(v) ? v : null }));
     const frac = layers.flatMap((L, i) => [
-      lineDataset(`layer ${L.layer + 1} a > 1`, ts(L.fractionBistable), seriesColor(p, i)),
-      lineDataset(`layer ${L.layer + 1} 3 fixed points`, ts(L.fractionTrulyBistable), seriesColor(p, i), { borderDash: [4, 3] }),
+      lineDataset(`layer ${L.layer + 1}: a > 1`, ts(L.fractionBistable), seriesColor(p, i)),
+      lineDataset(`layer ${L.layer + 1}: three fixed points`, ts(L.fractionTrulyBistable), seriesColor(p, i), { borderDash: [4, 3] }),
     ]);
     this.charts.push(
       createChart(this.fracCanvas, {

@@ -5,7 +5,7 @@
  */
 import { explodingGradients } from '../../core/diagnostics/diagnosis';
 import type { DecayFit, DiagnosticReport, GradientFlowLayer } from '../../core/diagnostics/types';
-import { backgroundPlugin, createChart, lineDataset, logTicks, type LineChart, type XY } from '../charts';
+import { backgroundPlugin, createChart, lineDataset, logScale, type LineChart, type XY } from '../charts';
 import { checkbox, el, section, select } from '../dom';
 import { exportButtons } from '../export';
 import { Heatmap } from '../heatmap';
@@ -153,7 +153,7 @@ export class GradientFlowView extends ReportSectionView implements View {
     const bg = backgroundPlugin(() => toCss(this.host.palette().bg));
     const pos = (arr: readonly (number | null)[]): XY[] => arr.map((v, t) => ({ x: t, y: typeof v === 'number' && v > 0 && Number.isFinite(v) ? v : null }));
     const opts = (ytitle: string) => ({
-      scales: { x: { type: 'linear' as const, title: { display: true, text: 't' } }, y: { type: 'logarithmic' as const, ticks: logTicks, title: { display: true, text: ytitle } } },
+      scales: { x: { type: 'linear' as const, title: { display: true, text: 't' } }, y: { ...logScale, title: { display: true, text: ytitle } } },
       interaction: { mode: 'index' as const, intersect: false },
     });
     this.charts = [
@@ -199,7 +199,7 @@ export class GradientFlowView extends ReportSectionView implements View {
     if (hi - lo < 1e-6) hi = lo + 1;
     const p = this.host.palette();
     this.hm = { L, units };
-    this.heatmap.setData({ values, rows: units, cols: T, scale: sequentialScale(p.heatMid, p.blue, lo, hi), background: p.bg });
+    this.heatmap.setData({ values, rows: units, cols: T, scale: sequentialScale(p.heatMid, p.blue, lo, hi), background: p.bg, axes: { x: 'time step t', y: 'neuron' } });
   }
 
   private reportStatus(): void {

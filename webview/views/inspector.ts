@@ -4,10 +4,10 @@
  */
 import type { TrainEvent } from '../../core/train/types';
 import type { HostCommand, TrainingSnapshot } from '../protocol';
-import { createChart, lineDataset, logTicks, markChart, type LineChart, type XY } from '../charts';
+import { createChart, lineDataset, logScale, markChart, type LineChart, type XY } from '../charts';
 import { button, el, section } from '../dom';
 import { toCss } from '../lib/colormap';
-import { fmtInt } from '../lib/format';
+import { fmtInt, readoutLabel } from '../lib/format';
 import { cellLabel, layerLabel } from '../../shared/labels';
 import { runSummaryLine } from '../../shared/run-summary';
 import { reduceTrainEvent } from '../../shared/training-snapshot';
@@ -89,7 +89,7 @@ export class InspectorView implements View {
         el('ul', { class: 'arch' }, [
           el('li', { text: `Input size ${a.inputSize}` }),
           ...layers,
-          el('li', { text: `Readout: ${a.readout.units} ${a.readout.activation}${a.readout.perStep ? ' (every step)' : ''}` }),
+          el('li', { text: `Readout: ${readoutLabel(a.readout)}` }),
           el('li', { text: `${fmtInt(m.paramCount)} parameters` }),
           a.task ? el('li', { text: `Task: ${a.task.name}${a.task.T ? `, T = ${a.task.T}` : ''}` }) : null,
         ]),
@@ -128,7 +128,7 @@ export class InspectorView implements View {
         data: { datasets: [lineDataset('loss', this.loss, toCss(p.blue))] },
         options: {
           plugins: { legend: { display: false } },
-          scales: { x: { type: 'linear', ticks: { maxTicksLimit: 4 } }, y: { type: 'logarithmic', ticks: logTicks } },
+          scales: { x: { type: 'linear', ticks: { maxTicksLimit: 4 } }, y: logScale },
         },
       });
     } else {

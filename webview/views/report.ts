@@ -1,7 +1,7 @@
 /** The whole diagnostic report on one page: summary and diagnosis, then every report view. */
 import type { ReportItem } from '../../core/report/payload';
 import { el } from '../dom';
-import { fmt, fmtInt } from '../lib/format';
+import { cellLabel, fmt, fmtInt, readoutLabel } from '../lib/format';
 import { BistabilityView } from './bistability';
 import { fill } from './common';
 import { FixedPointsView } from './fixed-points';
@@ -40,11 +40,13 @@ export class ReportView implements View {
       items.map((it) => {
         const r = it.report;
         const a = r.model.architecture;
-        const arch = `${a.layers.map((l) => `${l.cell.toUpperCase()}×${l.units}`).join(' → ')} → ${a.readout.units} ${a.readout.activation}`;
-        const input = r.input.source === 'task' ? `${r.input.task ?? 'task'} batch` : r.input.source === 'probe' ? 'random probe batch (N(0,1) inputs, zero targets)' : 'input file';
+        const arch = `${a.layers.map((l) => `${cellLabel(l.cell, l.custom?.name)}×${l.units}`).join(' → ')} → readout ${readoutLabel(a.readout)}`;
+        // A probe batch has no targets, so its loss (against zeros) says nothing about the model.
+        const probe = r.input.source === 'probe';
+        const input = r.input.source === 'task' ? `${r.input.task ?? 'task'} batch` : probe ? 'random probe batch (N(0,1) inputs, no targets)' : 'input file';
         return el('div', { class: 'run-summary' }, [
           el('h2', { text: it.label }),
-          el('p', { class: 'caption', text: `${arch} · ${fmtInt(r.model.paramCount)} parameters · ${input}, T = ${r.input.T}, B = ${r.input.B} · loss ${fmt(r.input.loss)} · ${r.createdAt}` }),
+          el('p', { class: 'caption', text: `${arch} · ${fmtInt(r.model.paramCount)} parameters · ${input}, T = ${r.input.T}, B = ${r.input.B}${probe ? '' : ` · loss ${fmt(r.input.loss)}`} · ${r.createdAt}` }),
           el(
             'ul',
             { class: 'diagnosis' },

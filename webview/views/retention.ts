@@ -11,6 +11,8 @@ import { toCss } from '../lib/colormap';
 import { retentionCsv } from '../lib/csv';
 import { probeTimeSteps, RETENTION_AXES } from '../lib/retention-axes';
 import { formatEstimate, type Estimate } from '../../core/diagnostics/stats';
+import { retentionNeeds } from '../../core/diagnostics/retention-needs';
+import type { Architecture } from '../../core/model/architecture';
 import { fill, seriesColor, ReportSectionView, LAYER_DASHES } from './common';
 import type { View, ViewHost } from './types';
 
@@ -56,7 +58,7 @@ export class RetentionView extends ReportSectionView implements View {
     const withData = this.items.map((it, i) => ({ ...it, i })).filter((it) => it.report.retention);
     const missing = this.items.filter((it) => !it.report.retention).map((it) => it.label);
     this.note.textContent = [
-      withData.length === 0 ? 'No retention data: the model is not a copy-first-input model (input size 1, one linear output).' : 'Copy-first-input: lower MSE and higher R² mean x₁ is still in memory.',
+      withData.length === 0 ? noRetentionText(this.items.map((it) => it.report.model.architecture)) : 'Copy-first-input: lower MSE and higher R² mean x₁ is still in memory.',
       missing.length && withData.length ? `Not available for: ${missing.join(', ')}.` : '',
       ...withData
         .filter((it) => it.report.retention!.chance)
@@ -129,4 +131,11 @@ export class RetentionView extends ReportSectionView implements View {
     );
     this.host.rendered('retention', { runs: withData.length, points: Number(this.mseCanvas.dataset.points ?? 0) + Number(this.r2Canvas.dataset.points ?? 0) });
   }
+}
+
+/** Why no model shows retention: what it needs and, for one model, what that model has instead. */
+function noRetentionText(archs: Architecture[]): string {
+  if (archs.length !== 1) return 'No retention data: memory retention is measured on copy-first-input, which needs models with one input and one linear output.';
+  const why = retentionNeeds(archs[0]);
+  return why ? `No retention data: ${why}.` : 'No retention data: this diagnosis did not compute the retention section.';
 }

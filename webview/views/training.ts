@@ -6,7 +6,7 @@
 import type { TrainEvent } from '../../core/train/types';
 import { curriculumStages, stageAt } from '../../core/train/curriculum';
 import type { TrainingSnapshot } from '../protocol';
-import { backgroundPlugin, createChart, lineDataset, logTicks, markChart, type LineChart, type XY } from '../charts';
+import { backgroundPlugin, createChart, lineDataset, logScale, markChart, type LineChart, type XY } from '../charts';
 import { button, el, section, setDisabled } from '../dom';
 import { exportButtons } from '../export';
 import { toCss } from '../lib/colormap';
@@ -15,6 +15,7 @@ import { fmt, fmtDuration } from '../lib/format';
 import { runStateTitle } from '../../shared/labels';
 import { runNumberParts } from '../../shared/run-summary';
 import { reduceTrainEvent } from '../../shared/training-snapshot';
+import { metricRepeatsTestLoss } from '../lib/training-legend';
 import { fill } from './common';
 import type { View, ViewHost } from './types';
 
@@ -102,11 +103,12 @@ export class TrainingView implements View {
       options: {
         scales: {
           x: { type: 'linear', title: { display: true, text: 'step' } },
-          y: { type: 'logarithmic', ticks: logTicks, title: { display: true, text: 'loss' } },
+          y: { ...logScale, title: { display: true, text: 'loss' } },
           y2: { type: 'linear', position: 'right', min: 0, max: 1, display: 'auto', grid: { drawOnChartArea: false }, title: { display: true, text: acc ? 'accuracy / fraction' : 'fraction bistable' } },
         },
         interaction: { mode: 'nearest', axis: 'x', intersect: false },
-        plugins: { legend: { labels: { filter: (item) => item.text !== 'fraction bistable' || this.series.frac.length > 0 } } },
+        // Only series that have points and show something (redraw hides the others).
+        plugins: { legend: { labels: { filter: (item, data) => data.datasets[item.datasetIndex ?? 0]?.hidden !== true } } },
       },
       plugins: [backgroundPlugin(() => toCss(this.host.palette().bg))],
     });
@@ -124,7 +126,11 @@ export class TrainingView implements View {
       if (q.metric !== undefined) metric.push({ x: q.step, y: s.metricName === 'accuracy' ? q.metric : pos(q.metric) });
       if (q.fractionBistable !== undefined) frac.push({ x: q.step, y: q.fractionBistable });
     }
-    this.chart.data.datasets[3].hidden = frac.length === 0;
+    const sets = this.chart.data.datasets;
+    sets[0].hidden = loss.length === 0;
+    sets[1].hidden = test.length === 0;
+    sets[2].hidden = metric.length === 0 || metricRepeatsTestLoss(s.points, s.metricName);
+    sets[3].hidden = frac.length === 0;
     this.chart.update('none');
     markChart(this.chart);
     this.progress.value = s.totalSteps > 0 ? s.step / s.totalSteps : 0;

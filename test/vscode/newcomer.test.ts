@@ -1,0 +1,154 @@
+/**
+ * End-to-end: what a new user meets first (issue 15, part 2), in code-server with the packaged extension.
+ * The extension activates because the workspace contains model files; double-clicking a PyTorch .pt in the
+ * Explorer opens our editor, not VS Code's binary-file warning; "Open Model…" on that file afterwards
+ * leaves one tab; the painted panel shows no debug text and its heatmap has axis ticks.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Frame, Page } from 'playwright-core';
+import { makeWorkspace, type Fixtures } from './fixtures';
+import {
+  EXTENSION_ID,
+  installVsix,
+  launchBrowser,
+  openModelWithDialog,
+  openWorkbench,
+  pickQuickItem,
+  renderedStatus,
+  ROOT,
+  runCommand,
+  runProcess,
+  scratchDir,
+  screenshot,
+  setupPresent,
+  startCodeServer,
+  waitFor,
+  webviewFrame,
+  workbenchUrl,
+  type CodeServer,
+} from './harness';
+
+const OUT = join(ROOT, 'test-output', 'e2e-newcomer');
+const skip = setupPresent() ? false : 'code-server is not installed: run scripts/e2e-setup.sh';
+let cs: CodeServer | null = null;
+let browser: Awaited<ReturnType<typeof launchBrowser>> | null = null;
+let page: Page;
+let fx: Fixtures;
+
+/** Editor tabs whose label is `name`. */
+const tabs = (name: string) => page.locator('.part.editor .tabs-container .tab', { has: page.locator('.label-name', { hasText: new RegExp(`^${name.replace(/\./g, '\\.')}$`) }) });
+
+/** Every line of VS Code's logs (extension host included) under the run folder that mentions `needle`. */
+function logLines(needle: string): string[] {
+  const root = join(cs!.runDir, 'user-data', 'logs');
+  if (!existsSync(root)) return [];
+  const files = (readdirSync(root, { recursive: true }) as string[]).filter((f) => f.endsWith('.log'));
+  return files.flatMap((f) => readFileSync(join(root, f), 'utf8').split('\n').filter((l) => l.includes(needle)));
+}
+
+/** The panel's frame once its bistability map is painted with data. */
+async function paintedModelFrame(title: string): Promise<Frame> {
+  const frame = await webviewFrame(page, title, 60_000);
+  await renderedStatus(frame, 'bistability', 90_000, (l) => /painted=[1-9]/.test(l));
+  return frame;
+}
+
+before(async () => {
+  if (skip) return;
+  rmSync(OUT, { recursive: true, force: true });
+  mkdirSync(OUT, { recursive: true });
+  const tmp = scratchDir('rnn-memory-newcomer-');
+  const workspace = join(tmp, 'ws');
+  mkdirSync(workspace);
+  fx = makeWorkspace(workspace);
+  const vsix = join(tmp, 'rnn-memory-lens.vsix');
+  await runProcess(process.execPath, [join(ROOT, 'scripts', 'package.mjs'), '--out', vsix], process.env, 120_000);
+  const runDir = join(tmp, 'cs');
+  mkdirSync(runDir);
+  await installVsix(vsix, runDir, join(runDir, 'extensions'));
+  cs = await startCodeServer({ runDir, workspace });
+  browser = await launchBrowser();
+  page = browser.page;
+  await openWorkbench(page, workbenchUrl(cs, workspace));
+});
+
+after(async () => {
+  if (page) await screenshot(page, OUT, 'final.png').catch(() => undefined);
+  await browser?.close();
+  await cs?.stop();
+});
+
+function uiTest(name: string, fn: () => Promise<void>): void {
+  test(name, { skip }, async () => {
+    try {
+      await fn();
+    } catch (e) {
+      if (page) await screenshot(page, OUT, `failed-${name.replace(/[^\w]+/g, '-').slice(0, 60)}.png`).catch(() => undefined);
+      throw e;
+    }
+  });
+}
+
+describe('a new user in VS Code (code-server 4.100.3 + Chromium)', () => {
+  uiTest('the extension activates because the workspace contains model files, before any click on its icon', async () => {
+    const lines = await waitFor(
+      'the extension host to log the activation',
+      () => {
+        const l = logLines(`_doActivateExtension ${EXTENSION_ID}`);
+        return l.length ? l : null;
+      },
+      60_000,
+      500,
+    );
+    assert.match(lines[0], /activationEvent: 'workspaceContains:/, lines[0]);
+  });
+
+  uiTest('double-clicking a .pt in the Explorer opens the diagnostics editor, not the binary-file warning', async () => {
+    // The Explorer is open in a fresh window; its activity-bar icon toggles it, so click only when it is not.
+    if (!(await page.locator('.explorer-folders-view').isVisible())) await page.locator('.activitybar .action-item a[aria-label^="Explorer"]').click();
+    const row = (name: string) => page.locator('.explorer-folders-view .monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${name.replace(/\./g, '\\.')}$`) }) });
+    await row('models').first().waitFor({ timeout: 30_000 });
+    if (!(await row('torch-gru.pt').first().isVisible())) await row('models').first().click();
+    await row('torch-gru.pt').first().dblclick();
+    // The checkpoint does not say what its Linear readout feeds: the editor asks (once; the answers are kept).
+    await pickQuickItem(page, 'linear (regression, MSE)', 60_000);
+    await pickQuickItem(page, 'last step only (h_T)', 15_000);
+    await paintedModelFrame('torch-gru.pt');
+    const editorText = (await page.locator('.part.editor').textContent()) ?? '';
+    assert.doesNotMatch(editorText, /binary|unsupported text encoding/i, 'VS Code showed its binary-file warning');
+    assert.equal(await tabs('torch-gru.pt').count(), 1);
+    await screenshot(page, OUT, 'double-click-pt.png');
+  });
+
+  uiTest('"Open Model…" on the model already open, or open in the binary-file view, leaves one tab for it', async () => {
+    await openModelWithDialog(page, fx.torchPt);
+    await paintedModelFrame('torch-gru.pt');
+    assert.equal(await tabs('torch-gru.pt').count(), 1, 'two tabs for the same model');
+    // The state a user was in before our editor became the default: the file shown by VS Code's text editor.
+    await runCommand(page, 'View: Reopen Editor With...');
+    await pickQuickItem(page, 'Text Editor');
+    await waitFor('the binary-file warning', async () => /binary/i.test((await page.locator('.part.editor').textContent()) ?? ''), 30_000);
+    await openModelWithDialog(page, fx.torchPt);
+    await paintedModelFrame('torch-gru.pt');
+    // Give a second editor time to appear, if one were to.
+    await page.waitForTimeout(2000);
+    assert.equal(await tabs('torch-gru.pt').count(), 1, 'two tabs for the same model');
+    assert.match((await page.locator('.part.editor .tabs-container .tab.active .label-name').first().textContent()) ?? '', /^torch-gru\.pt$/);
+    await screenshot(page, OUT, 'open-model-one-tab.png');
+  });
+
+  uiTest('a painted panel shows no debug text, and its heatmap has time and neuron ticks', async () => {
+    const frame = await paintedModelFrame('torch-gru.pt');
+    assert.match((await frame.locator('#status').textContent()) ?? '', /rendered view=bistability/, 'the tests\' marker is kept');
+    assert.equal(await frame.locator('#status').isVisible(), false, 'the render log is visible');
+    const text = (await frame.evaluate(() => (globalThis as unknown as { document: { body: { innerText: string } } }).document.body.innerText)) ?? '';
+    assert.ok(!text.includes('rendered view='), 'debug text is visible in the panel');
+    const sel = 'section[data-view="bistability"]';
+    assert.ok((await frame.locator(`${sel} [data-role="heatmap-xticks"] .heatmap-tick`).count()) >= 2, 'no time ticks');
+    assert.ok(await frame.locator(`${sel} [data-role="heatmap-yticks"] .heatmap-tick`).first().isVisible(), 'no neuron ticks');
+    await frame.locator(sel).screenshot({ path: join(OUT, 'pt-bistability.png') });
+  });
+});
