@@ -4,7 +4,8 @@
  */
 import { delaySchedule } from './schedules';
 import { exactEstimate, formatEstimate, proportionEstimate, surelyAbove, surelyBelow, type Estimate } from './stats';
-import type { CellularAttractors, DiagnosisSentence, DiagnosticReport, GradientFlowLayer, MemoryCarrier, MemoryLayer, MemoryReport } from './types';
+import type { CellularAttractors, DiagnosisSentence, DiagnosticReport, GradientFlowLayer, MemoryCarrier, MemoryEnd, MemoryLayer, MemoryReport } from './types';
+import { layerLabel } from './labels';
 
 export type ReportBody = Omit<DiagnosticReport, 'diagnosis'>;
 
@@ -509,6 +510,10 @@ export function memorySentences(r: ReportBody): DiagnosisSentence[] {
   const rule = `${score} ≥ ${m.threshold} from its own state for at least ${m.minSteps} steps, 95 % interval above the threshold, n = ${m.sequences} sequences`;
   const MAX_NAMED = 5;
   for (const ml of m.layers) {
+    if (ml.end && m.endWindow) {
+      out.push(...endSentences(r, m, ml, ml.end, m.endWindow));
+      continue;
+    }
     const listed = m.carriers.filter((c) => c.layer === ml.layer);
     const p = `memory.layers[${ml.layer}]`;
     if (ml.carrierNeurons.length > 0) {
@@ -548,11 +553,69 @@ export function memorySentences(r: ReportBody): DiagnosisSentence[] {
       });
     }
   }
-  if (m.total === 0) {
+  // Undecided end holders do not contradict it: the rule is an interval above the threshold.
+  if (m.total === 0 && m.layers.every((ml) => !ml.end || ml.end.carriers.length === 0)) {
     out.push({
       text: `No single neuron carries ${memoryTargetName(m)} (${rule}): whatever memory there is, is spread over many neurons or absent.`,
       severity: 'info',
       refs: ['memory.total', 'memory.threshold', ...m.layers.map((ml) => `memory.layers[${ml.layer}].score`)],
+    });
+  }
+  return out;
+}
+
+/** "neurons 45 and 15 hold x₁ from t = 10 to 299 on bistable branches (a ≈ 2.0, c ≈ 0.97)": carriers grouped by target and mechanism. */
+function carrierClauses(m: MemoryReport, cs: readonly MemoryCarrier[]): string[] {
+  const groups = new Map<string, MemoryCarrier[]>();
+  // Within a group by neuron index: near-equal scores swap order from one batch to the next.
+  for (const c of [...cs].sort((x, y) => x.neuron - y.neuron)) {
+    const key = `${memoryTargetName(m, c.component)}\u0000${mechanism(c)}`;
+    groups.set(key, [...(groups.get(key) ?? []), c]);
+  }
+  return [...groups].map(([key, group]) => {
+    const [what, how] = key.split('\u0000');
+    const same = group.every((c) => c.from === group[0].from && c.to === group[0].to);
+    const names = group.map((c) => (same ? String(c.neuron) : `${c.neuron} (t = ${c.from} to ${c.to})`));
+    const list = names.length === 1 ? `neuron ${names[0]} holds` : `neurons ${names.slice(0, -1).join(', ')} and ${names[names.length - 1]} hold`;
+    return `${list} ${what}${same ? ` from t = ${group[0].from} to ${group[0].to}` : ''}${how ? ` ${how}` : ''}`;
+  });
+}
+
+/**
+ * A layer's account of who holds the target at the end of the sequence: the count as an interval (sure to
+ * possible carriers), the top carriers that stand apart by name, and (without a count, which would change with
+ * the batch) that others carry it only for part of the sequence.
+ */
+function endSentences(r: ReportBody, m: MemoryReport, ml: MemoryLayer, end: MemoryEnd, [from, to]: [number, number]): DiagnosisSentence[] {
+  const out: DiagnosisSentence[] = [];
+  const p = `memory.layers[${ml.layer}]`;
+  const L = layerLabel(ml.layer);
+  const target = memoryTargetName(m);
+  const score = m.scoreKind === 'eta2' ? 'adjusted η²' : 'adjusted R²';
+  const k1 = end.carriers.length;
+  const k2 = k1 + end.inconclusive.length;
+  if (k2 > 0) {
+    const rule = `mean ${score} over t = ${from} to ${to} at least ${m.threshold}; by 95 % intervals on n = ${m.sequences} sequences ${k1} surely, ${k2 - k1} possibly`;
+    const count = k1 === k2 ? (k1 === 1 ? '1 neuron holds' : `${k1} neurons hold`) : k1 === 0 ? `up to ${k2} neuron${k2 === 1 ? '' : 's'} may hold` : `between ${k1} and ${k2} neurons hold`;
+    let text = `${L}: ${count} ${target} at the end of the sequence (${rule})`;
+    const named = end.named.map((j) => m.carriers.find((c) => c.layer === ml.layer && c.neuron === j)).filter((c): c is MemoryCarrier => c !== undefined);
+    if (named.length > 0) text += `; the strongest, which stand apart from the rest: ${carrierClauses(m, named).join('; ')}`;
+    else if (k1 > 0) text += '; none stands apart from the rest';
+    text += '.';
+    if (end.named.length > 0) {
+      const est = (j: number) => end.scores.find((s) => s.neuron === j)!.estimate;
+      const byIndex = [...end.named].sort((a, b) => a - b);
+      text += ` ${score[0].toUpperCase()}${score.slice(1)} at the end: ${byIndex.map((j) => `neuron ${j} ${formatEstimate(est(j))}`).join('; ')}.`;
+    }
+    if (k2 > k1) text += ` To decide the ${k2 - k1} undecided, ${moreSequences(r)}.`;
+    out.push({ text, severity: k1 > 0 ? 'good' : 'info', refs: [`${p}.end`, 'memory.endWindow', 'memory.threshold', ...(named.length ? ['memory.carriers'] : [])] });
+  }
+  const atEnd = new Set([...end.carriers, ...end.inconclusive]);
+  if (ml.carrierNeurons.some((j) => !atEnd.has(j))) {
+    out.push({
+      text: `${L}: ${k2 > 0 ? 'other neurons' : 'no neuron holds ' + target + ' at the end of the sequence; neurons'} carry ${target} for part of the sequence but surely not at its end (${score} at least ${m.threshold} for ${m.minSteps} steps or more; ${p}.carrierNeurons): an echo that fades, not memory held to the end.`,
+      severity: 'info',
+      refs: [`${p}.carrierNeurons`, `${p}.end`],
     });
   }
   return out;

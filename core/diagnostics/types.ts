@@ -409,6 +409,31 @@ export interface MemoryLayer {
    * or the window's interval fall below it): more sequences decide.
    */
   inconclusive: number[];
+  /**
+   * Who holds the target at the end of the sequence (the steps memory.endWindow, where the task reads it):
+   * each neuron's mean score over those steps with a bootstrap interval over sequences. The sentences count
+   * these, as "between carriers.length and carriers.length + inconclusive.length neurons", because a count of
+   * windowed carriers changes with the batch (brief echoes of the input cross the threshold or not).
+   * Absent in older reports.
+   */
+  end?: MemoryEnd;
+}
+
+/** Neurons that hold the target over the last steps of the sequence (MemoryLayer.end). */
+export interface MemoryEnd {
+  /** Neurons whose end score's 95 % interval lies above the threshold, strongest first. */
+  carriers: number[];
+  /** Neurons whose end score's interval straddles the threshold (more sequences decide), strongest first. */
+  inconclusive: number[];
+  /**
+   * The top carriers that stand apart from the rest: the longest run (at most 5) of the strongest carriers
+   * whose intervals all lie at or above twice the threshold and whose last interval lies wholly above the
+   * interval of the next neuron (carrier or inconclusive), so the names do not change with the batch. Empty
+   * when no such run exists.
+   */
+  named: number[];
+  /** End scores of `carriers` and `inconclusive` (bootstrap over sequences, n = memory.sequences). */
+  scores: { neuron: number; estimate: Estimate }[];
 }
 
 export interface MemoryReport {
@@ -427,6 +452,8 @@ export interface MemoryReport {
   minSteps: number;
   /** Smallest standard deviation of h across sequences at a step for it to score at all (default 0.01). */
   minSpread: number;
+  /** [from, to]: the last minSteps steps, over which MemoryLayer.end scores who holds the target at the end. */
+  endWindow?: [number, number];
   /** Sequences behind every score. */
   sequences: number;
   /**
