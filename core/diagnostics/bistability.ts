@@ -14,6 +14,7 @@ import { layerParams, type CellResolver, type ForwardResult, type LayerTrace } f
 import { genericSelfMaps, gruSelfMaps, lstmSelfMaps, type SelfMaps } from './self-map';
 import { sequenceRows, toNested } from './state';
 import type { BistabilityLayer, BistabilityReport, Flip, NeuronSummary } from './types';
+import { layerLabel } from './labels';
 
 /** u*(a) = a·√(1 − 1/a) − atanh √(1 − 1/a): the neuron is bistable for |u| < u*(a) (0 when a ≤ 1). */
 export function bistableBand(a: number): number {
@@ -154,7 +155,7 @@ function analyzeLayer(model: Model, tr: LayerTrace, l: number, opts: Bistability
     return {
       ...base, a: [], bistable: [], fixedPoints: [], branch: [], drive: null, flips: [], neurons: [],
       fractionBistable: [], fractionTrulyBistable: [], sampledSequences: 0,
-      note: `no neuron maps for layer ${l} (${kind}): its cell cannot be evaluated from an arbitrary state`,
+      note: `no neuron maps for ${layerLabel(l, true)} (${kind}): its cell cannot be evaluated from an arbitrary state`,
     };
   }
   const maps: SeqMaps[] = [];

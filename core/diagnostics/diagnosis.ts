@@ -5,7 +5,7 @@
 import { delaySchedule } from './schedules';
 import { exactEstimate, formatEstimate, proportionEstimate, surelyAbove, surelyBelow, type Estimate } from './stats';
 import type { CellularAttractors, DiagnosisSentence, DiagnosticReport, GradientFlowLayer, MemoryCarrier, MemoryEnd, MemoryLayer, MemoryReport } from './types';
-import { layerLabel } from './labels';
+import { layerLabel, power, pow10 } from './labels';
 
 export type ReportBody = Omit<DiagnosticReport, 'diagnosis'>;
 
@@ -19,8 +19,6 @@ export function resolvePath(obj: unknown, path: string): unknown {
   return cur;
 }
 
-const SUP: Record<string, string> = { '0': '⁰', '1': '¹', '2': '²', '3': '³', '4': '⁴', '5': '⁵', '6': '⁶', '7': '⁷', '8': '⁸', '9': '⁹', '-': '⁻' };
-const pow10 = (k: number) => `10${String(k).split('').map((c) => SUP[c] ?? c).join('')}`;
 const pct = (x: number) => `${Math.round(100 * x)}%`;
 const fmt = (x: number) => (Math.abs(x) >= 0.01 && Math.abs(x) < 1e4 ? x.toPrecision(2) : x.toExponential(1));
 const mean = (a: readonly number[]) => (a.length ? a.reduce((s, v) => s + v, 0) / a.length : 0);
@@ -46,7 +44,7 @@ export function describeReport(r: ReportBody): DiagnosisSentence[] {
 function bistabilitySentences(r: ReportBody, l: number): DiagnosisSentence[] {
   const b = r.bistability.layers[l];
   const p = `bistability.layers[${l}]`;
-  if (b.note) return [{ text: `Layer ${l} (${cellName(String(b.cell))}): ${b.note}.`, severity: 'info', refs: [`${p}.note`] }];
+  if (b.note) return [{ text: `${layerLabel(l)} (${cellName(String(b.cell))}): ${b.note}.`, severity: 'info', refs: [`${p}.note`] }];
   const H = b.units;
   const T = b.T;
   const mostly = b.neurons.filter((n) => n.fractionBistable >= 0.5).length;
@@ -61,12 +59,12 @@ function bistabilitySentences(r: ReportBody, l: number): DiagnosisSentence[] {
   const flag = b.method === 'gain' ? 'a > 1' : 'self-map slope > 1';
   const out: DiagnosisSentence[] = [];
   if (mostly / H >= 0.05 || holding.length > 0) {
-    let text = `Layer ${l}: ${pct(mostly / H)} of neurons are bistable (${flag}) for most of the sequence`;
+    let text = `${layerLabel(l)}: ${pct(mostly / H)} of neurons are bistable (${flag}) for most of the sequence`;
     text += holding.length > 0 ? `; ${holdingClauses(r, mem, holding, T).join('; ')}.` : ', but none holds one branch for the whole sequence.';
     out.push({ text, severity: holders > 0 ? 'good' : 'info', refs: [`${p}.neurons`, `${p}.fractionBistable`, `${p}.fixedPoints`, ...(mem ? [`memory.layers[${l}].carrierNeurons`] : [])] });
     if (meanFrac >= 0.2 && meanTruly < 0.5 * meanFrac) {
       out.push({
-        text: `Layer ${l}: the input drive often leaves the bistable band, so only ${pct(meanTruly)} of neuron-steps are truly bistable (three fixed points) against ${pct(meanFrac)} with ${flag}.`,
+        text: `${layerLabel(l)}: the input drive often leaves the bistable band, so only ${pct(meanTruly)} of neuron-steps are truly bistable (three fixed points) against ${pct(meanFrac)} with ${flag}.`,
         severity: 'info',
         refs: [`${p}.fractionTrulyBistable`, `${p}.fractionBistable`],
       });
@@ -75,7 +73,7 @@ function bistabilitySentences(r: ReportBody, l: number): DiagnosisSentence[] {
     const mc = b.meanC ? mean(b.meanC) : null;
     const slow = mc !== null && mc >= 0.9;
     out.push({
-      text: `Layer ${l}: almost no bistable neurons (${flag} in ${pct(meanFrac)} of neuron-steps); ${
+      text: `${layerLabel(l)}: almost no bistable neurons (${flag} in ${pct(meanFrac)} of neuron-steps); ${
         slow ? `memory can only come from slow decay (mean update gate ${mc!.toFixed(2)}).` : 'the layer relaxes to one state and forgets on its own time scale.'
       }`,
       severity: 'info',
@@ -166,7 +164,7 @@ function gradientSentences(r: ReportBody, l: number): DiagnosisSentence[] {
     const tau = g.decay.tau !== null && g.decay.tau * Math.LN10 <= T ? `; log-linear fit τ ≈ ${fmt(g.decay.tau)} steps` : '';
     const short = steps !== null && steps < T - 1 && ratio.hi < 1e-3 && (stepsToFall(g, 1e3) ?? T) < T - 1;
     out.push({
-      text: `Layer ${l}: the loss gradient ‖∂L/∂h_t‖ falls ${pow10(k)}×${g.decay.medianRatio ? ' in the typical sequence' : ''} ${
+      text: `${layerLabel(l)}: the loss gradient ‖∂L/∂h_t‖ falls ${pow10(k)}×${g.decay.medianRatio ? ' in the typical sequence' : ''} ${
         steps !== null ? `within ${steps} steps going back from the last of the ${T} steps` : `from the last of the ${T} steps back to t = 0`
       } (${ends}${tau})${short ? `: the ${cell} cannot learn dependencies much longer than that.` : '.'}`,
       severity: short ? 'warning' : 'info',
@@ -174,7 +172,7 @@ function gradientSentences(r: ReportBody, l: number): DiagnosisSentence[] {
     });
   } else if (g.decay.kind === 'exploding') {
     const k = Math.min(6, Math.max(1, Math.floor(Math.log10(ratio.value) + 1e-9)));
-    const grows = `Layer ${l}: the loss gradient grows ${pow10(k)}× going back in time over the ${T} steps (${ends})`;
+    const grows = `${layerLabel(l)}: the loss gradient grows ${pow10(k)}× going back in time over the ${T} steps (${ends})`;
     const jrefs = [...refs, `${p}.jacobianNorm`, ...(g.jacobian ? [`${p}.jacobian`] : [])];
     if (amplifiesOwnRecurrence(g)) {
       const steady = explodingGradients(g);
@@ -213,8 +211,8 @@ function gradientSentences(r: ReportBody, l: number): DiagnosisSentence[] {
     const unsure = g.decay.endRatio !== undefined && ((ratio.lo < 0.1 && ratio.hi >= 0.1) || (ratio.lo <= 10 && ratio.hi > 10));
     out.push({
       text: unsure
-        ? `Layer ${l}: whether the loss gradient is tenfold smaller or larger at t = 0 than at the last of the ${T} steps is inconclusive (${ends}; a larger --batch narrows it${dip}).`
-        : `Layer ${l}: the loss gradient is about as large at t = 0 as at the last of the ${T} steps (${ends}${dip}): it does not vanish going back over them.`,
+        ? `${layerLabel(l)}: whether the loss gradient is tenfold smaller or larger at t = 0 than at the last of the ${T} steps is inconclusive (${ends}; a larger --batch narrows it${dip}).`
+        : `${layerLabel(l)}: the loss gradient is about as large at t = 0 as at the last of the ${T} steps (${ends}${dip}): it does not vanish going back over them.`,
       severity: unsure ? 'info' : 'good',
       refs,
     });
@@ -228,8 +226,8 @@ function gradientSentences(r: ReportBody, l: number): DiagnosisSentence[] {
   if (vanishing || g.exploding) {
     out.push({
       text: vanishing
-        ? `Layer ${l}: ${ownText}, below ${fmt(vanishingAt)}: through its own recurrence a change of the first state no longer reaches the last one.`
-        : `Layer ${l}: ${ownText}, above ${fmt(explodingAt)}: the recurrence amplifies perturbations of the first state.`,
+        ? `${layerLabel(l)}: ${ownText}, below ${fmt(vanishingAt)}: through its own recurrence a change of the first state no longer reaches the last one.`
+        : `${layerLabel(l)}: ${ownText}, above ${fmt(explodingAt)}: the recurrence amplifies perturbations of the first state.`,
       severity: 'warning',
       refs: [...jrefs, `${p}.${vanishing ? 'vanishing' : 'exploding'}`],
     });
@@ -237,7 +235,7 @@ function gradientSentences(r: ReportBody, l: number): DiagnosisSentence[] {
     // The central value (or a known interval) reaches a threshold that the whole interval does not.
     const low = own.value < explodingAt;
     out.push({
-      text: `Layer ${l}: ${ownText}: inconclusive whether ${
+      text: `${layerLabel(l)}: ${ownText}: inconclusive whether ${
         low ? `it is below ${fmt(vanishingAt)} (a change of the first state no longer reaching the last one)` : `it is above ${fmt(explodingAt)}`
       }; ${more}.`,
       severity: 'info',
@@ -335,7 +333,7 @@ function retentionSentences(r: ReportBody): DiagnosisSentence[] {
         inconclusive = true;
         until = k1 === 0 ? `inconclusively (after ${steps(0)}: R² ${formatEstimate(r2[0])})` : `for at least ${steps(k1 - 1)} (inconclusive after ${times[grid[k1]] + 1})`;
       }
-      return `layer ${pl.layer} ${until}`;
+      return `${layerLabel(pl.layer, true)} ${until}`;
     });
     out.push({
       text: `A linear probe decodes x_1 (R² ≥ ${DECODE_R2} on ${testSequences} held-out sequences${ret.probe.layers[0].r2Estimate ? ', 95 % intervals' : ''}; fitted on ${trainSequences}) from ${parts.join(', ')}.${
@@ -379,7 +377,7 @@ function underpoweredProbe(ret: NonNullable<ReportBody['retention']>): Diagnosis
   if (below.length === 0) return null;
   const i = below.reduce((b, j) => (readoutR2[j].value - probe[j].value > readoutR2[b].value - probe[b].value ? j : b), below[0]);
   return {
-    text: `At ${below.length} of ${times.length} probed times the probe of layer ${layers[last].layer} decodes x_1 worse than the model's own readout of that layer (after ${times[i] + 1} steps: probe R² ${formatEstimate(probe[i])}, readout R² ${formatEstimate(readoutR2[i])}): the probe is underpowered, not the memory; raise --probe-train (now ${trainSequences}; rnnMemory.diagnostics.probeTrain).`,
+    text: `At ${below.length} of ${times.length} probed times the probe of ${layerLabel(layers[last].layer, true)} decodes x_1 worse than the model's own readout of that layer (after ${times[i] + 1} steps: probe R² ${formatEstimate(probe[i])}, readout R² ${formatEstimate(readoutR2[i])}): the probe is underpowered, not the memory; raise --probe-train (now ${trainSequences}; rnnMemory.diagnostics.probeTrain).`,
     severity: 'warning',
     refs: [`retention.probe.layers[${last}].r2Estimate`, 'retention.probe.readoutR2', 'retention.probe.times'],
   };
@@ -387,7 +385,7 @@ function underpoweredProbe(ret: NonNullable<ReportBody['retention']>): Diagnosis
 
 function fixedPointSentences(r: ReportBody): DiagnosisSentence[] {
   const fp = r.fixedPoints;
-  if (fp.note) return [{ text: `Fixed points of layer ${fp.layer}: ${fp.note}.`, severity: 'info', refs: ['fixedPoints.note'] }];
+  if (fp.note) return [{ text: `Fixed points of ${layerLabel(fp.layer, true)}: ${fp.note}.`, severity: 'info', refs: ['fixedPoints.note'] }];
   const s = fp.search;
   const fixed = fp.points.filter((p) => !p.slow);
   const count = (k: string) => fixed.filter((p) => p.stability === k).length;
@@ -404,7 +402,7 @@ function fixedPointSentences(r: ReportBody): DiagnosisSentence[] {
   const unsettled = s && s.settled < s.starts ? `${s.starts - s.settled} of ${s.starts} runs had not settled after ${s.maxSteps} steps` : '';
   const cell = fp.cellular;
   if (cell) return [brcCellularSentence(fp.layer, cell, c, xs, delta, s ? how : 'a few runs', refs)];
-  let text = `Under constant input ${xs}, ${how} found at least ${c.stable} stable, ${c.unstable} unstable and ${c.marginal} marginal fixed point${c.stable + c.unstable + c.marginal === 1 ? '' : 's'} of layer ${fp.layer} (margin δ = ${delta}`;
+  let text = `Under constant input ${xs}, ${how} found at least ${c.stable} stable, ${c.unstable} unstable and ${c.marginal} marginal fixed point${c.stable + c.unstable + c.marginal === 1 ? '' : 's'} of ${layerLabel(fp.layer, true)} (margin δ = ${delta}`;
   text += s && s.endStates > s.checked ? `; ${s.endStates} distinct end states, ${s.checked} checked)` : ')';
   if (c.slow) text += ` (plus ${plural(c.slow, 'slow point')})`;
   let severity: DiagnosisSentence['severity'] = 'info';
@@ -435,11 +433,11 @@ function brcCellularSentence(
   const n = cell.bistableNeurons;
   const l2 = cell.log2StableStates;
   const m = cell.marginalNeurons ?? 0;
-  const states = n === 0 ? 'one stable state' : l2 <= 20 ? `${Math.round(2 ** l2).toLocaleString('en-US')} stable states` : `${Number.isInteger(l2) ? '' : 'about '}2^${Number.isInteger(l2) ? l2 : fmt(l2)} stable states`;
+  const states = n === 0 ? 'one stable state' : l2 <= 20 ? `${Math.round(2 ** l2).toLocaleString('en-US')} stable states` : `${Number.isInteger(l2) ? '' : 'about '}${power(2, l2)} stable states`;
   const margin = cell.margin !== undefined ? ` with margin (|λ| ≤ 1 − ${delta}, basin wider than the input's typical effect)` : '';
   const drifting = cell.stablePerNeuron.filter((k) => k === 0).length;
   const marginal = m > 0 ? `${m} neuron${m === 1 ? ' has' : 's have'} a marginal fixed point (|λ| within ${delta} of 1, or a basin the input's effect leaves): near it ${m === 1 ? 'it holds' : 'they hold'} values only by slow drift, which is not a stored bit` : '';
-  let text = `Under constant input ${xs}, ${n} of layer ${layer}'s ${cell.units} neurons ${n === 1 ? 'has' : 'have'} two stable states${margin} (exact: the recurrence is cellular)`;
+  let text = `Under constant input ${xs}, ${n} of ${layerLabel(layer, true)}'s ${cell.units} neurons ${n === 1 ? 'has' : 'have'} two stable states${margin} (exact: the recurrence is cellular)`;
   const others = drifting > 0 ? ` in the neurons that have one (${drifting} ${drifting === 1 ? 'has' : 'have'} none)` : '';
   if (n > 0) text += `, giving the layer ${states}${others}: every bistable neuron can hold one bit without input.${m > 0 ? ` ${marginal}.` : ''}`;
   else if (m > 0) text += `. ${marginal}${m < cell.units ? '; the other neurons return to one state without input' : ''}.`;
@@ -536,7 +534,7 @@ export function memorySentences(r: ReportBody): DiagnosisSentence[] {
       const total = ml.carrierNeurons.length;
       const more = total - named.length;
       const target = memoryTargetName(m);
-      let text = `Layer ${ml.layer}: ${total === 1 ? '1 neuron carries' : `${total} neurons carry`} ${target} (${rule})`;
+      let text = `${layerLabel(ml.layer)}: ${total === 1 ? '1 neuron carries' : `${total} neurons carry`} ${target} (${rule})`;
       if (named.length > 0) {
         text += `: ${clauses.join('; ')}${more > 0 ? `; and ${more} more (${p}.carrierNeurons)` : ''}. ${score[0].toUpperCase()}${score.slice(1)}: ${named.map((c) => `neuron ${c.neuron} ${formatEstimate(c.estimate)}`).join('; ')}.`;
       } else {
@@ -547,7 +545,7 @@ export function memorySentences(r: ReportBody): DiagnosisSentence[] {
     if (ml.inconclusive.length > 0) {
       const k = ml.inconclusive.length;
       out.push({
-        text: `Layer ${ml.layer}: whether ${k === 1 ? `neuron ${ml.inconclusive[0]} carries` : `${k} neurons carry`} ${memoryTargetName(m)} is inconclusive: ${k === 1 ? 'its' : 'their'} ${score} reaches ${m.threshold} for ${m.minSteps} steps or more, but not surely (95 % intervals) on ${m.sequences} sequences; ${moreSequences(r)} to decide.`,
+        text: `${layerLabel(ml.layer)}: whether ${k === 1 ? `neuron ${ml.inconclusive[0]} carries` : `${k} neurons carry`} ${memoryTargetName(m)} is inconclusive: ${k === 1 ? 'its' : 'their'} ${score} reaches ${m.threshold} for ${m.minSteps} steps or more, but not surely (95 % intervals) on ${m.sequences} sequences; ${moreSequences(r)} to decide.`,
         severity: 'info',
         refs: [`${p}.inconclusive`, `${p}.score`],
       });

@@ -13,5 +13,15 @@ const SUP: Record<string, string> = { '0': '⁰', '1': '¹', '2': '²', '3': '³
 
 /** 10^k with a superscript exponent: pow10(-3) = "10⁻³". Non-integer k is rounded (one formatter for all sentences). */
 export function pow10(k: number): string {
-  return `10${String(Math.round(k)).split('').map((c) => SUP[c] ?? c).join('')}`;
+  return power(10, Math.round(k));
+}
+
+/**
+ * base^e with a superscript exponent, e to at most one decimal: power(2, 62) = "2⁶²", power(10, 1.94) =
+ * "10¹·⁹" (never "10^1.9").
+ */
+export function power(base: number, e: number): string {
+  const r = Math.round(e * 10) / 10;
+  const digits = Number.isInteger(r) ? String(r) : r.toFixed(1);
+  return `${base}${digits.split('').map((c) => (c === '.' ? '·' : SUP[c] ?? c)).join('')}`;
 }

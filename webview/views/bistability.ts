@@ -18,6 +18,7 @@ import { clampIndex, fill, layerOptions, runSelect, seriesColor, ReportSectionVi
 import { InputAlignmentChart, spanColors, taskSpanPlugin } from './input-alignment';
 import { NeuronDetail } from './neuron-detail';
 import type { View, ViewHost } from './types';
+import { layerLabel } from '../../core/diagnostics/labels';
 
 type ColorBy = 'a' | 'branch' | 'h' | 'c' | 'u';
 
@@ -278,7 +279,7 @@ export class BistabilityView extends ReportSectionView implements View {
         n++;
         bist += v ? 1 : 0;
       }
-      return `Layer ${L.layer + 1} (${L.cell}, ${L.units} units, ${L.method === 'gain' ? 'gain a_t' : 'self-map slope'}): ${fmtPercent(n ? bist / n : NaN)} of neuron-steps with a > 1, ${L.flips.length} flip${L.flips.length === 1 ? '' : 's'}`;
+      return `${layerLabel(L.layer)} (${L.cell}, ${L.units} units, ${L.method === 'gain' ? 'gain a_t' : 'self-map slope'}): ${fmtPercent(n ? bist / n : NaN)} of neuron-steps with a > 1, ${L.flips.length} flip${L.flips.length === 1 ? '' : 's'}`;
     });
     this.summary.textContent = parts.join(' · ') + '. Click a neuron (or use the arrow keys) to see its trajectory and fixed points.';
   }
@@ -293,8 +294,8 @@ export class BistabilityView extends ReportSectionView implements View {
     if (inputChart) this.charts.push(inputChart);
     const ts = (arr: readonly (number | null)[]): XY[] => arr.map((v, t) => ({ x: t, y: typeof v === 'number' && Number.isFinite(v) ? v : null }));
     const frac = layers.flatMap((L, i) => [
-      lineDataset(`layer ${L.layer + 1} a > 1`, ts(L.fractionBistable), seriesColor(p, i)),
-      lineDataset(`layer ${L.layer + 1} 3 fixed points`, ts(L.fractionTrulyBistable), seriesColor(p, i), { borderDash: [4, 3] }),
+      lineDataset(`${layerLabel(L.layer, true)} a > 1`, ts(L.fractionBistable), seriesColor(p, i)),
+      lineDataset(`${layerLabel(L.layer, true)} 3 fixed points`, ts(L.fractionTrulyBistable), seriesColor(p, i), { borderDash: [4, 3] }),
     ]);
     this.charts.push(
       createChart(this.fracCanvas, {
@@ -313,7 +314,7 @@ export class BistabilityView extends ReportSectionView implements View {
       this.charts.push(
         createChart(this.gateCanvas, {
           type: 'line',
-          data: { datasets: layers.flatMap((L, i) => (L.meanC ? [lineDataset(`layer ${L.layer + 1}`, ts(L.meanC), seriesColor(p, i))] : [])) },
+          data: { datasets: layers.flatMap((L, i) => (L.meanC ? [lineDataset(`${layerLabel(L.layer, true)}`, ts(L.meanC), seriesColor(p, i))] : [])) },
           options: {
             scales: { x: { type: 'linear', title: { display: true, text: 'time step t' } }, y: { type: 'linear', min: 0, max: 1, title: { display: true, text: 'mean update gate' } } },
             interaction: { mode: 'index', intersect: false },
@@ -330,10 +331,10 @@ export class BistabilityView extends ReportSectionView implements View {
     const L = this.shown[info.li];
     const { j } = info;
     const t = c.col;
-    if (t >= L.T) return `Layer ${L.layer + 1} · neuron ${j} · t = ${t}: no data`;
+    if (t >= L.T) return `${layerLabel(L.layer)} · neuron ${j} · t = ${t}: no data`;
     const a = num(L.a[t]?.[j]);
     const lines = [
-      `Layer ${L.layer + 1} · neuron ${j} · t = ${t}`,
+      `${layerLabel(L.layer)} · neuron ${j} · t = ${t}`,
       `a = ${fmt(a)}${L.bistable[t]?.[j] ? ' (a > 1)' : ''} · ${L.fixedPoints[t]?.[j] ?? '–'} fixed point(s)`,
       `h = ${fmt(num(L.h[t]?.[j]))} · branch ${fmtBranch(L.branch[t]?.[j])}`,
     ];

@@ -11,6 +11,7 @@ import { toCss } from '../lib/colormap';
 import { fmt, fmtPercent } from '../lib/format';
 import { seriesColor } from './common';
 import type { Plugin } from 'chart.js';
+import { layerLabel } from '../../core/diagnostics/labels';
 
 /** Shades the hold period and draws a dashed line at each marker time (shared by the aligned charts). */
 export function taskSpanPlugin(get: () => InputAlignment | undefined, colors: () => { hold: string; marker: string }): Plugin<'line' | 'scatter'> {
@@ -56,7 +57,7 @@ export function holdSummary(inp: InputAlignment | undefined): string {
   const span = `t = ${inp.hold.from}…${inp.hold.to}`;
   const parts = inp.holdAverages.map((h) => {
     const bits = [h.fractionBistable !== null ? `${fmtPercent(h.fractionBistable)} a > 1` : '', h.fractionTrulyBistable !== null ? `${fmtPercent(h.fractionTrulyBistable)} truly bistable` : '', h.meanC !== null ? `mean gate ${fmt(h.meanC)}` : ''].filter(Boolean);
-    return `layer ${h.layer + 1}: ${bits.join(', ')}`;
+    return `${layerLabel(h.layer, true)}: ${bits.join(', ')}`;
   });
   return `Hold period (${span}, shaded)${inp.markers.length ? `, markers dashed` : ''}: ${parts.join('; ')}.`;
 }

@@ -11,6 +11,7 @@ import { fmt, fmtInt } from '../lib/format';
 import { applyTrainEvent } from '../lib/training-state';
 import { fill } from './common';
 import type { InspectorMessage, View, ViewHost } from './types';
+import { layerLabel } from '../../core/diagnostics/labels';
 
 const SEVERITY_MARK: Record<string, string> = { good: '✓', warning: '⚠', info: 'ℹ' };
 
@@ -77,7 +78,7 @@ export class InspectorView implements View {
       fill(this.model, [el('p', { class: 'caption', text: 'No model open. Open a model file (.safetensors with metadata, or .json) or train one.' })]);
     } else {
       const a = m.architecture;
-      const layers = a.layers.map((l, i) => el('li', { text: `Layer ${i + 1}: ${l.cell.toUpperCase()} × ${l.units}` }));
+      const layers = a.layers.map((l, i) => el('li', { text: `${layerLabel(i)}: ${l.cell.toUpperCase()} × ${l.units}` }));
       fill(this.model, [
         el('p', { class: 'model-name', text: m.name }),
         m.path ? el('p', { class: 'caption path', text: m.path }) : null,
