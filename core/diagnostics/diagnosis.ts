@@ -55,32 +55,60 @@ function bistabilitySentences(r: ReportBody, l: number): DiagnosisSentence[] {
   const mem = r.memory && !r.memory.note ? r.memory.layers.find((m) => m.layer === l) ?? null : null;
   const holders = mem ? holding.filter((j) => mem.carrierNeurons.includes(j)).length : 0;
   const meanFrac = mean(b.fractionBistable);
-  const meanTruly = mean(b.fractionTrulyBistable);
   const flag = b.method === 'gain' ? 'a > 1' : 'self-map slope > 1';
   const out: DiagnosisSentence[] = [];
   if (mostly / H >= 0.05 || holding.length > 0) {
     let text = `${layerLabel(l)}: ${pct(mostly / H)} of neurons are bistable (${flag}) for most of the sequence`;
     text += holding.length > 0 ? `; ${holdingClauses(r, mem, holding, T).join('; ')}.` : ', but none holds one branch for the whole sequence.';
     out.push({ text, severity: holders > 0 ? 'good' : 'info', refs: [`${p}.neurons`, `${p}.fractionBistable`, `${p}.fixedPoints`, ...(mem ? [`memory.layers[${l}].carrierNeurons`] : [])] });
-    if (meanFrac >= 0.2 && meanTruly < 0.5 * meanFrac) {
-      out.push({
-        text: `${layerLabel(l)}: the input drive often leaves the bistable band, so only ${pct(meanTruly)} of neuron-steps are truly bistable (three fixed points) against ${pct(meanFrac)} with ${flag}.`,
-        severity: 'info',
-        refs: [`${p}.fractionTrulyBistable`, `${p}.fractionBistable`],
-      });
-    }
+    out.push(...bandSentence(b, l, flag));
   } else {
-    const mc = b.meanC ? mean(b.meanC) : null;
-    const slow = mc !== null && mc >= 0.9;
+    const frac = overallOf(b, 'fractionBistable') ?? exactEstimate(meanFrac);
+    const mc = overallOf(b, 'meanC') ?? (b.meanC ? exactEstimate(mean(b.meanC)) : null);
+    const slow = mc !== null && surelyAbove(mc, 0.9);
+    const unsure = mc !== null && !slow && mc.hi >= 0.9;
     out.push({
-      text: `${layerLabel(l)}: almost no bistable neurons (${flag} in ${pct(meanFrac)} of neuron-steps); ${
-        slow ? `memory can only come from slow decay (mean update gate ${mc!.toFixed(2)}).` : 'the layer relaxes to one state and forgets on its own time scale.'
+      text: `${layerLabel(l)}: almost no bistable neurons (${flag} in ${formatEstimate(frac, 'sequences')} of neuron-steps); ${
+        slow
+          ? `memory can only come from slow decay (mean update gate ${formatEstimate(mc!, 'sequences')}).`
+          : unsure
+            ? `whether its update gate is high enough (≥ 0.9) for memory by slow decay is inconclusive (mean update gate ${formatEstimate(mc!, 'sequences')}; a larger --batch narrows it).`
+            : 'the layer relaxes to one state and forgets on its own time scale.'
       }`,
       severity: 'info',
-      refs: slow ? [`${p}.fractionBistable`, `${p}.meanC`] : [`${p}.fractionBistable`],
+      refs: mc !== null ? [`${p}.fractionBistable`, `${p}.meanC`, ...(b.overall ? [`${p}.overall`] : [])] : [`${p}.fractionBistable`],
     });
   }
   return out;
+}
+
+/** A layer's all-steps average of one series with its interval over sequences (absent in older reports). */
+function overallOf(b: ReportBody['bistability']['layers'][number], k: 'fractionBistable' | 'fractionTrulyBistable' | 'meanC'): Estimate | null {
+  const e = b.overall?.[k];
+  return e ? fromJson(e) : null;
+}
+
+/**
+ * "The input drive often leaves the bistable band": truly bistable neuron-steps surely fewer than half of
+ * those with the a-only flag, which are surely at least 20 %. Truly bistable comes from --batch-sample
+ * sequences (1 by default: no interval), so without intervals that support it the sentence says what one
+ * sequence shows and how to decide.
+ */
+function bandSentence(b: ReportBody['bistability']['layers'][number], l: number, flag: string): DiagnosisSentence[] {
+  const p = `bistability.layers[${l}]`;
+  const frac = overallOf(b, 'fractionBistable') ?? exactEstimate(mean(b.fractionBistable));
+  const truly = overallOf(b, 'fractionTrulyBistable') ?? exactEstimate(mean(b.fractionTrulyBistable));
+  if (!(frac.value >= 0.2 && truly.value < 0.5 * frac.value)) return [];
+  const refs = [`${p}.fractionTrulyBistable`, `${p}.fractionBistable`, ...(b.overall ? [`${p}.overall`] : [])];
+  const nums = `truly bistable (three fixed points) ${formatEstimate(truly, 'sequences')} of neuron-steps against ${formatEstimate(frac, 'sequences')} with ${flag}`;
+  if (surelyAbove(frac, 0.2) && surelyBelow(truly, 0.5 * frac.lo)) {
+    return [{ text: `${layerLabel(l)}: the input drive often leaves the bistable band: ${nums}.`, severity: 'info', refs }];
+  }
+  return [{
+    text: `${layerLabel(l)}: whether the input drive often leaves the bistable band is inconclusive (${nums}); more sequences for the truly bistable count (--batch-sample, now ${b.sampledSequences ?? 1}) decide.`,
+    severity: 'info',
+    refs,
+  }];
 }
 
 /** An estimate read back from JSON, where infinite (and NaN) ends become null. */

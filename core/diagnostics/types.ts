@@ -111,10 +111,29 @@ export interface BistabilityLayer {
    */
   sampledSequences?: number;
   /**
+   * 95 % intervals per step of fractionBistable, fractionTrulyBistable and meanC (null: series absent). Neurons
+   * of a sequence are not independent, so each sequence counts once: its mean over neurons, then the normal
+   * interval of the mean over sequences (n = the sequences behind the series; core/diagnostics/fraction-intervals).
+   * Absent in older reports.
+   */
+  intervals?: { fractionBistable: StepIntervals | null; fractionTrulyBistable: StepIntervals | null; meanC: StepIntervals | null };
+  /** The same three averaged over all T steps (per sequence, then over sequences) with their intervals. Absent in older reports. */
+  overall?: { fractionBistable: Estimate | null; fractionTrulyBistable: Estimate | null; meanC: Estimate | null };
+  /**
    * Set when the neuron maps could not be computed for this layer (a cell that cannot be evaluated from an
    * arbitrary state); the per-step/per-neuron arrays are then empty, h and c are still given.
    */
   note?: string;
+}
+
+/** 95 % intervals of a per-step series: lo[t], hi[t] (null where fewer than 2 sequences give none). */
+export interface StepIntervals {
+  lo: (number | null)[];
+  hi: (number | null)[];
+  /** Sequences behind every step's interval. */
+  n: number;
+  /** 'normal': mean over sequences ± 1.96 standard errors, each sequence one sample (cluster-robust). */
+  method: 'normal';
 }
 
 export interface BistabilityReport {
@@ -133,7 +152,17 @@ export interface InputAlignment {
   /** Steps where the task asks the network to hold what it stored (inclusive), or null. */
   hold: { from: number; to: number } | null;
   /** Per layer, the averages over the hold period (null where the series is absent). */
-  holdAverages: { layer: number; fractionBistable: number | null; fractionTrulyBistable: number | null; meanC: number | null }[];
+  holdAverages: {
+    layer: number;
+    fractionBistable: number | null;
+    fractionTrulyBistable: number | null;
+    meanC: number | null;
+    /**
+     * The same averages with 95 % intervals: each sequence's hold-period mean, then the mean over sequences
+     * (normal interval, n = sequences; see BistabilityLayer.intervals). Absent in older reports.
+     */
+    estimates?: { fractionBistable: Estimate | null; fractionTrulyBistable: Estimate | null; meanC: Estimate | null };
+  }[];
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -4,7 +4,10 @@
  * hover for values; click (or arrows) to open a neuron's trajectory and fixed-point diagram; per-layer
  * fraction bistable and mean gate over time.
  */
-import type { BistabilityLayer, DiagnosticReport } from '../../core/diagnostics/types';
+import type { BistabilityLayer, DiagnosticReport, StepIntervals } from '../../core/diagnostics/types';
+
+/** Legend-hidden suffix of the interval band datasets. */
+const BAND = ' (95 % interval)';
 import { createChart, lineDataset, backgroundPlugin, type LineChart, type XY } from '../charts';
 import { checkbox, el, section, select, type Option } from '../dom';
 import { exportButtons } from '../export';
@@ -293,9 +296,21 @@ export class BistabilityView extends ReportSectionView implements View {
     const inputChart = this.inputChart.render(this.report?.bistability.input, layers, p, span);
     if (inputChart) this.charts.push(inputChart);
     const ts = (arr: readonly (number | null)[]): XY[] => arr.map((v, t) => ({ x: t, y: typeof v === 'number' && Number.isFinite(v) ? v : null }));
+    // 95 % intervals over sequences as shaded bands (two datasets, the upper filled down to the lower).
+    const band = (label: string, iv: StepIntervals | null | undefined, i: number) => {
+      if (!iv) return [];
+      const none = { borderWidth: 0, pointHitRadius: 0 };
+      const fillColor = toCss(p.series[i % p.series.length], 0.15);
+      return [
+        lineDataset(`${label}${BAND}`, ts(iv.lo), seriesColor(p, i), { ...none, fill: false }),
+        lineDataset(`${label}${BAND}`, ts(iv.hi), seriesColor(p, i), { ...none, fill: '-1', backgroundColor: fillColor }),
+      ];
+    };
+    const legend = { labels: { filter: (item: { text: string }) => !item.text.endsWith(BAND) } };
     const frac = layers.flatMap((L, i) => [
       lineDataset(`${layerLabel(L.layer, true)} a > 1`, ts(L.fractionBistable), seriesColor(p, i)),
       lineDataset(`${layerLabel(L.layer, true)} 3 fixed points`, ts(L.fractionTrulyBistable), seriesColor(p, i), { borderDash: [4, 3] }),
+      ...band(`${layerLabel(L.layer, true)} a > 1`, L.intervals?.fractionBistable, i),
     ]);
     this.charts.push(
       createChart(this.fracCanvas, {
@@ -304,6 +319,7 @@ export class BistabilityView extends ReportSectionView implements View {
         options: {
           scales: { x: { type: 'linear', title: { display: true, text: 'time step t' } }, y: { type: 'linear', min: 0, max: 1, title: { display: true, text: 'fraction bistable' } } },
           interaction: { mode: 'index', intersect: false },
+          plugins: { legend },
         },
         plugins: [bg, span],
       }),
@@ -314,10 +330,11 @@ export class BistabilityView extends ReportSectionView implements View {
       this.charts.push(
         createChart(this.gateCanvas, {
           type: 'line',
-          data: { datasets: layers.flatMap((L, i) => (L.meanC ? [lineDataset(`${layerLabel(L.layer, true)}`, ts(L.meanC), seriesColor(p, i))] : [])) },
+          data: { datasets: layers.flatMap((L, i) => (L.meanC ? [lineDataset(`${layerLabel(L.layer, true)}`, ts(L.meanC), seriesColor(p, i)), ...band(layerLabel(L.layer, true), L.intervals?.meanC, i)] : [])) },
           options: {
             scales: { x: { type: 'linear', title: { display: true, text: 'time step t' } }, y: { type: 'linear', min: 0, max: 1, title: { display: true, text: 'mean update gate' } } },
             interaction: { mode: 'index', intersect: false },
+            plugins: { legend },
           },
           plugins: [bg, span],
         }),
