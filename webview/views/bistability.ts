@@ -115,6 +115,11 @@ export class BistabilityView extends ReportSectionView implements View {
     const r = this.report;
     if (!r) return;
     const layers = r.bistability.layers;
+    // A report diagnosed without this section (diagnose --sections retention) has no layers to show.
+    if (layers.length === 0) {
+      this.el.hidden = true;
+      return;
+    }
     const layerSel = this.ui.layer === 'all' || this.ui.layer === undefined ? (layers.length > 1 ? 'all' : '0') : String(clampIndex(Number(this.ui.layer), layers.length));
     this.shown = layerSel === 'all' ? layers : [layers[Number(layerSel)]];
     const hasC = layers.some((l) => l.c);
