@@ -12,14 +12,8 @@ export function cellLabel(cell: string, customName?: string): string {
   return CELL_LABEL[cell] ?? cell;
 }
 
-/** Layers are numbered from 1 wherever a user reads them ("layer 1" is the input-side layer, index 0). */
-export function layerNumber(index: number): number {
-  return index + 1;
-}
-
-export function layerLabel(index: number, capital = false): string {
-  return `${capital ? 'Layer' : 'layer'} ${layerNumber(index)}`;
-}
+/** Layers are numbered from 1 wherever a user reads them: one helper for sentences, panels and the host. */
+export { layerLabel } from '../core/diagnostics/labels';
 
 /** "copy · BRC T=50 · 1×64"; a custom-cell run is labelled with the cell's name. */
 export function runLabel(c: Pick<TrainConfig, 'task' | 'cell' | 'T' | 'layers' | 'units' | 'custom'>): string {

@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { diagnose, reportToJson } from '../diagnostics/diagnose';
-import { MAX_MEMORY_LIMIT_MB, MIN_MEMORY_LIMIT_MB } from '../diagnostics/limits';
+import { MAX_MEMORY_LIMIT_MB, MIN_MEMORY_LIMIT_MB, maxValuesBudgetMb } from '../diagnostics/limits';
 import { MAX_TASK_T } from '../model/architecture';
 import { parseDiagnoseInput, type DiagnoseInput } from '../diagnostics/input';
 import { SECTION_NAMES, type SectionName } from '../diagnostics/types';
@@ -16,10 +16,9 @@ import { engineWarnings } from '../model/finite-params';
 import type { Model } from '../model/model';
 import { renderHtmlReport } from '../report/html';
 import type { TaskKind } from '../tasks/index';
-import { traceValueCount } from '../model/trace-size';
 import { UsageError, type FlagReader } from './args';
 import { loadCustomCellsForCli } from './custom-cell';
-import { checkValueCount, DEFAULT_MAX_DIAGNOSE_VALUES, DEFAULT_MAX_INPUT_MB, engineFlag, positiveFlag, readInputJson } from './input-limits';
+import { DEFAULT_MAX_INPUT_MB, engineFlag, positiveFlag, readInputJson } from './input-limits';
 
 const TASKS: readonly TaskKind[] = ['copy', 'denoise', 'smnist'];
 
@@ -38,8 +37,8 @@ export const DIAGNOSE_HELP = `diagnose options:
   --input FILE.json  explicit batch {"x": [[[...]]], "y": [...]} (batch × time × features; y = targets,
                      class labels for softmax models; default for copy models: each sequence's first value)
   --max-input-mb N   refuse a larger --input file, before reading it (64)
-  --max-values N     refuse a batch whose forward pass keeps more numbers (B·T·(units + gates) summed
-                     over layers) before computing (150000000)
+  --max-values N     alias of --memory-limit-mb N·8/2²⁰ (N values as float64; kept for scripts): the
+                     smaller of the two budgets applies
   --out FILE.json    write the report JSON here (default: stdout, unless --html is given)
   --html FILE.html   write a self-contained HTML report
   --sections LIST    bistability,gradientFlow,retention,fixedPoints,memory (default: all)
@@ -117,7 +116,7 @@ export async function cmdDiagnose(f: FlagReader): Promise<number> {
   const remember = f.bool('remember-answers');
   const cell = f.string('cell');
   const maxInputMb = positiveFlag(f, 'max-input-mb', DEFAULT_MAX_INPUT_MB);
-  const maxValues = positiveFlag(f, 'max-values', DEFAULT_MAX_DIAGNOSE_VALUES);
+  const maxValues = f.number('max-values');
   const memoryLimitMb = f.int('memory-limit-mb');
   f.finish();
   if (task !== undefined && !(TASKS as readonly string[]).includes(task)) throw new UsageError(`--task must be copy, denoise or smnist (got "${task}")`);
@@ -139,6 +138,7 @@ export async function cmdDiagnose(f: FlagReader): Promise<number> {
   if (memoryLimitMb !== undefined && !(memoryLimitMb >= MIN_MEMORY_LIMIT_MB && memoryLimitMb <= MAX_MEMORY_LIMIT_MB)) {
     throw new UsageError(`--memory-limit-mb must be between ${MIN_MEMORY_LIMIT_MB} and ${MAX_MEMORY_LIMIT_MB} (got ${memoryLimitMb})`);
   }
+  if (maxValues !== undefined && !(maxValues > 0)) throw new UsageError(`--max-values must be a positive number (got ${maxValues})`);
   if (retentionBatch !== undefined && retentionBatch < 8) throw new UsageError(`--retention-batch must be at least 8 (got ${retentionBatch})`);
   if (probeTrain !== undefined && probeTrain < 4) throw new UsageError(`--probe-train must be at least 4 (got ${probeTrain})`);
 
@@ -161,12 +161,12 @@ export async function cmdDiagnose(f: FlagReader): Promise<number> {
     batchSample,
     fixedPoints: { layer, input: fpInput, starts: fpStarts, steps: fpSteps },
     memory: { threshold: memoryThreshold, minSteps: memoryMinSteps, batch: memoryBatch },
-    memoryLimitMb,
+    // One size guard: --max-values is an alias of --memory-limit-mb (the smaller budget applies).
+    memoryLimitMb: maxValuesBudgetMb(maxValues, memoryLimitMb),
     jacobianSequences,
     probes: jacobianProbes,
     retention: { batch: retentionBatch, probeTrain },
     cells: cellResolver(engine),
-    checkBatch: (T, B) => checkValueCount(traceValueCount(model.arch, B, T, cellResolver(engine)), maxValues, `diagnosing ${B} sequence${B === 1 ? '' : 's'} of ${T} steps`),
     modelPath,
     modelName: basename(modelPath).replace(/\.(safetensors|pt|pth|keras|h5|json)$/i, ''),
   });

@@ -12,11 +12,6 @@ import { UsageError, type FlagReader } from './args';
 export const DEFAULT_MAX_INPUT_MB = 64;
 /** Default most numbers `trace` writes (--max-values): about 200 MB of JSON, well within one string. */
 export const DEFAULT_MAX_TRACE_VALUES = 10_000_000;
-/**
- * Default most numbers the forward pass of `diagnose` keeps (--max-values): 1.2 GB as float64, above every
- * paper setting (the largest, sMNIST with 4 × 100 LSTM units and a batch of 64, keeps 139 million).
- */
-export const DEFAULT_MAX_DIAGNOSE_VALUES = 150_000_000;
 
 const ENGINES: readonly EngineName[] = ['fast', 'reference'];
 

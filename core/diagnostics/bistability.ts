@@ -14,6 +14,8 @@ import { layerParams, type CellResolver, type ForwardResult, type LayerTrace } f
 import { genericSelfMaps, gruSelfMaps, lstmSelfMaps, type SelfMaps } from './self-map';
 import { sequenceRows, toNested } from './state';
 import type { BistabilityLayer, BistabilityReport, Flip, NeuronSummary } from './types';
+import { layerLabel } from './labels';
+import { attachSeries, perSequenceMeans } from './fraction-intervals';
 
 /** u*(a) = a·√(1 − 1/a) − atanh √(1 − 1/a): the neuron is bistable for |u| < u*(a) (0 when a ≤ 1). */
 export function bistableBand(a: number): number {
@@ -154,7 +156,7 @@ function analyzeLayer(model: Model, tr: LayerTrace, l: number, opts: Bistability
     return {
       ...base, a: [], bistable: [], fixedPoints: [], branch: [], drive: null, flips: [], neurons: [],
       fractionBistable: [], fractionTrulyBistable: [], sampledSequences: 0,
-      note: `no neuron maps for layer ${l} (${kind}): its cell cannot be evaluated from an arbitrary state`,
+      note: `no neuron maps for ${layerLabel(l, true)} (${kind}): its cell cannot be evaluated from an arbitrary state`,
     };
   }
   const maps: SeqMaps[] = [];
@@ -194,7 +196,17 @@ function analyzeLayer(model: Model, tr: LayerTrace, l: number, opts: Bistability
     bistable[t] = rb;
     branch[t] = rr;
   }
-  return {
+  // Per-sequence series behind the intervals: the whole (engine) batch where the means use it, else the
+  // sampled sequences' maps.
+  const mapsSeries = (pick: (m: SeqMaps) => ArrayLike<number>, map: (x: number) => number) => {
+    const all = new Float64Array(T * Bs * H);
+    maps.forEach((m, b) => {
+      const v = pick(m);
+      for (let t = 0; t < T; t++) for (let j = 0; j < H; j++) all[(t * Bs + b) * H + j] = v[t * H + j];
+    });
+    return perSequenceMeans(all, T, Bs, H, map);
+  };
+  const result: BistabilityLayer = {
     ...base,
     a: toNested(m0.a, T, H),
     bistable,
@@ -207,6 +219,12 @@ function analyzeLayer(model: Model, tr: LayerTrace, l: number, opts: Bistability
     fractionTrulyBistable,
     sampledSequences: Bs,
   };
+  attachSeries(result, {
+    fractionBistable: aAll ? perSequenceMeans(aAll, T, sB, H, (x) => +(x > 1)) : mapsSeries((m) => m.a, (x) => +(x > 1)),
+    fractionTrulyBistable: mapsSeries((m) => m.count, (x) => +(x === 3)),
+    meanC: gateAll ? perSequenceMeans(gateAll, T, sB, H) : undefined,
+  });
+  return result;
 }
 
 /** out[t] = mean of row t of a [T, n] array. Four partial sums: the loop is latency-bound otherwise. */

@@ -4,7 +4,8 @@
  */
 import { delaySchedule } from './schedules';
 import { exactEstimate, formatEstimate, proportionEstimate, surelyAbove, surelyBelow, type Estimate } from './stats';
-import type { CellularAttractors, DiagnosisSentence, DiagnosticReport, GradientFlowLayer, MemoryCarrier, MemoryLayer, MemoryReport } from './types';
+import type { CellularAttractors, DiagnosisSentence, DiagnosticReport, GradientFlowLayer, MemoryCarrier, MemoryEnd, MemoryLayer, MemoryReport } from './types';
+import { layerLabel, power, pow10 } from './labels';
 
 export type ReportBody = Omit<DiagnosticReport, 'diagnosis'>;
 
@@ -26,8 +27,6 @@ export function resolvePath(obj: unknown, path: string): unknown {
   return cur;
 }
 
-const SUP: Record<string, string> = { '0': '⁰', '1': '¹', '2': '²', '3': '³', '4': '⁴', '5': '⁵', '6': '⁶', '7': '⁷', '8': '⁸', '9': '⁹', '-': '⁻' };
-const pow10 = (k: number) => `10${String(k).split('').map((c) => SUP[c] ?? c).join('')}`;
 const pct = (x: number) => `${Math.round(100 * x)}%`;
 const fmt = (x: number) => (Math.abs(x) >= 0.01 && Math.abs(x) < 1e4 ? x.toPrecision(2) : x.toExponential(1));
 const mean = (a: readonly number[]) => (a.length ? a.reduce((s, v) => s + v, 0) / a.length : 0);
@@ -54,7 +53,7 @@ export function describeReport(r: ReportBody, ctx: SentenceContext = 'cli'): Dia
 function bistabilitySentences(r: ReportBody, l: number): DiagnosisSentence[] {
   const b = r.bistability.layers[l];
   const p = `bistability.layers[${l}]`;
-  if (b.note) return [{ text: `Layer ${l} (${cellName(String(b.cell))}): ${b.note}.`, severity: 'info', refs: [`${p}.note`] }];
+  if (b.note) return [{ text: `${layerLabel(l)} (${cellName(String(b.cell))}): ${b.note}.`, severity: 'info', refs: [`${p}.note`] }];
   const H = b.units;
   const T = b.T;
   const mostly = b.neurons.filter((n) => n.fractionBistable >= 0.5).length;
@@ -65,32 +64,60 @@ function bistabilitySentences(r: ReportBody, l: number): DiagnosisSentence[] {
   const mem = r.memory && !r.memory.note ? r.memory.layers.find((m) => m.layer === l) ?? null : null;
   const holders = mem ? holding.filter((j) => mem.carrierNeurons.includes(j)).length : 0;
   const meanFrac = mean(b.fractionBistable);
-  const meanTruly = mean(b.fractionTrulyBistable);
   const flag = b.method === 'gain' ? 'a > 1' : 'self-map slope > 1';
   const out: DiagnosisSentence[] = [];
   if (mostly / H >= 0.05 || holding.length > 0) {
-    let text = `Layer ${l}: ${pct(mostly / H)} of neurons are bistable (${flag}) for most of the sequence`;
+    let text = `${layerLabel(l)}: ${pct(mostly / H)} of neurons are bistable (${flag}) for most of the sequence`;
     text += holding.length > 0 ? `; ${holdingClauses(r, mem, holding, T).join('; ')}.` : ', but none holds one branch for the whole sequence.';
     out.push({ text, severity: holders > 0 ? 'good' : 'info', refs: [`${p}.neurons`, `${p}.fractionBistable`, `${p}.fixedPoints`, ...(mem ? [`memory.layers[${l}].carrierNeurons`] : [])] });
-    if (meanFrac >= 0.2 && meanTruly < 0.5 * meanFrac) {
-      out.push({
-        text: `Layer ${l}: the input drive often leaves the bistable band, so only ${pct(meanTruly)} of neuron-steps are truly bistable (three fixed points) against ${pct(meanFrac)} with ${flag}.`,
-        severity: 'info',
-        refs: [`${p}.fractionTrulyBistable`, `${p}.fractionBistable`],
-      });
-    }
+    out.push(...bandSentence(b, l, flag));
   } else {
-    const mc = b.meanC ? mean(b.meanC) : null;
-    const slow = mc !== null && mc >= 0.9;
+    const frac = overallOf(b, 'fractionBistable') ?? exactEstimate(meanFrac);
+    const mc = overallOf(b, 'meanC') ?? (b.meanC ? exactEstimate(mean(b.meanC)) : null);
+    const slow = mc !== null && surelyAbove(mc, 0.9);
+    const unsure = mc !== null && !slow && mc.hi >= 0.9;
     out.push({
-      text: `Layer ${l}: almost no bistable neurons (${flag} in ${pct(meanFrac)} of neuron-steps); ${
-        slow ? `memory can only come from slow decay (mean update gate ${mc!.toFixed(2)}).` : 'the layer relaxes to one state and forgets on its own time scale.'
+      text: `${layerLabel(l)}: almost no bistable neurons (${flag} in ${formatEstimate(frac, 'sequences')} of neuron-steps); ${
+        slow
+          ? `memory can only come from slow decay (mean update gate ${formatEstimate(mc!, 'sequences')}).`
+          : unsure
+            ? `whether its update gate is high enough (≥ 0.9) for memory by slow decay is inconclusive (mean update gate ${formatEstimate(mc!, 'sequences')}; a larger --batch narrows it).`
+            : 'the layer relaxes to one state and forgets on its own time scale.'
       }`,
       severity: 'info',
-      refs: slow ? [`${p}.fractionBistable`, `${p}.meanC`] : [`${p}.fractionBistable`],
+      refs: mc !== null ? [`${p}.fractionBistable`, `${p}.meanC`, ...(b.overall ? [`${p}.overall`] : [])] : [`${p}.fractionBistable`],
     });
   }
   return out;
+}
+
+/** A layer's all-steps average of one series with its interval over sequences (absent in older reports). */
+function overallOf(b: ReportBody['bistability']['layers'][number], k: 'fractionBistable' | 'fractionTrulyBistable' | 'meanC'): Estimate | null {
+  const e = b.overall?.[k];
+  return e ? fromJson(e) : null;
+}
+
+/**
+ * "The input drive often leaves the bistable band": truly bistable neuron-steps surely fewer than half of
+ * those with the a-only flag, which are surely at least 20 %. Truly bistable comes from --batch-sample
+ * sequences (1 by default: no interval), so without intervals that support it the sentence says what one
+ * sequence shows and how to decide.
+ */
+function bandSentence(b: ReportBody['bistability']['layers'][number], l: number, flag: string): DiagnosisSentence[] {
+  const p = `bistability.layers[${l}]`;
+  const frac = overallOf(b, 'fractionBistable') ?? exactEstimate(mean(b.fractionBistable));
+  const truly = overallOf(b, 'fractionTrulyBistable') ?? exactEstimate(mean(b.fractionTrulyBistable));
+  if (!(frac.value >= 0.2 && truly.value < 0.5 * frac.value)) return [];
+  const refs = [`${p}.fractionTrulyBistable`, `${p}.fractionBistable`, ...(b.overall ? [`${p}.overall`] : [])];
+  const nums = `truly bistable (three fixed points) ${formatEstimate(truly, 'sequences')} of neuron-steps against ${formatEstimate(frac, 'sequences')} with ${flag}`;
+  if (surelyAbove(frac, 0.2) && surelyBelow(truly, 0.5 * frac.lo)) {
+    return [{ text: `${layerLabel(l)}: the input drive often leaves the bistable band: ${nums}.`, severity: 'info', refs }];
+  }
+  return [{
+    text: `${layerLabel(l)}: whether the input drive often leaves the bistable band is inconclusive (${nums}); more sequences for the truly bistable count (--batch-sample, now ${b.sampledSequences ?? 1}) decide.`,
+    severity: 'info',
+    refs,
+  }];
 }
 
 /** An estimate read back from JSON, where infinite (and NaN) ends become null. */
@@ -174,7 +201,7 @@ function gradientSentences(r: ReportBody, l: number, ctx: SentenceContext): Diag
     const tau = g.decay.tau !== null && g.decay.tau * Math.LN10 <= T ? `; log-linear fit τ ≈ ${fmt(g.decay.tau)} steps` : '';
     const short = steps !== null && steps < T - 1 && ratio.hi < 1e-3 && (stepsToFall(g, 1e3) ?? T) < T - 1;
     out.push({
-      text: `Layer ${l}: the loss gradient ‖∂L/∂h_t‖ falls ${pow10(k)}×${g.decay.medianRatio ? ' in the typical sequence' : ''} ${
+      text: `${layerLabel(l)}: the loss gradient ‖∂L/∂h_t‖ falls ${pow10(k)}×${g.decay.medianRatio ? ' in the typical sequence' : ''} ${
         steps !== null ? `within ${steps} steps going back from the last of the ${T} steps` : `from the last of the ${T} steps back to t = 0`
       } (${ends}${tau})${short ? `: the ${cell} cannot learn dependencies much longer than that.` : '.'}`,
       severity: short ? 'warning' : 'info',
@@ -182,7 +209,7 @@ function gradientSentences(r: ReportBody, l: number, ctx: SentenceContext): Diag
     });
   } else if (g.decay.kind === 'exploding') {
     const k = Math.min(6, Math.max(1, Math.floor(Math.log10(ratio.value) + 1e-9)));
-    const grows = `Layer ${l}: the loss gradient grows ${pow10(k)}× going back in time over the ${T} steps (${ends})`;
+    const grows = `${layerLabel(l)}: the loss gradient grows ${pow10(k)}× going back in time over the ${T} steps (${ends})`;
     const jrefs = [...refs, `${p}.jacobianNorm`, ...(g.jacobian ? [`${p}.jacobian`] : [])];
     if (amplifiesOwnRecurrence(g)) {
       const steady = explodingGradients(g);
@@ -221,8 +248,8 @@ function gradientSentences(r: ReportBody, l: number, ctx: SentenceContext): Diag
     const unsure = g.decay.endRatio !== undefined && ((ratio.lo < 0.1 && ratio.hi >= 0.1) || (ratio.lo <= 10 && ratio.hi > 10));
     out.push({
       text: unsure
-        ? `Layer ${l}: whether the loss gradient is tenfold smaller or larger at t = 0 than at the last of the ${T} steps is inconclusive (${ends}; a larger --batch narrows it${dip}).`
-        : `Layer ${l}: the loss gradient is about as large at t = 0 as at the last of the ${T} steps (${ends}${dip}): it does not vanish going back over them.`,
+        ? `${layerLabel(l)}: whether the loss gradient is tenfold smaller or larger at t = 0 than at the last of the ${T} steps is inconclusive (${ends}; a larger --batch narrows it${dip}).`
+        : `${layerLabel(l)}: the loss gradient is about as large at t = 0 as at the last of the ${T} steps (${ends}${dip}): it does not vanish going back over them.`,
       severity: unsure ? 'info' : 'good',
       refs,
     });
@@ -236,8 +263,8 @@ function gradientSentences(r: ReportBody, l: number, ctx: SentenceContext): Diag
   if (vanishing || g.exploding) {
     out.push({
       text: vanishing
-        ? `Layer ${l}: ${ownText}, below ${fmt(vanishingAt)}: through its own recurrence a change of the first state no longer reaches the last one.`
-        : `Layer ${l}: ${ownText}, above ${fmt(explodingAt)}: the recurrence amplifies perturbations of the first state.`,
+        ? `${layerLabel(l)}: ${ownText}, below ${fmt(vanishingAt)}: through its own recurrence a change of the first state no longer reaches the last one.`
+        : `${layerLabel(l)}: ${ownText}, above ${fmt(explodingAt)}: the recurrence amplifies perturbations of the first state.`,
       severity: 'warning',
       refs: [...jrefs, `${p}.${vanishing ? 'vanishing' : 'exploding'}`],
     });
@@ -245,7 +272,7 @@ function gradientSentences(r: ReportBody, l: number, ctx: SentenceContext): Diag
     // The central value (or a known interval) reaches a threshold that the whole interval does not.
     const low = own.value < explodingAt;
     out.push({
-      text: `Layer ${l}: ${ownText}: inconclusive whether ${
+      text: `${layerLabel(l)}: ${ownText}: inconclusive whether ${
         low ? `it is below ${fmt(vanishingAt)} (a change of the first state no longer reaching the last one)` : `it is above ${fmt(explodingAt)}`
       }; ${more}.`,
       severity: 'info',
@@ -343,7 +370,7 @@ function retentionSentences(r: ReportBody): DiagnosisSentence[] {
         inconclusive = true;
         until = k1 === 0 ? `inconclusively (after ${steps(0)}: R² ${formatEstimate(r2[0])})` : `for at least ${steps(k1 - 1)} (inconclusive after ${times[grid[k1]] + 1})`;
       }
-      return `layer ${pl.layer} ${until}`;
+      return `${layerLabel(pl.layer, true)} ${until}`;
     });
     out.push({
       text: `A linear probe decodes x_1 (R² ≥ ${DECODE_R2} on ${testSequences} held-out sequences${ret.probe.layers[0].r2Estimate ? ', 95 % intervals' : ''}; fitted on ${trainSequences}) from ${parts.join(', ')}.${
@@ -387,7 +414,7 @@ function underpoweredProbe(ret: NonNullable<ReportBody['retention']>): Diagnosis
   if (below.length === 0) return null;
   const i = below.reduce((b, j) => (readoutR2[j].value - probe[j].value > readoutR2[b].value - probe[b].value ? j : b), below[0]);
   return {
-    text: `At ${below.length} of ${times.length} probed times the probe of layer ${layers[last].layer} decodes x_1 worse than the model's own readout of that layer (after ${times[i] + 1} steps: probe R² ${formatEstimate(probe[i])}, readout R² ${formatEstimate(readoutR2[i])}): the probe is underpowered, not the memory; raise --probe-train (now ${trainSequences}; rnnMemory.diagnostics.probeTrain).`,
+    text: `At ${below.length} of ${times.length} probed times the probe of ${layerLabel(layers[last].layer, true)} decodes x_1 worse than the model's own readout of that layer (after ${times[i] + 1} steps: probe R² ${formatEstimate(probe[i])}, readout R² ${formatEstimate(readoutR2[i])}): the probe is underpowered, not the memory; raise --probe-train (now ${trainSequences}; rnnMemory.diagnostics.probeTrain).`,
     severity: 'warning',
     refs: [`retention.probe.layers[${last}].r2Estimate`, 'retention.probe.readoutR2', 'retention.probe.times'],
   };
@@ -395,7 +422,7 @@ function underpoweredProbe(ret: NonNullable<ReportBody['retention']>): Diagnosis
 
 function fixedPointSentences(r: ReportBody): DiagnosisSentence[] {
   const fp = r.fixedPoints;
-  if (fp.note) return [{ text: `Fixed points of layer ${fp.layer}: ${fp.note}.`, severity: 'info', refs: ['fixedPoints.note'] }];
+  if (fp.note) return [{ text: `Fixed points of ${layerLabel(fp.layer, true)}: ${fp.note}.`, severity: 'info', refs: ['fixedPoints.note'] }];
   const s = fp.search;
   const fixed = fp.points.filter((p) => !p.slow);
   const count = (k: string) => fixed.filter((p) => p.stability === k).length;
@@ -412,7 +439,7 @@ function fixedPointSentences(r: ReportBody): DiagnosisSentence[] {
   const unsettled = s && s.settled < s.starts ? `${s.starts - s.settled} of ${s.starts} runs had not settled after ${s.maxSteps} steps` : '';
   const cell = fp.cellular;
   if (cell) return [brcCellularSentence(fp.layer, cell, c, xs, delta, s ? how : 'a few runs', refs)];
-  let text = `Under constant input ${xs}, ${how} found at least ${c.stable} stable, ${c.unstable} unstable and ${c.marginal} marginal fixed point${c.stable + c.unstable + c.marginal === 1 ? '' : 's'} of layer ${fp.layer} (margin δ = ${delta}`;
+  let text = `Under constant input ${xs}, ${how} found at least ${c.stable} stable, ${c.unstable} unstable and ${c.marginal} marginal fixed point${c.stable + c.unstable + c.marginal === 1 ? '' : 's'} of ${layerLabel(fp.layer, true)} (margin δ = ${delta}`;
   text += s && s.endStates > s.checked ? `; ${s.endStates} distinct end states, ${s.checked} checked)` : ')';
   if (c.slow) text += ` (plus ${plural(c.slow, 'slow point')})`;
   let severity: DiagnosisSentence['severity'] = 'info';
@@ -443,11 +470,11 @@ function brcCellularSentence(
   const n = cell.bistableNeurons;
   const l2 = cell.log2StableStates;
   const m = cell.marginalNeurons ?? 0;
-  const states = n === 0 ? 'one stable state' : l2 <= 20 ? `${Math.round(2 ** l2).toLocaleString('en-US')} stable states` : `${Number.isInteger(l2) ? '' : 'about '}2^${Number.isInteger(l2) ? l2 : fmt(l2)} stable states`;
+  const states = n === 0 ? 'one stable state' : l2 <= 20 ? `${Math.round(2 ** l2).toLocaleString('en-US')} stable states` : `${Number.isInteger(l2) ? '' : 'about '}${power(2, l2)} stable states`;
   const margin = cell.margin !== undefined ? ` with margin (|λ| ≤ 1 − ${delta}, basin wider than the input's typical effect)` : '';
   const drifting = cell.stablePerNeuron.filter((k) => k === 0).length;
   const marginal = m > 0 ? `${m} neuron${m === 1 ? ' has' : 's have'} a marginal fixed point (|λ| within ${delta} of 1, or a basin the input's effect leaves): near it ${m === 1 ? 'it holds' : 'they hold'} values only by slow drift, which is not a stored bit` : '';
-  let text = `Under constant input ${xs}, ${n} of layer ${layer}'s ${cell.units} neurons ${n === 1 ? 'has' : 'have'} two stable states${margin} (exact: the recurrence is cellular)`;
+  let text = `Under constant input ${xs}, ${n} of ${layerLabel(layer, true)}'s ${cell.units} neurons ${n === 1 ? 'has' : 'have'} two stable states${margin} (exact: the recurrence is cellular)`;
   const others = drifting > 0 ? ` in the neurons that have one (${drifting} ${drifting === 1 ? 'has' : 'have'} none)` : '';
   if (n > 0) text += `, giving the layer ${states}${others}: every bistable neuron can hold one bit without input.${m > 0 ? ` ${marginal}.` : ''}`;
   else if (m > 0) text += `. ${marginal}${m < cell.units ? '; the other neurons return to one state without input' : ''}.`;
@@ -518,6 +545,10 @@ export function memorySentences(r: ReportBody): DiagnosisSentence[] {
   const rule = `${score} ≥ ${m.threshold} from its own state for at least ${m.minSteps} steps, 95 % interval above the threshold, n = ${m.sequences} sequences`;
   const MAX_NAMED = 5;
   for (const ml of m.layers) {
+    if (ml.end && m.endWindow) {
+      out.push(...endSentences(r, m, ml, ml.end, m.endWindow));
+      continue;
+    }
     const listed = m.carriers.filter((c) => c.layer === ml.layer);
     const p = `memory.layers[${ml.layer}]`;
     if (ml.carrierNeurons.length > 0) {
@@ -540,7 +571,7 @@ export function memorySentences(r: ReportBody): DiagnosisSentence[] {
       const total = ml.carrierNeurons.length;
       const more = total - named.length;
       const target = memoryTargetName(m);
-      let text = `Layer ${ml.layer}: ${total === 1 ? '1 neuron carries' : `${total} neurons carry`} ${target} (${rule})`;
+      let text = `${layerLabel(ml.layer)}: ${total === 1 ? '1 neuron carries' : `${total} neurons carry`} ${target} (${rule})`;
       if (named.length > 0) {
         text += `: ${clauses.join('; ')}${more > 0 ? `; and ${more} more (${p}.carrierNeurons)` : ''}. ${score[0].toUpperCase()}${score.slice(1)}: ${named.map((c) => `neuron ${c.neuron} ${formatEstimate(c.estimate)}`).join('; ')}.`;
       } else {
@@ -551,17 +582,75 @@ export function memorySentences(r: ReportBody): DiagnosisSentence[] {
     if (ml.inconclusive.length > 0) {
       const k = ml.inconclusive.length;
       out.push({
-        text: `Layer ${ml.layer}: whether ${k === 1 ? `neuron ${ml.inconclusive[0]} carries` : `${k} neurons carry`} ${memoryTargetName(m)} is inconclusive: ${k === 1 ? 'its' : 'their'} ${score} reaches ${m.threshold} for ${m.minSteps} steps or more, but not surely (95 % intervals) on ${m.sequences} sequences; ${moreSequences(r)} to decide.`,
+        text: `${layerLabel(ml.layer)}: whether ${k === 1 ? `neuron ${ml.inconclusive[0]} carries` : `${k} neurons carry`} ${memoryTargetName(m)} is inconclusive: ${k === 1 ? 'its' : 'their'} ${score} reaches ${m.threshold} for ${m.minSteps} steps or more, but not surely (95 % intervals) on ${m.sequences} sequences; ${moreSequences(r)} to decide.`,
         severity: 'info',
         refs: [`${p}.inconclusive`, `${p}.score`],
       });
     }
   }
-  if (m.total === 0) {
+  // Undecided end holders do not contradict it: the rule is an interval above the threshold.
+  if (m.total === 0 && m.layers.every((ml) => !ml.end || ml.end.carriers.length === 0)) {
     out.push({
       text: `No single neuron carries ${memoryTargetName(m)} (${rule}): whatever memory there is, is spread over many neurons or absent.`,
       severity: 'info',
       refs: ['memory.total', 'memory.threshold', ...m.layers.map((ml) => `memory.layers[${ml.layer}].score`)],
+    });
+  }
+  return out;
+}
+
+/** "neurons 45 and 15 hold x₁ from t = 10 to 299 on bistable branches (a ≈ 2.0, c ≈ 0.97)": carriers grouped by target and mechanism. */
+function carrierClauses(m: MemoryReport, cs: readonly MemoryCarrier[]): string[] {
+  const groups = new Map<string, MemoryCarrier[]>();
+  // Within a group by neuron index: near-equal scores swap order from one batch to the next.
+  for (const c of [...cs].sort((x, y) => x.neuron - y.neuron)) {
+    const key = `${memoryTargetName(m, c.component)}\u0000${mechanism(c)}`;
+    groups.set(key, [...(groups.get(key) ?? []), c]);
+  }
+  return [...groups].map(([key, group]) => {
+    const [what, how] = key.split('\u0000');
+    const same = group.every((c) => c.from === group[0].from && c.to === group[0].to);
+    const names = group.map((c) => (same ? String(c.neuron) : `${c.neuron} (t = ${c.from} to ${c.to})`));
+    const list = names.length === 1 ? `neuron ${names[0]} holds` : `neurons ${names.slice(0, -1).join(', ')} and ${names[names.length - 1]} hold`;
+    return `${list} ${what}${same ? ` from t = ${group[0].from} to ${group[0].to}` : ''}${how ? ` ${how}` : ''}`;
+  });
+}
+
+/**
+ * A layer's account of who holds the target at the end of the sequence: the count as an interval (sure to
+ * possible carriers), the top carriers that stand apart by name, and (without a count, which would change with
+ * the batch) that others carry it only for part of the sequence.
+ */
+function endSentences(r: ReportBody, m: MemoryReport, ml: MemoryLayer, end: MemoryEnd, [from, to]: [number, number]): DiagnosisSentence[] {
+  const out: DiagnosisSentence[] = [];
+  const p = `memory.layers[${ml.layer}]`;
+  const L = layerLabel(ml.layer);
+  const target = memoryTargetName(m);
+  const score = m.scoreKind === 'eta2' ? 'adjusted η²' : 'adjusted R²';
+  const k1 = end.carriers.length;
+  const k2 = k1 + end.inconclusive.length;
+  if (k2 > 0) {
+    const rule = `mean ${score} over t = ${from} to ${to} at least ${m.threshold}; by 95 % intervals on n = ${m.sequences} sequences ${k1} surely, ${k2 - k1} possibly`;
+    const count = k1 === k2 ? (k1 === 1 ? '1 neuron holds' : `${k1} neurons hold`) : k1 === 0 ? `up to ${k2} neuron${k2 === 1 ? '' : 's'} may hold` : `between ${k1} and ${k2} neurons hold`;
+    let text = `${L}: ${count} ${target} at the end of the sequence (${rule})`;
+    const named = end.named.map((j) => m.carriers.find((c) => c.layer === ml.layer && c.neuron === j)).filter((c): c is MemoryCarrier => c !== undefined);
+    if (named.length > 0) text += `; the strongest, which stand apart from the rest: ${carrierClauses(m, named).join('; ')}`;
+    else if (k1 > 0) text += '; none stands apart from the rest';
+    text += '.';
+    if (end.named.length > 0) {
+      const est = (j: number) => end.scores.find((s) => s.neuron === j)!.estimate;
+      const byIndex = [...end.named].sort((a, b) => a - b);
+      text += ` ${score[0].toUpperCase()}${score.slice(1)} at the end: ${byIndex.map((j) => `neuron ${j} ${formatEstimate(est(j))}`).join('; ')}.`;
+    }
+    if (k2 > k1) text += ` To decide the ${k2 - k1} undecided, ${moreSequences(r)}.`;
+    out.push({ text, severity: k1 > 0 ? 'good' : 'info', refs: [`${p}.end`, 'memory.endWindow', 'memory.threshold', ...(named.length ? ['memory.carriers'] : [])] });
+  }
+  const atEnd = new Set([...end.carriers, ...end.inconclusive]);
+  if (ml.carrierNeurons.some((j) => !atEnd.has(j))) {
+    out.push({
+      text: `${L}: ${k2 > 0 ? 'other neurons' : 'no neuron holds ' + target + ' at the end of the sequence; neurons'} carry ${target} for part of the sequence but surely not at its end (${score} at least ${m.threshold} for ${m.minSteps} steps or more; ${p}.carrierNeurons): an echo that fades, not memory held to the end.`,
+      severity: 'info',
+      refs: [`${p}.carrierNeurons`, `${p}.end`],
     });
   }
   return out;

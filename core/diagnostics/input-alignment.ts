@@ -9,6 +9,7 @@
  */
 import type { TaskKind } from '../tasks/types';
 import type { BistabilityLayer, InputAlignment } from './types';
+import { seriesOf, windowEstimate } from './fraction-intervals';
 
 export const MAX_CHANNELS = 16;
 
@@ -55,7 +56,18 @@ export function inputAlignment(x: Float64Array, T: number, B: number, F: number,
         fractionBistable: meanOver(L.fractionBistable, hold!.from, hold!.to),
         fractionTrulyBistable: meanOver(L.fractionTrulyBistable, hold!.from, hold!.to),
         meanC: meanOver(L.meanC, hold!.from, hold!.to),
+        estimates: holdEstimates(L, hold!.from, hold!.to),
       }))
     : [];
   return { channels, names, markers, hold, holdAverages };
+}
+
+/** Hold-period averages with intervals over sequences (fraction-intervals), where this process has the series. */
+function holdEstimates(L: BistabilityLayer, from: number, to: number) {
+  const est = (k: 'fractionBistable' | 'fractionTrulyBistable' | 'meanC') => {
+    const s = seriesOf(L, k);
+    return s ? windowEstimate(s, from, to) : null;
+  };
+  const e = { fractionBistable: est('fractionBistable'), fractionTrulyBistable: est('fractionTrulyBistable'), meanC: est('meanC') };
+  return Object.values(e).some((v) => v) ? e : undefined;
 }

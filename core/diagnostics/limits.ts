@@ -32,15 +32,31 @@ export function diagnoseBytes(arch: Architecture, T: number, B: number): number 
   return T * (B + RETENTION_SEQUENCES) * perStep * BYTES_PER_STATE_VALUE;
 }
 
-/** Throws LimitError when diagnosing T × B would need more than `limitMb`. */
+/**
+ * Throws LimitError when diagnosing T × B would need more than `limitMb`: the one size guard of a diagnosis
+ * (the CLI's --max-values is an alias that sets the budget, see maxValuesBudgetMb).
+ */
 export function checkDiagnoseWork(arch: Architecture, T: number, B: number, limitMb = DEFAULT_MEMORY_LIMIT_MB): void {
   const need = diagnoseBytes(arch, T, B);
   if (need <= limitMb * 1024 * 1024) return;
   const units = arch.layers.reduce((s, l) => s + l.units, 0);
+  const mb = (x: number) => (x >= 10 ? String(Math.ceil(x)) : x.toPrecision(2));
   throw new LimitError(
-    `${TOO_LARGE}: diagnosing T = ${T} steps × batch ${B} × ${units} units needs about ${Math.ceil(need / 2 ** 20)} MB (limit ${limitMb} MB; ` +
-      'flag --memory-limit-mb / setting rnnMemory.diagnostics.memoryLimitMb, or a smaller --T / --batch)',
+    `${TOO_LARGE}: diagnosing T = ${T} steps × batch ${B} × ${units} units needs about ${mb(need / 2 ** 20)} MB (limit ${mb(limitMb)} MB; ` +
+      'flag --memory-limit-mb / setting rnnMemory.diagnostics.memoryLimitMb, or its alias --max-values; or a smaller --T / --batch)',
   );
+}
+
+/** Bytes per value of diagnose's --max-values alias: a kept value as float64. */
+export const BYTES_PER_MAX_VALUE = 8;
+
+/**
+ * The memory budget (MB) of diagnose's --max-values N, kept as an alias of --memory-limit-mb: N values of
+ * BYTES_PER_MAX_VALUE bytes. With both flags the smaller budget applies.
+ */
+export function maxValuesBudgetMb(maxValues: number | undefined, memoryLimitMb: number | undefined): number | undefined {
+  if (maxValues === undefined) return memoryLimitMb;
+  return Math.min(memoryLimitMb ?? DEFAULT_MEMORY_LIMIT_MB, (maxValues * BYTES_PER_MAX_VALUE) / 2 ** 20);
 }
 
 /** The setting's value, clamped to the allowed range (default when unset or not a number). */

@@ -13,7 +13,7 @@ import { layerParams, type ForwardResult } from '../model/network';
 import { probeSchedule } from './retention';
 import { bootstrapEstimate, type Estimate } from './stats';
 import type { DiagnoseInput } from './input';
-import type { MemoryCarrier, MemoryLayer, MemoryReport } from './types';
+import type { MemoryCarrier, MemoryEnd, MemoryLayer, MemoryReport } from './types';
 
 export interface MemoryOptions {
   /** Score a carrier's interval must clear (default 0.1). */
@@ -169,6 +169,7 @@ export function analyzeMemory(model: Model, fr: ForwardResult, input: DiagnoseIn
   const traced = Math.min(B, Math.max(0, opts.traced ?? MEMORY_DEFAULTS.traced));
   const seed = opts.seed ?? 1;
   const times = probeSchedule(T, MAX_TIMES);
+  const endWindow: [number, number] = [T - minSteps, T - 1];
   const target = targetOf(input, T, B, model.arch.readout.perStep, opts.task, opts.source);
   const empty = (note: string): MemoryReport => ({
     target: 'y', components: 0, scoreKind: 'r2', threshold, minSteps, minSpread, sequences: B, total: 0, carriers: [], layers: [], times, traced: 0, ownBatch: opts.ownBatch === true, note,
@@ -211,6 +212,7 @@ export function analyzeMemory(model: Model, fr: ForwardResult, input: DiagnoseIn
     // Whole-batch profiles of every neuron in one contiguous pass; per-neuron columns only for candidates.
     const full = layerProfiles(h, T, B, H, ys, target.labels, classes, minSpread);
     const lower = lowerScore(B, target.labels ? Math.max(2, classes) : 2);
+    const upper = upperScore(B, target.labels ? Math.max(2, classes) : 2);
     for (let j = 0; j < H; j++) {
       // Best component: the one with the longest window, then the higher window score. The window is where
       // the step's 95 % lower bound clears the threshold, so its length is not decided by noise around it;
@@ -271,21 +273,36 @@ export function analyzeMemory(model: Model, fr: ForwardResult, input: DiagnoseIn
       });
     }
     const order = (a: { s: number }, b: { s: number }) => b.s - a.s;
+    const end = endHolders(full, H, endWindow, threshold, upper, (j, k, steps) => {
+      for (const t of steps) col(j, t, series[t]);
+      return bootstrapEstimate(
+        B,
+        (idx) => {
+          let s = 0;
+          for (const t of steps) s += score(series[t], k, idx).s;
+          return s / steps.length;
+        },
+        { resamples: opts.resamples ?? MEMORY_DEFAULTS.resamples, seed: seed * 1_000_003 + l * 10_007 + j + 7_919 },
+      );
+    });
     layers.push({
       layer: l,
       score: layerScore,
       carrierNeurons: carrierNeurons.sort(order).map((c) => c.j),
       inconclusive: inconclusive.sort(order).map((c) => c.j),
+      end,
     });
   });
   found.sort((x, y) => y.strength - x.strength || x.l - y.l || x.j - y.j);
-  const listed = found.slice(0, top);
+  // The named end carriers are always listed in full (the sentences describe them).
+  const named = (f: (typeof found)[number]) => layers[f.l].end?.named.includes(f.j) === true;
+  const listed = [...found.slice(0, top), ...found.slice(top).filter(named)];
   for (const f of listed) describeCarrier(model, fr, f.c, traced, times, target);
   return {
     target: target.kind,
     components: target.labels ? 1 : target.k,
     scoreKind: target.labels ? 'eta2' : 'r2',
-    threshold, minSteps, minSpread,
+    threshold, minSteps, minSpread, endWindow,
     sequences: B,
     total: found.length,
     carriers: listed.map((f) => f.c),
@@ -370,6 +387,65 @@ export function lowerScore(n: number, groups: number): (score: number) => number
     if (!(score > 0)) return 0;
     const z = Math.atanh(Math.min(Math.sqrt(score), 1 - 1e-12)) - 1.959963984540054 * se;
     return z > 0 ? Math.tanh(z) ** 2 : 0;
+  };
+}
+
+/** The 95 % upper bound of a step's score (lowerScore's counterpart). */
+export function upperScore(n: number, groups: number): (score: number) => number {
+  const se = 1 / Math.sqrt(Math.max(1, n - 3 - (groups - 2)));
+  return (score) => Math.tanh(Math.atanh(Math.min(Math.sqrt(Math.max(0, score)), 1 - 1e-12)) + 1.959963984540054 * se) ** 2;
+}
+
+/** At most this many end carriers are named in the sentences. */
+export const MAX_NAMED_END = 5;
+
+/**
+ * Who holds the target over the end window: per neuron the best component's mean score there with a
+ * bootstrap interval (`estimate(j, k, steps)`), only for neurons whose per-step upper bound reaches the
+ * threshold somewhere in the window (the others surely do not hold it at the end).
+ */
+function endHolders(
+  full: Float64Array[], H: number, [from, to]: [number, number], threshold: number, upper: (s: number) => number,
+  estimate: (j: number, k: number, steps: number[]) => Estimate,
+): MemoryEnd {
+  const steps = spaced(from, to, WINDOW_SAMPLES);
+  const scores: { neuron: number; estimate: Estimate }[] = [];
+  for (let j = 0; j < H; j++) {
+    let k = -1;
+    let bestMean = -Infinity;
+    for (let c = 0; c < full.length; c++) {
+      let s = 0;
+      let reaches = false;
+      for (let t = from; t <= to; t++) {
+        s += full[c][t * H + j];
+        reaches ||= upper(full[c][t * H + j]) >= threshold;
+      }
+      if (reaches && s > bestMean) {
+        bestMean = s;
+        k = c;
+      }
+    }
+    if (k < 0) continue;
+    const e = estimate(j, k, steps);
+    if (e.hi > threshold) scores.push({ neuron: j, estimate: e });
+  }
+  scores.sort((a, b) => b.estimate.value - a.estimate.value || a.neuron - b.neuron);
+  const carriers = scores.filter((s) => s.estimate.lo > threshold);
+  const inconclusive = scores.filter((s) => !(s.estimate.lo > threshold));
+  // Only strong carriers are named (interval at or above twice the threshold), and names stop at a gap (the
+  // last named interval lies wholly above the next neuron's), so which neurons are named does not hinge on
+  // near-equal scores or on a carrier close to the threshold.
+  let named = 0;
+  for (let i = 1; i <= Math.min(MAX_NAMED_END, scores.length); i++) {
+    if (!(scores[i - 1].estimate.lo >= 2 * threshold)) break;
+    const next = scores[i];
+    if (!next || scores[i - 1].estimate.lo > next.estimate.hi) named = i;
+  }
+  return {
+    carriers: carriers.map((s) => s.neuron),
+    inconclusive: inconclusive.map((s) => s.neuron),
+    named: scores.slice(0, named).map((s) => s.neuron),
+    scores,
   };
 }
 

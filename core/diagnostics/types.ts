@@ -111,10 +111,29 @@ export interface BistabilityLayer {
    */
   sampledSequences?: number;
   /**
+   * 95 % intervals per step of fractionBistable, fractionTrulyBistable and meanC (null: series absent). Neurons
+   * of a sequence are not independent, so each sequence counts once: its mean over neurons, then the normal
+   * interval of the mean over sequences (n = the sequences behind the series; core/diagnostics/fraction-intervals).
+   * Absent in older reports.
+   */
+  intervals?: { fractionBistable: StepIntervals | null; fractionTrulyBistable: StepIntervals | null; meanC: StepIntervals | null };
+  /** The same three averaged over all T steps (per sequence, then over sequences) with their intervals. Absent in older reports. */
+  overall?: { fractionBistable: Estimate | null; fractionTrulyBistable: Estimate | null; meanC: Estimate | null };
+  /**
    * Set when the neuron maps could not be computed for this layer (a cell that cannot be evaluated from an
    * arbitrary state); the per-step/per-neuron arrays are then empty, h and c are still given.
    */
   note?: string;
+}
+
+/** 95 % intervals of a per-step series: lo[t], hi[t] (null where fewer than 2 sequences give none). */
+export interface StepIntervals {
+  lo: (number | null)[];
+  hi: (number | null)[];
+  /** Sequences behind every step's interval. */
+  n: number;
+  /** 'normal': mean over sequences ± 1.96 standard errors, each sequence one sample (cluster-robust). */
+  method: 'normal';
 }
 
 export interface BistabilityReport {
@@ -133,7 +152,17 @@ export interface InputAlignment {
   /** Steps where the task asks the network to hold what it stored (inclusive), or null. */
   hold: { from: number; to: number } | null;
   /** Per layer, the averages over the hold period (null where the series is absent). */
-  holdAverages: { layer: number; fractionBistable: number | null; fractionTrulyBistable: number | null; meanC: number | null }[];
+  holdAverages: {
+    layer: number;
+    fractionBistable: number | null;
+    fractionTrulyBistable: number | null;
+    meanC: number | null;
+    /**
+     * The same averages with 95 % intervals: each sequence's hold-period mean, then the mean over sequences
+     * (normal interval, n = sequences; see BistabilityLayer.intervals). Absent in older reports.
+     */
+    estimates?: { fractionBistable: Estimate | null; fractionTrulyBistable: Estimate | null; meanC: Estimate | null };
+  }[];
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -409,6 +438,31 @@ export interface MemoryLayer {
    * or the window's interval fall below it): more sequences decide.
    */
   inconclusive: number[];
+  /**
+   * Who holds the target at the end of the sequence (the steps memory.endWindow, where the task reads it):
+   * each neuron's mean score over those steps with a bootstrap interval over sequences. The sentences count
+   * these, as "between carriers.length and carriers.length + inconclusive.length neurons", because a count of
+   * windowed carriers changes with the batch (brief echoes of the input cross the threshold or not).
+   * Absent in older reports.
+   */
+  end?: MemoryEnd;
+}
+
+/** Neurons that hold the target over the last steps of the sequence (MemoryLayer.end). */
+export interface MemoryEnd {
+  /** Neurons whose end score's 95 % interval lies above the threshold, strongest first. */
+  carriers: number[];
+  /** Neurons whose end score's interval straddles the threshold (more sequences decide), strongest first. */
+  inconclusive: number[];
+  /**
+   * The top carriers that stand apart from the rest: the longest run (at most 5) of the strongest carriers
+   * whose intervals all lie at or above twice the threshold and whose last interval lies wholly above the
+   * interval of the next neuron (carrier or inconclusive), so the names do not change with the batch. Empty
+   * when no such run exists.
+   */
+  named: number[];
+  /** End scores of `carriers` and `inconclusive` (bootstrap over sequences, n = memory.sequences). */
+  scores: { neuron: number; estimate: Estimate }[];
 }
 
 export interface MemoryReport {
@@ -427,6 +481,8 @@ export interface MemoryReport {
   minSteps: number;
   /** Smallest standard deviation of h across sequences at a step for it to score at all (default 0.01). */
   minSpread: number;
+  /** [from, to]: the last minSteps steps, over which MemoryLayer.end scores who holds the target at the end. */
+  endWindow?: [number, number];
   /** Sequences behind every score. */
   sequences: number;
   /**

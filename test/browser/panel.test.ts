@@ -126,7 +126,10 @@ test('VS Code panel bundle in Chromium', { skip: chromiumSkip, timeout: 120_000 
       // Figure 3: the input channel (T points) above the fractions, and the hold period's averages per layer.
       assert.equal(await page.evaluate(attr('canvas[data-role="input-channels"]', 'data-points')), '40');
       const hold = (await page.textContent('[data-role="hold-summary"]')) ?? '';
-      assert.match(hold, /^Hold period \(t = 1…39, shaded\), markers dashed: layer 1: \d+% a > 1, \d+% truly bistable, mean gate [0-9.]+; layer 2: /);
+      // Each average with its 95 % interval over the 4 sequences (the fixture has none for truly bistable).
+      assert.match(hold, /^Hold period \(t = 1…39, shaded\), markers dashed \(95 % intervals over sequences\): layer 1: \d+% a > 1 \(\d+%–\d+%, n = 4\), \d+% truly bistable, mean gate [0-9.]+ \([0-9.]+–[0-9.]+, n = 4\); layer 2: /);
+      // The interval bands: two datasets per layer in each chart beside the lines (a > 1 and 3 fixed points: 2 × 2 + 2 × 2).
+      assert.equal(await page.evaluate(attr('canvas[data-role="fraction-bistable"]', 'data-series')), '8');
       const overlay = 'canvas[data-role="heatmap-overlay"]';
       await page.focus(overlay);
       // The first key selects neuron 0; three more move down to neuron 3.

@@ -155,7 +155,8 @@ test('standalone HTML report in Chromium', { skip: chromiumSkip, timeout: 120_00
       assert.equal(download.suggestedFilename(), 'retention.csv');
       const text = readFileSync((await download.path())!, 'utf8');
       const lines = text.trim().split('\n');
-      assert.equal(lines[0], 'run,series,layer,x,value');
+      // The interval columns follow the value (empty for this fixture, whose retention has no intervals).
+      assert.equal(lines[0], 'run,series,layer,x,value,ci95_lo,ci95_hi,n,interval_method');
       assert.equal(lines.length, 1 + 5 + 3 * 80);
       const [dlPng] = await Promise.all([page.waitForEvent('download'), page.click('section[data-view="gradientFlow"] vscode-button:has-text("Export PNG")')]);
       assert.match(dlPng.suggestedFilename(), /^gradient flow BRC 3.24 \(fixture\)\.png$/);

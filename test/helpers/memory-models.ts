@@ -70,3 +70,41 @@ export function plantedDenoiseModel(T: number, N: number): Model {
   });
   return model;
 }
+
+/**
+ * plantedLatchModel with a third input channel `side` and a sixth neuron that latches the sign of side at
+ * t = 0 (a ≈ 2, c = 0.5, U = 1): a borderline carrier. With side₁ = ρ·x₁ + √(1 − ρ²)·w its squared
+ * correlation with x₁ is about (2/π)·ρ² (sign of a correlated Gaussian; measured 0.18 at the end for ρ = 0.55 on
+ * 2560 sequences), above the default threshold 0.1 but close enough that on 256 sequences whether it is surely
+ * counted depends on the batch, while neurons 0 and 1 (≈ 0.63) do not.
+ */
+export function plantedBorderlineModel(): Model {
+  const model = makeModel([{ cell: 'brc', units: 6 }], { inputSize: 3, task: { name: 'custom', T: 60 } });
+  setParams(model, {
+    // Rows: value, constant 1, side.
+    'layers.0.U': [1, -0.8, 2, 0.001, 0, 0, /* constant */ 0, 0, 0, 0.3, 0, 0, /* side */ 0, 0, 0, 0, 0, 1],
+    'layers.0.U_a': new Array(18).fill(0),
+    'layers.0.U_c': new Array(18).fill(0),
+    'layers.0.w_a': new Array(6).fill(0),
+    'layers.0.w_c': new Array(6).fill(0),
+    'layers.0.b_a': [BISTABLE, BISTABLE, MONOSTABLE, BISTABLE, BISTABLE, BISTABLE],
+    'layers.0.b_c': [0, 0, -10, 0, 0, 0],
+  });
+  return model;
+}
+
+/** Batch for plantedBorderlineModel: latchBatch's channels plus side (ρ·x₁ + √(1 − ρ²)·w at t = 0, then small noise). */
+export function borderlineBatch(B: number, T: number, seed: number, rho = 0.55, noise = 0.1): DiagnoseInput {
+  const base = latchBatch(B, T, seed, noise);
+  const rng = new Rng(seed + 7_777);
+  const x = new Float64Array(T * B * 3);
+  for (let t = 0; t < T; t++) {
+    for (let b = 0; b < B; b++) {
+      const o = (t * B + b) * 3;
+      x[o] = base.x[(t * B + b) * 2];
+      x[o + 1] = 1;
+      x[o + 2] = t === 0 ? rho * base.y![b] + Math.sqrt(1 - rho * rho) * rng.normal() : noise * rng.normal();
+    }
+  }
+  return { x, T, B, y: base.y };
+}

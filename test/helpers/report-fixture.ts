@@ -11,6 +11,7 @@ import type { Architecture } from '../../core/model/architecture';
 import { computeLoss, createModel, forward, layerParams } from '../../core/model/network';
 import { Rng } from '../../core/util/rng';
 import { inputAlignment } from '../../core/diagnostics/input-alignment';
+import { attachSeries, perSequenceMeans } from '../../core/diagnostics/fraction-intervals';
 
 export interface FixtureOptions {
   cell?: 'brc' | 'nbrc';
@@ -171,6 +172,11 @@ export function buildFixtureReport(opts: FixtureOptions = {}): DiagnosticReport 
 
   const spiral = (cx: number, cy: number, r0: number, phase: number): [number, number][] =>
     Array.from({ length: 40 }, (_, k) => [cx + r0 * Math.exp(-k / 10) * Math.cos(phase + k / 3), cy + r0 * Math.exp(-k / 10) * Math.sin(phase + k / 3)]);
+  // Per-sequence series behind the fractions' intervals (as core/diagnostics/bistability attaches them).
+  bistLayers.forEach((L, l) => {
+    const { a, c } = fr.layers[l].fwd.gates;
+    attachSeries(L, { fractionBistable: perSequenceMeans(a, T, B, H, (v) => +(v > 1)), meanC: perSequenceMeans(c, T, B, H) });
+  });
   const bl0 = bistLayers[0];
   const fpState = (v: number) => Array.from({ length: H }, (_, j) => v * (j % 2 ? 1 : -1));
   const point = (pca: [number, number], stability: 'stable' | 'unstable' | 'marginal', slow = false, v = 0.5) => ({

@@ -67,7 +67,7 @@ test('BRC with 3 independent bistable neurons and 1 monostable one: all 2³ stab
   }
   assert.equal(new Set(stable.map((p) => key(p.state, k))).size, 2 ** k);
   // The sentence presents the search as a subset of the exact count, never more.
-  assert.match(fpText(r), /3 of layer 0's 4 neurons have two stable states with margin .* giving the layer 8 stable states/);
+  assert.match(fpText(r), /3 of layer 1's 4 neurons have two stable states with margin .* giving the layer 8 stable states/);
   assert.match(fpText(r), /found at least 8 of the layer's stable states/);
   assert.equal(s.starts, 2 ** k * 20 > 128 ? 128 : 2 ** k * 20);
   assert.equal(s.sequences, B);
@@ -128,7 +128,7 @@ test('an nBRC layer with 2⁴ attractors (gates without neuromodulation): every 
     assert.equal(fp.search!.verdict, 'several-attractors');
     return fpText(r);
   });
-  for (const t of texts) assert.match(t, /found at least 16 stable, \d+ unstable and 0 marginal fixed points of layer 0 .*: several attractors/);
+  for (const t of texts) assert.match(t, /found at least 16 stable, \d+ unstable and 0 marginal fixed points of layer 1 .*: several attractors/);
   assert.equal(new Set(texts.map((t) => t.replace(/\d+ unstable/, '# unstable').replace(/; \d+ distinct end states, \d+ checked/, ''))).size, 1);
 });
 
@@ -152,7 +152,7 @@ test('the untrained BRC pitchfork (a = 1 exactly): without a margin every neuron
     assert.equal(fp.search!.counts.stable, 0);
     assert.equal(fp.search!.verdict, 'marginal');
     const text = fpText(r);
-    assert.match(text, new RegExp(`0 of layer 1's ${H} neurons have two stable states with margin`));
+    assert.match(text, new RegExp(`0 of layer 2's ${H} neurons have two stable states with margin`));
     assert.match(text, new RegExp(`${H} neurons have a marginal fixed point`));
     assert.doesNotMatch(text, /2\^\d+ stable states|other neurons/);
     assert.notEqual(r.diagnosis.find((s) => s.refs.includes('fixedPoints.cellular.bistableNeurons'))?.severity, 'good');
@@ -338,5 +338,5 @@ test('the fixed-points panel caption says "at least", the margin, and shows the 
   const c = r.fixedPoints.search!.counts;
   assert.match(text, new RegExp(`found at least ${c.stable} stable, ${c.unstable} unstable and ${c.marginal} marginal`));
   assert.match(text, /margin δ = 0\.001, clustering tolerance 0\.01/);
-  assert.match(text, /1 of 2 neurons have two stable states with margin, so the layer has 2\^1 stable states; the search shows at least 2 of them/);
+  assert.match(text, /1 of 2 neurons have two stable states with margin, so the layer has 2¹ stable states; the search shows at least 2 of them/);
 });

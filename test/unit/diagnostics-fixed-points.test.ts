@@ -117,7 +117,7 @@ test('fixed points of a hand-built 2-neuron BRC: (±h*, 0) stable, (0, 0) unstab
   assert.deepEqual(fp.cellular, {
     units: 2, stablePerNeuron: [2, 1], bistableNeurons: 1, log2StableStates: 1, margin: 1e-3, marginalPerNeuron: [0, 0], marginalNeurons: 0, inputEffect: [0, 0],
   });
-  assert.match(r.diagnosis.map((s) => s.text).join('\n'), /1 of layer 0's 2 neurons has two stable states .* giving the layer 2 stable states/);
+  assert.match(r.diagnosis.map((s) => s.text).join('\n'), /1 of layer 1's 2 neurons has two stable states .* giving the layer 2 stable states/);
 });
 
 test("BRC neurons' stable states (state-dependent a and c, input drive) match brute-force iteration of each neuron", async () => {

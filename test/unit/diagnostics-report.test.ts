@@ -188,19 +188,19 @@ test('diagnosis sentences: numbers come from the report, with the paths they cam
     for (const ref of hit.refs) assert.notEqual(resolvePath(body, ref), undefined, ref);
     return hit;
   };
-  const b = find(/Layer 0: 38% of neurons are bistable .* 10 neurons hold one branch for all 300 steps and vary with x₁ \(latched memory\); 2 neurons sit on one branch for all 300 steps without carrying x₁ \(constant units, not memory\)/);
+  const b = find(/Layer 1: 38% of neurons are bistable .* 10 neurons hold one branch for all 300 steps and vary with x₁ \(latched memory\); 2 neurons sit on one branch for all 300 steps without carrying x₁ \(constant units, not memory\)/);
   assert.equal(b.severity, 'good');
   assert.ok(b.refs.includes('bistability.layers[0].neurons'));
   // τ = 10: the norm first drops 10⁶× below its end value 139 steps back (10·6·ln 10 ≈ 138.2; observed, not extrapolated).
-  const g = find(/Layer 0: the loss gradient ‖∂L\/∂h_t‖ falls 10⁶× within 139 steps .*τ ≈ 10 steps.*the GRU cannot learn dependencies much longer than that/);
+  const g = find(/Layer 1: the loss gradient ‖∂L\/∂h_t‖ falls 10⁶× within 139 steps .*τ ≈ 10 steps.*the GRU cannot learn dependencies much longer than that/);
   assert.equal(g.severity, 'warning');
   assert.deepEqual(g.refs, ['gradientFlow.layers[0].decay', 'gradientFlow.layers[0].norm']);
   find(/‖∂h_T\/∂h_1‖ = 1\.0e-9 \(95 % CI 5\.0e-10 to 2\.0e-9, sequences = 16\), below 1\.0e-3: through its own recurrence/);
   find(/recalled accurately \(MSE < 0\.1\) up to a delay of 50 steps and is mostly lost .* from 600 steps/);
   // Probed after 1, 300 and 600 steps: R² ≥ 0.5 after 300, not after 600.
-  find(/decodes x_1 .* layer 0 for at least 300 steps but fewer than 600\./);
+  find(/decodes x_1 .* layer 1 for at least 300 steps but fewer than 600\./);
   // A bounded search only shows a lower bound (issue 10): "found at least", never "has".
-  const f = find(/the search found at least 2 stable, 1 unstable and 0 marginal fixed points of layer 0 .*: several attractors/);
+  const f = find(/the search found at least 2 stable, 1 unstable and 0 marginal fixed points of layer 1 .*: several attractors/);
   assert.deepEqual(f.refs.slice(1), ['fixedPoints.points[0].stability', 'fixedPoints.points[1].stability', 'fixedPoints.points[2].stability']);
 });
 

@@ -261,7 +261,7 @@ test('planted memory that forgets after 30 steps: the same verdicts for every se
   assert.match(recall, /recalled accurately \(MSE < #\) up to a delay of 26 steps and is mostly lost \(MSE > #; 1 = chance; chance on this batch: #\) from 37 steps/);
   // Probed at every step of T = 50 and read on the log grid 1, 5, 6, 8, 11, 14, 18, 23, 30, 39, 50 steps: the
   // state after 30 steps is the last that holds x_1.
-  assert.match(probe, /decodes x_1 .* from layer 0 for at least 30 steps but fewer than 39\.$/);
+  assert.match(probe, /decodes x_1 .* from layer 1 for at least 30 steps but fewer than 39\.$/);
 });
 
 test('"1 = chance" comes with the chance level of this batch: the variance of its x_1, with an interval', () => {

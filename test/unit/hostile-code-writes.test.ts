@@ -338,7 +338,7 @@ function gruModel(path: string, units: number, layers = 1): void {
   saveModel(path, createModel(arch, new Rng(1)));
 }
 
-test('--input: a UTF-8 BOM is accepted; the size limit is checked before reading; trace/diagnose refuse passes over --max-values', async () => {
+test('--input: a UTF-8 BOM is accepted; the size limit is checked before reading; trace refuses passes over --max-values, diagnose over its alias budget', async () => {
   const d = tempDir();
   try {
     const model = join(d, 'gru.safetensors');
@@ -381,8 +381,16 @@ test('--input: a UTF-8 BOM is accepted; the size limit is checked before reading
     assert.equal((await trace(plain, 'e.json', '--max-values', String(count))).code, 0);
     const dOver = await runCli(['diagnose', '--model', model, '--input', plain, '--max-values', String(count - 1), '--quiet', '--out', join(d, 'r2.json')]);
     assert.equal(dOver.code, 1);
-    assert.match(oneLine(dOver.stderr), new RegExp(`diagnosing 2 sequences of 50 steps would produce ${count} values`));
+    // diagnose has one size guard, the memory budget; --max-values N is its alias (N values × 8 bytes).
+    const budget = ((count - 1) * 8) / 2 ** 20;
+    assert.match(oneLine(dOver.stderr), new RegExp(`^rnn-memory: model too large for the current limits: diagnosing T = 50 steps × batch 2 × 4 units needs about [0-9.]+ MB \\(limit ${budget.toPrecision(2)} MB; flag --memory-limit-mb / setting rnnMemory\\.diagnostics\\.memoryLimitMb, or its alias --max-values;`));
     assert.ok(!existsSync(join(d, 'r2.json')));
+    // A budget above the estimate (diagnoseBytes: T·(B + 32)·(inputs + units)·96 bytes) passes.
+    const enough = Math.ceil((50 * (2 + 32) * (1 + 4) * 96) / 8);
+    const dOk = await runCli(['diagnose', '--model', model, '--input', plain, '--max-values', String(enough), '--sections', 'bistability', '--quiet', '--out', join(d, 'r3.json')]);
+    assert.equal(dOk.code, 0, dOk.stderr);
+    const dLess = await runCli(['diagnose', '--model', model, '--input', plain, '--max-values', String(enough - 100), '--sections', 'bistability', '--quiet', '--out', join(d, 'r4.json')]);
+    assert.equal(dLess.code, 1);
   } finally {
     rmSync(d, { recursive: true, force: true });
   }

@@ -17,8 +17,8 @@ test('cell labels: BRC, nBRC, GRU, LSTM; a custom cell by its own name', () => {
 });
 
 test('layers are numbered from 1 for display', () => {
-  assert.equal(layerLabel(0), 'layer 1');
-  assert.equal(layerLabel(2, true), 'Layer 3');
+  assert.equal(layerLabel(0), 'Layer 1');
+  assert.equal(layerLabel(2, true), 'layer 3');
 });
 
 test('one word for a stopped run, whatever the source calls it', () => {

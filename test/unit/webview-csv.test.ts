@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { BistabilityLayer, RetentionReport } from '../../core/diagnostics/types';
-import { bistabilityCsv, csvCell, retentionCsv, safeFilename, toCsv, trainingCsv } from '../../webview/lib/csv';
+import { bistabilityCsv, bistabilityFractionsCsv, csvCell, fixedPointsCsv, gradientFlowCsv, retentionCsv, safeFilename, toCsv, trainingCsv } from '../../webview/lib/csv';
+import { diagnose } from '../../core/diagnostics/diagnose';
+import { makeModel } from '../helpers/diag-models';
 import { parseWebviewMessage, type TrainingSnapshot } from '../../webview/protocol';
 
 /** Minimal RFC 4180 reader for checking what we wrote. */
@@ -92,8 +94,9 @@ test('retention CSV overlays runs and skips runs without retention data', () => 
   const r: RetentionReport = { delays: [5, 10], mse: [0.1, 0.4], probe: { lambda: 1, trainSequences: 1, testSequences: 1, layers: [{ layer: 0, r2: [0.9, 0.8, 0.7] }] } };
   const rows = parseCsv(retentionCsv([{ label: 'brc', retention: r }, { label: 'gru', retention: null }, { label: 'x,y', retention: r }]));
   assert.equal(rows.length, 1 + 2 * (2 + 3));
-  assert.deepEqual(rows[1], ['brc', 'mse_vs_delay', '', '5', '0.1']);
-  assert.deepEqual(rows[4], ['brc', 'probe_r2_vs_t', '0', '1', '0.8']);
+  // A report without intervals (older files): the interval columns stay empty.
+  assert.deepEqual(rows[1], ['brc', 'mse_vs_delay', '', '5', '0.1', '', '', '', '']);
+  assert.deepEqual(rows[4], ['brc', 'probe_r2_vs_t', '0', '1', '0.8', '', '', '', '']);
   assert.equal(rows[6][0], 'x,y');
   assert.ok(!rows.some((row) => row[0] === 'gru'));
   // With probe.times (every report since they exist) x is the time step, not the probe's index.
@@ -120,4 +123,44 @@ test('safe file names pass the host guard for awkward labels', () => {
       assert.notEqual(parseWebviewMessage(msg), null, `host rejects ${JSON.stringify(name)}`);
     }
   }
+});
+
+test('CSV exports carry the 95 % interval of every estimate, n and method under headers that say so', () => {
+  const model = makeModel([{ cell: 'brc', units: 6 }], { seed: 4, task: { name: 'copy', T: 20 } });
+  const r = diagnose(model, { task: 'copy', T: 20, batch: 24, seed: 1, batchSample: 8, retention: { batch: 16, probeTrain: 32 }, fixedPoints: { starts: 8 } });
+  const by = (text: string) => {
+    const [header, ...rows] = parseCsv(text);
+    return rows.map((row) => Object.fromEntries(header.map((h, i) => [h, row[i]])));
+  };
+  const num = (v: string) => (v === '' ? NaN : Number(v));
+  // Fractions: per step, from BistabilityLayer.intervals.
+  const L = r.bistability.layers[0];
+  const frac = by(bistabilityFractionsCsv(r.bistability.layers));
+  assert.equal(frac.length, 20);
+  assert.equal(num(frac[7].mean_c_ci95_lo), L.intervals!.meanC!.lo[7]);
+  assert.equal(num(frac[7].fraction_truly_bistable_ci95_hi), L.intervals!.fractionTrulyBistable!.hi[7]);
+  assert.equal(frac[7].fraction_bistable_n, '24');
+  assert.equal(frac[7].fraction_truly_bistable_n, '8');
+  assert.equal(frac[7].mean_c_interval_method, 'normal');
+  // Gradient flow: ‖∂h_T/∂h_t‖ with its interval and the lower-bound flag.
+  const G = r.gradientFlow.layers[0];
+  const grad = by(gradientFlowCsv(r.gradientFlow));
+  assert.equal(num(grad[3].jacobian_norm_ci95_lo), G.jacobian![3].lo);
+  assert.equal(grad[3].jacobian_norm_interval_method, G.jacobian![3].method);
+  assert.equal(grad[3].jacobian_norm_is_lower_bound, G.jacobianLowerBound ? '1' : '0');
+  // Retention: MSE per delay, chance, probe and readout R², each with its interval.
+  const ret = by(retentionCsv([{ label: 'm', retention: r.retention! }]));
+  const mse = ret.filter((x) => x.series === 'mse_vs_delay');
+  assert.equal(mse.length, r.retention!.delays.length);
+  assert.equal(num(mse[0].ci95_hi), r.retention!.mseEstimate![0].hi);
+  assert.equal(mse[0].n, String(r.retention!.mseEstimate![0].n));
+  const chance = ret.find((x) => x.series === 'chance_mse')!;
+  assert.equal(num(chance.ci95_lo), r.retention!.chance!.lo);
+  const probe = ret.filter((x) => x.series === 'probe_r2_vs_t');
+  assert.equal(num(probe[1].ci95_lo), r.retention!.probe.layers[0].r2Estimate![1].lo);
+  // Fixed points: the search's shares with their Wilson intervals on every row.
+  const fp = by(fixedPointsCsv(r.fixedPoints));
+  assert.ok(fp.length >= 1);
+  assert.equal(num(fp[0].search_largest_basin_share_ci95_lo), r.fixedPoints.search!.largestBasin.lo);
+  assert.equal(fp[0].search_unsettled_share_interval_method, 'wilson');
 });

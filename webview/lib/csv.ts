@@ -1,5 +1,6 @@
 /** CSV text for every panel's data (RFC 4180 quoting, "\n" line ends) and safe export file names. Pure. */
-import type { BistabilityLayer, FixedPointReport, GradientFlowReport, RetentionReport } from '../../core/diagnostics/types';
+import type { BistabilityLayer, FixedPointReport, GradientFlowReport, RetentionReport, StepIntervals } from '../../core/diagnostics/types';
+import type { Estimate } from '../../core/diagnostics/stats';
 import type { TrainingSnapshot } from '../protocol';
 import { probeTimeSteps } from './retention-axes';
 
@@ -46,29 +47,67 @@ export function bistabilityCsv(layers: readonly BistabilityLayer[]): string {
   return toCsv(header, rows());
 }
 
+/** Interval columns of an estimate: 95 % lo, hi, n, method (blank where absent or unbounded). */
+const ESTIMATE_COLUMNS = (name: string) => [`${name}_ci95_lo`, `${name}_ci95_hi`, `${name}_n`, `${name}_interval_method`];
+const estimateCells = (e: Estimate | null | undefined): CsvValue[] => (e ? [e.lo, e.hi, e.n, e.method] : ['', '', '', '']);
+const stepCells = (iv: StepIntervals | null | undefined, t: number): CsvValue[] => (iv ? [iv.lo[t], iv.hi[t], iv.n, iv.method] : ['', '', '', '']);
+
+/**
+ * Per-layer time series of the bistability summary, each with its 95 % interval over sequences
+ * (BistabilityLayer.intervals: `<series>_ci95_lo`, `_ci95_hi`, `_n` sequences, `_interval_method`).
+ */
+export function bistabilityFractionsCsv(layers: readonly BistabilityLayer[]): string {
+  const rows: CsvValue[][] = [];
+  for (const L of layers) {
+    const iv = L.intervals;
+    for (let t = 0; t < L.fractionBistable.length; t++) {
+      rows.push([
+        L.layer, t, L.fractionBistable[t], L.fractionTrulyBistable[t], L.meanC?.[t],
+        ...stepCells(iv?.fractionBistable, t), ...stepCells(iv?.fractionTrulyBistable, t), ...stepCells(iv?.meanC, t),
+      ]);
+    }
+  }
+  return toCsv(
+    ['layer', 't', 'fraction_bistable', 'fraction_truly_bistable', 'mean_c', ...ESTIMATE_COLUMNS('fraction_bistable'), ...ESTIMATE_COLUMNS('fraction_truly_bistable'), ...ESTIMATE_COLUMNS('mean_c')],
+    rows,
+  );
+}
+
+/** ‖∂L/∂h_t‖ and ‖∂h_T/∂h_t‖ per step; the latter with its interval and whether it is a lower bound. */
 export function gradientFlowCsv(g: GradientFlowReport): string {
   const rows: CsvValue[][] = [];
   for (const L of g.layers) {
-    for (let t = 0; t < L.norm.length; t++) rows.push([L.layer, t, L.norm[t], L.jacobianNorm[t]]);
+    for (let t = 0; t < L.norm.length; t++) rows.push([L.layer, t, L.norm[t], L.jacobianNorm[t], ...estimateCells(L.jacobian?.[t]), L.jacobian ? L.jacobianLowerBound === true : '']);
   }
-  return toCsv(['layer', 't', 'grad_norm', 'jacobian_norm'], rows);
+  return toCsv(['layer', 't', 'grad_norm', 'jacobian_norm', ...ESTIMATE_COLUMNS('jacobian_norm'), 'jacobian_norm_is_lower_bound'], rows);
 }
 
-/** Several runs overlaid: one row per point of either curve. */
+/** Several runs overlaid: one row per point of either curve, with its interval where the report has one. */
 export function retentionCsv(items: readonly { label: string; retention: RetentionReport | null }[]): string {
   const rows: CsvValue[][] = [];
   for (const { label, retention: r } of items) {
     if (!r) continue;
-    r.delays.forEach((d, i) => rows.push([label, 'mse_vs_delay', '', d, r.mse[i]]));
+    r.delays.forEach((d, i) => rows.push([label, 'mse_vs_delay', '', d, r.mse[i], ...estimateCells(r.mseEstimate?.[i])]));
+    if (r.chance) rows.push([label, 'chance_mse', '', '', r.chance.value, ...estimateCells(r.chance)]);
     const xs = probeTimeSteps(r.probe);
-    for (const L of r.probe.layers) L.r2.forEach((v, i) => rows.push([label, 'probe_r2_vs_t', L.layer, xs[i], v]));
+    for (const L of r.probe.layers) L.r2.forEach((v, i) => rows.push([label, 'probe_r2_vs_t', L.layer, xs[i], v, ...estimateCells(L.r2Estimate?.[i])]));
+    r.probe.readoutR2?.forEach((e, i) => rows.push([label, 'readout_r2_vs_t', '', xs[i], e.value, ...estimateCells(e)]));
   }
-  return toCsv(['run', 'series', 'layer', 'x', 'value'], rows);
+  return toCsv(['run', 'series', 'layer', 'x', 'value', 'ci95_lo', 'ci95_hi', 'n', 'interval_method'], rows);
 }
 
+/**
+ * One row per fixed point found; the search's estimates (share of runs unsettled and in the largest basin,
+ * Wilson intervals over runs) repeat on every row so each row stands alone in a spreadsheet.
+ */
 export function fixedPointsCsv(fp: FixedPointReport): string {
-  const rows = fp.points.map((p, k) => [k, p.stability, p.slow, p.residual, p.maxEigenvalue, p.pca[0], p.pca[1], p.state.join(' ')]);
-  return toCsv(['point', 'stability', 'slow', 'residual', 'max_eigenvalue', 'pc1', 'pc2', 'state'], rows);
+  const s = fp.search;
+  const search = [...(s ? [s.unsettled.value] : ['']), ...estimateCells(s?.unsettled), ...(s ? [s.largestBasin.value] : ['']), ...estimateCells(s?.largestBasin)];
+  const rows = fp.points.map((p, k) => [k, p.stability, p.slow, p.residual, p.maxEigenvalue, p.pca[0], p.pca[1], p.state.join(' '), ...search]);
+  return toCsv(
+    ['point', 'stability', 'slow', 'residual', 'max_eigenvalue', 'pc1', 'pc2', 'state', 'search_unsettled_share', ...ESTIMATE_COLUMNS('search_unsettled_share'), 'search_largest_basin_share', ...ESTIMATE_COLUMNS('search_largest_basin_share')],
+    rows,
+  );
 }
 
 export function trainingCsv(s: TrainingSnapshot): string {

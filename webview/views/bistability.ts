@@ -4,13 +4,16 @@
  * hover for values; click (or arrows) to open a neuron's trajectory and fixed-point diagram; per-layer
  * fraction bistable and mean gate over time.
  */
-import type { BistabilityLayer, DiagnosticReport } from '../../core/diagnostics/types';
+import type { BistabilityLayer, DiagnosticReport, StepIntervals } from '../../core/diagnostics/types';
+
+/** Legend-hidden suffix of the interval band datasets. */
+const BAND = ' (95 % interval)';
 import { createChart, lineDataset, backgroundPlugin, type LineChart, type XY } from '../charts';
 import { checkbox, el, section, select, type Option } from '../dom';
 import { exportButtons } from '../export';
 import { Heatmap, type Cell } from '../heatmap';
 import { divergingScale, sequentialScale, toCss, type ColorScale } from '../lib/colormap';
-import { bistabilityCsv } from '../lib/csv';
+import { bistabilityCsv, bistabilityFractionsCsv } from '../lib/csv';
 import { CARRIER_COLUMNS, carrierCaption, carrierOf, carrierSpans, carrierTableRows, targetLabel } from '../lib/memory-carriers';
 import { cellLabel, fmt, fmtPercent } from '../lib/format';
 import { matrixFromTimeMajor, quantile, stackRows } from '../lib/heatmap-core';
@@ -18,6 +21,7 @@ import { clampIndex, fill, layerOptions, runSelect, seriesColor, ReportSectionVi
 import { InputAlignmentChart, spanColors, taskSpanPlugin } from './input-alignment';
 import { NeuronDetail } from './neuron-detail';
 import type { View, ViewHost } from './types';
+import { layerLabel } from '../../core/diagnostics/labels';
 
 type ColorBy = 'a' | 'branch' | 'h' | 'c' | 'u';
 
@@ -111,6 +115,11 @@ export class BistabilityView extends ReportSectionView implements View {
     const r = this.report;
     if (!r) return;
     const layers = r.bistability.layers;
+    // A report diagnosed without this section (diagnose --sections retention) has no layers to show.
+    if (layers.length === 0) {
+      this.el.hidden = true;
+      return;
+    }
     const layerSel = this.ui.layer === 'all' || this.ui.layer === undefined ? (layers.length > 1 ? 'all' : '0') : String(clampIndex(Number(this.ui.layer), layers.length));
     this.shown = layerSel === 'all' ? layers : [layers[Number(layerSel)]];
     const hasC = layers.some((l) => l.c);
@@ -135,6 +144,7 @@ export class BistabilityView extends ReportSectionView implements View {
         () => [[this.heatmap.base, this.heatmap.overlay], ...this.detail.canvases(), ...(this.inputChart.el.hidden ? [] : [this.inputChart.canvas]), this.fracCanvas, ...(this.gateBox.hidden ? [] : [this.gateCanvas])],
         () => bistabilityCsv(this.shown),
         () => toCss(this.host.palette().bg),
+        [{ label: 'Export fractions CSV', title: 'Save fraction bistable and mean gate per layer and step, with their 95 % intervals, as CSV', suffix: 'fractions', csv: () => bistabilityFractionsCsv(this.shown) }],
       ),
     ]);
     this.paintHeatmap(colorBy);
@@ -283,7 +293,7 @@ export class BistabilityView extends ReportSectionView implements View {
         n++;
         bist += v ? 1 : 0;
       }
-      return `Layer ${L.layer + 1} (${cellLabel(L.cell)}, ${L.units} units, ${L.method === 'gain' ? 'gain a_t' : 'self-map slope'}): ${fmtPercent(n ? bist / n : NaN)} of neuron-steps with a > 1, ${L.flips.length} flip${L.flips.length === 1 ? '' : 's'}`;
+      return `${layerLabel(L.layer)} (${cellLabel(L.cell)}, ${L.units} units, ${L.method === 'gain' ? 'gain a_t' : 'self-map slope'}): ${fmtPercent(n ? bist / n : NaN)} of neuron-steps with a > 1, ${L.flips.length} flip${L.flips.length === 1 ? '' : 's'}`;
     });
     this.summary.textContent = parts.join(' · ') + '. Click a neuron (or use the arrow keys) to see its trajectory and fixed points.';
   }
@@ -297,9 +307,21 @@ export class BistabilityView extends ReportSectionView implements View {
     const inputChart = this.inputChart.render(this.report?.bistability.input, layers, p, span);
     if (inputChart) this.charts.push(inputChart);
     const ts = (arr: readonly (number | null)[]): XY[] => arr.map((v, t) => ({ x: t, y: typeof v === 'number' && Number.isFinite(v) ? v : null }));
+    // 95 % intervals over sequences as shaded bands (two datasets, the upper filled down to the lower).
+    const band = (label: string, iv: StepIntervals | null | undefined, i: number) => {
+      if (!iv) return [];
+      const none = { borderWidth: 0, pointHitRadius: 0 };
+      const fillColor = toCss(p.series[i % p.series.length], 0.15);
+      return [
+        lineDataset(`${label}${BAND}`, ts(iv.lo), seriesColor(p, i), { ...none, fill: false }),
+        lineDataset(`${label}${BAND}`, ts(iv.hi), seriesColor(p, i), { ...none, fill: '-1', backgroundColor: fillColor }),
+      ];
+    };
+    const legend = { labels: { filter: (item: { text: string }) => !item.text.endsWith(BAND) } };
     const frac = layers.flatMap((L, i) => [
-      lineDataset(`layer ${L.layer + 1}: a > 1`, ts(L.fractionBistable), seriesColor(p, i)),
-      lineDataset(`layer ${L.layer + 1}: three fixed points`, ts(L.fractionTrulyBistable), seriesColor(p, i), { borderDash: [4, 3] }),
+      lineDataset(`${layerLabel(L.layer, true)}: a > 1`, ts(L.fractionBistable), seriesColor(p, i)),
+      lineDataset(`${layerLabel(L.layer, true)}: three fixed points`, ts(L.fractionTrulyBistable), seriesColor(p, i), { borderDash: [4, 3] }),
+      ...band(`${layerLabel(L.layer, true)}: a > 1`, L.intervals?.fractionBistable, i),
     ]);
     this.charts.push(
       createChart(this.fracCanvas, {
@@ -308,6 +330,7 @@ export class BistabilityView extends ReportSectionView implements View {
         options: {
           scales: { x: { type: 'linear', title: { display: true, text: 'time step t' } }, y: { type: 'linear', min: 0, max: 1, title: { display: true, text: 'fraction bistable' } } },
           interaction: { mode: 'index', intersect: false },
+          plugins: { legend },
         },
         plugins: [bg, span],
       }),
@@ -318,10 +341,11 @@ export class BistabilityView extends ReportSectionView implements View {
       this.charts.push(
         createChart(this.gateCanvas, {
           type: 'line',
-          data: { datasets: layers.flatMap((L, i) => (L.meanC ? [lineDataset(`layer ${L.layer + 1}`, ts(L.meanC), seriesColor(p, i))] : [])) },
+          data: { datasets: layers.flatMap((L, i) => (L.meanC ? [lineDataset(`${layerLabel(L.layer, true)}`, ts(L.meanC), seriesColor(p, i)), ...band(layerLabel(L.layer, true), L.intervals?.meanC, i)] : [])) },
           options: {
             scales: { x: { type: 'linear', title: { display: true, text: 'time step t' } }, y: { type: 'linear', min: 0, max: 1, title: { display: true, text: 'mean update gate' } } },
             interaction: { mode: 'index', intersect: false },
+            plugins: { legend },
           },
           plugins: [bg, span],
         }),
@@ -335,10 +359,10 @@ export class BistabilityView extends ReportSectionView implements View {
     const L = this.shown[info.li];
     const { j } = info;
     const t = c.col;
-    if (t >= L.T) return `Layer ${L.layer + 1} · neuron ${j} · t = ${t}: no data`;
+    if (t >= L.T) return `${layerLabel(L.layer)} · neuron ${j} · t = ${t}: no data`;
     const a = num(L.a[t]?.[j]);
     const lines = [
-      `Layer ${L.layer + 1} · neuron ${j} · t = ${t}`,
+      `${layerLabel(L.layer)} · neuron ${j} · t = ${t}`,
       `a = ${fmt(a)}${L.bistable[t]?.[j] ? ' (a > 1)' : ''} · ${L.fixedPoints[t]?.[j] ?? '–'} fixed point(s)`,
       `h = ${fmt(num(L.h[t]?.[j]))} · branch ${fmtBranch(L.branch[t]?.[j])}`,
     ];

@@ -3,6 +3,7 @@ import type { ReportItem } from '../../core/report/payload';
 import type { Palette } from '../colors';
 import { select, type Option } from '../dom';
 import { toCss } from '../lib/colormap';
+import { layerLabel } from '../../core/diagnostics/labels';
 
 /** A section that shows reports: keeps them, hides itself without any, redraws on new data or a theme change. */
 export abstract class ReportSectionView {
@@ -29,7 +30,7 @@ export function runSelect(items: ReportItem[], index: number, onChange: (i: numb
 }
 
 export function layerOptions(layers: { layer: number }[], withAll: boolean): Option[] {
-  const opts = layers.map((l, i) => ({ value: String(i), label: `Layer ${l.layer + 1}` }));
+  const opts = layers.map((l, i) => ({ value: String(i), label: `${layerLabel(l.layer)}` }));
   return withAll && layers.length > 1 ? [{ value: 'all', label: 'All layers' }, ...opts] : opts;
 }
 

@@ -15,6 +15,7 @@ import { fmt } from '../lib/format';
 import { matrixFromTimeMajor, quantile } from '../lib/heatmap-core';
 import { clampIndex, fill, LAYER_DASHES, layerOptions, runSelect, seriesColor, ReportSectionView } from './common';
 import type { View, ViewHost } from './types';
+import { layerLabel, power } from '../../core/diagnostics/labels';
 
 /** Label suffix of a band's lower edge (hidden from the legend). */
 const BAND_LOW = ' interval low';
@@ -38,7 +39,7 @@ interface UiState {
 export function describeDecay(L: GradientFlowLayer): string {
   const d: DecayFit = L.decay;
   const T = L.norm.length;
-  const range = d.dynamicRange > 0 ? `, range 10^${fmt(Math.log10(d.dynamicRange), 2)}` : '';
+  const range = d.dynamicRange > 0 ? `, range ${power(10, Math.log10(d.dynamicRange))}` : '';
   const ratio = d.endRatio ? ` (t = 0 / end: ${fmt(d.endRatio.value)})` : '';
   const kind =
     d.kind === 'decay'
@@ -47,7 +48,7 @@ export function describeDecay(L: GradientFlowLayer): string {
         ? `grows backward in time${ratio}${explodingGradients(L) ? ' (exploding)' : ''}`
         : `no decay over the ${T} steps${ratio}`;
   const flags = [L.vanishing ? 'vanishing' : '', L.exploding ? 'exploding' : ''].filter(Boolean).join(', ');
-  return `Layer ${L.layer + 1}: ${kind}${range}${flags ? ` — ${flags}` : ''}`;
+  return `${layerLabel(L.layer)}: ${kind}${range}${flags ? ` — ${flags}` : ''}`;
 }
 
 export class GradientFlowView extends ReportSectionView implements View {
@@ -73,7 +74,7 @@ export class GradientFlowView extends ReportSectionView implements View {
       describe: (c) => {
         const L = this.hm?.L;
         const v = L?.perNeuron[c.col]?.[c.row];
-        return L ? `Layer ${L.layer + 1} · neuron ${c.row} · t = ${c.col}\nmean |∂L/∂h| = ${fmt(typeof v === 'number' ? v : NaN)}` : '';
+        return L ? `${layerLabel(L.layer)} · neuron ${c.row} · t = ${c.col}\nmean |∂L/∂h| = ${fmt(typeof v === 'number' ? v : NaN)}` : '';
       },
       colors: () => {
         const p = this.host.palette();
@@ -126,7 +127,7 @@ export class GradientFlowView extends ReportSectionView implements View {
     this.renderCharts(this.chartSeries(layers));
     fill(this.decay, layers.map((L) => el('li', { class: L.vanishing || L.exploding ? 'warning' : '', text: describeDecay(L) })));
     const L = layers[li];
-    this.heatTitle.textContent = L ? `Layer ${L.layer + 1}: mean |∂L/∂h_t| per neuron (log colour scale)` : '';
+    this.heatTitle.textContent = L ? `${layerLabel(L.layer)}: mean |∂L/∂h_t| per neuron (log colour scale)` : '';
     if (L) this.paintHeatmap(L, r.bistability.layers[li]?.units ?? L.perNeuron[0]?.length ?? 0);
     else this.heatmap.setData(null);
   }
@@ -140,9 +141,9 @@ export class GradientFlowView extends ReportSectionView implements View {
    * (a colour per run, a dash per layer, as in retention).
    */
   private chartSeries(layers: GradientFlowLayer[]): Series[] {
-    if (!this.overlay) return layers.map((L, i) => ({ label: `layer ${L.layer + 1}`, L, color: i, dash: [] }));
+    if (!this.overlay) return layers.map((L, i) => ({ label: `${layerLabel(L.layer, true)}`, L, color: i, dash: [] }));
     return this.items.flatMap((it, r) =>
-      it.report.gradientFlow.layers.map((L, k) => ({ label: `${it.label} · layer ${L.layer + 1}`, L, color: r, dash: LAYER_DASHES[k % LAYER_DASHES.length] })),
+      it.report.gradientFlow.layers.map((L, k) => ({ label: `${it.label} · ${layerLabel(L.layer, true)}`, L, color: r, dash: LAYER_DASHES[k % LAYER_DASHES.length] })),
     );
   }
 

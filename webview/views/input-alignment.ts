@@ -11,6 +11,8 @@ import { toCss } from '../lib/colormap';
 import { fmt, fmtPercent } from '../lib/format';
 import { seriesColor } from './common';
 import type { Plugin } from 'chart.js';
+import { layerLabel } from '../../core/diagnostics/labels';
+import type { Estimate } from '../../core/diagnostics/stats';
 
 /** Shades the hold period and draws a dashed line at each marker time (shared by the aligned charts). */
 export function taskSpanPlugin(get: () => InputAlignment | undefined, colors: () => { hold: string; marker: string }): Plugin<'line' | 'scatter'> {
@@ -54,11 +56,20 @@ export function spanColors(p: Palette): { hold: string; marker: string } {
 export function holdSummary(inp: InputAlignment | undefined): string {
   if (!inp?.hold) return '';
   const span = `t = ${inp.hold.from}…${inp.hold.to}`;
+  // Each average with its 95 % interval over sequences when the report has one: "65% a > 1 (64–66%, n = 64)".
+  const ci = (e: Estimate | null | undefined, show: (v: number) => string) =>
+    e && typeof e.lo === 'number' && typeof e.hi === 'number' && Number.isFinite(e.lo) && Number.isFinite(e.hi) ? ` (${show(e.lo)}–${show(e.hi)}, n = ${e.n})` : e ? ` (n = ${e.n}, no interval)` : '';
   const parts = inp.holdAverages.map((h) => {
-    const bits = [h.fractionBistable !== null ? `${fmtPercent(h.fractionBistable)} a > 1` : '', h.fractionTrulyBistable !== null ? `${fmtPercent(h.fractionTrulyBistable)} truly bistable` : '', h.meanC !== null ? `mean gate ${fmt(h.meanC)}` : ''].filter(Boolean);
-    return `layer ${h.layer + 1}: ${bits.join(', ')}`;
+    const e = h.estimates;
+    const bits = [
+      h.fractionBistable !== null ? `${fmtPercent(h.fractionBistable)} a > 1${ci(e?.fractionBistable, (v) => fmtPercent(v))}` : '',
+      h.fractionTrulyBistable !== null ? `${fmtPercent(h.fractionTrulyBistable)} truly bistable${ci(e?.fractionTrulyBistable, (v) => fmtPercent(v))}` : '',
+      h.meanC !== null ? `mean gate ${fmt(h.meanC)}${ci(e?.meanC, (v) => fmt(v))}` : '',
+    ].filter(Boolean);
+    return `${layerLabel(h.layer, true)}: ${bits.join(', ')}`;
   });
-  return `Hold period (${span}, shaded)${inp.markers.length ? `, markers dashed` : ''}: ${parts.join('; ')}.`;
+  const intervals = inp.holdAverages.some((h) => h.estimates && Object.values(h.estimates).some((e) => e)) ? ' (95 % intervals over sequences)' : '';
+  return `Hold period (${span}, shaded)${inp.markers.length ? `, markers dashed` : ''}${intervals}: ${parts.join('; ')}.`;
 }
 
 export class InputAlignmentChart {

@@ -82,7 +82,7 @@ export class InspectorView implements View {
       fill(this.model, [el('p', { class: 'caption', text: 'No model open. Open a model file (.safetensors, PyTorch .pt/.pth, Keras .keras/.h5 or TF.js model.json) or train one.' })]);
     } else {
       const a = m.architecture;
-      const layers = a.layers.map((l, i) => el('li', { text: `${layerLabel(i, true)}: ${cellLabel(l.cell, l.custom?.name)} × ${l.units}` }));
+      const layers = a.layers.map((l, i) => el('li', { text: `${layerLabel(i)}: ${cellLabel(l.cell, l.custom?.name)} × ${l.units}` }));
       fill(this.model, [
         el('p', { class: 'model-name', text: m.name }),
         m.path ? el('p', { class: 'caption path', text: m.path }) : null,

@@ -11,6 +11,7 @@ import { targetLabel, targetShades } from '../lib/memory-carriers';
 import { bandEdge, branchCurve, selfMapFixedPoints } from '../lib/fixed-point-math';
 import { fmt } from '../lib/format';
 import type { ViewHost } from './types';
+import { layerLabel } from '../../core/diagnostics/labels';
 
 const num = (v: number | null | undefined): number => (typeof v === 'number' ? v : NaN);
 
@@ -133,7 +134,7 @@ export class NeuronDetail {
     const p = this.host.palette();
     const bg = () => toCss(this.host.palette().bg);
     const cursor = cursorPlugin(() => this.t, () => toCss(this.host.palette().fg));
-    this.title.textContent = `Layer ${L.layer + 1} · neuron ${j}`;
+    this.title.textContent = `${layerLabel(L.layer)} · neuron ${j}`;
     const s = L.neurons[j];
     const flips = L.flips.filter((f) => f.neuron === j);
     this.caption.textContent = s
@@ -163,7 +164,7 @@ export class NeuronDetail {
       },
       plugins: [cursor, backgroundPlugin(bg)],
     });
-    this.trajCanvas.setAttribute('aria-label', `Trajectory of layer ${L.layer + 1} neuron ${j}: h, a${L.c ? ', gate' : ''}${L.drive ? ', input drive' : ''} over time`);
+    this.trajCanvas.setAttribute('aria-label', `Trajectory of ${layerLabel(L.layer, true)} neuron ${j}: h, a${L.c ? ', gate' : ''}${L.drive ? ', input drive' : ''} over time`);
     const [a0, a1] = this.aRange();
     this.fp = createChart(this.fpCanvas, {
       type: 'line',
@@ -230,7 +231,7 @@ export class NeuronDetail {
       },
       plugins: [backgroundPlugin(() => toCss(this.host.palette().bg))],
     });
-    this.memCanvas.setAttribute('aria-label', `Memory carrier: h of layer ${c.layer + 1} neuron ${c.neuron} in ${c.traces.length} sequences coloured by ${what}`);
+    this.memCanvas.setAttribute('aria-label', `Memory carrier: h of ${layerLabel(c.layer, true)} neuron ${c.neuron} in ${c.traces.length} sequences coloured by ${what}`);
   }
 
   private updateTime(): void {

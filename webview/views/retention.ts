@@ -15,6 +15,7 @@ import { retentionNeeds } from '../../core/diagnostics/retention-needs';
 import type { Architecture } from '../../core/model/architecture';
 import { fill, seriesColor, ReportSectionView, LAYER_DASHES } from './common';
 import type { View, ViewHost } from './types';
+import { layerLabel } from '../../core/diagnostics/labels';
 
 
 /** Marks the datasets of interval bands, which the legend leaves out. */
@@ -94,7 +95,7 @@ export class RetentionView extends ReportSectionView implements View {
       const pr = it.report.retention!.probe;
       const xs = probeTimeSteps(pr);
       const sets = pr.layers.flatMap((L, k) => {
-        const label = `${it.label} · layer ${L.layer + 1}`;
+        const label = `${it.label} · ${layerLabel(L.layer, true)}`;
         const line = lineDataset(label, L.r2.map((v, i) => ({ x: xs[i], y: fin(v) })), seriesColor(p, it.i), { borderDash: LAYER_DASHES[k % LAYER_DASHES.length] });
         return L.r2Estimate ? [line, ...intervalBand(label, xs, L.r2Estimate, shade(it.i))] : [line];
       });
