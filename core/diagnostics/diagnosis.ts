@@ -479,7 +479,11 @@ function brcCellularSentence(
   if (n > 0) text += `, giving the layer ${states}${others}: every bistable neuron can hold one bit without input.${m > 0 ? ` ${marginal}.` : ''}`;
   else if (m > 0) text += `. ${marginal}${m < cell.units ? '; the other neurons return to one state without input' : ''}.`;
   else text += `, so the layer has ${states}: without input it returns to that state and forgets.`;
-  text += ` The search (${how}) found at least ${c.stable} of the layer's stable states, plus ${c.unstable} unstable and ${c.marginal} marginal fixed points (each a combination of neuron states).`;
+  // "found at least 0" would be vacuous: say the search settled on none, and that the exact count does not rest on it.
+  text +=
+    c.stable > 0
+      ? ` The search (${how}) found at least ${c.stable} of the layer's stable states, plus ${c.unstable} unstable and ${c.marginal} marginal fixed points (each a combination of neuron states).`
+      : ` The search (${how}) settled on no stable state with margin (it found ${c.unstable} unstable and ${c.marginal} marginal fixed points); the exact count above does not rest on it.`;
   return {
     text,
     severity: n > 0 ? 'good' : 'info',

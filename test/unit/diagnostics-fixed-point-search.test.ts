@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { diagnose } from '../../core/diagnostics/diagnose';
+import { describeReport } from '../../core/diagnostics/diagnosis';
 import { brcCellularAttractors, defaultFixedPointInput } from '../../core/diagnostics/fixed-points';
 import type { DiagnosticReport } from '../../core/diagnostics/types';
 import { layerParams } from '../../core/model/network';
@@ -71,6 +72,30 @@ test('BRC with 3 independent bistable neurons and 1 monostable one: all 2³ stab
   assert.match(fpText(r), /found at least 8 of the layer's stable states/);
   assert.equal(s.starts, 2 ** k * 20 > 128 ? 128 : 2 ** k * 20);
   assert.equal(s.sequences, B);
+});
+
+test('a search that settles on no stable state never says "found at least 0" of the exact count', () => {
+    const H = 3;
+  const model = makeModel([{ cell: 'brc', units: H }], { inputSize: H });
+  const U = new Array(H * H).fill(0);
+  for (let j = 0; j < H; j++) U[j * H + j] = 3;
+  setParams(model, {
+    'layers.0.U_a': new Array(H * H).fill(0), 'layers.0.w_a': new Array(H).fill(0), 'layers.0.b_a': new Array(H).fill(Math.atanh(0.5)),
+    'layers.0.U_c': new Array(H * H).fill(0), 'layers.0.w_c': new Array(H).fill(0), 'layers.0.b_c': new Array(H).fill(0),
+    'layers.0.U': U,
+  });
+  const signs = Array.from({ length: 4 }, (_, b) => [b & 1 ? 1 : -1, b & 2 ? 1 : -1, 1]);
+  const { x, T, B } = patternBatch(signs, 20);
+  const found = diagnose(model, { input: { x, T, B, y: new Float64Array(B) }, sections: ['fixedPoints'] });
+  assert.equal(found.fixedPoints.cellular?.bistableNeurons, 3);
+  // The same report as if every run had ended marginal (seen on a trained BRC): 0 stable found.
+  const s = found.fixedPoints.search!;
+  const r = { ...found, fixedPoints: { ...found.fixedPoints, search: { ...s, counts: { ...s.counts, marginal: s.counts.marginal + s.counts.stable, stable: 0 } } } };
+  r.diagnosis = describeReport(r);
+  const text = fpText(r);
+  assert.doesNotMatch(text, /at least 0/);
+  assert.match(text, /giving the layer 8 stable states/);
+  assert.match(text, /settled on no stable state with margin \(it found \d+ unstable and \d+ marginal fixed points\)/);
 });
 
 test('a GRU layer with 2⁶ attractors: at least as many stable states as the batch wrote, "at least" wording, no "single attractor"', () => {
