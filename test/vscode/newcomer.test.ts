@@ -181,6 +181,8 @@ describe('a new user in VS Code (code-server 4.100.3 + Chromium)', () => {
     for (const n of inSentences) assert.ok(expected.includes(n), `a sentence names layer ${n} of a ${layers}-layer model: ${sentences.join(' | ')}`);
     const text = (await frame.evaluate(() => (globalThis as unknown as { document: { body: { innerText: string } } }).document.body.innerText)) ?? '';
     assert.doesNotMatch([text, ...legends, ...options].join('\n'), /\b[Ll]ayer 0\b/, '"Layer 0" is on screen');
+    // Advice in the extension names settings (rnnMemory.…), never a CLI flag.
+    for (const s of sentences) assert.ok(!s.includes('--'), `a CLI flag in a sentence: ${s}`);
   });
 
   uiTest('after a short training run the loss chart\'s log axis has at least three tick labels', async () => {
