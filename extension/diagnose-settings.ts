@@ -18,14 +18,16 @@ const atLeast = (v: unknown, min: number): number | undefined => (typeof v === '
 
 /**
  * Every diagnosis option the settings give, in one place (keys relative to `rnnMemory`): the fixed-point
- * search, memory attribution (threshold in (0, 1), shortest window), retention sizes and the ‖∂h_T/∂h_t‖
- * estimate. Invalid values fall back to the core's defaults.
+ * search, memory attribution (threshold in (0, 1), shortest window, own batch), the diagnosed batch and its
+ * per-neuron sample, retention sizes and the ‖∂h_T/∂h_t‖ estimate. Invalid values fall back to the core's defaults.
  */
 export function diagnoseSettings(get: (key: string) => unknown): Omit<DiagnoseWorkerInput, 'modelPath' | 'engine' | 'answers'> {
   const th = get('diagnose.memoryThreshold');
   return {
     fixedPoints: fixedPointSettings(get),
-    memory: { threshold: typeof th === 'number' && th > 0 && th < 1 ? th : undefined, minSteps: posInt(get('diagnose.memoryMinSteps')) },
+    memory: { threshold: typeof th === 'number' && th > 0 && th < 1 ? th : undefined, minSteps: posInt(get('diagnose.memoryMinSteps')), batch: atLeast(get('diagnose.memoryBatch'), 4) },
+    batch: posInt(get('diagnostics.batch')),
+    batchSample: posInt(get('diagnostics.batchSample')),
     retention: { batch: atLeast(get('diagnostics.retentionBatch'), 8), probeTrain: atLeast(get('diagnostics.probeTrain'), 4) },
     jacobianSequences: posInt(get('diagnostics.jacobianSequences')),
     jacobianProbes: posInt(get('diagnostics.jacobianProbes')),

@@ -4,6 +4,7 @@
  * show the same values with the same rounding. Pure.
  */
 import { runStateWord } from './labels';
+import { testMetricLabel } from './metric-name';
 import { fmt } from './numbers';
 import type { TrainingSnapshot } from './protocol';
 
@@ -31,12 +32,12 @@ export function runNumbers(s: Pick<TrainingSnapshot, 'points' | 'metricName'>): 
   return { loss, metric, metricStep, metricName: s.metricName };
 }
 
-/** ["loss 0.155", "test MSE 0.214"]: only the numbers the run has. */
+/** ["loss 0.155", "test MSE 0.214"] ("test loss 0.214" for copy, as the chart's legend): only the numbers the run has. */
 export function runNumberParts(s: Pick<TrainingSnapshot, 'points' | 'metricName'>): string[] {
   const n = runNumbers(s);
   const parts: string[] = [];
   if (n.loss !== undefined) parts.push(`loss ${fmt(n.loss)}`);
-  if (n.metric !== undefined) parts.push(`test ${n.metricName === 'accuracy' ? 'accuracy' : 'MSE'} ${fmt(n.metric)}`);
+  if (n.metric !== undefined) parts.push(`${testMetricLabel(s)} ${fmt(n.metric)}`);
   return parts;
 }
 

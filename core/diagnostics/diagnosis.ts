@@ -6,15 +6,15 @@ import { delaySchedule } from './schedules';
 import { exactEstimate, formatEstimate, proportionEstimate, surelyAbove, surelyBelow, type Estimate } from './stats';
 import type { CellularAttractors, DiagnosisSentence, DiagnosticReport, GradientFlowLayer, MemoryCarrier, MemoryEnd, MemoryLayer, MemoryReport } from './types';
 import { layerLabel, power, pow10 } from './labels';
+import { knob, type SentenceContext } from './advice';
+
+export type { SentenceContext } from './advice';
 
 export type ReportBody = Omit<DiagnosticReport, 'diagnosis'>;
 
-/** Where the sentences are read: advice then names the CLI flag or the extension setting that acts on it. */
-export type SentenceContext = 'cli' | 'extension';
-
 /** How to turn gradient clipping on, in the words of `ctx`. */
 export function clipAdvice(ctx: SentenceContext): string {
-  return ctx === 'extension' ? 'setting rnnMemory.train.clipNorm' : 'train --clip';
+  return knob(ctx, 'clip');
 }
 
 /** Value at a JSON path like `gradientFlow.layers[0].decay` (undefined when absent). */
@@ -42,15 +42,15 @@ export function describeReport(r: ReportBody, ctx: SentenceContext = 'cli'): Dia
       ? { text: `No task loss: the model names no task, so it was probed with random N(0, 1) inputs (T = ${input.T}, ${input.B} sequences) that have no targets.`, severity: 'info', refs: ['input.source'] }
       : { text: `Mean task loss on this batch (${input.task ? `task ${input.task}, ` : ''}T = ${input.T}, ${input.B} sequences): ${fmt(input.loss)} (${lossName}).`, severity: 'info', refs: ['input.loss'] },
   );
-  for (const layer of r.bistability.layers) out.push(...bistabilitySentences(r, layer.layer));
+  for (const layer of r.bistability.layers) out.push(...bistabilitySentences(r, layer.layer, ctx));
   for (const g of r.gradientFlow.layers) out.push(...gradientSentences(r, g.layer, ctx));
-  if (r.retention) out.push(...retentionSentences(r));
-  if (r.fixedPoints.points.length > 0 || r.fixedPoints.note || r.fixedPoints.search) out.push(...fixedPointSentences(r));
-  if (r.memory) out.push(...memorySentences(r));
+  if (r.retention) out.push(...retentionSentences(r, ctx));
+  if (r.fixedPoints.points.length > 0 || r.fixedPoints.note || r.fixedPoints.search) out.push(...fixedPointSentences(r, ctx));
+  if (r.memory) out.push(...memorySentences(r, ctx));
   return out;
 }
 
-function bistabilitySentences(r: ReportBody, l: number): DiagnosisSentence[] {
+function bistabilitySentences(r: ReportBody, l: number, ctx: SentenceContext): DiagnosisSentence[] {
   const b = r.bistability.layers[l];
   const p = `bistability.layers[${l}]`;
   if (b.note) return [{ text: `${layerLabel(l)} (${cellName(String(b.cell))}): ${b.note}.`, severity: 'info', refs: [`${p}.note`] }];
@@ -68,9 +68,9 @@ function bistabilitySentences(r: ReportBody, l: number): DiagnosisSentence[] {
   const out: DiagnosisSentence[] = [];
   if (mostly / H >= 0.05 || holding.length > 0) {
     let text = `${layerLabel(l)}: ${pct(mostly / H)} of neurons are bistable (${flag}) for most of the sequence`;
-    text += holding.length > 0 ? `; ${holdingClauses(r, mem, holding, T).join('; ')}.` : ', but none holds one branch for the whole sequence.';
+    text += holding.length > 0 ? `; ${holdingClauses(r, mem, holding, T, ctx).join('; ')}.` : ', but none holds one branch for the whole sequence.';
     out.push({ text, severity: holders > 0 ? 'good' : 'info', refs: [`${p}.neurons`, `${p}.fractionBistable`, `${p}.fixedPoints`, ...(mem ? [`memory.layers[${l}].carrierNeurons`] : [])] });
-    out.push(...bandSentence(b, l, flag));
+    out.push(...bandSentence(b, l, flag, ctx));
   } else {
     const frac = overallOf(b, 'fractionBistable') ?? exactEstimate(meanFrac);
     const mc = overallOf(b, 'meanC') ?? (b.meanC ? exactEstimate(mean(b.meanC)) : null);
@@ -81,7 +81,7 @@ function bistabilitySentences(r: ReportBody, l: number): DiagnosisSentence[] {
         slow
           ? `memory can only come from slow decay (mean update gate ${formatEstimate(mc!, 'sequences')}).`
           : unsure
-            ? `whether its update gate is high enough (≥ 0.9) for memory by slow decay is inconclusive (mean update gate ${formatEstimate(mc!, 'sequences')}; a larger --batch narrows it).`
+            ? `whether its update gate is high enough (≥ 0.9) for memory by slow decay is inconclusive (mean update gate ${formatEstimate(mc!, 'sequences')}; a larger batch (${knob(ctx, 'batch')}) narrows it).`
             : 'the layer relaxes to one state and forgets on its own time scale.'
       }`,
       severity: 'info',
@@ -103,7 +103,7 @@ function overallOf(b: ReportBody['bistability']['layers'][number], k: 'fractionB
  * sequences (1 by default: no interval), so without intervals that support it the sentence says what one
  * sequence shows and how to decide.
  */
-function bandSentence(b: ReportBody['bistability']['layers'][number], l: number, flag: string): DiagnosisSentence[] {
+function bandSentence(b: ReportBody['bistability']['layers'][number], l: number, flag: string, ctx: SentenceContext): DiagnosisSentence[] {
   const p = `bistability.layers[${l}]`;
   const frac = overallOf(b, 'fractionBistable') ?? exactEstimate(mean(b.fractionBistable));
   const truly = overallOf(b, 'fractionTrulyBistable') ?? exactEstimate(mean(b.fractionTrulyBistable));
@@ -114,7 +114,7 @@ function bandSentence(b: ReportBody['bistability']['layers'][number], l: number,
     return [{ text: `${layerLabel(l)}: the input drive often leaves the bistable band: ${nums}.`, severity: 'info', refs }];
   }
   return [{
-    text: `${layerLabel(l)}: whether the input drive often leaves the bistable band is inconclusive (${nums}); more sequences for the truly bistable count (--batch-sample, now ${b.sampledSequences ?? 1}) decide.`,
+    text: `${layerLabel(l)}: whether the input drive often leaves the bistable band is inconclusive (${nums}); more sequences for the truly bistable count (${knob(ctx, 'batchSample')}, now ${b.sampledSequences ?? 1}) decide.`,
     severity: 'info',
     refs,
   }];
@@ -192,7 +192,9 @@ function gradientSentences(r: ReportBody, l: number, ctx: SentenceContext): Diag
   const ownText = !g.jacobian
     ? `‖∂h_T/∂h_1‖ ≥ ${fmt(own.value)} (lower bound from one sequence)`
     : `‖∂h_T/∂h_1‖ ${lowerBound ? '≥' : '='} ${formatEstimate(own, 'sequences')}`;
-  const more = `${lowerBound ? 'increase --jacobian-sequences, or --jacobian-probes up to the layer\'s units' : 'increase --jacobian-sequences'}${sequences !== undefined && sequences >= r.input.B ? ' and --batch' : ''}`;
+  const more = `use more sequences (${knob(ctx, 'jacobianSequences')})${lowerBound ? `, or more probes up to the layer's units (${knob(ctx, 'jacobianProbes')})` : ''}${
+    sequences !== undefined && sequences >= r.input.B ? `, and a larger batch (${knob(ctx, 'batch')})` : ''
+  }`;
   const refs = [`${p}.decay`, `${p}.norm`];
   if (g.decay.kind === 'decay') {
     // Only what was seen over the T steps: the observed fall, and a fitted τ only when it fits inside them.
@@ -248,7 +250,7 @@ function gradientSentences(r: ReportBody, l: number, ctx: SentenceContext): Diag
     const unsure = g.decay.endRatio !== undefined && ((ratio.lo < 0.1 && ratio.hi >= 0.1) || (ratio.lo <= 10 && ratio.hi > 10));
     out.push({
       text: unsure
-        ? `${layerLabel(l)}: whether the loss gradient is tenfold smaller or larger at t = 0 than at the last of the ${T} steps is inconclusive (${ends}; a larger --batch narrows it${dip}).`
+        ? `${layerLabel(l)}: whether the loss gradient is tenfold smaller or larger at t = 0 than at the last of the ${T} steps is inconclusive (${ends}; a larger batch (${knob(ctx, 'batch')}) narrows it${dip}).`
         : `${layerLabel(l)}: the loss gradient is about as large at t = 0 as at the last of the ${T} steps (${ends}${dip}): it does not vanish going back over them.`,
       severity: unsure ? 'info' : 'good',
       refs,
@@ -306,13 +308,13 @@ const suffixStart = <T>(a: readonly T[], ok: (v: T) => boolean): number => {
  * otherwise the sentence says which delay is inconclusive and which setting buys narrower intervals.
  * Reports without intervals (older files) are read as exact.
  */
-function retentionSentences(r: ReportBody): DiagnosisSentence[] {
+function retentionSentences(r: ReportBody, ctx: SentenceContext): DiagnosisSentence[] {
   const ret = r.retention!;
   const out: DiagnosisSentence[] = [];
   const { delays } = ret;
   const mse = ret.mseEstimate ?? ret.mse.map(exactEstimate);
   const batch = mse[0]?.n ?? 0;
-  const moreBatch = `raise --retention-batch (now ${batch}; extension setting rnnMemory.diagnostics.retentionBatch) to narrow the intervals`;
+  const moreBatch = `raise ${knob(ctx, 'retentionBatch')} (now ${batch}) to narrow the intervals`;
   const at = (i: number) => `MSE at ${delays[i]}: ${formatEstimate(mse[i])}`;
   const chance = `1 = chance${ret.chance ? `; chance on this batch: ${formatEstimate(ret.chance)}` : ''}`;
   const refs = ['retention.delays', 'retention.mse', ...(ret.mseEstimate ? ['retention.mseEstimate'] : []), ...(ret.chance ? ['retention.chance'] : [])];
@@ -374,12 +376,12 @@ function retentionSentences(r: ReportBody): DiagnosisSentence[] {
     });
     out.push({
       text: `A linear probe decodes x_1 (R² ≥ ${DECODE_R2} on ${testSequences} held-out sequences${ret.probe.layers[0].r2Estimate ? ', 95 % intervals' : ''}; fitted on ${trainSequences}) from ${parts.join(', ')}.${
-        inconclusive ? ` Raise --probe-train (now ${trainSequences}; rnnMemory.diagnostics.probeTrain) or --retention-batch (now ${testSequences}) to narrow the intervals.` : ''
+        inconclusive ? ` Raise ${knob(ctx, 'probeTrain')} (now ${trainSequences}) or ${knob(ctx, 'retentionBatch')} (now ${testSequences}) to narrow the intervals.` : ''
       }`,
       severity: 'info',
       refs: ['retention.probe.times', ...ret.probe.layers.map((pl, i) => `retention.probe.layers[${i}].${pl.r2Estimate ? 'r2Estimate' : 'r2'}`)],
     });
-    const under = underpoweredProbe(ret);
+    const under = underpoweredProbe(ret, ctx);
     if (under) out.push(under);
   }
   return out;
@@ -405,7 +407,7 @@ function verdictGrid(times: readonly number[]): number[] {
  * The model's own readout of the last layer is a linear decoder of x_1 from that layer's state, so a probe
  * of that layer doing surely worse (interval below the readout's) lacks training data, not information.
  */
-function underpoweredProbe(ret: NonNullable<ReportBody['retention']>): DiagnosisSentence | null {
+function underpoweredProbe(ret: NonNullable<ReportBody['retention']>, ctx: SentenceContext): DiagnosisSentence | null {
   const { readoutR2, times, layers, trainSequences } = ret.probe;
   const last = layers.length - 1;
   const probe = layers[last]?.r2Estimate;
@@ -414,13 +416,13 @@ function underpoweredProbe(ret: NonNullable<ReportBody['retention']>): Diagnosis
   if (below.length === 0) return null;
   const i = below.reduce((b, j) => (readoutR2[j].value - probe[j].value > readoutR2[b].value - probe[b].value ? j : b), below[0]);
   return {
-    text: `At ${below.length} of ${times.length} probed times the probe of ${layerLabel(layers[last].layer, true)} decodes x_1 worse than the model's own readout of that layer (after ${times[i] + 1} steps: probe R² ${formatEstimate(probe[i])}, readout R² ${formatEstimate(readoutR2[i])}): the probe is underpowered, not the memory; raise --probe-train (now ${trainSequences}; rnnMemory.diagnostics.probeTrain).`,
+    text: `At ${below.length} of ${times.length} probed times the probe of ${layerLabel(layers[last].layer, true)} decodes x_1 worse than the model's own readout of that layer (after ${times[i] + 1} steps: probe R² ${formatEstimate(probe[i])}, readout R² ${formatEstimate(readoutR2[i])}): the probe is underpowered, not the memory; raise ${knob(ctx, 'probeTrain')} (now ${trainSequences}).`,
     severity: 'warning',
     refs: [`retention.probe.layers[${last}].r2Estimate`, 'retention.probe.readoutR2', 'retention.probe.times'],
   };
 }
 
-function fixedPointSentences(r: ReportBody): DiagnosisSentence[] {
+function fixedPointSentences(r: ReportBody, ctx: SentenceContext): DiagnosisSentence[] {
   const fp = r.fixedPoints;
   if (fp.note) return [{ text: `Fixed points of ${layerLabel(fp.layer, true)}: ${fp.note}.`, severity: 'info', refs: ['fixedPoints.note'] }];
   const s = fp.search;
@@ -435,7 +437,7 @@ function fixedPointSentences(r: ReportBody): DiagnosisSentence[] {
   const how = s
     ? `${plural(s.starts, 'run')} from observed states of ${plural(s.sequences, 'sequence')} (up to ${s.maxSteps} steps each)`
     : 'the search';
-  const more = `search longer or from more states (diagnose --fixed-point-steps, --fixed-point-starts; settings rnnMemory.diagnose.fixedPointSteps, fixedPointStarts)`;
+  const more = `search longer or from more states (${knob(ctx, 'fixedPointSteps')}, ${knob(ctx, 'fixedPointStarts')})`;
   const unsettled = s && s.settled < s.starts ? `${s.starts - s.settled} of ${s.starts} runs had not settled after ${s.maxSteps} steps` : '';
   const cell = fp.cellular;
   if (cell) return [brcCellularSentence(fp.layer, cell, c, xs, delta, s ? how : 'a few runs', refs)];
@@ -496,8 +498,14 @@ function brcCellularSentence(
 
 const neuronCount = (k: number, one: string, many: string) => (k === 1 ? `1 neuron ${one}` : `${k} neurons ${many}`);
 
-/** How to get more sequences for the memory section: its own task batch, or a larger input file. */
-const moreSequences = (r: ReportBody) => (r.input.source === 'task' ? 'diagnose more sequences (--memory-batch)' : 'give more sequences (--input)');
+/**
+ * How to get more sequences for the memory section: its own task batch, else (the extension's random probe
+ * batch) a larger diagnosis batch, else (the CLI's) a larger input file.
+ */
+function moreSequences(r: ReportBody, ctx: SentenceContext): string {
+  if (r.input.source === 'task') return `diagnose more sequences (${knob(ctx, 'memoryBatch')})`;
+  return ctx === 'extension' ? `diagnose more sequences (${knob(ctx, 'batch')})` : 'give more sequences (--input)';
+}
 
 /** What the memory section attributes, in words ("x₁", "marked value 2", "the class", "y"). */
 export function memoryTargetName(m: Pick<MemoryReport, 'target' | 'components'>, component?: number): string {
@@ -511,7 +519,7 @@ export function memoryTargetName(m: Pick<MemoryReport, 'target' | 'components'>,
  * The bistability sentence's account of neurons that keep one branch for the whole first sequence: latched
  * memory only for memory carriers; a neuron on one branch that does not vary with the target is constant.
  */
-function holdingClauses(r: ReportBody, mem: MemoryLayer | null, holding: number[], T: number): string[] {
+function holdingClauses(r: ReportBody, mem: MemoryLayer | null, holding: number[], T: number, ctx: SentenceContext): string[] {
   const m = r.memory;
   if (!mem || !m) {
     const why = m?.note ? `no target to tell memory from a constant unit: ${m.note}` : 'the memory section, not computed, tells memory from a constant unit';
@@ -524,7 +532,7 @@ function holdingClauses(r: ReportBody, mem: MemoryLayer | null, holding: number[
   const out: string[] = [];
   if (carriers) out.push(`${neuronCount(carriers, 'holds', 'hold')} one branch for all ${T} steps and ${carriers === 1 ? 'varies' : 'vary'} with ${target} (latched memory)`);
   if (constant) out.push(`${neuronCount(constant, 'sits', 'sit')} on one branch for all ${T} steps without carrying ${target} (${constant === 1 ? 'a constant unit' : 'constant units'}, not memory)`);
-  if (unsure) out.push(`${neuronCount(unsure, 'holds', 'hold')} one branch for all ${T} steps, but whether ${unsure === 1 ? 'it carries' : 'they carry'} ${target} is inconclusive on ${m.sequences} sequences (${moreSequences(r)})`);
+  if (unsure) out.push(`${neuronCount(unsure, 'holds', 'hold')} one branch for all ${T} steps, but whether ${unsure === 1 ? 'it carries' : 'they carry'} ${target} is inconclusive on ${m.sequences} sequences (${moreSequences(r, ctx)})`);
   return out;
 }
 
@@ -540,7 +548,7 @@ function mechanism(c: MemoryCarrier): string {
 }
 
 /** Sentences of the memory section: the carriers by name, what is inconclusive, or that no single neuron carries the target. */
-export function memorySentences(r: ReportBody): DiagnosisSentence[] {
+export function memorySentences(r: ReportBody, ctx: SentenceContext = 'cli'): DiagnosisSentence[] {
   const m = r.memory;
   if (!m) return [];
   if (m.note) return [{ text: `Memory attribution per neuron: ${m.note}.`, severity: 'info', refs: ['memory.note'] }];
@@ -550,7 +558,7 @@ export function memorySentences(r: ReportBody): DiagnosisSentence[] {
   const MAX_NAMED = 5;
   for (const ml of m.layers) {
     if (ml.end && m.endWindow) {
-      out.push(...endSentences(r, m, ml, ml.end, m.endWindow));
+      out.push(...endSentences(r, m, ml, ml.end, m.endWindow, ctx));
       continue;
     }
     const listed = m.carriers.filter((c) => c.layer === ml.layer);
@@ -586,7 +594,7 @@ export function memorySentences(r: ReportBody): DiagnosisSentence[] {
     if (ml.inconclusive.length > 0) {
       const k = ml.inconclusive.length;
       out.push({
-        text: `${layerLabel(ml.layer)}: whether ${k === 1 ? `neuron ${ml.inconclusive[0]} carries` : `${k} neurons carry`} ${memoryTargetName(m)} is inconclusive: ${k === 1 ? 'its' : 'their'} ${score} reaches ${m.threshold} for ${m.minSteps} steps or more, but not surely (95 % intervals) on ${m.sequences} sequences; ${moreSequences(r)} to decide.`,
+        text: `${layerLabel(ml.layer)}: whether ${k === 1 ? `neuron ${ml.inconclusive[0]} carries` : `${k} neurons carry`} ${memoryTargetName(m)} is inconclusive: ${k === 1 ? 'its' : 'their'} ${score} reaches ${m.threshold} for ${m.minSteps} steps or more, but not surely (95 % intervals) on ${m.sequences} sequences; ${moreSequences(r, ctx)} to decide.`,
         severity: 'info',
         refs: [`${p}.inconclusive`, `${p}.score`],
       });
@@ -625,7 +633,7 @@ function carrierClauses(m: MemoryReport, cs: readonly MemoryCarrier[]): string[]
  * possible carriers), the top carriers that stand apart by name, and (without a count, which would change with
  * the batch) that others carry it only for part of the sequence.
  */
-function endSentences(r: ReportBody, m: MemoryReport, ml: MemoryLayer, end: MemoryEnd, [from, to]: [number, number]): DiagnosisSentence[] {
+function endSentences(r: ReportBody, m: MemoryReport, ml: MemoryLayer, end: MemoryEnd, [from, to]: [number, number], ctx: SentenceContext): DiagnosisSentence[] {
   const out: DiagnosisSentence[] = [];
   const p = `memory.layers[${ml.layer}]`;
   const L = layerLabel(ml.layer);
@@ -646,7 +654,7 @@ function endSentences(r: ReportBody, m: MemoryReport, ml: MemoryLayer, end: Memo
       const byIndex = [...end.named].sort((a, b) => a - b);
       text += ` ${score[0].toUpperCase()}${score.slice(1)} at the end: ${byIndex.map((j) => `neuron ${j} ${formatEstimate(est(j))}`).join('; ')}.`;
     }
-    if (k2 > k1) text += ` To decide the ${k2 - k1} undecided, ${moreSequences(r)}.`;
+    if (k2 > k1) text += ` To decide the ${k2 - k1} undecided, ${moreSequences(r, ctx)}.`;
     out.push({ text, severity: k1 > 0 ? 'good' : 'info', refs: [`${p}.end`, 'memory.endWindow', 'memory.threshold', ...(named.length ? ['memory.carriers'] : [])] });
   }
   const atEnd = new Set([...end.carriers, ...end.inconclusive]);

@@ -18,8 +18,11 @@ export interface DiagnoseWorkerInput {
    * inputs (others use their task's default).
    */
   fixedPoints?: { input?: number[]; starts?: number; steps?: number };
-  /** Memory attribution settings (rnnMemory.diagnose.memoryThreshold / memoryMinSteps); defaults when absent. */
-  memory?: { threshold?: number; minSteps?: number };
+  /** Memory attribution settings (rnnMemory.diagnose.memoryThreshold / memoryMinSteps / memoryBatch); defaults when absent. */
+  memory?: { threshold?: number; minSteps?: number; batch?: number };
+  /** Sequences of the diagnosed batch and behind per-neuron batch means (rnnMemory.diagnostics.batch / batchSample). */
+  batch?: number;
+  batchSample?: number;
   /**
    * Memory budget in MB (setting rnnMemory.diagnostics.memoryLimitMb): the diagnosis refuses work estimated
    * above it (core/diagnostics/limits.ts) and the worker runs with V8 heap limits derived from it.

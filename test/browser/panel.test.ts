@@ -232,9 +232,14 @@ test('VS Code panel bundle in Chromium', { skip: chromiumSkip, timeout: 120_000 
         for (const l of ticks) assert.ok(Number(l) >= lo / 2 && Number(l) <= hi * 1.05 * 2, `label ${l} for ${hi} → ${lo}`);
         assert.equal(new Set(ticks).size, ticks.length);
         assert.equal(await legendOf(), 'train loss|test loss', 'a test MSE equal to the test loss is not listed');
+        // The stats line names that number as the legend does, once.
+        const stats = (await page.textContent('section[data-view="training"] .stats')) ?? '';
+        assert.equal(stats.match(/test loss/g)?.length, 1, stats);
+        assert.doesNotMatch(stats, /MSE/, stats);
       }
       await send({ type: 'training', snapshot: curve('denoise-like', 1, 0.1, (v) => v / 2) });
       await waitFor(page, `document.querySelector('canvas[data-role="training-loss"]').getAttribute('data-legend') === 'train loss|test loss|test MSE'`);
+      assert.match((await page.textContent('section[data-view="training"] .stats')) ?? '', /· test MSE \S+$/);
       await page.locator('section[data-view="training"]').screenshot({ path: join(SHOTS, 'panel-training-log-axis.png') });
     });
 

@@ -16,7 +16,7 @@ function apply(actions: HostAction[], s: HostState = INITIAL_STATE): HostState {
   return actions.reduce(updateHostState, s);
 }
 
-/** A run stopped at step 30 with training loss 0.15549 and test MSE 0.21361 (the numbers of the issue). */
+/** A run stopped at step 30 with training loss 0.15549 and test loss (= test MSE, copy) 0.21361 (the numbers of the issue). */
 function stoppedRun(): HostState {
   return apply([
     { type: 'runStarted', snapshot: newSnapshot('r1', 'copy · BRC T=10 · 1×4', cfg) },
@@ -35,8 +35,10 @@ test('after a run, the panel, the Inspector and the notification carry the same 
   assert.equal(panel.snapshot, inspector.training, 'one snapshot object: the store\'s final one');
   const note = runEndNotification(panel.snapshot, 'runs/r1');
   const loss = `loss ${fmt(0.15549)}`;
-  const mse = `test MSE ${fmt(0.21361)}`;
+  // Copy's test MSE is its test loss: named as the chart's legend names it, once.
+  const mse = `test loss ${fmt(0.21361)}`;
   assert.ok(note.text.includes(loss) && note.text.includes(mse), note.text);
+  assert.doesNotMatch(note.text, /MSE/);
   assert.match(note.text, /^Training stopped at step 30/);
   assert.deepEqual(note.actions, ['Resume']);
   assert.equal(panel.snapshot.status, 'stopped');
@@ -46,7 +48,7 @@ test('the end notification of a completed and of a failed run', () => {
   const s = stoppedRun().finished.get('r1')!;
   const done = runEndNotification({ ...s, status: 'completed', step: 100 }, 'runs/r1');
   assert.equal(done.kind, 'info');
-  assert.equal(done.text, `Training finished: copy · BRC T=10 · 1×4, 100 steps, loss ${fmt(0.15549)} · test MSE ${fmt(0.21361)}.`);
+  assert.equal(done.text, `Training finished: copy · BRC T=10 · 1×4, 100 steps, loss ${fmt(0.15549)} · test loss ${fmt(0.21361)}.`);
   assert.deepEqual(done.actions, ['Open Diagnostics']);
   const failed = runEndNotification({ ...s, status: 'failed', error: 'out of memory' }, 'runs/r1', 20);
   assert.equal(failed.kind, 'error');

@@ -41,6 +41,11 @@ test('run numbers: the latest loss and the latest test metric, rounded by the on
   assert.deepEqual(runNumberParts(s), [`loss ${fmt(0.14871)}`, `test MSE ${fmt(0.41)}`]);
   assert.equal(runSummaryLine(s), 'copy · BRC T=10 · 1×4: stopped, step 30 / 500 · loss 0.149 · test MSE 0.41');
   assert.deepEqual(runNumberParts({ points: [{ step: 1, metric: 0.9 }], metricName: 'accuracy' }), ['test accuracy 0.9']);
+  // Copy: every evaluation's MSE is its test loss, which the chart's legend calls "test loss"; the line does too.
+  const copy = { ...s, points: [{ step: 10, loss: 0.5, testLoss: 0.41, metric: 0.41 }, { step: 20, loss: 0.3, testLoss: 0.2136, metric: 0.2136 }, { step: 30, loss: 0.14871 }] };
+  assert.equal(runSummaryLine(copy), 'copy · BRC T=10 · 1×4: stopped, step 30 / 500 · loss 0.149 · test loss 0.214');
+  // One evaluation where they differ (denoise): the metric is its own series, named MSE.
+  assert.deepEqual(runNumberParts({ ...copy, points: [...copy.points, { step: 40, testLoss: 0.3, metric: 0.2 }] }), [`loss ${fmt(0.14871)}`, `test MSE ${fmt(0.2)}`]);
   assert.deepEqual(runNumberParts({ points: [], metricName: 'mse' }), []);
 });
 

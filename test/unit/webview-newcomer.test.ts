@@ -10,7 +10,7 @@ import { validateArchitecture } from '../../core/model/architecture';
 import { cellLabel, readoutLabel } from '../../webview/lib/format';
 import { axisTicks } from '../../webview/lib/heatmap-core';
 import { logAxisTicks, logTickLabel, logTickLabels } from '../../webview/lib/log-ticks';
-import { metricRepeatsTestLoss } from '../../webview/lib/training-legend';
+import { metricRepeatsTestLoss } from '../../shared/metric-name';
 import type { TrainingPoint } from '../../webview/protocol';
 import { Rng } from '../../core/util/rng';
 

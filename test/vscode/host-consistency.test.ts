@@ -45,10 +45,11 @@ after(async () => {
 
 const treeRows = () => page.locator('.pane-body .monaco-list-row').allTextContents();
 
-/** "loss 0.155 · test MSE 0.214" → the two numbers as shown (strings: the rounding is part of the check). */
+/** "loss 0.155 · test loss 0.214" (copy: the test MSE is the test loss) → the two numbers as shown (strings: the rounding is part of the check). */
 function shownNumbers(text: string, where: string): { loss: string; mse: string } {
-  const m = /loss (\S+) · test MSE ([^\s),;]+)/.exec(text);
-  assert.ok(m, `${where} shows no "loss … · test MSE …": ${text}`);
+  const m = /loss (\S+) · test loss ([^\s),;]+)/.exec(text);
+  assert.ok(m, `${where} shows no "loss … · test loss …": ${text}`);
+  assert.doesNotMatch(text, /MSE/, `${where} names copy's test loss "MSE" too`);
   return { loss: m[1], mse: m[2] };
 }
 
@@ -86,10 +87,10 @@ describe('one vocabulary and one set of numbers across the host (code-server + C
     await pickQuickItem(page, '1 × 32');
     await pickQuickItem(page, '30000 steps');
     const panel = await webviewFrame(page, 'Training: copy · BRC T=20 · 1×32', 30_000);
-    // Stop once a few hundred steps and an evaluation are in (the panel then shows a loss and a test MSE).
-    await waitFor('the panel to show 300 steps and a test MSE', async () => {
+    // Stop once a few hundred steps and an evaluation are in (the panel then shows a loss and a test loss).
+    await waitFor('the panel to show 300 steps and a test loss', async () => {
       const t = (await panel.locator('.stats').textContent()) ?? '';
-      return Number(/step (\d+) \//.exec(t)?.[1] ?? 0) >= 300 && /test MSE/.test(t);
+      return Number(/step (\d+) \//.exec(t)?.[1] ?? 0) >= 300 && /test loss/.test(t);
     }, 120_000);
     await panel.locator('vscode-button', { hasText: 'Stop' }).click();
     await waitFor('the panel to say Stopped', async () => (await panel.locator('.run-status').textContent()) === 'Stopped', 30_000);

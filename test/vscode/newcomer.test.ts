@@ -2,7 +2,8 @@
  * End-to-end: what a new user meets first (issue 15, part 2), in code-server with the packaged extension.
  * The extension activates because the workspace contains model files; double-clicking a PyTorch .pt in the
  * Explorer opens our editor, not VS Code's binary-file warning; "Open Model…" on that file afterwards
- * leaves one tab; the painted panel shows no debug text and its heatmap has axis ticks.
+ * leaves one tab; the painted panel shows no debug text and its heatmap has axis ticks; its sentences number
+ * layers as its charts and selects do (from 1); a short training run's log loss axis has readable ticks.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -48,6 +49,15 @@ function logLines(needle: string): string[] {
   const files = (readdirSync(root, { recursive: true }) as string[]).filter((f) => f.endsWith('.log'));
   return files.flatMap((f) => readFileSync(join(root, f), 'utf8').split('\n').filter((l) => l.includes(needle)));
 }
+
+/** The layer numbers N of every "Layer N" / "layer N" in `texts`. */
+function layerNumbers(texts: readonly string[]): Set<number> {
+  const out = new Set<number>();
+  for (const t of texts) for (const m of t.matchAll(/\b[Ll]ayer (\d+)/g)) out.add(Number(m[1]));
+  return out;
+}
+
+const sorted = (s: Set<number>) => [...s].sort((a, b) => a - b);
 
 /** The panel's frame once its bistability map is painted with data. */
 async function paintedModelFrame(title: string): Promise<Frame> {
@@ -150,5 +160,47 @@ describe('a new user in VS Code (code-server 4.100.3 + Chromium)', () => {
     assert.ok((await frame.locator(`${sel} [data-role="heatmap-xticks"] .heatmap-tick`).count()) >= 2, 'no time ticks');
     assert.ok(await frame.locator(`${sel} [data-role="heatmap-yticks"] .heatmap-tick`).first().isVisible(), 'no neuron ticks');
     await frame.locator(sel).screenshot({ path: join(OUT, 'pt-bistability.png') });
+  });
+
+  uiTest('the diagnosis sentences number layers as the charts and layer selects do: from 1, no "Layer 0" on screen', async () => {
+    const frame = await paintedModelFrame('torch-gru.pt');
+    // The model's layers as the summary's architecture line lists them ("GRU×5 → GRU×5 → readout …").
+    const caption = (await frame.locator('.run-summary p.caption').first().textContent()) ?? '';
+    const layers = caption.split(' → readout')[0].split(' → ').length;
+    assert.ok(layers >= 2, `the fixture should have several layers: ${caption}`);
+    const expected = Array.from({ length: layers }, (_, i) => i + 1);
+    const sentences = await frame.locator('.run-summary ul.diagnosis li').allTextContents();
+    const legends = await frame.locator('canvas[data-legend]').evaluateAll((cs) => cs.map((c) => c.getAttribute('data-legend') ?? ''));
+    const options = await frame.locator('vscode-single-select vscode-option').allTextContents();
+    const inSentences = layerNumbers(sentences);
+    const inCharts = layerNumbers(legends);
+    const inSelects = layerNumbers(options);
+    assert.ok(inSentences.size > 0, `no sentence names a layer: ${sentences.join(' | ')}`);
+    assert.deepEqual(sorted(inCharts), expected, `chart legends: ${legends.join(' / ')}`);
+    assert.deepEqual(sorted(inSelects), expected, `layer selects: ${options.join(' | ')}`);
+    for (const n of inSentences) assert.ok(expected.includes(n), `a sentence names layer ${n} of a ${layers}-layer model: ${sentences.join(' | ')}`);
+    const text = (await frame.evaluate(() => (globalThis as unknown as { document: { body: { innerText: string } } }).document.body.innerText)) ?? '';
+    assert.doesNotMatch([text, ...legends, ...options].join('\n'), /\b[Ll]ayer 0\b/, '"Layer 0" is on screen');
+    // Advice in the extension names settings (rnnMemory.…), never a CLI flag.
+    for (const s of sentences) assert.ok(!s.includes('--'), `a CLI flag in a sentence: ${s}`);
+  });
+
+  uiTest('after a short training run the loss chart\'s log axis has at least three tick labels', async () => {
+    await runCommand(page, 'RNN Memory: Train on Copy Task');
+    await pickQuickItem(page, 'BRC');
+    await pickQuickItem(page, 'T = 20');
+    await pickQuickItem(page, '2 × 32');
+    await pickQuickItem(page, '300 steps');
+    const panel = await webviewFrame(page, 'Training: copy · BRC T=20 · 2×32', 30_000);
+    await waitFor('the run to complete', async () => (await panel.locator('.run-status').textContent()) === 'Completed', 180_000);
+    const canvas = panel.locator('canvas[data-role="training-loss"]');
+    // The last redraw (one animation frame after the final event) writes the axis it drew.
+    const ticks = await waitFor('the chart to mark its y ticks', async () => (await canvas.getAttribute('data-y-ticks')) || null, 10_000);
+    const labels = ticks.split('|');
+    assert.ok(new Set(labels).size >= 3, `the log loss axis has ${labels.length} tick label(s): ${ticks}`);
+    const values = labels.map(Number);
+    assert.ok(values.every((v) => v > 0 && Number.isFinite(v)), `ticks that are not loss values: ${ticks}`);
+    assert.ok(values.every((v, i) => i === 0 || v > values[i - 1]), `ticks not in increasing order: ${ticks}`);
+    await canvas.screenshot({ path: join(OUT, 'training-loss-ticks.png') });
   });
 });

@@ -15,7 +15,7 @@ import { fmt, fmtDuration } from '../lib/format';
 import { runStateTitle } from '../../shared/labels';
 import { runNumberParts } from '../../shared/run-summary';
 import { reduceTrainEvent } from '../../shared/training-snapshot';
-import { metricRepeatsTestLoss } from '../lib/training-legend';
+import { metricRepeatsTestLoss } from '../../shared/metric-name';
 import { fill } from './common';
 import type { View, ViewHost } from './types';
 
