@@ -9,6 +9,8 @@ import type { CellDef, CellForward, SeqShape } from '../cells/types';
 import { registerCustomCell } from '../custom/registry';
 import type { Architecture, ReadoutActivation, TaskInfo } from '../model/architecture';
 import type { Model } from '../model/model';
+import { forward } from '../model/network';
+import { Rng } from '../util/rng';
 import { HelperProcess, TorchBridgeError, type Dtype, type HelperArray } from './helper-process';
 import { helperScriptPath } from './python';
 
@@ -86,8 +88,10 @@ export function openTorchModel(spec: TorchModelSpec): TorchModel {
       if (!h.readout.perStep) return out;
       return batchToTimeMajor(out, B, T, h.readout.units);
     };
+    const model: Model = { arch, params };
+    checkReplay(model, userForward);
     return {
-      model: { arch, params },
+      model,
       layers: h.layers,
       readoutName: h.readout.name,
       torchVersion: h.torch,
@@ -98,6 +102,28 @@ export function openTorchModel(spec: TorchModelSpec): TorchModel {
   } catch (e) {
     proc.close();
     throw e;
+  }
+}
+
+/**
+ * The lens replays the model as its cells in a stack plus the linear head; refuses a model whose own forward
+ * differs from that replay (work between the cells, a non-zero initial state, another calling convention).
+ */
+function checkReplay(model: Model, userForward: (x: Float64Array, T: number, B: number) => Float64Array): void {
+  const T = 5;
+  const B = 2;
+  const rng = new Rng(7);
+  const x = Float64Array.from({ length: T * B * model.arch.inputSize }, () => rng.normal());
+  const mine = forward(model, x, T, B).out;
+  const theirs = userForward(x, T, B);
+  let worst = 0;
+  let scale = 1e-3;
+  for (let i = 0; i < mine.length; i++) {
+    worst = Math.max(worst, Math.abs(mine[i] - theirs[i]));
+    scale = Math.max(scale, Math.abs(theirs[i]));
+  }
+  if (mine.length !== theirs.length || !(worst <= 1e-3 * scale)) {
+    throw new TorchBridgeError(`the model's forward does more than its cells and its nn.Linear head (replaying them differs by ${worst.toPrecision(2)}): cells must be called as cell(x_t, state), state = their previous output, from a zero state, each cell reading the one below`);
   }
 }
 
