@@ -90,6 +90,11 @@ answer({ pid: child.pid });
 const live = new Set<HelperProcess>();
 let exitHookInstalled = false;
 
+/** Stops every helper still running in this process (the CLI, at the end of each command). */
+export function closeAllHelpers(): void {
+  for (const h of [...live]) h.close();
+}
+
 export class HelperProcess {
   private readonly worker: Worker;
   private readonly port: MessagePort;
