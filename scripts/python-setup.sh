@@ -24,6 +24,7 @@ if [ ! -x "$VENV/bin/pip" ]; then
   fi
 fi
 echo "python-setup: pip install torch into $VENV (a few minutes the first time)"
-"$VENV/bin/pip" install -q --disable-pip-version-check torch || "$VENV/bin/pip" install -q --disable-pip-version-check --no-deps torch
+LOG="$VENV/pip.log"
+{ "$VENV/bin/pip" install -q --disable-pip-version-check torch || "$VENV/bin/pip" install -q --disable-pip-version-check --no-deps torch; } >"$LOG" 2>&1 || { tail -20 "$LOG" >&2; exit 1; }
 has_torch || { echo "python-setup: torch does not import in $VENV" >&2; exit 1; }
 echo "python-setup: $VENV has torch $("$VENV/bin/python" -c 'import torch; print(torch.__version__)')"
