@@ -256,14 +256,16 @@ class Bridge:
         calls = {}
         order = []
 
-        def hook(mod, args, kwargs, out):
+        def pre(mod, args):
             n = names[mod]
-            if n not in calls:
+            if n not in calls:  # order of first call (a cell starts before its own submodules)
                 calls[n] = []
                 order.append(n)
-            calls[n].append((flat_tensors((args, kwargs)), out))
 
-        handles = [m.register_forward_hook(hook, with_kwargs=True) for m in names]
+        def hook(mod, args, kwargs, out):
+            calls[names[mod]].append((flat_tensors((args, kwargs)), out))
+
+        handles = [m.register_forward_pre_hook(pre) for m in names] + [m.register_forward_hook(hook, with_kwargs=True) for m in names]
         try:
             with torch.no_grad():
                 y = self.call(self.model, x)
