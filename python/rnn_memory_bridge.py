@@ -12,6 +12,7 @@ import struct
 import sys
 import traceback
 
+sys.dont_write_bytecode = True  # leave no __pycache__ in the user's project
 PROTO_OUT = os.fdopen(os.dup(1), "wb", buffering=0)
 os.dup2(2, 1)
 sys.stdout = sys.stderr

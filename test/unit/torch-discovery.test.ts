@@ -59,7 +59,7 @@ test('a cell returning (h, c): state [h, c], c shown as the gate "cell"; h match
     assertReplay(tm, 8, 2);
     // Independent: the same nn.LSTMCell stepped in Python.
     const x = [0.5, -1, 0.25, 2.5];
-    const ref = JSON.parse(execFileSync(python, ['-c', `
+    const ref = JSON.parse(execFileSync(python, ['-B', '-c', `
 import json, sys, torch
 sys.path.insert(0, sys.argv[1])
 import models

@@ -127,7 +127,7 @@ sd = {"cell.ih.weight": gru.weight_ih_l0, "cell.ih.bias": gru.bias_ih_l0, "cell.
 torch.save({k: v.detach().clone() for k, v in sd.items()}, sys.argv[1])
 print(json.dumps({"x": x.tolist(), "h": h.tolist()}))
 `;
-  const ref = JSON.parse(execFileSync(python, ['-c', script, pt], { encoding: 'utf8' })) as { x: number[][][]; h: number[][][] };
+  const ref = JSON.parse(execFileSync(python, ['-B', '-c', script, pt], { encoding: 'utf8' })) as { x: number[][][]; h: number[][][] };
   const input = join(dir, 'gru-in.json');
   writeFileSync(input, JSON.stringify({ x: ref.x }));
   const out = join(dir, 'gru-trace.json');
@@ -171,7 +171,7 @@ loss = ((m(x) - y) ** 2).mean()
 loss.backward()
 print(json.dumps({"loss": loss.item(), "dh": [[h.grad.tolist() for h in hs[i]] for i in (0, 1)]}))
 `;
-    const ref = JSON.parse(execFileSync(python, ['-c', script, TORCH_FIXTURES, JSON.stringify([...x]), JSON.stringify([...y])], { encoding: 'utf8' })) as { loss: number; dh: number[][][][] };
+    const ref = JSON.parse(execFileSync(python, ['-B', '-c', script, TORCH_FIXTURES, JSON.stringify([...x]), JSON.stringify([...y])], { encoding: 'utf8' })) as { loss: number; dh: number[][][][] };
     assert.ok(Math.abs(ref.loss - loss) < 1e-12 * Math.max(1, loss), `loss ${loss} vs autograd ${ref.loss}`);
     for (let l = 0; l < 2; l++) float32Close(`layer ${l} dL/dh vs autograd`, Float64Array.from(dhs[l]), Float64Array.from(ref.dh[l].flat(2)), 1e-10);
 
