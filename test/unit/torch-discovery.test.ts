@@ -1,15 +1,19 @@
 /**
  * Cell discovery of the PyTorch bridge on the model shapes users write: one cell (with its own nn.Linear
  * layers inside), stacked cells in a ModuleList, a cell returning (h, c), a cell returning gates; --cells;
- * and the ambiguous / none-found errors, which name the candidates.
+ * and the ambiguous / none-found errors, which name the candidates; and the CLI's diagnose --torch.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { DiagnosticReport } from '../../core/diagnostics/types';
 import { forward } from '../../core/model/network';
 import { openTorchModel, type TorchModelSpec } from '../../core/torch/bridge';
 import { Rng } from '../../core/util/rng';
+import { runCli } from '../helpers/cli';
 import { float32Close } from '../helpers/float32-close';
 import { skipWithoutPython, TORCH_FIXTURES, torchPython } from '../helpers/torch-python';
 
@@ -99,4 +103,27 @@ test('--cells naming a module that is not a per-step cell, and a model without c
   assert.throws(() => open('gru_model', {}, { cells: ['nope'] }), { message: /^--cells: the model has no submodule nope \(submodules called once per step: cell, cell\.ih, cell\.hh\)$/ });
   assert.throws(() => open('gru_model', {}, { cells: ['head'] }), { message: /^--cells: head is not called once per time step with a \[B, H\] output \(1 calls for T=5\)$/ });
   assert.throws(() => open('make', { kind: 'whole' }), { message: /^no recurrent cell found: no submodule was called once per time step \(T=5\) with its previous output as input \(called once per step: none\); name the cells with --cells$/ });
+});
+
+test('rnn-memory diagnose --torch: a report (JSON and HTML) of the whole model, announced on stderr', { skip }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'torch-cli-'));
+  try {
+    const out = join(dir, 'r.json');
+    const html = join(dir, 'r.html');
+    const res = await runCli(['diagnose', '--torch', `${MODELS}:brc_stack`, '--torch-args', '{"n_hidden": 8}', '--python', python, '--task', 'copy', '--T', '20', '--batch', '8', '--out', out, '--html', html]);
+    assert.equal(res.code, 0, res.stderr);
+    assert.match(res.stderr.split('\n')[0], /^running .*models\.py:brc_stack in .* \(.*rnn_memory_bridge\.py, device cpu\)$/);
+    const r = JSON.parse(readFileSync(out, 'utf8')) as DiagnosticReport;
+    assert.equal(r.model.name, `${MODELS}:brc_stack`);
+    // BRC layers 1→8 and 8→8 (U_c, U_a, U [in, H]; w_c, w_a, b_c, b_a [H]) and the Linear 8→1.
+    const layer = (i: number) => 3 * i * 8 + 4 * 8;
+    assert.equal(r.model.paramCount, layer(1) + layer(8) + 8 + 1);
+    assert.deepEqual(r.bistability.layers.map((l) => [l.cell, l.method, l.T]), [['custom', 'gain', 20], ['custom', 'gain', 20]]);
+    assert.equal(r.gradientFlow.layers.length, 2);
+    for (const s of r.diagnosis) assert.ok(res.stderr.includes(s.text));
+    assert.ok(readFileSync(html, 'utf8').startsWith('<!DOCTYPE html>'));
+    assert.match(res.stderr, /diagnosed in .* \(PyTorch 2\.\d+/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
