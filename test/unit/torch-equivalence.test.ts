@@ -15,7 +15,8 @@ import type { CellKind } from '../../core/cells/types';
 import { diagnose } from '../../core/diagnostics/diagnose';
 import { layerGradients } from '../../core/diagnostics/gradient-flow';
 import type { Model } from '../../core/model/model';
-import { computeLoss, forward, layerParams, referenceCell } from '../../core/model/network';
+import { referenceCell } from '../../core/cells/index';
+import { computeLoss, forward, layerParams } from '../../core/model/network';
 import { writeSafetensors } from '../../core/model/safetensors';
 import { openTorchModel, type TorchModel } from '../../core/torch/bridge';
 import { Rng } from '../../core/util/rng';
@@ -184,7 +185,7 @@ print(json.dumps({"loss": loss.item(), "dh": [[h.grad.tolist() for h in hs[i]] f
       const ht = at(l, t);
       ht[b * H + j] += eps;
       const lower = l === 0 ? x.subarray((t + 1) * B, T * B) : fr.layers[l - 1].fwd.h.subarray((t + 1) * B * H, T * B * H);
-      let seq = new Float64Array((T - t) * B * H); // layer l's h_t … h_{T-1}
+      let seq: Float64Array = new Float64Array((T - t) * B * H); // layer l's h_t … h_{T-1}
       seq.set(ht);
       if (t < T - 1) seq.set(run(l, Float64Array.from(lower), T - 1 - t, ht), B * H);
       for (let i = l + 1; i < 2; i++) seq = run(i, seq, T - t, at(i, t - 1));
