@@ -234,6 +234,10 @@ class Bridge:
         self.device = torch.device(dev)
         self.model = model.to(self.device).eval()
         params = list(self.model.parameters())
+        # The lens needs gradients with respect to states and inputs only: tracking the weights makes every
+        # recorded step several times slower.
+        for p in params:
+            p.requires_grad_(False)
         self.dtype = params[0].dtype if params else torch.float32
         self.param_count = sum(p.numel() for p in params)
         self.input_size = opts["inputSize"]

@@ -41,6 +41,9 @@ async function failure(target: string, extra: string[] = [], env: Record<string,
     assert.match(lines[0], /^running .* in .*rnn_memory_bridge\.py, device cpu\)$/);
     assert.equal(lines.length, 2, res.stderr);
     assert.doesNotMatch(lines[1], /\bat .*\.ts:\d+|Traceback/);
+    // A killed process takes a moment to go: wait up to 3 s for it.
+    const pause = new Int32Array(new SharedArrayBuffer(4));
+    for (let i = 0; i < 30 && helperChildren().length > 0; i++) Atomics.wait(pause, 0, 0, 100);
     assert.deepEqual(helperChildren(), [], 'a helper process is still running');
     return lines[1];
   } finally {
