@@ -85,3 +85,18 @@ test('a helper that dies, and one that hangs, is reported and nothing is left ru
   assert.match(await failure(`${MODELS}:misbehaving`, ['--torch-args', '{"mode": "die"}']), /^rnn-memory: the PyTorch helper died \(exit code 3\)$/);
   assert.equal(await failure(`${MODELS}:misbehaving`, ['--torch-args', '{"mode": "hang"}', '--torch-timeout', '3']), 'rnn-memory: the PyTorch helper did not answer "open" within 3 s and was stopped');
 });
+
+test('--device cuda without CUDA, and usage errors of the PyTorch flags', { skip }, async () => {
+  const cuda = await runCli(['diagnose', '--torch', `${MODELS}:gru_model`, '--python', python, '--device', 'cuda', '--task', 'copy', '--T', '6']);
+  if (cuda.code === 0) return; // a machine with a GPU: nothing to refuse
+  assert.match(cuda.stderr.trim().split('\n')[1], /^rnn-memory: --device cuda: CUDA is not available to this PyTorch \(torch 2\.[\d.]+.*\)$/);
+  const usage = async (args: string[], re: RegExp) => {
+    const r = await runCli(['diagnose', ...args]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr.trim(), re);
+  };
+  await usage(['--torch', 'model.py', '--task', 'copy'], /^rnn-memory: --torch must be FILE\.py:NAME, e\.g\. models\/my_rnn\.py:make_model \(got "model\.py"\)$/);
+  await usage(['--torch', `${MODELS}:gru_model`, '--torch-args', '[1]', '--task', 'copy'], /^rnn-memory: --torch-args must be a JSON object of keyword arguments \(got \[1\]\)$/);
+  await usage(['--model', 'm.safetensors', '--weights', 'w.pt'], /^rnn-memory: --weights applies to PyTorch models only \(--torch FILE\.py:NAME\)$/);
+  await usage(['--torch', `${MODELS}:gru_model`, '--python', python], /^rnn-memory: a PyTorch model needs --task copy\|denoise\|smnist or --input FILE\.json \(it records no task of its own\)$/);
+});
