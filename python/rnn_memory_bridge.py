@@ -448,7 +448,8 @@ def main():
         HAVE_NUMPY = True
     except Exception:  # noqa: BLE001 - torch without numpy: pack by hand
         HAVE_NUMPY = False
-    torch.set_num_threads(int(os.environ.get("RNN_MEMORY_TORCH_THREADS", "1")))
+    if os.environ.get("RNN_MEMORY_TORCH_THREADS"):  # PyTorch's own default otherwise (the machine's cores)
+        torch.set_num_threads(int(os.environ["RNN_MEMORY_TORCH_THREADS"]))
     bridge = None
     while True:
         try:
