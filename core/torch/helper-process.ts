@@ -55,24 +55,33 @@ child.stderr.on('data', (d) => { stderr = (stderr + d.toString()).slice(-4000); 
 child.on('error', (e) => { if (!done) { done = true; answer({ spawnError: String(e.code || e.message) }); } });
 child.on('exit', (code, signal) => { if (!done) { done = true; answer({ exited: { code, signal, stderr } }); } });
 child.stdin.on('error', () => {});
-let buf = Buffer.alloc(0);
+// Chunks are kept in a list and joined once per message: joining on every 64 KB chunk copies a large answer
+// hundreds of times over.
+let chunks = [];
+let have = 0;
 let header = null;
 let need = 0;
+const joined = () => { if (chunks.length > 1) chunks = [Buffer.concat(chunks, have)]; return chunks[0] || Buffer.alloc(0); };
 child.stdout.on('data', (d) => {
-  buf = buf.length ? Buffer.concat([buf, d]) : d;
+  chunks.push(d);
+  have += d.length;
   for (;;) {
     if (!header) {
+      const buf = joined();
       const nl = buf.indexOf(10);
       if (nl < 0) return;
       try { header = JSON.parse(buf.subarray(0, nl).toString()); } catch (e) { header = { error: 'the PyTorch helper wrote something that is not its protocol: ' + buf.subarray(0, Math.min(nl, 200)).toString() }; }
-      buf = buf.subarray(nl + 1);
+      chunks = [buf.subarray(nl + 1)];
+      have = chunks[0].length;
       need = 0;
       for (const b of header.buffers || []) need += b.shape.reduce((a, c) => a * c, 1) * (b.dtype === 'f8' ? 8 : 4);
     }
-    if (buf.length < need) return;
+    if (have < need) return;
+    const buf = joined();
     const payload = new Uint8Array(need);
     payload.set(buf.subarray(0, need));
-    buf = buf.subarray(need);
+    chunks = [buf.subarray(need)];
+    have = chunks[0].length;
     const h = header;
     header = null;
     answer({ header: h, payload }, [payload.buffer]);
