@@ -4,13 +4,14 @@
  * configuration only: it is slow) and a PyTorch peer (bench/torch_peer.py, when `import torch`
  * works). Prints one table and writes bench-output/bench.json.
  *
- * Flags: --quick (fewer repetitions, PyTorch with FTZ only), --no-torch, --no-reference, --no-diagnose,
+ * Flags: --quick (fewer repetitions, PyTorch with FTZ only), --no-torch, --no-torch-bridge, --no-reference, --no-diagnose,
  * --cells brc,gru, --configs 0,2, --reps N, --out DIR.
  * Each measurement runs in a child process (`--child JSON`) so that peak memory is its own.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { benchDiagnose } from './diagnose';
+import { benchTorchBridge, type TorchBridgeBenchResult } from './torch-bridge';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CELL_KINDS, type CellKind } from '../core/cells/types';
@@ -151,6 +152,18 @@ async function main(): Promise<void> {
       `(target ${diag.targetMs} ms; one forward+backward of the same batch ${fmt(diag.forwardBackwardMs)} ms, ratio ${fmt(diag.ms / diag.forwardBackwardMs, 2)}); ` +
       `sections: ${Object.entries(diag.timings).map(([k, v]) => `${k} ${fmt(v)}`).join(', ')}`);
   }
+  // Issue 12's target: diagnose through the PyTorch bridge within 2× the built-in engine (2×100, T=300, B=64).
+  let bridge: TorchBridgeBenchResult | { error: string } | undefined;
+  if (!flag('no-torch') && !flag('no-torch-bridge')) {
+    try {
+      bridge = benchTorchBridge();
+      console.log(`\ndiagnose through the PyTorch bridge (2×100 nBRC, T=300, batch 64, CPU): ${fmt(bridge.bridgeMs)} ms vs built-in ${fmt(bridge.builtinMs)} ms: ` +
+        `${fmt(bridge.ratio, 2)}× (target ≤ 2×; helper start ${fmt(bridge.startMs)} ms)`);
+    } catch (e) {
+      bridge = { error: (e as Error).message };
+      console.log(`\nPyTorch bridge: not run (${bridge.error})`);
+    }
+  }
   mkdirSync(outDir, { recursive: true });
   const file = join(outDir, 'bench.json');
   writeFileSync(file, JSON.stringify({
@@ -165,6 +178,7 @@ async function main(): Promise<void> {
     rows,
     scaling: scaling(rows),
     diagnose: diag,
+    torchBridge: bridge,
   }, null, 2));
   console.log(`\nwritten ${file}`);
 }

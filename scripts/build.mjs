@@ -1,6 +1,6 @@
 // Bundles every entry point with esbuild and prepares runtime data files in dist/.
 import { build } from 'esbuild';
-import { existsSync, mkdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { prepareMnist } from './prepare-mnist.mjs';
@@ -56,4 +56,7 @@ await typescriptCopy;
 // Webviews: dist/webview/panel.js, report.js (browser IIFE bundles), panel.css, report-theme.css.
 await buildWebview(root, join(dist, 'webview'));
 prepareMnist(root, join(dist, 'data'));
+// The PyTorch bridge's helper runs in the user's Python; core/torch/python.ts finds it next to the bundles.
+mkdirSync(join(dist, 'python'), { recursive: true });
+copyFileSync(join(root, 'python', 'rnn_memory_bridge.py'), join(dist, 'python', 'rnn_memory_bridge.py'));
 await (await import('./build-native.mjs')).buildNative(root); // fast engine addon; warns and continues if it cannot be built

@@ -1,5 +1,6 @@
 // Runs every test tier in order and stops at the first failing tier:
 //   0. lint      scripts/lint.mjs         eslint, prettier --check and dependency-cruiser (no cycles, layering)
+//   0b. python    scripts/python-setup.sh  a venv with torch in .e2e/python for the PyTorch bridge's unit tests
 //   1. unit      test/unit/*.test.ts      core/, host logic and webview logic under plain Node (through tsx)
 //   2. setup     scripts/e2e-setup.sh     apt packages (chromium …) and code-server 4.100.3; idempotent
 //   3. browser   test/browser/*.test.ts   the panels and the HTML report rendered in headless Chromium
@@ -29,6 +30,7 @@ function run(label, cmd, args) {
 const nodeTest = (files) => [...['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=1'], ...files];
 
 if (wanted.has('lint')) run('lint', process.execPath, [join(root, 'scripts', 'lint.mjs')]);
+if ((wanted.has('unit') || wanted.has('setup')) && existsSync(join(root, 'scripts', 'python-setup.sh'))) run('test setup (python with torch)', 'bash', [join(root, 'scripts', 'python-setup.sh')]);
 if (wanted.has('unit')) run('unit tests', process.execPath, nodeTest(testFiles('unit')));
 if (wanted.has('setup') && existsSync(join(root, 'scripts', 'e2e-setup.sh'))) run('test setup (chromium, code-server)', 'bash', [join(root, 'scripts', 'e2e-setup.sh')]);
 for (const tier of ['browser', 'vscode']) {

@@ -18,6 +18,7 @@ import { renderHtmlReport } from '../report/html';
 import type { TaskKind } from '../tasks/index';
 import { UsageError, type FlagReader } from './args';
 import { loadCustomCellsForCli } from './custom-cell';
+import { openTorchForCli, readTorchFlags, TORCH_HELP } from './torch-model';
 import { DEFAULT_MAX_INPUT_MB, engineFlag, positiveFlag, readInputJson } from './input-limits';
 
 const TASKS: readonly TaskKind[] = ['copy', 'denoise', 'smnist'];
@@ -62,7 +63,9 @@ export const DIAGNOSE_HELP = `diagnose options:
                      unit of the widest layer)
   --engine fast|reference  compute path for full-batch passes (fast)
   --memory-limit-mb N  refuse (before computing) a diagnosis estimated to need more memory (4096)
-  --quiet            do not print the diagnosis sentences`;
+  --quiet            do not print the diagnosis sentences
+
+${TORCH_HELP}`;
 
 function parseSections(v: string | undefined): SectionName[] | undefined {
   if (v === undefined) return undefined;
@@ -88,7 +91,9 @@ function readInput(path: string, model: Model, maxMb: number): DiagnoseInput {
 }
 
 export async function cmdDiagnose(f: FlagReader): Promise<number> {
-  const modelPath = f.requireString('model');
+  const torch = readTorchFlags(f);
+  if (torch && f.string('model') !== undefined) throw new UsageError('give either --model or --torch, not both');
+  const modelPath = torch ? torch.file : f.requireString('model');
   const inputPath = f.string('input');
   const task = f.string('task');
   const T = f.int('T');
@@ -142,9 +147,12 @@ export async function cmdDiagnose(f: FlagReader): Promise<number> {
   if (retentionBatch !== undefined && retentionBatch < 8) throw new UsageError(`--retention-batch must be at least 8 (got ${retentionBatch})`);
   if (probeTrain !== undefined && probeTrain < 4) throw new UsageError(`--probe-train must be at least 4 (got ${probeTrain})`);
 
-  const { model } = await openModelForCli(modelPath, answer, process.stderr, remember);
-  loadCustomCellsForCli(model, modelPath, cell);
-  const input = inputPath ? readInput(inputPath, model, maxInputMb) : undefined;
+  // A PyTorch model runs in the user's Python until main() stops the helper (closeAllHelpers).
+  const inputJson = torch && inputPath ? readInputJson(inputPath, maxInputMb) : undefined;
+  const torchModel = torch && openTorchForCli(torch, { task: task as TaskKind | undefined, T, N, input: inputJson, inputPath }, process.stderr);
+  const { model } = torchModel || (await openModelForCli(modelPath, answer, process.stderr, remember));
+  if (!torchModel) loadCustomCellsForCli(model, modelPath, cell);
+  const input = inputJson !== undefined ? parseDiagnoseInput(inputJson, model.arch, inputPath) : inputPath ? readInput(inputPath, model, maxInputMb) : undefined;
   if (fpInput && fpInput.length !== model.arch.inputSize) {
     throw new UsageError(`--fixed-point-input: the model has ${model.arch.inputSize} input${model.arch.inputSize === 1 ? '' : 's'}, got ${fpInput.length} value${fpInput.length === 1 ? '' : 's'}`);
   }
@@ -168,8 +176,9 @@ export async function cmdDiagnose(f: FlagReader): Promise<number> {
     retention: { batch: retentionBatch, probeTrain },
     cells: cellResolver(engine),
     modelPath,
-    modelName: basename(modelPath).replace(/\.(safetensors|pt|pth|keras|h5|json)$/i, ''),
+    modelName: torch ? torch.target : basename(modelPath).replace(/\.(safetensors|pt|pth|keras|h5|json)$/i, ''),
   });
+  if (torchModel) report.model.paramCount = torchModel.paramCount; // the whole nn.Module, not only its head
   const json = reportToJson(report);
   if (outPath) writeFileSync(outPath, json);
   // The HTML embeds the same rounded numbers as the JSON file (a fraction of the size).
@@ -179,7 +188,7 @@ export async function cmdDiagnose(f: FlagReader): Promise<number> {
     const mark = { good: '+', info: '-', warning: '!' } as const;
     for (const s of report.diagnosis) process.stderr.write(`${mark[s.severity]} ${s.text}\n`);
     const wrote = [outPath, htmlPath].filter(Boolean);
-    process.stderr.write(`diagnosed in ${(report.timings.total / 1000).toFixed(1)} s (engine ${engine})${wrote.length ? `; wrote ${wrote.join(', ')}` : ''}\n`);
+    process.stderr.write(`diagnosed in ${(report.timings.total / 1000).toFixed(1)} s (${torchModel ? `PyTorch ${torchModel.torchVersion}` : `engine ${engine}`})${wrote.length ? `; wrote ${wrote.join(', ')}` : ''}\n`);
   }
   return 0;
 }

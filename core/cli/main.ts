@@ -11,6 +11,8 @@ import { checkValueCount, DEFAULT_MAX_INPUT_MB, DEFAULT_MAX_TRACE_VALUES, engine
 import { ProgressPrinter } from './progress';
 import { trainConfigFlags } from './train-flags';
 import { trainOptionsHelp } from '../train/config-schema';
+import { closeAllHelpers } from '../torch/helper-process';
+import { openTorchForCli, readTorchFlags } from './torch-model';
 import { openModelForCli } from '../formats/cli';
 import { parseSequences, traceModel } from '../model/trace';
 import { traceValueCount } from '../model/trace-size';
@@ -29,6 +31,8 @@ Usage:
   rnn-memory train --resume DIR [--steps N] [--cell FILE.ts]
   rnn-memory trace --model FILE --input FILE.json [--out FILE.json] [--answer key=value,…] [--remember-answers]
                    [--cell FILE.ts] [--engine fast|reference] [--max-input-mb 64] [--max-values 10000000]
+  rnn-memory trace --torch FILE.py:NAME [--weights W] [--torch-args JSON] [--cells A,B] [--python PY] [--device cpu|cuda] --input FILE.json
+  rnn-memory diagnose --torch FILE.py:NAME [--weights W] [...] (--task copy --T 300 | --input FILE.json) [--out report.json] [--html report.html]
   rnn-memory diagnose --model FILE [--task copy --T 300 --batch 64 --seed 1 | --input FILE.json] [--out report.json] [--html report.html]
   rnn-memory sweep [--task copy|denoise|smnist] --cells brc,nbrc,gru,lstm --T 5,50,100,300,600 [--N 0,200] [--seeds 1,2,3] [--parallel 2] --out DIR
   rnn-memory reproduce [--budget quick|paper] [--seeds 1,2,3] [--out DIR]
@@ -140,7 +144,9 @@ async function cmdTrain(f: FlagReader): Promise<number> {
 }
 
 async function cmdTrace(f: FlagReader): Promise<number> {
-  const modelPath = f.requireString('model');
+  const torch = readTorchFlags(f);
+  if (torch && f.string('model') !== undefined) throw new UsageError('give either --model or --torch, not both');
+  const modelPath = torch ? torch.file : f.requireString('model');
   const inputPath = f.requireString('input');
   const outPath = f.string('out');
   const answer = f.string('answer');
@@ -150,10 +156,13 @@ async function cmdTrace(f: FlagReader): Promise<number> {
   const maxInputMb = positiveFlag(f, 'max-input-mb', DEFAULT_MAX_INPUT_MB);
   const maxValues = positiveFlag(f, 'max-values', DEFAULT_MAX_TRACE_VALUES);
   f.finish();
-  const { model } = await openModelForCli(modelPath, answer, process.stderr, remember);
-  loadCustomCellsForCli(model, modelPath, cell);
+  // A PyTorch model needs the input's width before it starts; a model file is opened (and named in errors) first.
+  const torchJson = torch ? readInputJson(inputPath, maxInputMb) : undefined;
+  const torchModel = torch && openTorchForCli(torch, { input: torchJson, inputPath }, process.stderr);
+  const { model } = torchModel || (await openModelForCli(modelPath, answer, process.stderr, remember));
+  if (!torchModel) loadCustomCellsForCli(model, modelPath, cell);
   for (const w of engineWarnings(model.params, engine)) process.stderr.write(`warning: ${w}\n`);
-  const input = parseSequences(readInputJson(inputPath, maxInputMb), model.arch.inputSize, inputPath);
+  const input = parseSequences(torchJson ?? readInputJson(inputPath, maxInputMb), model.arch.inputSize, inputPath);
   const cells = (kind: CellKind) => cellFor(kind, engine);
   checkValueCount(traceValueCount(model.arch, input.B, input.T, cells), maxValues, `tracing ${input.B} sequence${input.B === 1 ? '' : 's'} of ${input.T} steps`);
   const out = traceModel(model, input, cells);
@@ -202,6 +211,8 @@ export async function main(argv: string[]): Promise<number> {
     const msg = e instanceof Error ? e.message : String(e);
     process.stderr.write(`rnn-memory: ${msg}\n`);
     return e instanceof UsageError ? 2 : 1;
+  } finally {
+    closeAllHelpers(); // a PyTorch model's Python helper never outlives its command
   }
 }
 

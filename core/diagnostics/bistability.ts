@@ -11,6 +11,7 @@ import { cellStateSize, float32View, supportsInitialState, type CellDef, type Ce
 import type { LayerSpec } from '../model/architecture';
 import type { Model } from '../model/model';
 import { layerParams, type CellResolver, type ForwardResult, type LayerTrace } from '../model/network';
+import { gainInputDrive, isGainCell } from './gain-drive';
 import { genericSelfMaps, gruSelfMaps, lstmSelfMaps, type SelfMaps } from './self-map';
 import { sequenceRows, toNested } from './state';
 import type { BistabilityLayer, BistabilityReport, Flip, NeuronSummary } from './types';
@@ -105,7 +106,7 @@ export function analyzeBistability(model: Model, fr: ForwardResult, opts: Bistab
 }
 
 function mapMethod(spec: LayerSpec, stepDef: CellDef): MapMethod | null {
-  if (spec.cell === 'brc' || spec.cell === 'nbrc') return 'gain';
+  if (spec.cell === 'brc' || spec.cell === 'nbrc' || isGainCell(stepDef, spec.units)) return 'gain';
   if (!hasCellOptions(spec) && (spec.cell === 'gru' || spec.cell === 'lstm')) return spec.cell;
   if (!supportsInitialState(stepDef)) return null;
   const S = cellStateSize(stepDef, spec.units);
@@ -139,7 +140,7 @@ function analyzeLayer(model: Model, tr: LayerTrace, l: number, opts: Bistability
     src = { x: xs, fwd: stepDef.forward(p, xs, shape), shape };
   }
   const sB = src.shape.B;
-  const gateName = gateOf(kind);
+  const gateName = method === 'gain' ? 'c' : gateOf(kind);
   const gateAll = gateName ? gateArray(src.fwd, gateName) : undefined;
   const h = toNested(sequenceRows(src.fwd.h, T, sB, H, 0), T, H);
   const c = gateAll ? toNested(sequenceRows(gateAll, T, sB, H, 0), T, H) : null;
@@ -265,7 +266,7 @@ function sequenceMaps(method: MapMethod, stepDef: CellDef, p: LayerParams, tr: L
   const hs = sequenceRows(tr.fwd.h, T, B, H, b);
   if (method === 'gain') {
     const a = sequenceRows(gateArray(tr.fwd, 'a'), T, B, H, b);
-    const u = brcInputDrive(p, xs, { T, B: 1, inputSize: I, units: H });
+    const u = stepDef.kind === 'custom' ? gainInputDrive(stepDef, p, xs, T, I, H) : brcInputDrive(p, xs, { T, B: 1, inputSize: I, units: H });
     const n = T * H;
     const out: SeqMaps = { a, slope: a, count: new Uint8Array(n), branch: new Int8Array(n), drive: u };
     for (let i = 0; i < n; i++) {
