@@ -77,8 +77,19 @@ export async function benchDiagnose(opts: DiagnoseBenchOptions = {}): Promise<Di
     const c = process.cpuUsage(c0);
     if (!best || ms < best.ms) {
       best = {
-        ms, timings: report.timings, cpuMs: (c.user + c.system) / 1000, forwardBackwardMs, engine, cell, layers, units, T, batch,
-        targetMs: 1000, loadAvg: loadavg()[0], cpus: cpus().length,
+        ms,
+        timings: report.timings,
+        cpuMs: (c.user + c.system) / 1000,
+        forwardBackwardMs,
+        engine,
+        cell,
+        layers,
+        units,
+        T,
+        batch,
+        targetMs: 1000,
+        loadAvg: loadavg()[0],
+        cpus: cpus().length,
       };
     }
   }
@@ -88,7 +99,9 @@ export async function benchDiagnose(opts: DiagnoseBenchOptions = {}): Promise<Di
 // `node --import tsx bench/diagnose.ts [fast|reference]` (not when bundled into dist/bench.js).
 if (/bench[\\/]diagnose\.ts$/.test(process.argv[1] ?? '')) {
   void benchDiagnose({ engine: (process.argv[2] as EngineName | undefined) ?? 'fast' }).then((r) => {
-    const t = Object.entries(r.timings).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ');
+    const t = Object.entries(r.timings)
+      .map(([k, v]) => `${k} ${v.toFixed(0)}`)
+      .join(', ');
     process.stdout.write(
       `diagnose ${r.layers}×${r.units} ${r.cell}, T=${r.T}, B=${r.batch}, engine ${r.engine}: ${r.ms.toFixed(0)} ms (cpu ${r.cpuMs.toFixed(0)} ms; ${t}); ` +
         `one forward+backward ${r.forwardBackwardMs.toFixed(0)} ms; load ${r.loadAvg.toFixed(1)} on ${r.cpus} cpus\n`,

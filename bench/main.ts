@@ -75,7 +75,9 @@ function child(w: Workload): Measurement {
 
 function torchPeerPath(): string | undefined {
   const here = typeof __dirname === 'string' ? __dirname : process.cwd();
-  return [join(here, 'torch_peer.py'), join(here, '..', 'bench', 'torch_peer.py'), join(process.cwd(), 'bench', 'torch_peer.py')].find(existsSync);
+  return [join(here, 'torch_peer.py'), join(here, '..', 'bench', 'torch_peer.py'), join(process.cwd(), 'bench', 'torch_peer.py')].find(
+    existsSync,
+  );
 }
 
 function torchAvailable(): { ok: boolean; why?: string; version?: string } {
@@ -86,8 +88,21 @@ function torchAvailable(): { ok: boolean; why?: string; version?: string } {
 
 function runTorch(peer: string, cfg: Config, cell: CellKind, quick: boolean, reps: number): NonNullable<Row['torch']> {
   const args = [
-    peer, '--cells', cell, '--T', String(cfg.T), '--units', String(cfg.units), '--layers', String(cfg.layers),
-    '--batch', String(cfg.batch), '--reps', String(reps), '--warmup', '1',
+    peer,
+    '--cells',
+    cell,
+    '--T',
+    String(cfg.T),
+    '--units',
+    String(cfg.units),
+    '--layers',
+    String(cfg.layers),
+    '--batch',
+    String(cfg.batch),
+    '--reps',
+    String(reps),
+    '--warmup',
+    '1',
     ...(quick ? ['--threads', '1,2', '--ftz', 'on'] : []),
   ];
   const r = spawnSync('python3', args, { encoding: 'utf8', maxBuffer: 1 << 26 });
@@ -112,7 +127,9 @@ async function main(): Promise<void> {
   const torch = flag('no-torch') ? { ok: false, why: 'disabled by --no-torch' } : torchAvailable();
   const peer = torchPeerPath();
   console.log(`fast engine: ${status.available ? `native, ${info?.isa}, ${info?.threads} threads` : `unavailable (${status.reason})`}`);
-  console.log(`PyTorch peer: ${torch.ok && peer ? `torch ${torch.version}` : `not run (${peer ? torch.why : 'bench/torch_peer.py not found'}); timing ours only`}`);
+  console.log(
+    `PyTorch peer: ${torch.ok && peer ? `torch ${torch.version}` : `not run (${peer ? torch.why : 'bench/torch_peer.py not found'}); timing ours only`}`,
+  );
   console.log(`machine: ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), load average ${loadavg()[0].toFixed(2)}`);
 
   const rows: Row[] = [];
@@ -139,8 +156,10 @@ async function main(): Promise<void> {
         }
       }
       rows.push(row);
-      console.error(`[bench] T=${cfg.T} ${cfg.layers}x${cfg.units} ${cell}: ours ${fmt(row.fast.stepMedianMs)} ms/step` +
-        (row.bestTorch ? `, best PyTorch ${fmt(row.bestTorch.stepMs)} ms (${row.bestTorch.variant})` : ''));
+      console.error(
+        `[bench] T=${cfg.T} ${cfg.layers}x${cfg.units} ${cell}: ours ${fmt(row.fast.stepMedianMs)} ms/step` +
+          (row.bestTorch ? `, best PyTorch ${fmt(row.bestTorch.stepMs)} ms (${row.bestTorch.variant})` : ''),
+      );
     }
   }
   printTable(rows, quick);
@@ -148,17 +167,23 @@ async function main(): Promise<void> {
   // next to one plain forward+backward of the same batch (its floor) measured in the same process.
   const diag = flag('no-diagnose') ? undefined : await benchDiagnose();
   if (diag) {
-    console.log(`\ndiagnose ${diag.layers}×${diag.units} ${diag.cell}, T=${diag.T}, batch ${diag.batch} (${diag.engine}): ${fmt(diag.ms)} ms ` +
-      `(target ${diag.targetMs} ms; one forward+backward of the same batch ${fmt(diag.forwardBackwardMs)} ms, ratio ${fmt(diag.ms / diag.forwardBackwardMs, 2)}); ` +
-      `sections: ${Object.entries(diag.timings).map(([k, v]) => `${k} ${fmt(v)}`).join(', ')}`);
+    console.log(
+      `\ndiagnose ${diag.layers}×${diag.units} ${diag.cell}, T=${diag.T}, batch ${diag.batch} (${diag.engine}): ${fmt(diag.ms)} ms ` +
+        `(target ${diag.targetMs} ms; one forward+backward of the same batch ${fmt(diag.forwardBackwardMs)} ms, ratio ${fmt(diag.ms / diag.forwardBackwardMs, 2)}); ` +
+        `sections: ${Object.entries(diag.timings)
+          .map(([k, v]) => `${k} ${fmt(v)}`)
+          .join(', ')}`,
+    );
   }
   // Issue 12's target: diagnose through the PyTorch bridge within 2× the built-in engine (2×100, T=300, B=64).
   let bridge: TorchBridgeBenchResult | { error: string } | undefined;
   if (!flag('no-torch') && !flag('no-torch-bridge')) {
     try {
       bridge = benchTorchBridge();
-      console.log(`\ndiagnose through the PyTorch bridge (2×100 nBRC, T=300, batch 64, CPU): ${fmt(bridge.bridgeMs)} ms vs built-in ${fmt(bridge.builtinMs)} ms: ` +
-        `${fmt(bridge.ratio, 2)}× (target ≤ 2×; helper start ${fmt(bridge.startMs)} ms)`);
+      console.log(
+        `\ndiagnose through the PyTorch bridge (2×100 nBRC, T=300, batch 64, CPU): ${fmt(bridge.bridgeMs)} ms vs built-in ${fmt(bridge.builtinMs)} ms: ` +
+          `${fmt(bridge.ratio, 2)}× (target ≤ 2×; helper start ${fmt(bridge.startMs)} ms)`,
+      );
     } catch (e) {
       bridge = { error: (e as Error).message };
       console.log(`\nPyTorch bridge: not run (${bridge.error})`);
@@ -166,35 +191,67 @@ async function main(): Promise<void> {
   }
   mkdirSync(outDir, { recursive: true });
   const file = join(outDir, 'bench.json');
-  writeFileSync(file, JSON.stringify({
-    date: new Date().toISOString(),
-    node: process.version,
-    cpus: cpus().length,
-    cpuModel: cpus()[0]?.model,
-    fastEngine: { ...status, ...info },
-    torch: torch.ok ? torch.version : null,
-    torchNote: torch.ok ? undefined : torch.why,
-    configs: configIdx.map((i) => CONFIGS[i]),
-    rows,
-    scaling: scaling(rows),
-    diagnose: diag,
-    torchBridge: bridge,
-  }, null, 2));
+  writeFileSync(
+    file,
+    JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        node: process.version,
+        cpus: cpus().length,
+        cpuModel: cpus()[0]?.model,
+        fastEngine: { ...status, ...info },
+        torch: torch.ok ? torch.version : null,
+        torchNote: torch.ok ? undefined : torch.why,
+        configs: configIdx.map((i) => CONFIGS[i]),
+        rows,
+        scaling: scaling(rows),
+        diagnose: diag,
+        torchBridge: bridge,
+      },
+      null,
+      2,
+    ),
+  );
   console.log(`\nwritten ${file}`);
 }
 
 function printTable(rows: Row[], quick: boolean): void {
   const variants = quick ? ['1t FTZ', '2t FTZ'] : ['1t FTZ', '2t FTZ', '1t noFTZ', '2t noFTZ'];
-  const head = ['T', 'layers', 'cell', 'ours step', 'ours fwd', 'ours cpu', 'reference', ...variants.map((v) => `torch ${v}`),
-    'best torch', 'ours/best', 'fwd ours/best', 'cpu ours/torch1t', 'ours RSS MB', 'torch RSS MB', 'load'];
+  const head = [
+    'T',
+    'layers',
+    'cell',
+    'ours step',
+    'ours fwd',
+    'ours cpu',
+    'reference',
+    ...variants.map((v) => `torch ${v}`),
+    'best torch',
+    'ours/best',
+    'fwd ours/best',
+    'cpu ours/torch1t',
+    'ours RSS MB',
+    'torch RSS MB',
+    'load',
+  ];
   const body = rows.map((r) => {
     const tv = (v: string) => r.torch?.results.find((x) => variantName(x) === v)?.stepMedianMs;
     return [
-      String(r.config.T), `${r.config.layers}x${r.config.units}`, r.cell,
-      fmt(r.fast?.stepMedianMs), fmt(r.fast?.forwardMedianMs), fmt(r.fast?.stepCpuMs), fmt(r.reference?.stepMedianMs),
+      String(r.config.T),
+      `${r.config.layers}x${r.config.units}`,
+      r.cell,
+      fmt(r.fast?.stepMedianMs),
+      fmt(r.fast?.forwardMedianMs),
+      fmt(r.fast?.stepCpuMs),
+      fmt(r.reference?.stepMedianMs),
       ...variants.map((v) => fmt(tv(v))),
-      fmt(r.bestTorch?.stepMs), fmt(r.ratio, 2), fmt(r.forwardRatio, 2), fmt(r.cpuRatio, 2),
-      fmt(r.fast?.maxRssMb), fmt(r.torch?.maxRssMb), fmt(r.loadAvg, 1),
+      fmt(r.bestTorch?.stepMs),
+      fmt(r.ratio, 2),
+      fmt(r.forwardRatio, 2),
+      fmt(r.cpuRatio, 2),
+      fmt(r.fast?.maxRssMb),
+      fmt(r.torch?.maxRssMb),
+      fmt(r.loadAvg, 1),
     ];
   });
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
@@ -208,7 +265,11 @@ function printTable(rows: Row[], quick: boolean): void {
   const s = scaling(rows);
   if (s.length) {
     console.log('\nscaling of our step time (ideal: ×T for T, ×(H²-dominated) for H):');
-    for (const x of s) console.log(`  ${x.cell}: ${x.what} ${x.from} -> ${x.to}: ×${x.factor.toFixed(2)}` + (x.torchFactor ? ` (PyTorch best ×${x.torchFactor.toFixed(2)})` : ''));
+    for (const x of s)
+      console.log(
+        `  ${x.cell}: ${x.what} ${x.from} -> ${x.to}: ×${x.factor.toFixed(2)}` +
+          (x.torchFactor ? ` (PyTorch best ×${x.torchFactor.toFixed(2)})` : ''),
+      );
   }
   for (const r of rows) if (r.torchError) console.log(`PyTorch failed for T=${r.config.T} ${r.cell}: ${r.torchError}`);
 }

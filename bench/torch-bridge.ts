@@ -35,13 +35,22 @@ export function benchTorchBridge(opts: { T?: number; batch?: number; units?: num
   const venv = join(root, '.e2e', 'python', 'bin', 'python');
   const python = process.env.RNN_MEMORY_PYTHON || (existsSync(venv) ? venv : pythonCommand());
   const model = createModel(
-    { inputSize: 1, layers: [{ cell: 'nbrc', units: H }, { cell: 'nbrc', units: H }], readout: { units: 1, activation: 'linear', perStep: false }, task: { name: 'copy', T } },
+    {
+      inputSize: 1,
+      layers: [
+        { cell: 'nbrc', units: H },
+        { cell: 'nbrc', units: H },
+      ],
+      readout: { units: 1, activation: 'linear', perStep: false },
+      task: { name: 'copy', T },
+    },
     new Rng(1),
   );
   const dir = mkdtempSync(join(tmpdir(), 'bench-torch-'));
   try {
     const sd = new Map<string, { shape: number[]; data: Float64Array }>();
-    for (const [name, t] of model.params) sd.set(name === 'readout.kernel' ? 'readout.weight' : name, name === 'readout.kernel' ? { shape: [1, H], data: t.data } : t);
+    for (const [name, t] of model.params)
+      sd.set(name === 'readout.kernel' ? 'readout.weight' : name, name === 'readout.kernel' ? { shape: [1, H], data: t.data } : t);
     const weights = join(dir, 'w.safetensors');
     writeFileSync(weights, writeSafetensors(sd, {}, 'F32'));
     const opts2 = { T, batch, seed: 1 };
@@ -50,15 +59,29 @@ export function benchTorchBridge(opts: { T?: number; batch?: number; units?: num
     const builtinMs = performance.now() - w0;
     const s0 = performance.now();
     const tm = openTorchModel({
-      file: join(root, 'test', 'fixtures', 'torch', 'models.py'), name: 'brc_stack', args: { cell: 'nbrc', n_hidden: H, n_layers: 2 }, weights,
-      python, inputSize: 1, readoutActivation: 'linear', task: { name: 'copy', T },
+      file: join(root, 'test', 'fixtures', 'torch', 'models.py'),
+      name: 'brc_stack',
+      args: { cell: 'nbrc', n_hidden: H, n_layers: 2 },
+      weights,
+      python,
+      inputSize: 1,
+      readoutActivation: 'linear',
+      task: { name: 'copy', T },
     });
     const startMs = performance.now() - s0;
     try {
       const b0 = performance.now();
       const bridged = diagnose(tm.model, opts2);
       const bridgeMs = performance.now() - b0;
-      return { builtinMs, bridgeMs, ratio: bridgeMs / builtinMs, bridgeTimings: bridged.timings, builtinTimings: builtin.timings, startMs, torch: tm.torchVersion };
+      return {
+        builtinMs,
+        bridgeMs,
+        ratio: bridgeMs / builtinMs,
+        bridgeTimings: bridged.timings,
+        builtinTimings: builtin.timings,
+        startMs,
+        torch: tm.torchVersion,
+      };
     } finally {
       tm.close();
     }
@@ -70,6 +93,11 @@ export function benchTorchBridge(opts: { T?: number; batch?: number; units?: num
 // `node --import tsx bench/torch-bridge.ts` (not when bundled into dist/bench.js).
 if (/bench[\\/]torch-bridge\.ts$/.test(process.argv[1] ?? '')) {
   const r = benchTorchBridge();
-  const t = (x: Record<string, number>) => Object.entries(x).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ');
-  process.stdout.write(`diagnose 2×100 nBRC, T=300, B=64: built-in fast ${r.builtinMs.toFixed(0)} ms (${t(r.builtinTimings)}); PyTorch ${r.torch} bridge ${r.bridgeMs.toFixed(0)} ms (${t(r.bridgeTimings)}; start ${r.startMs.toFixed(0)} ms): ${r.ratio.toFixed(2)}× (target ≤ 2×)\n`);
+  const t = (x: Record<string, number>) =>
+    Object.entries(x)
+      .map(([k, v]) => `${k} ${v.toFixed(0)}`)
+      .join(', ');
+  process.stdout.write(
+    `diagnose 2×100 nBRC, T=300, B=64: built-in fast ${r.builtinMs.toFixed(0)} ms (${t(r.builtinTimings)}); PyTorch ${r.torch} bridge ${r.bridgeMs.toFixed(0)} ms (${t(r.bridgeTimings)}; start ${r.startMs.toFixed(0)} ms): ${r.ratio.toFixed(2)}× (target ≤ 2×)\n`,
+  );
 }

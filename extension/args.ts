@@ -22,7 +22,8 @@ export function pathFromArg(arg: unknown): string | undefined {
     return arg.length > 0 ? arg : undefined;
   }
   if (!isObj(arg)) return undefined;
-  if (typeof arg.fsPath === 'string' && (arg.scheme === undefined || arg.scheme === 'file' || arg.scheme === 'vscode-remote')) return arg.fsPath;
+  if (typeof arg.fsPath === 'string' && (arg.scheme === undefined || arg.scheme === 'file' || arg.scheme === 'vscode-remote'))
+    return arg.fsPath;
   if (typeof arg.modelPath === 'string') return arg.modelPath;
   if (typeof arg.path === 'string' && arg.kind !== undefined) return arg.path;
   if (isObj(arg.uri)) return pathFromArg(arg.uri);

@@ -19,7 +19,6 @@ import { renderReportHtml } from './report-export';
 import { cellItems, configFromArgument, configFromPicks, lengthItems, sizeItems, stepItems, taskItems, type PickItem } from './train-picks';
 import { showError } from './notify';
 
-
 async function pick<V>(items: PickItem<V>[], title: string, placeHolder: string): Promise<V | undefined> {
   const chosen = await vscode.window.showQuickPick(
     items.map((i) => ({ label: i.label, description: i.description, value: i.value })),
@@ -81,7 +80,8 @@ async function train(c: Controller, arg: unknown, fixedTask?: TaskName) {
 /** All runs with a model, and model files, for pickers. */
 function modelChoices(c: Controller): { label: string; description: string; path: string }[] {
   const out = c.modelEntries().map((m) => ({ label: basename(m.path), description: m.relPath, path: m.path }));
-  for (const r of c.runs()) if (r.hasModel) out.push({ label: r.id, description: `${r.label} · ${r.state}`, path: join(r.dir, RUN_FILES.model) });
+  for (const r of c.runs())
+    if (r.hasModel) out.push({ label: r.id, description: `${r.label} · ${r.state}`, path: join(r.dir, RUN_FILES.model) });
   return out;
 }
 
@@ -107,11 +107,19 @@ async function modelFromArg(c: Controller, arg: unknown, title: string): Promise
   return c.currentModel ?? (await pickModel(c, title));
 }
 
-async function pickRun(c: Controller, title: string, filter: (r: ReturnType<Controller['runs']>[number]) => boolean): Promise<string | undefined> {
+async function pickRun(
+  c: Controller,
+  title: string,
+  filter: (r: ReturnType<Controller['runs']>[number]) => boolean,
+): Promise<string | undefined> {
   const runs = c.runs().filter(filter);
   if (runs.length === 0) return undefined;
   const chosen = await vscode.window.showQuickPick(
-    runs.map((r) => ({ label: r.label, description: `${r.id} · ${r.state} · step ${r.status?.step ?? 0}/${r.status?.totalSteps ?? r.config?.steps ?? '?'}`, id: r.id })),
+    runs.map((r) => ({
+      label: r.label,
+      description: `${r.id} · ${r.state} · step ${r.status?.step ?? 0}/${r.status?.totalSteps ?? r.config?.steps ?? '?'}`,
+      id: r.id,
+    })),
     { title, placeHolder: 'Run' },
   );
   return chosen?.id;
@@ -154,7 +162,10 @@ export function registerCommands(c: Controller): vscode.Disposable[] {
     }),
     reg('rnnMemory.resumeRun', async (arg) => {
       const o = optionsArg(arg);
-      const id = runIdFromArg(arg) ?? (o && typeof o.runId === 'string' ? o.runId : undefined) ?? (await pickRun(c, 'Resume Run', (r) => r.resumable));
+      const id =
+        runIdFromArg(arg) ??
+        (o && typeof o.runId === 'string' ? o.runId : undefined) ??
+        (await pickRun(c, 'Resume Run', (r) => r.resumable));
       if (!id) {
         if (!c.runs().some((r) => r.resumable)) void vscode.window.showInformationMessage('RNN Memory: no interrupted run to resume.');
         return undefined;
@@ -228,7 +239,11 @@ export function registerCommands(c: Controller): vscode.Disposable[] {
       if (!target) {
         const root = c.workspaceRoot();
         const name = `${c.modelName(path).replace(/\.(safetensors|pth?|keras|h5|json)$/i, '')}-report.html`;
-        const uri = await vscode.window.showSaveDialog({ title: 'Export HTML Report', filters: { 'HTML report': ['html'] }, defaultUri: vscode.Uri.file(join(root ?? '', name)) });
+        const uri = await vscode.window.showSaveDialog({
+          title: 'Export HTML Report',
+          filters: { 'HTML report': ['html'] },
+          defaultUri: vscode.Uri.file(join(root ?? '', name)),
+        });
         target = uri?.fsPath;
       }
       if (!target) return undefined;

@@ -49,8 +49,11 @@ export class Controller implements vscode.Disposable {
     readonly log: vscode.LogOutputChannel,
   ) {
     const settings = (this.settings = new HostSettings(context));
-    this.diagnoser = new ModelDiagnoser(join(context.extensionPath, 'dist', 'diagnose-worker.js'), () => settings.engine(), new AnswerStore(context.globalState), () =>
-      diagnoseSettings((k) => settings.config().get(k)),
+    this.diagnoser = new ModelDiagnoser(
+      join(context.extensionPath, 'dist', 'diagnose-worker.js'),
+      () => settings.engine(),
+      new AnswerStore(context.globalState),
+      () => diagnoseSettings((k) => settings.config().get(k)),
     );
     const diagnose = (path: string) => this.diagnose(path);
     const messageDeps: MessageDeps = {
@@ -63,7 +66,16 @@ export class Controller implements vscode.Disposable {
     this.panels = new PanelRegistry(context, {
       title: (view, target) => content.title(view, target),
       onMessage: (host, m, t) =>
-        handleWebviewMessage(messageDeps, { modelPath: t.kind === 'model' ? t.path : undefined, runId: t.kind === 'run' ? t.runId : undefined, view: host.view, reply: (r) => host.post(r) }, m),
+        handleWebviewMessage(
+          messageDeps,
+          {
+            modelPath: t.kind === 'model' ? t.path : undefined,
+            runId: t.kind === 'run' ? t.runId : undefined,
+            view: host.view,
+            reply: (r) => host.post(r),
+          },
+          m,
+        ),
       liveRate: () => settings.liveRate(),
       log,
     });
@@ -71,8 +83,24 @@ export class Controller implements vscode.Disposable {
     this.selection = new ModelSelection(this.store, settings, diagnose, log);
     this.scanner = new WorkspaceScanner(this.store, settings, log);
     this.inspector = new InspectorViewProvider(this.store, settings, messageDeps, log);
-    this.training = new TrainingSession(this.store, settings, this.selection, (id) => this.showTraining(id), (p) => this.openModelEditor(p), log);
-    this.disposables.push(content, this.selection, this.scanner, this.inspector, this.training, this.tree, bindTreeToStore(this.tree, this.store), trainingStatusItem(this.store));
+    this.training = new TrainingSession(
+      this.store,
+      settings,
+      this.selection,
+      (id) => this.showTraining(id),
+      (p) => this.openModelEditor(p),
+      log,
+    );
+    this.disposables.push(
+      content,
+      this.selection,
+      this.scanner,
+      this.inspector,
+      this.training,
+      this.tree,
+      bindTreeToStore(this.tree, this.store),
+      trainingStatusItem(this.store),
+    );
   }
 
   // ---- settings (commands read them through the controller) ------------------------------------------------

@@ -64,7 +64,10 @@ async function pickCellFile(c: Controller): Promise<string | undefined> {
  */
 async function trainCustomCell(c: Controller, arg: unknown) {
   if (!vscode.workspace.isTrusted) {
-    const choice = await vscode.window.showWarningMessage('RNN Memory: custom cells run code from your workspace, so they are available in trusted workspaces only.', 'Manage Workspace Trust');
+    const choice = await vscode.window.showWarningMessage(
+      'RNN Memory: custom cells run code from your workspace, so they are available in trusted workspaces only.',
+      'Manage Workspace Trust',
+    );
     if (choice) await vscode.commands.executeCommand('workbench.trust.manage');
     return undefined;
   }
@@ -72,13 +75,17 @@ async function trainCustomCell(c: Controller, arg: unknown) {
   const file = (o && typeof o.file === 'string' ? o.file : pathFromArg(arg)) ?? (await pickCellFile(c));
   if (!file) return undefined;
   const hasSettings = !!o && ['task', 'T', 'layers', 'units', 'steps'].some((k) => k in o);
-  const base = hasSettings ? configFromArgument({ ...o, cell: 'brc' }, c.trainDefaults(), c.engine()) : await pickTrainConfig(c, { fixedCell: 'brc', head: 'Train Custom Cell' });
+  const base = hasSettings
+    ? configFromArgument({ ...o, cell: 'brc' }, c.trainDefaults(), c.engine())
+    : await pickTrainConfig(c, { fixedCell: 'brc', head: 'Train Custom Cell' });
   if (!base) return undefined;
   const info = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `Checking custom cell ${vscode.workspace.asRelativePath(file)}…` },
     () => probeCustomCell(file, { sizes: probeSizes(base) }),
   );
-  c.log.info(`custom cell "${info.name}" (${file}) checked: state size ${info.layers.map((l) => l.stateSize).join('/')}, gates [${info.gateNames.join(', ')}], ${info.backend}`);
+  c.log.info(
+    `custom cell "${info.name}" (${file}) checked: state size ${info.layers.map((l) => l.stateSize).join('/')}, gates [${info.gateNames.join(', ')}], ${info.backend}`,
+  );
   // The run stores the path relative to its folder (core/train/run.ts).
   const config = normalizeConfig({ ...base, cell: 'custom', custom: { name: info.name, source: file, sha256: info.sha256 } });
   return c.startTraining(config, { wait: o?.wait === true, reveal: o?.reveal !== false });

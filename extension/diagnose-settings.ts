@@ -9,12 +9,14 @@ const posInt = (v: unknown): number | undefined => (typeof v === 'number' && Num
  */
 export function fixedPointSettings(get: (key: string) => unknown): DiagnoseWorkerInput['fixedPoints'] {
   const x = get('diagnose.fixedPointInput');
-  const input = Array.isArray(x) && x.length > 0 && x.every((v) => typeof v === 'number' && Number.isFinite(v)) ? (x as number[]) : undefined;
+  const input =
+    Array.isArray(x) && x.length > 0 && x.every((v) => typeof v === 'number' && Number.isFinite(v)) ? (x as number[]) : undefined;
   return { input, starts: posInt(get('diagnose.fixedPointStarts')), steps: posInt(get('diagnose.fixedPointSteps')) };
 }
 
 /** A finite number at least `min`, rounded down (the retention sizes), else undefined (the core default). */
-const atLeast = (v: unknown, min: number): number | undefined => (typeof v === 'number' && Number.isFinite(v) && v >= min ? Math.floor(v) : undefined);
+const atLeast = (v: unknown, min: number): number | undefined =>
+  typeof v === 'number' && Number.isFinite(v) && v >= min ? Math.floor(v) : undefined;
 
 /**
  * Every diagnosis option the settings give, in one place (keys relative to `rnnMemory`): the fixed-point
@@ -25,7 +27,11 @@ export function diagnoseSettings(get: (key: string) => unknown): Omit<DiagnoseWo
   const th = get('diagnose.memoryThreshold');
   return {
     fixedPoints: fixedPointSettings(get),
-    memory: { threshold: typeof th === 'number' && th > 0 && th < 1 ? th : undefined, minSteps: posInt(get('diagnose.memoryMinSteps')), batch: atLeast(get('diagnose.memoryBatch'), 4) },
+    memory: {
+      threshold: typeof th === 'number' && th > 0 && th < 1 ? th : undefined,
+      minSteps: posInt(get('diagnose.memoryMinSteps')),
+      batch: atLeast(get('diagnose.memoryBatch'), 4),
+    },
     batch: posInt(get('diagnostics.batch')),
     batchSample: posInt(get('diagnostics.batchSample')),
     retention: { batch: atLeast(get('diagnostics.retentionBatch'), 8), probeTrain: atLeast(get('diagnostics.probeTrain'), 4) },

@@ -101,7 +101,9 @@ export class DiagnosticsService {
         else finish(new Error(m.message));
         void worker.terminate();
       });
-      worker.on('error', (e) => finish(new Error(workerOutOfMemoryMessage(e, MEMORY_SETTING) ?? `diagnostics worker crashed: ${e.message}`)));
+      worker.on('error', (e) =>
+        finish(new Error(workerOutOfMemoryMessage(e, MEMORY_SETTING) ?? `diagnostics worker crashed: ${e.message}`)),
+      );
       worker.on('exit', (code) => finish(new Error(code === 1 ? 'diagnosis cancelled' : `diagnostics worker exited (code ${code})`)));
     });
   }

@@ -102,7 +102,14 @@ export function activate(context: vscode.ExtensionContext): RnnMemoryApi {
     currentModel: () => c.currentModel,
     inspectorModel: () => {
       const m = c.inspectorModel();
-      return m && { name: m.name, path: m.path, paramCount: m.paramCount, layers: m.architecture.layers.map((l) => ({ cell: l.cell, units: l.units })) };
+      return (
+        m && {
+          name: m.name,
+          path: m.path,
+          paramCount: m.paramCount,
+          layers: m.architecture.layers.map((l) => ({ cell: l.cell, units: l.units })),
+        }
+      );
     },
     inspectorReady: () => c.inspector.isReady,
     errorsShown: () => [...errorsShown()],
@@ -115,7 +122,16 @@ function watchFiles(context: vscode.ExtensionContext, c: Controller): void {
   const models = vscode.workspace.createFileSystemWatcher(MODEL_FILE_GLOB);
   const runs = vscode.workspace.createFileSystemWatcher('**/{run.json,config.json}');
   const kick = () => void c.refresh();
-  context.subscriptions.push(models, runs, models.onDidCreate(kick), models.onDidDelete(kick), models.onDidChange(kick), runs.onDidCreate(kick), runs.onDidDelete(kick), runs.onDidChange(kick));
+  context.subscriptions.push(
+    models,
+    runs,
+    models.onDidCreate(kick),
+    models.onDidDelete(kick),
+    models.onDidChange(kick),
+    runs.onDidCreate(kick),
+    runs.onDidDelete(kick),
+    runs.onDidChange(kick),
+  );
 }
 
 export async function deactivate(): Promise<void> {

@@ -11,13 +11,23 @@ import type { HostSettings } from './settings';
  * Writes an export chosen in a webview. The file name was validated (no path parts). Tests set
  * RNN_MEMORY_EXPORT_DIR to skip the save dialog.
  */
-export async function saveExport(settings: HostSettings, log: vscode.LogOutputChannel, filename: string, data: Uint8Array, filters: Record<string, string[]>): Promise<string | undefined> {
+export async function saveExport(
+  settings: HostSettings,
+  log: vscode.LogOutputChannel,
+  filename: string,
+  data: Uint8Array,
+  filters: Record<string, string[]>,
+): Promise<string | undefined> {
   const direct = process.env.RNN_MEMORY_EXPORT_DIR;
   let uri: vscode.Uri | undefined;
   if (direct) uri = vscode.Uri.file(join(direct, basename(filename)));
   else {
     const root = settings.workspaceRoot();
-    uri = await vscode.window.showSaveDialog({ defaultUri: root ? vscode.Uri.file(join(root, filename)) : undefined, filters, title: `Export ${filename}` });
+    uri = await vscode.window.showSaveDialog({
+      defaultUri: root ? vscode.Uri.file(join(root, filename)) : undefined,
+      filters,
+      title: `Export ${filename}`,
+    });
   }
   if (!uri) return undefined;
   // Local files are written atomically, so nothing (a file watcher, a test) ever reads half an export.
@@ -31,7 +41,8 @@ export async function saveExport(settings: HostSettings, log: vscode.LogOutputCh
 /** A model path from a file or a run folder (its model.safetensors; a TF.js export folder: its model.json). */
 export function resolveModelPath(p: string): string {
   try {
-    if (statSync(p).isDirectory()) return !existsSync(join(p, RUN_FILES.model)) && existsSync(join(p, 'model.json')) ? join(p, 'model.json') : join(p, RUN_FILES.model);
+    if (statSync(p).isDirectory())
+      return !existsSync(join(p, RUN_FILES.model)) && existsSync(join(p, 'model.json')) ? join(p, 'model.json') : join(p, RUN_FILES.model);
   } catch {
     // not there: let the caller report it
   }

@@ -51,7 +51,11 @@ export class InspectorViewProvider implements vscode.WebviewViewProvider, vscode
       'Inspector',
       (h, m) => {
         const s = this.store.state;
-        return handleWebviewMessage(this.deps, { modelPath: s.selection.path, runId: inspectedSnapshot(s)?.runId, view: 'inspector', reply: (r) => h.post(r) }, m);
+        return handleWebviewMessage(
+          this.deps,
+          { modelPath: s.selection.path, runId: inspectedSnapshot(s)?.runId, view: 'inspector', reply: (r) => h.post(r) },
+          m,
+        );
       },
       () => this.settings.liveRate(),
       (line) => this.log.warn(line),

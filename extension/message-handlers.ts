@@ -39,7 +39,9 @@ export function commandArguments(command: HostCommand, ctx: Pick<MessageContext,
 
 const PNG_PREFIX = 'data:image/png;base64,';
 
-type Handlers = { [K in InboundMessage['type']]: (deps: MessageDeps, ctx: MessageContext, m: Extract<InboundMessage, { type: K }>) => unknown };
+type Handlers = {
+  [K in InboundMessage['type']]: (deps: MessageDeps, ctx: MessageContext, m: Extract<InboundMessage, { type: K }>) => unknown;
+};
 
 export const MESSAGE_HANDLERS: Handlers = {
   stopTraining: (deps, ctx, m) => {
@@ -47,7 +49,8 @@ export const MESSAGE_HANDLERS: Handlers = {
   },
   command: (deps, ctx, m) => deps.execute(`rnnMemory.${m.command}`, ...commandArguments(m.command, ctx)),
   exportCsv: (deps, _ctx, m) => deps.saveExport(m.filename, Buffer.from(m.csv, 'utf8'), { 'CSV files': ['csv'] }),
-  exportPng: (deps, _ctx, m) => deps.saveExport(m.filename, Buffer.from(m.dataUrl.slice(PNG_PREFIX.length), 'base64'), { 'PNG images': ['png'] }),
+  exportPng: (deps, _ctx, m) =>
+    deps.saveExport(m.filename, Buffer.from(m.dataUrl.slice(PNG_PREFIX.length), 'base64'), { 'PNG images': ['png'] }),
   error: (deps, ctx, m) => deps.warn(`webview ${ctx.view}: ${m.message}`),
 };
 

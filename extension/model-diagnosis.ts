@@ -27,7 +27,9 @@ export class ModelDiagnoser implements vscode.Disposable {
     /** Diagnosis options from the settings (read at each diagnosis). */
     private readonly settings: () => Omit<DiagnoseWorkerInput, 'modelPath' | 'engine' | 'answers'> = () => ({}),
   ) {
-    this.service = new DiagnosticsService(workerScript, 16, () => vscode.workspace.getConfiguration('rnnMemory.diagnostics').get<number>('memoryLimitMb'));
+    this.service = new DiagnosticsService(workerScript, 16, () =>
+      vscode.workspace.getConfiguration('rnnMemory.diagnostics').get<number>('memoryLimitMb'),
+    );
   }
 
   /**
@@ -36,10 +38,17 @@ export class ModelDiagnoser implements vscode.Disposable {
    */
   async diagnose(path: string): Promise<DiagnosticReport> {
     for (let attempt = 0; ; attempt++) {
-      const req: DiagnoseWorkerInput = { ...this.settings(), modelPath: path, engine: this.engine(), answers: this.answers.get(path) ?? this.store?.get(path) };
+      const req: DiagnoseWorkerInput = {
+        ...this.settings(),
+        modelPath: path,
+        engine: this.engine(),
+        answers: this.answers.get(path) ?? this.store?.get(path),
+      };
       try {
         if (this.service.has(req)) return await this.service.get(req);
-        return await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Diagnosing ${basename(path)}` }, () => this.service.get(req));
+        return await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Diagnosing ${basename(path)}` }, () =>
+          this.service.get(req),
+        );
       } catch (e) {
         if (!(e instanceof ModelNeedsAnswers) || attempt >= 3) throw e;
         const answers = await this.ask(path, e.questions);
@@ -71,7 +80,11 @@ export class ModelDiagnoser implements vscode.Disposable {
     const p = (async () => {
       const out: ArchitectureAnswers = {};
       for (const [i, q] of questions.entries()) {
-        const items = q.choices.map((c) => ({ label: c.label, description: c.value === q.suggested ? 'suggested' : undefined, value: c.value }));
+        const items = q.choices.map((c) => ({
+          label: c.label,
+          description: c.value === q.suggested ? 'suggested' : undefined,
+          value: c.value,
+        }));
         const pick = await vscode.window.showQuickPick(items, {
           title: `${basename(path)} (${i + 1}/${questions.length})`,
           placeHolder: q.prompt,

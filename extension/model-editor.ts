@@ -23,7 +23,10 @@ export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider<
   resolveCustomEditor(doc: ModelDocument, panel: vscode.WebviewPanel): void {
     const path = doc.uri.fsPath;
     panel.title = basename(path);
-    panel.webview.options = { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(this.c.context.extensionUri, 'dist', 'webview')] };
+    panel.webview.options = {
+      enableScripts: true,
+      localResourceRoots: [vscode.Uri.joinPath(this.c.context.extensionUri, 'dist', 'webview')],
+    };
     // The whole report (summary, diagnosis, bistability, gradient flow, retention, fixed points) on one page.
     this.c.panels.adopt(panel, 'report', { kind: 'model', path }, true, 'editor');
     // Listed in the tree (whatever its format or folder) and, when in front, shown by the Inspector.

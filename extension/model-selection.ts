@@ -55,7 +55,11 @@ export class ModelSelection implements vscode.Disposable {
   opened(path: string): void {
     const root = this.settings.workspaceRoot();
     const info = this.modelInfo(path);
-    const entry: ModelEntry = { path, relPath: root ? relative(root, path) : path, ...(info ? { architecture: info.architecture, paramCount: info.paramCount } : {}) };
+    const entry: ModelEntry = {
+      path,
+      relPath: root ? relative(root, path) : path,
+      ...(info ? { architecture: info.architecture, paramCount: info.paramCount } : {}),
+    };
     this.store.dispatch({ type: 'modelOpened', entry });
   }
 
@@ -71,7 +75,12 @@ export class ModelSelection implements vscode.Disposable {
     if (!path || (sniffModelFile(path).kind !== 'model' && !isForeignModelPath(path))) return;
     this.diagnose(path).then(
       (r) => {
-        const model: ModelInfo = { name: this.settings.modelName(path), path, architecture: r.model.architecture, paramCount: r.model.paramCount };
+        const model: ModelInfo = {
+          name: this.settings.modelName(path),
+          path,
+          architecture: r.model.architecture,
+          paramCount: r.model.paramCount,
+        };
         this.store.dispatch({ type: 'modelDiagnosed', path, model, diagnosis: r.diagnosis });
       },
       (e: Error) => this.log.warn(`inspector diagnosis of ${path} failed: ${e.message}`),

@@ -10,7 +10,10 @@ export async function openModelTab(uri: vscode.Uri, viewType: string): Promise<v
   const same = (u: vscode.Uri) => u.scheme === uri.scheme && u.fsPath === uri.fsPath;
   const isOurs = (t: vscode.Tab) => t.input instanceof vscode.TabInputCustom && t.input.viewType === viewType && same(t.input.uri);
   // Tab objects go stale when a group changes, so each step reads the tabs afresh.
-  const tabsOfFile = () => vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => (t.input instanceof vscode.TabInputText || t.input instanceof vscode.TabInputCustom) && same(t.input.uri));
+  const tabsOfFile = () =>
+    vscode.window.tabGroups.all
+      .flatMap((g) => g.tabs)
+      .filter((t) => (t.input instanceof vscode.TabInputText || t.input instanceof vscode.TabInputCustom) && same(t.input.uri));
   const before = tabsOfFile();
   const column = (before.find(isOurs) ?? before[0])?.group.viewColumn;
   await vscode.commands.executeCommand('vscode.openWith', uri, viewType, { viewColumn: column, preview: false });

@@ -43,7 +43,8 @@ export class PanelContent implements vscode.Disposable {
 
   title(view: PanelView | 'compare', target: PanelTarget): string {
     if (target.kind === 'run') {
-      const label = runSnapshot(this.store.state, target.runId)?.label ?? readRun(join(this.settings.runsDir(), target.runId), target.runId)?.label;
+      const label =
+        runSnapshot(this.store.state, target.runId)?.label ?? readRun(join(this.settings.runsDir(), target.runId), target.runId)?.label;
       return `Training: ${label ?? target.runId}`;
     }
     if (target.kind === 'compare') return `Compare: ${target.paths.map((p) => this.settings.modelName(p)).join(' vs ')}`;

@@ -77,15 +77,26 @@ export class PanelRegistry implements vscode.Disposable {
       return existing;
     }
     const retain = view !== 'training'; // diagnostics reports are large: keep the rendered page instead of re-sending
-    const panel = vscode.window.createWebviewPanel(view === 'compare' ? COMPARE_VIEW_TYPE : panelViewType(view), this.deps.title(view, target), column, {
-      ...webviewOptions(this.context.extensionUri),
-      retainContextWhenHidden: retain,
-    });
+    const panel = vscode.window.createWebviewPanel(
+      view === 'compare' ? COMPARE_VIEW_TYPE : panelViewType(view),
+      this.deps.title(view, target),
+      column,
+      {
+        ...webviewOptions(this.context.extensionUri),
+        retainContextWhenHidden: retain,
+      },
+    );
     return this.adopt(panel, view, target, retain, 'panel');
   }
 
   /** Wires a new or restored panel (also custom editors) and loads its content. */
-  adopt(panel: vscode.WebviewPanel, view: PanelView | 'compare' | 'report', target: PanelTarget, retain: boolean, kind: 'panel' | 'editor'): PanelEntry {
+  adopt(
+    panel: vscode.WebviewPanel,
+    view: PanelView | 'compare' | 'report',
+    target: PanelTarget,
+    retain: boolean,
+    kind: 'panel' | 'editor',
+  ): PanelEntry {
     const viewKind: ViewKind = view === 'compare' ? 'retention' : view;
     const key = kind === 'editor' ? `editor|${++this.editorCount}|${JSON.stringify(target)}` : panelKey(view, target);
     const title = panel.title;
@@ -122,7 +133,9 @@ export class PanelRegistry implements vscode.Disposable {
       panel.dispose();
       return;
     }
-    this.deps.log.info(`restoring ${view} panel "${panel.title}" (target from ${fromState ? 'the webview state' : 'the remembered title'})`);
+    this.deps.log.info(
+      `restoring ${view} panel "${panel.title}" (target from ${fromState ? 'the webview state' : 'the remembered title'})`,
+    );
     // The host sets the webview's options (scripts on, resources limited to the bundle).
     this.adopt(panel, view, target, view !== 'training', 'panel');
   }

@@ -26,7 +26,11 @@ export function statusBarView(s: HostState): StatusBarView | null {
   if (!r) return null;
   const more = runs.length > 1 ? ` (+${runs.length - 1})` : '';
   const nums = runNumbersText(r);
-  return { text: `$(sync~spin) ${r.label} ${r.step}/${r.totalSteps}${nums ? ` · ${nums}` : ''}${more}`, tooltip: 'RNN Memory: show the training panel', runId: r.runId };
+  return {
+    text: `$(sync~spin) ${r.label} ${r.step}/${r.totalSteps}${nums ? ` · ${nums}` : ''}${more}`,
+    tooltip: 'RNN Memory: show the training panel',
+    runId: r.runId,
+  };
 }
 
 /** The training snapshot the Inspector follows: its chosen run, else the latest live one. */
@@ -40,7 +44,11 @@ export function inspectorMessage(s: HostState): Extract<HostToWebview, { type: '
 }
 
 /** A training panel's full state (null: the run is not known to this window). */
-export function trainingMessage(s: HostState, runId: string, disk: TrainingSnapshot | null = null): Extract<HostToWebview, { type: 'training' }> | null {
+export function trainingMessage(
+  s: HostState,
+  runId: string,
+  disk: TrainingSnapshot | null = null,
+): Extract<HostToWebview, { type: 'training' }> | null {
   const snap = runSnapshot(s, runId, disk);
   return snap ? { type: 'training', snapshot: snap } : null;
 }
@@ -59,7 +67,11 @@ export function runEndNotification(final: TrainingSnapshot, where: string, resum
   const nums = runNumbersText(final);
   switch (final.status) {
     case 'completed':
-      return { kind: 'info', text: `Training finished: ${final.label}, ${final.step} steps${nums ? `, ${nums}` : ''}.`, actions: ['Open Diagnostics'] };
+      return {
+        kind: 'info',
+        text: `Training finished: ${final.label}, ${final.step} steps${nums ? `, ${nums}` : ''}.`,
+        actions: ['Open Diagnostics'],
+      };
     case 'failed': {
       const resumable = resumeStep !== undefined;
       return {
@@ -69,6 +81,10 @@ export function runEndNotification(final: TrainingSnapshot, where: string, resum
       };
     }
     default:
-      return { kind: 'info', text: `Training stopped at step ${final.step}${nums ? ` (${nums})` : ''}; saved in ${where}.`, actions: ['Resume'] };
+      return {
+        kind: 'info',
+        text: `Training stopped at step ${final.step}${nums ? ` (${nums})` : ''}; saved in ${where}.`,
+        actions: ['Resume'],
+      };
   }
 }

@@ -80,7 +80,12 @@ export function updateHostState(s: HostState, a: HostAction): HostState {
       return s.models.some((m) => m.path === a.entry.path) ? s : { ...s, models: [...s.models, { ...a.entry, opened: true }] };
     case 'runStarted': {
       // A resumed run starts afresh: its previous final snapshot no longer describes it.
-      return { ...s, live: withEntry(s.live, a.snapshot.runId, a.snapshot), finished: without(s.finished, a.snapshot.runId), inspectedRun: { runId: a.snapshot.runId, disk: null, showModel: true } };
+      return {
+        ...s,
+        live: withEntry(s.live, a.snapshot.runId, a.snapshot),
+        finished: without(s.finished, a.snapshot.runId),
+        inspectedRun: { runId: a.snapshot.runId, disk: null, showModel: true },
+      };
     }
     case 'trainEvent': {
       const cur = s.live.get(a.runId);
@@ -117,7 +122,8 @@ function endRun(s: HostState, a: Extract<HostAction, { type: 'runEnded' }>): Hos
   const next: HostState = { ...s, live: without(s.live, a.runId), finished };
   // After training the Inspector shows the run's model without a click (when it follows that run).
   const followed = s.inspectedRun?.runId === a.runId && s.inspectedRun.showModel;
-  if (followed && a.modelPath && a.modelPath !== s.selection.path) return { ...next, selection: { path: a.modelPath, model: a.model ?? null, diagnosis: [] } };
+  if (followed && a.modelPath && a.modelPath !== s.selection.path)
+    return { ...next, selection: { path: a.modelPath, model: a.model ?? null, diagnosis: [] } };
   return next;
 }
 

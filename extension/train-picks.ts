@@ -106,7 +106,11 @@ export function sizeItems(task: TaskName, d: TrainDefaults): PickItem<Size>[] {
     [2, 100, task === 'copy' ? 'paper' : undefined],
     [4, 100, task !== 'copy' ? 'paper' : undefined],
   ];
-  const items = sizes.map(([layers, units, note]) => ({ label: `${layers} × ${units}`, description: note ? `layers × units · ${note}` : 'layers × units', value: { layers, units } }));
+  const items = sizes.map(([layers, units, note]) => ({
+    label: `${layers} × ${units}`,
+    description: note ? `layers × units · ${note}` : 'layers × units',
+    value: { layers, units },
+  }));
   if (!sizes.some(([l, u]) => l === d.layers && u === d.units)) {
     items.push({ label: `${d.layers} × ${d.units}`, description: 'layers × units', value: { layers: d.layers, units: d.units } });
   }
@@ -165,7 +169,18 @@ export function configFromPicks(p: TrainPicks, d: TrainDefaults, engine: EngineN
   const base = baseConfig(d, engine);
   const T = p.task === 'smnist' ? undefined : p.T;
   const picked = p.curriculum !== undefined ? { curriculum: p.curriculum } : {};
-  return normalizeConfig({ ...base, ...picked, ...noCurriculumFor(p.task), task: p.task, cell: p.cell, T, N: defaultN(p.task, T), layers: p.size.layers, units: p.size.units, steps: p.steps });
+  return normalizeConfig({
+    ...base,
+    ...picked,
+    ...noCurriculumFor(p.task),
+    task: p.task,
+    cell: p.cell,
+    T,
+    N: defaultN(p.task, T),
+    layers: p.size.layers,
+    units: p.size.units,
+    steps: p.steps,
+  });
 }
 
 /**
@@ -173,7 +188,8 @@ export function configFromPicks(p: TrainPicks, d: TrainDefaults, engine: EngineN
  * ignored; `forceTask` pins the task (trainCopyTask). Throws with the first invalid field.
  */
 export function configFromArgument(arg: unknown, d: TrainDefaults, engine: EngineName, forceTask?: TaskName): TrainConfig {
-  if (typeof arg !== 'object' || arg === null || Array.isArray(arg)) throw new Error('training arguments must be an object like {cell: "brc", T: 20}');
+  if (typeof arg !== 'object' || arg === null || Array.isArray(arg))
+    throw new Error('training arguments must be an object like {cell: "brc", T: 20}');
   const o = arg as Record<string, unknown>;
   const picked: Record<string, unknown> = {};
   for (const k of TRAIN_CONFIG_KEYS) if (o[k] !== undefined) picked[k] = o[k];
@@ -181,7 +197,14 @@ export function configFromArgument(arg: unknown, d: TrainDefaults, engine: Engin
   const T = task === 'smnist' ? undefined : ((picked.T as number | undefined) ?? d.T);
   const base = baseConfig(d, engine);
   if (T === undefined) delete base.T;
-  return normalizeConfig({ ...base, ...noCurriculumFor(task), N: defaultN(task, T), ...picked, task, ...(T === undefined ? {} : { T }) } as Partial<TrainConfig>);
+  return normalizeConfig({
+    ...base,
+    ...noCurriculumFor(task),
+    N: defaultN(task, T),
+    ...picked,
+    task,
+    ...(T === undefined ? {} : { T }),
+  } as Partial<TrainConfig>);
 }
 
 function baseConfig(d: TrainDefaults, engine: EngineName): Partial<TrainConfig> {

@@ -109,14 +109,21 @@ export class TrainingManager {
     this.endListeners.clear();
   }
 
-  private launch(id: string, dir: string, config: TrainConfig, initial: TrainingSnapshot, how: { config?: TrainConfig; resume?: boolean; steps?: number }): LiveRun {
+  private launch(
+    id: string,
+    dir: string,
+    config: TrainConfig,
+    initial: TrainingSnapshot,
+    how: { config?: TrainConfig; resume?: boolean; steps?: number },
+  ): LiveRun {
     const run = {} as LiveRun;
     const handle = startTraining({
       outDir: dir,
       config: how.config,
       resume: how.resume,
       steps: how.steps,
-      progressIntervalMs: typeof this.opts.progressIntervalMs === 'function' ? this.opts.progressIntervalMs() : (this.opts.progressIntervalMs ?? 250),
+      progressIntervalMs:
+        typeof this.opts.progressIntervalMs === 'function' ? this.opts.progressIntervalMs() : (this.opts.progressIntervalMs ?? 250),
       dataPath: config.task === 'smnist' ? this.opts.dataPath : undefined,
       workerScript: this.opts.workerScript,
       onEvent: (e) => {

@@ -131,7 +131,13 @@ export class TrainingSession implements vscode.Disposable {
 
   private onEnd(run: LiveRun, r: { done?: DoneEvent; error?: Error }): void {
     const modelPath = r.done?.modelPath;
-    this.store.dispatch({ type: 'runEnded', runId: run.id, error: r.error?.message, modelPath, model: modelPath ? this.selection.modelInfo(modelPath) : undefined });
+    this.store.dispatch({
+      type: 'runEnded',
+      runId: run.id,
+      error: r.error?.message,
+      modelPath,
+      model: modelPath ? this.selection.modelInfo(modelPath) : undefined,
+    });
     void vscode.commands.executeCommand('setContext', 'rnnMemory.training', this.manager.all().length > 0);
     const final = this.store.state.finished.get(run.id);
     if (!final) return;

@@ -35,7 +35,9 @@ export interface TreeNode {
 
 export function architectureSummary(a: Architecture): string {
   const cells = [...new Set(a.layers.map((l) => cellLabel(l.cell, l.custom?.name)))].join('/');
-  const units = a.layers.every((l) => l.units === a.layers[0].units) ? `${a.layers.length}×${a.layers[0].units}` : a.layers.map((l) => l.units).join('-');
+  const units = a.layers.every((l) => l.units === a.layers[0].units)
+    ? `${a.layers.length}×${a.layers[0].units}`
+    : a.layers.map((l) => l.units).join('-');
   return `${cells} ${units}`;
 }
 
@@ -49,7 +51,9 @@ export function modelNode(m: ModelEntry, idPrefix = 'model:'): TreeNode {
     description: `${a ? architectureSummary(a) : modelFormatName(m.path)}${dir && dir !== '.' ? ` · ${dir}` : ''}`,
     tooltip: [
       m.relPath,
-      a ? `${a.layers.length} layer${a.layers.length === 1 ? '' : 's'}: ${a.layers.map((l) => `${cellLabel(l.cell, l.custom?.name)}(${l.units})`).join(' → ')}` : `${modelFormatName(m.path)}: open it to read its architecture`,
+      a
+        ? `${a.layers.length} layer${a.layers.length === 1 ? '' : 's'}: ${a.layers.map((l) => `${cellLabel(l.cell, l.custom?.name)}(${l.units})`).join(' → ')}`
+        : `${modelFormatName(m.path)}: open it to read its architecture`,
       a ? `input ${a.inputSize}, readout ${a.readout.units} ${a.readout.activation}` : '',
       a?.task ? `task ${a.task.name}${a.task.T ? ` T=${a.task.T}` : ''}` : '',
       m.paramCount !== undefined ? `${m.paramCount.toLocaleString('en-US')} parameters` : '',
@@ -87,7 +91,12 @@ export function runDescription(run: RunInfo, live?: TrainingSnapshot): string {
 
 export function runNode(run: RunInfo, live?: TrainingSnapshot): TreeNode {
   const isLive = !!live && live.status === 'running';
-  const flags = ['run', isLive ? 'live' : runStateWord(run.state), run.resumable && !isLive ? 'resumable' : '', run.hasModel ? 'hasModel' : ''].filter(Boolean);
+  const flags = [
+    'run',
+    isLive ? 'live' : runStateWord(run.state),
+    run.resumable && !isLive ? 'resumable' : '',
+    run.hasModel ? 'hasModel' : '',
+  ].filter(Boolean);
   const children: TreeNode[] = [];
   const file = (name: string, icon: string, ctx: string, description?: string) =>
     children.push({
@@ -99,12 +108,20 @@ export function runNode(run: RunInfo, live?: TrainingSnapshot): TreeNode {
       path: join(run.dir, name),
       contextValue: ctx,
       collapsible: 'none',
-      command: ctx === 'model' ? { command: 'rnnMemory.selectModel', title: 'Select', args: [join(run.dir, name)] } : { command: 'vscode.open', title: 'Open', args: [join(run.dir, name)] },
+      command:
+        ctx === 'model'
+          ? { command: 'rnnMemory.selectModel', title: 'Select', args: [join(run.dir, name)] }
+          : { command: 'vscode.open', title: 'Open', args: [join(run.dir, name)] },
     });
   if (run.hasModel) file(RUN_FILES.model, 'circuit-board', 'model');
   if (run.hasBest) {
     const b = run.status?.best;
-    file(RUN_FILES.best, 'star-full', 'model', b ? `best test ${b.metricName === 'accuracy' ? 'accuracy' : 'MSE'} ${fmt(b.metric)} @ ${b.step}` : undefined);
+    file(
+      RUN_FILES.best,
+      'star-full',
+      'model',
+      b ? `best test ${b.metricName === 'accuracy' ? 'accuracy' : 'MSE'} ${fmt(b.metric)} @ ${b.step}` : undefined,
+    );
   }
   file(RUN_FILES.config, 'json', 'runFile');
   file(RUN_FILES.metrics, 'graph-line', 'runFile');
@@ -113,7 +130,12 @@ export function runNode(run: RunInfo, live?: TrainingSnapshot): TreeNode {
     kind: 'run',
     label: run.label,
     description: runDescription(run, live),
-    tooltip: [`${run.id}`, run.dir, run.status?.error ? `error: ${run.status.error}` : '', run.resumable && !isLive ? 'Interrupted: can be resumed from its checkpoint' : '']
+    tooltip: [
+      `${run.id}`,
+      run.dir,
+      run.status?.error ? `error: ${run.status.error}` : '',
+      run.resumable && !isLive ? 'Interrupted: can be resumed from its checkpoint' : '',
+    ]
       .filter(Boolean)
       .join('\n'),
     contextValue: flags.join(';'),
@@ -127,15 +149,52 @@ export function runNode(run: RunInfo, live?: TrainingSnapshot): TreeNode {
 }
 
 /** The two top-level groups; a group without entries shows one hint row. */
-export function buildTree(models: readonly ModelEntry[], runs: readonly RunInfo[], live: ReadonlyMap<string, TrainingSnapshot>, runsFolder: string): TreeNode[] {
+export function buildTree(
+  models: readonly ModelEntry[],
+  runs: readonly RunInfo[],
+  live: ReadonlyMap<string, TrainingSnapshot>,
+  runsFolder: string,
+): TreeNode[] {
   const modelChildren = models.length
     ? models.map((m) => modelNode(m))
-    : [{ id: 'empty:models', kind: 'empty' as const, label: `No model files (${MODEL_FORMATS_TEXT}) in the workspace`, collapsible: 'none' as const }];
+    : [
+        {
+          id: 'empty:models',
+          kind: 'empty' as const,
+          label: `No model files (${MODEL_FORMATS_TEXT}) in the workspace`,
+          collapsible: 'none' as const,
+        },
+      ];
   const runChildren = runs.length
     ? runs.map((r) => runNode(r, live.get(r.id)))
-    : [{ id: 'empty:runs', kind: 'empty' as const, label: `No runs in ${runsFolder}/ yet: run "Train on Copy Task"`, collapsible: 'none' as const }];
+    : [
+        {
+          id: 'empty:runs',
+          kind: 'empty' as const,
+          label: `No runs in ${runsFolder}/ yet: run "Train on Copy Task"`,
+          collapsible: 'none' as const,
+        },
+      ];
   return [
-    { id: 'group:models', kind: 'group', label: 'Models', description: String(models.length), icon: 'database', collapsible: 'expanded', children: modelChildren, contextValue: 'modelsGroup' },
-    { id: 'group:runs', kind: 'group', label: 'Runs', description: String(runs.length), icon: 'history', collapsible: 'expanded', children: runChildren, contextValue: 'runsGroup' },
+    {
+      id: 'group:models',
+      kind: 'group',
+      label: 'Models',
+      description: String(models.length),
+      icon: 'database',
+      collapsible: 'expanded',
+      children: modelChildren,
+      contextValue: 'modelsGroup',
+    },
+    {
+      id: 'group:runs',
+      kind: 'group',
+      label: 'Runs',
+      description: String(runs.length),
+      icon: 'history',
+      collapsible: 'expanded',
+      children: runChildren,
+      contextValue: 'runsGroup',
+    },
   ];
 }

@@ -19,7 +19,8 @@ export function toTreeItem(n: TreeNode): vscode.TreeItem {
   if (n.icon) item.iconPath = new vscode.ThemeIcon(n.icon);
   if (n.path && (n.kind === 'model' || n.kind === 'file')) item.resourceUri = vscode.Uri.file(n.path);
   if (n.command) {
-    const args = n.command.command === 'vscode.open' ? n.command.args.map((a) => (typeof a === 'string' ? vscode.Uri.file(a) : a)) : n.command.args;
+    const args =
+      n.command.command === 'vscode.open' ? n.command.args.map((a) => (typeof a === 'string' ? vscode.Uri.file(a) : a)) : n.command.args;
     item.command = { command: n.command.command, title: n.command.title, arguments: args };
   }
   return item;

@@ -10,12 +10,36 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 
 const ISAS = [
-  { name: 'avx512', flags: ['-DRNN_ISA_AVX512', '-mavx512f', '-mavx512vl', '-mavx512bw', '-mavx512dq', '-mavx2', '-mfma', '-mprefer-vector-width=512', '-Wno-maybe-uninitialized'] }, // GCC 12 false positive on _mm512_undefined_ps (bug 105593)
+  {
+    name: 'avx512',
+    flags: [
+      '-DRNN_ISA_AVX512',
+      '-mavx512f',
+      '-mavx512vl',
+      '-mavx512bw',
+      '-mavx512dq',
+      '-mavx2',
+      '-mfma',
+      '-mprefer-vector-width=512',
+      '-Wno-maybe-uninitialized',
+    ],
+  }, // GCC 12 false positive on _mm512_undefined_ps (bug 105593)
   { name: 'avx2', flags: ['-DRNN_ISA_AVX2', '-mavx2', '-mfma'] },
   { name: 'base', flags: [] },
 ];
 
-const COMMON = ['-O3', '-std=gnu++17', '-fPIC', '-fvisibility=hidden', '-fno-math-errno', '-ffp-contract=fast', '-pthread', '-Wall', '-Wextra', '-Wno-unused-parameter'];
+const COMMON = [
+  '-O3',
+  '-std=gnu++17',
+  '-fPIC',
+  '-fvisibility=hidden',
+  '-fno-math-errno',
+  '-ffp-contract=fast',
+  '-pthread',
+  '-Wall',
+  '-Wextra',
+  '-Wno-unused-parameter',
+];
 
 function findNodeHeaders() {
   const candidates = [

@@ -42,9 +42,15 @@ function loadTargets(): Target[] {
     }
   };
   for (const f of readdirSync(FIX)) {
-    if (/\.(safetensors|pt|keras|h5)$/.test(f)) out.push({ name: f, bytes: new Uint8Array(readFileSync(join(FIX, f))), answers: answersFor(f) });
+    if (/\.(safetensors|pt|keras|h5)$/.test(f))
+      out.push({ name: f, bytes: new Uint8Array(readFileSync(join(FIX, f))), answers: answersFor(f) });
   }
-  out.push({ name: 'tfjs-gru-simple/model.json', bytes: new Uint8Array(readFileSync(join(FIX, 'tfjs-gru-simple', 'model.json'))), answers: {}, shard: new Uint8Array(readFileSync(join(FIX, 'tfjs-gru-simple', 'group1-shard1of1.bin'))) });
+  out.push({
+    name: 'tfjs-gru-simple/model.json',
+    bytes: new Uint8Array(readFileSync(join(FIX, 'tfjs-gru-simple', 'model.json'))),
+    answers: {},
+    shard: new Uint8Array(readFileSync(join(FIX, 'tfjs-gru-simple', 'group1-shard1of1.bin'))),
+  });
   return out;
 }
 
@@ -128,7 +134,12 @@ export interface FuzzFailure {
 
 export type Mutators = 'bytes' | 'structure';
 
-export function fuzzFormats(cases: number, seed = 1, timeLimitMs = 2000, mutators: Mutators = 'bytes'): { cases: number; failures: FuzzFailure[]; slowestMs: number; slowestCase: string; loaded: number } {
+export function fuzzFormats(
+  cases: number,
+  seed = 1,
+  timeLimitMs = 2000,
+  mutators: Mutators = 'bytes',
+): { cases: number; failures: FuzzFailure[]; slowestMs: number; slowestCase: string; loaded: number } {
   const targets = loadTargets().filter((t) => mutators === 'bytes' || /\.(pt|keras)$/.test(t.name));
   const rng = new Rng(seed);
   const failures: FuzzFailure[] = [];
@@ -140,17 +151,29 @@ export function fuzzFormats(cases: number, seed = 1, timeLimitMs = 2000, mutator
     const json = t.name.endsWith('.json');
     const mutateShard = !!t.shard && rng.uniform() < 0.3;
     // .keras files get header mutations only: their entries are not ours to bound (see zip.ts readZip limits).
-    const m = mutators === 'structure' ? (t.name.endsWith('.pt') ? mutateStructure(t.bytes, rng) : mutateZipHeaders(t.bytes, rng)) : mutateShard ? mutate(t.shard!, rng, false) : mutate(t.bytes, rng, json);
+    const m =
+      mutators === 'structure'
+        ? t.name.endsWith('.pt')
+          ? mutateStructure(t.bytes, rng)
+          : mutateZipHeaders(t.bytes, rng)
+        : mutateShard
+          ? mutate(t.shard!, rng, false)
+          : mutate(t.bytes, rng, json);
     const start = performance.now();
     try {
       const book = new AnswerBook(t.answers);
-      if (t.shard) openTfjsModel(new TextDecoder().decode(mutateShard ? t.bytes : m.bytes), () => (mutateShard ? m.bytes : t.shard!), book, t.name);
+      if (t.shard)
+        openTfjsModel(new TextDecoder().decode(mutateShard ? t.bytes : m.bytes), () => (mutateShard ? m.bytes : t.shard!), book, t.name);
       else openModelBytes(m.bytes, join(FIX, t.name), book);
       loaded++;
     } catch (e) {
       if (!(e instanceof FormatError) && !(e instanceof NeedsAnswers)) {
-        failures.push({ target: t.name, what: `${mutateShard ? 'shard ' : ''}${m.what}`, error: e instanceof Error ? `${e.name}: ${e.message}`.slice(0, 300) : String(e) });
-      // eslint-disable-next-line no-control-regex -- raw control characters are what this looks for
+        failures.push({
+          target: t.name,
+          what: `${mutateShard ? 'shard ' : ''}${m.what}`,
+          error: e instanceof Error ? `${e.name}: ${e.message}`.slice(0, 300) : String(e),
+        });
+        // eslint-disable-next-line no-control-regex -- raw control characters are what this looks for
       } else if (e instanceof FormatError && /[\x00-\x1f\x7f-\x9f]/.test(e.message)) {
         failures.push({ target: t.name, what: m.what, error: `raw control characters in ${JSON.stringify(e.message.slice(0, 200))}` });
       }
@@ -169,7 +192,9 @@ if (require.main === module && process.argv[2] !== 'structured') {
   const flags = process.argv.slice(2).filter((a) => a.startsWith('--'));
   const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
   if (flags.includes('--help')) {
-    process.stdout.write('usage: node --import tsx scripts/fuzz-formats.ts [cases=10000] [seed=1] [--mutators=bytes|structure] [--time-limit=ms]\n');
+    process.stdout.write(
+      'usage: node --import tsx scripts/fuzz-formats.ts [cases=10000] [seed=1] [--mutators=bytes|structure] [--time-limit=ms]\n',
+    );
     process.exit(0);
   }
   const flag = (name: string) => flags.find((f) => f.startsWith(`--${name}=`))?.split('=')[1];
@@ -181,7 +206,9 @@ if (require.main === module && process.argv[2] !== 'structured') {
   const r = fuzzFormats(cases, seed, Number(flag('time-limit') ?? 2000), mutators);
   const mb = (process.memoryUsage().rss / 2 ** 20).toFixed(0);
   const peak = (process.resourceUsage().maxRSS / 1024).toFixed(0);
-  process.stdout.write(`${r.cases} ${mutators} cases in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${r.loaded} still loaded, ${r.failures.length} failures, slowest ${r.slowestMs.toFixed(0)} ms (${r.slowestCase}), rss ${mb} MiB, peak rss ${peak} MiB\n`);
+  process.stdout.write(
+    `${r.cases} ${mutators} cases in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${r.loaded} still loaded, ${r.failures.length} failures, slowest ${r.slowestMs.toFixed(0)} ms (${r.slowestCase}), rss ${mb} MiB, peak rss ${peak} MiB\n`,
+  );
   for (const f of r.failures.slice(0, 30)) process.stdout.write(`  ${f.target} [${f.what}]: ${f.error}\n`);
   process.exitCode = r.failures.length ? 1 : 0;
 }
@@ -208,7 +235,11 @@ const H5_INTERESTING = [0x01, 0x03, 0x08, 0x0b, 0x0c, 0x15, 0x10, 0x11, 0x02, 0x
 const BIG64 = [0n, 1n, 2n ** 31n, 2n ** 32n, 2n ** 32n + 3n, 2n ** 40n, 2n ** 63n, 0xffffffffffffffffn, 8192n, 65536n];
 
 /** Overwrites a field inside one header message (dimensions, layout class and addresses, chunk dims, filters …). */
-export function mutateH5Message(b: Uint8Array, msgs: { type: number; offset: number; size: number }[], rng: Rng): { bytes: Uint8Array; what: string } {
+export function mutateH5Message(
+  b: Uint8Array,
+  msgs: { type: number; offset: number; size: number }[],
+  rng: Rng,
+): { bytes: Uint8Array; what: string } {
   const pool = msgs.filter((m) => H5_INTERESTING.includes(m.type) && m.size > 0);
   const m = pool[rng.int(pool.length)];
   const out = new Uint8Array(b);
@@ -255,7 +286,18 @@ export function mutateTfjsManifest(text: string, rng: Rng): { text: string; what
       break;
     }
     case 1: {
-      const p = pick(['../x.bin', '/etc/passwd', 'a/./b.bin', '', 'C:\\x.bin', 'x'.repeat(600), 'group1-shard1of1.bin\0', 'file:///etc/passwd', './../x', 7]);
+      const p = pick([
+        '../x.bin',
+        '/etc/passwd',
+        'a/./b.bin',
+        '',
+        'C:\\x.bin',
+        'x'.repeat(600),
+        'group1-shard1of1.bin\0',
+        'file:///etc/passwd',
+        './../x',
+        7,
+      ]);
       g.paths[rng.int(g.paths.length)] = p;
       what = `path := ${JSON.stringify(p).slice(0, 40)}`;
       break;
@@ -285,7 +327,11 @@ export function mutateTfjsManifest(text: string, rng: Rng): { text: string; what
       break;
     }
     case 6: {
-      const task = { name: pick(['copy', 'denoise', 'smnist', 'custom', 'x']), T: pick([1e7, 1e5, 100001, 0, -3, 1.5, 2 ** 53, '300']), N: pick([0, 1e7, 99999, -1]) };
+      const task = {
+        name: pick(['copy', 'denoise', 'smnist', 'custom', 'x']),
+        T: pick([1e7, 1e5, 100001, 0, -3, 1.5, 2 ** 53, '300']),
+        N: pick([0, 1e7, 99999, -1]),
+      };
       j.userDefinedMetadata = { rnnMemoryLens: { task } };
       what = `task ${JSON.stringify(task)}`;
       break;
@@ -357,23 +403,57 @@ function readMemoryShard(shard: Uint8Array, max: number): Uint8Array {
   return shard;
 }
 
-export function fuzzStructured(cases: number, seed = 1, timeLimitMs = 2000): { cases: number; failures: FuzzFailure[]; slowestMs: number; slowest: string; loaded: number; peakRssMb: number; byKind: Record<string, number> } {
+export function fuzzStructured(
+  cases: number,
+  seed = 1,
+  timeLimitMs = 2000,
+): {
+  cases: number;
+  failures: FuzzFailure[];
+  slowestMs: number;
+  slowest: string;
+  loaded: number;
+  peakRssMb: number;
+  byKind: Record<string, number>;
+} {
   const rng = new Rng(seed);
-  const h5 = readdirSync(FIX).filter((f) => f.endsWith('.h5')).map((f) => {
-    const bytes = new Uint8Array(readFileSync(join(FIX, f)));
-    return { name: f, bytes, msgs: h5Messages(bytes), answers: {} as Record<string, string> };
-  });
-  const keras = readdirSync(FIX).filter((f) => f.endsWith('.keras')).map((f) => {
-    const files = unzipSync(new Uint8Array(readFileSync(join(FIX, f))));
-    return { name: f, files, msgs: h5Messages(files['model.weights.h5']) };
-  });
+  const h5 = readdirSync(FIX)
+    .filter((f) => f.endsWith('.h5'))
+    .map((f) => {
+      const bytes = new Uint8Array(readFileSync(join(FIX, f)));
+      return { name: f, bytes, msgs: h5Messages(bytes), answers: {} as Record<string, string> };
+    });
+  const keras = readdirSync(FIX)
+    .filter((f) => f.endsWith('.keras'))
+    .map((f) => {
+      const files = unzipSync(new Uint8Array(readFileSync(join(FIX, f))));
+      return { name: f, files, msgs: h5Messages(files['model.weights.h5']) };
+    });
   const tfjs = ['tfjs-gru-simple', 'tfjs-lstm'].map((d) => {
     const text = readFileSync(join(FIX, d, 'model.json'), 'utf8');
     const paths = (JSON.parse(text) as { weightsManifest: { paths: string[] }[] }).weightsManifest.flatMap((g) => g.paths);
     return { name: d, text, shards: new Map(paths.map((p) => [p, new Uint8Array(readFileSync(join(FIX, d, p)))])) };
   });
-  const ours = serializeModel(createModel({ inputSize: 1, layers: [{ cell: 'nbrc', units: 6 }, { cell: 'gru', units: 4 }], readout: { units: 1, activation: 'linear', perStep: false }, task: { name: 'copy', T: 50, N: 0 } }, new Rng(3)));
-  const st = [{ name: 'ours.safetensors', bytes: ours }, ...readdirSync(FIX).filter((f) => /^torch-.*\.safetensors$/.test(f)).map((f) => ({ name: f, bytes: new Uint8Array(readFileSync(join(FIX, f))) }))];
+  const ours = serializeModel(
+    createModel(
+      {
+        inputSize: 1,
+        layers: [
+          { cell: 'nbrc', units: 6 },
+          { cell: 'gru', units: 4 },
+        ],
+        readout: { units: 1, activation: 'linear', perStep: false },
+        task: { name: 'copy', T: 50, N: 0 },
+      },
+      new Rng(3),
+    ),
+  );
+  const st = [
+    { name: 'ours.safetensors', bytes: ours },
+    ...readdirSync(FIX)
+      .filter((f) => /^torch-.*\.safetensors$/.test(f))
+      .map((f) => ({ name: f, bytes: new Uint8Array(readFileSync(join(FIX, f))) })),
+  ];
   const answers = { 'readout.activation': 'linear', 'readout.perStep': 'last', 'encoder.nonlinearity': 'relu' };
   const failures: FuzzFailure[] = [];
   const byKind: Record<string, number> = {};
@@ -428,7 +508,9 @@ export function fuzzStructured(cases: number, seed = 1, timeLimitMs = 2000): { c
       }
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);
-      const clean = (e instanceof FormatError || e instanceof NeedsAnswers) && (e instanceof NeedsAnswers || (!msg.includes('\n') && msg.length <= 400));
+      const clean =
+        (e instanceof FormatError || e instanceof NeedsAnswers) &&
+        (e instanceof NeedsAnswers || (!msg.includes('\n') && msg.length <= 400));
       if (!clean) failures.push({ target, what, error: e instanceof Error ? `${e.name}: ${msg}`.slice(0, 300) : String(e) });
     }
     const ms = performance.now() - start;
@@ -447,7 +529,9 @@ if (require.main === module && process.argv[2] === 'structured') {
   const t0 = Date.now();
   const r = fuzzStructured(cases, seed);
   process.stdout.write(
-    `${r.cases} structured cases (${Object.entries(r.byKind).map(([k, n]) => `${k} ${n}`).join(', ')}) in ${((Date.now() - t0) / 1000).toFixed(1)} s: ` +
+    `${r.cases} structured cases (${Object.entries(r.byKind)
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ')}) in ${((Date.now() - t0) / 1000).toFixed(1)} s: ` +
       `${r.loaded} still loaded, ${r.failures.length} failures, slowest ${r.slowestMs.toFixed(0)} ms (${r.slowest.slice(0, 120)}), peak rss ${r.peakRssMb.toFixed(0)} MB\n`,
   );
   for (const f of r.failures.slice(0, 30)) process.stdout.write(`  ${f.target} [${f.what}]: ${f.error}\n`);

@@ -19,11 +19,26 @@ export interface Mutant {
 /** Opcodes with a fixed-size argument, and its size. */
 const FIXED: Record<number, number> = { 0x80: 1, 0x95: 8, 0x4a: 4, 0x4b: 1, 0x4d: 2, 0x47: 8, 0x71: 1, 0x72: 4, 0x68: 1, 0x6a: 4 };
 /** Opcodes with a length-prefixed argument, and the prefix's size. */
-const COUNTED: Record<number, number> = { 0x8a: 1, 0x8b: 4, 0x58: 4, 0x8c: 1, 0x8d: 8, 0x54: 4, 0x55: 1, 0x42: 4, 0x43: 1, 0x8e: 8, 0x96: 8 };
+const COUNTED: Record<number, number> = {
+  0x8a: 1,
+  0x8b: 4,
+  0x58: 4,
+  0x8c: 1,
+  0x8d: 8,
+  0x54: 4,
+  0x55: 1,
+  0x42: 4,
+  0x43: 1,
+  0x8e: 8,
+  0x96: 8,
+};
 /** Opcodes followed by newline-terminated text lines, and how many. */
 const LINES: Record<number, number> = { 0x63: 2, 0x49: 1, 0x4c: 1, 0x46: 1, 0x70: 1, 0x67: 1, 0x50: 1, 0x53: 1, 0x56: 1 };
 /** Argument-less opcodes worth inserting. */
-const BARE = [0x28, 0x29, 0x2e, 0x30, 0x31, 0x32, 0x4e, 0x52, 0x5d, 0x61, 0x62, 0x65, 0x6c, 0x73, 0x74, 0x75, 0x7d, 0x81, 0x85, 0x86, 0x87, 0x88, 0x89, 0x8f, 0x90, 0x91, 0x92, 0x93, 0x94, 0x51, 0x64];
+const BARE = [
+  0x28, 0x29, 0x2e, 0x30, 0x31, 0x32, 0x4e, 0x52, 0x5d, 0x61, 0x62, 0x65, 0x6c, 0x73, 0x74, 0x75, 0x7d, 0x81, 0x85, 0x86, 0x87, 0x88, 0x89,
+  0x8f, 0x90, 0x91, 0x92, 0x93, 0x94, 0x51, 0x64,
+];
 
 interface Op {
   at: number;
@@ -95,13 +110,21 @@ function motif(rng: Rng): { bytes: number[]; what: string } {
       return { bytes: [0x58, ...le(s.length, 4), ...s], what: 'BINUNICODE with control characters' };
     }
     case 6: {
-      const g = enc.encode(`${pick(rng, ['torch', 'collections', 'os', 'builtins', 'torch._utils'])}${pick(rng, EVIL)}\n${pick(rng, ['OrderedDict', 'FloatStorage', 'system', '_rebuild_tensor_v2'])}${pick(rng, EVIL)}\n`);
+      const g = enc.encode(
+        `${pick(rng, ['torch', 'collections', 'os', 'builtins', 'torch._utils'])}${pick(rng, EVIL)}\n${pick(rng, ['OrderedDict', 'FloatStorage', 'system', '_rebuild_tensor_v2'])}${pick(rng, EVIL)}\n`,
+      );
       return { bytes: [0x63, ...g], what: 'GLOBAL with control characters' };
     }
     case 7:
-      return { bytes: [pick(rng, [0x8d, 0x8e, 0x96]), ...le(pick(rng, [2 ** 40, 2 ** 31, 2 ** 53 - 1, 1e6]), 8)], what: 'huge 8-byte length' };
+      return {
+        bytes: [pick(rng, [0x8d, 0x8e, 0x96]), ...le(pick(rng, [2 ** 40, 2 ** 31, 2 ** 53 - 1, 1e6]), 8)],
+        what: 'huge 8-byte length',
+      };
     case 8:
-      return { bytes: rng.uniform() < 0.5 ? [0x68, rng.int(256)] : [0x6a, ...le(pick(rng, [0, 1, 2 ** 32 - 1, rng.int(1000)]), 4)], what: 'memo GET' };
+      return {
+        bytes: rng.uniform() < 0.5 ? [0x68, rng.int(256)] : [0x6a, ...le(pick(rng, [0, 1, 2 ** 32 - 1, rng.int(1000)]), 4)],
+        what: 'memo GET',
+      };
     default:
       return { bytes: [0x4a, ...le(pick(rng, [0, 8192, 2 ** 31 - 1, -1, 1 << 26]), 4)], what: 'BININT extreme' };
   }
@@ -128,7 +151,13 @@ export function mutatePickle(p: Uint8Array, rng: Rng): Mutant {
       const q = ops[1 + rng.int(ops.length - 1)];
       const [a, b] = o.at < q.at ? [o, q] : [q, o];
       if (a === b || a.end > b.at) return { bytes: p, what: 'swap (same op)' };
-      const out = new Uint8Array([...p.subarray(0, a.at), ...p.subarray(b.at, b.end), ...p.subarray(a.end, b.at), ...p.subarray(a.at, a.end), ...p.subarray(b.end)]);
+      const out = new Uint8Array([
+        ...p.subarray(0, a.at),
+        ...p.subarray(b.at, b.end),
+        ...p.subarray(a.end, b.at),
+        ...p.subarray(a.at, a.end),
+        ...p.subarray(b.end),
+      ]);
       return { bytes: out, what: `swap ops at ${a.at} and ${b.at}` };
     }
     case 3: {
@@ -174,12 +203,63 @@ export function mutatePickle(p: Uint8Array, rng: Rng): Mutant {
 // ---- zip headers ----
 
 const SIGS: Record<number, { kind: string; fields: [number, number][] }> = {
-  0x04034b50: { kind: 'local', fields: [[6, 2], [8, 2], [14, 4], [18, 4], [22, 4], [26, 2], [28, 2]] },
-  0x02014b50: { kind: 'central', fields: [[8, 2], [10, 2], [16, 4], [20, 4], [24, 4], [28, 2], [30, 2], [32, 2], [34, 2], [42, 4]] },
-  0x06054b50: { kind: 'end', fields: [[4, 2], [6, 2], [8, 2], [10, 2], [12, 4], [16, 4], [20, 2]] },
-  0x06064b50: { kind: 'zip64 end', fields: [[24, 8], [32, 8], [40, 8], [48, 8]] },
+  0x04034b50: {
+    kind: 'local',
+    fields: [
+      [6, 2],
+      [8, 2],
+      [14, 4],
+      [18, 4],
+      [22, 4],
+      [26, 2],
+      [28, 2],
+    ],
+  },
+  0x02014b50: {
+    kind: 'central',
+    fields: [
+      [8, 2],
+      [10, 2],
+      [16, 4],
+      [20, 4],
+      [24, 4],
+      [28, 2],
+      [30, 2],
+      [32, 2],
+      [34, 2],
+      [42, 4],
+    ],
+  },
+  0x06054b50: {
+    kind: 'end',
+    fields: [
+      [4, 2],
+      [6, 2],
+      [8, 2],
+      [10, 2],
+      [12, 4],
+      [16, 4],
+      [20, 2],
+    ],
+  },
+  0x06064b50: {
+    kind: 'zip64 end',
+    fields: [
+      [24, 8],
+      [32, 8],
+      [40, 8],
+      [48, 8],
+    ],
+  },
   0x07064b50: { kind: 'zip64 locator', fields: [[8, 8]] },
-  0x08074b50: { kind: 'descriptor', fields: [[4, 4], [8, 4], [12, 4]] },
+  0x08074b50: {
+    kind: 'descriptor',
+    fields: [
+      [4, 4],
+      [8, 4],
+      [12, 4],
+    ],
+  },
 };
 
 function headers(b: Uint8Array): { at: number; sig: number }[] {
@@ -215,10 +295,14 @@ export function mutateZipHeaders(b: Uint8Array, rng: Rng): Mutant {
     // Duplicate or drop this directory entry, keeping the end record's count and size consistent (or not).
     const len = 46 + v.getUint16(h.at + 28, true) + v.getUint16(h.at + 30, true) + v.getUint16(h.at + 32, true);
     const dup = rng.uniform() < 0.5;
-    const m = dup ? new Uint8Array([...out.subarray(0, h.at + len), ...out.subarray(h.at, h.at + len), ...out.subarray(h.at + len)]) : new Uint8Array([...out.subarray(0, h.at), ...out.subarray(h.at + len)]);
+    const m = dup
+      ? new Uint8Array([...out.subarray(0, h.at + len), ...out.subarray(h.at, h.at + len), ...out.subarray(h.at + len)])
+      : new Uint8Array([...out.subarray(0, h.at), ...out.subarray(h.at + len)]);
     if (rng.uniform() < 0.7) {
       const mv = new DataView(m.buffer);
-      const end = headers(m).filter((x) => x.sig === 0x06054b50).pop();
+      const end = headers(m)
+        .filter((x) => x.sig === 0x06054b50)
+        .pop();
       if (end) {
         const d = dup ? 1 : -1;
         mv.setUint16(end.at + 8, mv.getUint16(end.at + 8, true) + d, true);
@@ -248,7 +332,13 @@ export function mutateZipEntries(entries: ZEntry[], rng: Rng): Mutant {
   const e = es[i];
   switch (rng.int(6)) {
     case 0:
-      es.push({ name: `${e.name.replace(/[^/]+$/, '')}${rng.int(100)}`, method: 8, body: zeroBomb(1 + rng.int(256)), size: rng.int(2 ** 32), crc: 0 });
+      es.push({
+        name: `${e.name.replace(/[^/]+$/, '')}${rng.int(100)}`,
+        method: 8,
+        body: zeroBomb(1 + rng.int(256)),
+        size: rng.int(2 ** 32),
+        crc: 0,
+      });
       return { bytes: writeZip(es), what: 'unreferenced bomb entry' };
     case 1: {
       const mb = 1 + rng.int(512);
@@ -261,7 +351,13 @@ export function mutateZipEntries(entries: ZEntry[], rng: Rng): Mutant {
     case 3: {
       // A second local entry of that name, hidden from the directory.
       const other = stored(e.name, new Uint8Array(e.body.length).fill(0x40));
-      return { bytes: writeZip([...es.slice(0, i), other, ...es.slice(i)], es.map((x, j) => ({ e: x, at: j < i ? j : j + 1 }))), what: `hidden duplicate of ${e.name}` };
+      return {
+        bytes: writeZip(
+          [...es.slice(0, i), other, ...es.slice(i)],
+          es.map((x, j) => ({ e: x, at: j < i ? j : j + 1 })),
+        ),
+        what: `hidden duplicate of ${e.name}`,
+      };
     }
     case 4: {
       const central = es.map((x, j) => ({ e: j === i ? { ...x, name: pick(rng, es).name } : x }));

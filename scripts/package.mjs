@@ -14,7 +14,18 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const outArg = process.argv.indexOf('--out');
 const out = outArg > 0 ? resolve(process.argv[outArg + 1]) : join(root, `${pkg.name}-${pkg.version}.vsix`);
 
-const required = ['dist/extension.js', 'dist/train-worker.js', 'dist/diagnose-worker.js', 'dist/cli.js', 'dist/typescript.js', 'dist/data/mnist.bin', 'dist/webview/panel.js', 'dist/webview/panel.css', 'dist/python/rnn_memory_bridge.py', 'media/icon.svg'];
+const required = [
+  'dist/extension.js',
+  'dist/train-worker.js',
+  'dist/diagnose-worker.js',
+  'dist/cli.js',
+  'dist/typescript.js',
+  'dist/data/mnist.bin',
+  'dist/webview/panel.js',
+  'dist/webview/panel.css',
+  'dist/python/rnn_memory_bridge.py',
+  'media/icon.svg',
+];
 const missing = required.filter((f) => !existsSync(join(root, f)));
 if (missing.length) {
   console.error(`package: missing ${missing.join(', ')}; run \`npm run build\` first`);
@@ -34,7 +45,8 @@ try {
   copy('dist/python/rnn_memory_bridge.py');
   for (const f of readdirSync(join(root, 'dist', 'webview'))) if (!f.endsWith('.map')) copy(join('dist', 'webview', f));
   // Only the built addon(s), not their object files.
-  if (existsSync(join(root, 'dist', 'native'))) for (const f of readdirSync(join(root, 'dist', 'native'))) if (f.endsWith('.node')) copy(join('dist', 'native', f));
+  if (existsSync(join(root, 'dist', 'native')))
+    for (const f of readdirSync(join(root, 'dist', 'native'))) if (f.endsWith('.node')) copy(join('dist', 'native', f));
 
   const vsce = join(root, 'node_modules', '@vscode', 'vsce', 'vsce');
   // The README's relative links (docs/…) stay relative: there is no public repository URL to prefix.

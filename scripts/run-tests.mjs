@@ -16,7 +16,10 @@ const wanted = new Set((process.env.RNN_TEST_TIERS ?? 'lint,unit,setup,browser,v
 function testFiles(dir) {
   const abs = join(root, 'test', dir);
   if (!existsSync(abs)) return [];
-  return readdirSync(abs).filter((f) => f.endsWith('.test.ts')).sort().map((f) => join('test', dir, f));
+  return readdirSync(abs)
+    .filter((f) => f.endsWith('.test.ts'))
+    .sort()
+    .map((f) => join('test', dir, f));
 }
 
 function run(label, cmd, args) {
@@ -30,9 +33,11 @@ function run(label, cmd, args) {
 const nodeTest = (files) => [...['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=1'], ...files];
 
 if (wanted.has('lint')) run('lint', process.execPath, [join(root, 'scripts', 'lint.mjs')]);
-if ((wanted.has('unit') || wanted.has('setup')) && existsSync(join(root, 'scripts', 'python-setup.sh'))) run('test setup (python with torch)', 'bash', [join(root, 'scripts', 'python-setup.sh')]);
+if ((wanted.has('unit') || wanted.has('setup')) && existsSync(join(root, 'scripts', 'python-setup.sh')))
+  run('test setup (python with torch)', 'bash', [join(root, 'scripts', 'python-setup.sh')]);
 if (wanted.has('unit')) run('unit tests', process.execPath, nodeTest(testFiles('unit')));
-if (wanted.has('setup') && existsSync(join(root, 'scripts', 'e2e-setup.sh'))) run('test setup (chromium, code-server)', 'bash', [join(root, 'scripts', 'e2e-setup.sh')]);
+if (wanted.has('setup') && existsSync(join(root, 'scripts', 'e2e-setup.sh')))
+  run('test setup (chromium, code-server)', 'bash', [join(root, 'scripts', 'e2e-setup.sh')]);
 for (const tier of ['browser', 'vscode']) {
   const files = testFiles(tier);
   if (wanted.has(tier) && files.length) run(`${tier} tests`, process.execPath, nodeTest(files));

@@ -9,7 +9,15 @@ import type { TrainConfig, TrainEvent } from '../core/train/types';
 
 export type ViewKind = 'bistability' | 'gradientFlow' | 'retention' | 'fixedPoints' | 'training' | 'inspector' | 'report';
 
-export const VIEW_KINDS: readonly ViewKind[] = ['bistability', 'gradientFlow', 'retention', 'fixedPoints', 'training', 'inspector', 'report'];
+export const VIEW_KINDS: readonly ViewKind[] = [
+  'bistability',
+  'gradientFlow',
+  'retention',
+  'fixedPoints',
+  'training',
+  'inspector',
+  'report',
+];
 
 export interface ModelInfo {
   name: string;
@@ -111,7 +119,11 @@ export function parseWebviewMessage(v: unknown): WebviewToHost | null {
         ? { type: 'command', command: v.command as HostCommand }
         : null;
     case 'exportCsv':
-      return typeof v.filename === 'string' && SAFE_FILENAME.test(v.filename) && v.filename.endsWith('.csv') && typeof v.csv === 'string' && v.csv.length <= MAX_EXPORT_CHARS
+      return typeof v.filename === 'string' &&
+        SAFE_FILENAME.test(v.filename) &&
+        v.filename.endsWith('.csv') &&
+        typeof v.csv === 'string' &&
+        v.csv.length <= MAX_EXPORT_CHARS
         ? { type: 'exportCsv', filename: v.filename, csv: v.csv }
         : null;
     case 'exportPng':
@@ -137,11 +149,15 @@ export function parseHostMessage(v: unknown): HostToWebview | null {
   if (!isObj(v) || typeof v.type !== 'string' || !HOST_TYPES.has(v.type)) return null;
   switch (v.type) {
     case 'init':
-      return typeof v.view === 'string' && (VIEW_KINDS as readonly string[]).includes(v.view) && typeof v.title === 'string' ? (v as HostToWebview) : null;
+      return typeof v.view === 'string' && (VIEW_KINDS as readonly string[]).includes(v.view) && typeof v.title === 'string'
+        ? (v as HostToWebview)
+        : null;
     case 'report':
       return isObj(v.report) && typeof v.label === 'string' ? (v as HostToWebview) : null;
     case 'reports':
-      return Array.isArray(v.items) && v.items.every((i) => isObj(i) && typeof i.label === 'string' && isObj(i.report)) ? (v as HostToWebview) : null;
+      return Array.isArray(v.items) && v.items.every((i) => isObj(i) && typeof i.label === 'string' && isObj(i.report))
+        ? (v as HostToWebview)
+        : null;
     case 'training':
       return isObj(v.snapshot) && typeof v.snapshot.runId === 'string' && Array.isArray(v.snapshot.points) ? (v as HostToWebview) : null;
     case 'trainingEvent':

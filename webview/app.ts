@@ -62,7 +62,10 @@ export class App {
   private themeFrame = 0;
   private readonly host: ViewHost;
 
-  constructor(root: HTMLElement, private readonly opts: AppOptions) {
+  constructor(
+    root: HTMLElement,
+    private readonly opts: AppOptions,
+  ) {
     this.palette = readPalette();
     themeCharts(this.palette);
     this.banner = el('div', { class: 'banner hidden', attrs: { role: 'status', 'aria-live': 'polite', id: 'host-status' } });
@@ -156,7 +159,12 @@ export class App {
   }
 
   private rendered(view: string, info: Record<string, string | number>): void {
-    this.statuses.set(view, `rendered view=${view} ${Object.entries(info).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+    this.statuses.set(
+      view,
+      `rendered view=${view} ${Object.entries(info)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ')}`,
+    );
     this.statusEl.textContent = [...this.statuses.values()].join('\n');
     const section = this.main.querySelector(`[data-view="${view}"]`);
     if (section) section.setAttribute('data-status', this.statuses.get(view)!);

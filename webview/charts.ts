@@ -53,12 +53,29 @@ export const logScale = {
   afterBuildTicks: (scale: Scale): void => {
     scale.ticks = logAxisTicks(scale.min, scale.max).map((value) => ({ value }));
   },
-  ticks: { callback: (_v: number | string, i: number, ticks: { value: number }[]): string => logTickLabels(ticks.map((t) => t.value))[i] ?? '' },
+  ticks: {
+    callback: (_v: number | string, i: number, ticks: { value: number }[]): string => logTickLabels(ticks.map((t) => t.value))[i] ?? '',
+  },
 };
 
 /** A line dataset with the panels' defaults (no points unless asked, NaN/null gaps kept). */
-export function lineDataset(label: string, data: XY[], color: string, extra: Partial<ChartDataset<'line', XY[]>> = {}): ChartDataset<'line', XY[]> {
-  return { type: 'line', label, data, borderColor: color, backgroundColor: color, pointRadius: 0, pointHitRadius: 6, spanGaps: false, ...extra };
+export function lineDataset(
+  label: string,
+  data: XY[],
+  color: string,
+  extra: Partial<ChartDataset<'line', XY[]>> = {},
+): ChartDataset<'line', XY[]> {
+  return {
+    type: 'line',
+    label,
+    data,
+    borderColor: color,
+    backgroundColor: color,
+    pointRadius: 0,
+    pointHitRadius: 6,
+    spanGaps: false,
+    ...extra,
+  };
 }
 
 export function createChart(canvas: HTMLCanvasElement, config: ChartConfiguration<'line' | 'scatter', XY[]>): LineChart {
@@ -78,7 +95,10 @@ export function markChart(chart: LineChart): void {
   chart.canvas.dataset.points = String(points);
   const legend = chart.options.plugins?.legend?.display === false ? [] : (chart.legend?.legendItems ?? []);
   chart.canvas.dataset.legend = legend.map((i) => i.text).join('|');
-  chart.canvas.dataset.yTicks = (chart.scales.y?.ticks ?? []).map((t) => String(t.label ?? '')).filter((l) => l !== '').join('|');
+  chart.canvas.dataset.yTicks = (chart.scales.y?.ticks ?? [])
+    .map((t) => String(t.label ?? ''))
+    .filter((l) => l !== '')
+    .join('|');
 }
 
 export function updateChart(chart: LineChart): void {

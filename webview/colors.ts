@@ -25,12 +25,26 @@ export interface Palette {
 }
 
 const DARK: Record<string, RGB> = {
-  fg: [204, 204, 204], bg: [31, 31, 31], red: [241, 76, 76], blue: [55, 148, 255], green: [137, 209, 133],
-  yellow: [204, 167, 0], orange: [209, 134, 22], purple: [177, 128, 215], focus: [0, 120, 212],
+  fg: [204, 204, 204],
+  bg: [31, 31, 31],
+  red: [241, 76, 76],
+  blue: [55, 148, 255],
+  green: [137, 209, 133],
+  yellow: [204, 167, 0],
+  orange: [209, 134, 22],
+  purple: [177, 128, 215],
+  focus: [0, 120, 212],
 };
 const LIGHT: Record<string, RGB> = {
-  fg: [59, 59, 59], bg: [255, 255, 255], red: [229, 20, 0], blue: [26, 133, 255], green: [56, 138, 52],
-  yellow: [191, 136, 3], orange: [209, 134, 22], purple: [101, 45, 144], focus: [0, 95, 184],
+  fg: [59, 59, 59],
+  bg: [255, 255, 255],
+  red: [229, 20, 0],
+  blue: [26, 133, 255],
+  green: [56, 138, 52],
+  yellow: [191, 136, 3],
+  orange: [209, 134, 22],
+  purple: [101, 45, 144],
+  focus: [0, 95, 184],
 };
 
 function themeKind(body: HTMLElement): Palette['kind'] {

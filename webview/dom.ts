@@ -19,7 +19,11 @@ export function el<K extends keyof HTMLElementTagNameMap>(
   return e;
 }
 
-export function button(label: string, onClick: () => void, opts: { secondary?: boolean; title?: string; disabled?: boolean } = {}): HTMLElement {
+export function button(
+  label: string,
+  onClick: () => void,
+  opts: { secondary?: boolean; title?: string; disabled?: boolean } = {},
+): HTMLElement {
   const b = document.createElement('vscode-button');
   b.textContent = label;
   if (opts.secondary) b.setAttribute('secondary', '');
@@ -79,6 +83,9 @@ export function section(view: string, title: string): { root: HTMLElement; toolb
   const heading = el('h2', { text: title });
   const toolbar = el('div', { class: 'toolbar', attrs: { role: 'toolbar', 'aria-label': `${title} controls` } });
   const body = el('div', { class: 'view-body' });
-  const root = el('section', { class: 'view', attrs: { 'data-view': view, 'aria-label': title } }, [el('header', { class: 'view-header' }, [heading, toolbar]), body]);
+  const root = el('section', { class: 'view', attrs: { 'data-view': view, 'aria-label': title } }, [
+    el('header', { class: 'view-header' }, [heading, toolbar]),
+    body,
+  ]);
   return { root, toolbar, body, heading };
 }

@@ -67,8 +67,16 @@ export function exportButtons(
   moreCsv: readonly { label: string; title: string; suffix: string; csv: () => string }[] = [],
 ): HTMLElement {
   return el('span', { class: 'export-buttons' }, [
-    button('Export PNG', () => exporter().png(safeFilename(name(), 'png'), composeCanvases(canvases(), background())), { secondary: true, title: 'Save this view as a PNG image' }),
-    button('Export CSV', () => exporter().csv(safeFilename(name(), 'csv'), csv()), { secondary: true, title: 'Save the data of this view as CSV' }),
-    ...moreCsv.map((m) => button(m.label, () => exporter().csv(safeFilename(`${name()} ${m.suffix}`, 'csv'), m.csv()), { secondary: true, title: m.title })),
+    button('Export PNG', () => exporter().png(safeFilename(name(), 'png'), composeCanvases(canvases(), background())), {
+      secondary: true,
+      title: 'Save this view as a PNG image',
+    }),
+    button('Export CSV', () => exporter().csv(safeFilename(name(), 'csv'), csv()), {
+      secondary: true,
+      title: 'Save the data of this view as CSV',
+    }),
+    ...moreCsv.map((m) =>
+      button(m.label, () => exporter().csv(safeFilename(`${name()} ${m.suffix}`, 'csv'), m.csv()), { secondary: true, title: m.title }),
+    ),
   ]);
 }

@@ -85,7 +85,12 @@ export class Heatmap {
     this.base = el('canvas', { class: 'heatmap-base', attrs: { 'data-role': 'heatmap-base' } });
     this.overlay = el('canvas', {
       class: 'heatmap-overlay',
-      attrs: { tabindex: '0', role: 'img', 'aria-label': `${opts.label}. Use the arrow keys to move the selection, Enter to select.`, 'data-role': 'heatmap-overlay' },
+      attrs: {
+        tabindex: '0',
+        role: 'img',
+        'aria-label': `${opts.label}. Use the arrow keys to move the selection, Enter to select.`,
+        'data-role': 'heatmap-overlay',
+      },
     });
     this.tip = el('div', { class: 'tooltip hidden', attrs: { role: 'tooltip' } });
     this.live = el('div', { class: 'sr-only', attrs: { 'aria-live': 'polite' } });
@@ -203,7 +208,8 @@ export class Heatmap {
     const rowPx = cssH / d.rows;
     const rows: HTMLElement[] = [];
     for (const seg of a.segments ?? [{ start: 0, count: d.rows }]) {
-      for (const i of axisTicks(seg.count, (seg.count * rowPx) / Y_TICK_PX)) rows.push(tick('heatmap-tick', String(i), `${((seg.start + i + 0.5) / d.rows) * 100}%`, 'top'));
+      for (const i of axisTicks(seg.count, (seg.count * rowPx) / Y_TICK_PX))
+        rows.push(tick('heatmap-tick', String(i), `${((seg.start + i + 0.5) / d.rows) * 100}%`, 'top'));
     }
     this.yTicks.replaceChildren(...rows);
     this.xTicks.dataset.ticks = cols.join(' ');

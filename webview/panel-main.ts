@@ -63,7 +63,10 @@ function start(): void {
   window.addEventListener('message', (e: MessageEvent) => {
     const m = parseHostMessage(e.data);
     if (!m) {
-      post({ type: 'error', message: `webview ignored a malformed message${typeof e.data?.type === 'string' ? ` of type ${String(e.data.type).slice(0, 40)}` : ''}` });
+      post({
+        type: 'error',
+        message: `webview ignored a malformed message${typeof e.data?.type === 'string' ? ` of type ${String(e.data.type).slice(0, 40)}` : ''}`,
+      });
       return;
     }
     if (m.type === 'init') {

@@ -24,7 +24,9 @@ function start(): void {
     payload = JSON.parse(text) as ReportPayload;
     if (!payload || !Array.isArray(payload.items)) throw new Error('no report items');
   } catch (e) {
-    document.body.prepend(el('p', { class: 'banner error', text: `This report has no readable data: ${e instanceof Error ? e.message : String(e)}` }));
+    document.body.prepend(
+      el('p', { class: 'banner error', text: `This report has no readable data: ${e instanceof Error ? e.message : String(e)}` }),
+    );
     return;
   }
   for (const raw of [

@@ -63,7 +63,11 @@ export function checkInputs(v: BrcVariant, p: LayerParams, x: Float64Array, shap
   if (p === null || typeof p !== 'object') throw new Error(`${cell}: parameters missing`);
   for (const s of specs) {
     if (!(s.name in p)) throw new Error(`${cell}: missing parameter ${s.name} [${s.shape.join(', ')}]`);
-    checkArray(`${cell}: parameter ${s.name} [${s.shape.join(', ')}]`, p[s.name], s.shape.reduce((m, n) => m * n, 1));
+    checkArray(
+      `${cell}: parameter ${s.name} [${s.shape.join(', ')}]`,
+      p[s.name],
+      s.shape.reduce((m, n) => m * n, 1),
+    );
   }
 }
 
@@ -94,13 +98,7 @@ export function brcInputDrive(p: LayerParams, x: Float64Array, shape: SeqShape):
   return out;
 }
 
-export function brcForward(
-  v: BrcVariant,
-  p: LayerParams,
-  x: Float64Array,
-  shape: SeqShape,
-  initialState?: Float64Array,
-): CellForward {
+export function brcForward(v: BrcVariant, p: LayerParams, x: Float64Array, shape: SeqShape, initialState?: Float64Array): CellForward {
   checkInputs(v, p, x, shape);
   const rec = v.rec;
   const { T, B, inputSize: I, units: H } = shape;

@@ -20,7 +20,9 @@ export function customCellDef(ref: CustomCellRef | undefined): CellDef {
   if (!ref) throw new Error('custom layer without a "custom" cell reference');
   const def = loaded.get(ref.sha256);
   if (!def) {
-    throw new Error(`custom cell "${ref.name}" (${ref.source}) is not loaded; load it first (core/custom/resolve: loadCustomCellsFor, or --cell FILE)`);
+    throw new Error(
+      `custom cell "${ref.name}" (${ref.source}) is not loaded; load it first (core/custom/resolve: loadCustomCellsFor, or --cell FILE)`,
+    );
   }
   return def;
 }

@@ -39,10 +39,15 @@ export function makeGruVariant(opts: { resetAfter: boolean; recurrentActivation:
     const h0 = initialState;
     if (h0 !== undefined) checkLength('gru', 'initialState [B, H]', h0, B * H);
     const G = 3 * H;
-    const K = p.kernel, RK = p.recurrent_kernel, bias = p.bias;
+    const K = p.kernel,
+      RK = p.recurrent_kernel,
+      bias = p.bias;
     const n = T * B * H;
-    const h = new Float64Array(n), z = new Float64Array(n), r = new Float64Array(n);
-    const hh = new Float64Array(n), aux = new Float64Array(n);
+    const h = new Float64Array(n),
+      z = new Float64Array(n),
+      r = new Float64Array(n);
+    const hh = new Float64Array(n),
+      aux = new Float64Array(n);
     const xp = new Float64Array(G);
     const rp = new Float64Array(G);
     const hp = new Float64Array(H);
@@ -97,10 +102,13 @@ export function makeGruVariant(opts: { resetAfter: boolean; recurrentActivation:
     for (const k of ['z', 'r', 'hh', 'aux'] as const) checkLength('gru', `cache.${k}`, c[k], n);
     const h0 = c.h0;
     if (h0 !== undefined) checkLength('gru', 'cache.h0', h0, B * H);
-    const K = p.kernel, RK = p.recurrent_kernel;
+    const K = p.kernel,
+      RK = p.recurrent_kernel;
     const h = fwd.h;
     const dh = new Float64Array(dhOut);
-    const dK = new Float64Array(I * G), dRK = new Float64Array(H * G), dBias = new Float64Array(p.bias.length);
+    const dK = new Float64Array(I * G),
+      dRK = new Float64Array(H * G),
+      dBias = new Float64Array(p.bias.length);
     const dx = new Float64Array(T * B * I);
     const dXP = new Float64Array(G); // input-side pre-activation gradients
     const dRP = new Float64Array(G); // recurrent-side (h RK [+ b1]) gradients
@@ -111,7 +119,9 @@ export function makeGruVariant(opts: { resetAfter: boolean; recurrentActivation:
         const x0 = (t * B + b) * I;
         for (let j = 0; j < H; j++) hp[j] = t > 0 ? h[o0 - B * H + j] : h0 !== undefined ? h0[b * H + j] : 0;
         for (let j = 0; j < H; j++) {
-          const d = dh[o0 + j], zt = c.z[o0 + j], ht = c.hh[o0 + j];
+          const d = dh[o0 + j],
+            zt = c.z[o0 + j],
+            ht = c.hh[o0 + j];
           const daH = d * (1 - zt) * (1 - ht * ht);
           dXP[j] = d * (hp[j] - ht) * act.dfy(zt);
           dXP[2 * H + j] = daH;

@@ -44,7 +44,10 @@ const variants = new Map<string, CellDef>();
  * The cell for one layer: `cells(kind)` (possibly a fast engine) for default math, otherwise the reference
  * variant with the layer's options, so an engine that only knows the defaults is never given other math.
  */
-export function layerCell(spec: { cell: LayerCellKind; custom?: CustomCellRef } & CellOptions, cells: (kind: CellKind) => CellDef = referenceCell): CellDef {
+export function layerCell(
+  spec: { cell: LayerCellKind; custom?: CustomCellRef } & CellOptions,
+  cells: (kind: CellKind) => CellDef = referenceCell,
+): CellDef {
   if (spec.cell === 'custom') return customCellDef(spec.custom); // user-defined, loaded into this thread
   if (!hasCellOptions(spec)) return cells(spec.cell as CellKind);
   if (spec.cell === 'simple_rnn' && (spec.activation ?? 'tanh') === 'tanh') return simpleRnnCell;

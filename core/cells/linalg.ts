@@ -9,8 +9,15 @@ import type { LayerParams, ParamSpec, SeqShape } from './types';
 
 /** out[m×n] += a[m×k] · b[k×n]. */
 export function matmulAcc(
-  out: Float64Array, a: Float64Array, b: Float64Array, m: number, k: number, n: number,
-  outOff = 0, aOff = 0, bOff = 0,
+  out: Float64Array,
+  a: Float64Array,
+  b: Float64Array,
+  m: number,
+  k: number,
+  n: number,
+  outOff = 0,
+  aOff = 0,
+  bOff = 0,
 ): void {
   const k4 = k - (k % 4);
   for (let i = 0; i < m; i++) {
@@ -18,8 +25,14 @@ export function matmulAcc(
     const aRow = aOff + i * k;
     let p = 0;
     for (; p < k4; p += 4) {
-      const a0 = a[aRow + p], a1 = a[aRow + p + 1], a2 = a[aRow + p + 2], a3 = a[aRow + p + 3];
-      const r0 = bOff + p * n, r1 = r0 + n, r2 = r1 + n, r3 = r2 + n;
+      const a0 = a[aRow + p],
+        a1 = a[aRow + p + 1],
+        a2 = a[aRow + p + 2],
+        a3 = a[aRow + p + 3];
+      const r0 = bOff + p * n,
+        r1 = r0 + n,
+        r2 = r1 + n,
+        r3 = r2 + n;
       for (let j = 0; j < n; j++) out[oRow + j] += a0 * b[r0 + j] + a1 * b[r1 + j] + a2 * b[r2 + j] + a3 * b[r3 + j];
     }
     for (; p < k; p++) {
@@ -32,16 +45,32 @@ export function matmulAcc(
 
 /** out[k×n] += aᵀ · b, with a [m×k] and b [m×n] (weight gradients: inputsᵀ · dPre). */
 export function matmulTransAAcc(
-  out: Float64Array, a: Float64Array, b: Float64Array, m: number, k: number, n: number,
-  outOff = 0, aOff = 0, bOff = 0,
+  out: Float64Array,
+  a: Float64Array,
+  b: Float64Array,
+  m: number,
+  k: number,
+  n: number,
+  outOff = 0,
+  aOff = 0,
+  bOff = 0,
 ): void {
   const m4 = m - (m % 4);
   let i = 0;
   for (; i < m4; i += 4) {
-    const a0 = aOff + i * k, a1 = a0 + k, a2 = a1 + k, a3 = a2 + k;
-    const b0 = bOff + i * n, b1 = b0 + n, b2 = b1 + n, b3 = b2 + n;
+    const a0 = aOff + i * k,
+      a1 = a0 + k,
+      a2 = a1 + k,
+      a3 = a2 + k;
+    const b0 = bOff + i * n,
+      b1 = b0 + n,
+      b2 = b1 + n,
+      b3 = b2 + n;
     for (let p = 0; p < k; p++) {
-      const v0 = a[a0 + p], v1 = a[a1 + p], v2 = a[a2 + p], v3 = a[a3 + p];
+      const v0 = a[a0 + p],
+        v1 = a[a1 + p],
+        v2 = a[a2 + p],
+        v3 = a[a3 + p];
       const oRow = outOff + p * n;
       for (let j = 0; j < n; j++) out[oRow + j] += v0 * b[b0 + j] + v1 * b[b1 + j] + v2 * b[b2 + j] + v3 * b[b3 + j];
     }
@@ -59,8 +88,15 @@ export function matmulTransAAcc(
 
 /** out[m×k] += a · bᵀ, with a [m×n] and b [k×n] (input gradients: dPre · Wᵀ). */
 export function matmulTransBAcc(
-  out: Float64Array, a: Float64Array, b: Float64Array, m: number, n: number, k: number,
-  outOff = 0, aOff = 0, bOff = 0,
+  out: Float64Array,
+  a: Float64Array,
+  b: Float64Array,
+  m: number,
+  n: number,
+  k: number,
+  outOff = 0,
+  aOff = 0,
+  bOff = 0,
 ): void {
   const k4 = k - (k % 4);
   for (let i = 0; i < m; i++) {
@@ -68,8 +104,14 @@ export function matmulTransBAcc(
     const oRow = outOff + i * k;
     let p = 0;
     for (; p < k4; p += 4) {
-      const r0 = bOff + p * n, r1 = r0 + n, r2 = r1 + n, r3 = r2 + n;
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      const r0 = bOff + p * n,
+        r1 = r0 + n,
+        r2 = r1 + n,
+        r3 = r2 + n;
+      let s0 = 0,
+        s1 = 0,
+        s2 = 0,
+        s3 = 0;
       for (let j = 0; j < n; j++) {
         const av = a[aRow + j];
         s0 += av * b[r0 + j];

@@ -31,20 +31,26 @@ function paramSpecs(inputSize: number, units: number): ParamSpec[] {
 
 /** The LSTM cell with gate nonlinearity `act` (σ for Keras's default). */
 export function makeLstmCell(act: Activation): CellDef {
-
   function forward(p: LayerParams, x: Float64Array, shape: SeqShape, initialState?: Float64Array): CellForward {
     checkSeq('lstm', x, shape);
     checkParams('lstm', p, paramSpecs(shape.inputSize, shape.units));
     const { T, B, inputSize: I, units: H } = shape;
     const s0 = initialState;
     if (s0 !== undefined) checkLength('lstm', 'initialState [B, 2H] (h then c)', s0, 2 * B * H);
-    const G = 4 * H, BH = B * H, rows = T * B;
+    const G = 4 * H,
+      BH = B * H,
+      rows = T * B;
     const zz = new Float64Array(rows * G);
     fillRows(zz, p.bias, rows, G);
     matmulAcc(zz, x, p.kernel, rows, I, G);
     const n = rows * H;
-    const h = new Float64Array(n), gi = new Float64Array(n), gf = new Float64Array(n), go = new Float64Array(n);
-    const gg = new Float64Array(n), c = new Float64Array(n), tc = new Float64Array(n);
+    const h = new Float64Array(n),
+      gi = new Float64Array(n),
+      gf = new Float64Array(n),
+      go = new Float64Array(n);
+    const gg = new Float64Array(n),
+      c = new Float64Array(n),
+      tc = new Float64Array(n);
     for (let t = 0; t < T; t++) {
       if (t > 0) matmulAcc(zz, h, p.recurrent_kernel, B, H, G, t * B * G, (t - 1) * BH);
       else if (s0 !== undefined) for (let b = 0; b < B; b++) matmulAcc(zz, s0, p.recurrent_kernel, 1, H, G, b * G, 2 * b * H);
@@ -71,7 +77,10 @@ export function makeLstmCell(act: Activation): CellDef {
     checkSeq('lstm', x, shape);
     checkParams('lstm', p, paramSpecs(shape.inputSize, shape.units));
     const { T, B, inputSize: I, units: H } = shape;
-    const G = 4 * H, BH = B * H, rows = T * B, n = rows * H;
+    const G = 4 * H,
+      BH = B * H,
+      rows = T * B,
+      n = rows * H;
     checkLength('lstm', 'dhOut', dhOut, n);
     checkLength('lstm', 'forward h', fwd.h, n);
     const cc = fwd.cache as Cache | undefined;

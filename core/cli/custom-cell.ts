@@ -21,7 +21,11 @@ export interface CustomTrainingPlan {
  * When `config.cell` is a cell file: probes it and rewrites config.cell/config.custom (source absolute; the
  * run stores it relative to its folder). When resuming with `--cell`: probes that file. Otherwise undefined.
  */
-export async function prepareCustomTraining(opts: { config?: Partial<TrainConfig>; resumeDir?: string; cell?: string }): Promise<CustomTrainingPlan | undefined> {
+export async function prepareCustomTraining(opts: {
+  config?: Partial<TrainConfig>;
+  resumeDir?: string;
+  cell?: string;
+}): Promise<CustomTrainingPlan | undefined> {
   if (opts.config && typeof opts.config.cell === 'string' && isCellPath(opts.config.cell)) {
     const file = resolve(opts.config.cell);
     const c = normalizeConfig({ ...opts.config, cell: 'brc', custom: undefined });
@@ -35,7 +39,10 @@ export async function prepareCustomTraining(opts: { config?: Partial<TrainConfig
     let sizes: { inputSize: number; units: number }[] | undefined;
     const cfgPath = join(opts.resumeDir, RUN_FILES.config);
     try {
-      if (existsSync(cfgPath)) sizes = probeSizes(normalizeConfig({ ...(JSON.parse(readFileSync(cfgPath, 'utf8')) as Partial<TrainConfig>), cell: 'brc', custom: undefined }));
+      if (existsSync(cfgPath))
+        sizes = probeSizes(
+          normalizeConfig({ ...(JSON.parse(readFileSync(cfgPath, 'utf8')) as Partial<TrainConfig>), cell: 'brc', custom: undefined }),
+        );
     } catch {
       // the worker reports an unreadable run properly
     }
@@ -49,7 +56,12 @@ export async function prepareCustomTraining(opts: { config?: Partial<TrainConfig
  * `rnn-memory diagnose` of a model with custom layers: loads their cells into this process (the file the
  * model records, relative to the model, or `cell`) and checks the tensors against them. A no-op otherwise.
  */
-export function loadCustomCellsForCli(model: Model, modelPath: string, cell: string | undefined, err: NodeJS.WritableStream = process.stderr): void {
+export function loadCustomCellsForCli(
+  model: Model,
+  modelPath: string,
+  cell: string | undefined,
+  err: NodeJS.WritableStream = process.stderr,
+): void {
   const refs = customRefs(model.arch);
   if (refs.length === 0) {
     if (cell) err.write(`warning: --cell ${cell} ignored: the model uses no custom cell\n`);

@@ -45,12 +45,22 @@ interface MetricLine {
 /** The diagnostic report of a trained demo model on a fresh copy-task batch. */
 function diagnoseDemoModel(modelPath: string, cell: string): DiagnosticReport {
   const { model } = loadModel(modelPath);
-  return diagnose(model, { task: 'copy', T: DEMO_CONFIG.T, batch: 64, seed: 7, cells: cellResolver('fast'), modelPath, modelName: `demo-${cell}` });
+  return diagnose(model, {
+    task: 'copy',
+    T: DEMO_CONFIG.T,
+    batch: 64,
+    seed: 7,
+    cells: cellResolver('fast'),
+    modelPath,
+    modelName: `demo-${cell}`,
+  });
 }
 
 export async function runDemo(outDir: string, seconds: number): Promise<number> {
   mkdirSync(outDir, { recursive: true });
-  process.stderr.write(`demo: training BRC and GRU on copy-first-input (T=${DEMO_CONFIG.T}) for up to ${formatDuration(seconds * 1000)} in ${outDir}\n`);
+  process.stderr.write(
+    `demo: training BRC and GRU on copy-first-input (T=${DEMO_CONFIG.T}) for up to ${formatDuration(seconds * 1000)} in ${outDir}\n`,
+  );
   const latest: Record<string, string> = {};
   const show = () => process.stderr.write(`\r\x1b[2K${DEMO_CELLS.map((c) => `${c}: ${latest[c] ?? 'starting'}`).join('   ')}`);
   const runs = DEMO_CELLS.map((cell) => {
@@ -75,7 +85,14 @@ export async function runDemo(outDir: string, seconds: number): Promise<number> 
         .filter((l) => l.trim())
         .map((l) => JSON.parse(l) as MetricLine);
       const last = curve[curve.length - 1];
-      return { cell: r.cell, steps: results[i].step, finalTestMse: last.metric, initialTestMse: curve[0].metric, model: results[i].modelPath, curve };
+      return {
+        cell: r.cell,
+        steps: results[i].step,
+        finalTestMse: last.metric,
+        initialTestMse: curve[0].metric,
+        model: results[i].modelPath,
+        curve,
+      };
     });
     writeFileAtomic(join(outDir, 'summary.json'), JSON.stringify({ config: DEMO_CONFIG, runs: summary }, null, 2) + '\n');
     const lines = [
@@ -94,10 +111,18 @@ export async function runDemo(outDir: string, seconds: number): Promise<number> 
       lines.push(`## What ${summary[i].cell.toUpperCase()} does with its memory`, '', ...r.diagnosis.map((d) => `- ${d.text}`), '');
     });
     const labels = summary.map((s) => `${s.cell.toUpperCase()} (copy T=${DEMO_CONFIG.T}, final test MSE ${s.finalTestMse.toFixed(3)})`);
-    writeFileAtomic(join(outDir, 'report.html'), renderHtmlReport(reports.map((r) => JSON.parse(reportToJson(r)) as DiagnosticReport), { title: 'RNN Memory Lens demo: BRC vs GRU on copy-first-input', labels }));
+    writeFileAtomic(
+      join(outDir, 'report.html'),
+      renderHtmlReport(
+        reports.map((r) => JSON.parse(reportToJson(r)) as DiagnosticReport),
+        { title: 'RNN Memory Lens demo: BRC vs GRU on copy-first-input', labels },
+      ),
+    );
     writeFileAtomic(join(outDir, 'summary.md'), lines.join('\n'));
     process.stdout.write(lines.join('\n'));
-    process.stderr.write(`demo: wrote ${join(outDir, 'report.html')}, ${join(outDir, 'summary.md')} and the models under ${outDir}/{${DEMO_CELLS.join(',')}}\n`);
+    process.stderr.write(
+      `demo: wrote ${join(outDir, 'report.html')}, ${join(outDir, 'summary.md')} and the models under ${outDir}/{${DEMO_CELLS.join(',')}}\n`,
+    );
     return 0;
   } finally {
     clearTimeout(timer);

@@ -69,9 +69,13 @@ ${TORCH_HELP}`;
 
 function parseSections(v: string | undefined): SectionName[] | undefined {
   if (v === undefined) return undefined;
-  const names = v.split(',').map((s) => s.trim()).filter(Boolean);
+  const names = v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const n of names) {
-    if (!(SECTION_NAMES as readonly string[]).includes(n)) throw new UsageError(`--sections: unknown section "${n}" (expected ${SECTION_NAMES.join(', ')})`);
+    if (!(SECTION_NAMES as readonly string[]).includes(n))
+      throw new UsageError(`--sections: unknown section "${n}" (expected ${SECTION_NAMES.join(', ')})`);
   }
   if (names.length === 0) throw new UsageError('--sections needs at least one section');
   return names as SectionName[];
@@ -82,7 +86,8 @@ export function parseNumberList(flag: string, v: string | undefined): number[] |
   if (v === undefined) return undefined;
   const parts = v.split(',').map((s) => s.trim());
   const xs = parts.map(Number);
-  if (parts.some((s) => s === '') || xs.some((x) => !Number.isFinite(x))) throw new UsageError(`--${flag} must be comma-separated numbers (got "${v}")`);
+  if (parts.some((s) => s === '') || xs.some((x) => !Number.isFinite(x)))
+    throw new UsageError(`--${flag} must be comma-separated numbers (got "${v}")`);
   return xs;
 }
 
@@ -124,37 +129,59 @@ export async function cmdDiagnose(f: FlagReader): Promise<number> {
   const maxValues = f.number('max-values');
   const memoryLimitMb = f.int('memory-limit-mb');
   f.finish();
-  if (task !== undefined && !(TASKS as readonly string[]).includes(task)) throw new UsageError(`--task must be copy, denoise or smnist (got "${task}")`);
+  if (task !== undefined && !(TASKS as readonly string[]).includes(task))
+    throw new UsageError(`--task must be copy, denoise or smnist (got "${task}")`);
   if (inputPath && (task !== undefined || T !== undefined || N !== undefined || batch !== undefined)) {
     throw new UsageError('--input cannot be combined with --task, --T, --N or --batch (the file defines the batch)');
   }
-  for (const [name, v] of [['T', T], ['batch', batch], ['batch-sample', batchSample], ['fixed-point-starts', fpStarts], ['fixed-point-steps', fpSteps]] as const) {
+  for (const [name, v] of [
+    ['T', T],
+    ['batch', batch],
+    ['batch-sample', batchSample],
+    ['fixed-point-starts', fpStarts],
+    ['fixed-point-steps', fpSteps],
+  ] as const) {
     if (v !== undefined && v < 1) throw new UsageError(`--${name} must be a positive integer (got ${v})`);
   }
-  for (const [name, v] of [['jacobian-sequences', jacobianSequences], ['jacobian-probes', jacobianProbes]] as const) {
+  for (const [name, v] of [
+    ['jacobian-sequences', jacobianSequences],
+    ['jacobian-probes', jacobianProbes],
+  ] as const) {
     if (v !== undefined && v < 1) throw new UsageError(`--${name} must be a positive integer (got ${v})`);
   }
   if (N !== undefined && N < 0) throw new UsageError(`--N must be >= 0 (got ${N})`);
-  if (memoryThreshold !== undefined && !(memoryThreshold > 0 && memoryThreshold < 1)) throw new UsageError(`--memory-threshold must be between 0 and 1 (got ${memoryThreshold})`);
+  if (memoryThreshold !== undefined && !(memoryThreshold > 0 && memoryThreshold < 1))
+    throw new UsageError(`--memory-threshold must be between 0 and 1 (got ${memoryThreshold})`);
   if (memoryBatch !== undefined && memoryBatch < 4) throw new UsageError(`--memory-batch must be at least 4 (got ${memoryBatch})`);
-  if (memoryBatch !== undefined && inputPath) throw new UsageError('--memory-batch cannot be combined with --input (the file defines the sequences)');
-  if (memoryMinSteps !== undefined && memoryMinSteps < 1) throw new UsageError(`--memory-min-steps must be a positive integer (got ${memoryMinSteps})`);
+  if (memoryBatch !== undefined && inputPath)
+    throw new UsageError('--memory-batch cannot be combined with --input (the file defines the sequences)');
+  if (memoryMinSteps !== undefined && memoryMinSteps < 1)
+    throw new UsageError(`--memory-min-steps must be a positive integer (got ${memoryMinSteps})`);
   if (T !== undefined && T > MAX_TASK_T) throw new UsageError(`--T must be at most ${MAX_TASK_T} (got ${T})`);
   if (memoryLimitMb !== undefined && !(memoryLimitMb >= MIN_MEMORY_LIMIT_MB && memoryLimitMb <= MAX_MEMORY_LIMIT_MB)) {
     throw new UsageError(`--memory-limit-mb must be between ${MIN_MEMORY_LIMIT_MB} and ${MAX_MEMORY_LIMIT_MB} (got ${memoryLimitMb})`);
   }
   if (maxValues !== undefined && !(maxValues > 0)) throw new UsageError(`--max-values must be a positive number (got ${maxValues})`);
-  if (retentionBatch !== undefined && retentionBatch < 8) throw new UsageError(`--retention-batch must be at least 8 (got ${retentionBatch})`);
+  if (retentionBatch !== undefined && retentionBatch < 8)
+    throw new UsageError(`--retention-batch must be at least 8 (got ${retentionBatch})`);
   if (probeTrain !== undefined && probeTrain < 4) throw new UsageError(`--probe-train must be at least 4 (got ${probeTrain})`);
 
   // A PyTorch model runs in the user's Python until main() stops the helper (closeAllHelpers).
   const inputJson = torch && inputPath ? readInputJson(inputPath, maxInputMb) : undefined;
-  const torchModel = torch && openTorchForCli(torch, { task: task as TaskKind | undefined, T, N, input: inputJson, inputPath }, process.stderr);
+  const torchModel =
+    torch && openTorchForCli(torch, { task: task as TaskKind | undefined, T, N, input: inputJson, inputPath }, process.stderr);
   const { model } = torchModel || (await openModelForCli(modelPath, answer, process.stderr, remember));
   if (!torchModel) loadCustomCellsForCli(model, modelPath, cell);
-  const input = inputJson !== undefined ? parseDiagnoseInput(inputJson, model.arch, inputPath) : inputPath ? readInput(inputPath, model, maxInputMb) : undefined;
+  const input =
+    inputJson !== undefined
+      ? parseDiagnoseInput(inputJson, model.arch, inputPath)
+      : inputPath
+        ? readInput(inputPath, model, maxInputMb)
+        : undefined;
   if (fpInput && fpInput.length !== model.arch.inputSize) {
-    throw new UsageError(`--fixed-point-input: the model has ${model.arch.inputSize} input${model.arch.inputSize === 1 ? '' : 's'}, got ${fpInput.length} value${fpInput.length === 1 ? '' : 's'}`);
+    throw new UsageError(
+      `--fixed-point-input: the model has ${model.arch.inputSize} input${model.arch.inputSize === 1 ? '' : 's'}, got ${fpInput.length} value${fpInput.length === 1 ? '' : 's'}`,
+    );
   }
   const engine = resolveEngine(engineName);
   for (const w of engineWarnings(model.params, engine)) process.stderr.write(`warning: ${w}\n`);
@@ -188,7 +215,9 @@ export async function cmdDiagnose(f: FlagReader): Promise<number> {
     const mark = { good: '+', info: '-', warning: '!' } as const;
     for (const s of report.diagnosis) process.stderr.write(`${mark[s.severity]} ${s.text}\n`);
     const wrote = [outPath, htmlPath].filter(Boolean);
-    process.stderr.write(`diagnosed in ${(report.timings.total / 1000).toFixed(1)} s (${torchModel ? `PyTorch ${torchModel.torchVersion}` : `engine ${engine}`})${wrote.length ? `; wrote ${wrote.join(', ')}` : ''}\n`);
+    process.stderr.write(
+      `diagnosed in ${(report.timings.total / 1000).toFixed(1)} s (${torchModel ? `PyTorch ${torchModel.torchVersion}` : `engine ${engine}`})${wrote.length ? `; wrote ${wrote.join(', ')}` : ''}\n`,
+    );
   }
   return 0;
 }

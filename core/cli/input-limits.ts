@@ -18,7 +18,8 @@ const ENGINES: readonly EngineName[] = ['fast', 'reference'];
 /** --engine fast|reference (undefined when absent); anything else is a usage error. */
 export function engineFlag(f: FlagReader): EngineName | undefined {
   const v = f.string('engine');
-  if (v !== undefined && !(ENGINES as readonly string[]).includes(v)) throw new UsageError(`--engine must be fast or reference (got "${v}")`);
+  if (v !== undefined && !(ENGINES as readonly string[]).includes(v))
+    throw new UsageError(`--engine must be fast or reference (got "${v}")`);
   return v as EngineName | undefined;
 }
 
@@ -41,7 +42,9 @@ export function readInputJson(path: string, maxMb: number): unknown {
     throw new Error(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   if (size > maxMb * 1024 * 1024) {
-    throw new Error(`${path} is ${(size / 1024 / 1024).toFixed(1)} MB, more than the ${maxMb} MB an input may have; raise the limit with --max-input-mb N`);
+    throw new Error(
+      `${path} is ${(size / 1024 / 1024).toFixed(1)} MB, more than the ${maxMb} MB an input may have; raise the limit with --max-input-mb N`,
+    );
   }
   let text: string;
   try {
@@ -59,7 +62,9 @@ export function readInputJson(path: string, maxMb: number): unknown {
 /** Refuses a pass that would keep more than `max` numbers, saying how to allow it. */
 export function checkValueCount(count: number, max: number, what: string): void {
   if (count > max) {
-    throw new Error(`${what} would produce ${formatCount(count)} values, more than the limit of ${formatCount(max)}; use a smaller input, or raise the limit with --max-values N`);
+    throw new Error(
+      `${what} would produce ${formatCount(count)} values, more than the limit of ${formatCount(max)}; use a smaller input, or raise the limit with --max-values N`,
+    );
   }
 }
 

@@ -62,7 +62,9 @@ function refuseExistingRun(outDir: string, overwrite: boolean): void {
   const existing = existingRunFiles(outDir);
   if (existing.length === 0) return;
   if (!overwrite) {
-    throw new UsageError(`${outDir} already holds a run (${existing.join(', ')}); continue it with --resume ${outDir}, choose another --out, or replace it with --overwrite`);
+    throw new UsageError(
+      `${outDir} already holds a run (${existing.join(', ')}); continue it with --resume ${outDir}, choose another --out, or replace it with --overwrite`,
+    );
   }
   for (const f of existing) rmSync(join(outDir, f), { force: true });
 }
@@ -132,11 +134,18 @@ async function cmdTrain(f: FlagReader): Promise<number> {
     const done = await handle.done;
     printer.break();
     if (done.reason === 'cancelled') {
-      process.stderr.write(`stopped at step ${done.step}; model saved to ${done.modelPath}; resume with: rnn-memory train --resume ${outDir}\n`);
+      process.stderr.write(
+        `stopped at step ${done.step}; model saved to ${done.modelPath}; resume with: rnn-memory train --resume ${outDir}\n`,
+      );
       return 130;
     }
-    process.stderr.write(`done: ${done.step} steps${done.skipped ? ` (${done.skipped} updates skipped: non-finite gradients)` : ''}; model saved to ${done.modelPath}\n`);
-    if (done.best) process.stderr.write(`best: test ${done.best.metricName} ${done.best.metric.toPrecision(4)} at step ${done.best.step}; saved to ${done.best.path}\n`);
+    process.stderr.write(
+      `done: ${done.step} steps${done.skipped ? ` (${done.skipped} updates skipped: non-finite gradients)` : ''}; model saved to ${done.modelPath}\n`,
+    );
+    if (done.best)
+      process.stderr.write(
+        `best: test ${done.best.metricName} ${done.best.metric.toPrecision(4)} at step ${done.best.step}; saved to ${done.best.path}\n`,
+      );
     return 0;
   } finally {
     process.off('SIGINT', onSigint);
@@ -164,7 +173,11 @@ async function cmdTrace(f: FlagReader): Promise<number> {
   for (const w of engineWarnings(model.params, engine)) process.stderr.write(`warning: ${w}\n`);
   const input = parseSequences(torchJson ?? readInputJson(inputPath, maxInputMb), model.arch.inputSize, inputPath);
   const cells = (kind: CellKind) => cellFor(kind, engine);
-  checkValueCount(traceValueCount(model.arch, input.B, input.T, cells), maxValues, `tracing ${input.B} sequence${input.B === 1 ? '' : 's'} of ${input.T} steps`);
+  checkValueCount(
+    traceValueCount(model.arch, input.B, input.T, cells),
+    maxValues,
+    `tracing ${input.B} sequence${input.B === 1 ? '' : 's'} of ${input.T} steps`,
+  );
   const out = traceModel(model, input, cells);
   const text = JSON.stringify(out);
   if (outPath) writeFileSync(outPath, text);

@@ -48,18 +48,71 @@ interface Bench {
  */
 export const BUDGETS: Record<'quick' | 'paper', Bench[]> = {
   quick: [
-    { task: 'copy', columns: [[5, 0], [50, 0], [100, 0], [300, 0], [600, 0]], settings: { layers: 2, units: 32, batch: 64, lr: 1e-2, steps: 1200, testSize: 500 } },
-    { task: 'denoise', columns: [[100, 0], [100, 50]], settings: { layers: 2, units: 32, batch: 64, lr: 3e-3, steps: 1500, testSize: 500 } },
-    { task: 'smnist', columns: [[784, 0], [784, 300]], settings: { layers: 2, units: 32, batch: 64, lr: 3e-3, steps: 400, testSize: 500 } },
+    {
+      task: 'copy',
+      columns: [
+        [5, 0],
+        [50, 0],
+        [100, 0],
+        [300, 0],
+        [600, 0],
+      ],
+      settings: { layers: 2, units: 32, batch: 64, lr: 1e-2, steps: 1200, testSize: 500 },
+    },
+    {
+      task: 'denoise',
+      columns: [
+        [100, 0],
+        [100, 50],
+      ],
+      settings: { layers: 2, units: 32, batch: 64, lr: 3e-3, steps: 1500, testSize: 500 },
+    },
+    {
+      task: 'smnist',
+      columns: [
+        [784, 0],
+        [784, 300],
+      ],
+      settings: { layers: 2, units: 32, batch: 64, lr: 3e-3, steps: 400, testSize: 500 },
+    },
   ],
   paper: [
-    { task: 'copy', columns: [[5, 0], [50, 0], [100, 0], [300, 0], [600, 0]], settings: { layers: 2, units: 100, batch: 100, lr: 1e-3, steps: 30_000 } },
-    { task: 'denoise', columns: [[400, 0], [400, 200]], settings: { layers: 4, units: 100, batch: 100, lr: 1e-3, steps: 30_000 } },
-    { task: 'smnist', columns: [[784, 0], [784, 300]], settings: { layers: 4, units: 100, batch: 100, lr: 1e-3, steps: 40_000 } },
+    {
+      task: 'copy',
+      columns: [
+        [5, 0],
+        [50, 0],
+        [100, 0],
+        [300, 0],
+        [600, 0],
+      ],
+      settings: { layers: 2, units: 100, batch: 100, lr: 1e-3, steps: 30_000 },
+    },
+    {
+      task: 'denoise',
+      columns: [
+        [400, 0],
+        [400, 200],
+      ],
+      settings: { layers: 4, units: 100, batch: 100, lr: 1e-3, steps: 30_000 },
+    },
+    {
+      task: 'smnist',
+      columns: [
+        [784, 0],
+        [784, 300],
+      ],
+      settings: { layers: 4, units: 100, batch: 100, lr: 1e-3, steps: 40_000 },
+    },
   ],
 };
 
-export function reproduceJobs(budget: 'quick' | 'paper', cells: readonly CellKind[], seeds: readonly number[], extra: Partial<TrainConfig> = {}): SweepJob[] {
+export function reproduceJobs(
+  budget: 'quick' | 'paper',
+  cells: readonly CellKind[],
+  seeds: readonly number[],
+  extra: Partial<TrainConfig> = {},
+): SweepJob[] {
   return BUDGETS[budget].flatMap((b) =>
     cells.flatMap((cell) =>
       b.columns.flatMap(([T, N]) =>
@@ -73,11 +126,13 @@ export function reproduceJobs(budget: 'quick' | 'paper', cells: readonly CellKin
   );
 }
 
-
 /** Diagnosis sentences of each configuration's first-seed model, as an HTML section. */
 function diagnosisSection(outDir: string, jobs: SweepJob[], seed: number): string {
   const cells = cellResolver('fast');
-  const parts: string[] = ['<h2>What the diagnosis says about each trained model</h2>', `<p>First seed (${seed}); each model on a fresh batch of its own task.</p>`];
+  const parts: string[] = [
+    '<h2>What the diagnosis says about each trained model</h2>',
+    `<p>First seed (${seed}); each model on a fresh batch of its own task.</p>`,
+  ];
   for (const j of jobs.filter((x) => x.config.seed === seed)) {
     const file = join(outDir, j.dir, RUN_FILES.model);
     if (!existsSync(file)) continue;
@@ -85,12 +140,22 @@ function diagnosisSection(outDir: string, jobs: SweepJob[], seed: number): strin
     try {
       const { model } = loadModel(file);
       const c = j.config;
-      const report = diagnose(model, { task: c.task, T: c.T, N: c.N, batch: 64, seed: 7, cells, sections: ['bistability', 'gradientFlow', 'retention'] });
+      const report = diagnose(model, {
+        task: c.task,
+        T: c.T,
+        N: c.N,
+        batch: 64,
+        seed: 7,
+        cells,
+        sections: ['bistability', 'gradientFlow', 'retention'],
+      });
       sentences = report.diagnosis.length ? report.diagnosis : describeReport(report);
     } catch (e) {
       sentences = [{ text: `not diagnosed: ${(e as Error).message}`, severity: 'warning', refs: [] }];
     }
-    parts.push(`<details><summary>${escapeHtml(j.dir)}</summary><ul>${sentences.map((s) => `<li class="${s.severity}">${escapeHtml(s.text)}</li>`).join('')}</ul></details>`);
+    parts.push(
+      `<details><summary>${escapeHtml(j.dir)}</summary><ul>${sentences.map((s) => `<li class="${s.severity}">${escapeHtml(s.text)}</li>`).join('')}</ul></details>`,
+    );
   }
   return parts.join('\n');
 }
@@ -103,7 +168,9 @@ export async function cmdReproduce(f: FlagReader): Promise<number> {
   const parallel = f.int('parallel') ?? 2;
   if (parallel < 1) throw new UsageError(`--parallel must be at least 1 (got ${parallel})`);
   const engine = engineFlag(f);
-  const overrides = Object.fromEntries(Object.entries({ steps: f.int('steps'), units: f.int('units'), testSize: f.int('test-size') }).filter(([, v]) => v !== undefined));
+  const overrides = Object.fromEntries(
+    Object.entries({ steps: f.int('steps'), units: f.int('units'), testSize: f.int('test-size') }).filter(([, v]) => v !== undefined),
+  );
   const outDir = f.string('out') ?? `reproduce-${budget}`;
   f.finish();
   const jobs = reproduceJobs(budget, cells, seeds, { ...overrides, ...(engine ? { engine } : {}) });

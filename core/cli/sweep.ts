@@ -35,7 +35,10 @@ export const SWEEP_HELP = `sweep options (other train options as for train):
   --out DIR          sweep folder: one run folder per configuration and seed, sweep.json, sweep.md, sweep.html (required)`;
 
 export function list(v: string, what: string): string[] {
-  const items = v.split(',').map((s) => s.trim()).filter(Boolean);
+  const items = v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (items.length === 0) throw new UsageError(`--${what} needs at least one value`);
   if (new Set(items).size !== items.length) throw new UsageError(`--${what} lists a value twice`);
   return items;
@@ -44,14 +47,17 @@ export function list(v: string, what: string): string[] {
 /** --cells: built-in cells, each once (default all four). */
 export function cellList(f: FlagReader): CellKind[] {
   const cells = list(f.string('cells') ?? CELL_KINDS.join(','), 'cells');
-  for (const c of cells) if (!(CELL_KINDS as readonly string[]).includes(c)) throw new UsageError(`--cells: unknown cell "${c}" (expected ${CELL_KINDS.join(', ')})`);
+  for (const c of cells)
+    if (!(CELL_KINDS as readonly string[]).includes(c))
+      throw new UsageError(`--cells: unknown cell "${c}" (expected ${CELL_KINDS.join(', ')})`);
   return cells as CellKind[];
 }
 
 export function intList(v: string, what: string, min: number): number[] {
   return list(v, what).map((s) => {
     const n = Number(s);
-    if (!/^\d+$/.test(s) || !Number.isSafeInteger(n) || n < min) throw new UsageError(`--${what}: "${s}" is not ${min === 0 ? 'a non-negative' : 'a positive'} integer`);
+    if (!/^\d+$/.test(s) || !Number.isSafeInteger(n) || n < min)
+      throw new UsageError(`--${what}: "${s}" is not ${min === 0 ? 'a non-negative' : 'a positive'} integer`);
     return n;
   });
 }
@@ -79,7 +85,9 @@ function runMetrics(dir: string, metricName: 'mse' | 'accuracy'): Pick<SweepRun,
   const lines = readMetricsFile(dir).filter((m) => m.metric !== undefined);
   const last = lines.at(-1);
   let best: SweepRun['best'] = null;
-  for (const m of lines) if (!best || (metricName === 'accuracy' ? m.metric! > best.metric : m.metric! < best.metric)) best = { step: m.step, metric: m.metric! };
+  for (const m of lines)
+    if (!best || (metricName === 'accuracy' ? m.metric! > best.metric : m.metric! < best.metric))
+      best = { step: m.step, metric: m.metric! };
   const every = Math.max(1, Math.ceil(lines.length / 200));
   const curve = lines.filter((_, i) => i % every === 0 || i === lines.length - 1).map((m) => [m.step, m.metric!] as [number, number]);
   return { finalMetric: last?.metric ?? null, finalLoss: last?.testLoss ?? null, best, curve };
@@ -92,10 +100,12 @@ export function jobDir(c: Pick<TrainConfig, 'task' | 'cell' | 'T' | 'N' | 'seed'
 
 export async function cmdSweep(f: FlagReader): Promise<number> {
   const task = (f.string('task') ?? 'copy') as TaskKind;
-  if (!['copy', 'denoise', 'smnist'].includes(task)) throw new UsageError(`--task: unknown task "${task}" (expected copy, denoise or smnist)`);
+  if (!['copy', 'denoise', 'smnist'].includes(task))
+    throw new UsageError(`--task: unknown task "${task}" (expected copy, denoise or smnist)`);
   const cells = cellList(f);
   const tFlag = f.string('T');
-  if (task === 'smnist' && tFlag !== undefined) throw new UsageError('--T does not apply to smnist (always 784 pixels); use --N for black pixels');
+  if (task === 'smnist' && tFlag !== undefined)
+    throw new UsageError('--T does not apply to smnist (always 784 pixels); use --N for black pixels');
   const Ts = task === 'smnist' ? [784] : intList(tFlag ?? (task === 'copy' ? '5,50,100,300,600' : '400'), 'T', 1);
   const nFlag = f.string('N');
   if (task === 'copy' && nFlag !== undefined) throw new UsageError('--N does not apply to copy');
@@ -131,7 +141,10 @@ export async function cmdSweep(f: FlagReader): Promise<number> {
  * `afterTraining` (when training was not stopped) returns HTML appended to the final sweep.html, e.g.
  * reproduce's diagnosis of every trained model.
  */
-export async function runSweep(jobs: SweepJob[], o: { outDir: string; parallel: number; budget?: string; afterTraining?: () => string }): Promise<number> {
+export async function runSweep(
+  jobs: SweepJob[],
+  o: { outDir: string; parallel: number; budget?: string; afterTraining?: () => string },
+): Promise<number> {
   const { outDir } = o;
   mkdirSync(outDir, { recursive: true });
   const c0 = jobs[0].config;
@@ -167,7 +180,9 @@ export async function runSweep(jobs: SweepJob[], o: { outDir: string; parallel: 
     N: uniq(jobs.filter((j) => j.config.task !== 'copy').map((j) => j.config.N)).sort((a, b) => a - b),
     seeds: uniq(jobs.map((j) => j.config.seed)),
     config: settingsOf(c0),
-    taskConfigs: Object.fromEntries(uniq(jobs.map((j) => j.config.task)).map((t) => [t, settingsOf(jobs.find((j) => j.config.task === t)!.config)])),
+    taskConfigs: Object.fromEntries(
+      uniq(jobs.map((j) => j.config.task)).map((t) => [t, settingsOf(jobs.find((j) => j.config.task === t)!.config)]),
+    ),
     runs,
     groups: sweepGroups(runs),
     ...(o.budget ? { budget: o.budget } : {}),
@@ -186,7 +201,13 @@ export async function runSweep(jobs: SweepJob[], o: { outDir: string; parallel: 
   // The chance level of each run's test set (regenerated from its seed; cheap next to training).
   for (const [i, j] of jobs.entries()) {
     try {
-      runs[i].chance = testChance({ task: j.config.task, T: j.config.T, N: j.config.N, seed: j.config.seed, testSize: j.config.testSize }).metric;
+      runs[i].chance = testChance({
+        task: j.config.task,
+        T: j.config.T,
+        N: j.config.N,
+        seed: j.config.seed,
+        testSize: j.config.testSize,
+      }).metric;
     } catch {
       runs[i].chance = null;
     }
@@ -255,7 +276,9 @@ export async function runSweep(jobs: SweepJob[], o: { outDir: string; parallel: 
     }
     run.elapsedMs = Date.now() - t0;
     done++;
-    process.stderr.write(`${label(i)}: ${run.status}${run.error ? ` (${run.error})` : ''}, final ${run.metricName} ${fmtMetric(run)} in ${formatDuration(run.elapsedMs)}\n`);
+    process.stderr.write(
+      `${label(i)}: ${run.status}${run.error ? ` (${run.error})` : ''}, final ${run.metricName} ${fmtMetric(run)} in ${formatDuration(run.elapsedMs)}\n`,
+    );
     write();
   };
 

@@ -44,7 +44,16 @@ export function readTorchFlags(f: FlagReader): TorchFlags | undefined {
   const device = f.string('device');
   const timeout = f.number('torch-timeout');
   if (target === undefined) {
-    const stray = ([['weights', weights], ['torch-args', argsText], ['cells', cellsText], ['python', python], ['device', device], ['torch-timeout', timeout]] as const).find(([, v]) => v !== undefined);
+    const stray = (
+      [
+        ['weights', weights],
+        ['torch-args', argsText],
+        ['cells', cellsText],
+        ['python', python],
+        ['device', device],
+        ['torch-timeout', timeout],
+      ] as const
+    ).find(([, v]) => v !== undefined);
     if (stray) throw new UsageError(`--${stray[0]} applies to PyTorch models only (--torch FILE.py:NAME)`);
     return undefined;
   }
@@ -59,15 +68,24 @@ export function readTorchFlags(f: FlagReader): TorchFlags | undefined {
     } catch {
       args = undefined;
     }
-    if (typeof args !== 'object' || args === null || Array.isArray(args)) throw new UsageError(`--torch-args must be a JSON object of keyword arguments (got ${argsText})`);
+    if (typeof args !== 'object' || args === null || Array.isArray(args))
+      throw new UsageError(`--torch-args must be a JSON object of keyword arguments (got ${argsText})`);
   }
   const cells = cellsText?.split(',').map((s) => s.trim());
   if (cells && cells.some((c) => c === '')) throw new UsageError(`--cells must be comma-separated submodule names (got "${cellsText}")`);
   if (device !== undefined && device !== 'cpu' && device !== 'cuda') throw new UsageError(`--device must be cpu or cuda (got "${device}")`);
-  if (timeout !== undefined && !(timeout > 0)) throw new UsageError(`--torch-timeout must be a positive number of seconds (got ${timeout})`);
+  if (timeout !== undefined && !(timeout > 0))
+    throw new UsageError(`--torch-timeout must be a positive number of seconds (got ${timeout})`);
   return {
-    target, file: m[1], name: m[2], weights, args, cells,
-    python: pythonCommand(python), device: (device ?? 'cpu') as 'cpu' | 'cuda', timeoutMs: (timeout ?? 600) * 1000,
+    target,
+    file: m[1],
+    name: m[2],
+    weights,
+    args,
+    cells,
+    python: pythonCommand(python),
+    device: (device ?? 'cpu') as 'cpu' | 'cuda',
+    timeoutMs: (timeout ?? 600) * 1000,
   };
 }
 
@@ -82,12 +100,17 @@ const TASK_SHAPES: Record<TaskKind, { inputSize: number; activation: ReadoutActi
 export function inputShapeOf(json: unknown, what: string): { inputSize: number; activation: ReadoutActivation } {
   const x = (json as { x?: unknown } | null)?.x;
   const step = Array.isArray(x) && Array.isArray(x[0]) ? (x[0] as unknown[])[0] : undefined;
-  if (!Array.isArray(step) || step.length === 0) throw new Error(`${what}: "x" must be batch × time × features (a non-empty array of arrays of arrays)`);
+  if (!Array.isArray(step) || step.length === 0)
+    throw new Error(`${what}: "x" must be batch × time × features (a non-empty array of arrays of arrays)`);
   return { inputSize: step.length, activation: (json as Record<string, unknown>).labels !== undefined ? 'softmax' : 'linear' };
 }
 
 /** Starts the user's model in their Python (announced on stderr). `task` (or `input`) says what it will be fed. */
-export function openTorchForCli(flags: TorchFlags, feed: { task?: TaskKind; T?: number; N?: number; input?: unknown; inputPath?: string }, err: NodeJS.WritableStream): TorchModel {
+export function openTorchForCli(
+  flags: TorchFlags,
+  feed: { task?: TaskKind; T?: number; N?: number; input?: unknown; inputPath?: string },
+  err: NodeJS.WritableStream,
+): TorchModel {
   let shape: { inputSize: number; activation: ReadoutActivation };
   let task: TaskInfo | undefined;
   if (feed.input !== undefined) shape = inputShapeOf(feed.input, feed.inputPath ?? 'input');
@@ -95,9 +118,20 @@ export function openTorchForCli(flags: TorchFlags, feed: { task?: TaskKind; T?: 
     shape = TASK_SHAPES[feed.task];
     task = { name: feed.task, ...(feed.T !== undefined ? { T: feed.T } : {}), ...(feed.N !== undefined ? { N: feed.N } : {}) };
   } else throw new UsageError('a PyTorch model needs --task copy|denoise|smnist or --input FILE.json (it records no task of its own)');
-  err.write(`running ${flags.target}${flags.weights ? ` with weights ${flags.weights}` : ''} in ${flags.python} (${helperScriptPath()}, device ${flags.device})\n`);
+  err.write(
+    `running ${flags.target}${flags.weights ? ` with weights ${flags.weights}` : ''} in ${flags.python} (${helperScriptPath()}, device ${flags.device})\n`,
+  );
   return openTorchModel({
-    file: flags.file, name: flags.name, weights: flags.weights, args: flags.args, cells: flags.cells, device: flags.device,
-    python: flags.python, timeoutMs: flags.timeoutMs, inputSize: shape.inputSize, readoutActivation: shape.activation, task,
+    file: flags.file,
+    name: flags.name,
+    weights: flags.weights,
+    args: flags.args,
+    cells: flags.cells,
+    device: flags.device,
+    python: flags.python,
+    timeoutMs: flags.timeoutMs,
+    inputSize: shape.inputSize,
+    readoutActivation: shape.activation,
+    task,
   });
 }

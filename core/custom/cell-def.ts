@@ -90,12 +90,21 @@ export function makeCustomCellDef(cell: LoadedCell): CustomCellDef {
     } catch (e) {
       throw cell.userError(e, `stateSize(${units}) threw`);
     }
-    if (typeof s !== 'number' || !Number.isInteger(s) || s < 1 || s > MAX_STATE) fail(`stateSize(${units}) returned ${String(s)}; expected a positive integer`);
+    if (typeof s !== 'number' || !Number.isInteger(s) || s < 1 || s > MAX_STATE)
+      fail(`stateSize(${units}) returned ${String(s)}; expected a positive integer`);
     return s as number;
   }
 
   /** Runs the user's step and checks what it returned. */
-  function callStep(p: CellParams, x: Tensor2D, s: Tensor2D, ctx: StepContext, t: number, gateNames?: readonly string[], when = ''): StepResult {
+  function callStep(
+    p: CellParams,
+    x: Tensor2D,
+    s: Tensor2D,
+    ctx: StepContext,
+    t: number,
+    gateNames?: readonly string[],
+    when = '',
+  ): StepResult {
     let out: unknown;
     try {
       out = def.step(tf, p, x, s, ctx);
@@ -103,7 +112,8 @@ export function makeCustomCellDef(cell: LoadedCell): CustomCellDef {
       throw cell.userError(e, `step threw (t = ${t}${when})`);
     }
     const B = x.shape[0];
-    if (typeof out !== 'object' || out === null) return fail(`step must return an object { state, h?, gates? } (got ${out === null ? 'null' : typeof out})`);
+    if (typeof out !== 'object' || out === null)
+      return fail(`step must return an object { state, h?, gates? } (got ${out === null ? 'null' : typeof out})`);
     const o = out as Record<string, unknown>;
     const tensor = (v: unknown, what: string, shape: number[]): Tensor => {
       if (!(v instanceof tf.Tensor)) return fail(`step returned ${what} that is not a tf tensor`);
@@ -113,10 +123,12 @@ export function makeCustomCellDef(cell: LoadedCell): CustomCellDef {
     };
     const state = tensor(o.state, '"state"', [B, ctx.stateSize]);
     const h = o.h === undefined ? undefined : tensor(o.h, '"h"', [B, ctx.units]);
-    if (h === undefined && ctx.stateSize < ctx.units) fail(`stateSize(${ctx.units}) = ${ctx.stateSize} is smaller than units, so step must return "h" ([batch, units])`);
+    if (h === undefined && ctx.stateSize < ctx.units)
+      fail(`stateSize(${ctx.units}) = ${ctx.stateSize} is smaller than units, so step must return "h" ([batch, units])`);
     const gates: [string, Tensor][] = [];
     if (o.gates !== undefined) {
-      if (typeof o.gates !== 'object' || o.gates === null || Array.isArray(o.gates)) fail('step returned "gates" that is not an object of tensors');
+      if (typeof o.gates !== 'object' || o.gates === null || Array.isArray(o.gates))
+        fail('step returned "gates" that is not an object of tensors');
       for (const [name, v] of Object.entries(o.gates as Record<string, unknown>)) {
         if (!/^[A-Za-z_]\w{0,31}$/.test(name)) fail(`gate name "${name.slice(0, 40)}" is not an identifier`);
         if (name === 'cell') fail('the gate name "cell" is reserved (it is the second half of a 2·units state)');
@@ -125,7 +137,8 @@ export function makeCustomCellDef(cell: LoadedCell): CustomCellDef {
     }
     if (gateNames) {
       const got = gates.map((g) => g[0]).join(',');
-      if (got !== gateNames.filter((g) => g !== 'cell').join(',')) fail(`step returned gates {${got}} at t = ${t} but {${gateNames.join(',')}} before; return the same gates every step`);
+      if (got !== gateNames.filter((g) => g !== 'cell').join(','))
+        fail(`step returned gates {${got}} at t = ${t} but {${gateNames.join(',')}} before; return the same gates every step`);
     }
     return { state, h, gates };
   }
@@ -155,9 +168,23 @@ export function makeCustomCellDef(cell: LoadedCell): CustomCellDef {
     const specs = paramSpecs(PROBE_INPUT, PROBE_UNITS);
     const p: CellParams = {};
     for (const s of specs) p[s.name] = tf.tensor(Float32Array.from(initParam(rng, s.init, s.shape)), s.shape, 'float32');
-    const x = tf.tensor2d(Float32Array.from({ length: 2 * PROBE_INPUT }, () => rng.normal()), [2, PROBE_INPUT]);
-    const s0 = tf.tensor2d(Float32Array.from({ length: 2 * S }, () => rng.uniform() - 0.5), [2, S]);
-    const r = callStep(p, x, s0, { inputSize: PROBE_INPUT, units: PROBE_UNITS, stateSize: S }, 0, undefined, `; load check with inputSize ${PROBE_INPUT}, units ${PROBE_UNITS}`);
+    const x = tf.tensor2d(
+      Float32Array.from({ length: 2 * PROBE_INPUT }, () => rng.normal()),
+      [2, PROBE_INPUT],
+    );
+    const s0 = tf.tensor2d(
+      Float32Array.from({ length: 2 * S }, () => rng.uniform() - 0.5),
+      [2, S],
+    );
+    const r = callStep(
+      p,
+      x,
+      s0,
+      { inputSize: PROBE_INPUT, units: PROBE_UNITS, stateSize: S },
+      0,
+      undefined,
+      `; load check with inputSize ${PROBE_INPUT}, units ${PROBE_UNITS}`,
+    );
     let hIsState = r.h === undefined;
     if (r.h && S >= PROBE_UNITS) {
       const hv = r.h.dataSync();
@@ -197,7 +224,8 @@ export function makeCustomCellDef(cell: LoadedCell): CustomCellDef {
           if (r.h) h.set(r.h.dataSync(), t * B * H);
           else for (let b = 0; b < B; b++) for (let j = 0; j < H; j++) h[(t * B + b) * H + j] = sv[b * S + j];
           for (const [name, g] of r.gates) gates[name].set(g.dataSync(), t * B * H);
-          if (gates.cell && S === 2 * H) for (let b = 0; b < B; b++) for (let j = 0; j < H; j++) gates.cell[(t * B + b) * H + j] = sv[b * S + H + j];
+          if (gates.cell && S === 2 * H)
+            for (let b = 0; b < B; b++) for (let j = 0; j < H; j++) gates.cell[(t * B + b) * H + j] = sv[b * S + H + j];
         });
       }
     } finally {
@@ -250,7 +278,13 @@ export function makeCustomCellDef(cell: LoadedCell): CustomCellDef {
             g = tf.engine().gradients(f, inputs, undefined, true).grads as (Tensor | undefined)[];
           } catch (e) {
             if (e instanceof CustomCellError) throw e;
-            throw new CustomCellError(`${file}: backward through step failed (t = ${t}): ${(e as Error).message} (is every op in step differentiable?)`, file, undefined, undefined, { cause: e });
+            throw new CustomCellError(
+              `${file}: backward through step failed (t = ${t}): ${(e as Error).message} (is every op in step differentiable?)`,
+              file,
+              undefined,
+              undefined,
+              { cause: e },
+            );
           }
           names.forEach((n, k) => {
             const gk = g[k];
@@ -293,7 +327,8 @@ function checkSpecs(raw: unknown, what: string, fail: (msg: string) => never): P
     if (typeof r !== 'object' || r === null) return fail(`${what}[${i}] is not an object { name, shape, init }`);
     const o = r as Record<string, unknown>;
     const name = o.name;
-    if (typeof name !== 'string' || !/^[A-Za-z_]\w{0,63}$/.test(name)) return fail(`${what}[${i}].name must be an identifier (letters, digits, _), got ${JSON.stringify(name)}`);
+    if (typeof name !== 'string' || !/^[A-Za-z_]\w{0,63}$/.test(name))
+      return fail(`${what}[${i}].name must be an identifier (letters, digits, _), got ${JSON.stringify(name)}`);
     if (seen.has(name)) fail(`${what}: parameter name "${name}" is used twice`);
     seen.add(name);
     const shape = o.shape;
@@ -302,7 +337,8 @@ function checkSpecs(raw: unknown, what: string, fail: (msg: string) => never): P
     }
     const size = (shape as number[]).reduce((a, b) => a * b, 1);
     if (size > MAX_PARAM_VALUES) fail(`parameter "${name}": ${size} values is too many`);
-    if (!(INIT_KINDS as readonly unknown[]).includes(o.init)) fail(`parameter "${name}": init must be one of ${INIT_KINDS.join(', ')}, got ${JSON.stringify(o.init)}`);
+    if (!(INIT_KINDS as readonly unknown[]).includes(o.init))
+      fail(`parameter "${name}": init must be one of ${INIT_KINDS.join(', ')}, got ${JSON.stringify(o.init)}`);
     if (o.init === 'lstm_bias' && size % 4 !== 0) fail(`parameter "${name}": init "lstm_bias" needs a size divisible by 4`);
     return { name, shape: [...(shape as number[])], init: o.init as InitKind };
   });
@@ -333,7 +369,8 @@ export function dryRunCell(def: CustomCellDef, inputSize: number, units: number,
   const fwd = def.forward(p, x, shape, s0);
   const where = def.custom.file;
   const finite = (a: Float64Array, what: string) => {
-    if (!a.every(Number.isFinite)) throw new CustomCellError(`${where}: ${what} is not finite on a small random batch (inputSize ${inputSize}, units ${units})`, where);
+    if (!a.every(Number.isFinite))
+      throw new CustomCellError(`${where}: ${what} is not finite on a small random batch (inputSize ${inputSize}, units ${units})`, where);
   };
   finite(fwd.h, 'h');
   const dhOut = Float64Array.from({ length: T * B * units }, () => rng.normal());

@@ -36,7 +36,10 @@ export function confinedCellPath(ref: Pick<CustomCellRef, 'name' | 'source'>, ba
   if (parts.includes('..')) refuse('it leads out of the folder with ".."');
   const path = resolve(baseDir, ...parts);
   if (!existsSync(path)) {
-    throw new CustomCellError(`custom cell "${ref.name}" not found: ${path} (recorded as "${clip(s)}" relative to ${baseDir}); give its file with --cell FILE`, path);
+    throw new CustomCellError(
+      `custom cell "${ref.name}" not found: ${path} (recorded as "${clip(s)}" relative to ${baseDir}); give its file with --cell FILE`,
+      path,
+    );
   }
   const real = realpathSync(path);
   if (!statSync(real).isFile()) refuse('not a regular file');
@@ -67,7 +70,10 @@ export function readRecordedCell(ref: CustomCellRef, baseDir: string): CellSourc
 export function keepCellInFolder(file: string, sha256: string, dir: string): string {
   const src = readCellSource(file);
   if (src.sha256 !== sha256) {
-    throw new CustomCellError(`${src.file} changed after it was checked (sha256 ${src.sha256.slice(0, 12)}…, checked ${sha256.slice(0, 12)}…); start again`, src.file);
+    throw new CustomCellError(
+      `${src.file} changed after it was checked (sha256 ${src.sha256.slice(0, 12)}…, checked ${sha256.slice(0, 12)}…); start again`,
+      src.file,
+    );
   }
   const realDir = realpathSync(dir);
   const real = realpathSync(src.file);

@@ -113,7 +113,9 @@ function cellRequire(file: string): (id: string) => unknown {
     if (id === 'rnn-memory-lens' || id === 'rnn-memory-lens/cell') return { defineCell };
     if (id === '@tensorflow/tfjs-core' || id === '@tensorflow/tfjs') return loadTf().tf;
     if (id.startsWith('node:') || builtinModules.includes(id)) return nodeRequire(id);
-    throw new Error(`cannot import "${id}": a custom cell may import only "rnn-memory-lens", "@tensorflow/tfjs-core" and Node built-in modules (keep the cell in one file)`);
+    throw new Error(
+      `cannot import "${id}": a custom cell may import only "rnn-memory-lens", "@tensorflow/tfjs-core" and Node built-in modules (keep the cell in one file)`,
+    );
   };
 }
 
@@ -125,7 +127,8 @@ export function checkDefinition(exported: unknown, file: string): CellDefinition
   let d = exported as Record<string, unknown> | null;
   if (d && typeof d === 'object' && 'default' in d && d.default !== undefined) d = d.default as Record<string, unknown>;
   if (!d || typeof d !== 'object') return fail('the module must export a cell definition (export default defineCell({...}))');
-  if (typeof d.name !== 'string' || !/^[A-Za-z0-9][\w.-]{0,63}$/.test(d.name)) fail('"name" must be 1-64 letters, digits, "_", "." or "-", starting with a letter or digit');
+  if (typeof d.name !== 'string' || !/^[A-Za-z0-9][\w.-]{0,63}$/.test(d.name))
+    fail('"name" must be 1-64 letters, digits, "_", "." or "-", starting with a letter or digit');
   if (typeof d.params !== 'function') fail('"params" must be a function (inputSize, units) => [{ name, shape, init }, ...]');
   if (typeof d.step !== 'function') fail('"step" must be a function (tf, params, x, state, ctx) => ({ state, h?, gates? })');
   if (d.stateSize !== undefined && typeof d.stateSize !== 'function') fail('"stateSize" must be a function (units) => number when given');

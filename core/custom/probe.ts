@@ -104,14 +104,25 @@ export function probeCustomCell(path: string, opts: ProbeOptions = {}): Promise<
     };
     arm(opts.startupMs ?? 60_000, 'the custom cell runtime (TypeScript, TensorFlow.js) did not load in time');
     worker.on('message', (m: CellProbeReply) => {
-      if (m.type === 'ready') arm(timeoutMs, `loading the cell and a test step did not finish within ${(timeoutMs / 1000).toFixed(1)} s (an endless loop?)`);
+      if (m.type === 'ready')
+        arm(timeoutMs, `loading the cell and a test step did not finish within ${(timeoutMs / 1000).toFixed(1)} s (an endless loop?)`);
       else if (m.type === 'ok') finish(null, m.result);
       else finish(new CustomCellError(m.message, m.file ?? file, m.line, m.column));
     });
     worker.on('error', (e) => {
       const oom = (e as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY';
-      finish(new CustomCellError(`${file}: ${oom ? 'the cell ran out of memory' : `the cell crashed its worker: ${e.message}`}`, file, undefined, undefined, { cause: e }));
+      finish(
+        new CustomCellError(
+          `${file}: ${oom ? 'the cell ran out of memory' : `the cell crashed its worker: ${e.message}`}`,
+          file,
+          undefined,
+          undefined,
+          { cause: e },
+        ),
+      );
     });
-    worker.on('exit', (code) => finish(new CustomCellError(`${file}: the cell's worker exited (code ${code}) before answering (process.exit in the cell?)`, file)));
+    worker.on('exit', (code) =>
+      finish(new CustomCellError(`${file}: the cell's worker exited (code ${code}) before answering (process.exit in the cell?)`, file)),
+    );
   });
 }

@@ -78,7 +78,9 @@ export function loadCustomCells(refs: readonly CustomCellRef[], opts: LoadCellsO
     const src = opts.override ? readCellSource(opts.override) : readRecordedCell(ref, opts.baseDir);
     const def = cellDefFromSource(src);
     if (opts.override && def.custom.sha256 !== ref.sha256) {
-      opts.warn?.(`using ${src.file} (sha256 ${def.custom.sha256.slice(0, 12)}…), which differs from the recorded cell "${ref.name}" (${ref.sha256.slice(0, 12)}…)`);
+      opts.warn?.(
+        `using ${src.file} (sha256 ${def.custom.sha256.slice(0, 12)}…), which differs from the recorded cell "${ref.name}" (${ref.sha256.slice(0, 12)}…)`,
+      );
     }
     registerCustomCell(ref.sha256, def);
     registerCustomCell(def.custom.sha256, def);
@@ -99,7 +101,9 @@ export function customRefsInFile(path: string): CustomCellRef[] {
   try {
     const raw = JSON.parse(metadata.architecture) as { layers?: unknown };
     if (!Array.isArray(raw.layers)) return [];
-    return customRefs({ layers: raw.layers as Architecture['layers'] }).filter((r) => typeof r.sha256 === 'string' && typeof r.source === 'string');
+    return customRefs({ layers: raw.layers as Architecture['layers'] }).filter(
+      (r) => typeof r.sha256 === 'string' && typeof r.source === 'string',
+    );
   } catch {
     return []; // the model-file parser reports malformed metadata properly
   }
@@ -113,7 +117,8 @@ export function checkCustomLayerParams(model: Model): void {
     if (!name.startsWith('layers.')) continue;
     const t = model.params.get(name);
     if (!t) throw new Error(`the model has no tensor "${name}" that its cell declares (shape [${shape.join(', ')}])`);
-    if (t.shape.join(',') !== shape.join(',')) throw new Error(`tensor "${name}" has shape [${t.shape.join(', ')}], but the cell declares [${shape.join(', ')}]`);
+    if (t.shape.join(',') !== shape.join(','))
+      throw new Error(`tensor "${name}" has shape [${t.shape.join(', ')}], but the cell declares [${shape.join(', ')}]`);
   }
   for (const name of model.params.keys()) {
     if (!expected.has(name)) throw new Error(`tensor "${name}" is not a parameter of the model's cells`);

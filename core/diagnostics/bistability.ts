@@ -57,7 +57,12 @@ export function brcBranch(a: number, u: number, hPrev: number, count = brcFixedP
  * overwritten); a hold is a run of steps on the stored branch. A neuron that is never truly bistable only
  * follows its input (the sign of its single fixed point moves with u): it has no flips and no holds.
  */
-export function branchSummary(branch: ArrayLike<number>, count: ArrayLike<number>, T: number, H: number): { flips: Flip[]; longestHold: number[]; flipCount: number[] } {
+export function branchSummary(
+  branch: ArrayLike<number>,
+  count: ArrayLike<number>,
+  T: number,
+  H: number,
+): { flips: Flip[]; longestHold: number[]; flipCount: number[] } {
   const flips: Flip[] = [];
   const longestHold: number[] = new Array(H).fill(0);
   const flipCount: number[] = new Array(H).fill(0);
@@ -155,8 +160,17 @@ function analyzeLayer(model: Model, tr: LayerTrace, l: number, opts: Bistability
   const base = { layer: l, cell: kind, units: H, T, method: method === 'gain' ? 'gain' : 'self-map', h, c, meanC } as const;
   if (method === null) {
     return {
-      ...base, a: [], bistable: [], fixedPoints: [], branch: [], drive: null, flips: [], neurons: [],
-      fractionBistable: [], fractionTrulyBistable: [], sampledSequences: 0,
+      ...base,
+      a: [],
+      bistable: [],
+      fixedPoints: [],
+      branch: [],
+      drive: null,
+      flips: [],
+      neurons: [],
+      fractionBistable: [],
+      fractionTrulyBistable: [],
+      sampledSequences: 0,
       note: `no neuron maps for ${layerLabel(l, true)} (${kind}): its cell cannot be evaluated from an arbitrary state`,
     };
   }
@@ -221,8 +235,16 @@ function analyzeLayer(model: Model, tr: LayerTrace, l: number, opts: Bistability
     sampledSequences: Bs,
   };
   attachSeries(result, {
-    fractionBistable: aAll ? perSequenceMeans(aAll, T, sB, H, (x) => +(x > 1)) : mapsSeries((m) => m.a, (x) => +(x > 1)),
-    fractionTrulyBistable: mapsSeries((m) => m.count, (x) => +(x === 3)),
+    fractionBistable: aAll
+      ? perSequenceMeans(aAll, T, sB, H, (x) => +(x > 1))
+      : mapsSeries(
+          (m) => m.a,
+          (x) => +(x > 1),
+        ),
+    fractionTrulyBistable: mapsSeries(
+      (m) => m.count,
+      (x) => +(x === 3),
+    ),
     meanC: gateAll ? perSequenceMeans(gateAll, T, sB, H) : undefined,
   });
   return result;
@@ -233,7 +255,10 @@ function rowMeans(a: Float32Array | Float64Array, T: number, n: number, out: num
   const n4 = n - (n % 4);
   for (let t = 0; t < T; t++) {
     const o = t * n;
-    let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    let s0 = 0,
+      s1 = 0,
+      s2 = 0,
+      s3 = 0;
     for (let i = 0; i < n4; i += 4) {
       s0 += a[o + i];
       s1 += a[o + i + 1];
@@ -266,7 +291,8 @@ function sequenceMaps(method: MapMethod, stepDef: CellDef, p: LayerParams, tr: L
   const hs = sequenceRows(tr.fwd.h, T, B, H, b);
   if (method === 'gain') {
     const a = sequenceRows(gateArray(tr.fwd, 'a'), T, B, H, b);
-    const u = stepDef.kind === 'custom' ? gainInputDrive(stepDef, p, xs, T, I, H) : brcInputDrive(p, xs, { T, B: 1, inputSize: I, units: H });
+    const u =
+      stepDef.kind === 'custom' ? gainInputDrive(stepDef, p, xs, T, I, H) : brcInputDrive(p, xs, { T, B: 1, inputSize: I, units: H });
     const n = T * H;
     const out: SeqMaps = { a, slope: a, count: new Uint8Array(n), branch: new Int8Array(n), drive: u };
     for (let i = 0; i < n; i++) {
@@ -291,9 +317,10 @@ function sequenceMaps(method: MapMethod, stepDef: CellDef, p: LayerParams, tr: L
     const os = sequenceRows(tr.fwd.gates.o, T, B, H, b);
     m = lstmSelfMaps(p, xs, hs, cs, os, T, I, H);
   } else {
-    const lstm = cellStateSize(stepDef, H) === 2 * H
-      ? { cs: sequenceRows(tr.fwd.gates.cell, T, B, H, b), os: sequenceRows(tr.fwd.gates.o, T, B, H, b) }
-      : undefined;
+    const lstm =
+      cellStateSize(stepDef, H) === 2 * H
+        ? { cs: sequenceRows(tr.fwd.gates.cell, T, B, H, b), os: sequenceRows(tr.fwd.gates.o, T, B, H, b) }
+        : undefined;
     m = genericSelfMaps(stepDef, p, xs, hs, T, I, H, undefined, lstm);
   }
   return { ...m, a: m.slope, drive: null };

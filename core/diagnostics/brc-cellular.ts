@@ -26,28 +26,41 @@ export interface NeuronRoot {
  * interval up to the neighbouring non-stable roots) reaches further than `effect` on both sides; unstable
  * when |F'| > 1 + margin; marginal otherwise.
  */
-export function brcNeuronRoots(p: LayerParams, u: ArrayLike<number>, I: number, H: number, j: number, margin: number, effect: number): NeuronRoot[] {
-  let d = 0, pa = p.b_a[j], pc = p.b_c[j];
+export function brcNeuronRoots(
+  p: LayerParams,
+  u: ArrayLike<number>,
+  I: number,
+  H: number,
+  j: number,
+  margin: number,
+  effect: number,
+): NeuronRoot[] {
+  let d = 0,
+    pa = p.b_a[j],
+    pc = p.b_c[j];
   for (let i = 0; i < I; i++) {
     d += u[i] * p.U[i * H + j];
     pa += u[i] * p.U_a[i * H + j];
     pc += u[i] * p.U_c[i * H + j];
   }
-  const wa = p.w_a[j], wc = p.w_c[j];
+  const wa = p.w_a[j],
+    wc = p.w_c[j];
   const a = (h: number) => 1 + Math.tanh(pa + wa * h);
   const g = (h: number) => Math.tanh(d + a(h) * h) - h;
   const roots: NeuronRoot[] = [];
-  let h0 = -1, g0 = g(h0);
+  let h0 = -1,
+    g0 = g(h0);
   for (let k = 1; k <= ROOT_GRID; k++) {
     const h1 = -1 + (2 * k) / ROOT_GRID;
     const g1 = g(h1);
     // A root exactly on a grid point is taken there (once); otherwise a sign change is bisected.
-    if (g1 === 0 || (g0 !== 0 && (g0 < 0) !== (g1 < 0))) {
-      let lo = h0, hi = h1;
+    if (g1 === 0 || (g0 !== 0 && g0 < 0 !== g1 < 0)) {
+      let lo = h0,
+        hi = h1;
       if (g1 !== 0) {
         for (let it = 0; it < 60; it++) {
           const m = 0.5 * (lo + hi);
-          if ((g(m) < 0) === (g0 < 0)) lo = m;
+          if (g(m) < 0 === g0 < 0) lo = m;
           else hi = m;
         }
       }
@@ -68,9 +81,18 @@ export function brcNeuronRoots(p: LayerParams, u: ArrayLike<number>, I: number, 
   const kind = roots.map((r) => r.cls);
   roots.forEach((r, k) => {
     if (kind[k] !== 'stable') return;
-    let left = Infinity, right = Infinity;
-    for (let q = k - 1; q >= 0; q--) if (kind[q] !== 'stable') { left = r.h - roots[q].h; break; }
-    for (let q = k + 1; q < roots.length; q++) if (kind[q] !== 'stable') { right = roots[q].h - r.h; break; }
+    let left = Infinity,
+      right = Infinity;
+    for (let q = k - 1; q >= 0; q--)
+      if (kind[q] !== 'stable') {
+        left = r.h - roots[q].h;
+        break;
+      }
+    for (let q = k + 1; q < roots.length; q++)
+      if (kind[q] !== 'stable') {
+        right = roots[q].h - r.h;
+        break;
+      }
     if (Math.min(left, right) <= effect) r.cls = 'marginal';
   });
   return roots;
@@ -81,7 +103,12 @@ export function brcNeuronRoots(p: LayerParams, u: ArrayLike<number>, I: number, 
  * neuron's typical input effect effects[j] (see brcNeuronRoots; default 0: no basin condition).
  */
 export function brcCellularAttractors(
-  p: LayerParams, u: ArrayLike<number>, I: number, H: number, margin = 1e-3, effects?: ArrayLike<number>,
+  p: LayerParams,
+  u: ArrayLike<number>,
+  I: number,
+  H: number,
+  margin = 1e-3,
+  effects?: ArrayLike<number>,
 ): CellularAttractors {
   const stablePerNeuron: number[] = new Array(H).fill(0);
   const marginalPerNeuron: number[] = new Array(H).fill(0);

@@ -58,7 +58,8 @@ export function diagnose(model: Model, opts: DiagnoseOptions = {}): DiagnosticRe
   const cells = opts.cells ?? referenceCell;
   const stepCells = cells;
   const sections = opts.sections ? [...new Set(opts.sections)] : [...SECTION_NAMES];
-  for (const s of sections) if (!SECTION_NAMES.includes(s)) throw new Error(`unknown section "${s}" (expected ${SECTION_NAMES.join(', ')})`);
+  for (const s of sections)
+    if (!SECTION_NAMES.includes(s)) throw new Error(`unknown section "${s}" (expected ${SECTION_NAMES.join(', ')})`);
   const want = (s: SectionName) => sections.includes(s);
 
   let input: DiagnoseInput;
@@ -67,8 +68,10 @@ export function diagnose(model: Model, opts: DiagnoseOptions = {}): DiagnosticRe
   if (opts.input) {
     input = opts.input;
     const { x, T, B } = input;
-    if (!(Number.isInteger(T) && T >= 1 && Number.isInteger(B) && B >= 1)) throw new Error(`input: T and B must be positive integers (got T=${T}, B=${B})`);
-    if (x.length !== T * B * arch.inputSize) throw new Error(`input: x has ${x.length} values, expected T*B*inputSize = ${T}*${B}*${arch.inputSize}`);
+    if (!(Number.isInteger(T) && T >= 1 && Number.isInteger(B) && B >= 1))
+      throw new Error(`input: T and B must be positive integers (got T=${T}, B=${B})`);
+    if (x.length !== T * B * arch.inputSize)
+      throw new Error(`input: x has ${x.length} values, expected T*B*inputSize = ${T}*${B}*${arch.inputSize}`);
     checkDiagnoseWork(arch, T, B, opts.memoryLimitMb);
     summary = { source: input.source ?? 'file', T, B, seed: opts.seed };
   } else {
@@ -86,10 +89,15 @@ export function diagnose(model: Model, opts: DiagnoseOptions = {}): DiagnosticRe
   const lr = computeLoss(arch, fr.out, input);
   lap('forward');
 
-  const bistability: BistabilityReport = want('bistability') ? analyzeBistability(model, fr, { batchSample: opts.batchSample, stepCells }) : { layers: [] };
-  if (want('bistability')) bistability.input = inputAlignment(x, T, B, arch.inputSize, summary.task as TaskKind | undefined, taskN, bistability.layers);
+  const bistability: BistabilityReport = want('bistability')
+    ? analyzeBistability(model, fr, { batchSample: opts.batchSample, stepCells })
+    : { layers: [] };
+  if (want('bistability'))
+    bistability.input = inputAlignment(x, T, B, arch.inputSize, summary.task as TaskKind | undefined, taskN, bistability.layers);
   lap('bistability');
-  const gradientFlow = want('gradientFlow') ? analyzeGradientFlow(model, fr, lr.dOut, { cells, probes: opts.probes, sequences: opts.jacobianSequences, seed }) : { layers: [] };
+  const gradientFlow = want('gradientFlow')
+    ? analyzeGradientFlow(model, fr, lr.dOut, { cells, probes: opts.probes, sequences: opts.jacobianSequences, seed })
+    : { layers: [] };
   lap('gradientFlow');
   const retention = want('retention') ? analyzeRetention(model, { seed, ...opts.retention, cells, T }) : null;
   lap('retention');
@@ -126,7 +134,13 @@ export function diagnose(model: Model, opts: DiagnoseOptions = {}): DiagnosticRe
  * neurons need more sequences than batch means; see memoryBatchSize), else on the diagnosed batch.
  */
 function diagnoseMemory(
-  model: Model, opts: DiagnoseOptions, summary: Omit<InputSummary, 'loss'>, fr: ReturnType<typeof forward>, input: DiagnoseInput, cells: CellResolver, seed: number,
+  model: Model,
+  opts: DiagnoseOptions,
+  summary: Omit<InputSummary, 'loss'>,
+  fr: ReturnType<typeof forward>,
+  input: DiagnoseInput,
+  cells: CellResolver,
+  seed: number,
 ) {
   const mopts = { seed, ...opts.memory, task: summary.task, source: summary.source };
   const want = memoryBatchSize(model.arch, fr.T, opts.memory?.batch);

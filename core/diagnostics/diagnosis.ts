@@ -4,7 +4,16 @@
  */
 import { delaySchedule } from './schedules';
 import { exactEstimate, formatEstimate, proportionEstimate, surelyAbove, surelyBelow, type Estimate } from './stats';
-import type { CellularAttractors, DiagnosisSentence, DiagnosticReport, GradientFlowLayer, MemoryCarrier, MemoryEnd, MemoryLayer, MemoryReport } from './types';
+import type {
+  CellularAttractors,
+  DiagnosisSentence,
+  DiagnosticReport,
+  GradientFlowLayer,
+  MemoryCarrier,
+  MemoryEnd,
+  MemoryLayer,
+  MemoryReport,
+} from './types';
 import { layerLabel, power, pow10 } from './labels';
 import { knob, type SentenceContext } from './advice';
 
@@ -39,8 +48,16 @@ export function describeReport(r: ReportBody, ctx: SentenceContext = 'cli'): Dia
   // A probe batch has made-up (zero) targets: a loss against them would read as the model's performance.
   out.push(
     input.source === 'probe'
-      ? { text: `No task loss: the model names no task, so it was probed with random N(0, 1) inputs (T = ${input.T}, ${input.B} sequences) that have no targets.`, severity: 'info', refs: ['input.source'] }
-      : { text: `Mean task loss on this batch (${input.task ? `task ${input.task}, ` : ''}T = ${input.T}, ${input.B} sequences): ${fmt(input.loss)} (${lossName}).`, severity: 'info', refs: ['input.loss'] },
+      ? {
+          text: `No task loss: the model names no task, so it was probed with random N(0, 1) inputs (T = ${input.T}, ${input.B} sequences) that have no targets.`,
+          severity: 'info',
+          refs: ['input.source'],
+        }
+      : {
+          text: `Mean task loss on this batch (${input.task ? `task ${input.task}, ` : ''}T = ${input.T}, ${input.B} sequences): ${fmt(input.loss)} (${lossName}).`,
+          severity: 'info',
+          refs: ['input.loss'],
+        },
   );
   for (const layer of r.bistability.layers) out.push(...bistabilitySentences(r, layer.layer, ctx));
   for (const g of r.gradientFlow.layers) out.push(...gradientSentences(r, g.layer, ctx));
@@ -60,16 +77,25 @@ function bistabilitySentences(r: ReportBody, l: number, ctx: SentenceContext): D
   // A neuron "holds" when it never changes branch after the first step and is truly bistable at the end
   // (latched by its own feedback, not pinned by the input). It is latched *memory* only when what it
   // holds varies with the target (a memory carrier); otherwise it is a constant unit (issue 10, item 6).
-  const holding = b.neurons.map((n, j) => (n.flipCount === 0 && n.longestHold >= T - 1 && b.fixedPoints[T - 1]?.[j] === 3 ? j : -1)).filter((j) => j >= 0);
-  const mem = r.memory && !r.memory.note ? r.memory.layers.find((m) => m.layer === l) ?? null : null;
+  const holding = b.neurons
+    .map((n, j) => (n.flipCount === 0 && n.longestHold >= T - 1 && b.fixedPoints[T - 1]?.[j] === 3 ? j : -1))
+    .filter((j) => j >= 0);
+  const mem = r.memory && !r.memory.note ? (r.memory.layers.find((m) => m.layer === l) ?? null) : null;
   const holders = mem ? holding.filter((j) => mem.carrierNeurons.includes(j)).length : 0;
   const meanFrac = mean(b.fractionBistable);
   const flag = b.method === 'gain' ? 'a > 1' : 'self-map slope > 1';
   const out: DiagnosisSentence[] = [];
   if (mostly / H >= 0.05 || holding.length > 0) {
     let text = `${layerLabel(l)}: ${pct(mostly / H)} of neurons are bistable (${flag}) for most of the sequence`;
-    text += holding.length > 0 ? `; ${holdingClauses(r, mem, holding, T, ctx).join('; ')}.` : ', but none holds one branch for the whole sequence.';
-    out.push({ text, severity: holders > 0 ? 'good' : 'info', refs: [`${p}.neurons`, `${p}.fractionBistable`, `${p}.fixedPoints`, ...(mem ? [`memory.layers[${l}].carrierNeurons`] : [])] });
+    text +=
+      holding.length > 0
+        ? `; ${holdingClauses(r, mem, holding, T, ctx).join('; ')}.`
+        : ', but none holds one branch for the whole sequence.';
+    out.push({
+      text,
+      severity: holders > 0 ? 'good' : 'info',
+      refs: [`${p}.neurons`, `${p}.fractionBistable`, `${p}.fixedPoints`, ...(mem ? [`memory.layers[${l}].carrierNeurons`] : [])],
+    });
     out.push(...bandSentence(b, l, flag, ctx));
   } else {
     const frac = overallOf(b, 'fractionBistable') ?? exactEstimate(meanFrac);
@@ -92,7 +118,10 @@ function bistabilitySentences(r: ReportBody, l: number, ctx: SentenceContext): D
 }
 
 /** A layer's all-steps average of one series with its interval over sequences (absent in older reports). */
-function overallOf(b: ReportBody['bistability']['layers'][number], k: 'fractionBistable' | 'fractionTrulyBistable' | 'meanC'): Estimate | null {
+function overallOf(
+  b: ReportBody['bistability']['layers'][number],
+  k: 'fractionBistable' | 'fractionTrulyBistable' | 'meanC',
+): Estimate | null {
   const e = b.overall?.[k];
   return e ? fromJson(e) : null;
 }
@@ -113,11 +142,13 @@ function bandSentence(b: ReportBody['bistability']['layers'][number], l: number,
   if (surelyAbove(frac, 0.2) && surelyBelow(truly, 0.5 * frac.lo)) {
     return [{ text: `${layerLabel(l)}: the input drive often leaves the bistable band: ${nums}.`, severity: 'info', refs }];
   }
-  return [{
-    text: `${layerLabel(l)}: whether the input drive often leaves the bistable band is inconclusive (${nums}); more sequences for the truly bistable count (${knob(ctx, 'batchSample')}, now ${b.sampledSequences ?? 1}) decide.`,
-    severity: 'info',
-    refs,
-  }];
+  return [
+    {
+      text: `${layerLabel(l)}: whether the input drive often leaves the bistable band is inconclusive (${nums}); more sequences for the truly bistable count (${knob(ctx, 'batchSample')}, now ${b.sampledSequences ?? 1}) decide.`,
+      severity: 'info',
+      refs,
+    },
+  ];
 }
 
 /** An estimate read back from JSON, where infinite (and NaN) ends become null. */
@@ -204,7 +235,9 @@ function gradientSentences(r: ReportBody, l: number, ctx: SentenceContext): Diag
     const short = steps !== null && steps < T - 1 && ratio.hi < 1e-3 && (stepsToFall(g, 1e3) ?? T) < T - 1;
     out.push({
       text: `${layerLabel(l)}: the loss gradient ‖∂L/∂h_t‖ falls ${pow10(k)}×${g.decay.medianRatio ? ' in the typical sequence' : ''} ${
-        steps !== null ? `within ${steps} steps going back from the last of the ${T} steps` : `from the last of the ${T} steps back to t = 0`
+        steps !== null
+          ? `within ${steps} steps going back from the last of the ${T} steps`
+          : `from the last of the ${T} steps back to t = 0`
       } (${ends}${tau})${short ? `: the ${cell} cannot learn dependencies much longer than that.` : '.'}`,
       severity: short ? 'warning' : 'info',
       refs,
@@ -270,12 +303,18 @@ function gradientSentences(r: ReportBody, l: number, ctx: SentenceContext): Diag
       severity: 'warning',
       refs: [...jrefs, `${p}.${vanishing ? 'vanishing' : 'exploding'}`],
     });
-  } else if (own.value < vanishingAt || (Number.isFinite(own.lo) && own.lo < vanishingAt && own.hi >= vanishingAt) || own.value > explodingAt) {
+  } else if (
+    own.value < vanishingAt ||
+    (Number.isFinite(own.lo) && own.lo < vanishingAt && own.hi >= vanishingAt) ||
+    own.value > explodingAt
+  ) {
     // The central value (or a known interval) reaches a threshold that the whole interval does not.
     const low = own.value < explodingAt;
     out.push({
       text: `${layerLabel(l)}: ${ownText}: inconclusive whether ${
-        low ? `it is below ${fmt(vanishingAt)} (a change of the first state no longer reaching the last one)` : `it is above ${fmt(explodingAt)}`
+        low
+          ? `it is below ${fmt(vanishingAt)} (a change of the first state no longer reaching the last one)`
+          : `it is above ${fmt(explodingAt)}`
       }; ${more}.`,
       severity: 'info',
       refs: jrefs,
@@ -317,7 +356,12 @@ function retentionSentences(r: ReportBody, ctx: SentenceContext): DiagnosisSente
   const moreBatch = `raise ${knob(ctx, 'retentionBatch')} (now ${batch}) to narrow the intervals`;
   const at = (i: number) => `MSE at ${delays[i]}: ${formatEstimate(mse[i])}`;
   const chance = `1 = chance${ret.chance ? `; chance on this batch: ${formatEstimate(ret.chance)}` : ''}`;
-  const refs = ['retention.delays', 'retention.mse', ...(ret.mseEstimate ? ['retention.mseEstimate'] : []), ...(ret.chance ? ['retention.chance'] : [])];
+  const refs = [
+    'retention.delays',
+    'retention.mse',
+    ...(ret.mseEstimate ? ['retention.mseEstimate'] : []),
+    ...(ret.chance ? ['retention.chance'] : []),
+  ];
   if (delays.length > 0) {
     const k = prefixLength(mse, (e) => surelyBelow(e, RECALL_MSE));
     const lostFrom = suffixStart(mse, (e) => surelyAbove(e, LOST_MSE));
@@ -328,7 +372,10 @@ function retentionSentences(r: ReportBody, ctx: SentenceContext): DiagnosisSente
       severity = 'good';
     } else if (k > 0) {
       text = `Copy-first-input: x_1 is recalled accurately (MSE < ${RECALL_MSE}) up to a delay of ${delays[k - 1]} steps`;
-      text += lostFrom < delays.length ? ` and is mostly lost (MSE > ${LOST_MSE}; ${chance}) from ${delays[lostFrom]} steps (${at(k - 1)}; ${at(lostFrom)}).` : ` (${at(k - 1)}).`;
+      text +=
+        lostFrom < delays.length
+          ? ` and is mostly lost (MSE > ${LOST_MSE}; ${chance}) from ${delays[lostFrom]} steps (${at(k - 1)}; ${at(lostFrom)}).`
+          : ` (${at(k - 1)}).`;
       if (!surelyAbove(mse[k], RECALL_MSE)) text += ` At ${delays[k]} steps the evidence is inconclusive (${at(k)}): ${moreBatch}.`;
     } else if (mse.every((e) => surelyAbove(e, RECALL_MSE))) {
       // The lowest MSE only, not its delay: where a flat curve dips is noise.
@@ -370,16 +417,24 @@ function retentionSentences(r: ReportBody, ctx: SentenceContext): DiagnosisSente
       else if (k1 === k2) until = `for at least ${steps(k1 - 1)} but fewer than ${times[grid[k1]] + 1}`;
       else {
         inconclusive = true;
-        until = k1 === 0 ? `inconclusively (after ${steps(0)}: R² ${formatEstimate(r2[0])})` : `for at least ${steps(k1 - 1)} (inconclusive after ${times[grid[k1]] + 1})`;
+        until =
+          k1 === 0
+            ? `inconclusively (after ${steps(0)}: R² ${formatEstimate(r2[0])})`
+            : `for at least ${steps(k1 - 1)} (inconclusive after ${times[grid[k1]] + 1})`;
       }
       return `${layerLabel(pl.layer, true)} ${until}`;
     });
     out.push({
       text: `A linear probe decodes x_1 (R² ≥ ${DECODE_R2} on ${testSequences} held-out sequences${ret.probe.layers[0].r2Estimate ? ', 95 % intervals' : ''}; fitted on ${trainSequences}) from ${parts.join(', ')}.${
-        inconclusive ? ` Raise ${knob(ctx, 'probeTrain')} (now ${trainSequences}) or ${knob(ctx, 'retentionBatch')} (now ${testSequences}) to narrow the intervals.` : ''
+        inconclusive
+          ? ` Raise ${knob(ctx, 'probeTrain')} (now ${trainSequences}) or ${knob(ctx, 'retentionBatch')} (now ${testSequences}) to narrow the intervals.`
+          : ''
       }`,
       severity: 'info',
-      refs: ['retention.probe.times', ...ret.probe.layers.map((pl, i) => `retention.probe.layers[${i}].${pl.r2Estimate ? 'r2Estimate' : 'r2'}`)],
+      refs: [
+        'retention.probe.times',
+        ...ret.probe.layers.map((pl, i) => `retention.probe.layers[${i}].${pl.r2Estimate ? 'r2Estimate' : 'r2'}`),
+      ],
     });
     const under = underpoweredProbe(ret, ctx);
     if (under) out.push(under);
@@ -424,21 +479,32 @@ function underpoweredProbe(ret: NonNullable<ReportBody['retention']>, ctx: Sente
 
 function fixedPointSentences(r: ReportBody, ctx: SentenceContext): DiagnosisSentence[] {
   const fp = r.fixedPoints;
-  if (fp.note) return [{ text: `Fixed points of ${layerLabel(fp.layer, true)}: ${fp.note}.`, severity: 'info', refs: ['fixedPoints.note'] }];
+  if (fp.note)
+    return [{ text: `Fixed points of ${layerLabel(fp.layer, true)}: ${fp.note}.`, severity: 'info', refs: ['fixedPoints.note'] }];
   const s = fp.search;
   const fixed = fp.points.filter((p) => !p.slow);
   const count = (k: string) => fixed.filter((p) => p.stability === k).length;
   // Reports from before the search summary: the same lower bounds from the points listed.
-  const c = s?.counts ?? { stable: count('stable'), unstable: count('unstable'), marginal: count('marginal'), slow: fp.points.length - fixed.length };
+  const c = s?.counts ?? {
+    stable: count('stable'),
+    unstable: count('unstable'),
+    marginal: count('marginal'),
+    slow: fp.points.length - fixed.length,
+  };
   const xs = fp.input.every((v) => v === 0) ? 'x* = 0' : `x* = [${fp.input.map((v) => (v === 0 ? '0' : fmt(v))).join(', ')}]`;
-  const refs = ['fixedPoints.points', ...(s ? ['fixedPoints.search'] : []), ...fp.points.slice(0, 8).map((_, k) => `fixedPoints.points[${k}].stability`)];
+  const refs = [
+    'fixedPoints.points',
+    ...(s ? ['fixedPoints.search'] : []),
+    ...fp.points.slice(0, 8).map((_, k) => `fixedPoints.points[${k}].stability`),
+  ];
   const delta = fmt(s?.margin ?? 1e-3);
   const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
   const how = s
     ? `${plural(s.starts, 'run')} from observed states of ${plural(s.sequences, 'sequence')} (up to ${s.maxSteps} steps each)`
     : 'the search';
   const more = `search longer or from more states (${knob(ctx, 'fixedPointSteps')}, ${knob(ctx, 'fixedPointStarts')})`;
-  const unsettled = s && s.settled < s.starts ? `${s.starts - s.settled} of ${s.starts} runs had not settled after ${s.maxSteps} steps` : '';
+  const unsettled =
+    s && s.settled < s.starts ? `${s.starts - s.settled} of ${s.starts} runs had not settled after ${s.maxSteps} steps` : '';
   const cell = fp.cellular;
   if (cell) return [brcCellularSentence(fp.layer, cell, c, xs, delta, s ? how : 'a few runs', refs)];
   let text = `Under constant input ${xs}, ${how} found at least ${c.stable} stable, ${c.unstable} unstable and ${c.marginal} marginal fixed point${c.stable + c.unstable + c.marginal === 1 ? '' : 's'} of ${layerLabel(fp.layer, true)} (margin δ = ${delta}`;
@@ -450,7 +516,7 @@ function fixedPointSentences(r: ReportBody, ctx: SentenceContext): DiagnosisSent
     text += ': several attractors, so it can hold discrete memories without input.';
     severity = 'good';
   } else if (verdict === 'marginal') {
-    text += `: along its marginal (|λ| within δ of 1${fixed.some((p) => p.basinHeld === false) ? ', or a basin the input\'s typical effect leaves' : ''}) or slow points the layer can hold values by slow drift (as a line of slow points holds a continuous value); no two stable points with margin were found${unsettled ? `, and ${unsettled}` : ''}.`;
+    text += `: along its marginal (|λ| within δ of 1${fixed.some((p) => p.basinHeld === false) ? ", or a basin the input's typical effect leaves" : ''}) or slow points the layer can hold values by slow drift (as a line of slow points holds a continuous value); no two stable points with margin were found${unsettled ? `, and ${unsettled}` : ''}.`;
   } else if (verdict === 'one-attractor' && s) {
     const other = proportionUpper(s.starts - Math.round(s.largestBasin.value * s.starts), s.starts);
     text += `: all runs settled at the same state, so the states this batch visits return to it without input and are forgotten (at most ${pct(other)} of them lie in another basin, 95 % bound); other attractors may exist elsewhere.`;
@@ -467,18 +533,33 @@ function proportionUpper(k: number, n: number): number {
 
 /** BRC layers: the exact per-neuron count with margin, and the search's points as a subset of its states. */
 function brcCellularSentence(
-  layer: number, cell: CellularAttractors, c: { stable: number; unstable: number; marginal: number }, xs: string, delta: string, how: string, refs: string[],
+  layer: number,
+  cell: CellularAttractors,
+  c: { stable: number; unstable: number; marginal: number },
+  xs: string,
+  delta: string,
+  how: string,
+  refs: string[],
 ): DiagnosisSentence {
   const n = cell.bistableNeurons;
   const l2 = cell.log2StableStates;
   const m = cell.marginalNeurons ?? 0;
-  const states = n === 0 ? 'one stable state' : l2 <= 20 ? `${Math.round(2 ** l2).toLocaleString('en-US')} stable states` : `${Number.isInteger(l2) ? '' : 'about '}${power(2, l2)} stable states`;
+  const states =
+    n === 0
+      ? 'one stable state'
+      : l2 <= 20
+        ? `${Math.round(2 ** l2).toLocaleString('en-US')} stable states`
+        : `${Number.isInteger(l2) ? '' : 'about '}${power(2, l2)} stable states`;
   const margin = cell.margin !== undefined ? ` with margin (|λ| ≤ 1 − ${delta}, basin wider than the input's typical effect)` : '';
   const drifting = cell.stablePerNeuron.filter((k) => k === 0).length;
-  const marginal = m > 0 ? `${m} neuron${m === 1 ? ' has' : 's have'} a marginal fixed point (|λ| within ${delta} of 1, or a basin the input's effect leaves): near it ${m === 1 ? 'it holds' : 'they hold'} values only by slow drift, which is not a stored bit` : '';
+  const marginal =
+    m > 0
+      ? `${m} neuron${m === 1 ? ' has' : 's have'} a marginal fixed point (|λ| within ${delta} of 1, or a basin the input's effect leaves): near it ${m === 1 ? 'it holds' : 'they hold'} values only by slow drift, which is not a stored bit`
+      : '';
   let text = `Under constant input ${xs}, ${n} of ${layerLabel(layer, true)}'s ${cell.units} neurons ${n === 1 ? 'has' : 'have'} two stable states${margin} (exact: the recurrence is cellular)`;
   const others = drifting > 0 ? ` in the neurons that have one (${drifting} ${drifting === 1 ? 'has' : 'have'} none)` : '';
-  if (n > 0) text += `, giving the layer ${states}${others}: every bistable neuron can hold one bit without input.${m > 0 ? ` ${marginal}.` : ''}`;
+  if (n > 0)
+    text += `, giving the layer ${states}${others}: every bistable neuron can hold one bit without input.${m > 0 ? ` ${marginal}.` : ''}`;
   else if (m > 0) text += `. ${marginal}${m < cell.units ? '; the other neurons return to one state without input' : ''}.`;
   else text += `, so the layer has ${states}: without input it returns to that state and forgets.`;
   // "found at least 0" would be vacuous: say the search settled on none, and that the exact count does not rest on it.
@@ -489,7 +570,12 @@ function brcCellularSentence(
   return {
     text,
     severity: n > 0 ? 'good' : 'info',
-    refs: ['fixedPoints.cellular.bistableNeurons', 'fixedPoints.cellular.log2StableStates', ...(m > 0 ? ['fixedPoints.cellular.marginalNeurons'] : []), ...refs],
+    refs: [
+      'fixedPoints.cellular.bistableNeurons',
+      'fixedPoints.cellular.log2StableStates',
+      ...(m > 0 ? ['fixedPoints.cellular.marginalNeurons'] : []),
+      ...refs,
+    ],
   };
 }
 
@@ -522,7 +608,9 @@ export function memoryTargetName(m: Pick<MemoryReport, 'target' | 'components'>,
 function holdingClauses(r: ReportBody, mem: MemoryLayer | null, holding: number[], T: number, ctx: SentenceContext): string[] {
   const m = r.memory;
   if (!mem || !m) {
-    const why = m?.note ? `no target to tell memory from a constant unit: ${m.note}` : 'the memory section, not computed, tells memory from a constant unit';
+    const why = m?.note
+      ? `no target to tell memory from a constant unit: ${m.note}`
+      : 'the memory section, not computed, tells memory from a constant unit';
     return [`${neuronCount(holding.length, 'holds', 'hold')} one branch for all ${T} steps of the first sequence (${why})`];
   }
   const target = memoryTargetName(m);
@@ -530,16 +618,26 @@ function holdingClauses(r: ReportBody, mem: MemoryLayer | null, holding: number[
   const unsure = holding.filter((j) => mem.inconclusive.includes(j)).length;
   const constant = holding.length - carriers - unsure;
   const out: string[] = [];
-  if (carriers) out.push(`${neuronCount(carriers, 'holds', 'hold')} one branch for all ${T} steps and ${carriers === 1 ? 'varies' : 'vary'} with ${target} (latched memory)`);
-  if (constant) out.push(`${neuronCount(constant, 'sits', 'sit')} on one branch for all ${T} steps without carrying ${target} (${constant === 1 ? 'a constant unit' : 'constant units'}, not memory)`);
-  if (unsure) out.push(`${neuronCount(unsure, 'holds', 'hold')} one branch for all ${T} steps, but whether ${unsure === 1 ? 'it carries' : 'they carry'} ${target} is inconclusive on ${m.sequences} sequences (${moreSequences(r, ctx)})`);
+  if (carriers)
+    out.push(
+      `${neuronCount(carriers, 'holds', 'hold')} one branch for all ${T} steps and ${carriers === 1 ? 'varies' : 'vary'} with ${target} (latched memory)`,
+    );
+  if (constant)
+    out.push(
+      `${neuronCount(constant, 'sits', 'sit')} on one branch for all ${T} steps without carrying ${target} (${constant === 1 ? 'a constant unit' : 'constant units'}, not memory)`,
+    );
+  if (unsure)
+    out.push(
+      `${neuronCount(unsure, 'holds', 'hold')} one branch for all ${T} steps, but whether ${unsure === 1 ? 'it carries' : 'they carry'} ${target} is inconclusive on ${m.sequences} sequences (${moreSequences(r, ctx)})`,
+    );
   return out;
 }
 
 /** How a carrier holds: on bistable branches, by slow decay, or neither (gate means over its window). */
 function mechanism(c: MemoryCarrier): string {
   const two = (x: number) => x.toFixed(2);
-  if (c.bistable !== null && c.bistable >= 0.5 && c.a !== null) return `on bistable branches (a ≈ ${c.a.toFixed(1)}${c.c !== null ? `, c ≈ ${two(c.c)}` : ''})`;
+  if (c.bistable !== null && c.bistable >= 0.5 && c.a !== null)
+    return `on bistable branches (a ≈ ${c.a.toFixed(1)}${c.c !== null ? `, c ≈ ${two(c.c)}` : ''})`;
   // BRC/nBRC (a given) call their update gate c; other cells' gates (GRU z, LSTM f) are "update gate".
   const gate = c.a !== null ? 'c' : 'update gate';
   if (c.c !== null && c.c >= 0.9) return `by slow decay (${gate} ≈ ${two(c.c)}${c.a !== null ? `, a ≈ ${c.a.toFixed(1)}` : ''})`;
@@ -577,7 +675,8 @@ export function memorySentences(r: ReportBody, ctx: SentenceContext = 'cli'): Di
         const [what, how] = key.split('\u0000');
         const same = cs.every((c) => c.from === cs[0].from && c.to === cs[0].to);
         const names = cs.map((c) => (same ? String(c.neuron) : `${c.neuron} (t = ${c.from} to ${c.to})`));
-        const list = names.length === 1 ? `neuron ${names[0]} holds` : `neurons ${names.slice(0, -1).join(', ')} and ${names[names.length - 1]} hold`;
+        const list =
+          names.length === 1 ? `neuron ${names[0]} holds` : `neurons ${names.slice(0, -1).join(', ')} and ${names[names.length - 1]} hold`;
         return `${list} ${what}${same ? ` from t = ${cs[0].from} to ${cs[0].to}` : ''}${how ? ` ${how}` : ''}`;
       });
       const total = ml.carrierNeurons.length;
@@ -623,7 +722,8 @@ function carrierClauses(m: MemoryReport, cs: readonly MemoryCarrier[]): string[]
     const [what, how] = key.split('\u0000');
     const same = group.every((c) => c.from === group[0].from && c.to === group[0].to);
     const names = group.map((c) => (same ? String(c.neuron) : `${c.neuron} (t = ${c.from} to ${c.to})`));
-    const list = names.length === 1 ? `neuron ${names[0]} holds` : `neurons ${names.slice(0, -1).join(', ')} and ${names[names.length - 1]} hold`;
+    const list =
+      names.length === 1 ? `neuron ${names[0]} holds` : `neurons ${names.slice(0, -1).join(', ')} and ${names[names.length - 1]} hold`;
     return `${list} ${what}${same ? ` from t = ${group[0].from} to ${group[0].to}` : ''}${how ? ` ${how}` : ''}`;
   });
 }
@@ -633,7 +733,14 @@ function carrierClauses(m: MemoryReport, cs: readonly MemoryCarrier[]): string[]
  * possible carriers), the top carriers that stand apart by name, and (without a count, which would change with
  * the batch) that others carry it only for part of the sequence.
  */
-function endSentences(r: ReportBody, m: MemoryReport, ml: MemoryLayer, end: MemoryEnd, [from, to]: [number, number], ctx: SentenceContext): DiagnosisSentence[] {
+function endSentences(
+  r: ReportBody,
+  m: MemoryReport,
+  ml: MemoryLayer,
+  end: MemoryEnd,
+  [from, to]: [number, number],
+  ctx: SentenceContext,
+): DiagnosisSentence[] {
   const out: DiagnosisSentence[] = [];
   const p = `memory.layers[${ml.layer}]`;
   const L = layerLabel(ml.layer);
@@ -643,9 +750,18 @@ function endSentences(r: ReportBody, m: MemoryReport, ml: MemoryLayer, end: Memo
   const k2 = k1 + end.inconclusive.length;
   if (k2 > 0) {
     const rule = `mean ${score} over t = ${from} to ${to} at least ${m.threshold}; by 95 % intervals on n = ${m.sequences} sequences ${k1} surely, ${k2 - k1} possibly`;
-    const count = k1 === k2 ? (k1 === 1 ? '1 neuron holds' : `${k1} neurons hold`) : k1 === 0 ? `up to ${k2} neuron${k2 === 1 ? '' : 's'} may hold` : `between ${k1} and ${k2} neurons hold`;
+    const count =
+      k1 === k2
+        ? k1 === 1
+          ? '1 neuron holds'
+          : `${k1} neurons hold`
+        : k1 === 0
+          ? `up to ${k2} neuron${k2 === 1 ? '' : 's'} may hold`
+          : `between ${k1} and ${k2} neurons hold`;
     let text = `${L}: ${count} ${target} at the end of the sequence (${rule})`;
-    const named = end.named.map((j) => m.carriers.find((c) => c.layer === ml.layer && c.neuron === j)).filter((c): c is MemoryCarrier => c !== undefined);
+    const named = end.named
+      .map((j) => m.carriers.find((c) => c.layer === ml.layer && c.neuron === j))
+      .filter((c): c is MemoryCarrier => c !== undefined);
     if (named.length > 0) text += `; the strongest, which stand apart from the rest: ${carrierClauses(m, named).join('; ')}`;
     else if (k1 > 0) text += '; none stands apart from the rest';
     text += '.';
@@ -655,7 +771,11 @@ function endSentences(r: ReportBody, m: MemoryReport, ml: MemoryLayer, end: Memo
       text += ` ${score[0].toUpperCase()}${score.slice(1)} at the end: ${byIndex.map((j) => `neuron ${j} ${formatEstimate(est(j))}`).join('; ')}.`;
     }
     if (k2 > k1) text += ` To decide the ${k2 - k1} undecided, ${moreSequences(r, ctx)}.`;
-    out.push({ text, severity: k1 > 0 ? 'good' : 'info', refs: [`${p}.end`, 'memory.endWindow', 'memory.threshold', ...(named.length ? ['memory.carriers'] : [])] });
+    out.push({
+      text,
+      severity: k1 > 0 ? 'good' : 'info',
+      refs: [`${p}.end`, 'memory.endWindow', 'memory.threshold', ...(named.length ? ['memory.carriers'] : [])],
+    });
   }
   const atEnd = new Set([...end.carriers, ...end.inconclusive]);
   if (ml.carrierNeurons.some((j) => !atEnd.has(j))) {

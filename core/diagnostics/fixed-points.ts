@@ -187,7 +187,6 @@ function refine(st: LayerStepper, x: Float64Array, s0: Float64Array): { s: Float
   return { s, res: q, J, jAt };
 }
 
-
 function distance(a: ArrayLike<number>, b: ArrayLike<number>, ao = 0, bo = 0, S = a.length - ao): number {
   let s = 0;
   for (let i = 0; i < S; i++) s += (a[ao + i] - b[bo + i]) ** 2;
@@ -212,7 +211,15 @@ interface Runs {
  * Runs the dynamics under x from starts [n, S] for at most maxSteps steps. A run stops once settled: its last
  * step v and contraction ρ = v / v_prev < 1 put its limit within v ρ / (1 − ρ) < settleDist (or v < 1e-12).
  */
-function settleRuns(st: LayerStepper, x: Float64Array, starts: Float64Array, n: number, maxSteps: number, settleDist: number, keep: number): Runs {
+function settleRuns(
+  st: LayerStepper,
+  x: Float64Array,
+  starts: Float64Array,
+  n: number,
+  maxSteps: number,
+  settleDist: number,
+  keep: number,
+): Runs {
   const S = st.S;
   const ends = Float64Array.from(starts);
   const settled = new Uint8Array(n);
@@ -274,7 +281,11 @@ function cluster(rows: Float64Array, n: number, S: number, use: Uint8Array, radi
  * comment). Counts are lower bounds: a point no run came near is not found.
  */
 export function searchFixedPoints(
-  st: LayerStepper, x: Float64Array, starts: Float64Array, n: number, opts: FixedPointSearchOptions = {},
+  st: LayerStepper,
+  x: Float64Array,
+  starts: Float64Array,
+  n: number,
+  opts: FixedPointSearchOptions = {},
 ): SearchResult {
   const S = st.S;
   const tol = opts.clusterTolerance ?? CLUSTER_TOL;
@@ -296,7 +307,9 @@ export function searchFixedPoints(
   const slowLimit = chosen.length + nSaddle;
   const dips = runs.dips.filter((d): d is { s: Float64Array; speed: number } => d !== null).sort((a, b) => a.speed - b.speed);
   for (const d of dips) if (chosen.length < slowLimit) add(d.s);
-  const unsettled = Array.from({ length: n }, (_, i) => i).filter((i) => !runs.settled[i]).sort((a, b) => runs.lastSpeed[a] - runs.lastSpeed[b]);
+  const unsettled = Array.from({ length: n }, (_, i) => i)
+    .filter((i) => !runs.settled[i])
+    .sort((a, b) => runs.lastSpeed[a] - runs.lastSpeed[b]);
   for (const i of unsettled) if (chosen.length < nCand - 1) add(runs.ends.slice(i * S, i * S + S));
   // The zero state is always tried: it is every sequence's start and often a saddle between attractors.
   add(new Float64Array(S));
@@ -330,7 +343,9 @@ export function searchFixedPoints(
   if (opts.effects && opts.effectCount) basinCheck(st, x, found, opts.effects, opts.effectCount, maxSteps, radius);
 
   const order = { stable: 0, marginal: 1, unstable: 2 } as const;
-  found.sort((a, b) => Number(a.slow) - Number(b.slow) || order[a.stability] - order[b.stability] || b.runs - a.runs || a.residual - b.residual);
+  found.sort(
+    (a, b) => Number(a.slow) - Number(b.slow) || order[a.stability] - order[b.stability] || b.runs - a.runs || a.residual - b.residual,
+  );
   const fixed = found.filter((f) => !f.slow);
   const count = (s: FoundPoint['stability']) => fixed.filter((f) => f.stability === s).length;
   return {
@@ -352,22 +367,35 @@ export function searchFixedPoints(
  * Stable points whose basin a perturbation of the size of one step's input effect leaves become marginal: from
  * s* + e (the BASIN_PROBES observed effects nearest the median size) the dynamics must head back to s*.
  */
-function basinCheck(st: LayerStepper, x: Float64Array, found: FoundPoint[], effects: Float64Array, m: number, maxSteps: number, radius: number): void {
+function basinCheck(
+  st: LayerStepper,
+  x: Float64Array,
+  found: FoundPoint[],
+  effects: Float64Array,
+  m: number,
+  maxSteps: number,
+  radius: number,
+): void {
   const S = st.S;
   const stable = found.filter((f) => f.stability === 'stable' && !f.slow);
   if (stable.length === 0 || m === 0) return;
   const sizes = Array.from({ length: m }, (_, i) => ({ i, v: norm(effects.subarray(i * S, i * S + S)) })).sort((a, b) => a.v - b.v);
   const mid = sizes[Math.floor((m - 1) / 2)].v;
-  const probes = sizes.sort((a, b) => Math.abs(a.v - mid) - Math.abs(b.v - mid)).slice(0, BASIN_PROBES).map((e) => e.i);
+  const probes = sizes
+    .sort((a, b) => Math.abs(a.v - mid) - Math.abs(b.v - mid))
+    .slice(0, BASIN_PROBES)
+    .map((e) => e.i);
   if (mid === 0) {
     for (const f of stable) f.basinHeld = true;
     return;
   }
   const P = probes.length;
   const starts = new Float64Array(stable.length * P * S);
-  stable.forEach((f, k) => probes.forEach((e, q) => {
-    for (let i = 0; i < S; i++) starts[(k * P + q) * S + i] = f.state[i] + effects[e * S + i];
-  }));
+  stable.forEach((f, k) =>
+    probes.forEach((e, q) => {
+      for (let i = 0; i < S; i++) starts[(k * P + q) * S + i] = f.state[i] + effects[e * S + i];
+    }),
+  );
   const back = settleRuns(st, x, starts, stable.length * P, Math.max(maxSteps, POLISH_STEPS), 0.1 * radius, 0);
   stable.forEach((f, k) => {
     let held = true;
@@ -420,10 +448,13 @@ export function analyzeFixedPoints(model: Model, fr: ForwardResult, opts: FixedP
   const { arch } = model;
   const L = arch.layers.length;
   const layer = opts.layer ?? L - 1;
-  if (!Number.isInteger(layer) || layer < 0 || layer >= L) throw new Error(`fixed points: layer ${layer} does not exist (the model has ${L} layer${L === 1 ? '' : 's'})`);
+  if (!Number.isInteger(layer) || layer < 0 || layer >= L)
+    throw new Error(`fixed points: layer ${layer} does not exist (the model has ${L} layer${L === 1 ? '' : 's'})`);
   const input = opts.input ?? defaultFixedPointInput(arch, opts.task ?? arch.task?.name);
   if (input.length !== arch.inputSize || input.some((v) => !Number.isFinite(v))) {
-    throw new Error(`fixed points: the constant input must be ${arch.inputSize} finite number${arch.inputSize === 1 ? '' : 's'} (got ${input.length})`);
+    throw new Error(
+      `fixed points: the constant input must be ${arch.inputSize} finite number${arch.inputSize === 1 ? '' : 's'} (got ${input.length})`,
+    );
   }
   // The analysed layer's constant input: the lower layers' response to x* after settling from zero.
   const settle = Math.max(1, opts.settleSteps ?? 100);
@@ -444,7 +475,14 @@ export function analyzeFixedPoints(model: Model, fr: ForwardResult, opts: FixedP
     }
   }
   const empty = (note: string): FixedPointReport => ({
-    layer, input, layerInput: Array.from(u), points: [], trajectories: [], observed: [], explainedVariance: [0, 0], note,
+    layer,
+    input,
+    layerInput: Array.from(u),
+    points: [],
+    trajectories: [],
+    observed: [],
+    explainedVariance: [0, 0],
+    note,
   });
   const spec = arch.layers[layer];
   const def = layerCell(spec, opts.stepCells);
@@ -578,7 +616,9 @@ export function analyzeFixedPoints(model: Model, fr: ForwardResult, opts: FixedP
  * settled, all at the one stable point found); marginal (no second stable point, but marginal or slow points:
  * slow drift, as along a line attractor); else inconclusive (runs left unsettled, nothing classified).
  */
-export function searchVerdict(r: Pick<SearchResult, 'counts' | 'starts' | 'settled' | 'largestCluster' | 'endStates'>): FixedPointSearch['verdict'] {
+export function searchVerdict(
+  r: Pick<SearchResult, 'counts' | 'starts' | 'settled' | 'largestCluster' | 'endStates'>,
+): FixedPointSearch['verdict'] {
   const { stable, marginal, slow } = r.counts;
   if (stable >= 2) return 'several-attractors';
   if (marginal > 0 || slow > 0) return 'marginal';

@@ -17,7 +17,13 @@ export interface PerSequenceSeries {
 }
 
 /** Series of [T, n, H] values: each sequence's mean over neurons per step (`map` turns a value into 0/1 or itself). */
-export function perSequenceMeans(a: ArrayLike<number>, T: number, n: number, H: number, map: (x: number) => number = (x) => x): PerSequenceSeries {
+export function perSequenceMeans(
+  a: ArrayLike<number>,
+  T: number,
+  n: number,
+  H: number,
+  map: (x: number) => number = (x) => x,
+): PerSequenceSeries {
   const v = new Float64Array(T * n);
   for (let r = 0; r < T * n; r++) {
     let s = 0;
@@ -54,12 +60,24 @@ export function windowEstimate(s: PerSequenceSeries, from: number, to: number): 
 /** The per-sequence series behind a layer's batch means (kept out of the JSON: not enumerable). */
 const SERIES = new WeakMap<BistabilityLayer, Partial<Record<'fractionBistable' | 'fractionTrulyBistable' | 'meanC', PerSequenceSeries>>>();
 
-export function attachSeries(L: BistabilityLayer, series: Partial<Record<'fractionBistable' | 'fractionTrulyBistable' | 'meanC', PerSequenceSeries>>): void {
+export function attachSeries(
+  L: BistabilityLayer,
+  series: Partial<Record<'fractionBistable' | 'fractionTrulyBistable' | 'meanC', PerSequenceSeries>>,
+): void {
   SERIES.set(L, series);
   const interval = (k: 'fractionBistable' | 'fractionTrulyBistable' | 'meanC') => (series[k] ? stepIntervals(series[k]!) : null);
-  const overall = (k: 'fractionBistable' | 'fractionTrulyBistable' | 'meanC') => (series[k] ? windowEstimate(series[k]!, 0, L.T - 1) : null);
-  L.intervals = { fractionBistable: interval('fractionBistable'), fractionTrulyBistable: interval('fractionTrulyBistable'), meanC: interval('meanC') };
-  L.overall = { fractionBistable: overall('fractionBistable'), fractionTrulyBistable: overall('fractionTrulyBistable'), meanC: overall('meanC') };
+  const overall = (k: 'fractionBistable' | 'fractionTrulyBistable' | 'meanC') =>
+    series[k] ? windowEstimate(series[k]!, 0, L.T - 1) : null;
+  L.intervals = {
+    fractionBistable: interval('fractionBistable'),
+    fractionTrulyBistable: interval('fractionTrulyBistable'),
+    meanC: interval('meanC'),
+  };
+  L.overall = {
+    fractionBistable: overall('fractionBistable'),
+    fractionTrulyBistable: overall('fractionTrulyBistable'),
+    meanC: overall('meanC'),
+  };
 }
 
 /** A layer's per-sequence series of one quantity, if this process computed it. */

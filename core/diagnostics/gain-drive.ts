@@ -9,7 +9,13 @@ import { cellStateSize, supportsInitialState, type CellDef, type LayerParams } f
 
 /** Whether a custom cell exposes the BRC feedback gain (gates a and c, state = h). */
 export function isGainCell(def: CellDef, units: number): boolean {
-  return def.kind === 'custom' && def.gateNames.includes('a') && def.gateNames.includes('c') && supportsInitialState(def) && cellStateSize(def, units) === units;
+  return (
+    def.kind === 'custom' &&
+    def.gateNames.includes('a') &&
+    def.gateNames.includes('c') &&
+    supportsInitialState(def) &&
+    cellStateSize(def, units) === units
+  );
 }
 
 /** u_t for one sequence xs [T, I] of a gain cell: [T, H], from one step of every x_t at h = 0. */

@@ -93,8 +93,13 @@ export function growsSteadily(norm: readonly number[]): boolean {
  */
 export function fitDecay(norm: readonly number[], endRatio?: Estimate): DecayFit {
   const T = norm.length;
-  let n = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
-  let max = 0, min = Infinity;
+  let n = 0,
+    sx = 0,
+    sy = 0,
+    sxx = 0,
+    sxy = 0;
+  let max = 0,
+    min = Infinity;
   for (let t = 0; t < T; t++) {
     const v = norm[t];
     if (!(v > 0) || !Number.isFinite(v)) continue;
@@ -115,7 +120,8 @@ export function fitDecay(norm: readonly number[], endRatio?: Estimate): DecayFit
   const ratio = endRatio ?? { value: norm[0] / norm[T - 1], lo: norm[0] / norm[T - 1], hi: norm[0] / norm[T - 1] };
   // Without per-sequence ratios, a batch curve that stays within tenfold neither decays nor grows.
   if (!endRatio && (dynamicRange < MIN_RANGE || !Number.isFinite(slope))) return { kind: 'no-decay', tau: null, dynamicRange, ...extra };
-  if (ratio.hi < 1 / MIN_RANGE) return { kind: 'decay', tau: slope < 0 && Number.isFinite(slope) ? -1 / slope : null, dynamicRange, ...extra };
+  if (ratio.hi < 1 / MIN_RANGE)
+    return { kind: 'decay', tau: slope < 0 && Number.isFinite(slope) ? -1 / slope : null, dynamicRange, ...extra };
   if (ratio.lo > MIN_RANGE) return { kind: 'exploding', tau: null, dynamicRange, ...extra };
   return { kind: 'no-decay', tau: null, dynamicRange, ...extra };
 }
@@ -192,7 +198,8 @@ function gradientNorms(dh: Float32Array | Float64Array, T: number, B: number, H:
   const acc = new Float64Array(H);
   for (let t = 0; t < T; t++) {
     acc.fill(0);
-    let s0 = 0, s1 = 0;
+    let s0 = 0,
+      s1 = 0;
     for (let b = 0; b < B; b++) {
       const o = (t * B + b) * H;
       let j = 0;

@@ -30,9 +30,19 @@ function meanOver(a: readonly number[] | null, from: number, to: number): number
  * Channels and markers of sequence 0 of `x` ([T, B, F] flattened), the hold period for `task` (N: denoise's
  * forbidden tail or smnist's black pixels), and each layer's hold-period averages.
  */
-export function inputAlignment(x: Float64Array, T: number, B: number, F: number, task: TaskKind | undefined, N: number, layers: readonly BistabilityLayer[]): InputAlignment {
+export function inputAlignment(
+  x: Float64Array,
+  T: number,
+  B: number,
+  F: number,
+  task: TaskKind | undefined,
+  N: number,
+  layers: readonly BistabilityLayer[],
+): InputAlignment {
   // At most MAX_CHANNELS channels are kept: the view is for reading markers, not a data dump.
-  const channels: number[][] = Array.from({ length: Math.min(F, MAX_CHANNELS) }, (_, f) => Array.from({ length: T }, (_, t) => x[t * B * F + f]));
+  const channels: number[][] = Array.from({ length: Math.min(F, MAX_CHANNELS) }, (_, f) =>
+    Array.from({ length: T }, (_, t) => x[t * B * F + f]),
+  );
   let names = channels.map((_, f) => `x[${f}]`);
   let markers: number[] = [];
   let hold: { from: number; to: number } | null = null;

@@ -52,7 +52,12 @@ export function taskInput(arch: Architecture, opts: TaskInputOptions): DiagnoseI
   if (!Number.isInteger(B) || B < 1) throw new Error(`batch must be a positive integer (got ${B})`);
   checkDiagnoseWork(arch, T, B, opts.memoryLimitMb);
   const t = makeTask({ task, T, N, seed, testSize: 0, dataPath: opts.dataPath });
-  if (t.inputSize !== arch.inputSize || t.outputUnits !== arch.readout.units || t.activation !== arch.readout.activation || arch.readout.perStep) {
+  if (
+    t.inputSize !== arch.inputSize ||
+    t.outputUnits !== arch.readout.units ||
+    t.activation !== arch.readout.activation ||
+    arch.readout.perStep
+  ) {
     throw new Error(
       `task ${task} gives ${t.inputSize} input${t.inputSize === 1 ? '' : 's'} and ${t.outputUnits} ${t.activation} output${t.outputUnits === 1 ? '' : 's'} read from h_T, ` +
         `but the model has ${arch.inputSize} input${arch.inputSize === 1 ? '' : 's'} and ${arch.readout.units} ${arch.readout.activation} output${arch.readout.units === 1 ? '' : 's'}` +
@@ -72,7 +77,9 @@ export function parseDiagnoseInput(json: unknown, arch: Architecture, what = 'in
   const per = arch.readout.perStep;
   if (yRaw === undefined) {
     if (!copiesFirstInput(arch)) {
-      throw new Error(`${what}: "y" is required for this model (${arch.readout.activation} readout${per ? ' per step' : ''} with ${k} unit${k === 1 ? '' : 's'})`);
+      throw new Error(
+        `${what}: "y" is required for this model (${arch.readout.activation} readout${per ? ' per step' : ''} with ${k} unit${k === 1 ? '' : 's'})`,
+      );
     }
     const y = new Float64Array(B * k);
     y.set(x.subarray(0, B * k));
@@ -91,7 +98,8 @@ export function parseDiagnoseInput(json: unknown, arch: Architecture, what = 'in
       const v = seq[t];
       const vals = width === 1 && typeof v === 'number' ? [v] : v;
       const where = per ? `y[${b}][${t}]` : `y[${b}]`;
-      if (!Array.isArray(vals) || vals.length !== width) throw new Error(`${what}: ${where} must be ${width === 1 ? 'a number' : `an array of ${width} numbers`}`);
+      if (!Array.isArray(vals) || vals.length !== width)
+        throw new Error(`${what}: ${where} must be ${width === 1 ? 'a number' : `an array of ${width} numbers`}`);
       for (let i = 0; i < width; i++) {
         const n = vals[i];
         if (typeof n !== 'number' || !Number.isFinite(n)) throw new Error(`${what}: ${where} is not a finite number`);

@@ -9,7 +9,19 @@ export function layerLabel(i: number, lower = false): string {
   return `${lower ? 'layer' : 'Layer'} ${i + 1}`;
 }
 
-const SUP: Record<string, string> = { '0': '⁰', '1': '¹', '2': '²', '3': '³', '4': '⁴', '5': '⁵', '6': '⁶', '7': '⁷', '8': '⁸', '9': '⁹', '-': '⁻' };
+const SUP: Record<string, string> = {
+  '0': '⁰',
+  '1': '¹',
+  '2': '²',
+  '3': '³',
+  '4': '⁴',
+  '5': '⁵',
+  '6': '⁶',
+  '7': '⁷',
+  '8': '⁸',
+  '9': '⁹',
+  '-': '⁻',
+};
 
 /** 10^k with a superscript exponent: pow10(-3) = "10⁻³". Non-integer k is rounded (one formatter for all sentences). */
 export function pow10(k: number): string {
@@ -23,5 +35,8 @@ export function pow10(k: number): string {
 export function power(base: number, e: number): string {
   const r = Math.round(e * 10) / 10;
   const digits = Number.isInteger(r) ? String(r) : r.toFixed(1);
-  return `${base}${digits.split('').map((c) => (c === '.' ? '·' : SUP[c] ?? c)).join('')}`;
+  return `${base}${digits
+    .split('')
+    .map((c) => (c === '.' ? '·' : (SUP[c] ?? c)))
+    .join('')}`;
 }

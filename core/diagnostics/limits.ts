@@ -69,7 +69,11 @@ export function clampMemoryLimitMb(v: unknown): number {
  * V8 limits for a diagnostics or parsing worker with this budget: the old generation (where jsfive's arrays,
  * parsed JSON and reports live) gets the budget; a young generation and stack of fixed modest size.
  */
-export function workerResourceLimits(memoryLimitMb: number): { maxOldGenerationSizeMb: number; maxYoungGenerationSizeMb: number; stackSizeMb: number } {
+export function workerResourceLimits(memoryLimitMb: number): {
+  maxOldGenerationSizeMb: number;
+  maxYoungGenerationSizeMb: number;
+  stackSizeMb: number;
+} {
   return { maxOldGenerationSizeMb: memoryLimitMb, maxYoungGenerationSizeMb: Math.min(64, Math.max(8, memoryLimitMb >> 4)), stackSizeMb: 8 };
 }
 

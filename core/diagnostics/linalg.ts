@@ -100,7 +100,14 @@ function hqr(a: Float64Array, n: number, N: number, wr: Float64Array, wi: Float6
   for (let i = 1; i <= n; i++) for (let j = Math.max(i - 1, 1); j <= n; j++) anorm += Math.abs(A(i, j));
   let nn = n;
   let t = 0;
-  let p = 0, q = 0, r = 0, s = 0, w = 0, x = 0, y = 0, z = 0;
+  let p = 0,
+    q = 0,
+    r = 0,
+    s = 0,
+    w = 0,
+    x = 0,
+    y = 0,
+    z = 0;
   while (nn >= 1) {
     let its = 0;
     let l: number;

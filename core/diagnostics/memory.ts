@@ -63,7 +63,14 @@ interface Target {
   labels?: Int32Array;
 }
 
-function targetOf(input: DiagnoseInput, T: number, B: number, perStep: boolean, task: string | undefined, source: string | undefined): Target | string {
+function targetOf(
+  input: DiagnoseInput,
+  T: number,
+  B: number,
+  perStep: boolean,
+  task: string | undefined,
+  source: string | undefined,
+): Target | string {
   if (source === 'probe') return 'random probe inputs have no target to attribute';
   // Per-step targets ([T, B] labels, [T, B, k] values): those of the last step are what must be remembered.
   if (input.labels) {
@@ -85,14 +92,17 @@ function targetOf(input: DiagnoseInput, T: number, B: number, perStep: boolean, 
 /** Adjusted R² of y from one predictor v over the sequences idx (0 when v's spread is below minSpread). */
 function r2At(v: Float64Array, y: Float64Array, idx: ArrayLike<number>, minSpread: number): { r2: number; r: number } {
   const n = idx.length;
-  let sv = 0, sy = 0;
+  let sv = 0,
+    sy = 0;
   for (let i = 0; i < n; i++) {
     sv += v[idx[i]];
     sy += y[idx[i]];
   }
   const mv = sv / n;
   const my = sy / n;
-  let vv = 0, yy = 0, vy = 0;
+  let vv = 0,
+    yy = 0,
+    vy = 0;
   for (let i = 0; i < n; i++) {
     const dv = v[idx[i]] - mv;
     const dy = y[idx[i]] - my;
@@ -107,7 +117,14 @@ function r2At(v: Float64Array, y: Float64Array, idx: ArrayLike<number>, minSprea
 }
 
 /** Adjusted η² of v across the classes of the sequences idx (0 when v's spread is below minSpread). */
-function eta2At(v: Float64Array, labels: Int32Array, idx: ArrayLike<number>, minSpread: number, sums: Float64Array, counts: Float64Array): number {
+function eta2At(
+  v: Float64Array,
+  labels: Int32Array,
+  idx: ArrayLike<number>,
+  minSpread: number,
+  sums: Float64Array,
+  counts: Float64Array,
+): number {
   const n = idx.length;
   sums.fill(0);
   counts.fill(0);
@@ -160,7 +177,12 @@ const median = (a: number[]): number => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
-export function analyzeMemory(model: Model, fr: ForwardResult, input: DiagnoseInput, opts: MemoryOptions & { source?: string } = {}): MemoryReport {
+export function analyzeMemory(
+  model: Model,
+  fr: ForwardResult,
+  input: DiagnoseInput,
+  opts: MemoryOptions & { source?: string } = {},
+): MemoryReport {
   const { T, B } = fr;
   const threshold = opts.threshold ?? MEMORY_DEFAULTS.threshold;
   const minSteps = Math.max(1, Math.min(T, opts.minSteps ?? defaultMinSteps(T)));
@@ -172,7 +194,20 @@ export function analyzeMemory(model: Model, fr: ForwardResult, input: DiagnoseIn
   const endWindow: [number, number] = [T - minSteps, T - 1];
   const target = targetOf(input, T, B, model.arch.readout.perStep, opts.task, opts.source);
   const empty = (note: string): MemoryReport => ({
-    target: 'y', components: 0, scoreKind: 'r2', threshold, minSteps, minSpread, sequences: B, total: 0, carriers: [], layers: [], times, traced: 0, ownBatch: opts.ownBatch === true, note,
+    target: 'y',
+    components: 0,
+    scoreKind: 'r2',
+    threshold,
+    minSteps,
+    minSpread,
+    sequences: B,
+    total: 0,
+    carriers: [],
+    layers: [],
+    times,
+    traced: 0,
+    ownBatch: opts.ownBatch === true,
+    note,
   });
   if (typeof target === 'string') return empty(target);
   if (B < 4) return empty(`${B} sequences are too few to attribute memory (at least 4; use more sequences)`);
@@ -229,7 +264,12 @@ export function analyzeMemory(model: Model, fr: ForwardResult, input: DiagnoseIn
           continue;
         }
         const len = run[1] - run[0];
-        if (!best || len > best.run[1] - best.run[0] || (len === best.run[1] - best.run[0] && meanOver(prof, run) > meanOver(best.prof, best.run))) best = { k, run, prof };
+        if (
+          !best ||
+          len > best.run[1] - best.run[0] ||
+          (len === best.run[1] - best.run[0] && meanOver(prof, run) > meanOver(best.prof, best.run))
+        )
+          best = { k, run, prof };
       }
       if (!best && unsure) {
         layerScore[j] = meanOver(unsure.prof, unsure.run);
@@ -263,9 +303,20 @@ export function analyzeMemory(model: Model, fr: ForwardResult, input: DiagnoseIn
         j,
         strength,
         c: {
-          layer: l, neuron: j, from: best.run[0], to: best.run[1], score: est.value, estimate: est, component: k,
+          layer: l,
+          neuron: j,
+          from: best.run[0],
+          to: best.run[1],
+          score: est.value,
+          estimate: est,
+          component: k,
           correlation: target.labels ? null : r / steps.length,
-          a: null, c: null, bistable: null, upperBranch: null, margin: null, multiplier: null,
+          a: null,
+          c: null,
+          bistable: null,
+          upperBranch: null,
+          margin: null,
+          multiplier: null,
           profile: times.map((t) => best!.prof[t]),
           traces: [],
           targets: [],
@@ -302,7 +353,10 @@ export function analyzeMemory(model: Model, fr: ForwardResult, input: DiagnoseIn
     target: target.kind,
     components: target.labels ? 1 : target.k,
     scoreKind: target.labels ? 'eta2' : 'r2',
-    threshold, minSteps, minSpread, endWindow,
+    threshold,
+    minSteps,
+    minSpread,
+    endWindow,
     sequences: B,
     total: found.length,
     carriers: listed.map((f) => f.c),
@@ -319,7 +373,14 @@ export function analyzeMemory(model: Model, fr: ForwardResult, input: DiagnoseIn
  * eta2At on all sequences.
  */
 function layerProfiles(
-  h: ArrayLike<number>, T: number, B: number, H: number, ys: Float64Array[], labels: Int32Array | undefined, classes: number, minSpread: number,
+  h: ArrayLike<number>,
+  T: number,
+  B: number,
+  H: number,
+  ys: Float64Array[],
+  labels: Int32Array | undefined,
+  classes: number,
+  minSpread: number,
 ): Float64Array[] {
   const K = labels ? 1 : ys.length;
   const out = Array.from({ length: K }, () => new Float64Array(T * H));
@@ -405,7 +466,11 @@ export const MAX_NAMED_END = 5;
  * threshold somewhere in the window (the others surely do not hold it at the end).
  */
 function endHolders(
-  full: Float64Array[], H: number, [from, to]: [number, number], threshold: number, upper: (s: number) => number,
+  full: Float64Array[],
+  H: number,
+  [from, to]: [number, number],
+  threshold: number,
+  upper: (s: number) => number,
   estimate: (j: number, k: number, steps: number[]) => Estimate,
 ): MemoryEnd {
   const steps = spaced(from, to, WINDOW_SAMPLES);
@@ -484,7 +549,8 @@ function describeCarrier(model: Model, fr: ForwardResult, c: MemoryCarrier, trac
     for (let i = 0; i < I; i++) u += tr.x[o + i] * U[i * H + j];
     return u;
   };
-  let sa = 0, truly = 0;
+  let sa = 0,
+    truly = 0;
   const margins: number[] = [];
   const lambdas: number[] = [];
   for (const t of steps) {
@@ -507,7 +573,8 @@ function describeCarrier(model: Model, fr: ForwardResult, c: MemoryCarrier, trac
   const m = median(margins);
   c.margin = Number.isFinite(m) ? m : null;
   c.multiplier = median(lambdas);
-  let up = 0, signed = 0;
+  let up = 0,
+    signed = 0;
   for (let b = 0; b < B; b++) {
     const br = brcBranch(at(a, c.to, b), drive(c.to, b), c.to > 0 ? at(h, c.to - 1, b) : 0);
     if (br !== 0) signed++;

@@ -10,9 +10,11 @@ export function nonFiniteWeightsSentence(model: Model): DiagnosisSentence[] {
   const found = findNonFinite(model.params);
   if (found.length === 0) return [];
   const more = found.length > 1 ? ` and ${found.length - 1} more tensor${found.length === 2 ? '' : 's'}` : '';
-  return [{
-    text: `The model has non-finite weights (${describeFinding(found[0])}${more}): every result they reach is NaN.`,
-    severity: 'warning',
-    refs: [],
-  }];
+  return [
+    {
+      text: `The model has non-finite weights (${describeFinding(found[0])}${more}): every result they reach is NaN.`,
+      severity: 'warning',
+      refs: [],
+    },
+  ];
 }

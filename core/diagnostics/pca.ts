@@ -38,7 +38,8 @@ export function pca2(rows: Float64Array, n: number, d: number, maxRows = 512): P
   const a1 = vectors[1] ?? new Float64Array(d);
   const explained: [number, number] = trace > 0 ? [(values[0] ?? 0) / trace, (values[1] ?? 0) / trace] : [0, 0];
   const project = (v: ArrayLike<number>, offset = 0): [number, number] => {
-    let x = 0, y = 0;
+    let x = 0,
+      y = 0;
     for (let j = 0; j < d; j++) {
       const u = v[offset + j] - mean[j];
       x += u * a0[j];

@@ -12,7 +12,14 @@ export const PROBE_LAMBDA = 0.1;
  * the centred training features, so the penalty is scale-free. Returns R² = 1 − SS_res / SS_tot on the test
  * rows (≤ 1; negative when worse than predicting the training mean; 0 when the test targets are constant).
  */
-export function ridgeProbeR2(X: ArrayLike<number>, y: ArrayLike<number>, n: number, d: number, nTrain: number, lambdaRel = PROBE_LAMBDA): number {
+export function ridgeProbeR2(
+  X: ArrayLike<number>,
+  y: ArrayLike<number>,
+  n: number,
+  d: number,
+  nTrain: number,
+  lambdaRel = PROBE_LAMBDA,
+): number {
   const pred = ridgeProbePredict(X, y, n, d, nTrain, lambdaRel);
   return r2Score(y, pred, nTrain);
 }
@@ -37,7 +44,14 @@ export function r2Score(y: ArrayLike<number>, pred: ArrayLike<number>, offset = 
 }
 
 /** The ridge probe of ridgeProbeR2, returning its predictions for the test rows nTrain … n − 1. */
-export function ridgeProbePredict(X: ArrayLike<number>, y: ArrayLike<number>, n: number, d: number, nTrain: number, lambdaRel = PROBE_LAMBDA): Float64Array {
+export function ridgeProbePredict(
+  X: ArrayLike<number>,
+  y: ArrayLike<number>,
+  n: number,
+  d: number,
+  nTrain: number,
+  lambdaRel = PROBE_LAMBDA,
+): Float64Array {
   if (nTrain < 1 || nTrain >= n) throw new Error(`ridgeProbeR2: need 1 ≤ nTrain < n (got ${nTrain}, ${n})`);
   const mx = new Float64Array(d);
   let my = 0;

@@ -15,6 +15,8 @@ export function retentionApplicable(arch: Architecture): boolean {
 export function retentionNeeds(arch: Architecture): string | null {
   if (retentionApplicable(arch)) return null;
   const r = arch.readout;
-  const readout = r.assumed ? `no readout layer (the top layer's state stands in: ${plural(r.units, 'value')})` : `${plural(r.units, `${r.activation} output`)}`;
+  const readout = r.assumed
+    ? `no readout layer (the top layer's state stands in: ${plural(r.units, 'value')})`
+    : `${plural(r.units, `${r.activation} output`)}`;
   return `memory retention is measured on copy-first-input, which needs one input and one linear output; this model has ${plural(arch.inputSize, 'input')} and ${readout}`;
 }

@@ -74,7 +74,7 @@ export function analyzeRetention(model: Model, opts: RetentionOptions): Retentio
   /** The model's readout of the last layer at each delay (index d − 1) and probe time, [.][nTest]. */
   const atDelay = delays.map(() => new Float64Array(nTest));
   const atTime = times.map(() => new Float64Array(nTest));
-  for (let r0 = 0; r0 < N; ) {
+  for (let r0 = 0; r0 < N;) {
     const train = r0 < nTrain;
     const b = Math.min(CHUNK, (train ? nTrain : N) - r0);
     const len = train ? T : D;

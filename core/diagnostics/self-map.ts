@@ -33,7 +33,13 @@ export const SELF_MAP_GRID = 25;
  * root the state s0 (with D(s0) = d0) moves to. `tails`: D is affine beyond the grid and → −∞·sign(s),
  * so a root lies beyond an end where D still points outwards.
  */
-export function gridRoots(grid: ArrayLike<number>, d: ArrayLike<number>, s0: number, d0: number, tails = false): { count: number; branch: -1 | 0 | 1 } {
+export function gridRoots(
+  grid: ArrayLike<number>,
+  d: ArrayLike<number>,
+  s0: number,
+  d0: number,
+  tails = false,
+): { count: number; branch: -1 | 0 | 1 } {
   const G = grid.length;
   let count = 0;
   let allZero = true;
@@ -103,7 +109,15 @@ function previousRows(hs: Float64Array, T: number, H: number): Float64Array {
  * F(s) = z s + (1 − z) tanh(xh + r·(rh + δ d_h)), z = σ(P_z + δ d_z), r = σ(P_r + δ d_r), δ = s − h_{t−1,j},
  * d_* the diagonal of the recurrent kernel.
  */
-export function gruSelfMaps(p: LayerParams, xs: Float64Array, hs: Float64Array, T: number, I: number, H: number, G = SELF_MAP_GRID): SelfMaps {
+export function gruSelfMaps(
+  p: LayerParams,
+  xs: Float64Array,
+  hs: Float64Array,
+  T: number,
+  I: number,
+  H: number,
+  G = SELF_MAP_GRID,
+): SelfMaps {
   const G3 = 3 * H;
   const xp = new Float64Array(T * G3);
   const rp = new Float64Array(T * G3);
@@ -157,7 +171,15 @@ export function gruSelfMaps(p: LayerParams, xs: Float64Array, hs: Float64Array, 
  * os [T, H] output gates. F(s) = f s + i g with i, f, g evaluated at h_j = o_{t−1,j}·tanh(s).
  */
 export function lstmSelfMaps(
-  p: LayerParams, xs: Float64Array, hs: Float64Array, cs: Float64Array, os: Float64Array, T: number, I: number, H: number, G = SELF_MAP_GRID,
+  p: LayerParams,
+  xs: Float64Array,
+  hs: Float64Array,
+  cs: Float64Array,
+  os: Float64Array,
+  T: number,
+  I: number,
+  H: number,
+  G = SELF_MAP_GRID,
 ): SelfMaps {
   const G4 = 4 * H;
   const P = new Float64Array(T * G4);
@@ -214,12 +236,20 @@ export function lstmSelfMaps(
  * Slopes are the largest secant slope between neighbouring grid points.
  */
 export function genericSelfMaps(
-  def: CellDef, p: LayerParams, xs: Float64Array, hs: Float64Array, T: number, I: number, H: number, G = SELF_MAP_GRID,
+  def: CellDef,
+  p: LayerParams,
+  xs: Float64Array,
+  hs: Float64Array,
+  T: number,
+  I: number,
+  H: number,
+  G = SELF_MAP_GRID,
   lstm?: { cs: Float64Array; os: Float64Array },
 ): SelfMaps {
   const st = makeStepper(def, p, I, H);
   const S = st.S;
-  if (S !== H && !(S === 2 * H && lstm)) throw new Error(`self-map of cell "${def.kind}": state size ${S} needs the cell state and output gate traces`);
+  if (S !== H && !(S === 2 * H && lstm))
+    throw new Error(`self-map of cell "${def.kind}": state size ${S} needs the cell state and output gate traces`);
   let grid: Float64Array;
   let tanhGrid: Float64Array | null = null;
   if (S === H) {
@@ -259,9 +289,7 @@ export function genericSelfMaps(
         if (k > 0) maxSlope = Math.max(maxSlope, 1 + (d[k] - d[k - 1]) / (grid[k] - grid[k - 1]));
       }
       const i = t * H + j;
-      const res = cPrev
-        ? gridRoots(grid, d, cPrev[i], lstm!.cs[i] - cPrev[i], true)
-        : gridRoots(grid, d, hb[j], hs[i] - hb[j]);
+      const res = cPrev ? gridRoots(grid, d, cPrev[i], lstm!.cs[i] - cPrev[i], true) : gridRoots(grid, d, hb[j], hs[i] - hb[j]);
       out.slope[i] = maxSlope;
       out.count[i] = Math.min(res.count, 255);
       out.branch[i] = res.branch;

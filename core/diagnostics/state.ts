@@ -50,7 +50,9 @@ function foldInput(def: CellDef, p: LayerParams, I: number, H: number, x: Float6
 
 export function makeStepper(def: CellDef, p: LayerParams, I: number, H: number): LayerStepper {
   if (!supportsInitialState(def)) {
-    throw new Error(`cell "${def.kind}" cannot run from an arbitrary state (no stateSize/initialState); single-step diagnostics need the reference cell`);
+    throw new Error(
+      `cell "${def.kind}" cannot run from an arbitrary state (no stateSize/initialState); single-step diagnostics need the reference cell`,
+    );
   }
   const S = cellStateSize(def, H);
   if (S !== H && S !== 2 * H) throw new Error(`cell "${def.kind}": unsupported state size ${S} for ${H} units (expected ${H} or ${2 * H})`);

@@ -131,7 +131,8 @@ export function sweepGroups(runs: readonly SweepRun[]): SweepGroup[] {
 }
 
 /** A metric in tables: 3 significant digits, exponent outside [1e-3, 1e4). */
-export const formatMetric = (v: number) => (v === 0 ? '0' : Math.abs(v) >= 1e-3 && Math.abs(v) < 1e4 ? v.toPrecision(3) : v.toExponential(2));
+export const formatMetric = (v: number) =>
+  v === 0 ? '0' : Math.abs(v) >= 1e-3 && Math.abs(v) < 1e4 ? v.toPrecision(3) : v.toExponential(2);
 
 export function formatSpread(s: Spread | null): string {
   if (!s) return 'n/a';
@@ -153,7 +154,10 @@ export function columnOf(task: TaskKind, g: Pick<SweepGroup, 'T' | 'N'>): { labe
 export function sweepMarkdown(r: SweepReport): string {
   const lines: string[] = [];
   const seeds = r.seeds.length;
-  lines.push(`# ${r.budget ? `Reproduction (${r.budget} budget)` : 'Sweep'}: final test metric${seeds > 1 ? `, mean ± sd over ${seeds} seeds` : ''}`, '');
+  lines.push(
+    `# ${r.budget ? `Reproduction (${r.budget} budget)` : 'Sweep'}: final test metric${seeds > 1 ? `, mean ± sd over ${seeds} seeds` : ''}`,
+    '',
+  );
   for (const task of r.tasks) {
     const gs = r.groups.filter((g) => g.task === task);
     const cols = [...new Map(gs.map((g) => [columnOf(task, g).label, columnOf(task, g)])).values()].sort((a, b) => a.value - b.value);
@@ -188,7 +192,10 @@ export function sweepMarkdown(r: SweepReport): string {
   const bad = r.runs.filter((x) => x.status === 'failed' || x.status === 'cancelled' || x.status === 'skipped');
   if (bad.length) {
     lines.push('', 'Not completed:');
-    for (const x of bad) lines.push(`- ${x.task} ${x.cell} T=${x.T}${x.N !== undefined ? ` N=${x.N}` : ''} seed ${x.seed}: ${x.status}${x.error ? ` (${x.error})` : ''}`);
+    for (const x of bad)
+      lines.push(
+        `- ${x.task} ${x.cell} T=${x.T}${x.N !== undefined ? ` N=${x.N}` : ''} seed ${x.seed}: ${x.status}${x.error ? ` (${x.error})` : ''}`,
+      );
   }
   return lines.join('\n') + '\n';
 }

@@ -23,7 +23,8 @@ async function load(): Promise<Model> {
   // One of our models (also a damaged one, so its own loader reports the damage) may use custom cells: their
   // files load here (user code, in this worker) when allowed.
   const sniff = sniffModelFile(input.modelPath);
-  if (sniff.kind === 'model' || sniff.ours) return loadModelWithCustomCells(input.modelPath, { allowCustomCells: input.allowCustomCells === true }).model;
+  if (sniff.kind === 'model' || sniff.ours)
+    return loadModelWithCustomCells(input.modelPath, { allowCustomCells: input.allowCustomCells === true }).model;
   return (await openAnyModel(input.modelPath, { answers: input.answers })).model;
 }
 

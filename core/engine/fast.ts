@@ -8,7 +8,15 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { referenceCell } from '../cells/index';
 import { checkLength, checkParams, checkSeq } from '../cells/linalg';
-import { type BackwardOptions, type CellBackward, type CellDef, type CellForward, type CellKind, type LayerParams, type SeqShape } from '../cells/types';
+import {
+  type BackwardOptions,
+  type CellBackward,
+  type CellDef,
+  type CellForward,
+  type CellKind,
+  type LayerParams,
+  type SeqShape,
+} from '../cells/types';
 
 /**
  * The float32 buffers of one layer call, by name (native/addon.cpp reads them so). W is null for BRC, biasR
@@ -258,7 +266,13 @@ function packParams(kind: CellKind, p: LayerParams, I: number, H: number): Packe
         wdiag: null,
       };
     case 'lstm':
-      return { U: new Float32Array(p.kernel), W: new Float32Array(p.recurrent_kernel), bias: new Float32Array(p.bias), biasR: null, wdiag: null };
+      return {
+        U: new Float32Array(p.kernel),
+        W: new Float32Array(p.recurrent_kernel),
+        bias: new Float32Array(p.bias),
+        biasR: null,
+        wdiag: null,
+      };
     default:
       throw new Error(`fast engine: no kernels for cell "${kind}"`);
   }
@@ -307,7 +321,14 @@ function lazyF64(addon: NativeKernels, sources: Record<string, Float32Array>, go
 
 /** The addon's float32 gradient buffers as the named float64 parameter gradients of `kind`. */
 function unpackGrads(
-  kind: CellKind, I: number, H: number, dU: Float32Array, dW: Float32Array | null, dbias: Float32Array, dbiasR: Float32Array | null, dwdiag: Float32Array | null,
+  kind: CellKind,
+  I: number,
+  H: number,
+  dU: Float32Array,
+  dW: Float32Array | null,
+  dbias: Float32Array,
+  dbiasR: Float32Array | null,
+  dwdiag: Float32Array | null,
 ): LayerParams {
   const GI = kind === 'lstm' ? 4 * H : 3 * H;
   const grads: LayerParams = {};
@@ -344,7 +365,12 @@ function makeCell(kind: CellKind, addon: NativeKernels): CellDef {
   const nStates = STATES[kind] as number;
   const gateState = GATE_STATE[kind] as Record<string, number>;
 
-  const bufsCommon = (pp: PackedParams, x: Float32Array, h: Float32Array, states: Float32Array[]): LayerBuffers => ({ x, ...pp, h, states });
+  const bufsCommon = (pp: PackedParams, x: Float32Array, h: Float32Array, states: Float32Array[]): LayerBuffers => ({
+    x,
+    ...pp,
+    h,
+    states,
+  });
 
   function forward(p: LayerParams, x: Float64Array, shape: SeqShape, initialState?: Float64Array): CellForward {
     // The kernels start every sequence from h_0 = 0. Runs from a given state (single steps of the fixed-point
@@ -363,7 +389,19 @@ function makeCell(kind: CellKind, addon: NativeKernels): CellDef {
     }
     const h32 = lease(n);
     const states = Array.from({ length: nStates }, () => lease(n));
-    addon.forward(code, T, B, I, H, bufsCommon(pp, x32.arr, h32.arr, states.map((l) => l.arr)));
+    addon.forward(
+      code,
+      T,
+      B,
+      I,
+      H,
+      bufsCommon(
+        pp,
+        x32.arr,
+        h32.arr,
+        states.map((l) => l.arr),
+      ),
+    );
     const gateSources: Record<string, Float32Array> = {};
     for (const name of ref.gateNames) gateSources[name] = states[gateState[name]].arr;
     const cache: FastCache = { engine: 'fast', kind, shape: { T, B, inputSize: I, units: H }, x, x32, h32, states, released: false };
@@ -373,7 +411,14 @@ function makeCell(kind: CellKind, addon: NativeKernels): CellDef {
     return { h, gates: lazyF64(addon, gateSources, () => cache.released), cache, float32: () => (cache.released ? undefined : views) };
   }
 
-  function backward(p: LayerParams, x: Float64Array, fwd: CellForward, dhOut: Float64Array, shape: SeqShape, opts?: BackwardOptions): CellBackward {
+  function backward(
+    p: LayerParams,
+    x: Float64Array,
+    fwd: CellForward,
+    dhOut: Float64Array,
+    shape: SeqShape,
+    opts?: BackwardOptions,
+  ): CellBackward {
     const cache = fwd?.cache;
     // A forward pass from another engine carries its own cache: let that engine differentiate it.
     if (!isFastCache(cache, kind)) return ref.backward(p, x, fwd, dhOut, shape, opts);
@@ -382,7 +427,9 @@ function makeCell(kind: CellKind, addon: NativeKernels): CellDef {
     const { T, B, inputSize: I, units: H } = shape;
     const cs = cache.shape;
     if (cs.T !== T || cs.B !== B || cs.inputSize !== I || cs.units !== H) {
-      throw new Error(`${kind}: backward shape [${T}, ${B}, ${I}, ${H}] differs from the forward pass [${cs.T}, ${cs.B}, ${cs.inputSize}, ${cs.units}]`);
+      throw new Error(
+        `${kind}: backward shape [${T}, ${B}, ${I}, ${H}] differs from the forward pass [${cs.T}, ${cs.B}, ${cs.inputSize}, ${cs.units}]`,
+      );
     }
     checkParams(kind, p, ref.paramSpecs(I, H));
     const n = T * B * H;
@@ -400,7 +447,22 @@ function makeCell(kind: CellKind, addon: NativeKernels): CellDef {
     const dwdiag = paramGrads && kind === 'brc' ? new Float32Array(2 * H) : null;
     const dh32 = allocF32(n);
     const dhOut32 = intoF32(addon, dhOut, temp('dhOut', n));
-    const bufs = { ...bufsCommon(pp, x32, cache.h32.arr, cache.states.map((l) => l.arr)), dhOut: dhOut32, dx: dx32, dU, dW, dbias, dbiasR, dwdiag, dh: dh32 };
+    const bufs = {
+      ...bufsCommon(
+        pp,
+        x32,
+        cache.h32.arr,
+        cache.states.map((l) => l.arr),
+      ),
+      dhOut: dhOut32,
+      dx: dx32,
+      dU,
+      dW,
+      dbias,
+      dbiasR,
+      dwdiag,
+      dh: dh32,
+    };
     addon.backward(code, T, B, I, H, bufs);
 
     // paramGrads: false leaves grads empty (dx and dh only).

@@ -42,10 +42,14 @@ export function assembleModel(layers: ImportedLayer[], readout: ImportedReadout 
   if (!ro) {
     const id = identityReadout(H);
     ro = { ...id, activation: 'linear', perStep: false, origin: IDENTITY_ORIGIN };
-    warnings.push(`no readout layer found: using an identity readout, so the model's output is the top layer's last state h_T (${H} values)`);
+    warnings.push(
+      `no readout layer found: using an identity readout, so the model's output is the top layer's last state h_T (${H} values)`,
+    );
   }
   if (ro.kernel.shape.length !== 2 || ro.kernel.shape[0] !== H) {
-    throw new FormatError(`readout ${clip(ro.origin)} has kernel ${clip(shapeStr(ro.kernel.shape))} but the top recurrent layer has ${H} units`);
+    throw new FormatError(
+      `readout ${clip(ro.origin)} has kernel ${clip(shapeStr(ro.kernel.shape))} but the top recurrent layer has ${H} units`,
+    );
   }
   const k = ro.kernel.shape[1];
   expectShape(`readout ${clip(ro.origin)} bias`, ro.bias, [k]);
@@ -63,7 +67,12 @@ export function assembleModel(layers: ImportedLayer[], readout: ImportedReadout 
   const arch = {
     inputSize: layers[0].inputSize,
     layers: layers.map((l) => l.spec),
-    readout: { units: k, activation: ro.activation, perStep: ro.perStep, ...(ro.origin === IDENTITY_ORIGIN ? { assumed: true as const } : {}) },
+    readout: {
+      units: k,
+      activation: ro.activation,
+      perStep: ro.perStep,
+      ...(ro.origin === IDENTITY_ORIGIN ? { assumed: true as const } : {}),
+    },
   };
   return finishModel(arch, params, warnings);
 }
@@ -78,7 +87,8 @@ export function paperBrcLayer(
   origin: string,
 ): ImportedLayer {
   const kz = w.kernelz;
-  if (kz.shape.length !== 2) throw new FormatError(`${clip(origin)}: kernelz must be 2-D [inputs, units], found ${clip(shapeStr(kz.shape))}`);
+  if (kz.shape.length !== 2)
+    throw new FormatError(`${clip(origin)}: kernelz must be 2-D [inputs, units], found ${clip(shapeStr(kz.shape))}`);
   const [I, H] = kz.shape;
   expectShape(`${origin} kernelr`, w.kernelr, [I, H]);
   expectShape(`${origin} kernelh`, w.kernelh, [I, H]);

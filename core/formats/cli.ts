@@ -20,7 +20,12 @@ export function parseAnswerFlag(value: string | undefined): ArchitectureAnswers 
  * Opens a model of any supported format for a CLI command, printing warnings to `err`. The answers are
  * stored next to the model only when `remember` (--remember-answers) says so.
  */
-export async function openModelForCli(path: string, answerFlag: string | undefined, err: NodeJS.WritableStream = process.stderr, remember = false): Promise<OpenedModel> {
+export async function openModelForCli(
+  path: string,
+  answerFlag: string | undefined,
+  err: NodeJS.WritableStream = process.stderr,
+  remember = false,
+): Promise<OpenedModel> {
   const opened = await openAnyModel(path, { answers: parseAnswerFlag(answerFlag), remember });
   for (const w of opened.warnings) err.write(`warning: ${w}\n`);
   return opened;

@@ -51,7 +51,9 @@ function looksLikeSafetensors(b: Uint8Array): boolean {
   const n = new DataView(b.buffer, b.byteOffset, b.byteLength).getBigUint64(0, true);
   if (n > BigInt(b.length - 8) && n <= BigInt(DEFAULT_MAX_HEADER_BYTES) && b[8] === 0x7b) {
     // A plausible header length and a JSON header that stops early: a cut-off safetensors file, not an unknown one.
-    throw new FormatError(`safetensors header is truncated: it declares ${n} bytes but the file has only ${b.length - 8} after the length field`);
+    throw new FormatError(
+      `safetensors header is truncated: it declares ${n} bytes but the file has only ${b.length - 8} after the length field`,
+    );
   }
   return n > 1n && n <= BigInt(b.length - 8) && b[8] === 0x7b; // '{'
 }
@@ -71,13 +73,21 @@ export function openModelBytes(bytes: Uint8Array, path: string, book: AnswerBook
     const { names } = readZip(bytes, () => false);
     if (names.includes('config.json') && names.includes('model.weights.h5')) return openKerasBytes(bytes, book, path);
     if (names.some((n) => /^[^/]+\/data\.pkl$/.test(n))) return openPtBytes(bytes, book, path);
-    throw new FormatError(`zip archive that is neither a Keras 3 .keras file nor a torch.save checkpoint (entries: ${names.slice(0, 6).map((n) => clip(n, 40)).join(', ')})`);
+    throw new FormatError(
+      `zip archive that is neither a Keras 3 .keras file nor a torch.save checkpoint (entries: ${names
+        .slice(0, 6)
+        .map((n) => clip(n, 40))
+        .join(', ')})`,
+    );
   }
   if (isH5(bytes)) return openKerasH5Bytes(bytes, book, path);
   if (looksLikeSafetensors(bytes)) return openSafetensorsBytes(bytes, book, path);
   if (looksLikeJson(bytes)) {
     // A model.json holds the topology and manifest only (weights are in shards): parsing a huge one costs ~10× its size.
-    if (bytes.length > MAX_MODEL_JSON_BYTES) throw new FormatError(`model.json has ${bytes.length} bytes, more than a TF.js topology and manifest need (limit ${MAX_MODEL_JSON_BYTES})`);
+    if (bytes.length > MAX_MODEL_JSON_BYTES)
+      throw new FormatError(
+        `model.json has ${bytes.length} bytes, more than a TF.js topology and manifest need (limit ${MAX_MODEL_JSON_BYTES})`,
+      );
     const text = new TextDecoder().decode(bytes);
     return openTfjsModel(text, folderShardReader(dirname(path)), book, path);
   }

@@ -59,7 +59,9 @@ export class NeedsAnswers extends Error {
   constructor(questions: Question[], source = 'model') {
     const lines = questions.map((q) => `  ${q.key} = ${q.choices.map((c) => c.value).join(' | ')}   (${q.prompt})`);
     const example = questions.map((q) => `${q.key}=${q.suggested ?? q.choices[0].value}`).join(',');
-    super(`${source}: the file does not say everything about the architecture; please answer:\n${lines.join('\n')}\ne.g. --answer ${example}`);
+    super(
+      `${source}: the file does not say everything about the architecture; please answer:\n${lines.join('\n')}\ne.g. --answer ${example}`,
+    );
     this.name = 'NeedsAnswers';
     this.questions = questions;
   }

@@ -112,7 +112,8 @@ function checkAttributeSizes(node: H5Group | hdf5.Dataset): void {
     if (m.get('type') !== MSG_ATTRIBUTE) continue;
     const at = m.get('offset_to_message')!;
     const end = at + m.get('size')!;
-    if (!(at >= 0 && end <= b.length && at + 9 <= end)) throw new FormatError(`HDF5: an attribute message of ${clip(node.name)} lies outside the file`);
+    if (!(at >= 0 && end <= b.length && at + 9 <= end))
+      throw new FormatError(`HDF5: an attribute message of ${clip(node.name)} lies outside the file`);
     const version = b[at];
     const pad = (n: number) => (version === 1 ? Math.ceil(n / 8) * 8 : n);
     let p = at + (version === 3 ? 9 : 8) + pad(v.getUint16(at + 2, true));
@@ -126,7 +127,9 @@ function checkAttributeSizes(node: H5Group | hdf5.Dataset): void {
     for (let i = 0; i < ndims && first + 8 * i + 8 <= end; i++) count *= v.getBigUint64(first + 8 * i, true);
     p += pad(v.getUint16(at + 6, true));
     if (count * BigInt(Math.max(1, itemSize)) > BigInt(Math.max(0, end - p)) || count > BigInt(MAX_H5_DATASET_VALUES)) {
-      throw new FormatError(`HDF5: an attribute of ${clip(node.name)} declares ${count} values of ${itemSize} bytes, more than its ${Math.max(0, end - p)}-byte message holds (damaged or hostile file)`);
+      throw new FormatError(
+        `HDF5: an attribute of ${clip(node.name)} declares ${count} values of ${itemSize} bytes, more than its ${Math.max(0, end - p)}-byte message holds (damaged or hostile file)`,
+      );
     }
   }
 }
@@ -185,7 +188,8 @@ function msgOffset(o: RawObject, type: number): number | undefined {
 }
 
 function u64(o: RawObject, at: number): bigint {
-  if (!(Number.isSafeInteger(at) && at >= 0 && at + 8 <= o.fh.byteLength)) throw new FormatError('HDF5: a header message points outside the file');
+  if (!(Number.isSafeInteger(at) && at >= 0 && at + 8 <= o.fh.byteLength))
+    throw new FormatError('HDF5: a header message points outside the file');
   return new DataView(o.fh).getBigUint64(at, true);
 }
 
@@ -196,7 +200,8 @@ function declaredShape(d: hdf5.Dataset, o: RawObject): bigint[] {
   const b = new Uint8Array(o.fh);
   const version = b[at];
   const ndims = b[at + 1];
-  if ((version !== 1 && version !== 2) || ndims > 32) throw new FormatError(`HDF5 dataset ${clip(d.name)} has an invalid dataspace (version ${version}, ${ndims} dimensions)`);
+  if ((version !== 1 && version !== 2) || ndims > 32)
+    throw new FormatError(`HDF5 dataset ${clip(d.name)} has an invalid dataspace (version ${version}, ${ndims} dimensions)`);
   const first = at + (version === 1 ? 8 : 4);
   return Array.from({ length: ndims }, (_, i) => u64(o, first + 8 * i));
 }
@@ -220,11 +225,16 @@ function checkDeclaredSize(d: hdf5.Dataset, itemSize: number, bound: TensorBound
   const name = clip(d.name);
   const big = declaredShape(d, o);
   const shown = () => clip(`[${big.join(', ')}]`);
-  if (big.some((x) => x > BigInt(MAX_H5_DIM))) throw new FormatError(`HDF5 dataset ${name} declares shape ${shown()}: a dimension above 2^31 is no model weight (damaged or hostile file)`);
+  if (big.some((x) => x > BigInt(MAX_H5_DIM)))
+    throw new FormatError(
+      `HDF5 dataset ${name} declares shape ${shown()}: a dimension above 2^31 is no model weight (damaged or hostile file)`,
+    );
   const shape = big.map(Number);
   const n = numel(shape);
   if (bound && (n > bound.maxValues || shape.some((x) => x > bound.maxDim))) {
-    throw new FormatError(`HDF5 dataset ${name} declares shape ${shown()}, more than ${clip(bound.what)} can use (at most ${bound.maxValues} values, dimensions up to ${bound.maxDim})`);
+    throw new FormatError(
+      `HDF5 dataset ${name} declares shape ${shown()}, more than ${clip(bound.what)} can use (at most ${bound.maxValues} values, dimensions up to ${bound.maxDim})`,
+    );
   }
   const limit = Math.min(maxValues, MAX_H5_DATASET_VALUES);
   if (n > limit) throw new FormatError(`HDF5 dataset ${name} is too large: shape ${shown()} declares ${n} values (limit ${limit})`);
@@ -237,16 +247,24 @@ function checkDeclaredSize(d: hdf5.Dataset, itemSize: number, bound: TensorBound
     if (address === UNDEFINED_ADDRESS) {
       if (n > 0) throw new FormatError(`HDF5 dataset ${name} declares shape ${shown()} but stores no data`);
     } else if (address + BigInt(bytes) > BigInt(o.fh.byteLength)) {
-      throw new FormatError(`HDF5 dataset ${name} declares ${bytes} bytes at offset ${address} but the file has only ${o.fh.byteLength} bytes (truncated or inconsistent)`);
+      throw new FormatError(
+        `HDF5 dataset ${name} declares ${bytes} bytes at offset ${address} but the file has only ${o.fh.byteLength} bytes (truncated or inconsistent)`,
+      );
     }
   } else if (layout === 2) {
     const chunks = guard(`read the chunk shape of ${name}`, () => o.chunks);
     const chunkValues = Array.isArray(chunks) && chunks.every((c) => Number.isSafeInteger(c) && c > 0) ? numel(chunks as number[]) : NaN;
     // jsfive decompresses and walks whole chunks: one may not be much larger than the data it belongs to.
-    if (!(chunkValues <= Math.max(n, 1 << 16))) throw new FormatError(`HDF5 dataset ${name} has chunks of ${clip(JSON.stringify(chunks) ?? '?')} for shape ${shown()} (inconsistent)`);
+    if (!(chunkValues <= Math.max(n, 1 << 16)))
+      throw new FormatError(
+        `HDF5 dataset ${name} has chunks of ${clip(JSON.stringify(chunks) ?? '?')} for shape ${shown()} (inconsistent)`,
+      );
     checkChunkIndex(o, name, shape, chunks as number[]);
     const filtered = guard(`read the filters of ${name}`, () => o.filter_pipeline) != null;
-    if (!filtered && bytes > o.fh.byteLength) throw new FormatError(`HDF5 dataset ${name} declares ${bytes} uncompressed bytes but the file has only ${o.fh.byteLength} (truncated or inconsistent)`);
+    if (!filtered && bytes > o.fh.byteLength)
+      throw new FormatError(
+        `HDF5 dataset ${name} declares ${bytes} uncompressed bytes but the file has only ${o.fh.byteLength} (truncated or inconsistent)`,
+      );
   }
   return shape;
 }
@@ -261,7 +279,8 @@ function checkChunkIndex(o: RawObject, name: string, shape: number[], chunks: nu
   const root = raw._chunk_address;
   const dims = raw._chunk_dims;
   if (typeof root !== 'number' || root >= o.fh.byteLength) return; // no chunk written yet: jsfive reads nothing
-  if (typeof dims !== 'number' || dims !== shape.length + 1 || chunks.length !== shape.length) throw new FormatError(`HDF5 dataset ${name}: its chunk layout does not match its ${shape.length} dimensions`);
+  if (typeof dims !== 'number' || dims !== shape.length + 1 || chunks.length !== shape.length)
+    throw new FormatError(`HDF5 dataset ${name}: its chunk layout does not match its ${shape.length} dimensions`);
   const need = shape.reduce((a, d, i) => a * Math.ceil(d / chunks[i]), 1);
   const b = new Uint8Array(o.fh);
   const v = new DataView(o.fh);
@@ -276,7 +295,11 @@ function checkChunkIndex(o: RawObject, name: string, shape: number[], chunks: nu
     const next: number[] = [];
     for (const at of level) {
       if (++visits > 2 * need + 16) fail(`has more nodes than its ${need} chunks need`);
-      if (!(Number.isSafeInteger(at) && at >= 0 && at + 24 <= b.length) || String.fromCharCode(b[at], b[at + 1], b[at + 2], b[at + 3]) !== 'TREE') fail('points to something that is no B-tree node');
+      if (
+        !(Number.isSafeInteger(at) && at >= 0 && at + 24 <= b.length) ||
+        String.fromCharCode(b[at], b[at + 1], b[at + 2], b[at + 3]) !== 'TREE'
+      )
+        fail('points to something that is no B-tree node');
       const entries = v.getUint16(at + 6, true);
       if (at + 24 + entries * entry > b.length) fail('runs past the end of the file');
       if (b[at + 5] === 0) {
@@ -302,7 +325,8 @@ export function h5ReadTensor(d: hdf5.Dataset, bound?: TensorBound, maxValues = M
   const shape = guard(`read the shape of ${clip(d.name)}`, () => checkDeclaredSize(d, Number(dtype.slice(-1)), bound, maxValues));
   const n = numel(shape);
   const value = guard(`read ${clip(d.name)}`, () => d.value);
-  if (!value || value.length !== n) throw new FormatError(`HDF5 dataset ${clip(d.name)}: read ${value?.length ?? 0} values for shape ${shapeStr(shape)}`);
+  if (!value || value.length !== n)
+    throw new FormatError(`HDF5 dataset ${clip(d.name)}: read ${value?.length ?? 0} values for shape ${shapeStr(shape)}`);
   const data = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const x = value[i];

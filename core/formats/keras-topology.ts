@@ -114,11 +114,14 @@ function checkChain(layers: Obj[]): void {
     const name = str(l.name) ?? str(conf(l).name) ?? '?';
     if (className(l) !== 'InputLayer') {
       const nodes = l.inbound_nodes;
-      if (Array.isArray(nodes) && nodes.length > 1) throw new FormatError(`layer ${clip(name)} is used more than once: only chain-shaped models are supported`);
+      if (Array.isArray(nodes) && nodes.length > 1)
+        throw new FormatError(`layer ${clip(name)} is used more than once: only chain-shaped models are supported`);
       const inbound: string[] = [];
       inboundNames(nodes, inbound);
       if (inbound.length !== 1 || inbound[0] !== prev) {
-        throw new FormatError(`layer ${clip(name)} does not simply follow ${clip(prev ?? 'the input')}: only chain-shaped (Sequential-like) models are supported`);
+        throw new FormatError(
+          `layer ${clip(name)} does not simply follow ${clip(prev ?? 'the input')}: only chain-shaped (Sequential-like) models are supported`,
+        );
       }
     }
     prev = name;
@@ -147,7 +150,13 @@ function cellWeightCount(cell: CellConf): number {
   return 7; // the paper's cells
 }
 
-export function convertKerasModel(model: unknown, weights: WeightSource, dialect: KerasDialect, book: AnswerBook, source: string): ImportResult {
+export function convertKerasModel(
+  model: unknown,
+  weights: WeightSource,
+  dialect: KerasDialect,
+  book: AnswerBook,
+  source: string,
+): ImportResult {
   const warnings: string[] = [];
   const { layers, inputSize } = modelLayers(model);
   const out: ImportedLayer[] = [];
@@ -168,20 +177,30 @@ export function convertKerasModel(model: unknown, weights: WeightSource, dialect
     if (readout && kind === 'Activation') {
       const a = activationName(c.activation);
       if (a === 'softmax') readout.activation = 'softmax';
-      else if (a !== 'linear') warnings.push(`${where}: activation "${clip(a)}" after the readout is not modelled; outputs are the values before it`);
+      else if (a !== 'linear')
+        warnings.push(`${where}: activation "${clip(a)}" after the readout is not modelled; outputs are the values before it`);
       continue;
     }
     if (readout) throw new FormatError(`${where} after the readout: only one Dense readout at the end is supported`);
-    if (kind === 'CuDNNGRU' || kind === 'CuDNNLSTM') throw new FormatError(`${where}: CuDNN layers (their own weight layout) are not supported`);
+    if (kind === 'CuDNNGRU' || kind === 'CuDNNLSTM')
+      throw new FormatError(`${where}: CuDNN layers (their own weight layout) are not supported`);
     if (RNN_LAYERS.includes(kind)) {
-      if (!sequences) throw new FormatError(`${where} follows a recurrent layer that returns only its last state (return_sequences = false)`);
+      if (!sequences)
+        throw new FormatError(`${where} follows a recurrent layer that returns only its last state (return_sequences = false)`);
       if (opt(c, 'go_backwards') === true) throw new FormatError(`${where}: go_backwards (reversed time) is not supported`);
       if (opt(c, 'stateful') === true) warnings.push(`${where} is stateful; it is run from a zero state here`);
       const cells = cellsOf(l);
-      const ws = weights.layerWeights(name, kind, cells.map((cc) => cc.cls), recurrentBound(where, cells, inputs));
+      const ws = weights.layerWeights(
+        name,
+        kind,
+        cells.map((cc) => cc.cls),
+        recurrentBound(where, cells, inputs),
+      );
       const need = cells.reduce((s, cc) => s + cellWeightCount(cc), 0);
       if (ws.length !== need) {
-        throw new FormatError(`${where}: found ${ws.length} weight tensors, expected ${need} (${ws.map((w) => clip(w.name || shapeStr(w.tensor.shape), 60)).join(', ')})`);
+        throw new FormatError(
+          `${where}: found ${ws.length} weight tensors, expected ${need} (${ws.map((w) => clip(w.name || shapeStr(w.tensor.shape), 60)).join(', ')})`,
+        );
       }
       let k = 0;
       cells.forEach((cell, i) => {
@@ -196,11 +215,13 @@ export function convertKerasModel(model: unknown, weights: WeightSource, dialect
     if (kind === 'Bidirectional') throw new FormatError(`${where}: bidirectional layers are not supported`);
     const inner = kind === 'TimeDistributed' && isObj(c.layer) ? c.layer : undefined;
     if (kind === 'Dense' || (inner && className(inner) === 'Dense')) {
-      if (out.length === 0) throw new FormatError(`${where} comes before any recurrent layer: only a Dense readout after the recurrent layers is supported`);
+      if (out.length === 0)
+        throw new FormatError(`${where} comes before any recurrent layer: only a Dense readout after the recurrent layers is supported`);
       const dc = inner ? conf(inner) : c;
       const ws = weights.layerWeights(name, kind, [], denseBound(where, opt(dc, 'units'), inputs));
       const useBias = opt(dc, 'use_bias') !== false;
-      if (ws.length !== (useBias ? 2 : 1)) throw new FormatError(`${where}: found ${ws.length} weight tensors, expected ${useBias ? 2 : 1}`);
+      if (ws.length !== (useBias ? 2 : 1))
+        throw new FormatError(`${where}: found ${ws.length} weight tensors, expected ${useBias ? 2 : 1}`);
       const kernel = ws[0].tensor;
       if (kernel.shape.length !== 2) throw new FormatError(`${where}: kernel must be 2-D, found ${clip(shapeStr(kernel.shape))}`);
       const units = kernel.shape[1];
@@ -214,7 +235,8 @@ export function convertKerasModel(model: unknown, weights: WeightSource, dialect
       readout = { kernel, bias, activation: a as 'linear' | 'softmax', perStep: sequences, origin: name };
       continue;
     }
-    if (kind === 'Sequential' || kind === 'Functional' || kind === 'Model') throw new FormatError(`${where}: nested models are not supported`);
+    if (kind === 'Sequential' || kind === 'Functional' || kind === 'Model')
+      throw new FormatError(`${where}: nested models are not supported`);
     throw new FormatError(`${where}: unsupported layer type (RNN Memory Lens reads recurrent layers and a Dense readout)`);
   }
   if (out.length === 0) throw new FormatError('no recurrent layer in the model');
@@ -223,7 +245,13 @@ export function convertKerasModel(model: unknown, weights: WeightSource, dialect
     const H = out[out.length - 1].spec.units;
     const k = new Float64Array(H * H);
     for (let i = 0; i < H; i++) k[i * H + i] = 1;
-    readout = { kernel: { shape: [H, H], data: k }, bias: { shape: [H], data: new Float64Array(H) }, activation: 'linear', perStep: true, origin: IDENTITY_ORIGIN };
+    readout = {
+      kernel: { shape: [H, H], data: k },
+      bias: { shape: [H], data: new Float64Array(H) },
+      activation: 'linear',
+      perStep: true,
+      origin: IDENTITY_ORIGIN,
+    };
     warnings.push(`no Dense readout: using an identity readout on every step's state (${H} values)`);
   }
   book.finish(source);
@@ -272,8 +300,18 @@ function baseName(n: string): string {
 }
 
 const PAPER_NAMES: Record<string, 'kernelz' | 'kernelr' | 'kernelh' | 'memoryz' | 'memoryr' | 'bz' | 'br'> = {
-  kz: 'kernelz', kernelz: 'kernelz', kr: 'kernelr', kernelr: 'kernelr', kh: 'kernelh', kernelh: 'kernelh',
-  mz: 'memoryz', memoryz: 'memoryz', mr: 'memoryr', memoryr: 'memoryr', bz: 'bz', br: 'br',
+  kz: 'kernelz',
+  kernelz: 'kernelz',
+  kr: 'kernelr',
+  kernelr: 'kernelr',
+  kh: 'kernelh',
+  kernelh: 'kernelh',
+  mz: 'memoryz',
+  memoryz: 'memoryz',
+  mr: 'memoryr',
+  memoryr: 'memoryr',
+  bz: 'bz',
+  br: 'br',
 };
 /** add_weight order in the paper's code: kernelz, kernelr, kernelh, memoryz, memoryr, br, bz. */
 const PAPER_ORDER = ['kernelz', 'kernelr', 'kernelh', 'memoryz', 'memoryr', 'br', 'bz'] as const;
@@ -288,9 +326,11 @@ function convertCell(cell: CellConf, ws: NamedWeight[], origin: string, dialect:
     else PAPER_ORDER.forEach((n, i) => (byName[n] = ws[i].tensor));
     const layer = paperBrcLayer(byName as Required<typeof byName>, origin);
     const units = opt(c, 'output_dim') ?? opt(c, 'units');
-    if (typeof units === 'number' && units !== layer.spec.units) throw new FormatError(`${where}: config says ${units} units but the weights have ${layer.spec.units}`);
+    if (typeof units === 'number' && units !== layer.spec.units)
+      throw new FormatError(`${where}: config says ${units} units but the weights have ${layer.spec.units}`);
     const declared = PAPER_NBRC.includes(cell.kind) ? 'nbrc' : 'brc';
-    if (declared !== layer.spec.cell) throw new FormatError(`${where}: the class says ${declared} but the memory weights have the shape of a ${layer.spec.cell}`);
+    if (declared !== layer.spec.cell)
+      throw new FormatError(`${where}: the class says ${declared} but the memory weights have the shape of a ${layer.spec.cell}`);
     return layer;
   }
   if (cell.kind !== 'GRU' && cell.kind !== 'LSTM' && cell.kind !== 'SimpleRNN') {

@@ -4,7 +4,19 @@
  * model_config, weights under model_weights/<layer> listed by each group's weight_names attribute).
  */
 import { AnswerBook, clip, FormatError } from './errors';
-import { h5AttrString, h5AttrStrings, h5Child, h5Group, h5HasDenseAttributes, h5Keys, h5ReadTensor, isDataset, openH5, type H5Group, type TensorBound } from './h5';
+import {
+  h5AttrString,
+  h5AttrStrings,
+  h5Child,
+  h5Group,
+  h5HasDenseAttributes,
+  h5Keys,
+  h5ReadTensor,
+  isDataset,
+  openH5,
+  type H5Group,
+  type TensorBound,
+} from './h5';
 import { convertKerasModel, type KerasDialect, type NamedWeight, type WeightSource } from './keras-topology';
 import type { ImportResult } from './pytorch-safetensors';
 import { readZip, type ZipLimits } from './zip';
@@ -27,7 +39,9 @@ function dialectFor(version: string | undefined, label: string): KerasDialect {
 function vars(g: H5Group, bound: TensorBound | undefined): NamedWeight[] {
   const v = h5Group(g, 'vars');
   if (!v) return [];
-  const keys = h5Keys(v).filter((k) => /^\d+$/.test(k)).sort((a, b) => Number(a) - Number(b));
+  const keys = h5Keys(v)
+    .filter((k) => /^\d+$/.test(k))
+    .sort((a, b) => Number(a) - Number(b));
   return keys.map((k) => {
     const d = h5Child(v, k);
     if (!isDataset(d)) throw new FormatError(`weights file: vars/${clip(k)} of ${clip(g.name)} is not a dataset`);
@@ -43,7 +57,8 @@ export function openKerasBytes(bytes: Uint8Array, book: AnswerBook, source: stri
   if (!w) throw new FormatError('no model.weights.h5 in the .keras archive (truncated?)');
   const meta = files.get('metadata.json');
   const metaObj = meta ? parseJson(new TextDecoder().decode(meta), 'metadata.json') : {};
-  const version = typeof (metaObj as { keras_version?: unknown }).keras_version === 'string' ? (metaObj as { keras_version: string }).keras_version : '3';
+  const version =
+    typeof (metaObj as { keras_version?: unknown }).keras_version === 'string' ? (metaObj as { keras_version: string }).keras_version : '3';
   const config = parseJson(new TextDecoder().decode(cfg), 'config.json');
   const root = openH5(w);
   const layersGroup = h5Group(root, 'layers');
@@ -54,7 +69,13 @@ export function openKerasBytes(bytes: Uint8Array, book: AnswerBook, source: stri
     layerWeights(name, cls, cellClasses, bound) {
       const path = layerNames.next(cls);
       const g = h5Group(layersGroup, path) ?? h5Group(layersGroup, name);
-      if (!g) throw new FormatError(`model.weights.h5 has no weights for layer ${clip(name)} (looked for layers/${clip(path)}; has: ${h5Keys(layersGroup).slice(0, 10).map((k) => clip(k, 30)).join(', ')})`);
+      if (!g)
+        throw new FormatError(
+          `model.weights.h5 has no weights for layer ${clip(name)} (looked for layers/${clip(path)}; has: ${h5Keys(layersGroup)
+            .slice(0, 10)
+            .map((k) => clip(k, 30))
+            .join(', ')})`,
+        );
       const cell = h5Group(g, 'cell');
       const inner = h5Group(g, 'layer'); // TimeDistributed
       if (cell) {
@@ -82,7 +103,11 @@ function failGroup(k: string): never {
 
 /** Keras 3's naming.to_snake_case. */
 function snake(name: string): string {
-  return name.replace(/\W+/g, '').replace(/(.)([A-Z][a-z]+)/g, '$1_$2').replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase();
+  return name
+    .replace(/\W+/g, '')
+    .replace(/(.)([A-Z][a-z]+)/g, '$1_$2')
+    .replace(/([a-z])([A-Z])/g, '$1_$2')
+    .toLowerCase();
 }
 
 class KerasNames {
@@ -100,9 +125,13 @@ export function openKerasH5Bytes(bytes: Uint8Array, book: AnswerBook, source: st
   const configText = h5AttrString(root, 'model_config');
   if (configText === undefined) {
     if (h5HasDenseAttributes(root)) {
-      throw new FormatError('the model_config attribute is kept in HDF5 dense attribute storage (used for attributes over 64 KB, written with libver="latest"), which this reader does not support; re-save the model with Keras 3 (model.save("model.keras"))');
+      throw new FormatError(
+        'the model_config attribute is kept in HDF5 dense attribute storage (used for attributes over 64 KB, written with libver="latest"), which this reader does not support; re-save the model with Keras 3 (model.save("model.keras"))',
+      );
     }
-    throw new FormatError('this HDF5 file has no model_config attribute: it holds weights only (save_weights); save the whole model (model.save) instead');
+    throw new FormatError(
+      'this HDF5 file has no model_config attribute: it holds weights only (save_weights); save the whole model (model.save) instead',
+    );
   }
   const config = parseJson(configText, 'model_config');
   const version = h5AttrString(root, 'keras_version');

@@ -94,7 +94,8 @@ function intList(v: PyValue, what: string): number[] {
 function rebuildTensor(args: PyValue[]): TensorRef {
   const [storage, offset, size, stride] = args;
   if (!(storage instanceof StorageRef)) throw new PickleError('tensor without a storage (storage pickled by value is not supported)');
-  if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0) throw new PickleError('tensor storage offset must be a non-negative integer');
+  if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0)
+    throw new PickleError('tensor storage offset must be a non-negative integer');
   const sz = intList(size, 'tensor size');
   const st = intList(stride, 'tensor stride');
   if (sz.length !== st.length) throw new PickleError(`tensor size has ${sz.length} dims but stride has ${st.length}`);
@@ -107,7 +108,8 @@ function makeDict(ordered: boolean): (args: PyValue[]) => PyValue {
     const d = new PyDict(ordered);
     if (args.length > 0) {
       const items = args[0];
-      if (!(Array.isArray(items) || items instanceof PyTuple) || args.length > 1) throw new PickleError('OrderedDict(...) with unsupported arguments');
+      if (!(Array.isArray(items) || items instanceof PyTuple) || args.length > 1)
+        throw new PickleError('OrderedDict(...) with unsupported arguments');
       for (const it of Array.isArray(items) ? items : items.items) {
         const pair = it instanceof PyTuple ? it.items : Array.isArray(it) ? it : null;
         if (!pair || pair.length !== 2) throw new PickleError('OrderedDict item is not a pair');
@@ -189,7 +191,9 @@ function resolveGlobal(module: string, name: string): PyValue {
   if (module === 'torch' && Object.prototype.hasOwnProperty.call(STORAGE_DTYPES, name)) return new StorageType(STORAGE_DTYPES[name]);
   if (Object.prototype.hasOwnProperty.call(ALLOWED, full)) return new Callable(full, ALLOWED[full]);
   if (full === 'torch.storage._load_from_bytes') {
-    throw new PickleError('refused global torch.storage._load_from_bytes: storages pickled by value (pickle.dumps of a tensor) are not supported; save with torch.save');
+    throw new PickleError(
+      'refused global torch.storage._load_from_bytes: storages pickled by value (pickle.dumps of a tensor) are not supported; save with torch.save',
+    );
   }
   throw new PickleError(
     `refused global ${clip(full)}: only tensors, OrderedDict, lists, dicts, tuples and plain values are allowed (as torch.load(weights_only=True)); ` +
@@ -218,7 +222,7 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions = {}): PyValue 
   // Nesting depth of each container, updated as items go in. (A list filled before it is put into its parent can
   // hide depth from the parent; nothing here recurses over values, so this is a cap for real files, not a guard.)
   const depthOf = new WeakMap<object, number>();
-  const levels = (v: PyValue): number => (typeof v === 'object' && v !== null ? depthOf.get(v) ?? 0 : 0);
+  const levels = (v: PyValue): number => (typeof v === 'object' && v !== null ? (depthOf.get(v) ?? 0) : 0);
   const nest = <T extends PyValue & object>(c: T, items: Iterable<PyValue>): T => {
     let d = Math.max(1, levels(c));
     for (const x of items) d = Math.max(d, levels(x) + 1);
@@ -308,11 +312,13 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions = {}): PyValue 
   };
   const persistent = (pid: PyValue): PyValue => {
     const t = pid instanceof PyTuple ? pid.items : null;
-    if (!t || t.length !== 5 || t[0] !== 'storage') throw new PickleError('unsupported persistent id (expected torch.save storage records)');
+    if (!t || t.length !== 5 || t[0] !== 'storage')
+      throw new PickleError('unsupported persistent id (expected torch.save storage records)');
     const [, type, key, location, n] = t;
     if (!(type instanceof StorageType)) throw new PickleError(`persistent storage with an unknown type (${describe(type)})`);
     if (typeof key !== 'string' || !/^[0-9A-Za-z_]{1,64}$/.test(key)) throw new PickleError('persistent storage key must be a short name');
-    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) throw new PickleError('persistent storage size must be a non-negative integer');
+    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0)
+      throw new PickleError('persistent storage size must be a non-negative integer');
     return new StorageRef(type.dtype, key, typeof location === 'string' ? location : '?', n);
   };
 
@@ -365,20 +371,23 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions = {}): PyValue 
       case 0x8a: // LONG1
         push(longFrom(bytes(u8())));
         break;
-      case 0x8b: { // LONG4
+      case 0x8b: {
+        // LONG4
         const n = u32();
         if (n > 1024) throw new PickleError('integer longer than 1024 bytes');
         push(longFrom(bytes(n)));
         break;
       }
-      case 0x49: { // INT (text)
+      case 0x49: {
+        // INT (text)
         const s = line();
         if (s === '00' || s === '01') push(s === '01');
         else if (/^-?\d{1,300}$/.test(s)) push(toNumber(BigInt(s)));
         else throw new PickleError('malformed INT');
         break;
       }
-      case 0x4c: { // LONG (text)
+      case 0x4c: {
+        // LONG (text)
         const s = line().replace(/L$/, '');
         if (!/^-?\d{1,300}$/.test(s)) throw new PickleError('malformed LONG');
         push(toNumber(BigInt(s)));
@@ -387,7 +396,8 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions = {}): PyValue 
       case 0x47: // BINFLOAT (big-endian)
         push(view.getFloat64(need(8), false));
         break;
-      case 0x46: { // FLOAT (text)
+      case 0x46: {
+        // FLOAT (text)
         const v = Number(line());
         if (Number.isNaN(v)) throw new PickleError('malformed FLOAT');
         push(v);
@@ -426,12 +436,14 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions = {}): PyValue 
       case 0x85: // TUPLE1
         push(tuple([pop()]));
         break;
-      case 0x86: { // TUPLE2
+      case 0x86: {
+        // TUPLE2
         const b = pop();
         push(tuple([pop(), b]));
         break;
       }
-      case 0x87: { // TUPLE3
+      case 0x87: {
+        // TUPLE3
         const c = pop();
         const b = pop();
         push(tuple([pop(), b, c]));
@@ -443,18 +455,22 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions = {}): PyValue 
       case 0x5d: // EMPTY_LIST
         push([]);
         break;
-      case 0x6c: { // LIST
-        const items = popMark();
-        push(nest(items, items));
+      case 0x6c:
+        {
+          // LIST
+          const items = popMark();
+          push(nest(items, items));
+          break;
+        }
         break;
-      }
-        break;
-      case 0x61: { // APPEND
+      case 0x61: {
+        // APPEND
         const v = pop();
         appendTo(top(), [v]);
         break;
       }
-      case 0x65: { // APPENDS
+      case 0x65: {
+        // APPENDS
         const items = popMark();
         appendTo(top(), items);
         break;
@@ -462,19 +478,22 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions = {}): PyValue 
       case 0x7d: // EMPTY_DICT
         push(new PyDict());
         break;
-      case 0x64: { // DICT
+      case 0x64: {
+        // DICT
         const d = new PyDict();
         setItems(d, popMark());
         push(d);
         break;
       }
-      case 0x73: { // SETITEM
+      case 0x73: {
+        // SETITEM
         const v = pop();
         const k = pop();
         setItems(top(), [k, v]);
         break;
       }
-      case 0x75: { // SETITEMS
+      case 0x75: {
+        // SETITEMS
         const kv = popMark();
         setItems(top(), kv);
         break;
@@ -482,7 +501,8 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions = {}): PyValue 
       case 0x8f: // EMPTY_SET
         push(new PySet([]));
         break;
-      case 0x90: { // ADDITEMS
+      case 0x90: {
+        // ADDITEMS
         const items = popMark();
         const s = top();
         if (!(s instanceof PySet)) throw new PickleError('ADDITEMS on a non-set');
@@ -490,11 +510,13 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions = {}): PyValue 
         nest(s, items);
         break;
       }
-      case 0x91: { // FROZENSET
-        const items = popMark();
-        push(nest(new PySet(items), items));
-        break;
-      }
+      case 0x91:
+        {
+          // FROZENSET
+          const items = popMark();
+          push(nest(new PySet(items), items));
+          break;
+        }
         break;
       case 0x71: // BINPUT
         memo.set(u8(), top());
@@ -502,7 +524,8 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions = {}): PyValue 
       case 0x72: // LONG_BINPUT
         memo.set(u32(), top());
         break;
-      case 0x70: { // PUT (text)
+      case 0x70: {
+        // PUT (text)
         const s = line();
         if (!/^\d{1,10}$/.test(s)) throw new PickleError('malformed PUT');
         memo.set(Number(s), top());
@@ -517,38 +540,44 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions = {}): PyValue 
       case 0x6a: // LONG_BINGET
         push(getMemo(u32()), false);
         break;
-      case 0x67: { // GET (text)
+      case 0x67: {
+        // GET (text)
         const s = line();
         if (!/^\d{1,10}$/.test(s)) throw new PickleError('malformed GET');
         push(getMemo(Number(s)), false);
         break;
       }
-      case 0x63: { // GLOBAL "module\nname\n"
+      case 0x63: {
+        // GLOBAL "module\nname\n"
         const module = line();
         const name = line();
         push(resolveGlobal(module, name));
         break;
       }
-      case 0x93: { // STACK_GLOBAL
+      case 0x93: {
+        // STACK_GLOBAL
         const name = pop();
         const module = pop();
         if (typeof module !== 'string' || typeof name !== 'string') throw new PickleError('STACK_GLOBAL needs two strings');
         push(resolveGlobal(module, name));
         break;
       }
-      case 0x52: { // REDUCE
+      case 0x52: {
+        // REDUCE
         const args = pop();
         const f = pop();
         push(call(f, args));
         break;
       }
-      case 0x81: { // NEWOBJ
+      case 0x81: {
+        // NEWOBJ
         const args = pop();
         const cls = pop();
         push(call(cls, args));
         break;
       }
-      case 0x92: { // NEWOBJ_EX
+      case 0x92: {
+        // NEWOBJ_EX
         const kwargs = pop();
         const args = pop();
         const cls = pop();
@@ -556,7 +585,8 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions = {}): PyValue 
         push(call(cls, args));
         break;
       }
-      case 0x62: { // BUILD: only the state of an OrderedDict (state_dict's _metadata), which we drop
+      case 0x62: {
+        // BUILD: only the state of an OrderedDict (state_dict's _metadata), which we drop
         const state = pop();
         const obj = top();
         if (!(obj instanceof PyDict) || !(state === null || state instanceof PyDict || state instanceof PyTuple)) {

@@ -12,7 +12,16 @@ import { MAX_MODEL_VALUES, numel, shapeStr, type RawTensor } from './tensors';
 import { DEFAULT_ZIP_LIMITS, inflateEntry, isZip, readZipDirectory, type ZipDirectory, type ZipLimits } from './zip';
 
 const ITEMSIZE: Record<string, number> = {
-  float32: 4, float64: 8, float16: 2, bfloat16: 2, int64: 8, int32: 4, int16: 2, int8: 1, uint8: 1, bool: 1,
+  float32: 4,
+  float64: 8,
+  float16: 2,
+  bfloat16: 2,
+  int64: 8,
+  int32: 4,
+  int16: 2,
+  int8: 1,
+  uint8: 1,
+  bool: 1,
 };
 
 /** Keys under which training scripts commonly nest the model's state dict. */
@@ -23,10 +32,17 @@ const ENTRY = /^([^/]+)\/(data\.pkl|byteorder|data\/[^/]+|constants\.pkl|code\/.
 /** data.pkl of a state dict is a few KB per thousand tensors; more is not a checkpoint we could use anyway. */
 const MAX_PICKLE_BYTES = 64 * 1024 * 1024;
 
-export function openPtBytes(bytes: Uint8Array, book: AnswerBook, source: string, limits: ZipLimits = DEFAULT_ZIP_LIMITS): ImportResult & { kind: string } {
+export function openPtBytes(
+  bytes: Uint8Array,
+  book: AnswerBook,
+  source: string,
+  limits: ZipLimits = DEFAULT_ZIP_LIMITS,
+): ImportResult & { kind: string } {
   if (!isZip(bytes)) {
     if (bytes.length >= 2 && bytes[0] === 0x80 && bytes[1] <= 5) {
-      throw new FormatError('this is the legacy (before PyTorch 1.6) torch.save format, which is not supported: re-save it with a current PyTorch');
+      throw new FormatError(
+        'this is the legacy (before PyTorch 1.6) torch.save format, which is not supported: re-save it with a current PyTorch',
+      );
     }
     throw new FormatError('not a PyTorch checkpoint (a .pt/.pth file written by torch.save is a zip archive)');
   }
@@ -34,9 +50,16 @@ export function openPtBytes(bytes: Uint8Array, book: AnswerBook, source: string,
   const names = zip.names.filter((n) => ENTRY.test(n));
   const pkls = names.filter((n) => /^[^/]+\/data\.pkl$/.test(n));
   if (names.some((n) => /^[^/]+\/(constants\.pkl|code\/)/.test(n))) {
-    throw new FormatError('this is a TorchScript archive (torch.jit.save), which is not supported: save model.state_dict() with torch.save');
+    throw new FormatError(
+      'this is a TorchScript archive (torch.jit.save), which is not supported: save model.state_dict() with torch.save',
+    );
   }
-  if (pkls.length !== 1) throw new FormatError(pkls.length === 0 ? 'no data.pkl in the archive (not a torch.save checkpoint, or truncated)' : 'several data.pkl entries in the archive');
+  if (pkls.length !== 1)
+    throw new FormatError(
+      pkls.length === 0
+        ? 'no data.pkl in the archive (not a torch.save checkpoint, or truncated)'
+        : 'several data.pkl entries in the archive',
+    );
   const dir = pkls[0].slice(0, -'/data.pkl'.length);
   // Only what the pickle references is ever inflated: data.pkl, byteorder, then the storages its tensors need.
   const pkl = inflateEntry(bytes, zip.entries.get(pkls[0])!, Math.min(MAX_PICKLE_BYTES, limits.maxEntryBytes));
@@ -60,7 +83,13 @@ export function openPtBytes(bytes: Uint8Array, book: AnswerBook, source: string,
  * Checks every tensor against its storage and the limits, then inflates each referenced storage only as far as
  * its tensors read, all before allocating anything the size of a tensor.
  */
-function readStorages(bytes: Uint8Array, zip: ZipDirectory, dir: string, refs: [string, TensorRef][], limits: ZipLimits): Map<string, Uint8Array> {
+function readStorages(
+  bytes: Uint8Array,
+  zip: ZipDirectory,
+  dir: string,
+  refs: [string, TensorRef][],
+  limits: ZipLimits,
+): Map<string, Uint8Array> {
   const extent = new Map<string, { storage: StorageRef; values: number }>();
   let total = 0;
   for (const [name, t] of refs) {
@@ -79,7 +108,9 @@ function readStorages(bytes: Uint8Array, zip: ZipDirectory, dir: string, refs: [
     }
     if (n > s.numel) {
       // Only zero or overlapping strides (expand(), as_strided) give more values than the storage holds.
-      throw new FormatError(`${what} (shape ${clip(shapeStr(t.size))}) has ${n} values but its storage holds ${s.numel}: zero or overlapping strides are not supported (save t.contiguous())`);
+      throw new FormatError(
+        `${what} (shape ${clip(shapeStr(t.size))}) has ${n} values but its storage holds ${s.numel}: zero or overlapping strides are not supported (save t.contiguous())`,
+      );
     }
     total += n;
     if (total > MAX_MODEL_VALUES) throw new FormatError(`checkpoint too large: more than ${MAX_MODEL_VALUES} values`);
@@ -97,7 +128,9 @@ function readStorages(bytes: Uint8Array, zip: ZipDirectory, dir: string, refs: [
     if (avail < s.numel) throw new FormatError(`storage data/${key} has ${avail} values, the pickle says ${s.numel}`);
     // torch.save writes exactly the storage's bytes; a larger entry would only cost inflating what nothing reads.
     if (entry.size !== s.numel * itemsize) {
-      throw new FormatError(`storage data/${key} holds ${entry.size} bytes, but the pickle declares ${s.numel} ${s.dtype} values (${s.numel * itemsize} bytes)`);
+      throw new FormatError(
+        `storage data/${key} holds ${entry.size} bytes, but the pickle declares ${s.numel} ${s.dtype} values (${s.numel * itemsize} bytes)`,
+      );
     }
     inflated += values * itemsize;
     if (inflated > budget) throw new FormatError(`checkpoint too large: its tensors read more than ${budget} bytes of storage`);
@@ -113,7 +146,8 @@ function tensorCount(d: PyDict): number {
 }
 
 function findStateDict(root: PyValue): { dict: PyDict; where?: string } {
-  if (!(root instanceof PyDict)) throw new FormatError(`the checkpoint holds ${describe(root)}, not a state dict (save model.state_dict())`);
+  if (!(root instanceof PyDict))
+    throw new FormatError(`the checkpoint holds ${describe(root)}, not a state dict (save model.state_dict())`);
   if (tensorCount(root) > 0) return { dict: root };
   for (const k of STATE_KEYS) {
     const v = root.map.get(k);
@@ -151,16 +185,27 @@ function gather(t: TensorRef, raw: Uint8Array, little: boolean): RawTensor {
 
 function reader(dtype: string, v: DataView, le: boolean): (i: number) => number {
   switch (dtype) {
-    case 'float32': return (i) => v.getFloat32(4 * i, le);
-    case 'float64': return (i) => v.getFloat64(8 * i, le);
-    case 'float16': return (i) => f16ToNumber(v.getUint16(2 * i, le));
-    case 'bfloat16': return (i) => bf16ToNumber(v.getUint16(2 * i, le));
-    case 'int64': return (i) => Number(v.getBigInt64(8 * i, le));
-    case 'int32': return (i) => v.getInt32(4 * i, le);
-    case 'int16': return (i) => v.getInt16(2 * i, le);
-    case 'int8': return (i) => v.getInt8(i);
-    case 'uint8': return (i) => v.getUint8(i);
-    case 'bool': return (i) => (v.getUint8(i) ? 1 : 0);
-    default: throw new FormatError(`unsupported storage dtype ${dtype}`);
+    case 'float32':
+      return (i) => v.getFloat32(4 * i, le);
+    case 'float64':
+      return (i) => v.getFloat64(8 * i, le);
+    case 'float16':
+      return (i) => f16ToNumber(v.getUint16(2 * i, le));
+    case 'bfloat16':
+      return (i) => bf16ToNumber(v.getUint16(2 * i, le));
+    case 'int64':
+      return (i) => Number(v.getBigInt64(8 * i, le));
+    case 'int32':
+      return (i) => v.getInt32(4 * i, le);
+    case 'int16':
+      return (i) => v.getInt16(2 * i, le);
+    case 'int8':
+      return (i) => v.getInt8(i);
+    case 'uint8':
+      return (i) => v.getUint8(i);
+    case 'bool':
+      return (i) => (v.getUint8(i) ? 1 : 0);
+    default:
+      throw new FormatError(`unsupported storage dtype ${dtype}`);
   }
 }

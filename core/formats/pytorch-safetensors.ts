@@ -65,14 +65,23 @@ export function importStateDict(tensors: Map<string, RawTensor>, book: AnswerBoo
   // torch.nn.*Cell, the paper-named cells and kklemon's cells: one layer per prefix.
   const prefixes = (re: RegExp, must: string) =>
     [...new Set(names.filter((n) => re.test(n) && !TORCH_RNN.test(n)).map((n) => re.exec(n)![1]))].filter((p) => tensors.has(p + must));
-  for (const p of prefixes(TORCH_CELL, 'weight_ih')) groups.push({ prefix: p, index: 0, build: () => torchLayer(p, '', take, opt, book, `${p}weight_ih`) });
+  for (const p of prefixes(TORCH_CELL, 'weight_ih'))
+    groups.push({ prefix: p, index: 0, build: () => torchLayer(p, '', take, opt, book, `${p}weight_ih`) });
   for (const p of prefixes(PAPER, 'kernelz')) {
     groups.push({
       prefix: p,
       index: 0,
       build: () =>
         paperBrcLayer(
-          { kernelz: take(p + 'kernelz'), kernelr: take(p + 'kernelr'), kernelh: take(p + 'kernelh'), memoryz: take(p + 'memoryz'), memoryr: take(p + 'memoryr'), bz: opt(p + 'bz'), br: opt(p + 'br') },
+          {
+            kernelz: take(p + 'kernelz'),
+            kernelr: take(p + 'kernelr'),
+            kernelh: take(p + 'kernelh'),
+            memoryz: take(p + 'memoryz'),
+            memoryr: take(p + 'memoryr'),
+            bz: opt(p + 'bz'),
+            br: opt(p + 'br'),
+          },
           p || 'cell',
         ),
     });
@@ -91,16 +100,22 @@ export function importStateDict(tensors: Map<string, RawTensor>, book: AnswerBoo
   // The readout: a single Linear-like [k, H] weight among the remaining tensors.
   const H = layers[layers.length - 1].spec.units;
   const rest = names.filter((n) => !used.has(n));
-  const linear = [...new Set(rest.filter((n) => /(^|\.)weight$/.test(n) && tensors.get(n)!.shape.length === 2).map((n) => n.slice(0, -'weight'.length)))];
+  const linear = [
+    ...new Set(rest.filter((n) => /(^|\.)weight$/.test(n) && tensors.get(n)!.shape.length === 2).map((n) => n.slice(0, -'weight'.length))),
+  ];
   let readout: ImportedReadout | undefined;
   if (linear.length > 1) {
-    throw new FormatError(`several Linear-like layers after the recurrent layers (${linear.map((p) => clip(p + 'weight')).join(', ')}): only one Linear readout is supported`);
+    throw new FormatError(
+      `several Linear-like layers after the recurrent layers (${linear.map((p) => clip(p + 'weight')).join(', ')}): only one Linear readout is supported`,
+    );
   }
   if (linear.length === 1) {
     const p = linear[0];
     const w = take(p + 'weight');
     if (w.shape[1] !== H) {
-      throw new FormatError(`${clip(p)}weight has shape ${shapeStr(w.shape)}, but a readout on the top recurrent layer needs [outputs, ${H}] (embedding or input layers are not supported)`);
+      throw new FormatError(
+        `${clip(p)}weight has shape ${shapeStr(w.shape)}, but a readout on the top recurrent layer needs [outputs, ${H}] (embedding or input layers are not supported)`,
+      );
     }
     const k = w.shape[0];
     const b = opt(p + 'bias') ?? { shape: [k], data: new Float64Array(k) };
@@ -112,7 +127,10 @@ export function importStateDict(tensors: Map<string, RawTensor>, book: AnswerBoo
   const left = names.filter((n) => !used.has(n));
   if (left.length > 0) {
     throw new FormatError(
-      `unrecognised tensor${left.length > 1 ? 's' : ''} ${left.slice(0, 8).map((n) => `"${clip(n)}" ${clip(shapeStr(tensors.get(n)!.shape))}`).join(', ')}${left.length > 8 ? ` and ${left.length - 8} more` : ''}: ` +
+      `unrecognised tensor${left.length > 1 ? 's' : ''} ${left
+        .slice(0, 8)
+        .map((n) => `"${clip(n)}" ${clip(shapeStr(tensors.get(n)!.shape))}`)
+        .join(', ')}${left.length > 8 ? ` and ${left.length - 8} more` : ''}: ` +
         'RNN Memory Lens reads stacked recurrent layers plus one Linear readout, and would compute something else with these ignored',
     );
   }
@@ -178,7 +196,10 @@ function torchLayer(
     ],
     suggested: 'tanh',
   }) as 'tanh' | 'relu';
-  const spec = nonlinearity === 'relu' ? { cell: 'simple_rnn' as const, units: H, activation: 'relu' as const } : { cell: 'simple_rnn' as const, units: H };
+  const spec =
+    nonlinearity === 'relu'
+      ? { cell: 'simple_rnn' as const, units: H, activation: 'relu' as const }
+      : { cell: 'simple_rnn' as const, units: H };
   return { spec, inputSize: I, params, origin };
 }
 

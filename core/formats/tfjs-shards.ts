@@ -23,9 +23,14 @@ export function folderShardReader(folder: string): ShardReader {
     try {
       real = realpathSync(`${root}${sep}${path}`);
     } catch (e) {
-      throw new FormatError(`weight shard ${name} cannot be opened (${(e as NodeJS.ErrnoException).code ?? 'error'}): missing next to model.json?`);
+      throw new FormatError(
+        `weight shard ${name} cannot be opened (${(e as NodeJS.ErrnoException).code ?? 'error'}): missing next to model.json?`,
+      );
     }
-    if (!real.startsWith(root + sep)) throw new FormatError(`weight shard ${name} resolves outside the model's folder (a symbolic link?); shards must be files in that folder`);
+    if (!real.startsWith(root + sep))
+      throw new FormatError(
+        `weight shard ${name} resolves outside the model's folder (a symbolic link?); shards must be files in that folder`,
+      );
     let fd: number;
     try {
       fd = openSync(real, 'r');
@@ -37,9 +42,11 @@ export function folderShardReader(folder: string): ShardReader {
       if (!st.isFile()) throw new FormatError(`weight shard ${name} is not a regular file`);
       const id = `${st.dev}:${st.ino}`;
       const before = seen.get(id);
-      if (before !== undefined) throw new FormatError(`weight shard ${name} is the same file as ${JSON.stringify(clip(before, 60))}: each shard must be read once`);
+      if (before !== undefined)
+        throw new FormatError(`weight shard ${name} is the same file as ${JSON.stringify(clip(before, 60))}: each shard must be read once`);
       seen.set(id, path);
-      if (st.size > maxBytes) throw new FormatError(`weight shard ${name} has ${st.size} bytes but the manifest needs only ${maxBytes} more`);
+      if (st.size > maxBytes)
+        throw new FormatError(`weight shard ${name} has ${st.size} bytes but the manifest needs only ${maxBytes} more`);
       const buf = new Uint8Array(st.size);
       let got = 0;
       while (got < buf.length) {

@@ -27,9 +27,16 @@ const MAX_SHARDS = 4096;
 
 /** A shard path must stay inside the model's folder: relative, no "..", no scheme. */
 export function checkShardPath(p: unknown): string {
-  if (typeof p !== 'string' || p.length === 0 || p.length > 512) throw new FormatError('weightsManifest: a shard path is not a short string');
+  if (typeof p !== 'string' || p.length === 0 || p.length > 512)
+    throw new FormatError('weightsManifest: a shard path is not a short string');
   const clean = p.replace(/^\.\//, '');
-  if (/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(clean) || clean.startsWith('/') || clean.includes('\\') || clean.includes('\0') || clean.split('/').some((s) => s === '..' || s === '.' || s === '')) {
+  if (
+    /^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(clean) ||
+    clean.startsWith('/') ||
+    clean.includes('\\') ||
+    clean.includes('\0') ||
+    clean.split('/').some((s) => s === '..' || s === '.' || s === '')
+  ) {
     throw new FormatError(`weightsManifest: shard path ${JSON.stringify(clip(p))} must be a plain relative path inside the model folder`);
   }
   return clean;
@@ -50,24 +57,33 @@ export function parseModelJson(text: string): TfjsManifest {
   }
   if (!isObj(j)) throw new FormatError('model.json is not a JSON object');
   if (j.format !== undefined && j.format !== 'layers-model') {
-    throw new FormatError(`model.json has format ${JSON.stringify(clip(String(j.format)))}: only TF.js LayersModel ("layers-model") files are supported, not graph models`);
+    throw new FormatError(
+      `model.json has format ${JSON.stringify(clip(String(j.format)))}: only TF.js LayersModel ("layers-model") files are supported, not graph models`,
+    );
   }
   let topology = j.modelTopology;
   if (isObj(topology) && isObj(topology.model_config)) topology = topology.model_config; // converted from Keras
   if (!isObj(topology)) throw new FormatError('model.json has no modelTopology');
   if (!Array.isArray(j.weightsManifest)) throw new FormatError('model.json has no weightsManifest');
   const groups = j.weightsManifest.map((g, gi) => {
-    if (!isObj(g) || !Array.isArray(g.paths) || !Array.isArray(g.weights)) throw new FormatError(`weightsManifest[${gi}] must have "paths" and "weights" arrays`);
+    if (!isObj(g) || !Array.isArray(g.paths) || !Array.isArray(g.weights))
+      throw new FormatError(`weightsManifest[${gi}] must have "paths" and "weights" arrays`);
     // TF.js writes 4 MB shards: even the largest model we read (MAX_MODEL_VALUES float32) needs 64 of them.
-    if (g.paths.length > MAX_SHARDS) throw new FormatError(`weightsManifest[${gi}] lists ${g.paths.length} shards (at most ${MAX_SHARDS} are read)`);
+    if (g.paths.length > MAX_SHARDS)
+      throw new FormatError(`weightsManifest[${gi}] lists ${g.paths.length} shards (at most ${MAX_SHARDS} are read)`);
     const weights = g.weights.map((w, wi): WeightEntry => {
       const where = `weightsManifest[${gi}].weights[${wi}]`;
-      if (!isObj(w) || typeof w.name !== 'string' || !Array.isArray(w.shape) || typeof w.dtype !== 'string') throw new FormatError(`${where} needs name, shape and dtype`);
-      if (!w.shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0) || w.shape.length > 32) throw new FormatError(`${where}: invalid shape`);
+      if (!isObj(w) || typeof w.name !== 'string' || !Array.isArray(w.shape) || typeof w.dtype !== 'string')
+        throw new FormatError(`${where} needs name, shape and dtype`);
+      if (!w.shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0) || w.shape.length > 32)
+        throw new FormatError(`${where}: invalid shape`);
       const q = isObj(w.quantization) ? w.quantization : undefined;
-      if (q && (typeof q.dtype !== 'string' || !['uint8', 'uint16', 'float16'].includes(q.dtype))) throw new FormatError(`${where}: unsupported quantization`);
-      if (q && q.dtype !== 'float16' && (typeof q.scale !== 'number' || typeof q.min !== 'number')) throw new FormatError(`${where}: quantization needs numeric scale and min`);
-      if (!q && !['float32', 'int32', 'bool'].includes(w.dtype)) throw new FormatError(`${where}: unsupported dtype ${JSON.stringify(clip(w.dtype))}`);
+      if (q && (typeof q.dtype !== 'string' || !['uint8', 'uint16', 'float16'].includes(q.dtype)))
+        throw new FormatError(`${where}: unsupported quantization`);
+      if (q && q.dtype !== 'float16' && (typeof q.scale !== 'number' || typeof q.min !== 'number'))
+        throw new FormatError(`${where}: quantization needs numeric scale and min`);
+      if (!q && !['float32', 'int32', 'bool'].includes(w.dtype))
+        throw new FormatError(`${where}: unsupported dtype ${JSON.stringify(clip(w.dtype))}`);
       return { name: w.name, shape: w.shape as number[], dtype: w.dtype, quantization: q as WeightEntry['quantization'] };
     });
     return { paths: g.paths.map(checkShardPath), weights };
@@ -113,13 +129,17 @@ function decodeWeights(m: TfjsManifest, readShard: ShardReader): NamedWeight[] {
     for (const path of g.paths) {
       const s = readShard(path, need - size);
       if (size + s.length > need) {
-        throw new FormatError(`weight shards of weightsManifest[${gi}] hold ${size + s.length} bytes (or more) but the manifest needs ${need} (${JSON.stringify(clip(path, 60))} is too long or mismatched)`);
+        throw new FormatError(
+          `weight shards of weightsManifest[${gi}] hold ${size + s.length} bytes (or more) but the manifest needs ${need} (${JSON.stringify(clip(path, 60))} is too long or mismatched)`,
+        );
       }
       shards.push(s);
       size += s.length;
     }
     if (size !== need) {
-      throw new FormatError(`weight shards of weightsManifest[${gi}] (${g.paths.length} file${g.paths.length === 1 ? '' : 's'}, first ${JSON.stringify(clip(g.paths[0] ?? '', 60))}) hold ${size} bytes but the manifest needs ${need} (truncated or mismatched files?)`);
+      throw new FormatError(
+        `weight shards of weightsManifest[${gi}] (${g.paths.length} file${g.paths.length === 1 ? '' : 's'}, first ${JSON.stringify(clip(g.paths[0] ?? '', 60))}) hold ${size} bytes but the manifest needs ${need} (truncated or mismatched files?)`,
+      );
     }
     const buf = new Uint8Array(size);
     let at = 0;
@@ -136,12 +156,24 @@ function decodeWeights(m: TfjsManifest, readShard: ShardReader): NamedWeight[] {
       const kind = q?.dtype ?? w.dtype;
       for (let i = 0; i < n; i++) {
         switch (kind) {
-          case 'float32': data[i] = v.getFloat32(off + 4 * i, true); break;
-          case 'int32': data[i] = v.getInt32(off + 4 * i, true); break;
-          case 'bool': data[i] = v.getUint8(off + i) ? 1 : 0; break;
-          case 'float16': data[i] = f16ToNumber(v.getUint16(off + 2 * i, true)); break;
-          case 'uint8': data[i] = q!.scale! * v.getUint8(off + i) + q!.min!; break;
-          case 'uint16': data[i] = q!.scale! * v.getUint16(off + 2 * i, true) + q!.min!; break;
+          case 'float32':
+            data[i] = v.getFloat32(off + 4 * i, true);
+            break;
+          case 'int32':
+            data[i] = v.getInt32(off + 4 * i, true);
+            break;
+          case 'bool':
+            data[i] = v.getUint8(off + i) ? 1 : 0;
+            break;
+          case 'float16':
+            data[i] = f16ToNumber(v.getUint16(off + 2 * i, true));
+            break;
+          case 'uint8':
+            data[i] = q!.scale! * v.getUint8(off + i) + q!.min!;
+            break;
+          case 'uint16':
+            data[i] = q!.scale! * v.getUint16(off + 2 * i, true) + q!.min!;
+            break;
         }
       }
       off += n * BYTES[kind];
@@ -152,7 +184,12 @@ function decodeWeights(m: TfjsManifest, readShard: ShardReader): NamedWeight[] {
 }
 
 /** Reads a LayersModel given model.json's text and a reader for its shards (paths already checked). */
-export function openTfjsModel(modelJson: string, readShard: ShardReader, book: AnswerBook, source: string): ImportResult & { kind: string } {
+export function openTfjsModel(
+  modelJson: string,
+  readShard: ShardReader,
+  book: AnswerBook,
+  source: string,
+): ImportResult & { kind: string } {
   const m = parseModelJson(modelJson);
   const all = decodeWeights(m, readShard);
   const used = new Set<NamedWeight>();
@@ -171,7 +208,12 @@ export function openTfjsModel(modelJson: string, readShard: ShardReader, book: A
   );
   const unused = all.filter((w) => !used.has(w));
   if (unused.length > 0) {
-    res.warnings.push(`${unused.length} weight${unused.length > 1 ? 's' : ''} belong to no supported layer and were ignored (${unused.slice(0, 4).map((w) => `${clip(w.name, 40)} ${shapeStr(w.tensor.shape)}`).join(', ')})`);
+    res.warnings.push(
+      `${unused.length} weight${unused.length > 1 ? 's' : ''} belong to no supported layer and were ignored (${unused
+        .slice(0, 4)
+        .map((w) => `${clip(w.name, 40)} ${shapeStr(w.tensor.shape)}`)
+        .join(', ')})`,
+    );
   }
   const task = taskFromMetadata(m.metadata);
   if (task) res.model.arch.task = task;

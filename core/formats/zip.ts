@@ -61,19 +61,25 @@ export function readZipDirectory(bytes: Uint8Array): ZipDirectory {
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const end = findEndRecord(bytes, v);
   if (end < 0) throw new FormatError('truncated zip archive (no end-of-central-directory record)');
-  if (v.getUint16(end + 4, true) !== 0 || v.getUint16(end + 6, true) !== 0) throw new FormatError('multi-disk zip archives are not supported');
+  if (v.getUint16(end + 4, true) !== 0 || v.getUint16(end + 6, true) !== 0)
+    throw new FormatError('multi-disk zip archives are not supported');
   let count = v.getUint16(end + 10, true);
   let cdSize = v.getUint32(end + 12, true);
   let cdOffset = v.getUint32(end + 16, true);
   let cdLimit = end; // the directory must end before the record that points at it
   if (end >= 20 && v.getUint32(end - 20, true) === SIG_LOCATOR64) {
     const at = safeU64(v, end - 12, 'zip64 end record offset');
-    if (at + 56 > end - 20 || v.getUint32(at, true) !== SIG_END64) throw new FormatError('corrupt zip archive (zip64 end record not where its locator says)');
+    if (at + 56 > end - 20 || v.getUint32(at, true) !== SIG_END64)
+      throw new FormatError('corrupt zip archive (zip64 end record not where its locator says)');
     const count64 = safeU64(v, at + 32, 'zip64 entry count');
     const size64 = safeU64(v, at + 40, 'zip64 directory size');
     const offset64 = safeU64(v, at + 48, 'zip64 directory offset');
     // Where the classic record is not saturated, both records must agree (else two readers could see two directories).
-    if ((count !== 0xffff && count !== count64) || (cdSize !== U32_MAX && cdSize !== size64) || (cdOffset !== U32_MAX && cdOffset !== offset64)) {
+    if (
+      (count !== 0xffff && count !== count64) ||
+      (cdSize !== U32_MAX && cdSize !== size64) ||
+      (cdOffset !== U32_MAX && cdOffset !== offset64)
+    ) {
       throw new FormatError('corrupt zip archive (the zip64 and classic end records disagree)');
     }
     count = count64;
@@ -88,7 +94,8 @@ export function readZipDirectory(bytes: Uint8Array): ZipDirectory {
   const nameBytes = new Map<string, Uint8Array>();
   let p = cdOffset;
   for (let i = 0; i < count; i++) {
-    if (p + 46 > cdLimit || v.getUint32(p, true) !== SIG_CENTRAL) throw new FormatError(`corrupt zip archive (central directory entry ${i} is damaged)`);
+    if (p + 46 > cdLimit || v.getUint32(p, true) !== SIG_CENTRAL)
+      throw new FormatError(`corrupt zip archive (central directory entry ${i} is damaged)`);
     const nameLen = v.getUint16(p + 28, true);
     const extraLen = v.getUint16(p + 30, true);
     const commentLen = v.getUint16(p + 32, true);
@@ -105,7 +112,8 @@ export function readZipDirectory(bytes: Uint8Array): ZipDirectory {
     let k = 0;
     const wide = (field: number): number => {
       if (field !== U32_MAX) return field;
-      if (z64 < 0 || k + 8 > v.getUint16(z64 + 2, true)) throw new FormatError(`zip entry ${clip(name)}: size or offset saturated without a zip64 field`);
+      if (z64 < 0 || k + 8 > v.getUint16(z64 + 2, true))
+        throw new FormatError(`zip entry ${clip(name)}: size or offset saturated without a zip64 field`);
       const x = safeU64(v, z64 + 4 + k, 'zip64 field');
       k += 8;
       return x;
@@ -113,9 +121,19 @@ export function readZipDirectory(bytes: Uint8Array): ZipDirectory {
     size = wide(size);
     compressedSize = wide(compressedSize);
     headerOffset = wide(headerOffset);
-    if (v.getUint16(p + 34, true) !== 0 && v.getUint16(p + 34, true) !== 0xffff) throw new FormatError('multi-disk zip archives are not supported');
+    if (v.getUint16(p + 34, true) !== 0 && v.getUint16(p + 34, true) !== 0xffff)
+      throw new FormatError('multi-disk zip archives are not supported');
     const flags = v.getUint16(p + 8, true);
-    const entry: ZipEntry = { name, method: v.getUint16(p + 10, true), flags, crc: v.getUint32(p + 16, true), compressedSize, size, headerOffset, dataOffset: 0 };
+    const entry: ZipEntry = {
+      name,
+      method: v.getUint16(p + 10, true),
+      flags,
+      crc: v.getUint32(p + 16, true),
+      compressedSize,
+      size,
+      headerOffset,
+      dataOffset: 0,
+    };
     entries.set(name, entry);
     names.push(name);
     nameBytes.set(name, raw);
@@ -136,8 +154,12 @@ function checkLocalHeaders(bytes: Uint8Array, v: DataView, list: ZipEntry[], nam
   let expected = 0;
   for (const e of list) {
     const what = `zip entry ${clip(e.name)}`;
-    const disagree = (field: string) => new FormatError(`${what}: its local header disagrees with the central directory (${field}); refusing an archive that different readers would read differently`);
-    if (e.headerOffset !== expected) throw disagree(e.headerOffset < expected ? 'overlaps the previous entry' : `${e.headerOffset - expected} unlisted bytes before it`);
+    const disagree = (field: string) =>
+      new FormatError(
+        `${what}: its local header disagrees with the central directory (${field}); refusing an archive that different readers would read differently`,
+      );
+    if (e.headerOffset !== expected)
+      throw disagree(e.headerOffset < expected ? 'overlaps the previous entry' : `${e.headerOffset - expected} unlisted bytes before it`);
     const h = e.headerOffset;
     if (h + 30 > cdOffset || v.getUint32(h, true) !== SIG_LOCAL) throw disagree('no local header at its offset');
     const nameLen = v.getUint16(h + 26, true);
@@ -165,15 +187,28 @@ function checkLocalHeaders(bytes: Uint8Array, v: DataView, list: ZipEntry[], nam
     if (!deferred && (crc !== e.crc || comp !== e.compressedSize || size !== e.size)) throw disagree('crc or sizes');
     expected = (flags & 8) !== 0 ? descriptorEnd(v, e, dataEnd, cdOffset, disagree) : dataEnd;
   }
-  if (expected !== cdOffset) throw new FormatError(`corrupt zip archive (${cdOffset - expected} unlisted bytes before the central directory)`);
+  if (expected !== cdOffset)
+    throw new FormatError(`corrupt zip archive (${cdOffset - expected} unlisted bytes before the central directory)`);
 }
 
 /** End of the data descriptor after an entry's data: optional signature, crc, then 4- or 8-byte sizes. */
 function descriptorEnd(v: DataView, e: ZipEntry, at: number, limit: number, disagree: (f: string) => FormatError): number {
   let p = at;
   if (p + 4 <= limit && v.getUint32(p, true) === SIG_DESCRIPTOR) p += 4;
-  if (p + 12 <= limit && v.getUint32(p, true) === e.crc && v.getUint32(p + 4, true) === e.compressedSize && v.getUint32(p + 8, true) === e.size) return p + 12;
-  if (p + 20 <= limit && v.getUint32(p, true) === e.crc && Number(v.getBigUint64(p + 4, true)) === e.compressedSize && Number(v.getBigUint64(p + 12, true)) === e.size) return p + 20;
+  if (
+    p + 12 <= limit &&
+    v.getUint32(p, true) === e.crc &&
+    v.getUint32(p + 4, true) === e.compressedSize &&
+    v.getUint32(p + 8, true) === e.size
+  )
+    return p + 12;
+  if (
+    p + 20 <= limit &&
+    v.getUint32(p, true) === e.crc &&
+    Number(v.getBigUint64(p + 4, true)) === e.compressedSize &&
+    Number(v.getBigUint64(p + 12, true)) === e.size
+  )
+    return p + 20;
   throw disagree('data descriptor');
 }
 
@@ -201,7 +236,8 @@ function findEndRecord(b: Uint8Array, v: DataView): number {
 function safeU64(v: DataView, at: number, what: string): number {
   if (at < 0 || at + 8 > v.byteLength) throw new FormatError(`corrupt zip archive (${what} out of range)`);
   const x = v.getBigUint64(at, true);
-  if (x > BigInt(v.byteLength) * BigInt(MAX_DEFLATE_RATIO)) throw new FormatError(`corrupt zip archive (${what} ${x} is impossible for a file of ${v.byteLength} bytes)`);
+  if (x > BigInt(v.byteLength) * BigInt(MAX_DEFLATE_RATIO))
+    throw new FormatError(`corrupt zip archive (${what} ${x} is impossible for a file of ${v.byteLength} bytes)`);
   return Number(x);
 }
 
@@ -223,7 +259,8 @@ export function inflateEntry(bytes: Uint8Array, e: ZipEntry, maxBytes: number, u
   const data = bytes.subarray(e.dataOffset, e.dataOffset + e.compressedSize);
   let out: Uint8Array;
   if (e.method === 0) {
-    if (e.compressedSize !== e.size) throw new FormatError(`${what} is stored uncompressed but declares ${e.size} bytes in ${e.compressedSize}`);
+    if (e.compressedSize !== e.size)
+      throw new FormatError(`${what} is stored uncompressed but declares ${e.size} bytes in ${e.compressedSize}`);
     out = data.subarray(0, want);
   } else {
     if (e.size > e.compressedSize * MAX_DEFLATE_RATIO + 1024) {
@@ -254,7 +291,7 @@ function inflateCapped(data: Uint8Array, want: number, declared: number, what: s
     if (final) done = true;
   });
   try {
-    for (let i = 0; i < data.length && !over; ) {
+    for (let i = 0; i < data.length && !over;) {
       const next = Math.min(data.length, i + sliceFor(want - n));
       inf.push(data.subarray(i, next), next === data.length);
       i = next;
@@ -299,7 +336,8 @@ export function readZip(
   const wanted = dir.names.filter(want).map((n) => dir.entries.get(n)!);
   let total = 0;
   for (const e of wanted) {
-    if (e.size > limits.maxEntryBytes) throw new FormatError(`zip entry ${clip(e.name)} is too large (${e.size} bytes, limit ${limits.maxEntryBytes})`);
+    if (e.size > limits.maxEntryBytes)
+      throw new FormatError(`zip entry ${clip(e.name)} is too large (${e.size} bytes, limit ${limits.maxEntryBytes})`);
     total += e.size;
   }
   if (total > limits.maxTotalBytes) throw new FormatError(`zip archive decompresses to more than ${limits.maxTotalBytes} bytes`);

@@ -1,5 +1,12 @@
 /** The architecture of a stacked recurrent model, as stored in model files' metadata. */
-import { LAYER_CELL_KINDS, RECURRENT_ACTIVATIONS, SIMPLE_ACTIVATIONS, type CellOptions, type CustomCellRef, type LayerCellKind } from '../cells/types';
+import {
+  LAYER_CELL_KINDS,
+  RECURRENT_ACTIVATIONS,
+  SIMPLE_ACTIVATIONS,
+  type CellOptions,
+  type CustomCellRef,
+  type LayerCellKind,
+} from '../cells/types';
 
 /** A recurrent layer; the optional CellOptions (absent = default math) come from imported Keras/TF.js models. */
 export interface LayerSpec extends CellOptions {
@@ -72,7 +79,8 @@ export function validateArchitecture(a: unknown): Architecture {
     }
     if (lo.activation !== undefined) {
       if (spec.cell !== 'simple_rnn') fail(`layer ${i}: "activation" applies to simple_rnn only`);
-      if (!(SIMPLE_ACTIVATIONS as readonly unknown[]).includes(lo.activation)) fail(`layer ${i}: "activation" must be one of ${SIMPLE_ACTIVATIONS.join(', ')}`);
+      if (!(SIMPLE_ACTIVATIONS as readonly unknown[]).includes(lo.activation))
+        fail(`layer ${i}: "activation" must be one of ${SIMPLE_ACTIVATIONS.join(', ')}`);
       spec.activation = lo.activation as LayerSpec['activation'];
     }
     if (spec.cell === 'custom') spec.custom = validateCustomRef(lo.custom, `invalid architecture: layer ${i} "custom"`);
@@ -90,7 +98,12 @@ export function validateArchitecture(a: unknown): Architecture {
   const arch: Architecture = {
     inputSize: o.inputSize as number,
     layers: outLayers,
-    readout: { units: ro.units as number, activation: ro.activation as ReadoutActivation, perStep: perStep as boolean, ...(ro.assumed ? { assumed: true as const } : {}) },
+    readout: {
+      units: ro.units as number,
+      activation: ro.activation as ReadoutActivation,
+      perStep: perStep as boolean,
+      ...(ro.assumed ? { assumed: true as const } : {}),
+    },
   };
   if (o.task !== undefined) arch.task = validateTaskInfo(o.task, 'invalid architecture: ');
   return arch;
@@ -112,8 +125,12 @@ export function validateTaskInfo(v: unknown, what: string): TaskInfo {
     fail('"task.name" must be copy, denoise, smnist or custom');
   }
   const task: TaskInfo = { name: t.name as TaskInfo['name'] };
-  if (t.T !== undefined) task.T = isPosInt(t.T, MAX_TASK_T) ? (t.T as number) : fail(`"task.T" must be a positive integer up to ${MAX_TASK_T} (got ${clipNum(t.T)})`);
-  if (t.N !== undefined) task.N = isNonNegInt(t.N) ? (t.N as number) : fail(`"task.N" must be a non-negative integer up to ${MAX_TASK_T} (got ${clipNum(t.N)})`);
+  if (t.T !== undefined)
+    task.T = isPosInt(t.T, MAX_TASK_T)
+      ? (t.T as number)
+      : fail(`"task.T" must be a positive integer up to ${MAX_TASK_T} (got ${clipNum(t.T)})`);
+  if (t.N !== undefined)
+    task.N = isNonNegInt(t.N) ? (t.N as number) : fail(`"task.N" must be a non-negative integer up to ${MAX_TASK_T} (got ${clipNum(t.N)})`);
   if (task.T !== undefined && task.N !== undefined && task.N > task.T) fail(`"task.N" (${task.N}) exceeds "task.T" (${task.T})`);
   return task;
 }
@@ -131,7 +148,8 @@ export function validateCustomRef(v: unknown, what: string): CustomCellRef {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return fail('must be an object {name, source, sha256}');
   const o = v as Record<string, unknown>;
   if (typeof o.name !== 'string' || !/^[A-Za-z0-9][\w.-]{0,63}$/.test(o.name)) fail('"name" must be 1-64 letters, digits, "_", "." or "-"');
-  if (typeof o.source !== 'string' || o.source.length === 0 || o.source.length > 4096 || o.source.includes('\0')) fail('"source" must be a file path');
+  if (typeof o.source !== 'string' || o.source.length === 0 || o.source.length > 4096 || o.source.includes('\0'))
+    fail('"source" must be a file path');
   if (typeof o.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(o.sha256)) fail('"sha256" must be 64 lowercase hex digits');
   return { name: o.name as string, source: o.source as string, sha256: o.sha256 as string };
 }

@@ -29,7 +29,10 @@ function scan(tensors: Iterable<[string, { data: ArrayLike<number> }]>, offends:
 }
 
 /** One finding per tensor holding NaN or ±Inf, or (float32) a value that becomes ±Inf in float32. */
-export function findNonFinite(tensors: Iterable<[string, { data: ArrayLike<number> }]>, opts: { float32?: boolean } = {}): NonFiniteFinding[] {
+export function findNonFinite(
+  tensors: Iterable<[string, { data: ArrayLike<number> }]>,
+  opts: { float32?: boolean } = {},
+): NonFiniteFinding[] {
   return scan(tensors, opts.float32 ? (v) => !Number.isFinite(Math.fround(v)) : (v) => !Number.isFinite(v));
 }
 
@@ -41,7 +44,9 @@ export function findFloat32Overflow(tensors: Iterable<[string, { data: ArrayLike
 /** Warnings for a model about to run on `engine`: the fast engine computes in float32. */
 export function engineWarnings(params: Iterable<[string, { data: ArrayLike<number> }]>, engine: string): string[] {
   if (engine !== 'fast') return [];
-  return findFloat32Overflow(params).map((f) => `${describeFinding(f)}: the fast engine computes in float32, where it is ±Infinity (--engine reference computes in float64)`);
+  return findFloat32Overflow(params).map(
+    (f) => `${describeFinding(f)}: the fast engine computes in float32, where it is ±Infinity (--engine reference computes in float64)`,
+  );
 }
 
 /** E.g. `tensor "layers.0.U_c" has NaN at index 4 (3 such values in all)`. */

@@ -171,7 +171,9 @@ function checkTensorSet(arch: Architecture, tensors: ReadonlyMap<string, Pick<Te
     const t = tensors.get(name);
     if (!t) throw new ModelFileError(`missing tensor "${name}" (expected shape [${shape.join(', ')}])`);
     if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
-      throw new ModelFileError(`shape mismatch for tensor "${name}": expected [${shape.join(', ')}], found [${t.shape.join(', ').slice(0, 200)}]`);
+      throw new ModelFileError(
+        `shape mismatch for tensor "${name}": expected [${shape.join(', ')}], found [${t.shape.join(', ').slice(0, 200)}]`,
+      );
     }
   }
   for (const name of tensors.keys()) {

@@ -44,7 +44,8 @@ export function sniffHeaderBytes(bytes: Uint8Array): SniffResult {
   for (const [name, entry] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__' || typeof entry !== 'object' || entry === null) continue;
     const shape = (entry as { shape?: unknown }).shape;
-    if (Array.isArray(shape) && shape.every((d) => Number.isInteger(d) && d >= 0)) paramCount += (shape as number[]).reduce((a, b) => a * b, 1);
+    if (Array.isArray(shape) && shape.every((d) => Number.isInteger(d) && d >= 0))
+      paramCount += (shape as number[]).reduce((a, b) => a * b, 1);
   }
   return { kind: 'model', architecture, version: typeof m.version === 'string' ? m.version : '?', paramCount };
 }

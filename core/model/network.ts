@@ -156,7 +156,12 @@ export function computeLoss(arch: Architecture, out: Float64Array, targets: Targ
 }
 
 /** Gradients of every parameter given dLoss/dOut; keys are the parameter names. */
-export function backward(model: Model, fr: ForwardResult, dOut: Float64Array, cells: CellResolver = referenceCell): Map<string, Float64Array> {
+export function backward(
+  model: Model,
+  fr: ForwardResult,
+  dOut: Float64Array,
+  cells: CellResolver = referenceCell,
+): Map<string, Float64Array> {
   const { arch } = model;
   const { T, B } = fr;
   const grads = new Map<string, Float64Array>();
@@ -198,7 +203,14 @@ export interface StepResult extends LossResult {
   fr: ForwardResult;
 }
 
-export function lossAndGrads(model: Model, x: Float64Array, T: number, B: number, targets: Targets, cells: CellResolver = referenceCell): StepResult {
+export function lossAndGrads(
+  model: Model,
+  x: Float64Array,
+  T: number,
+  B: number,
+  targets: Targets,
+  cells: CellResolver = referenceCell,
+): StepResult {
   const fr = forward(model, x, T, B, cells);
   const lr = computeLoss(model.arch, fr.out, targets);
   const grads = backward(model, fr, lr.dOut, cells);

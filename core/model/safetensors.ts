@@ -24,7 +24,16 @@ export class SafetensorsError extends Error {
 }
 
 const DTYPE_SIZE: Record<SafeDtype, number> = {
-  F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1,
+  F64: 8,
+  F32: 4,
+  F16: 2,
+  BF16: 2,
+  I64: 8,
+  I32: 4,
+  I16: 2,
+  I8: 1,
+  U8: 1,
+  BOOL: 1,
 };
 
 /** Same limit as the reference implementation. */
@@ -135,7 +144,9 @@ function checkEntry(name: string, raw: unknown): Entry {
   const shape = (o.shape as number[]).slice();
   const offs = o.data_offsets;
   if (!Array.isArray(offs) || offs.length !== 2 || !isNonNegSafeInt(offs[0]) || !isNonNegSafeInt(offs[1])) {
-    throw new SafetensorsError(`${where}: "data_offsets" must be [begin, end] with non-negative integers (got ${clip(JSON.stringify(offs))})`);
+    throw new SafetensorsError(
+      `${where}: "data_offsets" must be [begin, end] with non-negative integers (got ${clip(JSON.stringify(offs))})`,
+    );
   }
   const [begin, end] = offs as [number, number];
   if (begin > end) throw new SafetensorsError(`${where}: data_offsets begin ${begin} is after end ${end}`);
@@ -206,16 +217,36 @@ function decode(v: DataView, e: Entry): Float64Array {
   const out = new Float64Array(count);
   const b = e.begin;
   switch (e.dtype) {
-    case 'F64': for (let i = 0; i < count; i++) out[i] = v.getFloat64(b + 8 * i, true); break;
-    case 'F32': for (let i = 0; i < count; i++) out[i] = v.getFloat32(b + 4 * i, true); break;
-    case 'F16': for (let i = 0; i < count; i++) out[i] = f16ToNumber(v.getUint16(b + 2 * i, true)); break;
-    case 'BF16': for (let i = 0; i < count; i++) out[i] = bf16ToNumber(v.getUint16(b + 2 * i, true)); break;
-    case 'I64': for (let i = 0; i < count; i++) out[i] = Number(v.getBigInt64(b + 8 * i, true)); break;
-    case 'I32': for (let i = 0; i < count; i++) out[i] = v.getInt32(b + 4 * i, true); break;
-    case 'I16': for (let i = 0; i < count; i++) out[i] = v.getInt16(b + 2 * i, true); break;
-    case 'I8': for (let i = 0; i < count; i++) out[i] = v.getInt8(b + i); break;
-    case 'U8': for (let i = 0; i < count; i++) out[i] = v.getUint8(b + i); break;
-    case 'BOOL': for (let i = 0; i < count; i++) out[i] = v.getUint8(b + i) !== 0 ? 1 : 0; break;
+    case 'F64':
+      for (let i = 0; i < count; i++) out[i] = v.getFloat64(b + 8 * i, true);
+      break;
+    case 'F32':
+      for (let i = 0; i < count; i++) out[i] = v.getFloat32(b + 4 * i, true);
+      break;
+    case 'F16':
+      for (let i = 0; i < count; i++) out[i] = f16ToNumber(v.getUint16(b + 2 * i, true));
+      break;
+    case 'BF16':
+      for (let i = 0; i < count; i++) out[i] = bf16ToNumber(v.getUint16(b + 2 * i, true));
+      break;
+    case 'I64':
+      for (let i = 0; i < count; i++) out[i] = Number(v.getBigInt64(b + 8 * i, true));
+      break;
+    case 'I32':
+      for (let i = 0; i < count; i++) out[i] = v.getInt32(b + 4 * i, true);
+      break;
+    case 'I16':
+      for (let i = 0; i < count; i++) out[i] = v.getInt16(b + 2 * i, true);
+      break;
+    case 'I8':
+      for (let i = 0; i < count; i++) out[i] = v.getInt8(b + i);
+      break;
+    case 'U8':
+      for (let i = 0; i < count; i++) out[i] = v.getUint8(b + i);
+      break;
+    case 'BOOL':
+      for (let i = 0; i < count; i++) out[i] = v.getUint8(b + i) !== 0 ? 1 : 0;
+      break;
   }
   return out;
 }
@@ -254,15 +285,20 @@ export function writeSafetensors(
   for (const name of names) {
     if (name === METADATA_KEY) throw new SafetensorsError(`tensor name ${METADATA_KEY} is reserved`);
     const t = tensors.get(name)!;
-    if (!t.shape.every((d) => isNonNegSafeInt(d))) throw new SafetensorsError(`tensor ${JSON.stringify(name)}: invalid shape [${t.shape.join(', ')}]`);
+    if (!t.shape.every((d) => isNonNegSafeInt(d)))
+      throw new SafetensorsError(`tensor ${JSON.stringify(name)}: invalid shape [${t.shape.join(', ')}]`);
     const count = t.shape.reduce((a, b) => a * b, 1);
     if (count !== t.data.length) {
-      throw new SafetensorsError(`tensor ${JSON.stringify(name)}: shape [${t.shape.join(', ')}] needs ${count} values, data has ${t.data.length}`);
+      throw new SafetensorsError(
+        `tensor ${JSON.stringify(name)}: shape [${t.shape.join(', ')}] needs ${count} values, data has ${t.data.length}`,
+      );
     }
     // defineProperty: a tensor called "__proto__" must become a key, not a prototype.
     Object.defineProperty(header, name, {
       value: { dtype, shape: t.shape.slice(), data_offsets: [offset, offset + count * size] },
-      enumerable: true, writable: true, configurable: true,
+      enumerable: true,
+      writable: true,
+      configurable: true,
     });
     offset += count * size;
   }

@@ -20,7 +20,8 @@ const MAX_VALUES = 50_000_000;
 
 /** Validates `{"x": [[[...]]]}` (batch × time × features) against the model's input size. */
 export function parseSequences(json: unknown, inputSize: number, what = 'input'): TraceInput {
-  if (typeof json !== 'object' || json === null || !('x' in json)) throw new Error(`${what}: expected an object with "x" (batch × time × features)`);
+  if (typeof json !== 'object' || json === null || !('x' in json))
+    throw new Error(`${what}: expected an object with "x" (batch × time × features)`);
   const x = (json as { x: unknown }).x;
   if (!Array.isArray(x) || x.length === 0) throw new Error(`${what}: "x" must be a non-empty array of sequences`);
   const B = x.length;
@@ -31,11 +32,16 @@ export function parseSequences(json: unknown, inputSize: number, what = 'input')
   const out = new Float64Array(T * B * inputSize);
   for (let b = 0; b < B; b++) {
     const seq = x[b];
-    if (!Array.isArray(seq) || seq.length !== T) throw new Error(`${what}: x[${b}] has ${Array.isArray(seq) ? seq.length : 'no'} time steps, expected ${T} (all sequences must have the same length)`);
+    if (!Array.isArray(seq) || seq.length !== T)
+      throw new Error(
+        `${what}: x[${b}] has ${Array.isArray(seq) ? seq.length : 'no'} time steps, expected ${T} (all sequences must have the same length)`,
+      );
     for (let t = 0; t < T; t++) {
       const v = seq[t];
       if (!Array.isArray(v) || v.length !== inputSize) {
-        throw new Error(`${what}: x[${b}][${t}] must be an array of ${inputSize} feature${inputSize === 1 ? '' : 's'} (the model's input size)`);
+        throw new Error(
+          `${what}: x[${b}][${t}] must be an array of ${inputSize} feature${inputSize === 1 ? '' : 's'} (the model's input size)`,
+        );
       }
       for (let i = 0; i < inputSize; i++) {
         const n = v[i];

@@ -26,9 +26,18 @@ export function curvesSvg(runs: readonly SweepRun[], chance: number | null, titl
   const y = (v: number) => 8 + (H - B - 8) * (1 - Math.min(1, Math.max(0, v / yMax)));
   const lines = runs
     .filter((r) => r.curve.length)
-    .map((r) => `<polyline fill="none" stroke="${colorOf(r.cell)}" stroke-width="1.5" points="${r.curve.filter((p) => Number.isFinite(p[1])).map((p) => `${x(p[0]).toFixed(1)},${y(p[1]).toFixed(1)}`).join(' ')}"><title>${escapeHtml(`${r.cell} seed ${r.seed}`)}</title></polyline>`)
+    .map(
+      (r) =>
+        `<polyline fill="none" stroke="${colorOf(r.cell)}" stroke-width="1.5" points="${r.curve
+          .filter((p) => Number.isFinite(p[1]))
+          .map((p) => `${x(p[0]).toFixed(1)},${y(p[1]).toFixed(1)}`)
+          .join(' ')}"><title>${escapeHtml(`${r.cell} seed ${r.seed}`)}</title></polyline>`,
+    )
     .join('');
-  const chanceLine = chance === null ? '' : `<line x1="${L}" x2="${W - 8}" y1="${y(chance).toFixed(1)}" y2="${y(chance).toFixed(1)}" stroke="#888" stroke-dasharray="4 3"><title>chance ${formatMetric(chance)}</title></line>`;
+  const chanceLine =
+    chance === null
+      ? ''
+      : `<line x1="${L}" x2="${W - 8}" y1="${y(chance).toFixed(1)}" y2="${y(chance).toFixed(1)}" stroke="#888" stroke-dasharray="4 3"><title>chance ${formatMetric(chance)}</title></line>`;
   const axes = `<line x1="${L}" y1="${H - B}" x2="${W - 8}" y2="${H - B}" stroke="#444"/><line x1="${L}" y1="8" x2="${L}" y2="${H - B}" stroke="#444"/>`;
   const labels =
     `<text x="${L}" y="${H - B + 14}" font-size="10">0</text><text x="${W - 8}" y="${H - B + 14}" font-size="10" text-anchor="end">${xMax}</text>` +
@@ -47,7 +56,12 @@ export function renderSweepHtml(r: SweepReport, extra = ''): string {
     `<p>${r.tasks.length > 1 ? '' : `${settingsText(c)}, `}engine ${escapeHtml(c.engine)}; seeds ${r.seeds.join(', ')}` +
       `${r.seeds.length > 1 ? ' (table: mean ± sd over seeds)' : ''}. Chance: the metric of the best predictor that ignores the input, on each run's own test set.</p>`,
   );
-  parts.push(`<p class="legend">${Object.keys(COLORS).filter((k) => r.cells.includes(k as never)).map((k) => `<span style="color:${COLORS[k]}">■</span> ${k}`).join(' &nbsp; ')} &nbsp; <span class="dash">- - -</span> chance</p>`);
+  parts.push(
+    `<p class="legend">${Object.keys(COLORS)
+      .filter((k) => r.cells.includes(k as never))
+      .map((k) => `<span style="color:${COLORS[k]}">■</span> ${k}`)
+      .join(' &nbsp; ')} &nbsp; <span class="dash">- - -</span> chance</p>`,
+  );
   for (const task of r.tasks) {
     const gs = r.groups.filter((g) => g.task === task);
     const cols = [...new Map(gs.map((g) => [columnOf(task, g).label, columnOf(task, g)])).values()].sort((a, b) => a.value - b.value);

@@ -22,9 +22,7 @@ const cache = new Map<string, MnistData>();
 /** Where loadMnist looks by default; works bundled (dist/) and from sources (core/tasks/). */
 export function defaultMnistPaths(): string[] {
   const base = typeof __dirname === 'string' ? __dirname : process.cwd();
-  return ['dist/data/mnist.bin', '../dist/data/mnist.bin', 'data/mnist.bin', '../../dist/data/mnist.bin'].map((p) =>
-    resolve(base, p),
-  );
+  return ['dist/data/mnist.bin', '../dist/data/mnist.bin', 'data/mnist.bin', '../../dist/data/mnist.bin'].map((p) => resolve(base, p));
 }
 
 export function parseMnistBin(buf: Uint8Array, source = 'mnist.bin'): MnistData {

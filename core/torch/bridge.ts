@@ -61,10 +61,22 @@ export function openTorchModel(spec: TorchModelSpec): TorchModel {
   const proc = new HelperProcess({ python: spec.python, script: helperScriptPath(), timeoutMs: spec.timeoutMs ?? 600_000 });
   try {
     const open = proc.request({
-      op: 'open', file: spec.file, name: spec.name, weights: spec.weights, args: spec.args ?? {}, cells: spec.cells,
-      device: spec.device ?? 'cpu', inputSize: spec.inputSize,
+      op: 'open',
+      file: spec.file,
+      name: spec.name,
+      weights: spec.weights,
+      args: spec.args ?? {},
+      cells: spec.cells,
+      device: spec.device ?? 'cpu',
+      inputSize: spec.inputSize,
     });
-    const h = open.header as { torch: string; dtype: Dtype; paramCount: number; layers: TorchLayerInfo[]; readout: { name: string; perStep: boolean; units: number } };
+    const h = open.header as {
+      torch: string;
+      dtype: Dtype;
+      paramCount: number;
+      layers: TorchLayerInfo[];
+      readout: { name: string; perStep: boolean; units: number };
+    };
     const session = ++sessions;
     const layers = h.layers.map((info, i) => {
       const sha256 = createHash('sha256').update(`torch\0${session}\0${spec.file}\0${spec.name}\0${info.name}`).digest('hex');
@@ -123,7 +135,9 @@ function checkReplay(model: Model, userForward: (x: Float64Array, T: number, B: 
     scale = Math.max(scale, Math.abs(theirs[i]));
   }
   if (mine.length !== theirs.length || !(worst <= 1e-3 * scale)) {
-    throw new TorchBridgeError(`the model's forward does more than its cells and its nn.Linear head (replaying them differs by ${worst.toPrecision(2)}): cells must be called as cell(x_t, state), state = their previous output, from a zero state, each cell reading the one below`);
+    throw new TorchBridgeError(
+      `the model's forward does more than its cells and its nn.Linear head (replaying them differs by ${worst.toPrecision(2)}): cells must be called as cell(x_t, state), state = their previous output, from a zero state, each cell reading the one below`,
+    );
   }
 }
 
@@ -152,7 +166,11 @@ function bridgeCell(proc: HelperProcess, dtype: Dtype, layer: number, info: Torc
     },
     backward(_p, x, fwd, dhOut, shape) {
       const { id, initialState } = fwd.cache as { id: string; initialState?: Float64Array };
-      const r = proc.request({ op: 'backward', layer, id }, { ...inputs(x, shape, initialState), dhOut: { shape: [shape.T, shape.B, info.units], data: dhOut } }, dtype);
+      const r = proc.request(
+        { op: 'backward', layer, id },
+        { ...inputs(x, shape, initialState), dhOut: { shape: [shape.T, shape.B, info.units], data: dhOut } },
+        dtype,
+      );
       return { dx: f64(r.arrays.dx), dh: f64(r.arrays.dh), grads: {} };
     },
   };
@@ -160,7 +178,8 @@ function bridgeCell(proc: HelperProcess, dtype: Dtype, layer: number, info: Torc
 
 function checkShape(shape: SeqShape, info: TorchLayerInfo, x: Float64Array): void {
   if (shape.units !== info.units) throw new Error(`cell ${info.name} has ${info.units} units, not ${shape.units}`);
-  if (x.length !== shape.T * shape.B * shape.inputSize) throw new Error(`input has ${x.length} values, expected ${shape.T}×${shape.B}×${shape.inputSize}`);
+  if (x.length !== shape.T * shape.B * shape.inputSize)
+    throw new Error(`input has ${x.length} values, expected ${shape.T}×${shape.B}×${shape.inputSize}`);
 }
 
 function f64(a: HelperArray | undefined): Float64Array {

@@ -125,21 +125,29 @@ export class HelperProcess {
     if (first.pid === undefined && !('spawnError' in first)) first = this.wait(30_000, 'start'); // spawn failures come after
     if ('spawnError' in first) {
       this.shutdown();
-      throw new TorchBridgeError(first.spawnError === 'ENOENT'
-        ? `Python not found: "${opts.python}" (give --python, set RNN_MEMORY_PYTHON, or install python3)`
-        : `cannot start Python "${opts.python}": ${String(first.spawnError)}`);
+      throw new TorchBridgeError(
+        first.spawnError === 'ENOENT'
+          ? `Python not found: "${opts.python}" (give --python, set RNN_MEMORY_PYTHON, or install python3)`
+          : `cannot start Python "${opts.python}": ${String(first.spawnError)}`,
+      );
     }
     this.pid = first.pid as number;
     live.add(this);
     if (!exitHookInstalled) {
       exitHookInstalled = true;
       // Nothing is left running: the helper dies with this process even when nobody called close().
-      process.once('exit', () => { for (const h of live) h.kill(); });
+      process.once('exit', () => {
+        for (const h of live) h.kill();
+      });
     }
   }
 
   /** Sends one request and blocks until its answer; throws TorchBridgeError for an error answer or a dead/hung helper. */
-  request(header: Record<string, unknown>, arrays: Record<string, { shape: number[]; data: Float64Array | Float32Array }> = {}, dtype: Dtype = 'f4'): HelperAnswer {
+  request(
+    header: Record<string, unknown>,
+    arrays: Record<string, { shape: number[]; data: Float64Array | Float32Array }> = {},
+    dtype: Dtype = 'f4',
+  ): HelperAnswer {
     if (this.closed) throw new TorchBridgeError('the PyTorch helper has already been stopped');
     const specs: { name: string; dtype: Dtype; shape: number[] }[] = [];
     const parts: Uint8Array[] = [];
@@ -151,7 +159,10 @@ export class HelperProcess {
     const total = parts.reduce((s, p) => s + p.length, 0);
     const payload = new Uint8Array(total);
     let o = 0;
-    for (const p of parts) { payload.set(p, o); o += p.length; }
+    for (const p of parts) {
+      payload.set(p, o);
+      o += p.length;
+    }
     const line = JSON.stringify({ ...header, buffers: specs }) + '\n';
     this.port.postMessage({ line, payload }, [payload.buffer]);
     const m = this.wait(this.opts.timeoutMs, String(header.op));
@@ -159,7 +170,9 @@ export class HelperProcess {
       this.shutdown();
       const { code, signal, stderr } = m.exited as { code: number | null; signal: string | null; stderr: string };
       const last = lastLine(stderr);
-      throw new TorchBridgeError(`the PyTorch helper died (${signal ? `signal ${signal}` : `exit code ${code}`})${last ? `: ${last}` : ''}`);
+      throw new TorchBridgeError(
+        `the PyTorch helper died (${signal ? `signal ${signal}` : `exit code ${code}`})${last ? `: ${last}` : ''}`,
+      );
     }
     if ('spawnError' in m) {
       this.shutdown();
@@ -217,7 +230,10 @@ export class HelperProcess {
 }
 
 function lastLine(s: string): string {
-  const lines = s.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = s
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   return lines.length ? lines[lines.length - 1].slice(0, 300) : '';
 }
 
@@ -228,7 +244,11 @@ function decode(header: Record<string, unknown>, payload: Uint8Array): Record<st
     const n = b.shape.reduce((a, c) => a * c, 1);
     const size = b.dtype === 'f8' ? 8 : 4;
     const bytes = payload.slice(o, o + n * size); // copy: aligned for the typed array
-    out[b.name] = { dtype: b.dtype, shape: b.shape, data: b.dtype === 'f8' ? new Float64Array(bytes.buffer) : new Float32Array(bytes.buffer) };
+    out[b.name] = {
+      dtype: b.dtype,
+      shape: b.shape,
+      data: b.dtype === 'f8' ? new Float64Array(bytes.buffer) : new Float32Array(bytes.buffer),
+    };
     o += n * size;
   }
   return out;

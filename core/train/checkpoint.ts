@@ -90,7 +90,8 @@ export function parseCheckpoint(bytes: Uint8Array): { config: TrainConfig; resum
   }
   // Training from NaN/Inf weights or moments only produces NaN; values beyond float32 cannot be saved
   // (model files are float32) and break the fast engine.
-  const moments = (tag: string, m: Map<string, Float64Array>) => [...m].map(([k, data]): [string, { data: Float64Array }] => [`adam.${tag}.${k}`, { data }]);
+  const moments = (tag: string, m: Map<string, Float64Array>) =>
+    [...m].map(([k, data]): [string, { data: Float64Array }] => [`adam.${tag}.${k}`, { data }]);
   const bad = findNonFinite(params, { float32: true })[0] ?? findNonFinite([...moments('m', adamM), ...moments('v', adamV)])[0];
   if (bad) throw new Error(`${describeFinding(bad)}; refusing to train from non-finite parameters`);
   return {
@@ -100,7 +101,12 @@ export function parseCheckpoint(bytes: Uint8Array): { config: TrainConfig; resum
       model: { arch, params },
       adamM,
       adamV,
-      state: { step: st.step as number, skipped: st.skipped as number, adamT: st.adamT as number, rng: st.rng as TrainerResume['state']['rng'] },
+      state: {
+        step: st.step as number,
+        skipped: st.skipped as number,
+        adamT: st.adamT as number,
+        rng: st.rng as TrainerResume['state']['rng'],
+      },
     },
   };
 }

@@ -28,11 +28,13 @@ export function normalizeConfig(input: Partial<TrainConfig>): TrainConfig {
   if (c.cell === 'custom') {
     c.custom = validateCustomRef(c.custom, 'config "custom"');
   } else {
-    if (!(CELL_KINDS as readonly string[]).includes(c.cell)) throw new Error(`unknown cell "${c.cell}" (expected ${CELL_KINDS.join(', ')} or a cell file)`);
+    if (!(CELL_KINDS as readonly string[]).includes(c.cell))
+      throw new Error(`unknown cell "${c.cell}" (expected ${CELL_KINDS.join(', ')} or a cell file)`);
     if (c.custom !== undefined) throw new Error('"custom" applies to cell "custom" only');
   }
   checkOptionValues(c);
-  if (c.curriculum > 0 && c.task === 'smnist') throw new Error('--curriculum needs a task whose length can vary (copy or denoise); smnist is always 784 pixels');
+  if (c.curriculum > 0 && c.task === 'smnist')
+    throw new Error('--curriculum needs a task whose length can vary (copy or denoise); smnist is always 784 pixels');
   if (c.task === 'denoise' && c.T - c.N < 5) throw new Error(`denoise needs T - N >= 5 (got T=${c.T}, N=${c.N})`);
   return c;
 }
@@ -57,10 +59,15 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-export function architectureFor(c: TrainConfig, task: { inputSize: number; outputUnits: number; activation: 'linear' | 'softmax' }): Architecture {
+export function architectureFor(
+  c: TrainConfig,
+  task: { inputSize: number; outputUnits: number; activation: 'linear' | 'softmax' },
+): Architecture {
   return {
     inputSize: task.inputSize,
-    layers: Array.from({ length: c.layers }, () => (c.cell === 'custom' ? { cell: c.cell, units: c.units, custom: c.custom } : { cell: c.cell, units: c.units })),
+    layers: Array.from({ length: c.layers }, () =>
+      c.cell === 'custom' ? { cell: c.cell, units: c.units, custom: c.custom } : { cell: c.cell, units: c.units },
+    ),
     readout: { units: task.outputUnits, activation: task.activation, perStep: false },
     task: { name: c.task, T: c.T, N: c.N },
   };

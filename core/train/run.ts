@@ -95,7 +95,8 @@ export function parseRunStatus(v: unknown): RunStatus | null {
 function parseBest(v: unknown): BestPoint | undefined {
   if (typeof v !== 'object' || v === null) return undefined;
   const o = v as Record<string, unknown>;
-  if (typeof o.step !== 'number' || !Number.isInteger(o.step) || typeof o.metric !== 'number' || !Number.isFinite(o.metric)) return undefined;
+  if (typeof o.step !== 'number' || !Number.isInteger(o.step) || typeof o.metric !== 'number' || !Number.isFinite(o.metric))
+    return undefined;
   if (o.metricName !== 'mse' && o.metricName !== 'accuracy') return undefined;
   return { step: o.step, metric: o.metric, metricName: o.metricName };
 }
@@ -119,7 +120,11 @@ export function writeRunStatus(outDir: string, s: RunStatus): void {
  * Marks the run failed with `error`, keeping what its last run.json said (step, total, best, …) unless `at`
  * knows better: a failed run still says how far it got, not "step 0 of 0".
  */
-export function writeFailedStatus(outDir: string, error: string, at: Partial<Pick<RunStatus, 'step' | 'totalSteps' | 'skipped'>> = {}): void {
+export function writeFailedStatus(
+  outDir: string,
+  error: string,
+  at: Partial<Pick<RunStatus, 'step' | 'totalSteps' | 'skipped'>> = {},
+): void {
   let prev: RunStatus | null = null;
   try {
     prev = parseRunStatus(JSON.parse(readFileSync(join(outDir, RUN_FILES.status), 'utf8')));
@@ -127,7 +132,16 @@ export function writeFailedStatus(outDir: string, error: string, at: Partial<Pic
     // no readable status: the counts start from zero
   }
   const known = Object.fromEntries(Object.entries(at).filter(([, v]) => v !== undefined));
-  writeRunStatus(outDir, { step: 0, totalSteps: 0, skipped: 0, ...prev, ...known, status: 'failed', updatedAt: new Date().toISOString(), error });
+  writeRunStatus(outDir, {
+    step: 0,
+    totalSteps: 0,
+    skipped: 0,
+    ...prev,
+    ...known,
+    status: 'failed',
+    updatedAt: new Date().toISOString(),
+    error,
+  });
 }
 
 /** Keeps only metric lines up to `step` (a resumed run re-creates the later ones). */
@@ -163,7 +177,9 @@ export function runTraining(opts: RunOptions): { step: number; reason: 'complete
     const warn = opts.warn ?? ((m: string) => process.stderr.write(`warning: ${m}\n`));
     const def = loadCustomCells(refs, { baseDir: outDir, override, warn }).get(refs[0].sha256)!;
     customBackend = def.custom.backend;
-    return override ? { name: def.custom.name, source: keepCellInFolder(def.custom.file, def.custom.sha256, outDir), sha256: def.custom.sha256 } : undefined;
+    return override
+      ? { name: def.custom.name, source: keepCellInFolder(def.custom.file, def.custom.sha256, outDir), sha256: def.custom.sha256 }
+      : undefined;
   };
   if (opts.resume) {
     if (!existsSync(ckptPath)) throw new Error(`nothing to resume: ${ckptPath} does not exist`);
@@ -283,6 +299,13 @@ export function runTraining(opts: RunOptions): { step: number; reason: 'complete
   }
   checkpoint();
   writeRunStatus(outDir, status(reason === 'completed' ? 'completed' : 'cancelled'));
-  emit({ type: 'done', step: trainer.step, reason, modelPath, skipped: trainer.skipped, ...(best ? { best: { ...best, path: bestPath } } : {}) });
+  emit({
+    type: 'done',
+    step: trainer.step,
+    reason,
+    modelPath,
+    skipped: trainer.skipped,
+    ...(best ? { best: { ...best, path: bestPath } } : {}),
+  });
   return { step: trainer.step, reason };
 }

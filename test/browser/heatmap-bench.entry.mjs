@@ -18,4 +18,12 @@ for (let k = 0; k < 7; k++) {
   times.push(info.ms);
 }
 times.sort((a, b) => a - b);
-window.benchResult = { medianMs: times[3], minMs: times[0], maxMs: times[times.length - 1], width: info.width, height: info.height, painted: info.painted, cells: info.cells };
+window.benchResult = {
+  medianMs: times[3],
+  minMs: times[0],
+  maxMs: times[times.length - 1],
+  width: info.width,
+  height: info.height,
+  painted: info.painted,
+  cells: info.cells,
+};

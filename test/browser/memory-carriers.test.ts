@@ -22,7 +22,9 @@ test('memory carriers in the bistability panel (Chromium)', { skip: chromiumSkip
   const work = scratchDir('lens-carriers-');
   const assets = join(work, 'assets');
   await buildWebview(ROOT, assets);
-  const report = JSON.parse(reportToJson(diagnose(plantedLatchModel(), { input: latchBatch(64, 60, 1), sections: ['bistability', 'memory'] }))) as DiagnosticReport;
+  const report = JSON.parse(
+    reportToJson(diagnose(plantedLatchModel(), { input: latchBatch(64, 60, 1), sections: ['bistability', 'memory'] })),
+  ) as DiagnosticReport;
   const file = join(work, 'report.html');
   writeFileSync(file, renderHtmlReport(report, { assetsDir: assets }));
   const opened = await openWatchedPage(t, work);
@@ -33,7 +35,10 @@ test('memory carriers in the bistability panel (Chromium)', { skip: chromiumSkip
     await waitFor(page, `(document.getElementById('status')?.textContent ?? '').includes('rendered view=bistability')`, 20_000);
     const overlay = 'section[data-view="bistability"] canvas[data-role="heatmap-overlay"]';
     // One layer shown: the carriers' rows are their neuron indices.
-    const marked = String(await page.evaluate(attr(overlay, 'data-marked-rows'))).split(',').map(Number).sort();
+    const marked = String(await page.evaluate(attr(overlay, 'data-marked-rows')))
+      .split(',')
+      .map(Number)
+      .sort();
     assert.deepEqual(marked, [...report.memory!.layers[0].carrierNeurons].sort());
     assert.deepEqual(marked, [0, 1]);
     const rows = await page.locator('[data-role="memory-carriers"] tbody tr').count();

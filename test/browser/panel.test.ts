@@ -100,8 +100,15 @@ test('VS Code panel bundle in Chromium', { skip: chromiumSkip, timeout: 120_000 
       await page.screenshot({ path: join(SHOTS, 'panel-training-dark.png') });
       await page.click('vscode-button:has-text("Stop")');
       await waitFor(page, `window.__posted.some((m) => m.type === 'stopTraining')`);
-      assert.deepEqual((await posted()).find((m) => m.type === 'stopTraining'), { type: 'stopTraining', runId: 'run-1' });
-      await send({ type: 'trainingEvent', runId: 'run-1', event: { type: 'done', step: 2000, reason: 'cancelled', modelPath: '/m', skipped: 0 } });
+      assert.deepEqual(
+        (await posted()).find((m) => m.type === 'stopTraining'),
+        { type: 'stopTraining', runId: 'run-1' },
+      );
+      await send({
+        type: 'trainingEvent',
+        runId: 'run-1',
+        event: { type: 'done', step: 2000, reason: 'cancelled', modelPath: '/m', skipped: 0 },
+      });
       await waitFor(page, `document.getElementById('status').textContent.includes('status=stopped')`);
       assert.equal(await page.evaluate(attr('section[data-view="training"] vscode-button', 'disabled')), '');
     });
@@ -127,7 +134,10 @@ test('VS Code panel bundle in Chromium', { skip: chromiumSkip, timeout: 120_000 
       assert.equal(await page.evaluate(attr('canvas[data-role="input-channels"]', 'data-points')), '40');
       const hold = (await page.textContent('[data-role="hold-summary"]')) ?? '';
       // Each average with its 95 % interval over the 4 sequences (the fixture has none for truly bistable).
-      assert.match(hold, /^Hold period \(t = 1…39, shaded\), markers dashed \(95 % intervals over sequences\): layer 1: \d+% a > 1 \(\d+%–\d+%, n = 4\), \d+% truly bistable, mean gate [0-9.]+ \([0-9.]+–[0-9.]+, n = 4\); layer 2: /);
+      assert.match(
+        hold,
+        /^Hold period \(t = 1…39, shaded\), markers dashed \(95 % intervals over sequences\): layer 1: \d+% a > 1 \(\d+%–\d+%, n = 4\), \d+% truly bistable, mean gate [0-9.]+ \([0-9.]+–[0-9.]+, n = 4\); layer 2: /,
+      );
       // The interval bands: two datasets per layer in each chart beside the lines (a > 1 and 3 fixed points: 2 × 2 + 2 × 2).
       assert.equal(await page.evaluate(attr('canvas[data-role="fraction-bistable"]', 'data-series')), '8');
       const overlay = 'canvas[data-role="heatmap-overlay"]';
@@ -163,7 +173,13 @@ test('VS Code panel bundle in Chromium', { skip: chromiumSkip, timeout: 120_000 
       await send({ type: 'init', view: 'inspector', title: 'Inspector' });
       await send({
         type: 'inspector',
-        model: { name: 'copy-brc.safetensors', path: '/work/models/copy-brc.safetensors', architecture: report.model.architecture, paramCount: report.model.paramCount, warnings: ['trained on T = 50 only'] },
+        model: {
+          name: 'copy-brc.safetensors',
+          path: '/work/models/copy-brc.safetensors',
+          architecture: report.model.architecture,
+          paramCount: report.model.paramCount,
+          warnings: ['trained on T = 50 only'],
+        },
         diagnosis: report.diagnosis,
         training: null,
       });
@@ -186,7 +202,14 @@ test('VS Code panel bundle in Chromium', { skip: chromiumSkip, timeout: 120_000 
         model: {
           name: 'gru.pt',
           path: '/work/models/gru.pt',
-          architecture: { inputSize: 3, layers: [{ cell: 'nbrc', units: 16 }, { cell: 'gru', units: 16 }], readout: { units: 16, activation: 'linear', perStep: false, assumed: true } },
+          architecture: {
+            inputSize: 3,
+            layers: [
+              { cell: 'nbrc', units: 16 },
+              { cell: 'gru', units: 16 },
+            ],
+            readout: { units: 16, activation: 'linear', perStep: false, assumed: true },
+          },
           paramCount: 1234,
           warnings: [],
         },
@@ -201,47 +224,57 @@ test('VS Code panel bundle in Chromium', { skip: chromiumSkip, timeout: 120_000 
       assert.doesNotMatch(arch, /NBRC|16 linear/);
     });
 
-    await t.test('training: the log loss axis is readable over two decades and inside one; the legend lists only series that show', async () => {
-      // Loss from `hi` down to `lo` geometrically; evaluations every 10 steps (copy: test MSE = test loss).
-      const curve = (runId: string, hi: number, lo: number, metric: (testLoss: number) => number): TrainingSnapshot => ({
-        runId,
-        label: runId,
-        config: {} as TrainingSnapshot['config'],
-        status: 'completed',
-        step: 100,
-        totalSteps: 100,
-        stepsPerSec: 50,
-        etaMs: null,
-        metricName: 'mse',
-        points: Array.from({ length: 101 }, (_, s) => {
-          const loss = hi * (lo / hi) ** (s / 100);
-          return s % 10 === 0 ? { step: s, loss, testLoss: loss * 1.05, metric: metric(loss * 1.05) } : { step: s, loss };
-        }),
-      });
-      const ticksOf = async () => ((await page.evaluate(attr('canvas[data-role="training-loss"]', 'data-y-ticks'))) as string).split('|').filter(Boolean);
-      const legendOf = async () => (await page.evaluate(attr('canvas[data-role="training-loss"]', 'data-legend'))) as string;
-      await send({ type: 'init', view: 'training', title: 'Training' });
-      for (const [hi, lo, want] of [[1, 0.01, 3], [0.3, 0.15, 2]] as const) {
-        const id = `copy-${hi}-${lo}`;
-        await send({ type: 'training', snapshot: curve(id, hi, lo, (v) => v) });
-        await waitFor(page, `document.querySelector('section[data-view="training"] h2').textContent.includes(${JSON.stringify(id)})`);
-        const ticks = await ticksOf();
-        t.diagnostic(`loss ${hi} → ${lo}: y tick labels ${ticks.join(', ')}`);
-        assert.ok(ticks.length >= want, `${hi} → ${lo}: ${ticks.length} tick labels (${ticks})`);
-        // Every label is a number on the plotted range (the axis may round out to the next tick) and no two read alike.
-        for (const l of ticks) assert.ok(Number(l) >= lo / 2 && Number(l) <= hi * 1.05 * 2, `label ${l} for ${hi} → ${lo}`);
-        assert.equal(new Set(ticks).size, ticks.length);
-        assert.equal(await legendOf(), 'train loss|test loss', 'a test MSE equal to the test loss is not listed');
-        // The stats line names that number as the legend does, once.
-        const stats = (await page.textContent('section[data-view="training"] .stats')) ?? '';
-        assert.equal(stats.match(/test loss/g)?.length, 1, stats);
-        assert.doesNotMatch(stats, /MSE/, stats);
-      }
-      await send({ type: 'training', snapshot: curve('denoise-like', 1, 0.1, (v) => v / 2) });
-      await waitFor(page, `document.querySelector('canvas[data-role="training-loss"]').getAttribute('data-legend') === 'train loss|test loss|test MSE'`);
-      assert.match((await page.textContent('section[data-view="training"] .stats')) ?? '', /· test MSE \S+$/);
-      await page.locator('section[data-view="training"]').screenshot({ path: join(SHOTS, 'panel-training-log-axis.png') });
-    });
+    await t.test(
+      'training: the log loss axis is readable over two decades and inside one; the legend lists only series that show',
+      async () => {
+        // Loss from `hi` down to `lo` geometrically; evaluations every 10 steps (copy: test MSE = test loss).
+        const curve = (runId: string, hi: number, lo: number, metric: (testLoss: number) => number): TrainingSnapshot => ({
+          runId,
+          label: runId,
+          config: {} as TrainingSnapshot['config'],
+          status: 'completed',
+          step: 100,
+          totalSteps: 100,
+          stepsPerSec: 50,
+          etaMs: null,
+          metricName: 'mse',
+          points: Array.from({ length: 101 }, (_, s) => {
+            const loss = hi * (lo / hi) ** (s / 100);
+            return s % 10 === 0 ? { step: s, loss, testLoss: loss * 1.05, metric: metric(loss * 1.05) } : { step: s, loss };
+          }),
+        });
+        const ticksOf = async () =>
+          ((await page.evaluate(attr('canvas[data-role="training-loss"]', 'data-y-ticks'))) as string).split('|').filter(Boolean);
+        const legendOf = async () => (await page.evaluate(attr('canvas[data-role="training-loss"]', 'data-legend'))) as string;
+        await send({ type: 'init', view: 'training', title: 'Training' });
+        for (const [hi, lo, want] of [
+          [1, 0.01, 3],
+          [0.3, 0.15, 2],
+        ] as const) {
+          const id = `copy-${hi}-${lo}`;
+          await send({ type: 'training', snapshot: curve(id, hi, lo, (v) => v) });
+          await waitFor(page, `document.querySelector('section[data-view="training"] h2').textContent.includes(${JSON.stringify(id)})`);
+          const ticks = await ticksOf();
+          t.diagnostic(`loss ${hi} → ${lo}: y tick labels ${ticks.join(', ')}`);
+          assert.ok(ticks.length >= want, `${hi} → ${lo}: ${ticks.length} tick labels (${ticks})`);
+          // Every label is a number on the plotted range (the axis may round out to the next tick) and no two read alike.
+          for (const l of ticks) assert.ok(Number(l) >= lo / 2 && Number(l) <= hi * 1.05 * 2, `label ${l} for ${hi} → ${lo}`);
+          assert.equal(new Set(ticks).size, ticks.length);
+          assert.equal(await legendOf(), 'train loss|test loss', 'a test MSE equal to the test loss is not listed');
+          // The stats line names that number as the legend does, once.
+          const stats = (await page.textContent('section[data-view="training"] .stats')) ?? '';
+          assert.equal(stats.match(/test loss/g)?.length, 1, stats);
+          assert.doesNotMatch(stats, /MSE/, stats);
+        }
+        await send({ type: 'training', snapshot: curve('denoise-like', 1, 0.1, (v) => v / 2) });
+        await waitFor(
+          page,
+          `document.querySelector('canvas[data-role="training-loss"]').getAttribute('data-legend') === 'train loss|test loss|test MSE'`,
+        );
+        assert.match((await page.textContent('section[data-view="training"] .stats')) ?? '', /· test MSE \S+$/);
+        await page.locator('section[data-view="training"]').screenshot({ path: join(SHOTS, 'panel-training-log-axis.png') });
+      },
+    );
 
     await t.test('no debug text is visible in a panel (the render log is hidden and aria-hidden)', async () => {
       assert.match((await page.textContent('#status')) ?? '', /rendered view=training/);

@@ -65,11 +65,14 @@ test('standalone HTML report in Chromium', { skip: chromiumSkip, timeout: 120_00
   if (!opened) return;
   const { ctx, page, problems } = opened;
   try {
-
     const open = async (file: string, scheme: 'light' | 'dark') => {
       await page.emulateMedia({ colorScheme: scheme });
       await page.goto(pathToFileURL(file).href);
-      await waitFor(page, `(() => { const s = document.getElementById('status'); return !!s && ['bistability', 'gradientFlow', 'retention', 'fixedPoints'].every((v) => s.textContent.includes('rendered view=' + v)); })()`, 20_000);
+      await waitFor(
+        page,
+        `(() => { const s = document.getElementById('status'); return !!s && ['bistability', 'gradientFlow', 'retention', 'fixedPoints'].every((v) => s.textContent.includes('rendered view=' + v)); })()`,
+        20_000,
+      );
     };
 
     for (const scheme of ['light', 'dark'] as const) {
@@ -79,7 +82,9 @@ test('standalone HTML report in Chromium', { skip: chromiumSkip, timeout: 120_00
         assert.equal(bg, scheme === 'light' ? 'rgb(255, 255, 255)' : 'rgb(31, 31, 31)', 'theme defaults follow prefers-color-scheme');
         const px = (await page.evaluate(PIXEL_STATS)) as Record<string, number>;
         const warm = px.warm / (px.warm + px.cool);
-        t.diagnostic(`${scheme}: heatmap ${px.width}x${px.height}, warm ${px.warm}, cool ${px.cool}, neutral ${px.neutral}, background ${px.background}; warm fraction ${warm.toFixed(3)} vs data ${expectedWarm.toFixed(3)}`);
+        t.diagnostic(
+          `${scheme}: heatmap ${px.width}x${px.height}, warm ${px.warm}, cool ${px.cool}, neutral ${px.neutral}, background ${px.background}; warm fraction ${warm.toFixed(3)} vs data ${expectedWarm.toFixed(3)}`,
+        );
         assert.ok(px.warm > 0 && px.cool > 0, 'both sides of a = 1 are painted');
         assert.ok(Math.abs(warm - expectedWarm) < 0.03, `warm fraction ${warm} vs cells with a > 1: ${expectedWarm}`);
         // Everything but the two separator rows between the three layers is data.
@@ -151,14 +156,20 @@ test('standalone HTML report in Chromium', { skip: chromiumSkip, timeout: 120_00
 
     await t.test('Export CSV downloads the view data in the standalone report', async () => {
       await open(single, 'light');
-      const [download] = await Promise.all([page.waitForEvent('download'), page.click('section[data-view="retention"] vscode-button:has-text("Export CSV")')]);
+      const [download] = await Promise.all([
+        page.waitForEvent('download'),
+        page.click('section[data-view="retention"] vscode-button:has-text("Export CSV")'),
+      ]);
       assert.equal(download.suggestedFilename(), 'retention.csv');
       const text = readFileSync((await download.path())!, 'utf8');
       const lines = text.trim().split('\n');
       // The interval columns follow the value (empty for this fixture, whose retention has no intervals).
       assert.equal(lines[0], 'run,series,layer,x,value,ci95_lo,ci95_hi,n,interval_method');
       assert.equal(lines.length, 1 + 5 + 3 * 80);
-      const [dlPng] = await Promise.all([page.waitForEvent('download'), page.click('section[data-view="gradientFlow"] vscode-button:has-text("Export PNG")')]);
+      const [dlPng] = await Promise.all([
+        page.waitForEvent('download'),
+        page.click('section[data-view="gradientFlow"] vscode-button:has-text("Export PNG")'),
+      ]);
       assert.match(dlPng.suggestedFilename(), /^gradient flow BRC 3.24 \(fixture\)\.png$/);
       const png = readFileSync((await dlPng.path())!);
       assert.equal(png.subarray(1, 4).toString('latin1'), 'PNG');
@@ -185,7 +196,11 @@ test('standalone HTML report in Chromium', { skip: chromiumSkip, timeout: 120_00
       assert.match((await page.textContent('#status')) ?? '', /rendered view=bistability/);
       assert.equal(await page.isVisible('#status'), false);
       assert.equal(await page.evaluate(attr('#status', 'aria-hidden')), 'true');
-      assert.equal(((await page.evaluate('document.body.innerText')) as string).includes('rendered view='), false, 'debug text visible in the report');
+      assert.equal(
+        ((await page.evaluate('document.body.innerText')) as string).includes('rendered view='),
+        false,
+        'debug text visible in the report',
+      );
       const sel = 'section[data-view="bistability"]';
       const xt = ((await page.evaluate(attr(`${sel} [data-role="heatmap-xticks"]`, 'data-ticks'))) as string).split(' ').map(Number);
       const yt = ((await page.evaluate(attr(`${sel} [data-role="heatmap-yticks"]`, 'data-ticks'))) as string).split(' ').map(Number);
@@ -198,7 +213,11 @@ test('standalone HTML report in Chromium', { skip: chromiumSkip, timeout: 120_00
       const boxes = (await page.evaluate(`(() => {
         const map = document.querySelector('${sel} canvas[data-role="heatmap-base"]').getBoundingClientRect();
         const r = (q) => [...document.querySelectorAll('${sel} ' + q + ' .heatmap-tick')].map((e) => { const b = e.getBoundingClientRect(); return { x: b.left, y: b.top, w: b.width, h: b.height, text: e.textContent }; });
-        return { map: { x: map.left, y: map.top, w: map.width, h: map.height }, x: r('[data-role="heatmap-xticks"]'), y: r('[data-role="heatmap-yticks"]') }; })()`)) as { map: Box; x: Box[]; y: Box[] };
+        return { map: { x: map.left, y: map.top, w: map.width, h: map.height }, x: r('[data-role="heatmap-xticks"]'), y: r('[data-role="heatmap-yticks"]') }; })()`)) as {
+        map: Box;
+        x: Box[];
+        y: Box[];
+      };
       for (const b of boxes.x) assert.ok(b.w > 0 && b.y >= boxes.map.y + boxes.map.h - 1, `time tick ${b.text} below the map`);
       for (const b of boxes.y) assert.ok(b.w > 0 && b.x + b.w <= boxes.map.x + 1, `neuron tick ${b.text} left of the map`);
       for (let i = 1; i < boxes.x.length; i++) assert.ok(boxes.x[i].x >= boxes.x[i - 1].x + boxes.x[i - 1].w, 'time ticks overlap');
@@ -213,14 +232,24 @@ test('standalone HTML report in Chromium', { skip: chromiumSkip, timeout: 120_00
     });
 
     await t.test('timing: heatmap of 100 × 10 000 cells in the browser', async () => {
-      const bundle = await build({ entryPoints: [join(__dirname, 'heatmap-bench.entry.mjs')], bundle: true, format: 'iife', platform: 'browser', target: 'es2022', write: false, logLevel: 'warning' });
+      const bundle = await build({
+        entryPoints: [join(__dirname, 'heatmap-bench.entry.mjs')],
+        bundle: true,
+        format: 'iife',
+        platform: 'browser',
+        target: 'es2022',
+        write: false,
+        logLevel: 'warning',
+      });
       const js = bundle.outputFiles[0].text.replace(/<\/script/gi, '<\\/script');
       const bench = await ctx.newPage();
       await bench.setViewportSize({ width: 1280, height: 900 });
       await bench.setContent(`<!DOCTYPE html><html><body><div id="host"></div><script>${js}</script></body></html>`);
       await waitFor(bench, 'window.benchResult !== undefined', 30_000);
       const r = (await bench.evaluate('window.benchResult')) as Record<string, number>;
-      t.diagnostic(`browser heatmap 100x10000 cells -> ${r.width}x${r.height} px: median ${r.medianMs.toFixed(1)} ms (min ${r.minMs.toFixed(1)}, max ${r.maxMs.toFixed(1)})`);
+      t.diagnostic(
+        `browser heatmap 100x10000 cells -> ${r.width}x${r.height} px: median ${r.medianMs.toFixed(1)} ms (min ${r.minMs.toFixed(1)}, max ${r.maxMs.toFixed(1)})`,
+      );
       assert.equal(r.cells, 1_000_000);
       assert.equal(r.painted, r.width * r.height);
     });

@@ -5,7 +5,15 @@ import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 
 export const CHROMIUM = '/usr/bin/chromium';
-export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 /** A skip reason for node:test when Chromium is missing, else false. */
 export const chromiumSkip: string | false = existsSync(CHROMIUM)
@@ -49,7 +57,10 @@ export async function launchChromium(work: string): Promise<BrowserContext | nul
  * Chromium with its watched first page; without playwright-core the test is skipped and `work` removed
  * (null is returned). The caller closes `ctx` and removes `work`.
  */
-export async function openWatchedPage(t: { skip(message?: string): void }, work: string): Promise<{ ctx: BrowserContext; page: Page; problems: string[] } | null> {
+export async function openWatchedPage(
+  t: { skip(message?: string): void },
+  work: string,
+): Promise<{ ctx: BrowserContext; page: Page; problems: string[] } | null> {
   const ctx = await launchChromium(work);
   if (!ctx) {
     rmSync(work, { recursive: true, force: true });
@@ -64,7 +75,11 @@ export function scratchDir(prefix: string): string {
 }
 
 /** Polls a page expression until it is truthy (page.evaluate is not subject to the page's CSP). */
-export async function waitFor(page: { evaluate(expr: string): Promise<unknown>; waitForTimeout(ms: number): Promise<void> }, expr: string, timeoutMs = 10_000): Promise<void> {
+export async function waitFor(
+  page: { evaluate(expr: string): Promise<unknown>; waitForTimeout(ms: number): Promise<void> },
+  expr: string,
+  timeoutMs = 10_000,
+): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!(await page.evaluate(expr))) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${expr}`);

@@ -10,7 +10,13 @@ export function nonFiniteClass(v: number): string {
  * both must have the same NaN/±Inf pattern and only entries finite in both are compared; otherwise every
  * entry of `got` must be finite.
  */
-export function float32Close(what: string, got: Float64Array, want: Float64Array, tol = 1e-4, nonFinite: 'refuse' | 'match' = 'refuse'): void {
+export function float32Close(
+  what: string,
+  got: Float64Array,
+  want: Float64Array,
+  tol = 1e-4,
+  nonFinite: 'refuse' | 'match' = 'refuse',
+): void {
   assert.equal(got.length, want.length, `${what}: length`);
   let diff2 = 0;
   let norm2 = 0;
@@ -32,6 +38,9 @@ export function float32Close(what: string, got: Float64Array, want: Float64Array
     if (d > maxDiff) [maxDiff, at] = [d, i];
   }
   const rel = Math.sqrt(diff2) / Math.max(Math.sqrt(norm2), 1e-12);
-  assert.ok(rel <= tol || Math.sqrt(diff2) < 1e-7, `${what}: relative norm error ${rel.toExponential(2)}${nonFinite === 'match' ? ' on the finite entries' : ''}`);
+  assert.ok(
+    rel <= tol || Math.sqrt(diff2) < 1e-7,
+    `${what}: relative norm error ${rel.toExponential(2)}${nonFinite === 'match' ? ' on the finite entries' : ''}`,
+  );
   assert.ok(maxDiff <= tol * maxRef + 1e-7, `${what}[${at}]: ${got[at]} vs ${want[at]} (max |ref| ${maxRef.toExponential(2)})`);
 }

@@ -34,7 +34,10 @@ const SMALL: Architecture = {
 };
 
 /** Our model file with its architecture metadata rewritten by `edit` (tensors as saved). */
-export function ownModelWith(edit: (arch: Record<string, unknown>) => void, tensorEdit?: (name: string, data: Float64Array) => void): Uint8Array {
+export function ownModelWith(
+  edit: (arch: Record<string, unknown>) => void,
+  tensorEdit?: (name: string, data: Float64Array) => void,
+): Uint8Array {
   const bytes = serializeModel(createModel(SMALL, new Rng(3)));
   const { tensors, metadata } = readSafetensors(bytes);
   const arch = JSON.parse(metadata.architecture) as Record<string, unknown>;
@@ -90,10 +93,17 @@ export function writeHostileFiles(dir: string): HostileFile[] {
   // 1. A custom cell whose source is not the code its hash names: nothing may run.
   const marker = join(dir, 'PAYLOAD-RAN');
   put('payload.js', `require('node:fs').writeFileSync(${JSON.stringify(marker)}, 'ran'); module.exports = {};\n`);
-  for (const [kind, source] of [['custom-bad-hash', 'payload.js'], ['custom-absolute', join(dir, 'payload.js')], ['custom-dotdot', '../' + dir.split('/').pop() + '/payload.js']] as const) {
-    const path = put(`${kind}.safetensors`, ownModelWith((a) => {
-      (a.layers as Record<string, unknown>[])[0] = { cell: 'custom', units: 4, custom: { name: 'x', source, sha256: '0'.repeat(64) } };
-    }));
+  for (const [kind, source] of [
+    ['custom-bad-hash', 'payload.js'],
+    ['custom-absolute', join(dir, 'payload.js')],
+    ['custom-dotdot', '../' + dir.split('/').pop() + '/payload.js'],
+  ] as const) {
+    const path = put(
+      `${kind}.safetensors`,
+      ownModelWith((a) => {
+        (a.layers as Record<string, unknown>[])[0] = { cell: 'custom', units: 4, custom: { name: 'x', source, sha256: '0'.repeat(64) } };
+      }),
+    );
     out.push({ kind, path, error: /custom cell|sha256|hash|outside|trusted/i, mustNotExist: [marker] });
   }
 
@@ -105,7 +115,14 @@ export function writeHostileFiles(dir: string): HostileFile[] {
   out.push({ kind: 'sidecar-symlink', path: ptPath, error: null, mustNotChange: [victim] });
 
   // 3. Small files that declare huge work.
-  out.push({ kind: 'metadata-T-1e7', path: put('huge-T.safetensors', ownModelWith((a) => ((a.task as Record<string, unknown>).T = 1e7))), error: /"task\.T" must be a positive integer up to 100000/ });
+  out.push({
+    kind: 'metadata-T-1e7',
+    path: put(
+      'huge-T.safetensors',
+      ownModelWith((a) => ((a.task as Record<string, unknown>).T = 1e7)),
+    ),
+    error: /"task\.T" must be a positive integer up to 100000/,
+  });
   const dag = [...PROTO2, 0x7d, NONE, ...Array.from({ length: 60 }, () => [0x32, 0x86]).flat(), NONE, 0x73, STOP]; // {((…),…): None}
   out.push({ kind: 'pickle-dag-key', path: put('pickle-dag.pt', ptWithPickle(Uint8Array.from(dag))), error: /no state dict of tensors/ });
   const deep = new Uint8Array(2 + 1 + 1_000_000 + 1);
@@ -122,7 +139,11 @@ export function writeHostileFiles(dir: string): HostileFile[] {
     const at = indexOfBytes(p, [0x4b, 15, 0x4b, 3, 0x86, 0x71, 9, 0x4b, 3, 0x4b, 1, 0x86]);
     if (at < 0) throw new Error('torch-gru.pt: size/stride pattern of weight_ih_l0 not found');
     const stride0 = splice(p, at, 12, [0x4d, 0x00, 0x20, 0x4d, 0x00, 0x20, 0x86, 0x71, 9, 0x4b, 0, 0x4b, 0, 0x86]);
-    out.push({ kind: 'stride-0', path: put('stride0.pt', zipSync({ ...files, [pkl]: stride0 }, { level: 0 })), error: /zero or overlapping strides are not supported/ });
+    out.push({
+      kind: 'stride-0',
+      path: put('stride0.pt', zipSync({ ...files, [pkl]: stride0 }, { level: 0 })),
+      error: /zero or overlapping strides are not supported/,
+    });
   }
   {
     const { files, dir: d } = torchPtEntries();
@@ -149,11 +170,29 @@ export function writeHostileFiles(dir: string): HostileFile[] {
 
   // An HDF5 file whose gzip-chunked dataset declares 8192² values (test/fixtures/formats, made by
   // scripts/fixtures/make_hostile_h5.py).
-  out.push({ kind: 'h5-chunked-bomb', path: put('chunked.h5', readFileSync(join(FORMATS, 'hostile-h5-chunked-gzip.h5'))), error: /declares shape \[8192, 8192\], more than layer/ });
+  out.push({
+    kind: 'h5-chunked-bomb',
+    path: put('chunked.h5', readFileSync(join(FORMATS, 'hostile-h5-chunked-gzip.h5'))),
+    error: /declares shape \[8192, 8192\], more than layer/,
+  });
 
   // 4. Silently wrong: a NaN weight opens (with a warning); a truncated header is named as such.
-  out.push({ kind: 'nan-weight', path: put('nan.safetensors', ownModelWith(() => undefined, (name, d) => (name.includes('kernel') ? (d[0] = NaN) : undefined))), error: null });
+  out.push({
+    kind: 'nan-weight',
+    path: put(
+      'nan.safetensors',
+      ownModelWith(
+        () => undefined,
+        (name, d) => (name.includes('kernel') ? (d[0] = NaN) : undefined),
+      ),
+    ),
+    error: null,
+  });
   const good = serializeModel(createModel(SMALL, new Rng(3)));
-  out.push({ kind: 'truncated-header', path: put('truncated.safetensors', good.subarray(0, 40)), error: /safetensors header is truncated/ });
+  out.push({
+    kind: 'truncated-header',
+    path: put('truncated.safetensors', good.subarray(0, 40)),
+    error: /safetensors header is truncated/,
+  });
   return out;
 }

@@ -55,7 +55,12 @@ export function latchBatch(B: number, T: number, seed: number, noise = 0.1): Dia
  */
 export function plantedDenoiseModel(T: number, N: number): Model {
   const model = createModel(
-    { inputSize: 2, layers: [{ cell: 'brc', units: 2 }], readout: { units: 5, activation: 'linear', perStep: false }, task: { name: 'denoise', T, N } },
+    {
+      inputSize: 2,
+      layers: [{ cell: 'brc', units: 2 }],
+      readout: { units: 5, activation: 'linear', perStep: false },
+      task: { name: 'denoise', T, N },
+    },
     new Rng(1),
   );
   setParams(model, {

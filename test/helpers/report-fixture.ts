@@ -62,7 +62,8 @@ export function buildFixtureReport(opts: FixtureOptions = {}): DiagnosticReport 
     const C = tr.fwd.gates.c;
     const h = tr.fwd.h;
     const U = brcInputDrive(layerParams(model, l), tr.x, tr.shape);
-    const grid = <V>(f: (t: number, j: number) => V): V[][] => Array.from({ length: T }, (_, t) => Array.from({ length: H }, (_, j) => f(t, j)));
+    const grid = <V>(f: (t: number, j: number) => V): V[][] =>
+      Array.from({ length: T }, (_, t) => Array.from({ length: H }, (_, j) => f(t, j)));
     const three = (t: number, b: number, j: number) => at(A, t, b, j) > 1 && Math.abs(at(U, t, b, j)) < band(at(A, t, b, j));
     const fixedPoints = grid((t, j) => (three(t, 0, j) ? 3 : 1));
     const branch = grid((t, j) => (three(t, 0, j) ? sign(at(h, t, 0, j)) : sign(at(U, t, 0, j))));
@@ -166,12 +167,18 @@ export function buildFixtureReport(opts: FixtureOptions = {}): DiagnosticReport 
       lambda: 1e-3,
       trainSequences: 256,
       testSequences: 128,
-      layers: Array.from({ length: nLayers }, (_, l) => ({ layer: l, r2: Array.from({ length: T }, (_, t) => 0.95 * Math.exp(-t / (tauMem * (l + 1)))) })),
+      layers: Array.from({ length: nLayers }, (_, l) => ({
+        layer: l,
+        r2: Array.from({ length: T }, (_, t) => 0.95 * Math.exp(-t / (tauMem * (l + 1)))),
+      })),
     },
   };
 
   const spiral = (cx: number, cy: number, r0: number, phase: number): [number, number][] =>
-    Array.from({ length: 40 }, (_, k) => [cx + r0 * Math.exp(-k / 10) * Math.cos(phase + k / 3), cy + r0 * Math.exp(-k / 10) * Math.sin(phase + k / 3)]);
+    Array.from({ length: 40 }, (_, k) => [
+      cx + r0 * Math.exp(-k / 10) * Math.cos(phase + k / 3),
+      cy + r0 * Math.exp(-k / 10) * Math.sin(phase + k / 3),
+    ]);
   // Per-sequence series behind the fractions' intervals (as core/diagnostics/bistability attaches them).
   bistLayers.forEach((L, l) => {
     const { a, c } = fr.layers[l].fwd.gates;
@@ -199,7 +206,13 @@ export function buildFixtureReport(opts: FixtureOptions = {}): DiagnosticReport 
     fixedPoints: {
       layer: 0,
       input: [0],
-      points: [point([-1.5, 0.2], 'stable'), point([1.4, -0.1], 'stable', false, -0.5), point([0, 0], 'unstable', false, 0), point([0.3, 1.1], 'marginal'), point([-0.4, -1.0], 'stable', true)],
+      points: [
+        point([-1.5, 0.2], 'stable'),
+        point([1.4, -0.1], 'stable', false, -0.5),
+        point([0, 0], 'unstable', false, 0),
+        point([0.3, 1.1], 'marginal'),
+        point([-0.4, -1.0], 'stable', true),
+      ],
       trajectories: [spiral(-1.5, 0.2, 1.2, 0), spiral(1.4, -0.1, 1.0, 2), spiral(-1.5, 0.2, 0.8, 4)],
       observed: Array.from({ length: T }, (_, t): [number, number] => [bl0.h[t][0] * 2, bl0.h[t][1] * 2]),
       explainedVariance: [0.61, 0.22],

@@ -40,7 +40,15 @@ export function exportTfjs(model: Model): { modelJson: Record<string, unknown>; 
     const p = `layers.${i}.`;
     const H = l.units;
     const returnSequences = i < L - 1 || arch.readout.perStep;
-    const base: Record<string, unknown> = { trainable: true, dtype: 'float32', return_sequences: returnSequences, return_state: false, go_backwards: false, stateful: false, unroll: false };
+    const base: Record<string, unknown> = {
+      trainable: true,
+      dtype: 'float32',
+      return_sequences: returnSequences,
+      return_state: false,
+      go_backwards: false,
+      stateful: false,
+      unroll: false,
+    };
     if (i === 0) base.batch_input_shape = [null, null, inSize];
     let name: string;
     if (l.cell === 'brc' || l.cell === 'nbrc') {
@@ -60,12 +68,19 @@ export function exportTfjs(model: Model): { modelJson: Record<string, unknown>; 
       );
     } else {
       const g = l.cell === 'gru' ? 3 : l.cell === 'lstm' ? 4 : 1;
-      const cfg: Record<string, unknown> = { ...base, units: H, activation: l.cell === 'simple_rnn' ? (l.activation ?? 'tanh') : 'tanh', use_bias: true };
+      const cfg: Record<string, unknown> = {
+        ...base,
+        units: H,
+        activation: l.cell === 'simple_rnn' ? (l.activation ?? 'tanh') : 'tanh',
+        use_bias: true,
+      };
       let cls: string;
       const biasShape = [g * H];
       if (l.cell === 'gru') {
         if (l.resetAfter !== false) {
-          throw new FormatError(`layer ${i}: TensorFlow.js GRU cannot compute reset_after = true (the Keras 3 / PyTorch GRU); only BRC, nBRC, LSTM, SimpleRNN and reset-before GRU layers can be exported`);
+          throw new FormatError(
+            `layer ${i}: TensorFlow.js GRU cannot compute reset_after = true (the Keras 3 / PyTorch GRU); only BRC, nBRC, LSTM, SimpleRNN and reset-before GRU layers can be exported`,
+          );
         }
         cls = 'GRU';
         cfg.recurrent_activation = recurrentActivation(l, i);
@@ -89,8 +104,14 @@ export function exportTfjs(model: Model): { modelJson: Record<string, unknown>; 
     inSize = H;
   });
   const k = arch.readout.units;
-  layers.push({ class_name: 'Dense', config: { name: 'readout', trainable: true, dtype: 'float32', units: k, activation: arch.readout.activation, use_bias: true } });
-  specs.push({ name: 'readout/kernel', shape: [inSize, k], data: param(model, 'readout.kernel') }, { name: 'readout/bias', shape: [k], data: param(model, 'readout.bias') });
+  layers.push({
+    class_name: 'Dense',
+    config: { name: 'readout', trainable: true, dtype: 'float32', units: k, activation: arch.readout.activation, use_bias: true },
+  });
+  specs.push(
+    { name: 'readout/kernel', shape: [inSize, k], data: param(model, 'readout.kernel') },
+    { name: 'readout/bias', shape: [k], data: param(model, 'readout.bias') },
+  );
 
   const total = specs.reduce((s, w) => s + w.data.length, 0);
   const weights = new Uint8Array(4 * total);
@@ -104,7 +125,12 @@ export function exportTfjs(model: Model): { modelJson: Record<string, unknown>; 
     format: 'layers-model',
     generatedBy: 'RNN Memory Lens',
     convertedBy: null,
-    modelTopology: { class_name: 'Sequential', config: { name: 'rnn_memory_lens', layers }, keras_version: 'tfjs-layers (RNN Memory Lens export)', backend: 'tensor_flow.js' },
+    modelTopology: {
+      class_name: 'Sequential',
+      config: { name: 'rnn_memory_lens', layers },
+      keras_version: 'tfjs-layers (RNN Memory Lens export)',
+      backend: 'tensor_flow.js',
+    },
     weightsManifest: [{ paths: [TFJS_WEIGHTS_FILE], weights: specs.map((w) => ({ name: w.name, shape: w.shape, dtype: 'float32' })) }],
     userDefinedMetadata: { rnnMemoryLens: { task: arch.task ?? null } },
   };

@@ -169,8 +169,7 @@ test('paramSpecs: names, shapes, inits and order; parameter counts match the pap
     { name: 'b_c', shape: [4], init: 'zeros' },
     { name: 'b_a', shape: [4], init: 'zeros' },
   ]);
-  const count = (c: CellDef, d: number, n: number) =>
-    c.paramSpecs(d, n).reduce((m, s) => m + s.shape.reduce((a, b) => a * b, 1), 0);
+  const count = (c: CellDef, d: number, n: number) => c.paramSpecs(d, n).reduce((m, s) => m + s.shape.reduce((a, b) => a * b, 1), 0);
   assert.equal(count(brcCell, 7, 10), 3 * 7 * 10 + 4 * 10);
   assert.equal(count(nbrcCell, 7, 10), 3 * 7 * 10 + 2 * 10 * 10 + 2 * 10);
   assert.deepEqual(brcCell.gateNames, ['a', 'c']);
@@ -188,7 +187,10 @@ test('initialisation: BRC w = 1, b = 0, glorot limits; nBRC W W^T = I', () => {
     const p = initLayerParams(cell.paramSpecs(d, n), rng);
     for (const name of ['U_c', 'U_a', 'U']) {
       const u = p[name];
-      assert.ok(u.every((v) => Math.abs(v) <= limit), `${name} within ±${limit}`);
+      assert.ok(
+        u.every((v) => Math.abs(v) <= limit),
+        `${name} within ±${limit}`,
+      );
       // Spread over the range, not all zero: the largest magnitude is near the limit.
       assert.ok(Math.max(...u.map(Math.abs)) > 0.7 * limit, `${name} spread`);
     }

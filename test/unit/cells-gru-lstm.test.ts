@@ -24,9 +24,21 @@ function randMat(rng: Rng, r: number, c: number, scale: number): Mat {
 
 // Independent per-sequence references with nested arrays (B = 1). `bump` adds d to h_t[j] right after step t,
 // so finite differences through them give the total dL/dh_t.
-interface Bump { t: number; j: number; d: number }
-interface GruP { K: Mat; RK: Mat; b: Mat }
-interface LstmP { K: Mat; RK: Mat; b: number[] }
+interface Bump {
+  t: number;
+  j: number;
+  d: number;
+}
+interface GruP {
+  K: Mat;
+  RK: Mat;
+  b: Mat;
+}
+interface LstmP {
+  K: Mat;
+  RK: Mat;
+  b: number[];
+}
 
 function refGru(P: GruP, xs: Mat, H: number, bump?: Bump): { h: Mat; z: Mat; r: Mat } {
   let h = new Array<number>(H).fill(0);
@@ -36,10 +48,22 @@ function refGru(P: GruP, xs: Mat, H: number, bump?: Bump): { h: Mat; z: Mat; r: 
     const r: number[] = [];
     const hn: number[] = [];
     for (let j = 0; j < H; j++) {
-      let xz = P.b[0][j], xr = P.b[0][H + j], xh = P.b[0][2 * H + j];
-      let rz = P.b[1][j], rr = P.b[1][H + j], rh = P.b[1][2 * H + j];
-      x.forEach((xi, i) => { xz += xi * P.K[i][j]; xr += xi * P.K[i][H + j]; xh += xi * P.K[i][2 * H + j]; });
-      h.forEach((hk, k) => { rz += hk * P.RK[k][j]; rr += hk * P.RK[k][H + j]; rh += hk * P.RK[k][2 * H + j]; });
+      let xz = P.b[0][j],
+        xr = P.b[0][H + j],
+        xh = P.b[0][2 * H + j];
+      let rz = P.b[1][j],
+        rr = P.b[1][H + j],
+        rh = P.b[1][2 * H + j];
+      x.forEach((xi, i) => {
+        xz += xi * P.K[i][j];
+        xr += xi * P.K[i][H + j];
+        xh += xi * P.K[i][2 * H + j];
+      });
+      h.forEach((hk, k) => {
+        rz += hk * P.RK[k][j];
+        rr += hk * P.RK[k][H + j];
+        rh += hk * P.RK[k][2 * H + j];
+      });
       z[j] = sig(xz + rz);
       r[j] = sig(xr + rr);
       const hh = tanh(xh + r[j] * rh);
@@ -61,8 +85,12 @@ function refLstm(P: LstmP, xs: Mat, H: number, bump?: Bump): { h: Mat; i: Mat; f
   for (let t = 0; t < xs.length; t++) {
     const pre = P.b.slice();
     for (let q = 0; q < 4 * H; q++) {
-      xs[t].forEach((xi, i) => { pre[q] += xi * P.K[i][q]; });
-      h.forEach((hk, k) => { pre[q] += hk * P.RK[k][q]; });
+      xs[t].forEach((xi, i) => {
+        pre[q] += xi * P.K[i][q];
+      });
+      h.forEach((hk, k) => {
+        pre[q] += hk * P.RK[k][q];
+      });
     }
     const ig = pre.slice(0, H).map(sig);
     const fg = pre.slice(H, 2 * H).map(sig);
@@ -71,7 +99,11 @@ function refLstm(P: LstmP, xs: Mat, H: number, bump?: Bump): { h: Mat; i: Mat; f
     c = c.map((cj, j) => fg[j] * cj + ig[j] * gg[j]);
     h = c.map((cj, j) => og[j] * tanh(cj));
     if (bump && bump.t === t) h[bump.j] += bump.d;
-    out.h.push(h); out.i.push(ig); out.f.push(fg); out.o.push(og); out.cell.push(c);
+    out.h.push(h);
+    out.i.push(ig);
+    out.f.push(fg);
+    out.o.push(og);
+    out.cell.push(c);
   }
   return out;
 }
@@ -121,11 +153,16 @@ test('LSTM T=2, in=1, H=1 matches scalar formulas written out by hand', () => {
     recurrent_kernel: Float64Array.from([ui, uf, uc, uo]),
     bias: Float64Array.from([bi, bf, bc, bo]),
   };
-  const i1 = sig(x1 * ki + bi), f1 = sig(x1 * kf + bf), g1 = tanh(x1 * kc + bc), o1 = sig(x1 * ko + bo);
+  const i1 = sig(x1 * ki + bi),
+    f1 = sig(x1 * kf + bf),
+    g1 = tanh(x1 * kc + bc),
+    o1 = sig(x1 * ko + bo);
   const c1 = i1 * g1; // c_0 = 0
   const h1 = o1 * tanh(c1);
-  const i2 = sig(x2 * ki + h1 * ui + bi), f2 = sig(x2 * kf + h1 * uf + bf);
-  const g2 = tanh(x2 * kc + h1 * uc + bc), o2 = sig(x2 * ko + h1 * uo + bo);
+  const i2 = sig(x2 * ki + h1 * ui + bi),
+    f2 = sig(x2 * kf + h1 * uf + bf);
+  const g2 = tanh(x2 * kc + h1 * uc + bc),
+    o2 = sig(x2 * ko + h1 * uo + bo);
   const c2 = f2 * c1 + i2 * g2;
   const h2 = o2 * tanh(c2);
 
@@ -137,7 +174,10 @@ test('LSTM T=2, in=1, H=1 matches scalar formulas written out by hand', () => {
   close(one.gates.cell[0], c1, 'T=1 cell');
   const two = lstmCell.forward(p, Float64Array.from([x1, x2]), { T: 2, B: 1, inputSize: 1, units: 1 });
   assert.deepEqual(Object.keys(two.gates).sort(), ['cell', 'f', 'i', 'o']);
-  const want = [[h1, i1, f1, o1, c1], [h2, i2, f2, o2, c2]];
+  const want = [
+    [h1, i1, f1, o1, c1],
+    [h2, i2, f2, o2, c2],
+  ];
   for (let t = 0; t < 2; t++) {
     const got = [two.h[t], two.gates.i[t], two.gates.f[t], two.gates.o[t], two.gates.cell[t]];
     ['h', 'i', 'f', 'o', 'cell'].forEach((nm, q) => close(got[q], want[t][q], `${nm}${t + 1}`));
@@ -146,7 +186,10 @@ test('LSTM T=2, in=1, H=1 matches scalar formulas written out by hand', () => {
 
 test('GRU and LSTM with in=2, H=2, B=3 match the nested-array references per batch element (time-major layout)', () => {
   const rng = new Rng(11);
-  const T = 3, B = 3, I = 2, H = 2;
+  const T = 3,
+    B = 3,
+    I = 2,
+    H = 2;
   const s: SeqShape = { T, B, inputSize: I, units: H };
   const xs: Mat[] = Array.from({ length: B }, () => randMat(rng, T, I, 1)); // xs[b][t][i]
   const x = new Float64Array(T * B * I);
@@ -184,7 +227,8 @@ function orthonormalRows(m: Float64Array, rows: number, cols: number): number {
 }
 
 test('paramSpecs shapes and Keras initialisers', () => {
-  const I = 3, H = 4;
+  const I = 3,
+    H = 4;
   assert.deepEqual(gruCell.paramSpecs(I, H), [
     { name: 'kernel', shape: [I, 3 * H], init: 'glorot_uniform' },
     { name: 'recurrent_kernel', shape: [H, 3 * H], init: 'orthogonal' },
@@ -198,22 +242,40 @@ test('paramSpecs shapes and Keras initialisers', () => {
   assert.deepEqual(gruCell.gateNames, ['z', 'r']);
   assert.deepEqual(lstmCell.gateNames, ['i', 'f', 'o', 'cell']);
 
-  for (const [cell, G] of [[gruCell, 3 * H], [lstmCell, 4 * H]] as [CellDef, number][]) {
+  for (const [cell, G] of [
+    [gruCell, 3 * H],
+    [lstmCell, 4 * H],
+  ] as [CellDef, number][]) {
     const rng = new Rng(5);
     const p = initLayerParams(cell.paramSpecs(I, H), rng);
     const limit = Math.sqrt(6 / (I + G));
-    assert.ok(p.kernel.every((v) => Math.abs(v) <= limit), `${cell.kind} kernel within glorot limit`);
-    assert.ok(p.kernel.some((v) => Math.abs(v) > limit / 2), `${cell.kind} kernel not degenerate`);
+    assert.ok(
+      p.kernel.every((v) => Math.abs(v) <= limit),
+      `${cell.kind} kernel within glorot limit`,
+    );
+    assert.ok(
+      p.kernel.some((v) => Math.abs(v) > limit / 2),
+      `${cell.kind} kernel not degenerate`,
+    );
     assert.ok(orthonormalRows(p.recurrent_kernel, H, G) < 1e-12, `${cell.kind} RK RKᵀ ≈ I`);
     if (cell.kind === 'gru') {
-      assert.ok(p.bias.every((v) => v === 0), 'GRU bias zeros');
+      assert.ok(
+        p.bias.every((v) => v === 0),
+        'GRU bias zeros',
+      );
     } else {
       for (let q = 0; q < G; q++) assert.equal(p.bias[q], q >= H && q < 2 * H ? 1 : 0, `LSTM bias[${q}] (forget block = 1)`);
     }
   }
 });
 
-interface GradCase { T: number; B: number; I: number; H: number; seed: number }
+interface GradCase {
+  T: number;
+  B: number;
+  I: number;
+  H: number;
+  seed: number;
+}
 
 function randomParams(cell: CellDef, rng: Rng, I: number, H: number): LayerParams {
   const p: LayerParams = {};
@@ -263,7 +325,9 @@ for (const cell of [gruCell, lstmCell]) {
 
 test('dh is the total dL/dh_t: finite differences through the references with h_t bumped', () => {
   const rng = new Rng(9);
-  const T = 4, I = 2, H = 3;
+  const T = 4,
+    I = 2,
+    H = 3;
   const s: SeqShape = { T, B: 1, inputSize: I, units: H };
   const xs = randMat(rng, T, I, 1);
   const x = flat(xs);
@@ -312,35 +376,48 @@ test('bad shapes and inputs throw clear errors', () => {
 test('linalg kernels match naive loops, with offsets and every unroll remainder', () => {
   const rng = new Rng(21);
   const rand = (n: number): Float64Array => Float64Array.from({ length: n }, () => rng.normal());
-  for (const [m, k, n] of [[1, 1, 1], [3, 5, 2], [4, 8, 3], [7, 6, 9], [2, 3, 4]]) {
-    const oo = 2, ao = 3, bo = 1; // offsets into larger buffers
-    const A = rand(ao + m * k), Bm = rand(bo + k * n), C = rand(oo + m * n);
+  for (const [m, k, n] of [
+    [1, 1, 1],
+    [3, 5, 2],
+    [4, 8, 3],
+    [7, 6, 9],
+    [2, 3, 4],
+  ]) {
+    const oo = 2,
+      ao = 3,
+      bo = 1; // offsets into larger buffers
+    const A = rand(ao + m * k),
+      Bm = rand(bo + k * n),
+      C = rand(oo + m * n);
     // matmulAcc: C[m×n] += A[m×k] B[k×n]
     const out1 = C.slice();
     matmulAcc(out1, A, Bm, m, k, n, oo, ao, bo);
-    for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
-      let s = C[oo + i * n + j];
-      for (let p = 0; p < k; p++) s += A[ao + i * k + p] * Bm[bo + p * n + j];
-      close(out1[oo + i * n + j], s, `matmulAcc ${m}x${k}x${n} [${i},${j}]`);
-    }
+    for (let i = 0; i < m; i++)
+      for (let j = 0; j < n; j++) {
+        let s = C[oo + i * n + j];
+        for (let p = 0; p < k; p++) s += A[ao + i * k + p] * Bm[bo + p * n + j];
+        close(out1[oo + i * n + j], s, `matmulAcc ${m}x${k}x${n} [${i},${j}]`);
+      }
     // matmulTransAAcc: D[k×n] += A[m×k]ᵀ C[m×n]
     const D = rand(oo + k * n);
     const out2 = D.slice();
     matmulTransAAcc(out2, A, C, m, k, n, oo, ao, oo);
-    for (let p = 0; p < k; p++) for (let j = 0; j < n; j++) {
-      let s = D[oo + p * n + j];
-      for (let i = 0; i < m; i++) s += A[ao + i * k + p] * C[oo + i * n + j];
-      close(out2[oo + p * n + j], s, `matmulTransAAcc ${m}x${k}x${n} [${p},${j}]`);
-    }
+    for (let p = 0; p < k; p++)
+      for (let j = 0; j < n; j++) {
+        let s = D[oo + p * n + j];
+        for (let i = 0; i < m; i++) s += A[ao + i * k + p] * C[oo + i * n + j];
+        close(out2[oo + p * n + j], s, `matmulTransAAcc ${m}x${k}x${n} [${p},${j}]`);
+      }
     // matmulTransBAcc: E[m×k] += C[m×n] B'[k×n]ᵀ, with B' = Bm viewed as [k×n]
     const E = rand(ao + m * k);
     const out3 = E.slice();
     matmulTransBAcc(out3, C, Bm, m, n, k, ao, oo, bo);
-    for (let i = 0; i < m; i++) for (let p = 0; p < k; p++) {
-      let s = E[ao + i * k + p];
-      for (let j = 0; j < n; j++) s += C[oo + i * n + j] * Bm[bo + p * n + j];
-      close(out3[ao + i * k + p], s, `matmulTransBAcc ${m}x${k}x${n} [${i},${p}]`);
-    }
+    for (let i = 0; i < m; i++)
+      for (let p = 0; p < k; p++) {
+        let s = E[ao + i * k + p];
+        for (let j = 0; j < n; j++) s += C[oo + i * n + j] * Bm[bo + p * n + j];
+        close(out3[ao + i * k + p], s, `matmulTransBAcc ${m}x${k}x${n} [${i},${p}]`);
+      }
     const F = rand(1 + n);
     const out4 = F.slice();
     colSumAcc(out4, C, m, n, 1, oo);

@@ -16,7 +16,13 @@ function randParams(def: CellDef, I: number, H: number, rng: Rng): LayerParams {
 const randArray = (rng: Rng, n: number, scale = 1) => Float64Array.from({ length: n }, () => scale * rng.normal());
 
 /** The state [B, stateSize] after step t (0-based) of a forward result: h_t, then c_t for LSTM. */
-function stateAfter(def: CellDef, fwd: { h: Float64Array; gates: Record<string, Float64Array> }, t: number, B: number, H: number): Float64Array {
+function stateAfter(
+  def: CellDef,
+  fwd: { h: Float64Array; gates: Record<string, Float64Array> },
+  t: number,
+  B: number,
+  H: number,
+): Float64Array {
   const S = cellStateSize(def, H);
   const out = new Float64Array(B * S);
   for (let b = 0; b < B; b++) {
@@ -47,7 +53,8 @@ for (const kind of CELL_KINDS) {
       assert.ok(Math.abs(rest.h[i] - whole.h[k * B * H + i]) < 1e-14, `h[${i}]`);
     }
     for (const g of def.gateNames) {
-      for (let i = 0; i < rest.gates[g].length; i++) assert.ok(Math.abs(rest.gates[g][i] - whole.gates[g][k * B * H + i]) < 1e-14, `${g}[${i}]`);
+      for (let i = 0; i < rest.gates[g].length; i++)
+        assert.ok(Math.abs(rest.gates[g][i] - whole.gates[g][k * B * H + i]) < 1e-14, `${g}[${i}]`);
     }
     assert.throws(() => def.forward(p, x, { T, B, inputSize: I, units: H }, new Float64Array(3)), /initialState/);
   });

@@ -97,9 +97,21 @@ function refSimple(p: LayerParams, xs: number[][], H: number, f: Act): number[][
 
 type Ref = (p: LayerParams, xs: number[][], H: number) => number[][];
 const cases: { name: string; def: CellDef; ref: Ref }[] = [
-  { name: 'gru reset-before sigmoid', def: makeGruVariant({ resetAfter: false, recurrentActivation: 'sigmoid' }), ref: (p, x, H) => refGruBefore(p, x, H, sig) },
-  { name: 'gru reset-before hard_sigmoid', def: makeGruVariant({ resetAfter: false, recurrentActivation: 'hard_sigmoid' }), ref: (p, x, H) => refGruBefore(p, x, H, hard02) },
-  { name: 'gru reset-after hard_sigmoid_keras3', def: makeGruVariant({ resetAfter: true, recurrentActivation: 'hard_sigmoid_keras3' }), ref: (p, x, H) => refGruAfter(p, x, H, hard6) },
+  {
+    name: 'gru reset-before sigmoid',
+    def: makeGruVariant({ resetAfter: false, recurrentActivation: 'sigmoid' }),
+    ref: (p, x, H) => refGruBefore(p, x, H, sig),
+  },
+  {
+    name: 'gru reset-before hard_sigmoid',
+    def: makeGruVariant({ resetAfter: false, recurrentActivation: 'hard_sigmoid' }),
+    ref: (p, x, H) => refGruBefore(p, x, H, hard02),
+  },
+  {
+    name: 'gru reset-after hard_sigmoid_keras3',
+    def: makeGruVariant({ resetAfter: true, recurrentActivation: 'hard_sigmoid_keras3' }),
+    ref: (p, x, H) => refGruAfter(p, x, H, hard6),
+  },
   { name: 'lstm hard_sigmoid', def: makeLstmVariant('hard_sigmoid'), ref: (p, x, H) => refLstm(p, x, H, hard02) },
   { name: 'simple_rnn tanh', def: makeSimpleRnnCell('tanh'), ref: (p, x, H) => refSimple(p, x, H, Math.tanh) },
   { name: 'simple_rnn relu', def: makeSimpleRnnCell('relu'), ref: (p, x, H) => refSimple(p, x, H, relu) },
@@ -154,7 +166,8 @@ test('the GRU variant with default options reproduces the default GRU cell (sepa
     a.h.forEach((v, i) => assert.ok(Math.abs(v - b.h[i]) < 1e-12));
     const ga = variant.backward(p, x, a, w, shape);
     const gb = base.backward(p, x, b, w, shape);
-    for (const k of Object.keys(p)) ga.grads[k].forEach((v, i) => assert.ok(Math.abs(v - gb.grads[k][i]) < 1e-10, `${base.kind} ${k}[${i}]`));
+    for (const k of Object.keys(p))
+      ga.grads[k].forEach((v, i) => assert.ok(Math.abs(v - gb.grads[k][i]) < 1e-10, `${base.kind} ${k}[${i}]`));
   }
 });
 
@@ -168,7 +181,10 @@ test('layerCell hands default layers to the resolver and keeps option layers on 
   assert.deepEqual(seen, ['gru']);
   const v = layerCell({ cell: 'gru', resetAfter: false }, resolver);
   assert.equal(seen.length, 1);
-  assert.deepEqual(v.paramSpecs(2, 3).map((s) => s.shape), [[2, 9], [3, 9], [9]]);
+  assert.deepEqual(
+    v.paramSpecs(2, 3).map((s) => s.shape),
+    [[2, 9], [3, 9], [9]],
+  );
   assert.equal(layerCell({ cell: 'simple_rnn' }, resolver).kind, 'simple_rnn');
   assert.equal(seen.length, 1);
   assert.equal(hasCellOptions({ cell: 'lstm', recurrentActivation: 'sigmoid' }), false);

@@ -57,14 +57,29 @@ test('trace returns outputs, states and gates that match the model', () => {
   try {
     const rng = new Rng(2);
     const model = createModel(
-      { inputSize: 2, layers: [{ cell: 'brc', units: 3 }, { cell: 'lstm', units: 2 }], readout: { units: 1, activation: 'linear', perStep: false } },
+      {
+        inputSize: 2,
+        layers: [
+          { cell: 'brc', units: 3 },
+          { cell: 'lstm', units: 2 },
+        ],
+        readout: { units: 1, activation: 'linear', perStep: false },
+      },
       rng,
     );
     const path = join(d, 'm.safetensors');
     saveModel(path, model, { dtype: 'F64' });
     const x = [
-      [[0.5, -1], [1, 0.2], [-0.3, 0.4]],
-      [[0, 1], [2, -2], [0.1, 0.1]],
+      [
+        [0.5, -1],
+        [1, 0.2],
+        [-0.3, 0.4],
+      ],
+      [
+        [0, 1],
+        [2, -2],
+        [0.1, 0.1],
+      ],
     ];
     writeFileSync(join(d, 'in.json'), JSON.stringify({ x }));
     const r = cli(['trace', '--model', path, '--input', join(d, 'in.json'), '--out', join(d, 'out.json'), '--engine', 'reference']);
@@ -82,7 +97,9 @@ test('trace returns outputs, states and gates that match the model', () => {
     const fr = forward(model, flat, 3, 2);
     for (let b = 0; b < 2; b++) {
       assert.ok(Math.abs(out.y[b][0] - fr.out[b]) < 1e-12);
-      for (let t = 0; t < 3; t++) for (let j = 0; j < 3; j++) assert.ok(Math.abs(out.layers[0].gates.a[b][t][j] - fr.layers[0].fwd.gates.a[(t * 2 + b) * 3 + j]) < 1e-12);
+      for (let t = 0; t < 3; t++)
+        for (let j = 0; j < 3; j++)
+          assert.ok(Math.abs(out.layers[0].gates.a[b][t][j] - fr.layers[0].fwd.gates.a[(t * 2 + b) * 3 + j]) < 1e-12);
     }
     writeFileSync(join(d, 'bad.json'), JSON.stringify({ x: [[[1, 2, 3]]] }));
     const bad = cli(['trace', '--model', path, '--input', join(d, 'bad.json')]);
@@ -99,7 +116,29 @@ test('Ctrl-C during training saves a checkpoint, exits 130, and --resume finishe
     const out = join(d, 'run');
     const child = spawn(
       process.execPath,
-      [...cliArgs, 'train', '--task', 'copy', '--cell', 'gru', '--T', '10', '--layers', '1', '--units', '8', '--batch', '16', '--steps', '100000', '--engine', 'reference', '--json', '--out', out],
+      [
+        ...cliArgs,
+        'train',
+        '--task',
+        'copy',
+        '--cell',
+        'gru',
+        '--T',
+        '10',
+        '--layers',
+        '1',
+        '--units',
+        '8',
+        '--batch',
+        '16',
+        '--steps',
+        '100000',
+        '--engine',
+        'reference',
+        '--json',
+        '--out',
+        out,
+      ],
       { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let stdout = '';
@@ -133,14 +172,48 @@ test('train --curriculum reports the stage length while it lasts and writes the 
   const d = mkdtempSync(join(tmpdir(), 'rnn-cli-'));
   try {
     const out = join(d, 'r');
-    const r = cli(['train', '--task', 'copy', '--cell', 'brc', '--T', '12', '--layers', '1', '--units', '4', '--batch', '8', '--steps', '4000', '--curriculum', '3000', '--eval-every', '1000', '--test-size', '16', '--json', '--out', out]);
+    const r = cli([
+      'train',
+      '--task',
+      'copy',
+      '--cell',
+      'brc',
+      '--T',
+      '12',
+      '--layers',
+      '1',
+      '--units',
+      '4',
+      '--batch',
+      '8',
+      '--steps',
+      '4000',
+      '--curriculum',
+      '3000',
+      '--eval-every',
+      '1000',
+      '--test-size',
+      '16',
+      '--json',
+      '--out',
+      out,
+    ]);
     assert.equal(r.code, 0, r.err);
-    const events = r.out.trim().split('\n').map((l) => JSON.parse(l) as { type: string; step: number; seqLen?: number; best?: { step: number; path: string } });
+    const events = r.out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; step: number; seqLen?: number; best?: { step: number; path: string } });
     const progress = events.filter((e) => e.type === 'progress');
     // Progress comes every 250 ms (how many fall inside the curriculum depends on the machine's speed).
     assert.ok(progress.length > 0);
-    assert.ok(progress.filter((e) => e.step <= 3000).every((e) => e.seqLen !== undefined && e.seqLen < 12), 'a curriculum step without its stage length');
-    assert.ok(progress.filter((e) => e.step > 3000).every((e) => e.seqLen === undefined), 'a stage reported after the curriculum');
+    assert.ok(
+      progress.filter((e) => e.step <= 3000).every((e) => e.seqLen !== undefined && e.seqLen < 12),
+      'a curriculum step without its stage length',
+    );
+    assert.ok(
+      progress.filter((e) => e.step > 3000).every((e) => e.seqLen === undefined),
+      'a stage reported after the curriculum',
+    );
     assert.equal(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).curriculum, 3000);
     const done = events.find((e) => e.type === 'done')!;
     assert.ok(done.best && existsSync(done.best.path), 'done names an existing best model');

@@ -55,7 +55,22 @@ test('no stages when the curriculum is off or T is already minimal; smnist is re
   assert.equal(normalizeConfig({ task: 'copy' }).curriculum, 0);
 });
 
-const cfg = normalizeConfig({ task: 'copy', cell: 'brc', T: 12, layers: 1, units: 6, batch: 8, steps: 40, lr: 1e-2, seed: 3, evalEvery: 10, testSize: 32, checkpointEvery: 9, curriculum: 24, engine: 'reference' });
+const cfg = normalizeConfig({
+  task: 'copy',
+  cell: 'brc',
+  T: 12,
+  layers: 1,
+  units: 6,
+  batch: 8,
+  steps: 40,
+  lr: 1e-2,
+  seed: 3,
+  evalEvery: 10,
+  testSize: 32,
+  checkpointEvery: 9,
+  curriculum: 24,
+  engine: 'reference',
+});
 
 test('the trainer draws stage-length batches during the curriculum and evaluates at full length', () => {
   const tr = new Trainer(cfg, referenceCell);
@@ -80,7 +95,14 @@ test('resume inside a curriculum stage continues exactly like an uninterrupted r
   const b = mkdtempSync(join(tmpdir(), 'rnn-curr-'));
   try {
     const events: TrainEvent[] = [];
-    runTraining({ outDir: a, config: cfg, isCancelled: () => false, emit: (e) => events.push(e), cells: referenceCell, progressIntervalMs: 0 });
+    runTraining({
+      outDir: a,
+      config: cfg,
+      isCancelled: () => false,
+      emit: (e) => events.push(e),
+      cells: referenceCell,
+      progressIntervalMs: 0,
+    });
     let calls = 0;
     // Cancel at step 11: inside the second stage, so the resumed run must pick the stage up from the step count.
     runTraining({ outDir: b, config: cfg, isCancelled: () => ++calls > 11, emit: () => {}, cells: referenceCell });

@@ -32,7 +32,10 @@ test('the probe worker: an endless loop hits the time limit, a crash ends only t
     probeCustomCell(fixture('bad-step.ts')),
   ]);
   assert.equal(loop.status, 'rejected');
-  assert.match(String((loop as PromiseRejectedResult).reason.message), /endless\.ts: loading the cell and a test step did not finish within 1\.5 s/);
+  assert.match(
+    String((loop as PromiseRejectedResult).reason.message),
+    /endless\.ts: loading the cell and a test step did not finish within 1\.5 s/,
+  );
   assert.equal(crash.status, 'rejected');
   assert.match(String((crash as PromiseRejectedResult).reason.message), /crash\.ts: the cell's worker exited \(code 3\)/);
   assert.equal(bad.status, 'rejected');
@@ -47,7 +50,10 @@ test('the probe worker: an endless loop hits the time limit, a crash ends only t
 /** The CLI from the sources, in the repository folder (its workers load tsx from there); paths relative to it. */
 function runCli(args: string[]): Promise<{ code: number | null; err: string }> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', join(root, 'core', 'cli', 'main.ts'), ...args], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+    const p = spawn(process.execPath, ['--import', 'tsx', join(root, 'core', 'cli', 'main.ts'), ...args], {
+      cwd: root,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let err = '';
     p.stderr.on('data', (b: Buffer) => (err += b.toString()));
     const timer = setTimeout(() => p.kill('SIGKILL'), 120_000);
@@ -63,7 +69,24 @@ test('CLI: train --cell FILE.ts trains in the worker and keeps a copy of the cel
   const rel = (p: string) => relative(root, join(d, p));
   try {
     copyFileSync(leakyTs, join(d, 'cell.ts'));
-    const args = ['--task', 'copy', '--T', '5', '--units', '6', '--layers', '2', '--batch', '8', '--steps', '20', '--eval-every', '10', '--test-size', '16'];
+    const args = [
+      '--task',
+      'copy',
+      '--T',
+      '5',
+      '--units',
+      '6',
+      '--layers',
+      '2',
+      '--batch',
+      '8',
+      '--steps',
+      '20',
+      '--eval-every',
+      '10',
+      '--test-size',
+      '16',
+    ];
     const train = await runCli(['train', ...args, '--cell', rel('cell.ts'), '--out', rel('run')]);
     assert.equal(train.code, 0, train.err);
     assert.match(train.err, /custom cell "leaky-tanh"/);
@@ -71,12 +94,26 @@ test('CLI: train --cell FILE.ts trains in the worker and keeps a copy of the cel
     assert.equal(cfg.cell, 'custom');
     // Copied into the run folder: models may name only a cell inside their own folder.
     assert.equal(cfg.custom!.source, 'cell.ts');
-    assert.equal(cfg.custom!.sha256, createHash('sha256').update(readFileSync(join(d, 'cell.ts'))).digest('hex'));
+    assert.equal(
+      cfg.custom!.sha256,
+      createHash('sha256')
+        .update(readFileSync(join(d, 'cell.ts')))
+        .digest('hex'),
+    );
     assert.deepEqual(readFileSync(join(d, 'run', 'cell.ts')), readFileSync(join(d, 'cell.ts')));
     const diag = await runCli(['diagnose', '--model', rel(join('run', RUN_FILES.model)), '--out', rel('report.json'), '--quiet']);
     assert.equal(diag.code, 0, diag.err);
-    const report = JSON.parse(readFileSync(join(d, 'report.json'), 'utf8')) as { model: { architecture: Architecture }; gradientFlow: { layers: unknown[] } };
-    assert.deepEqual(report.model.architecture.layers.map((l) => [l.cell, l.custom?.name]), [['custom', 'leaky-tanh'], ['custom', 'leaky-tanh']]);
+    const report = JSON.parse(readFileSync(join(d, 'report.json'), 'utf8')) as {
+      model: { architecture: Architecture };
+      gradientFlow: { layers: unknown[] };
+    };
+    assert.deepEqual(
+      report.model.architecture.layers.map((l) => [l.cell, l.custom?.name]),
+      [
+        ['custom', 'leaky-tanh'],
+        ['custom', 'leaky-tanh'],
+      ],
+    );
     assert.equal(report.gradientFlow.layers.length, 2);
   } finally {
     rmSync(d, { recursive: true, force: true });

@@ -57,7 +57,10 @@ function tempDir(): string {
 
 test('BRC written as a custom cell matches the built-in float64 BRC: states, gates and all gradients', () => {
   const def = loadCellDef(fixture('brc.ts'));
-  const I = 2, H = 5, T = 6, B = 3;
+  const I = 2,
+    H = 5,
+    T = 6,
+    B = 3;
   const shape: SeqShape = { T, B, inputSize: I, units: H };
   assert.deepEqual(def.paramSpecs(I, H), brcCell.paramSpecs(I, H));
   assert.deepEqual([...def.gateNames].sort(), ['a', 'c']);
@@ -84,7 +87,10 @@ test('BRC written as a custom cell matches the built-in float64 BRC: states, gat
 test('custom cell gradients (parameters, x, dh) match central finite differences of its float32 forward', () => {
   for (const file of [leakyTs, fixture('two-part.ts')]) {
     const def = loadCellDef(file);
-    const I = 2, H = 3, T = 4, B = 2;
+    const I = 2,
+      H = 3,
+      T = 4,
+      B = 2;
     const shape: SeqShape = { T, B, inputSize: I, units: H };
     const rng = new Rng(5);
     const p = randomParams(def, I, H, rng);
@@ -122,7 +128,9 @@ test('a 2·units state exposes its second half as the "cell" trace and supports 
   const def = loadCellDef(fixture('two-part.ts'));
   assert.equal(def.custom.hIsState, true);
   assert.ok(def.gateNames.includes('cell') && def.gateNames.includes('f') && def.gateNames.includes('o'));
-  const I = 1, H = 2, B = 2;
+  const I = 1,
+    H = 2,
+    B = 2;
   const rng = new Rng(3);
   const p = randomParams(def, I, H, rng);
   const x = normals(rng, 3 * B * I);
@@ -140,9 +148,15 @@ test('a 2·units state exposes its second half as the "cell" trace and supports 
 
 test('.ts, CommonJS .cjs and ES-module .mjs cells load and compute the same leaky-tanh as a float64 loop', () => {
   const defs = [leakyTs, fixture('leaky.cjs'), fixture('leaky.mjs')].map((f) => loadCellDef(f));
-  assert.deepEqual(defs.map((d) => d.custom.name), ['leaky-tanh', 'leaky-cjs', 'leaky-mjs']);
+  assert.deepEqual(
+    defs.map((d) => d.custom.name),
+    ['leaky-tanh', 'leaky-cjs', 'leaky-mjs'],
+  );
   assert.equal(defs[0].custom.sha256, sha256(leakyTs));
-  const I = 2, H = 3, T = 5, B = 2;
+  const I = 2,
+    H = 3,
+    T = 5,
+    B = 2;
   const shape = { T, B, inputSize: I, units: H };
   const rng = new Rng(9);
   const p = randomParams(defs[0], I, H, rng);
@@ -180,7 +194,12 @@ test('no tensors leak over many forward/backward passes, also when the step thro
   def.forward(p, x, shape); // warm-up (tfjs creates a few long-lived tensors once)
   const before = tf.memory().numTensors;
   for (let i = 0; i < 25; i++) {
-    const f = def.forward(p, x, shape, Float64Array.from({ length: 12 }, () => rng.uniform()));
+    const f = def.forward(
+      p,
+      x,
+      shape,
+      Float64Array.from({ length: 12 }, () => rng.uniform()),
+    );
     def.backward(p, x, f, normals(rng, 48), shape);
   }
   assert.throws(() => def.forward({ ...p, W: new Float64Array(3) }, x, shape), /parameter "W" has 3 values/);
@@ -199,7 +218,10 @@ test('errors in the user code name file:line:column of the user source, mapped t
       assert.ok(e instanceof CustomCellError);
       assert.equal(e.line, pos.line);
       assert.equal(e.column, pos.column);
-      assert.ok(e.message.startsWith(`${bad}:${pos.line}:${pos.column}: step threw (t = 0; load check with inputSize 3, units 4): `), e.message);
+      assert.ok(
+        e.message.startsWith(`${bad}:${pos.line}:${pos.column}: step threw (t = 0; load check with inputSize 3, units 4): `),
+        e.message,
+      );
       assert.match(e.message, /matMul/);
       return true;
     },
@@ -210,7 +232,9 @@ test('errors in the user code name file:line:column of the user source, mapped t
   const def = loadCellDef(throws); // one inspection step at load
   assert.throws(
     () => dryRunCell(def, 1, 3), // forward t = 0, 1, then backward from t = 1 fails
-    (e: unknown) => e instanceof CustomCellError && e.message === `${throws}:${tpos.line}:${tpos.column}: step threw (t = 1): custom failure after 3 steps`,
+    (e: unknown) =>
+      e instanceof CustomCellError &&
+      e.message === `${throws}:${tpos.line}:${tpos.column}: step threw (t = 1): custom failure after 3 steps`,
   );
   assert.throws(() => loadCellDef(fixture('wrong-shape.ts')), /step returned "state" of shape \[2, 3\]; expected \[2, 4\]/);
 
@@ -219,15 +243,24 @@ test('errors in the user code name file:line:column of the user source, mapped t
     const syntax = join(d, 'syntax.ts');
     writeFileSync(syntax, "export default {\n  name: 'x',\n  step: (tf) => ({ state: }),\n};\n");
     const spos = positionOf(syntax, 'state:', '}');
-    assert.throws(() => loadCellDef(syntax), (e: unknown) => e instanceof CustomCellError && e.line === spos.line && e.column === spos.column && /syntax error/.test(e.message));
+    assert.throws(
+      () => loadCellDef(syntax),
+      (e: unknown) => e instanceof CustomCellError && e.line === spos.line && e.column === spos.column && /syntax error/.test(e.message),
+    );
     const imports = join(d, 'imports.ts');
     writeFileSync(imports, "// helper files are not supported\nimport { helper } from './helper';\nexport default helper;\n");
-    assert.throws(() => loadCellDef(imports), (e: unknown) => e instanceof CustomCellError && e.line === 2 && /cannot import "\.\/helper"/.test(e.message));
+    assert.throws(
+      () => loadCellDef(imports),
+      (e: unknown) => e instanceof CustomCellError && e.line === 2 && /cannot import "\.\/helper"/.test(e.message),
+    );
     const noStep = join(d, 'no-step.js');
     writeFileSync(noStep, "module.exports = { name: 'n', params: () => [] };\n");
     assert.throws(() => loadCellDef(noStep), /"step" must be a function/);
     const badShape = join(d, 'bad-shape.js');
-    writeFileSync(badShape, "module.exports = { name: 'n', params: (i, u) => [{ name: 'W', shape: [i, 0], init: 'zeros' }], step: (tf, p, x, s) => ({ state: s }) };\n");
+    writeFileSync(
+      badShape,
+      "module.exports = { name: 'n', params: (i, u) => [{ name: 'W', shape: [i, 0], init: 'zeros' }], step: (tf, p, x, s) => ({ state: s }) };\n",
+    );
     assert.throws(() => loadCellDef(badShape), /parameter "W": shape must be 1 to 4 positive integers, got \[3,0\]/);
     assert.throws(() => loadCellDef(join(d, 'missing.ts')), /cannot read custom cell/);
     assert.throws(() => loadCellDef(join(d, 'cell.py')), /must be a \.ts, \.mts/);
@@ -239,19 +272,37 @@ test('errors in the user code name file:line:column of the user source, mapped t
 function customConfig(file: string, extra: Partial<TrainConfig> = {}): Partial<TrainConfig> {
   const def = loadCellDef(file);
   return {
-    task: 'copy', T: 5, cell: 'custom', custom: { name: def.custom.name, source: file, sha256: def.custom.sha256 },
-    layers: 1, units: 8, batch: 16, steps: 80, lr: 0.01, evalEvery: 40, testSize: 64, checkpointEvery: 40, seed: 3, ...extra,
+    task: 'copy',
+    T: 5,
+    cell: 'custom',
+    custom: { name: def.custom.name, source: file, sha256: def.custom.sha256 },
+    layers: 1,
+    units: 8,
+    batch: 16,
+    steps: 80,
+    lr: 0.01,
+    evalEvery: 40,
+    testSize: 64,
+    checkpointEvery: 40,
+    seed: 3,
+    ...extra,
   };
 }
 
 const metrics = (dir: string) =>
-  readFileSync(join(dir, RUN_FILES.metrics), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { step: number; testLoss: number });
+  readFileSync(join(dir, RUN_FILES.metrics), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { step: number; testLoss: number });
 
 test('the leaky-tanh example trains on copy T = 5 (loss falls), checkpoints and resumes exactly; a diagnosis covers it', () => {
   const d = tempDir();
   try {
     const quiet = { isCancelled: () => false, emit: () => undefined, allowCustomCells: true };
-    assert.throws(() => runTraining({ ...quiet, allowCustomCells: false, outDir: join(d, 'refused'), config: customConfig(leakyTs) }), /trusted workspace/);
+    assert.throws(
+      () => runTraining({ ...quiet, allowCustomCells: false, outDir: join(d, 'refused'), config: customConfig(leakyTs) }),
+      /trusted workspace/,
+    );
     const a = join(d, 'a');
     runTraining({ ...quiet, outDir: a, config: customConfig(leakyTs) });
     const m = metrics(a);
@@ -273,7 +324,10 @@ test('the leaky-tanh example trains on copy T = 5 (loss falls), checkpoints and 
 
     // A fresh thread: nothing loaded, the model says where its cell is.
     clearCustomCells();
-    assert.throws(() => loadModelWithCustomCells(join(a, RUN_FILES.model), { allowCustomCells: false }), /custom cell "leaky-tanh".*trusted workspace/);
+    assert.throws(
+      () => loadModelWithCustomCells(join(a, RUN_FILES.model), { allowCustomCells: false }),
+      /custom cell "leaky-tanh".*trusted workspace/,
+    );
     const { model } = loadModelWithCustomCells(join(a, RUN_FILES.model), { allowCustomCells: true });
     const report = diagnose(model, { T: 5, batch: 16, seed: 1 });
     assert.deepEqual(report.sections, ['bistability', 'gradientFlow', 'retention', 'fixedPoints', 'memory']);
@@ -295,13 +349,26 @@ test('the leaky-tanh example trains on copy T = 5 (loss falls), checkpoints and 
 });
 
 test('architectures and model files: custom layers validate, parse leniently until loaded, then strictly; hashes pin the file', () => {
-  assert.throws(() => validateArchitecture({ inputSize: 1, layers: [{ cell: 'custom', units: 2 }], readout: { units: 1, activation: 'linear' } }), /layer 0 "custom" must be an object/);
   assert.throws(
-    () => validateArchitecture({ inputSize: 1, layers: [{ cell: 'custom', units: 2, custom: { name: 'x', source: 'c.ts', sha256: 'abc' } }], readout: { units: 1, activation: 'linear' } }),
+    () => validateArchitecture({ inputSize: 1, layers: [{ cell: 'custom', units: 2 }], readout: { units: 1, activation: 'linear' } }),
+    /layer 0 "custom" must be an object/,
+  );
+  assert.throws(
+    () =>
+      validateArchitecture({
+        inputSize: 1,
+        layers: [{ cell: 'custom', units: 2, custom: { name: 'x', source: 'c.ts', sha256: 'abc' } }],
+        readout: { units: 1, activation: 'linear' },
+      }),
     /"sha256" must be 64 lowercase hex digits/,
   );
   assert.throws(
-    () => validateArchitecture({ inputSize: 1, layers: [{ cell: 'gru', units: 2, custom: { name: 'x', source: 'c.ts', sha256: 'a'.repeat(64) } }], readout: { units: 1, activation: 'linear' } }),
+    () =>
+      validateArchitecture({
+        inputSize: 1,
+        layers: [{ cell: 'gru', units: 2, custom: { name: 'x', source: 'c.ts', sha256: 'a'.repeat(64) } }],
+        readout: { units: 1, activation: 'linear' },
+      }),
     /"custom" applies to custom cells only/,
   );
   const d = tempDir();
@@ -317,9 +384,15 @@ test('architectures and model files: custom layers validate, parse leniently unt
       readout: { units: 1, activation: 'linear' },
     });
     // Custom layers ignore the engine's resolver.
-    assert.equal(layerCell(arch.layers[0], () => assert.fail('resolver used')), def);
+    assert.equal(
+      layerCell(arch.layers[0], () => assert.fail('resolver used')),
+      def,
+    );
     const model = createModel(arch, new Rng(1));
-    assert.deepEqual([...model.params.keys()], ['layers.0.W', 'layers.0.R', 'layers.0.b', 'layers.0.alpha', 'readout.kernel', 'readout.bias']);
+    assert.deepEqual(
+      [...model.params.keys()],
+      ['layers.0.W', 'layers.0.R', 'layers.0.b', 'layers.0.alpha', 'readout.kernel', 'readout.bias'],
+    );
     const path = join(d, 'model.safetensors');
     saveModel(path, model, { dtype: 'F64' });
     // Strict while loaded: a tensor of the wrong shape is refused.
@@ -340,7 +413,10 @@ test('architectures and model files: custom layers validate, parse leniently unt
     assert.match(warnings.join('\n'), /differs from the recorded cell "leaky-tanh"/);
     // A different cell whose parameters do not fit the model.
     clearCustomCells();
-    assert.throws(() => loadModelWithCustomCells(path, { allowCustomCells: true, cell: fixture('brc.ts') }), /missing tensor "layers.0.U_c"/);
+    assert.throws(
+      () => loadModelWithCustomCells(path, { allowCustomCells: true, cell: fixture('brc.ts') }),
+      /missing tensor "layers.0.U_c"/,
+    );
   } finally {
     clearCustomCells();
     rmSync(d, { recursive: true, force: true });
@@ -351,5 +427,8 @@ test('dryRunCell reports the state size and parameters at the asked sizes', () =
   const def = loadCellDef(fixture('two-part.ts')) as CustomCellDef;
   const r = dryRunCell(def, 3, 5);
   assert.equal(r.stateSize, 10);
-  assert.deepEqual(r.params.map((q) => q.shape), [[3, 10], [5, 10], [10]]);
+  assert.deepEqual(
+    r.params.map((q) => q.shape),
+    [[3, 10], [5, 10], [10]],
+  );
 });

@@ -27,7 +27,8 @@ test('u*(a) is where the local minimum of tanh(u + a h) − h crosses zero (foun
   for (const a of [1.1, 1.5, 2]) {
     // For u > 0 the lower two roots exist while min over h < 0 of D(h) is below zero.
     const dmin = (u: number) => {
-      let lo = -1, hi = 0;
+      let lo = -1,
+        hi = 0;
       const D = (h: number) => Math.tanh(u + a * h) - h;
       // The left local minimum of D lies where a(1 − tanh²) = 1 on h < 0; golden-section search on [−1, 0]
       // finds it as D is unimodal there once the left branch is excluded by the start bracket below.
@@ -41,7 +42,8 @@ test('u*(a) is where the local minimum of tanh(u + a h) − h crosses zero (foun
       }
       return D((lo + hi) / 2);
     };
-    let lo = 0, hi = 2;
+    let lo = 0,
+      hi = 2;
     for (let i = 0; i < 100; i++) {
       const m = (lo + hi) / 2;
       if (dmin(m) < 0) lo = m;
@@ -54,7 +56,13 @@ test('u*(a) is where the local minimum of tanh(u + a h) − h crosses zero (foun
 test('the fixed-point count of h ↦ tanh(u + a h) changes exactly at the band edge', () => {
   for (const a of [1.5, 2]) {
     const band = bistableBand(a);
-    for (const [u, want] of [[band - 1e-4, 3], [band + 1e-4, 1], [-(band - 1e-4), 3], [-(band + 1e-4), 1], [0, 3]] as const) {
+    for (const [u, want] of [
+      [band - 1e-4, 3],
+      [band + 1e-4, 1],
+      [-(band - 1e-4), 3],
+      [-(band + 1e-4), 1],
+      [0, 3],
+    ] as const) {
       const independent = countRoots((s) => Math.tanh(u + a * s) - s, -1.5, 1.5);
       assert.equal(independent, want, `grid count a=${a} u=${u}`);
       assert.equal(brcFixedPointCount(a, u), want, `brcFixedPointCount a=${a} u=${u}`);
@@ -82,8 +90,12 @@ test('one BRC neuron (a = 1.5, c = σ(−3)): a pulse of −3 at t = 10 flips it
   const model = makeModel([{ cell: 'brc', units: 1 }]);
   const c = sigmoid(-3);
   setParams(model, {
-    'layers.0.U_a': [0], 'layers.0.w_a': [0], 'layers.0.b_a': [Math.atanh(0.5)],
-    'layers.0.U_c': [0], 'layers.0.w_c': [0], 'layers.0.b_c': [-3],
+    'layers.0.U_a': [0],
+    'layers.0.w_a': [0],
+    'layers.0.b_a': [Math.atanh(0.5)],
+    'layers.0.U_c': [0],
+    'layers.0.w_c': [0],
+    'layers.0.b_c': [-3],
     'layers.0.U': [1],
   });
   const xs = Array.from({ length: 20 }, (_, t) => (t === 0 ? 3 : t === 10 ? -3 : 0.05));
@@ -111,8 +123,14 @@ test('one BRC neuron (a = 1.5, c = σ(−3)): a pulse of −3 at t = 10 flips it
   }
   // The known answer: +1 up to step 9, −1 from the pulse on; one flip at t = 10. Holds of 9 steps: the write
   // steps t = 0 and t = 10 (|u| > u*(1.5), one fixed point) are not holds.
-  assert.deepEqual(L.branch.map((row) => row[0]), [...new Array(10).fill(1), ...new Array(10).fill(-1)]);
-  assert.deepEqual(L.fixedPoints.map((row) => row[0]), xs.map((v) => (Math.abs(v) > 1 ? 1 : 3)));
+  assert.deepEqual(
+    L.branch.map((row) => row[0]),
+    [...new Array(10).fill(1), ...new Array(10).fill(-1)],
+  );
+  assert.deepEqual(
+    L.fixedPoints.map((row) => row[0]),
+    xs.map((v) => (Math.abs(v) > 1 ? 1 : 3)),
+  );
   assert.deepEqual(L.flips, [{ neuron: 0, t: 10, from: 1, to: -1 }]);
   assert.deepEqual(L.neurons, [{ fractionBistable: 1, longestHold: 9, flipCount: 1 }]);
 });
@@ -125,10 +143,24 @@ test('branchSummary: only a branch stored while truly bistable can flip; input-f
   //   n2:      +/3  +/1  −/1  −/1  −/3  +/3  +/3  +/3   stored +, drifts out of the band and flips at t = 2,
   //                                                     stores − at t = 4, flips back at t = 5
   const br = [
-    [1, -1, 1], [1, 1, 1], [0, -1, -1], [-1, 1, -1], [-1, 1, -1], [-1, -1, 1], [-1, 1, 1], [-1, -1, 1],
+    [1, -1, 1],
+    [1, 1, 1],
+    [0, -1, -1],
+    [-1, 1, -1],
+    [-1, 1, -1],
+    [-1, -1, 1],
+    [-1, 1, 1],
+    [-1, -1, 1],
   ].flat();
   const cnt = [
-    [1, 1, 3], [3, 1, 1], [3, 1, 1], [1, 1, 1], [3, 1, 3], [3, 1, 3], [3, 1, 3], [3, 1, 3],
+    [1, 1, 3],
+    [3, 1, 1],
+    [3, 1, 1],
+    [1, 1, 1],
+    [3, 1, 3],
+    [3, 1, 3],
+    [3, 1, 3],
+    [3, 1, 3],
   ].flat();
   const s = branchSummary(br, cnt, 8, 3);
   assert.deepEqual(s.flips, [
@@ -142,7 +174,13 @@ test('branchSummary: only a branch stored while truly bistable can flip; input-f
 });
 
 test('batch means: fraction with a > 1 and mean c over the whole batch, truly bistable over the sampled sequences', () => {
-  const model = makeModel([{ cell: 'nbrc', units: 5 }, { cell: 'brc', units: 4 }], { seed: 3 });
+  const model = makeModel(
+    [
+      { cell: 'nbrc', units: 5 },
+      { cell: 'brc', units: 4 },
+    ],
+    { seed: 3 },
+  );
   const rng = new Rng(9);
   const seqs = Array.from({ length: 6 }, () => Array.from({ length: 12 }, () => rng.normal()));
   const { x, T, B } = seqBatch(seqs);
@@ -157,7 +195,9 @@ test('batch means: fraction with a > 1 and mean c over the whole batch, truly bi
     const U = layerParams(model, l).U;
     assert.equal(L.sampledSequences, 6);
     for (let t = 0; t < T; t++) {
-      let nA = 0, sumC = 0, truly = 0;
+      let nA = 0,
+        sumC = 0,
+        truly = 0;
       for (let b = 0; b < B; b++) {
         for (let j = 0; j < H; j++) {
           const k = (t * B + b) * H + j;

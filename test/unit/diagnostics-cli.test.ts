@@ -11,7 +11,16 @@ import { makeModel } from '../helpers/diag-models';
 const dir = mkdtempSync(join(tmpdir(), 'diag-cli-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 const modelPath = join(dir, 'm.safetensors');
-saveModel(modelPath, makeModel([{ cell: 'nbrc', units: 4 }, { cell: 'gru', units: 3 }], { seed: 4, task: { name: 'copy', T: 10 } }));
+saveModel(
+  modelPath,
+  makeModel(
+    [
+      { cell: 'nbrc', units: 4 },
+      { cell: 'gru', units: 3 },
+    ],
+    { seed: 4, task: { name: 'copy', T: 10 } },
+  ),
+);
 
 test('diagnose --task copy writes a report whose contract paths have the right shapes', async () => {
   const out = join(dir, 'r.json');
@@ -20,7 +29,10 @@ test('diagnose --task copy writes a report whose contract paths have the right s
   const r = JSON.parse(readFileSync(out, 'utf8')) as DiagnosticReport;
   assert.equal(r.model.name, 'm');
   assert.deepEqual([r.input.source, r.input.task, r.input.T, r.input.B, r.input.seed], ['task', 'copy', 12, 8, 2]);
-  for (const [l, H] of [[0, 4], [1, 3]]) {
+  for (const [l, H] of [
+    [0, 4],
+    [1, 3],
+  ]) {
     const b = r.bistability.layers[l];
     assert.equal(b.a.length, 12);
     assert.equal(b.a[11].length, H);
@@ -38,7 +50,15 @@ test('diagnose --task copy writes a report whose contract paths have the right s
 
 test('diagnose --input (targets default to x_1 for a copy model), to stdout, and --html', async () => {
   const input = join(dir, 'in.json');
-  writeFileSync(input, JSON.stringify({ x: [[[0.5], [1], [-1]], [[2], [0], [1]]] }));
+  writeFileSync(
+    input,
+    JSON.stringify({
+      x: [
+        [[0.5], [1], [-1]],
+        [[2], [0], [1]],
+      ],
+    }),
+  );
   const res = await runCli(['diagnose', '--model', modelPath, '--input', input, '--sections', 'bistability,gradientFlow', '--quiet']);
   assert.equal(res.code, 0, res.stderr);
   assert.equal(res.stderr, '');
@@ -81,7 +101,22 @@ test('diagnose errors: one clear line and a non-zero exit', async () => {
 });
 
 test('diagnose --jacobian-sequences / --jacobian-probes set the Jacobian-norm estimate; bad values are one-line usage errors', async () => {
-  const res = await runCli(['diagnose', '--model', modelPath, '--T', '8', '--batch', '10', '--sections', 'gradientFlow', '--jacobian-sequences', '7', '--jacobian-probes', '2', '--quiet']);
+  const res = await runCli([
+    'diagnose',
+    '--model',
+    modelPath,
+    '--T',
+    '8',
+    '--batch',
+    '10',
+    '--sections',
+    'gradientFlow',
+    '--jacobian-sequences',
+    '7',
+    '--jacobian-probes',
+    '2',
+    '--quiet',
+  ]);
   assert.equal(res.code, 0, res.stderr);
   const r = JSON.parse(res.stdout) as DiagnosticReport;
   assert.equal(r.gradientFlow.jacobianSequences, 7);
@@ -100,14 +135,34 @@ test('diagnose --jacobian-sequences / --jacobian-probes set the Jacobian-norm es
 
 test('diagnose --retention-batch / --probe-train size the retention batch and the probe; too small is one clear line', async () => {
   const out = join(dir, 'ret.json');
-  const res = await runCli(['diagnose', '--model', modelPath, '--T', '6', '--batch', '4', '--sections', 'retention', '--retention-batch', '40', '--probe-train', '24', '--out', out, '--quiet']);
+  const res = await runCli([
+    'diagnose',
+    '--model',
+    modelPath,
+    '--T',
+    '6',
+    '--batch',
+    '4',
+    '--sections',
+    'retention',
+    '--retention-batch',
+    '40',
+    '--probe-train',
+    '24',
+    '--out',
+    out,
+    '--quiet',
+  ]);
   assert.equal(res.code, 0, res.stderr);
   const r = JSON.parse(readFileSync(out, 'utf8')) as DiagnosticReport;
   assert.equal(r.retention!.probe.testSequences, 40);
   assert.equal(r.retention!.probe.trainSequences, 24);
   assert.ok(r.retention!.mseEstimate!.every((e) => e.n === 40));
   assert.equal(r.retention!.chance!.n, 40);
-  for (const [flag, v, msg] of [['--retention-batch', '4', /--retention-batch must be at least 8 \(got 4\)/], ['--probe-train', '2', /--probe-train must be at least 4 \(got 2\)/]] as const) {
+  for (const [flag, v, msg] of [
+    ['--retention-batch', '4', /--retention-batch must be at least 8 \(got 4\)/],
+    ['--probe-train', '2', /--probe-train must be at least 4 \(got 2\)/],
+  ] as const) {
     const bad = await runCli(['diagnose', '--model', modelPath, flag, v]);
     assert.equal(bad.code, 2, bad.stderr);
     assert.match(bad.stderr, msg);

@@ -15,7 +15,8 @@ import { makeModel, setParams } from '../helpers/diag-models';
 
 /** Root h* > 0 of h = tanh(g h) (g > 1) by bisection. */
 function hStar(g: number): number {
-  let lo = 1e-9, hi = 1;
+  let lo = 1e-9,
+    hi = 1;
   for (let i = 0; i < 200; i++) {
     const m = (lo + hi) / 2;
     if (Math.tanh(g * m) > m) lo = m;
@@ -33,19 +34,31 @@ function patternBatch(signs: number[][], T: number): { x: Float64Array; T: numbe
   return { x, T, B };
 }
 
-const fpText = (r: DiagnosticReport) => r.diagnosis.filter((s) => s.refs.some((p) => p.startsWith('fixedPoints'))).map((s) => s.text).join('\n');
-const key = (state: number[], k: number) => state.slice(0, k).map((v) => (v > 0 ? '+' : '-')).join('');
+const fpText = (r: DiagnosticReport) =>
+  r.diagnosis
+    .filter((s) => s.refs.some((p) => p.startsWith('fixedPoints')))
+    .map((s) => s.text)
+    .join('\n');
+const key = (state: number[], k: number) =>
+  state
+    .slice(0, k)
+    .map((v) => (v > 0 ? '+' : '-'))
+    .join('');
 
 test('BRC with 3 independent bistable neurons and 1 monostable one: all 2³ stable states found, exact count agrees', () => {
-  const k = 3, H = 4;
+  const k = 3,
+    H = 4;
   const model = makeModel([{ cell: 'brc', units: H }], { inputSize: H });
   // a = 1.5 for the first three neurons, 0.5 for the last; c = ½; input channel j writes neuron j.
   const U = new Array(H * H).fill(0);
   for (let j = 0; j < H; j++) U[j * H + j] = 3;
   setParams(model, {
-    'layers.0.U_a': new Array(H * H).fill(0), 'layers.0.w_a': new Array(H).fill(0),
+    'layers.0.U_a': new Array(H * H).fill(0),
+    'layers.0.w_a': new Array(H).fill(0),
     'layers.0.b_a': [0.5, 0.5, 0.5, -0.5].map(Math.atanh),
-    'layers.0.U_c': new Array(H * H).fill(0), 'layers.0.w_c': new Array(H).fill(0), 'layers.0.b_c': new Array(H).fill(0),
+    'layers.0.U_c': new Array(H * H).fill(0),
+    'layers.0.w_c': new Array(H).fill(0),
+    'layers.0.b_c': new Array(H).fill(0),
     'layers.0.U': U,
   });
   // Every sign pattern of the three bistable neurons once.
@@ -75,13 +88,17 @@ test('BRC with 3 independent bistable neurons and 1 monostable one: all 2³ stab
 });
 
 test('a search that settles on no stable state never says "found at least 0" of the exact count', () => {
-    const H = 3;
+  const H = 3;
   const model = makeModel([{ cell: 'brc', units: H }], { inputSize: H });
   const U = new Array(H * H).fill(0);
   for (let j = 0; j < H; j++) U[j * H + j] = 3;
   setParams(model, {
-    'layers.0.U_a': new Array(H * H).fill(0), 'layers.0.w_a': new Array(H).fill(0), 'layers.0.b_a': new Array(H).fill(Math.atanh(0.5)),
-    'layers.0.U_c': new Array(H * H).fill(0), 'layers.0.w_c': new Array(H).fill(0), 'layers.0.b_c': new Array(H).fill(0),
+    'layers.0.U_a': new Array(H * H).fill(0),
+    'layers.0.w_a': new Array(H).fill(0),
+    'layers.0.b_a': new Array(H).fill(Math.atanh(0.5)),
+    'layers.0.U_c': new Array(H * H).fill(0),
+    'layers.0.w_c': new Array(H).fill(0),
+    'layers.0.b_c': new Array(H).fill(0),
     'layers.0.U': U,
   });
   const signs = Array.from({ length: 4 }, (_, b) => [b & 1 ? 1 : -1, b & 2 ? 1 : -1, 1]);
@@ -90,7 +107,13 @@ test('a search that settles on no stable state never says "found at least 0" of 
   assert.equal(found.fixedPoints.cellular?.bistableNeurons, 3);
   // The same report as if every run had ended marginal (seen on a trained BRC): 0 stable found.
   const s = found.fixedPoints.search!;
-  const r = { ...found, fixedPoints: { ...found.fixedPoints, search: { ...s, counts: { ...s.counts, marginal: s.counts.marginal + s.counts.stable, stable: 0 } } } };
+  const r = {
+    ...found,
+    fixedPoints: {
+      ...found.fixedPoints,
+      search: { ...s, counts: { ...s.counts, marginal: s.counts.marginal + s.counts.stable, stable: 0 } },
+    },
+  };
   r.diagnosis = describeReport(r);
   const text = fpText(r);
   assert.doesNotMatch(text, /at least 0/);
@@ -116,7 +139,12 @@ test('a GRU layer with 2⁶ attractors: at least as many stable states as the ba
     const signs = Array.from({ length: 10 }, () => Array.from({ length: k }, () => (rng.uniform() < 0.5 ? -1 : 1)));
     const written = new Set(signs.map((s) => key(s, k)));
     const { x, T, B } = patternBatch(signs, 30);
-    const r = diagnose(model, { input: { x, T, B, y: new Float64Array(B) }, seed, sections: ['fixedPoints'], fixedPoints: { candidates: 40, maxPoints: 64 } });
+    const r = diagnose(model, {
+      input: { x, T, B, y: new Float64Array(B) },
+      seed,
+      sections: ['fixedPoints'],
+      fixedPoints: { candidates: 40, maxPoints: 64 },
+    });
     const fp = r.fixedPoints;
     const stable = fp.points.filter((p) => p.stability === 'stable' && !p.slow);
     for (const p of stable) p.state.forEach((v) => assert.ok(Math.abs(Math.abs(v) - hs) < 1e-6, `${v} vs ±${hs}`));
@@ -136,15 +164,24 @@ test('an nBRC layer with 2⁴ attractors (gates without neuromodulation): every 
   const U = new Array(k * k).fill(0);
   for (let j = 0; j < k; j++) U[j * k + j] = 3;
   setParams(model, {
-    'layers.0.U_a': new Array(k * k).fill(0), 'layers.0.W_a': new Array(k * k).fill(0), 'layers.0.b_a': new Array(k).fill(Math.atanh(0.5)),
-    'layers.0.U_c': new Array(k * k).fill(0), 'layers.0.W_c': new Array(k * k).fill(0), 'layers.0.b_c': new Array(k).fill(0),
+    'layers.0.U_a': new Array(k * k).fill(0),
+    'layers.0.W_a': new Array(k * k).fill(0),
+    'layers.0.b_a': new Array(k).fill(Math.atanh(0.5)),
+    'layers.0.U_c': new Array(k * k).fill(0),
+    'layers.0.W_c': new Array(k * k).fill(0),
+    'layers.0.b_c': new Array(k).fill(0),
     'layers.0.U': U,
   });
   const signs = Array.from({ length: 2 ** k }, (_, b) => Array.from({ length: k }, (_, i) => ((b >> i) & 1 ? 1 : -1)));
   const { x, T, B } = patternBatch(signs, 25);
   const hs = hStar(1.5);
   const texts = [1, 2, 3].map((seed) => {
-    const r = diagnose(model, { input: { x, T, B, y: new Float64Array(B) }, seed, sections: ['fixedPoints'], fixedPoints: { candidates: 24 } });
+    const r = diagnose(model, {
+      input: { x, T, B, y: new Float64Array(B) },
+      seed,
+      sections: ['fixedPoints'],
+      fixedPoints: { candidates: 24 },
+    });
     const fp = r.fixedPoints;
     assert.equal(fp.cellular, undefined);
     const stable = fp.points.filter((p) => p.stability === 'stable' && !p.slow);
@@ -153,14 +190,24 @@ test('an nBRC layer with 2⁴ attractors (gates without neuromodulation): every 
     assert.equal(fp.search!.verdict, 'several-attractors');
     return fpText(r);
   });
-  for (const t of texts) assert.match(t, /found at least 16 stable, \d+ unstable and 0 marginal fixed points of layer 1 .*: several attractors/);
-  assert.equal(new Set(texts.map((t) => t.replace(/\d+ unstable/, '# unstable').replace(/; \d+ distinct end states, \d+ checked/, ''))).size, 1);
+  for (const t of texts)
+    assert.match(t, /found at least 16 stable, \d+ unstable and 0 marginal fixed points of layer 1 .*: several attractors/);
+  assert.equal(
+    new Set(texts.map((t) => t.replace(/\d+ unstable/, '# unstable').replace(/; \d+ distinct end states, \d+ checked/, ''))).size,
+    1,
+  );
 });
 
 test('the untrained BRC pitchfork (a = 1 exactly): without a margin every neuron looked bistable; with it none is, all are marginal', () => {
   const H = 50;
   // Default BRC init: w_a = 1, b_a = 0, so a = 1 at h = 0 for every neuron: the bifurcation point.
-  const model = makeModel([{ cell: 'brc', units: H }, { cell: 'brc', units: H }], { seed: 3 });
+  const model = makeModel(
+    [
+      { cell: 'brc', units: H },
+      { cell: 'brc', units: H },
+    ],
+    { seed: 3 },
+  );
   const seeds = [1, 2, 3];
   const reports = seeds.map((seed) => diagnose(model, { task: 'copy', T: 60, batch: 16, seed, sections: ['fixedPoints'] }));
   for (const r of reports) {
@@ -187,11 +234,17 @@ test('the untrained BRC pitchfork (a = 1 exactly): without a margin every neuron
 });
 
 test('a ≤ 1 + δ is not bistable, a slightly above is; a stable state the input knocks out of its basin is marginal', () => {
-  const I = 1, H = 3;
+  const I = 1,
+    H = 3;
   const g = [1 + 5e-4, 1.5, 1.02];
   const p = {
-    U: Float64Array.of(0, 0, 2), U_a: new Float64Array(3), U_c: new Float64Array(3),
-    w_a: new Float64Array(3), w_c: new Float64Array(3), b_a: Float64Array.from(g, (a) => Math.atanh(a - 1)), b_c: new Float64Array(3),
+    U: Float64Array.of(0, 0, 2),
+    U_a: new Float64Array(3),
+    U_c: new Float64Array(3),
+    w_a: new Float64Array(3),
+    w_c: new Float64Array(3),
+    b_a: Float64Array.from(g, (a) => Math.atanh(a - 1)),
+    b_c: new Float64Array(3),
   };
   // Neuron 0: multipliers within 1e-3 of 1 (a − 1 = 5e-4): marginal, not bistable. Neuron 1: bistable.
   const still = brcCellularAttractors(p, [0], I, H);
@@ -211,12 +264,17 @@ test('a ≤ 1 + δ is not bistable, a slightly above is; a stable state the inpu
 test('the input effect behind the basin check is the median one-step displacement of the observed states', () => {
   const model = makeModel([{ cell: 'brc', units: 2 }]);
   setParams(model, {
-    'layers.0.U_a': [0, 0], 'layers.0.w_a': [0, 0], 'layers.0.b_a': [Math.atanh(0.02), Math.atanh(0.5)],
-    'layers.0.U_c': [0, 0], 'layers.0.w_c': [0, 0], 'layers.0.b_c': [0, 0],
+    'layers.0.U_a': [0, 0],
+    'layers.0.w_a': [0, 0],
+    'layers.0.b_a': [Math.atanh(0.02), Math.atanh(0.5)],
+    'layers.0.U_c': [0, 0],
+    'layers.0.w_c': [0, 0],
+    'layers.0.b_c': [0, 0],
     'layers.0.U': [2, 0.01],
   });
   const rng = new Rng(4);
-  const T = 200, B = 8;
+  const T = 200,
+    B = 8;
   const x = Float64Array.from({ length: T * B }, () => rng.normal());
   const r = diagnose(model, { input: { x, T, B, y: new Float64Array(B) }, sections: ['fixedPoints'] });
   const c = r.fixedPoints.cellular!;
@@ -236,7 +294,8 @@ test('the input effect behind the basin check is the median one-step displacemen
     }
     d.sort((p, q) => p - q);
     // The report samples 1024 of the (T − 1)·B steps: its median lies within the sample's 95 % order-statistic band.
-    const lo = d[Math.floor(d.length * 0.45)], hi = d[Math.ceil(d.length * 0.55)];
+    const lo = d[Math.floor(d.length * 0.45)],
+      hi = d[Math.ceil(d.length * 0.55)];
     assert.ok(c.inputEffect![j] >= lo && c.inputEffect![j] <= hi, `neuron ${j}: ${c.inputEffect![j]} not in [${lo}, ${hi}]`);
   }
   // Neuron 0 (a = 1.02) is knocked across its narrow basin by typical inputs: marginal. Neuron 1 holds.
@@ -266,7 +325,10 @@ test('a contracting layer: every run settles at one state; the sentence bounds t
   // Too few steps to settle: the search says it is inconclusive and how to get more.
   const short = diagnose(model, { task: 'copy', T: 40, batch: 16, seed: 1, sections: ['fixedPoints'], fixedPoints: { steps: 1 } });
   assert.equal(short.fixedPoints.search!.verdict, 'inconclusive');
-  assert.match(fpText(short), /found at least 1 stable.*inconclusive \(\d+ of 128 runs had not settled after 1 steps\); search longer .*--fixed-point-steps/);
+  assert.match(
+    fpText(short),
+    /found at least 1 stable.*inconclusive \(\d+ of 128 runs had not settled after 1 steps\); search longer .*--fixed-point-steps/,
+  );
 });
 
 test('the unsettled share is an interval that covers the share from a 10× larger search', () => {
@@ -277,8 +339,22 @@ test('the unsettled share is an interval that covers the share from a 10× large
   for (let i = 0; i < rk.length; i++) rk[i] *= 0.3;
   const bias = model.params.get('layers.0.bias')!.data;
   for (let j = 0; j < 5; j++) bias[j] = 2;
-  const small = diagnose(model, { task: 'copy', T: 200, batch: 32, seed: 1, sections: ['fixedPoints'], fixedPoints: { starts: 64, steps: 30 } });
-  const large = diagnose(model, { task: 'copy', T: 200, batch: 32, seed: 9, sections: ['fixedPoints'], fixedPoints: { starts: 640, steps: 30 } });
+  const small = diagnose(model, {
+    task: 'copy',
+    T: 200,
+    batch: 32,
+    seed: 1,
+    sections: ['fixedPoints'],
+    fixedPoints: { starts: 64, steps: 30 },
+  });
+  const large = diagnose(model, {
+    task: 'copy',
+    T: 200,
+    batch: 32,
+    seed: 9,
+    sections: ['fixedPoints'],
+    fixedPoints: { starts: 640, steps: 30 },
+  });
   const e = small.fixedPoints.search!.unsettled;
   const big = large.fixedPoints.search!.unsettled;
   assert.equal(e.n, 64);
@@ -311,8 +387,26 @@ test('diagnose --fixed-point-input/-starts/-steps reach the search; bad values a
     const modelPath = join(dir, 'm.safetensors');
     saveModel(modelPath, makeModel([{ cell: 'gru', units: 3 }], { seed: 4, task: { name: 'copy', T: 10 } }));
     const out = join(dir, 'r.json');
-    const ok = await runCli(['diagnose', '--model', modelPath, '--T', '12', '--batch', '4', '--sections', 'fixedPoints', '--fixed-point-input', '0.5',
-      '--fixed-point-starts', '20', '--fixed-point-steps', '30', '--out', out, '--quiet']);
+    const ok = await runCli([
+      'diagnose',
+      '--model',
+      modelPath,
+      '--T',
+      '12',
+      '--batch',
+      '4',
+      '--sections',
+      'fixedPoints',
+      '--fixed-point-input',
+      '0.5',
+      '--fixed-point-starts',
+      '20',
+      '--fixed-point-steps',
+      '30',
+      '--out',
+      out,
+      '--quiet',
+    ]);
     assert.equal(ok.code, 0, ok.stderr);
     const r = JSON.parse(readFileSync(out, 'utf8')) as DiagnosticReport;
     assert.deepEqual(r.fixedPoints.input, [0.5]);
@@ -339,9 +433,19 @@ test('diagnose --fixed-point-input/-starts/-steps reach the search; bad values a
 test('extension settings: x*, starts and steps; invalid values fall back to the defaults', async () => {
   const { fixedPointSettings } = await import('../../extension/diagnose-settings');
   const get = (v: Record<string, unknown>) => (k: string) => v[k];
-  assert.deepEqual(fixedPointSettings(get({ 'diagnose.fixedPointInput': [0, -1], 'diagnose.fixedPointStarts': 300, 'diagnose.fixedPointSteps': 1000 })), { input: [0, -1], starts: 300, steps: 1000 });
-  assert.deepEqual(fixedPointSettings(get({ 'diagnose.fixedPointInput': [], 'diagnose.fixedPointStarts': 0, 'diagnose.fixedPointSteps': 2.5 })), { input: undefined, starts: undefined, steps: undefined });
-  assert.deepEqual(fixedPointSettings(get({ 'diagnose.fixedPointInput': [0, 'x'] })), { input: undefined, starts: undefined, steps: undefined });
+  assert.deepEqual(
+    fixedPointSettings(get({ 'diagnose.fixedPointInput': [0, -1], 'diagnose.fixedPointStarts': 300, 'diagnose.fixedPointSteps': 1000 })),
+    { input: [0, -1], starts: 300, steps: 1000 },
+  );
+  assert.deepEqual(
+    fixedPointSettings(get({ 'diagnose.fixedPointInput': [], 'diagnose.fixedPointStarts': 0, 'diagnose.fixedPointSteps': 2.5 })),
+    { input: undefined, starts: undefined, steps: undefined },
+  );
+  assert.deepEqual(fixedPointSettings(get({ 'diagnose.fixedPointInput': [0, 'x'] })), {
+    input: undefined,
+    starts: undefined,
+    steps: undefined,
+  });
   const { readFileSync } = await import('node:fs');
   const { join } = await import('node:path');
   const { DEFAULT_STARTS, DEFAULT_STEPS } = await import('../../core/diagnostics/fixed-points');
@@ -355,13 +459,24 @@ test('the fixed-points panel caption says "at least", the margin, and shows the 
   const { fixedPointsCaption } = await import('../../webview/lib/fixed-point-caption');
   const model = makeModel([{ cell: 'brc', units: 2 }]);
   setParams(model, {
-    'layers.0.U_a': [0, 0], 'layers.0.w_a': [0, 0], 'layers.0.b_a': [Math.atanh(0.5), Math.atanh(-0.5)],
-    'layers.0.U_c': [0, 0], 'layers.0.w_c': [0, 0], 'layers.0.b_c': [0, 0], 'layers.0.U': [1, 1],
+    'layers.0.U_a': [0, 0],
+    'layers.0.w_a': [0, 0],
+    'layers.0.b_a': [Math.atanh(0.5), Math.atanh(-0.5)],
+    'layers.0.U_c': [0, 0],
+    'layers.0.w_c': [0, 0],
+    'layers.0.b_c': [0, 0],
+    'layers.0.U': [1, 1],
   });
-  const r = diagnose(model, { input: { x: Float64Array.of(3, -3, 0, 0, 0, 0), T: 3, B: 2, y: new Float64Array(2) }, sections: ['fixedPoints'] });
+  const r = diagnose(model, {
+    input: { x: Float64Array.of(3, -3, 0, 0, 0, 0), T: 3, B: 2, y: new Float64Array(2) },
+    sections: ['fixedPoints'],
+  });
   const text = fixedPointsCaption(r.fixedPoints);
   const c = r.fixedPoints.search!.counts;
   assert.match(text, new RegExp(`found at least ${c.stable} stable, ${c.unstable} unstable and ${c.marginal} marginal`));
   assert.match(text, /margin δ = 0\.001, clustering tolerance 0\.01/);
-  assert.match(text, /1 of 2 neurons have two stable states with margin, so the layer has 2¹ stable states; the search shows at least 2 of them/);
+  assert.match(
+    text,
+    /1 of 2 neurons have two stable states with margin, so the layer has 2¹ stable states; the search shows at least 2 of them/,
+  );
 });

@@ -28,17 +28,32 @@ test('eigenvalues of Q·blockdiag·Qᵀ: real, negative and complex pairs, and t
   const n = 7;
   const th = 0.7;
   const D: number[][] = Array.from({ length: n }, () => new Array(n).fill(0));
-  const want: [number, number][] = [[0.5, 0], [-1.2, 0], [0.9, 0], [1.1 * Math.cos(th), 1.1 * Math.sin(th)], [1.1 * Math.cos(th), -1.1 * Math.sin(th)], [0, 0], [-0.3, 0]];
-  D[0][0] = 0.5; D[1][1] = -1.2; D[2][2] = 0.9;
-  D[3][3] = 1.1 * Math.cos(th); D[3][4] = -1.1 * Math.sin(th); D[4][3] = 1.1 * Math.sin(th); D[4][4] = 1.1 * Math.cos(th);
-  D[5][5] = 0; D[6][6] = -0.3;
+  const want: [number, number][] = [
+    [0.5, 0],
+    [-1.2, 0],
+    [0.9, 0],
+    [1.1 * Math.cos(th), 1.1 * Math.sin(th)],
+    [1.1 * Math.cos(th), -1.1 * Math.sin(th)],
+    [0, 0],
+    [-0.3, 0],
+  ];
+  D[0][0] = 0.5;
+  D[1][1] = -1.2;
+  D[2][2] = 0.9;
+  D[3][3] = 1.1 * Math.cos(th);
+  D[3][4] = -1.1 * Math.sin(th);
+  D[4][3] = 1.1 * Math.sin(th);
+  D[4][4] = 1.1 * Math.cos(th);
+  D[5][5] = 0;
+  D[6][6] = -0.3;
   const Q = randomOrthogonal(rng, n);
   const A = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
-    let s = 0;
-    for (let k = 0; k < n; k++) for (let l = 0; l < n; l++) s += Q[k][i] * D[k][l] * Q[l][j];
-    A[i * n + j] = s;
-  }
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let k = 0; k < n; k++) for (let l = 0; l < n; l++) s += Q[k][i] * D[k][l] * Q[l][j];
+      A[i * n + j] = s;
+    }
   const { re, im } = eigenvalues(A, n);
   const got = Array.from(re, (r, i) => [r, im[i]] as [number, number]).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   const exp = [...want].sort((a, b) => a[0] - b[0] || a[1] - b[1]);
@@ -46,7 +61,10 @@ test('eigenvalues of Q·blockdiag·Qᵀ: real, negative and complex pairs, and t
   assert.ok(Math.abs(spectralRadius(A, n) - 1.2) < 1e-10);
   // A triangular (already Hessenberg) matrix: eigenvalues are its diagonal.
   const U = Float64Array.from([2, 5, -1, 0, -3, 4, 0, 0, 0.25]);
-  assert.deepEqual(Array.from(eigenvalues(U, 3).re).sort((a, b) => a - b), [-3, 0.25, 2]);
+  assert.deepEqual(
+    Array.from(eigenvalues(U, 3).re).sort((a, b) => a - b),
+    [-3, 0.25, 2],
+  );
 });
 
 test('pca2 recovers the two spread directions and their variance shares', () => {
@@ -77,8 +95,12 @@ test('fixed points of a hand-built 2-neuron BRC: (±h*, 0) stable, (0, 0) unstab
   const model = makeModel([{ cell: 'brc', units: 2 }]);
   // Neuron 0: a = 1.5 (bistable), neuron 1: a = 0.5; both c = ½ and no cross-talk (BRC recurrence is cellular).
   setParams(model, {
-    'layers.0.U_a': [0, 0], 'layers.0.w_a': [0, 0], 'layers.0.b_a': [Math.atanh(0.5), Math.atanh(-0.5)],
-    'layers.0.U_c': [0, 0], 'layers.0.w_c': [0, 0], 'layers.0.b_c': [0, 0],
+    'layers.0.U_a': [0, 0],
+    'layers.0.w_a': [0, 0],
+    'layers.0.b_a': [Math.atanh(0.5), Math.atanh(-0.5)],
+    'layers.0.U_c': [0, 0],
+    'layers.0.w_c': [0, 0],
+    'layers.0.b_c': [0, 0],
     'layers.0.U': [1, 1],
   });
   const { x, T, B } = seqBatch([[3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]]);
@@ -88,7 +110,8 @@ test('fixed points of a hand-built 2-neuron BRC: (±h*, 0) stable, (0, 0) unstab
   assert.deepEqual(fp.input, [0]);
   assert.deepEqual(fp.layerInput, [0]);
   // h* = tanh(1.5 h*) by bisection.
-  let lo = 0.1, hi = 1;
+  let lo = 0.1,
+    hi = 1;
   for (let i = 0; i < 200; i++) {
     const m = (lo + hi) / 2;
     if (Math.tanh(1.5 * m) > m) lo = m;
@@ -115,27 +138,43 @@ test('fixed points of a hand-built 2-neuron BRC: (±h*, 0) stable, (0, 0) unstab
   // Exact per-neuron count: neuron 0 has ±h*, neuron 1 only 0, so the layer has 2 stable states.
   // The input never moves the state after the first step, so no basin condition (effect 0) and no marginal neuron.
   assert.deepEqual(fp.cellular, {
-    units: 2, stablePerNeuron: [2, 1], bistableNeurons: 1, log2StableStates: 1, margin: 1e-3, marginalPerNeuron: [0, 0], marginalNeurons: 0, inputEffect: [0, 0],
+    units: 2,
+    stablePerNeuron: [2, 1],
+    bistableNeurons: 1,
+    log2StableStates: 1,
+    margin: 1e-3,
+    marginalPerNeuron: [0, 0],
+    marginalNeurons: 0,
+    inputEffect: [0, 0],
   });
-  assert.match(r.diagnosis.map((s) => s.text).join('\n'), /1 of layer 1's 2 neurons has two stable states .* giving the layer 2 stable states/);
+  assert.match(
+    r.diagnosis.map((s) => s.text).join('\n'),
+    /1 of layer 1's 2 neurons has two stable states .* giving the layer 2 stable states/,
+  );
 });
 
 test("BRC neurons' stable states (state-dependent a and c, input drive) match brute-force iteration of each neuron", async () => {
   const { brcCellularAttractors } = await import('../../core/diagnostics/fixed-points');
   const rng = new Rng(31);
-  const I = 2, H = 12;
+  const I = 2,
+    H = 12;
   const r = (s: number) => Float64Array.from({ length: H }, () => s * rng.normal());
   const p = {
     U: Float64Array.from({ length: I * H }, () => 0.4 * rng.normal()),
     U_a: Float64Array.from({ length: I * H }, () => 0.5 * rng.normal()),
     U_c: Float64Array.from({ length: I * H }, () => 0.5 * rng.normal()),
-    w_a: r(1.5), w_c: r(1.5), b_a: r(1), b_c: r(1),
+    w_a: r(1.5),
+    w_c: r(1.5),
+    b_a: r(1),
+    b_c: r(1),
   };
   const u = [0.3, -0.2];
   const got = brcCellularAttractors(p, u, I, H);
   let bistable = 0;
   for (let j = 0; j < H; j++) {
-    let d = 0, pa = p.b_a[j], pc = p.b_c[j];
+    let d = 0,
+      pa = p.b_a[j],
+      pc = p.b_c[j];
     for (let i = 0; i < I; i++) {
       d += u[i] * p.U[i * H + j];
       pa += u[i] * p.U_a[i * H + j];
@@ -162,7 +201,13 @@ test("BRC neurons' stable states (state-dependent a and c, input drive) match br
 });
 
 test('LSTM fixed points (state h then c): each one is a fixed point of the cell and its stability holds in simulation', () => {
-  const model = makeModel([{ cell: 'gru', units: 3 }, { cell: 'lstm', units: 2 }], { seed: 5 });
+  const model = makeModel(
+    [
+      { cell: 'gru', units: 3 },
+      { cell: 'lstm', units: 2 },
+    ],
+    { seed: 5 },
+  );
   const rk = model.params.get('layers.1.recurrent_kernel')!.data;
   for (let i = 0; i < rk.length; i++) rk[i] *= 4;
   const rng = new Rng(2);
@@ -208,8 +253,12 @@ test('the search follows slow dynamics (update gate near 1) to the stable branch
   const run = (bc: number, starts: number[][], steps?: number) => {
     const model = makeModel([{ cell: 'brc', units: 3 }]);
     setParams(model, {
-      'layers.0.U_a': [0, 0, 0], 'layers.0.w_a': [0, 0, 0], 'layers.0.b_a': new Array(3).fill(Math.atanh(0.5)),
-      'layers.0.U_c': [0, 0, 0], 'layers.0.w_c': [0, 0, 0], 'layers.0.b_c': new Array(3).fill(bc),
+      'layers.0.U_a': [0, 0, 0],
+      'layers.0.w_a': [0, 0, 0],
+      'layers.0.b_a': new Array(3).fill(Math.atanh(0.5)),
+      'layers.0.U_c': [0, 0, 0],
+      'layers.0.w_c': [0, 0, 0],
+      'layers.0.b_c': new Array(3).fill(bc),
       'layers.0.U': [1, 1, 1],
     });
     const st = makeStepper(brcCell, layerParams(model, 0), 1, 3);
@@ -217,13 +266,17 @@ test('the search follows slow dynamics (update gate near 1) to the stable branch
   };
   // c = σ(3) ≈ 0.95: from states a quarter of the way to ±h* the dynamics need ~150 steps to pass the
   // fold of tanh(1.5 h) − h, before which the root refinement falls back to the unstable origin.
-  const starts = [[0.25 * hStar, -0.25 * hStar, 0.25 * hStar], [-0.2 * hStar, -0.2 * hStar, 0.3 * hStar]];
+  const starts = [
+    [0.25 * hStar, -0.25 * hStar, 0.25 * hStar],
+    [-0.2 * hStar, -0.2 * hStar, 0.3 * hStar],
+  ];
   const short = run(3, starts, 40);
   assert.ok(!short.points.some((p) => p.stability === 'stable'), 'the old 40-step search should miss the attractors here');
   const slow = run(3, starts);
   const stable = slow.points.filter((p) => p.stability === 'stable' && !p.slow);
   assert.ok(stable.length >= 2, `stable points found: ${stable.length}`);
-  for (const p of stable) for (const v of p.state) assert.ok(Math.abs(Math.abs(v) - hStar) < 1e-6, `coordinate ${v} is not ±h* = ±${hStar}`);
+  for (const p of stable)
+    for (const v of p.state) assert.ok(Math.abs(Math.abs(v) - hStar) < 1e-6, `coordinate ${v} is not ±h* = ±${hStar}`);
   // Each stable point lies on the branches its start pointed to (signs kept).
   assert.ok(stable.some((p) => p.state[0] > 0 && p.state[1] < 0 && p.state[2] > 0));
   // c = σ(−3): the same starts settle within a few chunks and the run stops early.
@@ -236,10 +289,18 @@ test('a stepper under a constant input (folded into one input row) steps exactly
   const { layerCell } = await import('../../core/cells/index');
   const { noisyParams } = await import('../helpers/params');
   const rng = new Rng(77);
-  const I = 3, H = 4, n = 2, steps = 5;
+  const I = 3,
+    H = 4,
+    n = 2,
+    steps = 5;
   const specs = [
-    { cell: 'brc' as const }, { cell: 'nbrc' as const }, { cell: 'gru' as const }, { cell: 'lstm' as const },
-    { cell: 'gru' as const, resetAfter: false }, { cell: 'lstm' as const, recurrentActivation: 'hard_sigmoid' as const }, { cell: 'simple_rnn' as const },
+    { cell: 'brc' as const },
+    { cell: 'nbrc' as const },
+    { cell: 'gru' as const },
+    { cell: 'lstm' as const },
+    { cell: 'gru' as const, resetAfter: false },
+    { cell: 'lstm' as const, recurrentActivation: 'hard_sigmoid' as const },
+    { cell: 'simple_rnn' as const },
   ];
   for (const spec of specs) {
     const def = layerCell(spec);

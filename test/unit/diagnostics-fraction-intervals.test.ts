@@ -10,7 +10,13 @@ import { referenceCell } from '../../core/cells/index';
 import { makeModel } from '../helpers/diag-models';
 import { taskInput } from '../../core/diagnostics/input';
 
-const model = makeModel([{ cell: 'brc', units: 12 }, { cell: 'nbrc', units: 10 }], { seed: 5, task: { name: 'copy', T: 40 } });
+const model = makeModel(
+  [
+    { cell: 'brc', units: 12 },
+    { cell: 'nbrc', units: 10 },
+  ],
+  { seed: 5, task: { name: 'copy', T: 40 } },
+);
 const run = (batch: number, seed: number, batchSample = 1) =>
   diagnose(model, { task: 'copy', T: 40, batch, seed, batchSample, sections: ['bistability'] });
 
@@ -39,11 +45,23 @@ test('intervals are the normal intervals of per-sequence means, computed indepen
     const half = (1.959963984540054 * sd) / Math.sqrt(xs.length);
     assert.ok(e, 'estimate present');
     assert.equal(e!.n, xs.length);
-    assert.ok(Math.abs(e!.value - m) < 1e-5 && Math.abs(e!.lo - (m - half)) < 1e-5 && Math.abs(e!.hi - (m + half)) < 1e-5, `${JSON.stringify(e)} vs ${m} ± ${half}`);
+    assert.ok(
+      Math.abs(e!.value - m) < 1e-5 && Math.abs(e!.lo - (m - half)) < 1e-5 && Math.abs(e!.hi - (m + half)) < 1e-5,
+      `${JSON.stringify(e)} vs ${m} ± ${half}`,
+    );
   };
-  check(L.overall!.fractionBistable, perSeq(a, (v) => +(v > 1), 0, T - 1));
-  check(L.overall!.meanC, perSeq(c, (v) => v, 0, T - 1));
-  check(r.bistability.input!.holdAverages[0].estimates!.meanC, perSeq(c, (v) => v, 1, T - 1));
+  check(
+    L.overall!.fractionBistable,
+    perSeq(a, (v) => +(v > 1), 0, T - 1),
+  );
+  check(
+    L.overall!.meanC,
+    perSeq(c, (v) => v, 0, T - 1),
+  );
+  check(
+    r.bistability.input!.holdAverages[0].estimates!.meanC,
+    perSeq(c, (v) => v, 1, T - 1),
+  );
   // Per step: step 7's interval.
   const at7 = perSeq(c, (v) => v, 7, 7);
   const iv = L.intervals!.meanC!;
@@ -77,5 +95,8 @@ test('no verdict on the bistable band from one sequence: the sentence says incon
   for (const d of one) assert.match(d.text, /inconclusive .*--batch-sample, now 1\)/);
   // 16 sequences: layer 2's truly bistable interval (0.14–0.23) lies below half of a > 1's lower end (0.47).
   const sixteen = run(32, 2, 16).diagnosis.map((d) => d.text);
-  assert.ok(sixteen.some((t) => /^Layer 2: the input drive often leaves the bistable band: .*sequences = 16/.test(t)), sixteen.join('\n'));
+  assert.ok(
+    sixteen.some((t) => /^Layer 2: the input drive often leaves the bistable band: .*sequences = 16/.test(t)),
+    sixteen.join('\n'),
+  );
 });

@@ -14,7 +14,15 @@ import { makeModel, seqBatch, setParams } from '../helpers/diag-models';
  * Runs one layer over x [T, B, I], adding `bump` to h_t[b, j] right after step t (through a second run that
  * starts from the bumped state; for LSTM c_t is kept). Returns h [T, B, H].
  */
-function runLayer(kind: CellKind, model: Model, l: number, x: Float64Array, T: number, B: number, bump?: { t: number; b: number; j: number; d: number }): Float64Array {
+function runLayer(
+  kind: CellKind,
+  model: Model,
+  l: number,
+  x: Float64Array,
+  T: number,
+  B: number,
+  bump?: { t: number; b: number; j: number; d: number },
+): Float64Array {
   const def = referenceCell(kind);
   const I = layerInputSize(model.arch, l);
   const H = model.arch.layers[l].units;
@@ -33,7 +41,15 @@ function runLayer(kind: CellKind, model: Model, l: number, x: Float64Array, T: n
 }
 
 /** The batch-mean task loss with an optional bump of layer l's state. */
-function lossWith(model: Model, x: Float64Array, T: number, B: number, y: Float64Array, bumpLayer = -1, bump?: { t: number; b: number; j: number; d: number }): number {
+function lossWith(
+  model: Model,
+  x: Float64Array,
+  T: number,
+  B: number,
+  y: Float64Array,
+  bumpLayer = -1,
+  bump?: { t: number; b: number; j: number; d: number },
+): number {
   let input = x;
   model.arch.layers.forEach((spec, l) => {
     input = runLayer(spec.cell as CellKind, model, l, input, T, B, l === bumpLayer ? bump : undefined);
@@ -66,7 +82,13 @@ function sigmaMax(J: number[][]): number {
 }
 
 test('gradient norms and per-neuron means match finite differences through bumped states', () => {
-  const model = makeModel([{ cell: 'brc', units: 3 }, { cell: 'lstm', units: 2 }], { seed: 6 });
+  const model = makeModel(
+    [
+      { cell: 'brc', units: 3 },
+      { cell: 'lstm', units: 2 },
+    ],
+    { seed: 6 },
+  );
   const rng = new Rng(3);
   const { x, T, B } = seqBatch([Array.from({ length: 5 }, () => rng.normal()), Array.from({ length: 5 }, () => rng.normal())]);
   const y = Float64Array.of(0.3, -0.7);
@@ -84,7 +106,10 @@ test('gradient norms and per-neuron means match finite differences through bumpe
           sq += num * num;
           abs += Math.abs(num);
         }
-        assert.ok(Math.abs(g.perNeuron[t][j] - abs / B) < 1e-7 + 1e-5 * abs, `layer ${l} perNeuron[${t}][${j}]: ${g.perNeuron[t][j]} vs ${abs / B}`);
+        assert.ok(
+          Math.abs(g.perNeuron[t][j] - abs / B) < 1e-7 + 1e-5 * abs,
+          `layer ${l} perNeuron[${t}][${j}]: ${g.perNeuron[t][j]} vs ${abs / B}`,
+        );
       }
       const want = Math.sqrt(sq);
       assert.ok(Math.abs(g.norm[t] - want) < 1e-8 + 1e-5 * want, `layer ${l} norm[${t}]: ${g.norm[t]} vs ${want}`);
@@ -93,7 +118,13 @@ test('gradient norms and per-neuron means match finite differences through bumpe
 });
 
 test('‖∂h_T/∂h_t‖ equals the spectral norm of the finite-difference Jacobian (probes ≥ units: exact)', () => {
-  const model = makeModel([{ cell: 'gru', units: 3 }, { cell: 'nbrc', units: 3 }], { seed: 8 });
+  const model = makeModel(
+    [
+      { cell: 'gru', units: 3 },
+      { cell: 'nbrc', units: 3 },
+    ],
+    { seed: 8 },
+  );
   const rng = new Rng(4);
   const T = 6;
   const { x, B } = seqBatch([Array.from({ length: T }, () => rng.normal()), Array.from({ length: T }, () => rng.normal())]);
@@ -107,7 +138,7 @@ test('‖∂h_T/∂h_t‖ equals the spectral norm of the finite-difference Jaco
   model.arch.layers.forEach((spec, l) => {
     const I = layerInputSize(model.arch, l);
     const x0 = new Float64Array(T * I);
-    for (let t = 0; t < T; t++) x0.set(input.subarray((t * B) * I, (t * B) * I + I), t * I);
+    for (let t = 0; t < T; t++) x0.set(input.subarray(t * B * I, t * B * I + I), t * I);
     const H = spec.units;
     const e = 1e-6;
     for (let t = 0; t < T; t++) {
@@ -129,8 +160,13 @@ test('a strongly contracting BRC layer is flagged as vanishing; its gradient dec
   const model = makeModel([{ cell: 'brc', units: 1 }]);
   // a = 0.1, c = σ(−3): the state map's slope is at most c + (1 − c)·a ≈ 0.14.
   setParams(model, {
-    'layers.0.U_a': [0], 'layers.0.w_a': [0], 'layers.0.b_a': [Math.atanh(-0.9)],
-    'layers.0.U_c': [0], 'layers.0.w_c': [0], 'layers.0.b_c': [-3], 'layers.0.U': [0.1],
+    'layers.0.U_a': [0],
+    'layers.0.w_a': [0],
+    'layers.0.b_a': [Math.atanh(-0.9)],
+    'layers.0.U_c': [0],
+    'layers.0.w_c': [0],
+    'layers.0.b_c': [-3],
+    'layers.0.U': [0.1],
     'readout.kernel': [1],
   });
   const rng = new Rng(1);
@@ -171,8 +207,12 @@ function linearBrc(rho: number[], T: number): Model {
   const H = rho.length;
   const model = makeModel([{ cell: 'brc', units: H }], { task: { name: 'copy', T } });
   setParams(model, {
-    'layers.0.U_a': new Array(H).fill(0), 'layers.0.w_a': new Array(H).fill(0), 'layers.0.b_a': new Array(H).fill(-20),
-    'layers.0.U_c': new Array(H).fill(0), 'layers.0.w_c': new Array(H).fill(0), 'layers.0.b_c': rho.map(logit),
+    'layers.0.U_a': new Array(H).fill(0),
+    'layers.0.w_a': new Array(H).fill(0),
+    'layers.0.b_a': new Array(H).fill(-20),
+    'layers.0.U_c': new Array(H).fill(0),
+    'layers.0.w_c': new Array(H).fill(0),
+    'layers.0.b_c': rho.map(logit),
     'layers.0.U': rho.map((_, j) => 0.3 + 0.1 * j),
   });
   return model;
@@ -221,8 +261,14 @@ test('a gradient that grows toward t = 0 states no decay length; steady growth t
   const T = 40;
   const model = makeModel([{ cell: 'brc', units: 1 }], { task: { name: 'copy', T } });
   setParams(model, {
-    'layers.0.U_a': [0], 'layers.0.w_a': [0], 'layers.0.b_a': [Math.atanh(0.5)],
-    'layers.0.U_c': [0], 'layers.0.w_c': [0], 'layers.0.b_c': [logit(0.8)], 'layers.0.U': [0], 'readout.kernel': [1],
+    'layers.0.U_a': [0],
+    'layers.0.w_a': [0],
+    'layers.0.b_a': [Math.atanh(0.5)],
+    'layers.0.U_c': [0],
+    'layers.0.w_c': [0],
+    'layers.0.b_c': [logit(0.8)],
+    'layers.0.U': [0],
+    'readout.kernel': [1],
   });
   const r = diagnose(model, { T, batch: 32, seed: 2, sections: ['gradientFlow'] });
   const g = r.gradientFlow.layers[0];
@@ -245,7 +291,9 @@ test('a norm larger at t = 0 than at the end (a dip between) is not decay, and n
   const { describeReport } = await import('../../core/diagnostics/diagnosis');
   // The issue's case: 1.58 at t = 0, 0.26 at the end, a dip to ~0.02 in between (the old fit said "falls 10¹× within 2669 steps").
   const T = 300;
-  const norm = Array.from({ length: T }, (_, t) => (t < 100 ? 1.58 * Math.exp((-t / 100) * Math.log(79)) : 0.02 * Math.exp(((t - 100) / 199) * Math.log(13))));
+  const norm = Array.from({ length: T }, (_, t) =>
+    t < 100 ? 1.58 * Math.exp((-t / 100) * Math.log(79)) : 0.02 * Math.exp(((t - 100) / 199) * Math.log(13)),
+  );
   assert.notEqual(fitDecay(norm).kind, 'decay');
   // As diagnose() reports it: with the interval of the per-sequence ratio (here 4 to 8, around norm[0] / norm[T − 1] ≈ 6.1).
   const decay = fitDecay(norm, { value: norm[0] / norm[T - 1], lo: 4, hi: 8, n: 64, method: 'order-statistic' });
@@ -253,10 +301,19 @@ test('a norm larger at t = 0 than at the end (a dip between) is not decay, and n
   const body = {
     version: 1 as const,
     createdAt: '',
-    model: { architecture: { inputSize: 1, layers: [{ cell: 'nbrc' as const, units: 4 }], readout: { units: 1, activation: 'linear' as const, perStep: false } }, paramCount: 0 },
+    model: {
+      architecture: {
+        inputSize: 1,
+        layers: [{ cell: 'nbrc' as const, units: 4 }],
+        readout: { units: 1, activation: 'linear' as const, perStep: false },
+      },
+      paramCount: 0,
+    },
     input: { source: 'task' as const, task: 'copy', T, B: 64, loss: 0.5 },
     bistability: { layers: [] },
-    gradientFlow: { layers: [{ layer: 0, norm, perNeuron: [], jacobianNorm: new Array(T).fill(0.5), decay, vanishing: false, exploding: false }] },
+    gradientFlow: {
+      layers: [{ layer: 0, norm, perNeuron: [], jacobianNorm: new Array(T).fill(0.5), decay, vanishing: false, exploding: false }],
+    },
     retention: null,
     fixedPoints: { layer: 0, input: [0], points: [], trajectories: [], observed: [], explainedVariance: [0, 0] as [number, number] },
     timings: {},
@@ -264,19 +321,34 @@ test('a norm larger at t = 0 than at the end (a dip between) is not decay, and n
   const texts = describeReport(body).map((s) => s.text);
   assertNoLengthBeyond(texts, T);
   assert.ok(!texts.some((t) => /falls|τ/.test(t)), texts.join('\n'));
-  assert.ok(texts.some((t) => /about as large at t = 0 as at the last of the 300 steps \(.*; in between it dips 79×, lowest at t = 100\): it does not vanish/.test(t)), texts.join('\n'));
+  assert.ok(
+    texts.some((t) =>
+      /about as large at t = 0 as at the last of the 300 steps \(.*; in between it dips 79×, lowest at t = 100\): it does not vanish/.test(
+        t,
+      ),
+    ),
+    texts.join('\n'),
+  );
 });
 
 /** The gradient-flow sentences with their numbers masked: what a verdict says, not the estimate's digits. */
 const verdicts = (r: ReturnType<typeof diagnose>) =>
-  r.diagnosis.filter((s) => s.refs.some((p) => p.startsWith('gradientFlow'))).map((s) => `${s.severity}: ${s.text.replace(/[\d.]+(e[+-]?\d+)?[⁰¹²³⁴⁵⁶⁷⁸⁹⁻]*/g, '#')}`);
+  r.diagnosis
+    .filter((s) => s.refs.some((p) => p.startsWith('gradientFlow')))
+    .map((s) => `${s.severity}: ${s.text.replace(/[\d.]+(e[+-]?\d+)?[⁰¹²³⁴⁵⁶⁷⁸⁹⁻]*/g, '#')}`);
 
 /** A BRC neuron whose update gate depends on the input: ∏ c_t, and so ‖∂h_T/∂h_1‖, varies by decades between sequences. */
 function gatedBrc(T: number): Model {
   const model = makeModel([{ cell: 'brc', units: 1 }], { task: { name: 'copy', T } });
   setParams(model, {
-    'layers.0.U_a': [0], 'layers.0.w_a': [0], 'layers.0.b_a': [-20],
-    'layers.0.U_c': [3], 'layers.0.w_c': [0], 'layers.0.b_c': [4], 'layers.0.U': [1], 'readout.kernel': [1],
+    'layers.0.U_a': [0],
+    'layers.0.w_a': [0],
+    'layers.0.b_a': [-20],
+    'layers.0.U_c': [3],
+    'layers.0.w_c': [0],
+    'layers.0.b_c': [4],
+    'layers.0.U': [1],
+    'readout.kernel': [1],
   });
   return model;
 }
@@ -286,15 +358,30 @@ test('stability: the same models diagnosed with several seeds give the same grad
     ['gated BRC', gatedBrc(100), 100],
     // Random weights whose statistics lie clear of the thresholds (a model on a threshold flips between a
     // verdict and "inconclusive", as it should).
-    ['random nBRC + GRU', makeModel([{ cell: 'nbrc', units: 8 }, { cell: 'gru', units: 6 }], { seed: 2, task: { name: 'copy', T: 60 } }), 60],
+    [
+      'random nBRC + GRU',
+      makeModel(
+        [
+          { cell: 'nbrc', units: 8 },
+          { cell: 'gru', units: 6 },
+        ],
+        { seed: 2, task: { name: 'copy', T: 60 } },
+      ),
+      60,
+    ],
   ];
   for (const [name, model, T] of models) {
     const first = verdicts(diagnose(model, { T, seed: 1, sections: ['gradientFlow'] }));
     assert.ok(first.length >= 2, `${name}: ${first.join('\n')}`);
-    for (const seed of [2, 3, 4, 5]) assert.deepEqual(verdicts(diagnose(model, { T, seed, sections: ['gradientFlow'] })), first, `${name}, seed ${seed}`);
+    for (const seed of [2, 3, 4, 5])
+      assert.deepEqual(verdicts(diagnose(model, { T, seed, sections: ['gradientFlow'] })), first, `${name}, seed ${seed}`);
   }
   // The gated BRC's verdict is the vanishing one, although single sequences range over decades.
-  assert.ok(verdicts(diagnose(gatedBrc(100), { T: 100, seed: 1, sections: ['gradientFlow'] })).some((s) => /^warning: .*no longer reaches the last one/.test(s)));
+  assert.ok(
+    verdicts(diagnose(gatedBrc(100), { T: 100, seed: 1, sections: ['gradientFlow'] })).some((s) =>
+      /^warning: .*no longer reaches the last one/.test(s),
+    ),
+  );
 });
 
 test('coverage: intervals from the default batch contain the values from a 10× larger batch', () => {

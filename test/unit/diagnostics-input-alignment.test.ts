@@ -15,12 +15,20 @@ test('denoise: the markers are the 5 marked steps and the hold period runs from 
   const [b] = task.testBatches(2);
   const T = b.T; // 31: 30 noise steps + the end step
   const series = Array.from({ length: T }, (_, t) => t / T);
-  const r = inputAlignment(b.x, T, b.B, 2, 'denoise', 10, [layer(series, series.map(() => 0.9))]);
+  const r = inputAlignment(b.x, T, b.B, 2, 'denoise', 10, [
+    layer(
+      series,
+      series.map(() => 0.9),
+    ),
+  ]);
   assert.deepEqual(r.names, ['value', 'marker']);
-  const marked = Array.from({ length: 30 }, (_, t) => t).filter((t) => b.x[(t * b.B) * 2 + 1] === 0);
+  const marked = Array.from({ length: 30 }, (_, t) => t).filter((t) => b.x[t * b.B * 2 + 1] === 0);
   assert.deepEqual(r.markers, marked);
   assert.equal(r.markers.length, 5);
-  assert.ok(r.markers.every((t) => t < 30 - 10), 'marked values lie before the forbidden tail');
+  assert.ok(
+    r.markers.every((t) => t < 30 - 10),
+    'marked values lie before the forbidden tail',
+  );
   const last = marked[4];
   assert.deepEqual(r.hold, { from: last + 1, to: T - 2 });
   // Hand-computed mean of t/T over the hold period.
@@ -30,7 +38,7 @@ test('denoise: the markers are the 5 marked steps and the hold period runs from 
   assert.ok(Math.abs(r.holdAverages[0].fractionBistable! - want) < 1e-12);
   assert.ok(Math.abs(r.holdAverages[0].fractionTrulyBistable! - want / 2) < 1e-12);
   assert.ok(Math.abs(r.holdAverages[0].meanC! - 0.9) < 1e-12);
-  assert.equal(r.channels[0][marked[0]], b.x[(marked[0] * b.B) * 2]);
+  assert.equal(r.channels[0][marked[0]], b.x[marked[0] * b.B * 2]);
 });
 
 test('copy holds from t = 1, smnist through the black pixels, an explicit input has no hold period', () => {
@@ -46,7 +54,15 @@ test('copy holds from t = 1, smnist through the black pixels, an explicit input 
 });
 
 test('diagnose puts the Figure 3 view in bistability.input for a denoise model', () => {
-  const model = createModel({ inputSize: 2, layers: [{ cell: 'nbrc', units: 6 }], readout: { units: 5, activation: 'linear', perStep: false }, task: { name: 'denoise', T: 40, N: 10 } }, new Rng(2));
+  const model = createModel(
+    {
+      inputSize: 2,
+      layers: [{ cell: 'nbrc', units: 6 }],
+      readout: { units: 5, activation: 'linear', perStep: false },
+      task: { name: 'denoise', T: 40, N: 10 },
+    },
+    new Rng(2),
+  );
   const r = diagnose(model, { batch: 4, seed: 5, sections: ['bistability'] });
   const inp = r.bistability.input!;
   assert.equal(inp.markers.length, 5);

@@ -15,7 +15,14 @@ test('layerLabel and power', () => {
 });
 
 test('sentences number layers from 1: "Layer k" is the JSON layers[k − 1] it refers to; no "^" exponents', () => {
-  const model = makeModel([{ cell: 'brc', units: 6 }, { cell: 'gru', units: 5 }, { cell: 'nbrc', units: 4 }], { seed: 3, task: { name: 'copy', T: 30 } });
+  const model = makeModel(
+    [
+      { cell: 'brc', units: 6 },
+      { cell: 'gru', units: 5 },
+      { cell: 'nbrc', units: 4 },
+    ],
+    { seed: 3, task: { name: 'copy', T: 30 } },
+  );
   const r = diagnose(model, { task: 'copy', T: 30, batch: 16, seed: 2, memory: { batch: 32 }, retention: { batch: 16, probeTrain: 32 } });
   let checked = 0;
   for (const d of r.diagnosis) {
@@ -29,5 +36,8 @@ test('sentences number layers from 1: "Layer k" is the JSON layers[k − 1] it r
   }
   assert.ok(checked >= 3, `${checked} sentences checked`);
   // JSON stays 0-based.
-  assert.deepEqual(r.bistability.layers.map((l) => l.layer), [0, 1, 2]);
+  assert.deepEqual(
+    r.bistability.layers.map((l) => l.layer),
+    [0, 1, 2],
+  );
 });

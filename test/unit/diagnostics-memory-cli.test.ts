@@ -18,7 +18,9 @@ const B = 64;
 /** The planted batch as an --input file: x batch × time × [value, 1], y = x₁ (or `y` when given). */
 function inputFile(name: string, y?: (b: number, x1: number) => number): string {
   const batch = latchBatch(B, T, 1);
-  const x = Array.from({ length: B }, (_, b) => Array.from({ length: T }, (_, t) => [batch.x[(t * B + b) * 2], batch.x[(t * B + b) * 2 + 1]]));
+  const x = Array.from({ length: B }, (_, b) =>
+    Array.from({ length: T }, (_, t) => [batch.x[(t * B + b) * 2], batch.x[(t * B + b) * 2 + 1]]),
+  );
   const path = join(dir, name);
   writeFileSync(path, JSON.stringify({ x, y: Array.from(batch.y!, (v, b) => (y ? y(b, v) : v)) }));
   return path;
@@ -26,18 +28,45 @@ function inputFile(name: string, y?: (b: number, x1: number) => number): string 
 
 test('diagnose --input with y and --memory-threshold: the carriers of y, named on stderr', async () => {
   const out = join(dir, 'r.json');
-  const res = await runCli(['diagnose', '--model', modelPath, '--input', inputFile('in.json'), '--sections', 'bistability,memory', '--memory-threshold', '0.2', '--out', out]);
+  const res = await runCli([
+    'diagnose',
+    '--model',
+    modelPath,
+    '--input',
+    inputFile('in.json'),
+    '--sections',
+    'bistability,memory',
+    '--memory-threshold',
+    '0.2',
+    '--out',
+    out,
+  ]);
   assert.equal(res.code, 0, res.stderr);
   const r = JSON.parse(readFileSync(out, 'utf8')) as DiagnosticReport;
   const m = r.memory!;
   assert.equal(m.threshold, 0.2);
   assert.equal(m.target, 'y');
   assert.equal(m.sequences, B);
-  assert.deepEqual(m.carriers.map((c) => [c.neuron, c.from, c.to]).sort(), [[0, 0, T - 1], [1, 0, T - 1]]);
+  assert.deepEqual(m.carriers.map((c) => [c.neuron, c.from, c.to]).sort(), [
+    [0, 0, T - 1],
+    [1, 0, T - 1],
+  ]);
   assert.match(res.stderr, /neurons 0 and 1 hold the target y from t = 0 to 59 on bistable branches/);
   assert.match(res.stderr, /\(a constant unit, not memory\)/);
   // y unrelated to the inputs: no carrier, and no claim of latched memory.
-  const res2 = await runCli(['diagnose', '--model', modelPath, '--input', inputFile('noise.json', (b) => Math.sin(37 * b)), '--sections', 'bistability,memory', '--memory-min-steps', '10', '--out', out]);
+  const res2 = await runCli([
+    'diagnose',
+    '--model',
+    modelPath,
+    '--input',
+    inputFile('noise.json', (b) => Math.sin(37 * b)),
+    '--sections',
+    'bistability,memory',
+    '--memory-min-steps',
+    '10',
+    '--out',
+    out,
+  ]);
   assert.equal(res2.code, 0, res2.stderr);
   const r2 = JSON.parse(readFileSync(out, 'utf8')) as DiagnosticReport;
   assert.equal(r2.memory!.minSteps, 10);

@@ -25,7 +25,9 @@ function adjustedR2(model: Model, input: DiagnoseInput, t: number, j: number): n
   const y = Array.from(input.y!);
   const mh = h.reduce((s, v) => s + v, 0) / n;
   const my = y.reduce((s, v) => s + v, 0) / n;
-  let hh = 0, yy = 0, hy = 0;
+  let hh = 0,
+    yy = 0,
+    hy = 0;
   for (let b = 0; b < n; b++) {
     hh += (h[b] - mh) ** 2;
     yy += (y[b] - my) ** 2;
@@ -77,7 +79,14 @@ test('stability: a strong and a borderline carrier give the same sentences for s
     if (first === null) first = texts;
     else assert.deepEqual(texts, first, `seed ${seed}`);
   }
-  assert.ok(first!.some((t) => /Layer 1: K neurons hold the target y at the end of the sequence .*neurons 0 and 1 hold the target y from t = 0 to 59 on bistable branches \(a ≈ 2\.0, c ≈ 0\.50\)/.test(t)), first!.join('\n'));
+  assert.ok(
+    first!.some((t) =>
+      /Layer 1: K neurons hold the target y at the end of the sequence .*neurons 0 and 1 hold the target y from t = 0 to 59 on bistable branches \(a ≈ 2\.0, c ≈ 0\.50\)/.test(
+        t,
+      ),
+    ),
+    first!.join('\n'),
+  );
   // The borderline neuron is sometimes sure, sometimes undecided (that is why a bare count would change).
   assert.ok(new Set(counts.map((c) => c.join())).size > 1, JSON.stringify(counts));
   for (const [k1, k2] of counts) assert.ok(k1 <= 3 && 3 <= k2, `count interval ${k1}–${k2} misses the 10× batch's 3`);

@@ -15,12 +15,15 @@ const T = 60;
 /** Plain squared correlation of two columns (the test's own, independent of memory.ts). */
 function r2(a: ArrayLike<number>, b: ArrayLike<number>): number {
   const n = a.length;
-  let ma = 0, mb = 0;
+  let ma = 0,
+    mb = 0;
   for (let i = 0; i < n; i++) {
     ma += a[i] / n;
     mb += b[i] / n;
   }
-  let aa = 0, bb = 0, ab = 0;
+  let aa = 0,
+    bb = 0,
+    ab = 0;
   for (let i = 0; i < n; i++) {
     aa += (a[i] - ma) ** 2;
     bb += (b[i] - mb) ** 2;
@@ -104,7 +107,10 @@ test('constant neurons (saturated on one branch, or h = 0) score 0 and are never
   assert.ok(b.neurons[3].longestHold >= T - 1);
   assert.equal(b.fixedPoints[T - 1][3], 3);
   const last = column(model, input, T - 1, 3);
-  assert.ok(last.every((v) => v > 0.9), 'upper branch in every sequence');
+  assert.ok(
+    last.every((v) => v > 0.9),
+    'upper branch in every sequence',
+  );
   assert.equal(r.memory!.layers[0].score[3], 0);
   assert.equal(r.memory!.layers[0].score[4], 0);
   const text = r.diagnosis.find((d) => d.refs.includes('bistability.layers[0].neurons'))!.text;
@@ -164,7 +170,12 @@ test('denoise-like planted case: the writer carries marked value 5 from its writ
 test('class targets: adjusted η² across classes (checked independently), carriers named for the class', () => {
   const B = 90;
   const model = createModel(
-    { inputSize: 2, layers: [{ cell: 'brc', units: 5 }], readout: { units: 3, activation: 'softmax', perStep: false }, task: { name: 'custom', T } },
+    {
+      inputSize: 2,
+      layers: [{ cell: 'brc', units: 5 }],
+      readout: { units: 3, activation: 'softmax', perStep: false },
+      task: { name: 'custom', T },
+    },
     new Rng(1),
   );
   const planted = plantedLatchModel();
@@ -184,7 +195,8 @@ test('class targets: adjusted η² across classes (checked independently), carri
   // Independent η² at the end step for neuron 0.
   const h = column(model, { x: input.x, T, B }, T - 1, 0);
   const mean = h.reduce((s, v) => s + v, 0) / B;
-  let total = 0, between = 0;
+  let total = 0,
+    between = 0;
   for (let k = 0; k < 3; k++) {
     const g = h.filter((_, b) => labels[b] === k);
     const gm = g.reduce((s, v) => s + v, 0) / g.length;
@@ -208,7 +220,10 @@ test('stability: five batches give the same verdict sentences', () => {
     if (first === null) first = verdicts;
     else assert.deepEqual(verdicts, first, `seed ${seed}`);
   }
-  assert.ok(first!.some((t) => /neurons 0 and 1 hold the target y from t = 0 to 59 on bistable branches \(a ≈ 2\.0, c ≈ 0\.50\)/.test(t)), first!.join('\n'));
+  assert.ok(
+    first!.some((t) => /neurons 0 and 1 hold the target y from t = 0 to 59 on bistable branches \(a ≈ 2\.0, c ≈ 0\.50\)/.test(t)),
+    first!.join('\n'),
+  );
 });
 
 test('intervals of 64-sequence scores cover the score of a 10× larger batch at about the nominal rate', () => {
@@ -256,7 +271,12 @@ test('too few sequences or probe inputs: a note, never a claim', () => {
 
 test('GRU: the update gate is given, bistability fields are null', () => {
   const model = createModel(
-    { inputSize: 1, layers: [{ cell: 'gru', units: 8 }], readout: { units: 1, activation: 'linear', perStep: false }, task: { name: 'copy', T: 40 } },
+    {
+      inputSize: 1,
+      layers: [{ cell: 'gru', units: 8 }],
+      readout: { units: 1, activation: 'linear', perStep: false },
+      task: { name: 'copy', T: 40 },
+    },
     new Rng(3),
   );
   // A random GRU keeps x₁ for a few steps in some neurons: check the fields those carriers have.
@@ -274,7 +294,12 @@ test('GRU: the update gate is given, bistability fields are null', () => {
 
 test('per-step readouts: the target is the last step’s (earlier steps’ targets are ignored)', () => {
   const model = createModel(
-    { inputSize: 2, layers: [{ cell: 'brc', units: 5 }], readout: { units: 1, activation: 'linear', perStep: true }, task: { name: 'custom', T } },
+    {
+      inputSize: 2,
+      layers: [{ cell: 'brc', units: 5 }],
+      readout: { units: 1, activation: 'linear', perStep: true },
+      task: { name: 'custom', T },
+    },
     new Rng(1),
   );
   for (const [name, t] of plantedLatchModel().params) if (name.startsWith('layers.')) model.params.get(name)!.data.set(t.data);

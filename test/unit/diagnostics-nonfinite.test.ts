@@ -8,13 +8,25 @@ import { createModel } from '../../core/model/network';
 import { Rng } from '../../core/util/rng';
 
 test('a NaN weight: every section completes, the first sentence warns, none concludes from NaN', () => {
-  const model = createModel({ inputSize: 1, layers: [{ cell: 'gru', units: 4 }], readout: { units: 1, activation: 'linear', perStep: false }, task: { name: 'copy', T: 12 } }, new Rng(1));
+  const model = createModel(
+    {
+      inputSize: 1,
+      layers: [{ cell: 'gru', units: 4 }],
+      readout: { units: 1, activation: 'linear', perStep: false },
+      task: { name: 'copy', T: 12 },
+    },
+    new Rng(1),
+  );
   model.params.get('layers.0.kernel')!.data[0] = NaN;
   const r = diagnose(model, { batch: 16, seed: 2, retention: { batch: 16, probeTrain: 16 } });
   assert.equal(r.diagnosis[0].severity, 'warning');
   assert.match(r.diagnosis[0].text, /non-finite weights .*layers\.0\.kernel/);
   for (const s of r.diagnosis.slice(1)) {
-    assert.doesNotMatch(s.text, /no longer reaches|amplifies perturbations|recalled (accurately )?up to|hold[s]? x|latched memory|several attractors/, s.text);
+    assert.doesNotMatch(
+      s.text,
+      /no longer reaches|amplifies perturbations|recalled (accurately )?up to|hold[s]? x|latched memory|several attractors/,
+      s.text,
+    );
   }
 });
 

@@ -65,7 +65,8 @@ function ridgeR2Reference(X: number[][], y: number[], nTrain: number, lambdaRel:
   }
   const test = y.slice(nTrain);
   const mt = test.reduce((s, v) => s + v, 0) / test.length;
-  let res = 0, tot = 0;
+  let res = 0,
+    tot = 0;
   for (let r = nTrain; r < y.length; r++) {
     const pred = my + X[r].reduce((s, v, j) => s + (v - mx[j]) * w[j], 0);
     res += (y[r] - pred) ** 2;
@@ -76,7 +77,10 @@ function ridgeR2Reference(X: number[][], y: number[], nTrain: number, lambdaRel:
 
 test('ridge probe R² equals an independent primal solve, in both the primal (d ≤ n) and dual (d > n) form', () => {
   const rng = new Rng(12);
-  for (const [n, nTrain, d] of [[40, 25, 3], [20, 8, 15]] as const) {
+  for (const [n, nTrain, d] of [
+    [40, 25, 3],
+    [20, 8, 15],
+  ] as const) {
     const X = Array.from({ length: n }, () => Array.from({ length: d }, () => rng.normal()));
     const y = X.map((row) => 0.7 * row[0] - 0.4 * row[d - 1] + 0.3 * rng.normal());
     for (const lambda of [1e-2, 0.5]) {
@@ -95,21 +99,35 @@ test('retention: a perfect memory has MSE 0 at every delay and R² ≈ 1; a memo
   const r = diagnose(model, { cells: () => keep, batch: 64, sections: ['retention'], retention: { batch: 24, probeTrain: 32 } });
   const ret = r.retention!;
   assert.deepEqual(ret.delays, delaySchedule(80));
-  assert.ok(ret.mse.every((m) => m === 0), `mse ${ret.mse}`);
+  assert.ok(
+    ret.mse.every((m) => m === 0),
+    `mse ${ret.mse}`,
+  );
   assert.equal(ret.probe.trainSequences, 32);
   assert.equal(ret.probe.testSequences, 24);
   assert.deepEqual(ret.probe.times, probeSchedule(40));
-  assert.ok(ret.probe.layers[0].r2.every((v) => v > 0.99), `r2 ${ret.probe.layers[0].r2}`);
+  assert.ok(
+    ret.probe.layers[0].r2.every((v) => v > 0.99),
+    `r2 ${ret.probe.layers[0].r2}`,
+  );
 
   // An explicit (non-task) batch gets the same generated retention batch; the probe covers the T steps.
   const cur = fakeCell('current');
   const rng = new Rng(4);
   const x = Float64Array.from({ length: 40 * 4 }, () => rng.normal());
-  const f = diagnose(model, { cells: () => cur, input: { x, T: 40, B: 4, y: new Float64Array(4) }, sections: ['retention'], retention: { batch: 64, probeTrain: 32 } }).retention!;
+  const f = diagnose(model, {
+    cells: () => cur,
+    input: { x, T: 40, B: 4, y: new Float64Array(4) },
+    sections: ['retention'],
+    retention: { batch: 64, probeTrain: 32 },
+  }).retention!;
   assert.deepEqual(f.probe.times, probeSchedule(40));
   assert.equal(f.probe.trainSequences, 32);
   // E(x_d − x_1)² = 2 for independent N(0, 1) inputs.
-  assert.ok(f.mse.every((m) => m > 1 && m < 3.5), `mse ${f.mse}`);
+  assert.ok(
+    f.mse.every((m) => m > 1 && m < 3.5),
+    `mse ${f.mse}`,
+  );
   const r2 = f.probe.layers[0].r2;
   assert.ok(r2[0] > 0.99, 'h_1 = x_1');
   const later = r2.slice(1);
@@ -191,7 +209,10 @@ function plantedModel(units = 1): ReturnType<typeof makeModel> {
   return model;
 }
 
-function runPlanted(state: Parameters<typeof plantedCell>[0], opts: { seed?: number; batch?: number; probeTrain?: number; units?: number; lambda?: number } = {}) {
+function runPlanted(
+  state: Parameters<typeof plantedCell>[0],
+  opts: { seed?: number; batch?: number; probeTrain?: number; units?: number; lambda?: number } = {},
+) {
   const { cell, seen } = plantedCell(state, 1000 + (opts.seed ?? 1));
   const r = diagnose(plantedModel(opts.units), {
     cells: () => cell,
@@ -222,8 +243,18 @@ test('planted fading memory: MSE per delay, readout R² and probe R² follow the
     ret.mse.forEach((m, i) => assert.ok(Math.abs(m - mse[i]) < 0.25 * mse[i] + 0.02, `delay ${ret.delays[i]}: ${m} vs ${mse[i]}`));
     const times = ret.probe.times!;
     // R² of that readout at time t: 1 − (2 − 2ρ^t) = 2ρ^t − 1; the best linear decoder: corr² = ρ^2t.
-    family.readout.push(coverage(ret.probe.readoutR2!, times.map((t) => 2 * rho ** t - 1)));
-    family.probe.push(coverage(ret.probe.layers[0].r2Estimate!, times.map((t) => rho ** (2 * t))));
+    family.readout.push(
+      coverage(
+        ret.probe.readoutR2!,
+        times.map((t) => 2 * rho ** t - 1),
+      ),
+    );
+    family.probe.push(
+      coverage(
+        ret.probe.layers[0].r2Estimate!,
+        times.map((t) => rho ** (2 * t)),
+      ),
+    );
   }
   const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
   // 95 % intervals: most closed-form values inside (an interval half as wide would cover about 68 %).
@@ -240,7 +271,12 @@ test('intervals from the default batch cover the values of a 10× larger batch',
     const small = runPlanted(fading(rho), { seed }).ret;
     c.mse.push(coverage(small.mseEstimate!, big.mse));
     c.chance.push(coverage([small.chance!], [big.chance!.value]));
-    c.readout.push(coverage(small.probe.readoutR2!, big.probe.readoutR2!.map((e) => e.value)));
+    c.readout.push(
+      coverage(
+        small.probe.readoutR2!,
+        big.probe.readoutR2!.map((e) => e.value),
+      ),
+    );
     c.probe.push(coverage(small.probe.layers[0].r2Estimate!, big.probe.layers[0].r2));
     // And the larger batch narrows them about √10-fold.
     const width = (e: Estimate) => e.hi - e.lo;
@@ -258,7 +294,10 @@ test('planted memory that forgets after 30 steps: the same verdicts for every se
   const [recall, probe] = texts[0];
   // Delays 5 … 100 for T = 50: 26 is the last within the 30 held steps, 37 the first after.
   assert.deepEqual(delaySchedule(100), [5, 7, 10, 14, 19, 26, 37, 51, 72, 100]);
-  assert.match(recall, /recalled accurately \(MSE < #\) up to a delay of 26 steps and is mostly lost \(MSE > #; 1 = chance; chance on this batch: #\) from 37 steps/);
+  assert.match(
+    recall,
+    /recalled accurately \(MSE < #\) up to a delay of 26 steps and is mostly lost \(MSE > #; 1 = chance; chance on this batch: #\) from 37 steps/,
+  );
   // Probed at every step of T = 50 and read on the log grid 1, 5, 6, 8, 11, 14, 18, 23, 30, 39, 50 steps: the
   // state after 30 steps is the last that holds x_1.
   assert.match(probe, /decodes x_1 .* from layer 1 for at least 30 steps but fewer than 39\.$/);
@@ -287,7 +326,10 @@ test('recalled at longer delays but not at the shortest: the sentence names the 
   const { ret, sentences } = runPlanted((t, x1, xt) => (t < 6 ? xt : x1), { batch: 64, probeTrain: 16 });
   assert.ok(ret.delays[0] <= 6 && ret.delays[1] > 6, `delays ${ret.delays}`);
   const s = sentences[0].text;
-  assert.match(s, new RegExp(`recalled accurately \\(MSE < 0\\.1\\) at every tested delay from ${ret.delays[1]} to ${ret.delays.at(-1)} steps`));
+  assert.match(
+    s,
+    new RegExp(`recalled accurately \\(MSE < 0\\.1\\) at every tested delay from ${ret.delays[1]} to ${ret.delays.at(-1)} steps`),
+  );
   assert.match(s, new RegExp(`but not at the shorter delay of ${ret.delays[0]} steps`));
   assert.doesNotMatch(s, /inconclusive|never recalled/);
 });
@@ -302,11 +344,14 @@ test('recall right at the threshold is reported as inconclusive, naming the flag
   assert.doesNotMatch(s, /never recalled/);
 });
 
-test('a probe fitted on too few sequences is flagged as underpowered against the model\'s own readout', () => {
+test("a probe fitted on too few sequences is flagged as underpowered against the model's own readout", () => {
   // Unit 0 holds x_1; 39 more units are noise. The readout (unit 0) decodes x_1 with R² ≈ 1 at every step.
   const state = (_t: number, x1: number, _xt: number, noise: () => number, u: number) => (u === 0 ? x1 + 0.1 * noise() : noise());
   const weak = runPlanted(state, { units: 40, probeTrain: 8, batch: 64, lambda: undefined });
-  assert.ok(weak.ret.probe.readoutR2!.every((e) => e.lo > 0.9), 'readout R² ≈ 0.99');
+  assert.ok(
+    weak.ret.probe.readoutR2!.every((e) => e.lo > 0.9),
+    'readout R² ≈ 0.99',
+  );
   const flag = weak.sentences.find((s) => /underpowered/.test(s.text));
   assert.ok(flag, weak.sentences.map((s) => s.text).join('\n'));
   assert.match(flag.text, /raise --probe-train \(now 8/);
@@ -314,7 +359,11 @@ test('a probe fitted on too few sequences is flagged as underpowered against the
   // Enough training sequences: the probe matches the readout and nothing is flagged.
   const strong = runPlanted(state, { units: 40, probeTrain: 400, batch: 64, lambda: undefined });
   assert.ok(strong.ret.probe.layers[0].r2Estimate!.every((e) => e.hi > 0.9));
-  assert.equal(strong.sentences.find((s) => /underpowered/.test(s.text)), undefined, strong.sentences.map((s) => s.text).join('\n'));
+  assert.equal(
+    strong.sentences.find((s) => /underpowered/.test(s.text)),
+    undefined,
+    strong.sentences.map((s) => s.text).join('\n'),
+  );
 });
 
 test('the extension settings declare the same default sizes as the CLI and the core', async () => {

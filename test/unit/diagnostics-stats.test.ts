@@ -1,6 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bootstrapEstimate, formatEstimate, meanEstimate, proportionEstimate, surelyAbove, surelyBelow } from '../../core/diagnostics/stats';
+import {
+  bootstrapEstimate,
+  formatEstimate,
+  meanEstimate,
+  proportionEstimate,
+  surelyAbove,
+  surelyBelow,
+} from '../../core/diagnostics/stats';
 import { Rng } from '../../core/util/rng';
 
 // Coverage by simulation: the 95 % intervals must contain the true value in about 95 % of repeated samples.
@@ -21,7 +28,11 @@ test('mean, bootstrap and Wilson intervals cover the true value about 95 % of th
     const p = proportionEstimate(succ, 60);
     if (p.lo <= 0.3 && 0.3 <= p.hi) propHits++;
   }
-  for (const [name, hits] of [['mean', meanHits], ['bootstrap', bootHits], ['wilson', propHits]] as const) {
+  for (const [name, hits] of [
+    ['mean', meanHits],
+    ['bootstrap', bootHits],
+    ['wilson', propHits],
+  ] as const) {
     const rate = hits / trials;
     assert.ok(rate > 0.88 && rate < 0.995, `${name} coverage ${rate}`);
   }

@@ -11,51 +11,86 @@ import { runCli } from '../helpers/cli';
 const dir = mkdtempSync(join(tmpdir(), 'diag-sweep-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 
-test('sweep trains every (cell, T) in workers, writes sweep.json and sweep.md, and reuses completed runs', { timeout: 60_000 }, async () => {
-  const out = join(dir, 'sweep');
-  const args = ['sweep', '--cells', 'brc,gru', '--T', '4,7', '--steps', '3', '--layers', '1', '--units', '3', '--batch', '4', '--test-size', '8', '--engine', 'reference', '--parallel', '2', '--out', out];
-  const res = await runCli(args);
-  assert.equal(res.code, 0, res.stderr);
-  const r = JSON.parse(readFileSync(join(out, 'sweep.json'), 'utf8')) as SweepReport;
-  assert.deepEqual(r.cells, ['brc', 'gru']);
-  assert.deepEqual(r.T, [4, 7]);
-  assert.equal(r.task, 'copy');
-  assert.deepEqual(r.tasks, ['copy']);
-  assert.deepEqual(r.seeds, [1]);
-  assert.equal(r.groups.length, 4);
-  assert.deepEqual(r.config, { steps: 3, layers: 1, units: 3, batch: 4, seed: 1, lr: 1e-3, engine: 'reference' });
-  assert.equal(r.runs.length, 4);
-  for (const run of r.runs) {
-    assert.equal(run.status, 'completed', JSON.stringify(run));
-    assert.equal(run.steps, 3);
-    assert.ok(typeof run.finalMse === 'number' && run.finalMse > 0);
-    assert.ok(existsSync(join(out, run.dir, 'model.safetensors')));
-    // The final MSE is the run's own last evaluation.
-    const status = JSON.parse(readFileSync(join(out, run.dir, 'run.json'), 'utf8')) as { lastMetric: number };
-    assert.equal(run.finalMse, status.lastMetric);
-    const cfg = JSON.parse(readFileSync(join(out, run.dir, 'config.json'), 'utf8')) as { cell: string; T: number; task: string };
-    assert.deepEqual([cfg.task, cfg.cell, cfg.T], ['copy', run.cell, run.T]);
-    // Curve, best and chance come from the run's own files and test set.
-    const lines = readFileSync(join(out, run.dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { step: number; metric: number });
-    assert.deepEqual(run.curve, lines.map((l) => [l.step, l.metric]));
-    assert.equal(run.best!.metric, Math.min(...lines.map((l) => l.metric)));
-    assert.equal(run.chance, testChance({ task: 'copy', T: run.T, N: 0, seed: 1, testSize: 8 }).metric);
-  }
-  assert.ok(existsSync(join(out, 'sweep.html')));
-  assert.match(readFileSync(join(out, 'sweep.html'), 'utf8'), /<polyline[^>]*stroke="#1f77b4"/);
-  const md = readFileSync(join(out, 'sweep.md'), 'utf8');
-  assert.equal(md, sweepMarkdown(r));
-  assert.match(md, /\| cell \| T=4 \| T=7 \|/);
-  assert.match(md, /\| brc \| [0-9.e+-]+( \(best [0-9.e+-]+\))? \| [0-9.e+-]+( \(best [0-9.e+-]+\))? \|/);
-  assert.match(md, /\| \*chance \(this test set\)\* \| [0-9.]+ \| [0-9.]+ \|/);
+test(
+  'sweep trains every (cell, T) in workers, writes sweep.json and sweep.md, and reuses completed runs',
+  { timeout: 60_000 },
+  async () => {
+    const out = join(dir, 'sweep');
+    const args = [
+      'sweep',
+      '--cells',
+      'brc,gru',
+      '--T',
+      '4,7',
+      '--steps',
+      '3',
+      '--layers',
+      '1',
+      '--units',
+      '3',
+      '--batch',
+      '4',
+      '--test-size',
+      '8',
+      '--engine',
+      'reference',
+      '--parallel',
+      '2',
+      '--out',
+      out,
+    ];
+    const res = await runCli(args);
+    assert.equal(res.code, 0, res.stderr);
+    const r = JSON.parse(readFileSync(join(out, 'sweep.json'), 'utf8')) as SweepReport;
+    assert.deepEqual(r.cells, ['brc', 'gru']);
+    assert.deepEqual(r.T, [4, 7]);
+    assert.equal(r.task, 'copy');
+    assert.deepEqual(r.tasks, ['copy']);
+    assert.deepEqual(r.seeds, [1]);
+    assert.equal(r.groups.length, 4);
+    assert.deepEqual(r.config, { steps: 3, layers: 1, units: 3, batch: 4, seed: 1, lr: 1e-3, engine: 'reference' });
+    assert.equal(r.runs.length, 4);
+    for (const run of r.runs) {
+      assert.equal(run.status, 'completed', JSON.stringify(run));
+      assert.equal(run.steps, 3);
+      assert.ok(typeof run.finalMse === 'number' && run.finalMse > 0);
+      assert.ok(existsSync(join(out, run.dir, 'model.safetensors')));
+      // The final MSE is the run's own last evaluation.
+      const status = JSON.parse(readFileSync(join(out, run.dir, 'run.json'), 'utf8')) as { lastMetric: number };
+      assert.equal(run.finalMse, status.lastMetric);
+      const cfg = JSON.parse(readFileSync(join(out, run.dir, 'config.json'), 'utf8')) as { cell: string; T: number; task: string };
+      assert.deepEqual([cfg.task, cfg.cell, cfg.T], ['copy', run.cell, run.T]);
+      // Curve, best and chance come from the run's own files and test set.
+      const lines = readFileSync(join(out, run.dir, 'metrics.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { step: number; metric: number });
+      assert.deepEqual(
+        run.curve,
+        lines.map((l) => [l.step, l.metric]),
+      );
+      assert.equal(run.best!.metric, Math.min(...lines.map((l) => l.metric)));
+      assert.equal(run.chance, testChance({ task: 'copy', T: run.T, N: 0, seed: 1, testSize: 8 }).metric);
+    }
+    assert.ok(existsSync(join(out, 'sweep.html')));
+    assert.match(readFileSync(join(out, 'sweep.html'), 'utf8'), /<polyline[^>]*stroke="#1f77b4"/);
+    const md = readFileSync(join(out, 'sweep.md'), 'utf8');
+    assert.equal(md, sweepMarkdown(r));
+    assert.match(md, /\| cell \| T=4 \| T=7 \|/);
+    assert.match(md, /\| brc \| [0-9.e+-]+( \(best [0-9.e+-]+\))? \| [0-9.e+-]+( \(best [0-9.e+-]+\))? \|/);
+    assert.match(md, /\| \*chance \(this test set\)\* \| [0-9.]+ \| [0-9.]+ \|/);
 
-  // Rerunning the same command retrains nothing.
-  const again = await runCli(args);
-  assert.equal(again.code, 0, again.stderr);
-  const r2 = JSON.parse(readFileSync(join(out, 'sweep.json'), 'utf8')) as SweepReport;
-  assert.ok(r2.runs.every((x) => x.reused === true && x.status === 'completed'));
-  assert.deepEqual(r2.runs.map((x) => x.finalMse), r.runs.map((x) => x.finalMse));
-});
+    // Rerunning the same command retrains nothing.
+    const again = await runCli(args);
+    assert.equal(again.code, 0, again.stderr);
+    const r2 = JSON.parse(readFileSync(join(out, 'sweep.json'), 'utf8')) as SweepReport;
+    assert.ok(r2.runs.every((x) => x.reused === true && x.status === 'completed'));
+    assert.deepEqual(
+      r2.runs.map((x) => x.finalMse),
+      r.runs.map((x) => x.finalMse),
+    );
+  },
+);
 
 test('sweep refuses bad lists before starting anything', async () => {
   const out = join(dir, 'bad');
@@ -76,13 +111,42 @@ test('sweep refuses bad lists before starting anything', async () => {
 
 test('sweep --seeds trains each configuration once per seed and reports mean ± sd over them', { timeout: 60_000 }, async () => {
   const out = join(dir, 'seeds');
-  const res = await runCli(['sweep', '--task', 'denoise', '--cells', 'gru', '--T', '8', '--N', '0,2', '--seeds', '1,2,3', '--steps', '2', '--layers', '1', '--units', '3', '--batch', '4', '--test-size', '8', '--engine', 'reference', '--out', out]);
+  const res = await runCli([
+    'sweep',
+    '--task',
+    'denoise',
+    '--cells',
+    'gru',
+    '--T',
+    '8',
+    '--N',
+    '0,2',
+    '--seeds',
+    '1,2,3',
+    '--steps',
+    '2',
+    '--layers',
+    '1',
+    '--units',
+    '3',
+    '--batch',
+    '4',
+    '--test-size',
+    '8',
+    '--engine',
+    'reference',
+    '--out',
+    out,
+  ]);
   assert.equal(res.code, 0, res.stderr);
   const r = JSON.parse(readFileSync(join(out, 'sweep.json'), 'utf8')) as SweepReport;
   assert.deepEqual(r.seeds, [1, 2, 3]);
   assert.deepEqual(r.N, [0, 2]);
   assert.equal(r.runs.length, 6);
-  assert.deepEqual(r.runs.map((x) => x.dir), ['gru-T8-N0-seed1', 'gru-T8-N0-seed2', 'gru-T8-N0-seed3', 'gru-T8-N2-seed1', 'gru-T8-N2-seed2', 'gru-T8-N2-seed3']);
+  assert.deepEqual(
+    r.runs.map((x) => x.dir),
+    ['gru-T8-N0-seed1', 'gru-T8-N0-seed2', 'gru-T8-N0-seed3', 'gru-T8-N2-seed1', 'gru-T8-N2-seed2', 'gru-T8-N2-seed3'],
+  );
   assert.equal(r.groups.length, 2);
   for (const g of r.groups) {
     const finals = r.runs.filter((x) => x.N === g.N).map((x) => x.finalMetric!);
@@ -92,7 +156,10 @@ test('sweep --seeds trains each configuration once per seed and reports mean ± 
     assert.equal(g.final!.n, 3);
     assert.ok(sd > 0, 'different seeds give different results');
   }
-  assert.match(readFileSync(join(out, 'sweep.md'), 'utf8'), /Denoising \(test MSE\)[\s\S]*\| cell \| N=0 \| N=2 \|[\s\S]*\| gru \| [0-9.]+ ± [0-9.e-]+/);
+  assert.match(
+    readFileSync(join(out, 'sweep.md'), 'utf8'),
+    /Denoising \(test MSE\)[\s\S]*\| cell \| N=0 \| N=2 \|[\s\S]*\| gru \| [0-9.]+ ± [0-9.e-]+/,
+  );
   const bad = await runCli(['sweep', '--task', 'copy', '--N', '3', '--out', join(dir, 'never')]);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--N does not apply to copy/);

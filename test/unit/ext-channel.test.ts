@@ -19,7 +19,15 @@ const snap = (runId: string, step: number): TrainingSnapshot => ({
   metricName: 'mse',
   points: [],
 });
-const progress = (step: number): TrainEvent => ({ type: 'progress', step, totalSteps: 100, loss: 1 / step, stepsPerSec: 10, skipped: 0, elapsedMs: step });
+const progress = (step: number): TrainEvent => ({
+  type: 'progress',
+  step,
+  totalSteps: 100,
+  loss: 1 / step,
+  stepsPerSec: 10,
+  skipped: 0,
+  elapsedMs: step,
+});
 const ev = (runId: string, step: number): HostToWebview => ({ type: 'trainingEvent', runId, event: progress(step) });
 const tr = (runId: string, step: number): HostToWebview => ({ type: 'training', snapshot: snap(runId, step) });
 
@@ -94,7 +102,10 @@ test('a second ready (panel reloaded in place) replays init and the latest state
   ch.post({ type: 'inspector', model: null, diagnosis: [], training: null });
   sent.length = 0;
   ch.onReady();
-  assert.deepEqual(sent.map((m) => m.type), ['init', 'inspector']);
+  assert.deepEqual(
+    sent.map((m) => m.type),
+    ['init', 'inspector'],
+  );
 });
 
 test('a disposed channel drops everything', () => {
@@ -153,8 +164,12 @@ test('EventBatcher delivers every event, in order, at most rate times a second',
   }
   clock.advance(1000);
   const all = batches.flatMap((x) => x.items);
-  assert.deepEqual(all, Array.from({ length: 1000 }, (_, i) => i));
-  for (let k = 1; k < batches.length; k++) assert.ok(batches[k].at - batches[k - 1].at >= 250, `batches ${k - 1} and ${k} only ${batches[k].at - batches[k - 1].at} ms apart`);
+  assert.deepEqual(
+    all,
+    Array.from({ length: 1000 }, (_, i) => i),
+  );
+  for (let k = 1; k < batches.length; k++)
+    assert.ok(batches[k].at - batches[k - 1].at >= 250, `batches ${k - 1} and ${k} only ${batches[k].at - batches[k - 1].at} ms apart`);
   // 3 s of events at 4 Hz: about 12 batches, not 1000 messages.
   assert.ok(batches.length >= 11 && batches.length <= 14, `${batches.length} batches`);
 });

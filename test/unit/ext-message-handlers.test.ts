@@ -1,6 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { commandArguments, handleWebviewMessage, MESSAGE_HANDLERS, type MessageContext, type MessageDeps } from '../../extension/message-handlers';
+import {
+  commandArguments,
+  handleWebviewMessage,
+  MESSAGE_HANDLERS,
+  type MessageContext,
+  type MessageDeps,
+} from '../../extension/message-handlers';
 import { HOST_COMMANDS, parseWebviewMessage, type HostToWebview } from '../../shared/protocol';
 
 function harness(stopped = 1) {
@@ -21,7 +27,7 @@ test('one table handles every inbound message type the protocol accepts', () => 
   assert.deepEqual(Object.keys(MESSAGE_HANDLERS).sort(), inbound.sort());
 });
 
-test('commands that act on a model get the sender\'s model; stop gets its run; the rest nothing', () => {
+test("commands that act on a model get the sender's model; stop gets its run; the rest nothing", () => {
   const ctx = { modelPath: '/m/gru.pt', runId: 'r1' };
   for (const c of HOST_COMMANDS) {
     const args = commandArguments(c, ctx);
@@ -52,5 +58,9 @@ test('messages are answered by their handler: commands, stop (with a reply when 
     ['warn', 'webview inspector: bad'],
   ]);
   assert.deepEqual(h.replies, [{ type: 'status', kind: 'info', text: 'Run r9 is not training.' }]);
-  assert.equal(parseWebviewMessage({ type: 'command', command: 'deleteItem' }), null, 'commands outside the list are refused before any handler');
+  assert.equal(
+    parseWebviewMessage({ type: 'command', command: 'deleteItem' }),
+    null,
+    'commands outside the list are refused before any handler',
+  );
 });

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { renderReportHtml } from '../../extension/report-export';
 import { buildFixtureReport } from '../helpers/report-fixture';
 
-test('Export Report titles the page with the model\'s name', () => {
+test("Export Report titles the page with the model's name", () => {
   const dir = mkdtempSync(join(tmpdir(), 'lens-assets-'));
   for (const f of ['report.js', 'panel.css', 'report-theme.css']) writeFileSync(join(dir, f), '');
   const report = buildFixtureReport({ layers: 1, units: 4, T: 6, B: 2 });

@@ -8,7 +8,19 @@ import { runTraining, RUN_FILES } from '../../core/train/run';
 import type { TrainConfig } from '../../core/train/types';
 import { isInside, isSafeRunId, listRuns, newRunId, readMetrics, snapshotFromDisk } from '../../extension/runs';
 
-const small: Partial<TrainConfig> = { task: 'copy', cell: 'gru', T: 6, layers: 1, units: 4, batch: 8, steps: 30, evalEvery: 10, testSize: 16, checkpointEvery: 10, engine: 'reference' };
+const small: Partial<TrainConfig> = {
+  task: 'copy',
+  cell: 'gru',
+  T: 6,
+  layers: 1,
+  units: 4,
+  batch: 8,
+  steps: 30,
+  evalEvery: 10,
+  testSize: 16,
+  checkpointEvery: 10,
+  engine: 'reference',
+};
 
 function train(dir: string, cfg: Partial<TrainConfig>, stopAt?: number): void {
   let evalStep = 0;
@@ -54,7 +66,10 @@ test('listRuns finds real runs with their state, newest first, and skips non-run
     touch(crashed, 100);
 
     const list = listRuns(runs);
-    assert.deepEqual(list.map((r) => r.id), ['c-crashed', 'b-stopped', 'a-done']);
+    assert.deepEqual(
+      list.map((r) => r.id),
+      ['c-crashed', 'b-stopped', 'a-done'],
+    );
     const byId = Object.fromEntries(list.map((r) => [r.id, r]));
     assert.equal(byId['a-done'].state, 'completed');
     assert.equal(byId['a-done'].resumable, false);
@@ -103,11 +118,20 @@ test('readMetrics and snapshotFromDisk rebuild the curve of a finished run', () 
   withRuns((runs) => {
     const dir = join(runs, 'r');
     train(dir, small);
-    const lines = readFileSync(join(dir, RUN_FILES.metrics), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(join(dir, RUN_FILES.metrics), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     writeFileSync(join(dir, RUN_FILES.metrics), readFileSync(join(dir, RUN_FILES.metrics), 'utf8') + '{"step": 99, "testLo');
     const pts = readMetrics(dir);
-    assert.deepEqual(pts.map((p) => p.step), [0, 10, 20, 30]);
-    assert.deepEqual(pts.map((p) => p.testLoss), lines.map((l) => l.testLoss));
+    assert.deepEqual(
+      pts.map((p) => p.step),
+      [0, 10, 20, 30],
+    );
+    assert.deepEqual(
+      pts.map((p) => p.testLoss),
+      lines.map((l) => l.testLoss),
+    );
     assert.equal(pts[0].loss, undefined); // no training loss before the first step
     assert.equal(pts[3].loss, lines[3].trainLoss);
     const run = listRuns(runs)[0];

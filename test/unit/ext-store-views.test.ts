@@ -3,13 +3,28 @@ import assert from 'node:assert/strict';
 import { normalizeConfig } from '../../core/train/config';
 import type { TrainEvent } from '../../core/train/types';
 import { INITIAL_STATE, updateHostState, type HostAction, type HostState } from '../../extension/store';
-import { inspectedSnapshot, inspectorMessage, runEndNotification, statusBarView, trainingMessage, treeView } from '../../extension/store-views';
+import {
+  inspectedSnapshot,
+  inspectorMessage,
+  runEndNotification,
+  statusBarView,
+  trainingMessage,
+  treeView,
+} from '../../extension/store-views';
 import { buildTree } from '../../extension/tree-items';
 import { fmt } from '../../shared/numbers';
 import { newSnapshot } from '../../shared/training-snapshot';
 
 const cfg = normalizeConfig({ task: 'copy', cell: 'brc', T: 10, layers: 1, units: 4, steps: 100 });
-const progress = (step: number, loss: number): TrainEvent => ({ type: 'progress', step, totalSteps: 100, loss, stepsPerSec: 10, skipped: 0, elapsedMs: step });
+const progress = (step: number, loss: number): TrainEvent => ({
+  type: 'progress',
+  step,
+  totalSteps: 100,
+  loss,
+  stepsPerSec: 10,
+  skipped: 0,
+  elapsedMs: step,
+});
 const evalAt = (step: number, v: number): TrainEvent => ({ type: 'eval', step, testLoss: v, metric: v, metricName: 'mse' });
 
 function apply(actions: HostAction[], s: HostState = INITIAL_STATE): HostState {
@@ -23,7 +38,11 @@ function stoppedRun(): HostState {
     { type: 'trainEvent', runId: 'r1', event: progress(20, 0.3) },
     { type: 'trainEvent', runId: 'r1', event: evalAt(20, 0.21361) },
     { type: 'trainEvent', runId: 'r1', event: progress(30, 0.15549) },
-    { type: 'trainEvent', runId: 'r1', event: { type: 'done', step: 30, reason: 'cancelled', modelPath: '/runs/r1/model.safetensors', skipped: 0 } },
+    {
+      type: 'trainEvent',
+      runId: 'r1',
+      event: { type: 'done', step: 30, reason: 'cancelled', modelPath: '/runs/r1/model.safetensors', skipped: 0 },
+    },
     { type: 'runEnded', runId: 'r1', modelPath: '/runs/r1/model.safetensors', model: null },
   ]);
 }
@@ -32,7 +51,7 @@ test('after a run, the panel, the Inspector and the notification carry the same 
   const s = stoppedRun();
   const panel = trainingMessage(s, 'r1')!;
   const inspector = inspectorMessage(s);
-  assert.equal(panel.snapshot, inspector.training, 'one snapshot object: the store\'s final one');
+  assert.equal(panel.snapshot, inspector.training, "one snapshot object: the store's final one");
   const note = runEndNotification(panel.snapshot, 'runs/r1');
   const loss = `loss ${fmt(0.15549)}`;
   // Copy's test MSE is its test loss: named as the chart's legend names it, once.
@@ -64,7 +83,11 @@ test('status bar: the latest live run with its numbers, a count of the others, h
     { type: 'runStarted', snapshot: newSnapshot('b', 'B', cfg) },
     { type: 'trainEvent', runId: 'b', event: progress(7, 0.123456) },
   ]);
-  assert.deepEqual(statusBarView(s), { text: `$(sync~spin) B 7/100 · loss ${fmt(0.123456)} (+1)`, tooltip: 'RNN Memory: show the training panel', runId: 'b' });
+  assert.deepEqual(statusBarView(s), {
+    text: `$(sync~spin) B 7/100 · loss ${fmt(0.123456)} (+1)`,
+    tooltip: 'RNN Memory: show the training panel',
+    runId: 'b',
+  });
   assert.equal(statusBarView(stoppedRun()), null);
 });
 

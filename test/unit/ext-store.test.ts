@@ -8,8 +8,20 @@ import type { ModelInfo } from '../../shared/protocol';
 import { newSnapshot, reduceTrainEvent } from '../../shared/training-snapshot';
 
 const cfg = normalizeConfig({ task: 'copy', cell: 'brc', T: 10, layers: 1, units: 4, steps: 100 });
-const arch: Architecture = { inputSize: 1, layers: [{ cell: 'brc', units: 4 }], readout: { units: 1, activation: 'linear', perStep: false } };
-const progress = (step: number, loss: number): TrainEvent => ({ type: 'progress', step, totalSteps: 100, loss, stepsPerSec: 10, skipped: 0, elapsedMs: step });
+const arch: Architecture = {
+  inputSize: 1,
+  layers: [{ cell: 'brc', units: 4 }],
+  readout: { units: 1, activation: 'linear', perStep: false },
+};
+const progress = (step: number, loss: number): TrainEvent => ({
+  type: 'progress',
+  step,
+  totalSteps: 100,
+  loss,
+  stepsPerSec: 10,
+  skipped: 0,
+  elapsedMs: step,
+});
 const info = (path: string): ModelInfo => ({ name: path.split('/').pop()!, path, architecture: arch, paramCount: 9 });
 
 function apply(s: HostState, actions: HostAction[]): HostState {
@@ -28,13 +40,24 @@ function freeze<T>(v: T): T {
 test('training events update the live snapshot by the shared reducer; earlier states are left as they were', () => {
   const s0 = updateHostState(INITIAL_STATE, { type: 'runStarted', snapshot: newSnapshot('r1', 'copy · BRC', cfg) });
   freeze(s0.live.get('r1'));
-  const events = [progress(10, 0.9), { type: 'eval', step: 10, testLoss: 0.8, metric: 0.8, metricName: 'mse' } as TrainEvent, progress(20, 0.5)];
-  const s1 = apply(s0, events.map((event) => ({ type: 'trainEvent', runId: 'r1', event })));
+  const events = [
+    progress(10, 0.9),
+    { type: 'eval', step: 10, testLoss: 0.8, metric: 0.8, metricName: 'mse' } as TrainEvent,
+    progress(20, 0.5),
+  ];
+  const s1 = apply(
+    s0,
+    events.map((event) => ({ type: 'trainEvent', runId: 'r1', event })),
+  );
   const expected = events.reduce((acc, e) => reduceTrainEvent(acc, e), newSnapshot('r1', 'copy · BRC', cfg));
   assert.deepEqual(s1.live.get('r1'), expected);
   assert.equal(s0.live.get('r1')!.points.length, 0, 'the first state still holds the empty snapshot');
   assert.equal(s1.inspectedRun?.runId, 'r1', 'a started run is the one the Inspector follows');
-  assert.equal(updateHostState(s1, { type: 'trainEvent', runId: 'other', event: progress(1, 1) }), s1, 'events of unknown runs change nothing');
+  assert.equal(
+    updateHostState(s1, { type: 'trainEvent', runId: 'other', event: progress(1, 1) }),
+    s1,
+    'events of unknown runs change nothing',
+  );
   assert.equal(updateHostState(s1, { type: 'trainEvent', runId: 'r1', event: { type: 'checkpoint', step: 20, path: '/c' } }), s1);
 });
 
@@ -42,10 +65,19 @@ test('a run that ends moves to the final snapshots; its model is shown by the In
   let s = apply(INITIAL_STATE, [
     { type: 'runStarted', snapshot: newSnapshot('r1', 'l', cfg) },
     { type: 'trainEvent', runId: 'r1', event: progress(30, 0.4) },
-    { type: 'trainEvent', runId: 'r1', event: { type: 'done', step: 30, reason: 'cancelled', modelPath: '/runs/r1/model.safetensors', skipped: 0 } },
+    {
+      type: 'trainEvent',
+      runId: 'r1',
+      event: { type: 'done', step: 30, reason: 'cancelled', modelPath: '/runs/r1/model.safetensors', skipped: 0 },
+    },
   ]);
   const live = s.live.get('r1')!;
-  s = updateHostState(s, { type: 'runEnded', runId: 'r1', modelPath: '/runs/r1/model.safetensors', model: info('/runs/r1/model.safetensors') });
+  s = updateHostState(s, {
+    type: 'runEnded',
+    runId: 'r1',
+    modelPath: '/runs/r1/model.safetensors',
+    model: info('/runs/r1/model.safetensors'),
+  });
   assert.equal(s.live.size, 0);
   assert.equal(s.finished.get('r1'), live, 'the final snapshot is the last live one, unchanged');
   assert.equal(s.finished.get('r1')!.status, 'stopped');
@@ -106,7 +138,10 @@ test('opened models are listed once; a scan replaces the model and run lists', (
   assert.equal(updateHostState(s, { type: 'modelOpened', entry: { path: '/x/gru.pt', relPath: 'gru.pt' } }), s);
   assert.deepEqual(s.models, [{ path: '/x/gru.pt', relPath: 'gru.pt', opened: true }]);
   s = updateHostState(s, { type: 'scanned', models: [{ path: '/w/k.keras', relPath: 'k.keras' }], runs: [], runsFolder: 'out' });
-  assert.deepEqual(s.models.map((m) => m.path), ['/w/k.keras']);
+  assert.deepEqual(
+    s.models.map((m) => m.path),
+    ['/w/k.keras'],
+  );
   assert.equal(s.runsFolder, 'out');
 });
 

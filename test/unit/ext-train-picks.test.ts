@@ -25,14 +25,20 @@ test('the defaults are small enough to train in seconds (the paper sizes stay on
 test('every quick pick puts the default first and marks it', () => {
   const custom = trainDefaultsFrom((k) => ({ cell: 'lstm', T: 50, layers: 2, units: 64, steps: 3000 })[k]);
   const firsts = [cellItems(custom)[0], lengthItems('copy', custom)[0], sizeItems('copy', custom)[0], stepItems(custom)[0]];
-  assert.deepEqual(firsts.map((i) => i.value), ['lstm', 50, { layers: 2, units: 64 }, { steps: 3000 }]);
+  assert.deepEqual(
+    firsts.map((i) => i.value),
+    ['lstm', 50, { layers: 2, units: 64 }, { steps: 3000 }],
+  );
   for (const f of firsts) assert.match(f.description ?? '', /default$/);
   // A default that is not one of the offered values is added rather than lost.
   const odd = trainDefaultsFrom((k) => ({ T: 77, layers: 3, units: 5, steps: 1234 })[k]);
   assert.equal(lengthItems('copy', odd)[0].value, 77);
   assert.deepEqual(sizeItems('copy', odd)[0].value, { layers: 3, units: 5 });
   assert.deepEqual(stepItems(odd)[0].value, { steps: 1234 });
-  assert.deepEqual(taskItems().map((t) => t.value), ['copy', 'denoise', 'smnist']);
+  assert.deepEqual(
+    taskItems().map((t) => t.value),
+    ['copy', 'denoise', 'smnist'],
+  );
 });
 
 test('quick-pick answers become a validated config with the settings for the rest', () => {
@@ -107,22 +113,35 @@ test('steps can be picked with a curriculum for copy and denoise; the pick overr
   assert.equal(d.curriculum, 0);
   for (const task of ['copy', 'denoise'] as const) {
     const withCurriculum = stepItems(d, task).filter((i) => i.value.curriculum !== undefined);
-    assert.deepEqual(withCurriculum.map((i) => [i.label, i.value]), [
-      ['10000 steps + curriculum', { steps: 10000, curriculum: 4000 }],
-      ['30000 steps + curriculum', { steps: 30000, curriculum: 12000 }],
-    ]);
+    assert.deepEqual(
+      withCurriculum.map((i) => [i.label, i.value]),
+      [
+        ['10000 steps + curriculum', { steps: 10000, curriculum: 4000 }],
+        ['30000 steps + curriculum', { steps: 30000, curriculum: 12000 }],
+      ],
+    );
     // Labels stay unique: a pick by label is unambiguous.
     const labels = stepItems(d, task).map((i) => i.label);
     assert.equal(new Set(labels).size, labels.length);
   }
   assert.ok(stepItems(d, 'smnist').every((i) => i.value.curriculum === undefined));
-  const picked = configFromPicks({ task: 'copy', cell: 'brc', T: 20, size: { layers: 1, units: 64 }, steps: 30000, curriculum: 12000 }, d, 'fast');
+  const picked = configFromPicks(
+    { task: 'copy', cell: 'brc', T: 20, size: { layers: 1, units: 64 }, steps: 30000, curriculum: 12000 },
+    d,
+    'fast',
+  );
   assert.equal(picked.curriculum, 12000);
   assert.equal(configFromPicks({ task: 'copy', cell: 'brc', T: 20, size: { layers: 1, units: 64 }, steps: 300 }, d, 'fast').curriculum, 0);
   // With the setting on, every count uses it (no second curriculum item), and the items say so.
   const on = trainDefaultsFrom((k) => ({ curriculum: 5000 })[k]);
   const items = stepItems(on, 'copy');
   assert.ok(items.every((i) => i.value.curriculum === undefined && /curriculum 5000 \(setting\)/.test(i.description ?? '')));
-  assert.equal(configFromPicks({ task: 'copy', cell: 'brc', T: 20, size: { layers: 1, units: 16 }, ...items[0].value }, on, 'fast').curriculum, 5000);
-  assert.equal(configFromPicks({ task: 'smnist', cell: 'gru', size: { layers: 1, units: 16 }, steps: 300, curriculum: 4000 }, on, 'fast').curriculum, 0);
+  assert.equal(
+    configFromPicks({ task: 'copy', cell: 'brc', T: 20, size: { layers: 1, units: 16 }, ...items[0].value }, on, 'fast').curriculum,
+    5000,
+  );
+  assert.equal(
+    configFromPicks({ task: 'smnist', cell: 'gru', size: { layers: 1, units: 16 }, steps: 300, curriculum: 4000 }, on, 'fast').curriculum,
+    0,
+  );
 });

@@ -11,7 +11,19 @@ import type { TrainingSnapshot } from '../../shared/protocol';
 import { reduceTrainEvent } from '../../shared/training-snapshot';
 import type { LiveRun } from '../../extension/training-manager';
 
-const cfg = normalizeConfig({ task: 'copy', cell: 'gru', T: 8, layers: 1, units: 6, batch: 8, steps: 100, evalEvery: 25, testSize: 32, checkpointEvery: 10, engine: 'reference' });
+const cfg = normalizeConfig({
+  task: 'copy',
+  cell: 'gru',
+  T: 8,
+  layers: 1,
+  units: 6,
+  batch: 8,
+  steps: 100,
+  evalEvery: 25,
+  testSize: 32,
+  checkpointEvery: 10,
+  engine: 'reference',
+});
 
 /** Folds each run's events into its snapshot, as the host store does (the manager keeps no snapshot). */
 function snapshots(m: TrainingManager): (r: LiveRun) => TrainingSnapshot {

@@ -9,7 +9,15 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import { referenceCell } from '../../core/cells/index';
-import { CELL_KINDS, float32View, type CellDef, type CellForward, type CellKind, type LayerParams, type SeqShape } from '../../core/cells/types';
+import {
+  CELL_KINDS,
+  float32View,
+  type CellDef,
+  type CellForward,
+  type CellKind,
+  type LayerParams,
+  type SeqShape,
+} from '../../core/cells/types';
 import { nativeKernels } from '../../core/engine/fast';
 import { cellFor, fastCell, fastEngineStatus, releaseFastEngineMemory, releaseForward, resolveEngine } from '../../core/engine/index';
 import { noisyParams } from '../helpers/params';
@@ -162,7 +170,10 @@ test('releaseForward: recycled buffers never change results, even when layer 1 g
       const f2 = fast.forward(ps[1], f1.h, s2);
       if (round > 0) {
         const now = [...buffers(f1), ...buffers(f2)];
-        assert.ok(now.every((b) => previous.has(b)), `${kind}: round ${round} did not reuse the released buffers`);
+        assert.ok(
+          now.every((b) => previous.has(b)),
+          `${kind}: round ${round} did not reuse the released buffers`,
+        );
       }
       const g1 = f1.gates[ref.gateNames[0]]; // read before release: stays valid
       releaseForward(f1); // layer 2 still holds layer 1's h as its input
@@ -180,7 +191,14 @@ test('releaseForward: recycled buffers never change results, even when layer 1 g
       releaseForward({ layers: [{ fwd: f2 }, { fwd: f1 }] }); // twice for f1: ignored
     }
   }
-  releaseForward(referenceCell('gru').forward(params(referenceCell('gru'), 1, 2, new Rng(1)), new Float64Array(2), { T: 2, B: 1, inputSize: 1, units: 2 }));
+  releaseForward(
+    referenceCell('gru').forward(params(referenceCell('gru'), 1, 2, new Rng(1)), new Float64Array(2), {
+      T: 2,
+      B: 1,
+      inputSize: 1,
+      units: 2,
+    }),
+  );
   releaseFastEngineMemory();
   compareLayer('gru', { T: 16, B: 64, inputSize: 1, units: 64 }, 13, 'after releaseFastEngineMemory');
 });
@@ -239,7 +257,11 @@ test('backward uses the given x when it is not the array forward saw', { skip },
   const dh = randn(3 * 2 * 6, rng);
   const ff = fast.forward(p, x, shape);
   const copy = x.slice();
-  close('dU_c with a copied x', fast.backward(p, copy, ff, dh, shape).grads.U_c, ref.backward(p, x, ref.forward(p, x, shape), dh, shape).grads.U_c);
+  close(
+    'dU_c with a copied x',
+    fast.backward(p, copy, ff, dh, shape).grads.U_c,
+    ref.backward(p, x, ref.forward(p, x, shape), dh, shape).grads.U_c,
+  );
 });
 
 test('bad inputs raise errors instead of reading out of bounds', { skip }, () => {
@@ -259,7 +281,16 @@ test('bad inputs raise errors instead of reading out of bounds', { skip }, () =>
   assert.throws(() => k.forward(3, 2, 2, 2, 3, [] as never), /x is missing|named typed arrays/);
   assert.throws(() => k.forward(3, 2, 2, 2, 3, null as never), /buffers must be an object of named typed arrays/);
   const x = new Float32Array(2 * 2 * 2);
-  const named = { x, U: new Float32Array(2 * 12), W: new Float32Array(3 * 12), bias: new Float32Array(12), biasR: null, wdiag: null, h: new Float32Array(12), states: [] };
+  const named = {
+    x,
+    U: new Float32Array(2 * 12),
+    W: new Float32Array(3 * 12),
+    bias: new Float32Array(12),
+    biasR: null,
+    wdiag: null,
+    h: new Float32Array(12),
+    states: [],
+  };
   assert.throws(() => k.forward(3, 2, 2, 2, 3, named), /^Error: state is missing$/);
   assert.throws(() => k.forward(3, 2, 2, 2, 3, { ...named, U: new Float32Array(5), states: [] }), /^Error: U has length 5, expected 24$/);
   assert.throws(() => k.gemm(2, 2, 2, new Float32Array(3), new Float32Array(4), new Float32Array(4)), /A has length 3/);
@@ -273,7 +304,14 @@ test('native GEMM matches a float64 product on odd shapes for every ISA', { skip
   try {
     for (const isa of k.info().supportedIsas) {
       k.setIsa(isa);
-      for (const [M, N, K] of [[1, 1, 1], [7, 5, 3], [9, 49, 17], [50, 300, 100], [3, 1, 700], [13, 16, 300]]) {
+      for (const [M, N, K] of [
+        [1, 1, 1],
+        [7, 5, 3],
+        [9, 49, 17],
+        [50, 300, 100],
+        [3, 1, 700],
+        [13, 16, 300],
+      ]) {
         const A = Float32Array.from(randn(M * K, rng));
         const B = Float32Array.from(randn(K * N, rng));
         const C = new Float32Array(M * N);
@@ -366,11 +404,13 @@ test('the addon loads in worker threads and concurrent calls from two workers st
     parentPort.postMessage({ h: bufs.h, inputs: { x: bufs.x, U: bufs.U, W: bufs.W, bias: bufs.bias } });`;
   const shape = { T: 40, B: 9, I: 5, H: 48 };
   const run = (seed: number) =>
-    new Promise<{ h: Float32Array; inputs: { x: Float32Array; U: Float32Array; W: Float32Array; bias: Float32Array } }>((resolve, reject) => {
-      const w = new Worker(src, { eval: true, workerData: { path: status.path, ...shape, seed } });
-      w.once('message', resolve);
-      w.once('error', reject);
-    });
+    new Promise<{ h: Float32Array; inputs: { x: Float32Array; U: Float32Array; W: Float32Array; bias: Float32Array } }>(
+      (resolve, reject) => {
+        const w = new Worker(src, { eval: true, workerData: { path: status.path, ...shape, seed } });
+        w.once('message', resolve);
+        w.once('error', reject);
+      },
+    );
   const results = await Promise.all([run(1), run(2)]);
   const k = nativeKernels();
   assert.ok(k);
@@ -423,7 +463,11 @@ for (const kind of CELL_KINDS) {
   test(`fast ${kind} declares the reference state size and runs from an initial state like the reference`, { skip }, () => {
     const ref = referenceCell(kind);
     const fast = fastCell(kind) as CellDef;
-    const T = 9, B = 3, I = 2, H = 6, k = 4;
+    const T = 9,
+      B = 3,
+      I = 2,
+      H = 6,
+      k = 4;
     assert.ok(fast.stateSize && ref.stateSize);
     assert.equal(fast.stateSize(H), ref.stateSize(H));
     const S = fast.stateSize(H);
@@ -437,7 +481,10 @@ for (const kind of CELL_KINDS) {
     close(`${kind} h from h0`, ff.h, fr.h);
     for (const g of ref.gateNames) close(`${kind} gate ${g} from h0`, ff.gates[g], fr.gates[g]);
     // A nonzero initial state must change the result (not ignored).
-    assert.ok(ff.h.some((v, i) => Math.abs(v - fast.forward(p, x, shape).h[i]) > 1e-3), `${kind}: initial state ignored`);
+    assert.ok(
+      ff.h.some((v, i) => Math.abs(v - fast.forward(p, x, shape).h[i]) > 1e-3),
+      `${kind}: initial state ignored`,
+    );
     // Continuity: the fast pass over all T steps equals k steps, then the rest from the state after step k.
     const whole = fast.forward(p, x, shape);
     const head = fast.forward(p, x.subarray(0, k * B * I), { ...shape, T: k });

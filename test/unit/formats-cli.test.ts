@@ -11,7 +11,10 @@ import { readGolden } from '../helpers/golden';
 const FIX = join(__dirname, '..', 'fixtures', 'formats');
 
 test('parseAnswerFlag reads key=value lists and rejects malformed ones', () => {
-  assert.deepEqual(parseAnswerFlag('readout.activation=linear, readout.perStep=every'), { 'readout.activation': 'linear', 'readout.perStep': 'every' });
+  assert.deepEqual(parseAnswerFlag('readout.activation=linear, readout.perStep=every'), {
+    'readout.activation': 'linear',
+    'readout.perStep': 'every',
+  });
   assert.deepEqual(parseAnswerFlag(undefined), {});
   assert.throws(() => parseAnswerFlag('linear'), /key=value/);
   assert.throws(() => parseAnswerFlag('a='), /key=value/);
@@ -32,9 +35,30 @@ test('trace opens a PyTorch checkpoint with --answer and reproduces PyTorch outp
     let code2: number;
     try {
       code = await main(['trace', '--model', model, '--input', input, '--out', out]);
-      code2 = await main(['trace', '--model', model, '--input', input, '--out', out, '--answer', 'readout.activation=softmax,readout.perStep=every']);
+      code2 = await main([
+        'trace',
+        '--model',
+        model,
+        '--input',
+        input,
+        '--out',
+        out,
+        '--answer',
+        'readout.activation=softmax,readout.perStep=every',
+      ]);
       assert.ok(!existsSync(`${model}.rnnmemory.json`), 'trace writes nothing next to the model unless asked');
-      code2 = await main(['trace', '--model', model, '--input', input, '--out', out, '--answer', 'readout.activation=softmax,readout.perStep=every', '--remember-answers']);
+      code2 = await main([
+        'trace',
+        '--model',
+        model,
+        '--input',
+        input,
+        '--out',
+        out,
+        '--answer',
+        'readout.activation=softmax,readout.perStep=every',
+        '--remember-answers',
+      ]);
     } finally {
       process.stderr.write = stderr;
     }

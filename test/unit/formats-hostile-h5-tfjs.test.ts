@@ -5,11 +5,29 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  linkSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { diagnose } from '../../core/diagnostics/diagnose';
-import { clampMemoryLimitMb, DEFAULT_MEMORY_LIMIT_MB, diagnoseBytes, LimitError, MAX_MEMORY_LIMIT_MB, MIN_MEMORY_LIMIT_MB } from '../../core/diagnostics/limits';
+import {
+  clampMemoryLimitMb,
+  DEFAULT_MEMORY_LIMIT_MB,
+  diagnoseBytes,
+  LimitError,
+  MAX_MEMORY_LIMIT_MB,
+  MIN_MEMORY_LIMIT_MB,
+} from '../../core/diagnostics/limits';
 import { openModelBytes } from '../../core/formats/detect';
 import { AnswerBook } from '../../core/formats/errors';
 import { h5Child, isDataset, h5ReadTensor, MAX_H5_DATASET_VALUES, openH5 } from '../../core/formats/h5';
@@ -54,7 +72,10 @@ function refused(f: () => unknown, pattern: RegExp, maxMs = 2000, maxMb = 100): 
 function assertOneLine(msg: string): void {
   assert.ok(!msg.includes('\n'), `more than one line: ${msg.slice(0, 300)}`);
   assert.ok(msg.length <= 400, `${msg.length} characters: ${msg.slice(0, 200)}…`);
-  assert.doesNotMatch(msg, /\bat .*\(.*:\d+:\d+\)|Cannot read propert|is not a function|Invalid array length|Maximum call stack|undefined|NaN/);
+  assert.doesNotMatch(
+    msg,
+    /\bat .*\(.*:\d+:\d+\)|Cannot read propert|is not a function|Invalid array length|Maximum call stack|undefined|NaN/,
+  );
 }
 
 const answers = new AnswerBook();
@@ -65,7 +86,10 @@ const fixture = (name: string) => new Uint8Array(readFileSync(join(FIX, name)));
 
 const arch = (T: number): Architecture => ({
   inputSize: 1,
-  layers: [{ cell: 'brc', units: 100 }, { cell: 'brc', units: 100 }],
+  layers: [
+    { cell: 'brc', units: 100 },
+    { cell: 'brc', units: 100 },
+  ],
   readout: { units: 1, activation: 'linear', perStep: false },
   task: { name: 'copy', T, N: 0 },
 });
@@ -85,7 +109,10 @@ test('a small model file declaring task.T = 1e7 is refused when it is read, nami
   // The same file with T at the limit is a valid model file.
   writeFileSync(file, rawModelFile({ ...small, task: { name: 'copy', T: MAX_TASK_T, N: 0 } }, params));
   assert.equal(loadModel(file).model.arch.task?.T, MAX_TASK_T);
-  refused(() => loadModel(writeTo('N.safetensors', rawModelFile({ ...small, task: { name: 'copy', T: 10, N: 11 } }, params))), /"task\.N" \(11\) exceeds "task\.T" \(10\)/);
+  refused(
+    () => loadModel(writeTo('N.safetensors', rawModelFile({ ...small, task: { name: 'copy', T: 10, N: 11 } }, params))),
+    /"task\.N" \(11\) exceeds "task\.T" \(10\)/,
+  );
 });
 
 function writeTo(name: string, bytes: Uint8Array): string {
@@ -98,16 +125,31 @@ test('TF.js userDefinedMetadata task T is validated with the same limits', () =>
   const json = JSON.parse(readFileSync(join(FIX, 'tfjs-gru-simple', 'model.json'), 'utf8')) as Record<string, unknown>;
   const shard = fixture('tfjs-gru-simple/group1-shard1of1.bin');
   const withTask = (task: unknown) => JSON.stringify({ ...json, userDefinedMetadata: { rnnMemoryLens: { task } } });
-  refused(() => openTfjsModel(withTask({ name: 'copy', T: 1e7 }), () => shard, new AnswerBook(), 'x'), /userDefinedMetadata\.rnnMemoryLens: "task\.T" must be a positive integer up to 100000/);
-  refused(() => openTfjsModel(withTask({ name: 'copy', T: 10, N: -1 }), () => shard, new AnswerBook(), 'x'), /"task\.N" must be a non-negative integer/);
-  assert.deepEqual(openTfjsModel(withTask({ name: 'copy', T: 40, N: 0 }), () => shard, new AnswerBook(), 'x').model.arch.task, { name: 'copy', T: 40, N: 0 });
+  refused(
+    () => openTfjsModel(withTask({ name: 'copy', T: 1e7 }), () => shard, new AnswerBook(), 'x'),
+    /userDefinedMetadata\.rnnMemoryLens: "task\.T" must be a positive integer up to 100000/,
+  );
+  refused(
+    () => openTfjsModel(withTask({ name: 'copy', T: 10, N: -1 }), () => shard, new AnswerBook(), 'x'),
+    /"task\.N" must be a non-negative integer/,
+  );
+  assert.deepEqual(openTfjsModel(withTask({ name: 'copy', T: 40, N: 0 }), () => shard, new AnswerBook(), 'x').model.arch.task, {
+    name: 'copy',
+    T: 40,
+    N: 0,
+  });
 });
 
 test('a diagnosis whose memory estimate exceeds the budget is refused before computing; one under it runs', () => {
   const model = createModel(arch(MAX_TASK_T), new Rng(1));
   // Default batch 64: 100000 steps × (64 + 32 retention) sequences × 201 values a step, far over 4096 MB.
   assert.ok(diagnoseBytes(model.arch, MAX_TASK_T, 64) > DEFAULT_MEMORY_LIMIT_MB * 2 ** 20);
-  const msg = refused(() => diagnose(model), /^model too large for the current limits: .*T = 100000 steps × batch 64 × 200 units.*flag --memory-limit-mb \/ setting rnnMemory\.diagnostics\.memoryLimitMb/, 500, 50);
+  const msg = refused(
+    () => diagnose(model),
+    /^model too large for the current limits: .*T = 100000 steps × batch 64 × 200 units.*flag --memory-limit-mb \/ setting rnnMemory\.diagnostics\.memoryLimitMb/,
+    500,
+    50,
+  );
   assert.ok(msg.includes(`limit ${DEFAULT_MEMORY_LIMIT_MB} MB`));
   assert.throws(() => diagnose(model), LimitError);
   // A short sequence fits and runs; a budget below its estimate refuses even that.
@@ -142,23 +184,35 @@ test('a gzip-chunked 8192² dataset in a small .h5 is refused from its declared 
   const bytes = fixture('hostile-h5-chunked-gzip.h5');
   assert.ok(bytes.length < 64 * 1024);
   // The layer is GRU(5) on 3 inputs: its largest tensor has 5 × 15 values (an independent count from the config).
-  const msg = refused(() => openBytes(bytes, 'g.h5'), /declares shape \[8192, 8192\], more than layer gru_2 \(GRU\) \(5 units, 3 inputs\) can use/);
+  const msg = refused(
+    () => openBytes(bytes, 'g.h5'),
+    /declares shape \[8192, 8192\], more than layer gru_2 \(GRU\) \(5 units, 3 inputs\) can use/,
+  );
   assert.match(msg, /at most \d+ values/);
   const most = Number(/at most (\d+) values/.exec(msg)![1]);
   assert.ok(most >= 5 * 15 && most < 8192, `bound ${most}`);
   // Without a layer bound the global limit still refuses it (2^26 values > 2^24).
   const d = h5Child(openH5(bytes), 'model_weights/gru_2/sequential_2/gru_2/gru_cell/kernel');
   assert.ok(isDataset(d));
-  refused(() => h5ReadTensor(d), new RegExp(`too large: shape \\[8192, 8192\\] declares ${8192 * 8192} values \\(limit ${MAX_H5_DATASET_VALUES}\\)`));
+  refused(
+    () => h5ReadTensor(d),
+    new RegExp(`too large: shape \\[8192, 8192\\] declares ${8192 * 8192} values \\(limit ${MAX_H5_DATASET_VALUES}\\)`),
+  );
 });
 
 test('a 2^40-row dataset is named as a too-large declared shape (not blamed on inputSize)', () => {
-  const msg = refused(() => openBytes(fixture('hostile-h5-huge-dims.h5'), 'd.h5'), new RegExp(`declares shape \\[${2 ** 40}, 15\\]: a dimension above 2\\^31`));
+  const msg = refused(
+    () => openBytes(fixture('hostile-h5-huge-dims.h5'), 'd.h5'),
+    new RegExp(`declares shape \\[${2 ** 40}, 15\\]: a dimension above 2\\^31`),
+  );
   assert.doesNotMatch(msg, /inputSize/);
 });
 
 test('a model_config in HDF5 dense attribute storage is named as such', () => {
-  refused(() => openBytes(fixture('hostile-h5-dense-config.h5'), 'c.h5'), /model_config attribute is kept in HDF5 dense attribute storage .* not support/);
+  refused(
+    () => openBytes(fixture('hostile-h5-dense-config.h5'), 'c.h5'),
+    /model_config attribute is kept in HDF5 dense attribute storage .* not support/,
+  );
 });
 
 test('an attribute whose dataspace declares 2^24 strings in a 32-byte message is refused before jsfive decodes them', () => {
@@ -194,14 +248,19 @@ test('a gzip-chunked kernel loads to the same model; a chunk index listing more 
   const bytes = fixture('keras3-legacy-chunked.h5');
   assert.deepEqual(openBytes(bytes, 'c.h5').model, plain);
   // The kernel [3, 15] in 1 × 5 chunks: 9 chunks, indexed by one B-tree leaf ("TREE", type 1, level 0).
-  const leaves = [...Array(bytes.length - 8).keys()].filter((i) => bytes[i] === 0x54 && bytes[i + 1] === 0x52 && bytes[i + 2] === 0x45 && bytes[i + 3] === 0x45 && bytes[i + 4] === 1);
+  const leaves = [...Array(bytes.length - 8).keys()].filter(
+    (i) => bytes[i] === 0x54 && bytes[i + 1] === 0x52 && bytes[i + 2] === 0x45 && bytes[i + 3] === 0x45 && bytes[i + 4] === 1,
+  );
   assert.equal(leaves.length, 1);
   const v = new DataView(bytes.buffer, bytes.byteOffset);
   assert.equal(v.getUint16(leaves[0] + 6, true), 9);
   for (const entries of [10, 65535]) {
     const bad = new Uint8Array(bytes);
     new DataView(bad.buffer).setUint16(leaves[0] + 6, entries, true);
-    refused(() => openBytes(bad, 'c.h5'), /gru_cell\/kernel: its chunk index (lists more than the 9 chunks its shape has|runs past the end of the file)/);
+    refused(
+      () => openBytes(bad, 'c.h5'),
+      /gru_cell\/kernel: its chunk index (lists more than the 9 chunks its shape has|runs past the end of the file)/,
+    );
   }
   // An internal node whose children all point back to itself (jsfive would follow each of them).
   const loop = new Uint8Array(bytes);
@@ -242,7 +301,10 @@ test('one shard listed 1000 times is refused before any shard is read, in one sh
   const d4 = tfjsFolder('count', (j) => (j.weightsManifest[0].paths = Array.from({ length: 100_000 }, (_, i) => `s${i}.bin`)));
   refused(() => openFolder(d4), /weightsManifest\[0\] lists 100000 shards \(at most 4096 are read\)/);
   // Many distinct missing shards: the message stays one bounded line.
-  const d3 = tfjsFolder('many', (j) => (j.weightsManifest[0].paths = Array.from({ length: 4000 }, (_, i) => `${'x'.repeat(200)}-${i}.bin`)));
+  const d3 = tfjsFolder(
+    'many',
+    (j) => (j.weightsManifest[0].paths = Array.from({ length: 4000 }, (_, i) => `${'x'.repeat(200)}-${i}.bin`)),
+  );
   refused(() => openFolder(d3), /weight shard ".*…" cannot be opened \(ENOENT\)/);
 });
 
@@ -279,7 +341,10 @@ test('a truncated safetensors header says so, with the declared and present size
     const n = Number(new DataView(b.buffer, b.byteOffset).getBigUint64(0, true));
     for (const keep of [2, Math.floor(n / 2), n - 1]) {
       const cut = b.subarray(0, 8 + keep);
-      refused(() => openBytes(cut, f), new RegExp(`^safetensors header is truncated: it declares ${n} bytes but the file has only ${keep} after the length field$`));
+      refused(
+        () => openBytes(cut, f),
+        new RegExp(`^safetensors header is truncated: it declares ${n} bytes but the file has only ${keep} after the length field$`),
+      );
     }
   }
   // Our own model file, cut inside its header, through the extension's path (openAnyModel via detect).
@@ -329,8 +394,19 @@ test('the diagnostics worker runs with resourceLimits from the setting, and dyin
 });
 
 test('package.json declares rnnMemory.diagnostics.memoryLimitMb with the code defaults; out-of-range values are clamped', () => {
-  const props = (JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { contributes: { configuration: { properties: Record<string, { default: number; minimum: number; maximum: number }> } } }).contributes.configuration.properties;
+  const props = (
+    JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as {
+      contributes: { configuration: { properties: Record<string, { default: number; minimum: number; maximum: number }> } };
+    }
+  ).contributes.configuration.properties;
   const p = props['rnnMemory.diagnostics.memoryLimitMb'];
   assert.deepEqual([p.default, p.minimum, p.maximum], [DEFAULT_MEMORY_LIMIT_MB, MIN_MEMORY_LIMIT_MB, MAX_MEMORY_LIMIT_MB]);
-  assert.deepEqual([undefined, 'x', NaN, 1, 2048.4, 1e12].map(clampMemoryLimitMb), [DEFAULT_MEMORY_LIMIT_MB, DEFAULT_MEMORY_LIMIT_MB, DEFAULT_MEMORY_LIMIT_MB, MIN_MEMORY_LIMIT_MB, 2048, MAX_MEMORY_LIMIT_MB]);
+  assert.deepEqual([undefined, 'x', NaN, 1, 2048.4, 1e12].map(clampMemoryLimitMb), [
+    DEFAULT_MEMORY_LIMIT_MB,
+    DEFAULT_MEMORY_LIMIT_MB,
+    DEFAULT_MEMORY_LIMIT_MB,
+    MIN_MEMORY_LIMIT_MB,
+    2048,
+    MAX_MEMORY_LIMIT_MB,
+  ]);
 });

@@ -79,7 +79,16 @@ class Pickle {
   tensor(numel: number, offset: number, size: number[], stride: number[], key = '0'): this {
     this.global('torch._utils', '_rebuild_tensor_v2');
     return this.tuple(
-      (p) => p.tuple((q) => q.str('storage'), (q) => q.global('torch', 'FloatStorage'), (q) => q.str(key), (q) => q.str('cpu'), (q) => q.int(numel)).op(0x51),
+      (p) =>
+        p
+          .tuple(
+            (q) => q.str('storage'),
+            (q) => q.global('torch', 'FloatStorage'),
+            (q) => q.str(key),
+            (q) => q.str('cpu'),
+            (q) => q.int(numel),
+          )
+          .op(0x51),
       (p) => p.int(offset),
       (p) => p.tuple(...size.map((d) => (q: this) => q.int(d))),
       (p) => p.tuple(...stride.map((d) => (q: this) => q.int(d))),
@@ -135,16 +144,25 @@ test('pickle: a million nested tuples, or a million objects, are refused with a 
   deep.set([0x80, 0x02, 0x4b, 0x00]);
   deep.fill(0x85, 4, 4 + 1_000_000); // TUPLE1 × 10^6
   deep[deep.length - 1] = 0x2e;
-  assertRefused(measure(() => open(checkpoint(deep))), /pickle: objects nested more than 1000 levels deep/);
+  assertRefused(
+    measure(() => open(checkpoint(deep))),
+    /pickle: objects nested more than 1000 levels deep/,
+  );
   // The same nesting used as a dict key (rendered, not recursed into) is refused the same way.
   const deepKey = Uint8Array.from([0x80, 0x02, 0x7d, 0x4b, 0x00, ...new Array<number>(5000).fill(0x85), 0x4e, 0x73, 0x2e]);
-  assertRefused(measure(() => open(checkpoint(deepKey))), /nested more than 1000 levels/);
+  assertRefused(
+    measure(() => open(checkpoint(deepKey))),
+    /nested more than 1000 levels/,
+  );
   // 1.5 million empty lists, each popped at once: small in memory, but more objects than any state dict needs.
   const many = new Uint8Array(2 + 3_000_000 + 1);
   many.set([0x80, 0x02]);
   for (let i = 0; i < 1_500_000; i++) many.set([0x5d, 0x30], 2 + 2 * i);
   many[many.length - 1] = 0x2e;
-  assertRefused(measure(() => open(checkpoint(many))), /pickle: more than 1000000 objects/);
+  assertRefused(
+    measure(() => open(checkpoint(many))),
+    /pickle: more than 1000000 objects/,
+  );
 });
 
 // ---- 2. tensor sizes against the storage, before allocating ----
@@ -153,16 +171,25 @@ test('a stride-0 [8192, 8192] tensor over a one-value storage is refused before 
   const pkl = new Pickle().stateDict([['w', (p) => p.tensor(1, 0, [8192, 8192], [0, 0])]]).done();
   const file = checkpoint(pkl);
   assert.ok(file.length < 4096);
-  const m = assertRefused(measure(() => open(file)), /tensor "w" \(shape \[8192, 8192\]\) has (\d+) values but its storage holds 1/);
+  const m = assertRefused(
+    measure(() => open(file)),
+    /tensor "w" \(shape \[8192, 8192\]\) has (\d+) values but its storage holds 1/,
+  );
   assert.equal(Number(/has (\d+) values/.exec(m)![1]), 8192 * 8192);
   // Non-zero strides that read past the storage are caught by the same early check.
   const past = new Pickle().stateDict([['w', (p) => p.tensor(4, 1, [2, 2], [2, 1])]]).done();
-  assertRefused(measure(() => open(checkpoint(past, stored('ck/data/0', new Uint8Array(16))))), /tensor "w" \(shape \[2, 2\], offset 1\) reads past its storage of 4 values/);
+  assertRefused(
+    measure(() => open(checkpoint(past, stored('ck/data/0', new Uint8Array(16))))),
+    /tensor "w" \(shape \[2, 2\], offset 1\) reads past its storage of 4 values/,
+  );
   // Many tensors each within its storage, together above the model limit: refused before any is copied.
   const huge = 1 << 24; // 4 × 2^24 = 2^26 values in all, the limit, plus one more tensor
   const items: [string, (p: Pickle) => void][] = [0, 1, 2, 3, 4].map((i) => [`w${i}`, (p: Pickle) => p.tensor(huge, 0, [huge], [1])]);
-  const storage: ZEntry = { name: 'ck/data/0', method: 8, body: zeroBomb(4 * huge / 2 ** 20), size: 4 * huge, crc: 0 };
-  assertRefused(measure(() => open(checkpoint(new Pickle().stateDict(items).done(), storage))), /checkpoint too large: more than 67108864 values/);
+  const storage: ZEntry = { name: 'ck/data/0', method: 8, body: zeroBomb((4 * huge) / 2 ** 20), size: 4 * huge, crc: 0 };
+  assertRefused(
+    measure(() => open(checkpoint(new Pickle().stateDict(items).done(), storage))),
+    /checkpoint too large: more than 67108864 values/,
+  );
 });
 
 // ---- 3. zip bombs ----
@@ -190,16 +217,28 @@ test('zip bombs: unreferenced entries are never inflated, a referenced one only 
   assert.deepEqual(model, intact);
   // A storage whose header understates its deflated size: inflation stops at the declared 180 bytes.
   const lying = entries.map((e) => (e.name === `${dir}/data/0` ? { ...e, method: 8 as const, body: bomb, size: 180 } : e));
-  assertRefused(measure(() => open(writeZip(lying))), /zip entry torch-gru\/data\/0 decompresses to more than the 180 bytes its header declares/);
+  assertRefused(
+    measure(() => open(writeZip(lying))),
+    /zip entry torch-gru\/data\/0 decompresses to more than the 180 bytes its header declares/,
+  );
   // A data.pkl declaring 2 GiB: refused from the directory alone.
   const bigPkl = entries.map((e) => (e.name === pkl ? { ...e, method: 8 as const, body: bomb, size: 2 ** 31 } : e));
-  assertRefused(measure(() => open(writeZip(bigPkl))), /zip entry torch-gru\/data\.pkl is too large \(2147483648 bytes, limit 67108864\)/);
+  assertRefused(
+    measure(() => open(writeZip(bigPkl))),
+    /zip entry torch-gru\/data\.pkl is too large \(2147483648 bytes, limit 67108864\)/,
+  );
   // A storage entry larger than the pickle's storage (torch.save writes exactly its bytes) is not inflated at all.
   const larger = entries.map((e) => (e.name === `${dir}/data/0` ? { ...e, method: 8 as const, body: bomb, size: 2 ** 31 } : e));
-  assertRefused(measure(() => open(writeZip(larger))), /storage data\/0 holds 2147483648 bytes, but the pickle declares 45 float32 values \(180 bytes\)/);
+  assertRefused(
+    measure(() => open(writeZip(larger))),
+    /storage data\/0 holds 2147483648 bytes, but the pickle declares 45 float32 values \(180 bytes\)/,
+  );
   // A declared size no deflate stream of that length can produce.
   const tiny = writeZip([{ name: 'a', method: 8, body: bomb.subarray(0, 100), size: 1 << 20, crc: 0 }]);
-  assertRefused(measure(() => readZip(tiny, () => true)), /zip entry a declares 1048576 bytes from 100 compressed bytes, more than deflate can produce/);
+  assertRefused(
+    measure(() => readZip(tiny, () => true)),
+    /zip entry a declares 1048576 bytes from 100 compressed bytes, more than deflate can produce/,
+  );
 });
 
 // ---- 4. the central directory is what counts; local headers must agree ----
@@ -213,23 +252,44 @@ test('zips whose local headers disagree with the central directory are refused; 
   const intact = open(new Uint8Array(readFileSync(join(FIX, 'torch-gru.pt')))).model;
   assert.deepEqual(open(writeZip(entries)).model, intact);
   // A second local entry hidden before the listed one: a streaming reader would see other weights than PyTorch.
-  const hidden = writeZip([...entries.slice(0, i0), other, ...entries.slice(i0)], [...entries.slice(0, i0).map((e, i) => ({ e, at: i })), ...entries.slice(i0).map((e, j) => ({ e, at: i0 + 1 + j }))]);
-  assertRefused(measure(() => open(hidden)), /zip entry torch-gru\/data\/0: its local header disagrees with the central directory \(\d+ unlisted bytes before it\)/);
+  const hidden = writeZip(
+    [...entries.slice(0, i0), other, ...entries.slice(i0)],
+    [...entries.slice(0, i0).map((e, i) => ({ e, at: i })), ...entries.slice(i0).map((e, j) => ({ e, at: i0 + 1 + j }))],
+  );
+  assertRefused(
+    measure(() => open(hidden)),
+    /zip entry torch-gru\/data\/0: its local header disagrees with the central directory \(\d+ unlisted bytes before it\)/,
+  );
   // The directory names one entry, its local header another.
   const renamed = entries.map((e, i) => ({ e: i === i0 ? { ...e, name: `${e.name.slice(0, -1)}1x` } : e }));
-  const m = assertRefused(measure(() => open(writeZip(entries, renamed))), /disagrees with the central directory \(name\)/);
+  const m = assertRefused(
+    measure(() => open(writeZip(entries, renamed))),
+    /disagrees with the central directory \(name\)/,
+  );
   assert.match(m, /refusing an archive that different readers would read differently/);
   // Sizes or method differ.
   const resized = entries.map((e, i) => ({ e: i === i0 ? { ...e, size: e.size - 4, body: e.body.subarray(0, e.size - 4) } : e }));
-  assertRefused(measure(() => open(writeZip(entries, resized))), /disagrees with the central directory \(crc or sizes\)/);
+  assertRefused(
+    measure(() => open(writeZip(entries, resized))),
+    /disagrees with the central directory \(crc or sizes\)/,
+  );
   const remethod = entries.map((e, i) => ({ e: i === i0 ? { ...e, method: 8 as const } : e }));
-  assertRefused(measure(() => open(writeZip(entries, remethod))), /disagrees with the central directory \(compression method\)/);
+  assertRefused(
+    measure(() => open(writeZip(entries, remethod))),
+    /disagrees with the central directory \(compression method\)/,
+  );
   // Two directory entries on one local header (overlapping entries: the quadratic zip bomb's trick).
   const twice = [...entries.map((e) => ({ e })), { e: { ...entries[i0], name: `${entries[i0].name}b` }, at: i0 }];
-  assertRefused(measure(() => open(writeZip(entries, twice))), /overlaps the previous entry|disagrees with the central directory \(name\)/);
+  assertRefused(
+    measure(() => open(writeZip(entries, twice))),
+    /overlaps the previous entry|disagrees with the central directory \(name\)/,
+  );
   // The CRC is checked when an entry is read whole.
   const badCrc = entries.map((e, i) => (i === i0 ? { ...e, crc: (e.crc ^ 1) >>> 0 } : e));
-  assertRefused(measure(() => open(writeZip(badCrc))), /zip entry torch-gru\/data\/0 is corrupt \(CRC mismatch\)/);
+  assertRefused(
+    measure(() => open(writeZip(badCrc))),
+    /zip entry torch-gru\/data\/0 is corrupt \(CRC mismatch\)/,
+  );
 });
 
 // ---- 5. messages ----
@@ -253,9 +313,15 @@ test('control characters from the file are escaped in messages, and nothing is w
   assert.deepEqual(readdirSync(dir).sort(), before);
   // Entry names in zip messages.
   const dup = writeZip([stored('a\x1b[2Jb', new Uint8Array(1)), stored('a\x1b[2Jb', new Uint8Array(1))]);
-  assertRefused(measure(() => open(dup)), /zip archive has the entry a\\x1b\[2Jb twice/);
+  assertRefused(
+    measure(() => open(dup)),
+    /zip archive has the entry a\\x1b\[2Jb twice/,
+  );
   const other = writeZip([stored('x\u202eevil\x7f', new Uint8Array(1))]);
-  assertRefused(measure(() => open(other)), /neither a Keras 3 \.keras file nor a torch\.save checkpoint \(entries: x\\u202eevil\\x7f\)/);
+  assertRefused(
+    measure(() => open(other)),
+    /neither a Keras 3 \.keras file nor a torch\.save checkpoint \(entries: x\\u202eevil\\x7f\)/,
+  );
 });
 
 test("the JS engine's own range errors are named by what was wrong with the input", () => {

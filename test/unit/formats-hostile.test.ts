@@ -12,7 +12,12 @@ import { fuzzFormats, fuzzStructured } from '../../scripts/fuzz-formats';
 
 const FIX = join(__dirname, '..', 'fixtures', 'formats');
 const files = readdirSync(FIX).filter((f) => /\.(safetensors|pt|keras|h5)$/.test(f) && !f.startsWith('hostile'));
-const open = (bytes: Uint8Array, name = 'x') => openModelBytes(bytes, join(FIX, name), new AnswerBook({ 'readout.activation': 'linear', 'readout.perStep': 'last', 'encoder.nonlinearity': 'relu' }));
+const open = (bytes: Uint8Array, name = 'x') =>
+  openModelBytes(
+    bytes,
+    join(FIX, name),
+    new AnswerBook({ 'readout.activation': 'linear', 'readout.perStep': 'last', 'encoder.nonlinearity': 'relu' }),
+  );
 
 test('every fixture truncated anywhere gives a FormatError, or (slack cut off) exactly the intact model', () => {
   for (const f of files) {
@@ -51,7 +56,10 @@ test('oversized: safetensors header length, zip entries, zip bombs and pickle le
   assert.throws(() => open(st), FormatError);
   const bomb = zipSync({ 'model.weights.h5': new Uint8Array(8 * 1024 * 1024), 'config.json': strToU8('{}') }, { level: 9 });
   assert.ok(bomb.length < 100_000);
-  assert.throws(() => readZip(bomb, () => true, { maxEntryBytes: 1024 * 1024, maxTotalBytes: 4 * 1024 * 1024 }), /too large|more than 1048576 bytes/);
+  assert.throws(
+    () => readZip(bomb, () => true, { maxEntryBytes: 1024 * 1024, maxTotalBytes: 4 * 1024 * 1024 }),
+    /too large|more than 1048576 bytes/,
+  );
   // Entries that together declare more than the total limit: refused from the directory, before inflating.
   assert.throws(() => readZip(bomb, () => true, { maxEntryBytes: 1 << 30, maxTotalBytes: 1024 * 1024 }), /decompresses to more than/);
   const long = Uint8Array.from([0x80, 0x04, 0x8d, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x2e]); // BINUNICODE8, 2^40 bytes
@@ -98,5 +106,8 @@ test('fuzz: structure-aware mutations (pickle opcodes, zip directories, HDF5 mes
 
 test('NeedsAnswers is not a FormatError: callers can tell questions from failures', () => {
   const b = new Uint8Array(readFileSync(join(FIX, 'torch-gru.safetensors')));
-  assert.throws(() => openModelBytes(b, 'x', new AnswerBook()), (e: unknown) => e instanceof NeedsAnswers && !(e instanceof FormatError));
+  assert.throws(
+    () => openModelBytes(b, 'x', new AnswerBook()),
+    (e: unknown) => e instanceof NeedsAnswers && !(e instanceof FormatError),
+  );
 });

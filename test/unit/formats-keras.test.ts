@@ -20,7 +20,11 @@ const cases: [file: string, arch: string, source: RegExp][] = [
 ];
 
 const describeArch = (layers: { cell: string; recurrentActivation?: string; resetAfter?: boolean; activation?: string }[]) =>
-  layers.map((l) => [l.cell, l.recurrentActivation, l.resetAfter === false ? 'reset_before' : undefined, l.activation].filter(Boolean).join(':')).join(',');
+  layers
+    .map((l) =>
+      [l.cell, l.recurrentActivation, l.resetAfter === false ? 'reset_before' : undefined, l.activation].filter(Boolean).join(':'),
+    )
+    .join(',');
 
 for (const [file, arch, source] of cases) {
   test(`${file}: our forward pass equals the reference within 1e-5`, async () => {
@@ -46,12 +50,19 @@ const gruWeights = [W([3, 12]), W([4, 12]), W([2, 12])];
 const src = (map: Record<string, ReturnType<typeof W>[]>) => ({ layerWeights: (n: string) => map[n] ?? [] });
 const seq = (...layers: object[]) => ({ class_name: 'Sequential', config: { layers } });
 const gru = (cfg: object = {}) => ({ class_name: 'GRU', config: { name: 'gru', units: 4, ...cfg } });
-const convert = (model: object, weights: Record<string, ReturnType<typeof W>[]>, hard: 'ask' | 'hard_sigmoid' = 'hard_sigmoid', answers = {}) =>
-  convertKerasModel(model, src(weights), { hardSigmoid: hard, resetAfterDefault: false, label: 't' }, new AnswerBook(answers), 's');
+const convert = (
+  model: object,
+  weights: Record<string, ReturnType<typeof W>[]>,
+  hard: 'ask' | 'hard_sigmoid' = 'hard_sigmoid',
+  answers = {},
+) => convertKerasModel(model, src(weights), { hardSigmoid: hard, resetAfterDefault: false, label: 't' }, new AnswerBook(answers), 's');
 
 test('keras topology: unsupported structures are refused with clear messages', () => {
   const ok = { gru: gruWeights, dense: [W([4, 1]), W([1])] };
-  assert.equal(convert(seq(gru({ reset_after: true }), { class_name: 'Dense', config: { name: 'dense', units: 1 } }), ok).model.arch.layers[0].cell, 'gru');
+  assert.equal(
+    convert(seq(gru({ reset_after: true }), { class_name: 'Dense', config: { name: 'dense', units: 1 } }), ok).model.arch.layers[0].cell,
+    'gru',
+  );
   assert.throws(() => convert(seq(gru({ reset_after: true, go_backwards: true })), ok), /go_backwards/);
   assert.throws(() => convert(seq({ class_name: 'Bidirectional', config: { name: 'b' } }), ok), /bidirectional/);
   assert.throws(() => convert(seq(gru({ reset_after: true, activation: 'relu' })), ok), /activation "relu" is not supported/);
@@ -60,14 +71,26 @@ test('keras topology: unsupported structures are refused with clear messages', (
   assert.throws(() => convert(seq({ class_name: 'Embedding', config: { name: 'e' } }, gru()), ok), /Embedding.*unsupported layer type/);
   assert.throws(() => convert(seq(gru({ reset_after: true })), { gru: gruWeights.slice(0, 1) }), /found 1 weight tensors, expected 3/);
   assert.throws(() => convert(seq(gru({ reset_after: false })), ok), /bias: expected shape \[12\]/);
-  assert.throws(() => convert(seq({ class_name: 'RNN', config: { name: 'gru', cell: { class_name: 'MyCell', config: {} } } }), { gru: Array(7).fill(W([3, 4])) }), /MyCell.*unsupported cell/);
-  const sigmoidDense = convert(seq(gru({ reset_after: true }), { class_name: 'Dense', config: { name: 'dense', units: 1, activation: 'sigmoid' } }), ok);
+  assert.throws(
+    () =>
+      convert(seq({ class_name: 'RNN', config: { name: 'gru', cell: { class_name: 'MyCell', config: {} } } }), {
+        gru: Array(7).fill(W([3, 4])),
+      }),
+    /MyCell.*unsupported cell/,
+  );
+  const sigmoidDense = convert(
+    seq(gru({ reset_after: true }), { class_name: 'Dense', config: { name: 'dense', units: 1, activation: 'sigmoid' } }),
+    ok,
+  );
   assert.match(sigmoidDense.warnings.join(), /activation "sigmoid" is not modelled/);
 });
 
 test('keras topology: hard_sigmoid of an unknown Keras version becomes a question', () => {
   const m = seq(gru({ reset_after: true, recurrent_activation: 'hard_sigmoid' }));
-  assert.throws(() => convert(m, { gru: gruWeights }, 'ask'), (e: unknown) => e instanceof NeedsAnswers && e.questions[0].key === 'keras.hard_sigmoid');
+  assert.throws(
+    () => convert(m, { gru: gruWeights }, 'ask'),
+    (e: unknown) => e instanceof NeedsAnswers && e.questions[0].key === 'keras.hard_sigmoid',
+  );
   const k3 = convert(m, { gru: gruWeights }, 'ask', { 'keras.hard_sigmoid': 'keras3' });
   assert.equal(k3.model.arch.layers[0].recurrentActivation, 'hard_sigmoid_keras3');
 });
@@ -79,7 +102,17 @@ test('functional models must be chains', () => {
       layers: [
         { class_name: 'InputLayer', name: 'in', config: { name: 'in', batch_shape: [null, 5, 3] }, inbound_nodes: [] },
         { class_name: 'GRU', name: 'gru', config: { name: 'gru', units: 4, reset_after: true }, inbound_nodes: [[['in', 0, 0, {}]]] },
-        { class_name: 'Add', name: 'add', config: { name: 'add' }, inbound_nodes: [[['gru', 0, 0, {}], ['in', 0, 0, {}]]] },
+        {
+          class_name: 'Add',
+          name: 'add',
+          config: { name: 'add' },
+          inbound_nodes: [
+            [
+              ['gru', 0, 0, {}],
+              ['in', 0, 0, {}],
+            ],
+          ],
+        },
       ],
     },
   };

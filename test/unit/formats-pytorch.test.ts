@@ -45,10 +45,16 @@ test('questions: a Linear readout needs its activation and step mode, asked in o
   });
   await assert.rejects(openAnyModel(fx('torch-rnn-relu.safetensors'), { remember: false }), (e: unknown) => {
     assert.ok(e instanceof NeedsAnswers);
-    assert.deepEqual(e.questions.map((q) => q.key), ['encoder.nonlinearity']);
+    assert.deepEqual(
+      e.questions.map((q) => q.key),
+      ['encoder.nonlinearity'],
+    );
     return true;
   });
-  await assert.rejects(openAnyModel(fx('torch-gru.safetensors'), { answers: { 'readout.activation': 'sigmoid', 'readout.perStep': 'last' }, remember: false }), /not one of linear, softmax/);
+  await assert.rejects(
+    openAnyModel(fx('torch-gru.safetensors'), { answers: { 'readout.activation': 'sigmoid', 'readout.perStep': 'last' }, remember: false }),
+    /not one of linear, softmax/,
+  );
 });
 
 test('answers are remembered in <file>.rnnmemory.json when asked (remember: true), and reused', async () => {
@@ -78,12 +84,21 @@ test('a .pt whose pickle would call os.system is refused by name and nothing run
 
 test('kklemon BRC with a non-zero candidate bias is refused with an explanation', async () => {
   const g = readGolden(fx('torch-kklemon.golden.json'));
-  await assert.rejects(openAnyModel(fx('torch-kklemon-candidate-bias.safetensors'), { answers: g.answers, remember: false }), /candidate.*max \|b\| = 0\.500/);
+  await assert.rejects(
+    openAnyModel(fx('torch-kklemon-candidate-bias.safetensors'), { answers: g.answers, remember: false }),
+    /candidate.*max \|b\| = 0\.500/,
+  );
 });
 
 test('state dict names: prefixes, _reverse, unknown tensors and several Linear layers', () => {
   const T = (shape: number[]) => ({ shape, data: new Float64Array(shape.reduce((a, b) => a * b, 1)) });
-  const gru = (p: string) => new Map([[`${p}weight_ih_l0`, T([6, 3])], [`${p}weight_hh_l0`, T([6, 2])], [`${p}bias_ih_l0`, T([6])], [`${p}bias_hh_l0`, T([6])]]);
+  const gru = (p: string) =>
+    new Map([
+      [`${p}weight_ih_l0`, T([6, 3])],
+      [`${p}weight_hh_l0`, T([6, 2])],
+      [`${p}bias_ih_l0`, T([6])],
+      [`${p}bias_hh_l0`, T([6])],
+    ]);
   const ok = importStateDict(gru('model.backbone.rnn.'), new AnswerBook(), 's');
   assert.equal(ok.model.arch.layers[0].cell, 'gru');
   assert.equal(ok.model.arch.readout.units, 2); // identity readout
@@ -98,23 +113,34 @@ test('state dict names: prefixes, _reverse, unknown tensors and several Linear l
   const withReadout = gru('rnn.');
   withReadout.set('fc.weight', T([5, 2]));
   withReadout.set('fc.bias', T([5]));
-  const ro = importStateDict(withReadout, new AnswerBook({ 'readout.activation': 'linear', 'readout.perStep': 'last' }), 's').model.arch.readout;
+  const ro = importStateDict(withReadout, new AnswerBook({ 'readout.activation': 'linear', 'readout.perStep': 'last' }), 's').model.arch
+    .readout;
   assert.equal(ro.units, 5);
   assert.equal(ro.assumed, undefined, 'a readout from the file is not marked assumed');
   const two = gru('rnn.');
   two.set('fc1.weight', T([2, 2]));
   two.set('fc2.weight', T([2, 2]));
   assert.throws(() => importStateDict(two, new AnswerBook(), 's'), /several Linear-like/);
-  const lstm4 = new Map([['weight_ih', T([8, 3])], ['weight_hh', T([8, 2])]]); // LSTMCell, no biases
+  const lstm4 = new Map([
+    ['weight_ih', T([8, 3])],
+    ['weight_hh', T([8, 2])],
+  ]); // LSTMCell, no biases
   assert.equal(importStateDict(lstm4, new AnswerBook(), 's').model.arch.layers[0].cell, 'lstm');
-  const bad = new Map([['weight_ih_l0', T([5, 3])], ['weight_hh_l0', T([5, 2])]]);
+  const bad = new Map([
+    ['weight_ih_l0', T([5, 3])],
+    ['weight_hh_l0', T([5, 2])],
+  ]);
   assert.throws(() => importStateDict(bad, new AnswerBook(), 's'), FormatError);
 });
 
 test('unpickler: plain values, memo, and refusal of every global outside the allow-list', () => {
   const dumps = (s: string) => Uint8Array.from(Buffer.from(s, 'hex'));
   // Python: pickle.dumps([1, -2, 'é', 3.5, None, True, (b'\x00',), {'k': 70000}], protocol=2)
-  const v = unpickle(dumps('80025d7100284b014afeffffff5802000000c3a9710147400c0000000000004e88635f636f646563730a656e636f64650a7102580100000000710358060000006c6174696e3171048671055271068571077d710858010000006b71094a7011010073652e'));
+  const v = unpickle(
+    dumps(
+      '80025d7100284b014afeffffff5802000000c3a9710147400c0000000000004e88635f636f646563730a656e636f64650a7102580100000000710358060000006c6174696e3171048671055271068571077d710858010000006b71094a7011010073652e',
+    ),
+  );
   assert.ok(Array.isArray(v));
   assert.deepEqual(v.slice(0, 6), [1, -2, 'é', 3.5, null, true]);
   assert.deepEqual((v[6] as PyTuple).items, [new Uint8Array([0])]);
@@ -126,9 +152,18 @@ test('unpickler: plain values, memo, and refusal of every global outside the all
   const p4 = unpickle(dumps('80049518000000000000007d94288c016194284b0191948c0162948f94284b0290752e')) as PyDict;
   assert.deepEqual((p4.map.get('a') as PySet).items, [1]);
   assert.deepEqual((p4.map.get('b') as PySet).items, [2]);
-  for (const [mod, name] of [['posix', 'system'], ['builtins', 'eval'], ['subprocess', 'Popen'], ['__main__', 'Net'], ['torch.nn.modules.linear', 'Linear']]) {
+  for (const [mod, name] of [
+    ['posix', 'system'],
+    ['builtins', 'eval'],
+    ['subprocess', 'Popen'],
+    ['__main__', 'Net'],
+    ['torch.nn.modules.linear', 'Linear'],
+  ]) {
     const g = Buffer.concat([Buffer.from([0x80, 0x02, 0x63]), Buffer.from(`${mod}\n${name}\n`), Buffer.from([0x29, 0x52, 0x2e])]);
-    assert.throws(() => unpickle(new Uint8Array(g)), (e: unknown) => e instanceof PickleError && e.message.includes(`refused global ${mod}.${name}`));
+    assert.throws(
+      () => unpickle(new Uint8Array(g)),
+      (e: unknown) => e instanceof PickleError && e.message.includes(`refused global ${mod}.${name}`),
+    );
   }
   assert.throws(() => unpickle(dumps('80025d71002e').subarray(0, 4)), /truncated/);
   assert.throws(() => unpickle(dumps('8002ff2e')), /opcode 0xff/);

@@ -32,9 +32,25 @@ test('tfjs-lstm (two shards, per-step Dense): equals tfjs predict within 1e-5', 
 });
 
 const exportable: Architecture[] = [
-  { inputSize: 3, layers: [{ cell: 'brc', units: 4 }, { cell: 'nbrc', units: 5 }], readout: { units: 2, activation: 'softmax', perStep: false }, task: { name: 'copy', T: 50 } },
+  {
+    inputSize: 3,
+    layers: [
+      { cell: 'brc', units: 4 },
+      { cell: 'nbrc', units: 5 },
+    ],
+    readout: { units: 2, activation: 'softmax', perStep: false },
+    task: { name: 'copy', T: 50 },
+  },
   { inputSize: 2, layers: [{ cell: 'nbrc', units: 3 }], readout: { units: 1, activation: 'linear', perStep: true } },
-  { inputSize: 2, layers: [{ cell: 'lstm', units: 3, recurrentActivation: 'hard_sigmoid' }, { cell: 'gru', units: 2, resetAfter: false }, { cell: 'simple_rnn', units: 2 }], readout: { units: 1, activation: 'linear', perStep: false } },
+  {
+    inputSize: 2,
+    layers: [
+      { cell: 'lstm', units: 3, recurrentActivation: 'hard_sigmoid' },
+      { cell: 'gru', units: 2, resetAfter: false },
+      { cell: 'simple_rnn', units: 2 },
+    ],
+    readout: { units: 1, activation: 'linear', perStep: false },
+  },
 ];
 
 test('our tfjs export of BRC/nBRC (and TF.js-compatible GRU/LSTM/SimpleRNN) reads back to the same outputs', async () => {
@@ -43,7 +59,8 @@ test('our tfjs export of BRC/nBRC (and TF.js-compatible GRU/LSTM/SimpleRNN) read
     exportable.forEach((arch, n) => {
       const rng = new Rng(20 + n);
       const model = createModel(arch, rng);
-      for (const t of model.params.values()) for (let i = 0; i < t.data.length; i++) t.data[i] = Math.fround(t.data[i] + 0.3 * rng.normal());
+      for (const t of model.params.values())
+        for (let i = 0; i < t.data.length; i++) t.data[i] = Math.fround(t.data[i] + 0.3 * rng.normal());
       const sub = join(dir, `m${n}`);
       const path = saveTfjs(model, sub);
       const back = openTfjsModel(readFileSync(path, 'utf8'), (p: string) => readFileSync(join(sub, p)), new AnswerBook(), path);
@@ -52,24 +69,42 @@ test('our tfjs export of BRC/nBRC (and TF.js-compatible GRU/LSTM/SimpleRNN) read
       const x = Float64Array.from({ length: 7 * 2 * arch.inputSize }, () => rng.normal());
       assert.deepEqual(forward(back.model, x, 7, 2).out, forward(model, x, 7, 2).out);
     });
-    const json = exportTfjs(createModel(exportable[0], new Rng(1))).modelJson as { modelTopology: { config: { layers: { class_name: string; config: { cell?: { class_name: string } } }[] } }; weightsManifest: { weights: { name: string }[] }[] };
-    assert.deepEqual(json.modelTopology.config.layers.map((l) => l.config.cell?.class_name ?? l.class_name), ['BRC', 'NBRC', 'Dense']);
-    assert.deepEqual(json.weightsManifest[0].weights.slice(0, 7).map((w) => w.name), ['brc_0/kernelz', 'brc_0/kernelr', 'brc_0/kernelh', 'brc_0/memoryz', 'brc_0/memoryr', 'brc_0/br', 'brc_0/bz']);
+    const json = exportTfjs(createModel(exportable[0], new Rng(1))).modelJson as {
+      modelTopology: { config: { layers: { class_name: string; config: { cell?: { class_name: string } } }[] } };
+      weightsManifest: { weights: { name: string }[] }[];
+    };
+    assert.deepEqual(
+      json.modelTopology.config.layers.map((l) => l.config.cell?.class_name ?? l.class_name),
+      ['BRC', 'NBRC', 'Dense'],
+    );
+    assert.deepEqual(
+      json.weightsManifest[0].weights.slice(0, 7).map((w) => w.name),
+      ['brc_0/kernelz', 'brc_0/kernelr', 'brc_0/kernelh', 'brc_0/memoryz', 'brc_0/memoryr', 'brc_0/br', 'brc_0/bz'],
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });
 
 test('export refuses what TF.js cannot compute', () => {
-  const gru: Architecture = { inputSize: 2, layers: [{ cell: 'gru', units: 2 }], readout: { units: 1, activation: 'linear', perStep: false } };
+  const gru: Architecture = {
+    inputSize: 2,
+    layers: [{ cell: 'gru', units: 2 }],
+    readout: { units: 1, activation: 'linear', perStep: false },
+  };
   assert.throws(() => exportTfjs(createModel(gru, new Rng(1))), /reset_after = true/);
 });
 
 test('manifest checks: shard paths stay inside the folder, sizes must match, quantized weights are dequantized', async () => {
-  for (const bad of ['../secret.bin', '/etc/passwd', 'a/../../b', 'http://x/y.bin', 'C:\\x.bin', '']) assert.throws(() => checkShardPath(bad), /plain relative path|short string/);
+  for (const bad of ['../secret.bin', '/etc/passwd', 'a/../../b', 'http://x/y.bin', 'C:\\x.bin', ''])
+    assert.throws(() => checkShardPath(bad), /plain relative path|short string/);
   assert.equal(checkShardPath('./group1-shard1of1.bin'), 'group1-shard1of1.bin');
-  const topo = { class_name: 'Sequential', config: { layers: [{ class_name: 'SimpleRNN', config: { name: 's', units: 1, batch_input_shape: [null, null, 1] } }] } };
-  const manifest = (weights: object[]) => JSON.stringify({ format: 'layers-model', modelTopology: topo, weightsManifest: [{ paths: ['w.bin'], weights }] });
+  const topo = {
+    class_name: 'Sequential',
+    config: { layers: [{ class_name: 'SimpleRNN', config: { name: 's', units: 1, batch_input_shape: [null, null, 1] } }] },
+  };
+  const manifest = (weights: object[]) =>
+    JSON.stringify({ format: 'layers-model', modelTopology: topo, weightsManifest: [{ paths: ['w.bin'], weights }] });
   const q = { dtype: 'uint8', min: -1, scale: 0.5 };
   const json = manifest([
     { name: 's/kernel', shape: [1, 1], dtype: 'float32', quantization: q },
@@ -77,9 +112,15 @@ test('manifest checks: shard paths stay inside the folder, sizes must match, qua
     { name: 's/bias', shape: [1], dtype: 'float32', quantization: q },
   ]);
   const r = openTfjsModel(json, () => new Uint8Array([4, 2, 0]), new AnswerBook(), 'x');
-  assert.deepEqual([...r.model.params].filter(([n]) => n.startsWith('layers')).map(([, t]) => t.data[0]), [1, 0, -1]);
+  assert.deepEqual(
+    [...r.model.params].filter(([n]) => n.startsWith('layers')).map(([, t]) => t.data[0]),
+    [1, 0, -1],
+  );
   assert.throws(() => openTfjsModel(json, () => new Uint8Array([4, 2]), new AnswerBook(), 'x'), /hold 2 bytes but the manifest needs 3/);
-  assert.throws(() => openTfjsModel(JSON.stringify({ format: 'graph-model' }), () => new Uint8Array(), new AnswerBook(), 'x'), /graph models/);
+  assert.throws(
+    () => openTfjsModel(JSON.stringify({ format: 'graph-model' }), () => new Uint8Array(), new AnswerBook(), 'x'),
+    /graph models/,
+  );
   const dir = mkdtempSync(join(tmpdir(), 'rnnml-tfjs-'));
   try {
     writeFileSync(join(dir, 'model.json'), manifest([{ name: 's/kernel', shape: [1, 1], dtype: 'float32' }]).replace('w.bin', '../w.bin'));

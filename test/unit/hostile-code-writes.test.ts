@@ -6,7 +6,22 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { closeSync, copyFileSync, existsSync, ftruncateSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  copyFileSync,
+  existsSync,
+  ftruncateSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { clearCustomCells, registerCustomCell } from '../../core/cells/custom-registry';
@@ -27,7 +42,14 @@ const ZEROS = '0'.repeat(64);
 const FORMATS = join(root, 'test', 'fixtures', 'formats');
 const TORCH_ANSWERS = 'readout.activation=linear,readout.perStep=last';
 /** torch-gru.pt is nn.GRU(3, 5, num_layers=2) + Linear(5, 2): inputs of 3 features. */
-const torchInput = { x: [[[0.1, -0.2, 0.3], [0.5, 0.1, -0.4]]] };
+const torchInput = {
+  x: [
+    [
+      [0.1, -0.2, 0.3],
+      [0.5, 0.1, -0.4],
+    ],
+  ],
+};
 
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'hostile-'));
@@ -44,7 +66,11 @@ function payload(path: string, marker: string): string {
 function modelRecording(path: string, source: string, sha: string): void {
   clearCustomCells();
   registerCustomCell(sha, loadCellDef(leakyTs));
-  const arch = validateArchitecture({ inputSize: 1, layers: [{ cell: 'custom', units: 3, custom: { name: 'x', source, sha256: sha } }], readout: { units: 1, activation: 'linear' } });
+  const arch = validateArchitecture({
+    inputSize: 1,
+    layers: [{ cell: 'custom', units: 3, custom: { name: 'x', source, sha256: sha } }],
+    readout: { units: 1, activation: 'linear' },
+  });
   saveModel(path, createModel(arch, new Rng(1)));
   clearCustomCells();
 }
@@ -68,7 +94,11 @@ async function runCli(args: string[]): Promise<{ code: number; stderr: string }>
 }
 
 /** The error lines of a command that also prints progress ("resuming in …"). */
-const errorLines = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith('rnn-memory:')).join('\n');
+const errorLines = (stderr: string) =>
+  stderr
+    .split('\n')
+    .filter((l) => l.startsWith('rnn-memory:'))
+    .join('\n');
 
 function oneLine(s: string): string {
   const lines = s.trim().split('\n');
@@ -103,7 +133,10 @@ test('a recorded cell with the wrong hash, an absolute path, "..", or a symlink 
       const model = join(models, `${name}.safetensors`);
       modelRecording(model, source, sha);
       assert.throws(() => loadModelWithCustomCells(model, { allowCustomCells: true }), re, name);
-      for (const cmd of [['trace', '--input', input, '--out', join(d, 'trace.json')], ['diagnose', '--T', '3', '--batch', '2', '--quiet', '--out', join(d, 'report.json')]]) {
+      for (const cmd of [
+        ['trace', '--input', input, '--out', join(d, 'trace.json')],
+        ['diagnose', '--T', '3', '--batch', '2', '--quiet', '--out', join(d, 'report.json')],
+      ]) {
         const r = await runCli([cmd[0], '--model', model, ...cmd.slice(1)]);
         assert.equal(r.code, 1, `${name} ${cmd[0]}: ${r.stderr}`);
         assert.match(oneLine(r.stderr), re);
@@ -127,12 +160,27 @@ test('train --resume of a run whose cell was swapped for a payload refuses befor
     runTraining({
       ...quiet,
       outDir: run,
-      config: { task: 'copy', T: 3, cell: 'custom', custom: { name: def.custom.name, source: cell, sha256: def.custom.sha256 }, layers: 1, units: 3, batch: 4, steps: 2, evalEvery: 2, testSize: 4, checkpointEvery: 2 },
+      config: {
+        task: 'copy',
+        T: 3,
+        cell: 'custom',
+        custom: { name: def.custom.name, source: cell, sha256: def.custom.sha256 },
+        layers: 1,
+        units: 3,
+        batch: 4,
+        steps: 2,
+        evalEvery: 2,
+        testSize: 4,
+        checkpointEvery: 2,
+      },
     });
     // The run holds its own copy, so the model loads from inside its folder.
     clearCustomCells();
     assert.ok(existsSync(join(run, 'leaky.ts')));
-    assert.equal(loadModelWithCustomCells(join(run, RUN_FILES.model), { allowCustomCells: true }).model.arch.layers[0].custom?.name, 'leaky-tanh');
+    assert.equal(
+      loadModelWithCustomCells(join(run, RUN_FILES.model), { allowCustomCells: true }).model.arch.layers[0].custom?.name,
+      'leaky-tanh',
+    );
     clearCustomCells();
     const marker = join(d, 'MARKER');
     payload(join(run, 'leaky.ts'), marker);
@@ -158,7 +206,18 @@ test('a symlinked answers sidecar is neither read nor written through; warnings 
     writeFileSync(victim, precious);
     const side = `${model}.rnnmemory.json`;
     symlinkSync(victim, side);
-    const r = await runCli(['trace', '--model', model, '--input', input, '--out', join(d, 'out.json'), '--answer', TORCH_ANSWERS, '--remember-answers']);
+    const r = await runCli([
+      'trace',
+      '--model',
+      model,
+      '--input',
+      input,
+      '--out',
+      join(d, 'out.json'),
+      '--answer',
+      TORCH_ANSWERS,
+      '--remember-answers',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(readFileSync(victim, 'utf8'), precious, 'the link target was overwritten');
     assert.ok(lstatSync(side).isSymbolicLink(), 'the link itself was replaced');
@@ -196,7 +255,20 @@ test('diagnose --answer writes nothing next to the model unless --remember-answe
     copyFileSync(join(FORMATS, 'torch-gru.pt'), model);
     const input = join(d, 'in.json');
     writeFileSync(input, JSON.stringify({ ...torchInput, y: [[0, 0]] }));
-    const args = ['diagnose', '--model', model, '--input', input, '--answer', TORCH_ANSWERS, '--sections', 'gradientFlow', '--quiet', '--out', join(d, 'r.json')];
+    const args = [
+      'diagnose',
+      '--model',
+      model,
+      '--input',
+      input,
+      '--answer',
+      TORCH_ANSWERS,
+      '--sections',
+      'gradientFlow',
+      '--quiet',
+      '--out',
+      join(d, 'r.json'),
+    ];
     const r = await runCli(args);
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(readdirSync(d).sort(), ['in.json', 'm.pt', 'r.json']);
@@ -204,8 +276,15 @@ test('diagnose --answer writes nothing next to the model unless --remember-answe
     assert.equal(again.code, 0, again.stderr);
     const side = `${model}.rnnmemory.json`;
     assert.ok(lstatSync(side).isFile());
-    assert.deepEqual((JSON.parse(readFileSync(side, 'utf8')) as { answers: unknown }).answers, { 'readout.activation': 'linear', 'readout.perStep': 'last' });
-    assert.deepEqual(readdirSync(d).filter((f) => f.endsWith('.tmp')), [], 'a temporary file was left behind');
+    assert.deepEqual((JSON.parse(readFileSync(side, 'utf8')) as { answers: unknown }).answers, {
+      'readout.activation': 'linear',
+      'readout.perStep': 'last',
+    });
+    assert.deepEqual(
+      readdirSync(d).filter((f) => f.endsWith('.tmp')),
+      [],
+      'a temporary file was left behind',
+    );
   } finally {
     rmSync(d, { recursive: true, force: true });
   }
@@ -218,10 +297,18 @@ test('the extension keeps answers in its own storage: the diagnostics worker wri
     copyFileSync(join(FORMATS, 'torch-gru.pt'), model);
     // The worker from the sources through tsx's require hook; the extension runs the same entry bundled.
     const entry = join(d, 'worker.cjs');
-    writeFileSync(entry, `require(${JSON.stringify(require.resolve('tsx/cjs', { paths: [root] }))}); require(${JSON.stringify(join(root, 'core', 'diagnostics', 'worker-entry.ts'))});`);
+    writeFileSync(
+      entry,
+      `require(${JSON.stringify(require.resolve('tsx/cjs', { paths: [root] }))}); require(${JSON.stringify(join(root, 'core', 'diagnostics', 'worker-entry.ts'))});`,
+    );
     const service = new DiagnosticsService(entry);
     try {
-      const report = await service.get({ modelPath: model, engine: 'reference', T: 4, answers: { 'readout.activation': 'linear', 'readout.perStep': 'last' } });
+      const report = await service.get({
+        modelPath: model,
+        engine: 'reference',
+        T: 4,
+        answers: { 'readout.activation': 'linear', 'readout.perStep': 'last' },
+      });
       assert.equal(report.model.architecture.layers.length, 2);
     } finally {
       service.dispose();
@@ -246,7 +333,30 @@ test('the extension keeps answers in its own storage: the diagnostics worker wri
   }
 });
 
-const smallRun = ['--task', 'copy', '--cell', 'gru', '--T', '3', '--layers', '1', '--units', '4', '--batch', '4', '--eval-every', '2', '--checkpoint-every', '2', '--test-size', '4', '--engine', 'reference', '--steps', '4'];
+const smallRun = [
+  '--task',
+  'copy',
+  '--cell',
+  'gru',
+  '--T',
+  '3',
+  '--layers',
+  '1',
+  '--units',
+  '4',
+  '--batch',
+  '4',
+  '--eval-every',
+  '2',
+  '--checkpoint-every',
+  '2',
+  '--test-size',
+  '4',
+  '--engine',
+  'reference',
+  '--steps',
+  '4',
+];
 /** smallRun with another number of steps. */
 const stepsRun = (n: number) => [...smallRun.slice(0, -1), String(n)];
 
@@ -261,7 +371,8 @@ test('train --out on an existing run refuses (exit 2, nothing touched) unless --
     const run = join(d, 'run');
     const first = await runCli(['train', ...smallRun, '--out', run]);
     assert.equal(first.code, 0, first.stderr);
-    for (const f of [RUN_FILES.model, RUN_FILES.checkpoint, RUN_FILES.metrics, RUN_FILES.best, RUN_FILES.config, RUN_FILES.status]) assert.ok(existsSync(join(run, f)), f);
+    for (const f of [RUN_FILES.model, RUN_FILES.checkpoint, RUN_FILES.metrics, RUN_FILES.best, RUN_FILES.config, RUN_FILES.status])
+      assert.ok(existsSync(join(run, f)), f);
     const before = snapshot(run);
     const again = await runCli(['train', ...smallRun, '--seed', '9', '--out', run]);
     assert.equal(again.code, 2);
@@ -278,8 +389,11 @@ test('train --out on an existing run refuses (exit 2, nothing touched) unless --
     assert.equal(over.code, 0, over.stderr);
     const cfg = JSON.parse(readFileSync(join(run, RUN_FILES.config), 'utf8')) as { seed: number; steps: number };
     assert.deepEqual([cfg.seed, cfg.steps], [9, 2]);
-    const metrics = readFileSync(join(run, RUN_FILES.metrics), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { step: number }).step);
-    assert.deepEqual(metrics, [0, 2], 'the old run\'s metrics were kept');
+    const metrics = readFileSync(join(run, RUN_FILES.metrics), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { step: number }).step);
+    assert.deepEqual(metrics, [0, 2], "the old run's metrics were kept");
   } finally {
     rmSync(d, { recursive: true, force: true });
   }
@@ -303,7 +417,12 @@ test('a corrupt checkpoint is named in the error and refused before anything cha
     assert.ok(readFileSync(join(run, RUN_FILES.status)).equals(statusBytes), 'run.json changed on a refused resume');
     // A run that does fail keeps how far it got, not "step 0 of 0".
     writeFailedStatus(run, 'worker crashed');
-    const failed = JSON.parse(readFileSync(join(run, RUN_FILES.status), 'utf8')) as { status: string; step: number; totalSteps: number; error: string };
+    const failed = JSON.parse(readFileSync(join(run, RUN_FILES.status), 'utf8')) as {
+      status: string;
+      step: number;
+      totalSteps: number;
+      error: string;
+    };
     assert.equal(failed.status, 'failed');
     assert.deepEqual([failed.step, failed.totalSteps], [status.step, status.totalSteps]);
     assert.equal(failed.error, 'worker crashed');
@@ -334,7 +453,11 @@ test('an unknown --engine is a usage error in every command that takes it', asyn
 
 /** A one-layer GRU model (inputSize 1, `units`, linear readout of 1 unit on h_T). */
 function gruModel(path: string, units: number, layers = 1): void {
-  const arch = validateArchitecture({ inputSize: 1, layers: Array.from({ length: layers }, () => ({ cell: 'gru', units })), readout: { units: 1, activation: 'linear' } });
+  const arch = validateArchitecture({
+    inputSize: 1,
+    layers: Array.from({ length: layers }, () => ({ cell: 'gru', units })),
+    readout: { units: 1, activation: 'linear' },
+  });
   saveModel(path, createModel(arch, new Rng(1)));
 }
 
@@ -348,12 +471,24 @@ test('--input: a UTF-8 BOM is accepted; the size limit is checked before reading
     const bom = join(d, 'bom.json');
     writeFileSync(plain, JSON.stringify({ x }));
     writeFileSync(bom, '\uFEFF' + JSON.stringify({ x }));
-    const trace = (input: string, out: string, ...more: string[]) => runCli(['trace', '--model', model, '--input', input, '--out', join(d, out), '--engine', 'reference', ...more]);
+    const trace = (input: string, out: string, ...more: string[]) =>
+      runCli(['trace', '--model', model, '--input', input, '--out', join(d, out), '--engine', 'reference', ...more]);
     assert.equal((await trace(plain, 'a.json')).code, 0);
     const b = await trace(bom, 'b.json');
     assert.equal(b.code, 0, b.stderr);
     assert.deepEqual(readFileSync(join(d, 'b.json'), 'utf8'), readFileSync(join(d, 'a.json'), 'utf8'));
-    const diag = await runCli(['diagnose', '--model', model, '--input', bom, '--sections', 'gradientFlow', '--quiet', '--out', join(d, 'r.json')]);
+    const diag = await runCli([
+      'diagnose',
+      '--model',
+      model,
+      '--input',
+      bom,
+      '--sections',
+      'gradientFlow',
+      '--quiet',
+      '--out',
+      join(d, 'r.json'),
+    ]);
     assert.equal(diag.code, 0, diag.stderr);
 
     // 3 GB on disk (sparse): refused from its size at once; reading or parsing it would take minutes.
@@ -362,10 +497,16 @@ test('--input: a UTF-8 BOM is accepted; the size limit is checked before reading
     ftruncateSync(fd, 3 * 1024 ** 3);
     closeSync(fd);
     const t0 = Date.now();
-    for (const cmd of [['trace', '--model', model, '--input', huge, '--out', join(d, 'never.json')], ['diagnose', '--model', model, '--input', huge, '--out', join(d, 'never.json')]]) {
+    for (const cmd of [
+      ['trace', '--model', model, '--input', huge, '--out', join(d, 'never.json')],
+      ['diagnose', '--model', model, '--input', huge, '--out', join(d, 'never.json')],
+    ]) {
       const r = await runCli(cmd);
       assert.equal(r.code, 1);
-      assert.match(oneLine(r.stderr), /huge\.json is 3072\.0 MB, more than the 64 MB an input may have; raise the limit with --max-input-mb N/);
+      assert.match(
+        oneLine(r.stderr),
+        /huge\.json is 3072\.0 MB, more than the 64 MB an input may have; raise the limit with --max-input-mb N/,
+      );
     }
     assert.ok(Date.now() - t0 < 5000, `took ${Date.now() - t0} ms`);
     const small = await trace(plain, 'c.json', '--max-input-mb', String(statSync(plain).size / 1024 / 1024 / 2));
@@ -376,20 +517,65 @@ test('--input: a UTF-8 BOM is accepted; the size limit is checked before reading
     const count = 2 * 50 * 4 * (1 + 2) + 2 * 1;
     const over = await trace(plain, 'd.json', '--max-values', String(count - 1));
     assert.equal(over.code, 1);
-    assert.match(oneLine(over.stderr), new RegExp(`tracing 2 sequences of 50 steps would produce ${count} values, more than the limit of ${count - 1}; .*--max-values N`));
+    assert.match(
+      oneLine(over.stderr),
+      new RegExp(`tracing 2 sequences of 50 steps would produce ${count} values, more than the limit of ${count - 1}; .*--max-values N`),
+    );
     assert.ok(!existsSync(join(d, 'd.json')));
     assert.equal((await trace(plain, 'e.json', '--max-values', String(count))).code, 0);
-    const dOver = await runCli(['diagnose', '--model', model, '--input', plain, '--max-values', String(count - 1), '--quiet', '--out', join(d, 'r2.json')]);
+    const dOver = await runCli([
+      'diagnose',
+      '--model',
+      model,
+      '--input',
+      plain,
+      '--max-values',
+      String(count - 1),
+      '--quiet',
+      '--out',
+      join(d, 'r2.json'),
+    ]);
     assert.equal(dOver.code, 1);
     // diagnose has one size guard, the memory budget; --max-values N is its alias (N values × 8 bytes).
     const budget = ((count - 1) * 8) / 2 ** 20;
-    assert.match(oneLine(dOver.stderr), new RegExp(`^rnn-memory: model too large for the current limits: diagnosing T = 50 steps × batch 2 × 4 units needs about [0-9.]+ MB \\(limit ${budget.toPrecision(2)} MB; flag --memory-limit-mb / setting rnnMemory\\.diagnostics\\.memoryLimitMb, or its alias --max-values;`));
+    assert.match(
+      oneLine(dOver.stderr),
+      new RegExp(
+        `^rnn-memory: model too large for the current limits: diagnosing T = 50 steps × batch 2 × 4 units needs about [0-9.]+ MB \\(limit ${budget.toPrecision(2)} MB; flag --memory-limit-mb / setting rnnMemory\\.diagnostics\\.memoryLimitMb, or its alias --max-values;`,
+      ),
+    );
     assert.ok(!existsSync(join(d, 'r2.json')));
     // A budget above the estimate (diagnoseBytes: T·(B + 32)·(inputs + units)·96 bytes) passes.
     const enough = Math.ceil((50 * (2 + 32) * (1 + 4) * 96) / 8);
-    const dOk = await runCli(['diagnose', '--model', model, '--input', plain, '--max-values', String(enough), '--sections', 'bistability', '--quiet', '--out', join(d, 'r3.json')]);
+    const dOk = await runCli([
+      'diagnose',
+      '--model',
+      model,
+      '--input',
+      plain,
+      '--max-values',
+      String(enough),
+      '--sections',
+      'bistability',
+      '--quiet',
+      '--out',
+      join(d, 'r3.json'),
+    ]);
     assert.equal(dOk.code, 0, dOk.stderr);
-    const dLess = await runCli(['diagnose', '--model', model, '--input', plain, '--max-values', String(enough - 100), '--sections', 'bistability', '--quiet', '--out', join(d, 'r4.json')]);
+    const dLess = await runCli([
+      'diagnose',
+      '--model',
+      model,
+      '--input',
+      plain,
+      '--max-values',
+      String(enough - 100),
+      '--sections',
+      'bistability',
+      '--quiet',
+      '--out',
+      join(d, 'r4.json'),
+    ]);
     assert.equal(dLess.code, 1);
   } finally {
     rmSync(d, { recursive: true, force: true });
@@ -411,7 +597,12 @@ test('a 1 MB input through a 2 × 128 GRU is refused by the default limit, befor
     const t0 = Date.now();
     const r = await runCli(['trace', '--model', model, '--input', input, '--out', join(d, 'out.json')]);
     assert.equal(r.code, 1);
-    assert.match(oneLine(r.stderr), new RegExp(`tracing ${B} sequences of ${T} steps would produce ${(values / 1e6).toFixed(1)} million values, more than the limit of 10\\.0 million`));
+    assert.match(
+      oneLine(r.stderr),
+      new RegExp(
+        `tracing ${B} sequences of ${T} steps would produce ${(values / 1e6).toFixed(1)} million values, more than the limit of 10\\.0 million`,
+      ),
+    );
     assert.ok(Date.now() - t0 < 10_000, `took ${Date.now() - t0} ms`);
     assert.ok(!existsSync(join(d, 'out.json')));
   } finally {

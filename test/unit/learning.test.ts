@@ -29,7 +29,20 @@ test('a 1-layer BRC learns copy-first-input at T = 20 to test MSE < 0.05 (sequen
   // Curriculum: 12 000 updates on lengths 2, 3, 4, 6, 9, 14, then T = 20. Measured on seeds 1–8: < 0.045 after
   // 13 000–30 000 updates in total (14–42 s at one thread; seed 1 is the slowest, 29 000 in CI); the budget
   // leaves room for machines that round differently. Without the curriculum 2 of the 8 seeds stay above 0.05.
-  const cfg = normalizeConfig({ task: 'copy', cell: 'brc', T: 20, layers: 1, units: 64, batch: 100, lr: 3e-2, seed: 1, testSize: 500, steps: 60000, curriculum: 12000, engine: 'fast' });
+  const cfg = normalizeConfig({
+    task: 'copy',
+    cell: 'brc',
+    T: 20,
+    layers: 1,
+    units: 64,
+    batch: 100,
+    lr: 3e-2,
+    seed: 1,
+    testSize: 500,
+    steps: 60000,
+    curriculum: 12000,
+    engine: 'fast',
+  });
   const tr = new Trainer(cfg, cells);
   const start = tr.evaluate().metric;
   assert.ok(start > 0.5, `an untrained model should not already remember (MSE ${start})`);
@@ -43,7 +56,19 @@ test('a 1-layer BRC learns copy-first-input at T = 20 to test MSE < 0.05 (sequen
 });
 
 test('a 2-layer BRC learns copy-first-input at T = 20 to test MSE < 0.05', () => {
-  const cfg = normalizeConfig({ task: 'copy', cell: 'brc', T: 20, layers: 2, units: 16, batch: 100, lr: 1e-2, seed: 1, testSize: 500, steps: 6000, engine: 'fast' });
+  const cfg = normalizeConfig({
+    task: 'copy',
+    cell: 'brc',
+    T: 20,
+    layers: 2,
+    units: 16,
+    batch: 100,
+    lr: 1e-2,
+    seed: 1,
+    testSize: 500,
+    steps: 6000,
+    engine: 'fast',
+  });
   const tr = new Trainer(cfg, cells);
   const start = tr.evaluate().metric;
   assert.ok(start > 0.5, `an untrained model should not already remember (MSE ${start})`);
@@ -53,7 +78,19 @@ test('a 2-layer BRC learns copy-first-input at T = 20 to test MSE < 0.05', () =>
 });
 
 test('a 1-layer BRC stores the sign of the first input in bistable neurons', () => {
-  const cfg = normalizeConfig({ task: 'copy', cell: 'brc', T: 20, layers: 1, units: 16, batch: 100, lr: 3e-3, seed: 2, testSize: 500, steps: 3000, engine: 'fast' });
+  const cfg = normalizeConfig({
+    task: 'copy',
+    cell: 'brc',
+    T: 20,
+    layers: 1,
+    units: 16,
+    batch: 100,
+    lr: 3e-3,
+    seed: 2,
+    testSize: 500,
+    steps: 3000,
+    engine: 'fast',
+  });
   const tr = new Trainer(cfg, cells);
   for (let i = 0; i < 3000; i++) tr.trainStep();
   const mse = tr.evaluate().metric;

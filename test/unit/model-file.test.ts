@@ -3,13 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  expectedParamShapes,
-  serializeModel,
-  parseModel,
-  saveModel,
-  loadModel,
-} from '../../core/model/model-file';
+import { expectedParamShapes, serializeModel, parseModel, saveModel, loadModel } from '../../core/model/model-file';
 import { readSafetensors, writeSafetensors } from '../../core/model/safetensors';
 import type { Architecture } from '../../core/model/architecture';
 import type { Model, Tensor } from '../../core/model/model';
@@ -29,13 +23,28 @@ const ARCH: Architecture = {
 
 /** Hand-written table (independent of the code under test) for ARCH. */
 const ARCH_SHAPES: [string, number[]][] = [
-  ['layers.0.U_c', [3, 4]], ['layers.0.U_a', [3, 4]], ['layers.0.U', [3, 4]],
-  ['layers.0.w_c', [4]], ['layers.0.w_a', [4]], ['layers.0.b_c', [4]], ['layers.0.b_a', [4]],
-  ['layers.1.U_c', [4, 5]], ['layers.1.U_a', [4, 5]], ['layers.1.U', [4, 5]],
-  ['layers.1.W_c', [5, 5]], ['layers.1.W_a', [5, 5]], ['layers.1.b_c', [5]], ['layers.1.b_a', [5]],
-  ['layers.2.kernel', [5, 6]], ['layers.2.recurrent_kernel', [2, 6]], ['layers.2.bias', [2, 6]],
-  ['layers.3.kernel', [2, 12]], ['layers.3.recurrent_kernel', [3, 12]], ['layers.3.bias', [12]],
-  ['readout.kernel', [3, 2]], ['readout.bias', [2]],
+  ['layers.0.U_c', [3, 4]],
+  ['layers.0.U_a', [3, 4]],
+  ['layers.0.U', [3, 4]],
+  ['layers.0.w_c', [4]],
+  ['layers.0.w_a', [4]],
+  ['layers.0.b_c', [4]],
+  ['layers.0.b_a', [4]],
+  ['layers.1.U_c', [4, 5]],
+  ['layers.1.U_a', [4, 5]],
+  ['layers.1.U', [4, 5]],
+  ['layers.1.W_c', [5, 5]],
+  ['layers.1.W_a', [5, 5]],
+  ['layers.1.b_c', [5]],
+  ['layers.1.b_a', [5]],
+  ['layers.2.kernel', [5, 6]],
+  ['layers.2.recurrent_kernel', [2, 6]],
+  ['layers.2.bias', [2, 6]],
+  ['layers.3.kernel', [2, 12]],
+  ['layers.3.recurrent_kernel', [3, 12]],
+  ['layers.3.bias', [12]],
+  ['readout.kernel', [3, 2]],
+  ['readout.bias', [2]],
 ];
 
 function makeModel(seed = 1): Model {
@@ -58,10 +67,17 @@ const goodMeta = (): Record<string, string> => ({ format: 'rnn-memory-lens', ver
 test('expectedParamShapes matches the table for every cell kind and chains input sizes', () => {
   const got = expectedParamShapes(ARCH);
   assert.deepEqual([...got.entries()].sort(), ARCH_SHAPES.slice().sort());
-  const single = expectedParamShapes({ inputSize: 7, layers: [{ cell: 'lstm', units: 1 }], readout: { units: 9, activation: 'linear', perStep: true } });
+  const single = expectedParamShapes({
+    inputSize: 7,
+    layers: [{ cell: 'lstm', units: 1 }],
+    readout: { units: 9, activation: 'linear', perStep: true },
+  });
   assert.deepEqual(Object.fromEntries(single), {
-    'layers.0.kernel': [7, 4], 'layers.0.recurrent_kernel': [1, 4], 'layers.0.bias': [4],
-    'readout.kernel': [1, 9], 'readout.bias': [9],
+    'layers.0.kernel': [7, 4],
+    'layers.0.recurrent_kernel': [1, 4],
+    'layers.0.bias': [4],
+    'readout.kernel': [1, 9],
+    'readout.bias': [9],
   });
 });
 
@@ -119,9 +135,15 @@ test('wrong version, missing or bad architecture', () => {
   const noArch = goodMeta();
   delete noArch.architecture;
   assert.throws(() => parseModel(rawModelFile(p, noArch)), /no "architecture" metadata/);
-  assert.throws(() => parseModel(rawModelFile(p, { ...goodMeta(), architecture: '{"inputSize":' })), /"architecture" metadata is not valid JSON/);
+  assert.throws(
+    () => parseModel(rawModelFile(p, { ...goodMeta(), architecture: '{"inputSize":' })),
+    /"architecture" metadata is not valid JSON/,
+  );
   const badCell = JSON.stringify({ ...ARCH, layers: [{ cell: 'rnn', units: 4 }] });
-  assert.throws(() => parseModel(rawModelFile(p, { ...goodMeta(), architecture: badCell })), /invalid architecture: layer 0 has unknown cell "rnn"/);
+  assert.throws(
+    () => parseModel(rawModelFile(p, { ...goodMeta(), architecture: badCell })),
+    /invalid architecture: layer 0 has unknown cell "rnn"/,
+  );
 });
 
 test('missing tensor is named', () => {
@@ -139,7 +161,10 @@ test('extra tensor is named', () => {
 test('shape mismatch names tensor, expected and found', () => {
   const p = makeModel().params;
   p.set('layers.3.kernel', { shape: [12, 2], data: new Float64Array(24) });
-  assert.throws(() => parseModel(rawModelFile(p, goodMeta())), /shape mismatch for tensor "layers.3.kernel": expected \[2, 12\], found \[12, 2\]/);
+  assert.throws(
+    () => parseModel(rawModelFile(p, goodMeta())),
+    /shape mismatch for tensor "layers.3.kernel": expected \[2, 12\], found \[12, 2\]/,
+  );
 });
 
 test('non-finite weights are a warning with tensor name and count, not an error', () => {
@@ -148,8 +173,14 @@ test('non-finite weights are a warning with tensor name and count, not an error'
   m.params.get('readout.bias')!.data[0] = NaN;
   const { model, warnings } = parseModel(serializeModel(m));
   assert.equal(warnings.length, 2);
-  assert.match(warnings.find((w) => w.includes('layers.1.U'))!, /"layers.1.U" has 3 non-finite values/);
-  assert.match(warnings.find((w) => w.includes('readout.bias'))!, /"readout.bias" has 1 non-finite value\b/);
+  assert.match(
+    warnings.find((w) => w.includes('layers.1.U'))!,
+    /"layers.1.U" has 3 non-finite values/,
+  );
+  assert.match(
+    warnings.find((w) => w.includes('readout.bias'))!,
+    /"readout.bias" has 1 non-finite value\b/,
+  );
   assert.ok(Number.isNaN(model.params.get('layers.1.U')!.data[2]));
   assert.equal(model.params.get('layers.1.U')!.data[3], Infinity);
 });
@@ -174,12 +205,21 @@ test('saveModel / loadModel: atomic write in the same folder, errors name the pa
     assert.equal(readSafetensors(readFileSync(path)).tensors.get('readout.bias')!.dtype, 'F32');
 
     const missing = join(dir, 'nope.safetensors');
-    assert.throws(() => loadModel(missing), (e: Error) => e.message.includes(missing));
+    assert.throws(
+      () => loadModel(missing),
+      (e: Error) => e.message.includes(missing),
+    );
     const junk = join(dir, 'junk.safetensors');
     writeFileSync(junk, 'hello');
-    assert.throws(() => loadModel(junk), (e: Error) => e.message.includes(junk) && /shorter than 8 bytes/.test(e.message));
+    assert.throws(
+      () => loadModel(junk),
+      (e: Error) => e.message.includes(junk) && /shorter than 8 bytes/.test(e.message),
+    );
     const badDir = join(dir, 'no-such-dir', 'm.safetensors');
-    assert.throws(() => saveModel(badDir, m), (e: Error) => e.message.includes(badDir));
+    assert.throws(
+      () => saveModel(badDir, m),
+      (e: Error) => e.message.includes(badDir),
+    );
     assert.deepEqual(readdirSync(dir).sort(), ['junk.safetensors', 'm.safetensors']);
   } finally {
     rmSync(dir, { recursive: true, force: true });

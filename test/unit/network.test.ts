@@ -50,7 +50,11 @@ for (const s of stacks) {
 }
 
 test('MSE and cross-entropy against hand computation', () => {
-  const arch: Architecture = { inputSize: 1, layers: [{ cell: 'brc', units: 1 }], readout: { units: 2, activation: 'linear', perStep: false } };
+  const arch: Architecture = {
+    inputSize: 1,
+    layers: [{ cell: 'brc', units: 1 }],
+    readout: { units: 2, activation: 'linear', perStep: false },
+  };
   const out = Float64Array.from([1, 2, 3, 5]);
   const r = computeLoss(arch, out, { y: Float64Array.from([0, 2, 1, 1]) });
   assert.equal(r.loss, (1 + 0 + 4 + 16) / 4);
@@ -68,7 +72,11 @@ test('MSE and cross-entropy against hand computation', () => {
 
 test('readout reads the last state only unless perStep', () => {
   const rng = new Rng(3);
-  const arch: Architecture = { inputSize: 1, layers: [{ cell: 'gru', units: 4 }], readout: { units: 1, activation: 'linear', perStep: false } };
+  const arch: Architecture = {
+    inputSize: 1,
+    layers: [{ cell: 'gru', units: 4 }],
+    readout: { units: 1, activation: 'linear', perStep: false },
+  };
   const model = createModel(arch, rng);
   const T = 6;
   const B = 2;

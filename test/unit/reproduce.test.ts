@@ -14,9 +14,21 @@ test("reproduce's grid is the paper's table: copy T ∈ {5,50,100,300,600}, deno
   const jobs = reproduceJobs('paper', ['brc', 'nbrc', 'gru', 'lstm'], [1]);
   assert.equal(jobs.length, 4 * (5 + 2 + 2));
   const of = (task: string) => jobs.filter((j) => j.config.task === task && j.config.cell === 'nbrc').map((j) => [j.config.T, j.config.N]);
-  assert.deepEqual(of('copy'), [[5, 0], [50, 0], [100, 0], [300, 0], [600, 0]]);
-  assert.deepEqual(of('denoise'), [[400, 0], [400, 200]]);
-  assert.deepEqual(of('smnist'), [[784, 0], [784, 300]]);
+  assert.deepEqual(of('copy'), [
+    [5, 0],
+    [50, 0],
+    [100, 0],
+    [300, 0],
+    [600, 0],
+  ]);
+  assert.deepEqual(of('denoise'), [
+    [400, 0],
+    [400, 200],
+  ]);
+  assert.deepEqual(of('smnist'), [
+    [784, 0],
+    [784, 300],
+  ]);
   const copy = jobs.find((j) => j.config.task === 'copy')!.config;
   assert.deepEqual([copy.layers, copy.units, copy.lr], [2, 100, 1e-3]);
   const quick = reproduceJobs('quick', ['gru'], [1, 2]);
@@ -26,18 +38,38 @@ test("reproduce's grid is the paper's table: copy T ∈ {5,50,100,300,600}, deno
 
 test('reproduce trains the whole grid, diagnoses each model and writes one page', { timeout: 240_000 }, async () => {
   const out = join(dir, 'r');
-  const res = await runCli(['reproduce', '--cells', 'gru', '--steps', '2', '--units', '3', '--test-size', '20', '--engine', 'reference', '--out', out]);
+  const res = await runCli([
+    'reproduce',
+    '--cells',
+    'gru',
+    '--steps',
+    '2',
+    '--units',
+    '3',
+    '--test-size',
+    '20',
+    '--engine',
+    'reference',
+    '--out',
+    out,
+  ]);
   assert.equal(res.code, 0, res.stderr);
   const r = JSON.parse(readFileSync(join(out, 'sweep.json'), 'utf8')) as SweepReport;
   assert.equal(r.budget, 'quick');
   assert.deepEqual(r.tasks, ['copy', 'denoise', 'smnist']);
   assert.equal(r.runs.length, 9);
-  assert.ok(r.runs.every((x) => x.status === 'completed'), JSON.stringify(r.runs.map((x) => x.status)));
+  assert.ok(
+    r.runs.every((x) => x.status === 'completed'),
+    JSON.stringify(r.runs.map((x) => x.status)),
+  );
   const smnist = r.runs.filter((x) => x.task === 'smnist');
   assert.ok(smnist.every((x) => x.metricName === 'accuracy' && x.chance !== null && x.chance > 0.05 && x.chance < 0.3));
   // Each benchmark states its own settings (the quick budget differs per task).
   const md = readFileSync(join(out, 'sweep.md'), 'utf8');
-  assert.match(md, /## Copy-first-input[\s\S]*\n2 layers × 3 units, batch 64, 2 steps, lr 0\.01\.\n[\s\S]*## Denoising[\s\S]*\n2 layers × 3 units, batch 64, 2 steps, lr 0\.003\.\n/);
+  assert.match(
+    md,
+    /## Copy-first-input[\s\S]*\n2 layers × 3 units, batch 64, 2 steps, lr 0\.01\.\n[\s\S]*## Denoising[\s\S]*\n2 layers × 3 units, batch 64, 2 steps, lr 0\.003\.\n/,
+  );
   assert.deepEqual(Object.keys(r.taskConfigs!), ['copy', 'denoise', 'smnist']);
   const html = readFileSync(join(out, 'sweep.html'), 'utf8');
   assert.match(html, /Paper benchmarks reproduced \(quick budget\)/);

@@ -222,18 +222,30 @@ test('unknown dtype is named', () => {
 });
 
 test('negative or non-integer shape dimensions', () => {
-  expectErr(rawFile({ w: { dtype: 'U8', shape: [-1], data_offsets: [0, 0] } }), /shape dimensions must be non-negative integers \(got -1\)/);
+  expectErr(
+    rawFile({ w: { dtype: 'U8', shape: [-1], data_offsets: [0, 0] } }),
+    /shape dimensions must be non-negative integers \(got -1\)/,
+  );
   expectErr(rawFile({ w: { dtype: 'U8', shape: [1.5], data_offsets: [0, 1] } }, [0]), /non-negative integers \(got 1.5\)/);
   expectErr(rawFile({ w: { dtype: 'U8', shape: ['2'], data_offsets: [0, 2] } }, [0, 0]), /non-negative integers/);
   expectErr(rawFile({ w: { dtype: 'U8', shape: [1e300], data_offsets: [0, 2] } }, [0, 0]), /non-negative integers/);
 });
 
 test('data_offsets must match dtype size × shape product', () => {
-  expectErr(rawFile({ w: { dtype: 'F32', shape: [2, 2], data_offsets: [0, 12] } }, new Array(12).fill(0)), /span 12 bytes but F32 shape \[2, 2\] needs 16 bytes/);
+  expectErr(
+    rawFile({ w: { dtype: 'F32', shape: [2, 2], data_offsets: [0, 12] } }, new Array(12).fill(0)),
+    /span 12 bytes but F32 shape \[2, 2\] needs 16 bytes/,
+  );
   // huge shapes are rejected before any allocation, without overflow
   const big = 2 ** 52;
-  expectErr(rawFile({ w: { dtype: 'F64', shape: [big, big, big], data_offsets: [0, 8] } }, new Array(8).fill(0)), /needs more than 2\^53 bytes/);
-  expectErr(rawFile({ w: { dtype: 'F64', shape: new Array(5000).fill(2), data_offsets: [0, 8] } }, new Array(8).fill(0)), /needs more than 2\^53 bytes/);
+  expectErr(
+    rawFile({ w: { dtype: 'F64', shape: [big, big, big], data_offsets: [0, 8] } }, new Array(8).fill(0)),
+    /needs more than 2\^53 bytes/,
+  );
+  expectErr(
+    rawFile({ w: { dtype: 'F64', shape: new Array(5000).fill(2), data_offsets: [0, 8] } }, new Array(8).fill(0)),
+    /needs more than 2\^53 bytes/,
+  );
   // a zero dimension makes a huge shape empty: valid
   const r = readSafetensors(rawFile({ w: { dtype: 'F64', shape: [big, 0, big], data_offsets: [0, 0] } }));
   assert.equal(r.tensors.get('w')!.data.length, 0);
@@ -241,17 +253,26 @@ test('data_offsets must match dtype size × shape product', () => {
 
 test('offsets pointing past the data buffer are a truncated file, without allocating', () => {
   const n = 2 ** 50;
-  expectErr(rawFile({ w: { dtype: 'U8', shape: [n], data_offsets: [0, n] } }, [1, 2, 3]), /truncated file: tensor "w" ends at data byte 1125899906842624/);
+  expectErr(
+    rawFile({ w: { dtype: 'U8', shape: [n], data_offsets: [0, n] } }, [1, 2, 3]),
+    /truncated file: tensor "w" ends at data byte 1125899906842624/,
+  );
 });
 
 test('overlapping tensors, holes and uncovered trailing bytes are refused', () => {
   const d8 = new Array(8).fill(0);
   expectErr(
-    rawFile({ a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] }, b: { dtype: 'F32', shape: [2], data_offsets: [2, 10] } }, new Array(10).fill(0)),
+    rawFile(
+      { a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] }, b: { dtype: 'F32', shape: [2], data_offsets: [2, 10] } },
+      new Array(10).fill(0),
+    ),
     /overlapping tensors: "b" \[2, 10\] overlaps "a" \[0, 4\]/,
   );
   expectErr(
-    rawFile({ a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] }, b: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, d8.slice(0, 4)),
+    rawFile(
+      { a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] }, b: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } },
+      d8.slice(0, 4),
+    ),
     /overlapping tensors/,
   );
   expectErr(rawFile({ a: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, d8), /hole in data buffer: bytes \[0, 4\)/);
@@ -263,7 +284,11 @@ test('overlapping tensors, holes and uncovered trailing bytes are refused', () =
   expectErr(rawFile({}, [1]), /not fully covered: 1 trailing bytes/);
   // zero-size tensors at a boundary are fine; out of order in the header is fine
   const ok = rawFile(
-    { b: { dtype: 'U8', shape: [2], data_offsets: [2, 4] }, z: { dtype: 'U8', shape: [0], data_offsets: [2, 2] }, a: { dtype: 'U8', shape: [2], data_offsets: [0, 2] } },
+    {
+      b: { dtype: 'U8', shape: [2], data_offsets: [2, 4] },
+      z: { dtype: 'U8', shape: [0], data_offsets: [2, 2] },
+      a: { dtype: 'U8', shape: [2], data_offsets: [0, 2] },
+    },
     [1, 2, 3, 4],
   );
   const t = readSafetensors(ok).tensors;
@@ -323,7 +348,11 @@ test('fuzz: mutated files either parse or throw SafetensorsError', { timeout: 20
     }
     try {
       const r = readSafetensors(b);
-      for (const t of r.tensors.values()) assert.equal(t.data.length, t.shape.reduce((x, y) => x * y, 1));
+      for (const t of r.tensors.values())
+        assert.equal(
+          t.data.length,
+          t.shape.reduce((x, y) => x * y, 1),
+        );
       parsed++;
     } catch (e) {
       if (!(e instanceof SafetensorsError)) throw new Error(`iteration ${iter}: unexpected ${String(e)}`);

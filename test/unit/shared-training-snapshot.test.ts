@@ -6,7 +6,15 @@ import { MAX_POINTS, newSnapshot, reduceTrainEvent, thinPoints } from '../../sha
 import type { TrainingPoint, TrainingSnapshot } from '../../shared/protocol';
 
 const cfg = normalizeConfig({ task: 'copy', cell: 'gru', T: 8, layers: 1, units: 6, steps: 100 });
-const progress = (step: number, loss: number, sps = 10): TrainEvent => ({ type: 'progress', step, totalSteps: 100, loss, stepsPerSec: sps, skipped: 0, elapsedMs: step * 100 });
+const progress = (step: number, loss: number, sps = 10): TrainEvent => ({
+  type: 'progress',
+  step,
+  totalSteps: 100,
+  loss,
+  stepsPerSec: sps,
+  skipped: 0,
+  elapsedMs: step * 100,
+});
 
 function fold(s: TrainingSnapshot, events: TrainEvent[], max?: number): TrainingSnapshot {
   return events.reduce((acc, e) => reduceTrainEvent(acc, e, max), s);
@@ -18,9 +26,18 @@ const clone = (s: TrainingSnapshot): TrainingSnapshot => JSON.parse(JSON.stringi
 test('progress and eval events build the curve; ETA from steps/s; the input snapshot is never changed', () => {
   const s0 = newSnapshot('r', 'copy', cfg);
   const before = clone(s0);
-  const s = fold(s0, [progress(1, 2.0), progress(2, 1.5, 20), { type: 'eval', step: 2, testLoss: 1.4, metric: 1.4, metricName: 'mse' }, progress(3, 1.2, 20)]);
+  const s = fold(s0, [
+    progress(1, 2.0),
+    progress(2, 1.5, 20),
+    { type: 'eval', step: 2, testLoss: 1.4, metric: 1.4, metricName: 'mse' },
+    progress(3, 1.2, 20),
+  ]);
   assert.deepEqual(s0, before, 'reduceTrainEvent returns a new snapshot and leaves the old one as it was');
-  assert.deepEqual(s.points, [{ step: 1, loss: 2.0 }, { step: 2, loss: 1.5, testLoss: 1.4, metric: 1.4 }, { step: 3, loss: 1.2 }]);
+  assert.deepEqual(s.points, [
+    { step: 1, loss: 2.0 },
+    { step: 2, loss: 1.5, testLoss: 1.4, metric: 1.4 },
+    { step: 3, loss: 1.2 },
+  ]);
   assert.equal(s.step, 3);
   assert.equal(s.etaMs, ((100 - 3) / 20) * 1000);
   assert.equal(reduceTrainEvent(s, { type: 'checkpoint', step: 3, path: '/x' }), s, 'a checkpoint changes nothing visible');
@@ -30,7 +47,11 @@ test('progress and eval events build the curve; ETA from steps/s; the input snap
   assert.equal(late.points[0].testLoss, 1.9, 'a late eval lands on its step');
   assert.equal(late.metricName, 'accuracy');
   const between = reduceTrainEvent(s, { type: 'eval', step: 0, testLoss: 3, metric: 3, metricName: 'mse' });
-  assert.deepEqual(between.points.map((p) => p.step), [0, 1, 2, 3], 'an evaluation of an unseen older step is inserted in order');
+  assert.deepEqual(
+    between.points.map((p) => p.step),
+    [0, 1, 2, 3],
+    'an evaluation of an unseen older step is inserted in order',
+  );
 });
 
 test('a non-finite loss adds no point; done and error set the final status ("stopped", not "cancelled")', () => {
@@ -65,6 +86,9 @@ test('a long run keeps at most MAX_POINTS points, the newest intact', () => {
   for (let i = 1; i <= 3 * MAX_POINTS; i++) s = reduceTrainEvent(s, progress(i, 1 / i));
   assert.ok(s.points.length <= MAX_POINTS, `${s.points.length} points`);
   const steps = s.points.map((p) => p.step);
-  assert.deepEqual(steps.slice(-100), Array.from({ length: 100 }, (_, i) => 3 * MAX_POINTS - 99 + i));
+  assert.deepEqual(
+    steps.slice(-100),
+    Array.from({ length: 100 }, (_, i) => 3 * MAX_POINTS - 99 + i),
+  );
   for (let i = 1; i < steps.length; i++) assert.ok(steps[i] > steps[i - 1]);
 });

@@ -3,14 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rng } from '../../core/util/rng';
-import {
-  loadMnist,
-  loadMnistFromPackage,
-  makeTask,
-  parseMnistBin,
-  type Batch,
-  type Task,
-} from '../../core/tasks/index';
+import { loadMnist, loadMnistFromPackage, makeTask, parseMnistBin, type Batch, type Task } from '../../core/tasks/index';
 
 const ROOT = join(__dirname, '..', '..');
 const BIN = join(ROOT, 'dist', 'data', 'mnist.bin');
@@ -67,10 +60,7 @@ function checkRngReproducibility(task: Task, B: number): void {
 test('copy: shapes, layout, target = x at t=0', () => {
   const task = makeTask({ task: 'copy', T: 9, N: 0, seed: 1, testSize: 10 });
   assert.equal(task.name, 'copy');
-  assert.deepEqual(
-    [task.inputSize, task.outputUnits, task.activation, task.loss, task.seqLen],
-    [1, 1, 'linear', 'mse', 9],
-  );
+  assert.deepEqual([task.inputSize, task.outputUnits, task.activation, task.loss, task.seqLen], [1, 1, 'linear', 'mse', 9]);
   const B = 7;
   const batch = task.trainBatch(new Rng(2), B);
   assert.deepEqual([batch.T, batch.B, batch.inputSize], [9, B, 1]);
@@ -121,7 +111,10 @@ test('copy: test set is fixed for a seed, split into batches of at most B, indep
   const mk = (seed: number) => makeTask({ task: 'copy', T: 6, N: 0, seed, testSize: 23 });
   const task = mk(11);
   const b10 = task.testBatches(10);
-  assert.deepEqual(b10.map((b) => b.B), [10, 10, 3]);
+  assert.deepEqual(
+    b10.map((b) => b.B),
+    [10, 10, 3],
+  );
   assert.deepEqual(task.testBatches(10), b10, 'same task, same test set');
   assert.deepEqual(mk(11).testBatches(10), b10, 'same seed, same test set');
   assert.deepEqual(allSamples(task.testBatches(4)), allSamples(b10), 'batch size does not change the samples');
@@ -173,9 +166,16 @@ function checkDenoiseBatch(bt: Batch, T: number, N: number): number[][] {
       if (m === 0) pos.push(t);
     }
     assert.equal(pos.length, 5, 'exactly 5 marked steps');
-    assert.ok(pos.every((p) => p < T - N), `marked positions ${pos} must be < T − N = ${T - N}`);
+    assert.ok(
+      pos.every((p) => p < T - N),
+      `marked positions ${pos} must be < T − N = ${T - N}`,
+    );
     assert.deepEqual([at(T, b, 0), at(T, b, 1)], [0, 1], 'final step [0, +1]');
-    assert.deepEqual(Array.from(bt.y!.subarray(b * 5, b * 5 + 5)), pos.map((p) => at(p, b, 0)), 'targets = marked values in order');
+    assert.deepEqual(
+      Array.from(bt.y!.subarray(b * 5, b * 5 + 5)),
+      pos.map((p) => at(p, b, 0)),
+      'targets = marked values in order',
+    );
     all.push(pos);
   }
   return all;
@@ -291,7 +291,10 @@ test('smnist: shapes, black tail, pixel range, labels, row-major unpermuted pixe
   }
   // Test set = the first testSize digits of the file, pixels in file order scaled by 1/255.
   const tb = task.testBatches(20);
-  assert.deepEqual(tb.map((b) => b.B), [20, 20, 10]);
+  assert.deepEqual(
+    tb.map((b) => b.B),
+    [20, 20, 10],
+  );
   const s = allSamples(tb);
   assert.deepEqual(s.labels, Array.from(fileBytes.subarray(0, 50)));
   for (const i of [0, 17, 49]) assert.deepEqual(s.x[i], [...filePixels(i), ...new Array(N).fill(0)]);

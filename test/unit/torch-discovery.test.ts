@@ -29,7 +29,7 @@ function open(name: string, args: Record<string, unknown> = {}, more: Partial<To
 function assertReplay(tm: ReturnType<typeof open>, T: number, B: number): void {
   const rng = new Rng(5);
   const x = Float64Array.from({ length: T * B }, () => rng.normal());
-  float32Close('replay vs the model\'s forward', forward(tm.model, x, T, B).out, tm.userForward(x, T, B));
+  float32Close("replay vs the model's forward", forward(tm.model, x, T, B).out, tm.userForward(x, T, B));
 }
 
 test('one cell whose own nn.Linear layers also run once per step: the outer cell is the layer', { skip }, () => {
@@ -47,7 +47,14 @@ test('one cell whose own nn.Linear layers also run once per step: the outer cell
 test('stacked cells in a ModuleList returning gates, with a per-step readout', { skip }, () => {
   const tm = open('brc_stack', { n_layers: 3, n_hidden: 4, per_step: true, n_out: 2 });
   try {
-    assert.deepEqual(tm.layers.map((l) => [l.name, l.units, l.gates]), [['layers.0', 4, ['a', 'c']], ['layers.1', 4, ['a', 'c']], ['layers.2', 4, ['a', 'c']]]);
+    assert.deepEqual(
+      tm.layers.map((l) => [l.name, l.units, l.gates]),
+      [
+        ['layers.0', 4, ['a', 'c']],
+        ['layers.1', 4, ['a', 'c']],
+        ['layers.2', 4, ['a', 'c']],
+      ],
+    );
     assert.equal(tm.model.arch.readout.perStep, true);
     assert.equal(tm.model.arch.readout.units, 2);
     assertReplay(tm, 7, 2);
@@ -63,7 +70,13 @@ test('a cell returning (h, c): state [h, c], c shown as the gate "cell"; h match
     assertReplay(tm, 8, 2);
     // Independent: the same nn.LSTMCell stepped in Python.
     const x = [0.5, -1, 0.25, 2.5];
-    const ref = JSON.parse(execFileSync(python, ['-B', '-c', `
+    const ref = JSON.parse(
+      execFileSync(
+        python,
+        [
+          '-B',
+          '-c',
+          `
 import json, sys, torch
 sys.path.insert(0, sys.argv[1])
 import models
@@ -75,7 +88,12 @@ with torch.no_grad():
         state = m.rnn(torch.tensor([[v]], dtype=torch.float32), state)
         hs.append(state[0][0].tolist()); cs.append(state[1][0].tolist())
 print(json.dumps({"h": hs, "c": cs}))
-`, TORCH_FIXTURES], { encoding: 'utf8' })) as { h: number[][]; c: number[][] };
+`,
+          TORCH_FIXTURES,
+        ],
+        { encoding: 'utf8' },
+      ),
+    ) as { h: number[][]; c: number[][] };
     const fr = forward(tm.model, Float64Array.from(x), x.length, 1);
     float32Close('h', fr.layers[0].fwd.h, Float64Array.from(ref.h.flat()));
     float32Close('c', fr.layers[0].fwd.gates.cell, Float64Array.from(ref.c.flat()));
@@ -85,14 +103,23 @@ print(json.dumps({"h": hs, "c": cs}))
 });
 
 test('two cells that are not a stack: an error naming the candidates; --cells picks the memory', { skip }, () => {
-  assert.throws(() => open('make', { kind: 'parallel' }), (e: Error) => {
-    assert.equal(e.message.split('\n').length, 1);
-    assert.match(e.message, /^ambiguous cells: left, right \(candidates: left, right\) do not form a stack \(right is not called with the h_t of left\); name the stack with --cells$/);
-    return true;
-  });
+  assert.throws(
+    () => open('make', { kind: 'parallel' }),
+    (e: Error) => {
+      assert.equal(e.message.split('\n').length, 1);
+      assert.match(
+        e.message,
+        /^ambiguous cells: left, right \(candidates: left, right\) do not form a stack \(right is not called with the h_t of left\); name the stack with --cells$/,
+      );
+      return true;
+    },
+  );
   const tm = open('make', { kind: 'parallel' }, { cells: ['left'] });
   try {
-    assert.deepEqual(tm.layers.map((l) => l.name), ['left']);
+    assert.deepEqual(
+      tm.layers.map((l) => l.name),
+      ['left'],
+    );
     assertReplay(tm, 6, 2);
   } finally {
     tm.close();
@@ -100,9 +127,16 @@ test('two cells that are not a stack: an error naming the candidates; --cells pi
 });
 
 test('--cells naming a module that is not a per-step cell, and a model without cells', { skip }, () => {
-  assert.throws(() => open('gru_model', {}, { cells: ['nope'] }), { message: /^--cells: the model has no submodule nope \(submodules called once per step: cell, cell\.ih, cell\.hh\)$/ });
-  assert.throws(() => open('gru_model', {}, { cells: ['head'] }), { message: /^--cells: head is not called once per time step with a \[B, H\] output \(1 calls for T=5\)$/ });
-  assert.throws(() => open('make', { kind: 'whole' }), { message: /^no recurrent cell found: no submodule was called once per time step \(T=5\) with its previous output as input \(called once per step: none\); name the cells with --cells$/ });
+  assert.throws(() => open('gru_model', {}, { cells: ['nope'] }), {
+    message: /^--cells: the model has no submodule nope \(submodules called once per step: cell, cell\.ih, cell\.hh\)$/,
+  });
+  assert.throws(() => open('gru_model', {}, { cells: ['head'] }), {
+    message: /^--cells: head is not called once per time step with a \[B, H\] output \(1 calls for T=5\)$/,
+  });
+  assert.throws(() => open('make', { kind: 'whole' }), {
+    message:
+      /^no recurrent cell found: no submodule was called once per time step \(T=5\) with its previous output as input \(called once per step: none\); name the cells with --cells$/,
+  });
 });
 
 test('rnn-memory diagnose --torch: a report (JSON and HTML) of the whole model, announced on stderr', { skip }, async () => {
@@ -110,7 +144,25 @@ test('rnn-memory diagnose --torch: a report (JSON and HTML) of the whole model, 
   try {
     const out = join(dir, 'r.json');
     const html = join(dir, 'r.html');
-    const res = await runCli(['diagnose', '--torch', `${MODELS}:brc_stack`, '--torch-args', '{"n_hidden": 8}', '--python', python, '--task', 'copy', '--T', '20', '--batch', '8', '--out', out, '--html', html]);
+    const res = await runCli([
+      'diagnose',
+      '--torch',
+      `${MODELS}:brc_stack`,
+      '--torch-args',
+      '{"n_hidden": 8}',
+      '--python',
+      python,
+      '--task',
+      'copy',
+      '--T',
+      '20',
+      '--batch',
+      '8',
+      '--out',
+      out,
+      '--html',
+      html,
+    ]);
     assert.equal(res.code, 0, res.stderr);
     assert.match(res.stderr.split('\n')[0], /^running .*models\.py:brc_stack in .* \(.*rnn_memory_bridge\.py, device cpu\)$/);
     const r = JSON.parse(readFileSync(out, 'utf8')) as DiagnosticReport;
@@ -118,7 +170,13 @@ test('rnn-memory diagnose --torch: a report (JSON and HTML) of the whole model, 
     // BRC layers 1→8 and 8→8 (U_c, U_a, U [in, H]; w_c, w_a, b_c, b_a [H]) and the Linear 8→1.
     const layer = (i: number) => 3 * i * 8 + 4 * 8;
     assert.equal(r.model.paramCount, layer(1) + layer(8) + 8 + 1);
-    assert.deepEqual(r.bistability.layers.map((l) => [l.cell, l.method, l.T]), [['custom', 'gain', 20], ['custom', 'gain', 20]]);
+    assert.deepEqual(
+      r.bistability.layers.map((l) => [l.cell, l.method, l.T]),
+      [
+        ['custom', 'gain', 20],
+        ['custom', 'gain', 20],
+      ],
+    );
     assert.equal(r.gradientFlow.layers.length, 2);
     for (const s of r.diagnosis) assert.ok(res.stderr.includes(s.text));
     assert.ok(readFileSync(html, 'utf8').startsWith('<!DOCTYPE html>'));

@@ -33,7 +33,13 @@ const MODELS = join(TORCH_FIXTURES, 'models.py');
 
 /** A built-in model with float32-exact weights, and its weights as the fixture Stack's state dict. */
 function builtinAndWeights(cell: CellKind, H: number, seed: number): { model: Model; weights: string } {
-  const model = makeModel([{ cell, units: H }, { cell, units: H }], { seed, task: { name: 'copy', T: 30 } });
+  const model = makeModel(
+    [
+      { cell, units: H },
+      { cell, units: H },
+    ],
+    { seed, task: { name: 'copy', T: 30 } },
+  );
   const sd = new Map<string, { shape: number[]; data: Float64Array }>();
   for (const [name, t] of model.params) {
     t.data.set(t.data.map(Math.fround));
@@ -51,8 +57,14 @@ function builtinAndWeights(cell: CellKind, H: number, seed: number): { model: Mo
 
 function openStack(cell: CellKind, H: number, weights: string, dtype = 'float32'): TorchModel {
   return openTorchModel({
-    file: MODELS, name: 'brc_stack', args: { cell, n_hidden: H, n_layers: 2, dtype }, weights, python,
-    inputSize: 1, readoutActivation: 'linear', task: { name: 'copy', T: 30 },
+    file: MODELS,
+    name: 'brc_stack',
+    args: { cell, n_hidden: H, n_layers: 2, dtype },
+    weights,
+    python,
+    inputSize: 1,
+    readoutActivation: 'linear',
+    task: { name: 'copy', T: 30 },
   });
 }
 
@@ -63,7 +75,13 @@ for (const cell of ['brc', 'nbrc'] as const) {
     // float32 (PyTorch's default): the traces and the vector-Jacobian products within float32 tolerance.
     const t32 = openStack(cell, H, weights);
     try {
-      assert.deepEqual(t32.layers.map((l) => [l.name, l.units, l.gates.join(',')]), [['layers.0', H, 'a,c'], ['layers.1', H, 'a,c']]);
+      assert.deepEqual(
+        t32.layers.map((l) => [l.name, l.units, l.gates.join(',')]),
+        [
+          ['layers.0', H, 'a,c'],
+          ['layers.1', H, 'a,c'],
+        ],
+      );
       const x = Float64Array.from({ length: 30 * 12 }, (_, i) => Math.sin(i * 0.37));
       const fw = forward(model, x, 30, 12, referenceCell);
       const fg = forward(t32.model, x, 30, 12);
@@ -87,7 +105,13 @@ for (const cell of ['brc', 'nbrc'] as const) {
     // at a few steps, so the report is compared in float64; the products it is built from are compared above.)
     const t64 = openStack(cell, H, weights, 'float64');
     try {
-      const opts = { task: 'copy' as const, T: 30, batch: 12, seed: 4, sections: ['bistability', 'gradientFlow'] as ('bistability' | 'gradientFlow')[] };
+      const opts = {
+        task: 'copy' as const,
+        T: 30,
+        batch: 12,
+        seed: 4,
+        sections: ['bistability', 'gradientFlow'] as ('bistability' | 'gradientFlow')[],
+      };
       const want = diagnose(model, opts);
       const got = diagnose(t64.model, opts);
       for (let l = 0; l < 2; l++) {
@@ -106,7 +130,10 @@ for (const cell of ['brc', 'nbrc'] as const) {
         assert.deepEqual(bg.fixedPoints, bw.fixedPoints, `layer ${l} fixed-point counts`);
         float32Close(`layer ${l} fraction bistable`, Float64Array.from(bg.fractionBistable), Float64Array.from(bw.fractionBistable), 1e-9);
       }
-      assert.deepEqual(got.diagnosis.map((s) => s.text), want.diagnosis.map((s) => s.text));
+      assert.deepEqual(
+        got.diagnosis.map((s) => s.text),
+        want.diagnosis.map((s) => s.text),
+      );
     } finally {
       t64.close();
     }
@@ -132,7 +159,19 @@ print(json.dumps({"x": x.tolist(), "h": h.tolist()}))
   const input = join(dir, 'gru-in.json');
   writeFileSync(input, JSON.stringify({ x: ref.x }));
   const out = join(dir, 'gru-trace.json');
-  const res = await runCli(['trace', '--torch', `${MODELS}:gru_model`, '--weights', pt, '--python', python, '--input', input, '--out', out]);
+  const res = await runCli([
+    'trace',
+    '--torch',
+    `${MODELS}:gru_model`,
+    '--weights',
+    pt,
+    '--python',
+    python,
+    '--input',
+    input,
+    '--out',
+    out,
+  ]);
   assert.equal(res.code, 0, res.stderr);
   assert.match(res.stderr, /running .*models\.py:gru_model with weights .*gru\.pt in /);
   const trace = JSON.parse(readFileSync(out, 'utf8')) as { layers: { cell: string; h: number[][][] }[] };
@@ -144,7 +183,14 @@ test('dL/dh_t through the bridge equals PyTorch autograd and central finite diff
   const H = 3;
   const T = 6;
   const B = 2;
-  const tm = openTorchModel({ file: MODELS, name: 'brc_stack', args: { cell: 'nbrc', n_hidden: H, n_layers: 2, dtype: 'float64' }, python, inputSize: 1, readoutActivation: 'linear' });
+  const tm = openTorchModel({
+    file: MODELS,
+    name: 'brc_stack',
+    args: { cell: 'nbrc', n_hidden: H, n_layers: 2, dtype: 'float64' },
+    python,
+    inputSize: 1,
+    readoutActivation: 'linear',
+  });
   try {
     const rng = new Rng(9);
     const x = Float64Array.from({ length: T * B }, () => rng.normal());
@@ -172,16 +218,25 @@ loss = ((m(x) - y) ** 2).mean()
 loss.backward()
 print(json.dumps({"loss": loss.item(), "dh": [[h.grad.tolist() for h in hs[i]] for i in (0, 1)]}))
 `;
-    const ref = JSON.parse(execFileSync(python, ['-B', '-c', script, TORCH_FIXTURES, JSON.stringify([...x]), JSON.stringify([...y])], { encoding: 'utf8' })) as { loss: number; dh: number[][][][] };
+    const ref = JSON.parse(
+      execFileSync(python, ['-B', '-c', script, TORCH_FIXTURES, JSON.stringify([...x]), JSON.stringify([...y])], { encoding: 'utf8' }),
+    ) as { loss: number; dh: number[][][][] };
     assert.ok(Math.abs(ref.loss - loss) < 1e-12 * Math.max(1, loss), `loss ${loss} vs autograd ${ref.loss}`);
-    for (let l = 0; l < 2; l++) float32Close(`layer ${l} dL/dh vs autograd`, Float64Array.from(dhs[l]), Float64Array.from(ref.dh[l].flat(2)), 1e-10);
+    for (let l = 0; l < 2; l++)
+      float32Close(`layer ${l} dL/dh vs autograd`, Float64Array.from(dhs[l]), Float64Array.from(ref.dh[l].flat(2)), 1e-10);
 
     // Central differences: perturb one unit of h_t of layer l, rerun layer l from step t + 1 and the layers
     // above from step t (they read h_t at step t).
     const lossFrom = (l: number, t: number, b: number, j: number, eps: number): number => {
-      const at = (i: number, s: number) => (s < 0 ? new Float64Array(B * H) : Float64Array.from(fr.layers[i].fwd.h.subarray(s * B * H, (s + 1) * B * H)));
+      const at = (i: number, s: number) =>
+        s < 0 ? new Float64Array(B * H) : Float64Array.from(fr.layers[i].fwd.h.subarray(s * B * H, (s + 1) * B * H));
       const run = (i: number, input: Float64Array, steps: number, state: Float64Array) =>
-        layerCell(tm.model.arch.layers[i]).forward(layerParams(tm.model, i), input, { T: steps, B, inputSize: i === 0 ? 1 : H, units: H }, state).h;
+        layerCell(tm.model.arch.layers[i]).forward(
+          layerParams(tm.model, i),
+          input,
+          { T: steps, B, inputSize: i === 0 ? 1 : H, units: H },
+          state,
+        ).h;
       const ht = at(l, t);
       ht[b * H + j] += eps;
       const lower = l === 0 ? x.subarray((t + 1) * B, T * B) : fr.layers[l - 1].fwd.h.subarray((t + 1) * B * H, T * B * H);
@@ -201,10 +256,18 @@ print(json.dumps({"loss": loss.item(), "dh": [[h.grad.tolist() for h in hs[i]] f
       return s / B;
     };
     const eps = 1e-6;
-    for (const [l, t, b, j] of [[0, 1, 0, 2], [0, 3, 1, 0], [1, 0, 1, 1], [1, 4, 0, 2]]) {
+    for (const [l, t, b, j] of [
+      [0, 1, 0, 2],
+      [0, 3, 1, 0],
+      [1, 0, 1, 1],
+      [1, 4, 0, 2],
+    ]) {
       const fd = (lossFrom(l, t, b, j, eps) - lossFrom(l, t, b, j, -eps)) / (2 * eps);
       const got = dhs[l][(t * B + b) * H + j];
-      assert.ok(Math.abs(fd - got) <= 1e-6 * Math.max(1, Math.abs(fd)), `layer ${l} t=${t} b=${b} j=${j}: bridge ${got}, finite differences ${fd}`);
+      assert.ok(
+        Math.abs(fd - got) <= 1e-6 * Math.max(1, Math.abs(fd)),
+        `layer ${l} t=${t} b=${b} j=${j}: bridge ${got}, finite differences ${fd}`,
+      );
     }
   } finally {
     tm.close();

@@ -20,7 +20,10 @@ const root = join(__dirname, '..', '..');
 
 /** The CLI in a process of its own, as a user runs it (exit code, stderr). */
 function runCli(args: string[]): { code: number | null; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'core', 'cli', 'main.ts'), ...args], { cwd: root, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'core', 'cli', 'main.ts'), ...args], {
+    cwd: root,
+    encoding: 'utf8',
+  });
   return { code: r.status, stderr: r.stderr };
 }
 
@@ -88,7 +91,7 @@ const POISONS: { name: string; poison: (b: Uint8Array) => Uint8Array; expect: Re
   },
   {
     name: 'a NaN Adam moment',
-    poison: withEdit((r) => (r.adamV.get('layers.0.b_a')!.fill(NaN))),
+    poison: withEdit((r) => r.adamV.get('layers.0.b_a')!.fill(NaN)),
     expect: /tensor "adam\.v\.layers\.0\.b_a" has NaN at index 0 \(6 such values in all\); refusing/,
   },
   {
@@ -155,6 +158,10 @@ test('a checkpoint without a checksum (an older version) resumes', () => {
 test('a checkpoint that claims a checksum it does not carry in the expected form is refused', () => {
   const b = new Uint8Array(readFileSync(join(base, RUN_FILES.checkpoint)));
   const { tensors, metadata } = readSafetensors(b);
-  const bad = writeSafetensors(new Map([...tensors].map(([k, t]) => [k, { shape: t.shape, data: t.data }])), { ...metadata, [CHECKSUM_KEY]: 'md5:0' }, 'F64');
+  const bad = writeSafetensors(
+    new Map([...tensors].map(([k, t]) => [k, { shape: t.shape, data: t.data }])),
+    { ...metadata, [CHECKSUM_KEY]: 'md5:0' },
+    'F64',
+  );
   assert.throws(() => parseCheckpoint(bad), /checksum entry is malformed/);
 });

@@ -106,10 +106,20 @@ test('resume after cancel gives exactly the parameters of an uninterrupted run',
     for (const [name, t] of pa.model.params) assert.deepEqual(pb.model.params.get(name)!.data, t.data, `${name} differs after resume`);
     for (const [name, m] of pa.adamM) assert.deepEqual(pb.adamM.get(name), m);
     // metrics.jsonl of the resumed run has each evaluation exactly once, equal to the uninterrupted run's.
-    const lines = (d: string) => readFileSync(join(d, RUN_FILES.metrics), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    assert.deepEqual(lines(b).map((l) => [l.step, l.testLoss]), lines(a).map((l) => [l.step, l.testLoss]));
+    const lines = (d: string) =>
+      readFileSync(join(d, RUN_FILES.metrics), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+    assert.deepEqual(
+      lines(b).map((l) => [l.step, l.testLoss]),
+      lines(a).map((l) => [l.step, l.testLoss]),
+    );
     assert.ok(eventsA.some((e) => e.type === 'progress'));
-    assert.deepEqual(eventsA.filter((e) => e.type === 'eval').map((e) => e.step), [0, 10, 20, 30]);
+    assert.deepEqual(
+      eventsA.filter((e) => e.type === 'eval').map((e) => e.step),
+      [0, 10, 20, 30],
+    );
     const { model } = loadModel(join(a, RUN_FILES.model));
     assert.equal(model.arch.layers[0].cell, 'brc');
     // The best point survives the interruption: same record, same weights.
@@ -124,7 +134,10 @@ test('resume after cancel gives exactly the parameters of an uninterrupted run',
 test('resuming a folder without a checkpoint is a clear error', () => {
   const d = tmp();
   try {
-    assert.throws(() => runTraining({ outDir: d, resume: true, isCancelled: () => false, emit: () => {}, cells: referenceCell }), /nothing to resume/);
+    assert.throws(
+      () => runTraining({ outDir: d, resume: true, isCancelled: () => false, emit: () => {}, cells: referenceCell }),
+      /nothing to resume/,
+    );
     assert.ok(!existsSync(join(d, RUN_FILES.model)));
   } finally {
     rmSync(d, { recursive: true, force: true });
@@ -161,9 +174,16 @@ test('model-best.safetensors holds the weights of the lowest test MSE; run.json 
     const cfg = normalizeConfig({ ...small, steps: 60, lr: 0.3, evalEvery: 5 });
     const events: TrainEvent[] = [];
     runTraining({ outDir: d, config: cfg, isCancelled: () => false, emit: (e) => events.push(e), cells: referenceCell });
-    const lines = readFileSync(join(d, RUN_FILES.metrics), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { step: number; metric: number });
+    const lines = readFileSync(join(d, RUN_FILES.metrics), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { step: number; metric: number });
     const bestLine = lines.reduce((m, l) => (l.metric < m.metric ? l : m));
-    assert.notEqual(bestLine.step, lines[lines.length - 1].step, 'this run should not be at its best at the end (else the test proves little)');
+    assert.notEqual(
+      bestLine.step,
+      lines[lines.length - 1].step,
+      'this run should not be at its best at the end (else the test proves little)',
+    );
     const best = runJson(d).best;
     assert.deepEqual(best, { step: bestLine.step, metric: bestLine.metric, metricName: 'mse' });
     const done = events.find((e): e is DoneEvent => e.type === 'done')!;

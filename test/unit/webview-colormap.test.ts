@@ -1,6 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { contrastRatio, divergingScale, ensureContrast, parseColor, scaleColor, scaleIndex, sequentialScale, toCss, type RGB } from '../../webview/lib/colormap';
+import {
+  contrastRatio,
+  divergingScale,
+  ensureContrast,
+  parseColor,
+  scaleColor,
+  scaleIndex,
+  sequentialScale,
+  toCss,
+  type RGB,
+} from '../../webview/lib/colormap';
 
 const RED: RGB = [241, 76, 76];
 const BLUE: RGB = [55, 148, 255];

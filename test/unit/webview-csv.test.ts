@@ -1,7 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { BistabilityLayer, RetentionReport } from '../../core/diagnostics/types';
-import { bistabilityCsv, bistabilityFractionsCsv, csvCell, fixedPointsCsv, gradientFlowCsv, retentionCsv, safeFilename, toCsv, trainingCsv } from '../../webview/lib/csv';
+import {
+  bistabilityCsv,
+  bistabilityFractionsCsv,
+  csvCell,
+  fixedPointsCsv,
+  gradientFlowCsv,
+  retentionCsv,
+  safeFilename,
+  toCsv,
+  trainingCsv,
+} from '../../webview/lib/csv';
 import { diagnose } from '../../core/diagnostics/diagnose';
 import { makeModel } from '../helpers/diag-models';
 import { parseWebviewMessage, type TrainingSnapshot } from '../../webview/protocol';
@@ -45,8 +55,18 @@ test('csv cells: quoting, formulas neutralised, numbers at full precision, non-f
   assert.equal(csvCell(NaN), '');
   assert.equal(csvCell(null), '');
   assert.equal(csvCell(true), '1');
-  const text = toCsv(['x', 'label'], [[1, 'a\nb'], [2, 'c']]);
-  assert.deepEqual(parseCsv(text), [['x', 'label'], ['1', 'a\nb'], ['2', 'c']]);
+  const text = toCsv(
+    ['x', 'label'],
+    [
+      [1, 'a\nb'],
+      [2, 'c'],
+    ],
+  );
+  assert.deepEqual(parseCsv(text), [
+    ['x', 'label'],
+    ['1', 'a\nb'],
+    ['2', 'c'],
+  ]);
 });
 
 function layer(T: number, H: number): BistabilityLayer {
@@ -91,8 +111,18 @@ test('bistability CSV: one row per (t, neuron) with the layer data, empty where 
 });
 
 test('retention CSV overlays runs and skips runs without retention data', () => {
-  const r: RetentionReport = { delays: [5, 10], mse: [0.1, 0.4], probe: { lambda: 1, trainSequences: 1, testSequences: 1, layers: [{ layer: 0, r2: [0.9, 0.8, 0.7] }] } };
-  const rows = parseCsv(retentionCsv([{ label: 'brc', retention: r }, { label: 'gru', retention: null }, { label: 'x,y', retention: r }]));
+  const r: RetentionReport = {
+    delays: [5, 10],
+    mse: [0.1, 0.4],
+    probe: { lambda: 1, trainSequences: 1, testSequences: 1, layers: [{ layer: 0, r2: [0.9, 0.8, 0.7] }] },
+  };
+  const rows = parseCsv(
+    retentionCsv([
+      { label: 'brc', retention: r },
+      { label: 'gru', retention: null },
+      { label: 'x,y', retention: r },
+    ]),
+  );
   assert.equal(rows.length, 1 + 2 * (2 + 3));
   // A report without intervals (older files): the interval columns stay empty.
   assert.deepEqual(rows[1], ['brc', 'mse_vs_delay', '', '5', '0.1', '', '', '', '']);
@@ -101,11 +131,20 @@ test('retention CSV overlays runs and skips runs without retention data', () => 
   assert.ok(!rows.some((row) => row[0] === 'gru'));
   // With probe.times (every report since they exist) x is the time step, not the probe's index.
   const timed = parseCsv(retentionCsv([{ label: 'brc', retention: { ...r, probe: { ...r.probe, times: [0, 299, 599] } } }]));
-  assert.deepEqual(timed.slice(3).map((row) => row[3]), ['0', '299', '599']);
+  assert.deepEqual(
+    timed.slice(3).map((row) => row[3]),
+    ['0', '299', '599'],
+  );
 });
 
 test('training CSV names the metric column', () => {
-  const s = { metricName: 'accuracy', points: [{ step: 1, loss: 2 }, { step: 2, testLoss: 1.5, metric: 0.6 }] } as TrainingSnapshot;
+  const s = {
+    metricName: 'accuracy',
+    points: [
+      { step: 1, loss: 2 },
+      { step: 2, testLoss: 1.5, metric: 0.6 },
+    ],
+  } as TrainingSnapshot;
   assert.deepEqual(parseCsv(trainingCsv(s)), [
     ['step', 'loss', 'test_loss', 'accuracy', 'fraction_bistable'],
     ['1', '2', '', '', ''],
@@ -119,7 +158,10 @@ test('safe file names pass the host guard for awkward labels', () => {
       const name = safeFilename(label, ext);
       assert.ok(name.endsWith(`.${ext}`));
       assert.ok(!name.includes('/') && !name.includes('\\') && !name.startsWith('.'));
-      const msg = ext === 'csv' ? { type: 'exportCsv', filename: name, csv: 'a\n' } : { type: 'exportPng', filename: name, dataUrl: 'data:image/png;base64,AAAA' };
+      const msg =
+        ext === 'csv'
+          ? { type: 'exportCsv', filename: name, csv: 'a\n' }
+          : { type: 'exportPng', filename: name, dataUrl: 'data:image/png;base64,AAAA' };
       assert.notEqual(parseWebviewMessage(msg), null, `host rejects ${JSON.stringify(name)}`);
     }
   }
@@ -127,7 +169,15 @@ test('safe file names pass the host guard for awkward labels', () => {
 
 test('CSV exports carry the 95 % interval of every estimate, n and method under headers that say so', () => {
   const model = makeModel([{ cell: 'brc', units: 6 }], { seed: 4, task: { name: 'copy', T: 20 } });
-  const r = diagnose(model, { task: 'copy', T: 20, batch: 24, seed: 1, batchSample: 8, retention: { batch: 16, probeTrain: 32 }, fixedPoints: { starts: 8 } });
+  const r = diagnose(model, {
+    task: 'copy',
+    T: 20,
+    batch: 24,
+    seed: 1,
+    batchSample: 8,
+    retention: { batch: 16, probeTrain: 32 },
+    fixedPoints: { starts: 8 },
+  });
   const by = (text: string) => {
     const [header, ...rows] = parseCsv(text);
     return rows.map((row) => Object.fromEntries(header.map((h, i) => [h, row[i]])));

@@ -27,7 +27,13 @@ test('band u*(a): the paper values 0.208 at a = 1.5 and 0.533 at a = 2, zero for
 test('three fixed points exactly inside the band |u| < u*(a), one outside', () => {
   for (const a of [1.2, 1.5, 2, 2.7, 4]) {
     const us = bistableBand(a);
-    for (const [u, want] of [[0.9 * us, 3], [-0.9 * us, 3], [1.1 * us, 1], [-1.1 * us, 1], [0, 3]] as const) {
+    for (const [u, want] of [
+      [0.9 * us, 3],
+      [-0.9 * us, 3],
+      [1.1 * us, 1],
+      [-1.1 * us, 1],
+      [0, 3],
+    ] as const) {
       assert.equal(countRoots(a, u), want, `independent count a=${a} u=${u}`);
       assert.equal(selfMapFixedPoints(a, u).length, want, `selfMapFixedPoints a=${a} u=${u}`);
     }
@@ -39,7 +45,10 @@ test('fixed points solve h = tanh(u + a h); outer ones stable, middle one unstab
   const fps = selfMapFixedPoints(2, 0.2);
   assert.equal(fps.length, 3);
   for (const p of fps) assert.ok(Math.abs(Math.tanh(0.2 + 2 * p.h) - p.h) < 1e-9);
-  assert.deepEqual(fps.map((p) => p.stable), [true, false, true]);
+  assert.deepEqual(
+    fps.map((p) => p.stable),
+    [true, false, true],
+  );
   // The middle root's map slope exceeds 1 (repelling): check by iterating the map from near it.
   let h = fps[1].h + 1e-6;
   for (let i = 0; i < 200; i++) h = Math.tanh(0.2 + 2 * h);

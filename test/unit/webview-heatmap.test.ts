@@ -1,13 +1,26 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { divergingScale, scaleColor, type RGB } from '../../webview/lib/colormap';
-import { cellAtPixel, matrixFromTimeMajor, paintHeatmap, pixelBins, pixelSpanOfCell, quantile, stackRows } from '../../webview/lib/heatmap-core';
+import {
+  cellAtPixel,
+  matrixFromTimeMajor,
+  paintHeatmap,
+  pixelBins,
+  pixelSpanOfCell,
+  quantile,
+  stackRows,
+} from '../../webview/lib/heatmap-core';
 
 const BG: RGB = [1, 2, 3];
 const scale = divergingScale([0, 0, 255], [128, 128, 128], [255, 0, 0], 1, 1);
 
 test('pixel mapping with more pixels than cells: every cell gets floor or ceil(pixels/cells) pixels', () => {
-  for (const [cells, pixels] of [[7, 50], [3, 3], [10, 1000], [13, 31]]) {
+  for (const [cells, pixels] of [
+    [7, 50],
+    [3, 3],
+    [10, 1000],
+    [13, 31],
+  ]) {
     const count = new Array(cells).fill(0);
     for (let p = 0; p < pixels; p++) count[cellAtPixel(p, cells, pixels)]++;
     for (const c of count) assert.ok(c === Math.floor(pixels / cells) || c === Math.ceil(pixels / cells), `${cells}/${pixels}: ${count}`);
@@ -20,7 +33,12 @@ test('pixel mapping with more pixels than cells: every cell gets floor or ceil(p
 });
 
 test('pixel mapping with fewer pixels than cells: bins tile all cells without overlap', () => {
-  for (const [cells, pixels] of [[10000, 1000], [10000, 977], [5, 3], [101, 2]]) {
+  for (const [cells, pixels] of [
+    [10000, 1000],
+    [10000, 977],
+    [5, 3],
+    [101, 2],
+  ]) {
     const { start, end } = pixelBins(cells, pixels);
     assert.equal(start[0], 0);
     assert.equal(end[pixels - 1], cells);
@@ -90,7 +108,14 @@ test('matrixFromTimeMajor transposes [t][j] to rows of neurons; stackRows separa
   assert.deepEqual(Array.from(m), [1, 4, 2, NaN, 3, 6]);
   const sq = matrixFromTimeMajor(a, 3, (v, t, j) => v * 10 + t + j);
   assert.equal(sq[1 * 2 + 0], 21);
-  const st = stackRows([{ values: m, rows: 3 }, { values: new Float32Array([7, 8]), rows: 1 }], 2, 1);
+  const st = stackRows(
+    [
+      { values: m, rows: 3 },
+      { values: new Float32Array([7, 8]), rows: 1 },
+    ],
+    2,
+    1,
+  );
   assert.equal(st.rows, 5);
   assert.deepEqual(st.offsets, [0, 4]);
   assert.ok(Number.isNaN(st.values[3 * 2]) && Number.isNaN(st.values[3 * 2 + 1]));

@@ -53,7 +53,10 @@ test('renderHtmlReport: several reports become one payload with labels', () => {
   const html = renderHtmlReport([a, b], { assetsDir: fakeAssets(), title: 'Compare', labels: ['first', 'second'] });
   const data = JSON.parse(/id="report-data">([\s\S]*?)<\/script>/.exec(html)![1]) as ReportPayload;
   assert.equal(data.title, 'Compare');
-  assert.deepEqual(data.items.map((i) => i.label), ['first', 'second']);
+  assert.deepEqual(
+    data.items.map((i) => i.label),
+    ['first', 'second'],
+  );
   assert.throws(() => renderHtmlReport([], { assetsDir: fakeAssets() }));
   assert.throws(() => renderHtmlReport(a, { assetsDir: join(tmpdir(), 'does-not-exist-lens') }));
 });

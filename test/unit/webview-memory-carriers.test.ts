@@ -3,7 +3,14 @@ import assert from 'node:assert/strict';
 import { diagnose } from '../../core/diagnostics/diagnose';
 import type { MemoryReport } from '../../core/diagnostics/types';
 import { stackRows } from '../../webview/lib/heatmap-core';
-import { CARRIER_COLUMNS, carrierCaption, carrierOf, carrierSpans, carrierTableRows, targetShades } from '../../webview/lib/memory-carriers';
+import {
+  CARRIER_COLUMNS,
+  carrierCaption,
+  carrierOf,
+  carrierSpans,
+  carrierTableRows,
+  targetShades,
+} from '../../webview/lib/memory-carriers';
 import { latchBatch, plantedLatchModel } from '../helpers/memory-models';
 
 /** The planted model's report with its two layers' worth of rows: one BRC layer, stacked as the panel does. */
@@ -15,8 +22,16 @@ test('the bistability heatmap marks exactly the carriers’ rows over their wind
   const r = plantedReport();
   const layers = r.bistability.layers;
   // The panel stacks the shown layers with stackRows and marks carrierSpans of those offsets.
-  const stack = stackRows(layers.map((L) => ({ values: new Float32Array(L.units * L.T), rows: L.units })), 60, 1);
-  const spans = carrierSpans(r.memory, layers.map((L) => L.layer), stack.offsets);
+  const stack = stackRows(
+    layers.map((L) => ({ values: new Float32Array(L.units * L.T), rows: L.units })),
+    60,
+    1,
+  );
+  const spans = carrierSpans(
+    r.memory,
+    layers.map((L) => L.layer),
+    stack.offsets,
+  );
   assert.deepEqual(spans.map((s) => s.row).sort(), [stack.offsets[0] + 0, stack.offsets[0] + 1]);
   for (const s of spans) assert.deepEqual([s.from, s.to], [0, 59]);
   // Shown as the second block (after a 3-row layer and a gap row), the rows move with the offset.

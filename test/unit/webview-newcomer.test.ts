@@ -28,7 +28,14 @@ test('log axis over two decades (1 → 0.01) is labelled at every power of ten',
 
 test('log axis inside one decade gets at least two readable, distinct labels inside the range', () => {
   const rng = new Rng(3);
-  const cases: [number, number][] = [[0.15, 0.3], [0.149, 1], [0.16, 0.29], [2.1e-5, 3.9e-5], [0.5, 0.55], [150, 900]];
+  const cases: [number, number][] = [
+    [0.15, 0.3],
+    [0.149, 1],
+    [0.16, 0.29],
+    [2.1e-5, 3.9e-5],
+    [0.5, 0.55],
+    [150, 900],
+  ];
   for (let i = 0; i < 200; i++) {
     const lo = 10 ** (rng.uniform() * 10 - 6);
     cases.push([lo, lo * (1 + 9 * rng.uniform() + 0.01)]);
@@ -64,7 +71,15 @@ test('log axis over many decades shows powers of ten only, thinned to at most ei
 });
 
 test('heatmap axis ticks: start at 0, evenly spaced by a 1-2-5 step, never more than there is room for', () => {
-  for (const [count, room] of [[80, 10], [24, 4], [1, 5], [300, 7], [7, 100], [1000, 3.5], [16, 1]]) {
+  for (const [count, room] of [
+    [80, 10],
+    [24, 4],
+    [1, 5],
+    [300, 7],
+    [7, 100],
+    [1000, 3.5],
+    [16, 1],
+  ]) {
     const t = axisTicks(count, room);
     assert.equal(t[0], 0);
     assert.ok(t.length <= Math.max(1, Math.floor(room)), `${count}/${room}: ${t}`);
@@ -83,16 +98,55 @@ test('heatmap axis ticks: start at 0, evenly spaced by a 1-2-5 step, never more 
 });
 
 test('the training legend leaves out a test metric that repeats the test loss', () => {
-  const pts = (f: (i: number) => Partial<TrainingPoint>): TrainingPoint[] => Array.from({ length: 5 }, (_, i) => ({ step: i * 10, loss: 1 / (i + 1), ...f(i) }));
-  assert.equal(metricRepeatsTestLoss(pts((i) => (i % 2 ? { testLoss: 0.5 / (i + 1), metric: 0.5 / (i + 1) } : {})), 'mse'), true, 'copy: MSE is the loss');
-  assert.equal(metricRepeatsTestLoss(pts((i) => (i % 2 ? { testLoss: 0.5 / (i + 1), metric: 0.4 / (i + 1) } : {})), 'mse'), false, 'denoise-like: differs');
-  assert.equal(metricRepeatsTestLoss(pts(() => ({ testLoss: 0.5, metric: 0.5 })), 'accuracy'), false, 'accuracy has its own axis');
-  assert.equal(metricRepeatsTestLoss(pts(() => ({})), 'mse'), false, 'no evaluation yet');
-  assert.equal(metricRepeatsTestLoss(pts(() => ({ metric: 0.3 })), 'mse'), false, 'a metric without a test loss shows');
+  const pts = (f: (i: number) => Partial<TrainingPoint>): TrainingPoint[] =>
+    Array.from({ length: 5 }, (_, i) => ({ step: i * 10, loss: 1 / (i + 1), ...f(i) }));
+  assert.equal(
+    metricRepeatsTestLoss(
+      pts((i) => (i % 2 ? { testLoss: 0.5 / (i + 1), metric: 0.5 / (i + 1) } : {})),
+      'mse',
+    ),
+    true,
+    'copy: MSE is the loss',
+  );
+  assert.equal(
+    metricRepeatsTestLoss(
+      pts((i) => (i % 2 ? { testLoss: 0.5 / (i + 1), metric: 0.4 / (i + 1) } : {})),
+      'mse',
+    ),
+    false,
+    'denoise-like: differs',
+  );
+  assert.equal(
+    metricRepeatsTestLoss(
+      pts(() => ({ testLoss: 0.5, metric: 0.5 })),
+      'accuracy',
+    ),
+    false,
+    'accuracy has its own axis',
+  );
+  assert.equal(
+    metricRepeatsTestLoss(
+      pts(() => ({})),
+      'mse',
+    ),
+    false,
+    'no evaluation yet',
+  );
+  assert.equal(
+    metricRepeatsTestLoss(
+      pts(() => ({ metric: 0.3 })),
+      'mse',
+    ),
+    false,
+    'a metric without a test loss shows',
+  );
 });
 
 test('cell kinds are written as in the paper; a custom cell by its name', () => {
-  assert.deepEqual(['brc', 'nbrc', 'gru', 'lstm', 'simple_rnn'].map((k) => cellLabel(k)), ['BRC', 'nBRC', 'GRU', 'LSTM', 'SimpleRNN']);
+  assert.deepEqual(
+    ['brc', 'nbrc', 'gru', 'lstm', 'simple_rnn'].map((k) => cellLabel(k)),
+    ['BRC', 'nBRC', 'GRU', 'LSTM', 'SimpleRNN'],
+  );
   assert.equal(cellLabel('custom', 'mycell'), 'mycell');
   assert.equal(cellLabel('custom'), 'custom');
 });
@@ -117,11 +171,16 @@ test('retention says what it needs and what the model has instead', () => {
   assert.match(gru, /needs one input and one linear output/);
   assert.match(gru, /this model has 3 inputs and no readout layer/);
   assert.match(retentionNeeds(arch(1, 10, 'softmax'))!, /this model has 1 input and 10 softmax outputs$/);
-  for (const a of [arch(2, 1, 'linear'), arch(1, 2, 'linear'), arch(1, 1, 'softmax')]) assert.equal(retentionApplicable(a), retentionNeeds(a) === null);
+  for (const a of [arch(2, 1, 'linear'), arch(1, 2, 'linear'), arch(1, 1, 'softmax')])
+    assert.equal(retentionApplicable(a), retentionNeeds(a) === null);
 });
 
 test('readout.assumed survives validation; anything but true is refused', () => {
-  const a = { inputSize: 2, layers: [{ cell: 'gru', units: 4 }], readout: { units: 4, activation: 'linear', perStep: false, assumed: true } };
+  const a = {
+    inputSize: 2,
+    layers: [{ cell: 'gru', units: 4 }],
+    readout: { units: 4, activation: 'linear', perStep: false, assumed: true },
+  };
   assert.equal(validateArchitecture(a).readout.assumed, true);
   assert.equal('assumed' in validateArchitecture({ ...a, readout: { ...a.readout, assumed: undefined } }).readout, false);
   assert.throws(() => validateArchitecture({ ...a, readout: { ...a.readout, assumed: false } }), /readout\.assumed/);

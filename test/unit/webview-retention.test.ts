@@ -6,7 +6,13 @@ import { probeTimeSteps, RETENTION_AXES } from '../../webview/lib/retention-axes
 
 test('the probe chart plots R² against the time step probed, not the probe index, and says so', () => {
   const times = probeSchedule(600, 100);
-  const probe: RetentionReport['probe'] = { lambda: 0.1, trainSequences: 4, testSequences: 4, times, layers: [{ layer: 0, r2: times.map(() => 0.5) }] };
+  const probe: RetentionReport['probe'] = {
+    lambda: 0.1,
+    trainSequences: 4,
+    testSequences: 4,
+    times,
+    layers: [{ layer: 0, r2: times.map(() => 0.5) }],
+  };
   const xs = probeTimeSteps(probe);
   assert.equal(xs.length, 100);
   assert.deepEqual(xs, times);

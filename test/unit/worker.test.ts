@@ -63,7 +63,10 @@ test('a worker that fails reports a clear error and marks the run failed', async
   const dir = mkdtempSync(join(tmpdir(), 'rnn-worker-bad-'));
   try {
     const events: TrainEvent[] = [];
-    await assert.rejects(startTraining({ outDir: dir, config: { ...config, cell: 'xyz' as never }, onEvent: (e) => events.push(e) }).done, /unknown cell "xyz"/);
+    await assert.rejects(
+      startTraining({ outDir: dir, config: { ...config, cell: 'xyz' as never }, onEvent: (e) => events.push(e) }).done,
+      /unknown cell "xyz"/,
+    );
     assert.ok(events.some((e) => e.type === 'error'));
     assert.equal(JSON.parse(readFileSync(join(dir, RUN_FILES.status), 'utf8')).status, 'failed');
     const file = join(dir, 'not-a-folder');

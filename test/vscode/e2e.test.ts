@@ -45,7 +45,10 @@ function mark(what: string): void {
 }
 
 /** Distinct colours and painted (non-background) pixels of every canvas in a view, read in the webview. */
-async function canvasStats(frame: Frame, selector: string): Promise<{ canvases: number; width: number; height: number; painted: number; total: number; colors: number }> {
+async function canvasStats(
+  frame: Frame,
+  selector: string,
+): Promise<{ canvases: number; width: number; height: number; painted: number; total: number; colors: number }> {
   // Runs in the page; typed structurally because this project's tsconfig has no DOM lib.
   interface CanvasLike {
     width: number;
@@ -123,7 +126,9 @@ after(async () => {
 function extensionLogTail(chars = 4000): string {
   if (!cs) return '';
   const root = join(cs.runDir, 'user-data', 'logs');
-  const files = existsSync(root) ? (readdirSync(root, { recursive: true }) as string[]).filter((f) => f.endsWith('RNN Memory.log')).sort() : [];
+  const files = existsSync(root)
+    ? (readdirSync(root, { recursive: true }) as string[]).filter((f) => f.endsWith('RNN Memory.log')).sort()
+    : [];
   const text = files.map((f) => `== ${f}\n${readFileSync(join(root, f), 'utf8')}`).join('\n');
   return text.slice(-chars);
 }
@@ -153,12 +158,17 @@ describe('RNN Memory Lens in VS Code, driven like a user (code-server 4.100.3 + 
       async () => {
         const t = await rows.allTextContents();
         const all = t.join('\n');
-        return all.includes('brc-copy.safetensors') && all.includes('gru-lstm-untrained.safetensors') && all.includes('interrupted') ? t : null;
+        return all.includes('brc-copy.safetensors') && all.includes('gru-lstm-untrained.safetensors') && all.includes('interrupted')
+          ? t
+          : null;
       },
       45_000,
     );
     assert.ok(!labels.join('\n').includes('foreign.safetensors'), 'a foreign safetensors file is listed');
-    assert.ok(labels.some((l) => /copy · GRU T=10 · 1×8/.test(l) && /interrupted · step 40\/80/.test(l) && /resumable/.test(l)), `run row: ${labels.join(' | ')}`);
+    assert.ok(
+      labels.some((l) => /copy · GRU T=10 · 1×8/.test(l) && /interrupted · step 40\/80/.test(l) && /resumable/.test(l)),
+      `run row: ${labels.join(' | ')}`,
+    );
     const inspector = await webviewFrame(page, 'Inspector', 30_000);
     await renderedStatus(inspector, 'inspector', 30_000);
     mark('sidebar');
@@ -173,10 +183,14 @@ describe('RNN Memory Lens in VS Code, driven like a user (code-server 4.100.3 + 
     await pickQuickItem(page, 'T = 20');
     await pickQuickItem(page, '1 × 32');
     // The steps pick also offers the curriculum a 1-layer BRC needs on copy (picked here: the plain count).
-    const stepLabels = await waitFor('the steps quick pick', async () => {
-      const l = await page.locator('.quick-input-widget .monaco-list-row .label-name').allTextContents();
-      return l.includes('30000 steps') ? l : null;
-    }, 15_000);
+    const stepLabels = await waitFor(
+      'the steps quick pick',
+      async () => {
+        const l = await page.locator('.quick-input-widget .monaco-list-row .label-name').allTextContents();
+        return l.includes('30000 steps') ? l : null;
+      },
+      15_000,
+    );
     assert.ok(stepLabels.includes('30000 steps + curriculum'), `steps pick: ${stepLabels.join(' | ')}`);
     await pickQuickItem(page, '30000 steps');
     runTitle = 'Training: copy · BRC T=20 · 1×32';
@@ -186,19 +200,32 @@ describe('RNN Memory Lens in VS Code, driven like a user (code-server 4.100.3 + 
     mark('training panel rendered');
     // Live: the step shown in the panel advances while the run trains.
     const stepShown = async () => Number(/step (\d+) \/ 30000/.exec((await frame.locator('.stats').textContent()) ?? '')?.[1] ?? -1);
-    const first = await waitFor('the panel to show a step', async () => ((await stepShown()) >= 0 ? (await stepShown()) + 1 : 0), 15_000) - 1;
-    const later = await waitFor('the panel to show at least 1500 steps', async () => {
-      const st = await stepShown();
-      return st >= Math.max(1500, first + 1) ? st : 0;
-    }, 90_000);
+    const first =
+      (await waitFor('the panel to show a step', async () => ((await stepShown()) >= 0 ? (await stepShown()) + 1 : 0), 15_000)) - 1;
+    const later = await waitFor(
+      'the panel to show at least 1500 steps',
+      async () => {
+        const st = await stepShown();
+        return st >= Math.max(1500, first + 1) ? st : 0;
+      },
+      90_000,
+    );
     assert.ok(later > first, `step did not advance (${first} → ${later})`);
     // The curve itself, as the panel exports it (Export CSV writes the chart's points): the test loss fell.
     await frame.locator('vscode-button', { hasText: 'Export CSV' }).click();
-    const csvFile = await waitFor('the training CSV export', () => readdirSync(exportsDir).find((f) => f.startsWith('training') && f.endsWith('.csv')), 15_000);
+    const csvFile = await waitFor(
+      'the training CSV export',
+      () => readdirSync(exportsDir).find((f) => f.startsWith('training') && f.endsWith('.csv')),
+      15_000,
+    );
     // The host writes exports atomically (temp file + rename), so the file is complete once it is listed.
     const rows = readFileSync(join(exportsDir, csvFile), 'utf8').trim().split('\n');
     assert.deepEqual(rows[0].split(','), ['step', 'loss', 'test_loss', 'mse', 'fraction_bistable']);
-    const evals = rows.slice(1).map((r) => r.split(',')).filter((c) => c[2] !== '').map((c) => ({ step: Number(c[0]), test: Number(c[2]) }));
+    const evals = rows
+      .slice(1)
+      .map((r) => r.split(','))
+      .filter((c) => c[2] !== '')
+      .map((c) => ({ step: Number(c[0]), test: Number(c[2]) }));
     assert.ok(evals.length >= 5, `only ${evals.length} evaluations in the CSV`);
     assert.equal(evals[0].step, 0);
     const recent = evals.slice(-3).map((e) => e.test);
@@ -224,7 +251,14 @@ describe('RNN Memory Lens in VS Code, driven like a user (code-server 4.100.3 + 
     assert.equal(status.status, 'cancelled');
     assert.ok(status.step > 0 && status.step < 30000, `stopped at step ${status.step}`);
     assert.ok(existsSync(join(dir, RUN_FILES.model)) && existsSync(join(dir, RUN_FILES.checkpoint)), 'model or checkpoint not saved');
-    await waitFor('the tree to show the run as resumable', async () => (await page.locator('.pane-body .monaco-list-row').allTextContents()).some((t) => /copy · BRC T=20 · 1×32/.test(t) && /stopped/.test(t) && /resumable/.test(t)), 15_000);
+    await waitFor(
+      'the tree to show the run as resumable',
+      async () =>
+        (await page.locator('.pane-body .monaco-list-row').allTextContents()).some(
+          (t) => /copy · BRC T=20 · 1×32/.test(t) && /stopped/.test(t) && /resumable/.test(t),
+        ),
+      15_000,
+    );
     mark('stopped');
     await screenshot(page, OUT, 'training-stopped.png');
   });
@@ -275,9 +309,20 @@ describe('RNN Memory Lens in VS Code, driven like a user (code-server 4.100.3 + 
       },
       15_000,
     );
-    const png = readFileSync(join(exportsDir, files.find((x) => x.endsWith('.png'))!));
+    const png = readFileSync(
+      join(
+        exportsDir,
+        files.find((x) => x.endsWith('.png'))!,
+      ),
+    );
     assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-    const csv = readFileSync(join(exportsDir, files.find((x) => x.endsWith('.csv'))!), 'utf8');
+    const csv = readFileSync(
+      join(
+        exportsDir,
+        files.find((x) => x.endsWith('.csv'))!,
+      ),
+      'utf8',
+    );
     assert.ok(csv.split('\n').length > 3, 'CSV has no data rows');
   });
 
@@ -290,26 +335,44 @@ describe('RNN Memory Lens in VS Code, driven like a user (code-server 4.100.3 + 
     const frame = await webviewFrame(page, 'Retention: brc-copy.safetensors', 60_000);
     const st = await renderedStatus(frame, 'retention', 90_000);
     assert.ok(Number(st.points) > 0);
-    await waitFor('the tree to list the stopped run again', async () => (await page.locator('.pane-body .monaco-list-row').allTextContents()).some((t) => /copy · BRC T=20 · 1×32/.test(t) && /resumable/.test(t)), 30_000);
+    await waitFor(
+      'the tree to list the stopped run again',
+      async () =>
+        (await page.locator('.pane-body .monaco-list-row').allTextContents()).some(
+          (t) => /copy · BRC T=20 · 1×32/.test(t) && /resumable/.test(t),
+        ),
+      30_000,
+    );
     mark('restored');
     await screenshot(page, OUT, 'restored.png');
   });
 
-  uiTest('"Open Model…" opens a PyTorch checkpoint (.pt): its questions are asked as quick picks and its bistability map is painted', async () => {
-    const t = Date.now();
-    const title = page.locator('.quick-input-widget .quick-input-title');
-    await openModelWithDialog(page, fx.torchPt, async () => /torch-gru\.pt \(1\/2\)/.test((await title.textContent({ timeout: 500 }).catch(() => '')) ?? ''));
-    // The checkpoint does not say what its Linear readout feeds: the host asks, one quick pick per question.
-    await pickQuickItem(page, 'linear (regression, MSE)', 30_000);
-    await pickQuickItem(page, 'last step only (h_T)', 15_000);
-    const frame = await webviewFrame(page, 'torch-gru.pt', 30_000);
-    const st = await renderedStatus(frame, 'bistability', 30_000, (l) => /painted=[1-9]/.test(l));
-    assert.equal(st.layers, '2', `bistability status: ${JSON.stringify(st)}`); // nn.GRU(3, 5, num_layers=2)
-    const px = await canvasStats(frame, 'section[data-view="bistability"] canvas');
-    assert.ok(px.canvases >= 1, 'no canvas in the bistability view');
-    assert.ok(px.painted > 0 && px.colors >= 4, `bistability map of the PyTorch model looks empty (${px.painted} painted, ${px.colors} colours)`);
-    assert.ok(!existsSync(`${fx.torchPt}.rnnmemory.json`), 'the answers were written next to the checkpoint (they belong in the extension storage)');
-    mark(`pytorch (${((Date.now() - t) / 1000).toFixed(1)} s)`);
-    await screenshot(page, OUT, 'pytorch-bistability.png');
-  });
+  uiTest(
+    '"Open Model…" opens a PyTorch checkpoint (.pt): its questions are asked as quick picks and its bistability map is painted',
+    async () => {
+      const t = Date.now();
+      const title = page.locator('.quick-input-widget .quick-input-title');
+      await openModelWithDialog(page, fx.torchPt, async () =>
+        /torch-gru\.pt \(1\/2\)/.test((await title.textContent({ timeout: 500 }).catch(() => '')) ?? ''),
+      );
+      // The checkpoint does not say what its Linear readout feeds: the host asks, one quick pick per question.
+      await pickQuickItem(page, 'linear (regression, MSE)', 30_000);
+      await pickQuickItem(page, 'last step only (h_T)', 15_000);
+      const frame = await webviewFrame(page, 'torch-gru.pt', 30_000);
+      const st = await renderedStatus(frame, 'bistability', 30_000, (l) => /painted=[1-9]/.test(l));
+      assert.equal(st.layers, '2', `bistability status: ${JSON.stringify(st)}`); // nn.GRU(3, 5, num_layers=2)
+      const px = await canvasStats(frame, 'section[data-view="bistability"] canvas');
+      assert.ok(px.canvases >= 1, 'no canvas in the bistability view');
+      assert.ok(
+        px.painted > 0 && px.colors >= 4,
+        `bistability map of the PyTorch model looks empty (${px.painted} painted, ${px.colors} colours)`,
+      );
+      assert.ok(
+        !existsSync(`${fx.torchPt}.rnnmemory.json`),
+        'the answers were written next to the checkpoint (they belong in the extension storage)',
+      );
+      mark(`pytorch (${((Date.now() - t) / 1000).toFixed(1)} s)`);
+      await screenshot(page, OUT, 'pytorch-bistability.png');
+    },
+  );
 });

@@ -37,7 +37,20 @@ export function makeWorkspace(workspace: string, scratch = `${workspace}-fixture
   // A BRC trained for a few hundred steps on copy-first-input (T = 20): bistable neurons hold x₁.
   runTraining({
     outDir: scratch,
-    config: { task: 'copy', cell: 'brc', T: 20, layers: 2, units: 16, batch: 32, steps: 300, lr: 3e-3, evalEvery: 100, testSize: 100, checkpointEvery: 1000, engine: 'reference' },
+    config: {
+      task: 'copy',
+      cell: 'brc',
+      T: 20,
+      layers: 2,
+      units: 16,
+      batch: 32,
+      steps: 300,
+      lr: 3e-3,
+      evalEvery: 100,
+      testSize: 100,
+      checkpointEvery: 1000,
+      engine: 'reference',
+    },
     isCancelled: () => false,
     emit: () => undefined,
     cells: referenceCell,
@@ -59,7 +72,10 @@ export function makeWorkspace(workspace: string, scratch = `${workspace}-fixture
 
   // Same container format, another producer: must not be listed as a model.
   const foreign = join(models, 'foreign.safetensors');
-  writeFileSync(foreign, writeSafetensors(new Map([['w', { shape: [2, 2], data: new Float64Array([1, 2, 3, 4]) }]]), { format: 'pt' }, 'F32'));
+  writeFileSync(
+    foreign,
+    writeSafetensors(new Map([['w', { shape: [2, 2], data: new Float64Array([1, 2, 3, 4]) }]]), { format: 'pt' }, 'F32'),
+  );
 
   // A run that crashed mid-way: stopped at step 40 of 80 with a checkpoint, run.json left at "running".
   const interruptedRun = '20260101-120000-copy-gru';
@@ -67,7 +83,20 @@ export function makeWorkspace(workspace: string, scratch = `${workspace}-fixture
   let evalStep = 0;
   runTraining({
     outDir: interruptedDir,
-    config: { task: 'copy', cell: 'gru', T: 10, layers: 1, units: 8, batch: 16, steps: 80, lr: 3e-3, evalEvery: 20, testSize: 50, checkpointEvery: 20, engine: 'reference' },
+    config: {
+      task: 'copy',
+      cell: 'gru',
+      T: 10,
+      layers: 1,
+      units: 8,
+      batch: 16,
+      steps: 80,
+      lr: 3e-3,
+      evalEvery: 20,
+      testSize: 50,
+      checkpointEvery: 20,
+      engine: 'reference',
+    },
     isCancelled: () => evalStep >= 40,
     emit: (e) => {
       if (e.type === 'eval') evalStep = e.step;
@@ -85,5 +114,16 @@ export function makeWorkspace(workspace: string, scratch = `${workspace}-fixture
   const torchPt = join(models, 'torch-gru.pt');
   copyFileSync(join(FORMATS, 'torch-gru.pt'), torchPt);
 
-  return { workspace, runsDir, trained, untrained, foreign, interruptedRun, interruptedDir, interruptedStep: 40, torchSafetensors, torchPt };
+  return {
+    workspace,
+    runsDir,
+    trained,
+    untrained,
+    foreign,
+    interruptedRun,
+    interruptedDir,
+    interruptedStep: 40,
+    torchSafetensors,
+    torchPt,
+  };
 }

@@ -44,7 +44,9 @@ export async function waitFor<T>(what: string, fn: () => T | Promise<T>, timeout
       lastError = e;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${(timeoutMs / 1000).toFixed(0)} s waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`);
+      throw new Error(
+        `timed out after ${(timeoutMs / 1000).toFixed(0)} s waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`,
+      );
     }
     await new Promise((r) => setTimeout(r, intervalMs));
   }
@@ -107,7 +109,12 @@ const RESTRICTED_SETTINGS = {
 /** Installs a .vsix into `extensionsDir` (offline). */
 export async function installVsix(vsix: string, runDir: string, extensionsDir: string): Promise<void> {
   const env = { ...process.env, XDG_CONFIG_HOME: join(runDir, 'xdg'), XDG_DATA_HOME: join(runDir, 'xdg-data') };
-  const out = await runProcess(CODE_SERVER, ['--user-data-dir', join(runDir, 'user-data'), '--extensions-dir', extensionsDir, '--install-extension', vsix], env, 60_000);
+  const out = await runProcess(
+    CODE_SERVER,
+    ['--user-data-dir', join(runDir, 'user-data'), '--extensions-dir', extensionsDir, '--install-extension', vsix],
+    env,
+    60_000,
+  );
   if (!/successfully installed/i.test(out)) throw new Error(`installing ${vsix} failed:\n${out}`);
 }
 
@@ -141,7 +148,13 @@ export function runProcess(cmd: string, args: string[], env: NodeJS.ProcessEnv, 
  * `trusted: false` starts VS Code with workspace trust on and the workspace not trusted (Restricted Mode,
  * without the startup prompt); by default trust is disabled, i.e. everything is trusted.
  */
-export async function startCodeServer(o: { runDir: string; workspace: string; extensionsDir?: string; env?: Record<string, string>; trusted?: boolean }): Promise<CodeServer> {
+export async function startCodeServer(o: {
+  runDir: string;
+  workspace: string;
+  extensionsDir?: string;
+  env?: Record<string, string>;
+  trusted?: boolean;
+}): Promise<CodeServer> {
   if (!existsSync(CODE_SERVER)) throw new Error(`code-server is not installed at ${CODE_SERVER}: run scripts/e2e-setup.sh`);
   const port = await freePort();
   const runDir = o.runDir;
@@ -158,11 +171,16 @@ export async function startCodeServer(o: { runDir: string; workspace: string; ex
   const proc = spawn(
     CODE_SERVER,
     [
-      '--config', join(runDir, 'config.yaml'),
-      '--bind-addr', `127.0.0.1:${port}`,
-      '--auth', 'none',
-      '--user-data-dir', userData,
-      '--extensions-dir', extensionsDir,
+      '--config',
+      join(runDir, 'config.yaml'),
+      '--bind-addr',
+      `127.0.0.1:${port}`,
+      '--auth',
+      'none',
+      '--user-data-dir',
+      userData,
+      '--extensions-dir',
+      extensionsDir,
       '--disable-telemetry',
       '--disable-update-check',
       ...(restricted ? [] : ['--disable-workspace-trust']),
@@ -234,7 +252,15 @@ export async function launchBrowser(): Promise<{ context: BrowserContext; page: 
     headless: true,
     viewport: { width: 1400, height: 900 },
     env: { ...process.env, HOME: profile, XDG_CONFIG_HOME: join(profile, 'xdg') } as Record<string, string>,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
     timeout: 60_000,
   });
   // code-server registers its own PWA service worker with the root scope. It then races with VS Code's
@@ -242,11 +268,15 @@ export async function launchBrowser(): Promise<{ context: BrowserContext; page: 
   // a webview created while that race is on can stay blank (seen about one time in four here). The PWA worker
   // has no function in these tests, so its registration is refused (page routes do not see worker scripts).
   await context.addInitScript(() => {
-    const sw = (globalThis as unknown as { navigator: { serviceWorker?: { register: (url: unknown, opts?: unknown) => Promise<unknown> } } }).navigator.serviceWorker;
+    const sw = (
+      globalThis as unknown as { navigator: { serviceWorker?: { register: (url: unknown, opts?: unknown) => Promise<unknown> } } }
+    ).navigator.serviceWorker;
     if (!sw) return;
     const register = sw.register.bind(sw);
     sw.register = (url: unknown, opts?: unknown) =>
-      String(url).includes('/_static/out/browser/serviceWorker.js') ? Promise.reject(new Error('code-server PWA service worker disabled in tests')) : register(url, opts);
+      String(url).includes('/_static/out/browser/serviceWorker.js')
+        ? Promise.reject(new Error('code-server PWA service worker disabled in tests'))
+        : register(url, opts);
   });
   const page = context.pages()[0] ?? (await context.newPage());
   return {
@@ -320,10 +350,16 @@ export async function openModelWithDialog(page: Page, path: string, accepted?: (
 export async function pickQuickItem(page: Page, label: string, timeoutMs = 15_000): Promise<void> {
   const widget = page.locator('.quick-input-widget');
   const row = widget.locator('.monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${escapeRegExp(label)}$`) }) });
-  await row.first().waitFor({ state: 'visible', timeout: timeoutMs }).catch(async () => {
-    const rows = await widget.locator('.monaco-list-row .label-name').allTextContents().catch(() => []);
-    throw new Error(`quick pick has no item "${label}" (items: ${rows.join(' | ')})`);
-  });
+  await row
+    .first()
+    .waitFor({ state: 'visible', timeout: timeoutMs })
+    .catch(async () => {
+      const rows = await widget
+        .locator('.monaco-list-row .label-name')
+        .allTextContents()
+        .catch(() => []);
+      throw new Error(`quick pick has no item "${label}" (items: ${rows.join(' | ')})`);
+    });
   await row.first().click();
 }
 
@@ -350,11 +386,20 @@ export async function webviewFrame(page: Page, title: string | RegExp, timeoutMs
 }
 
 /** Waits until the frame's #status has a line for `view` and returns it ("rendered view=… k=v …"). */
-export async function renderedStatus(frame: Frame, view: string, timeoutMs = 60_000, pred: (line: string) => boolean = () => true): Promise<Record<string, string>> {
+export async function renderedStatus(
+  frame: Frame,
+  view: string,
+  timeoutMs = 60_000,
+  pred: (line: string) => boolean = () => true,
+): Promise<Record<string, string>> {
   const line = await waitFor(
     `the ${view} webview to report a render in #status`,
     async () => {
-      const text = (await frame.locator('#status').textContent({ timeout: 2000 }).catch(() => null)) ?? '';
+      const text =
+        (await frame
+          .locator('#status')
+          .textContent({ timeout: 2000 })
+          .catch(() => null)) ?? '';
       const l = text.split('\n').find((s) => s.startsWith(`rendered view=${view} `) || s === `rendered view=${view}`);
       return l && pred(l) ? l : null;
     },

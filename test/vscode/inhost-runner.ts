@@ -7,7 +7,18 @@ import { build } from 'esbuild';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
-import { launchBrowser, openWorkbench, remoteUri, ROOT, scratchDir, screenshot, startCodeServer, waitFor, workbenchUrl, type CodeServer } from './harness';
+import {
+  launchBrowser,
+  openWorkbench,
+  remoteUri,
+  ROOT,
+  scratchDir,
+  screenshot,
+  startCodeServer,
+  waitFor,
+  workbenchUrl,
+  type CodeServer,
+} from './harness';
 
 export interface InHostResult {
   name: string;
@@ -49,7 +60,16 @@ export function describeInHostSuite(s: InHostSuite): void {
     writeFileSync(fixturesFile, JSON.stringify(s.makeWorkspace(workspace)));
     const resultFile = join(tmp, 'results.json');
     const suite = join(tmp, 'suite.js');
-    await build({ entryPoints: [join(__dirname, s.suite)], outfile: suite, bundle: true, platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'], logLevel: 'warning' });
+    await build({
+      entryPoints: [join(__dirname, s.suite)],
+      outfile: suite,
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      target: 'node20',
+      external: ['vscode'],
+      logLevel: 'warning',
+    });
     let cs: CodeServer | null = null;
     let browser: Awaited<ReturnType<typeof launchBrowser>> | null = null;
     try {
@@ -57,7 +77,11 @@ export function describeInHostSuite(s: InHostSuite): void {
         runDir: join(tmp, 'cs'),
         workspace,
         trusted: s.trusted,
-        env: { RNN_MEMORY_INHOST_RESULT: resultFile, RNN_MEMORY_INHOST_FIXTURES: fixturesFile, RNN_MEMORY_EXPORT_DIR: join(tmp, 'exports') },
+        env: {
+          RNN_MEMORY_INHOST_RESULT: resultFile,
+          RNN_MEMORY_INHOST_FIXTURES: fixturesFile,
+          RNN_MEMORY_EXPORT_DIR: join(tmp, 'exports'),
+        },
       });
       browser = await launchBrowser();
       const url = workbenchUrl(cs, workspace, [
@@ -80,7 +104,9 @@ export function describeInHostSuite(s: InHostSuite): void {
         s.timeoutMs ?? 180_000,
         300,
       ).catch((e: Error) => {
-        throw new Error(`${e.message}; finished so far: ${results.map((r) => r.name).join('; ')}\ncode-server log tail:\n${cs?.log().slice(-3000)}`);
+        throw new Error(
+          `${e.message}; finished so far: ${results.map((r) => r.name).join('; ')}\ncode-server log tail:\n${cs?.log().slice(-3000)}`,
+        );
       });
       results = final.results;
       await screenshot(browser.page, out, `${s.outName}.png`).catch(() => undefined);

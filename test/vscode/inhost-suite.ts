@@ -13,9 +13,7 @@ import type { TreeNode } from '../../extension/tree-items';
 import type { Fixtures } from './fixtures';
 import { assert, suiteResults } from './suite-results';
 
-
 const EXTENSION_ID = 'rnn-memory-lens.rnn-memory-lens';
-
 
 async function waitFor<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 30_000, intervalMs = 100): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
@@ -63,10 +61,27 @@ export async function run(): Promise<void> {
   const a = api;
 
   await check('every contributed command is registered, with the RNN Memory category', async () => {
-    const pkg = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON as { contributes: { commands: { command: string; category: string }[] } };
+    const pkg = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON as {
+      contributes: { commands: { command: string; category: string }[] };
+    };
     const contributed = pkg.contributes.commands;
-    const required = ['trainCopyTask', 'trainTask', 'stopTraining', 'openModel', 'showBistabilityMap', 'showGradientFlow', 'showRetention', 'compareRuns', 'exportReport', 'resumeRun'].map((c) => `rnnMemory.${c}`);
-    for (const r of required) assert(contributed.some((c) => c.command === r), `${r} is not contributed in package.json`);
+    const required = [
+      'trainCopyTask',
+      'trainTask',
+      'stopTraining',
+      'openModel',
+      'showBistabilityMap',
+      'showGradientFlow',
+      'showRetention',
+      'compareRuns',
+      'exportReport',
+      'resumeRun',
+    ].map((c) => `rnnMemory.${c}`);
+    for (const r of required)
+      assert(
+        contributed.some((c) => c.command === r),
+        `${r} is not contributed in package.json`,
+      );
     const registered = new Set(await vscode.commands.getCommands(true));
     const missing = contributed.filter((c) => !registered.has(c.command)).map((c) => c.command);
     assert(missing.length === 0, `contributed but not registered: ${missing.join(', ')}`);
@@ -104,7 +119,12 @@ export async function run(): Promise<void> {
   let trainedRun = '';
   await check('trainCopyTask with a config argument trains in a worker and saves the run', async () => {
     const t0 = Date.now();
-    const r = (await vscode.commands.executeCommand('rnnMemory.trainCopyTask', { ...SMALL, cell: 'brc', steps: 60, wait: true })) as { runId: string; dir: string; status: string; error?: string };
+    const r = (await vscode.commands.executeCommand('rnnMemory.trainCopyTask', { ...SMALL, cell: 'brc', steps: 60, wait: true })) as {
+      runId: string;
+      dir: string;
+      status: string;
+      error?: string;
+    };
     assert(r && r.status === 'completed', `run ended as ${r?.status}: ${r?.error ?? ''}`);
     trainedRun = r.runId;
     assert(r.dir.startsWith(fx.runsDir), `run dir ${r.dir} is not under ${fx.runsDir}`);
@@ -113,7 +133,10 @@ export async function run(): Promise<void> {
     const cfg = readJson(join(r.dir, RUN_FILES.config));
     assert(cfg.task === 'copy' && cfg.cell === 'brc' && cfg.units === 8 && cfg.T === 10, `config.json: ${JSON.stringify(cfg)}`);
     const { model } = loadModel(join(r.dir, RUN_FILES.model));
-    assert(model.arch.layers.length === 1 && model.arch.layers[0].cell === 'brc' && model.arch.layers[0].units === 8, `saved architecture: ${JSON.stringify(model.arch)}`);
+    assert(
+      model.arch.layers.length === 1 && model.arch.layers[0].cell === 'brc' && model.arch.layers[0].units === 8,
+      `saved architecture: ${JSON.stringify(model.arch)}`,
+    );
     const lines = readFileSync(join(r.dir, RUN_FILES.metrics), 'utf8').trim().split('\n');
     assert(lines.length === 4, `metrics.jsonl has ${lines.length} lines, expected evaluations at 0, 20, 40, 60`);
     const panel = a.panels().find((p) => p.view === 'training' && (p.target as { runId?: string }).runId === r.runId);
@@ -127,12 +150,19 @@ export async function run(): Promise<void> {
     const node = flatten(a.treeNodes()).find((n) => n.kind === 'run' && n.runId === trainedRun);
     assert(node, `run ${trainedRun} not in the tree`);
     assert(/^completed/.test(node.description ?? ''), `description: ${node.description}`);
-    assert(node.children?.some((c) => c.contextValue === 'model' && c.path?.endsWith(RUN_FILES.model)), 'run has no model child');
+    assert(
+      node.children?.some((c) => c.contextValue === 'model' && c.path?.endsWith(RUN_FILES.model)),
+      'run has no model child',
+    );
   });
 
   await check('a training panel hidden behind another editor reloads and re-announces ready when shown (no retained context)', async () => {
     const shown = (await vscode.commands.executeCommand('rnnMemory.showTraining', trainedRun)) as { title: string };
-    const readies = () => a.panels().find((p) => p.title === shown.title)?.received.filter((m) => m === 'ready').length ?? 0;
+    const readies = () =>
+      a
+        .panels()
+        .find((p) => p.title === shown.title)
+        ?.received.filter((m) => m === 'ready').length ?? 0;
     await waitFor('the training panel to be ready', () => readies() >= 1, 20_000);
     const before = readies();
     const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(join(fx.interruptedDir, RUN_FILES.config)));
@@ -143,7 +173,10 @@ export async function run(): Promise<void> {
   });
 
   await check('stopTraining stops a live run at a step boundary; the run is saved, resumable, and resumeRun finishes it', async () => {
-    const r = (await vscode.commands.executeCommand('rnnMemory.trainCopyTask', { ...SMALL, cell: 'gru', steps: 1_000_000 })) as { runId: string; dir: string };
+    const r = (await vscode.commands.executeCommand('rnnMemory.trainCopyTask', { ...SMALL, cell: 'gru', steps: 1_000_000 })) as {
+      runId: string;
+      dir: string;
+    };
     await waitFor('the live run to pass step 30', () => (a.liveRuns().find((x) => x.id === r.runId)?.step ?? 0) > 30, 30_000);
     const stopped = await vscode.commands.executeCommand('rnnMemory.stopTraining', r.runId);
     assert(stopped === 1, `stopTraining returned ${stopped}`);
@@ -152,43 +185,74 @@ export async function run(): Promise<void> {
     assert(status.status === 'cancelled', `run.json status ${status.status}`);
     const step = status.step as number;
     assert(step > 30 && step < 1_000_000, `stopped at step ${step}`);
-    assert(existsSync(join(r.dir, RUN_FILES.checkpoint)) && existsSync(join(r.dir, RUN_FILES.model)), 'checkpoint or model missing after stop');
+    assert(
+      existsSync(join(r.dir, RUN_FILES.checkpoint)) && existsSync(join(r.dir, RUN_FILES.model)),
+      'checkpoint or model missing after stop',
+    );
     await a.refresh();
     const node = flatten(a.treeNodes()).find((n) => n.runId === r.runId);
     assert(/;resumable/.test(node?.contextValue ?? ''), `stopped run is not resumable: ${node?.contextValue}`);
-    const res = (await vscode.commands.executeCommand('rnnMemory.resumeRun', { runId: r.runId, steps: step + 20, wait: true })) as { status: string; step: number };
+    const res = (await vscode.commands.executeCommand('rnnMemory.resumeRun', { runId: r.runId, steps: step + 20, wait: true })) as {
+      status: string;
+      step: number;
+    };
     assert(res.status === 'completed' && res.step === step + 20, `resume ended ${JSON.stringify(res)}`);
     const after = readJson(join(r.dir, RUN_FILES.status));
     assert(after.status === 'completed' && after.step === step + 20, `run.json after resume: ${JSON.stringify(after)}`);
   });
 
   await check('resumeRun continues the interrupted run from its checkpoint (step 40) to the end', async () => {
-    const res = (await vscode.commands.executeCommand('rnnMemory.resumeRun', { runId: fx.interruptedRun, wait: true })) as { status: string; step: number };
+    const res = (await vscode.commands.executeCommand('rnnMemory.resumeRun', { runId: fx.interruptedRun, wait: true })) as {
+      status: string;
+      step: number;
+    };
     assert(res.status === 'completed' && res.step === 80, `resume ended ${JSON.stringify(res)}`);
-    const lines = readFileSync(join(fx.interruptedDir, RUN_FILES.metrics), 'utf8').trim().split('\n').map((l) => JSON.parse(l).step);
+    const lines = readFileSync(join(fx.interruptedDir, RUN_FILES.metrics), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).step);
     assert(JSON.stringify(lines) === JSON.stringify([0, 20, 40, 60, 80]), `metrics steps after resume: ${lines}`);
   });
 
   await check('a crashed training worker gives a clear error and the run stays resumable', async () => {
-    const r = (await vscode.commands.executeCommand('rnnMemory.trainCopyTask', { ...SMALL, cell: 'lstm', steps: 1_000_000, checkpointEvery: 10 })) as { runId: string; dir: string };
+    const r = (await vscode.commands.executeCommand('rnnMemory.trainCopyTask', {
+      ...SMALL,
+      cell: 'lstm',
+      steps: 1_000_000,
+      checkpointEvery: 10,
+    })) as { runId: string; dir: string };
     await waitFor('a checkpoint to be written', () => existsSync(join(r.dir, RUN_FILES.checkpoint)), 30_000);
     assert(await a.killRun(r.runId), 'killRun found no live run');
     const status = readJson(join(r.dir, RUN_FILES.status));
     assert(status.status === 'running', `a killed worker left run.json at ${status.status}`);
     await a.refresh();
     const node = flatten(a.treeNodes()).find((n) => n.runId === r.runId);
-    assert(node && /interrupted/.test(node.description ?? '') && /;resumable/.test(node.contextValue ?? ''), `crashed run in tree: ${node?.description} / ${node?.contextValue}`);
+    assert(
+      node && /interrupted/.test(node.description ?? '') && /;resumable/.test(node.contextValue ?? ''),
+      `crashed run in tree: ${node?.description} / ${node?.contextValue}`,
+    );
     const panel = a.panels().find((p) => p.view === 'training' && (p.target as { runId?: string }).runId === r.runId);
     assert(panel, 'the crashed run has no training panel');
   });
 
   await check('the custom editor opens a model file and its webview completes the ready handshake', async () => {
     await vscode.commands.executeCommand('vscode.openWith', vscode.Uri.file(fx.trained), 'rnnMemory.modelEditor');
-    const p = await waitFor('an editor panel for the trained model', () => a.panels().find((x) => x.kind === 'editor' && (x.target as { path?: string }).path === fx.trained), 15_000);
-    await waitFor('the editor webview to post ready', () => a.panels().find((x) => x.title === p.title && x.kind === 'editor')?.ready, 30_000);
+    const p = await waitFor(
+      'an editor panel for the trained model',
+      () => a.panels().find((x) => x.kind === 'editor' && (x.target as { path?: string }).path === fx.trained),
+      15_000,
+    );
+    await waitFor(
+      'the editor webview to post ready',
+      () => a.panels().find((x) => x.title === p.title && x.kind === 'editor')?.ready,
+      30_000,
+    );
     assert(a.currentModel() === fx.trained, `current model is ${a.currentModel()}`);
     const tab = vscode.window.tabGroups.activeTabGroup.activeTab;
-    assert(tab?.input instanceof vscode.TabInputCustom && tab.input.viewType === 'rnnMemory.modelEditor', 'the active tab is not our custom editor');
+    assert(
+      tab?.input instanceof vscode.TabInputCustom && tab.input.viewType === 'rnnMemory.modelEditor',
+      'the active tab is not our custom editor',
+    );
   });
 
   await check('showGradientFlow / showRetention / showBistabilityMap open one panel each for a model argument', async () => {
@@ -215,70 +279,133 @@ export async function run(): Promise<void> {
     assert(/^<!DOCTYPE html>/i.test(html.trimStart()), 'report is not an HTML document');
     const data = /<script type="application\/json" id="report-data">([\s\S]*?)<\/script>/.exec(html);
     assert(data, 'no embedded report data');
-    const payload = JSON.parse(data[1]) as { items: { label: string; report: { model: { architecture: { layers: { cell: string }[] } }; bistability: { layers: unknown[] }; diagnosis: unknown[] } }[] };
+    const payload = JSON.parse(data[1]) as {
+      items: {
+        label: string;
+        report: { model: { architecture: { layers: { cell: string }[] } }; bistability: { layers: unknown[] }; diagnosis: unknown[] };
+      }[];
+    };
     const rep = payload.items[0].report;
     assert(payload.items[0].label === 'brc-copy.safetensors', `label ${payload.items[0].label}`);
-    assert(rep.model.architecture.layers.length === 2 && rep.model.architecture.layers.every((l) => l.cell === 'brc'), 'wrong architecture in the report');
+    assert(
+      rep.model.architecture.layers.length === 2 && rep.model.architecture.layers.every((l) => l.cell === 'brc'),
+      'wrong architecture in the report',
+    );
     assert(rep.bistability.layers.length === 2, `bistability has ${rep.bistability.layers.length} layers`);
     assert(rep.diagnosis.length > 0, 'no diagnosis sentences');
   });
 
-  await check('openModel opens a PyTorch state dict (GRU, .safetensors) with answers given as an argument; its report has bistability layers', async () => {
-    const path = fx.torchSafetensors;
-    const answers = { 'readout.activation': 'linear', 'readout.perStep': 'last' };
-    const r = await vscode.commands.executeCommand('rnnMemory.openModel', { path, answers });
-    assert(r === path, `openModel returned ${r}`);
-    const p = await waitFor('an editor panel for the PyTorch model', () => a.panels().find((x) => x.kind === 'editor' && (x.target as { path?: string }).path === path), 15_000);
-    await waitFor('the editor webview to post ready', () => a.panels().find((x) => x.title === p.title && x.kind === 'editor')?.ready, 30_000);
-    // The report as the editor got it (the diagnosis is cached per file and answers).
-    const out = join(fx.workspace, 'report-torch.html');
-    assert((await vscode.commands.executeCommand('rnnMemory.exportReport', vscode.Uri.file(path), out)) === out, 'exportReport did not write the torch report');
-    const data = /<script type="application\/json" id="report-data">([\s\S]*?)<\/script>/.exec(readFileSync(out, 'utf8'));
-    assert(data, 'no embedded report data');
-    const rep = (JSON.parse(data[1]) as { items: { report: { model: { architecture: { inputSize: number; layers: { cell: string; units: number }[]; readout: { units: number; activation: string; perStep: boolean } } }; bistability: { layers: { a: number[][] }[] } } }[] }).items[0].report;
-    // The fixture is nn.GRU(3, 5, num_layers=2) + Linear(5, 2) on h_T (test/fixtures/formats/torch-gru.golden.json).
-    const arch = rep.model.architecture;
-    assert(arch.inputSize === 3 && arch.layers.length === 2 && arch.layers.every((l) => l.cell === 'gru' && l.units === 5), `architecture: ${JSON.stringify(arch)}`);
-    assert(arch.readout.units === 2 && arch.readout.activation === 'linear' && arch.readout.perStep === false, `readout: ${JSON.stringify(arch.readout)}`);
-    assert(rep.bistability.layers.length === 2, `bistability has ${rep.bistability.layers.length} layers`);
-    assert(rep.bistability.layers.every((l) => l.a.length > 0 && l.a.every((row) => row.length === 5)), 'bistability rows are not one value per unit');
-    // The answers are remembered in the extension's own storage, and nothing is written next to the model.
-    assert(a.modelAnswers(path)?.['readout.activation'] === 'linear', `remembered answers: ${JSON.stringify(a.modelAnswers(path))}`);
-    assert(!existsSync(`${path}.rnnmemory.json`), 'a sidecar was written next to the model');
-    // The Inspector describes the foreign model (from its conversion) once the editor made it current.
-    await waitFor('the model to become current', () => a.currentModel() === path, 15_000);
-    const info = await waitFor('the Inspector to describe the PyTorch model', () => a.inspectorModel(), 30_000);
-    assert(info.path === path && info.layers.length === 2 && info.layers.every((l) => l.cell === 'gru' && l.units === 5), `inspector model: ${JSON.stringify(info)}`);
-    // nn.GRU(3, 5, 2 layers): 3·(5·3 + 5·5 + 2·5) + 3·(5·5 + 5·5 + 2·5) = 150 + 180, plus Linear(5, 2) = 12.
-    assert(info.paramCount === 342, `inspector parameter count ${info.paramCount}`);
-  });
+  await check(
+    'openModel opens a PyTorch state dict (GRU, .safetensors) with answers given as an argument; its report has bistability layers',
+    async () => {
+      const path = fx.torchSafetensors;
+      const answers = { 'readout.activation': 'linear', 'readout.perStep': 'last' };
+      const r = await vscode.commands.executeCommand('rnnMemory.openModel', { path, answers });
+      assert(r === path, `openModel returned ${r}`);
+      const p = await waitFor(
+        'an editor panel for the PyTorch model',
+        () => a.panels().find((x) => x.kind === 'editor' && (x.target as { path?: string }).path === path),
+        15_000,
+      );
+      await waitFor(
+        'the editor webview to post ready',
+        () => a.panels().find((x) => x.title === p.title && x.kind === 'editor')?.ready,
+        30_000,
+      );
+      // The report as the editor got it (the diagnosis is cached per file and answers).
+      const out = join(fx.workspace, 'report-torch.html');
+      assert(
+        (await vscode.commands.executeCommand('rnnMemory.exportReport', vscode.Uri.file(path), out)) === out,
+        'exportReport did not write the torch report',
+      );
+      const data = /<script type="application\/json" id="report-data">([\s\S]*?)<\/script>/.exec(readFileSync(out, 'utf8'));
+      assert(data, 'no embedded report data');
+      const rep = (
+        JSON.parse(data[1]) as {
+          items: {
+            report: {
+              model: {
+                architecture: {
+                  inputSize: number;
+                  layers: { cell: string; units: number }[];
+                  readout: { units: number; activation: string; perStep: boolean };
+                };
+              };
+              bistability: { layers: { a: number[][] }[] };
+            };
+          }[];
+        }
+      ).items[0].report;
+      // The fixture is nn.GRU(3, 5, num_layers=2) + Linear(5, 2) on h_T (test/fixtures/formats/torch-gru.golden.json).
+      const arch = rep.model.architecture;
+      assert(
+        arch.inputSize === 3 && arch.layers.length === 2 && arch.layers.every((l) => l.cell === 'gru' && l.units === 5),
+        `architecture: ${JSON.stringify(arch)}`,
+      );
+      assert(
+        arch.readout.units === 2 && arch.readout.activation === 'linear' && arch.readout.perStep === false,
+        `readout: ${JSON.stringify(arch.readout)}`,
+      );
+      assert(rep.bistability.layers.length === 2, `bistability has ${rep.bistability.layers.length} layers`);
+      assert(
+        rep.bistability.layers.every((l) => l.a.length > 0 && l.a.every((row) => row.length === 5)),
+        'bistability rows are not one value per unit',
+      );
+      // The answers are remembered in the extension's own storage, and nothing is written next to the model.
+      assert(a.modelAnswers(path)?.['readout.activation'] === 'linear', `remembered answers: ${JSON.stringify(a.modelAnswers(path))}`);
+      assert(!existsSync(`${path}.rnnmemory.json`), 'a sidecar was written next to the model');
+      // The Inspector describes the foreign model (from its conversion) once the editor made it current.
+      await waitFor('the model to become current', () => a.currentModel() === path, 15_000);
+      const info = await waitFor('the Inspector to describe the PyTorch model', () => a.inspectorModel(), 30_000);
+      assert(
+        info.path === path && info.layers.length === 2 && info.layers.every((l) => l.cell === 'gru' && l.units === 5),
+        `inspector model: ${JSON.stringify(info)}`,
+      );
+      // nn.GRU(3, 5, 2 layers): 3·(5·3 + 5·5 + 2·5) + 3·(5·5 + 5·5 + 2·5) = 150 + 180, plus Linear(5, 2) = 12.
+      assert(info.paramCount === 342, `inspector parameter count ${info.paramCount}`);
+    },
+  );
 
   await check('a foreign model that needs answers fails clearly when none are given and the question is dismissed', async () => {
     // The .pt checkpoint has no sidecar yet: diagnosing it raises the quick pick, which is closed here.
-    const failed = Promise.resolve(vscode.commands.executeCommand('rnnMemory.exportReport', vscode.Uri.file(fx.torchPt), join(fx.workspace, 'never.html'))).then(
+    const failed = Promise.resolve(
+      vscode.commands.executeCommand('rnnMemory.exportReport', vscode.Uri.file(fx.torchPt), join(fx.workspace, 'never.html')),
+    ).then(
       () => 'resolved',
       (e: Error) => e.message,
     );
     let msg = '';
     void failed.then((m) => (msg = m));
     // Keep dismissing until the command settles (the quick pick shows once the worker has read the file).
-    await waitFor('the command to settle after the quick pick is dismissed', async () => {
-      await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
-      return msg;
-    }, 30_000, 300);
+    await waitFor(
+      'the command to settle after the quick pick is dismissed',
+      async () => {
+        await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
+        return msg;
+      },
+      30_000,
+      300,
+    );
     assert(/needs answers/.test(msg), `exportReport without answers ended with: ${msg}`);
     assert(!existsSync(join(fx.workspace, 'never.html')), 'a report was written without answers');
   });
 
   await check('compareRuns with two models opens one compare panel', async () => {
-    const r = (await vscode.commands.executeCommand('rnnMemory.compareRuns', vscode.Uri.file(fx.trained), [vscode.Uri.file(fx.trained), vscode.Uri.file(fx.untrained)])) as { title: string };
+    const r = (await vscode.commands.executeCommand('rnnMemory.compareRuns', vscode.Uri.file(fx.trained), [
+      vscode.Uri.file(fx.trained),
+      vscode.Uri.file(fx.untrained),
+    ])) as { title: string };
     assert(r && /^Compare: /.test(r.title), `compareRuns returned ${JSON.stringify(r)}`);
     await waitFor('the compare panel to be ready', () => a.panels().find((p) => p.title === r.title && p.ready), 30_000);
   });
 
   await check('deleteItem removes a run folder (confirmation given) and the tree forgets it', async () => {
     const dir = join(fx.runsDir, trainedRun);
-    const ok = await vscode.commands.executeCommand('rnnMemory.deleteItem', { kind: 'run', path: dir, runId: trainedRun }, { confirmed: true });
+    const ok = await vscode.commands.executeCommand(
+      'rnnMemory.deleteItem',
+      { kind: 'run', path: dir, runId: trainedRun },
+      { confirmed: true },
+    );
     assert(ok === true, `deleteItem returned ${ok}`);
     assert(!existsSync(dir), 'run folder still exists');
     assert(!flatten(a.treeNodes()).some((n) => n.runId === trainedRun), 'deleted run still in the tree');

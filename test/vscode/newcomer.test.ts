@@ -40,14 +40,21 @@ let page: Page;
 let fx: Fixtures;
 
 /** Editor tabs whose label is `name`. */
-const tabs = (name: string) => page.locator('.part.editor .tabs-container .tab', { has: page.locator('.label-name', { hasText: new RegExp(`^${name.replace(/\./g, '\\.')}$`) }) });
+const tabs = (name: string) =>
+  page.locator('.part.editor .tabs-container .tab', {
+    has: page.locator('.label-name', { hasText: new RegExp(`^${name.replace(/\./g, '\\.')}$`) }),
+  });
 
 /** Every line of VS Code's logs (extension host included) under the run folder that mentions `needle`. */
 function logLines(needle: string): string[] {
   const root = join(cs!.runDir, 'user-data', 'logs');
   if (!existsSync(root)) return [];
   const files = (readdirSync(root, { recursive: true }) as string[]).filter((f) => f.endsWith('.log'));
-  return files.flatMap((f) => readFileSync(join(root, f), 'utf8').split('\n').filter((l) => l.includes(needle)));
+  return files.flatMap((f) =>
+    readFileSync(join(root, f), 'utf8')
+      .split('\n')
+      .filter((l) => l.includes(needle)),
+  );
 }
 
 /** The layer numbers N of every "Layer N" / "layer N" in `texts`. */
@@ -118,8 +125,12 @@ describe('a new user in VS Code (code-server 4.100.3 + Chromium)', () => {
 
   uiTest('double-clicking a .pt in the Explorer opens the diagnostics editor, not the binary-file warning', async () => {
     // The Explorer is open in a fresh window; its activity-bar icon toggles it, so click only when it is not.
-    if (!(await page.locator('.explorer-folders-view').isVisible())) await page.locator('.activitybar .action-item a[aria-label^="Explorer"]').click();
-    const row = (name: string) => page.locator('.explorer-folders-view .monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${name.replace(/\./g, '\\.')}$`) }) });
+    if (!(await page.locator('.explorer-folders-view').isVisible()))
+      await page.locator('.activitybar .action-item a[aria-label^="Explorer"]').click();
+    const row = (name: string) =>
+      page.locator('.explorer-folders-view .monaco-list-row', {
+        has: page.locator('.label-name', { hasText: new RegExp(`^${name.replace(/\./g, '\\.')}$`) }),
+      });
     await row('models').first().waitFor({ timeout: 30_000 });
     if (!(await row('torch-gru.pt').first().isVisible())) await row('models').first().click();
     await row('torch-gru.pt').first().dblclick();
@@ -146,15 +157,19 @@ describe('a new user in VS Code (code-server 4.100.3 + Chromium)', () => {
     // Give a second editor time to appear, if one were to.
     await page.waitForTimeout(2000);
     assert.equal(await tabs('torch-gru.pt').count(), 1, 'two tabs for the same model');
-    assert.match((await page.locator('.part.editor .tabs-container .tab.active .label-name').first().textContent()) ?? '', /^torch-gru\.pt$/);
+    assert.match(
+      (await page.locator('.part.editor .tabs-container .tab.active .label-name').first().textContent()) ?? '',
+      /^torch-gru\.pt$/,
+    );
     await screenshot(page, OUT, 'open-model-one-tab.png');
   });
 
   uiTest('a painted panel shows no debug text, and its heatmap has time and neuron ticks', async () => {
     const frame = await paintedModelFrame('torch-gru.pt');
-    assert.match((await frame.locator('#status').textContent()) ?? '', /rendered view=bistability/, 'the tests\' marker is kept');
+    assert.match((await frame.locator('#status').textContent()) ?? '', /rendered view=bistability/, "the tests' marker is kept");
     assert.equal(await frame.locator('#status').isVisible(), false, 'the render log is visible');
-    const text = (await frame.evaluate(() => (globalThis as unknown as { document: { body: { innerText: string } } }).document.body.innerText)) ?? '';
+    const text =
+      (await frame.evaluate(() => (globalThis as unknown as { document: { body: { innerText: string } } }).document.body.innerText)) ?? '';
     assert.ok(!text.includes('rendered view='), 'debug text is visible in the panel');
     const sel = 'section[data-view="bistability"]';
     assert.ok((await frame.locator(`${sel} [data-role="heatmap-xticks"] .heatmap-tick`).count()) >= 2, 'no time ticks');
@@ -178,14 +193,16 @@ describe('a new user in VS Code (code-server 4.100.3 + Chromium)', () => {
     assert.ok(inSentences.size > 0, `no sentence names a layer: ${sentences.join(' | ')}`);
     assert.deepEqual(sorted(inCharts), expected, `chart legends: ${legends.join(' / ')}`);
     assert.deepEqual(sorted(inSelects), expected, `layer selects: ${options.join(' | ')}`);
-    for (const n of inSentences) assert.ok(expected.includes(n), `a sentence names layer ${n} of a ${layers}-layer model: ${sentences.join(' | ')}`);
-    const text = (await frame.evaluate(() => (globalThis as unknown as { document: { body: { innerText: string } } }).document.body.innerText)) ?? '';
+    for (const n of inSentences)
+      assert.ok(expected.includes(n), `a sentence names layer ${n} of a ${layers}-layer model: ${sentences.join(' | ')}`);
+    const text =
+      (await frame.evaluate(() => (globalThis as unknown as { document: { body: { innerText: string } } }).document.body.innerText)) ?? '';
     assert.doesNotMatch([text, ...legends, ...options].join('\n'), /\b[Ll]ayer 0\b/, '"Layer 0" is on screen');
     // Advice in the extension names settings (rnnMemory.…), never a CLI flag.
     for (const s of sentences) assert.ok(!s.includes('--'), `a CLI flag in a sentence: ${s}`);
   });
 
-  uiTest('after a short training run the loss chart\'s log axis has at least three tick labels', async () => {
+  uiTest("after a short training run the loss chart's log axis has at least three tick labels", async () => {
     await runCommand(page, 'RNN Memory: Train on Copy Task');
     await pickQuickItem(page, 'BRC');
     await pickQuickItem(page, 'T = 20');
@@ -199,8 +216,14 @@ describe('a new user in VS Code (code-server 4.100.3 + Chromium)', () => {
     const labels = ticks.split('|');
     assert.ok(new Set(labels).size >= 3, `the log loss axis has ${labels.length} tick label(s): ${ticks}`);
     const values = labels.map(Number);
-    assert.ok(values.every((v) => v > 0 && Number.isFinite(v)), `ticks that are not loss values: ${ticks}`);
-    assert.ok(values.every((v, i) => i === 0 || v > values[i - 1]), `ticks not in increasing order: ${ticks}`);
+    assert.ok(
+      values.every((v) => v > 0 && Number.isFinite(v)),
+      `ticks that are not loss values: ${ticks}`,
+    );
+    assert.ok(
+      values.every((v, i) => i === 0 || v > values[i - 1]),
+      `ticks not in increasing order: ${ticks}`,
+    );
     await canvas.screenshot({ path: join(OUT, 'training-loss-ticks.png') });
   });
 });

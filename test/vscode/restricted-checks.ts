@@ -7,6 +7,7 @@ export const HOST_MEMORY_BOUND_MB = 1500;
 export const ANSWERS = { 'readout.activation': 'linear', 'readout.perStep': 'last', 'encoder.nonlinearity': 'relu' };
 
 export function hostileCheckName(h: { kind: string; error: unknown }): string {
-  return h.error ? `a hostile file (${h.kind}) gives one clear error notification and runs or writes nothing` : `a hostile file (${h.kind}) opens without running or writing anything`;
+  return h.error
+    ? `a hostile file (${h.kind}) gives one clear error notification and runs or writes nothing`
+    : `a hostile file (${h.kind}) opens without running or writing anything`;
 }
-

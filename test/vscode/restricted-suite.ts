@@ -11,7 +11,6 @@ import type { HostileFile } from '../helpers/hostile-files';
 import { ANSWERS, HOST_MEMORY_BOUND_MB, hostileCheckName } from './restricted-checks';
 import { assert, suiteResults } from './suite-results';
 
-
 export interface RestrictedFixtures {
   workspace: string;
   /** The hostile files, with `error` as a case-insensitive pattern's source (JSON has no RegExp). */
@@ -21,7 +20,6 @@ export interface RestrictedFixtures {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const EXTENSION_ID = 'rnn-memory-lens.rnn-memory-lens';
-
 
 async function waitFor(what: string, fn: () => unknown, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -65,7 +63,10 @@ export async function run(): Promise<void> {
         assert(errors.length === 1, `${errors.length} error notifications: ${JSON.stringify(errors)}`);
         const msg = errors[0];
         assert(new RegExp(h.error, 'i').test(msg), `the notification does not say what is wrong (expected /${h.error}/i): ${msg}`);
-        assert(!/\n\s+at |Maximum call stack|Invalid (typed array|string) length|Array buffer allocation failed/.test(msg), `engine message or stack trace in the notification: ${msg}`);
+        assert(
+          !/\n\s+at |Maximum call stack|Invalid (typed array|string) length|Array buffer allocation failed/.test(msg),
+          `engine message or stack trace in the notification: ${msg}`,
+        );
         assert(msg.length < 600, `notification is ${msg.length} characters long`);
       } else {
         await vscode.commands.executeCommand('rnnMemory.openModel', uri, { answers: ANSWERS });

@@ -10,14 +10,19 @@ export function assert(cond: unknown, msg: string): asserts cond {
 }
 
 /** `check` runs one named check (failing it after `timeoutMs` when given); `finish` marks the suite done. */
-export function suiteResults(resultFile: string, timeoutMs?: number): { check(name: string, fn: () => Promise<void>): Promise<void>; finish(): void } {
+export function suiteResults(
+  resultFile: string,
+  timeoutMs?: number,
+): { check(name: string, fn: () => Promise<void>): Promise<void>; finish(): void } {
   const results: InHostResult[] = [];
   const flush = (done: boolean) => writeFileSync(resultFile, JSON.stringify({ done, results }, null, 1));
   flush(false);
   const bounded = async (fn: () => Promise<void>) => {
     if (timeoutMs === undefined) return fn();
     let timer: NodeJS.Timeout | undefined;
-    const limit = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no result within ${timeoutMs / 1000} s`)), timeoutMs)));
+    const limit = new Promise<never>(
+      (_, reject) => (timer = setTimeout(() => reject(new Error(`no result within ${timeoutMs / 1000} s`)), timeoutMs)),
+    );
     return Promise.race([fn(), limit]).finally(() => clearTimeout(timer));
   };
   return {

@@ -39,7 +39,18 @@ export function bistabilityCsv(layers: readonly BistabilityLayer[]): string {
     for (const L of layers) {
       for (let t = 0; t < L.T; t++) {
         for (let j = 0; j < L.units; j++) {
-          yield [L.layer, t, j, L.a[t]?.[j], L.bistable[t]?.[j], L.fixedPoints[t]?.[j], L.branch[t]?.[j], L.h[t]?.[j], L.c?.[t]?.[j], L.drive?.[t]?.[j]];
+          yield [
+            L.layer,
+            t,
+            j,
+            L.a[t]?.[j],
+            L.bistable[t]?.[j],
+            L.fixedPoints[t]?.[j],
+            L.branch[t]?.[j],
+            L.h[t]?.[j],
+            L.c?.[t]?.[j],
+            L.drive?.[t]?.[j],
+          ];
         }
       }
     }
@@ -50,7 +61,8 @@ export function bistabilityCsv(layers: readonly BistabilityLayer[]): string {
 /** Interval columns of an estimate: 95 % lo, hi, n, method (blank where absent or unbounded). */
 const ESTIMATE_COLUMNS = (name: string) => [`${name}_ci95_lo`, `${name}_ci95_hi`, `${name}_n`, `${name}_interval_method`];
 const estimateCells = (e: Estimate | null | undefined): CsvValue[] => (e ? [e.lo, e.hi, e.n, e.method] : ['', '', '', '']);
-const stepCells = (iv: StepIntervals | null | undefined, t: number): CsvValue[] => (iv ? [iv.lo[t], iv.hi[t], iv.n, iv.method] : ['', '', '', '']);
+const stepCells = (iv: StepIntervals | null | undefined, t: number): CsvValue[] =>
+  iv ? [iv.lo[t], iv.hi[t], iv.n, iv.method] : ['', '', '', ''];
 
 /**
  * Per-layer time series of the bistability summary, each with its 95 % interval over sequences
@@ -62,13 +74,28 @@ export function bistabilityFractionsCsv(layers: readonly BistabilityLayer[]): st
     const iv = L.intervals;
     for (let t = 0; t < L.fractionBistable.length; t++) {
       rows.push([
-        L.layer, t, L.fractionBistable[t], L.fractionTrulyBistable[t], L.meanC?.[t],
-        ...stepCells(iv?.fractionBistable, t), ...stepCells(iv?.fractionTrulyBistable, t), ...stepCells(iv?.meanC, t),
+        L.layer,
+        t,
+        L.fractionBistable[t],
+        L.fractionTrulyBistable[t],
+        L.meanC?.[t],
+        ...stepCells(iv?.fractionBistable, t),
+        ...stepCells(iv?.fractionTrulyBistable, t),
+        ...stepCells(iv?.meanC, t),
       ]);
     }
   }
   return toCsv(
-    ['layer', 't', 'fraction_bistable', 'fraction_truly_bistable', 'mean_c', ...ESTIMATE_COLUMNS('fraction_bistable'), ...ESTIMATE_COLUMNS('fraction_truly_bistable'), ...ESTIMATE_COLUMNS('mean_c')],
+    [
+      'layer',
+      't',
+      'fraction_bistable',
+      'fraction_truly_bistable',
+      'mean_c',
+      ...ESTIMATE_COLUMNS('fraction_bistable'),
+      ...ESTIMATE_COLUMNS('fraction_truly_bistable'),
+      ...ESTIMATE_COLUMNS('mean_c'),
+    ],
     rows,
   );
 }
@@ -77,7 +104,15 @@ export function bistabilityFractionsCsv(layers: readonly BistabilityLayer[]): st
 export function gradientFlowCsv(g: GradientFlowReport): string {
   const rows: CsvValue[][] = [];
   for (const L of g.layers) {
-    for (let t = 0; t < L.norm.length; t++) rows.push([L.layer, t, L.norm[t], L.jacobianNorm[t], ...estimateCells(L.jacobian?.[t]), L.jacobian ? L.jacobianLowerBound === true : '']);
+    for (let t = 0; t < L.norm.length; t++)
+      rows.push([
+        L.layer,
+        t,
+        L.norm[t],
+        L.jacobianNorm[t],
+        ...estimateCells(L.jacobian?.[t]),
+        L.jacobian ? L.jacobianLowerBound === true : '',
+      ]);
   }
   return toCsv(['layer', 't', 'grad_norm', 'jacobian_norm', ...ESTIMATE_COLUMNS('jacobian_norm'), 'jacobian_norm_is_lower_bound'], rows);
 }
@@ -90,7 +125,8 @@ export function retentionCsv(items: readonly { label: string; retention: Retenti
     r.delays.forEach((d, i) => rows.push([label, 'mse_vs_delay', '', d, r.mse[i], ...estimateCells(r.mseEstimate?.[i])]));
     if (r.chance) rows.push([label, 'chance_mse', '', '', r.chance.value, ...estimateCells(r.chance)]);
     const xs = probeTimeSteps(r.probe);
-    for (const L of r.probe.layers) L.r2.forEach((v, i) => rows.push([label, 'probe_r2_vs_t', L.layer, xs[i], v, ...estimateCells(L.r2Estimate?.[i])]));
+    for (const L of r.probe.layers)
+      L.r2.forEach((v, i) => rows.push([label, 'probe_r2_vs_t', L.layer, xs[i], v, ...estimateCells(L.r2Estimate?.[i])]));
     r.probe.readoutR2?.forEach((e, i) => rows.push([label, 'readout_r2_vs_t', '', xs[i], e.value, ...estimateCells(e)]));
   }
   return toCsv(['run', 'series', 'layer', 'x', 'value', 'ci95_lo', 'ci95_hi', 'n', 'interval_method'], rows);
@@ -102,10 +138,38 @@ export function retentionCsv(items: readonly { label: string; retention: Retenti
  */
 export function fixedPointsCsv(fp: FixedPointReport): string {
   const s = fp.search;
-  const search = [...(s ? [s.unsettled.value] : ['']), ...estimateCells(s?.unsettled), ...(s ? [s.largestBasin.value] : ['']), ...estimateCells(s?.largestBasin)];
-  const rows = fp.points.map((p, k) => [k, p.stability, p.slow, p.residual, p.maxEigenvalue, p.pca[0], p.pca[1], p.state.join(' '), ...search]);
+  const search = [
+    ...(s ? [s.unsettled.value] : ['']),
+    ...estimateCells(s?.unsettled),
+    ...(s ? [s.largestBasin.value] : ['']),
+    ...estimateCells(s?.largestBasin),
+  ];
+  const rows = fp.points.map((p, k) => [
+    k,
+    p.stability,
+    p.slow,
+    p.residual,
+    p.maxEigenvalue,
+    p.pca[0],
+    p.pca[1],
+    p.state.join(' '),
+    ...search,
+  ]);
   return toCsv(
-    ['point', 'stability', 'slow', 'residual', 'max_eigenvalue', 'pc1', 'pc2', 'state', 'search_unsettled_share', ...ESTIMATE_COLUMNS('search_unsettled_share'), 'search_largest_basin_share', ...ESTIMATE_COLUMNS('search_largest_basin_share')],
+    [
+      'point',
+      'stability',
+      'slow',
+      'residual',
+      'max_eigenvalue',
+      'pc1',
+      'pc2',
+      'state',
+      'search_unsettled_share',
+      ...ESTIMATE_COLUMNS('search_unsettled_share'),
+      'search_largest_basin_share',
+      ...ESTIMATE_COLUMNS('search_largest_basin_share'),
+    ],
     rows,
   );
 }

@@ -9,10 +9,17 @@ import { layerLabel, power } from '../../core/diagnostics/labels';
  */
 export function fixedPointsCaption(fp: FixedPointReport): string {
   const count = (s: FixedPoint['stability']) => fp.points.filter((q) => q.stability === s && !q.slow).length;
-  const c = fp.search?.counts ?? { stable: count('stable'), unstable: count('unstable'), marginal: count('marginal'), slow: fp.points.filter((q) => q.slow).length };
+  const c = fp.search?.counts ?? {
+    stable: count('stable'),
+    unstable: count('unstable'),
+    marginal: count('marginal'),
+    slow: fp.points.filter((q) => q.slow).length,
+  };
   const input = fp.input.length <= 4 ? `[${fp.input.map((v) => fmt(v)).join(', ')}]` : `${fp.input.length}-dimensional`;
   const s = fp.search;
-  const how = s ? `${s.starts} runs from observed states of ${s.sequences} sequence${s.sequences === 1 ? '' : 's'} (up to ${s.maxSteps} steps, ${s.settled} settled) found` : 'the search found';
+  const how = s
+    ? `${s.starts} runs from observed states of ${s.sequences} sequence${s.sequences === 1 ? '' : 's'} (up to ${s.maxSteps} steps, ${s.settled} settled) found`
+    : 'the search found';
   let text =
     `${layerLabel(fp.layer)}, constant input ${input}: ${how} at least ${c.stable} stable, ${c.unstable} unstable and ${c.marginal} marginal fixed point${c.stable + c.unstable + c.marginal === 1 ? '' : 's'}` +
     `${s ? ` (margin δ = ${fmt(s.margin)}, clustering tolerance ${fmt(s.clusterTolerance)})` : ''}; ${c.slow} slow, drawn hollow; ${fp.points.length} shown.`;

@@ -32,7 +32,7 @@ export function selfMapFixedPoints(a: number, u: number, grid = 4000): SelfMapFi
     const f1 = f(x1);
     if (f1 === 0) {
       out.push(point(a, x1));
-    } else if (f0 !== 0 && (f0 < 0) !== (f1 < 0)) {
+    } else if (f0 !== 0 && f0 < 0 !== f1 < 0) {
       let lo = x0;
       let hi = x1;
       let flo = f0;
@@ -93,8 +93,22 @@ export function branchCurve(u: number, aMin: number, aMax: number, samples = 600
     if (cur && cur.points.length > 1) segs.push(cur);
   }
   if (u === 0) {
-    if (aMin < 1) segs.push({ stable: true, points: [{ a: aMin, h: 0 }, { a: Math.min(1, aMax), h: 0 }] });
-    if (aMax > 1) segs.push({ stable: false, points: [{ a: Math.max(1, aMin), h: 0 }, { a: aMax, h: 0 }] });
+    if (aMin < 1)
+      segs.push({
+        stable: true,
+        points: [
+          { a: aMin, h: 0 },
+          { a: Math.min(1, aMax), h: 0 },
+        ],
+      });
+    if (aMax > 1)
+      segs.push({
+        stable: false,
+        points: [
+          { a: Math.max(1, aMin), h: 0 },
+          { a: aMax, h: 0 },
+        ],
+      });
   }
   return segs;
 }

@@ -103,7 +103,11 @@ export function paintHeatmap(
 }
 
 /** [t][j] time-major nested arrays (nulls from JSON NaN allowed) → [j][t] row-major Float32Array. */
-export function matrixFromTimeMajor(a: readonly (readonly (number | null)[])[], units: number, map?: (v: number, t: number, j: number) => number): Float32Array {
+export function matrixFromTimeMajor(
+  a: readonly (readonly (number | null)[])[],
+  units: number,
+  map?: (v: number, t: number, j: number) => number,
+): Float32Array {
   const T = a.length;
   const out = new Float32Array(units * T);
   for (let t = 0; t < T; t++) {
@@ -118,7 +122,11 @@ export function matrixFromTimeMajor(a: readonly (readonly (number | null)[])[], 
 }
 
 /** Stacks matrices with the same column count, separated by `gap` rows of NaN. */
-export function stackRows(mats: { values: Float32Array; rows: number }[], cols: number, gap: number): { values: Float32Array; rows: number; offsets: number[] } {
+export function stackRows(
+  mats: { values: Float32Array; rows: number }[],
+  cols: number,
+  gap: number,
+): { values: Float32Array; rows: number; offsets: number[] } {
   const rows = mats.reduce((s, m) => s + m.rows, 0) + gap * Math.max(0, mats.length - 1);
   const values = new Float32Array(rows * cols).fill(NaN);
   const offsets: number[] = [];

@@ -46,7 +46,18 @@ export function targetLabel(m: Pick<MemoryReport, 'target' | 'components'>, comp
   return m.components > 1 && component !== undefined ? `y[${component}]` : 'y';
 }
 
-export const CARRIER_COLUMNS = ['layer · neuron', 'holds', 'from t', 'to t', 'score (95 % CI)', 'a', 'c', 'upper branch', '|u|/u*(a)', '|λ|'] as const;
+export const CARRIER_COLUMNS = [
+  'layer · neuron',
+  'holds',
+  'from t',
+  'to t',
+  'score (95 % CI)',
+  'a',
+  'c',
+  'upper branch',
+  '|u|/u*(a)',
+  '|λ|',
+] as const;
 
 /** One table row per listed carrier, in the report's order (strongest first); layers 1-based as in the panels. */
 export function carrierTableRows(m: MemoryReport): string[][] {

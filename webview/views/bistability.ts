@@ -48,8 +48,12 @@ export class BistabilityView extends ReportSectionView implements View {
   private readonly carriers = el('div', { class: 'memory-carriers', attrs: { 'data-role': 'memory-carriers' } });
   private readonly heatmap: Heatmap;
   private readonly detail: NeuronDetail;
-  private readonly fracCanvas = el('canvas', { attrs: { 'data-role': 'fraction-bistable', role: 'img', 'aria-label': 'Fraction of neurons bistable over time, per layer' } });
-  private readonly gateCanvas = el('canvas', { attrs: { 'data-role': 'mean-gate', role: 'img', 'aria-label': 'Mean update gate over time, per layer' } });
+  private readonly fracCanvas = el('canvas', {
+    attrs: { 'data-role': 'fraction-bistable', role: 'img', 'aria-label': 'Fraction of neurons bistable over time, per layer' },
+  });
+  private readonly gateCanvas = el('canvas', {
+    attrs: { 'data-role': 'mean-gate', role: 'img', 'aria-label': 'Mean update gate over time, per layer' },
+  });
   private readonly gateBox = el('div', { class: 'chart-box' }, [this.gateCanvas]);
   /** Figure 3: input channels, markers and hold period aligned with the two charts below. */
   private readonly inputChart = new InputAlignmentChart();
@@ -120,7 +124,12 @@ export class BistabilityView extends ReportSectionView implements View {
       this.el.hidden = true;
       return;
     }
-    const layerSel = this.ui.layer === 'all' || this.ui.layer === undefined ? (layers.length > 1 ? 'all' : '0') : String(clampIndex(Number(this.ui.layer), layers.length));
+    const layerSel =
+      this.ui.layer === 'all' || this.ui.layer === undefined
+        ? layers.length > 1
+          ? 'all'
+          : '0'
+        : String(clampIndex(Number(this.ui.layer), layers.length));
     this.shown = layerSel === 'all' ? layers : [layers[Number(layerSel)]];
     const hasC = layers.some((l) => l.c);
     const hasU = layers.some((l) => l.drive);
@@ -141,10 +150,23 @@ export class BistabilityView extends ReportSectionView implements View {
       exportButtons(
         () => this.host.exporter(),
         () => `bistability ${this.items[clampIndex(this.ui.run, this.items.length)]?.label ?? ''}`,
-        () => [[this.heatmap.base, this.heatmap.overlay], ...this.detail.canvases(), ...(this.inputChart.el.hidden ? [] : [this.inputChart.canvas]), this.fracCanvas, ...(this.gateBox.hidden ? [] : [this.gateCanvas])],
+        () => [
+          [this.heatmap.base, this.heatmap.overlay],
+          ...this.detail.canvases(),
+          ...(this.inputChart.el.hidden ? [] : [this.inputChart.canvas]),
+          this.fracCanvas,
+          ...(this.gateBox.hidden ? [] : [this.gateCanvas]),
+        ],
         () => bistabilityCsv(this.shown),
         () => toCss(this.host.palette().bg),
-        [{ label: 'Export fractions CSV', title: 'Save fraction bistable and mean gate per layer and step, with their 95 % intervals, as CSV', suffix: 'fractions', csv: () => bistabilityFractionsCsv(this.shown) }],
+        [
+          {
+            label: 'Export fractions CSV',
+            title: 'Save fraction bistable and mean gate per layer and step, with their 95 % intervals, as CSV',
+            suffix: 'fractions',
+            csv: () => bistabilityFractionsCsv(this.shown),
+          },
+        ],
       ),
     ]);
     this.paintHeatmap(colorBy);
@@ -173,10 +195,18 @@ export class BistabilityView extends ReportSectionView implements View {
           const dev = values.map((v) => Math.abs(v - 1));
           d = Math.max(1, quantile(dev, 0.99) || 1);
         }
-        return { scale: divergingScale(p.blue, m, p.red, 1, d), ticks: [`a = ${fmt(1 - d)}`, '1', fmt(1 + d)], ends: ['monostable', 'a > 1: can hold a bit'] };
+        return {
+          scale: divergingScale(p.blue, m, p.red, 1, d),
+          ticks: [`a = ${fmt(1 - d)}`, '1', fmt(1 + d)],
+          ends: ['monostable', 'a > 1: can hold a bit'],
+        };
       }
       case 'branch':
-        return { scale: divergingScale(p.purple, m, p.green, 0, 1), ticks: ['−', '', '+'], ends: ['lower branch', 'upper branch (pale: a ≤ 1)'] };
+        return {
+          scale: divergingScale(p.purple, m, p.green, 0, 1),
+          ticks: ['−', '', '+'],
+          ends: ['lower branch', 'upper branch (pale: a ≤ 1)'],
+        };
       case 'h':
         return { scale: divergingScale(p.blue, m, p.orange, 0, 1), ticks: ['h = −1', '0', '+1'], ends: ['', ''] };
       case 'c':
@@ -217,7 +247,15 @@ export class BistabilityView extends ReportSectionView implements View {
       y: 'neuron',
       segments: this.shown.map((L, li) => ({ start: stack.offsets[li], count: L.units })),
     };
-    this.heatmap.setData({ values: stack.values, rows: stack.rows, cols: T, scale, background: p.bg, isGap: (r) => this.rowInfo[r] === null, axes });
+    this.heatmap.setData({
+      values: stack.values,
+      rows: stack.rows,
+      cols: T,
+      scale,
+      background: p.bg,
+      isGap: (r) => this.rowInfo[r] === null,
+      axes,
+    });
     const marks: Cell[] = [];
     if (this.ui.flips !== false) {
       this.shown.forEach((L, li) => {
@@ -225,7 +263,13 @@ export class BistabilityView extends ReportSectionView implements View {
       });
     }
     this.heatmap.setMarks(marks);
-    this.heatmap.setRowMarks(carrierSpans(this.report?.memory, this.shown.map((L) => L.layer), stack.offsets));
+    this.heatmap.setRowMarks(
+      carrierSpans(
+        this.report?.memory,
+        this.shown.map((L) => L.layer),
+        stack.offsets,
+      ),
+    );
   }
 
   /** The memory carriers table (strongest first); a row opens that neuron like a click on the heatmap. */
@@ -236,13 +280,23 @@ export class BistabilityView extends ReportSectionView implements View {
     const rows = carrierTableRows(m);
     const table = rows.length
       ? el('table', { class: 'carriers-table' }, [
-          el('thead', {}, [el('tr', {}, CARRIER_COLUMNS.map((h) => el('th', { text: h })))]),
+          el('thead', {}, [
+            el(
+              'tr',
+              {},
+              CARRIER_COLUMNS.map((h) => el('th', { text: h })),
+            ),
+          ]),
           el(
             'tbody',
             {},
             rows.map((cells, i) => {
               const c = m.carriers[i];
-              const tr = el('tr', { attrs: { tabindex: '0', 'data-carrier': `${c.layer}:${c.neuron}`, title: 'Open this neuron' } }, cells.map((v) => el('td', { text: v })));
+              const tr = el(
+                'tr',
+                { attrs: { tabindex: '0', 'data-carrier': `${c.layer}:${c.neuron}`, title: 'Open this neuron' } },
+                cells.map((v) => el('td', { text: v })),
+              );
               tr.addEventListener('click', () => this.openNeuron(c.layer, c.neuron, c.to));
               tr.addEventListener('keydown', (e) => {
                 if (e.key === 'Enter' || e.key === ' ') {
@@ -279,7 +333,14 @@ export class BistabilityView extends ReportSectionView implements View {
     const flips = this.ui.flips !== false ? el('span', { class: 'legend-note', text: '▬ flip (branch change)' }) : null;
     fill(this.legend, [
       ends[0] ? el('span', { text: ends[0] }) : null,
-      el('span', { class: 'legend-scale' }, [bar, el('span', { class: 'legend-ticks' }, ticks.map((t) => el('span', { text: t })))]),
+      el('span', { class: 'legend-scale' }, [
+        bar,
+        el(
+          'span',
+          { class: 'legend-ticks' },
+          ticks.map((t) => el('span', { text: t })),
+        ),
+      ]),
       ends[1] ? el('span', { text: ends[1] }) : null,
       flips,
     ]);
@@ -289,10 +350,11 @@ export class BistabilityView extends ReportSectionView implements View {
     const parts = this.shown.map((L) => {
       let bist = 0;
       let n = 0;
-      for (const row of L.bistable) for (const v of row) {
-        n++;
-        bist += v ? 1 : 0;
-      }
+      for (const row of L.bistable)
+        for (const v of row) {
+          n++;
+          bist += v ? 1 : 0;
+        }
       return `${layerLabel(L.layer)} (${cellLabel(L.cell)}, ${L.units} units, ${L.method === 'gain' ? 'gain a_t' : 'self-map slope'}): ${fmtPercent(n ? bist / n : NaN)} of neuron-steps with a > 1, ${L.flips.length} flip${L.flips.length === 1 ? '' : 's'}`;
     });
     this.summary.textContent = parts.join(' · ') + '. Click a neuron (or use the arrow keys) to see its trajectory and fixed points.';
@@ -303,10 +365,14 @@ export class BistabilityView extends ReportSectionView implements View {
     this.charts = [];
     const p = this.host.palette();
     const bg = backgroundPlugin(() => toCss(this.host.palette().bg));
-    const span = taskSpanPlugin(() => this.report?.bistability.input, () => spanColors(this.host.palette()));
+    const span = taskSpanPlugin(
+      () => this.report?.bistability.input,
+      () => spanColors(this.host.palette()),
+    );
     const inputChart = this.inputChart.render(this.report?.bistability.input, layers, p, span);
     if (inputChart) this.charts.push(inputChart);
-    const ts = (arr: readonly (number | null)[]): XY[] => arr.map((v, t) => ({ x: t, y: typeof v === 'number' && Number.isFinite(v) ? v : null }));
+    const ts = (arr: readonly (number | null)[]): XY[] =>
+      arr.map((v, t) => ({ x: t, y: typeof v === 'number' && Number.isFinite(v) ? v : null }));
     // 95 % intervals over sequences as shaded bands (two datasets, the upper filled down to the lower).
     const band = (label: string, iv: StepIntervals | null | undefined, i: number) => {
       if (!iv) return [];
@@ -320,7 +386,9 @@ export class BistabilityView extends ReportSectionView implements View {
     const legend = { labels: { filter: (item: { text: string }) => !item.text.endsWith(BAND) } };
     const frac = layers.flatMap((L, i) => [
       lineDataset(`${layerLabel(L.layer, true)}: a > 1`, ts(L.fractionBistable), seriesColor(p, i)),
-      lineDataset(`${layerLabel(L.layer, true)}: three fixed points`, ts(L.fractionTrulyBistable), seriesColor(p, i), { borderDash: [4, 3] }),
+      lineDataset(`${layerLabel(L.layer, true)}: three fixed points`, ts(L.fractionTrulyBistable), seriesColor(p, i), {
+        borderDash: [4, 3],
+      }),
       ...band(`${layerLabel(L.layer, true)}: a > 1`, L.intervals?.fractionBistable, i),
     ]);
     this.charts.push(
@@ -328,7 +396,10 @@ export class BistabilityView extends ReportSectionView implements View {
         type: 'line',
         data: { datasets: frac },
         options: {
-          scales: { x: { type: 'linear', title: { display: true, text: 'time step t' } }, y: { type: 'linear', min: 0, max: 1, title: { display: true, text: 'fraction bistable' } } },
+          scales: {
+            x: { type: 'linear', title: { display: true, text: 'time step t' } },
+            y: { type: 'linear', min: 0, max: 1, title: { display: true, text: 'fraction bistable' } },
+          },
           interaction: { mode: 'index', intersect: false },
           plugins: { legend },
         },
@@ -341,9 +412,21 @@ export class BistabilityView extends ReportSectionView implements View {
       this.charts.push(
         createChart(this.gateCanvas, {
           type: 'line',
-          data: { datasets: layers.flatMap((L, i) => (L.meanC ? [lineDataset(`${layerLabel(L.layer, true)}`, ts(L.meanC), seriesColor(p, i)), ...band(layerLabel(L.layer, true), L.intervals?.meanC, i)] : [])) },
+          data: {
+            datasets: layers.flatMap((L, i) =>
+              L.meanC
+                ? [
+                    lineDataset(`${layerLabel(L.layer, true)}`, ts(L.meanC), seriesColor(p, i)),
+                    ...band(layerLabel(L.layer, true), L.intervals?.meanC, i),
+                  ]
+                : [],
+            ),
+          },
           options: {
-            scales: { x: { type: 'linear', title: { display: true, text: 'time step t' } }, y: { type: 'linear', min: 0, max: 1, title: { display: true, text: 'mean update gate' } } },
+            scales: {
+              x: { type: 'linear', title: { display: true, text: 'time step t' } },
+              y: { type: 'linear', min: 0, max: 1, title: { display: true, text: 'mean update gate' } },
+            },
             interaction: { mode: 'index', intersect: false },
             plugins: { legend },
           },
@@ -371,8 +454,12 @@ export class BistabilityView extends ReportSectionView implements View {
     if (L.drive) extra.push(`u = ${fmt(num(L.drive[t]?.[j]))}`);
     if (extra.length) lines.push(extra.join(' · '));
     const mc = this.carrierFor(L.layer, j);
-    if (mc) lines.push(`memory carrier of ${targetLabel(mc.memory, mc.carrier.component)} from t = ${mc.carrier.from} to ${mc.carrier.to} (score ${fmt(mc.carrier.score)})`);
-    else if (this.report?.memory?.layers.find((m) => m.layer === L.layer)?.carrierNeurons.includes(j)) lines.push('memory carrier (weaker than the listed ones)');
+    if (mc)
+      lines.push(
+        `memory carrier of ${targetLabel(mc.memory, mc.carrier.component)} from t = ${mc.carrier.from} to ${mc.carrier.to} (score ${fmt(mc.carrier.score)})`,
+      );
+    else if (this.report?.memory?.layers.find((m) => m.layer === L.layer)?.carrierNeurons.includes(j))
+      lines.push('memory carrier (weaker than the listed ones)');
     return lines.join('\n');
   }
 

@@ -64,10 +64,21 @@ export class FixedPointsView extends ReportSectionView implements View {
     const hollow = (qs: FixedPoint[], c: string) => qs.map((q) => (q.slow ? 'transparent' : c));
     const pointSet = (label: string, s: FixedPoint['stability'], color: string, style: 'circle' | 'triangle' | 'rect') => {
       const qs = pts(s);
-      return lineDataset(label, qs.map(xy), color, { showLine: false, pointRadius: 6, pointStyle: style, borderWidth: 2, pointBackgroundColor: hollow(qs, color) });
+      return lineDataset(label, qs.map(xy), color, {
+        showLine: false,
+        pointRadius: 6,
+        pointStyle: style,
+        borderWidth: 2,
+        pointBackgroundColor: hollow(qs, color),
+      });
     };
     const traj = fp.trajectories.map((tr, k) =>
-      lineDataset(k === 0 ? 'trajectories (constant input)' : `trajectory ${k + 1}`, tr.map(([x, y]) => ({ x, y })), toCss(p.muted, 0.7), { borderWidth: 1 }),
+      lineDataset(
+        k === 0 ? 'trajectories (constant input)' : `trajectory ${k + 1}`,
+        tr.map(([x, y]) => ({ x, y })),
+        toCss(p.muted, 0.7),
+        { borderWidth: 1 },
+      ),
     );
     this.chart?.destroy();
     this.chart = createChart(this.canvas, {
@@ -75,7 +86,12 @@ export class FixedPointsView extends ReportSectionView implements View {
       data: {
         datasets: [
           ...traj,
-          lineDataset('observed trajectory', fp.observed.map(([x, y]) => ({ x, y })), toCss(p.fg), { borderWidth: 1.5 }),
+          lineDataset(
+            'observed trajectory',
+            fp.observed.map(([x, y]) => ({ x, y })),
+            toCss(p.fg),
+            { borderWidth: 1.5 },
+          ),
           pointSet('stable', 'stable', toCss(p.green), 'circle'),
           pointSet('unstable', 'unstable', toCss(p.red), 'triangle'),
           pointSet('marginal', 'marginal', toCss(p.yellow), 'rect'),

@@ -54,8 +54,16 @@ export function describeDecay(L: GradientFlowLayer): string {
 export class GradientFlowView extends ReportSectionView implements View {
   readonly el: HTMLElement;
   private readonly toolbar: HTMLElement;
-  private readonly normCanvas = el('canvas', { attrs: { 'data-role': 'gradient-norm', role: 'img', 'aria-label': 'Norm of the loss gradient with respect to h_t per layer, log scale' } });
-  private readonly jacCanvas = el('canvas', { attrs: { 'data-role': 'gradient-jacobian', role: 'img', 'aria-label': 'Spectral norm of dh_T/dh_t per layer, log scale' } });
+  private readonly normCanvas = el('canvas', {
+    attrs: {
+      'data-role': 'gradient-norm',
+      role: 'img',
+      'aria-label': 'Norm of the loss gradient with respect to h_t per layer, log scale',
+    },
+  });
+  private readonly jacCanvas = el('canvas', {
+    attrs: { 'data-role': 'gradient-jacobian', role: 'img', 'aria-label': 'Spectral norm of dh_T/dh_t per layer, log scale' },
+  });
   private readonly decay = el('ul', { class: 'decay-list' });
   private readonly heatTitle = el('h3');
   private readonly heatmap: Heatmap;
@@ -84,7 +92,10 @@ export class GradientFlowView extends ReportSectionView implements View {
     });
     this.heatmap.onPaint = () => this.reportStatus();
     s.body.append(
-      el('div', { class: 'chart-row' }, [el('div', { class: 'chart-box wide' }, [this.normCanvas]), el('div', { class: 'chart-box' }, [this.jacCanvas])]),
+      el('div', { class: 'chart-row' }, [
+        el('div', { class: 'chart-box wide' }, [this.normCanvas]),
+        el('div', { class: 'chart-box' }, [this.jacCanvas]),
+      ]),
       this.decay,
       this.heatTitle,
       this.heatmap.el,
@@ -125,7 +136,10 @@ export class GradientFlowView extends ReportSectionView implements View {
       ),
     ]);
     this.renderCharts(this.chartSeries(layers));
-    fill(this.decay, layers.map((L) => el('li', { class: L.vanishing || L.exploding ? 'warning' : '', text: describeDecay(L) })));
+    fill(
+      this.decay,
+      layers.map((L) => el('li', { class: L.vanishing || L.exploding ? 'warning' : '', text: describeDecay(L) })),
+    );
     const L = layers[li];
     this.heatTitle.textContent = L ? `${layerLabel(L.layer)}: mean |∂L/∂h_t| per neuron (log colour scale)` : '';
     if (L) this.paintHeatmap(L, r.bistability.layers[li]?.units ?? L.perNeuron[0]?.length ?? 0);
@@ -143,18 +157,28 @@ export class GradientFlowView extends ReportSectionView implements View {
   private chartSeries(layers: GradientFlowLayer[]): Series[] {
     if (!this.overlay) return layers.map((L, i) => ({ label: `${layerLabel(L.layer, true)}`, L, color: i, dash: [] }));
     return this.items.flatMap((it, r) =>
-      it.report.gradientFlow.layers.map((L, k) => ({ label: `${it.label} · ${layerLabel(L.layer, true)}`, L, color: r, dash: LAYER_DASHES[k % LAYER_DASHES.length] })),
+      it.report.gradientFlow.layers.map((L, k) => ({
+        label: `${it.label} · ${layerLabel(L.layer, true)}`,
+        L,
+        color: r,
+        dash: LAYER_DASHES[k % LAYER_DASHES.length],
+      })),
     );
   }
 
   private renderCharts(series: Series[]): void {
     for (const c of this.charts) c.destroy();
     const p = this.host.palette();
-    const ds = (s: Series, values: readonly (number | null)[]) => lineDataset(s.label, pos(values), seriesColor(p, s.color), { borderDash: s.dash });
+    const ds = (s: Series, values: readonly (number | null)[]) =>
+      lineDataset(s.label, pos(values), seriesColor(p, s.color), { borderDash: s.dash });
     const bg = backgroundPlugin(() => toCss(this.host.palette().bg));
-    const pos = (arr: readonly (number | null)[]): XY[] => arr.map((v, t) => ({ x: t, y: typeof v === 'number' && v > 0 && Number.isFinite(v) ? v : null }));
+    const pos = (arr: readonly (number | null)[]): XY[] =>
+      arr.map((v, t) => ({ x: t, y: typeof v === 'number' && v > 0 && Number.isFinite(v) ? v : null }));
     const opts = (ytitle: string) => ({
-      scales: { x: { type: 'linear' as const, title: { display: true, text: 't' } }, y: { ...logScale, title: { display: true, text: ytitle } } },
+      scales: {
+        x: { type: 'linear' as const, title: { display: true, text: 't' } },
+        y: { ...logScale, title: { display: true, text: ytitle } },
+      },
       interaction: { mode: 'index' as const, intersect: false },
     });
     this.charts = [
@@ -168,7 +192,9 @@ export class GradientFlowView extends ReportSectionView implements View {
         type: 'line',
         data: { datasets: series.flatMap((s) => [ds(s, s.L.jacobianNorm), ...this.band(s, pos)]) },
         options: {
-          ...opts(series.some((s) => s.L.jacobianLowerBound) ? '‖∂h_T/∂h_t‖ (median; a lower bound)' : '‖∂h_T/∂h_t‖ (median over sequences)'),
+          ...opts(
+            series.some((s) => s.L.jacobianLowerBound) ? '‖∂h_T/∂h_t‖ (median; a lower bound)' : '‖∂h_T/∂h_t‖ (median over sequences)',
+          ),
           plugins: { legend: { labels: { filter: (item: { text: string }) => !item.text.endsWith(BAND_LOW) } } },
         },
         plugins: [bg],
@@ -187,7 +213,11 @@ export class GradientFlowView extends ReportSectionView implements View {
     const none = { borderWidth: 0, pointHitRadius: 0 };
     return [
       lineDataset(`${s.label}${BAND_LOW}`, pos(lo), color, { ...none, fill: false }),
-      lineDataset(`${s.label}: 95 % interval`, pos(hi), color, { ...none, fill: '-1', backgroundColor: toCss(p.series[s.color % p.series.length], 0.15) }),
+      lineDataset(`${s.label}: 95 % interval`, pos(hi), color, {
+        ...none,
+        fill: '-1',
+        backgroundColor: toCss(p.series[s.color % p.series.length], 0.15),
+      }),
     ];
   }
 
@@ -200,7 +230,14 @@ export class GradientFlowView extends ReportSectionView implements View {
     if (hi - lo < 1e-6) hi = lo + 1;
     const p = this.host.palette();
     this.hm = { L, units };
-    this.heatmap.setData({ values, rows: units, cols: T, scale: sequentialScale(p.heatMid, p.blue, lo, hi), background: p.bg, axes: { x: 'time step t', y: 'neuron' } });
+    this.heatmap.setData({
+      values,
+      rows: units,
+      cols: T,
+      scale: sequentialScale(p.heatMid, p.blue, lo, hi),
+      background: p.bg,
+      axes: { x: 'time step t', y: 'neuron' },
+    });
   }
 
   private reportStatus(): void {

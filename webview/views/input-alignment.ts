@@ -15,7 +15,10 @@ import { layerLabel } from '../../core/diagnostics/labels';
 import type { Estimate } from '../../core/diagnostics/stats';
 
 /** Shades the hold period and draws a dashed line at each marker time (shared by the aligned charts). */
-export function taskSpanPlugin(get: () => InputAlignment | undefined, colors: () => { hold: string; marker: string }): Plugin<'line' | 'scatter'> {
+export function taskSpanPlugin(
+  get: () => InputAlignment | undefined,
+  colors: () => { hold: string; marker: string },
+): Plugin<'line' | 'scatter'> {
   return {
     id: 'taskSpans',
     beforeDatasetsDraw(chart) {
@@ -58,39 +61,65 @@ export function holdSummary(inp: InputAlignment | undefined): string {
   const span = `t = ${inp.hold.from}…${inp.hold.to}`;
   // Each average with its 95 % interval over sequences when the report has one: "65% a > 1 (64–66%, n = 64)".
   const ci = (e: Estimate | null | undefined, show: (v: number) => string) =>
-    e && typeof e.lo === 'number' && typeof e.hi === 'number' && Number.isFinite(e.lo) && Number.isFinite(e.hi) ? ` (${show(e.lo)}–${show(e.hi)}, n = ${e.n})` : e ? ` (n = ${e.n}, no interval)` : '';
+    e && typeof e.lo === 'number' && typeof e.hi === 'number' && Number.isFinite(e.lo) && Number.isFinite(e.hi)
+      ? ` (${show(e.lo)}–${show(e.hi)}, n = ${e.n})`
+      : e
+        ? ` (n = ${e.n}, no interval)`
+        : '';
   const parts = inp.holdAverages.map((h) => {
     const e = h.estimates;
     const bits = [
       h.fractionBistable !== null ? `${fmtPercent(h.fractionBistable)} a > 1${ci(e?.fractionBistable, (v) => fmtPercent(v))}` : '',
-      h.fractionTrulyBistable !== null ? `${fmtPercent(h.fractionTrulyBistable)} truly bistable${ci(e?.fractionTrulyBistable, (v) => fmtPercent(v))}` : '',
+      h.fractionTrulyBistable !== null
+        ? `${fmtPercent(h.fractionTrulyBistable)} truly bistable${ci(e?.fractionTrulyBistable, (v) => fmtPercent(v))}`
+        : '',
       h.meanC !== null ? `mean gate ${fmt(h.meanC)}${ci(e?.meanC, (v) => fmt(v))}` : '',
     ].filter(Boolean);
     return `${layerLabel(h.layer, true)}: ${bits.join(', ')}`;
   });
-  const intervals = inp.holdAverages.some((h) => h.estimates && Object.values(h.estimates).some((e) => e)) ? ' (95 % intervals over sequences)' : '';
+  const intervals = inp.holdAverages.some((h) => h.estimates && Object.values(h.estimates).some((e) => e))
+    ? ' (95 % intervals over sequences)'
+    : '';
   return `Hold period (${span}, shaded)${inp.markers.length ? `, markers dashed` : ''}${intervals}: ${parts.join('; ')}.`;
 }
 
 export class InputAlignmentChart {
-  readonly canvas = el('canvas', { attrs: { 'data-role': 'input-channels', role: 'img', 'aria-label': 'Input channels of the first sequence over time, with the task markers and hold period' } });
+  readonly canvas = el('canvas', {
+    attrs: {
+      'data-role': 'input-channels',
+      role: 'img',
+      'aria-label': 'Input channels of the first sequence over time, with the task markers and hold period',
+    },
+  });
   readonly summary = el('p', { class: 'summary', attrs: { 'data-role': 'hold-summary' } });
   readonly el = el('div', { class: 'chart-box' }, [this.canvas]);
 
   /** Draws the channels (or hides the box when the report has no input view). */
-  render(inp: InputAlignment | undefined, layers: readonly BistabilityLayer[], p: Palette, span: Plugin<'line' | 'scatter'>): LineChart | null {
+  render(
+    inp: InputAlignment | undefined,
+    layers: readonly BistabilityLayer[],
+    p: Palette,
+    span: Plugin<'line' | 'scatter'>,
+  ): LineChart | null {
     this.el.hidden = !inp || inp.channels.length === 0 || layers.length === 0;
     this.summary.textContent = holdSummary(inp);
     this.summary.hidden = !this.summary.textContent;
     if (this.el.hidden || !inp) return null;
     const data = inp.channels.map((ch, i) =>
-      lineDataset(inp.names[i] ?? `x[${i}]`, ch.map((v, t): XY => ({ x: t, y: Number.isFinite(v) ? v : null })), seriesColor(p, i + 3)),
+      lineDataset(
+        inp.names[i] ?? `x[${i}]`,
+        ch.map((v, t): XY => ({ x: t, y: Number.isFinite(v) ? v : null })),
+        seriesColor(p, i + 3),
+      ),
     );
     return createChart(this.canvas, {
       type: 'line',
       data: { datasets: data },
       options: {
-        scales: { x: { type: 'linear', title: { display: true, text: 'time step t' } }, y: { type: 'linear', title: { display: true, text: 'input (first sequence)' } } },
+        scales: {
+          x: { type: 'linear', title: { display: true, text: 'time step t' } },
+          y: { type: 'linear', title: { display: true, text: 'input (first sequence)' } },
+        },
         interaction: { mode: 'index', intersect: false },
       },
       plugins: [backgroundPlugin(() => toCss(p.bg)), span],

@@ -21,7 +21,9 @@ export class InspectorView implements View {
   private readonly model = el('div', { class: 'inspector-model' });
   private readonly diagnosis = el('ul', { class: 'diagnosis' });
   private readonly trainText = el('p', { class: 'caption' });
-  private readonly canvas = el('canvas', { attrs: { 'data-role': 'inspector-loss', role: 'img', 'aria-label': 'Training loss of the current run' } });
+  private readonly canvas = el('canvas', {
+    attrs: { 'data-role': 'inspector-loss', role: 'img', 'aria-label': 'Training loss of the current run' },
+  });
   private readonly chartBox = el('div', { class: 'chart-box small' }, [this.canvas]);
   private readonly actions = el('div', { class: 'actions' });
   private chart: LineChart | null = null;
@@ -79,7 +81,12 @@ export class InspectorView implements View {
   private render(): void {
     const m = this.msg?.model ?? null;
     if (!m) {
-      fill(this.model, [el('p', { class: 'caption', text: 'No model open. Open a model file (.safetensors, PyTorch .pt/.pth, Keras .keras/.h5 or TF.js model.json) or train one.' })]);
+      fill(this.model, [
+        el('p', {
+          class: 'caption',
+          text: 'No model open. Open a model file (.safetensors, PyTorch .pt/.pth, Keras .keras/.h5 or TF.js model.json) or train one.',
+        }),
+      ]);
     } else {
       const a = m.architecture;
       const layers = a.layers.map((l, i) => el('li', { text: `${layerLabel(i)}: ${cellLabel(l.cell, l.custom?.name)} × ${l.units}` }));
@@ -100,7 +107,12 @@ export class InspectorView implements View {
     fill(
       this.diagnosis,
       diag.length
-        ? diag.map((d) => el('li', { class: d.severity, attrs: { title: d.refs.join(', ') } }, [el('span', { class: 'mark', text: SEVERITY_MARK[d.severity] ?? '•', attrs: { 'aria-label': d.severity } }), ` ${d.text}`]))
+        ? diag.map((d) =>
+            el('li', { class: d.severity, attrs: { title: d.refs.join(', ') } }, [
+              el('span', { class: 'mark', text: SEVERITY_MARK[d.severity] ?? '•', attrs: { 'aria-label': d.severity } }),
+              ` ${d.text}`,
+            ]),
+          )
         : [el('li', { class: 'caption', text: 'Run a diagnosis to see what the model remembers.' })],
     );
     this.chart?.destroy();
@@ -141,7 +153,8 @@ export class InspectorView implements View {
     const post = (command: HostCommand) => this.host.post({ type: 'command', command });
     const hasModel = !!this.msg?.model;
     const running = this.msg?.training?.status === 'running';
-    const b = (label: string, cmd: HostCommand, secondary = true, disabled = false) => button(label, () => post(cmd), { secondary, disabled });
+    const b = (label: string, cmd: HostCommand, secondary = true, disabled = false) =>
+      button(label, () => post(cmd), { secondary, disabled });
     fill(this.actions, [
       b('Open model…', 'openModel', false),
       b('Train on copy task', 'trainCopyTask'),

@@ -37,7 +37,10 @@ export class NeuronDetail {
   /** Charts must be rebuilt at the next frame (neuron changed); otherwise only the time moved. */
   private dirty = false;
 
-  constructor(private readonly host: ViewHost, private readonly onTime: (t: number) => void) {
+  constructor(
+    private readonly host: ViewHost,
+    private readonly onTime: (t: number) => void,
+  ) {
     this.el = el('div', { class: 'neuron-detail hidden' }, [
       this.title,
       this.caption,
@@ -133,7 +136,10 @@ export class NeuronDetail {
     const j = this.neuron;
     const p = this.host.palette();
     const bg = () => toCss(this.host.palette().bg);
-    const cursor = cursorPlugin(() => this.t, () => toCss(this.host.palette().fg));
+    const cursor = cursorPlugin(
+      () => this.t,
+      () => toCss(this.host.palette().fg),
+    );
     this.title.textContent = `${layerLabel(L.layer)} · neuron ${j}`;
     const s = L.neurons[j];
     const flips = L.flips.filter((f) => f.neuron === j);
@@ -142,13 +148,40 @@ export class NeuronDetail {
         (L.method === 'self-map' ? ' · a is the slope of the neuron’s self-map (approximation for this cell)' : '')
       : '';
     const sets = [
-      lineDataset('h', this.series((t) => num(L.h[t]?.[j])), toCss(p.fg)),
-      lineDataset('a', this.series((t) => num(L.a[t]?.[j])), toCss(p.red)),
+      lineDataset(
+        'h',
+        this.series((t) => num(L.h[t]?.[j])),
+        toCss(p.fg),
+      ),
+      lineDataset(
+        'a',
+        this.series((t) => num(L.a[t]?.[j])),
+        toCss(p.red),
+      ),
     ];
-    if (L.c) sets.push(lineDataset(L.cell === 'gru' ? 'z' : L.cell === 'lstm' ? 'f' : 'c', this.series((t) => num(L.c![t]?.[j])), toCss(p.green)));
-    if (L.drive) sets.push(lineDataset('u (input drive)', this.series((t) => num(L.drive![t]?.[j])), toCss(p.blue)));
+    if (L.c)
+      sets.push(
+        lineDataset(
+          L.cell === 'gru' ? 'z' : L.cell === 'lstm' ? 'f' : 'c',
+          this.series((t) => num(L.c![t]?.[j])),
+          toCss(p.green),
+        ),
+      );
+    if (L.drive)
+      sets.push(
+        lineDataset(
+          'u (input drive)',
+          this.series((t) => num(L.drive![t]?.[j])),
+          toCss(p.blue),
+        ),
+      );
     sets.push(
-      lineDataset('flips', flips.map((f) => ({ x: f.t, y: num(L.h[f.t]?.[j]) })), toCss(p.orange), { showLine: false, pointRadius: 4, pointStyle: 'triangle' }),
+      lineDataset(
+        'flips',
+        flips.map((f) => ({ x: f.t, y: num(L.h[f.t]?.[j]) })),
+        toCss(p.orange),
+        { showLine: false, pointRadius: 4, pointStyle: 'triangle' },
+      ),
     );
     this.traj = createChart(this.trajCanvas, {
       type: 'line',
@@ -164,7 +197,10 @@ export class NeuronDetail {
       },
       plugins: [cursor, backgroundPlugin(bg)],
     });
-    this.trajCanvas.setAttribute('aria-label', `Trajectory of ${layerLabel(L.layer, true)} neuron ${j}: h, a${L.c ? ', gate' : ''}${L.drive ? ', input drive' : ''} over time`);
+    this.trajCanvas.setAttribute(
+      'aria-label',
+      `Trajectory of ${layerLabel(L.layer, true)} neuron ${j}: h, a${L.c ? ', gate' : ''}${L.drive ? ', input drive' : ''} over time`,
+    );
     const [a0, a1] = this.aRange();
     this.fp = createChart(this.fpCanvas, {
       type: 'line',
@@ -185,16 +221,36 @@ export class NeuronDetail {
       type: 'line',
       data: {
         datasets: [
-          lineDataset('u*(a)', edge.map((e) => ({ x: e.a, y: e.u })), toCss(p.purple), { fill: false }),
-          lineDataset('bistable band |u| < u*(a)', edge.map((e) => ({ x: e.a, y: -e.u })), toCss(p.purple), { fill: '-1', backgroundColor: toCss(p.purple, 0.2) }),
-          lineDataset('trajectory', L.drive ? Array.from({ length: L.T }, (_, t) => ({ x: num(L.a[t]?.[j]), y: num(L.drive![t]?.[j]) })) : [], toCss(p.muted, 0.6), { showLine: false, pointRadius: 1.5 }),
+          lineDataset(
+            'u*(a)',
+            edge.map((e) => ({ x: e.a, y: e.u })),
+            toCss(p.purple),
+            { fill: false },
+          ),
+          lineDataset(
+            'bistable band |u| < u*(a)',
+            edge.map((e) => ({ x: e.a, y: -e.u })),
+            toCss(p.purple),
+            { fill: '-1', backgroundColor: toCss(p.purple, 0.2) },
+          ),
+          lineDataset(
+            'trajectory',
+            L.drive ? Array.from({ length: L.T }, (_, t) => ({ x: num(L.a[t]?.[j]), y: num(L.drive![t]?.[j]) })) : [],
+            toCss(p.muted, 0.6),
+            { showLine: false, pointRadius: 1.5 },
+          ),
           lineDataset('now', [], toCss(p.red), { showLine: false, pointRadius: 5 }),
         ],
       },
       options: {
         scales: {
           x: { type: 'linear', min: a0, max: a1, title: { display: true, text: 'a' } },
-          y: { type: 'linear', min: -Math.min(uMax * 1.1, 10), max: Math.min(uMax * 1.1, 10), title: { display: true, text: 'u (input drive)' } },
+          y: {
+            type: 'linear',
+            min: -Math.min(uMax * 1.1, 10),
+            max: Math.min(uMax * 1.1, 10),
+            title: { display: true, text: 'u (input drive)' },
+          },
         },
         plugins: { legend: { labels: { filter: (item) => item.text !== 'u*(a)' } } },
       },
@@ -215,23 +271,47 @@ export class NeuronDetail {
     const shades = targetShades(m, c.targets);
     const what = targetLabel(m, c.component);
     const sets = c.traces.map((tr, s) =>
-      lineDataset(`${what} = ${fmt(c.targets[s])}`, tr.map((v, i) => ({ x: m.times[i], y: Number.isFinite(v) ? v : null })), toCss(scaleColor(scale, shades[s]) ?? p.fg), { pointRadius: 0, borderWidth: 1 }),
+      lineDataset(
+        `${what} = ${fmt(c.targets[s])}`,
+        tr.map((v, i) => ({ x: m.times[i], y: Number.isFinite(v) ? v : null })),
+        toCss(scaleColor(scale, shades[s]) ?? p.fg),
+        { pointRadius: 0, borderWidth: 1 },
+      ),
     );
-    sets.push(lineDataset('carrier window', [{ x: c.from, y: 1.05 }, { x: c.to, y: 1.05 }], toCss(p.fg), { pointRadius: 2, borderWidth: 3 }));
+    sets.push(
+      lineDataset(
+        'carrier window',
+        [
+          { x: c.from, y: 1.05 },
+          { x: c.to, y: 1.05 },
+        ],
+        toCss(p.fg),
+        { pointRadius: 2, borderWidth: 3 },
+      ),
+    );
     this.mem = createChart(this.memCanvas, {
       type: 'line',
       data: { datasets: sets },
       options: {
-        scales: { x: { type: 'linear', title: { display: true, text: 't' } }, y: { type: 'linear', min: -1.1, max: 1.1, title: { display: true, text: 'h' } } },
+        scales: {
+          x: { type: 'linear', title: { display: true, text: 't' } },
+          y: { type: 'linear', min: -1.1, max: 1.1, title: { display: true, text: 'h' } },
+        },
         plugins: {
           legend: { display: false },
-          title: { display: true, text: `h in ${c.traces.length} sequences, ${m.target === 'class' ? 'coloured by class' : `blue → orange: ${what} low → high`}; holds it from t = ${c.from} to ${c.to} (score ${fmt(c.score)})` },
+          title: {
+            display: true,
+            text: `h in ${c.traces.length} sequences, ${m.target === 'class' ? 'coloured by class' : `blue → orange: ${what} low → high`}; holds it from t = ${c.from} to ${c.to} (score ${fmt(c.score)})`,
+          },
         },
         interaction: { mode: 'nearest', intersect: false },
       },
       plugins: [backgroundPlugin(() => toCss(this.host.palette().bg))],
     });
-    this.memCanvas.setAttribute('aria-label', `Memory carrier: h of ${layerLabel(c.layer, true)} neuron ${c.neuron} in ${c.traces.length} sequences coloured by ${what}`);
+    this.memCanvas.setAttribute(
+      'aria-label',
+      `Memory carrier: h of ${layerLabel(c.layer, true)} neuron ${c.neuron} in ${c.traces.length} sequences coloured by ${what}`,
+    );
   }
 
   private updateTime(): void {
@@ -257,12 +337,22 @@ export class NeuronDetail {
     this.fp.data.datasets = [
       lineDataset('stable h*', stable, toCss(p.fg)),
       lineDataset('unstable h*', unstable, toCss(p.fg), { borderDash: [5, 4] }),
-      lineDataset('fixed points now', fps.map((f) => ({ x: a, y: f.h })), toCss(p.green), {
+      lineDataset(
+        'fixed points now',
+        fps.map((f) => ({ x: a, y: f.h })),
+        toCss(p.green),
+        {
+          showLine: false,
+          pointRadius: 5,
+          pointBackgroundColor: fps.map((f) => (f.stable ? toCss(p.green) : 'transparent')),
+        },
+      ),
+      lineDataset('h_t', Number.isFinite(a) && Number.isFinite(h) ? [{ x: a, y: h }] : [], toCss(p.red), {
         showLine: false,
-        pointRadius: 5,
-        pointBackgroundColor: fps.map((f) => (f.stable ? toCss(p.green) : 'transparent')),
+        pointRadius: 4,
+        pointStyle: 'crossRot',
+        borderWidth: 2,
       }),
-      lineDataset('h_t', Number.isFinite(a) && Number.isFinite(h) ? [{ x: a, y: h }] : [], toCss(p.red), { showLine: false, pointRadius: 4, pointStyle: 'crossRot', borderWidth: 2 }),
     ];
     const fpTitle = `t = ${t}: a = ${fmt(a)}, u = ${L.drive ? fmt(u) : '0 (drive not available)'} · ${fps.length} fixed point${fps.length === 1 ? '' : 's'}`;
     // Mutate in place: chart.options are resolver proxies and must not be spread.

@@ -43,14 +43,27 @@ export class ReportView implements View {
         const arch = `${a.layers.map((l) => `${cellLabel(l.cell, l.custom?.name)}×${l.units}`).join(' → ')} → readout ${readoutLabel(a.readout)}`;
         // A probe batch has no targets, so its loss (against zeros) says nothing about the model.
         const probe = r.input.source === 'probe';
-        const input = r.input.source === 'task' ? `${r.input.task ?? 'task'} batch` : probe ? 'random probe batch (N(0,1) inputs, no targets)' : 'input file';
+        const input =
+          r.input.source === 'task'
+            ? `${r.input.task ?? 'task'} batch`
+            : probe
+              ? 'random probe batch (N(0,1) inputs, no targets)'
+              : 'input file';
         return el('div', { class: 'run-summary' }, [
           el('h2', { text: it.label }),
-          el('p', { class: 'caption', text: `${arch} · ${fmtInt(r.model.paramCount)} parameters · ${input}, T = ${r.input.T}, B = ${r.input.B}${probe ? '' : ` · loss ${fmt(r.input.loss)}`} · ${r.createdAt}` }),
+          el('p', {
+            class: 'caption',
+            text: `${arch} · ${fmtInt(r.model.paramCount)} parameters · ${input}, T = ${r.input.T}, B = ${r.input.B}${probe ? '' : ` · loss ${fmt(r.input.loss)}`} · ${r.createdAt}`,
+          }),
           el(
             'ul',
             { class: 'diagnosis' },
-            r.diagnosis.map((d) => el('li', { class: d.severity }, [el('span', { class: 'mark', text: SEVERITY_MARK[d.severity] ?? '•', attrs: { 'aria-label': d.severity } }), ` ${d.text}`])),
+            r.diagnosis.map((d) =>
+              el('li', { class: d.severity }, [
+                el('span', { class: 'mark', text: SEVERITY_MARK[d.severity] ?? '•', attrs: { 'aria-label': d.severity } }),
+                ` ${d.text}`,
+              ]),
+            ),
           ),
         ]);
       }),

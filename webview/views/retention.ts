@@ -17,7 +17,6 @@ import { fill, seriesColor, ReportSectionView, LAYER_DASHES } from './common';
 import type { View, ViewHost } from './types';
 import { layerLabel } from '../../core/diagnostics/labels';
 
-
 /** Marks the datasets of interval bands, which the legend leaves out. */
 const BAND = ' (95 % interval)';
 
@@ -26,8 +25,18 @@ function intervalBand(label: string, xs: readonly number[], est: readonly Estima
   const end = (v: number) => (Number.isFinite(v) ? v : null);
   const style = { borderWidth: 0, pointHitRadius: 0 };
   return [
-    lineDataset(label + BAND, xs.map((x, i) => ({ x, y: end(est[i].lo) })), color, { ...style, fill: false }),
-    lineDataset(label + BAND, xs.map((x, i) => ({ x, y: end(est[i].hi) })), color, { ...style, fill: '-1', backgroundColor: color }),
+    lineDataset(
+      label + BAND,
+      xs.map((x, i) => ({ x, y: end(est[i].lo) })),
+      color,
+      { ...style, fill: false },
+    ),
+    lineDataset(
+      label + BAND,
+      xs.map((x, i) => ({ x, y: end(est[i].hi) })),
+      color,
+      { ...style, fill: '-1', backgroundColor: color },
+    ),
   ];
 }
 
@@ -35,8 +44,20 @@ export class RetentionView extends ReportSectionView implements View {
   readonly el: HTMLElement;
   private readonly toolbar: HTMLElement;
   private readonly note = el('p', { class: 'caption' });
-  private readonly mseCanvas = el('canvas', { attrs: { 'data-role': 'retention-mse', role: 'img', 'aria-label': 'Mean squared error of recalling the first input against the delay, per run' } });
-  private readonly r2Canvas = el('canvas', { attrs: { 'data-role': 'retention-r2', role: 'img', 'aria-label': 'Probe R squared for the first input from h_t against the time step t, per run and layer' } });
+  private readonly mseCanvas = el('canvas', {
+    attrs: {
+      'data-role': 'retention-mse',
+      role: 'img',
+      'aria-label': 'Mean squared error of recalling the first input against the delay, per run',
+    },
+  });
+  private readonly r2Canvas = el('canvas', {
+    attrs: {
+      'data-role': 'retention-r2',
+      role: 'img',
+      'aria-label': 'Probe R squared for the first input from h_t against the time step t, per run and layer',
+    },
+  });
   private charts: LineChart[] = [];
 
   constructor(private readonly host: ViewHost) {
@@ -44,7 +65,13 @@ export class RetentionView extends ReportSectionView implements View {
     const s = section('retention', 'Memory retention');
     this.el = s.root;
     this.toolbar = s.toolbar;
-    s.body.append(this.note, el('div', { class: 'chart-row' }, [el('div', { class: 'chart-box' }, [this.mseCanvas]), el('div', { class: 'chart-box' }, [this.r2Canvas])]));
+    s.body.append(
+      this.note,
+      el('div', { class: 'chart-row' }, [
+        el('div', { class: 'chart-box' }, [this.mseCanvas]),
+        el('div', { class: 'chart-box' }, [this.r2Canvas]),
+      ]),
+    );
     this.el.hidden = true;
   }
 
@@ -59,11 +86,16 @@ export class RetentionView extends ReportSectionView implements View {
     const withData = this.items.map((it, i) => ({ ...it, i })).filter((it) => it.report.retention);
     const missing = this.items.filter((it) => !it.report.retention).map((it) => it.label);
     this.note.textContent = [
-      withData.length === 0 ? noRetentionText(this.items.map((it) => it.report.model.architecture)) : 'Copy-first-input: lower MSE and higher R² mean x₁ is still in memory.',
+      withData.length === 0
+        ? noRetentionText(this.items.map((it) => it.report.model.architecture))
+        : 'Copy-first-input: lower MSE and higher R² mean x₁ is still in memory.',
       missing.length && withData.length ? `Not available for: ${missing.join(', ')}.` : '',
       ...withData
         .filter((it) => it.report.retention!.chance)
-        .map((it) => `${withData.length > 1 ? `${it.label}: c` : 'C'}hance on this batch (MSE of the best constant guess): ${formatEstimate(it.report.retention!.chance!)}.`),
+        .map(
+          (it) =>
+            `${withData.length > 1 ? `${it.label}: c` : 'C'}hance on this batch (MSE of the best constant guess): ${formatEstimate(it.report.retention!.chance!)}.`,
+        ),
       withData.some((it) => it.report.retention!.mseEstimate) ? 'Shaded: 95 % intervals across the retention batch.' : '',
     ]
       .filter(Boolean)
@@ -96,12 +128,19 @@ export class RetentionView extends ReportSectionView implements View {
       const xs = probeTimeSteps(pr);
       const sets = pr.layers.flatMap((L, k) => {
         const label = `${it.label} · ${layerLabel(L.layer, true)}`;
-        const line = lineDataset(label, L.r2.map((v, i) => ({ x: xs[i], y: fin(v) })), seriesColor(p, it.i), { borderDash: LAYER_DASHES[k % LAYER_DASHES.length] });
+        const line = lineDataset(
+          label,
+          L.r2.map((v, i) => ({ x: xs[i], y: fin(v) })),
+          seriesColor(p, it.i),
+          { borderDash: LAYER_DASHES[k % LAYER_DASHES.length] },
+        );
         return L.r2Estimate ? [line, ...intervalBand(label, xs, L.r2Estimate, shade(it.i))] : [line];
       });
       if (pr.readoutR2) {
         const data = pr.readoutR2.map((e, i) => ({ x: xs[i], y: fin(e.value) }));
-        sets.push(lineDataset(`${it.label} · model's own readout (last layer)`, data, seriesColor(p, it.i), { borderDash: [1, 3], borderWidth: 1 }));
+        sets.push(
+          lineDataset(`${it.label} · model's own readout (last layer)`, data, seriesColor(p, it.i), { borderDash: [1, 3], borderWidth: 1 }),
+        );
       }
       return sets;
     });
@@ -111,7 +150,10 @@ export class RetentionView extends ReportSectionView implements View {
         type: 'line',
         data: { datasets: mse },
         options: {
-          scales: { x: { type: 'linear', title: { display: true, text: RETENTION_AXES.mseX } }, y: { type: 'linear', min: 0, title: { display: true, text: RETENTION_AXES.mseY } } },
+          scales: {
+            x: { type: 'linear', title: { display: true, text: RETENTION_AXES.mseX } },
+            y: { type: 'linear', min: 0, title: { display: true, text: RETENTION_AXES.mseY } },
+          },
           plugins: { legend },
         },
         plugins: [bg],
@@ -130,13 +172,17 @@ export class RetentionView extends ReportSectionView implements View {
         plugins: [bg],
       }),
     );
-    this.host.rendered('retention', { runs: withData.length, points: Number(this.mseCanvas.dataset.points ?? 0) + Number(this.r2Canvas.dataset.points ?? 0) });
+    this.host.rendered('retention', {
+      runs: withData.length,
+      points: Number(this.mseCanvas.dataset.points ?? 0) + Number(this.r2Canvas.dataset.points ?? 0),
+    });
   }
 }
 
 /** Why no model shows retention: what it needs and, for one model, what that model has instead. */
 function noRetentionText(archs: Architecture[]): string {
-  if (archs.length !== 1) return 'No retention data: memory retention is measured on copy-first-input, which needs models with one input and one linear output.';
+  if (archs.length !== 1)
+    return 'No retention data: memory retention is measured on copy-first-input, which needs models with one input and one linear output.';
   const why = retentionNeeds(archs[0]);
   return why ? `No retention data: ${why}.` : 'No retention data: this diagnosis did not compute the retention section.';
 }

@@ -26,7 +26,9 @@ export class TrainingView implements View {
   private readonly stats = el('p', { class: 'stats', attrs: { 'aria-live': 'off' } });
   private readonly statusText = el('p', { class: 'run-status', attrs: { role: 'status' } });
   private readonly progress = el('progress', { attrs: { max: '1', value: '0', 'aria-label': 'training progress' } });
-  private readonly canvas = el('canvas', { attrs: { 'data-role': 'training-loss', role: 'img', 'aria-label': 'Training loss and test metric against step' } });
+  private readonly canvas = el('canvas', {
+    attrs: { 'data-role': 'training-loss', role: 'img', 'aria-label': 'Training loss and test metric against step' },
+  });
   private readonly stop: HTMLElement;
   private chart: LineChart | null = null;
   private snap: TrainingSnapshot | null = null;
@@ -38,7 +40,9 @@ export class TrainingView implements View {
     this.el = s.root;
     this.toolbar = s.toolbar;
     this.heading = s.heading;
-    this.stop = button('Stop', () => this.snap && this.host.post({ type: 'stopTraining', runId: this.snap.runId }), { title: 'Stop training after the current step (a checkpoint is saved)' });
+    this.stop = button('Stop', () => this.snap && this.host.post({ type: 'stopTraining', runId: this.snap.runId }), {
+      title: 'Stop training after the current step (a checkpoint is saved)',
+    });
     s.body.append(this.statusText, this.progress, this.stats, el('div', { class: 'chart-box tall' }, [this.canvas]));
     fill(this.toolbar, [
       host.interactive ? this.stop : null,
@@ -96,7 +100,11 @@ export class TrainingView implements View {
         datasets: [
           lineDataset('train loss', this.series.loss, toCss(p.blue)),
           lineDataset('test loss', this.series.test, toCss(p.orange), { pointRadius: 2 }),
-          lineDataset(acc ? 'test accuracy' : 'test MSE', this.series.metric, toCss(p.green), { pointRadius: 2, yAxisID: acc ? 'y2' : 'y', borderDash: acc ? [] : [4, 3] }),
+          lineDataset(acc ? 'test accuracy' : 'test MSE', this.series.metric, toCss(p.green), {
+            pointRadius: 2,
+            yAxisID: acc ? 'y2' : 'y',
+            borderDash: acc ? [] : [4, 3],
+          }),
           lineDataset('fraction bistable', this.series.frac, toCss(p.purple), { yAxisID: 'y2' }),
         ],
       },
@@ -104,7 +112,15 @@ export class TrainingView implements View {
         scales: {
           x: { type: 'linear', title: { display: true, text: 'step' } },
           y: { ...logScale, title: { display: true, text: 'loss' } },
-          y2: { type: 'linear', position: 'right', min: 0, max: 1, display: 'auto', grid: { drawOnChartArea: false }, title: { display: true, text: acc ? 'accuracy / fraction' : 'fraction bistable' } },
+          y2: {
+            type: 'linear',
+            position: 'right',
+            min: 0,
+            max: 1,
+            display: 'auto',
+            grid: { drawOnChartArea: false },
+            title: { display: true, text: acc ? 'accuracy / fraction' : 'fraction bistable' },
+          },
         },
         interaction: { mode: 'nearest', axis: 'x', intersect: false },
         // Only series that have points and show something (redraw hides the others).
