@@ -1,14 +1,29 @@
 // Fused float32 kernels for BRC, nBRC, GRU and LSTM layers: a register-blocked SIMD GEMM, per-step
 // elementwise kernels and hand-derived BPTT. Compiled once per instruction set (RNN_ISA_AVX512,
 // RNN_ISA_AVX2, or neither = baseline x86-64 / portable) with GCC vector extensions; addon.cpp picks
-// one at run time. Everything lives in an anonymous namespace so that no symbol but the entry point
-// leaves this object (see kernels.h).
+// one at run time. The same file is the WebAssembly engine: clang --target=wasm32 -msimd128 compiles it
+// freestanding (RNN_ISA_WASM, 128-bit vectors) and wasm-driver.cpp exports it. Everything lives in an
+// anonymous namespace so that no symbol but the entry point leaves this object (see kernels.h).
 #include <stdint.h>
+
+#if defined(__wasm__)
+// Freestanding: no libc. With -mbulk-memory these become memory.copy / memory.fill.
+#define memcpy __builtin_memcpy
+#define memset __builtin_memset
+#else
 #include <string.h>
+#endif
 
 #include "kernels.h"
 
-#if defined(RNN_ISA_AVX512)
+#if defined(RNN_ISA_WASM)
+#include <wasm_simd128.h>
+#define VW 4
+#define MR 6
+#define NV 2
+#define ISA_NAME "wasm-simd128"
+#define ENTRY rnn_kernels_wasm
+#elif defined(RNN_ISA_AVX512)
 #include <immintrin.h>
 #define VW 16
 #define MR 8
@@ -83,6 +98,10 @@ inline vf vmax(vf a, vf b) { return (vf)_mm512_max_ps((__m512)a, (__m512)b); }
 #elif defined(RNN_ISA_AVX2)
 inline vf vmin(vf a, vf b) { return (vf)_mm256_min_ps((__m256)a, (__m256)b); }
 inline vf vmax(vf a, vf b) { return (vf)_mm256_max_ps((__m256)a, (__m256)b); }
+#elif defined(RNN_ISA_WASM)
+// pmin(a, b) = b < a ? b : a, so vmin(a, b) = a < b ? a : b is pmin(b, a): the same NaN rule as x86.
+inline vf vmin(vf a, vf b) { return (vf)wasm_f32x4_pmin((v128_t)b, (v128_t)a); }
+inline vf vmax(vf a, vf b) { return (vf)wasm_f32x4_pmax((v128_t)b, (v128_t)a); }
 #else
 inline vf vmin(vf a, vf b) { return a < b ? a : b; }
 inline vf vmax(vf a, vf b) { return a > b ? a : b; }

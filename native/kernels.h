@@ -52,4 +52,5 @@ struct RnnKernels {
 const RnnKernels *rnn_kernels_avx512(void);
 const RnnKernels *rnn_kernels_avx2(void);
 const RnnKernels *rnn_kernels_base(void);
+const RnnKernels *rnn_kernels_wasm(void);
 }

@@ -60,3 +60,4 @@ prepareMnist(root, join(dist, 'data'));
 mkdirSync(join(dist, 'python'), { recursive: true });
 copyFileSync(join(root, 'python', 'rnn_memory_bridge.py'), join(dist, 'python', 'rnn_memory_bridge.py'));
 await (await import('./build-native.mjs')).buildNative(root); // fast engine addon; warns and continues if it cannot be built
+await (await import('./build-wasm.mjs')).buildWasm(root); // WebAssembly engine; says so and continues without clang

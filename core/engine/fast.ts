@@ -1,56 +1,20 @@
 /**
- * The fast engine: CellDefs backed by the native addon dist/native/rnn_kernels.node (float32 fused
- * kernels, see native/). The CellDef contract is float64, so arrays are converted at the boundary,
- * an O(T·B·H) cost against the O(T·B·H²) kernels. Gate traces and dh are converted lazily, on first
- * read, because training never reads them.
+ * The native engine: the float32 kernels of native/ as the N-API addon dist/native/rnn_kernels.node (g++,
+ * x86-64 AVX-512 / AVX2 / baseline, threaded). The file keeps its historical name; `fast` now names the choice
+ * of the best available engine (core/engine/index.ts). RNN_MEMORY_HIDE_NATIVE=1 hides the addon, as on a machine
+ * without it (tests and the bench measure the fallback so).
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { referenceCell } from '../cells/index';
-import { checkLength, checkParams, checkSeq } from '../cells/linalg';
-import {
-  type BackwardOptions,
-  type CellBackward,
-  type CellDef,
-  type CellForward,
-  type CellKind,
-  type LayerParams,
-  type SeqShape,
-} from '../cells/types';
+import type { CellDef, CellKind } from '../cells/types';
+import { KIND_CODE, makeKernelCell, releaseFloat32Memory, type BackwardBuffers, type LayerBuffers, type LayerKernels } from './float32-cells';
 
-/**
- * The float32 buffers of one layer call, by name (native/addon.cpp reads them so). W is null for BRC, biasR
- * set only for GRU, wdiag only for BRC; `states` holds the per-step states backward needs (native/kernels.h).
- */
-export interface LayerBuffers {
-  x: Float32Array;
-  U: Float32Array;
-  W: Float32Array | null;
-  bias: Float32Array;
-  biasR: Float32Array | null;
-  wdiag: Float32Array | null;
-  h: Float32Array;
-  states: Float32Array[];
-}
-
-/** Backward's buffers: dL/dh from outside and the outputs. dU null: no parameter gradients (dW … dwdiag ignored). */
-export interface BackwardBuffers extends LayerBuffers {
-  dhOut: Float32Array;
-  dx: Float32Array;
-  dU: Float32Array | null;
-  dW: Float32Array | null;
-  dbias: Float32Array | null;
-  dbiasR: Float32Array | null;
-  dwdiag: Float32Array | null;
-  dh: Float32Array;
-}
+export type { BackwardBuffers, LayerBuffers };
+export { releaseForward } from './float32-cells';
 
 /** The addon's exports (native/addon.cpp). */
-export interface NativeKernels {
-  forward(kind: number, T: number, B: number, I: number, H: number, bufs: LayerBuffers): void;
-  backward(kind: number, T: number, B: number, I: number, H: number, bufs: BackwardBuffers): void;
-  toF32(src: Float64Array, dst: Float32Array): void;
-  toF64(src: Float32Array, dst: Float64Array): void;
+export interface NativeKernels extends LayerKernels {
   info(): { abi: number; isa: string; threads: number; supportedIsas: string[] };
   setThreads(n: number): void;
   setIsa(name: string): boolean;
@@ -89,8 +53,9 @@ function candidatePaths(): string[] {
 
 function load(): { addon: NativeKernels | null; status: FastEngineStatus } {
   if (loaded) return loaded;
-  if (process.env.RNN_FAST_DISABLE === '1') {
-    loaded = { addon: null, status: { available: false, reason: 'disabled by RNN_FAST_DISABLE=1' } };
+  if (process.env.RNN_FAST_DISABLE === '1' || process.env.RNN_MEMORY_HIDE_NATIVE === '1') {
+    const v = process.env.RNN_MEMORY_HIDE_NATIVE === '1' ? 'RNN_MEMORY_HIDE_NATIVE=1' : 'RNN_FAST_DISABLE=1';
+    loaded = { addon: null, status: { available: false, reason: `native addon hidden by ${v}` } };
     return loaded;
   }
   const tried: string[] = [];
@@ -125,395 +90,23 @@ export function nativeKernels(): NativeKernels | null {
   return load().addon;
 }
 
-// ------------------------------------------------------------------------------------------------
-// Memory. Arrays the kernels overwrite entirely are allocated without zero-filling, and the
-// per-call temporaries are reused: at T = 300, B = 100, H = 100 a training step otherwise spends as
-// long zeroing and page-faulting fresh arrays as computing.
-
-const BIG = 1 << 16;
-
-function allocF32(n: number): Float32Array {
-  return n >= BIG ? new Float32Array(Buffer.allocUnsafeSlow(n * 4).buffer, 0, n) : new Float32Array(n);
-}
-
-function allocF64(n: number): Float64Array {
-  return n >= BIG ? new Float64Array(Buffer.allocUnsafeSlow(n * 8).buffer, 0, n) : new Float64Array(n);
-}
-
-/** Grow-only temporaries that never leave a call (calls are synchronous, one user per slot). */
-const scratch: Record<'dhOut' | 'dx', Float32Array> = { dhOut: new Float32Array(0), dx: new Float32Array(0) };
-function temp(slot: keyof typeof scratch, n: number): Float32Array {
-  if (scratch[slot].length < n) scratch[slot] = allocF32(n);
-  return scratch[slot].subarray(0, n);
-}
-
-function intoF32(addon: NativeKernels, a: Float64Array, out: Float32Array): Float32Array {
-  if (a.length >= BIG) addon.toF32(a, out);
-  else out.set(a);
-  return out;
-}
-
-function toF64(addon: NativeKernels, a: Float32Array): Float64Array {
-  const out = allocF64(a.length);
-  if (a.length >= BIG) addon.toF64(a, out);
-  else out.set(a);
-  return out;
-}
-
-/**
- * A float32 buffer of a forward pass, counted by the caches that use it (a layer's h is also the
- * next layer's input). Buffers of released passes (releaseForward) go back to a bounded pool:
- * refilling recycled memory is several times cheaper than page-faulting fresh memory.
- */
-interface Lease {
-  arr: Float32Array;
-  refs: number;
-}
-const pool = new Map<number, Float32Array[]>();
-let pooled = 0;
-const POOL_MAX = 128 << 20; // floats (512 MB)
-
-function lease(n: number): Lease {
-  const arr = pool.get(n)?.pop();
-  if (arr) pooled -= n;
-  return { arr: arr ?? allocF32(n), refs: 1 };
-}
-
-function drop(l: Lease): void {
-  const n = l.arr.length;
-  if (--l.refs > 0 || n < BIG || n > POOL_MAX) return;
-  // A full pool makes room by forgetting buffers of other sizes (shapes change between runs).
-  for (const [size, list] of pool) {
-    if (pooled + n <= POOL_MAX) break;
-    if (size === n) continue;
-    pooled -= size * list.length;
-    pool.delete(size);
-  }
-  if (pooled + n > POOL_MAX) return;
-  const list = pool.get(n) ?? [];
-  list.push(l.arr);
-  pool.set(n, list);
-  pooled += n;
-}
-
-/**
- * The float32 states behind each h this engine returned, so that a stacked layer takes its input
- * without converting it back. Like the reference cells' caches, this treats returned arrays as
- * read-only: a caller that edits h in place must copy it first.
- */
-const f32Of = new WeakMap<Float64Array, Lease>();
-
-/** Places `cols`-wide blocks side by side: out[r, k*cols + j] = blocks[k][r, j]. */
-function concatCols(blocks: Float64Array[], rows: number, cols: number, width = blocks.length * cols): Float32Array {
-  const out = new Float32Array(rows * width);
-  blocks.forEach((m, k) => {
-    for (let r = 0; r < rows; r++) out.set(m.subarray(r * cols, (r + 1) * cols), r * width + k * cols);
-  });
-  return out;
-}
-
-/** Inverse of concatCols for block k, converted back to float64. */
-function takeCols(m: Float32Array, rows: number, width: number, k: number, cols: number): Float64Array {
-  const out = new Float64Array(rows * cols);
-  for (let r = 0; r < rows; r++) out.set(m.subarray(r * width + k * cols, r * width + (k + 1) * cols), r * cols);
-  return out;
-}
-
-// ------------------------------------------------------------------------------------------------
-// Cells.
-
-// Partial: cell kinds without native kernels fall back to the reference engine.
-const KIND_CODE: Partial<Record<CellKind, number>> = { brc: 0, nbrc: 1, gru: 2, lstm: 3 };
-/** Float32 states the kernels keep per step (native/kernels.h) and which of them are the gate traces. */
-const STATES: Partial<Record<CellKind, number>> = { brc: 3, nbrc: 3, gru: 4, lstm: 5 };
-const GATE_STATE: Partial<Record<CellKind, Record<string, number>>> = {
-  brc: { a: 1, c: 0 },
-  nbrc: { a: 1, c: 0 },
-  gru: { z: 0, r: 1 },
-  lstm: { i: 0, f: 1, o: 3, cell: 4 },
-};
-
-interface PackedParams {
-  U: Float32Array;
-  W: Float32Array | null;
-  bias: Float32Array;
-  biasR: Float32Array | null;
-  wdiag: Float32Array | null;
-}
-
-function packParams(kind: CellKind, p: LayerParams, I: number, H: number): PackedParams {
-  switch (kind) {
-    case 'brc':
-    case 'nbrc': {
-      const bias = new Float32Array(3 * H);
-      bias.set(p.b_c, 0);
-      bias.set(p.b_a, H);
-      const U = concatCols([p.U_c, p.U_a, p.U], I, H);
-      if (kind === 'brc') {
-        const wdiag = new Float32Array(2 * H);
-        wdiag.set(p.w_c, 0);
-        wdiag.set(p.w_a, H);
-        return { U, W: null, bias, biasR: null, wdiag };
-      }
-      return { U, W: concatCols([p.W_c, p.W_a], H, H), bias, biasR: null, wdiag: null };
-    }
-    case 'gru':
-      return {
-        U: new Float32Array(p.kernel),
-        W: new Float32Array(p.recurrent_kernel),
-        bias: new Float32Array(p.bias.subarray(0, 3 * H)),
-        biasR: new Float32Array(p.bias.subarray(3 * H, 6 * H)),
-        wdiag: null,
-      };
-    case 'lstm':
-      return {
-        U: new Float32Array(p.kernel),
-        W: new Float32Array(p.recurrent_kernel),
-        bias: new Float32Array(p.bias),
-        biasR: null,
-        wdiag: null,
-      };
-    default:
-      throw new Error(`fast engine: no kernels for cell "${kind}"`);
-  }
-}
-
-interface FastCache {
-  engine: 'fast';
-  kind: CellKind;
-  shape: SeqShape;
-  /** The float64 input forward saw, so backward can reuse its float32 copy when given the same array. */
-  x: Float64Array;
-  x32: Lease;
-  h32: Lease;
-  states: Lease[];
-  /** Set by releaseForward: the buffers may already hold another pass's data. */
-  released: boolean;
-}
-
-function isFastCache(c: unknown, kind: CellKind | undefined): c is FastCache {
-  return typeof c === 'object' && c !== null && (c as FastCache).engine === 'fast' && (c as FastCache).kind === kind;
-}
-
-/**
- * An object whose properties convert a float32 array to float64 the first time they are read
- * (`gone` says whether the source was released first).
- */
-function lazyF64(addon: NativeKernels, sources: Record<string, Float32Array>, gone = () => false): Record<string, Float64Array> {
-  const out: Record<string, Float64Array> = {};
-  for (const [name, src] of Object.entries(sources)) {
-    let value: Float64Array | undefined;
-    Object.defineProperty(out, name, {
-      enumerable: true,
-      configurable: true,
-      get: () => {
-        if (value) return value;
-        if (gone()) throw new Error(`fast engine: "${name}" of a released forward pass was not read before releaseForward`);
-        return (value = toF64(addon, src));
-      },
-      set: (v: Float64Array) => {
-        value = v;
-      },
-    });
-  }
-  return out;
-}
-
-/** The addon's float32 gradient buffers as the named float64 parameter gradients of `kind`. */
-function unpackGrads(
-  kind: CellKind,
-  I: number,
-  H: number,
-  dU: Float32Array,
-  dW: Float32Array | null,
-  dbias: Float32Array,
-  dbiasR: Float32Array | null,
-  dwdiag: Float32Array | null,
-): LayerParams {
-  const GI = kind === 'lstm' ? 4 * H : 3 * H;
-  const grads: LayerParams = {};
-  const f64 = (a: Float32Array, from = 0, to = a.length) => Float64Array.from(a.subarray(from, to));
-  if (kind === 'brc' || kind === 'nbrc') {
-    grads.U_c = takeCols(dU, I, GI, 0, H);
-    grads.U_a = takeCols(dU, I, GI, 1, H);
-    grads.U = takeCols(dU, I, GI, 2, H);
-    if (dwdiag) {
-      grads.w_c = f64(dwdiag, 0, H);
-      grads.w_a = f64(dwdiag, H, 2 * H);
-    } else if (dW) {
-      grads.W_c = takeCols(dW, H, 2 * H, 0, H);
-      grads.W_a = takeCols(dW, H, 2 * H, 1, H);
-    }
-    grads.b_c = f64(dbias, 0, H);
-    grads.b_a = f64(dbias, H, 2 * H);
-  } else {
-    grads.kernel = f64(dU);
-    grads.recurrent_kernel = f64(dW as Float32Array);
-    if (dbiasR) {
-      const b = new Float64Array(6 * H);
-      b.set(dbias, 0);
-      b.set(dbiasR, 3 * H);
-      grads.bias = b;
-    } else grads.bias = f64(dbias);
-  }
-  return grads;
-}
-
-function makeCell(kind: CellKind, addon: NativeKernels): CellDef {
-  const ref = referenceCell(kind);
-  const code = KIND_CODE[kind] as number;
-  const nStates = STATES[kind] as number;
-  const gateState = GATE_STATE[kind] as Record<string, number>;
-
-  const bufsCommon = (pp: PackedParams, x: Float32Array, h: Float32Array, states: Float32Array[]): LayerBuffers => ({
-    x,
-    ...pp,
-    h,
-    states,
-  });
-
-  function forward(p: LayerParams, x: Float64Array, shape: SeqShape, initialState?: Float64Array): CellForward {
-    // The kernels start every sequence from h_0 = 0. Runs from a given state (single steps of the fixed-point
-    // search and self-maps, a few units wide) take the reference cell; its cache sends backward there too.
-    if (initialState) return ref.forward(p, x, shape, initialState);
-    checkSeq(kind, x, shape);
-    const { T, B, inputSize: I, units: H } = shape;
-    checkParams(kind, p, ref.paramSpecs(I, H));
-    const n = T * B * H;
-    const pp = packParams(kind, p, I, H);
-    let x32 = f32Of.get(x);
-    if (x32) x32.refs++;
-    else {
-      x32 = lease(x.length);
-      intoF32(addon, x, x32.arr);
-    }
-    const h32 = lease(n);
-    const states = Array.from({ length: nStates }, () => lease(n));
-    addon.forward(
-      code,
-      T,
-      B,
-      I,
-      H,
-      bufsCommon(
-        pp,
-        x32.arr,
-        h32.arr,
-        states.map((l) => l.arr),
-      ),
-    );
-    const gateSources: Record<string, Float32Array> = {};
-    for (const name of ref.gateNames) gateSources[name] = states[gateState[name]].arr;
-    const cache: FastCache = { engine: 'fast', kind, shape: { T, B, inputSize: I, units: H }, x, x32, h32, states, released: false };
-    const h = toF64(addon, h32.arr);
-    f32Of.set(h, h32);
-    const views = { h: h32.arr, ...gateSources };
-    return { h, gates: lazyF64(addon, gateSources, () => cache.released), cache, float32: () => (cache.released ? undefined : views) };
-  }
-
-  function backward(
-    p: LayerParams,
-    x: Float64Array,
-    fwd: CellForward,
-    dhOut: Float64Array,
-    shape: SeqShape,
-    opts?: BackwardOptions,
-  ): CellBackward {
-    const cache = fwd?.cache;
-    // A forward pass from another engine carries its own cache: let that engine differentiate it.
-    if (!isFastCache(cache, kind)) return ref.backward(p, x, fwd, dhOut, shape, opts);
-    if (cache.released) throw new Error(`${kind}: backward of a forward pass given to releaseForward`);
-    checkSeq(kind, x, shape);
-    const { T, B, inputSize: I, units: H } = shape;
-    const cs = cache.shape;
-    if (cs.T !== T || cs.B !== B || cs.inputSize !== I || cs.units !== H) {
-      throw new Error(
-        `${kind}: backward shape [${T}, ${B}, ${I}, ${H}] differs from the forward pass [${cs.T}, ${cs.B}, ${cs.inputSize}, ${cs.units}]`,
-      );
-    }
-    checkParams(kind, p, ref.paramSpecs(I, H));
-    const n = T * B * H;
-    checkLength(kind, 'dhOut', dhOut, n);
-    const GI = kind === 'lstm' ? 4 * H : 3 * H;
-    const GR = kind === 'brc' ? 0 : kind === 'nbrc' ? 2 * H : GI;
-    const pp = packParams(kind, p, I, H);
-    const x32 = cache.x === x ? cache.x32.arr : (f32Of.get(x)?.arr ?? intoF32(addon, x, allocF32(x.length)));
-    const dx32 = temp('dx', T * B * I);
-    const paramGrads = opts?.paramGrads !== false;
-    const dU = paramGrads ? new Float32Array(I * GI) : null;
-    const dW = paramGrads && GR ? new Float32Array(H * GR) : null;
-    const dbias = paramGrads ? new Float32Array(GI) : null;
-    const dbiasR = paramGrads && kind === 'gru' ? new Float32Array(3 * H) : null;
-    const dwdiag = paramGrads && kind === 'brc' ? new Float32Array(2 * H) : null;
-    const dh32 = allocF32(n);
-    const dhOut32 = intoF32(addon, dhOut, temp('dhOut', n));
-    const bufs = {
-      ...bufsCommon(
-        pp,
-        x32,
-        cache.h32.arr,
-        cache.states.map((l) => l.arr),
-      ),
-      dhOut: dhOut32,
-      dx: dx32,
-      dU,
-      dW,
-      dbias,
-      dbiasR,
-      dwdiag,
-      dh: dh32,
-    };
-    addon.backward(code, T, B, I, H, bufs);
-
-    // paramGrads: false leaves grads empty (dx and dh only).
-    const grads = dU && dbias ? unpackGrads(kind, I, H, dU, dW, dbias, dbiasR, dwdiag) : {};
-    const dx = toF64(addon, dx32);
-    const lazy = lazyF64(addon, { dh: dh32 });
-    const views = { dh: dh32 };
-    return Object.defineProperties({ dx, grads, float32: () => views } as unknown as CellBackward, Object.getOwnPropertyDescriptors(lazy));
-  }
-
-  return { kind, gateNames: ref.gateNames, paramSpecs: ref.paramSpecs, stateSize: ref.stateSize, forward, backward };
-}
-
 const cells = new Map<CellKind, CellDef>();
 
-/** The fast CellDef for `kind`, or null when the native addon is unavailable or lacks that cell. */
+/** The native CellDef for `kind`, or null when the addon is unavailable or lacks that cell. */
 export function fastCell(kind: CellKind): CellDef | null {
   const { addon } = load();
   if (!addon || KIND_CODE[kind] === undefined) return null;
   let def = cells.get(kind);
   if (!def) {
     referenceCell(kind); // throws on an unknown kind
-    def = makeCell(kind, addon);
+    def = makeKernelCell(kind, addon, 'native');
     cells.set(kind, def);
   }
   return def;
 }
 
-/**
- * Hands the float32 buffers of fast-engine forward passes back for reuse: pass a CellForward or a
- * network ForwardResult ({ layers: [{ fwd }] }) once neither backward nor unread gate traces of it
- * are needed (e.g. after the optimiser step). Afterwards backward throws, and so do gates that were
- * not read before; h and anything already read stay valid. Passes of other engines are ignored.
- * Optional: without it buffers are simply garbage collected, at the cost of fresh memory per step.
- */
-export function releaseForward(what: CellForward | { layers: { fwd: CellForward }[] }): void {
-  const fwds = 'layers' in what ? what.layers.map((l) => l.fwd) : [what];
-  for (const fwd of fwds) {
-    const c = fwd.cache as Partial<FastCache> | undefined;
-    if (!isFastCache(c, c?.kind) || c.released) continue;
-    c.released = true;
-    if (f32Of.get(fwd.h) === c.h32) f32Of.delete(fwd.h);
-    for (const l of [c.x32, c.h32, ...c.states]) drop(l);
-  }
-}
-
-/** Frees the memory the fast engine keeps between calls (buffer pool, temporaries, native scratch). */
+/** Frees the memory the float32 engines keep between calls (buffer pool, temporaries, native scratch). */
 export function releaseFastEngineMemory(): void {
-  pool.clear();
-  pooled = 0;
-  scratch.dhOut = new Float32Array(0);
-  scratch.dx = new Float32Array(0);
+  releaseFloat32Memory();
   load().addon?.releaseScratch();
 }

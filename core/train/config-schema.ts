@@ -7,13 +7,13 @@
  * Pure data: no Node, no vscode.
  */
 import { CELL_KINDS } from '../cells/types';
-import type { EngineName } from '../engine/types';
+import { ENGINE_NAMES } from '../engine/types';
 import { MAX_TASK_T } from '../model/architecture';
 import type { TaskKind } from '../tasks/types';
 import type { TrainConfig } from './types';
 
 export const TASK_NAMES: readonly TaskKind[] = ['copy', 'denoise', 'smnist'];
-export const ENGINE_NAMES: readonly EngineName[] = ['fast', 'reference'];
+export { ENGINE_NAMES };
 
 interface OptionBase {
   /** The TrainConfig field. */
