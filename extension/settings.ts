@@ -2,7 +2,7 @@
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import * as vscode from 'vscode';
 import { RUN_FILES } from '../core/train/run';
-import type { EngineName } from '../core/train/types';
+import { ENGINE_NAMES, type EngineName } from '../core/engine/types';
 import { isInside } from './runs';
 import { trainDefaultsFrom, type TrainDefaults } from './train-picks';
 import { clampRate } from './webview-channel';
@@ -19,7 +19,8 @@ export class HostSettings {
   }
 
   engine(): EngineName {
-    return this.config().get<string>('engine') === 'reference' ? 'reference' : 'fast';
+    const v = this.config().get<string>('engine');
+    return (ENGINE_NAMES as readonly string[]).includes(v ?? '') ? (v as EngineName) : 'fast';
   }
 
   trainDefaults(): TrainDefaults {

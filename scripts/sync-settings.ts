@@ -1,9 +1,9 @@
-// Writes package.json's `rnnMemory.train.*` settings from the training schema (core/train/config-schema.ts):
+// Writes package.json's `rnnMemory.train.*` settings and the values of `rnnMemory.engine` from the training schema (core/train/config-schema.ts):
 // `node --import tsx scripts/sync-settings.ts` after changing a limit, default or help text there. Keys
 // other than type, limits, default and description (e.g. enumDescriptions) are kept.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { settingEntry, TRAIN_OPTIONS } from '../core/train/config-schema';
+import { ENGINE_NAMES, settingEntry, TRAIN_OPTIONS } from '../core/train/config-schema';
 
 const LIMIT_KEYS = ['minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum'];
 const file = join(__dirname, '..', 'package.json');
@@ -19,5 +19,7 @@ for (const o of TRAIN_OPTIONS) {
   const keys = Object.entries(entry);
   props[name] = Object.fromEntries([...keys.slice(0, at), ...extras, ...keys.slice(at)]);
 }
+// rnnMemory.engine (outside rnnMemory.train.*) takes the --engine values.
+props['rnnMemory.engine'] = { ...props['rnnMemory.engine'], enum: [...ENGINE_NAMES] };
 writeFileSync(file, JSON.stringify(pkg, null, 2) + '\n');
 console.log(`synced ${TRAIN_OPTIONS.filter((o) => o.setting).length} rnnMemory.train.* settings in package.json`);

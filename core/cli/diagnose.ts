@@ -19,7 +19,7 @@ import type { TaskKind } from '../tasks/index';
 import { UsageError, type FlagReader } from './args';
 import { loadCustomCellsForCli } from './custom-cell';
 import { openTorchForCli, readTorchFlags, TORCH_HELP } from './torch-model';
-import { DEFAULT_MAX_INPUT_MB, engineFlag, positiveFlag, readInputJson } from './input-limits';
+import { announceEngine, DEFAULT_MAX_INPUT_MB, engineFlag, positiveFlag, readInputJson } from './input-limits';
 
 const TASKS: readonly TaskKind[] = ['copy', 'denoise', 'smnist'];
 
@@ -61,7 +61,7 @@ export const DIAGNOSE_HELP = `diagnose options:
                      probe's held-out R², each with a 95 % interval (256; more = narrower intervals)
   --probe-train N    further sequences (length T) the decoding probe is fitted on (1024; about ten per
                      unit of the widest layer)
-  --engine fast|reference  compute path for full-batch passes (fast)
+  --engine fast|native|wasm|reference  compute path for full-batch passes (fast: native, else wasm, else reference)
   --memory-limit-mb N  refuse (before computing) a diagnosis estimated to need more memory (4096)
   --quiet            do not print the diagnosis sentences
 
@@ -183,7 +183,7 @@ export async function cmdDiagnose(f: FlagReader): Promise<number> {
       `--fixed-point-input: the model has ${model.arch.inputSize} input${model.arch.inputSize === 1 ? '' : 's'}, got ${fpInput.length} value${fpInput.length === 1 ? '' : 's'}`,
     );
   }
-  const engine = resolveEngine(engineName);
+  const engine = torchModel ? resolveEngine(engineName) : announceEngine(engineName, process.stderr);
   for (const w of engineWarnings(model.params, engine)) process.stderr.write(`warning: ${w}\n`);
   const report = diagnose(model, {
     input,

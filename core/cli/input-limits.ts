@@ -5,7 +5,8 @@
  * --engine flag, which every command that takes it validates the same way.
  */
 import { readFileSync, statSync } from 'node:fs';
-import type { EngineName } from '../train/types';
+import { engineFallbackReason, resolveEngine } from '../engine/index';
+import { ENGINE_NAMES, type EngineName, type ResolvedEngine } from '../engine/types';
 import { UsageError, type FlagReader } from './args';
 
 /** Default largest --input file, MB (--max-input-mb). */
@@ -13,14 +14,23 @@ export const DEFAULT_MAX_INPUT_MB = 64;
 /** Default most numbers `trace` writes (--max-values): about 200 MB of JSON, well within one string. */
 export const DEFAULT_MAX_TRACE_VALUES = 10_000_000;
 
-const ENGINES: readonly EngineName[] = ['fast', 'reference'];
-
-/** --engine fast|reference (undefined when absent); anything else is a usage error. */
+/** --engine fast|native|wasm|reference (undefined when absent); anything else is a usage error. */
 export function engineFlag(f: FlagReader): EngineName | undefined {
   const v = f.string('engine');
-  if (v !== undefined && !(ENGINES as readonly string[]).includes(v))
-    throw new UsageError(`--engine must be fast or reference (got "${v}")`);
+  if (v !== undefined && !(ENGINE_NAMES as readonly string[]).includes(v))
+    throw new UsageError(`--engine must be fast, native, wasm or reference (got "${v}")`);
   return v as EngineName | undefined;
+}
+
+/**
+ * The engine that will run for `wanted`, announced on `out` as the command's first line (`engine: wasm`), with
+ * the reason when an engine asked for by name is unavailable.
+ */
+export function announceEngine(wanted: EngineName, out: NodeJS.WritableStream): ResolvedEngine {
+  const engine = resolveEngine(wanted);
+  const why = engineFallbackReason(wanted);
+  out.write(`engine: ${engine}${why ? ` (${why})` : ''}\n`);
+  return engine;
 }
 
 /** A positive number flag (e.g. --max-input-mb), or `fallback`. */

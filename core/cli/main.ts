@@ -7,7 +7,15 @@ import { cmdDiagnose, DIAGNOSE_HELP } from './diagnose';
 import { cmdReproduce, REPRODUCE_HELP } from './reproduce';
 import { cmdSweep, SWEEP_HELP } from './sweep';
 import { loadCustomCellsForCli, prepareCustomTraining } from './custom-cell';
-import { checkValueCount, DEFAULT_MAX_INPUT_MB, DEFAULT_MAX_TRACE_VALUES, engineFlag, positiveFlag, readInputJson } from './input-limits';
+import {
+  announceEngine,
+  checkValueCount,
+  DEFAULT_MAX_INPUT_MB,
+  DEFAULT_MAX_TRACE_VALUES,
+  engineFlag,
+  positiveFlag,
+  readInputJson,
+} from './input-limits';
 import { ProgressPrinter } from './progress';
 import { trainConfigFlags } from './train-flags';
 import { trainOptionsHelp } from '../train/config-schema';
@@ -17,7 +25,7 @@ import { openModelForCli } from '../formats/cli';
 import { parseSequences, traceModel } from '../model/trace';
 import { traceValueCount } from '../model/trace-size';
 import { engineWarnings } from '../model/finite-params';
-import { cellFor, resolveEngine } from '../engine/index';
+import { cellFor, engineFallbackReason, resolveEngine } from '../engine/index';
 import { checkOptionValues } from '../train/config';
 import { existingRunFiles } from '../train/run';
 import { startTraining } from '../train/runner';
@@ -30,7 +38,7 @@ Usage:
   rnn-memory train --task copy|denoise|smnist --cell brc|nbrc|gru|lstm|FILE.ts --out DIR [--overwrite] [options]
   rnn-memory train --resume DIR [--steps N] [--cell FILE.ts]
   rnn-memory trace --model FILE --input FILE.json [--out FILE.json] [--answer key=value,…] [--remember-answers]
-                   [--cell FILE.ts] [--engine fast|reference] [--max-input-mb 64] [--max-values 10000000]
+                   [--cell FILE.ts] [--engine fast|native|wasm|reference] [--max-input-mb 64] [--max-values 10000000]
   rnn-memory trace --torch FILE.py:NAME [--weights W] [--torch-args JSON] [--cells A,B] [--python PY] [--device cpu|cuda] --input FILE.json
   rnn-memory diagnose --torch FILE.py:NAME [--weights W] [...] (--task copy --T 300 | --input FILE.json) [--out report.json] [--html report.html]
   rnn-memory diagnose --model FILE [--task copy --T 300 --batch 64 --seed 1 | --input FILE.json] [--out report.json] [--html report.html]
@@ -114,7 +122,10 @@ async function cmdTrain(f: FlagReader): Promise<number> {
   if (!json) {
     const engineWanted = config?.engine ?? 'fast';
     const engine = resolveEngine(engineWanted);
-    process.stderr.write(`${resumeDir ? 'resuming' : 'training'} in ${outDir} (${custom ? custom.description : `engine: ${engine}`})\n`);
+    const why = custom ? undefined : engineFallbackReason(engineWanted);
+    process.stderr.write(
+      `${resumeDir ? 'resuming' : 'training'} in ${outDir} (${custom ? custom.description : `engine: ${engine}`})${why ? `; ${why}` : ''}\n`,
+    );
   }
   // The CLI runs the user's own cell files: custom cells are allowed (a resumed run may use one).
   const handle = startTraining({ outDir, config, resume: !!resumeDir, steps, onEvent, allowCustomCells: true, customCell });
@@ -160,11 +171,13 @@ async function cmdTrace(f: FlagReader): Promise<number> {
   const outPath = f.string('out');
   const answer = f.string('answer');
   const remember = f.bool('remember-answers');
-  const engine = resolveEngine(engineFlag(f) ?? 'fast');
+  const engineWanted = engineFlag(f) ?? 'fast';
   const cell = f.string('cell');
   const maxInputMb = positiveFlag(f, 'max-input-mb', DEFAULT_MAX_INPUT_MB);
   const maxValues = positiveFlag(f, 'max-values', DEFAULT_MAX_TRACE_VALUES);
   f.finish();
+  // A PyTorch model runs in the user's Python: no engine of ours to announce.
+  const engine = torch ? resolveEngine(engineWanted) : announceEngine(engineWanted, process.stderr);
   // A PyTorch model needs the input's width before it starts; a model file is opened (and named in errors) first.
   const torchJson = torch ? readInputJson(inputPath, maxInputMb) : undefined;
   const torchModel = torch && openTorchForCli(torch, { input: torchJson, inputPath }, process.stderr);

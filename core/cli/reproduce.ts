@@ -31,7 +31,7 @@ export const REPRODUCE_HELP = `reproduce options:
   --cells LIST           cells (brc,nbrc,gru,lstm)
   --parallel N           runs trained at once (2)
   --steps N, --units N, --test-size N   override the budget's value for every run
-  --engine fast|reference
+  --engine fast|native|wasm|reference
   --out DIR              output folder (reproduce-<budget>); rerunning continues where it stopped`;
 
 interface Bench {

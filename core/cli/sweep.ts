@@ -31,7 +31,7 @@ export const SWEEP_HELP = `sweep options (other train options as for train):
   --seeds LIST       seeds: every configuration is trained once per seed and reported as mean ± sd (--seed)
   --steps N, --layers N, --units N, --batch N, --lr X, --clip X, --curriculum N, --eval-every N, --test-size N
   --parallel N       runs trained at once, one worker each (2)
-  --engine fast|reference
+  --engine fast|native|wasm|reference
   --out DIR          sweep folder: one run folder per configuration and seed, sweep.json, sweep.md, sweep.html (required)`;
 
 export function list(v: string, what: string): string[] {

@@ -3,6 +3,7 @@
  * for wasm32 with 128-bit SIMD into dist/wasm/rnn_kernels.wasm, see native/wasm-driver.cpp), for machines where
  * the addon cannot load. One instance, single-threaded. A layer call copies its buffers into the module's
  * linear memory, runs, and copies the outputs back: the copies are O(T·B·H) against O(T·B·H²) of compute.
+ * RNN_MEMORY_HIDE_WASM=1 hides the module (tests and the bench measure the fallback to the reference engine).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -75,6 +76,10 @@ let loaded: { module: WasmModule | null; status: WasmEngineStatus } | undefined;
 
 function loadModule(): { module: WasmModule | null; status: WasmEngineStatus } {
   if (loaded) return loaded;
+  if (process.env.RNN_MEMORY_HIDE_WASM === '1') {
+    loaded = { module: null, status: { available: false, reason: 'wasm module hidden by RNN_MEMORY_HIDE_WASM=1' } };
+    return loaded;
+  }
   const tried: string[] = [];
   for (const path of candidatePaths()) {
     if (!existsSync(path)) continue;

@@ -41,11 +41,11 @@ export function findFloat32Overflow(tensors: Iterable<[string, { data: ArrayLike
   return scan(tensors, (v) => Number.isFinite(v) && !Number.isFinite(Math.fround(v)));
 }
 
-/** Warnings for a model about to run on `engine`: the fast engine computes in float32. */
+/** Warnings for a model about to run on `engine`: the native and wasm engines compute in float32. */
 export function engineWarnings(params: Iterable<[string, { data: ArrayLike<number> }]>, engine: string): string[] {
-  if (engine !== 'fast') return [];
+  if (engine !== 'native' && engine !== 'wasm') return [];
   return findFloat32Overflow(params).map(
-    (f) => `${describeFinding(f)}: the fast engine computes in float32, where it is ±Infinity (--engine reference computes in float64)`,
+    (f) => `${describeFinding(f)}: the ${engine} engine computes in float32, where it is ±Infinity (--engine reference computes in float64)`,
   );
 }
 

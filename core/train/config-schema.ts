@@ -214,10 +214,10 @@ export const TRAIN_OPTIONS: readonly TrainOption[] = [
     type: 'enum',
     key: 'engine',
     flag: 'engine',
-    metavar: 'fast|reference',
+    metavar: 'fast|native|wasm|reference',
     default: 'fast',
     values: ENGINE_NAMES,
-    help: 'compute path (fast; falls back to reference when unavailable)',
+    help: 'compute path (fast = native, else wasm, else reference; an engine named but unavailable falls back the same way)',
   },
 ];
 

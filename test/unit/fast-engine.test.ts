@@ -422,8 +422,9 @@ test('the addon loads in worker threads and concurrent calls from two workers st
   }
 });
 
-test('engine selection: fast when available, reference on request', { skip }, () => {
-  assert.equal(resolveEngine('fast'), 'fast');
+test('engine selection: fast is native when the addon loads, reference on request', { skip }, () => {
+  assert.equal(resolveEngine('fast'), 'native');
+  assert.equal(resolveEngine('native'), 'native');
   assert.equal(resolveEngine('reference'), 'reference');
   for (const kind of CELL_KINDS) {
     assert.equal(cellFor(kind, 'reference'), referenceCell(kind));
@@ -432,7 +433,7 @@ test('engine selection: fast when available, reference on request', { skip }, ()
   }
 });
 
-test('without the addon, the fast engine falls back to the reference cells', () => {
+test('without the addon and the wasm module, the fast engine falls back to the reference cells', () => {
   const code = `
     const e = require('./core/engine/index');
     const c = require('./core/cells/index');
@@ -442,11 +443,11 @@ test('without the addon, the fast engine falls back to the reference cells', () 
   const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', code], {
     cwd: root,
     encoding: 'utf8',
-    env: { ...process.env, RNN_FAST_DISABLE: '1' },
+    env: { ...process.env, RNN_FAST_DISABLE: '1', RNN_MEMORY_HIDE_WASM: '1' },
   });
   assert.equal(r.status, 0, r.stderr);
   const out = JSON.parse(r.stdout.trim().split('\n').pop() as string);
-  assert.deepEqual(out, { available: false, reason: 'disabled by RNN_FAST_DISABLE=1', resolved: 'reference', same: true, fast: null });
+  assert.deepEqual(out, { available: false, reason: 'native addon hidden by RNN_FAST_DISABLE=1', resolved: 'reference', same: true, fast: null });
 });
 
 /** The state after step `t` ([B, S]: h, then c for LSTM) of a forward result, from its h and (LSTM) cell trace. */

@@ -443,7 +443,7 @@ test('an unknown --engine is a usage error in every command that takes it', asyn
     for (const args of cases) {
       const r = await runCli(args);
       assert.equal(r.code, 2, `${args[0]}: ${r.stderr}`);
-      assert.match(oneLine(r.stderr), /--engine must be fast or reference \(got "turbo"\)/);
+      assert.match(oneLine(r.stderr), /--engine must be fast, native, wasm or reference \(got "turbo"\)/);
     }
     assert.deepEqual(readdirSync(d), [], 'a command wrote something before refusing');
   } finally {

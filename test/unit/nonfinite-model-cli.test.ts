@@ -90,7 +90,7 @@ test('a weight beyond float32 is warned about for the fast engine only, and the 
   assert.equal(fast.code, 0, fast.err);
   assert.match(
     fast.err,
-    /^warning: tensor "layers\.0\.kernel" has 1\.5e\+207 at index 4, beyond the float32 range: the fast engine computes in float32, where it is ±Infinity \(--engine reference computes in float64\)$/m,
+    /^warning: tensor "layers\.0\.kernel" has 1\.5e\+207 at index 4, beyond the float32 range: the native engine computes in float32, where it is ±Infinity \(--engine reference computes in float64\)$/m,
   );
   assert.ok(JSON.parse(fast.out).layers.length === 2);
   const ref = cli(['trace', '--model', model, '--input', input, '--engine', 'reference']);
@@ -98,7 +98,7 @@ test('a weight beyond float32 is warned about for the fast engine only, and the 
   assert.doesNotMatch(ref.err, /float32/);
   const d = cli(['diagnose', '--model', model, '--input', input, '--sections', 'retention', '--quiet']);
   assert.equal(d.code, 0, d.err);
-  assert.match(d.err, /beyond the float32 range: the fast engine computes in float32/);
+  assert.match(d.err, /beyond the float32 range: the native engine computes in float32/);
   assert.doesNotMatch(d.err, /non-finite weights/, 'finite in float64: the diagnosis itself has nothing to say');
 });
 

@@ -10,7 +10,7 @@ import { HELP } from '../../core/cli/main';
 import { runCli } from '../helpers/cli';
 import { trainConfigFlags } from '../../core/cli/train-flags';
 import { DEFAULT_CONFIG, normalizeConfig, taskDefaults } from '../../core/train/config';
-import { settingEntry, TRAIN_OPTIONS, type NumberOption, type TrainOption } from '../../core/train/config-schema';
+import { ENGINE_NAMES, settingEntry, TRAIN_OPTIONS, type NumberOption, type TrainOption } from '../../core/train/config-schema';
 import { configFromPicks, FALLBACK_DEFAULTS, trainDefaultsFrom } from '../../extension/train-picks';
 
 const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8'));
@@ -37,6 +37,13 @@ test("package.json declares exactly the schema's training settings, with its typ
     );
     if (o.type === 'enum' && enumDescriptions !== undefined) assert.equal((enumDescriptions as unknown[]).length, o.values.length);
   }
+});
+
+test('rnnMemory.engine offers exactly the --engine values, each described', () => {
+  const e = settings['rnnMemory.engine'];
+  assert.deepEqual(e.enum, [...ENGINE_NAMES], 'run: node --import tsx scripts/sync-settings.ts');
+  assert.equal((e.enumDescriptions as unknown[]).length, ENGINE_NAMES.length);
+  assert.deepEqual(ENGINE_NAMES, ['fast', 'native', 'wasm', 'reference']);
 });
 
 test('the clipping the diagnosis advises is a setting of the extension', () => {
