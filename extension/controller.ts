@@ -15,7 +15,7 @@ import { diagnoseSettings } from './diagnose-settings';
 import { deleteItem, resolveModelPath, saveExport } from './file-actions';
 import { InspectorViewProvider } from './inspector-view';
 import { handleWebviewMessage, type MessageDeps } from './message-handlers';
-import { ModelDiagnoser } from './model-diagnosis';
+import { ModelDiagnoser } from './diagnose-model-file';
 import type { ModelEntry } from './model-sniff';
 import { ModelSelection } from './model-selection';
 import { PanelContent } from './panel-content';

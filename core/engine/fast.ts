@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { referenceCell } from '../cells/index';
-import { checkLength, checkParams, checkSeq } from '../cells/linalg';
+import { checkLength, checkParams, checkSeq } from '../cells/dense';
 import {
   type BackwardOptions,
   type CellBackward,

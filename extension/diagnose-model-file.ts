@@ -9,7 +9,7 @@ import type { ArchitectureAnswers, Question } from '../core/formats/errors';
 import type { EngineName } from '../core/train/types';
 import type { AnswerStore } from './answer-store';
 import type { DiagnoseWorkerInput } from '../core/diagnostics/worker-protocol';
-import { DiagnosticsService, ModelNeedsAnswers } from './diagnostics-service';
+import { DiagnosticsService, ModelNeedsAnswers } from './diagnosis-workers';
 
 export class ModelDiagnoser implements vscode.Disposable {
   private readonly service: DiagnosticsService;
