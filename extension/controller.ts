@@ -31,6 +31,7 @@ import type { TreeNode } from './tree-items';
 import { bindTreeToStore, RunsTreeProvider } from './tree-provider';
 import { WorkspaceScanner } from './workspace-scan';
 import { openModelTab } from './model-tabs';
+import { torchWorkerOptions } from './python-interpreter';
 
 export class Controller implements vscode.Disposable {
   readonly store = new HostStore();
@@ -54,6 +55,7 @@ export class Controller implements vscode.Disposable {
       () => settings.engine(),
       new AnswerStore(context.globalState),
       () => diagnoseSettings((k) => settings.config().get(k)),
+      torchWorkerOptions,
     );
     const diagnose = (path: string) => this.diagnose(path);
     const messageDeps: MessageDeps = {

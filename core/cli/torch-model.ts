@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import type { ReadoutActivation, TaskInfo } from '../model/architecture';
 import type { TaskKind } from '../tasks/index';
 import { openTorchModel, type TorchModel } from '../torch/bridge';
+import { TASK_SHAPES } from '../torch/model-spec';
 import { helperScriptPath, pythonCommand } from '../torch/python';
 import { UsageError, type FlagReader } from './args';
 
@@ -88,13 +89,6 @@ export function readTorchFlags(f: FlagReader): TorchFlags | undefined {
     timeoutMs: (timeout ?? 600) * 1000,
   };
 }
-
-/** Inputs per step and readout of the built-in tasks (a PyTorch model has no stored task). */
-const TASK_SHAPES: Record<TaskKind, { inputSize: number; activation: ReadoutActivation }> = {
-  copy: { inputSize: 1, activation: 'linear' },
-  denoise: { inputSize: 2, activation: 'linear' },
-  smnist: { inputSize: 1, activation: 'softmax' },
-};
 
 /** Input size and readout of an --input JSON {"x": [[[...]]], "y" | "labels"}: labels mean a softmax model. */
 export function inputShapeOf(json: unknown, what: string): { inputSize: number; activation: ReadoutActivation } {
