@@ -166,6 +166,14 @@ class Monitor:
             json.dumps(self._model_info["args"])
         except (TypeError, ValueError):
             raise ValueError("model_args must be JSON-serialisable keyword arguments (numbers, strings, lists, dicts)")
+        if inferred:
+            # The class is called with model_args to rebuild the model: say now, not at diagnosis, when they do not fit.
+            try:
+                inspect.signature(type(model)).bind(**self._model_info["args"])
+            except TypeError as e:
+                raise ValueError("model_args do not fit %s(...): %s (give model_args={...}, or model_factory=\"file.py:NAME\")" % (name, e))
+            except ValueError:
+                pass  # no signature to check
         write_atomic(os.path.join(self.run_dir, "monitor.json"), json.dumps({
             "format": FORMAT,
             "version": 1,
