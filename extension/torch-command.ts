@@ -57,7 +57,12 @@ async function diagnoseTorchModel(c: Controller, arg: unknown): Promise<string |
   const o = optionsArg(arg);
   if (o && typeof o.name === 'string') {
     const { task, T, ...rest } = o;
-    const reads = typeof task === 'string' ? { task: { name: task, ...(T !== undefined ? { T } : {}) } } : o.inputSize ? {} : { task: { name: 'copy' } };
+    const reads =
+      typeof task === 'string'
+        ? { task: { name: task, ...(T !== undefined ? { T } : {}) } }
+        : o.inputSize
+          ? {}
+          : { task: { name: 'copy' } };
     return runSpec(c, parseTorchSpec({ ...rest, ...reads }, 'argument'));
   }
   const file = (o && typeof o.file === 'string' ? o.file : pathFromArg(arg)) ?? (await pickPythonFile(c.workspaceRoot()));

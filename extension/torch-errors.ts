@@ -53,9 +53,18 @@ export function torchErrorView(message: string, python = 'python3', source = 'th
         .replace(/; name the (cells|stack) with --cells$/, ': enter the cell submodules, bottom layer first'),
       actions: [A.enterCells],
     };
-  if (/^weights .* do not match the module/.test(m) || /^cannot read weights /.test(m) || /^weights .* hold a /.test(m) || /^weights file not found/.test(m))
+  if (
+    /^weights .* do not match the module/.test(m) ||
+    /^cannot read weights /.test(m) ||
+    /^weights .* hold a /.test(m) ||
+    /^weights file not found/.test(m)
+  )
     return { kind: 'weights', text: m, actions: [A.chooseWeights] };
   if (/^--device cuda: /.test(m))
-    return { kind: 'device', text: m.replace(/^--device cuda: /, 'device cuda (setting rnnMemory.python.device): '), actions: [A.openSettings] };
+    return {
+      kind: 'device',
+      text: m.replace(/^--device cuda: /, 'device cuda (setting rnnMemory.python.device): '),
+      actions: [A.openSettings],
+    };
   return { kind: 'other', text: m, actions: [] };
 }

@@ -57,7 +57,11 @@ export async function pickWeights(file: string, name: string): Promise<string | 
     { label: '$(folder-opened) Browse…', description: '.pt, .pth or .safetensors', path: 'browse' },
     { label: '$(circle-slash) No weights', description: `${name}'s own initialisation`, path: '' },
   ];
-  const chosen = await vscode.window.showQuickPick(items, { title: `${TITLE} (2/4)`, placeHolder: 'Weights (state dict)', ignoreFocusOut: true });
+  const chosen = await vscode.window.showQuickPick(items, {
+    title: `${TITLE} (2/4)`,
+    placeHolder: 'Weights (state dict)',
+    ignoreFocusOut: true,
+  });
   if (!chosen) return undefined;
   if (chosen.path !== 'browse') return chosen.path;
   const uris = await vscode.window.showOpenDialog({

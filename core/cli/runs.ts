@@ -22,7 +22,6 @@ function fmt(v: number | undefined): string {
   return v === undefined ? '-' : v.toPrecision(4);
 }
 
-
 function line(r: RunSummary, base: string): string {
   const where = relative(base, r.dir) || r.dir;
   if (r.state === 'bad') return `${where}  ${r.kind}  bad: ${r.problem}`;
@@ -79,10 +78,11 @@ export function runTarget(dir: string, step: number | undefined): RunTarget {
   if (!run) throw new RunError(`${dir} is not a run (a run folder has run.json or config.json)`);
   if (run.state === 'bad') throw new RunError(run.problem!);
   if (run.snapshots.length === 0)
-    throw new RunError(`run ${dir} has no ${run.kind === 'monitored' ? 'snapshots yet (the Monitor writes one every `every` steps)' : 'model yet'}`);
+    throw new RunError(
+      `run ${dir} has no ${run.kind === 'monitored' ? 'snapshots yet (the Monitor writes one every `every` steps)' : 'model yet'}`,
+    );
   const snap = step === undefined ? run.snapshots[run.snapshots.length - 1] : run.snapshots.find((s) => s.step === step);
-  if (!snap)
-    throw new RunError(`run ${dir} has no snapshot at step ${step} (it has steps ${run.snapshots.map((s) => s.step).join(', ')})`);
+  if (!snap) throw new RunError(`run ${dir} has no snapshot at step ${step} (it has steps ${run.snapshots.map((s) => s.step).join(', ')})`);
   checkSnapshot(snap.path);
   if (run.kind === 'built-in') return { kind: 'model', path: snap.path, step: snap.step };
   const info = readMonitorInfo(dir)!;

@@ -50,13 +50,17 @@ export function parseTorchSpec(json: unknown, what = 'PyTorch model'): TorchSpec
   const bad = (m: string) => new Error(`${what}: ${m}`);
   if (typeof o !== 'object' || o === null || Array.isArray(o)) throw bad('not a JSON object');
   const { file, name, weights, args, cells, task, inputSize } = o;
-  if (typeof file !== 'string' || !isAbsolute(file) || !file.toLowerCase().endsWith('.py')) throw bad('"file" must be the absolute path of a .py file');
+  if (typeof file !== 'string' || !isAbsolute(file) || !file.toLowerCase().endsWith('.py'))
+    throw bad('"file" must be the absolute path of a .py file');
   if (typeof name !== 'string' || !IDENT.test(name)) throw bad('"name" must be a Python identifier (the factory in the file)');
   if (weights !== undefined && (typeof weights !== 'string' || !isAbsolute(weights) || !/\.(pt|pth|safetensors)$/i.test(weights)))
     throw bad('"weights" must be the absolute path of a .pt, .pth or .safetensors file');
   if (args !== undefined && (typeof args !== 'object' || args === null || Array.isArray(args)))
     throw bad('"args" must be a JSON object of keyword arguments');
-  if (cells !== undefined && (!Array.isArray(cells) || cells.length === 0 || !cells.every((c) => typeof c === 'string' && MODULE_PATH.test(c))))
+  if (
+    cells !== undefined &&
+    (!Array.isArray(cells) || cells.length === 0 || !cells.every((c) => typeof c === 'string' && MODULE_PATH.test(c)))
+  )
     throw bad('"cells" must be a list of submodule names such as rnn1 or layers.0');
   let t: TorchSpec['task'];
   if (task !== undefined) {

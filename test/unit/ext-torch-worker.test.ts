@@ -42,7 +42,12 @@ function specFile(dir: string, spec: TorchSpec): string {
 
 test('the diagnostics worker diagnoses a described PyTorch model through the bridge', { skip }, () =>
   withService(async (svc, dir) => {
-    const spec = parseTorchSpec({ file: MODELS, name: 'gru_model', weights: join(TORCH_FIXTURES, 'gru-weights.pt'), task: { name: 'copy', T: 6 } });
+    const spec = parseTorchSpec({
+      file: MODELS,
+      name: 'gru_model',
+      weights: join(TORCH_FIXTURES, 'gru-weights.pt'),
+      task: { name: 'copy', T: 6 },
+    });
     const report = await svc.get({
       modelPath: specFile(dir, spec),
       engine: 'reference',
@@ -87,7 +92,15 @@ function bridgeError(spec: Partial<Parameters<typeof openTorchModel>[0]>, env?: 
   const saved = process.env.PYTHONPATH;
   if (env?.PYTHONPATH) process.env.PYTHONPATH = env.PYTHONPATH;
   try {
-    const m = openTorchModel({ file: MODELS, name: 'gru_model', python, inputSize: 1, readoutActivation: 'linear', timeoutMs: 60_000, ...spec });
+    const m = openTorchModel({
+      file: MODELS,
+      name: 'gru_model',
+      python,
+      inputSize: 1,
+      readoutActivation: 'linear',
+      timeoutMs: 60_000,
+      ...spec,
+    });
     m.close();
     return '';
   } catch (e) {
@@ -101,7 +114,10 @@ function bridgeError(spec: Partial<Parameters<typeof openTorchModel>[0]>, env?: 
 test('each bridge failure becomes a notification with the action that fixes it', { skip }, () => {
   const notFound = torchErrorView(bridgeError({ python: '/nonexistent/python3' }), '/nonexistent/python3', 'setting rnnMemory.python.path');
   assert.equal(notFound.kind, 'python');
-  assert.equal(notFound.text, 'Python not found: "/nonexistent/python3" (setting rnnMemory.python.path). Select an interpreter or set rnnMemory.python.path.');
+  assert.equal(
+    notFound.text,
+    'Python not found: "/nonexistent/python3" (setting rnnMemory.python.path). Select an interpreter or set rnnMemory.python.path.',
+  );
   assert.deepEqual(notFound.actions, [TORCH_ACTIONS.selectInterpreter]);
 
   const noTorch = torchErrorView(bridgeError({}, { PYTHONPATH: join(TORCH_FIXTURES, 'fake-torch-missing') }));
@@ -112,7 +128,10 @@ test('each bridge failure becomes a notification with the action that fixes it',
   assert.equal(old.kind, 'torch');
   assert.match(old.text, /^torch 1\.13\.1 is too old/);
 
-  const line = readFileSync(MODELS, 'utf8').split('\n').findIndex((l) => l.includes('["missing"]')) + 1;
+  const line =
+    readFileSync(MODELS, 'utf8')
+      .split('\n')
+      .findIndex((l) => l.includes('["missing"]')) + 1;
   const raised = torchErrorView(bridgeError({ name: 'raises' }));
   assert.equal(raised.kind, 'user-code');
   assert.deepEqual(raised.location, { file: MODELS, line });
