@@ -4,7 +4,7 @@
  * configuration only: it is slow) and a PyTorch peer (bench/torch_peer.py, when `import torch`
  * works). Prints one table and writes bench-output/bench.json.
  *
- * Flags: --quick (fewer repetitions, PyTorch with FTZ only), --no-torch, --no-torch-bridge, --no-reference, --no-diagnose,
+ * Flags: --quick (fewer repetitions, PyTorch with FTZ only), --no-torch, --no-torch-bridge, --no-monitor, --no-reference, --no-diagnose,
  * --cells brc,gru, --configs 0,2, --reps N, --out DIR.
  * Each measurement runs in a child process (`--child JSON`) so that peak memory is its own.
  */
@@ -12,6 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { benchDiagnose } from './diagnose';
 import { benchTorchBridge, type TorchBridgeBenchResult } from './torch-bridge';
+import { benchMonitorOverhead, type MonitorOverheadResult } from './monitor-overhead';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CELL_KINDS, type CellKind } from '../core/cells/types';
@@ -189,6 +190,20 @@ async function main(): Promise<void> {
       console.log(`\nPyTorch bridge: not run (${bridge.error})`);
     }
   }
+  let monitor: MonitorOverheadResult | { error: string } | undefined;
+  if (!flag('no-torch') && !flag('no-monitor')) {
+    try {
+      monitor = benchMonitorOverhead(process.cwd(), quick);
+      console.log(
+        `\nMonitor overhead (2×128 nn.GRU, T=100, batch 64, CPU, snapshot every ${monitor.every} steps): ` +
+          `${fmt(monitor.plainMsPerStep, 1)} ms/step plain vs ${fmt(monitor.monitoredMsPerStep, 1)} ms/step monitored: ` +
+          `${fmt(100 * monitor.overhead, 1)} % (target < 5 %; ${monitor.steps} steps each, alternating blocks)`,
+      );
+    } catch (e) {
+      monitor = { error: (e as Error).message };
+      console.log(`\nMonitor overhead: not run (${monitor.error})`);
+    }
+  }
   mkdirSync(outDir, { recursive: true });
   const file = join(outDir, 'bench.json');
   writeFileSync(
@@ -207,6 +222,7 @@ async function main(): Promise<void> {
         scaling: scaling(rows),
         diagnose: diag,
         torchBridge: bridge,
+        monitorOverhead: monitor,
       },
       null,
       2,

@@ -15,7 +15,7 @@ import { diagnoseSettings } from './diagnose-settings';
 import { deleteItem, resolveModelPath, saveExport } from './file-actions';
 import { InspectorViewProvider } from './inspector-view';
 import { handleWebviewMessage, type MessageDeps } from './message-handlers';
-import { ModelDiagnoser } from './model-diagnosis';
+import { ModelDiagnoser } from './diagnose-model-file';
 import type { ModelEntry } from './model-sniff';
 import { ModelSelection } from './model-selection';
 import { PanelContent } from './panel-content';
@@ -31,6 +31,7 @@ import type { TreeNode } from './tree-items';
 import { bindTreeToStore, RunsTreeProvider } from './tree-provider';
 import { WorkspaceScanner } from './workspace-scan';
 import { openModelTab } from './model-tabs';
+import { torchWorkerOptions } from './python-interpreter';
 
 export class Controller implements vscode.Disposable {
   readonly store = new HostStore();
@@ -54,6 +55,7 @@ export class Controller implements vscode.Disposable {
       () => settings.engine(),
       new AnswerStore(context.globalState),
       () => diagnoseSettings((k) => settings.config().get(k)),
+      torchWorkerOptions,
     );
     const diagnose = (path: string) => this.diagnose(path);
     const messageDeps: MessageDeps = {

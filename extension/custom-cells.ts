@@ -8,7 +8,7 @@
 import { extname } from 'node:path';
 import * as vscode from 'vscode';
 import { setCustomCellPolicy } from '../core/custom/policy';
-import { probeCustomCell, probeSizes } from '../core/custom/probe';
+import { probeCustomCell, probeSizes } from '../core/custom/cell-check';
 import { CELL_EXTENSIONS, CustomCellError } from '../core/custom/source';
 import { normalizeConfig } from '../core/train/config';
 import { optionsArg, pathFromArg } from './args';

@@ -12,6 +12,7 @@ import { ModelEditorProvider } from './model-editor';
 import { COMPARE_VIEW_TYPE, MODEL_EDITOR_VIEW_TYPE, PANEL_VIEWS, panelViewType } from './panels';
 import type { TreeNode } from './tree-items';
 import { errorsShown } from './notify';
+import { registerTorchCommand } from './torch-command';
 
 /** What activate() returns: used by the in-host tests (and usable by other extensions). */
 export interface RnnMemoryApi {
@@ -51,6 +52,7 @@ export function activate(context: vscode.ExtensionContext): RnnMemoryApi {
     }),
     ...registerCommands(c),
     ...registerCustomCells(c),
+    ...registerTorchCommand(c),
     vscode.window.registerWebviewViewProvider(InspectorViewProvider.viewId, c.inspector),
     vscode.window.registerCustomEditorProvider(MODEL_EDITOR_VIEW_TYPE, new ModelEditorProvider(c), {
       supportsMultipleEditorsPerDocument: true,

@@ -6,6 +6,7 @@
  */
 import { basename } from 'node:path';
 import * as vscode from 'vscode';
+import { isTorchSpecPath } from '../core/torch/model-spec';
 import type { Controller } from './controller';
 
 class ModelDocument implements vscode.CustomDocument {
@@ -22,7 +23,8 @@ export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider<
 
   resolveCustomEditor(doc: ModelDocument, panel: vscode.WebviewPanel): void {
     const path = doc.uri.fsPath;
-    panel.title = basename(path);
+    // A PyTorch model's description file is named by its model (FILE.py:NAME), not by the file in our storage.
+    panel.title = isTorchSpecPath(path) ? this.c.modelName(path) : basename(path);
     panel.webview.options = {
       enableScripts: true,
       localResourceRoots: [vscode.Uri.joinPath(this.c.context.extensionUri, 'dist', 'webview')],

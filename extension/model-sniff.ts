@@ -6,6 +6,7 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { basename, relative } from 'node:path';
 import { sniffModelFile } from '../core/model/model-sniff';
+import { isTorchSpecPath } from '../core/torch/model-spec';
 import type { Architecture } from '../core/model/architecture';
 
 /** A model file the tree lists. */
@@ -35,12 +36,14 @@ export const MODEL_FORMATS_TEXT = '.safetensors, .pt, .pth, .keras, .h5, TF.js m
 /** Whether a path may be a foreign model (PyTorch, Keras, TF.js), judged by its name only. */
 export function isForeignModelPath(path: string): boolean {
   const lower = path.toLowerCase();
+  if (isTorchSpecPath(path)) return true; // a PyTorch model the user described (Diagnose PyTorch Model…)
   return FOREIGN_MODEL_EXTENSIONS.some((e) => lower.endsWith(`.${e}`)) || lower.endsWith('model.json') || lower.endsWith('.safetensors');
 }
 
 /** "PyTorch checkpoint", "Keras model", … for a file's tree description before it is diagnosed. */
 export function modelFormatName(path: string): string {
   const lower = path.toLowerCase();
+  if (isTorchSpecPath(path)) return 'PyTorch model (your Python)';
   if (lower.endsWith('.pt') || lower.endsWith('.pth')) return 'PyTorch checkpoint';
   if (lower.endsWith('.keras') || lower.endsWith('.h5')) return 'Keras model';
   if (lower.endsWith('.json')) return 'TF.js model';

@@ -2,6 +2,7 @@
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import * as vscode from 'vscode';
 import { RUN_FILES } from '../core/train/run';
+import { isTorchSpecPath, readTorchSpec, torchSpecLabel } from '../core/torch/model-spec';
 import { ENGINE_NAMES, type EngineName } from '../core/engine/types';
 import { isInside } from './runs';
 import { trainDefaultsFrom, type TrainDefaults } from './train-picks';
@@ -39,8 +40,15 @@ export class HostSettings {
     return join(this.workspaceRoot() ?? this.context.globalStorageUri.fsPath, setting);
   }
 
-  /** A short name: the run id for runs/<id>/model.safetensors, else the file name. */
+  /** A short name: the run id for runs/<id>/model.safetensors, FILE.py:NAME (weights) for a PyTorch model, else the file name. */
   modelName(path: string): string {
+    if (isTorchSpecPath(path)) {
+      try {
+        return torchSpecLabel(readTorchSpec(path));
+      } catch {
+        return basename(path);
+      }
+    }
     if (basename(path) === RUN_FILES.model && isInside(path, this.runsDir())) return basename(dirname(path));
     return basename(path);
   }

@@ -4,6 +4,7 @@
  */
 import { basename, dirname, join } from 'node:path';
 import type { Architecture } from '../core/model/architecture';
+import { isTorchSpecPath, TORCH_SPEC_SUFFIX } from '../core/torch/model-spec';
 import { RUN_FILES } from '../core/train/run';
 import { cellLabel, runStateWord } from '../shared/labels';
 import { fmt } from '../shared/numbers';
@@ -44,11 +45,13 @@ export function architectureSummary(a: Architecture): string {
 export function modelNode(m: ModelEntry, idPrefix = 'model:'): TreeNode {
   const a = m.architecture;
   const dir = dirname(m.relPath);
+  const torch = isTorchSpecPath(m.path);
   return {
     id: idPrefix + m.path,
     kind: 'model',
-    label: basename(m.path),
-    description: `${a ? architectureSummary(a) : modelFormatName(m.path)}${dir && dir !== '.' ? ` · ${dir}` : ''}`,
+    // A PyTorch model's description lives in the extension's storage: named FILE.NAME, without that folder.
+    label: torch ? basename(m.path).slice(0, -TORCH_SPEC_SUFFIX.length) : basename(m.path),
+    description: `${a ? architectureSummary(a) : modelFormatName(m.path)}${dir && dir !== '.' && !torch ? ` · ${dir}` : ''}`,
     tooltip: [
       m.relPath,
       a

@@ -6,7 +6,7 @@
  * The default GRU (sigmoid, reset_after) stays in gru.ts, which is faster; this one is plain loops.
  */
 import { recurrentActivation } from './activations';
-import { checkLength, checkParams, checkSeq } from './linalg';
+import { checkLength, checkParams, checkSeq } from './dense';
 import type { CellBackward, CellDef, CellForward, LayerParams, ParamSpec, RecurrentActivation, SeqShape } from './types';
 
 interface Cache {

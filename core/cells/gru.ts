@@ -4,7 +4,7 @@
  *   z = σ(x K_z + b0_z + h RK_z + b1_z), r = σ(x K_r + b0_r + h RK_r + b1_r)
  *   ĥ = tanh(x K_h + b0_h + r ⊙ (h RK_h + b1_h)),  h' = z ⊙ h + (1 − z) ⊙ ĥ
  */
-import { checkLength, checkParams, checkSeq, colSumAcc, fillRows, matmulAcc, matmulTransAAcc, matmulTransBAcc, sigmoid } from './linalg';
+import { checkLength, checkParams, checkSeq, colSumAcc, fillRows, matmulAcc, matmulTransAAcc, matmulTransBAcc, sigmoid } from './dense';
 import type { CellBackward, CellDef, CellForward, LayerParams, ParamSpec, SeqShape } from './types';
 
 interface GruCache {

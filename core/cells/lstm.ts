@@ -7,7 +7,7 @@
  * The gate trace "cell" holds c_t.
  */
 import { recurrentActivation, type Activation } from './activations';
-import { checkLength, checkParams, checkSeq, colSumAcc, fillRows, matmulAcc, matmulTransAAcc, matmulTransBAcc } from './linalg';
+import { checkLength, checkParams, checkSeq, colSumAcc, fillRows, matmulAcc, matmulTransAAcc, matmulTransBAcc } from './dense';
 import type { CellBackward, CellDef, CellForward, LayerParams, ParamSpec, SeqShape } from './types';
 
 interface Cache {

@@ -3,7 +3,7 @@
  * No gates, so it exposes no gate traces.
  */
 import { simpleActivation } from './activations';
-import { checkLength, checkParams, checkSeq, colSumAcc, fillRows, matmulAcc, matmulTransAAcc, matmulTransBAcc } from './linalg';
+import { checkLength, checkParams, checkSeq, colSumAcc, fillRows, matmulAcc, matmulTransAAcc, matmulTransBAcc } from './dense';
 import type { CellBackward, CellDef, CellForward, LayerParams, ParamSpec, SeqShape, SimpleActivation } from './types';
 
 function paramSpecs(inputSize: number, units: number): ParamSpec[] {

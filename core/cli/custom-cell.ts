@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Model } from '../model/model';
-import { probeCustomCell, probeSizes } from '../custom/probe';
+import { probeCustomCell, probeSizes } from '../custom/cell-check';
 import { checkCustomLayerParams, customRefs, loadCustomCells } from '../custom/resolve';
 import { isCellPath } from '../custom/source';
 import { normalizeConfig } from '../train/config';

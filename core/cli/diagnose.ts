@@ -19,11 +19,13 @@ import type { TaskKind } from '../tasks/index';
 import { UsageError, type FlagReader } from './args';
 import { loadCustomCellsForCli } from './custom-cell';
 import { openTorchForCli, readTorchFlags, TORCH_HELP } from './torch-model';
+import { runTarget, RUNS_HELP } from './runs';
 import { announceEngine, DEFAULT_MAX_INPUT_MB, engineFlag, positiveFlag, readInputJson } from './input-limits';
 
 const TASKS: readonly TaskKind[] = ['copy', 'denoise', 'smnist'];
 
 export const DIAGNOSE_HELP = `diagnose options:
+  --run DIR [--step N]  a run's weights (see below) instead of --model or --torch
   --model FILE       model to diagnose (required): ours, a PyTorch state dict (.safetensors, .pt/.pth),
                      Keras (.keras, .h5) or TensorFlow.js (model.json)
   --answer K=V[,K=V] answers to questions a foreign file leaves open (e.g. readout.activation=linear)
@@ -65,7 +67,9 @@ export const DIAGNOSE_HELP = `diagnose options:
   --memory-limit-mb N  refuse (before computing) a diagnosis estimated to need more memory (4096)
   --quiet            do not print the diagnosis sentences
 
-${TORCH_HELP}`;
+${TORCH_HELP}
+
+${RUNS_HELP}`;
 
 function parseSections(v: string | undefined): SectionName[] | undefined {
   if (v === undefined) return undefined;
@@ -96,13 +100,26 @@ function readInput(path: string, model: Model, maxMb: number): DiagnoseInput {
 }
 
 export async function cmdDiagnose(f: FlagReader): Promise<number> {
-  const torch = readTorchFlags(f);
+  const runDir = f.string('run');
+  const runStep = f.int('step');
+  if (runStep !== undefined && runDir === undefined) throw new UsageError('--step applies to --run DIR only');
+  if (runDir !== undefined && (f.string('model') !== undefined || f.string('torch') !== undefined))
+    throw new UsageError('--run names the model: give no --model or --torch');
+  const target = runDir !== undefined ? runTarget(runDir, runStep) : undefined;
+  const torch = readTorchFlags(f, target?.kind === 'torch' ? target : undefined);
   if (torch && f.string('model') !== undefined) throw new UsageError('give either --model or --torch, not both');
-  const modelPath = torch ? torch.file : f.requireString('model');
+  const modelPath = target?.kind === 'model' ? target.path : torch ? torch.file : f.requireString('model');
   const inputPath = f.string('input');
-  const task = f.string('task');
-  const T = f.int('T');
-  const N = f.int('N');
+  // A monitored run's task (Monitor(task=...)) is the default batch, as a built-in model's own task is.
+  const runTask = target?.kind === 'torch' && !inputPath && f.string('task') === undefined ? target.task : undefined;
+  const task = f.string('task') ?? runTask?.name;
+  const T = f.int('T') ?? runTask?.T;
+  const N = f.int('N') ?? runTask?.N;
+  if (target) {
+    process.stderr.write(`run ${runDir}: step ${target.step} (${target.kind === 'torch' ? target.weights : target.path})\n`);
+    if (target.kind === 'torch' && target.changed)
+      process.stderr.write(`warning: ${target.file} changed since the run started; the snapshot may not fit the model it builds now\n`);
+  }
   const batch = f.int('batch');
   const seed = f.int('seed');
   const outPath = f.string('out');

@@ -6,6 +6,7 @@ import { runDemo } from './demo';
 import { cmdDiagnose, DIAGNOSE_HELP } from './diagnose';
 import { cmdReproduce, REPRODUCE_HELP } from './reproduce';
 import { cmdSweep, SWEEP_HELP } from './sweep';
+import { cmdRuns } from './runs';
 import { loadCustomCellsForCli, prepareCustomTraining } from './custom-cell';
 import {
   announceEngine,
@@ -42,6 +43,8 @@ Usage:
   rnn-memory trace --torch FILE.py:NAME [--weights W] [--torch-args JSON] [--cells A,B] [--python PY] [--device cpu|cuda] --input FILE.json
   rnn-memory diagnose --torch FILE.py:NAME [--weights W] [...] (--task copy --T 300 | --input FILE.json) [--out report.json] [--html report.html]
   rnn-memory diagnose --model FILE [--task copy --T 300 --batch 64 --seed 1 | --input FILE.json] [--out report.json] [--html report.html]
+  rnn-memory runs [DIR] [--json]
+  rnn-memory diagnose --run DIR [--step N] [--task copy --T 300 | --input FILE.json] [--python PY] [--out report.json]
   rnn-memory sweep [--task copy|denoise|smnist] --cells brc,nbrc,gru,lstm --T 5,50,100,300,600 [--N 0,200] [--seeds 1,2,3] [--parallel 2] --out DIR
   rnn-memory reproduce [--budget quick|paper] [--seeds 1,2,3] [--out DIR]
   rnn-memory demo [--out DIR] [--seconds 120]
@@ -200,7 +203,7 @@ async function cmdTrace(f: FlagReader): Promise<number> {
 
 export async function main(argv: string[]): Promise<number> {
   try {
-    const { command, flags } = parseArgs(argv);
+    const { command, flags, positional } = parseArgs(argv);
     const f = new FlagReader(flags, command ?? '');
     if (flags.has('help') || flags.has('h')) {
       process.stdout.write(HELP);
@@ -222,6 +225,8 @@ export async function main(argv: string[]): Promise<number> {
         return await cmdDiagnose(f);
       case 'sweep':
         return await cmdSweep(f);
+      case 'runs':
+        return cmdRuns(f, positional);
       case 'reproduce':
         return await cmdReproduce(f);
       case 'demo': {

@@ -9,7 +9,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CellKind } from '../cells/types';
-import { describeReport } from '../diagnostics/diagnosis';
+import { describeReport } from '../diagnostics/sentences';
 import { diagnose } from '../diagnostics/diagnose';
 import type { DiagnosisSentence } from '../diagnostics/types';
 import { cellResolver } from '../engine/index';

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import type { ReadoutActivation, TaskInfo } from '../model/architecture';
 import type { TaskKind } from '../tasks/index';
 import { openTorchModel, type TorchModel } from '../torch/bridge';
+import { TASK_SHAPES } from '../torch/model-spec';
 import { helperScriptPath, pythonCommand } from '../torch/python';
 import { UsageError, type FlagReader } from './args';
 
@@ -34,11 +35,27 @@ export interface TorchFlags {
   timeoutMs: number;
 }
 
-/** The PyTorch flags, or undefined without --torch (then none of the others may be given). */
-export function readTorchFlags(f: FlagReader): TorchFlags | undefined {
-  const target = f.string('torch');
-  const weights = f.string('weights');
-  const argsText = f.string('torch-args');
+/** A model named by a monitored run (diagnose --run): its factory, arguments and snapshot. */
+export interface RunModelRef {
+  file: string;
+  name: string;
+  weights: string;
+  args: Record<string, unknown>;
+}
+
+/**
+ * The PyTorch flags, or undefined without --torch (then none of the others may be given). With `run`, the
+ * run names the model and its weights, and only the runtime flags (--python, --device, --cells,
+ * --torch-timeout) apply.
+ */
+export function readTorchFlags(f: FlagReader, run?: RunModelRef): TorchFlags | undefined {
+  if (run) {
+    for (const flag of ['torch', 'weights', 'torch-args'])
+      if (f.string(flag) !== undefined) throw new UsageError(`--run names the model and its weights: --${flag} does not apply`);
+  }
+  const target = run ? `${run.file}:${run.name}` : f.string('torch');
+  const weights = run ? run.weights : f.string('weights');
+  const argsText = run ? JSON.stringify(run.args) : f.string('torch-args');
   const cellsText = f.string('cells');
   const python = f.string('python');
   const device = f.string('device');
@@ -88,13 +105,6 @@ export function readTorchFlags(f: FlagReader): TorchFlags | undefined {
     timeoutMs: (timeout ?? 600) * 1000,
   };
 }
-
-/** Inputs per step and readout of the built-in tasks (a PyTorch model has no stored task). */
-const TASK_SHAPES: Record<TaskKind, { inputSize: number; activation: ReadoutActivation }> = {
-  copy: { inputSize: 1, activation: 'linear' },
-  denoise: { inputSize: 2, activation: 'linear' },
-  smnist: { inputSize: 1, activation: 'softmax' },
-};
 
 /** Input size and readout of an --input JSON {"x": [[[...]]], "y" | "labels"}: labels mean a softmax model. */
 export function inputShapeOf(json: unknown, what: string): { inputSize: number; activation: ReadoutActivation } {

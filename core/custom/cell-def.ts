@@ -11,7 +11,7 @@
  * Backward's `dh` (gradient-flow diagnostic): dL/dh_t through every path, i.e. the external dhOut plus the
  * gradient reaching the state's first `units` columns from later steps.
  */
-import { checkSeq } from '../cells/linalg';
+import { checkSeq } from '../cells/dense';
 import type { CellBackward, CellDef, CellForward, LayerParams, ParamSpec, SeqShape } from '../cells/types';
 import { initLayerParams, initParam, type InitKind } from '../util/init';
 import { Rng } from '../util/rng';

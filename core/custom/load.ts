@@ -4,7 +4,7 @@
  * `@tensorflow/tfjs-core` and Node built-ins, and checks the exported definition's form. Errors raised by the
  * user's code become CustomCellErrors that name the user's file:line:column.
  *
- * This runs user code: call it only inside a worker thread or the CLI (core/custom/probe.ts and the training
+ * This runs user code: call it only inside a worker thread or the CLI (core/custom/cell-check.ts and the training
  * and diagnostics workers do), never on the extension host's main thread.
  *
  * Why TypeScript's transpileModule: it is pure JavaScript (no native or WebAssembly binary, no child process),

@@ -93,7 +93,7 @@ export interface BistabilityOptions {
   /** Sequences (from the first) used for batch means that need per-sequence maps; default 1. */
   batchSample?: number;
   /** Reference cells: for gates an engine did not return, and for the generic self-maps. */
-  stepCells: CellResolver;
+  cells: CellResolver;
 }
 
 /** How a layer's neuron maps are computed. */
@@ -130,7 +130,7 @@ function analyzeLayer(model: Model, tr: LayerTrace, l: number, opts: Bistability
   const { T, B, inputSize: I, units: H } = tr.shape;
   const p = layerParams(model, l);
   const Bs = Math.max(1, Math.min(B, opts.batchSample ?? 1));
-  const stepDef = layerCell(spec, opts.stepCells);
+  const stepDef = layerCell(spec, opts.cells);
   const method = mapMethod(spec, stepDef);
   // Per-sequence traces of the sampled sequences (b < Bs), recomputed with the reference cell when the
   // engine did not expose the gates we need.

@@ -8,7 +8,7 @@ import type { Model } from '../model/model';
 import { computeLoss, forward, type CellResolver } from '../model/network';
 import { tensorSize } from '../model/model';
 import { analyzeBistability } from './bistability';
-import { describeReport, type ReportBody, type SentenceContext } from './diagnosis';
+import { describeReport, type ReportBody, type SentenceContext } from './sentences';
 import { analyzeFixedPoints, type FixedPointOptions } from './fixed-points';
 import { analyzeGradientFlow } from './gradient-flow';
 import { inputAlignment } from './input-alignment';
@@ -34,7 +34,7 @@ export interface DiagnoseOptions extends TaskInputOptions {
   /** Sequences of the batch behind the Jacobian-norm estimate (default 16; --jacobian-sequences). */
   jacobianSequences?: number;
   retention?: Partial<Omit<RetentionOptions, 'cells' | 'T'>>;
-  fixedPoints?: Partial<Omit<FixedPointOptions, 'stepCells'>>;
+  fixedPoints?: Partial<Omit<FixedPointOptions, 'cells'>>;
   /** Memory attribution per neuron (threshold, minSteps, batch, …; see core/diagnostics/memory.ts). */
   memory?: Omit<MemoryOptions, 'task' | 'seed' | 'ownBatch'> & { batch?: number };
   modelPath?: string;
@@ -56,7 +56,6 @@ export function diagnose(model: Model, opts: DiagnoseOptions = {}): DiagnosticRe
   };
   const { arch } = model;
   const cells = opts.cells ?? referenceCell;
-  const stepCells = cells;
   const sections = opts.sections ? [...new Set(opts.sections)] : [...SECTION_NAMES];
   for (const s of sections)
     if (!SECTION_NAMES.includes(s)) throw new Error(`unknown section "${s}" (expected ${SECTION_NAMES.join(', ')})`);
@@ -90,7 +89,7 @@ export function diagnose(model: Model, opts: DiagnoseOptions = {}): DiagnosticRe
   lap('forward');
 
   const bistability: BistabilityReport = want('bistability')
-    ? analyzeBistability(model, fr, { batchSample: opts.batchSample, stepCells })
+    ? analyzeBistability(model, fr, { batchSample: opts.batchSample, cells })
     : { layers: [] };
   if (want('bistability'))
     bistability.input = inputAlignment(x, T, B, arch.inputSize, summary.task as TaskKind | undefined, taskN, bistability.layers);
@@ -102,7 +101,7 @@ export function diagnose(model: Model, opts: DiagnoseOptions = {}): DiagnosticRe
   const retention = want('retention') ? analyzeRetention(model, { seed, ...opts.retention, cells, T }) : null;
   lap('retention');
   const fixedPoints = want('fixedPoints')
-    ? analyzeFixedPoints(model, fr, { seed, task: summary.task ?? arch.task?.name, ...opts.fixedPoints, stepCells })
+    ? analyzeFixedPoints(model, fr, { seed, task: summary.task ?? arch.task?.name, ...opts.fixedPoints, cells })
     : { layer: -1, input: [], points: [], trajectories: [], observed: [], explainedVariance: [0, 0] as [number, number] };
   lap('fixedPoints');
   const memory = want('memory') ? diagnoseMemory(model, opts, summary, fr, input, cells, seed) : null;

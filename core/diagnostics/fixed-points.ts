@@ -20,7 +20,7 @@ import type { Model } from '../model/model';
 import { layerParams, type CellResolver, type ForwardResult } from '../model/network';
 import { Rng } from '../util/rng';
 import { brcCellularAttractors, brcNeuronRoots, cellularClass } from './brc-cellular';
-import { choleskySolve, norm, spectralRadius } from './linalg';
+import { choleskySolve, norm, spectralRadius } from './matrix';
 import { pca2 } from './pca';
 import { makeStepper, packStates, sequenceRows, type LayerStepper } from './state';
 import { proportionEstimate } from './stats';
@@ -436,7 +436,7 @@ export interface FixedPointOptions extends FixedPointSearchOptions {
   /** Trajectories included in the report (default 8). */
   maxTrajectories?: number;
   /** Cells that support initialState (default: reference). */
-  stepCells: CellResolver;
+  cells: CellResolver;
 }
 
 /** Observed state pairs sampled for the input effect (and its median). */
@@ -462,7 +462,7 @@ export function analyzeFixedPoints(model: Model, fr: ForwardResult, opts: FixedP
   for (let l = 0; l < layer; l++) {
     const I = u.length;
     const H = arch.layers[l].units;
-    const lower = layerCell(arch.layers[l], opts.stepCells);
+    const lower = layerCell(arch.layers[l], opts.cells);
     const p = layerParams(model, l);
     if (supportsInitialState(lower)) {
       // The stepper folds the constant input into the kernels once.
@@ -485,7 +485,7 @@ export function analyzeFixedPoints(model: Model, fr: ForwardResult, opts: FixedP
     note,
   });
   const spec = arch.layers[layer];
-  const def = layerCell(spec, opts.stepCells);
+  const def = layerCell(spec, opts.cells);
   const tr = fr.layers[layer];
   const { T, B, inputSize: I, units: H } = tr.shape;
   let st: LayerStepper;

@@ -20,7 +20,7 @@ import { float32View, type CellDef, type LayerParams } from '../cells/types';
 import type { Model } from '../model/model';
 import { layerParams, type CellResolver, type ForwardResult } from '../model/network';
 import { Rng } from '../util/rng';
-import { largestSingularValue, randomOrthonormal } from './linalg';
+import { largestSingularValue, randomOrthonormal } from './matrix';
 import { betaQuantile, medianEstimate, surelyAbove, surelyBelow, type Estimate } from './stats';
 import type { DecayFit, GradientFlowLayer, GradientFlowReport } from './types';
 

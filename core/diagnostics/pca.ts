@@ -1,5 +1,5 @@
 /** Two-component PCA of state vectors (for plotting trajectories and fixed points in a plane). */
-import { topEigenSym } from './linalg';
+import { topEigenSym } from './matrix';
 
 export interface Pca2 {
   mean: Float64Array;

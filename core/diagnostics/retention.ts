@@ -10,7 +10,7 @@
 import type { Model } from '../model/model';
 import { forward, type CellResolver } from '../model/network';
 import { Rng } from '../util/rng';
-import { PROBE_LAMBDA, r2Score, ridgeProbePredict } from './probe';
+import { PROBE_LAMBDA, r2Score, ridgeProbePredict } from './decoding-probe';
 import { bootstrapEstimate, meanEstimate, type Estimate } from './stats';
 import type { RetentionReport } from './types';
 import { delaySchedule, probeSchedule } from './schedules';

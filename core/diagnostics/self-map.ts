@@ -12,7 +12,7 @@
  * h_{t−1}); the grid is dense in tanh(s) on |s| ≤ 5 and the map is affine beyond, where a root exists iff
  * F − s keeps its sign at the grid's end.
  */
-import { matmulAcc } from '../cells/linalg';
+import { matmulAcc } from '../cells/dense';
 import type { CellDef, LayerParams } from '../cells/types';
 import { makeStepper } from './state';
 

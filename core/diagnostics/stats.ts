@@ -50,7 +50,8 @@ export function proportionEstimate(k: number, n: number): Estimate {
   const den = 1 + z2 / n;
   const centre = (p + z2 / (2 * n)) / den;
   const half = (Z95 * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n))) / den;
-  return { value: p, lo: Math.max(0, centre - half), hi: Math.min(1, centre + half), n, method: 'wilson' };
+  // At k = 0 (k = n) the Wilson end is exactly 0 (1); rounding would leave 1e-17 there.
+  return { value: p, lo: k <= 0 ? 0 : Math.max(0, centre - half), hi: k >= n ? 1 : Math.min(1, centre + half), n, method: 'wilson' };
 }
 
 /**
@@ -92,7 +93,7 @@ export const surelyAbove = (e: Estimate, x: number): boolean => e.lo > x;
 export const surelyBelow = (e: Estimate, x: number): boolean => e.hi < x;
 
 const num = (x: number) =>
-  !Number.isFinite(x) ? String(x) : Math.abs(x) >= 0.01 && Math.abs(x) < 1e4 ? x.toPrecision(2) : x.toExponential(1);
+  !Number.isFinite(x) ? String(x) : x === 0 ? '0' : Math.abs(x) >= 0.01 && Math.abs(x) < 1e4 ? x.toPrecision(2) : x.toExponential(1);
 
 /** "0.53 (95 % CI 0.48–0.58, n = 1000)", "≥ 0.28 (lower bound, 64 probes)" or "0.53" for exact values. */
 export function formatEstimate(e: Estimate, unit = 'n'): string {

@@ -11,6 +11,8 @@ import { openAnyModel } from '../formats/detect';
 import { NeedsAnswers } from '../formats/errors';
 import type { Model } from '../model/model';
 import { sniffModelFile } from '../model/model-sniff';
+import { openTorchModel, type TorchModel } from '../torch/bridge';
+import { isTorchSpecPath, readTorchSpec, torchSpecLabel, torchSpecShape } from '../torch/model-spec';
 import { diagnose, reportToJson, type DiagnoseOptions } from './diagnose';
 import { probeInput } from './input';
 import type { DiagnoseWorkerInput, DiagnoseWorkerOutput } from './worker-protocol';
@@ -18,6 +20,27 @@ import type { DiagnosticReport } from './types';
 
 const input = workerData as DiagnoseWorkerInput;
 const post = (m: DiagnoseWorkerOutput) => parentPort?.postMessage(m);
+
+/**
+ * A PyTorch model description runs the user's Python file, so only where custom code may run (the extension:
+ * trusted workspaces). The helper process lives until the diagnosis ends.
+ */
+function openTorch(): { torch: TorchModel; label: string } {
+  const spec = readTorchSpec(input.modelPath);
+  if (input.allowCustomCells !== true)
+    throw new Error(`${torchSpecLabel(spec)} runs your Python code, so PyTorch models are diagnosed only in a trusted workspace`);
+  const shape = torchSpecShape(spec);
+  const torch = openTorchModel({
+    ...spec,
+    device: input.torch?.device ?? 'cpu',
+    python: input.torch?.python || 'python3',
+    timeoutMs: input.torch?.timeoutMs,
+    inputSize: shape.inputSize,
+    readoutActivation: shape.activation,
+    task: shape.task,
+  });
+  return { torch, label: `${basename(spec.file)}:${spec.name}` };
+}
 
 async function load(): Promise<Model> {
   // One of our models (also a damaged one, so its own loader reports the damage) may use custom cells: their
@@ -36,7 +59,15 @@ function fixedPointOptions(model: Model): DiagnoseOptions['fixedPoints'] {
 }
 
 async function main(): Promise<void> {
-  const model = await load();
+  const opened = isTorchSpecPath(input.modelPath) ? openTorch() : undefined;
+  try {
+    await diagnoseAndPost(opened ? opened.torch.model : await load(), opened);
+  } finally {
+    opened?.torch.close();
+  }
+}
+
+async function diagnoseAndPost(model: Model, opened?: { torch: TorchModel; label: string }): Promise<void> {
   const engine = resolveEngine(input.engine ?? 'fast');
   const report = diagnose(model, {
     T: input.T,
@@ -53,10 +84,11 @@ async function main(): Promise<void> {
     retention: input.retention,
     modelPath: input.modelPath,
     sentenceContext: 'extension', // this worker serves the extension only
-    modelName: basename(input.modelPath).replace(/\.safetensors$/i, ''),
+    modelName: opened ? opened.label : basename(input.modelPath).replace(/\.safetensors$/i, ''),
     // smnist models need the digits shipped next to this bundle.
     dataPath: join(dirname(__filename), 'data', 'mnist.bin'),
   });
+  if (opened) report.model.paramCount = opened.torch.paramCount; // the whole nn.Module, not only its head
   // The same rounded numbers as the CLI's JSON and HTML report (and a fraction of the message size).
   post({ type: 'report', report: JSON.parse(reportToJson(report)) as DiagnosticReport });
 }

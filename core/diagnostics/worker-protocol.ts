@@ -33,6 +33,12 @@ export interface DiagnoseWorkerInput {
   jacobianProbes?: number;
   /** Retention batch and probe training sizes (settings rnnMemory.diagnostics.retentionBatch / probeTrain). */
   retention?: { batch?: number; probeTrain?: number };
+  /**
+   * How a PyTorch model (a *.torchmodel.json path, core/torch/model-spec.ts) runs: the Python (setting
+   * rnnMemory.python.path or the selected interpreter), the device, and the modification times of its .py and
+   * weights (only so that an edited file means another report). It runs only with allowCustomCells.
+   */
+  torch?: { python: string; device?: 'cpu' | 'cuda'; timeoutMs?: number; stamp?: string };
 }
 
 export type DiagnoseWorkerOutput =

@@ -5,7 +5,7 @@
  * O(T·B·H²) kernels. Gate traces and dh are converted lazily, on first read, because training never reads them.
  */
 import { referenceCell } from '../cells/index';
-import { checkLength, checkParams, checkSeq } from '../cells/linalg';
+import { checkLength, checkParams, checkSeq } from '../cells/dense';
 import {
   type BackwardOptions,
   type CellBackward,

@@ -1,11 +1,11 @@
 /**
  * Entry of the training worker thread (bundled to dist/train-worker.js). The same script answers custom
- * cell probes (core/custom/probe.ts), so user code is checked in a thread of its own before a run starts.
+ * cell probes (core/custom/cell-check.ts), so user code is checked in a thread of its own before a run starts.
  * Both branches are required lazily: a probe does not load the trainer, a built-in run never loads
  * TypeScript or TensorFlow.js.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { isCellProbeRequest } from '../custom/probe';
+import { isCellProbeRequest } from '../custom/cell-check';
 import type { TrainEvent } from './types';
 import type { TrainWorkerInput } from './worker-protocol';
 
@@ -42,7 +42,7 @@ function train(input: TrainWorkerInput): void {
 
 if (isCellProbeRequest(workerData)) {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: loaded only when needed
-  (require('../custom/probe-worker') as typeof import('../custom/probe-worker')).answerCellProbe(workerData);
+  (require('../custom/cell-check-worker') as typeof import('../custom/cell-check-worker')).answerCellProbe(workerData);
 } else {
   train(workerData as TrainWorkerInput);
 }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { gruCell } from '../../core/cells/gru';
 import { lstmCell } from '../../core/cells/lstm';
 import type { CellDef, LayerParams, SeqShape } from '../../core/cells/types';
-import { colSumAcc, matmulAcc, matmulTransAAcc, matmulTransBAcc } from '../../core/cells/linalg';
+import { colSumAcc, matmulAcc, matmulTransAAcc, matmulTransBAcc } from '../../core/cells/dense';
 import { initLayerParams } from '../../core/util/init';
 import { Rng } from '../../core/util/rng';
 import { checkGradient } from '../helpers/gradcheck';
@@ -373,7 +373,7 @@ test('bad shapes and inputs throw clear errors', () => {
   }
 });
 
-test('linalg kernels match naive loops, with offsets and every unroll remainder', () => {
+test('dense kernels match naive loops, with offsets and every unroll remainder', () => {
   const rng = new Rng(21);
   const rand = (n: number): Float64Array => Float64Array.from({ length: n }, () => rng.normal());
   for (const [m, k, n] of [

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { probeCustomCell } from '../../core/custom/probe';
+import { probeCustomCell } from '../../core/custom/cell-check';
 import { CustomCellError } from '../../core/custom/source';
 import type { Architecture } from '../../core/model/architecture';
 import { RUN_FILES } from '../../core/train/run';

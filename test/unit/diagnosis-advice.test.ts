@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { diagnose } from '../../core/diagnostics/diagnose';
-import { describeReport, type ReportBody } from '../../core/diagnostics/diagnosis';
+import { describeReport, type ReportBody } from '../../core/diagnostics/sentences';
 import { KNOBS } from '../../core/diagnostics/advice';
 import type { DiagnosticReport } from '../../core/diagnostics/types';
 import { makeModel } from '../helpers/diag-models';

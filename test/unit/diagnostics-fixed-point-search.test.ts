@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { diagnose } from '../../core/diagnostics/diagnose';
-import { describeReport } from '../../core/diagnostics/diagnosis';
+import { describeReport } from '../../core/diagnostics/sentences';
 import { brcCellularAttractors, defaultFixedPointInput } from '../../core/diagnostics/fixed-points';
 import type { DiagnosticReport } from '../../core/diagnostics/types';
 import { layerParams } from '../../core/model/network';

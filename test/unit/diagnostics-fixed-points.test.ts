@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { lstmCell } from '../../core/cells/lstm';
 import { diagnose } from '../../core/diagnostics/diagnose';
-import { eigenvalues, spectralRadius } from '../../core/diagnostics/linalg';
+import { eigenvalues, spectralRadius } from '../../core/diagnostics/matrix';
 import { pca2 } from '../../core/diagnostics/pca';
 import { layerParams } from '../../core/model/network';
 import { Rng } from '../../core/util/rng';

@@ -288,7 +288,7 @@ test('a gradient that grows toward t = 0 states no decay length; steady growth t
 });
 
 test('a norm larger at t = 0 than at the end (a dip between) is not decay, and no sentence states a length beyond T', async () => {
-  const { describeReport } = await import('../../core/diagnostics/diagnosis');
+  const { describeReport } = await import('../../core/diagnostics/sentences');
   // The issue's case: 1.58 at t = 0, 0.26 at the end, a dip to ~0.02 in between (the old fit said "falls 10¹× within 2669 steps").
   const T = 300;
   const norm = Array.from({ length: T }, (_, t) =>

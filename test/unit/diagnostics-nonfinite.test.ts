@@ -2,8 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { diagnose } from '../../core/diagnostics/diagnose';
-import { largestSingularValue } from '../../core/diagnostics/linalg';
-import { ridgeProbePredict } from '../../core/diagnostics/probe';
+import { largestSingularValue } from '../../core/diagnostics/matrix';
+import { ridgeProbePredict } from '../../core/diagnostics/decoding-probe';
 import { createModel } from '../../core/model/network';
 import { Rng } from '../../core/util/rng';
 

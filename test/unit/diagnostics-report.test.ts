@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { layerCell } from '../../core/cells/index';
 import { cellStateSize, CELL_KINDS, supportsInitialState } from '../../core/cells/types';
 import { diagnose, reportToJson } from '../../core/diagnostics/diagnose';
-import { resolvePath } from '../../core/diagnostics/diagnosis';
+import { resolvePath } from '../../core/diagnostics/sentences';
 import { parseDiagnoseInput } from '../../core/diagnostics/input';
 import { fitDecay } from '../../core/diagnostics/gradient-flow';
 import type { DiagnosticReport } from '../../core/diagnostics/types';
@@ -172,7 +172,7 @@ test('generated input: a model without a task needs one; a mismatched task is re
 });
 
 test('diagnosis sentences: numbers come from the report, with the paths they came from', async () => {
-  const { describeReport } = await import('../../core/diagnostics/diagnosis');
+  const { describeReport } = await import('../../core/diagnostics/sentences');
   const T = 300;
   const H = 100;
   const arch = {
@@ -333,7 +333,7 @@ test('a foreign model without a task is probed with a seeded N(0,1) batch and th
 });
 
 test("a loss gradient growing back in time is a warning only when the layer's own recurrence amplifies", async () => {
-  const { describeReport } = await import('../../core/diagnostics/diagnosis');
+  const { describeReport } = await import('../../core/diagnostics/sentences');
   const T = 50;
   const H = 2;
   // ‖∂L/∂h_t‖ grows 10³× from the end back to t = 0 (exactly: e^{(T−1−t)·ln(1000)/(T−1)}).
@@ -400,7 +400,7 @@ test("a loss gradient growing back in time is a warning only when the layer's ow
     assert.doesNotMatch(s.text, /clip/);
   }
   // The rule the panels' decay labels use too: a non-finite norm counts as amplifying.
-  const { amplifiesOwnRecurrence } = await import('../../core/diagnostics/diagnosis');
+  const { amplifiesOwnRecurrence } = await import('../../core/diagnostics/sentences');
   assert.deepEqual(
     [0.2, 1, 1.01, NaN, Infinity].map((v) => amplifiesOwnRecurrence({ jacobianNorm: [v] })),
     [false, false, true, true, true],

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { brcParamSpecs } from '../../core/cells/brc-common';
 import type { CellDef, CellForward, SeqShape } from '../../core/cells/types';
 import { diagnose } from '../../core/diagnostics/diagnose';
-import { ridgeProbeR2 } from '../../core/diagnostics/probe';
+import { ridgeProbeR2 } from '../../core/diagnostics/decoding-probe';
 import { delaySchedule, PROBE_TRAIN, probeSchedule, RETENTION_BATCH, retentionApplicable } from '../../core/diagnostics/retention';
 import { formatEstimate, type Estimate } from '../../core/diagnostics/stats';
 import { Rng } from '../../core/util/rng';

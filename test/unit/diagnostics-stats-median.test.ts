@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { betaCdf, betaQuantile, formatEstimate, medianEstimate } from '../../core/diagnostics/stats';
-import { randomOrthonormal } from '../../core/diagnostics/linalg';
+import { randomOrthonormal } from '../../core/diagnostics/matrix';
 import { Rng } from '../../core/util/rng';
 
 test('medianEstimate: the order-statistic interval covers the true median at least 95 % of the time', () => {

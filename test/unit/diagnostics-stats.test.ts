@@ -51,4 +51,7 @@ test('interval width shrinks like 1/sqrt(n) and verdict helpers use the whole in
   assert.equal(surelyBelow(e, 0.55), false);
   assert.match(formatEstimate(e), /0\.50 \(95 % CI 0\.40 to 0\.60, n = 100\)/);
   assert.match(formatEstimate(meanEstimate([1])), /interval unknown/);
+  // Zero is written as 0, not 0.0e+0 (a fraction of neuron-steps that is exactly zero).
+  assert.equal(formatEstimate(meanEstimate([0])), '0 (n = 1, interval unknown)');
+  assert.match(formatEstimate(proportionEstimate(0, 50)), /^0 \(95 % CI 0 to 0\.07\d, n = 50\)$/);
 });

@@ -37,7 +37,7 @@ import { loadModel, serializeModel } from '../../core/model/model-file';
 import { createModel } from '../../core/model/network';
 import { writeSafetensors } from '../../core/model/safetensors';
 import { Rng } from '../../core/util/rng';
-import { DiagnosticsService } from '../../extension/diagnostics-service';
+import { DiagnosticsService } from '../../extension/diagnosis-workers';
 import { h5Messages } from '../../scripts/fuzz-formats';
 import { runCli } from '../helpers/cli';
 

@@ -30,7 +30,7 @@ import { validateArchitecture } from '../../core/model/architecture';
 import { saveModel } from '../../core/model/model-file';
 import { createModel } from '../../core/model/network';
 import { RUN_FILES, runTraining, writeFailedStatus } from '../../core/train/run';
-import { DiagnosticsService } from '../../extension/diagnostics-service';
+import { DiagnosticsService } from '../../extension/diagnosis-workers';
 import { AnswerStore, ANSWERS_KEY } from '../../extension/answer-store';
 import { Rng } from '../../core/util/rng';
 import { main } from '../../core/cli/main';

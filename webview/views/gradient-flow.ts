@@ -3,7 +3,7 @@
  * ‖∂h_T/∂h_t‖, the fitted decay constant, and a per-neuron heatmap of |∂L/∂h_{t,j}|. With several runs
  * (compare), "Overlay runs" draws every run's layers on the same two charts (BRC against GRU at a glance).
  */
-import { explodingGradients } from '../../core/diagnostics/diagnosis';
+import { explodingGradients } from '../../core/diagnostics/sentences';
 import type { DecayFit, DiagnosticReport, GradientFlowLayer } from '../../core/diagnostics/types';
 import { backgroundPlugin, createChart, lineDataset, logScale, type LineChart, type XY } from '../charts';
 import { checkbox, el, section, select } from '../dom';

@@ -1,8 +1,8 @@
-/** The worker side of probe.ts (dispatched from the training worker's entry): load, dry-run, answer. */
+/** The worker side of cell-check.ts (dispatched from the training worker's entry): load, dry-run, answer. */
 import { parentPort } from 'node:worker_threads';
 import { dryRunCell } from './cell-def';
 import { warmUpCellRuntime } from './load';
-import type { CellProbeReply, CellProbeRequest } from './probe';
+import type { CellProbeReply, CellProbeRequest } from './cell-check';
 import { loadCellDef } from './resolve';
 import { CustomCellError } from './source';
 

@@ -9,7 +9,8 @@ import type { ArchitectureAnswers, Question } from '../core/formats/errors';
 import type { EngineName } from '../core/train/types';
 import type { AnswerStore } from './answer-store';
 import type { DiagnoseWorkerInput } from '../core/diagnostics/worker-protocol';
-import { DiagnosticsService, ModelNeedsAnswers } from './diagnostics-service';
+import { isTorchSpecPath } from '../core/torch/model-spec';
+import { DiagnosticsService, ModelNeedsAnswers } from './diagnosis-workers';
 
 export class ModelDiagnoser implements vscode.Disposable {
   private readonly service: DiagnosticsService;
@@ -26,6 +27,8 @@ export class ModelDiagnoser implements vscode.Disposable {
     private readonly store?: AnswerStore,
     /** Diagnosis options from the settings (read at each diagnosis). */
     private readonly settings: () => Omit<DiagnoseWorkerInput, 'modelPath' | 'engine' | 'answers'> = () => ({}),
+    /** How a PyTorch model (*.torchmodel.json) runs: the Python, the device, its files' stamp. */
+    private readonly torch?: (path: string) => Promise<DiagnoseWorkerInput['torch']>,
   ) {
     this.service = new DiagnosticsService(workerScript, 16, () =>
       vscode.workspace.getConfiguration('rnnMemory.diagnostics').get<number>('memoryLimitMb'),
@@ -37,9 +40,11 @@ export class ModelDiagnoser implements vscode.Disposable {
    * (NeedsAnswers in the worker) gets its questions asked once, then runs again.
    */
   async diagnose(path: string): Promise<DiagnosticReport> {
+    const torch = this.torch && isTorchSpecPath(path) ? await this.torch(path) : undefined;
     for (let attempt = 0; ; attempt++) {
       const req: DiagnoseWorkerInput = {
         ...this.settings(),
+        ...(torch ? { torch } : {}),
         modelPath: path,
         engine: this.engine(),
         answers: this.answers.get(path) ?? this.store?.get(path),

@@ -2,7 +2,7 @@
  * Linear decodability: a ridge regression from features to a scalar target, fitted on the first rows and
  * scored by R² on the rest. Solved in the primal (d×d) or dual (n×n) form, whichever is smaller.
  */
-import { choleskySolve } from './linalg';
+import { choleskySolve } from './matrix';
 
 /** Default ridge penalty relative to the mean feature variance (see ridgeProbeR2). */
 export const PROBE_LAMBDA = 0.1;
