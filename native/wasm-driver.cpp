@@ -1,5 +1,5 @@
 // WebAssembly driver of the fused kernels (kernels.cpp compiled with RNN_ISA_WASM): the counterpart of
-// addon.cpp for core/engine/wasm-kernels.ts. Freestanding (no libc): JavaScript owns the linear memory
+// addon.cpp for core/engine/wasm.ts. Freestanding (no libc): JavaScript owns the linear memory
 // layout. It writes a layer call's buffer offsets into the descriptor (rnn_desc), asks for the scratch
 // size, places the scratch, then calls rnn_forward / rnn_backward. Single-threaded (nt = 1).
 #include "kernels.h"
@@ -8,7 +8,7 @@
 
 namespace {
 
-// Descriptor words (core/engine/wasm-kernels.ts DESC has the same order).
+// Descriptor words (core/engine/wasm.ts DESC has the same order).
 enum {
   D_KIND, D_T, D_B, D_I, D_H,
   D_X, D_U, D_W, D_BIAS, D_BIASR, D_WDIAG, D_HS, D_S0, D_S1, D_S2, D_S3, D_S4,
@@ -57,7 +57,7 @@ RnnLayer layer() {
 
 extern "C" unsigned char __heap_base;
 
-// Bumped whenever the interface to JavaScript changes (core/engine/wasm-kernels.ts checks it).
+// Bumped whenever the interface to JavaScript changes (core/engine/wasm.ts checks it).
 EXPORT("rnn_abi") int rnn_abi() { return 1; }
 EXPORT("rnn_desc") int *rnn_desc() { return gDesc; }
 EXPORT("rnn_heap_base") unsigned rnn_heap_base() { return ((unsigned)(__SIZE_TYPE__)&__heap_base + 63u) & ~63u; }

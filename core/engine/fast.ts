@@ -8,7 +8,14 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { referenceCell } from '../cells/index';
 import type { CellDef, CellKind } from '../cells/types';
-import { KIND_CODE, makeKernelCell, releaseFloat32Memory, type BackwardBuffers, type LayerBuffers, type LayerKernels } from './float32-cells';
+import {
+  KIND_CODE,
+  makeKernelCell,
+  releaseFloat32Memory,
+  type BackwardBuffers,
+  type LayerBuffers,
+  type LayerKernels,
+} from './float32-cells';
 
 export type { BackwardBuffers, LayerBuffers };
 export { releaseForward } from './float32-cells';

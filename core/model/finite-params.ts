@@ -45,7 +45,8 @@ export function findFloat32Overflow(tensors: Iterable<[string, { data: ArrayLike
 export function engineWarnings(params: Iterable<[string, { data: ArrayLike<number> }]>, engine: string): string[] {
   if (engine !== 'native' && engine !== 'wasm') return [];
   return findFloat32Overflow(params).map(
-    (f) => `${describeFinding(f)}: the ${engine} engine computes in float32, where it is ±Infinity (--engine reference computes in float64)`,
+    (f) =>
+      `${describeFinding(f)}: the ${engine} engine computes in float32, where it is ±Infinity (--engine reference computes in float64)`,
   );
 }
 

@@ -447,7 +447,13 @@ test('without the addon and the wasm module, the fast engine falls back to the r
   });
   assert.equal(r.status, 0, r.stderr);
   const out = JSON.parse(r.stdout.trim().split('\n').pop() as string);
-  assert.deepEqual(out, { available: false, reason: 'native addon hidden by RNN_FAST_DISABLE=1', resolved: 'reference', same: true, fast: null });
+  assert.deepEqual(out, {
+    available: false,
+    reason: 'native addon hidden by RNN_FAST_DISABLE=1',
+    resolved: 'reference',
+    same: true,
+    fast: null,
+  });
 });
 
 /** The state after step `t` ([B, S]: h, then c for LSTM) of a forward result, from its h and (LSTM) cell trace. */
