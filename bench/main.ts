@@ -1,10 +1,10 @@
 /**
  * `npm run bench`: ms per training step (forward + BPTT through a 2-layer stack + readout + Adam)
- * and per forward pass, for every cell, on our fast engine, the reference engine (first
- * configuration only: it is slow) and a PyTorch peer (bench/torch_peer.py, when `import torch`
+ * and per forward pass, for every cell, on our native engine, the WebAssembly engine and the reference engine
+ * (first configuration only: they are slower) and a PyTorch peer (bench/torch_peer.py, when `import torch`
  * works). Prints one table and writes bench-output/bench.json.
  *
- * Flags: --quick (fewer repetitions, PyTorch with FTZ only), --no-torch, --no-torch-bridge, --no-monitor, --no-reference, --no-diagnose,
+ * Flags: --quick (fewer repetitions, PyTorch with FTZ only), --no-torch, --no-torch-bridge, --no-monitor, --no-reference, --no-wasm, --no-diagnose,
  * --cells brc,gru, --configs 0,2, --reps N, --out DIR.
  * Each measurement runs in a child process (`--child JSON`) so that peak memory is its own.
  */
@@ -16,7 +16,7 @@ import { benchMonitorOverhead, type MonitorOverheadResult } from './monitor-over
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CELL_KINDS, type CellKind } from '../core/cells/types';
-import { fastEngineStatus } from '../core/engine/index';
+import { fastEngineStatus, wasmEngineStatus } from '../core/engine/index';
 import { nativeKernels } from '../core/engine/fast';
 import { runWorkload, type Measurement, type Workload } from './workload';
 
@@ -47,6 +47,9 @@ interface Row {
   config: Config;
   cell: CellKind;
   fast?: Measurement;
+  /** The WebAssembly engine (single-threaded), and its step and forward times / native's and / reference's. */
+  wasm?: Measurement;
+  wasmRatios?: { stepVsNative: number; forwardVsNative: number; cpuVsNative: number; stepVsReference?: number; stepVsTorch?: number };
   reference?: Measurement;
   torch?: { results: TorchResult[]; maxRssMb: number; version: string };
   torchError?: string;
@@ -127,6 +130,8 @@ async function main(): Promise<void> {
   const info = nativeKernels()?.info();
   const torch = flag('no-torch') ? { ok: false, why: 'disabled by --no-torch' } : torchAvailable();
   const peer = torchPeerPath();
+  const wasmStatus = flag('no-wasm') ? { available: false, reason: 'disabled by --no-wasm' } : wasmEngineStatus();
+  console.log(`wasm engine: ${wasmStatus.available ? 'built (single-threaded, SIMD128)' : `not run (${wasmStatus.reason})`}`);
   console.log(`fast engine: ${status.available ? `native, ${info?.isa}, ${info?.threads} threads` : `unavailable (${status.reason})`}`);
   console.log(
     `PyTorch peer: ${torch.ok && peer ? `torch ${torch.version}` : `not run (${peer ? torch.why : 'bench/torch_peer.py not found'}); timing ours only`}`,
@@ -140,6 +145,7 @@ async function main(): Promise<void> {
       const row: Row = { config: cfg, cell, loadAvg: loadavg()[0] };
       const base = { cell, T: cfg.T, units: cfg.units, layers: cfg.layers, batch: cfg.batch };
       row.fast = child({ ...base, engine: 'fast', warmup: 2, reps });
+      if (ci === 0 && wasmStatus.available) row.wasm = child({ ...base, engine: 'wasm', warmup: 1, reps });
       if (ci === 0 && !flag('no-reference')) row.reference = child({ ...base, engine: 'reference', warmup: 1, reps: 2 });
       if (torch.ok && peer) {
         try {
@@ -155,6 +161,16 @@ async function main(): Promise<void> {
         } catch (e) {
           row.torchError = e instanceof Error ? e.message : String(e);
         }
+      }
+      if (row.wasm) {
+        const [w, n] = [row.wasm, row.fast];
+        row.wasmRatios = {
+          stepVsNative: w.stepMedianMs / n.stepMedianMs,
+          forwardVsNative: w.forwardMedianMs / n.forwardMedianMs,
+          cpuVsNative: w.stepCpuMs / n.stepCpuMs,
+          stepVsReference: row.reference ? w.stepMedianMs / row.reference.stepMedianMs : undefined,
+          stepVsTorch: row.bestTorch ? w.stepMedianMs / row.bestTorch.stepMs : undefined,
+        };
       }
       rows.push(row);
       console.error(
@@ -215,6 +231,7 @@ async function main(): Promise<void> {
         cpus: cpus().length,
         cpuModel: cpus()[0]?.model,
         fastEngine: { ...status, ...info },
+        wasmEngine: wasmStatus,
         torch: torch.ok ? torch.version : null,
         torchNote: torch.ok ? undefined : torch.why,
         configs: configIdx.map((i) => CONFIGS[i]),
@@ -286,6 +303,42 @@ function printTable(rows: Row[], quick: boolean): void {
         `  ${x.cell}: ${x.what} ${x.from} -> ${x.to}: ×${x.factor.toFixed(2)}` +
           (x.torchFactor ? ` (PyTorch best ×${x.torchFactor.toFixed(2)})` : ''),
       );
+  }
+  const wasmRows = rows.filter((r) => r.wasm && r.wasmRatios);
+  if (wasmRows.length) {
+    console.log('\nWebAssembly engine (single-threaded) vs native (all threads), reference and best PyTorch, same run:');
+    const wh = [
+      'T',
+      'layers',
+      'cell',
+      'wasm step',
+      'wasm fwd',
+      'wasm/native step',
+      'wasm/native fwd',
+      'wasm/native cpu',
+      'wasm/reference',
+      'wasm/torch',
+    ];
+    const wb = wasmRows.map((r) => {
+      const q = r.wasmRatios!;
+      return [
+        String(r.config.T),
+        `${r.config.layers}x${r.config.units}`,
+        r.cell,
+        fmt(r.wasm!.stepMedianMs),
+        fmt(r.wasm!.forwardMedianMs),
+        fmt(q.stepVsNative, 2),
+        fmt(q.forwardVsNative, 2),
+        fmt(q.cpuVsNative, 2),
+        fmt(q.stepVsReference, 3),
+        fmt(q.stepVsTorch, 2),
+      ];
+    });
+    const ww = wh.map((h, i) => Math.max(h.length, ...wb.map((b) => b[i].length)));
+    const wl = (cols: string[]) => cols.map((c, i) => (i < 3 ? c.padEnd(ww[i]) : c.padStart(ww[i]))).join('  ');
+    console.log(wl(wh));
+    console.log(ww.map((w) => '-'.repeat(w)).join('  '));
+    for (const b of wb) console.log(wl(b));
   }
   for (const r of rows) if (r.torchError) console.log(`PyTorch failed for T=${r.config.T} ${r.cell}: ${r.torchError}`);
 }

@@ -1,5 +1,5 @@
 // Packages the extension as a .vsix with @vscode/vsce. Everything the extension runs is bundled into dist/
-// (extension, workers, webview, data, native addon), so the package is staged in a temporary folder holding
+// (extension, workers, webview, data, native addon, wasm module), so the package is staged in a temporary folder holding
 // only those files and the manifest (vsce would otherwise walk node_modules/ and .e2e/), with
 // --no-dependencies. .vscodeignore states the same selection for anyone running vsce in the repository.
 // Usage: node scripts/package.mjs [--out FILE.vsix]
@@ -47,6 +47,8 @@ try {
   // Only the built addon(s), not their object files.
   if (existsSync(join(root, 'dist', 'native')))
     for (const f of readdirSync(join(root, 'dist', 'native'))) if (f.endsWith('.node')) copy(join('dist', 'native', f));
+  // The WebAssembly engine (platform-independent): the module only.
+  if (existsSync(join(root, 'dist', 'wasm', 'rnn_kernels.wasm'))) copy('dist/wasm/rnn_kernels.wasm');
 
   const vsce = join(root, 'node_modules', '@vscode', 'vsce', 'vsce');
   // The README's relative links (docs/…) stay relative: there is no public repository URL to prefix.
