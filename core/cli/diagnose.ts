@@ -200,6 +200,10 @@ export async function cmdDiagnose(f: FlagReader): Promise<number> {
       `--fixed-point-input: the model has ${model.arch.inputSize} input${model.arch.inputSize === 1 ? '' : 's'}, got ${fpInput.length} value${fpInput.length === 1 ? '' : 's'}`,
     );
   }
+  // Checked here (as the analysis would) so that a bad --layer is the only line, before the engine's.
+  const L = model.arch.layers.length;
+  if (layer !== undefined && (layer < 0 || layer >= L))
+    throw new Error(`fixed points: layer ${layer} does not exist (the model has ${L} layer${L === 1 ? '' : 's'})`);
   const engine = torchModel ? resolveEngine(engineName) : announceEngine(engineName, process.stderr);
   for (const w of engineWarnings(model.params, engine)) process.stderr.write(`warning: ${w}\n`);
   const report = diagnose(model, {

@@ -179,15 +179,16 @@ async function cmdTrace(f: FlagReader): Promise<number> {
   const maxInputMb = positiveFlag(f, 'max-input-mb', DEFAULT_MAX_INPUT_MB);
   const maxValues = positiveFlag(f, 'max-values', DEFAULT_MAX_TRACE_VALUES);
   f.finish();
-  // A PyTorch model runs in the user's Python: no engine of ours to announce.
-  const engine = torch ? resolveEngine(engineWanted) : announceEngine(engineWanted, process.stderr);
   // A PyTorch model needs the input's width before it starts; a model file is opened (and named in errors) first.
   const torchJson = torch ? readInputJson(inputPath, maxInputMb) : undefined;
   const torchModel = torch && openTorchForCli(torch, { input: torchJson, inputPath }, process.stderr);
   const { model } = torchModel || (await openModelForCli(modelPath, answer, process.stderr, remember));
   if (!torchModel) loadCustomCellsForCli(model, modelPath, cell);
-  for (const w of engineWarnings(model.params, engine)) process.stderr.write(`warning: ${w}\n`);
   const input = parseSequences(torchJson ?? readInputJson(inputPath, maxInputMb), model.arch.inputSize, inputPath);
+  // Announced once model and input are valid (a bad one stays a one-line error). A PyTorch model runs in the
+  // user's Python: no engine of ours to announce.
+  const engine = torch ? resolveEngine(engineWanted) : announceEngine(engineWanted, process.stderr);
+  for (const w of engineWarnings(model.params, engine)) process.stderr.write(`warning: ${w}\n`);
   const cells = (kind: CellKind) => cellFor(kind, engine);
   checkValueCount(
     traceValueCount(model.arch, input.B, input.T, cells),

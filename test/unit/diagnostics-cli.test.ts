@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DiagnosticReport } from '../../core/diagnostics/types';
+import { resolveEngine } from '../../core/engine/index';
 import { saveModel } from '../../core/model/model-file';
 import { runCli } from '../helpers/cli';
 import { makeModel } from '../helpers/diag-models';
@@ -61,7 +62,7 @@ test('diagnose --input (targets default to x_1 for a copy model), to stdout, and
   );
   const res = await runCli(['diagnose', '--model', modelPath, '--input', input, '--sections', 'bistability,gradientFlow', '--quiet']);
   assert.equal(res.code, 0, res.stderr);
-  assert.equal(res.stderr, '');
+  assert.equal(res.stderr, `engine: ${resolveEngine('fast')}\n`, 'only the engine line: --quiet prints no sentences');
   const r = JSON.parse(res.stdout) as DiagnosticReport;
   assert.equal(r.input.source, 'file');
   assert.equal(r.input.T, 3);
