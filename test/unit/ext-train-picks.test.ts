@@ -105,7 +105,7 @@ test('package.json declares the same defaults as the code falls back to', async 
   const props = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')).contributes.configuration.properties;
   for (const [k, v] of Object.entries(FALLBACK_DEFAULTS)) assert.equal(props[`rnnMemory.train.${k}`]?.default, v, `rnnMemory.train.${k}`);
   assert.equal(props['rnnMemory.runsFolder'].default, 'runs');
-  assert.deepEqual(props['rnnMemory.engine'].enum, ['fast', 'reference']);
+  assert.deepEqual(props['rnnMemory.engine'].enum, ['fast', 'native', 'wasm', 'reference']);
   assert.ok(props['rnnMemory.liveUpdateRate'].minimum >= 2);
 });
 
