@@ -204,7 +204,7 @@ export async function cmdDiagnose(f: FlagReader): Promise<number> {
   const L = model.arch.layers.length;
   if (layer !== undefined && (layer < 0 || layer >= L))
     throw new Error(`fixed points: layer ${layer} does not exist (the model has ${L} layer${L === 1 ? '' : 's'})`);
-  const engine = torchModel ? resolveEngine(engineName) : announceEngine(engineName, process.stderr);
+  const engine = torchModel ? resolveEngine(engineName) : announceEngine(engineName, process.stderr, model.arch);
   for (const w of engineWarnings(model.params, engine)) process.stderr.write(`warning: ${w}\n`);
   const report = diagnose(model, {
     input,

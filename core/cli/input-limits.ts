@@ -7,6 +7,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { engineFallbackReason, resolveEngine } from '../engine/index';
 import { ENGINE_NAMES, type EngineName, type ResolvedEngine } from '../engine/types';
+import type { Architecture } from '../model/architecture';
 import { UsageError, type FlagReader } from './args';
 
 /** Default largest --input file, MB (--max-input-mb). */
@@ -26,10 +27,14 @@ export function engineFlag(f: FlagReader): EngineName | undefined {
  * The engine that will run for `wanted`, announced on `out` as the command's first line (`engine: wasm`), with
  * the reason when an engine asked for by name is unavailable.
  */
-export function announceEngine(wanted: EngineName, out: NodeJS.WritableStream): ResolvedEngine {
+export function announceEngine(wanted: EngineName, out: NodeJS.WritableStream, arch?: Architecture): ResolvedEngine {
   const engine = resolveEngine(wanted);
-  const why = engineFallbackReason(wanted);
-  out.write(`engine: ${engine}${why ? ` (${why})` : ''}\n`);
+  const notes = [engineFallbackReason(wanted)];
+  // A user-defined cell runs on its own runtime whatever the engine: say so rather than claim the engine ran it.
+  const custom = arch?.layers.flatMap((l, i) => (l.cell === 'custom' ? [i + 1] : [])) ?? [];
+  if (custom.length) notes.push(`layer${custom.length > 1 ? 's' : ''} ${custom.join(', ')}: custom cell on its own runtime`);
+  const note = notes.filter(Boolean).join('; ');
+  out.write(`engine: ${engine}${note ? ` (${note})` : ''}\n`);
   return engine;
 }
 

@@ -187,7 +187,7 @@ async function cmdTrace(f: FlagReader): Promise<number> {
   const input = parseSequences(torchJson ?? readInputJson(inputPath, maxInputMb), model.arch.inputSize, inputPath);
   // Announced once model and input are valid (a bad one stays a one-line error). A PyTorch model runs in the
   // user's Python: no engine of ours to announce.
-  const engine = torch ? resolveEngine(engineWanted) : announceEngine(engineWanted, process.stderr);
+  const engine = torch ? resolveEngine(engineWanted) : announceEngine(engineWanted, process.stderr, model.arch);
   for (const w of engineWarnings(model.params, engine)) process.stderr.write(`warning: ${w}\n`);
   const cells = (kind: CellKind) => cellFor(kind, engine);
   checkValueCount(

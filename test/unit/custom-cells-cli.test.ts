@@ -103,6 +103,7 @@ test('CLI: train --cell FILE.ts trains in the worker and keeps a copy of the cel
     assert.deepEqual(readFileSync(join(d, 'run', 'cell.ts')), readFileSync(join(d, 'cell.ts')));
     const diag = await runCli(['diagnose', '--model', rel(join('run', RUN_FILES.model)), '--out', rel('report.json'), '--quiet']);
     assert.equal(diag.code, 0, diag.err);
+    assert.match(diag.err.split('\n')[0], /^engine: \w+ \(layers 1, 2: custom cell on its own runtime\)$/);
     const report = JSON.parse(readFileSync(join(d, 'report.json'), 'utf8')) as {
       model: { architecture: Architecture };
       gradientFlow: { layers: unknown[] };
