@@ -30,14 +30,15 @@ class BridgeError(Exception):
 # ---------------------------------------------------------------- framing
 
 def read_exact(n):
-    chunks = []
-    while n > 0:
-        b = PROTO_IN.read(n)
-        if not b:
+    """n bytes into one writable buffer (torch.frombuffer then uses it without a copy)."""
+    buf = bytearray(n)
+    view, o = memoryview(buf), 0
+    while o < n:
+        got = PROTO_IN.readinto(view[o:])
+        if not got:
             raise EOFError
-        chunks.append(b)
-        n -= len(b)
-    return b"".join(chunks)
+        o += got
+    return buf
 
 
 def read_message():
@@ -63,9 +64,32 @@ def write_message(header, arrays=()):
         dt = "f8" if t.dtype == torch.float64 else "f4"
         t = t.to(device="cpu", dtype=torch.float64 if dt == "f8" else torch.float32).contiguous()
         specs.append({"name": name, "dtype": dt, "shape": list(t.shape)})
-        blobs.append(t.numpy().tobytes() if HAVE_NUMPY else tensor_bytes(t))
+        # The tensor's own memory, not a copy of it (answers are up to tens of MB).
+        blobs.append(memoryview(t.numpy()).cast("B") if HAVE_NUMPY else tensor_bytes(t))
     header = dict(header, buffers=specs)
-    PROTO_OUT.write(json.dumps(header).encode() + b"\n" + b"".join(blobs))
+    write_all(json.dumps(header).encode() + b"\n")
+    for b in blobs:
+        write_all(b)
+
+
+def write_all(data):
+    view = memoryview(data)
+    while len(view):
+        view = view[PROTO_OUT.write(view):]
+
+
+def widen_pipes():
+    """A Linux pipe holds 64 KiB: an 8 MB answer then takes ~120 wake-ups of the reader, each a scheduler wait on
+    a loaded machine (measured: half the time of a large forward). 1 MiB is the unprivileged maximum."""
+    try:
+        import fcntl
+    except ImportError:
+        return
+    for fd in (PROTO_IN.fileno(), PROTO_OUT.fileno()):
+        try:
+            fcntl.fcntl(fd, 1031, 1 << 20)  # F_SETPIPE_SZ
+        except OSError:
+            pass  # not a pipe, not Linux, or a lower limit: the default size works, slower
 
 
 def tensor_bytes(t):
@@ -76,7 +100,7 @@ def tensor_bytes(t):
 def to_tensor(entry, dtype, device):
     raw, dt, shape = entry
     src = torch.float64 if dt == "f8" else torch.float32
-    t = torch.frombuffer(bytearray(raw), dtype=src) if raw else torch.zeros(0, dtype=src)
+    t = torch.frombuffer(raw, dtype=src) if raw else torch.zeros(0, dtype=src)
     return t.reshape(shape).to(device=device, dtype=dtype)
 
 
@@ -242,6 +266,7 @@ class Bridge:
         self.param_count = sum(p.numel() for p in params)
         self.input_size = opts["inputSize"]
         self.graphs = {}  # forward id -> (x, hs) with autograd: reused by the VJPs on one forward
+        self.gate_store = {}  # forward id -> its gates {name: [T, B, H]}, the last few lazyGates forwards
         self.discover(opts.get("cells"))
 
     def call(self, fn, *args):
@@ -388,11 +413,30 @@ class Bridge:
             del self.graphs[next(iter(self.graphs))]
 
     def op_forward(self, h, a):
+        """h_t of every step; the gates too, or (lazyGates) kept here until op_gates asks for them: most
+        forwards (retention, probes) never read them, and they are most of the answer's bytes."""
         x, h0 = self.inputs(h, a)
         with torch.inference_mode():  # about 2x faster than no_grad per step; VJPs recompute with autograd
             hs, gates = self.run(h["layer"], x, h0)
-        out = [("h", torch.stack(hs))] + [("gate:" + g, torch.stack(v)) for g, v in gates.items()]
-        return {}, out
+        gates = {g: torch.stack(v) for g, v in gates.items()}
+        if h.get("lazyGates"):
+            self.gate_store[h.get("id")] = gates
+            while len(self.gate_store) > 4:
+                del self.gate_store[next(iter(self.gate_store))]
+            return {}, [("h", torch.stack(hs))]
+        return {}, [("h", torch.stack(hs))] + [("gate:" + g, v) for g, v in gates.items()]
+
+    def op_gates(self, h, a):
+        """The gates of forward `id`: kept, else recomputed from its inputs (or {"missing": true} without them)."""
+        gates = self.gate_store.pop(h.get("id"), None)
+        if gates is None:
+            if "x" not in a:
+                return {"missing": True}, []
+            x, h0 = self.inputs(h, a)
+            with torch.inference_mode():
+                _, gates = self.run(h["layer"], x, h0)
+            gates = {g: torch.stack(v) for g, v in gates.items()}
+        return {}, [("gate:" + g, v) for g, v in gates.items()]
 
     def op_backward(self, h, a):
         """dL/dh_t (every path) and dL/dx for L = sum_t <dhOut_t, h_t>."""
@@ -448,8 +492,10 @@ def main():
         HAVE_NUMPY = True
     except Exception:  # noqa: BLE001 - torch without numpy: pack by hand
         HAVE_NUMPY = False
-    if os.environ.get("RNN_MEMORY_TORCH_THREADS"):  # PyTorch's own default otherwise (the machine's cores)
-        torch.set_num_threads(int(os.environ["RNN_MEMORY_TORCH_THREADS"]))
+    # One thread unless told otherwise: a cell step is a few small ops (too little work to split), and PyTorch's
+    # threads spin-wait for each other, which on cores shared with other work made a forward 5-10x slower.
+    torch.set_num_threads(int(os.environ.get("RNN_MEMORY_TORCH_THREADS") or 1))
+    widen_pipes()
     bridge = None
     while True:
         try:
