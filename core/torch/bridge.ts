@@ -188,6 +188,19 @@ function bridgeCell(proc: HelperProcess, dtype: Dtype, layer: number, info: Torc
       );
       return { dx: f64(r.arrays.dx), dh: f64(r.arrays.dh), grads: {} };
     },
+    backwardMany(_p, x, fwd, dhOuts, shape) {
+      const { initialState } = fwd.cache as { initialState?: Float64Array };
+      const n = shape.T * shape.B * info.units;
+      const all = new Float64Array(dhOuts.length * n);
+      dhOuts.forEach((d, q) => all.set(d, q * n));
+      const r = proc.request(
+        { op: 'vjps', layer },
+        { ...inputs(x, shape, initialState), dhOut: { shape: [dhOuts.length, shape.T, shape.B, info.units], data: all } },
+        dtype,
+      );
+      const dh = f64(r.arrays.dh);
+      return dhOuts.map((_, q) => dh.slice(q * n, (q + 1) * n));
+    },
   };
 }
 

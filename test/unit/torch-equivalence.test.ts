@@ -273,3 +273,36 @@ print(json.dumps({"loss": loss.item(), "dh": [[h.grad.tolist() for h in hs[i]] f
     tm.close();
   }
 });
+
+test('gates sent on request (kept or recomputed by the helper) and batched VJPs equal the one-at-a-time ones', { skip }, () => {
+  const H = 5;
+  const { model, weights } = builtinAndWeights('nbrc', H, 8);
+  // A gate store of 0 MB keeps only the newest forward's gates: layer 0's must be recomputed from its inputs.
+  process.env.RNN_MEMORY_GATE_STORE_MB = '0';
+  let tm: TorchModel;
+  try {
+    tm = openStack('nbrc', H, weights, 'float64');
+  } finally {
+    delete process.env.RNN_MEMORY_GATE_STORE_MB;
+  }
+  try {
+    const T = 20;
+    const B = 7;
+    const rng = new Rng(11);
+    const x = Float64Array.from({ length: T * B }, () => rng.normal());
+    const fw = forward(model, x, T, B, referenceCell);
+    const fg = forward(tm.model, x, T, B);
+    for (let l = 0; l < 2; l++)
+      for (const g of ['a', 'c']) float32Close(`layer ${l} gate ${g}`, fg.layers[l].fwd.gates[g], fw.layers[l].fwd.gates[g], 1e-9);
+    for (let l = 0; l < 2; l++) {
+      const def = layerCell(tm.model.arch.layers[l]);
+      const tr = fg.layers[l];
+      const dhOuts = [0, 1, 2].map(() => Float64Array.from({ length: T * B * H }, () => rng.normal()));
+      const many = def.backwardMany!({}, tr.x, tr.fwd, dhOuts, tr.shape);
+      assert.equal(many.length, 3);
+      dhOuts.forEach((d, q) => float32Close(`layer ${l} probe ${q} dh`, many[q], def.backward({}, tr.x, tr.fwd, d, tr.shape).dh, 1e-12));
+    }
+  } finally {
+    tm.close();
+  }
+});
