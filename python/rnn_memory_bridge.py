@@ -2,7 +2,9 @@
 
 Spoken on stdin/stdout, one message per request: a JSON header line, then the raw bytes of the arrays it
 lists in "buffers" ([{"name", "dtype": "f4"|"f8", "shape"}], little-endian, in order). Answers have the same
-form; a failure is {"error": "one line"}. Imports only torch and the standard library. The user's code may
+form; a failure is {"error": "one line"}. With RNN_MEMORY_BRIDGE_FILES=DIR (two files the caller created
+there, opened here at start and then unlinked by the caller), a header with "file": true says its arrays
+are at the start of DIR/request.bin (requests) or DIR/answer.bin (answers) instead of on the pipe. Imports only torch and the standard library. The user's code may
 print: fd 1 is moved to stderr before it runs, the protocol keeps its own copy of the original stdout.
 """
 import importlib.util
@@ -21,6 +23,7 @@ PROTO_IN = sys.stdin.buffer
 MIN_TORCH = (2, 0)
 DISCOVERY_T = 5
 DISCOVERY_B = 2
+FILE_MIN_BYTES = 1 << 16  # smaller answers go on the pipe
 GATE_STORE_BYTES = int(float(os.environ.get("RNN_MEMORY_GATE_STORE_MB") or 256) * (1 << 20))
 
 
@@ -30,12 +33,12 @@ class BridgeError(Exception):
 
 # ---------------------------------------------------------------- framing
 
-def read_exact(n):
+def read_exact(n, src):
     """n bytes into one writable buffer (torch.frombuffer then uses it without a copy)."""
     buf = bytearray(n)
     view, o = memoryview(buf), 0
     while o < n:
-        got = PROTO_IN.readinto(view[o:])
+        got = src.readinto(view[o:])
         if not got:
             raise EOFError
         o += got
@@ -47,14 +50,35 @@ def read_message():
     if not line:
         raise EOFError
     header = json.loads(line)
-    arrays = {}
-    for spec in header.get("buffers", []):
-        size = 8 if spec["dtype"] == "f8" else 4
-        count = 1
-        for d in spec["shape"]:
-            count *= d
-        arrays[spec["name"]] = (read_exact(count * size), spec["dtype"], spec["shape"])
+    specs = header.get("buffers", [])
+    sizes = [(8 if s["dtype"] == "f8" else 4) * prod(s["shape"]) for s in specs]
+    if header.get("file"):
+        FILES[0].seek(0)
+    raw = memoryview(read_exact(sum(sizes), FILES[0] if header.get("file") else PROTO_IN))
+    arrays, o = {}, 0
+    for spec, n in zip(specs, sizes):
+        arrays[spec["name"]] = (raw[o:o + n], spec["dtype"], spec["shape"])
+        o += n
     return header, arrays
+
+
+def prod(shape):
+    n = 1
+    for d in shape:
+        n *= d
+    return n
+
+
+def open_files():
+    """The request/answer files of RNN_MEMORY_BRIDGE_FILES: one write and one read per large array instead
+    of a pipe's 64 KiB-1 MiB chunks, each of which waits for the other process to be scheduled."""
+    d = os.environ.get("RNN_MEMORY_BRIDGE_FILES")
+    if not d:
+        return None
+    try:
+        return open(os.path.join(d, "request.bin"), "rb", buffering=0), open(os.path.join(d, "answer.bin"), "r+b", buffering=0)
+    except OSError:
+        return None  # the pipe carries everything
 
 
 def write_message(header, arrays=()):
@@ -66,17 +90,23 @@ def write_message(header, arrays=()):
         t = t.to(device="cpu", dtype=torch.float64 if dt == "f8" else torch.float32).contiguous()
         specs.append({"name": name, "dtype": dt, "shape": list(t.shape)})
         # The tensor's own memory, not a copy of it (answers are up to tens of MB).
-        blobs.append(memoryview(t.numpy()).cast("B") if HAVE_NUMPY else tensor_bytes(t))
+        blobs.append(memoryview(t.numpy()).cast("B") if HAVE_NUMPY else memoryview(tensor_bytes(t)))
     header = dict(header, buffers=specs)
-    write_all(json.dumps(header).encode() + b"\n")
+    if FILES and sum(len(b) for b in blobs) >= FILE_MIN_BYTES:
+        FILES[1].seek(0)
+        for b in blobs:
+            write_all(FILES[1], b)
+        header["file"] = True
+        blobs = []
+    write_all(PROTO_OUT, json.dumps(header).encode() + b"\n")
     for b in blobs:
-        write_all(b)
+        write_all(PROTO_OUT, b)
 
 
-def write_all(data):
+def write_all(dst, data):
     view = memoryview(data)
     while len(view):
-        view = view[PROTO_OUT.write(view):]
+        view = view[dst.write(view):]
 
 
 def widen_pipes():
@@ -543,5 +573,6 @@ def main():
 
 torch = None
 HAVE_NUMPY = False
+FILES = open_files()  # before anything can fail: the caller unlinks them after the first answer
 if __name__ == "__main__":
     main()

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { layerCell } from '../../core/cells/index';
@@ -274,7 +274,7 @@ print(json.dumps({"loss": loss.item(), "dh": [[h.grad.tolist() for h in hs[i]] f
   }
 });
 
-test('gates sent on request (kept or recomputed by the helper) and batched VJPs equal the one-at-a-time ones', { skip }, () => {
+test('gates sent on request (kept or recomputed by the helper), batched VJPs and arrays sent through files', { skip }, () => {
   const H = 5;
   const { model, weights } = builtinAndWeights('nbrc', H, 8);
   // A gate store of 0 MB keeps only the newest forward's gates: layer 0's must be recomputed from its inputs.
@@ -286,8 +286,15 @@ test('gates sent on request (kept or recomputed by the helper) and batched VJPs 
     delete process.env.RNN_MEMORY_GATE_STORE_MB;
   }
   try {
-    const T = 20;
-    const B = 7;
+    // Arrays of 64 KiB and more travel through the helper's files, unlinked once it has opened them.
+    const shm = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
+    assert.deepEqual(
+      readdirSync(shm).filter((f) => f.startsWith('rnn-memory-bridge-')),
+      [],
+    );
+    const T = 200;
+    const B = 64;
+    assert.ok(T * B * H * 8 >= 1 << 16);
     const rng = new Rng(11);
     const x = Float64Array.from({ length: T * B }, () => rng.normal());
     const fw = forward(model, x, T, B, referenceCell);
