@@ -100,9 +100,8 @@ for (const cell of ['brc', 'nbrc'] as const) {
     } finally {
       t32.close();
     }
-    // float64: the report's sections as the built-in engine computes them. (In float32, the power iteration
-    // behind ‖∂h_T/∂h_t‖, warm-started from the previous step's vector, can stop at a smaller singular value
-    // at a few steps, so the report is compared in float64; the products it is built from are compared above.)
+    // float64: the report's sections as the built-in engine computes them (the float32 products they are
+    // built from are compared above).
     const t64 = openStack(cell, H, weights, 'float64');
     try {
       const opts = {
@@ -118,7 +117,6 @@ for (const cell of ['brc', 'nbrc'] as const) {
         const gw = want.gradientFlow.layers[l];
         const gg = got.gradientFlow.layers[l];
         float32Close(`layer ${l} ‖∂L/∂h_t‖`, Float64Array.from(gg.norm), Float64Array.from(gw.norm), 1e-6);
-        // The power iteration behind it (warm-started along t) amplifies rounding differences (see module comment).
         float32Close(`layer ${l} ‖∂h_T/∂h_t‖`, Float64Array.from(gg.jacobianNorm), Float64Array.from(gw.jacobianNorm), 2e-2);
         const bw = want.bistability.layers[l];
         const bg = got.bistability.layers[l];
