@@ -430,7 +430,7 @@ class Bridge:
     def op_open(self, _h, _a):
         layers = [{"name": L.name, "units": L.units, "stateSize": L.state_size(), "gates": L.gate_names + (["cell"] if L.cell_trace else [])} for L in self.layers]
         r = self.readout
-        head = {"torch": torch.__version__, "dtype": "f8" if self.dtype == torch.float64 else "f4", "paramCount": self.param_count,
+        head = {"files": FILES is not None, "torch": torch.__version__, "dtype": "f8" if self.dtype == torch.float64 else "f4", "paramCount": self.param_count,
                 "layers": layers, "readout": {"name": r["name"], "perStep": r["perStep"], "units": r["units"]}}
         return head, [("kernel", r["kernel"]), ("bias", r["bias"])]
 

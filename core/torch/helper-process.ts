@@ -163,6 +163,8 @@ export class HelperProcess {
   private readonly flag: Int32Array;
   private readonly pid: number | undefined;
   private readonly files: TransferFiles | undefined;
+  /** The helper said it opened the files (its answer to "open" carries files: true). */
+  private filesReady = false;
   private closed = false;
 
   constructor(private readonly opts: HelperOptions) {
@@ -223,7 +225,7 @@ export class HelperProcess {
       payload.set(p, o);
       o += p.length;
     }
-    const viaFile = this.files !== undefined && total >= FILE_MIN_BYTES;
+    const viaFile = this.filesReady && this.files !== undefined && total >= FILE_MIN_BYTES;
     if (viaFile) this.files.write(payload);
     const line = JSON.stringify({ ...header, buffers: specs, ...(viaFile ? { file: true } : {}) }) + '\n';
     if (viaFile) this.port.postMessage({ line });
@@ -244,6 +246,7 @@ export class HelperProcess {
       throw new TorchBridgeError(`the PyTorch helper failed: ${String(m.spawnError)}`);
     }
     const h = m.header as Record<string, unknown>;
+    if (h.files === true) this.filesReady = true;
     if (typeof h.error === 'string') throw new TorchBridgeError(h.error);
     const answer = h.file === true && this.files ? this.files.read(payloadBytes(h)) : (m.payload as Uint8Array);
     return { header: h, arrays: decode(h, answer) };
