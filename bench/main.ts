@@ -198,8 +198,8 @@ async function main(): Promise<void> {
     try {
       bridge = benchTorchBridge();
       console.log(
-        `\ndiagnose through the PyTorch bridge (2×100 nBRC, T=300, batch 64, CPU): ${fmt(bridge.bridgeMs)} ms vs built-in ${fmt(bridge.builtinMs)} ms: ` +
-          `${fmt(bridge.ratio, 2)}× (target ≤ 2×; helper start ${fmt(bridge.startMs)} ms)`,
+        `\ndiagnose through the PyTorch bridge (2×100 nBRC, T=300, batch 64, CPU): ${fmt(bridge.bridgeMs)} ms vs built-in ${fmt(bridge.builtinMs)} ms ` +
+          `(mean of ${bridge.builtinRunsMs.map((v) => fmt(v)).join(' before and ')} after): ${fmt(bridge.ratio, 2)}× (target ≤ 2×; helper start ${fmt(bridge.startMs)} ms)`,
       );
     } catch (e) {
       bridge = { error: (e as Error).message };

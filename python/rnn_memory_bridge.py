@@ -2,7 +2,9 @@
 
 Spoken on stdin/stdout, one message per request: a JSON header line, then the raw bytes of the arrays it
 lists in "buffers" ([{"name", "dtype": "f4"|"f8", "shape"}], little-endian, in order). Answers have the same
-form; a failure is {"error": "one line"}. Imports only torch and the standard library. The user's code may
+form; a failure is {"error": "one line"}. With RNN_MEMORY_BRIDGE_FILES=DIR (two files the caller created
+there, opened here at start and then unlinked by the caller), a header with "file": true says its arrays
+are at the start of DIR/request.bin (requests) or DIR/answer.bin (answers) instead of on the pipe. Imports only torch and the standard library. The user's code may
 print: fd 1 is moved to stderr before it runs, the protocol keeps its own copy of the original stdout.
 """
 import importlib.util
@@ -21,6 +23,8 @@ PROTO_IN = sys.stdin.buffer
 MIN_TORCH = (2, 0)
 DISCOVERY_T = 5
 DISCOVERY_B = 2
+FILE_MIN_BYTES = 1 << 16  # smaller answers go on the pipe
+GATE_STORE_BYTES = int(float(os.environ.get("RNN_MEMORY_GATE_STORE_MB") or 256) * (1 << 20))
 
 
 class BridgeError(Exception):
@@ -29,15 +33,16 @@ class BridgeError(Exception):
 
 # ---------------------------------------------------------------- framing
 
-def read_exact(n):
-    chunks = []
-    while n > 0:
-        b = PROTO_IN.read(n)
-        if not b:
+def read_exact(n, src):
+    """n bytes into one writable buffer (torch.frombuffer then uses it without a copy)."""
+    buf = bytearray(n)
+    view, o = memoryview(buf), 0
+    while o < n:
+        got = src.readinto(view[o:])
+        if not got:
             raise EOFError
-        chunks.append(b)
-        n -= len(b)
-    return b"".join(chunks)
+        o += got
+    return buf
 
 
 def read_message():
@@ -45,14 +50,35 @@ def read_message():
     if not line:
         raise EOFError
     header = json.loads(line)
-    arrays = {}
-    for spec in header.get("buffers", []):
-        size = 8 if spec["dtype"] == "f8" else 4
-        count = 1
-        for d in spec["shape"]:
-            count *= d
-        arrays[spec["name"]] = (read_exact(count * size), spec["dtype"], spec["shape"])
+    specs = header.get("buffers", [])
+    sizes = [(8 if s["dtype"] == "f8" else 4) * prod(s["shape"]) for s in specs]
+    if header.get("file"):
+        FILES[0].seek(0)
+    raw = memoryview(read_exact(sum(sizes), FILES[0] if header.get("file") else PROTO_IN))
+    arrays, o = {}, 0
+    for spec, n in zip(specs, sizes):
+        arrays[spec["name"]] = (raw[o:o + n], spec["dtype"], spec["shape"])
+        o += n
     return header, arrays
+
+
+def prod(shape):
+    n = 1
+    for d in shape:
+        n *= d
+    return n
+
+
+def open_files():
+    """The request/answer files of RNN_MEMORY_BRIDGE_FILES: one write and one read per large array instead
+    of a pipe's 64 KiB-1 MiB chunks, each of which waits for the other process to be scheduled."""
+    d = os.environ.get("RNN_MEMORY_BRIDGE_FILES")
+    if not d:
+        return None
+    try:
+        return open(os.path.join(d, "request.bin"), "rb", buffering=0), open(os.path.join(d, "answer.bin"), "r+b", buffering=0)
+    except OSError:
+        return None  # the pipe carries everything
 
 
 def write_message(header, arrays=()):
@@ -63,9 +89,38 @@ def write_message(header, arrays=()):
         dt = "f8" if t.dtype == torch.float64 else "f4"
         t = t.to(device="cpu", dtype=torch.float64 if dt == "f8" else torch.float32).contiguous()
         specs.append({"name": name, "dtype": dt, "shape": list(t.shape)})
-        blobs.append(t.numpy().tobytes() if HAVE_NUMPY else tensor_bytes(t))
+        # The tensor's own memory, not a copy of it (answers are up to tens of MB).
+        blobs.append(memoryview(t.numpy()).cast("B") if HAVE_NUMPY else memoryview(tensor_bytes(t)))
     header = dict(header, buffers=specs)
-    PROTO_OUT.write(json.dumps(header).encode() + b"\n" + b"".join(blobs))
+    if FILES and sum(len(b) for b in blobs) >= FILE_MIN_BYTES:
+        FILES[1].seek(0)
+        for b in blobs:
+            write_all(FILES[1], b)
+        header["file"] = True
+        blobs = []
+    write_all(PROTO_OUT, json.dumps(header).encode() + b"\n")
+    for b in blobs:
+        write_all(PROTO_OUT, b)
+
+
+def write_all(dst, data):
+    view = memoryview(data)
+    while len(view):
+        view = view[dst.write(view):]
+
+
+def widen_pipes():
+    """A Linux pipe holds 64 KiB: an 8 MB answer then takes ~120 wake-ups of the reader, each a scheduler wait on
+    a loaded machine (measured: half the time of a large forward). 1 MiB is the unprivileged maximum."""
+    try:
+        import fcntl
+    except ImportError:
+        return
+    for fd in (PROTO_IN.fileno(), PROTO_OUT.fileno()):
+        try:
+            fcntl.fcntl(fd, 1031, 1 << 20)  # F_SETPIPE_SZ
+        except OSError:
+            pass  # not a pipe, not Linux, or a lower limit: the default size works, slower
 
 
 def tensor_bytes(t):
@@ -76,7 +131,7 @@ def tensor_bytes(t):
 def to_tensor(entry, dtype, device):
     raw, dt, shape = entry
     src = torch.float64 if dt == "f8" else torch.float32
-    t = torch.frombuffer(bytearray(raw), dtype=src) if raw else torch.zeros(0, dtype=src)
+    t = torch.frombuffer(raw, dtype=src) if raw else torch.zeros(0, dtype=src)
     return t.reshape(shape).to(device=device, dtype=dtype)
 
 
@@ -242,6 +297,7 @@ class Bridge:
         self.param_count = sum(p.numel() for p in params)
         self.input_size = opts["inputSize"]
         self.graphs = {}  # forward id -> (x, hs) with autograd: reused by the VJPs on one forward
+        self.gate_store = {}  # forward id -> its gates {name: [T, B, H]}, the last few lazyGates forwards
         self.discover(opts.get("cells"))
 
     def call(self, fn, *args):
@@ -360,8 +416,10 @@ class Bridge:
         hs, gates = [], {g: [] for g in L.gate_names}
         if L.cell_trace:
             gates["cell"] = []
-        for t in range(x.shape[0]):
-            h, state, gs = split_output(self.call(L.module, x[t], state))
+        # unbind, not x[t]: with autograd, each x[t] backpropagates into a zero tensor the size of all of x,
+        # a backward quadratic in T (2.4-4.5x slower at T=300, B=64, H=100).
+        for xt in x.unbind(0):
+            h, state, gs = split_output(self.call(L.module, xt, state))
             hs.append(h)
             for g in L.gate_names:
                 gates[g].append(gs[g])
@@ -372,7 +430,7 @@ class Bridge:
     def op_open(self, _h, _a):
         layers = [{"name": L.name, "units": L.units, "stateSize": L.state_size(), "gates": L.gate_names + (["cell"] if L.cell_trace else [])} for L in self.layers]
         r = self.readout
-        head = {"torch": torch.__version__, "dtype": "f8" if self.dtype == torch.float64 else "f4", "paramCount": self.param_count,
+        head = {"files": FILES is not None, "torch": torch.__version__, "dtype": "f8" if self.dtype == torch.float64 else "f4", "paramCount": self.param_count,
                 "layers": layers, "readout": {"name": r["name"], "perStep": r["perStep"], "units": r["units"]}}
         return head, [("kernel", r["kernel"]), ("bias", r["bias"])]
 
@@ -388,11 +446,32 @@ class Bridge:
             del self.graphs[next(iter(self.graphs))]
 
     def op_forward(self, h, a):
+        """h_t of every step; the gates too, or (lazyGates) kept here until op_gates asks for them: most
+        forwards (retention, probes) never read them, and they are most of the answer's bytes."""
         x, h0 = self.inputs(h, a)
         with torch.inference_mode():  # about 2x faster than no_grad per step; VJPs recompute with autograd
             hs, gates = self.run(h["layer"], x, h0)
-        out = [("h", torch.stack(hs))] + [("gate:" + g, torch.stack(v)) for g, v in gates.items()]
-        return {}, out
+        gates = {g: torch.stack(v) for g, v in gates.items()}
+        if h.get("lazyGates"):
+            self.gate_store[h.get("id")] = gates
+            # The newest forwards' gates, up to a byte budget: the diagnosed batch's must survive the
+            # single-step calls bistability makes before it reads them.
+            while len(self.gate_store) > 1 and sum(v.nbytes for g in self.gate_store.values() for v in g.values()) > GATE_STORE_BYTES:
+                del self.gate_store[next(iter(self.gate_store))]
+            return {}, [("h", torch.stack(hs))]
+        return {}, [("h", torch.stack(hs))] + [("gate:" + g, v) for g, v in gates.items()]
+
+    def op_gates(self, h, a):
+        """The gates of forward `id`: kept, else recomputed from its inputs (or {"missing": true} without them)."""
+        gates = self.gate_store.pop(h.get("id"), None)
+        if gates is None:
+            if "x" not in a:
+                return {"missing": True}, []
+            x, h0 = self.inputs(h, a)
+            with torch.inference_mode():
+                _, gates = self.run(h["layer"], x, h0)
+            gates = {g: torch.stack(v) for g, v in gates.items()}
+        return {}, [("gate:" + g, v) for g, v in gates.items()]
 
     def op_backward(self, h, a):
         """dL/dh_t (every path) and dL/dx for L = sum_t <dhOut_t, h_t>."""
@@ -418,6 +497,21 @@ class Bridge:
         dh = torch.stack([t.grad if t.grad is not None else torch.zeros_like(t) for t in hs])
         dx = x.grad if x.grad is not None else torch.zeros_like(x)
         return {}, [("dh", dh), ("dx", dx)]
+
+    def op_vjps(self, h, a):
+        """dL/dh_t of k backward passes on one forward (dhOut [k, T, B, H] -> dh [k, T, B, H]). The batch is
+        replicated k times (rows of a batch are independent sequences), so one forward and one backward of
+        batch kB replace k backward passes of batch B: the same arithmetic in k times fewer small ops."""
+        x, h0 = self.inputs(h, a)
+        d = to_tensor(a["dhOut"], self.dtype, self.device)
+        k, T, B, H = d.shape
+        xk = x.repeat(1, k, 1).requires_grad_(True)  # [T, kB, I], replica q = rows qB ... (q+1)B - 1
+        with torch.enable_grad():
+            hs, _ = self.run(h["layer"], xk, h0.repeat(k, 1))
+            dout = d.transpose(0, 1).reshape(T, k * B, H)
+            grads = self.call(lambda: torch.autograd.grad([torch.stack(hs)], hs, [dout], allow_unused=True))
+        dh = torch.stack([g if g is not None else torch.zeros_like(t) for g, t in zip(grads, hs)])
+        return {}, [("dh", dh.reshape(T, k, B, H).transpose(0, 1))]
 
     def op_release(self, h, _a):
         self.graphs.pop(h.get("id"), None)
@@ -448,8 +542,10 @@ def main():
         HAVE_NUMPY = True
     except Exception:  # noqa: BLE001 - torch without numpy: pack by hand
         HAVE_NUMPY = False
-    if os.environ.get("RNN_MEMORY_TORCH_THREADS"):  # PyTorch's own default otherwise (the machine's cores)
-        torch.set_num_threads(int(os.environ["RNN_MEMORY_TORCH_THREADS"]))
+    # One thread unless told otherwise: a cell step is a few small ops (too little work to split), and PyTorch's
+    # threads spin-wait for each other, which on cores shared with other work made a forward 5-10x slower.
+    torch.set_num_threads(int(os.environ.get("RNN_MEMORY_TORCH_THREADS") or 1))
+    widen_pipes()
     bridge = None
     while True:
         try:
@@ -477,5 +573,6 @@ def main():
 
 torch = None
 HAVE_NUMPY = False
+FILES = open_files()  # before anything can fail: the caller unlinks them after the first answer
 if __name__ == "__main__":
     main()

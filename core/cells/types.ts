@@ -122,6 +122,12 @@ export interface CellDef {
    * above), [T, B, H]; it is not modified.
    */
   backward(p: LayerParams, x: Float64Array, fwd: CellForward, dhOut: Float64Array, shape: SeqShape, opts?: BackwardOptions): CellBackward;
+  /**
+   * Optional: the `dh` of several backward passes of one forward at once (dhOuts[q] is one pass's dhOut),
+   * for a cell whose backward is a round trip elsewhere (the PyTorch bridge: one request, one batched
+   * autograd pass). Callers fall back to one backward per dhOut without it.
+   */
+  backwardMany?(p: LayerParams, x: Float64Array, fwd: CellForward, dhOuts: readonly Float64Array[], shape: SeqShape): Float64Array[];
 }
 
 export interface BackwardOptions {

@@ -156,11 +156,13 @@ export function jacobianBounds(
     const fwd = def.forward(p, xc, cshape);
     const n = T * m * H;
     const rows = new Float64Array(k * n); // [probe][t][sequence][unit]
-    for (let q = 0; q < k; q++) {
+    const dhOuts = Array.from({ length: k }, (_, q) => {
       const dhOut = new Float64Array(n);
       chunk.forEach((_, i) => dhOut.set(probes[s0 + i][q], ((T - 1) * m + i) * H));
-      rows.set(def.backward(p, xc, fwd, dhOut, cshape, { paramGrads: false }).dh, q * n);
-    }
+      return dhOut;
+    });
+    if (def.backwardMany) def.backwardMany(p, xc, fwd, dhOuts, cshape).forEach((dh, q) => rows.set(dh, q * n));
+    else dhOuts.forEach((dhOut, q) => rows.set(def.backward(p, xc, fwd, dhOut, cshape, { paramGrads: false }).dh, q * n));
     chunk.forEach((_, i) => {
       const sig = new Float64Array(T);
       const warm = new Float64Array(k);

@@ -277,9 +277,16 @@ export function randomOrthonormal(rng: Rng, k: number, n: number): Float64Array[
   return out;
 }
 
+/** Gram matrices up to this size get all their eigenvalues (Jacobi, O(k³) per sweep); larger ones power iteration. */
+const EXACT_GRAM_MAX = 16;
+
 /**
- * Largest singular value of M [k×n] via the k×k Gram matrix M Mᵀ (power iteration; `warm`, a length-k
- * vector, is the start and receives the top eigenvector, so a sequence of similar matrices converges fast).
+ * Largest singular value of M [k×n], the square root of the top eigenvalue of the k×k Gram matrix M Mᵀ.
+ * Exact (all eigenvalues, cyclic Jacobi) for k ≤ 16, which includes the default 8 probes: power iteration warm-started from
+ * the previous matrix's top vector stopped at a smaller singular value when that vector was (nearly)
+ * orthogonal to the new top one, since its Rayleigh quotient then barely moves. Larger k: power iteration
+ * from `warm` mixed with a fixed vector (so that no eigenvector is missed), stopped on the residual
+ * ‖Gv − λv‖, not on the change of λ; `warm` receives the top vector.
  */
 export function largestSingularValue(M: ArrayLike<number>, k: number, n: number, warm?: Float64Array): number {
   const G = new Float64Array(k * k);
@@ -295,28 +302,64 @@ export function largestSingularValue(M: ArrayLike<number>, k: number, n: number,
   // Non-finite entries (a NaN model) have no singular value: NaN, never a reassuring 0.
   if (Number.isNaN(scale)) return NaN;
   if (!(scale > 0)) return 0;
-  let v = warm && warm.some((x) => x !== 0) ? Float64Array.from(warm) : Float64Array.from({ length: k }, (_, i) => 1 + i / k);
-  let lambda = 0;
+  if (k <= EXACT_GRAM_MAX) return Math.sqrt(Math.max(0, ...jacobiEigenvalues(G, k)));
+  const v = Float64Array.from({ length: k }, (_, i) => (1 + i / k) / Math.sqrt(k));
+  const nw = warm ? norm(warm) : 0;
+  if (warm && nw > 0) for (let i = 0; i < k; i++) v[i] = 0.5 * v[i] + warm[i] / nw;
   const w = new Float64Array(k);
-  for (let it = 0; it < 500; it++) {
+  let lambda = 0;
+  for (let it = 0; it < 5000; it++) {
     const nv = norm(v);
     for (let i = 0; i < k; i++) v[i] /= nv;
-    for (let a = 0; a < k; a++) {
-      let s = 0;
-      for (let b = 0; b < k; b++) s += G[a * k + b] * v[b];
-      w[a] = s;
-    }
-    const next = dot(v, w);
-    const done = Math.abs(next - lambda) <= 1e-10 * next;
-    lambda = next;
-    v = Float64Array.from(w);
-    if (done && it > 1) break;
+    matVec(G, k, v, w);
+    lambda = dot(v, w);
+    let r2 = 0;
+    for (let i = 0; i < k; i++) r2 += (w[i] - lambda * v[i]) ** 2;
+    v.set(w);
+    if (Math.sqrt(r2) <= 1e-9 * lambda) break;
   }
   if (warm) {
     const nv = norm(v);
     for (let i = 0; i < k; i++) warm[i] = v[i] / nv;
   }
   return Math.sqrt(Math.max(0, lambda));
+}
+
+/** Eigenvalues of a symmetric matrix A [n×n] by cyclic Jacobi rotations (A is overwritten: diagonal = eigenvalues). */
+function jacobiEigenvalues(A: Float64Array, n: number): Float64Array {
+  for (let sweep = 0; sweep < 50; sweep++) {
+    let off = 0;
+    let diag = 0;
+    for (let p = 0; p < n; p++) {
+      diag += A[p * n + p] ** 2;
+      for (let q = p + 1; q < n; q++) off += A[p * n + q] ** 2;
+    }
+    if (off <= 1e-30 * diag) break;
+    for (let p = 0; p < n - 1; p++) {
+      for (let q = p + 1; q < n; q++) {
+        const apq = A[p * n + q];
+        if (apq === 0) continue;
+        // The rotation that zeroes A[p][q] (Golub & Van Loan, symmetric Schur decomposition).
+        const theta = (A[q * n + q] - A[p * n + p]) / (2 * apq);
+        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+        const c = 1 / Math.sqrt(t * t + 1);
+        const s = t * c;
+        for (let r = 0; r < n; r++) {
+          const arp = A[r * n + p];
+          const arq = A[r * n + q];
+          A[r * n + p] = c * arp - s * arq;
+          A[r * n + q] = s * arp + c * arq;
+        }
+        for (let r = 0; r < n; r++) {
+          const apr = A[p * n + r];
+          const aqr = A[q * n + r];
+          A[p * n + r] = c * apr - s * aqr;
+          A[q * n + r] = s * apr + c * aqr;
+        }
+      }
+    }
+  }
+  return Float64Array.from({ length: n }, (_, i) => A[i * n + i]);
 }
 
 export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {

@@ -141,13 +141,30 @@ function checkReplay(model: Model, userForward: (x: Float64Array, T: number, B: 
   }
 }
 
-/** The CellDef of layer `layer`: every call is one request to the helper. */
+/**
+ * The CellDef of layer `layer`: every call is one request to the helper. Gates travel only when an analysis
+ * reads them (most forwards, e.g. retention's and the probes', never do): the helper keeps them meanwhile.
+ */
 function bridgeCell(proc: HelperProcess, dtype: Dtype, layer: number, info: TorchLayerInfo): CellDef {
   let ids = 0;
   const inputs = (x: Float64Array, shape: SeqShape, init: Float64Array | undefined) => ({
     x: { shape: [shape.T, shape.B, shape.inputSize], data: x },
     ...(init ? { h0: { shape: [shape.B, info.stateSize], data: init } } : {}),
   });
+  /** The gates the helper kept for forward `id`; recomputed there from the inputs when it no longer has them. */
+  const fetchGates = (id: string, x: Float64Array, shape: SeqShape, init: Float64Array | undefined) => {
+    let r = proc.request({ op: 'gates', layer, id });
+    if (r.header.missing) r = proc.request({ op: 'gates', layer, id }, inputs(x, shape, init), dtype);
+    const gates: Record<string, Float64Array> = {};
+    for (const g of info.gates) gates[g] = f64(r.arrays[`gate:${g}`]);
+    return gates;
+  };
+  const lazyGates = (load: () => Record<string, Float64Array>): Record<string, Float64Array> => {
+    let loaded: Record<string, Float64Array> | undefined;
+    const gates: Record<string, Float64Array> = {};
+    for (const g of info.gates) Object.defineProperty(gates, g, { enumerable: true, get: () => (loaded ??= load())[g] });
+    return gates;
+  };
   return {
     kind: 'custom',
     gateNames: info.gates,
@@ -159,10 +176,8 @@ function bridgeCell(proc: HelperProcess, dtype: Dtype, layer: number, info: Torc
         throw new Error(`initial state: ${initialState.length} values, expected ${shape.B}×${info.stateSize}`);
       }
       const id = `${layer}:${++ids}`;
-      const r = proc.request({ op: 'forward', layer, id }, inputs(x, shape, initialState), dtype);
-      const gates: Record<string, Float64Array> = {};
-      for (const g of info.gates) gates[g] = f64(r.arrays[`gate:${g}`]);
-      return { h: f64(r.arrays.h), gates, cache: { id, initialState } };
+      const r = proc.request({ op: 'forward', layer, id, lazyGates: true }, inputs(x, shape, initialState), dtype);
+      return { h: f64(r.arrays.h), gates: lazyGates(() => fetchGates(id, x, shape, initialState)), cache: { id, initialState } };
     },
     backward(_p, x, fwd, dhOut, shape) {
       const { id, initialState } = fwd.cache as { id: string; initialState?: Float64Array };
@@ -172,6 +187,19 @@ function bridgeCell(proc: HelperProcess, dtype: Dtype, layer: number, info: Torc
         dtype,
       );
       return { dx: f64(r.arrays.dx), dh: f64(r.arrays.dh), grads: {} };
+    },
+    backwardMany(_p, x, fwd, dhOuts, shape) {
+      const { initialState } = fwd.cache as { initialState?: Float64Array };
+      const n = shape.T * shape.B * info.units;
+      const all = new Float64Array(dhOuts.length * n);
+      dhOuts.forEach((d, q) => all.set(d, q * n));
+      const r = proc.request(
+        { op: 'vjps', layer },
+        { ...inputs(x, shape, initialState), dhOut: { shape: [dhOuts.length, shape.T, shape.B, info.units], data: all } },
+        dtype,
+      );
+      const dh = f64(r.arrays.dh);
+      return dhOuts.map((_, q) => dh.slice(q * n, (q + 1) * n));
     },
   };
 }

@@ -2,8 +2,12 @@
  * A synchronous channel to the PyTorch helper (python/rnn_memory_bridge.py). The diagnostics call cells
  * synchronously, so a worker thread owns the child's pipes while the calling thread blocks in Atomics.wait
  * (with a timeout: a hung helper is killed, not waited for) and then takes the answer off a MessagePort with
- * receiveMessageOnPort. Messages are a JSON header line followed by the raw little-endian arrays it lists.
+ * receiveMessageOnPort. Messages are a JSON header line followed by the raw little-endian arrays it lists;
+ * large arrays go through two files instead (see TransferFiles).
  */
+import { closeSync, existsSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 
 export type Dtype = 'f4' | 'f8';
@@ -74,7 +78,7 @@ child.stdout.on('data', (d) => {
       chunks = [buf.subarray(nl + 1)];
       have = chunks[0].length;
       need = 0;
-      for (const b of header.buffers || []) need += b.shape.reduce((a, c) => a * c, 1) * (b.dtype === 'f8' ? 8 : 4);
+      if (!header.file) for (const b of header.buffers || []) need += b.shape.reduce((a, c) => a * c, 1) * (b.dtype === 'f8' ? 8 : 4);
     }
     if (have < need) return;
     const buf = joined();
@@ -90,11 +94,60 @@ child.stdout.on('data', (d) => {
 port.on('message', (m) => {
   if (m.kill) { child.kill('SIGKILL'); return; }
   child.stdin.write(m.line);
+  if (!m.payload) return;
   if (m.payload && m.payload.length) child.stdin.write(Buffer.from(m.payload.buffer, m.payload.byteOffset, m.payload.byteLength));
 });
 answer({ pid: child.pid });
 }
 `;
+
+/**
+ * Large arrays travel through two files (tmpfs when /dev/shm exists): one write and one read each way, where
+ * a pipe moves them in 64 KiB-1 MiB chunks that each wait for the other process to be scheduled (on a
+ * loaded 2-core machine, ~100 ms per 8 MB answer). The helper opens both files at start; they are unlinked
+ * after its first answer, so nothing is left behind even when both processes are killed.
+ */
+class TransferFiles {
+  readonly dir: string;
+  private readonly req: number;
+  private readonly ans: number;
+  private unlinked = false;
+
+  constructor() {
+    this.dir = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'rnn-memory-bridge-'));
+    this.req = openSync(join(this.dir, 'request.bin'), 'w+');
+    this.ans = openSync(join(this.dir, 'answer.bin'), 'w+');
+  }
+
+  write(payload: Uint8Array): void {
+    for (let o = 0; o < payload.length;) o += writeSync(this.req, payload, o, payload.length - o, o);
+  }
+
+  read(n: number): Uint8Array {
+    const out = new Uint8Array(n);
+    for (let o = 0; o < n;) {
+      const got = readSync(this.ans, out, o, n - o, o);
+      if (got <= 0) throw new TorchBridgeError('the PyTorch helper announced more data than it wrote');
+      o += got;
+    }
+    return out;
+  }
+
+  unlink(): void {
+    if (this.unlinked) return;
+    this.unlinked = true;
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  close(): void {
+    this.unlink();
+    closeSync(this.req);
+    closeSync(this.ans);
+  }
+}
+
+/** Requests whose arrays are smaller go on the pipe. */
+const FILE_MIN_BYTES = 1 << 16;
 
 const live = new Set<HelperProcess>();
 let exitHookInstalled = false;
@@ -109,15 +162,24 @@ export class HelperProcess {
   private readonly port: MessagePort;
   private readonly flag: Int32Array;
   private readonly pid: number | undefined;
+  private readonly files: TransferFiles | undefined;
+  /** The helper said it opened the files (its answer to "open" carries files: true). */
+  private filesReady = false;
   private closed = false;
 
   constructor(private readonly opts: HelperOptions) {
+    try {
+      this.files = new TransferFiles();
+    } catch {
+      this.files = undefined; // no writable temporary folder: the pipe carries everything
+    }
+    const env = { ...(opts.env ?? process.env), ...(this.files ? { RNN_MEMORY_BRIDGE_FILES: this.files.dir } : {}) };
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
     this.flag = new Int32Array(new SharedArrayBuffer(4));
     this.worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { port: port2, flag: this.flag, python: opts.python, script: opts.script, env: opts.env ?? process.env },
+      workerData: { port: port2, flag: this.flag, python: opts.python, script: opts.script, env },
       transferList: [port2],
     });
     this.worker.unref();
@@ -163,9 +225,14 @@ export class HelperProcess {
       payload.set(p, o);
       o += p.length;
     }
-    const line = JSON.stringify({ ...header, buffers: specs }) + '\n';
-    this.port.postMessage({ line, payload }, [payload.buffer]);
+    const viaFile = this.filesReady && this.files !== undefined && total >= FILE_MIN_BYTES;
+    if (viaFile) this.files.write(payload);
+    const line = JSON.stringify({ ...header, buffers: specs, ...(viaFile ? { file: true } : {}) }) + '\n';
+    if (viaFile) this.port.postMessage({ line });
+    else this.port.postMessage({ line, payload }, [payload.buffer]);
     const m = this.wait(this.opts.timeoutMs, String(header.op));
+    // Any answer means the helper has opened the files (it does so before reading anything).
+    this.files?.unlink();
     if ('exited' in m) {
       this.shutdown();
       const { code, signal, stderr } = m.exited as { code: number | null; signal: string | null; stderr: string };
@@ -179,8 +246,10 @@ export class HelperProcess {
       throw new TorchBridgeError(`the PyTorch helper failed: ${String(m.spawnError)}`);
     }
     const h = m.header as Record<string, unknown>;
+    if (h.files === true) this.filesReady = true;
     if (typeof h.error === 'string') throw new TorchBridgeError(h.error);
-    return { header: h, arrays: decode(h, m.payload as Uint8Array) };
+    const answer = h.file === true && this.files ? this.files.read(payloadBytes(h)) : (m.payload as Uint8Array);
+    return { header: h, arrays: decode(h, answer) };
   }
 
   /** Asks the helper to exit, and kills it when it does not answer promptly. */
@@ -197,6 +266,7 @@ export class HelperProcess {
   }
 
   private kill(): void {
+    this.files?.unlink();
     if (this.pid !== undefined) {
       try {
         process.kill(this.pid, 'SIGKILL');
@@ -207,6 +277,7 @@ export class HelperProcess {
   }
 
   private shutdown(): void {
+    if (!this.closed) this.files?.close();
     this.closed = true;
     live.delete(this);
     this.kill();
@@ -235,6 +306,13 @@ function lastLine(s: string): string {
     .map((l) => l.trim())
     .filter(Boolean);
   return lines.length ? lines[lines.length - 1].slice(0, 300) : '';
+}
+
+function payloadBytes(header: Record<string, unknown>): number {
+  let n = 0;
+  for (const b of (header.buffers ?? []) as { dtype: Dtype; shape: number[] }[])
+    n += b.shape.reduce((a, c) => a * c, 1) * (b.dtype === 'f8' ? 8 : 4);
+  return n;
 }
 
 function decode(header: Record<string, unknown>, payload: Uint8Array): Record<string, HelperArray> {
