@@ -13,6 +13,7 @@ import { COMPARE_VIEW_TYPE, MODEL_EDITOR_VIEW_TYPE, PANEL_VIEWS, panelViewType }
 import type { TreeNode } from './tree-items';
 import { errorsShown } from './notify';
 import { registerTorchCommand } from './torch-command';
+import { registerMonitorCommands } from './monitor-commands';
 
 /** What activate() returns: used by the in-host tests (and usable by other extensions). */
 export interface RnnMemoryApi {
@@ -53,6 +54,7 @@ export function activate(context: vscode.ExtensionContext): RnnMemoryApi {
     ...registerCommands(c),
     ...registerCustomCells(c),
     ...registerTorchCommand(c),
+    ...registerMonitorCommands(c, c.monitored),
     vscode.window.registerWebviewViewProvider(InspectorViewProvider.viewId, c.inspector),
     vscode.window.registerCustomEditorProvider(MODEL_EDITOR_VIEW_TYPE, new ModelEditorProvider(c), {
       supportsMultipleEditorsPerDocument: true,
@@ -67,7 +69,10 @@ export function activate(context: vscode.ExtensionContext): RnnMemoryApi {
       deserializeWebviewPanel: async (panel, state) => c.panels.restore(panel, 'compare', state),
     }),
     vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration('rnnMemory.runsFolder')) void c.refresh();
+      if (e.affectsConfiguration('rnnMemory.runsFolder')) {
+        void c.refresh();
+        c.monitored.rewatch();
+      }
     }),
     vscode.workspace.onDidChangeWorkspaceFolders(() => void c.refresh()),
   );

@@ -11,6 +11,8 @@ import { fmt } from '../shared/numbers';
 import type { TrainingSnapshot } from '../shared/protocol';
 import { runNumbersText } from '../shared/run-summary';
 import { MODEL_FORMATS_TEXT, modelFormatName, type ModelEntry } from './model-sniff';
+import type { MonitoredRun, WatchedFolder } from './monitored-runs';
+import { monitoredRunNode, watchedFolderNode } from './monitored-tree';
 import type { RunInfo } from './runs';
 
 export type { ModelEntry };
@@ -151,12 +153,14 @@ export function runNode(run: RunInfo, live?: TrainingSnapshot): TreeNode {
   };
 }
 
-/** The two top-level groups; a group without entries shows one hint row. */
+/** Models, Runs (the lens's and monitored ones) and one group per watched folder; an empty group shows one hint row. */
 export function buildTree(
   models: readonly ModelEntry[],
   runs: readonly RunInfo[],
   live: ReadonlyMap<string, TrainingSnapshot>,
   runsFolder: string,
+  monitored: readonly MonitoredRun[] = [],
+  watched: readonly WatchedFolder[] = [],
 ): TreeNode[] {
   const modelChildren = models.length
     ? models.map((m) => modelNode(m))
@@ -168,16 +172,17 @@ export function buildTree(
           collapsible: 'none' as const,
         },
       ];
-  const runChildren = runs.length
-    ? runs.map((r) => runNode(r, live.get(r.id)))
-    : [
-        {
-          id: 'empty:runs',
-          kind: 'empty' as const,
-          label: `No runs in ${runsFolder}/ yet: run "Train on Copy Task"`,
-          collapsible: 'none' as const,
-        },
-      ];
+  const runChildren =
+    runs.length + monitored.length
+      ? [...monitored.map(monitoredRunNode), ...runs.map((r) => runNode(r, live.get(r.id)))]
+      : [
+          {
+            id: 'empty:runs',
+            kind: 'empty' as const,
+            label: `No runs in ${runsFolder}/ yet: run "Train on Copy Task"`,
+            collapsible: 'none' as const,
+          },
+        ];
   return [
     {
       id: 'group:models',
@@ -193,11 +198,12 @@ export function buildTree(
       id: 'group:runs',
       kind: 'group',
       label: 'Runs',
-      description: String(runs.length),
+      description: String(runs.length + monitored.length),
       icon: 'history',
       collapsible: 'expanded',
       children: runChildren,
       contextValue: 'runsGroup',
     },
+    ...watched.map(watchedFolderNode),
   ];
 }
