@@ -9,7 +9,7 @@ import { RUN_FILES } from '../core/train/run';
 import { MONITOR_FILE } from '../core/runs/monitored';
 import { fmt } from '../shared/numbers';
 import type { MonitoredRun, WatchedFolder } from './monitored-runs';
-import type { TreeNode } from './tree-items';
+import type { TreeNode } from './tree-node';
 
 export const OPEN_SNAPSHOT_COMMAND = 'rnnMemory.openSnapshotDiagnostics';
 export const UNWATCH_COMMAND = 'rnnMemory.unwatchRunsFolder';

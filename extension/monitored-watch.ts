@@ -29,6 +29,7 @@ export class MonitoredWatch implements vscode.Disposable {
   private debounce: NodeJS.Timeout | undefined;
   private readonly timers: NodeJS.Timeout[];
   private lastList = 0;
+  private readonly unsubscribe: { dispose(): void };
 
   constructor(
     private readonly store: HostStore,
@@ -37,6 +38,11 @@ export class MonitoredWatch implements vscode.Disposable {
     private readonly log: vscode.LogOutputChannel,
   ) {
     this.timers = [setInterval(() => this.relistIfActive(), RELIST_MS), setInterval(() => this.tailFollowed(), TAIL_MS)];
+    // A workspace scan (run.json created or changed anywhere in the workspace) lists them too: the runs
+    // folder may not exist yet when its watcher is made.
+    this.unsubscribe = store.subscribe((_s, a) => {
+      if (a.type === 'scanned') this.schedule();
+    });
     this.rewatch();
   }
 
@@ -133,6 +139,7 @@ export class MonitoredWatch implements vscode.Disposable {
 
   dispose(): void {
     for (const t of this.timers) clearInterval(t);
+    this.unsubscribe.dispose();
     if (this.debounce) clearTimeout(this.debounce);
     for (const w of this.watchers) w.dispose();
   }

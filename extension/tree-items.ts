@@ -14,27 +14,11 @@ import { MODEL_FORMATS_TEXT, modelFormatName, type ModelEntry } from './model-sn
 import type { MonitoredRun, WatchedFolder } from './monitored-runs';
 import { monitoredRunNode, watchedFolderNode } from './monitored-tree';
 import type { RunInfo } from './runs';
+import type { TreeNode } from './tree-node';
 
 export type { ModelEntry };
 
-export interface TreeNode {
-  id: string;
-  kind: 'group' | 'model' | 'run' | 'file' | 'empty';
-  label: string;
-  description?: string;
-  tooltip?: string;
-  contextValue?: string;
-  /** A codicon id; '~spin' animates. */
-  icon?: string;
-  /** File or folder on disk (resourceUri, reveal, delete). */
-  path?: string;
-  /** For run nodes. */
-  runId?: string;
-  collapsible: 'none' | 'collapsed' | 'expanded';
-  children?: TreeNode[];
-  /** Run on click (vscode command id + arguments). */
-  command?: { command: string; title: string; args: unknown[] };
-}
+export type { TreeNode };
 
 export function architectureSummary(a: Architecture): string {
   const cells = [...new Set(a.layers.map((l) => cellLabel(l.cell, l.custom?.name)))].join('/');
