@@ -5,6 +5,7 @@
  * nothing, and a synced or remote folder may send no events), and tails the metrics.jsonl of every run a
  * training panel follows. Reads only; the user's script owns the files.
  */
+import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as vscode from 'vscode';
 import type { MetricsLine } from '../core/train/metrics-file';
@@ -12,6 +13,7 @@ import { RUN_FILES } from '../core/train/run';
 import { MetricsTail } from './metrics-tail';
 import { monitoredRunsIn, readWatchedFolder } from './monitored-runs';
 import { monitoredSnapshot } from './monitored-state';
+import { diagnosisPoints } from './over-training';
 import type { HostSettings } from './settings';
 import { monitoredRun, type HostStore } from './store';
 import type { TrainingSnapshot } from '../shared/protocol';
@@ -23,12 +25,34 @@ const RELIST_MS = 3000;
 /** Followed metrics are read this often (only the appended bytes). */
 const TAIL_MS = 1000;
 
+/** The run folders under each folder with their run.json modification times (changes when a run appears or writes). */
+function folderSignature(dirs: readonly string[]): string {
+  const parts: string[] = [];
+  for (const dir of dirs) {
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      continue;
+    }
+    for (const n of [dir, ...names.map((x) => join(dir, x))]) {
+      try {
+        parts.push(`${n}:${statSync(join(n, RUN_FILES.status)).mtimeMs}`);
+      } catch {
+        // not a run (yet)
+      }
+    }
+  }
+  return parts.join('|');
+}
+
 export class MonitoredWatch implements vscode.Disposable {
   private watchers: vscode.Disposable[] = [];
   private readonly tails = new Map<string, MetricsTail>();
   private debounce: NodeJS.Timeout | undefined;
   private readonly timers: NodeJS.Timeout[];
   private lastList = 0;
+  private signature = '';
   private readonly unsubscribe: { dispose(): void };
 
   constructor(
@@ -97,15 +121,25 @@ export class MonitoredWatch implements vscode.Disposable {
       const monitored = monitoredRunsIn(this.settings.runsDir());
       const watched = this.watchedFolders().map((d) => readWatchedFolder(d));
       this.store.dispatch({ type: 'monitoredListed', monitored, watched });
+      for (const runId of this.tails.keys()) this.readDiagnoses(runId);
     } catch (e) {
       this.log.warn(`listing monitored runs failed: ${(e as Error).message}`);
     }
   }
 
+  /**
+   * Lists again when a run is live or followed (its heartbeat ages without any file event), or when the
+   * folders' runs or their run.json times changed: file events can be late or missing (a loaded machine, a
+   * synced or remote folder), and this costs a readdir and a stat per run.
+   */
   private relistIfActive(): void {
     const s = this.store.state;
     const live = [...s.monitored, ...s.watched.flatMap((w) => w.runs)].some((r) => r.state === 'live');
-    if ((live || s.watched.length > 0 || s.followed.size > 0) && Date.now() - this.lastList >= RELIST_MS - 100) this.list();
+    const sig = folderSignature([this.settings.runsDir(), ...this.watchedFolders()]);
+    if (live || s.followed.size > 0 || sig !== this.signature) {
+      this.signature = sig;
+      if (Date.now() - this.lastList >= RELIST_MS - 100 || !live) this.list();
+    }
   }
 
   /**
@@ -127,7 +161,14 @@ export class MonitoredWatch implements vscode.Disposable {
     this.tails.set(runId, tail);
     const snapshot = monitoredSnapshot(run, lines);
     this.store.dispatch({ type: 'monitorFollowed', snapshot });
-    return snapshot;
+    this.readDiagnoses(runId);
+    return this.store.state.followed.get(runId) ?? snapshot;
+  }
+
+  /** The run's diagnose_every diagnoses into its followed snapshot (the store ignores what it already has). */
+  private readDiagnoses(runId: string): void {
+    const run = monitoredRun(this.store.state, runId);
+    if (run) this.store.dispatch({ type: 'monitorDiagnoses', runId, points: diagnosisPoints(run.dir) });
   }
 
   private tailFollowed(): void {

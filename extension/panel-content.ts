@@ -30,7 +30,7 @@ export class PanelContent implements vscode.Disposable {
     this.subscriptions.push(
       panels.onDidOpen((entry) => void this.load(entry)),
       this.store.subscribe((state, a, prev) => {
-        if (a.type === 'monitorMetrics' || a.type === 'monitoredListed') {
+        if (a.type === 'monitorMetrics' || a.type === 'monitorDiagnoses' || a.type === 'monitoredListed') {
           // A followed monitored run grew (new metrics lines) or changed status: its panels get the new state.
           for (const [runId, snapshot] of state.followed)
             if (prev.followed.get(runId) !== snapshot)

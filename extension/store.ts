@@ -6,11 +6,12 @@
  */
 import type { DiagnosisSentence } from '../core/diagnostics/types';
 import type { TrainEvent } from '../core/train/types';
-import type { ModelInfo, TrainingSnapshot } from '../shared/protocol';
+import type { ModelInfo, TrainingPoint, TrainingSnapshot } from '../shared/protocol';
 import { reduceTrainEvent } from '../shared/training-snapshot';
 import type { MetricsLine } from '../core/train/metrics-file';
 import type { MonitoredRun, WatchedFolder } from './monitored-runs';
 import { appendMetrics, relistedSnapshot } from './monitored-state';
+import { withDiagnoses } from './over-training';
 import type { RunInfo } from './runs';
 import type { ModelEntry } from './tree-items';
 
@@ -52,6 +53,8 @@ export type HostAction =
   | { type: 'monitorFollowed'; snapshot: TrainingSnapshot }
   /** Lines the script appended to a followed run's metrics.jsonl. */
   | { type: 'monitorMetrics'; runId: string; lines: readonly MetricsLine[] }
+  /** The diagnose_every diagnoses of a followed run (fraction bistable at each diagnosed step). */
+  | { type: 'monitorDiagnoses'; runId: string; points: readonly TrainingPoint[] }
   /** A model opened by path (custom editor, Open Model): listed in the tree even outside the workspace. */
   | { type: 'modelOpened'; entry: ModelEntry }
   | { type: 'runStarted'; snapshot: TrainingSnapshot }
@@ -100,6 +103,11 @@ export function updateHostState(s: HostState, a: HostAction): HostState {
     case 'monitorMetrics': {
       const cur = s.followed.get(a.runId);
       const next = cur && appendMetrics(cur, a.lines);
+      return !next || next === cur ? s : { ...s, followed: withEntry(s.followed, a.runId, next) };
+    }
+    case 'monitorDiagnoses': {
+      const cur = s.followed.get(a.runId);
+      const next = cur && withDiagnoses(cur, a.points);
       return !next || next === cur ? s : { ...s, followed: withEntry(s.followed, a.runId, next) };
     }
     case 'modelOpened':
