@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { describeRun, findRuns, type RunSummary } from '../core/runs/list';
+import { findRuns, type RunSummary } from '../core/runs/list';
 import { checkSnapshot, factoryFile, MONITOR_FILE, readMonitorInfo, RunError, type MonitorTask } from '../core/runs/monitored';
 
 export interface CheckedSnapshot {
@@ -35,10 +35,6 @@ export interface WatchedFolder {
 /** `mon.` and a hash of the folder: safe as a run id (isSafeRunId) and the same after a reload. */
 export function monitoredRunId(dir: string): string {
   return `mon.${createHash('sha256').update(dir).digest('hex').slice(0, 16)}`;
-}
-
-export function isMonitoredRunId(id: string): boolean {
-  return /^mon\.[0-9a-f]{16}$/.test(id);
 }
 
 /** A snapshot is checked whole once per version of the file (the Monitor replaces files, never edits them). */
@@ -119,10 +115,4 @@ export function readWatchedFolder(dir: string, now = Date.now()): WatchedFolder 
     if (!(e instanceof RunError)) throw e;
     return { dir, runs: [], problem: e.message };
   }
-}
-
-/** One run again (after its files changed), or null when the folder is no longer a run. */
-export function rereadRun(dir: string, now = Date.now()): MonitoredRun | null {
-  const r = describeRun(dir, now);
-  return r ? toMonitoredRun(r) : null;
 }

@@ -58,11 +58,14 @@ async function waitFor(what: string, fn: () => boolean, timeoutMs: number): Prom
   }
 }
 
-const strip = (o: Record<string, unknown>) => {
-  delete o.createdAt;
-  delete o.timings;
-  return o;
-};
+/** What differs between two diagnoses of the same weights: when, how long, and a bridged cell's sha256 (it keys the cell's registration in one helper session, not its content). */
+function strip(o: unknown): unknown {
+  if (Array.isArray(o)) return o.map(strip);
+  if (typeof o !== 'object' || o === null) return o;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) if (k !== 'createdAt' && k !== 'timings' && k !== 'sha256') out[k] = strip(v);
+  return out;
+}
 
 test(
   'diagnose_every writes reports equal to diagnose --run, and the host plots their fraction bistable against the step',
@@ -109,8 +112,8 @@ test(
       const out = join(dir, `cli-${step}.json`);
       const r = await runCli(['diagnose', '--run', run, '--step', String(step), '--python', python, '--out', out, '--quiet']);
       assert.equal(r.code, 0, r.stderr);
-      const written = JSON.parse(readFileSync(join(reports, names[i]), 'utf8')) as Record<string, unknown>;
-      assert.deepEqual(strip(written), strip(JSON.parse(readFileSync(out, 'utf8')) as Record<string, unknown>));
+      const written: unknown = JSON.parse(readFileSync(join(reports, names[i]), 'utf8'));
+      assert.deepEqual(strip(written), strip(JSON.parse(readFileSync(out, 'utf8'))));
     }
     // The host's points: each report's own per-step fractions, averaged here independently.
     const expected = names.map((n, i) => {

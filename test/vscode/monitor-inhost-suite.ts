@@ -5,9 +5,8 @@
  * workspace.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import * as vscode from 'vscode';
 import type { RnnMemoryApi } from '../../extension/extension';
 import type { TreeNode } from '../../extension/tree-items';
@@ -64,6 +63,26 @@ function firstDifference(x: unknown, y: unknown, path = ''): string | null {
     if (d) return d;
   }
   return null;
+}
+
+function diagnosisFile(runDir: string, step: number): string {
+  return join(runDir, 'diagnoses', `step-${String(step).padStart(8, '0')}.json`);
+}
+
+/** `rnn-memory diagnose --run DIR --step N`, written where the Monitor's diagnose_every writes it; the report. */
+function diagnoseRun(fx: MonitorFixtures, runDir: string, step: number): Record<string, unknown> {
+  const out = diagnosisFile(runDir, step);
+  mkdirSync(dirname(out), { recursive: true });
+  const cli = spawnSync(
+    process.execPath,
+    [fx.cli, 'diagnose', '--run', runDir, '--step', String(step), '--python', fx.python, '--out', out, '--quiet'],
+    {
+      encoding: 'utf8',
+      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+    },
+  );
+  assert(cli.status === 0, `the CLI failed: ${cli.stderr}`);
+  return JSON.parse(readFileSync(out, 'utf8')) as Record<string, unknown>;
 }
 
 export async function run(): Promise<void> {
@@ -173,20 +192,32 @@ export async function run(): Promise<void> {
       a.panels().find((p) => p.kind === 'editor' && (p.target as { path?: string }).path === path && p.ready),
     );
     const inHost = await a.diagnosis(path);
-    const out = join(mkdtempSync(join(tmpdir(), 'monitor-cli-')), 'report.json');
-    const cli = spawnSync(
-      process.execPath,
-      [fx.cli, 'diagnose', '--run', runDir, '--step', String(step), '--python', fx.python, '--out', out, '--quiet'],
-      {
-        encoding: 'utf8',
-        env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
-      },
-    );
-    assert(cli.status === 0, `the CLI failed: ${cli.stderr}`);
-    const viaCli = JSON.parse(readFileSync(out, 'utf8')) as Record<string, unknown>;
+    const viaCli = diagnoseRun(fx, runDir, step);
     const diff = firstDifference(numbers(inHost), numbers(viaCli));
     assert(diff === null, `the reports differ at ${diff}`);
     assert((viaCli.input as { T: number }).T === 6, 'not the run’s task (copy, T = 6)');
+  });
+
+  await check('the training panel draws fraction bistable against the step once two snapshots are diagnosed', async () => {
+    // As the Monitor's diagnose_every does: the CLI writes diagnoses/step-N.json; the first is there already.
+    const newest = Number(node!.children!.find((c) => c.contextValue === 'snapshot')!.label.replace('step ', ''));
+    diagnoseRun(fx, runDir, newest);
+    const expected = [step, newest]
+      .sort((x, y) => x - y)
+      .map((n) => {
+        const r = JSON.parse(readFileSync(diagnosisFile(runDir, n), 'utf8')) as {
+          bistability: { layers: { fractionBistable: number[] }[] };
+        };
+        const perLayer = r.bistability.layers.map((l) => l.fractionBistable.reduce((x, y) => x + y, 0) / l.fractionBistable.length);
+        return { step: n, fractionBistable: perLayer.reduce((x, y) => x + y, 0) / perLayer.length };
+      });
+    const drawn = await waitFor('the panel to be sent two fraction-bistable points', () => {
+      const t = a.panels().find((p) => p.title === 'Training: live')?.training;
+      const pts = t?.points.filter((p) => p.fractionBistable !== undefined) ?? [];
+      return pts.length >= 2 ? pts : null;
+    });
+    const got = drawn.map((p) => ({ step: p.step, fractionBistable: p.fractionBistable }));
+    assert(JSON.stringify(got) === JSON.stringify(expected), `drawn ${JSON.stringify(got)}, reports ${JSON.stringify(expected)}`);
   });
 
   await check('Watch Runs Folder… lists a folder outside the workspace (an empty one as one line); removing it unlists it', async () => {
