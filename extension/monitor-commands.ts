@@ -19,6 +19,8 @@ import { runSpec, ShownError } from './torch-command';
 import { TORCH_ACTIONS } from './torch-errors';
 
 export const WATCH_COMMAND = 'rnnMemory.watchRunsFolder';
+export const UNTRUSTED_SNAPSHOT_TEXT =
+  'RNN Memory: diagnosing a snapshot rebuilds the model with your Python code, so it is available in trusted workspaces only.';
 
 /** {run, step} (tree rows, tests), or a snapshot's path (runs/x/snapshots/step-N.safetensors). */
 export function snapshotArg(arg: unknown): { run: string; step?: number } | undefined {
@@ -37,11 +39,10 @@ async function openSnapshot(c: Controller, arg: unknown): Promise<string | undef
   const target = snapshotArg(arg);
   if (!target) throw new Error('Open Diagnostics on a snapshot needs a run folder and a step (a snapshot row of the Runs tree)');
   if (!vscode.workspace.isTrusted) {
-    const choice = await vscode.window.showWarningMessage(
-      'RNN Memory: diagnosing a snapshot rebuilds the model with your Python code, so it is available in trusted workspaces only.',
-      TORCH_ACTIONS.manageTrust,
-    );
-    if (choice) await vscode.commands.executeCommand('workbench.trust.manage');
+    // Not awaited: the command ends at once (nothing diagnosed) while the notice waits for the user.
+    void vscode.window
+      .showWarningMessage(UNTRUSTED_SNAPSHOT_TEXT, TORCH_ACTIONS.manageTrust)
+      .then((choice) => choice && vscode.commands.executeCommand('workbench.trust.manage'));
     return undefined;
   }
   const t = runTarget(target.run, target.step);
