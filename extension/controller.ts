@@ -18,6 +18,7 @@ import { handleWebviewMessage, type MessageDeps } from './message-handlers';
 import { ModelDiagnoser } from './diagnose-model-file';
 import type { ModelEntry } from './model-sniff';
 import { ModelSelection } from './model-selection';
+import { MonitoredWatch } from './monitored-watch';
 import { PanelContent } from './panel-content';
 import { MODEL_EDITOR_VIEW_TYPE, PanelRegistry, type PanelEntry, type PanelView } from './panels';
 import { isInside, type RunInfo } from './runs';
@@ -41,6 +42,8 @@ export class Controller implements vscode.Disposable {
   readonly panels: PanelRegistry;
   readonly inspector: InspectorViewProvider;
   readonly training: TrainingSession;
+  /** Runs of the user's own scripts (Python Monitor): listing, watched folders, metrics followed by panels. */
+  readonly monitored: MonitoredWatch;
   private readonly selection: ModelSelection;
   private readonly scanner: WorkspaceScanner;
   private readonly disposables: vscode.Disposable[] = [];
@@ -64,7 +67,8 @@ export class Controller implements vscode.Disposable {
       saveExport: (filename, data, filters) => saveExport(settings, log, filename, data, filters),
       warn: (line) => log.warn(line),
     };
-    const content = new PanelContent(this.store, settings, diagnose);
+    this.monitored = new MonitoredWatch(this.store, settings, context.workspaceState, log);
+    const content = new PanelContent(this.store, settings, diagnose, (runId) => this.monitored.follow(runId));
     this.panels = new PanelRegistry(context, {
       title: (view, target) => content.title(view, target),
       onMessage: (host, m, t) =>
@@ -94,6 +98,7 @@ export class Controller implements vscode.Disposable {
       log,
     );
     this.disposables.push(
+      this.monitored,
       content,
       this.selection,
       this.scanner,

@@ -9,17 +9,32 @@ import { Controller } from './controller';
 import { InspectorViewProvider } from './inspector-view';
 import { MODEL_FILE_GLOB } from './model-sniff';
 import { ModelEditorProvider } from './model-editor';
-import { COMPARE_VIEW_TYPE, MODEL_EDITOR_VIEW_TYPE, PANEL_VIEWS, panelViewType } from './panels';
+import { COMPARE_VIEW_TYPE, MODEL_EDITOR_VIEW_TYPE, PANEL_VIEWS, panelViewType, type PanelTarget } from './panels';
+import type { WebviewChannel } from './webview-channel';
 import type { TreeNode } from './tree-items';
 import { errorsShown } from './notify';
 import { registerTorchCommand } from './torch-command';
+import { registerMonitorCommands } from './monitor-commands';
+import { runSnapshot } from './store';
+import type { DiagnosticReport } from '../core/diagnostics/types';
+import type { TrainingSnapshot } from '../shared/protocol';
 
 /** What activate() returns: used by the in-host tests (and usable by other extensions). */
 export interface RnnMemoryApi {
   runsDir(): string;
   treeNodes(): readonly TreeNode[];
   refresh(): Promise<void>;
-  panels(): { view: string; title: string; kind: string; ready: boolean; visible: boolean; received: string[]; target: unknown }[];
+  panels(): {
+    view: string;
+    title: string;
+    kind: string;
+    ready: boolean;
+    visible: boolean;
+    received: string[];
+    target: unknown;
+    /** The training snapshot last posted to a training panel (its points are what the chart draws). */
+    training?: TrainingSnapshot;
+  }[];
   liveRuns(): { id: string; status: string; step: number; dir: string }[];
   /** Kills a run's worker at once, as a crash would (tests of the crash path). */
   killRun(runId: string): Promise<boolean>;
@@ -29,6 +44,10 @@ export interface RnnMemoryApi {
   inspectorReady(): boolean;
   /** Texts of the error notifications shown so far (the last hundred). */
   errorsShown(): readonly string[];
+  /** A run's training snapshot as the panels show it (live, finished, or a followed monitored run). */
+  trainingSnapshot(runId: string): TrainingSnapshot | null;
+  /** The diagnosis of a model path (the cached one the panels show). */
+  diagnosis(path: string): Promise<DiagnosticReport>;
   /** The architecture answers remembered for a foreign model file (in the extension's storage). */
   modelAnswers(path: string): Record<string, string> | undefined;
 }
@@ -53,6 +72,7 @@ export function activate(context: vscode.ExtensionContext): RnnMemoryApi {
     ...registerCommands(c),
     ...registerCustomCells(c),
     ...registerTorchCommand(c),
+    ...registerMonitorCommands(c, c.monitored),
     vscode.window.registerWebviewViewProvider(InspectorViewProvider.viewId, c.inspector),
     vscode.window.registerCustomEditorProvider(MODEL_EDITOR_VIEW_TYPE, new ModelEditorProvider(c), {
       supportsMultipleEditorsPerDocument: true,
@@ -67,7 +87,10 @@ export function activate(context: vscode.ExtensionContext): RnnMemoryApi {
       deserializeWebviewPanel: async (panel, state) => c.panels.restore(panel, 'compare', state),
     }),
     vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration('rnnMemory.runsFolder')) void c.refresh();
+      if (e.affectsConfiguration('rnnMemory.runsFolder')) {
+        void c.refresh();
+        c.monitored.rewatch();
+      }
     }),
     vscode.workspace.onDidChangeWorkspaceFolders(() => void c.refresh()),
   );
@@ -88,6 +111,7 @@ export function activate(context: vscode.ExtensionContext): RnnMemoryApi {
         visible: p.panel.visible,
         received: [...p.host.received],
         target: p.target,
+        training: trainingPosted(p.host.channel, p.target),
       })),
     liveRuns: () =>
       c.manager.all().map((r) => {
@@ -116,7 +140,14 @@ export function activate(context: vscode.ExtensionContext): RnnMemoryApi {
     inspectorReady: () => c.inspector.isReady,
     errorsShown: () => [...errorsShown()],
     modelAnswers: (path) => c.diagnoser.answersFor(path),
+    trainingSnapshot: (runId) => runSnapshot(c.store.state, runId),
+    diagnosis: (path) => c.diagnose(path),
   };
+}
+
+function trainingPosted(channel: WebviewChannel, target: PanelTarget): TrainingSnapshot | undefined {
+  const m = target.kind === 'run' ? channel.latest(`training:${target.runId}`) : undefined;
+  return m?.type === 'training' ? m.snapshot : undefined;
 }
 
 /** Model files anywhere in the workspace and files under the runs folder refresh the tree (debounced). */

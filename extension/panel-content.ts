@@ -11,7 +11,7 @@ import { showError } from './notify';
 import { VIEW_TITLES, type PanelEntry, type PanelRegistry, type PanelTarget, type PanelView } from './panels';
 import { readRun, snapshotFromDisk } from './runs';
 import type { HostSettings } from './settings';
-import { runSnapshot, type HostStore } from './store';
+import { monitoredRun, runSnapshot, type HostStore } from './store';
 import { trainingMessage } from './store-views';
 
 export class PanelContent implements vscode.Disposable {
@@ -21,14 +21,21 @@ export class PanelContent implements vscode.Disposable {
     private readonly store: HostStore,
     private readonly settings: HostSettings,
     private readonly diagnose: (path: string) => Promise<DiagnosticReport>,
+    /** A monitored run's snapshot, followed from then on (null: not a monitored run). */
+    private readonly follow: (runId: string) => TrainingSnapshot | null = () => null,
   ) {}
 
   /** Follows the registry's panels: loads each one opened, and streams training to the run's panels. */
   attach(panels: PanelRegistry): void {
     this.subscriptions.push(
       panels.onDidOpen((entry) => void this.load(entry)),
-      this.store.subscribe((state, a) => {
-        if (a.type === 'trainEvent') {
+      this.store.subscribe((state, a, prev) => {
+        if (a.type === 'monitorMetrics' || a.type === 'monitorDiagnoses' || a.type === 'monitoredListed') {
+          // A followed monitored run grew (new metrics lines) or changed status: its panels get the new state.
+          for (const [runId, snapshot] of state.followed)
+            if (prev.followed.get(runId) !== snapshot)
+              for (const p of panels.forRun(runId)) p.host.flushTraining({ type: 'training', snapshot });
+        } else if (a.type === 'trainEvent') {
           const snapshot = state.live.get(a.runId);
           if (snapshot) for (const p of panels.forRun(a.runId)) p.host.pushTrainingEvent(a.runId, a.event, { type: 'training', snapshot });
         } else if (a.type === 'runEnded' || a.type === 'runStarted') {
@@ -44,7 +51,9 @@ export class PanelContent implements vscode.Disposable {
   title(view: PanelView | 'compare', target: PanelTarget): string {
     if (target.kind === 'run') {
       const label =
-        runSnapshot(this.store.state, target.runId)?.label ?? readRun(join(this.settings.runsDir(), target.runId), target.runId)?.label;
+        runSnapshot(this.store.state, target.runId)?.label ??
+        monitoredRun(this.store.state, target.runId)?.name ??
+        readRun(join(this.settings.runsDir(), target.runId), target.runId)?.label;
       return `Training: ${label ?? target.runId}`;
     }
     if (target.kind === 'compare') return `Compare: ${target.paths.map((p) => this.settings.modelName(p)).join(' vs ')}`;
@@ -61,7 +70,7 @@ export class PanelContent implements vscode.Disposable {
   private async load(p: PanelEntry): Promise<void> {
     const t = p.target;
     if (t.kind === 'run') {
-      const known = runSnapshot(this.store.state, t.runId);
+      const known = runSnapshot(this.store.state, t.runId) ?? this.follow(t.runId);
       const msg = trainingMessage(this.store.state, t.runId, known ? null : this.diskSnapshot(t.runId));
       p.host.post(msg ?? { type: 'status', kind: 'error', text: `Run ${t.runId} was not found in ${this.settings.runsDir()}` });
       return;

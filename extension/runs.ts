@@ -11,6 +11,7 @@ import { runLabel } from '../shared/labels';
 import type { TrainingPoint, TrainingSnapshot } from '../shared/protocol';
 import { MAX_POINTS, newSnapshot } from '../shared/training-snapshot';
 import { readMetricsFile } from '../core/train/metrics-file';
+import { isMonitoredFolder } from './monitored-runs';
 
 export type RunState = 'running' | 'completed' | 'cancelled' | 'failed' | 'interrupted' | 'unknown';
 
@@ -97,6 +98,8 @@ export function listRuns(runsDir: string, live: ReadonlySet<string> = new Set())
   }
   const runs: RunInfo[] = [];
   for (const name of names) {
+    // Runs of the Python Monitor are listed by monitored-runs.ts.
+    if (isMonitoredFolder(join(runsDir, name))) continue;
     const r = readRun(join(runsDir, name), name, live);
     if (r) runs.push(r);
   }

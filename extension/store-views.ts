@@ -9,7 +9,7 @@ import { runSnapshot } from './store';
 import { buildTree, type TreeNode } from './tree-items';
 
 export function treeView(s: HostState): TreeNode[] {
-  return buildTree(s.models, s.runs, s.live, s.runsFolder);
+  return buildTree(s.models, s.runs, s.live, s.runsFolder, s.monitored, s.watched);
 }
 
 export interface StatusBarView {

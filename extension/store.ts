@@ -6,8 +6,12 @@
  */
 import type { DiagnosisSentence } from '../core/diagnostics/types';
 import type { TrainEvent } from '../core/train/types';
-import type { ModelInfo, TrainingSnapshot } from '../shared/protocol';
+import type { ModelInfo, TrainingPoint, TrainingSnapshot } from '../shared/protocol';
 import { reduceTrainEvent } from '../shared/training-snapshot';
+import type { MetricsLine } from '../core/train/metrics-file';
+import type { MonitoredRun, WatchedFolder } from './monitored-runs';
+import { appendMetrics, relistedSnapshot } from './monitored-state';
+import { withDiagnoses } from './over-training';
 import type { RunInfo } from './runs';
 import type { ModelEntry } from './tree-items';
 
@@ -21,6 +25,12 @@ export interface HostState {
   readonly runs: readonly RunInfo[];
   /** The runs folder as the tree names it (relative to the workspace). */
   readonly runsFolder: string;
+  /** Runs the user's own scripts write (Python Monitor) in the runs folder, newest first. */
+  readonly monitored: readonly MonitoredRun[];
+  /** Folders added with "Watch Runs Folder…", each with its runs (any kind) or its one-line problem. */
+  readonly watched: readonly WatchedFolder[];
+  /** Monitored runs a training panel follows: their snapshot, grown from metrics.jsonl as the script writes. */
+  readonly followed: ReadonlyMap<string, TrainingSnapshot>;
   /** Runs training (or about to start) in this window, in start order. */
   readonly live: ReadonlyMap<string, TrainingSnapshot>;
   /** The final snapshot of each run that ended in this window: the one source of its final numbers. */
@@ -38,6 +48,13 @@ export type HostAction =
   /** A workspace scan: its models include the opened ones that still exist. */
   | { type: 'scanned'; models: readonly ModelEntry[]; runs: readonly RunInfo[]; runsFolder: string }
   | { type: 'runsListed'; runs: readonly RunInfo[] }
+  | { type: 'monitoredListed'; monitored: readonly MonitoredRun[]; watched: readonly WatchedFolder[] }
+  /** A training panel opened on a monitored run: its snapshot from the metrics read so far. */
+  | { type: 'monitorFollowed'; snapshot: TrainingSnapshot }
+  /** Lines the script appended to a followed run's metrics.jsonl. */
+  | { type: 'monitorMetrics'; runId: string; lines: readonly MetricsLine[] }
+  /** The diagnose_every diagnoses of a followed run (fraction bistable at each diagnosed step). */
+  | { type: 'monitorDiagnoses'; runId: string; points: readonly TrainingPoint[] }
   /** A model opened by path (custom editor, Open Model): listed in the tree even outside the workspace. */
   | { type: 'modelOpened'; entry: ModelEntry }
   | { type: 'runStarted'; snapshot: TrainingSnapshot }
@@ -52,6 +69,9 @@ export const INITIAL_STATE: HostState = {
   models: [],
   runs: [],
   runsFolder: 'runs',
+  monitored: [],
+  watched: [],
+  followed: new Map(),
   live: new Map(),
   finished: new Map(),
   selection: { model: null, diagnosis: [] },
@@ -76,6 +96,20 @@ export function updateHostState(s: HostState, a: HostAction): HostState {
       return { ...s, models: a.models, runs: a.runs, runsFolder: a.runsFolder };
     case 'runsListed':
       return { ...s, runs: a.runs };
+    case 'monitoredListed':
+      return { ...s, monitored: a.monitored, watched: a.watched, followed: relistFollowed(s.followed, a.monitored, a.watched) };
+    case 'monitorFollowed':
+      return { ...s, followed: withEntry(s.followed, a.snapshot.runId, a.snapshot) };
+    case 'monitorMetrics': {
+      const cur = s.followed.get(a.runId);
+      const next = cur && appendMetrics(cur, a.lines);
+      return !next || next === cur ? s : { ...s, followed: withEntry(s.followed, a.runId, next) };
+    }
+    case 'monitorDiagnoses': {
+      const cur = s.followed.get(a.runId);
+      const next = cur && withDiagnoses(cur, a.points);
+      return !next || next === cur ? s : { ...s, followed: withEntry(s.followed, a.runId, next) };
+    }
     case 'modelOpened':
       return s.models.some((m) => m.path === a.entry.path) ? s : { ...s, models: [...s.models, { ...a.entry, opened: true }] };
     case 'runStarted': {
@@ -112,6 +146,28 @@ export function updateHostState(s: HostState, a: HostAction): HostState {
   }
 }
 
+/** Followed snapshots take the status of their run as listed now (a killed script's run turns stopped). */
+function relistFollowed(
+  followed: ReadonlyMap<string, TrainingSnapshot>,
+  monitored: readonly MonitoredRun[],
+  watched: readonly WatchedFolder[],
+): ReadonlyMap<string, TrainingSnapshot> {
+  if (followed.size === 0) return followed;
+  const byId = new Map([...monitored, ...watched.flatMap((w) => w.runs)].map((r) => [r.id, r]));
+  let out: Map<string, TrainingSnapshot> | undefined;
+  for (const [id, snap] of followed) {
+    const run = byId.get(id);
+    const next = run && run.state !== 'bad' ? relistedSnapshot(snap, run) : snap;
+    if (next !== snap) (out ??= new Map(followed)).set(id, next);
+  }
+  return out ?? followed;
+}
+
+/** The listed run with this id (the runs folder first, then the watched folders). */
+export function monitoredRun(s: HostState, id: string): MonitoredRun | undefined {
+  return s.monitored.find((r) => r.id === id) ?? s.watched.flatMap((w) => w.runs).find((r) => r.id === id);
+}
+
 function endRun(s: HostState, a: Extract<HostAction, { type: 'runEnded' }>): HostState {
   const cur = s.live.get(a.runId);
   if (!cur) return s;
@@ -129,7 +185,7 @@ function endRun(s: HostState, a: Extract<HostAction, { type: 'runEnded' }>): Hos
 
 /** The snapshot of a run as this window knows it: live, else its final one, else `disk`. */
 export function runSnapshot(s: HostState, runId: string, disk: TrainingSnapshot | null = null): TrainingSnapshot | null {
-  return s.live.get(runId) ?? s.finished.get(runId) ?? disk;
+  return s.live.get(runId) ?? s.finished.get(runId) ?? s.followed.get(runId) ?? disk;
 }
 
 export type StoreListener = (state: HostState, action: HostAction, previous: HostState) => void;

@@ -23,7 +23,7 @@ import { TORCH_ACTIONS, torchErrorView, type TorchErrorView } from './torch-erro
 export const DIAGNOSE_TORCH_COMMAND = 'rnnMemory.diagnoseTorchModel';
 
 /** A failure already shown as a notification with its action (not shown a second time). */
-class ShownError extends Error {}
+export class ShownError extends Error {}
 
 export function registerTorchCommand(c: Controller): vscode.Disposable[] {
   return [
@@ -98,7 +98,7 @@ function writeSpec(c: Controller, spec: TorchSpec): string {
 }
 
 /** Diagnoses the model (in a worker, with a notification), then opens its report; failures offer their fix. */
-async function runSpec(c: Controller, spec: TorchSpec): Promise<string> {
+export async function runSpec(c: Controller, spec: TorchSpec): Promise<string> {
   const path = writeSpec(c, spec);
   const py = await resolvePython();
   c.log.info(`diagnosing ${torchSpecLabel(spec)} in ${py.python} (${PYTHON_SOURCE_TEXT[py.source]}), described in ${path}`);

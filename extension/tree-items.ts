@@ -11,28 +11,14 @@ import { fmt } from '../shared/numbers';
 import type { TrainingSnapshot } from '../shared/protocol';
 import { runNumbersText } from '../shared/run-summary';
 import { MODEL_FORMATS_TEXT, modelFormatName, type ModelEntry } from './model-sniff';
+import type { MonitoredRun, WatchedFolder } from './monitored-runs';
+import { monitoredRunNode, watchedFolderNode } from './monitored-tree';
 import type { RunInfo } from './runs';
+import type { TreeNode } from './tree-node';
 
 export type { ModelEntry };
 
-export interface TreeNode {
-  id: string;
-  kind: 'group' | 'model' | 'run' | 'file' | 'empty';
-  label: string;
-  description?: string;
-  tooltip?: string;
-  contextValue?: string;
-  /** A codicon id; '~spin' animates. */
-  icon?: string;
-  /** File or folder on disk (resourceUri, reveal, delete). */
-  path?: string;
-  /** For run nodes. */
-  runId?: string;
-  collapsible: 'none' | 'collapsed' | 'expanded';
-  children?: TreeNode[];
-  /** Run on click (vscode command id + arguments). */
-  command?: { command: string; title: string; args: unknown[] };
-}
+export type { TreeNode };
 
 export function architectureSummary(a: Architecture): string {
   const cells = [...new Set(a.layers.map((l) => cellLabel(l.cell, l.custom?.name)))].join('/');
@@ -151,12 +137,14 @@ export function runNode(run: RunInfo, live?: TrainingSnapshot): TreeNode {
   };
 }
 
-/** The two top-level groups; a group without entries shows one hint row. */
+/** Models, Runs (the lens's and monitored ones) and one group per watched folder; an empty group shows one hint row. */
 export function buildTree(
   models: readonly ModelEntry[],
   runs: readonly RunInfo[],
   live: ReadonlyMap<string, TrainingSnapshot>,
   runsFolder: string,
+  monitored: readonly MonitoredRun[] = [],
+  watched: readonly WatchedFolder[] = [],
 ): TreeNode[] {
   const modelChildren = models.length
     ? models.map((m) => modelNode(m))
@@ -168,16 +156,17 @@ export function buildTree(
           collapsible: 'none' as const,
         },
       ];
-  const runChildren = runs.length
-    ? runs.map((r) => runNode(r, live.get(r.id)))
-    : [
-        {
-          id: 'empty:runs',
-          kind: 'empty' as const,
-          label: `No runs in ${runsFolder}/ yet: run "Train on Copy Task"`,
-          collapsible: 'none' as const,
-        },
-      ];
+  const runChildren =
+    runs.length + monitored.length
+      ? [...monitored.map(monitoredRunNode), ...runs.map((r) => runNode(r, live.get(r.id)))]
+      : [
+          {
+            id: 'empty:runs',
+            kind: 'empty' as const,
+            label: `No runs in ${runsFolder}/ yet: run "Train on Copy Task"`,
+            collapsible: 'none' as const,
+          },
+        ];
   return [
     {
       id: 'group:models',
@@ -193,11 +182,12 @@ export function buildTree(
       id: 'group:runs',
       kind: 'group',
       label: 'Runs',
-      description: String(runs.length),
+      description: String(runs.length + monitored.length),
       icon: 'history',
       collapsible: 'expanded',
       children: runChildren,
       contextValue: 'runsGroup',
     },
+    ...watched.map(watchedFolderNode),
   ];
 }

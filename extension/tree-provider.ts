@@ -78,7 +78,14 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<TreeNode> {
 }
 
 /** Actions that change what the tree shows. Training events refresh it at most once a second. */
-const TREE_ACTIONS: ReadonlySet<HostAction['type']> = new Set(['scanned', 'runsListed', 'modelOpened', 'runStarted', 'runEnded']);
+const TREE_ACTIONS: ReadonlySet<HostAction['type']> = new Set([
+  'scanned',
+  'runsListed',
+  'monitoredListed',
+  'modelOpened',
+  'runStarted',
+  'runEnded',
+]);
 const LIVE_TREE_INTERVAL_MS = 1000;
 
 /** Keeps the tree equal to treeView(store.state). */

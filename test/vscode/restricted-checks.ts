@@ -11,3 +11,5 @@ export function hostileCheckName(h: { kind: string; error: unknown }): string {
     ? `a hostile file (${h.kind}) gives one clear error notification and runs or writes nothing`
     : `a hostile file (${h.kind}) opens without running or writing anything`;
 }
+
+export const MONITORED_CHECK = 'a monitored run’s snapshots are listed; Open Diagnostics on one runs no Python and diagnoses nothing';

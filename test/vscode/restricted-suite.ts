@@ -7,14 +7,17 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { RnnMemoryApi } from '../../extension/extension';
+import type { TreeNode } from '../../extension/tree-items';
 import type { HostileFile } from '../helpers/hostile-files';
-import { ANSWERS, HOST_MEMORY_BOUND_MB, hostileCheckName } from './restricted-checks';
+import { ANSWERS, HOST_MEMORY_BOUND_MB, hostileCheckName, MONITORED_CHECK } from './restricted-checks';
+import type { MonitoredFixture } from './restricted-monitored';
 import { assert, suiteResults } from './suite-results';
 
 export interface RestrictedFixtures {
   workspace: string;
   /** The hostile files, with `error` as a case-insensitive pattern's source (JSON has no RegExp). */
   hostile: (Omit<HostileFile, 'error'> & { error: string | null })[];
+  monitored: MonitoredFixture;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -85,6 +88,20 @@ export async function run(): Promise<void> {
     clearInterval(poll);
     const grew = (peak - rss0) / 2 ** 20;
     assert(grew < HOST_MEMORY_BOUND_MB, `resident memory grew by ${grew.toFixed(0)} MB`);
+  });
+  await check(MONITORED_CHECK, async () => {
+    const m = fx.monitored;
+    const snapshot = (nodes: readonly TreeNode[]): TreeNode | undefined =>
+      nodes.map((n) => (n.path === join(m.run, 'snapshots', 'step-00000010.safetensors') ? n : snapshot(n.children ?? []))).find(Boolean);
+    await waitFor('the monitored run’s snapshot in the tree', () => snapshot(a.treeNodes()), 60_000);
+    const row = snapshot(a.treeNodes())!;
+    assert(row.contextValue === 'snapshot' && row.command?.command === 'rnnMemory.openSnapshotDiagnostics', JSON.stringify(row));
+    const panels = a.panels().length;
+    const r = await vscode.commands.executeCommand(row.command.command, ...row.command.args);
+    assert(r === undefined, `the command returned ${String(r)}`);
+    await sleep(3000); // a diagnosis, had one started, would have imported the model file by now
+    assert(!existsSync(m.marker), 'the model’s Python file ran');
+    assert(a.panels().length === panels, 'a panel opened');
   });
   finish();
 }
