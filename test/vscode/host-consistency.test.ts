@@ -6,56 +6,31 @@
  */
 import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Frame, Page } from 'playwright-core';
-import {
-  installVsix,
-  launchBrowser,
-  openWorkbench,
-  pickQuickItem,
-  ROOT,
-  runCommand,
-  runProcess,
-  scratchDir,
-  screenshot,
-  startCodeServer,
-  waitFor,
-  webviewFrame,
-  workbenchUrl,
-  type CodeServer,
-} from './harness';
+import { pickQuickItem, ROOT, runCommand, screenshot, waitFor, webviewFrame } from './harness';
+import { usePackagedWorkbench } from './packaged-workbench';
 
 const OUT = join(ROOT, 'test-output', 'host-consistency');
 const FORMATS = join(ROOT, 'test', 'fixtures', 'formats');
-let cs: CodeServer | null = null;
-let browser: Awaited<ReturnType<typeof launchBrowser>> | null = null;
 let page: Page;
 let runsDir = '';
 
-before(async () => {
-  const tmp = scratchDir('rnn-memory-consistency-');
-  const workspace = join(tmp, 'ws');
-  mkdirSync(join(workspace, 'models'), { recursive: true });
-  runsDir = join(workspace, 'runs');
-  mkdirSync(runsDir);
-  copyFileSync(join(FORMATS, 'torch-gru.pt'), join(workspace, 'models', 'torch-gru.pt'));
-  copyFileSync(join(FORMATS, 'keras-gru-lstm.keras'), join(workspace, 'models', 'keras-gru-lstm.keras'));
-  const vsix = join(tmp, 'rnn-memory-lens.vsix');
-  await runProcess(process.execPath, [join(ROOT, 'scripts', 'package.mjs'), '--out', vsix], process.env, 120_000);
-  const runDir = join(tmp, 'cs');
-  mkdirSync(runDir);
-  await installVsix(vsix, runDir, join(runDir, 'extensions'));
-  cs = await startCodeServer({ runDir, workspace });
-  browser = await launchBrowser();
-  page = browser.page;
-  await openWorkbench(page, workbenchUrl(cs, workspace));
-});
-
-after(async () => {
-  if (page) await screenshot(page, OUT, 'final.png').catch(() => undefined);
-  await browser?.close();
-  await cs?.stop();
+const uiTest = usePackagedWorkbench({
+  out: OUT,
+  prefix: 'rnn-memory-consistency-',
+  skip: false,
+  prepare: (workspace) => {
+    mkdirSync(join(workspace, 'models'), { recursive: true });
+    runsDir = join(workspace, 'runs');
+    mkdirSync(runsDir);
+    copyFileSync(join(FORMATS, 'torch-gru.pt'), join(workspace, 'models', 'torch-gru.pt'));
+    copyFileSync(join(FORMATS, 'keras-gru-lstm.keras'), join(workspace, 'models', 'keras-gru-lstm.keras'));
+  },
+  ready: (w) => {
+    page = w.page;
+  },
 });
 
 const treeRows = () => page.locator('.pane-body .monaco-list-row').allTextContents();
@@ -66,17 +41,6 @@ function shownNumbers(text: string, where: string): { loss: string; mse: string 
   assert.ok(m, `${where} shows no "loss … · test loss …": ${text}`);
   assert.doesNotMatch(text, /MSE/, `${where} names copy's test loss "MSE" too`);
   return { loss: m[1], mse: m[2] };
-}
-
-function uiTest(name: string, fn: () => Promise<void>): void {
-  test(name, async () => {
-    try {
-      await fn();
-    } catch (e) {
-      if (page) await screenshot(page, OUT, `failed-${name.replace(/[^\w]+/g, '-').slice(0, 60)}.png`).catch(() => undefined);
-      throw e;
-    }
-  });
 }
 
 describe('one vocabulary and one set of numbers across the host (code-server + Chromium)', () => {

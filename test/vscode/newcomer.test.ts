@@ -5,37 +5,30 @@
  * leaves one tab; the painted panel shows no debug text and its heatmap has axis ticks; its sentences number
  * layers as its charts and selects do (from 1); a short training run's log loss axis has readable ticks.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Frame, Page } from 'playwright-core';
 import { makeWorkspace, type Fixtures } from './fixtures';
 import {
   EXTENSION_ID,
-  installVsix,
-  launchBrowser,
   openModelWithDialog,
-  openWorkbench,
   pickQuickItem,
   renderedStatus,
   ROOT,
   runCommand,
-  runProcess,
-  scratchDir,
   screenshot,
   setupPresent,
-  startCodeServer,
   waitFor,
   webviewFrame,
-  workbenchUrl,
   type CodeServer,
 } from './harness';
+import { usePackagedWorkbench } from './packaged-workbench';
 
 const OUT = join(ROOT, 'test-output', 'e2e-newcomer');
 const skip = setupPresent() ? false : 'code-server is not installed: run scripts/e2e-setup.sh';
 let cs: CodeServer | null = null;
-let browser: Awaited<ReturnType<typeof launchBrowser>> | null = null;
 let page: Page;
 let fx: Fixtures;
 
@@ -73,41 +66,18 @@ async function paintedModelFrame(title: string): Promise<Frame> {
   return frame;
 }
 
-before(async () => {
-  if (skip) return;
-  rmSync(OUT, { recursive: true, force: true });
-  mkdirSync(OUT, { recursive: true });
-  const tmp = scratchDir('rnn-memory-newcomer-');
-  const workspace = join(tmp, 'ws');
-  mkdirSync(workspace);
-  fx = makeWorkspace(workspace);
-  const vsix = join(tmp, 'rnn-memory-lens.vsix');
-  await runProcess(process.execPath, [join(ROOT, 'scripts', 'package.mjs'), '--out', vsix], process.env, 120_000);
-  const runDir = join(tmp, 'cs');
-  mkdirSync(runDir);
-  await installVsix(vsix, runDir, join(runDir, 'extensions'));
-  cs = await startCodeServer({ runDir, workspace });
-  browser = await launchBrowser();
-  page = browser.page;
-  await openWorkbench(page, workbenchUrl(cs, workspace));
+const uiTest = usePackagedWorkbench({
+  out: OUT,
+  prefix: 'rnn-memory-newcomer-',
+  skip,
+  prepare: (workspace) => {
+    fx = makeWorkspace(workspace);
+  },
+  ready: (w) => {
+    page = w.page;
+    cs = w.cs;
+  },
 });
-
-after(async () => {
-  if (page) await screenshot(page, OUT, 'final.png').catch(() => undefined);
-  await browser?.close();
-  await cs?.stop();
-});
-
-function uiTest(name: string, fn: () => Promise<void>): void {
-  test(name, { skip }, async () => {
-    try {
-      await fn();
-    } catch (e) {
-      if (page) await screenshot(page, OUT, `failed-${name.replace(/[^\w]+/g, '-').slice(0, 60)}.png`).catch(() => undefined);
-      throw e;
-    }
-  });
-}
 
 describe('a new user in VS Code (code-server 4.100.3 + Chromium)', () => {
   uiTest('the extension activates because the workspace contains model files, before any click on its icon', async () => {

@@ -5,75 +5,33 @@
  * Explorer's context menu on models.py: the same picks without the dialog. Both end with the model's editor
  * painted with data (bistability map, gradient flow) and the sentences naming the user's cell.
  */
-import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Frame, Page } from 'playwright-core';
 import { skipWithoutPython } from '../helpers/torch-python';
-import {
-  installVsix,
-  launchBrowser,
-  openWorkbench,
-  pickQuickItem,
-  renderedStatus,
-  ROOT,
-  runCommand,
-  runProcess,
-  scratchDir,
-  screenshot,
-  setupPresent,
-  startCodeServer,
-  waitFor,
-  webviewFrame,
-  workbenchUrl,
-  type CodeServer,
-} from './harness';
+import { pickQuickItem, renderedStatus, ROOT, runCommand, setupPresent, waitFor, webviewFrame } from './harness';
+import { usePackagedWorkbench } from './packaged-workbench';
 import { makeTorchWorkspace, type TorchFixtures } from './torch-fixtures';
 
 const OUT = join(ROOT, 'test-output', 'e2e-torch');
 const skip = setupPresent() ? skipWithoutPython('torch-e2e.test.ts') : 'code-server is not installed: run scripts/e2e-setup.sh';
 const TITLE = /^models\.py:gru_model \(gru-weights\.pt\)$/;
-let cs: CodeServer | null = null;
-let browser: Awaited<ReturnType<typeof launchBrowser>> | null = null;
 let page: Page;
 let fx: TorchFixtures;
 
-before(async () => {
-  if (skip) return;
-  rmSync(OUT, { recursive: true, force: true });
-  mkdirSync(OUT, { recursive: true });
-  const tmp = scratchDir('rnn-memory-torch-e2e-');
-  const workspace = join(tmp, 'ws');
-  mkdirSync(workspace);
-  fx = makeTorchWorkspace(workspace);
-  const vsix = join(tmp, 'rnn-memory-lens.vsix');
-  await runProcess(process.execPath, [join(ROOT, 'scripts', 'package.mjs'), '--out', vsix], process.env, 120_000);
-  const runDir = join(tmp, 'cs');
-  mkdirSync(runDir);
-  await installVsix(vsix, runDir, join(runDir, 'extensions'));
-  cs = await startCodeServer({ runDir, workspace });
-  browser = await launchBrowser();
-  page = browser.page;
-  await openWorkbench(page, workbenchUrl(cs, workspace));
+const uiTest = usePackagedWorkbench({
+  out: OUT,
+  prefix: 'rnn-memory-torch-e2e-',
+  skip,
+  timeoutMs: 600_000,
+  prepare: (workspace) => {
+    fx = makeTorchWorkspace(workspace);
+  },
+  ready: (w) => {
+    page = w.page;
+  },
 });
-
-after(async () => {
-  if (page) await screenshot(page, OUT, 'final.png').catch(() => undefined);
-  await browser?.close();
-  await cs?.stop();
-});
-
-function uiTest(name: string, fn: () => Promise<void>): void {
-  test(name, { skip, timeout: 600_000 }, async () => {
-    try {
-      await fn();
-    } catch (e) {
-      if (page) await screenshot(page, OUT, `failed-${name.replace(/[^\w]+/g, '-').slice(0, 60)}.png`).catch(() => undefined);
-      throw e;
-    }
-  });
-}
 
 const quickInput = () => page.locator('.quick-input-widget .quick-input-box input');
 
