@@ -20,7 +20,7 @@ import { UsageError, type FlagReader } from './args';
 import { loadCustomCellsForCli } from './custom-cell';
 import { openTorchForCli, readTorchFlags, TORCH_HELP } from './torch-model';
 import { runTarget, RUNS_HELP } from './runs';
-import { announceEngine, DEFAULT_MAX_INPUT_MB, engineFlag, positiveFlag, readInputJson } from './input-limits';
+import { engineAnnouncement, DEFAULT_MAX_INPUT_MB, engineFlag, positiveFlag, readInputJson } from './input-limits';
 
 const TASKS: readonly TaskKind[] = ['copy', 'denoise', 'smnist'];
 
@@ -204,8 +204,8 @@ export async function cmdDiagnose(f: FlagReader): Promise<number> {
   const L = model.arch.layers.length;
   if (layer !== undefined && (layer < 0 || layer >= L))
     throw new Error(`fixed points: layer ${layer} does not exist (the model has ${L} layer${L === 1 ? '' : 's'})`);
-  const engine = torchModel ? resolveEngine(engineName) : announceEngine(engineName, process.stderr, model.arch);
-  for (const w of engineWarnings(model.params, engine)) process.stderr.write(`warning: ${w}\n`);
+  const announced = torchModel ? null : engineAnnouncement(engineName, model.arch);
+  const engine = announced?.engine ?? resolveEngine(engineName);
   const report = diagnose(model, {
     input,
     task: task as TaskKind | undefined,
@@ -223,6 +223,11 @@ export async function cmdDiagnose(f: FlagReader): Promise<number> {
     probes: jacobianProbes,
     retention: { batch: retentionBatch, probeTrain },
     cells: cellResolver(engine),
+    // The engine line and float32 warnings once the batch passed the memory budget (a refusal stays one line).
+    beforeRun: () => {
+      if (announced) process.stderr.write(announced.line);
+      for (const w of engineWarnings(model.params, engine)) process.stderr.write(`warning: ${w}\n`);
+    },
     modelPath,
     modelName: torch ? torch.target : basename(modelPath).replace(/\.(safetensors|pt|pth|keras|h5|json)$/i, ''),
   });

@@ -24,18 +24,18 @@ export function engineFlag(f: FlagReader): EngineName | undefined {
 }
 
 /**
- * The engine that will run for `wanted`, announced on `out` as the command's first line (`engine: wasm`), with
- * the reason when an engine asked for by name is unavailable.
+ * The engine that will run for `wanted` and the line that announces it (`engine: wasm`), with the reason when
+ * an engine asked for by name is unavailable. Written once the input passed its size checks, so that a refused
+ * input stays a one-line error.
  */
-export function announceEngine(wanted: EngineName, out: NodeJS.WritableStream, arch?: Architecture): ResolvedEngine {
+export function engineAnnouncement(wanted: EngineName, arch?: Architecture): { engine: ResolvedEngine; line: string } {
   const engine = resolveEngine(wanted);
   const notes = [engineFallbackReason(wanted)];
   // A user-defined cell runs on its own runtime whatever the engine: say so rather than claim the engine ran it.
   const custom = arch?.layers.flatMap((l, i) => (l.cell === 'custom' ? [i + 1] : [])) ?? [];
   if (custom.length) notes.push(`layer${custom.length > 1 ? 's' : ''} ${custom.join(', ')}: custom cell on its own runtime`);
   const note = notes.filter(Boolean).join('; ');
-  out.write(`engine: ${engine}${note ? ` (${note})` : ''}\n`);
-  return engine;
+  return { engine, line: `engine: ${engine}${note ? ` (${note})` : ''}\n` };
 }
 
 /** A positive number flag (e.g. --max-input-mb), or `fallback`. */

@@ -9,7 +9,7 @@ import { cmdSweep, SWEEP_HELP } from './sweep';
 import { cmdRuns } from './runs';
 import { loadCustomCellsForCli, prepareCustomTraining } from './custom-cell';
 import {
-  announceEngine,
+  engineAnnouncement,
   checkValueCount,
   DEFAULT_MAX_INPUT_MB,
   DEFAULT_MAX_TRACE_VALUES,
@@ -185,16 +185,18 @@ async function cmdTrace(f: FlagReader): Promise<number> {
   const { model } = torchModel || (await openModelForCli(modelPath, answer, process.stderr, remember));
   if (!torchModel) loadCustomCellsForCli(model, modelPath, cell);
   const input = parseSequences(torchJson ?? readInputJson(inputPath, maxInputMb), model.arch.inputSize, inputPath);
-  // Announced once model and input are valid (a bad one stays a one-line error). A PyTorch model runs in the
-  // user's Python: no engine of ours to announce.
-  const engine = torch ? resolveEngine(engineWanted) : announceEngine(engineWanted, process.stderr, model.arch);
-  for (const w of engineWarnings(model.params, engine)) process.stderr.write(`warning: ${w}\n`);
+  // Announced once model and input are valid and within --max-values (a refused one stays a one-line error).
+  // A PyTorch model runs in the user's Python: no engine of ours to announce.
+  const announced = torch ? null : engineAnnouncement(engineWanted, model.arch);
+  const engine = announced?.engine ?? resolveEngine(engineWanted);
   const cells = (kind: CellKind) => cellFor(kind, engine);
   checkValueCount(
     traceValueCount(model.arch, input.B, input.T, cells),
     maxValues,
     `tracing ${input.B} sequence${input.B === 1 ? '' : 's'} of ${input.T} steps`,
   );
+  if (announced) process.stderr.write(announced.line);
+  for (const w of engineWarnings(model.params, engine)) process.stderr.write(`warning: ${w}\n`);
   const out = traceModel(model, input, cells);
   const text = JSON.stringify(out);
   if (outPath) writeFileSync(outPath, text);

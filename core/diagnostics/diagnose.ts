@@ -39,8 +39,9 @@ export interface DiagnoseOptions extends TaskInputOptions {
   memory?: Omit<MemoryOptions, 'task' | 'seed' | 'ownBatch'> & { batch?: number };
   modelPath?: string;
   modelName?: string;
-  /** Called with the batch's size before the model runs on it; throws to refuse (CLI size limits). */
-  checkBatch?: (T: number, B: number) => void;
+  /** Called with the batch's size once it passed the memory budget, before the model runs on it (the CLI
+   * announces its engine here, so that a refused batch stays a one-line error); throws to refuse. */
+  beforeRun?: (T: number, B: number) => void;
   /** Who reads the sentences: advice names CLI flags (default) or extension settings. */
   sentenceContext?: SentenceContext;
 }
@@ -80,7 +81,7 @@ export function diagnose(model: Model, opts: DiagnoseOptions = {}): DiagnosticRe
     taskN = gen.N;
   }
   const { x, T, B } = input;
-  opts.checkBatch?.(T, B);
+  opts.beforeRun?.(T, B);
   const seed = opts.seed ?? 1;
   lap('input');
 
