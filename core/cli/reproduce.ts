@@ -3,8 +3,8 @@
  * qualitative table regenerated with this tool — copy-first-input at T ∈ {5, 50, 100, 300, 600}, denoising
  * N ∈ {0, 200}, sequential MNIST with N ∈ {0, 300} black pixels, for BRC, nBRC, GRU and LSTM — then each
  * first-seed model diagnosed, all on one page (DIR/sweep.html: tables, learning curves, diagnosis sentences).
- * `quick` shrinks networks, lengths and steps so that the whole grid fits in well under half an hour on
- * 2 cores; `paper` uses the paper's first code version's settings (days on a CPU).
+ * `quick` shrinks networks, lengths and steps so that the whole grid shows the paper's ordering in about half
+ * an hour on 2 cores; `paper` uses the paper's first code version's settings (days on a CPU).
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,7 +24,7 @@ import { escapeHtml } from '../report/html';
 import { cellList, intList, jobDir, runSweep, type SweepJob } from './sweep';
 
 export const REPRODUCE_HELP = `reproduce options:
-  --budget quick|paper   quick: small networks and short runs, the whole table in well under 30 min on
+  --budget quick|paper   quick: small networks and short runs, the whole table in about 30–40 min on
                          2 cores (default); paper: the paper's settings (2×100 copy, 4×100 denoise and
                          sMNIST, 30 000–40 000 steps; days on a CPU)
   --seeds LIST           seeds per configuration (1); the table shows mean ± sd over them
