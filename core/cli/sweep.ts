@@ -299,7 +299,16 @@ export async function runSweep(
 }
 
 function settingsOf(c: TrainConfig): SweepSettings {
-  return { steps: c.steps, layers: c.layers, units: c.units, batch: c.batch, seed: c.seed, lr: c.lr, engine: c.engine };
+  return {
+    steps: c.steps,
+    layers: c.layers,
+    units: c.units,
+    batch: c.batch,
+    seed: c.seed,
+    lr: c.lr,
+    engine: c.engine,
+    ...(c.clipNorm ? { clipNorm: c.clipNorm } : {}),
+  };
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

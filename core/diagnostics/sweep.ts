@@ -92,11 +92,14 @@ export interface SweepSettings {
   seed: number;
   lr: number;
   engine: string;
+  /** Global-norm gradient clipping (absent or 0: off; older sweep.json files have none). */
+  clipNorm?: number;
 }
 
-/** "2 layers × 32 units, batch 64, 1200 steps, lr 0.01" */
+/** "2 layers × 32 units, batch 64, 1200 steps, lr 0.01" (", gradient norm clipped at 1" when clipping was on) */
 export function settingsText(c: SweepSettings): string {
-  return `${c.layers} layer${c.layers === 1 ? '' : 's'} × ${c.units} units, batch ${c.batch}, ${c.steps} steps, lr ${c.lr}`;
+  const clip = c.clipNorm ? `, gradient norm clipped at ${c.clipNorm}` : '';
+  return `${c.layers} layer${c.layers === 1 ? '' : 's'} × ${c.units} units, batch ${c.batch}, ${c.steps} steps, lr ${c.lr}${clip}`;
 }
 
 export function spread(values: readonly number[]): Spread | null {

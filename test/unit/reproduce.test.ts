@@ -68,7 +68,7 @@ test('reproduce trains the whole grid, diagnoses each model and writes one page'
   const md = readFileSync(join(out, 'sweep.md'), 'utf8');
   assert.match(
     md,
-    /## Copy-first-input[\s\S]*\n2 layers × 3 units, batch 64, 2 steps, lr 0\.01\.\n[\s\S]*## Denoising[\s\S]*\n2 layers × 3 units, batch 64, 2 steps, lr 0\.003\.\n/,
+    /## Copy-first-input[\s\S]*\n2 layers × 3 units, batch 64, 2 steps, lr 0\.01\.\n[\s\S]*## Denoising[\s\S]*\n2 layers × 3 units, batch 64, 2 steps, lr 0\.003\.\n[\s\S]*## Sequential MNIST[\s\S]*\n2 layers × 3 units, batch 64, 2 steps, lr 0\.003, gradient norm clipped at 1\.\n/,
   );
   assert.deepEqual(Object.keys(r.taskConfigs!), ['copy', 'denoise', 'smnist']);
   const html = readFileSync(join(out, 'sweep.html'), 'utf8');
