@@ -5,7 +5,8 @@
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { readMetricsFile, type MetricsLine } from '../train/metrics-file';
+import type { MetricsLine } from '../train/metrics-file';
+import { lastMetrics } from './last-metrics';
 import { parseRunStatus, RUN_FILES } from '../train/run';
 import { listSnapshots, monitoredLiveness, readJsonFile, readMonitorInfo, RunError, type Snapshot } from './monitored';
 
@@ -31,19 +32,6 @@ export interface RunSummary {
 
 export function isRunFolder(dir: string): boolean {
   return existsSync(join(dir, RUN_FILES.status)) || existsSync(join(dir, RUN_FILES.config));
-}
-
-/** The latest train loss, test loss and test metric (each from the last line that has it), at the last step. */
-function lastMetrics(dir: string): MetricsLine | undefined {
-  const lines = readMetricsFile(dir);
-  if (lines.length === 0) return undefined;
-  const last: MetricsLine = { step: lines[lines.length - 1].step };
-  for (const l of lines) {
-    if (l.trainLoss !== undefined) last.trainLoss = l.trainLoss;
-    if (l.testLoss !== undefined) last.testLoss = l.testLoss;
-    if (l.metric !== undefined) last.metric = l.metric;
-  }
-  return last;
 }
 
 /** Weights of a built-in run: the latest model, and the best one at its step. */

@@ -19,18 +19,24 @@ export function readMetricsFile(dir: string): MetricsLine[] {
   }
   const out: MetricsLine[] = [];
   for (const line of text.split('\n')) {
-    if (!line.trim()) continue;
-    try {
-      const o = JSON.parse(line) as Record<string, unknown>;
-      if (typeof o.step !== 'number') continue;
-      const p: MetricsLine = { step: o.step };
-      if (typeof o.trainLoss === 'number') p.trainLoss = o.trainLoss;
-      if (typeof o.testLoss === 'number') p.testLoss = o.testLoss;
-      if (typeof o.metric === 'number') p.metric = o.metric;
-      out.push(p);
-    } catch {
-      // a line cut by a crash
-    }
+    const p = parseMetricsLine(line);
+    if (p) out.push(p);
   }
   return out;
+}
+
+/** One line of metrics.jsonl, or null for a blank, damaged or cut line. */
+export function parseMetricsLine(line: string): MetricsLine | null {
+  if (!line.trim()) return null;
+  try {
+    const o = JSON.parse(line) as Record<string, unknown>;
+    if (typeof o.step !== 'number') return null;
+    const p: MetricsLine = { step: o.step };
+    if (typeof o.trainLoss === 'number') p.trainLoss = o.trainLoss;
+    if (typeof o.testLoss === 'number') p.testLoss = o.testLoss;
+    if (typeof o.metric === 'number') p.metric = o.metric;
+    return p;
+  } catch {
+    return null; // a line cut by a crash
+  }
 }
