@@ -27,7 +27,6 @@ import re
 import shlex
 import shutil
 import socket
-import subprocess
 import sys
 import threading
 import time
@@ -36,11 +35,11 @@ import warnings
 import torch
 
 from .atomic import write_atomic, write_atomic_parts
+from .diagnose_queue import hand_over, start_diagnosis
 from .safetensors_io import cpu_copies, safetensors_parts
 
 FORMAT = "rnn-memory-monitor"
 SNAPSHOT_DIR = "snapshots"
-DIAGNOSIS_DIR = "diagnoses"
 SNAPSHOT_RE = re.compile(r"^step-(\d+)\.safetensors$")
 FACTORY_RE = re.compile(r"^(.+\.py):([A-Za-z_][A-Za-z0-9_]*)$")
 
@@ -280,6 +279,19 @@ class Monitor:
             os.close(self._metrics_fd)
             self._write_status(status, error)
             atexit.unregister(self._at_exit)
+            self._hand_over_diagnoses()
+
+    def _hand_over_diagnoses(self):
+        """Diagnoses still queued when the script ends run after it, in a detached process (none are dropped)."""
+        self._poll_diagnosis()
+        if not self._diagnose_queue or not self._cli:
+            return
+        running = self._diagnosis[1].pid if self._diagnosis is not None else None
+        try:
+            hand_over(self._cli, self.run_dir, sys.executable, self._diagnose_queue, wait_pid=running)
+        except OSError as e:
+            warnings.warn("diagnose_every: could not start the diagnoses of steps %s after the script (%s)" % (self._diagnose_queue, e))
+        self._diagnose_queue = []
 
     def __enter__(self):
         return self
@@ -357,16 +369,7 @@ class Monitor:
             self._diagnose_queue.clear()
             return
         step = self._diagnose_queue.pop(0)
-        out_dir = os.path.join(self.run_dir, DIAGNOSIS_DIR)
-        os.makedirs(out_dir, exist_ok=True)
-        log = open(os.path.join(out_dir, "step-%08d.log" % step), "wb")
-        try:
-            proc = subprocess.Popen(
-                self._cli + ["diagnose", "--run", self.run_dir, "--step", str(step), "--python", sys.executable,
-                             "--out", os.path.join(out_dir, "step-%08d.json" % step), "--quiet"],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=log)
-        finally:
-            log.close()
+        proc = start_diagnosis(self._cli, self.run_dir, step, sys.executable)
         self._diagnosis = (step, proc)
 
     def _at_exit(self):
