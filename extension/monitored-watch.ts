@@ -13,7 +13,7 @@ import { RUN_FILES } from '../core/train/run';
 import { MetricsTail } from './metrics-tail';
 import { monitoredRunsIn, readWatchedFolder } from './monitored-runs';
 import { monitoredSnapshot } from './monitored-state';
-import { diagnosisPoints } from './over-training';
+import { diagnosedSteps } from './over-training';
 import type { HostSettings } from './settings';
 import { monitoredRun, type HostStore } from './store';
 import type { TrainingSnapshot } from '../shared/protocol';
@@ -168,7 +168,7 @@ export class MonitoredWatch implements vscode.Disposable {
   /** The run's diagnose_every diagnoses into its followed snapshot (the store ignores what it already has). */
   private readDiagnoses(runId: string): void {
     const run = monitoredRun(this.store.state, runId);
-    if (run) this.store.dispatch({ type: 'monitorDiagnoses', runId, points: diagnosisPoints(run.dir) });
+    if (run) this.store.dispatch({ type: 'monitorDiagnoses', runId, steps: diagnosedSteps(run.dir) });
   }
 
   private tailFollowed(): void {

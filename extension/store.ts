@@ -6,7 +6,7 @@
  */
 import type { DiagnosisSentence } from '../core/diagnostics/types';
 import type { TrainEvent } from '../core/train/types';
-import type { ModelInfo, TrainingPoint, TrainingSnapshot } from '../shared/protocol';
+import type { DiagnosedStep, ModelInfo, TrainingSnapshot } from '../shared/protocol';
 import { reduceTrainEvent } from '../shared/training-snapshot';
 import type { MetricsLine } from '../core/train/metrics-file';
 import type { MonitoredRun, WatchedFolder } from './monitored-runs';
@@ -54,7 +54,7 @@ export type HostAction =
   /** Lines the script appended to a followed run's metrics.jsonl. */
   | { type: 'monitorMetrics'; runId: string; lines: readonly MetricsLine[] }
   /** The diagnose_every diagnoses of a followed run (fraction bistable at each diagnosed step). */
-  | { type: 'monitorDiagnoses'; runId: string; points: readonly TrainingPoint[] }
+  | { type: 'monitorDiagnoses'; runId: string; steps: readonly DiagnosedStep[] }
   /** A model opened by path (custom editor, Open Model): listed in the tree even outside the workspace. */
   | { type: 'modelOpened'; entry: ModelEntry }
   | { type: 'runStarted'; snapshot: TrainingSnapshot }
@@ -107,7 +107,7 @@ export function updateHostState(s: HostState, a: HostAction): HostState {
     }
     case 'monitorDiagnoses': {
       const cur = s.followed.get(a.runId);
-      const next = cur && withDiagnoses(cur, a.points);
+      const next = cur && withDiagnoses(cur, a.steps);
       return !next || next === cur ? s : { ...s, followed: withEntry(s.followed, a.runId, next) };
     }
     case 'modelOpened':

@@ -35,7 +35,30 @@ export interface TrainingPoint {
   loss?: number;
   testLoss?: number;
   metric?: number;
-  fractionBistable?: number;
+}
+
+/** A number with its 95 % interval, as the report gives it (lo/hi may be ±Infinity when unknown). */
+export interface Ranged {
+  value: number;
+  lo: number;
+  hi: number;
+}
+
+/**
+ * The headline numbers of one diagnosed weight snapshot (the Monitor's diagnose_every writes a full report
+ * per diagnosed step), which the training panel's Over-training view draws against the step. Per-layer
+ * arrays hold null where the report has no such number.
+ */
+export interface DiagnosedStep {
+  step: number;
+  /** [layer] fraction of neuron-steps with a > 1 (mean over the report's time steps). */
+  fractionBistable: (number | null)[];
+  /** [layer] median ‖∂L/∂h_0‖ / ‖∂L/∂h_T‖ over the sequences (below 1: the gradient decays going back). */
+  gradientEndRatio: (Ranged | null)[];
+  /** Copy-first-input recall at the longest delay, MSE over chance's MSE (1 = chance; null: not a copy model). */
+  retention: (Ranged & { delay: number }) | null;
+  /** Neurons that carry the task's target (the report's memory section; null when it was not computed). */
+  memoryCarriers: number | null;
 }
 
 export interface TrainingSnapshot {
@@ -50,6 +73,8 @@ export interface TrainingSnapshot {
   etaMs: number | null;
   metricName: 'mse' | 'accuracy';
   points: TrainingPoint[];
+  /** Diagnosed snapshots in step order (monitored runs with diagnose_every); absent: none. */
+  diagnosed?: DiagnosedStep[];
   error?: string;
 }
 
@@ -106,6 +131,22 @@ function isObj(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+const isNum = (v: unknown): v is number => typeof v === 'number';
+const isRanged = (v: unknown): boolean => isObj(v) && isNum(v.value) && isNum(v.lo) && isNum(v.hi);
+
+function isDiagnosedStep(v: unknown): boolean {
+  return (
+    isObj(v) &&
+    isNum(v.step) &&
+    Array.isArray(v.fractionBistable) &&
+    v.fractionBistable.every((f) => f === null || isNum(f)) &&
+    Array.isArray(v.gradientEndRatio) &&
+    v.gradientEndRatio.every((g) => g === null || isRanged(g)) &&
+    (v.retention === null || (isRanged(v.retention) && isNum((v.retention as Record<string, unknown>).delay))) &&
+    (v.memoryCarriers === null || isNum(v.memoryCarriers))
+  );
+}
+
 /** Host-side guard for everything a webview posts (webviews are treated as untrusted). */
 export function parseWebviewMessage(v: unknown): WebviewToHost | null {
   if (!isObj(v) || typeof v.type !== 'string') return null;
@@ -159,7 +200,12 @@ export function parseHostMessage(v: unknown): HostToWebview | null {
         ? (v as HostToWebview)
         : null;
     case 'training':
-      return isObj(v.snapshot) && typeof v.snapshot.runId === 'string' && Array.isArray(v.snapshot.points) ? (v as HostToWebview) : null;
+      return isObj(v.snapshot) &&
+        typeof v.snapshot.runId === 'string' &&
+        Array.isArray(v.snapshot.points) &&
+        (v.snapshot.diagnosed === undefined || (Array.isArray(v.snapshot.diagnosed) && v.snapshot.diagnosed.every(isDiagnosedStep)))
+        ? (v as HostToWebview)
+        : null;
     case 'trainingEvent':
       return typeof v.runId === 'string' && isObj(v.event) && typeof v.event.type === 'string' ? (v as HostToWebview) : null;
     case 'inspector':

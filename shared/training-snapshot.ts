@@ -68,7 +68,7 @@ function withPoint(points: readonly TrainingPoint[], step: number, patch: Omit<T
 }
 
 function isEvalPoint(p: TrainingPoint): boolean {
-  return p.testLoss !== undefined || p.metric !== undefined || p.fractionBistable !== undefined;
+  return p.testLoss !== undefined || p.metric !== undefined;
 }
 
 /** Drops every second loss-only point of the oldest half until at most `max` remain or nothing can go. */

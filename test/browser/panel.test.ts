@@ -122,7 +122,7 @@ test('VS Code panel bundle in Chromium', { skip: chromiumSkip, timeout: 120_000 
       assert.ok(parseWebviewMessage(png), `host accepts ${String(png.filename)}`);
       assert.ok(parseWebviewMessage(csv));
       assert.equal(png.filename, 'training brc copy T=50.png'.replace('=', '-'));
-      assert.equal(String(csv.csv).split('\n')[0], 'step,loss,test_loss,mse,fraction_bistable');
+      assert.equal(String(csv.csv).split('\n')[0], 'step,loss,test_loss,mse');
     });
 
     await t.test('bistability state survives a reload (selected layer and neuron)', async () => {
@@ -275,6 +275,48 @@ test('VS Code panel bundle in Chromium', { skip: chromiumSkip, timeout: 120_000 
         await page.locator('section[data-view="training"]').screenshot({ path: join(SHOTS, 'panel-training-log-axis.png') });
       },
     );
+
+    await t.test('Over training: hidden without diagnoses; after two diagnosed snapshots three charts draw every number', async () => {
+      const base: TrainingSnapshot = {
+        runId: 'mon.over',
+        label: 'monitored',
+        config: {} as TrainingSnapshot['config'],
+        status: 'running',
+        step: 40,
+        totalSteps: 0,
+        stepsPerSec: 5,
+        etaMs: null,
+        metricName: 'mse',
+        points: [10, 20, 30, 40].map((step) => ({ step, loss: 1 / step })),
+      };
+      const section = 'section[data-view="overTraining"]';
+      await send({ type: 'init', view: 'training', title: 'Training' });
+      await send({ type: 'training', snapshot: base });
+      await waitFor(page, `document.querySelector('section[data-view="training"] h2').textContent.includes('monitored')`);
+      assert.equal(await page.isVisible(section), false, 'no diagnosed snapshot: no Over-training view');
+      const step = (n: number, f1: number, f2: number, ratio: number, recall: number, carriers: number) => ({
+        step: n,
+        fractionBistable: [f1, f2],
+        gradientEndRatio: [{ value: ratio, lo: ratio / 2, hi: ratio * 2 }, null],
+        retention: { delay: 50, value: recall, lo: recall - 0.1, hi: recall + 0.1 },
+        memoryCarriers: carriers,
+      });
+      await send({
+        type: 'training',
+        snapshot: { ...base, diagnosed: [step(20, 0.1, 0.2, 0.5, 0.9, 1), step(40, 0.3, 0.4, 0.05, 0.2, 4)] },
+      });
+      await waitFor(page, `(document.querySelector('${section}')?.getAttribute('data-status') ?? '').includes('snapshots=2')`);
+      assert.equal(await page.isVisible(section), true);
+      const points = async (role: string) => Number(await page.evaluate(attr(`canvas[data-role="${role}"]`, 'data-points')));
+      // 2 layers × 2 steps; layer 1's ratio with its two interval ends (layer 2 has none); recall ± ends, chance, carriers.
+      assert.equal(await points('over-training-bistable'), 4);
+      assert.equal(await points('over-training-gradient'), 6);
+      assert.equal(await points('over-training-retention'), 2 * 3 + 2 + 2);
+      const legend = (await page.evaluate(attr('canvas[data-role="over-training-retention"]', 'data-legend'))) as string;
+      assert.match(legend, /recall of x₁ at delay 50: MSE \/ chance\|chance\|memory carriers/);
+      assert.match((await page.textContent(`${section} .caption`)) ?? '', /2 diagnosed snapshots \(steps 20–40\)/);
+      await page.locator('section[data-view="training"]').screenshot({ path: join(SHOTS, 'panel-over-training.png') });
+    });
 
     await t.test('no debug text is visible in a panel (the render log is hidden and aria-hidden)', async () => {
       assert.match((await page.textContent('#status')) ?? '', /rendered view=training/);

@@ -146,9 +146,54 @@ test('training CSV names the metric column', () => {
     ],
   } as TrainingSnapshot;
   assert.deepEqual(parseCsv(trainingCsv(s)), [
-    ['step', 'loss', 'test_loss', 'accuracy', 'fraction_bistable'],
-    ['1', '2', '', '', ''],
-    ['2', '', '1.5', '0.6', ''],
+    ['step', 'loss', 'test_loss', 'accuracy'],
+    ['1', '2', '', ''],
+    ['2', '', '1.5', '0.6'],
+  ]);
+});
+
+test('training CSV: a diagnosed snapshot joins its step, per layer, with interval ends; unknown ends are empty', () => {
+  const s = {
+    metricName: 'mse',
+    points: [
+      { step: 10, loss: 2 },
+      { step: 30, loss: 1 },
+    ],
+    diagnosed: [
+      {
+        step: 10,
+        fractionBistable: [0.5, 0.25],
+        gradientEndRatio: [{ value: 0.01, lo: 0.005, hi: 0.02 }, null],
+        retention: { delay: 50, value: 0.4, lo: 0.3, hi: Infinity },
+        memoryCarriers: 3,
+      },
+      { step: 20, fractionBistable: [0.75], gradientEndRatio: [], retention: null, memoryCarriers: null },
+    ],
+  } as TrainingSnapshot;
+  const rows = parseCsv(trainingCsv(s));
+  assert.deepEqual(rows[0], [
+    'step',
+    'loss',
+    'test_loss',
+    'mse',
+    'fraction_bistable_layer1',
+    'fraction_bistable_layer2',
+    'gradient_end_ratio_layer1',
+    'gradient_end_ratio_layer1_lo',
+    'gradient_end_ratio_layer1_hi',
+    'gradient_end_ratio_layer2',
+    'gradient_end_ratio_layer2_lo',
+    'gradient_end_ratio_layer2_hi',
+    'retention_delay',
+    'retention_mse_over_chance',
+    'retention_mse_over_chance_lo',
+    'retention_mse_over_chance_hi',
+    'memory_carriers',
+  ]);
+  assert.deepEqual(rows.slice(1), [
+    ['10', '2', '', '', '0.5', '0.25', '0.01', '0.005', '0.02', '', '', '', '50', '0.4', '0.3', '', '3'],
+    ['20', '', '', '', '0.75', '', '', '', '', '', '', '', '', '', '', '', ''],
+    ['30', '1', '', '', '', '', '', '', '', '', '', '', '', '', '', '', ''],
   ]);
 });
 

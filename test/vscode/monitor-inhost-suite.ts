@@ -198,46 +198,75 @@ export async function run(): Promise<void> {
     assert((viaCli.input as { T: number }).T === 6, 'not the run’s task (copy, T = 6)');
   });
 
-  await check('the training panel draws fraction bistable against the step once two snapshots are diagnosed', async () => {
+  await check('the training panel gets the Over-training numbers of both diagnosed snapshots', async () => {
     // As the Monitor's diagnose_every does: the CLI writes diagnoses/step-N.json; the first is there already.
     const newest = Number(node!.children!.find((c) => c.contextValue === 'snapshot')!.label.replace('step ', ''));
     diagnoseRun(fx, runDir, newest);
+    const avg = (xs: number[]) => xs.reduce((x, y) => x + y, 0) / xs.length;
     const expected = [step, newest]
       .sort((x, y) => x - y)
       .map((n) => {
         const r = JSON.parse(readFileSync(diagnosisFile(runDir, n), 'utf8')) as {
           bistability: { layers: { fractionBistable: number[] }[] };
+          gradientFlow: { layers: { decay: { endRatio: { value: number } } }[] };
         };
-        const perLayer = r.bistability.layers.map((l) => l.fractionBistable.reduce((x, y) => x + y, 0) / l.fractionBistable.length);
-        return { step: n, fractionBistable: perLayer.reduce((x, y) => x + y, 0) / perLayer.length };
+        return {
+          step: n,
+          fractionBistable: r.bistability.layers.map((l) => avg(l.fractionBistable)),
+          endRatio: r.gradientFlow.layers.map((l) => l.decay.endRatio.value),
+        };
       });
-    const drawn = await waitFor('the panel to be sent two fraction-bistable points', () => {
-      const t = a.panels().find((p) => p.title === 'Training: live')?.training;
-      const pts = t?.points.filter((p) => p.fractionBistable !== undefined) ?? [];
-      return pts.length >= 2 ? pts : null;
+    const drawn = await waitFor('the panel to be sent two diagnosed steps', () => {
+      const d = a.panels().find((p) => p.title === 'Training: live')?.training?.diagnosed ?? [];
+      return d.length >= 2 ? d : null;
     });
-    const got = drawn.map((p) => ({ step: p.step, fractionBistable: p.fractionBistable }));
+    const got = drawn.map((d) => ({
+      step: d.step,
+      fractionBistable: d.fractionBistable,
+      endRatio: d.gradientEndRatio.map((e) => e?.value),
+    }));
     assert(JSON.stringify(got) === JSON.stringify(expected), `drawn ${JSON.stringify(got)}, reports ${JSON.stringify(expected)}`);
   });
 
-  await check('Watch Runs Folder… lists a folder outside the workspace (an empty one as one line); removing it unlists it', async () => {
-    await vscode.commands.executeCommand('rnnMemory.watchRunsFolder', fx.watched);
-    await vscode.commands.executeCommand('rnnMemory.watchRunsFolder', fx.empty);
-    const group = await waitFor('the watched folder in the tree', () => a.treeNodes().find((n) => n.id === `watched:${fx.watched}`));
-    const done = group.children?.[0];
-    assert(done?.label === 'done' && done.contextValue === 'monitoredRun;completed', `child ${done?.label} ${done?.contextValue}`);
-    assert(
-      done.children!.some((c) => c.contextValue === 'snapshot'),
-      'no snapshots under the watched run',
-    );
-    const empty = a.treeNodes().find((n) => n.id === `watched:${fx.empty}`);
-    assert(
-      empty?.children?.length === 1 && empty.children[0].label === 'empty holds no runs (a run folder has run.json)',
-      JSON.stringify(empty?.children),
-    );
-    assert((await vscode.commands.executeCommand<boolean>('rnnMemory.unwatchRunsFolder', group)) === true, 'not removed');
-    await waitFor('the folder to leave the tree', () => !a.treeNodes().some((n) => n.id === `watched:${fx.watched}`));
-  });
+  await check(
+    'Watch Runs Folder… lists a folder outside the workspace (an empty one as one line), a script writing there live; removing it unlists it',
+    async () => {
+      await vscode.commands.executeCommand('rnnMemory.watchRunsFolder', fx.watched);
+      await vscode.commands.executeCommand('rnnMemory.watchRunsFolder', fx.empty);
+      const group = await waitFor('the watched folder in the tree', () => a.treeNodes().find((n) => n.id === `watched:${fx.watched}`));
+      const done = group.children?.[0];
+      assert(done?.label === 'done' && done.contextValue === 'monitoredRun;completed', `child ${done?.label} ${done?.contextValue}`);
+      assert(
+        done.children!.some((c) => c.contextValue === 'snapshot'),
+        'no snapshots under the watched run',
+      );
+      const empty = a.treeNodes().find((n) => n.id === `watched:${fx.empty}`);
+      assert(
+        empty?.children?.length === 1 && empty.children[0].label === 'empty holds no runs (a run folder has run.json)',
+        JSON.stringify(empty?.children),
+      );
+      // A script that starts writing into the watched folder (as one syncing from a GPU machine would): listed
+      // live there, then stopped once killed.
+      const remote = join(fx.watched, 'remote');
+      const writer = spawn(fx.python, [fx.script, remote, '--steps', '100000', '--every', '20', '--sleep', '0.02', '--heartbeat', '1'], {
+        env: { ...process.env, PYTHONPATH: fx.pythonPath, PYTHONDONTWRITEBYTECODE: '1' },
+        stdio: 'ignore',
+      });
+      try {
+        const watchedRun = () => find(a.treeNodes(), (n) => n.kind === 'run' && n.path === remote);
+        await waitFor('the new run in the watched folder to be listed live with a step', () => {
+          const n = watchedRun();
+          return n?.contextValue === 'monitoredRun;live' && /^live · step [1-9]\d* /.test(n.description ?? '') ? n : null;
+        });
+        writer.kill('SIGKILL');
+        await waitFor('the killed run to turn stopped', () => watchedRun()?.contextValue === 'monitoredRun;stopped', 30_000);
+      } finally {
+        writer.kill('SIGKILL');
+      }
+      assert((await vscode.commands.executeCommand<boolean>('rnnMemory.unwatchRunsFolder', group)) === true, 'not removed');
+      await waitFor('the folder to leave the tree', () => !a.treeNodes().some((n) => n.id === `watched:${fx.watched}`));
+    },
+  );
   script?.kill('SIGKILL');
   finish();
 }

@@ -174,9 +174,42 @@ export function fixedPointsCsv(fp: FixedPointReport): string {
   );
 }
 
+/**
+ * The curves, one row per step; a diagnosed snapshot's headline numbers (monitored runs) join its step's row,
+ * per layer where the report has one per layer, with the 95 % interval's ends next to each estimate.
+ */
 export function trainingCsv(s: TrainingSnapshot): string {
-  return toCsv(
-    ['step', 'loss', 'test_loss', s.metricName, 'fraction_bistable'],
-    s.points.map((p) => [p.step, p.loss, p.testLoss, p.metric, p.fractionBistable]),
-  );
+  const diag = s.diagnosed ?? [];
+  const layers = Math.max(0, ...diag.map((d) => Math.max(d.fractionBistable.length, d.gradientEndRatio.length)));
+  const perLayer = (name: string) => Array.from({ length: layers }, (_, l) => `${name}_layer${l + 1}`);
+  const withEnds = (name: string) => [name, `${name}_lo`, `${name}_hi`];
+  const header = ['step', 'loss', 'test_loss', s.metricName];
+  if (diag.length)
+    header.push(
+      ...perLayer('fraction_bistable'),
+      ...perLayer('gradient_end_ratio').flatMap(withEnds),
+      'retention_delay',
+      ...withEnds('retention_mse_over_chance'),
+      'memory_carriers',
+    );
+  const byStep = new Map(diag.map((d) => [d.step, d]));
+  const steps = [...new Set([...s.points.map((p) => p.step), ...byStep.keys()])].sort((a, b) => a - b);
+  const points = new Map(s.points.map((p) => [p.step, p]));
+  const ends = (r: { value: number; lo: number; hi: number } | null | undefined): CsvValue[] =>
+    r ? [r.value, r.lo, r.hi] : [null, null, null];
+  const rows = steps.map((step) => {
+    const p = points.get(step);
+    const row: CsvValue[] = [step, p?.loss, p?.testLoss, p?.metric];
+    const d = byStep.get(step);
+    if (diag.length)
+      row.push(
+        ...Array.from({ length: layers }, (_, l) => d?.fractionBistable[l]),
+        ...Array.from({ length: layers }, (_, l) => ends(d?.gradientEndRatio[l])).flat(),
+        d?.retention?.delay,
+        ...ends(d?.retention),
+        d?.memoryCarriers,
+      );
+    return row;
+  });
+  return toCsv(header, rows);
 }

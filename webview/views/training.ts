@@ -1,6 +1,6 @@
 /**
- * Live training: loss and test metric, steps/s, ETA, live fraction bistable when the host sends it, and
- * a Stop button. Events can arrive hundreds of times a second: each replaces the snapshot (a pure reduce); one
+ * Live training: loss and test metric, steps/s, ETA, a Stop button, and (monitored runs with diagnose_every)
+ * the Over-training view of each diagnosed snapshot's headline numbers. Events can arrive hundreds of times a second: each replaces the snapshot (a pure reduce); one
  * requestAnimationFrame redraw per frame updates the chart with update('none').
  */
 import type { TrainEvent } from '../../core/train/types';
@@ -17,6 +17,7 @@ import { runNumberParts } from '../../shared/run-summary';
 import { reduceTrainEvent } from '../../shared/training-snapshot';
 import { metricRepeatsTestLoss } from '../../shared/metric-name';
 import { fill } from './common';
+import { OverTrainingView } from './over-training';
 import type { View, ViewHost } from './types';
 
 export class TrainingView implements View {
@@ -33,7 +34,8 @@ export class TrainingView implements View {
   private chart: LineChart | null = null;
   private snap: TrainingSnapshot | null = null;
   private frame = 0;
-  private readonly series = { loss: [] as XY[], test: [] as XY[], metric: [] as XY[], frac: [] as XY[] };
+  private readonly series = { loss: [] as XY[], test: [] as XY[], metric: [] as XY[] };
+  private readonly over: OverTrainingView;
 
   constructor(private readonly host: ViewHost) {
     const s = section('training', 'Training');
@@ -43,13 +45,14 @@ export class TrainingView implements View {
     this.stop = button('Stop', () => this.snap && this.host.post({ type: 'stopTraining', runId: this.snap.runId }), {
       title: 'Stop training after the current step (a checkpoint is saved)',
     });
-    s.body.append(this.statusText, this.progress, this.stats, el('div', { class: 'chart-box tall' }, [this.canvas]));
+    this.over = new OverTrainingView(host);
+    s.body.append(this.statusText, this.progress, this.stats, el('div', { class: 'chart-box tall' }, [this.canvas]), this.over.el);
     fill(this.toolbar, [
       host.interactive ? this.stop : null,
       exportButtons(
         () => this.host.exporter(),
         () => `training ${this.snap?.label ?? ''}`,
-        () => [this.canvas],
+        () => [this.canvas, ...this.over.canvases()],
         () => (this.snap ? trainingCsv(this.snap) : ''),
         () => toCss(this.host.palette().bg),
       ),
@@ -61,6 +64,7 @@ export class TrainingView implements View {
     this.heading.textContent = `Training: ${s.label}`;
     this.buildChart();
     this.redraw();
+    this.over.update(s.diagnosed);
   }
 
   trainingEvent(runId: string, e: TrainEvent): void {
@@ -75,11 +79,13 @@ export class TrainingView implements View {
     if (!this.snap) return;
     this.buildChart();
     this.redraw();
+    this.over.update(this.snap.diagnosed, true);
   }
 
   dispose(): void {
     cancelAnimationFrame(this.frame);
     this.chart?.destroy();
+    this.over.dispose();
   }
 
   private schedule(): void {
@@ -105,7 +111,6 @@ export class TrainingView implements View {
             yAxisID: acc ? 'y2' : 'y',
             borderDash: acc ? [] : [4, 3],
           }),
-          lineDataset('fraction bistable', this.series.frac, toCss(p.purple), { yAxisID: 'y2' }),
         ],
       },
       options: {
@@ -119,7 +124,7 @@ export class TrainingView implements View {
             max: 1,
             display: 'auto',
             grid: { drawOnChartArea: false },
-            title: { display: true, text: acc ? 'accuracy / fraction' : 'fraction bistable' },
+            title: { display: true, text: 'accuracy' },
           },
         },
         interaction: { mode: 'nearest', axis: 'x', intersect: false },
@@ -133,20 +138,18 @@ export class TrainingView implements View {
   private redraw(): void {
     const s = this.snap;
     if (!s || !this.chart) return;
-    const { loss, test, metric, frac } = this.series;
-    loss.length = test.length = metric.length = frac.length = 0;
+    const { loss, test, metric } = this.series;
+    loss.length = test.length = metric.length = 0;
     const pos = (v: number | undefined) => (v !== undefined && v > 0 && Number.isFinite(v) ? v : null);
     for (const q of s.points) {
       if (q.loss !== undefined) loss.push({ x: q.step, y: pos(q.loss) });
       if (q.testLoss !== undefined) test.push({ x: q.step, y: pos(q.testLoss) });
       if (q.metric !== undefined) metric.push({ x: q.step, y: s.metricName === 'accuracy' ? q.metric : pos(q.metric) });
-      if (q.fractionBistable !== undefined) frac.push({ x: q.step, y: q.fractionBistable });
     }
     const sets = this.chart.data.datasets;
     sets[0].hidden = loss.length === 0;
     sets[1].hidden = test.length === 0;
     sets[2].hidden = metric.length === 0 || metricRepeatsTestLoss(s.points, s.metricName);
-    sets[3].hidden = frac.length === 0;
     this.chart.update('none');
     markChart(this.chart);
     this.progress.value = s.totalSteps > 0 ? s.step / s.totalSteps : 0;
