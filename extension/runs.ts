@@ -126,6 +126,7 @@ export function snapshotFromDisk(run: RunInfo): TrainingSnapshot | null {
   // Cancelled, interrupted or unknown on disk: the run is not going on, so it reads "stopped".
   s.status = run.state === 'completed' || run.state === 'failed' || run.state === 'running' ? run.state : 'stopped';
   if (run.status?.error) s.error = run.status.error;
+  if (run.status?.engine) s.engine = run.status.engine;
   if (run.status?.metricName === 'accuracy' || run.status?.metricName === 'mse') s.metricName = run.status.metricName;
   return s;
 }

@@ -73,6 +73,8 @@ export interface TrainingSnapshot {
   etaMs: number | null;
   metricName: 'mse' | 'accuracy';
   points: TrainingPoint[];
+  /** The engine that runs (or ran) the steps: native, wasm, reference, or a custom cell's backend. */
+  engine?: string;
   /** Diagnosed snapshots in step order (monitored runs with diagnose_every); absent: none. */
   diagnosed?: DiagnosedStep[];
   error?: string;

@@ -49,5 +49,6 @@ export function runNumbersText(s: Pick<TrainingSnapshot, 'points' | 'metricName'
 /** "copy · BRC T=50 · 1×64: stopped, step 120 / 500 · loss 0.155 · test MSE 0.214" (Inspector, tooltips). */
 export function runSummaryLine(s: TrainingSnapshot): string {
   const nums = runNumbersText(s);
-  return `${s.label}: ${runStateWord(s.status)}, step ${s.step} / ${s.totalSteps}${nums ? ` · ${nums}` : ''}`;
+  const engine = s.engine ? ` · ${s.engine} engine` : '';
+  return `${s.label}: ${runStateWord(s.status)}, step ${s.step} / ${s.totalSteps}${nums ? ` · ${nums}` : ''}${engine}`;
 }

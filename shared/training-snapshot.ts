@@ -35,6 +35,7 @@ export function reduceTrainEvent(s: TrainingSnapshot, e: TrainEvent, maxPoints =
         step: e.step,
         totalSteps: e.totalSteps,
         stepsPerSec: e.stepsPerSec,
+        ...(e.engine ? { engine: e.engine } : {}),
         etaMs: e.stepsPerSec > 0 ? Math.round(((e.totalSteps - e.step) / e.stepsPerSec) * 1000) : null,
         status: s.status === 'failed' ? 'failed' : 'running',
         points,

@@ -219,6 +219,7 @@ export function runTraining(opts: RunOptions): { step: number; reason: 'complete
   let lossSinceEval = 0;
   let stepsSinceEval = 0;
   let lastEval: { testLoss: number; metric: number; metricName: 'mse' | 'accuracy' } | undefined;
+  const engineRan = customBackend ?? (opts.cells ? 'custom' : resolveEngine(cfg.engine));
   const status = (s: RunStatus['status'], extra: Partial<RunStatus> = {}): RunStatus => ({
     status: s,
     step: trainer.step,
@@ -228,7 +229,7 @@ export function runTraining(opts: RunOptions): { step: number; reason: 'complete
     lastLoss: lastEval?.testLoss,
     lastMetric: lastEval?.metric,
     metricName: lastEval?.metricName,
-    engine: customBackend ?? (opts.cells ? 'custom' : resolveEngine(cfg.engine)),
+    engine: engineRan,
     best,
     ...extra,
   });
@@ -286,6 +287,7 @@ export function runTraining(opts: RunOptions): { step: number; reason: 'complete
         ...(r.seqLen < trainer.task.seqLen ? { seqLen: r.seqLen } : {}),
         skipped: trainer.skipped,
         elapsedMs: now - t0,
+        engine: engineRan,
       });
       lastEmit = now;
       stepsSinceEmit = 0;

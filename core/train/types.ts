@@ -48,6 +48,8 @@ export interface ProgressEvent {
   /** Updates skipped by the non-finite-gradient guard so far. */
   skipped: number;
   elapsedMs: number;
+  /** The engine that runs the steps (native, wasm, reference, or the custom cell's backend), as run.json says. */
+  engine?: string;
 }
 
 export interface EvalEvent {

@@ -62,6 +62,11 @@ test('run numbers: the latest loss and the latest test metric, rounded by the on
     ],
   };
   assert.equal(runSummaryLine(copy), 'copy · BRC T=10 · 1×4: stopped, step 30 / 500 · loss 0.149 · test loss 0.214');
+  // The engine that ran, once the run says (its progress events, its run.json).
+  assert.equal(
+    runSummaryLine({ ...copy, engine: 'wasm' }),
+    'copy · BRC T=10 · 1×4: stopped, step 30 / 500 · loss 0.149 · test loss 0.214 · wasm engine',
+  );
   // One evaluation where they differ (denoise): the metric is its own series, named MSE.
   assert.deepEqual(runNumberParts({ ...copy, points: [...copy.points, { step: 40, testLoss: 0.3, metric: 0.2 }] }), [
     `loss ${fmt(0.14871)}`,

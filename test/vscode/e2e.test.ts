@@ -94,7 +94,7 @@ before(async () => {
   mkdirSync(exportsDir);
   mark('fixtures');
   const vsix = join(tmp, 'rnn-memory-lens.vsix');
-  await runProcess(process.execPath, [join(ROOT, 'scripts', 'package.mjs'), '--out', vsix], process.env, 120_000);
+  await runProcess(process.execPath, [join(ROOT, 'scripts', 'package.mjs'), '--target', 'linux-x64', '--out', vsix], process.env, 120_000);
   mark('packaged');
   const runDir = join(tmp, 'cs');
   mkdirSync(runDir);

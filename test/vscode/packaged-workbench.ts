@@ -35,10 +35,14 @@ export interface PackagedWorkbenchOptions {
   skip: string | false;
   /** Fills the (empty) workspace folder before code-server opens it. */
   prepare(workspace: string): void;
+  /** Called with the .vsix once it is built (to inspect what it holds). */
+  packaged?(vsix: string): void;
   /** Called once the workbench is open, so the file can keep its own handles. */
   ready(w: PackagedWorkbench): void;
   /** Per-test timeout (node:test's default: none). */
   timeoutMs?: number;
+  /** Which package to install (scripts/package.mjs --target): linux-x64 (native + wasm, the default) or universal (wasm only). */
+  target?: 'linux-x64' | 'universal';
 }
 
 /** Registers the hooks; returns `uiTest(name, fn)` for the file's tests. */
@@ -55,7 +59,9 @@ export function usePackagedWorkbench(o: PackagedWorkbenchOptions): (name: string
     mkdirSync(workspace);
     o.prepare(workspace);
     const vsix = join(tmp, 'rnn-memory-lens.vsix');
-    await runProcess(process.execPath, [join(ROOT, 'scripts', 'package.mjs'), '--out', vsix], process.env, 120_000);
+    const target = o.target ?? 'linux-x64';
+    await runProcess(process.execPath, [join(ROOT, 'scripts', 'package.mjs'), '--target', target, '--out', vsix], process.env, 120_000);
+    o.packaged?.(vsix);
     const runDir = join(tmp, 'cs');
     mkdirSync(runDir);
     await installVsix(vsix, runDir, join(runDir, 'extensions'));

@@ -158,6 +158,7 @@ export class TrainingView implements View {
       `${fmt(s.stepsPerSec)} steps/s`,
       s.status === 'running' ? `ETA ${fmtDuration(s.etaMs)}` : '',
       curriculumText(s),
+      s.engine ? `${s.engine} engine` : '',
       // The same numbers, rounded the same way, as the Inspector and the end-of-run notification.
       ...runNumberParts(s),
     ]
