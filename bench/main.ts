@@ -17,6 +17,7 @@ import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CELL_KINDS, type CellKind } from '../core/cells/types';
 import { fastEngineStatus, wasmEngineStatus } from '../core/engine/index';
+import { wasmThreads } from '../core/engine/wasm-threads';
 import { nativeKernels } from '../core/engine/fast';
 import { runWorkload, type Measurement, type Workload } from './workload';
 
@@ -47,9 +48,18 @@ interface Row {
   config: Config;
   cell: CellKind;
   fast?: Measurement;
-  /** The WebAssembly engine (single-threaded), and its step and forward times / native's and / reference's. */
+  /** The WebAssembly engine (batch split over wasmThreads()), and its step and forward times / native's and / reference's. */
   wasm?: Measurement;
-  wasmRatios?: { stepVsNative: number; forwardVsNative: number; cpuVsNative: number; stepVsReference?: number; stepVsTorch?: number };
+  /** The same on one thread: wasm1 / wasm is what the batch split gains. */
+  wasm1?: Measurement;
+  wasmRatios?: {
+    stepVsNative: number;
+    forwardVsNative: number;
+    cpuVsNative: number;
+    stepVsReference?: number;
+    stepVsTorch?: number;
+    splitSpeedup?: number;
+  };
   reference?: Measurement;
   torch?: { results: TorchResult[]; maxRssMb: number; version: string };
   torchError?: string;
@@ -70,9 +80,9 @@ function option(name: string): string | undefined {
 }
 
 /** Runs one workload in a child process of this script and returns its measurement. */
-function child(w: Workload): Measurement {
+function child(w: Workload, env: NodeJS.ProcessEnv = process.env): Measurement {
   const args = [...process.execArgv, process.argv[1], '--child', JSON.stringify(w)];
-  const r = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const r = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 26, env });
   if (r.status !== 0) throw new Error(`benchmark child failed (${w.engine} ${w.cell}): ${r.stderr || r.error}`);
   return JSON.parse(r.stdout.trim().split('\n').pop() as string) as Measurement;
 }
@@ -131,7 +141,9 @@ async function main(): Promise<void> {
   const torch = flag('no-torch') ? { ok: false, why: 'disabled by --no-torch' } : torchAvailable();
   const peer = torchPeerPath();
   const wasmStatus = flag('no-wasm') ? { available: false, reason: 'disabled by --no-wasm' } : wasmEngineStatus();
-  console.log(`wasm engine: ${wasmStatus.available ? 'built (single-threaded, SIMD128)' : `not run (${wasmStatus.reason})`}`);
+  console.log(
+    `wasm engine: ${wasmStatus.available ? `built (SIMD128, batch split over ${wasmThreads()} thread${wasmThreads() === 1 ? '' : 's'})` : `not run (${wasmStatus.reason})`}`,
+  );
   console.log(`fast engine: ${status.available ? `native, ${info?.isa}, ${info?.threads} threads` : `unavailable (${status.reason})`}`);
   console.log(
     `PyTorch peer: ${torch.ok && peer ? `torch ${torch.version}` : `not run (${peer ? torch.why : 'bench/torch_peer.py not found'}); timing ours only`}`,
@@ -145,7 +157,10 @@ async function main(): Promise<void> {
       const row: Row = { config: cfg, cell, loadAvg: loadavg()[0] };
       const base = { cell, T: cfg.T, units: cfg.units, layers: cfg.layers, batch: cfg.batch };
       row.fast = child({ ...base, engine: 'fast', warmup: 2, reps });
-      if (ci === 0 && wasmStatus.available) row.wasm = child({ ...base, engine: 'wasm', warmup: 1, reps });
+      if (ci === 0 && wasmStatus.available) {
+        row.wasm = child({ ...base, engine: 'wasm', warmup: 1, reps });
+        if (wasmThreads() > 1) row.wasm1 = child({ ...base, engine: 'wasm', warmup: 1, reps }, { ...process.env, RNN_FAST_THREADS: '1' });
+      }
       if (ci === 0 && !flag('no-reference')) row.reference = child({ ...base, engine: 'reference', warmup: 1, reps: 2 });
       if (torch.ok && peer) {
         try {
@@ -170,6 +185,7 @@ async function main(): Promise<void> {
           cpuVsNative: w.stepCpuMs / n.stepCpuMs,
           stepVsReference: row.reference ? w.stepMedianMs / row.reference.stepMedianMs : undefined,
           stepVsTorch: row.bestTorch ? w.stepMedianMs / row.bestTorch.stepMs : undefined,
+          splitSpeedup: row.wasm1 ? row.wasm1.stepMedianMs / w.stepMedianMs : undefined,
         };
       }
       rows.push(row);
@@ -306,7 +322,9 @@ function printTable(rows: Row[], quick: boolean): void {
   }
   const wasmRows = rows.filter((r) => r.wasm && r.wasmRatios);
   if (wasmRows.length) {
-    console.log('\nWebAssembly engine (single-threaded) vs native (all threads), reference and best PyTorch, same run:');
+    console.log(
+      `\nWebAssembly engine (${wasmThreads()} threads) vs native (all threads), reference and best PyTorch, same run; split: wasm on 1 thread / on ${wasmThreads()}:`,
+    );
     const wh = [
       'T',
       'layers',
@@ -318,6 +336,7 @@ function printTable(rows: Row[], quick: boolean): void {
       'wasm/native cpu',
       'wasm/reference',
       'wasm/torch',
+      'split',
     ];
     const wb = wasmRows.map((r) => {
       const q = r.wasmRatios!;
@@ -332,6 +351,7 @@ function printTable(rows: Row[], quick: boolean): void {
         fmt(q.cpuVsNative, 2),
         fmt(q.stepVsReference, 3),
         fmt(q.stepVsTorch, 2),
+        fmt(q.splitSpeedup, 2),
       ];
     });
     const ww = wh.map((h, i) => Math.max(h.length, ...wb.map((b) => b[i].length)));

@@ -1,8 +1,9 @@
 /**
  * The WebAssembly engine: the same float32 kernels as the native addon (native/kernels.cpp, compiled by clang
  * for wasm32 with 128-bit SIMD into dist/wasm/rnn_kernels.wasm, see native/wasm-driver.cpp), for machines where
- * the addon cannot load. One instance, single-threaded. A layer call copies its buffers into the module's
- * linear memory, runs, and copies the outputs back: the copies are O(T·B·H) against O(T·B·H²) of compute.
+ * the addon cannot load. A layer call copies its buffers into the module's linear memory, runs, and copies
+ * the outputs back: the copies are O(T·B·H) against O(T·B·H²) of compute. Large calls split the batch over
+ * threads, each with its own instance (wasm-threads.ts).
  * RNN_MEMORY_HIDE_WASM=1 hides the module (tests and the bench measure the fallback to the reference engine).
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -10,6 +11,8 @@ import { join } from 'node:path';
 import { referenceCell } from '../cells/index';
 import type { CellDef, CellKind } from '../cells/types';
 import { KIND_CODE, makeKernelCell, type BackwardBuffers, type LayerBuffers, type LayerKernels } from './float32-cells';
+import { wasmLayerCall } from './wasm-call';
+import { releaseWasmThreads, splitCount, splitLayerCall, type SplitSlot } from './wasm-threads';
 
 /** The part of the WebAssembly JS API used here (the project's lib is ES2022 without DOM, which declares it). */
 interface WasmMemory {
@@ -56,8 +59,6 @@ export interface WasmEngineStatus {
 }
 
 const PAGE = 65536;
-/** wasm32 addresses 4 GiB; V8 allows all of it. */
-const MAX_BYTES = 4 * 1024 ** 3;
 
 function candidatePaths(): string[] {
   // Bundled: dist/*.js next to dist/wasm; from sources (tsx): core/engine/../../dist/wasm.
@@ -120,15 +121,11 @@ export function wasmEngineStatus(): WasmEngineStatus {
 }
 
 // ------------------------------------------------------------------------------------------------
-// Layer calls: buffers placed one after the other from the heap base, 64-byte aligned, memory grown as needed.
+// Layer calls: the buffers as slots of the descriptor (wasm-call.ts places them).
 
-interface Placed {
-  name: DescWord;
-  len: number;
-  /** Copied in before the call. */
-  src?: Float32Array;
-  /** Copied out after the call. */
-  dst?: Float32Array;
+/** A slot by descriptor name: `rowWidth` > 0 for the [T][B][rowWidth] arrays a batch split cuts by rows. */
+function slot(name: DescWord, len: number, rowWidth: number, io: { src?: Float32Array; dst?: Float32Array }): SplitSlot {
+  return { word: DESC.indexOf(name), len, rowWidth, ...io };
 }
 
 function check(what: string, a: Float32Array | null | undefined, len: number): Float32Array {
@@ -146,50 +143,36 @@ function shapes(kind: number, T: number, B: number, I: number, H: number) {
   return { GI, GR, TB: T * B, nStates: kind === 3 ? 5 : kind === 2 ? 4 : 3 };
 }
 
-/** The buffers forward and backward share, as placements (h and states are outputs of forward, inputs of backward). */
-function common(kind: number, T: number, B: number, I: number, H: number, bufs: LayerBuffers, forward: boolean): Placed[] {
+/** The buffers forward and backward share (h and states are outputs of forward, inputs of backward). */
+function common(kind: number, T: number, B: number, I: number, H: number, bufs: LayerBuffers, forward: boolean): SplitSlot[] {
   const { GI, GR, TB, nStates } = shapes(kind, T, B, I, H);
-  const out: Placed[] = [
-    { name: 'x', len: TB * I, src: check('x', bufs.x, TB * I) },
-    { name: 'U', len: I * GI, src: check('U', bufs.U, I * GI) },
-    { name: 'bias', len: GI, src: check('bias', bufs.bias, GI) },
+  const out: SplitSlot[] = [
+    slot('x', TB * I, I, { src: check('x', bufs.x, TB * I) }),
+    slot('U', I * GI, 0, { src: check('U', bufs.U, I * GI) }),
+    slot('bias', GI, 0, { src: check('bias', bufs.bias, GI) }),
   ];
-  if (GR) out.push({ name: 'W', len: H * GR, src: check('W', bufs.W, H * GR) });
-  if (kind === 2) out.push({ name: 'biasR', len: 3 * H, src: check('biasR', bufs.biasR, 3 * H) });
-  if (kind === 0) out.push({ name: 'wdiag', len: 2 * H, src: check('wdiag', bufs.wdiag, 2 * H) });
-  const io = (a: Float32Array): Partial<Placed> => (forward ? { dst: a } : { src: a });
-  out.push({ name: 'h', len: TB * H, ...io(check('h', bufs.h, TB * H)) });
+  if (GR) out.push(slot('W', H * GR, 0, { src: check('W', bufs.W, H * GR) }));
+  if (kind === 2) out.push(slot('biasR', 3 * H, 0, { src: check('biasR', bufs.biasR, 3 * H) }));
+  if (kind === 0) out.push(slot('wdiag', 2 * H, 0, { src: check('wdiag', bufs.wdiag, 2 * H) }));
+  const io = (a: Float32Array) => (forward ? { dst: a } : { src: a });
+  out.push(slot('h', TB * H, H, io(check('h', bufs.h, TB * H))));
   if (!Array.isArray(bufs.states) || bufs.states.length < nStates) throw new Error(`wasm engine: states must hold ${nStates} arrays`);
-  for (let k = 0; k < nStates; k++) out.push({ name: `s${k}` as DescWord, len: TB * H, ...io(check('state', bufs.states[k], TB * H)) });
+  for (let k = 0; k < nStates; k++) out.push(slot(`s${k}` as DescWord, TB * H, H, io(check('state', bufs.states[k], TB * H))));
   return out;
 }
 
-function run(kind: number, T: number, B: number, I: number, H: number, placed: Placed[], backward: boolean): void {
-  const w = instance();
-  const desc = new Int32Array(w.memory.buffer, w.rnn_desc(), DESC.length);
-  desc.fill(0);
-  desc.set([kind, T, B, I, H]);
-  const scratchFloats = w.rnn_scratch_floats();
-  let off = w.rnn_heap_base();
-  const at: number[] = [];
-  for (const p of [...placed, { name: 'scratch' as const, len: scratchFloats }]) {
-    at.push(off);
-    off += Math.ceil((p.len * 4) / 64) * 64;
-  }
-  if (off > MAX_BYTES)
-    throw new Error(`wasm engine: this layer call needs ${(off / 2 ** 20).toFixed(0)} MB, more than the 4096 MB a wasm32 memory holds`);
-  const have = w.memory.buffer.byteLength;
-  if (off > have) w.memory.grow(Math.ceil((off - have) / PAGE));
-  const mem = w.memory.buffer; // after grow: the old buffer is detached
-  const d = new Int32Array(mem, w.rnn_desc(), DESC.length);
-  placed.forEach((p, i) => {
-    d[DESC.indexOf(p.name)] = at[i];
-    if (p.src) new Float32Array(mem, at[i], p.len).set(p.src);
-  });
-  d[DESC.indexOf('scratch')] = at[placed.length];
-  if (backward) w.rnn_backward();
-  else w.rnn_forward();
-  placed.forEach((p, i) => p.dst?.set(new Float32Array(mem, at[i], p.len)));
+function run(kind: number, T: number, B: number, I: number, H: number, slots: SplitSlot[], backward: boolean): void {
+  const shape = [kind, T, B, I, H];
+  const parts = splitCount(T, B, H);
+  if (parts > 1)
+    splitLayerCall(
+      instance(),
+      loadModule().module,
+      { descLen: DESC.length, scratchWord: DESC.indexOf('scratch'), shape, backward },
+      slots,
+      parts,
+    );
+  else wasmLayerCall(instance(), DESC.length, DESC.indexOf('scratch'), shape, slots, backward);
 }
 
 /** The module as LayerKernels (the contract of the native addon's forward/backward). */
@@ -200,16 +183,16 @@ const wasmKernels: LayerKernels = {
   backward(kind, T, B, I, H, bufs: BackwardBuffers) {
     const { GI, GR, TB } = shapes(kind, T, B, I, H);
     const placed = common(kind, T, B, I, H, bufs, false);
-    placed.push({ name: 'dhOut', len: TB * H, src: check('dhOut', bufs.dhOut, TB * H) });
-    placed.push({ name: 'dx', len: TB * I, dst: check('dx', bufs.dx, TB * I) });
-    placed.push({ name: 'dh', len: TB * H, dst: check('dh', bufs.dh, TB * H) });
+    placed.push(slot('dhOut', TB * H, H, { src: check('dhOut', bufs.dhOut, TB * H) }));
+    placed.push(slot('dx', TB * I, I, { dst: check('dx', bufs.dx, TB * I) }));
+    placed.push(slot('dh', TB * H, H, { dst: check('dh', bufs.dh, TB * H) }));
     // dU null: only dx and dh are wanted (diagnostics), the weight-gradient products are skipped.
     if (bufs.dU) {
-      placed.push({ name: 'dU', len: I * GI, dst: check('dU', bufs.dU, I * GI) });
-      placed.push({ name: 'dbias', len: GI, dst: check('dbias', bufs.dbias, GI) });
-      if (GR) placed.push({ name: 'dW', len: H * GR, dst: check('dW', bufs.dW, H * GR) });
-      if (kind === 2) placed.push({ name: 'dbiasR', len: 3 * H, dst: check('dbiasR', bufs.dbiasR, 3 * H) });
-      if (kind === 0) placed.push({ name: 'dwdiag', len: 2 * H, dst: check('dwdiag', bufs.dwdiag, 2 * H) });
+      placed.push(slot('dU', I * GI, 0, { dst: check('dU', bufs.dU, I * GI) }));
+      placed.push(slot('dbias', GI, 0, { dst: check('dbias', bufs.dbias, GI) }));
+      if (GR) placed.push(slot('dW', H * GR, 0, { dst: check('dW', bufs.dW, H * GR) }));
+      if (kind === 2) placed.push(slot('dbiasR', 3 * H, 0, { dst: check('dbiasR', bufs.dbiasR, 3 * H) }));
+      if (kind === 0) placed.push(slot('dwdiag', 2 * H, 0, { dst: check('dwdiag', bufs.dwdiag, 2 * H) }));
     }
     run(kind, T, B, I, H, placed, true);
   },
@@ -250,4 +233,5 @@ export function wasmCell(kind: CellKind): CellDef | null {
 /** Drops the instance and its linear memory (wasm memory cannot shrink); the next call instantiates afresh. */
 export function releaseWasmMemory(): void {
   inst = undefined;
+  releaseWasmThreads();
 }

@@ -13,6 +13,7 @@ import { after, test } from 'node:test';
 import { referenceCell } from '../../core/cells/index';
 import { CELL_KINDS, type CellDef, type CellKind, type LayerParams, type SeqShape } from '../../core/cells/types';
 import { wasmActivation, wasmCell, wasmEngineStatus } from '../../core/engine/wasm';
+import { setWasmThreads, splitCount } from '../../core/engine/wasm-threads';
 import { Rng } from '../../core/util/rng';
 import { float32Close } from '../helpers/float32-close';
 import { noisyParams } from '../helpers/params';
@@ -104,6 +105,46 @@ for (const kind of CELL_KINDS) {
       for (const name of Object.keys(want.grads[l])) float32Close(`${kind} layer ${l} d${name}`, got.grads[l][name], want.grads[l][name]);
     }
     float32Close(`${kind} stack dx`, got.dx, want.dx);
+  });
+}
+
+// The batch split over worker threads (wasm-threads.ts): 1, 2 and 3 ranges, uneven ones included (B = 7),
+// forced down to tiny calls; every output and the summed weight gradients match the reference, and the rows
+// each range computes are the rows a whole-batch call computes.
+for (const kind of CELL_KINDS) {
+  test(`wasm ${kind}: the batch split across 1–3 threads matches the reference and the unsplit call`, { skip }, () => {
+    const shape: SeqShape = { T: 12, B: 7, inputSize: 3, units: 17 };
+    const rng = new Rng(77);
+    const ref = referenceCell(kind);
+    const p = noisyParams(ref, 3, 17, rng, 0.4);
+    const x = randn(12 * 7 * 3, rng);
+    const dhOut = randn(12 * 7 * 17, rng);
+    const outputs = (threads: number) => {
+      setWasmThreads(threads, 1);
+      try {
+        assert.equal(splitCount(shape.T, shape.B, shape.units), threads);
+        const f = wasm(kind).forward(p, x, shape);
+        const b = wasm(kind).backward(p, x, f, dhOut, shape);
+        return { h: f.h, gates: f.gates, dx: b.dx, dh: b.dh, grads: b.grads };
+      } finally {
+        setWasmThreads(undefined);
+      }
+    };
+    const one = outputs(1);
+    for (const threads of [2, 3]) {
+      const got = outputs(threads);
+      const tag = `${kind} ${threads} threads`;
+      run(kind, shape, p, x, dhOut, 1e-4, 'refuse'); // the reference comparison at this shape
+      assert.deepEqual(got.h, one.h, `${tag}: h differs from the unsplit call`);
+      for (const g of Object.keys(one.gates)) assert.deepEqual(got.gates[g], one.gates[g], `${tag}: gate ${g}`);
+      assert.deepEqual(got.dx, one.dx, `${tag}: dx`);
+      assert.deepEqual(got.dh, one.dh, `${tag}: dh`);
+      // Summed over the ranges in another order: equal to float32 rounding.
+      for (const name of Object.keys(one.grads)) float32Close(`${tag} d${name}`, got.grads[name], one.grads[name], 1e-5);
+      const fr = ref.forward(p, x, shape);
+      const br = ref.backward(p, x, fr, dhOut, shape);
+      for (const name of Object.keys(br.grads)) float32Close(`${tag} d${name} vs reference`, got.grads[name], br.grads[name]);
+    }
   });
 }
 
