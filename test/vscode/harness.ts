@@ -363,6 +363,16 @@ export async function pickQuickItem(page: Page, label: string, timeoutMs = 15_00
   await row.first().click();
 }
 
+/** "RNN Memory: Train on Copy Task" with BRC at T = 20, `size` ("1 × 32") and `steps` ("300 steps"): its training panel's frame. */
+export async function trainCopyBrc(page: Page, size: string, steps: string): Promise<Frame> {
+  await runCommand(page, 'RNN Memory: Train on Copy Task');
+  await pickQuickItem(page, 'BRC');
+  await pickQuickItem(page, 'T = 20');
+  await pickQuickItem(page, size);
+  await pickQuickItem(page, steps);
+  return webviewFrame(page, `Training: copy · BRC T=20 · ${size.replace(' × ', '×')}`, 30_000);
+}
+
 /** The inner frame (our HTML) of the webview whose document title is `title`. */
 export async function webviewFrame(page: Page, title: string | RegExp, timeoutMs = 30_000): Promise<Frame> {
   let seen: string[] = [];

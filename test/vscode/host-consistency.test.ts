@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Frame, Page } from 'playwright-core';
-import { pickQuickItem, ROOT, runCommand, screenshot, waitFor, webviewFrame } from './harness';
+import { ROOT, screenshot, trainCopyBrc, waitFor, webviewFrame } from './harness';
 import { usePackagedWorkbench } from './packaged-workbench';
 
 const OUT = join(ROOT, 'test-output', 'host-consistency');
@@ -72,12 +72,7 @@ describe('one vocabulary and one set of numbers across the host (code-server + C
   uiTest(
     'a stopped run: "stopped" everywhere, the same final numbers in panel, Inspector and notification, and the Inspector shows its model',
     async () => {
-      await runCommand(page, 'RNN Memory: Train on Copy Task');
-      await pickQuickItem(page, 'BRC');
-      await pickQuickItem(page, 'T = 20');
-      await pickQuickItem(page, '1 × 32');
-      await pickQuickItem(page, '30000 steps');
-      const panel = await webviewFrame(page, 'Training: copy · BRC T=20 · 1×32', 30_000);
+      const panel = await trainCopyBrc(page, '1 × 32', '30000 steps');
       // Stop once a few hundred steps and an evaluation are in (the panel then shows a loss and a test loss).
       await waitFor(
         'the panel to show 300 steps and a test loss',

@@ -20,6 +20,7 @@ import {
   runCommand,
   screenshot,
   setupPresent,
+  trainCopyBrc,
   waitFor,
   webviewFrame,
   type CodeServer,
@@ -173,12 +174,7 @@ describe('a new user in VS Code (code-server 4.100.3 + Chromium)', () => {
   });
 
   uiTest("after a short training run the loss chart's log axis has at least three tick labels", async () => {
-    await runCommand(page, 'RNN Memory: Train on Copy Task');
-    await pickQuickItem(page, 'BRC');
-    await pickQuickItem(page, 'T = 20');
-    await pickQuickItem(page, '2 × 32');
-    await pickQuickItem(page, '300 steps');
-    const panel = await webviewFrame(page, 'Training: copy · BRC T=20 · 2×32', 30_000);
+    const panel = await trainCopyBrc(page, '2 × 32', '300 steps');
     await waitFor('the run to complete', async () => (await panel.locator('.run-status').textContent()) === 'Completed', 180_000);
     const canvas = panel.locator('canvas[data-role="training-loss"]');
     // The last redraw (one animation frame after the final event) writes the axis it drew.

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { describe } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
-import { pickQuickItem, ROOT, runCommand, runProcess, scratchDir, screenshot, setupPresent, waitFor, webviewFrame } from './harness';
+import { ROOT, runProcess, scratchDir, screenshot, setupPresent, trainCopyBrc, waitFor, webviewFrame } from './harness';
 import { usePackagedWorkbench } from './packaged-workbench';
 
 const OUT = join(ROOT, 'test-output', 'e2e-universal');
@@ -83,12 +83,7 @@ describe('the universal package (wasm only) in code-server 4.100.3 + Chromium', 
   });
 
   uiTest('installed, it trains on the wasm engine and says so in the panel, the Inspector and run.json', async () => {
-    await runCommand(page, 'RNN Memory: Train on Copy Task');
-    await pickQuickItem(page, 'BRC');
-    await pickQuickItem(page, 'T = 20');
-    await pickQuickItem(page, '1 × 32');
-    await pickQuickItem(page, '30000 steps');
-    const panel = await webviewFrame(page, 'Training: copy · BRC T=20 · 1×32', 30_000);
+    const panel = await trainCopyBrc(page, '1 × 32', '30000 steps');
     const stats = await waitFor(
       'the panel to show 100 steps on the wasm engine',
       async () => {
