@@ -220,7 +220,7 @@ describe('RNN Memory Lens in VS Code, driven like a user (code-server 4.100.3 + 
     );
     // The host writes exports atomically (temp file + rename), so the file is complete once it is listed.
     const rows = readFileSync(join(exportsDir, csvFile), 'utf8').trim().split('\n');
-    assert.deepEqual(rows[0].split(','), ['step', 'loss', 'test_loss', 'mse', 'fraction_bistable']);
+    assert.deepEqual(rows[0].split(','), ['step', 'loss', 'test_loss', 'mse']);
     const evals = rows
       .slice(1)
       .map((r) => r.split(','))
