@@ -73,8 +73,16 @@ describe('a monitored training script in VS Code (code-server 4.100.3 + Chromium
     await waitFor('the run listed live', async () => (await row.count()) > 0, 90_000).catch((e: Error) => {
       throw new Error(`${e.message}; the script's stderr: ${stderr}`);
     });
-    await row.first().click();
-    const panel = await webviewFrame(page, 'Training: live', 30_000);
+    // The tree re-lists live runs every few seconds, so a click can land on a row being replaced: click until
+    // the panel opens.
+    const panel = await waitFor(
+      'the training panel of the run to open',
+      async () => {
+        await row.first().click({ timeout: 5000 });
+        return webviewFrame(page, 'Training: live', 8000).catch(() => null);
+      },
+      60_000,
+    );
     const points = async () => Number((await panel.locator('canvas[data-role="training-loss"]').getAttribute('data-points')) ?? 0);
     const first = await waitFor('the loss curve to have points', async () => (await points()) || null, 30_000);
     await waitFor('the loss curve to grow while the script trains', async () => (await points()) > first, 60_000);

@@ -22,7 +22,7 @@ else
       'killed with SIGKILL, the run turns stopped in the tree and in the panel',
       'its snapshots are its children, the steps on disk',
       'Open Diagnostics on a snapshot equals rnn-memory diagnose --run DIR --step N',
-      'the training panel draws fraction bistable against the step once two snapshots are diagnosed',
-      'Watch Runs Folder… lists a folder outside the workspace (an empty one as one line); removing it unlists it',
+      'the training panel gets the Over-training numbers of both diagnosed snapshots',
+      'Watch Runs Folder… lists a folder outside the workspace (an empty one as one line), a script writing there live; removing it unlists it',
     ],
   });
