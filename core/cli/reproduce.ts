@@ -24,8 +24,8 @@ import { escapeHtml } from '../report/html';
 import { cellList, intList, jobDir, runSweep, type SweepJob } from './sweep';
 
 export const REPRODUCE_HELP = `reproduce options:
-  --budget quick|paper   quick: small networks and short runs, the whole table in about 30–40 min on
-                         2 cores (default); paper: the paper's settings (2×100 copy, 4×100 denoise and
+  --budget quick|paper   quick: small networks and short runs, the whole table in about 27 min on
+                         2 idle cores (default); paper: the paper's settings (2×100 copy, 4×100 denoise and
                          sMNIST, 30 000–40 000 steps; days on a CPU)
   --seeds LIST           seeds per configuration (1); the table shows mean ± sd over them
   --cells LIST           cells (brc,nbrc,gru,lstm)
