@@ -199,11 +199,15 @@ async function main(): Promise<void> {
   // Issue 4's target: a full diagnose of a 4×100 model on 1000 steps × batch 64 in under 1 s, reported
   // next to one plain forward+backward of the same batch (its floor) measured in the same process.
   const diag = flag('no-diagnose') ? undefined : await benchDiagnose();
-  if (diag) {
+  // The same diagnosis on the wasm engine (what machines without the addon get), as a ratio to native.
+  const diagWasm = diag && wasmStatus.available && diag.engine === 'native' ? await benchDiagnose({ engine: 'wasm', reps: 1 }) : undefined;
+  for (const d of [diag, diagWasm]) {
+    if (!d) continue;
     console.log(
-      `\ndiagnose ${diag.layers}×${diag.units} ${diag.cell}, T=${diag.T}, batch ${diag.batch} (${diag.engine}): ${fmt(diag.ms)} ms ` +
-        `(target ${diag.targetMs} ms; one forward+backward of the same batch ${fmt(diag.forwardBackwardMs)} ms, ratio ${fmt(diag.ms / diag.forwardBackwardMs, 2)}); ` +
-        `sections: ${Object.entries(diag.timings)
+      `\ndiagnose ${d.layers}×${d.units} ${d.cell}, T=${d.T}, batch ${d.batch} (${d.engine}): ${fmt(d.ms)} ms ` +
+        `(target ${d.targetMs} ms; one forward+backward of the same batch ${fmt(d.forwardBackwardMs)} ms, ratio ${fmt(d.ms / d.forwardBackwardMs, 2)}` +
+        `${d === diagWasm ? `; wasm/native ${fmt(d.ms / diag!.ms, 2)}` : ''}); ` +
+        `sections: ${Object.entries(d.timings)
           .map(([k, v]) => `${k} ${fmt(v)}`)
           .join(', ')}`,
     );
@@ -254,6 +258,7 @@ async function main(): Promise<void> {
         rows,
         scaling: scaling(rows),
         diagnose: diag,
+        diagnoseWasm: diagWasm,
         torchBridge: bridge,
         monitorOverhead: monitor,
       },
