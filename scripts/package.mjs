@@ -6,10 +6,13 @@
 // Two packages, the way the marketplace serves platform-specific extensions (vsce package --target):
 //   linux-x64   the native addon (x86-64 Linux only) and the WebAssembly engine;
 //   universal   the WebAssembly engine only, no native binary: what every other platform installs.
-// Usage: node scripts/package.mjs [--target linux-x64|universal|all] [--out FILE.vsix]
-//   (default: all, written as NAME-linux-x64-VERSION.vsix and NAME-VERSION.vsix; --out needs one target)
+// And the command line as an npm package (npm pack), for `npx rnn-memory` outside VS Code:
+//   npm         dist/cli.js with both engines; the addon loads only on x86-64 Linux, wasm everywhere else.
+// Usage: node scripts/package.mjs [--target linux-x64|universal|npm|all] [--out FILE]
+//   (default: all, written as NAME-linux-x64-VERSION.vsix, NAME-VERSION.vsix and NAME-VERSION.tgz;
+//   --out needs one target)
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,7 +23,7 @@ const arg = (name) => {
   const i = process.argv.indexOf(name);
   return i > 0 ? process.argv[i + 1] : undefined;
 };
-const TARGETS = ['linux-x64', 'universal'];
+const TARGETS = ['linux-x64', 'universal', 'npm'];
 const targetArg = arg('--target') ?? 'all';
 if (targetArg !== 'all' && !TARGETS.includes(targetArg)) {
   console.error(`package: --target must be one of ${TARGETS.join(', ')} or all (got ${targetArg})`);
@@ -28,10 +31,18 @@ if (targetArg !== 'all' && !TARGETS.includes(targetArg)) {
 }
 const targets = targetArg === 'all' ? TARGETS : [targetArg];
 if (arg('--out') && targets.length > 1) {
-  console.error('package: --out names one file: give --target linux-x64 or --target universal with it');
+  console.error('package: --out names one file: give --target linux-x64, universal or npm with it');
   process.exit(2);
 }
-const defaultOut = (t) => join(root, t === 'universal' ? `${pkg.name}-${pkg.version}.vsix` : `${pkg.name}-${t}-${pkg.version}.vsix`);
+const defaultOut = (t) =>
+  join(
+    root,
+    t === 'npm'
+      ? `${pkg.name}-${pkg.version}.tgz`
+      : t === 'universal'
+        ? `${pkg.name}-${pkg.version}.vsix`
+        : `${pkg.name}-${t}-${pkg.version}.vsix`,
+  );
 
 const required = [
   'dist/extension.js',
@@ -61,9 +72,9 @@ if (!existsSync(join(root, wasm))) {
   );
   process.exit(1);
 }
-if (targets.includes('linux-x64') && nativeAddons.length === 0) {
+if (targets.some((t) => t !== 'universal') && nativeAddons.length === 0) {
   console.error(
-    'package: the linux-x64 package needs the native addon (dist/native/*.node); build it on x86-64 Linux with `npm run build`',
+    'package: the linux-x64 and npm packages need the native addon (dist/native/*.node); build it on x86-64 Linux with `npm run build`',
   );
   process.exit(1);
 }
@@ -99,4 +110,55 @@ function packageTarget(target, out) {
   console.log(`package: ${out} (${target}, ${(statSync(out).size / 1024).toFixed(0)} KiB)`);
 }
 
-for (const t of targets) packageTarget(t, arg('--out') ? resolve(arg('--out')) : defaultOut(t));
+// The npm package of the CLI: its own manifest (no extension fields, no dependencies: the bundle has them
+// all), the CLI and the files it reads at run time. The training worker also runs custom cells.
+function packageNpm(out) {
+  const stage = mkdtempSync(join(tmpdir(), 'rnn-memory-npm-'));
+  try {
+    const copy = (rel) => {
+      mkdirSync(dirname(join(stage, rel)), { recursive: true });
+      cpSync(join(root, rel), join(stage, rel), { recursive: true });
+    };
+    for (const f of ['README.md', 'LICENSE']) if (existsSync(join(root, f))) copy(f);
+    for (const f of ['cli.js', 'train-worker.js', 'typescript.js']) copy(join('dist', f));
+    copy('dist/data');
+    copy('dist/python/rnn_memory_bridge.py');
+    for (const f of nativeAddons) copy(join('dist', 'native', f));
+    copy(wasm);
+    const manifest = {
+      name: pkg.name,
+      version: pkg.version,
+      description: `${pkg.description} Command line: rnn-memory.`,
+      license: pkg.license,
+      bin: { 'rnn-memory': 'dist/cli.js' },
+      engines: { node: pkg.engines.node },
+    };
+    writeFileSync(join(stage, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+    const dest = mkdtempSync(join(tmpdir(), 'rnn-memory-pack-'));
+    try {
+      // npm's own CLI when this runs under npm (npm run package), else the npm on PATH.
+      const npmCli = process.env.npm_execpath;
+      const args = ['pack', '--pack-destination', dest];
+      const opts = { cwd: stage, encoding: 'utf8' };
+      const r = npmCli ? spawnSync(process.execPath, [npmCli, ...args], opts) : spawnSync('npm', args, opts);
+      if (r.status !== 0) {
+        console.error(`package: npm pack failed\n${r.stderr ?? r.error}`);
+        process.exit(r.status ?? 1);
+      }
+      const [tgz] = readdirSync(dest).filter((f) => f.endsWith('.tgz'));
+      if (!tgz) throw new Error('npm pack wrote no .tgz');
+      cpSync(join(dest, tgz), out);
+    } finally {
+      rmSync(dest, { recursive: true, force: true });
+    }
+  } finally {
+    rmSync(stage, { recursive: true, force: true });
+  }
+  console.log(`package: ${out} (npm, ${(statSync(out).size / 1024).toFixed(0)} KiB)`);
+}
+
+for (const t of targets) {
+  const out = arg('--out') ? resolve(arg('--out')) : defaultOut(t);
+  if (t === 'npm') packageNpm(out);
+  else packageTarget(t, out);
+}
