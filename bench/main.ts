@@ -16,7 +16,7 @@ import { benchMonitorOverhead, type MonitorOverheadResult } from './monitor-over
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CELL_KINDS, type CellKind } from '../core/cells/types';
-import { fastEngineStatus, wasmEngineStatus } from '../core/engine/index';
+import { fastEngineStatus, wasmEngineStatus, type EngineName } from '../core/engine/index';
 import { wasmThreads } from '../core/engine/wasm-threads';
 import { nativeKernels } from '../core/engine/fast';
 import { runWorkload, type Measurement, type Workload } from './workload';
@@ -60,6 +60,11 @@ interface Row {
     stepVsTorch?: number;
     splitSpeedup?: number;
   };
+  /**
+   * Backward in the denormal range (Workload.denormal) / the same step with normal values, both without the
+   * optimiser update: what wasm pays for having no flush-to-zero switch, next to native (FTZ/DAZ set).
+   */
+  denormal?: { wasm: number; native: number; wasmMs: number; wasmNormalMs: number };
   reference?: Measurement;
   torch?: { results: TorchResult[]; maxRssMb: number; version: string };
   torchError?: string;
@@ -160,6 +165,13 @@ async function main(): Promise<void> {
       if (ci === 0 && wasmStatus.available) {
         row.wasm = child({ ...base, engine: 'wasm', warmup: 1, reps });
         if (wasmThreads() > 1) row.wasm1 = child({ ...base, engine: 'wasm', warmup: 1, reps }, { ...process.env, RNN_FAST_THREADS: '1' });
+      }
+      if (ci === 0 && wasmStatus.available) {
+        const pair = (engine: EngineName) =>
+          [true, false].map((denormal) => child({ ...base, engine, warmup: 1, reps, denormal, noUpdate: true }).stepMedianMs);
+        const [wd, wn] = pair('wasm');
+        const [nd, nn] = pair('fast');
+        row.denormal = { wasm: wd / wn, native: nd / nn, wasmMs: wd, wasmNormalMs: wn };
       }
       if (ci === 0 && !flag('no-reference')) row.reference = child({ ...base, engine: 'reference', warmup: 1, reps: 2 });
       if (torch.ok && peer) {
@@ -322,7 +334,8 @@ function printTable(rows: Row[], quick: boolean): void {
     for (const x of s)
       console.log(
         `  ${x.cell}: ${x.what} ${x.from} -> ${x.to}: ×${x.factor.toFixed(2)}` +
-          (x.torchFactor ? ` (PyTorch best ×${x.torchFactor.toFixed(2)})` : ''),
+          (x.torchFactor ? ` (PyTorch best ×${x.torchFactor.toFixed(2)})` : '') +
+          (x.faults ? `; page faults per step ${x.faults[0]} -> ${x.faults[1]}` : ''),
       );
   }
   const wasmRows = rows.filter((r) => r.wasm && r.wasmRatios);
@@ -365,6 +378,18 @@ function printTable(rows: Row[], quick: boolean): void {
     console.log(ww.map((w) => '-'.repeat(w)).join('  '));
     for (const b of wb) console.log(wl(b));
   }
+  const denRows = rows.filter((r) => r.denormal);
+  if (denRows.length) {
+    console.log(
+      '\nBackward in the float32 denormal range (dL/dh near 1e-39 at every step; no optimiser update) / the same step with normal values:',
+    );
+    for (const r of denRows) {
+      const d = r.denormal!;
+      console.log(
+        `  T=${r.config.T} ${r.config.layers}x${r.config.units} ${r.cell}: wasm ×${fmt(d.wasm, 2)} (${fmt(d.wasmNormalMs)} -> ${fmt(d.wasmMs)} ms), native ×${fmt(d.native, 2)} (FTZ/DAZ)`,
+      );
+    }
+  }
   for (const r of rows) if (r.torchError) console.log(`PyTorch failed for T=${r.config.T} ${r.cell}: ${r.torchError}`);
 }
 
@@ -375,6 +400,8 @@ interface Scaling {
   to: number;
   factor: number;
   torchFactor?: number;
+  /** Minor page faults per step at `from` and at `to`. */
+  faults?: [number, number];
 }
 
 /** How our (and PyTorch's) step time grows from the first configuration along T and along H. */
@@ -391,6 +418,8 @@ function scaling(rows: Row[]): Scaling[] {
         to: what === 'T' ? r1.config.T : r1.config.units,
         factor: (r1.fast as Measurement).stepMedianMs / (r0.fast as Measurement).stepMedianMs,
         torchFactor: r0.bestTorch && r1.bestTorch ? r1.bestTorch.stepMs / r0.bestTorch.stepMs : undefined,
+        faults:
+          r0.fast?.stepFaults !== undefined && r1.fast?.stepFaults !== undefined ? [r0.fast.stepFaults, r1.fast.stepFaults] : undefined,
       });
     }
   }

@@ -23,6 +23,13 @@ export interface Workload {
   threads?: number;
   /** Skip releaseForward after each pass (what a trainer that does not call it gets). */
   noRelease?: boolean;
+  /**
+   * Backward in the float32 denormal range: the readout weights scaled to 1e-39 put dL/dh_T near 1e-39, and BPTT
+   * carries values that small through every step. Weights are not updated (Adam would lift the readout out of
+   * that range at once); the peer is the same run with `denormal: false` and `noUpdate`.
+   */
+  denormal?: boolean;
+  noUpdate?: boolean;
 }
 
 export interface Measurement {
@@ -34,6 +41,8 @@ export interface Measurement {
   forwardMedianMs: number;
   /** CPU time (all threads) per training step, median. */
   stepCpuMs: number;
+  /** Minor page faults per training step, median (fresh memory the step touched). */
+  stepFaults?: number;
   /** Largest resident set seen during the run, and the process's lifetime maximum (MB). */
   peakRssMb: number;
   maxRssMb: number;
@@ -57,6 +66,7 @@ export function runWorkload(w: Workload, native?: { isa?: string; nativeThreads?
     },
     rng,
   );
+  if (w.denormal) for (const v of ['readout.kernel', 'readout.bias']) model.params.get(v)!.data.forEach((a, i, d) => (d[i] = a * 1e-39));
   const { T, batch: B } = w;
   const x = new Float64Array(T * B);
   for (let i = 0; i < x.length; i++) x[i] = rng.normal();
@@ -66,16 +76,19 @@ export function runWorkload(w: Workload, native?: { isa?: string; nativeThreads?
   const stepMs: number[] = [];
   const forwardMs: number[] = [];
   const cpu: number[] = [];
+  const faults: number[] = [];
   let peak = process.memoryUsage().rss;
   for (let i = 0; i < w.warmup + w.reps; i++) {
     const t0 = performance.now();
+    const f0 = process.resourceUsage().minorPageFault;
     const c0 = process.cpuUsage();
     const res = lossAndGrads(model, x, T, B, { y }, cells);
     peak = Math.max(peak, process.memoryUsage().rss);
-    adam.update(model.params, res.grads);
+    if (!w.denormal && !w.noUpdate) adam.update(model.params, res.grads);
     if (!w.noRelease) releaseForward(res.fr);
     const t1 = performance.now();
     const c1 = process.cpuUsage(c0);
+    const f1 = process.resourceUsage().minorPageFault;
     const fr = forward(model, x, T, B, cells);
     if (!w.noRelease) releaseForward(fr);
     const t2 = performance.now();
@@ -84,6 +97,7 @@ export function runWorkload(w: Workload, native?: { isa?: string; nativeThreads?
       stepMs.push(t1 - t0);
       forwardMs.push(t2 - t1);
       cpu.push((c1.user + c1.system) / 1000);
+      faults.push(f1 - f0);
     }
   }
   return {
@@ -93,6 +107,7 @@ export function runWorkload(w: Workload, native?: { isa?: string; nativeThreads?
     stepMedianMs: median(stepMs),
     forwardMedianMs: median(forwardMs),
     stepCpuMs: median(cpu),
+    stepFaults: median(faults),
     peakRssMb: peak / 2 ** 20,
     maxRssMb: process.resourceUsage().maxRSS / 1024,
     ...(native ?? {}),

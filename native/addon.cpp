@@ -357,7 +357,8 @@ napi_value Backward(napi_env env, napi_callback_info info) {
     readCommon(env, bufs, L);
     const long TB = (long)L.T * L.B, H = L.H;
     L.dhOut = f32(env, field(env, bufs, "dhOut"), TB * H, "dhOut");
-    L.dx = f32(env, field(env, bufs, "dx"), TB * L.I, "dx");
+    // dx null: the caller reads only dh (the Jacobian probes), the input-side product is skipped.
+    L.dx = f32(env, field(env, bufs, "dx"), TB * L.I, "dx", true);
     // dU null: only dx and dh are wanted (diagnostics), the weight-gradient GEMMs are skipped.
     L.dU = f32(env, field(env, bufs, "dU"), (long)L.I * L.GI, "dU", true);
     const bool grads = L.dU != nullptr;

@@ -660,7 +660,7 @@ void backwardPhase(RnnLayer *L, int phase, int tid, int nt) {
   const int b0 = (int)br.b, nb = (int)(br.e - br.b);
   if (nb <= 0) return;
   if (L->W) packB(GR, H, L->W, 1, GR, s.wtp);           // W^T: B(k=g, n=j) = W[j*GR + g]
-  if (I > kSmallN) packB(GI, I, L->U, 1, GI, s.utp);    // U^T
+  if (I > kSmallN && L->dx) packB(GI, I, L->U, 1, GI, s.utp);    // U^T
   memset(s.carry, 0, sizeof(float) * nb * H);
   memset(s.gc, 0, sizeof(float) * nb * H);
   const float *wc = L->wdiag, *wa = L->wdiag ? L->wdiag + H : nullptr;
@@ -714,9 +714,11 @@ void backwardPhase(RnnLayer *L, int phase, int tid, int nt) {
       gemmK(nb, H, GR, gru ? dR : dP, gru ? GRp : GIp, 1, s.wtp, true, 0, s.carry, H, L->kind == RNN_LSTM ? 0 : 1,
             nullptr);
     }
-    float *dx = L->dx + row0 * I;
-    if (I > kSmallN) gemmK(nb, I, GI, dP, GIp, 1, s.utp, true, 0, dx, I, 0, nullptr);
-    else gemmDot(nb, I, GI, dP, GIp, L->U, GI, dx, I, 0);
+    if (L->dx) {
+      float *dx = L->dx + row0 * I;
+      if (I > kSmallN) gemmK(nb, I, GI, dP, GIp, 1, s.utp, true, 0, dx, I, 0, nullptr);
+      else gemmDot(nb, I, GI, dP, GIp, L->U, GI, dx, I, 0);
+    }
     if (++slot == d.steps || t == 0) {
       if (grads) flushChunk(L, d, s, slot * nb, (t == 0 ? slot - 1 : slot) * nb);
       slot = 0;

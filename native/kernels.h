@@ -24,7 +24,8 @@ struct RnnLayer {
   float *h;
   float *s[RNN_NSTATE];
   // Backward: dL/dh from outside, and outputs. dbias has GI entries (BRC/nBRC use the first 2H),
-  // dbiasR 3H (GRU), dwdiag 2H (BRC: w_c then w_a). dh receives the total dL/dh_t.
+  // dbiasR 3H (GRU), dwdiag 2H (BRC: w_c then w_a). dh receives the total dL/dh_t. dU null: no parameter
+  // gradients; dx null: no input gradient (its product is skipped).
   const float *dhOut;
   float *dx, *dU, *dW, *dbias, *dbiasR, *dwdiag, *dh;
   // Per-thread scratch owned by the driver, threadScratchFloats floats each (64-byte aligned).

@@ -136,6 +136,8 @@ export interface BackwardOptions {
    * and return `grads` empty. Default true.
    */
   paramGrads?: boolean;
+  /** false: the caller does not read the result's dh (training); an engine may then not keep it. Default true. */
+  dh?: boolean;
 }
 
 /** Whether `def.forward` honours an initial state (single-step evaluation from an arbitrary state). */

@@ -77,17 +77,9 @@ export function ridgeProbePredict(
   const lambda = trace > 0 ? (lambdaRel * trace) / d : 1;
   let w: Float64Array;
   if (d <= nTrain) {
-    const A = new Float64Array(d * d);
+    const A = gramUpper(Xc, nTrain, d);
     const rhs = new Float64Array(d);
-    for (let r = 0; r < nTrain; r++) {
-      const o = r * d;
-      for (let i = 0; i < d; i++) {
-        const xi = Xc[o + i];
-        if (xi === 0) continue;
-        rhs[i] += xi * yc[r];
-        for (let j = i; j < d; j++) A[i * d + j] += xi * Xc[o + j];
-      }
-    }
+    for (let r = 0; r < nTrain; r++) for (let i = 0; i < d; i++) rhs[i] += Xc[r * d + i] * yc[r];
     for (let i = 0; i < d; i++) {
       A[i * d + i] += lambda;
       for (let j = 0; j < i; j++) A[i * d + j] = A[j * d + i];
@@ -114,4 +106,35 @@ export function ridgeProbePredict(
     pred[r - nTrain] = p;
   }
   return pred;
+}
+
+/**
+ * The upper triangle of XᵀX for X [n, d] row-major, four rows per sweep: each A[i, j] is loaded and stored once
+ * per four rows instead of once per row (the load/store, not the multiply, bounds this loop in JS).
+ */
+function gramUpper(X: Float64Array, n: number, d: number): Float64Array {
+  const A = new Float64Array(d * d);
+  let r = 0;
+  for (; r + 3 < n; r += 4) {
+    const o0 = r * d,
+      o1 = o0 + d,
+      o2 = o1 + d,
+      o3 = o2 + d;
+    for (let i = 0; i < d; i++) {
+      const a0 = X[o0 + i],
+        a1 = X[o1 + i],
+        a2 = X[o2 + i],
+        a3 = X[o3 + i];
+      const row = i * d;
+      for (let j = i; j < d; j++) A[row + j] += a0 * X[o0 + j] + a1 * X[o1 + j] + a2 * X[o2 + j] + a3 * X[o3 + j];
+    }
+  }
+  for (; r < n; r++) {
+    const o = r * d;
+    for (let i = 0; i < d; i++) {
+      const a = X[o + i];
+      for (let j = i; j < d; j++) A[i * d + j] += a * X[o + j];
+    }
+  }
+  return A;
 }

@@ -7,6 +7,7 @@
  * scored the same way. Every number carries a 95 % interval across the retention batch's sequences.
  * Sequences run through the model in chunks, so memory stays bounded for large batches.
  */
+import { releaseForward } from '../engine/index';
 import type { Model } from '../model/model';
 import { forward, type CellResolver } from '../model/network';
 import { Rng } from '../util/rng';
@@ -100,6 +101,8 @@ export function analyzeRetention(model: Model, opts: RetentionOptions): Retentio
         times.forEach((t, i) => (atTime[i][r0 - nTrain + k] = readout(t, k)));
       }
     }
+    // Everything needed is copied out: the chunk's buffers serve the next chunk (no fresh memory per chunk).
+    releaseForward(fr);
     r0 += b;
   }
 

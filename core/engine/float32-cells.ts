@@ -5,6 +5,7 @@
  * O(T·B·H²) kernels. Gate traces and dh are converted lazily, on first read, because training never reads them.
  */
 import { referenceCell } from '../cells/index';
+import { clearF64Pool, recycleF64, takeF64 } from '../util/f64-pool';
 import { checkLength, checkParams, checkSeq } from '../cells/dense';
 import {
   type BackwardOptions,
@@ -31,10 +32,13 @@ export interface LayerBuffers {
   states: Float32Array[];
 }
 
-/** Backward's buffers: dL/dh from outside and the outputs. dU null: no parameter gradients (dW … dwdiag ignored). */
+/**
+ * Backward's buffers: dL/dh from outside and the outputs. dU null: no parameter gradients (dW … dwdiag ignored);
+ * dx null: no input gradient.
+ */
 export interface BackwardBuffers extends LayerBuffers {
   dhOut: Float32Array;
-  dx: Float32Array;
+  dx: Float32Array | null;
   dU: Float32Array | null;
   dW: Float32Array | null;
   dbias: Float32Array | null;
@@ -66,11 +70,18 @@ function allocF32(n: number): Float32Array {
 }
 
 function allocF64(n: number): Float64Array {
-  return n >= BIG ? new Float64Array(Buffer.allocUnsafeSlow(n * 8).buffer, 0, n) : new Float64Array(n);
+  return takeF64(n);
 }
 
+/** A backward's dh when the caller said it would not read it (BackwardOptions.dh false). */
+const NOT_KEPT = new Float64Array(0);
+
 /** Grow-only temporaries that never leave a call (calls are synchronous, one user per slot). */
-const scratch: Record<'dhOut' | 'dx', Float32Array> = { dhOut: new Float32Array(0), dx: new Float32Array(0) };
+const scratch: Record<'dhOut' | 'dx' | 'dh', Float32Array> = {
+  dhOut: new Float32Array(0),
+  dx: new Float32Array(0),
+  dh: new Float32Array(0),
+};
 function temp(slot: keyof typeof scratch, n: number): Float32Array {
   if (scratch[slot].length < n) scratch[slot] = allocF32(n);
   return scratch[slot].subarray(0, n);
@@ -378,7 +389,9 @@ export function makeKernelCell(kind: CellKind, addon: LayerKernels, engine: Kern
     const dbias = paramGrads ? new Float32Array(GI) : null;
     const dbiasR = paramGrads && kind === 'gru' ? new Float32Array(3 * H) : null;
     const dwdiag = paramGrads && kind === 'brc' ? new Float32Array(2 * H) : null;
-    const dh32 = allocF32(n);
+    // Training never reads dh: then the kernels write it to scratch instead of a fresh T·B·H array.
+    const keepDh = opts?.dh !== false;
+    const dh32 = keepDh ? allocF32(n) : temp('dh', n);
     const dhOut32 = intoF32(addon, dhOut, temp('dhOut', n));
     const bufs = {
       ...bufsCommon(
@@ -401,20 +414,82 @@ export function makeKernelCell(kind: CellKind, addon: LayerKernels, engine: Kern
     // paramGrads: false leaves grads empty (dx and dh only).
     const grads = dU && dbias ? unpackGrads(kind, I, H, dU, dW, dbias, dbiasR, dwdiag) : {};
     const dx = toF64(addon, dx32);
+    if (!keepDh) return { dx, grads, dh: NOT_KEPT };
     const lazy = lazyF64(addon, { dh: dh32 });
     const views = { dh: dh32 };
     return Object.defineProperties({ dx, grads, float32: () => views } as unknown as CellBackward, Object.getOwnPropertyDescriptors(lazy));
   }
 
-  return { kind, gateNames: ref.gateNames, paramSpecs: ref.paramSpecs, stateSize: ref.stateSize, forward, backward };
+  /**
+   * k backward passes of one forward pass as one kernel call: the forward's buffers are tiled k times along the
+   * batch (row q·B + b is sequence b of pass q) so that the kernels run a batch of k·B rows, whose products use
+   * the register-blocked GEMM fully, where k calls of a few sequences each would run nearly empty row blocks.
+   * Rows never interact in backward, so each pass's dh equals its own backward's.
+   */
+  function backwardMany(
+    p: LayerParams,
+    x: Float64Array,
+    fwd: CellForward,
+    dhOuts: readonly Float64Array[],
+    shape: SeqShape,
+  ): Float64Array[] {
+    const cache = fwd?.cache;
+    const k = dhOuts.length;
+    if (!isFastCache(cache, kind, engine) || k <= 1) return dhOuts.map((d) => backward(p, x, fwd, d, shape, { paramGrads: false }).dh);
+    if (cache.released) throw new Error(`${kind}: backward of a forward pass given to releaseForward`);
+    const { T, B, inputSize: I, units: H } = shape;
+    const cs = cache.shape;
+    if (cs.T !== T || cs.B !== B || cs.inputSize !== I || cs.units !== H)
+      throw new Error(
+        `${kind}: backward shape [${T}, ${B}, ${I}, ${H}] differs from the forward pass [${cs.T}, ${cs.B}, ${cs.inputSize}, ${cs.units}]`,
+      );
+    checkParams(kind, p, ref.paramSpecs(I, H));
+    const n = T * B * H;
+    dhOuts.forEach((d) => checkLength(kind, 'dhOut', d, n));
+    const x32 = cache.x === x ? cache.x32.arr : (f32Of.get(x)?.arr ?? intoF32(addon, x, allocF32(x.length)));
+    const tiled = [x32, cache.h32.arr, ...cache.states.map((l) => l.arr)].map((a) => {
+      const w = a.length / (T * B); // values per row: I for x, H for the states
+      const l = lease(k * a.length);
+      for (let t = 0; t < T; t++) {
+        const src = a.subarray(t * B * w, (t + 1) * B * w);
+        for (let q = 0; q < k; q++) l.arr.set(src, (t * k + q) * B * w);
+      }
+      return l;
+    });
+    const dhOut32 = temp('dhOut', k * n);
+    dhOuts.forEach((d, q) => {
+      for (let t = 0; t < T; t++) dhOut32.set(d.subarray(t * B * H, (t + 1) * B * H), (t * k + q) * B * H);
+    });
+    const dh32 = lease(k * n);
+    const [xt, ht, ...st] = tiled.map((l) => l.arr);
+    addon.backward(code, T, k * B, I, H, {
+      ...bufsCommon(packParams(kind, p, I, H), xt, ht, st),
+      dhOut: dhOut32,
+      dx: null,
+      dU: null,
+      dW: null,
+      dbias: null,
+      dbiasR: null,
+      dwdiag: null,
+      dh: dh32.arr,
+    });
+    const out = dhOuts.map(() => new Float64Array(n));
+    out.forEach((o, q) => {
+      for (let t = 0; t < T; t++) o.set(dh32.arr.subarray((t * k + q) * B * H, (t * k + q + 1) * B * H), t * B * H);
+    });
+    for (const l of [...tiled, dh32]) drop(l);
+    return out;
+  }
+
+  return { kind, gateNames: ref.gateNames, paramSpecs: ref.paramSpecs, stateSize: ref.stateSize, forward, backward, backwardMany };
 }
 
 /**
- * Hands the float32 buffers of fast-engine forward passes back for reuse: pass a CellForward or a
- * network ForwardResult ({ layers: [{ fwd }] }) once neither backward nor unread gate traces of it
- * are needed (e.g. after the optimiser step). Afterwards backward throws, and so do gates that were
- * not read before; h and anything already read stay valid. Passes of other engines are ignored.
- * Optional: without it buffers are simply garbage collected, at the cost of fresh memory per step.
+ * Hands the buffers of fast-engine forward passes back for reuse: pass a CellForward or a network
+ * ForwardResult ({ layers: [{ fwd }] }) once nothing of it is needed any more (e.g. after the optimiser
+ * step). Afterwards backward throws, gates not read before throw, and h (and gates already read) may be
+ * overwritten by a later pass: copy what you keep. Passes of other engines are ignored. Optional: without
+ * it buffers are simply garbage collected, at the cost of fresh memory (page faults) per step.
  */
 export function releaseForward(what: CellForward | { layers: { fwd: CellForward }[] }): void {
   const fwds = 'layers' in what ? what.layers.map((l) => l.fwd) : [what];
@@ -424,6 +499,7 @@ export function releaseForward(what: CellForward | { layers: { fwd: CellForward 
     c.released = true;
     if (f32Of.get(fwd.h) === c.h32) f32Of.delete(fwd.h);
     for (const l of [c.x32, c.h32, ...c.states]) drop(l);
+    recycleF64(fwd.h);
   }
 }
 
@@ -433,4 +509,6 @@ export function releaseFloat32Memory(): void {
   pooled = 0;
   scratch.dhOut = new Float32Array(0);
   scratch.dx = new Float32Array(0);
+  scratch.dh = new Float32Array(0);
+  clearF64Pool();
 }

@@ -184,7 +184,8 @@ const wasmKernels: LayerKernels = {
     const { GI, GR, TB } = shapes(kind, T, B, I, H);
     const placed = common(kind, T, B, I, H, bufs, false);
     placed.push(slot('dhOut', TB * H, H, { src: check('dhOut', bufs.dhOut, TB * H) }));
-    placed.push(slot('dx', TB * I, I, { dst: check('dx', bufs.dx, TB * I) }));
+    // dx null: only dh is read (the Jacobian probes), the input-side product is skipped.
+    if (bufs.dx) placed.push(slot('dx', TB * I, I, { dst: check('dx', bufs.dx, TB * I) }));
     placed.push(slot('dh', TB * H, H, { dst: check('dh', bufs.dh, TB * H) }));
     // dU null: only dx and dh are wanted (diagnostics), the weight-gradient products are skipped.
     if (bufs.dU) {

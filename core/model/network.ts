@@ -2,6 +2,7 @@
  * A stacked recurrent network with a dense readout: creation, forward pass, task losses and full
  * backpropagation through time. Cell math is delegated to CellDef implementations (reference or fast).
  */
+import { recycleF64, takeF64 } from '../util/f64-pool';
 import { layerCell, referenceCell } from '../cells/index';
 import type { CellDef, CellForward, CellKind, LayerParams, SeqShape } from '../cells/types';
 import { glorotUniform, initParam } from '../util/init';
@@ -174,7 +175,8 @@ export function backward(
   const offset = arch.readout.perStep ? 0 : (T - 1) * B * H;
   const dW = new Float64Array(H * k);
   const db = new Float64Array(k);
-  let dh: Float64Array = new Float64Array(T * B * H);
+  // dL/dh of each layer is read once, by the backward of that layer: recycled right after (core/util/f64-pool).
+  let dh: Float64Array = takeF64(T * B * H, true);
   for (let r = 0; r < rows; r++) {
     const h0 = offset + r * H;
     for (let j = 0; j < k; j++) {
@@ -191,10 +193,12 @@ export function backward(
   grads.set('readout.bias', db);
   for (let i = L - 1; i >= 0; i--) {
     const tr = fr.layers[i];
-    const res = layerCell(arch.layers[i], cells).backward(layerParams(model, i), tr.x, tr.fwd, dh, tr.shape);
+    const res = layerCell(arch.layers[i], cells).backward(layerParams(model, i), tr.x, tr.fwd, dh, tr.shape, { dh: false });
     for (const [name, g] of Object.entries(res.grads)) grads.set(`layers.${i}.${name}`, g);
+    recycleF64(dh);
     dh = res.dx;
   }
+  recycleF64(dh);
   return grads;
 }
 

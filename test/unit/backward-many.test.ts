@@ -1,0 +1,61 @@
+/**
+ * backwardMany of the float32 engines (native and wasm): k backward passes of one forward pass run as one kernel
+ * call over the forward tiled k times along the batch. Each pass's dh must equal that pass's own backward on the
+ * same engine (bit for bit: rows never interact) and the reference engine's dh to float32 tolerance, for every
+ * cell and odd sizes; a released forward refuses.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { referenceCell } from '../../core/cells/index';
+import { CELL_KINDS, type CellDef, type CellKind, type SeqShape } from '../../core/cells/types';
+import { fastCell, fastEngineStatus, releaseForward } from '../../core/engine/fast';
+import { wasmCell, wasmEngineStatus } from '../../core/engine/wasm';
+import { Rng } from '../../core/util/rng';
+import { float32Close } from '../helpers/float32-close';
+import { noisyParams } from '../helpers/params';
+
+const engines: [string, (k: CellKind) => CellDef | null, string | false][] = [
+  ['native', fastCell, fastEngineStatus().available ? false : 'native addon not built'],
+  ['wasm', wasmCell, wasmEngineStatus().available ? false : 'wasm module not built'],
+];
+const SHAPES: SeqShape[] = [
+  { T: 9, B: 3, inputSize: 1, units: 17 },
+  { T: 5, B: 1, inputSize: 3, units: 100 },
+  { T: 4, B: 2, inputSize: 129, units: 3 },
+];
+
+for (const [engine, cellOf, skip] of engines) {
+  test(`${engine}: backwardMany equals one backward per probe and the reference, every cell`, { skip }, () => {
+    for (const kind of CELL_KINDS) {
+      const def = cellOf(kind);
+      if (!def?.backwardMany) continue;
+      const ref = referenceCell(kind);
+      SHAPES.forEach((shape, si) => {
+        const rng = new Rng(31 + si);
+        const { T, B, inputSize: I, units: H } = shape;
+        const p = noisyParams(ref, I, H, rng, 0.4);
+        const x = Float64Array.from({ length: T * B * I }, () => rng.normal());
+        const k = 3 + si;
+        // Probes as the Jacobian estimate uses them: a vector at the last step only, and one dense pass.
+        const dhOuts = Array.from({ length: k }, (_, q) => {
+          const d = new Float64Array(T * B * H);
+          if (q === k - 1) for (let i = 0; i < d.length; i++) d[i] = rng.normal();
+          else for (let i = (T - 1) * B * H; i < d.length; i++) d[i] = rng.normal();
+          return d;
+        });
+        const fwd = def.forward(p, x, shape);
+        const many = def.backwardMany!(p, x, fwd, dhOuts, shape);
+        assert.equal(many.length, k);
+        const fr = ref.forward(p, x, shape);
+        dhOuts.forEach((d, q) => {
+          const tag = `${engine} ${kind} shape ${si} pass ${q}`;
+          const one = def.backward(p, x, fwd, d, shape, { paramGrads: false }).dh;
+          assert.deepEqual(many[q], one, `${tag}: equals its own backward`);
+          float32Close(`${tag} vs reference`, many[q], ref.backward(p, x, fr, d, shape).dh, 1e-4);
+        });
+        releaseForward(fwd);
+        assert.throws(() => def.backwardMany!(p, x, fwd, dhOuts, shape), /releaseForward/);
+      });
+    }
+  });
+}
