@@ -109,31 +109,40 @@ export function ridgeProbePredict(
 }
 
 /**
- * The upper triangle of XᵀX for X [n, d] row-major, four rows per sweep: each A[i, j] is loaded and stored once
- * per four rows instead of once per row (the load/store, not the multiply, bounds this loop in JS).
+ * The upper triangle of XᵀX for X [n, d] row-major (entries below the diagonal may hold junk). X is copied to
+ * column-major once, then each 2 × 2 block of A is four dot products over n held in registers: two loads per
+ * two multiply-adds and no store in the inner loop (the load/store, not the multiply, bounds this loop in JS).
  */
 function gramUpper(X: Float64Array, n: number, d: number): Float64Array {
+  const C = new Float64Array(d * n);
+  for (let r = 0; r < n; r++) for (let j = 0; j < d; j++) C[j * n + r] = X[r * d + j];
   const A = new Float64Array(d * d);
-  let r = 0;
-  for (; r + 3 < n; r += 4) {
-    const o0 = r * d,
-      o1 = o0 + d,
-      o2 = o1 + d,
-      o3 = o2 + d;
-    for (let i = 0; i < d; i++) {
-      const a0 = X[o0 + i],
-        a1 = X[o1 + i],
-        a2 = X[o2 + i],
-        a3 = X[o3 + i];
-      const row = i * d;
-      for (let j = i; j < d; j++) A[row + j] += a0 * X[o0 + j] + a1 * X[o1 + j] + a2 * X[o2 + j] + a3 * X[o3 + j];
-    }
-  }
-  for (; r < n; r++) {
-    const o = r * d;
-    for (let i = 0; i < d; i++) {
-      const a = X[o + i];
-      for (let j = i; j < d; j++) A[i * d + j] += a * X[o + j];
+  for (let i = 0; i < d; i += 2) {
+    const i1 = i + 1 < d ? i + 1 : i; // odd d: the last block row repeats its row
+    const ci = i * n,
+      ci1 = i1 * n;
+    for (let j = i; j < d; j += 2) {
+      const j1 = j + 1 < d ? j + 1 : j;
+      const cj = j * n,
+        cj1 = j1 * n;
+      let s00 = 0,
+        s01 = 0,
+        s10 = 0,
+        s11 = 0;
+      for (let r = 0; r < n; r++) {
+        const a0 = C[ci + r],
+          a1 = C[ci1 + r],
+          b0 = C[cj + r],
+          b1 = C[cj1 + r];
+        s00 += a0 * b0;
+        s01 += a0 * b1;
+        s10 += a1 * b0;
+        s11 += a1 * b1;
+      }
+      A[i * d + j] = s00;
+      A[i * d + j1] = s01;
+      A[i1 * d + j] = s10;
+      A[i1 * d + j1] = s11;
     }
   }
   return A;

@@ -16,9 +16,11 @@
  * thousandfold).
  */
 import { layerCell } from '../cells/index';
+import { releaseForward } from '../engine/index';
 import { float32View, type CellDef, type LayerParams } from '../cells/types';
 import type { Model } from '../model/model';
 import { layerParams, type CellResolver, type ForwardResult } from '../model/network';
+import { recycleF64, takeF64 } from '../util/f64-pool';
 import { Rng } from '../util/rng';
 import { largestSingularValue, randomOrthonormal } from './matrix';
 import { betaQuantile, medianEstimate, surelyAbove, surelyBelow, type Estimate } from './stats';
@@ -44,7 +46,7 @@ export function layerGradients(model: Model, fr: ForwardResult, dOut: Float64Arr
   if (!W) throw new Error('model has no parameter "readout.kernel"');
   const rows = arch.readout.perStep ? T * B : B;
   const offset = arch.readout.perStep ? 0 : (T - 1) * B * H;
-  let dh: Float64Array = new Float64Array(T * B * H);
+  let dh: Float64Array = takeF64(T * B * H, true);
   for (let r = 0; r < rows; r++) {
     for (let j = 0; j < k; j++) {
       const g = dOut[r * k + j];
@@ -58,8 +60,11 @@ export function layerGradients(model: Model, fr: ForwardResult, dOut: Float64Arr
     const res = layerCell(arch.layers[i], cells).backward(layerParams(model, i), tr.x, tr.fwd, dh, tr.shape, { paramGrads: false });
     // Only scanned for norms: the engine's float32 original saves a float64 copy of [T, B, H].
     out[i] = float32View(res, 'dh') ?? res.dh;
+    // dL/dh of the layer above is read once, by this backward (a custom cell may return it as its own dh).
+    if (out[i] !== dh) recycleF64(dh);
     dh = res.dx;
   }
+  recycleF64(dh);
   return out;
 }
 
@@ -155,23 +160,27 @@ export function jacobianBounds(
     const cshape = { T, B: m, inputSize: I, units: H };
     const fwd = def.forward(p, xc, cshape);
     const n = T * m * H;
-    const rows = new Float64Array(k * n); // [probe][t][sequence][unit]
     const dhOuts = Array.from({ length: k }, (_, q) => {
-      const dhOut = new Float64Array(n);
+      const dhOut = takeF64(n, true);
       chunk.forEach((_, i) => dhOut.set(probes[s0 + i][q], ((T - 1) * m + i) * H));
       return dhOut;
     });
-    if (def.backwardMany) def.backwardMany(p, xc, fwd, dhOuts, cshape).forEach((dh, q) => rows.set(dh, q * n));
-    else dhOuts.forEach((dhOut, q) => rows.set(def.backward(p, xc, fwd, dhOut, cshape, { paramGrads: false }).dh, q * n));
+    // rows[q] = probe q's backward [t][sequence][unit]
+    const rows = def.backwardMany
+      ? def.backwardMany(p, xc, fwd, dhOuts, cshape)
+      : dhOuts.map((dhOut) => def.backward(p, xc, fwd, dhOut, cshape, { paramGrads: false }).dh);
+    // The chunk's memory serves the next chunk and layer (fresh memory costs page faults).
+    releaseForward(fwd);
     chunk.forEach((_, i) => {
       const sig = new Float64Array(T);
       const warm = new Float64Array(k);
       for (let t = T - 1; t >= 0; t--) {
-        for (let q = 0; q < k; q++) M.set(rows.subarray(q * n + (t * m + i) * H, q * n + (t * m + i + 1) * H), q * H);
+        for (let q = 0; q < k; q++) M.set(rows[q].subarray((t * m + i) * H, (t * m + i + 1) * H), q * H);
         sig[t] = largestSingularValue(M, k, H, warm);
       }
       out.push(sig);
     });
+    for (const a of [...rows, ...dhOuts]) recycleF64(a);
   }
   return out;
 }

@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { referenceCell } from '../cells/index';
 import type { CellDef, CellKind } from '../cells/types';
+import { setHugePageAdvisor } from '../util/fresh-memory';
 import {
   KIND_CODE,
   makeKernelCell,
@@ -29,6 +30,8 @@ export interface NativeKernels extends LayerKernels {
   gemm(M: number, N: number, K: number, A: Float32Array, B: Float32Array, C: Float32Array): void;
   tanh(x: Float32Array, y: Float32Array): void;
   sigmoid(x: Float32Array, y: Float32Array): void;
+  /** Backs the array's whole 2 MiB pages with transparent huge pages (Linux); whether the advice was taken. */
+  adviseHugePages(a: Float32Array | Float64Array): boolean;
 }
 
 export interface FastEngineStatus {
@@ -41,7 +44,7 @@ export interface FastEngineStatus {
 }
 
 /** native/addon.cpp kAbi. */
-const ADDON_ABI = 4;
+const ADDON_ABI = 5;
 
 let loaded: { addon: NativeKernels | null; status: FastEngineStatus } | undefined;
 
@@ -76,6 +79,8 @@ function load(): { addon: NativeKernels | null; status: FastEngineStatus } {
       const info = addon.info();
       if (info.abi !== ADDON_ABI) throw new Error(`interface version ${info.abi}, expected ${ADDON_ABI} (rebuild with npm run build)`);
       loaded = { addon, status: { available: true, path, isa: info.isa, threads: info.threads } };
+      // RNN_MEMORY_HUGE_PAGES=0 keeps 4 KiB pages (the bench measures the difference).
+      if (process.env.RNN_MEMORY_HUGE_PAGES !== '0') setHugePageAdvisor((a) => addon.adviseHugePages(a));
       return loaded;
     } catch (e) {
       tried.push(`${path}: ${e instanceof Error ? e.message : String(e)}`);

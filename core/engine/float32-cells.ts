@@ -6,6 +6,7 @@
  */
 import { referenceCell } from '../cells/index';
 import { clearF64Pool, recycleF64, takeF64 } from '../util/f64-pool';
+import { freshF32 } from '../util/fresh-memory';
 import { checkLength, checkParams, checkSeq } from '../cells/dense';
 import {
   type BackwardOptions,
@@ -66,7 +67,7 @@ export type KernelEngine = 'native' | 'wasm';
 const BIG = 1 << 16;
 
 function allocF32(n: number): Float32Array {
-  return n >= BIG ? new Float32Array(Buffer.allocUnsafeSlow(n * 4).buffer, 0, n) : new Float32Array(n);
+  return n >= BIG ? freshF32(n) : new Float32Array(n);
 }
 
 function allocF64(n: number): Float64Array {
@@ -473,7 +474,7 @@ export function makeKernelCell(kind: CellKind, addon: LayerKernels, engine: Kern
       dwdiag: null,
       dh: dh32.arr,
     });
-    const out = dhOuts.map(() => new Float64Array(n));
+    const out = dhOuts.map(() => takeF64(n));
     out.forEach((o, q) => {
       for (let t = 0; t < T; t++) o.set(dh32.arr.subarray((t * k + q) * B * H, (t * k + q + 1) * B * H), t * B * H);
     });

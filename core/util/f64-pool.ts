@@ -8,6 +8,8 @@
  * says it is done with them (recycleF64); others are garbage collected as usual.
  */
 
+import { freshF64 } from './fresh-memory';
+
 /** Below this many values an array is cheap to allocate: not pooled. */
 export const POOL_MIN = 1 << 16;
 const POOL_MAX = 64 << 20; // values (512 MB)
@@ -28,7 +30,7 @@ export function takeF64(n: number, zero = false): Float64Array {
     if (zero) a.fill(0);
     return a;
   }
-  const fresh = new Float64Array(Buffer.allocUnsafeSlow(n * 8).buffer, 0, n);
+  const fresh = freshF64(n);
   if (zero) fresh.fill(0);
   owned.add(fresh);
   return fresh;
