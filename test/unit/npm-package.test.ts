@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { fastEngineStatus } from '../../core/engine/fast';
+import { tinyTrainArgs } from '../helpers/tiny-train';
 
 const root = join(__dirname, '..', '..');
 const built = ['dist/cli.js', 'dist/wasm/rnn_kernels.wasm'].every((f) => existsSync(join(root, f)));
@@ -47,33 +48,7 @@ test(
     assert.deepEqual(manifest.bin, { 'rnn-memory': 'dist/cli.js' });
     assert.equal(manifest.dependencies, undefined);
 
-    const train = (out: string, env: Record<string, string>) =>
-      run(
-        'npx',
-        [
-          '--no',
-          'rnn-memory',
-          'train',
-          '--task',
-          'copy',
-          '--cell',
-          'nbrc',
-          '--out',
-          out,
-          '--steps',
-          '2',
-          '--units',
-          '6',
-          '--batch',
-          '4',
-          '--T',
-          '8',
-          '--test-size',
-          '8',
-        ],
-        app,
-        env,
-      );
+    const train = (out: string, env: Record<string, string>) => run('npx', ['--no', 'rnn-memory', ...tinyTrainArgs(out)], app, env);
     const cases: [string, Record<string, string>, string][] = [
       ['hidden', { RNN_MEMORY_HIDE_NATIVE: '1' }, 'wasm'],
       ['default', {}, nativeBuilt ? 'native' : 'wasm'],

@@ -17,6 +17,7 @@ import { setWasmThreads, splitCount } from '../../core/engine/wasm-threads';
 import { Rng } from '../../core/util/rng';
 import { float32Close } from '../helpers/float32-close';
 import { noisyParams } from '../helpers/params';
+import { tinyTrainArgs } from '../helpers/tiny-train';
 
 const status = wasmEngineStatus();
 const skip = status.available ? false : `wasm engine unavailable: ${status.reason}`;
@@ -214,25 +215,7 @@ function cli(args: string[], env: Record<string, string> = {}) {
 
 test('with the native addon hidden, train, trace and diagnose run on wasm and say so first', { skip }, () => {
   const run = join(dir, 'run');
-  const t = cli([
-    'train',
-    '--task',
-    'copy',
-    '--cell',
-    'nbrc',
-    '--out',
-    run,
-    '--steps',
-    '2',
-    '--units',
-    '6',
-    '--batch',
-    '4',
-    '--T',
-    '8',
-    '--test-size',
-    '8',
-  ]);
+  const t = cli(tinyTrainArgs(run));
   assert.equal(t.code, 0, t.err);
   assert.match(t.err.split('\n')[0], /^training in .* \(engine: wasm\)$/);
   assert.equal(JSON.parse(readFileSync(join(run, 'run.json'), 'utf8')).engine, 'wasm');
