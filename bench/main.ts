@@ -330,10 +330,10 @@ function printTable(rows: Row[], quick: boolean): void {
   for (const b of body) console.log(line(b));
   const s = scaling(rows);
   if (s.length) {
-    console.log('\nscaling of our step time (ideal: ×T for T, ×(H²-dominated) for H):');
+    console.log('\nscaling of our step time (ideal: ×T for T, ×(H²-dominated) for H; CPU time is less moved by other load):');
     for (const x of s)
       console.log(
-        `  ${x.cell}: ${x.what} ${x.from} -> ${x.to}: ×${x.factor.toFixed(2)}` +
+        `  ${x.cell}: ${x.what} ${x.from} -> ${x.to}: ×${x.factor.toFixed(2)} (CPU time ×${x.cpuFactor.toFixed(2)})` +
           (x.torchFactor ? ` (PyTorch best ×${x.torchFactor.toFixed(2)})` : '') +
           (x.faults ? `; page faults per step ${x.faults[0]} -> ${x.faults[1]}` : ''),
       );
@@ -399,6 +399,8 @@ interface Scaling {
   from: number;
   to: number;
   factor: number;
+  /** The same ratio for CPU time per step (all threads). */
+  cpuFactor: number;
   torchFactor?: number;
   /** Minor page faults per step at `from` and at `to`. */
   faults?: [number, number];
@@ -417,6 +419,7 @@ function scaling(rows: Row[]): Scaling[] {
         from: what === 'T' ? base.T : base.units,
         to: what === 'T' ? r1.config.T : r1.config.units,
         factor: (r1.fast as Measurement).stepMedianMs / (r0.fast as Measurement).stepMedianMs,
+        cpuFactor: (r1.fast as Measurement).stepCpuMs / (r0.fast as Measurement).stepCpuMs,
         torchFactor: r0.bestTorch && r1.bestTorch ? r1.bestTorch.stepMs / r0.bestTorch.stepMs : undefined,
         faults:
           r0.fast?.stepFaults !== undefined && r1.fast?.stepFaults !== undefined ? [r0.fast.stepFaults, r1.fast.stepFaults] : undefined,
