@@ -7,6 +7,7 @@
 import { referenceCell } from '../cells/index';
 import { clearF64Pool, recycleF64, takeF64 } from '../util/f64-pool';
 import { freshF32 } from '../util/fresh-memory';
+import { LengthPool } from '../util/length-pool';
 import { checkLength, checkParams, checkSeq } from '../cells/dense';
 import {
   type BackwardOptions,
@@ -110,31 +111,15 @@ interface Lease {
   arr: Float32Array;
   refs: number;
 }
-const pool = new Map<number, Float32Array[]>();
-let pooled = 0;
-const POOL_MAX = 128 << 20; // floats (512 MB)
+const pool = new LengthPool<Float32Array>(128 << 20); // floats (512 MB)
 
 function lease(n: number): Lease {
-  const arr = pool.get(n)?.pop();
-  if (arr) pooled -= n;
-  return { arr: arr ?? allocF32(n), refs: 1 };
+  return { arr: pool.take(n) ?? allocF32(n), refs: 1 };
 }
 
 function drop(l: Lease): void {
-  const n = l.arr.length;
-  if (--l.refs > 0 || n < BIG || n > POOL_MAX) return;
-  // A full pool makes room by forgetting buffers of other sizes (shapes change between runs).
-  for (const [size, list] of pool) {
-    if (pooled + n <= POOL_MAX) break;
-    if (size === n) continue;
-    pooled -= size * list.length;
-    pool.delete(size);
-  }
-  if (pooled + n > POOL_MAX) return;
-  const list = pool.get(n) ?? [];
-  list.push(l.arr);
-  pool.set(n, list);
-  pooled += n;
+  if (--l.refs > 0 || l.arr.length < BIG) return;
+  pool.give(l.arr);
 }
 
 /**
@@ -356,6 +341,21 @@ export function makeKernelCell(kind: CellKind, addon: LayerKernels, engine: Kern
     return { h, gates: lazyF64(addon, gateSources, () => cache.released), cache, float32: () => (cache.released ? undefined : views) };
   }
 
+  /** Checks a backward's arguments against its forward pass (`cache`); returns the input x as float32. */
+  function backwardInput(p: LayerParams, x: Float64Array, cache: FastCache, shape: SeqShape): Float32Array {
+    if (cache.released) throw new Error(`${kind}: backward of a forward pass given to releaseForward`);
+    checkSeq(kind, x, shape);
+    const { T, B, inputSize: I, units: H } = shape;
+    const cs = cache.shape;
+    if (cs.T !== T || cs.B !== B || cs.inputSize !== I || cs.units !== H) {
+      throw new Error(
+        `${kind}: backward shape [${T}, ${B}, ${I}, ${H}] differs from the forward pass [${cs.T}, ${cs.B}, ${cs.inputSize}, ${cs.units}]`,
+      );
+    }
+    checkParams(kind, p, ref.paramSpecs(I, H));
+    return cache.x === x ? cache.x32.arr : (f32Of.get(x)?.arr ?? intoF32(addon, x, allocF32(x.length)));
+  }
+
   function backward(
     p: LayerParams,
     x: Float64Array,
@@ -367,22 +367,13 @@ export function makeKernelCell(kind: CellKind, addon: LayerKernels, engine: Kern
     const cache = fwd?.cache;
     // A forward pass from another engine carries its own cache: let that engine differentiate it.
     if (!isFastCache(cache, kind, engine)) return ref.backward(p, x, fwd, dhOut, shape, opts);
-    if (cache.released) throw new Error(`${kind}: backward of a forward pass given to releaseForward`);
-    checkSeq(kind, x, shape);
+    const x32 = backwardInput(p, x, cache, shape);
     const { T, B, inputSize: I, units: H } = shape;
-    const cs = cache.shape;
-    if (cs.T !== T || cs.B !== B || cs.inputSize !== I || cs.units !== H) {
-      throw new Error(
-        `${kind}: backward shape [${T}, ${B}, ${I}, ${H}] differs from the forward pass [${cs.T}, ${cs.B}, ${cs.inputSize}, ${cs.units}]`,
-      );
-    }
-    checkParams(kind, p, ref.paramSpecs(I, H));
     const n = T * B * H;
     checkLength(kind, 'dhOut', dhOut, n);
     const GI = kind === 'lstm' ? 4 * H : 3 * H;
     const GR = kind === 'brc' ? 0 : kind === 'nbrc' ? 2 * H : GI;
     const pp = packParams(kind, p, I, H);
-    const x32 = cache.x === x ? cache.x32.arr : (f32Of.get(x)?.arr ?? intoF32(addon, x, allocF32(x.length)));
     const dx32 = temp('dx', T * B * I);
     const paramGrads = opts?.paramGrads !== false;
     const dU = paramGrads ? new Float32Array(I * GI) : null;
@@ -437,17 +428,10 @@ export function makeKernelCell(kind: CellKind, addon: LayerKernels, engine: Kern
     const cache = fwd?.cache;
     const k = dhOuts.length;
     if (!isFastCache(cache, kind, engine) || k <= 1) return dhOuts.map((d) => backward(p, x, fwd, d, shape, { paramGrads: false }).dh);
-    if (cache.released) throw new Error(`${kind}: backward of a forward pass given to releaseForward`);
+    const x32 = backwardInput(p, x, cache, shape);
     const { T, B, inputSize: I, units: H } = shape;
-    const cs = cache.shape;
-    if (cs.T !== T || cs.B !== B || cs.inputSize !== I || cs.units !== H)
-      throw new Error(
-        `${kind}: backward shape [${T}, ${B}, ${I}, ${H}] differs from the forward pass [${cs.T}, ${cs.B}, ${cs.inputSize}, ${cs.units}]`,
-      );
-    checkParams(kind, p, ref.paramSpecs(I, H));
     const n = T * B * H;
     dhOuts.forEach((d) => checkLength(kind, 'dhOut', d, n));
-    const x32 = cache.x === x ? cache.x32.arr : (f32Of.get(x)?.arr ?? intoF32(addon, x, allocF32(x.length)));
     const tiled = [x32, cache.h32.arr, ...cache.states.map((l) => l.arr)].map((a) => {
       const w = a.length / (T * B); // values per row: I for x, H for the states
       const l = lease(k * a.length);
@@ -507,7 +491,6 @@ export function releaseForward(what: CellForward | { layers: { fwd: CellForward 
 /** Frees the buffer pool and temporaries shared by the float32 engines. */
 export function releaseFloat32Memory(): void {
   pool.clear();
-  pooled = 0;
   scratch.dhOut = new Float32Array(0);
   scratch.dx = new Float32Array(0);
   scratch.dh = new Float32Array(0);

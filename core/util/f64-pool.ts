@@ -9,23 +9,22 @@
  */
 
 import { freshF64 } from './fresh-memory';
+import { LengthPool } from './length-pool';
 
 /** Below this many values an array is cheap to allocate: not pooled. */
 export const POOL_MIN = 1 << 16;
 const POOL_MAX = 64 << 20; // values (512 MB)
 
-const pool = new Map<number, Float64Array[]>();
-let pooledValues = 0;
 /** Arrays taken from here (only those may come back), and those currently in the pool (no double return). */
 const owned = new WeakSet<Float64Array>();
 const inPool = new WeakSet<Float64Array>();
+const pool = new LengthPool<Float64Array>(POOL_MAX, (a) => inPool.delete(a));
 
 /** An array of n values with arbitrary contents (the caller overwrites all of it); `zero` fills it with 0. */
 export function takeF64(n: number, zero = false): Float64Array {
   if (n < POOL_MIN) return new Float64Array(n);
-  const a = pool.get(n)?.pop();
+  const a = pool.take(n);
   if (a) {
-    pooledValues -= n;
     inPool.delete(a);
     if (zero) a.fill(0);
     return a;
@@ -39,25 +38,10 @@ export function takeF64(n: number, zero = false): Float64Array {
 /** Gives `a` back for reuse: its user must not read or write it afterwards. Arrays not from takeF64 are ignored. */
 export function recycleF64(a: Float64Array | undefined | null): void {
   if (!a || !owned.has(a) || inPool.has(a)) return;
-  const n = a.length;
-  // A full pool makes room by forgetting arrays of other sizes (shapes change between runs).
-  for (const [size, list] of pool) {
-    if (pooledValues + n <= POOL_MAX) break;
-    if (size === n) continue;
-    pooledValues -= size * list.length;
-    for (const x of list) inPool.delete(x);
-    pool.delete(size);
-  }
-  if (pooledValues + n > POOL_MAX) return;
-  const list = pool.get(n) ?? [];
-  list.push(a);
-  pool.set(n, list);
-  inPool.add(a);
-  pooledValues += n;
+  if (pool.give(a)) inPool.add(a);
 }
 
 /** Empties the pool (its memory goes back to the garbage collector). */
 export function clearF64Pool(): void {
   pool.clear();
-  pooledValues = 0;
 }
