@@ -158,7 +158,7 @@ struct Arena {
 };
 
 // Bumped whenever the JavaScript-visible interface changes (core/engine/fast.ts checks it).
-const int kAbi = 5;
+const int kAbi = 6;  // 6: gram, initial states h0/c0
 
 std::mutex gMutex;
 Pool *gPool = new Pool();  // never destroyed: its detached threads outlive static destructors
@@ -305,6 +305,10 @@ void readCommon(napi_env env, napi_value bufs, RnnLayer &L) {
   L.biasR = L.kind == RNN_GRU ? f32(env, field(env, bufs, "biasR"), 3 * H, "biasR") : nullptr;
   L.wdiag = L.kind == RNN_BRC ? f32(env, field(env, bufs, "wdiag"), 2 * H, "wdiag") : nullptr;
   L.h = f32(env, field(env, bufs, "h"), TB * H, "h");
+  // Optional initial state [B, H] (LSTM: h0 and c0 together); absent = the zero state.
+  L.h0 = f32(env, field(env, bufs, "h0"), (long)L.B * H, "h0", true);
+  L.c0 = L.kind == RNN_LSTM ? f32(env, field(env, bufs, "c0"), (long)L.B * H, "c0", true) : nullptr;
+  if (L.kind == RNN_LSTM && !L.h0 != !L.c0) throw ArgError{"an LSTM initial state needs both h0 and c0"};
   napi_value states = field(env, bufs, "states");
   for (int k = 0; k < numStates(L.kind); k++) L.s[k] = f32(env, arrayItem(env, states, k), TB * H, "state");
 }
@@ -533,6 +537,24 @@ napi_value Gemm(napi_env env, napi_callback_info info) {
   });
 }
 
+// gram(n, d, X, A): the upper triangle of X^T X for X [n, d] row-major float64 into A [d, d] (entries below
+// the diagonal may be written too). Single thread, no denormal flushing: the ridge probes want float64 as JS
+// computes it, only faster.
+napi_value Gram(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    napi_value argv[4];
+    getArgs(env, info, 4, argv);
+    const int n = argInt(env, argv[0], "n"), d = argInt(env, argv[1], "d");
+    if (n < 1 || d < 1) throw ArgError{"n and d must be positive"};
+    const double *X = (const double *)typedData(env, argv[2], napi_float64_array, (long)n * d, "X", false);
+    double *A = (double *)typedData(env, argv[3], napi_float64_array, (long)d * d, "A", false);
+    std::lock_guard<std::mutex> lk(gMutex);
+    std::vector<double> scratch(kernels()->gramScratchDoubles(n, d));
+    kernels()->gram(n, d, X, A, scratch.data());
+    return undefinedValue(env);
+  });
+}
+
 // tanh(x, y) / sigmoid(x, y): the kernels' activation approximations (accuracy tests).
 napi_value Activation(napi_env env, napi_callback_info info, bool sigmoid) {
   return guarded(env, [&]() -> napi_value {
@@ -563,6 +585,7 @@ NAPI_MODULE_INIT() {
       {"setIsa", nullptr, SetIsa, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"releaseScratch", nullptr, ReleaseScratch, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"gemm", nullptr, Gemm, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"gram", nullptr, Gram, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"tanh", nullptr, Tanh, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"sigmoid", nullptr, Sigmoid, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"adviseHugePages", nullptr, AdviseHugePages, nullptr, nullptr, nullptr, napi_enumerable, nullptr},

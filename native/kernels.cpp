@@ -543,43 +543,45 @@ void forwardPhase(RnnLayer *L, int phase, int tid, int nt) {
   float *P = s.pt, *R = s.rt;
   for (int t = 0; t < T; t++) {
     const long row0 = (long)t * B + b0;
-    const float *hp = t ? L->h + (row0 - B) * H : nullptr;
+    // h_{t-1}: the previous step's, at t = 0 the given initial state, else none (zero).
+    const float *hp = t ? L->h + (row0 - B) * H : L->h0 ? L->h0 + (long)b0 * H : nullptr;
     gemmK(nb, GI, I, L->x + row0 * I, I, 1, s.up, true, 0, P, GIp, 0, L->bias);
     switch (L->kind) {
       case RNN_BRC:
       case RNN_NBRC: {
         const bool diag = L->kind == RNN_BRC;
-        if (!diag && t) gemmK(nb, GR, H, hp, H, 1, s.wp, true, 0, P, GIp, 1, nullptr);
+        if (!diag && hp) gemmK(nb, GR, H, hp, H, 1, s.wp, true, 0, P, GIp, 1, nullptr);
         for (int b = 0; b < nb; b++) {
           const long o = (row0 + b) * H;
           const float *Pr = P + b * GIp;
           float *c = L->s[0] + o, *a = L->s[1] + o, *u = L->s[2] + o, *h = L->h + o;
-          if (!t) brcFwdRow<false, false>(H, Pr, nullptr, wc, wa, c, a, u, h);
+          if (!hp) brcFwdRow<false, false>(H, Pr, nullptr, wc, wa, c, a, u, h);
           else if (diag) brcFwdRow<true, true>(H, Pr, hp + (long)b * H, wc, wa, c, a, u, h);
           else brcFwdRow<true, false>(H, Pr, hp + (long)b * H, wc, wa, c, a, u, h);
         }
         break;
       }
       case RNN_GRU: {
-        if (t) gemmK(nb, GR, H, hp, H, 1, s.wp, true, 0, R, GRp, 0, L->biasR);
+        if (hp) gemmK(nb, GR, H, hp, H, 1, s.wp, true, 0, R, GRp, 0, L->biasR);
         else
           for (int b = 0; b < nb; b++) memcpy(R + b * GRp, L->biasR, sizeof(float) * GR);
         for (int b = 0; b < nb; b++) {
           const long o = (row0 + b) * H;
           const float *Pr = P + b * GIp, *Rr = R + b * GRp;
           float *z = L->s[0] + o, *r = L->s[1] + o, *hh = L->s[2] + o, *rh = L->s[3] + o, *h = L->h + o;
-          if (t) gruFwdRow<true>(H, Pr, Rr, hp + (long)b * H, z, r, hh, rh, h);
+          if (hp) gruFwdRow<true>(H, Pr, Rr, hp + (long)b * H, z, r, hh, rh, h);
           else gruFwdRow<false>(H, Pr, Rr, nullptr, z, r, hh, rh, h);
         }
         break;
       }
       case RNN_LSTM: {
-        if (t) gemmK(nb, GR, H, hp, H, 1, s.wp, true, 0, P, GIp, 1, nullptr);
+        if (hp) gemmK(nb, GR, H, hp, H, 1, s.wp, true, 0, P, GIp, 1, nullptr);
         for (int b = 0; b < nb; b++) {
           const long o = (row0 + b) * H;
           const float *Pr = P + b * GIp;
           float *const *S = L->s;
-          if (t) lstmFwdRow<true>(H, Pr, S[4] + o - (long)B * H, S[0] + o, S[1] + o, S[2] + o, S[3] + o, S[4] + o, L->h + o);
+          const float *cp = t ? S[4] + o - (long)B * H : L->c0 ? L->c0 + (long)(b0 + b) * H : nullptr;
+          if (cp) lstmFwdRow<true>(H, Pr, cp, S[0] + o, S[1] + o, S[2] + o, S[3] + o, S[4] + o, L->h + o);
           else lstmFwdRow<false>(H, Pr, nullptr, S[0] + o, S[1] + o, S[2] + o, S[3] + o, S[4] + o, L->h + o);
         }
         break;
@@ -590,7 +592,7 @@ void forwardPhase(RnnLayer *L, int phase, int tid, int nt) {
 
 // Weight and bias gradients of one chunk of steps, accumulated into the thread's partial sums. The
 // recurrent weights take only the first recRows rows: the step t = 0 (the chunk's last rows) has no
-// h_{t-1}, and multiplying its zero row by a NaN or Inf dL/dpre would make NaN where the reference
+// h_{t-1} without an initial state, and multiplying its zero row by a NaN or Inf dL/dpre would make NaN where the reference
 // adds nothing.
 void flushChunk(const RnnLayer *L, const Dims &d, ThreadScratch &s, long rows, long recRows) {
   const long H = d.H, GI = d.GI;
@@ -668,44 +670,43 @@ void backwardPhase(RnnLayer *L, int phase, int tid, int nt) {
   long slot = 0;
   for (int t = T - 1; t >= 0; t--) {
     const long row0 = (long)t * B + b0;
-    const float *hp = t ? L->h + (row0 - B) * H : nullptr;
+    const float *hp = t ? L->h + (row0 - B) * H : L->h0 ? L->h0 + (long)b0 * H : nullptr;
     float *dP = s.dPc + slot * nb * GIp;
     float *dR = s.dRc ? s.dRc + slot * nb * GRp : nullptr;
     for (int b = 0; b < nb; b++) {
       const long o = (row0 + b) * H;
       const float *dho = L->dhOut + o;
       float *cr = s.carry + (long)b * H, *dh = L->dh + o, *dPr = dP + b * GIp;
-      const float *hpr = t ? hp + (long)b * H : nullptr;
+      const float *hpr = hp ? hp + (long)b * H : nullptr;
       const float *const *S = L->s;
       switch (L->kind) {
         case RNN_BRC:
-          if (t) brcBwdRow<true, true>(H, dho, cr, hpr, S[0] + o, S[1] + o, S[2] + o, wc, wa, dPr, dh);
+          if (hpr) brcBwdRow<true, true>(H, dho, cr, hpr, S[0] + o, S[1] + o, S[2] + o, wc, wa, dPr, dh);
           else brcBwdRow<false, true>(H, dho, cr, hpr, S[0] + o, S[1] + o, S[2] + o, wc, wa, dPr, dh);
           break;
         case RNN_NBRC:
-          if (t) brcBwdRow<true, false>(H, dho, cr, hpr, S[0] + o, S[1] + o, S[2] + o, wc, wa, dPr, dh);
+          if (hpr) brcBwdRow<true, false>(H, dho, cr, hpr, S[0] + o, S[1] + o, S[2] + o, wc, wa, dPr, dh);
           else brcBwdRow<false, false>(H, dho, cr, hpr, S[0] + o, S[1] + o, S[2] + o, wc, wa, dPr, dh);
           break;
         case RNN_GRU: {
           float *dRr = dR + b * GRp;
-          if (t) gruBwdRow<true>(H, dho, cr, hpr, S[0] + o, S[1] + o, S[2] + o, S[3] + o, dPr, dRr, dh);
+          if (hpr) gruBwdRow<true>(H, dho, cr, hpr, S[0] + o, S[1] + o, S[2] + o, S[3] + o, dPr, dRr, dh);
           else gruBwdRow<false>(H, dho, cr, hpr, S[0] + o, S[1] + o, S[2] + o, S[3] + o, dPr, dRr, dh);
           break;
         }
         case RNN_LSTM: {
           float *gc = s.gc + (long)b * H;
-          if (t)
-            lstmBwdRow<true>(H, dho, cr, gc, S[4] + o - (long)B * H, S[0] + o, S[1] + o, S[2] + o, S[3] + o, S[4] + o,
-                             dPr, dh);
+          const float *cp = t ? S[4] + o - (long)B * H : L->c0 ? L->c0 + (long)(b0 + b) * H : nullptr;
+          if (cp) lstmBwdRow<true>(H, dho, cr, gc, cp, S[0] + o, S[1] + o, S[2] + o, S[3] + o, S[4] + o, dPr, dh);
           else lstmBwdRow<false>(H, dho, cr, gc, nullptr, S[0] + o, S[1] + o, S[2] + o, S[3] + o, S[4] + o, dPr, dh);
           break;
         }
       }
     }
-    // The chunk's copies of x_t and h_{t-1} (zero at t = 0) for the weight gradients.
+    // The chunk's copies of x_t and h_{t-1} (zero at t = 0 without an initial state) for the weight gradients.
     if (grads) {
       memcpy(s.xc + slot * nb * I, L->x + row0 * I, sizeof(float) * nb * I);
-      if (t) memcpy(s.hc + slot * nb * H, hp, sizeof(float) * nb * H);
+      if (hp) memcpy(s.hc + slot * nb * H, hp, sizeof(float) * nb * H);
       else memset(s.hc + slot * nb * H, 0, sizeof(float) * nb * H);
     }
     if (t && L->W) {
@@ -720,7 +721,7 @@ void backwardPhase(RnnLayer *L, int phase, int tid, int nt) {
       else gemmDot(nb, I, GI, dP, GIp, L->U, GI, dx, I, 0);
     }
     if (++slot == d.steps || t == 0) {
-      if (grads) flushChunk(L, d, s, slot * nb, (t == 0 ? slot - 1 : slot) * nb);
+      if (grads) flushChunk(L, d, s, slot * nb, (t == 0 && !hp ? slot - 1 : slot) * nb);
       slot = 0;
     }
   }
@@ -757,6 +758,56 @@ void sigmoidv(const float *x, float *y, size_t n) {
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Gram matrix of the diagnostics' ridge probes, in float64 (the probe fits hundreds of them per report).
+
+typedef double vd __attribute__((vector_size(VW * 4)));
+const int VD = VW / 2;  // doubles per vector
+// Column blocks: 4 x 4 accumulators where there are 32 vector registers, else 2 x 4 (16 registers).
+#if VW == 16
+const int GMI = 4;
+#else
+const int GMI = 2;
+#endif
+const int GMJ = 4;
+
+inline long gramStride(int n) { return roundUp(n, VD); }
+size_t gramScratchDoubles(int n, int d) { return (size_t)roundUp(d, GMJ) * gramStride(n) + VD; }
+
+// A[i, j] = sum_r C[i][r] C[j][r] for the GMI x GMJ block at (i, j); C holds columns of np doubles.
+void gramBlock(long np, const double *C, long i, long j, int d, double *A) {
+  vd acc[GMI][GMJ];
+  for (int p = 0; p < GMI; p++)
+    for (int q = 0; q < GMJ; q++) acc[p][q] = vd{};
+  const double *ci = C + i * np, *cj = C + j * np;
+  for (long r = 0; r < np; r += VD) {
+    vd a[GMI], b[GMJ];
+    for (int p = 0; p < GMI; p++) a[p] = *(const vd *)(ci + p * np + r);
+    for (int q = 0; q < GMJ; q++) b[q] = *(const vd *)(cj + q * np + r);
+    for (int p = 0; p < GMI; p++)
+      for (int q = 0; q < GMJ; q++) acc[p][q] += a[p] * b[q];
+  }
+  for (int p = 0; p < GMI && i + p < d; p++)
+    for (int q = 0; q < GMJ && j + q < d; q++) {
+      double v = 0.0;
+      for (int k = 0; k < VD; k++) v += acc[p][q][k];
+      A[(i + p) * d + j + q] = v;
+    }
+}
+
+// The upper triangle (j >= i) of X^T X for X [n, d] row-major; entries below the diagonal may be written
+// too (with their correct values). X is copied into the scratch column by column, zero-padded to whole
+// vectors and to whole blocks, so every load is aligned and no tail loop is needed.
+void gramF64(int n, int d, const double *X, double *A, double *scratch) {
+  const long np = gramStride(n), dp = roundUp(d, GMJ);
+  double *C = (double *)(((uintptr_t)scratch + VD * 8 - 1) & ~(uintptr_t)(VD * 8 - 1));
+  memset(C, 0, sizeof(double) * dp * np);
+  for (long r = 0; r < n; r++)
+    for (long c = 0; c < d; c++) C[c * np + r] = X[r * d + c];
+  for (long i = 0; i < d; i += GMI)
+    for (long j = i / GMJ * GMJ; j < d; j += GMJ) gramBlock(np, C, i, j, d, A);
+}
+
 RnnKernels gTable;
 
 }  // namespace
@@ -775,6 +826,8 @@ extern "C" const RnnKernels *ENTRY(void) {
     gTable.gemmScratchFloats = testGemmScratch;
     gTable.tanhv = tanhv;
     gTable.sigmoidv = sigmoidv;
+    gTable.gram = gramF64;
+    gTable.gramScratchDoubles = gramScratchDoubles;
     gTable.isa = ISA_NAME;
   }
   return &gTable;

@@ -21,6 +21,8 @@ struct RnnLayer {
   // Forward: input and outputs. s[] are the states backward needs:
   // BRC/nBRC c, a, u(candidate); GRU z, r, hh(candidate), rh(h RK_h + b1_h); LSTM i, f, g, o, c.
   const float *x;
+  // Initial state [B, H] (LSTM: h0 and c0), or null for the zero state.
+  const float *h0, *c0;
   float *h;
   float *s[RNN_NSTATE];
   // Backward: dL/dh from outside, and outputs. dbias has GI entries (BRC/nBRC use the first 2H),
@@ -48,6 +50,9 @@ struct RnnKernels {
   // Vector tanh / sigmoid over n floats, for accuracy tests.
   void (*tanhv)(const float *x, float *y, size_t n);
   void (*sigmoidv)(const float *x, float *y, size_t n);
+  // Upper triangle of X^T X, X [n, d] row-major float64 (ridge probes of the diagnostics), single thread.
+  void (*gram)(int n, int d, const double *X, double *A, double *scratch);
+  size_t (*gramScratchDoubles)(int n, int d);
 };
 
 const RnnKernels *rnn_kernels_avx512(void);

@@ -12,7 +12,7 @@ namespace {
 enum {
   D_KIND, D_T, D_B, D_I, D_H,
   D_X, D_U, D_W, D_BIAS, D_BIASR, D_WDIAG, D_HS, D_S0, D_S1, D_S2, D_S3, D_S4,
-  D_DHOUT, D_DX, D_DU, D_DW, D_DBIAS, D_DBIASR, D_DWDIAG, D_DH, D_SCRATCH,
+  D_DHOUT, D_DX, D_DU, D_DW, D_DBIAS, D_DBIASR, D_DWDIAG, D_DH, D_H0, D_C0, D_SCRATCH,
   D_COUNT
 };
 
@@ -40,6 +40,8 @@ RnnLayer layer() {
   L.biasR = ptr<const float>(D_BIASR);
   L.wdiag = ptr<const float>(D_WDIAG);
   L.h = ptr<float>(D_HS);
+  L.h0 = ptr<const float>(D_H0);
+  L.c0 = ptr<const float>(D_C0);
   for (int k = 0; k < RNN_NSTATE; k++) L.s[k] = ptr<float>(D_S0 + k);
   L.dhOut = ptr<const float>(D_DHOUT);
   L.dx = ptr<float>(D_DX);
@@ -58,7 +60,7 @@ RnnLayer layer() {
 extern "C" unsigned char __heap_base;
 
 // Bumped whenever the interface to JavaScript changes (core/engine/wasm.ts checks it).
-EXPORT("rnn_abi") int rnn_abi() { return 1; }
+EXPORT("rnn_abi") int rnn_abi() { return 2; }  // 2: initial states h0/c0
 EXPORT("rnn_desc") int *rnn_desc() { return gDesc; }
 EXPORT("rnn_heap_base") unsigned rnn_heap_base() { return ((unsigned)(__SIZE_TYPE__)&__heap_base + 63u) & ~63u; }
 

@@ -16,7 +16,7 @@ import { genericSelfMaps, gruSelfMaps, lstmSelfMaps, type SelfMaps } from './sel
 import { sequenceRows, toNested } from './state';
 import type { BistabilityLayer, BistabilityReport, Flip, NeuronSummary } from './types';
 import { layerLabel } from './labels';
-import { attachSeries, perSequenceMeans } from './fraction-intervals';
+import { attachSeries, perSequenceMeans, type SequenceMeanOf } from './fraction-intervals';
 
 /** u*(a) = a·√(1 − 1/a) − atanh √(1 − 1/a): the neuron is bistable for |u| < u*(a) (0 when a ≤ 1). */
 export function bistableBand(a: number): number {
@@ -213,13 +213,13 @@ function analyzeLayer(model: Model, tr: LayerTrace, l: number, opts: Bistability
   }
   // Per-sequence series behind the intervals: the whole (engine) batch where the means use it, else the
   // sampled sequences' maps.
-  const mapsSeries = (pick: (m: SeqMaps) => ArrayLike<number>, map: (x: number) => number) => {
+  const mapsSeries = (pick: (m: SeqMaps) => ArrayLike<number>, of: SequenceMeanOf) => {
     const all = new Float64Array(T * Bs * H);
     maps.forEach((m, b) => {
       const v = pick(m);
       for (let t = 0; t < T; t++) for (let j = 0; j < H; j++) all[(t * Bs + b) * H + j] = v[t * H + j];
     });
-    return perSequenceMeans(all, T, Bs, H, map);
+    return perSequenceMeans(all, T, Bs, H, of);
   };
   const result: BistabilityLayer = {
     ...base,
@@ -235,16 +235,8 @@ function analyzeLayer(model: Model, tr: LayerTrace, l: number, opts: Bistability
     sampledSequences: Bs,
   };
   attachSeries(result, {
-    fractionBistable: aAll
-      ? perSequenceMeans(aAll, T, sB, H, (x) => +(x > 1))
-      : mapsSeries(
-          (m) => m.a,
-          (x) => +(x > 1),
-        ),
-    fractionTrulyBistable: mapsSeries(
-      (m) => m.count,
-      (x) => +(x === 3),
-    ),
+    fractionBistable: aAll ? perSequenceMeans(aAll, T, sB, H, 'above-one') : mapsSeries((m) => m.a, 'above-one'),
+    fractionTrulyBistable: mapsSeries((m) => m.count, 'equals-three'),
     meanC: gateAll ? perSequenceMeans(gateAll, T, sB, H) : undefined,
   });
   return result;

@@ -2,6 +2,7 @@
  * Linear decodability: a ridge regression from features to a scalar target, fitted on the first rows and
  * scored by R² on the rest. Solved in the primal (d×d) or dual (n×n) form, whichever is smaller.
  */
+import { gramUpper } from '../util/gram';
 import { choleskySolve } from './matrix';
 
 /** Default ridge penalty relative to the mean feature variance (see ridgeProbeR2). */
@@ -106,44 +107,4 @@ export function ridgeProbePredict(
     pred[r - nTrain] = p;
   }
   return pred;
-}
-
-/**
- * The upper triangle of XᵀX for X [n, d] row-major (entries below the diagonal may hold junk). X is copied to
- * column-major once, then each 2 × 2 block of A is four dot products over n held in registers: two loads per
- * two multiply-adds and no store in the inner loop (the load/store, not the multiply, bounds this loop in JS).
- */
-function gramUpper(X: Float64Array, n: number, d: number): Float64Array {
-  const C = new Float64Array(d * n);
-  for (let r = 0; r < n; r++) for (let j = 0; j < d; j++) C[j * n + r] = X[r * d + j];
-  const A = new Float64Array(d * d);
-  for (let i = 0; i < d; i += 2) {
-    const i1 = i + 1 < d ? i + 1 : i; // odd d: the last block row repeats its row
-    const ci = i * n,
-      ci1 = i1 * n;
-    for (let j = i; j < d; j += 2) {
-      const j1 = j + 1 < d ? j + 1 : j;
-      const cj = j * n,
-        cj1 = j1 * n;
-      let s00 = 0,
-        s01 = 0,
-        s10 = 0,
-        s11 = 0;
-      for (let r = 0; r < n; r++) {
-        const a0 = C[ci + r],
-          a1 = C[ci1 + r],
-          b0 = C[cj + r],
-          b1 = C[cj1 + r];
-        s00 += a0 * b0;
-        s01 += a0 * b1;
-        s10 += a1 * b0;
-        s11 += a1 * b1;
-      }
-      A[i * d + j] = s00;
-      A[i * d + j1] = s01;
-      A[i1 * d + j] = s10;
-      A[i1 * d + j1] = s11;
-    }
-  }
-  return A;
 }

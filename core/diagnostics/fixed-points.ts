@@ -69,7 +69,17 @@ export interface FixedPointSearchOptions {
   effectCount?: number;
   /** Runs whose whole trajectory is returned (default 8). */
   keepTrajectories?: number;
+  /**
+   * Stepper of the dynamics runs (settling and basin checks), e.g. a float32 engine's, whose batched steps cost
+   * a fraction of the reference cell's; refinement, Jacobians and classification always step `st`.
+   */
+  runner?: LayerStepper;
+  /** A run's step below this size counts as settled (default 1e-12; a float32 runner's rounding stalls near 1e-7 per coordinate). */
+  settleFloor?: number;
 }
+
+/** Per √S, the step size below which a float32 runner has settled: at a fixed point, rounding (2^-24 relative) leaves steps of a few 1e-8 per coordinate. */
+const FLOAT32_SETTLE_FLOOR = 2.5e-7;
 
 export interface FoundPoint {
   state: Float64Array;
@@ -219,6 +229,7 @@ function settleRuns(
   maxSteps: number,
   settleDist: number,
   keep: number,
+  floor = 1e-12,
 ): Runs {
   const S = st.S;
   const ends = Float64Array.from(starts);
@@ -254,7 +265,7 @@ function settleRuns(
       ends.set(out.subarray(((k - 1) * na + r) * S, (k * na + r) * S), o * S);
       const v = lastSpeed[o];
       const rho = k > 1 ? v / prev2Speed[o] : 1;
-      if (v < 1e-12 || (rho < 1 && (v * rho) / (1 - rho) < settleDist)) settled[o] = 1;
+      if (v < floor || (rho < 1 && (v * rho) / (1 - rho) < settleDist)) settled[o] = 1;
       // Stalled (barely moving but not contracting: a marginal direction): its end is kept as a slow
       // candidate, not counted as settled, and stepping it further would cost without moving it.
       else if (v >= stall) still.push(o);
@@ -292,7 +303,9 @@ export function searchFixedPoints(
   const margin = opts.margin ?? MARGINAL_TOL;
   const radius = tol * Math.sqrt(S);
   const maxSteps = Math.max(1, opts.steps ?? DEFAULT_STEPS);
-  const runs = settleRuns(st, x, starts, n, maxSteps, 0.1 * radius, opts.keepTrajectories ?? 8);
+  const runner = opts.runner ?? st;
+  const floor = opts.settleFloor ?? 1e-12;
+  const runs = settleRuns(runner, x, starts, n, maxSteps, 0.1 * radius, opts.keepTrajectories ?? 8, floor);
   const clusters = cluster(runs.ends, n, S, runs.settled, radius);
   const nCand = Math.max(1, opts.candidates ?? 16);
 
@@ -340,7 +353,7 @@ export function searchFixedPoints(
     const stability = rho <= 1 - margin ? 'stable' : rho > 1 + margin ? 'unstable' : 'marginal';
     found.push({ state: s, residual: res, maxEigenvalue: rho, stability, slow: res > FIXED_TOL, runs: c.runs });
   }
-  if (opts.effects && opts.effectCount) basinCheck(st, x, found, opts.effects, opts.effectCount, maxSteps, radius);
+  if (opts.effects && opts.effectCount) basinCheck(runner, x, found, opts.effects, opts.effectCount, maxSteps, radius, floor);
 
   const order = { stable: 0, marginal: 1, unstable: 2 } as const;
   found.sort(
@@ -375,6 +388,7 @@ function basinCheck(
   m: number,
   maxSteps: number,
   radius: number,
+  floor: number,
 ): void {
   const S = st.S;
   const stable = found.filter((f) => f.stability === 'stable' && !f.slow);
@@ -396,7 +410,7 @@ function basinCheck(
       for (let i = 0; i < S; i++) starts[(k * P + q) * S + i] = f.state[i] + effects[e * S + i];
     }),
   );
-  const back = settleRuns(st, x, starts, stable.length * P, Math.max(maxSteps, POLISH_STEPS), 0.1 * radius, 0);
+  const back = settleRuns(st, x, starts, stable.length * P, Math.max(maxSteps, POLISH_STEPS), 0.1 * radius, 0, floor);
   stable.forEach((f, k) => {
     let held = true;
     for (let q = 0; q < P; q++) {
@@ -462,7 +476,8 @@ export function analyzeFixedPoints(model: Model, fr: ForwardResult, opts: FixedP
   for (let l = 0; l < layer; l++) {
     const I = u.length;
     const H = arch.layers[l].units;
-    const lower = layerCell(arch.layers[l], opts.cells);
+    // Float64 like the refinement (one sequence: cheap on any cell).
+    const lower = layerCell(arch.layers[l]);
     const p = layerParams(model, l);
     if (supportsInitialState(lower)) {
       // The stepper folds the constant input into the kernels once.
@@ -486,11 +501,17 @@ export function analyzeFixedPoints(model: Model, fr: ForwardResult, opts: FixedP
   });
   const spec = arch.layers[layer];
   const def = layerCell(spec, opts.cells);
+  // Refinement needs float64 (finite-difference Jacobians, residuals to 1e-8): the layer's own cell without an
+  // engine (the reference cell of a built-in kind; a custom cell is its own). The many batched dynamics steps
+  // run on the engine's cell when that is another (float32) one.
+  const precise = layerCell(spec);
   const tr = fr.layers[layer];
   const { T, B, inputSize: I, units: H } = tr.shape;
   let st: LayerStepper;
+  let runner: LayerStepper;
   try {
-    st = makeStepper(def, layerParams(model, layer), I, H);
+    st = makeStepper(precise, layerParams(model, layer), I, H);
+    runner = def === precise || !supportsInitialState(def) ? st : makeStepper(def, layerParams(model, layer), I, H);
   } catch (e) {
     return empty((e as Error).message);
   }
@@ -545,7 +566,14 @@ export function analyzeFixedPoints(model: Model, fr: ForwardResult, opts: FixedP
     for (let i = 0; i < m * S; i++) effects[i] = to[i] - next[i];
   }
 
-  const res = searchFixedPoints(st, u, starts, n, { ...opts, effects, effectCount: m, keepTrajectories: opts.maxTrajectories ?? 8 });
+  const res = searchFixedPoints(st, u, starts, n, {
+    ...opts,
+    effects,
+    effectCount: m,
+    keepTrajectories: opts.maxTrajectories ?? 8,
+    runner,
+    settleFloor: runner === st ? undefined : FLOAT32_SETTLE_FLOOR * Math.sqrt(st.S),
+  });
   const margin = res.margin;
   const effectSizes = Array.from({ length: m }, (_, k) => norm(effects.subarray(k * S, k * S + S))).sort((a, b) => a - b);
   const inputEffect = m > 0 ? effectSizes[Math.floor((m - 1) / 2)] : 0;

@@ -7,6 +7,7 @@
  * scored the same way. Every number carries a 95 % interval across the retention batch's sequences.
  * Sequences run through the model in chunks, so memory stays bounded for large batches.
  */
+import { float32View } from '../cells/types';
 import { releaseForward } from '../engine/index';
 import type { Model } from '../model/model';
 import { forward, type CellResolver } from '../model/network';
@@ -85,7 +86,9 @@ export function analyzeRetention(model: Model, opts: RetentionOptions): Retentio
     const fr = forward(model, x, len, b, opts.cells);
     fr.layers.forEach((tr, l) => {
       const Hl = tr.shape.units;
-      times.forEach((t, i) => feats[l][i].set(tr.fwd.h.subarray(t * b * Hl, (t + 1) * b * Hl), r0 * Hl));
+      // A float32 engine's own h: copying it is a memcpy, where float64 → float32 goes value by value.
+      const h = float32View(tr.fwd, 'h') ?? tr.fwd.h;
+      times.forEach((t, i) => feats[l][i].set(h.subarray(t * b * Hl, (t + 1) * b * Hl), r0 * Hl));
     });
     if (!train) {
       const top = fr.layers[L - 1].fwd.h;

@@ -64,22 +64,53 @@ export function bootstrapEstimate(
   stat: (idx: Int32Array) => number,
   opts: { resamples?: number; seed?: number } = {},
 ): Estimate {
-  const all = Int32Array.from({ length: n }, (_, i) => i);
-  const value = stat(all);
+  const value = stat(identity(n));
   if (n < 2) return { value, lo: -Infinity, hi: Infinity, n, method: 'bootstrap' };
   const R = Math.max(20, opts.resamples ?? 200);
-  const rng = new Rng(opts.seed ?? 12345);
+  const draws = resampleIndices(n, R, opts.seed ?? 12345);
   const vals: number[] = [];
-  const idx = new Int32Array(n);
   for (let r = 0; r < R; r++) {
-    for (let i = 0; i < n; i++) idx[i] = rng.int(n);
-    const v = stat(idx);
+    const v = stat(draws.subarray(r * n, (r + 1) * n));
     if (Number.isFinite(v)) vals.push(v);
   }
   if (vals.length < R / 2) return { value, lo: -Infinity, hi: Infinity, n, method: 'bootstrap' };
   vals.sort((a, b) => a - b);
   const q = (p: number) => vals[Math.min(vals.length - 1, Math.max(0, Math.round(p * (vals.length - 1))))];
   return { value, lo: Math.min(q(0.025), value), hi: Math.max(q(0.975), value), n, method: 'bootstrap' };
+}
+
+function identity(n: number): Int32Array {
+  const all = new Int32Array(n);
+  for (let i = 0; i < n; i++) all[i] = i;
+  return all;
+}
+
+/**
+ * The R resamples of n indices drawn by seed, [R, n]. A report bootstraps hundreds of statistics over the same
+ * sequences with the same seed (every probe time, layer and delay), so the draws are kept and shared: the same
+ * numbers as drawing them anew, without 50 000 generator calls per statistic. Callers only read them.
+ */
+const drawCache = new Map<string, Int32Array>();
+/** Most indices kept (4 MB), oldest set evicted first. */
+const DRAW_CACHE_INTS = 1 << 20;
+
+function resampleIndices(n: number, R: number, seed: number): Int32Array {
+  const key = `${n}:${R}:${seed}`;
+  const hit = drawCache.get(key);
+  if (hit) return hit;
+  const rng = new Rng(seed);
+  const draws = new Int32Array(R * n);
+  for (let i = 0; i < draws.length; i++) draws[i] = rng.int(n);
+  if (draws.length > DRAW_CACHE_INTS) return draws;
+  let kept = draws.length;
+  for (const v of drawCache.values()) kept += v.length;
+  for (const [k, v] of drawCache) {
+    if (kept <= DRAW_CACHE_INTS) break;
+    drawCache.delete(k);
+    kept -= v.length;
+  }
+  drawCache.set(key, draws);
+  return draws;
 }
 
 /** A lower bound (e.g. a norm estimated from random probes): lo = value, no upper end. */

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { referenceCell } from '../cells/index';
 import type { CellDef, CellKind } from '../cells/types';
 import { setHugePageAdvisor } from '../util/fresh-memory';
+import { setGramKernel } from '../util/gram';
 import {
   KIND_CODE,
   makeKernelCell,
@@ -30,6 +31,8 @@ export interface NativeKernels extends LayerKernels {
   gemm(M: number, N: number, K: number, A: Float32Array, B: Float32Array, C: Float32Array): void;
   tanh(x: Float32Array, y: Float32Array): void;
   sigmoid(x: Float32Array, y: Float32Array): void;
+  /** The upper triangle of XᵀX (X [n, d] row-major, float64) into A [d, d]; single thread. */
+  gram(n: number, d: number, X: Float64Array, A: Float64Array): void;
   /** Backs the array's whole 2 MiB pages with transparent huge pages (Linux); whether the advice was taken. */
   adviseHugePages(a: Float32Array | Float64Array): boolean;
 }
@@ -44,7 +47,7 @@ export interface FastEngineStatus {
 }
 
 /** native/addon.cpp kAbi. */
-const ADDON_ABI = 5;
+const ADDON_ABI = 6;
 
 let loaded: { addon: NativeKernels | null; status: FastEngineStatus } | undefined;
 
@@ -81,6 +84,7 @@ function load(): { addon: NativeKernels | null; status: FastEngineStatus } {
       loaded = { addon, status: { available: true, path, isa: info.isa, threads: info.threads } };
       // RNN_MEMORY_HUGE_PAGES=0 keeps 4 KiB pages (the bench measures the difference).
       if (process.env.RNN_MEMORY_HUGE_PAGES !== '0') setHugePageAdvisor((a) => addon.adviseHugePages(a));
+      setGramKernel((n, d, X, A) => addon.gram(n, d, X, A));
       return loaded;
     } catch (e) {
       tried.push(`${path}: ${e instanceof Error ? e.message : String(e)}`);

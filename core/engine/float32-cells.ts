@@ -10,6 +10,7 @@ import { freshF32 } from '../util/fresh-memory';
 import { LengthPool } from '../util/length-pool';
 import { checkLength, checkParams, checkSeq } from '../cells/dense';
 import {
+  cellStateSize,
   type BackwardOptions,
   type CellBackward,
   type CellDef,
@@ -32,6 +33,9 @@ export interface LayerBuffers {
   wdiag: Float32Array | null;
   h: Float32Array;
   states: Float32Array[];
+  /** Initial state [B, H] (LSTM: with c0), absent or null for the zero state. */
+  h0?: Float32Array | null;
+  c0?: Float32Array | null;
 }
 
 /**
@@ -213,6 +217,9 @@ interface FastCache {
   x32: Lease;
   h32: Lease;
   states: Lease[];
+  /** The initial state the pass started from (float32, [B, H] each), when not zero. */
+  h0: Float32Array | null;
+  c0: Float32Array | null;
   /** Set by releaseForward: the buffers may already hold another pass's data. */
   released: boolean;
 }
@@ -287,6 +294,25 @@ function unpackGrads(
   return grads;
 }
 
+/**
+ * An initial state [B, S] (S = H, or 2H for LSTM: h then c per row) as the kernels' float32 h0 [B, H] and c0.
+ * Float32 like every state of these engines: single steps from given states (fixed-point runs, self-maps) are
+ * as exact as the engine, so searches that need float64 (finite-difference Jacobians) take the reference cell.
+ */
+function splitInitialState(init: Float64Array, B: number, H: number, S: number): { h0: Float32Array; c0: Float32Array | null } {
+  if (init.length !== B * S) throw new Error(`initialState has ${init.length} values, expected B*stateSize = ${B}*${S}`);
+  if (S === H) return { h0: Float32Array.from(init), c0: null };
+  const h0 = new Float32Array(B * H);
+  const c0 = new Float32Array(B * H);
+  for (let b = 0; b < B; b++) {
+    for (let j = 0; j < H; j++) {
+      h0[b * H + j] = init[b * S + j];
+      c0[b * H + j] = init[b * S + H + j];
+    }
+  }
+  return { h0, c0 };
+}
+
 /** The CellDef of `kind` on a float32 kernel engine. */
 export function makeKernelCell(kind: CellKind, addon: LayerKernels, engine: KernelEngine): CellDef {
   if (KIND_CODE[kind] === undefined) throw new Error(`${engine} engine: no kernels for cell "${kind}"`);
@@ -303,12 +329,11 @@ export function makeKernelCell(kind: CellKind, addon: LayerKernels, engine: Kern
   });
 
   function forward(p: LayerParams, x: Float64Array, shape: SeqShape, initialState?: Float64Array): CellForward {
-    // The kernels start every sequence from h_0 = 0. Runs from a given state (single steps of the fixed-point
-    // search and self-maps, a few units wide) take the reference cell; its cache sends backward there too.
-    if (initialState) return ref.forward(p, x, shape, initialState);
     checkSeq(kind, x, shape);
     const { T, B, inputSize: I, units: H } = shape;
     checkParams(kind, p, ref.paramSpecs(I, H));
+    // From a given state ([B, S] rows: h, then c for LSTM) instead of zero: the kernels read it at t = 0.
+    const init = initialState ? splitInitialState(initialState, B, H, cellStateSize(ref, H)) : { h0: null, c0: null };
     const n = T * B * H;
     const pp = packParams(kind, p, I, H);
     let x32 = f32Of.get(x);
@@ -319,22 +344,18 @@ export function makeKernelCell(kind: CellKind, addon: LayerKernels, engine: Kern
     }
     const h32 = lease(n);
     const states = Array.from({ length: nStates }, () => lease(n));
-    addon.forward(
-      code,
-      T,
-      B,
-      I,
-      H,
-      bufsCommon(
+    addon.forward(code, T, B, I, H, {
+      ...bufsCommon(
         pp,
         x32.arr,
         h32.arr,
         states.map((l) => l.arr),
       ),
-    );
+      ...init,
+    });
     const gateSources: Record<string, Float32Array> = {};
     for (const name of ref.gateNames) gateSources[name] = states[gateState[name]].arr;
-    const cache: FastCache = { engine, kind, shape: { T, B, inputSize: I, units: H }, x, x32, h32, states, released: false };
+    const cache: FastCache = { engine, kind, shape: { T, B, inputSize: I, units: H }, x, x32, h32, states, ...init, released: false };
     const h = toF64(addon, h32.arr);
     f32Of.set(h, h32);
     const views = { h: h32.arr, ...gateSources };
@@ -392,6 +413,8 @@ export function makeKernelCell(kind: CellKind, addon: LayerKernels, engine: Kern
         cache.h32.arr,
         cache.states.map((l) => l.arr),
       ),
+      h0: cache.h0,
+      c0: cache.c0,
       dhOut: dhOut32,
       dx: dx32,
       dU,
@@ -447,8 +470,16 @@ export function makeKernelCell(kind: CellKind, addon: LayerKernels, engine: Kern
     });
     const dh32 = lease(k * n);
     const [xt, ht, ...st] = tiled.map((l) => l.arr);
+    const tile0 = (a: Float32Array | null) => {
+      if (!a) return null;
+      const out = new Float32Array(k * a.length);
+      for (let q = 0; q < k; q++) out.set(a, q * a.length);
+      return out;
+    };
     addon.backward(code, T, k * B, I, H, {
       ...bufsCommon(packParams(kind, p, I, H), xt, ht, st),
+      h0: tile0(cache.h0),
+      c0: tile0(cache.c0),
       dhOut: dhOut32,
       dx: null,
       dU: null,

@@ -16,6 +16,8 @@ import { wasmLayerCall, type CallSlot, type WasmCallExports } from './wasm-call'
 /** A slot of a split call: `rowWidth` > 0 for [T][B][rowWidth] arrays (cut by rows); 0 for weights (whole in every range) and weight gradients (summed over the ranges). */
 export interface SplitSlot extends CallSlot {
   rowWidth: number;
+  /** Steps of a row-cut array (default T; 1 for an initial state [B][rowWidth]). */
+  steps?: number;
 }
 
 export interface SplitCall {
@@ -117,7 +119,7 @@ function layout(slots: readonly SplitSlot[], T: number, rows: number): { at: num
   const len: number[] = [];
   let off = 0;
   for (const s of slots) {
-    const n = s.rowWidth ? T * rows * s.rowWidth : s.len;
+    const n = s.rowWidth ? (s.steps ?? T) * rows * s.rowWidth : s.len;
     at.push(off);
     len.push(n);
     off += Math.ceil(n / 16) * 16;
@@ -151,7 +153,7 @@ export function splitLayerCall(main: WasmCallExports, module: unknown, call: Spl
     slots.forEach((s, i) => {
       if (!s.src) return;
       const view = region.subarray(lay.at[i], lay.at[i] + lay.len[i]);
-      if (s.rowWidth) gather(s.src, T, B, s.rowWidth, bounds[k], bounds[k + 1], view);
+      if (s.rowWidth) gather(s.src, s.steps ?? T, B, s.rowWidth, bounds[k], bounds[k + 1], view);
       else view.set(s.src.subarray(0, s.len));
     });
   };
@@ -206,7 +208,7 @@ export function splitLayerCall(main: WasmCallExports, module: unknown, call: Spl
     if (s.rowWidth) {
       for (let k = 0; k < parts; k++) {
         const lay = layouts[k];
-        scatter(regions[k].subarray(lay.at[i], lay.at[i] + lay.len[i]), T, B, s.rowWidth, bounds[k], bounds[k + 1], s.dst);
+        scatter(regions[k].subarray(lay.at[i], lay.at[i] + lay.len[i]), s.steps ?? T, B, s.rowWidth, bounds[k], bounds[k + 1], s.dst);
       }
       return;
     }

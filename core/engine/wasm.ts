@@ -29,13 +29,13 @@ interface WasmApi {
 const WA = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
 /** native/wasm-driver.cpp rnn_abi(). */
-const WASM_ABI = 1;
+const WASM_ABI = 2;
 
 /** Descriptor words, in the order of native/wasm-driver.cpp's enum. */
 const DESC = [
   'kind', 'T', 'B', 'I', 'H',
   'x', 'U', 'W', 'bias', 'biasR', 'wdiag', 'h', 's0', 's1', 's2', 's3', 's4',
-  'dhOut', 'dx', 'dU', 'dW', 'dbias', 'dbiasR', 'dwdiag', 'dh', 'scratch',
+  'dhOut', 'dx', 'dU', 'dW', 'dbias', 'dbiasR', 'dwdiag', 'dh', 'h0', 'c0', 'scratch',
 ] as const; // prettier-ignore
 type DescWord = (typeof DESC)[number];
 
@@ -156,6 +156,10 @@ function common(kind: number, T: number, B: number, I: number, H: number, bufs: 
   if (kind === 0) out.push(slot('wdiag', 2 * H, 0, { src: check('wdiag', bufs.wdiag, 2 * H) }));
   const io = (a: Float32Array) => (forward ? { dst: a } : { src: a });
   out.push(slot('h', TB * H, H, io(check('h', bufs.h, TB * H))));
+  // An initial state [B, H] is one step's rows: cut by the batch split like the rest.
+  if (bufs.h0) out.push({ ...slot('h0', B * H, H, { src: check('h0', bufs.h0, B * H) }), steps: 1 });
+  if (kind === 3 && bufs.c0) out.push({ ...slot('c0', B * H, H, { src: check('c0', bufs.c0, B * H) }), steps: 1 });
+  if (kind === 3 && !bufs.h0 !== !bufs.c0) throw new Error('wasm engine: an LSTM initial state needs both h0 and c0');
   if (!Array.isArray(bufs.states) || bufs.states.length < nStates) throw new Error(`wasm engine: states must hold ${nStates} arrays`);
   for (let k = 0; k < nStates; k++) out.push(slot(`s${k}` as DescWord, TB * H, H, io(check('state', bufs.states[k], TB * H))));
   return out;

@@ -182,7 +182,7 @@ export function buildFixtureReport(opts: FixtureOptions = {}): DiagnosticReport 
   // Per-sequence series behind the fractions' intervals (as core/diagnostics/bistability attaches them).
   bistLayers.forEach((L, l) => {
     const { a, c } = fr.layers[l].fwd.gates;
-    attachSeries(L, { fractionBistable: perSequenceMeans(a, T, B, H, (v) => +(v > 1)), meanC: perSequenceMeans(c, T, B, H) });
+    attachSeries(L, { fractionBistable: perSequenceMeans(a, T, B, H, 'above-one'), meanC: perSequenceMeans(c, T, B, H) });
   });
   const bl0 = bistLayers[0];
   const fpState = (v: number) => Array.from({ length: H }, (_, j) => v * (j % 2 ? 1 : -1));

@@ -9,7 +9,10 @@ import { diagnose } from '../../core/diagnostics/diagnose';
 import { describeReport } from '../../core/diagnostics/sentences';
 import { brcCellularAttractors, defaultFixedPointInput } from '../../core/diagnostics/fixed-points';
 import type { DiagnosticReport } from '../../core/diagnostics/types';
-import { layerParams } from '../../core/model/network';
+import { createModel, layerParams } from '../../core/model/network';
+import { referenceCell } from '../../core/cells/index';
+import type { CellDef, CellKind } from '../../core/cells/types';
+import { cellResolver, fastEngineStatus } from '../../core/engine/index';
 import { Rng } from '../../core/util/rng';
 import { makeModel, setParams } from '../helpers/diag-models';
 
@@ -479,4 +482,55 @@ test('the fixed-points panel caption says "at least", the margin, and shows the 
     text,
     /1 of 2 neurons have two stable states with margin, so the layer has 2¹ stable states; the search shows at least 2 of them/,
   );
+});
+
+test('the search runs its dynamics on the fast engine from given states and finds what the reference cells find', () => {
+  const status = fastEngineStatus();
+  if (!status.available) return void console.log(`# skipped: ${status.reason}`);
+  let fromState = 0;
+  const fast = cellResolver('native');
+  // The engine's cells, counting forward passes from a given state (the runs of the search).
+  const counting = (kind: CellKind): CellDef => {
+    const def = fast(kind);
+    return {
+      ...def,
+      forward: (p, x, shape, init) => {
+        if (init) fromState++;
+        return def.forward(p, x, shape, init);
+      },
+    };
+  };
+  for (const [cell, seed] of [
+    ['nbrc', 1],
+    ['nbrc', 2],
+    ['lstm', 1],
+  ] as const) {
+    const model = createModel(
+      {
+        inputSize: 1,
+        layers: [
+          { cell, units: 24 },
+          { cell, units: 24 },
+        ],
+        readout: { units: 1, activation: 'linear', perStep: false },
+        task: { name: 'copy', T: 100 },
+      },
+      new Rng(seed),
+    );
+    fromState = 0;
+    const a = diagnose(model, { cells: counting, T: 200, batch: 32, seed, sections: ['fixedPoints'] }).fixedPoints;
+    assert.ok(fromState > 0, `${cell}: no forward pass of the engine from a given state`);
+    const b = diagnose(model, { cells: referenceCell, T: 200, batch: 32, seed, sections: ['fixedPoints'] }).fixedPoints;
+    const tag = `${cell} seed ${seed}`;
+    assert.deepEqual(a.search?.counts, b.search?.counts, `${tag}: counts`);
+    assert.equal(a.search?.verdict, b.search?.verdict, `${tag}: verdict`);
+    assert.equal(a.search?.settled, b.search?.settled, `${tag}: settled runs`);
+    assert.equal(a.search?.endStates, b.search?.endStates, `${tag}: end states`);
+    assert.equal(a.points.length, b.points.length, `${tag}: points`);
+    // Refined in float64 either way: the same points, to the refinement's tolerance.
+    for (const p of a.points.filter((q) => !q.slow)) {
+      const twin = b.points.find((q) => q.stability === p.stability && p.state.every((v, i) => Math.abs(v - q.state[i]) < 1e-4));
+      assert.ok(twin, `${tag}: ${p.stability} point ${p.state.slice(0, 3).map((v) => v.toFixed(4))}… has no twin in the reference search`);
+    }
+  }
 });

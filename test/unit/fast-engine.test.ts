@@ -23,6 +23,8 @@ import { cellFor, fastCell, fastEngineStatus, releaseFastEngineMemory, releaseFo
 import { noisyParams } from '../helpers/params';
 import { Rng } from '../../core/util/rng';
 import { float32Close } from '../helpers/float32-close';
+import { ridgeProbeR2 } from '../../core/diagnostics/decoding-probe';
+import { setGramKernel } from '../../core/util/gram';
 
 const status = fastEngineStatus();
 const skip = status.available ? false : `fast engine unavailable: ${status.reason}`;
@@ -326,6 +328,58 @@ test('native GEMM matches a float64 product on odd shapes for every ISA', { skip
     k.setIsa(original);
   }
 });
+
+test(
+  'native float64 Gram of the ridge probes equals the direct sums on odd shapes for every ISA; the probe gives the same R²',
+  { skip },
+  () => {
+    const k = nativeKernels();
+    assert.ok(k);
+    const rng = new Rng(8);
+    const original = k.info().isa;
+    try {
+      for (const isa of k.info().supportedIsas) {
+        k.setIsa(isa);
+        for (const [n, d] of [
+          [1, 1],
+          [3, 2],
+          [17, 5],
+          [1024, 100],
+          [9, 129],
+          [130, 7],
+        ]) {
+          const X = Float64Array.from(randn(n * d, rng));
+          const A = new Float64Array(d * d);
+          k.gram(n, d, X, A);
+          let worst = 0;
+          for (let i = 0; i < d; i++)
+            for (let j = i; j < d; j++) {
+              let s = 0;
+              for (let r = 0; r < n; r++) s += X[r * d + i] * X[r * d + j];
+              worst = Math.max(worst, Math.abs(A[i * d + j] - s) / (1 + Math.abs(s)));
+            }
+          assert.ok(worst < 1e-12, `${isa} gram ${n}x${d}: relative error ${worst}`);
+        }
+      }
+    } finally {
+      k.setIsa(original);
+    }
+    assert.throws(() => k.gram(4, 3, new Float64Array(11), new Float64Array(9)), /X has length 11/);
+    // The probe through the native Gram (installed when the addon loaded) against the JavaScript one.
+    const n = 300;
+    const d = 40;
+    const X = Float64Array.from(randn(n * d, rng));
+    const y = Float64Array.from({ length: n }, (_, r) => X[r * d] - 0.5 * X[r * d + 7] + 0.2 * rng.normal());
+    const native = ridgeProbeR2(X, y, n, d, 200);
+    setGramKernel(null);
+    try {
+      const js = ridgeProbeR2(X, y, n, d, 200);
+      assert.ok(Math.abs(native - js) < 1e-12 && native > 0.5, `R² native ${native}, JavaScript ${js}`);
+    } finally {
+      setGramKernel((nn, dd, XX, AA) => k.gram(nn, dd, XX, AA));
+    }
+  },
+);
 
 test('native tanh and sigmoid are within 1e-6 of Math.tanh and the logistic for every ISA', { skip }, () => {
   const k = nativeKernels();
