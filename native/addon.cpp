@@ -158,7 +158,7 @@ struct Arena {
 };
 
 // Bumped whenever the JavaScript-visible interface changes (core/engine/fast.ts checks it).
-const int kAbi = 6;  // 6: gram, initial states h0/c0
+const int kAbi = 6;  // 6: gram, initial states h0/c0, tiled backward (stateRows)
 
 std::mutex gMutex;
 Pool *gPool = new Pool();  // never destroyed: its detached threads outlive static destructors
@@ -297,7 +297,9 @@ int numStates(int kind) { return kind == RNN_LSTM ? 5 : kind == RNN_GRU ? 4 : 3;
 
 // The buffers forward and backward share: x, U, W, bias, biasR, wdiag, h and the states array.
 void readCommon(napi_env env, napi_value bufs, RnnLayer &L) {
-  const long TB = (long)L.T * L.B, H = L.H;
+  // A tiled backward's state arrays hold stateB rows per step (RnnLayer::stateB).
+  const long SB = L.stateB > 0 ? L.stateB : L.B;
+  const long TB = (long)L.T * SB, H = L.H;
   L.x = f32(env, field(env, bufs, "x"), TB * L.I, "x");
   L.U = f32(env, field(env, bufs, "U"), (long)L.I * L.GI, "U");
   L.W = L.GR ? f32(env, field(env, bufs, "W"), H * L.GR, "W") : nullptr;
@@ -306,8 +308,8 @@ void readCommon(napi_env env, napi_value bufs, RnnLayer &L) {
   L.wdiag = L.kind == RNN_BRC ? f32(env, field(env, bufs, "wdiag"), 2 * H, "wdiag") : nullptr;
   L.h = f32(env, field(env, bufs, "h"), TB * H, "h");
   // Optional initial state [B, H] (LSTM: h0 and c0 together); absent = the zero state.
-  L.h0 = f32(env, field(env, bufs, "h0"), (long)L.B * H, "h0", true);
-  L.c0 = L.kind == RNN_LSTM ? f32(env, field(env, bufs, "c0"), (long)L.B * H, "c0", true) : nullptr;
+  L.h0 = f32(env, field(env, bufs, "h0"), SB * H, "h0", true);
+  L.c0 = L.kind == RNN_LSTM ? f32(env, field(env, bufs, "c0"), SB * H, "c0", true) : nullptr;
   if (L.kind == RNN_LSTM && !L.h0 != !L.c0) throw ArgError{"an LSTM initial state needs both h0 and c0"};
   napi_value states = field(env, bufs, "states");
   for (int k = 0; k < numStates(L.kind); k++) L.s[k] = f32(env, arrayItem(env, states, k), TB * H, "state");
@@ -361,6 +363,13 @@ napi_value Backward(napi_env env, napi_callback_info info) {
     RnnLayer L;
     layerShape(env, argv, L);
     napi_value bufs = argv[5];
+    // stateRows (optional): the forward pass's batch when B = tile * stateRows probes share it (backwardMany).
+    napi_value sr = field(env, bufs, "stateRows");
+    if (!isNullish(env, sr)) {
+      L.stateB = argInt(env, sr, "stateRows");
+      if (L.stateB < 1 || L.B % L.stateB != 0) throw ArgError{"stateRows must divide the batch B"};
+      if (L.stateB == L.B) L.stateB = 0;
+    }
     readCommon(env, bufs, L);
     const long TB = (long)L.T * L.B, H = L.H;
     L.dhOut = f32(env, field(env, bufs, "dhOut"), TB * H, "dhOut");
@@ -374,6 +383,7 @@ napi_value Backward(napi_env env, napi_callback_info info) {
     L.dbiasR = grads && L.kind == RNN_GRU ? f32(env, field(env, bufs, "dbiasR"), 3 * H, "dbiasR") : nullptr;
     L.dwdiag = grads && L.kind == RNN_BRC ? f32(env, field(env, bufs, "dwdiag"), 2 * H, "dwdiag") : nullptr;
     L.dh = f32(env, field(env, bufs, "dh"), TB * H, "dh");
+    if (L.stateB && (L.dU || L.dx)) throw ArgError{"a tiled backward (stateRows < B) gives dh only: dU and dx must be null"};
     std::lock_guard<std::mutex> lk(gMutex);
     const int nt = threadsFor(L);
     if (!prepareScratch(L, nt)) throw std::bad_alloc();

@@ -668,37 +668,41 @@ void backwardPhase(RnnLayer *L, int phase, int tid, int nt) {
   const float *wc = L->wdiag, *wa = L->wdiag ? L->wdiag + H : nullptr;
   const long GIp = d.GIp, GRp = d.GRp;
   long slot = 0;
+  // Rows of the state arrays per step (tiled calls: dh row r reads state row r % SB).
+  const long SB = L->stateB > 0 ? L->stateB : B;
   for (int t = T - 1; t >= 0; t--) {
     const long row0 = (long)t * B + b0;
-    const float *hp = t ? L->h + (row0 - B) * H : L->h0 ? L->h0 + (long)b0 * H : nullptr;
+    // The slice's h_{t-1} rows as one block (untiled calls only: the weight gradients' copies).
+    const float *hp = SB != B ? nullptr : t ? L->h + (row0 - B) * H : L->h0 ? L->h0 + (long)b0 * H : nullptr;
     float *dP = s.dPc + slot * nb * GIp;
     float *dR = s.dRc ? s.dRc + slot * nb * GRp : nullptr;
     for (int b = 0; b < nb; b++) {
-      const long o = (row0 + b) * H;
+      const long sb = (b0 + b) % SB;
+      const long o = (row0 + b) * H, os = ((long)t * SB + sb) * H;
       const float *dho = L->dhOut + o;
       float *cr = s.carry + (long)b * H, *dh = L->dh + o, *dPr = dP + b * GIp;
-      const float *hpr = hp ? hp + (long)b * H : nullptr;
+      const float *hpr = t ? L->h + os - SB * H : L->h0 ? L->h0 + sb * H : nullptr;
       const float *const *S = L->s;
       switch (L->kind) {
         case RNN_BRC:
-          if (hpr) brcBwdRow<true, true>(H, dho, cr, hpr, S[0] + o, S[1] + o, S[2] + o, wc, wa, dPr, dh);
-          else brcBwdRow<false, true>(H, dho, cr, hpr, S[0] + o, S[1] + o, S[2] + o, wc, wa, dPr, dh);
+          if (hpr) brcBwdRow<true, true>(H, dho, cr, hpr, S[0] + os, S[1] + os, S[2] + os, wc, wa, dPr, dh);
+          else brcBwdRow<false, true>(H, dho, cr, hpr, S[0] + os, S[1] + os, S[2] + os, wc, wa, dPr, dh);
           break;
         case RNN_NBRC:
-          if (hpr) brcBwdRow<true, false>(H, dho, cr, hpr, S[0] + o, S[1] + o, S[2] + o, wc, wa, dPr, dh);
-          else brcBwdRow<false, false>(H, dho, cr, hpr, S[0] + o, S[1] + o, S[2] + o, wc, wa, dPr, dh);
+          if (hpr) brcBwdRow<true, false>(H, dho, cr, hpr, S[0] + os, S[1] + os, S[2] + os, wc, wa, dPr, dh);
+          else brcBwdRow<false, false>(H, dho, cr, hpr, S[0] + os, S[1] + os, S[2] + os, wc, wa, dPr, dh);
           break;
         case RNN_GRU: {
           float *dRr = dR + b * GRp;
-          if (hpr) gruBwdRow<true>(H, dho, cr, hpr, S[0] + o, S[1] + o, S[2] + o, S[3] + o, dPr, dRr, dh);
-          else gruBwdRow<false>(H, dho, cr, hpr, S[0] + o, S[1] + o, S[2] + o, S[3] + o, dPr, dRr, dh);
+          if (hpr) gruBwdRow<true>(H, dho, cr, hpr, S[0] + os, S[1] + os, S[2] + os, S[3] + os, dPr, dRr, dh);
+          else gruBwdRow<false>(H, dho, cr, hpr, S[0] + os, S[1] + os, S[2] + os, S[3] + os, dPr, dRr, dh);
           break;
         }
         case RNN_LSTM: {
           float *gc = s.gc + (long)b * H;
-          const float *cp = t ? S[4] + o - (long)B * H : L->c0 ? L->c0 + (long)(b0 + b) * H : nullptr;
-          if (cp) lstmBwdRow<true>(H, dho, cr, gc, cp, S[0] + o, S[1] + o, S[2] + o, S[3] + o, S[4] + o, dPr, dh);
-          else lstmBwdRow<false>(H, dho, cr, gc, nullptr, S[0] + o, S[1] + o, S[2] + o, S[3] + o, S[4] + o, dPr, dh);
+          const float *cp = t ? S[4] + os - SB * H : L->c0 ? L->c0 + sb * H : nullptr;
+          if (cp) lstmBwdRow<true>(H, dho, cr, gc, cp, S[0] + os, S[1] + os, S[2] + os, S[3] + os, S[4] + os, dPr, dh);
+          else lstmBwdRow<false>(H, dho, cr, gc, nullptr, S[0] + os, S[1] + os, S[2] + os, S[3] + os, S[4] + os, dPr, dh);
           break;
         }
       }

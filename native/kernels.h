@@ -16,6 +16,10 @@ enum { RNN_MAX_THREADS = 8, RNN_NSTATE = 5 };
 struct RnnLayer {
   int kind, T, B, I, H;
   int GI, GR;
+  // Backward of one forward pass for several dhOut at once: x, h, h0/c0 and the states hold stateB rows per
+  // step, dhOut and dh B = tile * stateB (row r reads state row r % stateB). 0 = B (no tiling). Tiled calls
+  // take no parameter or input gradients (dU and dx null).
+  int stateB;
   // Parameters.
   const float *U, *W, *bias, *biasR, *wdiag;
   // Forward: input and outputs. s[] are the states backward needs:

@@ -71,6 +71,12 @@ export interface CellForward {
    * can expire (undefined) when the engine reuses its buffers; see float32View.
    */
   float32?: () => Readonly<Record<string, Float32Array>> | undefined;
+  /**
+   * The array `h` will be, possibly before it holds h (a float32 engine converts on first read). Only for the
+   * input of a next layer whose cell says `takesPendingInput`: such a cell finds its engine's float32 original
+   * by this array's identity and never reads its values. Everyone else reads `h`.
+   */
+  pendingH?: Float64Array;
 }
 
 /** The engine's float32 original of `name` ('h', a gate name, or 'dh') of a forward/backward result, if any. */
@@ -128,6 +134,8 @@ export interface CellDef {
    * autograd pass). Callers fall back to one backward per dhOut without it.
    */
   backwardMany?(p: LayerParams, x: Float64Array, fwd: CellForward, dhOuts: readonly Float64Array[], shape: SeqShape): Float64Array[];
+  /** forward accepts a lower float32 layer's CellForward.pendingH as x (see there). */
+  takesPendingInput?: boolean;
 }
 
 export interface BackwardOptions {

@@ -43,6 +43,11 @@ export interface LayerBuffers {
  * dx null: no input gradient.
  */
 export interface BackwardBuffers extends LayerBuffers {
+  /**
+   * Native only: rows per step of x, h, h0/c0 and states when dhOut and dh hold several probes of one forward
+   * pass (B = probes · stateRows; backwardMany). Such a call gives dh only.
+   */
+  stateRows?: number;
   dhOut: Float32Array;
   dx: Float32Array | null;
   dU: Float32Array | null;
@@ -216,6 +221,9 @@ interface FastCache {
   x: Float64Array;
   x32: Lease;
   h32: Lease;
+  /** The float64 h: converted from h32 on first read (CellForward.h), so passes read only in float32 skip it. */
+  h64: Float64Array;
+  hFilled: boolean;
   states: Lease[];
   /** The initial state the pass started from (float32, [B, H] each), when not zero. */
   h0: Float32Array | null;
@@ -355,11 +363,44 @@ export function makeKernelCell(kind: CellKind, addon: LayerKernels, engine: Kern
     });
     const gateSources: Record<string, Float32Array> = {};
     for (const name of ref.gateNames) gateSources[name] = states[gateState[name]].arr;
-    const cache: FastCache = { engine, kind, shape: { T, B, inputSize: I, units: H }, x, x32, h32, states, ...init, released: false };
-    const h = toF64(addon, h32.arr);
-    f32Of.set(h, h32);
+    const h64 = allocF64(n);
+    const cache: FastCache = {
+      engine,
+      kind,
+      shape: { T, B, inputSize: I, units: H },
+      x,
+      x32,
+      h32,
+      h64,
+      hFilled: false,
+      states,
+      ...init,
+      released: false,
+    };
+    // h64 stands for h32 as the next kernel layer's input before it holds h (pendingH).
+    f32Of.set(h64, h32);
     const views = { h: h32.arr, ...gateSources };
-    return { h, gates: lazyF64(addon, gateSources, () => cache.released), cache, float32: () => (cache.released ? undefined : views) };
+    return Object.defineProperty(
+      {
+        gates: lazyF64(addon, gateSources, () => cache.released),
+        cache,
+        float32: () => (cache.released ? undefined : views),
+        pendingH: h64,
+      },
+      'h',
+      {
+        enumerable: true,
+        get: (): Float64Array => {
+          if (!cache.hFilled) {
+            if (cache.released) throw new Error(`${kind}: h of a released forward pass was not read before releaseForward`);
+            if (n >= BIG) addon.toF64(h32.arr, h64);
+            else h64.set(h32.arr);
+            cache.hFilled = true;
+          }
+          return h64;
+        },
+      },
+    ) as CellForward;
   }
 
   /** Checks a backward's arguments against its forward pass (`cache`); returns the input x as float32. */
@@ -436,8 +477,8 @@ export function makeKernelCell(kind: CellKind, addon: LayerKernels, engine: Kern
   }
 
   /**
-   * k backward passes of one forward pass as one kernel call: the forward's buffers are tiled k times along the
-   * batch (row q·B + b is sequence b of pass q) so that the kernels run a batch of k·B rows, whose products use
+   * k backward passes of one forward pass as one kernel call over k·B rows (row q·B + b is sequence b of pass q;
+   * native reads the forward's buffers in place, wasm gets them tiled k times) so that the kernels run a batch of k·B rows, whose products use
    * the register-blocked GEMM fully, where k calls of a few sequences each would run nearly empty row blocks.
    * Rows never interact in backward, so each pass's dh equals its own backward's.
    */
@@ -455,29 +496,36 @@ export function makeKernelCell(kind: CellKind, addon: LayerKernels, engine: Kern
     const { T, B, inputSize: I, units: H } = shape;
     const n = T * B * H;
     dhOuts.forEach((d) => checkLength(kind, 'dhOut', d, n));
-    const tiled = [x32, cache.h32.arr, ...cache.states.map((l) => l.arr)].map((a) => {
-      const w = a.length / (T * B); // values per row: I for x, H for the states
-      const l = lease(k * a.length);
-      for (let t = 0; t < T; t++) {
-        const src = a.subarray(t * B * w, (t + 1) * B * w);
-        for (let q = 0; q < k; q++) l.arr.set(src, (t * k + q) * B * w);
-      }
-      return l;
-    });
+    // The native kernels read the pass's rows in place (stateRows: row r of a probe block reads state row r % B);
+    // the wasm engine, whose batch split cuts every array by rows, gets the pass tiled k times.
+    const inPlace = engine === 'native';
+    const common = [x32, cache.h32.arr, ...cache.states.map((l) => l.arr)];
+    const tiled = inPlace
+      ? []
+      : common.map((a) => {
+          const w = a.length / (T * B); // values per row: I for x, H for the states
+          const l = lease(k * a.length);
+          for (let t = 0; t < T; t++) {
+            const src = a.subarray(t * B * w, (t + 1) * B * w);
+            for (let q = 0; q < k; q++) l.arr.set(src, (t * k + q) * B * w);
+          }
+          return l;
+        });
     const dhOut32 = temp('dhOut', k * n);
     dhOuts.forEach((d, q) => {
       for (let t = 0; t < T; t++) dhOut32.set(d.subarray(t * B * H, (t + 1) * B * H), (t * k + q) * B * H);
     });
     const dh32 = lease(k * n);
-    const [xt, ht, ...st] = tiled.map((l) => l.arr);
+    const [xt, ht, ...st] = inPlace ? common : tiled.map((l) => l.arr);
     const tile0 = (a: Float32Array | null) => {
-      if (!a) return null;
+      if (!a || inPlace) return a;
       const out = new Float32Array(k * a.length);
       for (let q = 0; q < k; q++) out.set(a, q * a.length);
       return out;
     };
     addon.backward(code, T, k * B, I, H, {
       ...bufsCommon(packParams(kind, p, I, H), xt, ht, st),
+      ...(inPlace ? { stateRows: B } : {}),
       h0: tile0(cache.h0),
       c0: tile0(cache.c0),
       dhOut: dhOut32,
@@ -497,7 +545,16 @@ export function makeKernelCell(kind: CellKind, addon: LayerKernels, engine: Kern
     return out;
   }
 
-  return { kind, gateNames: ref.gateNames, paramSpecs: ref.paramSpecs, stateSize: ref.stateSize, forward, backward, backwardMany };
+  return {
+    kind,
+    gateNames: ref.gateNames,
+    paramSpecs: ref.paramSpecs,
+    stateSize: ref.stateSize,
+    forward,
+    backward,
+    backwardMany,
+    takesPendingInput: true,
+  };
 }
 
 /**
@@ -513,9 +570,9 @@ export function releaseForward(what: CellForward | { layers: { fwd: CellForward 
     const c = fwd.cache as Partial<FastCache> | undefined;
     if (!isFastCache(c, c?.kind) || c.released) continue;
     c.released = true;
-    if (f32Of.get(fwd.h) === c.h32) f32Of.delete(fwd.h);
+    if (f32Of.get(c.h64) === c.h32) f32Of.delete(c.h64);
     for (const l of [c.x32, c.h32, ...c.states]) drop(l);
-    recycleF64(fwd.h);
+    recycleF64(c.h64);
   }
 }
 

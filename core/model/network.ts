@@ -81,18 +81,36 @@ export function forward(model: Model, x: Float64Array, T: number, B: number, cel
     throw new Error(`input has ${x.length} values, expected T*B*inputSize = ${T}*${B}*${arch.inputSize}`);
   }
   const layers: LayerTrace[] = [];
-  let input = x;
+  let below: CellForward | null = null;
   arch.layers.forEach((layer, i) => {
     const shape: SeqShape = { T, B, inputSize: layerInputSize(arch, i), units: layer.units };
-    const fwd = layerCell(layer, cells).forward(layerParams(model, i), input, shape);
-    layers.push({ x: input, fwd, shape });
-    input = fwd.h;
+    const def = layerCell(layer, cells);
+    // A float32 engine's layer takes the layer below's h by identity, unconverted (CellForward.pendingH);
+    // the trace's x is h itself, converted when someone reads it.
+    const src = below;
+    const lx = src && def.takesPendingInput && src.pendingH ? src.pendingH : (src?.h ?? x);
+    const fwd = def.forward(layerParams(model, i), lx, shape);
+    layers.push(
+      src
+        ? {
+            get x() {
+              return src.h;
+            },
+            fwd,
+            shape,
+          }
+        : { x: lx, fwd, shape },
+    );
+    below = fwd;
   });
   const H = arch.layers[arch.layers.length - 1].units;
   const k = arch.readout.units;
   const W = param(model, 'readout.kernel');
   const bias = param(model, 'readout.bias');
-  const top = input;
+  // The readout reads the top layer's float32 original when there is one: the same values as h (h is its
+  // exact widening), without converting all of h for the rows it reads.
+  const topFwd = layers[layers.length - 1].fwd;
+  const top: ArrayLike<number> = topFwd.float32?.()?.h ?? topFwd.h;
   const rows = arch.readout.perStep ? T * B : B;
   const offset = arch.readout.perStep ? 0 : (T - 1) * B * H;
   const out = new Float64Array(rows * k);

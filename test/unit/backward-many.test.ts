@@ -1,6 +1,6 @@
 /**
  * backwardMany of the float32 engines (native and wasm): k backward passes of one forward pass run as one kernel
- * call over the forward tiled k times along the batch. Each pass's dh must equal that pass's own backward on the
+ * call over k·B rows (native reads the forward's rows in place, row r from state row r mod B; wasm tiles them). Each pass's dh must equal that pass's own backward on the
  * same engine (bit for bit: rows never interact) and the reference engine's dh to float32 tolerance, for every
  * cell and odd sizes; a released forward refuses.
  */
@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { referenceCell } from '../../core/cells/index';
 import { CELL_KINDS, type CellDef, type CellKind, type SeqShape } from '../../core/cells/types';
-import { fastCell, fastEngineStatus, releaseForward } from '../../core/engine/fast';
+import { fastCell, fastEngineStatus, nativeKernels, releaseForward } from '../../core/engine/fast';
 import { wasmCell, wasmEngineStatus } from '../../core/engine/wasm';
 import { Rng } from '../../core/util/rng';
 import { float32Close } from '../helpers/float32-close';
@@ -59,3 +59,54 @@ for (const [engine, cellOf, skip] of engines) {
     }
   });
 }
+
+test(
+  'native: in-place probe rows under 1–3 threads (ranges that cross a probe block) and a refused misuse',
+  { skip: engines[0][2] },
+  () => {
+    const k = nativeKernels()!;
+    const shape = { T: 6, B: 5, inputSize: 2, units: 19 };
+    const { T, B, inputSize: I, units: H } = shape;
+    try {
+      for (const threads of [1, 2, 3]) {
+        k.setThreads(threads);
+        for (const kind of CELL_KINDS) {
+          const def = fastCell(kind)!;
+          const rng = new Rng(70 + threads);
+          const p = noisyParams(referenceCell(kind), I, H, rng, 0.4);
+          const x = Float64Array.from({ length: T * B * I }, () => rng.normal());
+          const dhOuts = Array.from({ length: 4 }, () => Float64Array.from({ length: T * B * H }, () => rng.normal()));
+          const fwd = def.forward(p, x, shape);
+          const many = def.backwardMany!(p, x, fwd, dhOuts, shape);
+          dhOuts.forEach((d, q) =>
+            assert.deepEqual(many[q], def.backward(p, x, fwd, d, shape, { paramGrads: false }).dh, `${kind} ${threads} threads pass ${q}`),
+          );
+        }
+      }
+    } finally {
+      k.setThreads(0);
+    }
+    const n = 2 * 3 * 4;
+    const bufs = {
+      x: new Float32Array(2 * 3),
+      U: new Float32Array(12),
+      W: new Float32Array(32),
+      bias: new Float32Array(12),
+      biasR: null,
+      wdiag: null,
+      h: new Float32Array(n),
+      states: [new Float32Array(n), new Float32Array(n), new Float32Array(n)],
+      dhOut: new Float32Array(2 * n),
+      dx: null,
+      dU: null,
+      dW: null,
+      dbias: null,
+      dbiasR: null,
+      dwdiag: null,
+      dh: new Float32Array(2 * n),
+    };
+    assert.throws(() => k.backward(1, 2, 6, 1, 4, { ...bufs, stateRows: 4 }), /stateRows must divide the batch B/);
+    assert.throws(() => k.backward(1, 2, 6, 1, 4, { ...bufs, stateRows: 3, dx: new Float32Array(12) }), /dh only: dU and dx must be null/);
+    k.backward(1, 2, 6, 1, 4, { ...bufs, stateRows: 3 });
+  },
+);
