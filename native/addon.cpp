@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -559,8 +560,9 @@ napi_value Gram(napi_env env, napi_callback_info info) {
     const double *X = (const double *)typedData(env, argv[2], napi_float64_array, (long)n * d, "X", false);
     double *A = (double *)typedData(env, argv[3], napi_float64_array, (long)d * d, "A", false);
     std::lock_guard<std::mutex> lk(gMutex);
-    std::vector<double> scratch(kernels()->gramScratchDoubles(n, d));
-    kernels()->gram(n, d, X, A, scratch.data());
+    // Uninitialised: the kernel clears it before use.
+    std::unique_ptr<double[]> scratch(new double[kernels()->gramScratchDoubles(n, d)]);
+    kernels()->gram(n, d, X, A, scratch.get());
     return undefinedValue(env);
   });
 }

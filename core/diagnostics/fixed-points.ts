@@ -74,7 +74,7 @@ export interface FixedPointSearchOptions {
    * a fraction of the reference cell's; refinement, Jacobians and classification always step `st`.
    */
   runner?: LayerStepper;
-  /** A run's step below this size counts as settled (default 1e-12; a float32 runner's rounding stalls near 1e-7 per coordinate). */
+  /** A run's step below this size counts as settled (default 1e-12; a float32 runner needs FLOAT32_SETTLE_FLOOR·√S). */
   settleFloor?: number;
 }
 

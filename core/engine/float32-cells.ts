@@ -104,11 +104,14 @@ function intoF32(addon: LayerKernels, a: Float64Array, out: Float32Array): Float
   return out;
 }
 
-function toF64(addon: LayerKernels, a: Float32Array): Float64Array {
-  const out = allocF64(a.length);
+function intoF64(addon: LayerKernels, a: Float32Array, out: Float64Array): Float64Array {
   if (a.length >= BIG) addon.toF64(a, out);
   else out.set(a);
   return out;
+}
+
+function toF64(addon: LayerKernels, a: Float32Array): Float64Array {
+  return intoF64(addon, a, allocF64(a.length));
 }
 
 /**
@@ -393,8 +396,7 @@ export function makeKernelCell(kind: CellKind, addon: LayerKernels, engine: Kern
         get: (): Float64Array => {
           if (!cache.hFilled) {
             if (cache.released) throw new Error(`${kind}: h of a released forward pass was not read before releaseForward`);
-            if (n >= BIG) addon.toF64(h32.arr, h64);
-            else h64.set(h32.arr);
+            intoF64(addon, h32.arr, h64);
             cache.hFilled = true;
           }
           return h64;
