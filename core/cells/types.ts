@@ -106,6 +106,56 @@ export interface SeqShape {
   units: number;
 }
 
+/**
+ * The dh of k backward passes in whatever layout the engine produced them: pass q's dL/dh at step t of
+ * sequence b is the `units` values of data from q·passStride + t·timeStride + b·units on.
+ */
+export interface PassRows {
+  data: Float32Array | Float64Array;
+  passes: number;
+  passStride: number;
+  timeStride: number;
+  /** Gives pooled memory back (float32 engines); data must not be read after. */
+  release?(): void;
+}
+
+/** Pass q's dh as its own [T, B, H] array (tests and callers that want one pass whole). */
+export function passOf(rows: PassRows, q: number, shape: SeqShape): Float64Array {
+  const { T, B, units: H } = shape;
+  const out = new Float64Array(T * B * H);
+  for (let t = 0; t < T; t++) {
+    const o = q * rows.passStride + t * rows.timeStride;
+    out.set(rows.data.subarray(o, o + B * H), t * B * H);
+  }
+  return out;
+}
+
+/** dhOut [T, B, H] that is zero but at the last step, where it is seed [B, H]. */
+export function seededDhOut(seed: Float64Array, shape: SeqShape): Float64Array {
+  const { T, B, units: H } = shape;
+  const d = new Float64Array(T * B * H);
+  d.set(seed, (T - 1) * B * H);
+  return d;
+}
+
+/**
+ * backwardMany by one backward pass per seed (cells without their own): the passes side by side
+ * ([k][T][B][H], float64).
+ */
+export function backwardManyByPasses(
+  def: Pick<CellDef, 'backward'>,
+  p: LayerParams,
+  x: Float64Array,
+  fwd: CellForward,
+  seeds: readonly Float64Array[],
+  shape: SeqShape,
+): PassRows {
+  const n = shape.T * shape.B * shape.units;
+  const data = new Float64Array(seeds.length * n);
+  seeds.forEach((s, q) => data.set(def.backward(p, x, fwd, seededDhOut(s, shape), shape, { paramGrads: false }).dh, q * n));
+  return { data, passes: seeds.length, passStride: n, timeStride: shape.B * shape.units };
+}
+
 export interface CellDef {
   kind: LayerCellKind;
   /** Names of the per-step gate traces exposed for diagnostics (BRC/nBRC a, c; GRU z, r; LSTM i, f, o, cell; SimpleRNN none). */
@@ -129,11 +179,12 @@ export interface CellDef {
    */
   backward(p: LayerParams, x: Float64Array, fwd: CellForward, dhOut: Float64Array, shape: SeqShape, opts?: BackwardOptions): CellBackward;
   /**
-   * Optional: the `dh` of several backward passes of one forward at once (dhOuts[q] is one pass's dhOut),
-   * for a cell whose backward is a round trip elsewhere (the PyTorch bridge: one request, one batched
-   * autograd pass). Callers fall back to one backward per dhOut without it.
+   * Optional: several backward passes of one forward at once, each seeded at the last step only: seeds[q]
+   * ([B, H]) is pass q's dL/dh_{T−1}, zero before; the result holds every pass's dh. This is what the
+   * Jacobian estimate needs (probe vectors vᵀ ∂h_{T−1}/∂h_t), in one kernel call over k·B rows or one
+   * round trip (the PyTorch bridge). Callers fall back to one backward per seed without it.
    */
-  backwardMany?(p: LayerParams, x: Float64Array, fwd: CellForward, dhOuts: readonly Float64Array[], shape: SeqShape): Float64Array[];
+  backwardMany?(p: LayerParams, x: Float64Array, fwd: CellForward, seeds: readonly Float64Array[], shape: SeqShape): PassRows;
   /** forward accepts a lower float32 layer's CellForward.pendingH as x (see there). */
   takesPendingInput?: boolean;
 }

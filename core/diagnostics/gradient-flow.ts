@@ -17,12 +17,12 @@
  */
 import { layerCell } from '../cells/index';
 import { releaseForward } from '../engine/index';
-import { float32View, type CellDef, type LayerParams } from '../cells/types';
+import { backwardManyByPasses, float32View, type CellDef, type LayerParams } from '../cells/types';
 import type { Model } from '../model/model';
 import { layerParams, type CellResolver, type ForwardResult } from '../model/network';
 import { recycleF64, takeF64 } from '../util/f64-pool';
 import { Rng } from '../util/rng';
-import { largestSingularValue, randomOrthonormal } from './matrix';
+import { largestSingularValueOfRows, randomOrthonormal } from './matrix';
 import { betaQuantile, medianEstimate, surelyAbove, surelyBelow, type Estimate } from './stats';
 import type { DecayFit, GradientFlowLayer, GradientFlowReport } from './types';
 
@@ -33,8 +33,12 @@ const MIN_RANGE = 10;
 /** Defaults of the Jacobian-norm estimate: probes per sequence and sequences (see the module comment). */
 export const DEFAULT_JACOBIAN_PROBES = 8;
 export const DEFAULT_JACOBIAN_SEQUENCES = 16;
-/** Values of the probes' backward rows kept at once by the Jacobian estimate (8M doubles = 64 MB). */
-const MAX_KEPT = 8_000_000;
+/**
+ * Values of the probes' backward rows kept at once by the Jacobian estimate: 16M, 64 MB from a float32
+ * engine (128 MB in float64), so that the default 16 sequences of a 100-unit layer at T = 1000 run as one
+ * chunk (one forward, one backward over 128 rows).
+ */
+const MAX_KEPT = 16_000_000;
 /** dL/dh_t for every layer ([T, B, H] each), by backpropagating dOut through the readout and the cells. */
 export function layerGradients(model: Model, fr: ForwardResult, dOut: Float64Array, cells: CellResolver): (Float64Array | Float32Array)[] {
   const { arch } = model;
@@ -149,7 +153,6 @@ export function jacobianBounds(
   const out: Float64Array[] = [];
   const k = probes[0]?.length ?? 0;
   const perChunk = Math.max(1, Math.floor(MAX_KEPT / (T * H * Math.max(1, k))));
-  const M = new Float64Array(k * H);
   for (let s0 = 0; s0 < seqs.length; s0 += perChunk) {
     const chunk = seqs.slice(s0, s0 + perChunk);
     const m = chunk.length;
@@ -159,28 +162,26 @@ export function jacobianBounds(
     });
     const cshape = { T, B: m, inputSize: I, units: H };
     const fwd = def.forward(p, xc, cshape);
-    const n = T * m * H;
-    const dhOuts = Array.from({ length: k }, (_, q) => {
-      const dhOut = takeF64(n, true);
-      chunk.forEach((_, i) => dhOut.set(probes[s0 + i][q], ((T - 1) * m + i) * H));
-      return dhOut;
+    // Pass q is seeded with probe q of each sequence at the last step.
+    const seeds = Array.from({ length: k }, (_, q) => {
+      const seed = new Float64Array(m * H);
+      chunk.forEach((_, i) => seed.set(probes[s0 + i][q], i * H));
+      return seed;
     });
-    // rows[q] = probe q's backward [t][sequence][unit]
-    const rows = def.backwardMany
-      ? def.backwardMany(p, xc, fwd, dhOuts, cshape)
-      : dhOuts.map((dhOut) => def.backward(p, xc, fwd, dhOut, cshape, { paramGrads: false }).dh);
+    const rows = def.backwardMany ? def.backwardMany(p, xc, fwd, seeds, cshape) : backwardManyByPasses(def, p, xc, fwd, seeds, cshape);
     // The chunk's memory serves the next chunk and layer (fresh memory costs page faults).
     releaseForward(fwd);
+    const starts = new Int32Array(k);
     chunk.forEach((_, i) => {
       const sig = new Float64Array(T);
       const warm = new Float64Array(k);
       for (let t = T - 1; t >= 0; t--) {
-        for (let q = 0; q < k; q++) M.set(rows[q].subarray((t * m + i) * H, (t * m + i + 1) * H), q * H);
-        sig[t] = largestSingularValue(M, k, H, warm);
+        for (let q = 0; q < k; q++) starts[q] = q * rows.passStride + t * rows.timeStride + i * H;
+        sig[t] = largestSingularValueOfRows(rows.data, starts, H, warm);
       }
       out.push(sig);
     });
-    for (const a of [...rows, ...dhOuts]) recycleF64(a);
+    rows.release?.();
   }
   return out;
 }

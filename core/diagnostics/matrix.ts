@@ -277,32 +277,80 @@ export function randomOrthonormal(rng: Rng, k: number, n: number): Float64Array[
   return out;
 }
 
-/** Gram matrices up to this size get all their eigenvalues (Jacobi, O(k³) per sweep); larger ones power iteration. */
+/** Gram matrices up to this size get all their eigenvalues (O(k³)); larger ones power iteration. */
 const EXACT_GRAM_MAX = 16;
+/** Scratch of largestSingularValue (called once per time step and sequence: no allocation per call). */
+const gramScratch = new Float64Array(EXACT_GRAM_MAX * EXACT_GRAM_MAX);
 
 /**
  * Largest singular value of M [k×n], the square root of the top eigenvalue of the k×k Gram matrix M Mᵀ.
- * Exact (all eigenvalues, cyclic Jacobi) for k ≤ 16, which includes the default 8 probes: power iteration warm-started from
+ * Exact (all eigenvalues, symmetricEigenvalues) for k ≤ 16, which includes the default 8 probes: power iteration warm-started from
  * the previous matrix's top vector stopped at a smaller singular value when that vector was (nearly)
  * orthogonal to the new top one, since its Rayleigh quotient then barely moves. Larger k: power iteration
  * from `warm` mixed with a fixed vector (so that no eigenvector is missed), stopped on the residual
  * ‖Gv − λv‖, not on the change of λ; `warm` receives the top vector.
  */
 export function largestSingularValue(M: ArrayLike<number>, k: number, n: number, warm?: Float64Array): number {
-  const G = new Float64Array(k * k);
-  let scale = 0;
-  for (let a = 0; a < k; a++) {
-    for (let b = a; b < k; b++) {
-      let s = 0;
-      for (let i = 0; i < n; i++) s += M[a * n + i] * M[b * n + i];
-      G[a * k + b] = G[b * k + a] = s;
+  return largestSingularValueOfRows(
+    M,
+    Array.from({ length: k }, (_, a) => a * n),
+    n,
+    warm,
+  );
+}
+
+/**
+ * largestSingularValue of the k × n matrix whose row a is data[starts[a] … starts[a] + n) (rows read where
+ * they lie, e.g. in a backward pass's output, without a copy).
+ */
+export function largestSingularValueOfRows(data: ArrayLike<number>, starts: ArrayLike<number>, n: number, warm?: Float64Array): number {
+  const k = starts.length;
+  const G = k <= EXACT_GRAM_MAX ? gramScratch : new Float64Array(k * k);
+  // 2 × 2 blocks of G: four dot products per pass over the rows, each loaded value used twice (the loads, not
+  // the multiplies, bound this loop). An odd k's last block row repeats its row.
+  for (let a = 0; a < k; a += 2) {
+    const a1 = a + 1 < k ? a + 1 : a;
+    const oa = starts[a] | 0,
+      oa1 = starts[a1] | 0;
+    for (let b = a; b < k; b += 2) {
+      const b1 = b + 1 < k ? b + 1 : b;
+      const ob = starts[b] | 0,
+        ob1 = starts[b1] | 0;
+      let s00 = 0,
+        s01 = 0,
+        s10 = 0,
+        s11 = 0;
+      for (let i = 0; i < n; i++) {
+        const x0 = data[oa + i],
+          x1 = data[oa1 + i],
+          y0 = data[ob + i],
+          y1 = data[ob1 + i];
+        s00 += x0 * y0;
+        s01 += x0 * y1;
+        s10 += x1 * y0;
+        s11 += x1 * y1;
+      }
+      G[a * k + b] = G[b * k + a] = s00;
+      G[a * k + b1] = G[b1 * k + a] = s01;
+      G[a1 * k + b] = G[b * k + a1] = s10;
+      G[a1 * k + b1] = G[b1 * k + a1] = s11;
     }
-    scale = Math.max(scale, G[a * k + a]);
   }
-  // Non-finite entries (a NaN model) have no singular value: NaN, never a reassuring 0.
+  let scale = 0;
+  for (let a = 0; a < k; a++) scale = Math.max(scale, G[a * k + a]);
+  // Non-finite entries (a NaN model) have no singular value: NaN, never a reassuring 0. An infinite row norm
+  // makes the largest singular value infinite, whatever NaN its products with other rows gave.
   if (Number.isNaN(scale)) return NaN;
+  if (scale === Infinity) return Infinity;
   if (!(scale > 0)) return 0;
-  if (k <= EXACT_GRAM_MAX) return Math.sqrt(Math.max(0, ...jacobiEigenvalues(G, k)));
+  if (k <= EXACT_GRAM_MAX) {
+    // Scaled to a unit diagonal maximum: the QL iteration's tests are relative, but its squares are not.
+    for (let i = 0; i < k * k; i++) G[i] /= scale;
+    const ev = symmetricEigenvalues(G, k);
+    let top = 0;
+    for (let i = 0; i < k; i++) top = Math.max(top, ev[i]);
+    return Math.sqrt(top * scale);
+  }
   const v = Float64Array.from({ length: k }, (_, i) => (1 + i / k) / Math.sqrt(k));
   const nw = warm ? norm(warm) : 0;
   if (warm && nw > 0) for (let i = 0; i < k; i++) v[i] = 0.5 * v[i] + warm[i] / nw;
@@ -325,41 +373,98 @@ export function largestSingularValue(M: ArrayLike<number>, k: number, n: number,
   return Math.sqrt(Math.max(0, lambda));
 }
 
-/** Eigenvalues of a symmetric matrix A [n×n] by cyclic Jacobi rotations (A is overwritten: diagonal = eigenvalues). */
-function jacobiEigenvalues(A: Float64Array, n: number): Float64Array {
-  for (let sweep = 0; sweep < 50; sweep++) {
-    let off = 0;
-    let diag = 0;
-    for (let p = 0; p < n; p++) {
-      diag += A[p * n + p] ** 2;
-      for (let q = p + 1; q < n; q++) off += A[p * n + q] ** 2;
-    }
-    if (off <= 1e-30 * diag) break;
-    for (let p = 0; p < n - 1; p++) {
-      for (let q = p + 1; q < n; q++) {
-        const apq = A[p * n + q];
-        if (apq === 0) continue;
-        // The rotation that zeroes A[p][q] (Golub & Van Loan, symmetric Schur decomposition).
-        const theta = (A[q * n + q] - A[p * n + p]) / (2 * apq);
-        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1);
-        const s = t * c;
-        for (let r = 0; r < n; r++) {
-          const arp = A[r * n + p];
-          const arq = A[r * n + q];
-          A[r * n + p] = c * arp - s * arq;
-          A[r * n + q] = s * arp + c * arq;
+/**
+ * Eigenvalues of a symmetric matrix A [n×n] (lower triangle read; A is overwritten): Householder reduction to
+ * tridiagonal form, then the implicit QL iteration with Wilkinson shifts (the eigenvalue-only forms of
+ * tred2 / tqli). About n³ operations in all, against several n³ sweeps for cyclic Jacobi, and the same
+ * backward-stable accuracy.
+ */
+export function symmetricEigenvalues(A: Float64Array, n: number): Float64Array {
+  const d = new Float64Array(n);
+  const e = new Float64Array(n);
+  for (let i = n - 1; i > 0; i--) {
+    const l = i - 1;
+    const ri = i * n;
+    let h = 0;
+    if (l > 0) {
+      let scale = 0;
+      for (let k = 0; k <= l; k++) scale += Math.abs(A[ri + k]);
+      if (scale === 0) e[i] = A[ri + l];
+      else {
+        for (let k = 0; k <= l; k++) {
+          A[ri + k] /= scale;
+          h += A[ri + k] * A[ri + k];
         }
-        for (let r = 0; r < n; r++) {
-          const apr = A[p * n + r];
-          const aqr = A[q * n + r];
-          A[p * n + r] = c * apr - s * aqr;
-          A[q * n + r] = s * apr + c * aqr;
+        let f = A[ri + l];
+        let g = f >= 0 ? -Math.sqrt(h) : Math.sqrt(h);
+        e[i] = scale * g;
+        h -= f * g;
+        A[ri + l] = f - g;
+        // p = A u / h into e[0 … l], then K = uᵀp / 2h and A ← A − u qᵀ − q uᵀ with q = p − K u.
+        f = 0;
+        for (let j = 0; j <= l; j++) {
+          g = 0;
+          for (let k = 0; k <= j; k++) g += A[j * n + k] * A[ri + k];
+          for (let k = j + 1; k <= l; k++) g += A[k * n + j] * A[ri + k];
+          e[j] = g / h;
+          f += e[j] * A[ri + j];
+        }
+        const hh = f / (h + h);
+        for (let j = 0; j <= l; j++) {
+          f = A[ri + j];
+          e[j] = g = e[j] - hh * f;
+          for (let k = 0; k <= j; k++) A[j * n + k] -= f * e[k] + g * A[ri + k];
         }
       }
+    } else e[i] = A[ri + l];
+  }
+  for (let i = 0; i < n; i++) d[i] = A[i * n + i];
+  // e[i] couples d[i] and d[i + 1].
+  for (let i = 1; i < n; i++) e[i - 1] = e[i];
+  if (n > 0) e[n - 1] = 0;
+  for (let l = 0; l < n; l++) {
+    for (let iter = 0; ; iter++) {
+      let m = l;
+      for (; m < n - 1; m++) {
+        const dd = Math.abs(d[m]) + Math.abs(d[m + 1]);
+        if (Math.abs(e[m]) <= Number.EPSILON * dd) break;
+      }
+      if (m === l) break;
+      // Finite input converges in a few iterations per eigenvalue; anything else is a bug, not a value.
+      if (iter === 60) throw new Error(`symmetricEigenvalues: no convergence for eigenvalue ${l} of ${n}`);
+      let g = (d[l + 1] - d[l]) / (2 * e[l]);
+      let r = Math.sqrt(g * g + 1);
+      g = d[m] - d[l] + e[l] / (g + (g >= 0 ? r : -r));
+      let s = 1,
+        c = 1,
+        p = 0;
+      let i = m - 1;
+      for (; i >= l; i--) {
+        const f = s * e[i];
+        const b = c * e[i];
+        r = Math.sqrt(f * f + g * g);
+        e[i + 1] = r;
+        if (r === 0) {
+          // Underflow: the matrix splits here; deflate and start over.
+          d[i + 1] -= p;
+          e[m] = 0;
+          break;
+        }
+        s = f / r;
+        c = g / r;
+        g = d[i + 1] - p;
+        r = (d[i] - g) * s + 2 * c * b;
+        p = s * r;
+        d[i + 1] = g + p;
+        g = c * r - b;
+      }
+      if (r === 0 && i >= l) continue;
+      d[l] -= p;
+      e[l] = g;
+      e[m] = 0;
     }
   }
-  return Float64Array.from({ length: n }, (_, i) => A[i * n + i]);
+  return d;
 }
 
 export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {

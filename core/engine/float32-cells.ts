@@ -10,6 +10,7 @@ import { freshF32 } from '../util/fresh-memory';
 import { LengthPool } from '../util/length-pool';
 import { checkLength, checkParams, checkSeq } from '../cells/dense';
 import {
+  backwardManyByPasses,
   cellStateSize,
   type BackwardOptions,
   type CellBackward,
@@ -17,6 +18,7 @@ import {
   type CellForward,
   type CellKind,
   type LayerParams,
+  type PassRows,
   type SeqShape,
 } from '../cells/types';
 
@@ -479,25 +481,21 @@ export function makeKernelCell(kind: CellKind, addon: LayerKernels, engine: Kern
   }
 
   /**
-   * k backward passes of one forward pass as one kernel call over k·B rows (row q·B + b is sequence b of pass q;
-   * native reads the forward's buffers in place, wasm gets them tiled k times) so that the kernels run a batch of k·B rows, whose products use
-   * the register-blocked GEMM fully, where k calls of a few sequences each would run nearly empty row blocks.
-   * Rows never interact in backward, so each pass's dh equals its own backward's.
+   * k backward passes of one forward pass, each seeded at the last step, as one kernel call over k·B rows (row
+   * q·B + b is sequence b of pass q; native reads the forward's buffers in place, wasm gets them tiled k times)
+   * so that the kernels run a batch of k·B rows, whose products use the register-blocked GEMM fully, where k
+   * calls of a few sequences each would run nearly empty row blocks. Rows never interact in backward, so each
+   * pass's dh equals its own backward's. The result is the kernel's float32 dh as it lies, [T][k][B][H]:
+   * converting it to k float64 arrays cost more than the estimate that reads it.
    */
-  function backwardMany(
-    p: LayerParams,
-    x: Float64Array,
-    fwd: CellForward,
-    dhOuts: readonly Float64Array[],
-    shape: SeqShape,
-  ): Float64Array[] {
+  function backwardMany(p: LayerParams, x: Float64Array, fwd: CellForward, seeds: readonly Float64Array[], shape: SeqShape): PassRows {
     const cache = fwd?.cache;
-    const k = dhOuts.length;
-    if (!isFastCache(cache, kind, engine) || k <= 1) return dhOuts.map((d) => backward(p, x, fwd, d, shape, { paramGrads: false }).dh);
+    const k = seeds.length;
+    if (!isFastCache(cache, kind, engine) || k <= 1) return backwardManyByPasses({ backward }, p, x, fwd, seeds, shape);
     const x32 = backwardInput(p, x, cache, shape);
     const { T, B, inputSize: I, units: H } = shape;
     const n = T * B * H;
-    dhOuts.forEach((d) => checkLength(kind, 'dhOut', d, n));
+    seeds.forEach((d) => checkLength(kind, 'seed', d, B * H));
     // The native kernels read the pass's rows in place (stateRows: row r of a probe block reads state row r % B);
     // the wasm engine, whose batch split cuts every array by rows, gets the pass tiled k times.
     const inPlace = engine === 'native';
@@ -514,9 +512,8 @@ export function makeKernelCell(kind: CellKind, addon: LayerKernels, engine: Kern
           return l;
         });
     const dhOut32 = temp('dhOut', k * n);
-    dhOuts.forEach((d, q) => {
-      for (let t = 0; t < T; t++) dhOut32.set(d.subarray(t * B * H, (t + 1) * B * H), (t * k + q) * B * H);
-    });
+    dhOut32.fill(0, 0, (T - 1) * k * B * H);
+    seeds.forEach((d, q) => dhOut32.set(d, ((T - 1) * k + q) * B * H));
     const dh32 = lease(k * n);
     const [xt, ht, ...st] = inPlace ? common : tiled.map((l) => l.arr);
     const tile0 = (a: Float32Array | null) => {
@@ -539,12 +536,18 @@ export function makeKernelCell(kind: CellKind, addon: LayerKernels, engine: Kern
       dwdiag: null,
       dh: dh32.arr,
     });
-    const out = dhOuts.map(() => takeF64(n));
-    out.forEach((o, q) => {
-      for (let t = 0; t < T; t++) o.set(dh32.arr.subarray((t * k + q) * B * H, (t * k + q + 1) * B * H), t * B * H);
-    });
-    for (const l of [...tiled, dh32]) drop(l);
-    return out;
+    for (const l of tiled) drop(l);
+    let released = false;
+    return {
+      data: dh32.arr.subarray(0, k * n),
+      passes: k,
+      passStride: B * H,
+      timeStride: k * B * H,
+      release() {
+        if (!released) drop(dh32);
+        released = true;
+      },
+    };
   }
 
   return {

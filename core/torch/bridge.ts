@@ -188,18 +188,23 @@ function bridgeCell(proc: HelperProcess, dtype: Dtype, layer: number, info: Torc
       );
       return { dx: f64(r.arrays.dx), dh: f64(r.arrays.dh), grads: {} };
     },
-    backwardMany(_p, x, fwd, dhOuts, shape) {
+    backwardMany(_p, x, fwd, seeds, shape) {
       const { initialState } = fwd.cache as { initialState?: Float64Array };
       const n = shape.T * shape.B * info.units;
-      const all = new Float64Array(dhOuts.length * n);
-      dhOuts.forEach((d, q) => all.set(d, q * n));
+      const all = new Float64Array(seeds.length * n);
+      seeds.forEach((d, q) => {
+        if (d.length !== shape.B * info.units) throw new Error(`seed ${q} has ${d.length} values, expected ${shape.B}×${info.units}`);
+        all.set(d, q * n + (shape.T - 1) * shape.B * info.units);
+      });
       const r = proc.request(
         { op: 'vjps', layer },
-        { ...inputs(x, shape, initialState), dhOut: { shape: [dhOuts.length, shape.T, shape.B, info.units], data: all } },
+        { ...inputs(x, shape, initialState), dhOut: { shape: [seeds.length, shape.T, shape.B, info.units], data: all } },
         dtype,
       );
-      const dh = f64(r.arrays.dh);
-      return dhOuts.map((_, q) => dh.slice(q * n, (q + 1) * n));
+      const data = f64(r.arrays.dh);
+      if (data.length !== all.length)
+        throw new TorchBridgeError(`the PyTorch helper sent ${data.length} gradient values, expected ${all.length}`);
+      return { data, passes: seeds.length, passStride: n, timeStride: shape.B * info.units };
     },
   };
 }

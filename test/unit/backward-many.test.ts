@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { referenceCell } from '../../core/cells/index';
-import { CELL_KINDS, type CellDef, type CellKind, type SeqShape } from '../../core/cells/types';
+import { CELL_KINDS, passOf, seededDhOut, type CellDef, type CellKind, type SeqShape } from '../../core/cells/types';
 import { fastCell, fastEngineStatus, nativeKernels, releaseForward } from '../../core/engine/fast';
 import { wasmCell, wasmEngineStatus } from '../../core/engine/wasm';
 import { Rng } from '../../core/util/rng';
@@ -36,25 +36,23 @@ for (const [engine, cellOf, skip] of engines) {
         const p = noisyParams(ref, I, H, rng, 0.4);
         const x = Float64Array.from({ length: T * B * I }, () => rng.normal());
         const k = 3 + si;
-        // Probes as the Jacobian estimate uses them: a vector at the last step only, and one dense pass.
-        const dhOuts = Array.from({ length: k }, (_, q) => {
-          const d = new Float64Array(T * B * H);
-          if (q === k - 1) for (let i = 0; i < d.length; i++) d[i] = rng.normal();
-          else for (let i = (T - 1) * B * H; i < d.length; i++) d[i] = rng.normal();
-          return d;
-        });
+        // Probes as the Jacobian estimate uses them: a vector at the last step, zero before.
+        const seeds = Array.from({ length: k }, () => Float64Array.from({ length: B * H }, () => rng.normal()));
         const fwd = def.forward(p, x, shape);
-        const many = def.backwardMany!(p, x, fwd, dhOuts, shape);
-        assert.equal(many.length, k);
+        const many = def.backwardMany!(p, x, fwd, seeds, shape);
+        assert.equal(many.passes, k);
         const fr = ref.forward(p, x, shape);
-        dhOuts.forEach((d, q) => {
+        seeds.forEach((seed, q) => {
           const tag = `${engine} ${kind} shape ${si} pass ${q}`;
+          const d = seededDhOut(seed, shape);
           const one = def.backward(p, x, fwd, d, shape, { paramGrads: false }).dh;
-          assert.deepEqual(many[q], one, `${tag}: equals its own backward`);
-          float32Close(`${tag} vs reference`, many[q], ref.backward(p, x, fr, d, shape).dh, 1e-4);
+          assert.deepEqual(passOf(many, q, shape), one, `${tag}: equals its own backward`);
+          float32Close(`${tag} vs reference`, passOf(many, q, shape), ref.backward(p, x, fr, d, shape).dh, 1e-4);
         });
+        many.release?.();
+        assert.throws(() => def.backwardMany!(p, x, fwd, [seeds[0], seeds[0].subarray(1)], shape), /seed/);
         releaseForward(fwd);
-        assert.throws(() => def.backwardMany!(p, x, fwd, dhOuts, shape), /releaseForward/);
+        assert.throws(() => def.backwardMany!(p, x, fwd, seeds, shape), /releaseForward/);
       });
     }
   });
@@ -75,12 +73,17 @@ test(
           const rng = new Rng(70 + threads);
           const p = noisyParams(referenceCell(kind), I, H, rng, 0.4);
           const x = Float64Array.from({ length: T * B * I }, () => rng.normal());
-          const dhOuts = Array.from({ length: 4 }, () => Float64Array.from({ length: T * B * H }, () => rng.normal()));
+          const seeds = Array.from({ length: 4 }, () => Float64Array.from({ length: B * H }, () => rng.normal()));
           const fwd = def.forward(p, x, shape);
-          const many = def.backwardMany!(p, x, fwd, dhOuts, shape);
-          dhOuts.forEach((d, q) =>
-            assert.deepEqual(many[q], def.backward(p, x, fwd, d, shape, { paramGrads: false }).dh, `${kind} ${threads} threads pass ${q}`),
+          const many = def.backwardMany!(p, x, fwd, seeds, shape);
+          seeds.forEach((seed, q) =>
+            assert.deepEqual(
+              passOf(many, q, shape),
+              def.backward(p, x, fwd, seededDhOut(seed, shape), shape, { paramGrads: false }).dh,
+              `${kind} ${threads} threads pass ${q}`,
+            ),
           );
+          many.release?.();
         }
       }
     } finally {

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { largestSingularValue, randomOrthonormal } from '../../core/diagnostics/matrix';
+import { largestSingularValue, randomOrthonormal, symmetricEigenvalues } from '../../core/diagnostics/matrix';
 import { Rng } from '../../core/util/rng';
 
 /** M [k×n] = Σ_j s_j u_j v_jᵀ, with u_j the columns of an orthonormal k×k U and v_j orthonormal rows of length n. */
@@ -42,4 +42,53 @@ test('largest singular value of matrices with known singular values, cold and wa
       `k=${k} n=${n} warm on u_2: ${largestSingularValue(M, k, n, Float64Array.from(U[1]))}`,
     );
   }
+});
+
+/** A = Q diag(λ) Qᵀ from an orthonormal Q: symmetric, with the given spectrum. */
+function withEigenvalues(rng: Rng, lambda: number[]): Float64Array {
+  const n = lambda.length;
+  const Q = randomOrthonormal(rng, n, n);
+  const A = new Float64Array(n * n);
+  for (let j = 0; j < n; j++) for (let a = 0; a < n; a++) for (let b = 0; b < n; b++) A[a * n + b] += lambda[j] * Q[j][a] * Q[j][b];
+  return A;
+}
+
+test('symmetricEigenvalues recovers known spectra: repeated, zero, negative, clustered, 1 × 1 to 16 × 16', () => {
+  const rng = new Rng(11);
+  const spectra: number[][] = [
+    [2.5],
+    [3, -1],
+    [1, 1, 1, 1],
+    [0, 0, 5, 0],
+    [4, 4, 1e-9, -2, 7, 7, 7, 0.5],
+    [1, 1 + 1e-12, 1 + 2e-12, 3, 3, 0, 2, 2, 1e3, 1e-3, -1e3, 5, 5, 5, 5, 8],
+    Array.from({ length: 13 }, () => rng.normal() * 10),
+  ];
+  for (const lambda of spectra) {
+    const n = lambda.length;
+    const got = [...symmetricEigenvalues(withEigenvalues(rng, lambda), n)].sort((a, b) => a - b);
+    const want = [...lambda].sort((a, b) => a - b);
+    const tol = 1e-12 * Math.max(...lambda.map(Math.abs));
+    got.forEach((g, i) => assert.ok(Math.abs(g - want[i]) <= tol, `n=${n}: eigenvalue ${i} = ${g}, expected ${want[i]}`));
+  }
+  // Already diagonal and already tridiagonal (the Householder steps meet zero columns).
+  assert.deepEqual([...symmetricEigenvalues(Float64Array.from([2, 0, 0, 0, -1, 0, 0, 0, 3]), 3)].sort(), [-1, 2, 3]);
+  // [[2, 1, 0], [1, 2, 1], [0, 1, 2]]: 2 − √2, 2, 2 + √2.
+  const tri = [...symmetricEigenvalues(Float64Array.from([2, 1, 0, 1, 2, 1, 0, 1, 2]), 3)].sort((a, b) => a - b);
+  [2 - Math.SQRT2, 2, 2 + Math.SQRT2].forEach((w, i) => assert.ok(Math.abs(tri[i] - w) < 1e-14, `tridiagonal ${i}: ${tri[i]}`));
+});
+
+test('largest singular value of a rank-one matrix, and of one whose top two singular values are equal', () => {
+  const rng = new Rng(12);
+  for (const s of [
+    [7, 0, 0, 0, 0, 0, 0, 0],
+    [3, 3, 1, 0.5, 0.1, 0, 0, 0],
+    [1e-6, 1e-6, 1e-7],
+  ]) {
+    const { M } = withSingularValues(rng, s, 100);
+    const got = largestSingularValue(M, s.length, 100);
+    assert.ok(Math.abs(got - s[0]) < 1e-12 * s[0], `${s}: ${got}`);
+  }
+  // An infinite entry (an overflowed gradient) has an infinite norm, not a NaN one.
+  assert.equal(largestSingularValue([Infinity, 1, 1, 1], 2, 2), Infinity);
 });

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { referenceCell } from '../../core/cells/index';
-import { CELL_KINDS, cellStateSize, type CellDef, type CellKind, type SeqShape } from '../../core/cells/types';
+import { CELL_KINDS, cellStateSize, passOf, seededDhOut, type CellDef, type CellKind, type SeqShape } from '../../core/cells/types';
 import { fastCell, fastEngineStatus, nativeKernels } from '../../core/engine/fast';
 import { wasmCell, wasmEngineStatus } from '../../core/engine/wasm';
 import { setWasmThreads, splitCount } from '../../core/engine/wasm-threads';
@@ -54,10 +54,16 @@ function compareFromState(engine: CellDef, kind: CellKind, shape: SeqShape, seed
   float32Close(`${label} dh`, bf.dh, br.dh);
   for (const name of Object.keys(br.grads)) float32Close(`${label} d${name}`, bf.grads[name], br.grads[name]);
   // backwardMany tiles the pass (and its initial state) along the batch.
-  const dh2 = randn(T * B * H, rng);
-  const many = engine.backwardMany!(p, x, ff, [dhOut, dh2], shape);
-  float32Close(`${label} backwardMany[0]`, many[0], br.dh);
-  float32Close(`${label} backwardMany[1]`, many[1], ref.backward(p, x, fr, dh2, shape, { paramGrads: false }).dh);
+  const seeds = [randn(B * H, rng), randn(B * H, rng)];
+  const many = engine.backwardMany!(p, x, ff, seeds, shape);
+  seeds.forEach((seed, q) =>
+    float32Close(
+      `${label} backwardMany[${q}]`,
+      passOf(many, q, shape),
+      ref.backward(p, x, fr, seededDhOut(seed, shape), shape, { paramGrads: false }).dh,
+    ),
+  );
+  many.release?.();
 }
 
 const SHAPES: SeqShape[] = [

@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { layerCell } from '../../core/cells/index';
-import type { CellKind } from '../../core/cells/types';
+import { passOf, seededDhOut, type CellKind } from '../../core/cells/types';
 import { diagnose } from '../../core/diagnostics/diagnose';
 import { layerGradients } from '../../core/diagnostics/gradient-flow';
 import type { Model } from '../../core/model/model';
@@ -302,10 +302,17 @@ test('gates sent on request (kept or recomputed by the helper), batched VJPs and
     for (let l = 0; l < 2; l++) {
       const def = layerCell(tm.model.arch.layers[l]);
       const tr = fg.layers[l];
-      const dhOuts = [0, 1, 2].map(() => Float64Array.from({ length: T * B * H }, () => rng.normal()));
-      const many = def.backwardMany!({}, tr.x, tr.fwd, dhOuts, tr.shape);
-      assert.equal(many.length, 3);
-      dhOuts.forEach((d, q) => float32Close(`layer ${l} probe ${q} dh`, many[q], def.backward({}, tr.x, tr.fwd, d, tr.shape).dh, 1e-12));
+      const seeds = [0, 1, 2].map(() => Float64Array.from({ length: B * H }, () => rng.normal()));
+      const many = def.backwardMany!({}, tr.x, tr.fwd, seeds, tr.shape);
+      assert.equal(many.passes, 3);
+      seeds.forEach((seed, q) =>
+        float32Close(
+          `layer ${l} probe ${q} dh`,
+          passOf(many, q, tr.shape),
+          def.backward({}, tr.x, tr.fwd, seededDhOut(seed, tr.shape), tr.shape).dh,
+          1e-12,
+        ),
+      );
     }
   } finally {
     tm.close();
