@@ -2,6 +2,7 @@
  * Linear decodability: a ridge regression from features to a scalar target, fitted on the first rows and
  * scored by R² on the rest. Solved in the primal (d×d) or dual (n×n) form, whichever is smaller.
  */
+import { recycleF64, takeF64 } from '../util/f64-pool';
 import { gramUpper } from '../util/gram';
 import { choleskySolve } from './matrix';
 
@@ -62,44 +63,26 @@ export function ridgeProbePredict(
   }
   for (let j = 0; j < d; j++) mx[j] /= nTrain;
   my /= nTrain;
-  const Xc = new Float64Array(nTrain * d);
+  // The centred copy is pooled (the retention section fits 400 probes of 1024 × 100 per report), and one pass
+  // writes it, its trace and Xcᵀyc.
+  const Xc = takeF64(nTrain * d);
   const yc = new Float64Array(nTrain);
+  const rhs = new Float64Array(d);
   let trace = 0;
   for (let r = 0; r < nTrain; r++) {
+    const yr = y[r] - my;
     for (let j = 0; j < d; j++) {
       const v = X[r * d + j] - mx[j];
       Xc[r * d + j] = v;
       trace += v * v;
+      rhs[j] += v * yr;
     }
-    yc[r] = y[r] - my;
+    yc[r] = yr;
   }
   // States or targets that are not finite (a NaN model) cannot be fitted: no prediction, not an exception.
-  if (!Number.isFinite(trace) || !Number.isFinite(my)) return new Float64Array(n - nTrain).fill(NaN);
-  const lambda = trace > 0 ? (lambdaRel * trace) / d : 1;
-  let w: Float64Array;
-  if (d <= nTrain) {
-    const A = gramUpper(Xc, nTrain, d);
-    const rhs = new Float64Array(d);
-    for (let r = 0; r < nTrain; r++) for (let i = 0; i < d; i++) rhs[i] += Xc[r * d + i] * yc[r];
-    for (let i = 0; i < d; i++) {
-      A[i * d + i] += lambda;
-      for (let j = 0; j < i; j++) A[i * d + j] = A[j * d + i];
-    }
-    w = choleskySolve(A, d, rhs);
-  } else {
-    const K = new Float64Array(nTrain * nTrain);
-    for (let a = 0; a < nTrain; a++) {
-      for (let b = a; b < nTrain; b++) {
-        let s = 0;
-        for (let j = 0; j < d; j++) s += Xc[a * d + j] * Xc[b * d + j];
-        K[a * nTrain + b] = K[b * nTrain + a] = s;
-      }
-      K[a * nTrain + a] += lambda;
-    }
-    const alpha = choleskySolve(K, nTrain, yc);
-    w = new Float64Array(d);
-    for (let r = 0; r < nTrain; r++) for (let j = 0; j < d; j++) w[j] += alpha[r] * Xc[r * d + j];
-  }
+  const w = Number.isFinite(trace) && Number.isFinite(my) ? ridgeWeights(Xc, yc, rhs, trace, d, nTrain, lambdaRel) : null;
+  recycleF64(Xc);
+  if (!w) return new Float64Array(n - nTrain).fill(NaN);
   const pred = new Float64Array(n - nTrain);
   for (let r = nTrain; r < n; r++) {
     let p = my;
@@ -107,4 +90,38 @@ export function ridgeProbePredict(
     pred[r - nTrain] = p;
   }
   return pred;
+}
+
+/** The ridge weights for centred rows Xc [nTrain, d], targets yc and rhs = Xcᵀyc (primal or dual form). */
+function ridgeWeights(
+  Xc: Float64Array,
+  yc: Float64Array,
+  rhs: Float64Array,
+  trace: number,
+  d: number,
+  nTrain: number,
+  lambdaRel: number,
+): Float64Array {
+  const lambda = trace > 0 ? (lambdaRel * trace) / d : 1;
+  if (d <= nTrain) {
+    const A = gramUpper(Xc, nTrain, d);
+    for (let i = 0; i < d; i++) {
+      A[i * d + i] += lambda;
+      for (let j = 0; j < i; j++) A[i * d + j] = A[j * d + i];
+    }
+    return choleskySolve(A, d, rhs);
+  }
+  const K = new Float64Array(nTrain * nTrain);
+  for (let a = 0; a < nTrain; a++) {
+    for (let b = a; b < nTrain; b++) {
+      let s = 0;
+      for (let j = 0; j < d; j++) s += Xc[a * d + j] * Xc[b * d + j];
+      K[a * nTrain + b] = K[b * nTrain + a] = s;
+    }
+    K[a * nTrain + a] += lambda;
+  }
+  const alpha = choleskySolve(K, nTrain, yc);
+  const w = new Float64Array(d);
+  for (let r = 0; r < nTrain; r++) for (let j = 0; j < d; j++) w[j] += alpha[r] * Xc[r * d + j];
+  return w;
 }

@@ -2,7 +2,7 @@
  * Recurrent states as flat rows and single-step evaluation from arbitrary states, on top of the CellDef
  * contract (forward with `initialState`). A state row is h, then c for LSTM (the "cell" gate trace).
  */
-import { cellStateSize, supportsInitialState, type CellDef, type CellForward, type LayerParams } from '../cells/types';
+import { cellStateSize, float32View, supportsInitialState, type CellDef, type CellForward, type LayerParams } from '../cells/types';
 
 export interface LayerStepper {
   /** State size S of one sequence. */
@@ -90,6 +90,23 @@ export function packStates(fwd: CellForward, T: number, B: number, H: number, S:
   for (let r = 0; r < T * B; r++) {
     out.set(fwd.h.subarray(r * H, r * H + H), r * S);
     out.set(cell.subarray(r * H, r * H + H), r * S + H);
+  }
+  return out;
+}
+
+/**
+ * The state after the last step, [B, S] (h, then c for S = 2H), read from the engine's float32 originals
+ * where there are some (their widening is exactly h and c), so that no whole trace is converted.
+ */
+export function finalState(fwd: CellForward, T: number, B: number, H: number, S: number): Float64Array {
+  const out = new Float64Array(B * S);
+  const h = float32View(fwd, 'h') ?? fwd.h;
+  const c = S === H ? null : (float32View(fwd, 'cell') ?? fwd.gates.cell);
+  if (S !== H && !c) throw new Error('state size 2H needs the "cell" gate trace');
+  const o = (T - 1) * B * H;
+  for (let b = 0; b < B; b++) {
+    for (let j = 0; j < H; j++) out[b * S + j] = h[o + b * H + j];
+    if (c) for (let j = 0; j < H; j++) out[b * S + H + j] = c[o + b * H + j];
   }
   return out;
 }

@@ -75,7 +75,18 @@ function param(model: Model, name: string): Float64Array {
   return t.data;
 }
 
-export function forward(model: Model, x: Float64Array, T: number, B: number, cells: CellResolver = referenceCell): ForwardResult {
+/**
+ * The model over x [T, B, inputSize]. `initialStates[i]`, when given, is layer i's state at t = −1
+ * ([B, stateSize]; see CellDef.forward), so that a long sequence can run as consecutive pieces.
+ */
+export function forward(
+  model: Model,
+  x: Float64Array,
+  T: number,
+  B: number,
+  cells: CellResolver = referenceCell,
+  initialStates?: readonly (Float64Array | undefined)[],
+): ForwardResult {
   const { arch } = model;
   if (x.length !== T * B * arch.inputSize) {
     throw new Error(`input has ${x.length} values, expected T*B*inputSize = ${T}*${B}*${arch.inputSize}`);
@@ -89,7 +100,7 @@ export function forward(model: Model, x: Float64Array, T: number, B: number, cel
     // the trace's x is h itself, converted when someone reads it.
     const src = below;
     const lx = src && def.takesPendingInput && src.pendingH ? src.pendingH : (src?.h ?? x);
-    const fwd = def.forward(layerParams(model, i), lx, shape);
+    const fwd = def.forward(layerParams(model, i), lx, shape, initialStates?.[i]);
     layers.push(
       src
         ? {
