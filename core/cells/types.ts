@@ -84,6 +84,11 @@ export function float32View(result: Pick<CellForward | CellBackward, 'float32'>,
   return result.float32?.()?.[name];
 }
 
+/** h as the engine holds it: its float32 original when it has one (exact: h is its widening), else h. */
+export function hOf(fwd: CellForward): Float32Array | Float64Array {
+  return float32View(fwd, 'h') ?? fwd.h;
+}
+
 export interface CellBackward {
   /** dL/dx, [T, B, inputSize]. */
   dx: Float64Array;

@@ -7,7 +7,7 @@
  */
 import { brcInputDrive } from '../cells/brc-common';
 import { hasCellOptions, layerCell } from '../cells/index';
-import { cellStateSize, float32View, supportsInitialState, type CellDef, type CellForward, type LayerParams } from '../cells/types';
+import { cellStateSize, float32View, hOf, supportsInitialState, type CellDef, type CellForward, type LayerParams } from '../cells/types';
 import type { LayerSpec } from '../model/architecture';
 import type { Model } from '../model/model';
 import { layerParams, type CellResolver, type ForwardResult, type LayerTrace } from '../model/network';
@@ -106,7 +106,9 @@ interface SeqMaps extends SelfMaps {
 }
 
 export function analyzeBistability(model: Model, fr: ForwardResult, opts: BistabilityOptions): BistabilityReport {
-  const layers = fr.layers.map((tr, l) => analyzeLayer(model, tr, l, opts));
+  // A layer's input above the first is the float32 h below where the engine has it: reading the trace's x
+  // would convert the whole batch to float64 for the few sequences read here.
+  const layers = fr.layers.map((tr, l) => analyzeLayer(model, tr, l, opts, l > 0 ? hOf(fr.layers[l - 1].fwd) : tr.x));
   return { layers };
 }
 
@@ -124,7 +126,7 @@ function gateOf(kind: string): string | null {
   return kind === 'brc' || kind === 'nbrc' ? 'c' : kind === 'gru' ? 'z' : kind === 'lstm' ? 'f' : null;
 }
 
-function analyzeLayer(model: Model, tr: LayerTrace, l: number, opts: BistabilityOptions): BistabilityLayer {
+function analyzeLayer(model: Model, tr: LayerTrace, l: number, opts: BistabilityOptions, x: Float64Array | Float32Array): BistabilityLayer {
   const spec = model.arch.layers[l];
   const kind = spec.cell;
   const { T, B, inputSize: I, units: H } = tr.shape;
@@ -140,14 +142,15 @@ function analyzeLayer(model: Model, tr: LayerTrace, l: number, opts: Bistability
   // `in`, not a read: reading a fast-engine gate converts the whole batch to float64.
   if (need.some((g) => !(g in tr.fwd.gates))) {
     const xs = new Float64Array(T * Bs * I);
-    for (let t = 0; t < T; t++) xs.set(tr.x.subarray(t * B * I, (t * B + Bs) * I), t * Bs * I);
+    for (let t = 0; t < T; t++) xs.set(x.subarray(t * B * I, (t * B + Bs) * I), t * Bs * I);
     const shape = { T, B: Bs, inputSize: I, units: H };
     src = { x: xs, fwd: stepDef.forward(p, xs, shape), shape };
   }
   const sB = src.shape.B;
   const gateName = method === 'gain' ? 'c' : gateOf(kind);
   const gateAll = gateName ? gateArray(src.fwd, gateName) : undefined;
-  const h = toNested(sequenceRows(src.fwd.h, T, sB, H, 0), T, H);
+  const srcX = src === tr ? x : src.x;
+  const h = toNested(sequenceRows(hOf(src.fwd), T, sB, H, 0), T, H);
   const c = gateAll ? toNested(sequenceRows(gateAll, T, sB, H, 0), T, H) : null;
   const meanC: number[] | null = gateAll ? new Array(T) : null;
   const aAll = method === 'gain' ? gateArray(src.fwd, 'a') : undefined;
@@ -175,7 +178,7 @@ function analyzeLayer(model: Model, tr: LayerTrace, l: number, opts: Bistability
     };
   }
   const maps: SeqMaps[] = [];
-  for (let b = 0; b < Bs; b++) maps.push(sequenceMaps(method, stepDef, p, src, b, sB));
+  for (let b = 0; b < Bs; b++) maps.push(sequenceMaps(method, stepDef, p, src, srcX, b, sB));
 
   const m0 = maps[0];
   const fractionTrulyBistable: number[] = new Array(T).fill(0);
@@ -277,10 +280,18 @@ export function gateArray(fwd: CellForward, name: string): Float64Array | Float3
   return float32View(fwd, name) ?? fwd.gates[name];
 }
 
-function sequenceMaps(method: MapMethod, stepDef: CellDef, p: LayerParams, tr: LayerTrace, b: number, B: number): SeqMaps {
+function sequenceMaps(
+  method: MapMethod,
+  stepDef: CellDef,
+  p: LayerParams,
+  tr: LayerTrace,
+  x: Float64Array | Float32Array,
+  b: number,
+  B: number,
+): SeqMaps {
   const { T, inputSize: I, units: H } = tr.shape;
-  const xs = sequenceRows(tr.x, T, B, I, b);
-  const hs = sequenceRows(tr.fwd.h, T, B, H, b);
+  const xs = sequenceRows(x, T, B, I, b);
+  const hs = sequenceRows(hOf(tr.fwd), T, B, H, b);
   if (method === 'gain') {
     const a = sequenceRows(gateArray(tr.fwd, 'a'), T, B, H, b);
     const u =
@@ -305,13 +316,13 @@ function sequenceMaps(method: MapMethod, stepDef: CellDef, p: LayerParams, tr: L
   let m: SelfMaps;
   if (method === 'gru') m = gruSelfMaps(p, xs, hs, T, I, H);
   else if (method === 'lstm') {
-    const cs = sequenceRows(tr.fwd.gates.cell, T, B, H, b);
-    const os = sequenceRows(tr.fwd.gates.o, T, B, H, b);
+    const cs = sequenceRows(gateArray(tr.fwd, 'cell'), T, B, H, b);
+    const os = sequenceRows(gateArray(tr.fwd, 'o'), T, B, H, b);
     m = lstmSelfMaps(p, xs, hs, cs, os, T, I, H);
   } else {
     const lstm =
       cellStateSize(stepDef, H) === 2 * H
-        ? { cs: sequenceRows(tr.fwd.gates.cell, T, B, H, b), os: sequenceRows(tr.fwd.gates.o, T, B, H, b) }
+        ? { cs: sequenceRows(gateArray(tr.fwd, 'cell'), T, B, H, b), os: sequenceRows(gateArray(tr.fwd, 'o'), T, B, H, b) }
         : undefined;
     m = genericSelfMaps(stepDef, p, xs, hs, T, I, H, undefined, lstm);
   }

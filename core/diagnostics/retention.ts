@@ -10,7 +10,7 @@
 import { releaseForward } from '../engine/index';
 import type { Model } from '../model/model';
 import { layerCell } from '../cells/index';
-import { cellStateSize, float32View, supportsInitialState } from '../cells/types';
+import { cellStateSize, hOf, supportsInitialState } from '../cells/types';
 import { forward, type CellResolver } from '../model/network';
 import { finalState } from './state';
 import { freshF32 } from '../util/fresh-memory';
@@ -111,14 +111,14 @@ export function analyzeRetention(model: Model, opts: RetentionOptions): Retentio
       fr.layers.forEach((tr, l) => {
         const Hl = tr.shape.units;
         // A float32 engine's own h: copying it is a memcpy, where float64 → float32 goes value by value.
-        const h = float32View(tr.fwd, 'h') ?? tr.fwd.h;
+        const h = hOf(tr.fwd);
         times.forEach((t, i) => {
           if (t >= t0 && t < t0 + Tp) feats[l][i].set(h.subarray((t - t0) * b * Hl, (t - t0 + 1) * b * Hl), r0 * Hl);
         });
       });
       if (!train) {
         const topFwd = fr.layers[L - 1].fwd;
-        const hTop = float32View(topFwd, 'h') ?? topFwd.h;
+        const hTop = hOf(topFwd);
         const readout = (t: number, k: number): number => {
           if (arch.readout.perStep) return fr.out[(t - t0) * b + k];
           let p = bias;
