@@ -13,6 +13,7 @@
 #include <string>
 #include <thread>
 #include <vector>
+#include <vector>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <xmmintrin.h>
@@ -549,8 +550,9 @@ napi_value Gemm(napi_env env, napi_callback_info info) {
 }
 
 // gram(n, d, X, A): the upper triangle of X^T X for X [n, d] row-major float64 into A [d, d] (entries below
-// the diagonal may be written too). Single thread, no denormal flushing: the ridge probes want float64 as JS
-// computes it, only faster.
+// the diagonal may be written too), split over the pool. No denormal flushing: the ridge probes want float64
+// as JS computes it, only faster (each entry is one dot product whichever thread computes it).
+std::vector<double> gGramScratch;  // kept between calls (a report makes hundreds), under gMutex
 napi_value Gram(napi_env env, napi_callback_info info) {
   return guarded(env, [&]() -> napi_value {
     napi_value argv[4];
@@ -560,9 +562,12 @@ napi_value Gram(napi_env env, napi_callback_info info) {
     const double *X = (const double *)typedData(env, argv[2], napi_float64_array, (long)n * d, "X", false);
     double *A = (double *)typedData(env, argv[3], napi_float64_array, (long)d * d, "A", false);
     std::lock_guard<std::mutex> lk(gMutex);
-    // Uninitialised: the kernel clears it before use.
-    std::unique_ptr<double[]> scratch(new double[kernels()->gramScratchDoubles(n, d)]);
-    kernels()->gram(n, d, X, A, scratch.get());
+    const size_t need = kernels()->gramScratchDoubles(n, d);
+    if (gGramScratch.size() < need) gGramScratch.resize(need);
+    double *scratch = gGramScratch.data();
+    // Small Grams are not worth waking the pool.
+    const int nt = (double)n * d * d >= 1e6 ? threads() : 1;
+    for (int phase = 0; phase < 2; phase++) parallel(nt, [&](int tid) { kernels()->gram(phase, tid, nt, n, d, X, A, scratch); });
     return undefinedValue(env);
   });
 }

@@ -800,16 +800,26 @@ void gramBlock(long np, const double *C, long i, long j, int d, double *A) {
 }
 
 // The upper triangle (j >= i) of X^T X for X [n, d] row-major; entries below the diagonal may be written
-// too (with their correct values). X is copied into the scratch column by column, zero-padded to whole
-// vectors and to whole blocks, so every load is aligned and no tail loop is needed.
-void gramF64(int n, int d, const double *X, double *A, double *scratch) {
+// too (with their correct values). Phase 0 copies X into the scratch column by column (part p a contiguous
+// range of columns), zero-padded to whole vectors and to whole blocks, so every load is aligned and no tail
+// loop is needed. Phase 1 computes the blocks of the upper triangle, dealt round-robin to the parts.
+void gramF64(int phase, int part, int parts, int n, int d, const double *X, double *A, double *scratch) {
   const long np = gramStride(n), dp = roundUp(d, GMJ);
   double *C = (double *)(((uintptr_t)scratch + VD * 8 - 1) & ~(uintptr_t)(VD * 8 - 1));
-  memset(C, 0, sizeof(double) * dp * np);
-  for (long r = 0; r < n; r++)
-    for (long c = 0; c < d; c++) C[c * np + r] = X[r * d + c];
+  if (phase == 0) {
+    const long c0 = dp * part / parts, c1 = dp * (part + 1) / parts;
+    for (long r = 0; r < n; r++)
+      for (long c = c0; c < c1 && c < d; c++) C[c * np + r] = X[r * d + c];
+    for (long c = c0; c < c1; c++) {
+      if (c >= d) memset(C + c * np, 0, sizeof(double) * np);
+      else for (long r = n; r < np; r++) C[c * np + r] = 0.0;
+    }
+    return;
+  }
+  long k = 0;
   for (long i = 0; i < d; i += GMI)
-    for (long j = i / GMJ * GMJ; j < d; j += GMJ) gramBlock(np, C, i, j, d, A);
+    for (long j = i / GMJ * GMJ; j < d; j += GMJ, k++)
+      if (k % parts == part) gramBlock(np, C, i, j, d, A);
 }
 
 RnnKernels gTable;

@@ -54,8 +54,10 @@ struct RnnKernels {
   // Vector tanh / sigmoid over n floats, for accuracy tests.
   void (*tanhv)(const float *x, float *y, size_t n);
   void (*sigmoidv)(const float *x, float *y, size_t n);
-  // Upper triangle of X^T X, X [n, d] row-major float64 (ridge probes of the diagnostics), single thread.
-  void (*gram)(int n, int d, const double *X, double *A, double *scratch);
+  // Upper triangle of X^T X, X [n, d] row-major float64 (ridge probes of the diagnostics), in two phases
+  // split over `parts` threads: phase 0 packs X's columns into the scratch, phase 1 (after every part's
+  // phase 0) computes this part's blocks of A.
+  void (*gram)(int phase, int part, int parts, int n, int d, const double *X, double *A, double *scratch);
   size_t (*gramScratchDoubles)(int n, int d);
 };
 

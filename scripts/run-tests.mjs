@@ -5,13 +5,15 @@
 //   2. setup     scripts/e2e-setup.sh     apt packages (chromium …) and code-server 4.100.3; idempotent
 //   3. browser   test/browser/*.test.ts   the panels and the HTML report rendered in headless Chromium
 //   4. vscode    test/vscode/*.test.ts    in-host tests with the real VS Code API and end-to-end tests
-// RNN_TEST_TIERS=lint,unit,browser limits the tiers (for quick local runs); CI runs them all.
+// RNN_TEST_TIERS=lint,unit,browser (or the tiers as arguments) limits the tiers (for quick local runs); CI runs them all.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
-const wanted = new Set((process.env.RNN_TEST_TIERS ?? 'lint,unit,setup,browser,vscode').split(',').map((s) => s.trim()));
+// Tiers named as arguments (npm run test:unit) take precedence over RNN_TEST_TIERS.
+const tiers = process.argv.slice(2).join(',') || process.env.RNN_TEST_TIERS || 'lint,unit,setup,browser,vscode';
+const wanted = new Set(tiers.split(',').map((s) => s.trim()));
 
 function testFiles(dir) {
   const abs = join(root, 'test', dir);

@@ -330,7 +330,7 @@ test('native GEMM matches a float64 product on odd shapes for every ISA', { skip
 });
 
 test(
-  'native float64 Gram of the ridge probes equals the direct sums on odd shapes for every ISA; the probe gives the same R²',
+  'native float64 Gram of the ridge probes equals the direct sums on odd shapes for every ISA and 1–3 threads; the probe gives the same R²',
   { skip },
   () => {
     const k = nativeKernels();
@@ -340,14 +340,19 @@ test(
     try {
       for (const isa of k.info().supportedIsas) {
         k.setIsa(isa);
-        for (const [n, d] of [
-          [1, 1],
-          [3, 2],
-          [17, 5],
-          [1024, 100],
-          [9, 129],
-          [130, 7],
+        // The pool splits Grams of n·d² ≥ 1e6 (column ranges, then blocks round-robin).
+        for (const [n, d, threads] of [
+          [1, 1, 1],
+          [3, 2, 1],
+          [17, 5, 1],
+          [1024, 100, 1],
+          [1024, 100, 2],
+          [999, 101, 3],
+          [70, 130, 3],
+          [9, 129, 1],
+          [130, 7, 1],
         ]) {
+          k.setThreads(threads);
           const X = Float64Array.from(randn(n * d, rng));
           const A = new Float64Array(d * d);
           k.gram(n, d, X, A);
@@ -358,11 +363,12 @@ test(
               for (let r = 0; r < n; r++) s += X[r * d + i] * X[r * d + j];
               worst = Math.max(worst, Math.abs(A[i * d + j] - s) / (1 + Math.abs(s)));
             }
-          assert.ok(worst < 1e-12, `${isa} gram ${n}x${d}: relative error ${worst}`);
+          assert.ok(worst < 1e-12, `${isa} gram ${n}x${d}, ${threads} threads: relative error ${worst}`);
         }
       }
     } finally {
       k.setIsa(original);
+      k.setThreads(0);
     }
     assert.throws(() => k.gram(4, 3, new Float64Array(11), new Float64Array(9)), /X has length 11/);
     // The probe through the native Gram (installed when the addon loaded) against the JavaScript one.
