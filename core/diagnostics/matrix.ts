@@ -4,6 +4,7 @@
  * elmhes/hqr), top eigenpairs of a symmetric matrix, random orthonormal probes.
  */
 import type { Rng } from '../util/rng';
+import { rowGram } from '../util/gram';
 
 /** Solves A x = b for symmetric positive definite A [n×n] (Cholesky); A and b are not modified. */
 export function choleskySolve(A: Float64Array, n: number, b: Float64Array): Float64Array {
@@ -306,36 +307,7 @@ export function largestSingularValue(M: ArrayLike<number>, k: number, n: number,
 export function largestSingularValueOfRows(data: ArrayLike<number>, starts: ArrayLike<number>, n: number, warm?: Float64Array): number {
   const k = starts.length;
   const G = k <= EXACT_GRAM_MAX ? gramScratch : new Float64Array(k * k);
-  // 2 × 2 blocks of G: four dot products per pass over the rows, each loaded value used twice (the loads, not
-  // the multiplies, bound this loop). An odd k's last block row repeats its row.
-  for (let a = 0; a < k; a += 2) {
-    const a1 = a + 1 < k ? a + 1 : a;
-    const oa = starts[a] | 0,
-      oa1 = starts[a1] | 0;
-    for (let b = a; b < k; b += 2) {
-      const b1 = b + 1 < k ? b + 1 : b;
-      const ob = starts[b] | 0,
-        ob1 = starts[b1] | 0;
-      let s00 = 0,
-        s01 = 0,
-        s10 = 0,
-        s11 = 0;
-      for (let i = 0; i < n; i++) {
-        const x0 = data[oa + i],
-          x1 = data[oa1 + i],
-          y0 = data[ob + i],
-          y1 = data[ob1 + i];
-        s00 += x0 * y0;
-        s01 += x0 * y1;
-        s10 += x1 * y0;
-        s11 += x1 * y1;
-      }
-      G[a * k + b] = G[b * k + a] = s00;
-      G[a * k + b1] = G[b1 * k + a] = s01;
-      G[a1 * k + b] = G[b * k + a1] = s10;
-      G[a1 * k + b1] = G[b1 * k + a1] = s11;
-    }
-  }
+  rowGram(data, starts, n, G);
   let scale = 0;
   for (let a = 0; a < k; a++) scale = Math.max(scale, G[a * k + a]);
   // Non-finite entries (a NaN model) have no singular value: NaN, never a reassuring 0. An infinite row norm

@@ -20,40 +20,52 @@ export function gramUpper(X: Float64Array, n: number, d: number): Float64Array {
   return A;
 }
 
-/**
- * The JavaScript Gram: X is copied to column-major once, then each 2 × 2 block of A is four dot products over
- * n held in registers: two loads per two multiply-adds and no store in the inner loop (the load/store, not the
- * multiply, bounds this loop in JS).
- */
+/** The JavaScript Gram: X is copied to column-major once, then its columns are the rows of rowGram. */
 export function gramUpperJs(X: Float64Array, n: number, d: number, A: Float64Array): void {
   const C = new Float64Array(d * n);
   for (let r = 0; r < n; r++) for (let j = 0; j < d; j++) C[j * n + r] = X[r * d + j];
-  for (let i = 0; i < d; i += 2) {
-    const i1 = i + 1 < d ? i + 1 : i; // odd d: the last block row repeats its row
-    const ci = i * n,
-      ci1 = i1 * n;
-    for (let j = i; j < d; j += 2) {
-      const j1 = j + 1 < d ? j + 1 : j;
-      const cj = j * n,
-        cj1 = j1 * n;
+  rowGram(
+    C,
+    Array.from({ length: d }, (_, j) => j * n),
+    n,
+    A,
+  );
+}
+
+/**
+ * G [k, k] (both triangles) = the Gram matrix of the k rows data[starts[a] … starts[a] + n), read where they
+ * lie. Each 2 × 2 block of G is four dot products over n held in registers: two loads per two multiply-adds
+ * and no store in the inner loop (the loads, not the multiplies, bound this loop in JS). An odd k's last
+ * block row repeats its row.
+ */
+export function rowGram(data: ArrayLike<number>, starts: ArrayLike<number>, n: number, G: Float64Array): void {
+  const k = starts.length;
+  for (let a = 0; a < k; a += 2) {
+    const a1 = a + 1 < k ? a + 1 : a;
+    const oa = starts[a] | 0,
+      oa1 = starts[a1] | 0;
+    for (let b = a; b < k; b += 2) {
+      const b1 = b + 1 < k ? b + 1 : b;
+      const ob = starts[b] | 0,
+        ob1 = starts[b1] | 0;
       let s00 = 0,
         s01 = 0,
         s10 = 0,
         s11 = 0;
-      for (let r = 0; r < n; r++) {
-        const a0 = C[ci + r],
-          a1 = C[ci1 + r],
-          b0 = C[cj + r],
-          b1 = C[cj1 + r];
-        s00 += a0 * b0;
-        s01 += a0 * b1;
-        s10 += a1 * b0;
-        s11 += a1 * b1;
+      for (let i = 0; i < n; i++) {
+        const x0 = data[oa + i],
+          x1 = data[oa1 + i],
+          y0 = data[ob + i],
+          y1 = data[ob1 + i];
+        s00 += x0 * y0;
+        s01 += x0 * y1;
+        s10 += x1 * y0;
+        s11 += x1 * y1;
       }
-      A[i * d + j] = s00;
-      A[i * d + j1] = s01;
-      A[i1 * d + j] = s10;
-      A[i1 * d + j1] = s11;
+      G[a * k + b] = G[b * k + a] = s00;
+      G[a * k + b1] = G[b1 * k + a] = s01;
+      G[a1 * k + b] = G[b * k + a1] = s10;
+      G[a1 * k + b1] = G[b1 * k + a1] = s11;
     }
   }
 }
