@@ -89,6 +89,11 @@ export function hOf(fwd: CellForward): Float32Array | Float64Array {
   return float32View(fwd, 'h') ?? fwd.h;
 }
 
+/** A gate trace [T, B, H]: the engine's float32 original when it has one (no float64 copy of the batch). */
+export function gateArray(fwd: CellForward, name: string): Float64Array | Float32Array {
+  return float32View(fwd, name) ?? fwd.gates[name];
+}
+
 export interface CellBackward {
   /** dL/dx, [T, B, inputSize]. */
   dx: Float64Array;

@@ -7,7 +7,7 @@
  */
 import { brcInputDrive } from '../cells/brc-common';
 import { hasCellOptions, layerCell } from '../cells/index';
-import { cellStateSize, float32View, hOf, supportsInitialState, type CellDef, type CellForward, type LayerParams } from '../cells/types';
+import { cellStateSize, gateArray, hOf, supportsInitialState, type CellDef, type LayerParams } from '../cells/types';
 import type { LayerSpec } from '../model/architecture';
 import type { Model } from '../model/model';
 import { layerParams, type CellResolver, type ForwardResult, type LayerTrace } from '../model/network';
@@ -273,11 +273,6 @@ function rowFractionsAboveOne(a: Float32Array | Float64Array, T: number, n: numb
     for (let i = 0; i < n; i++) c += +(a[o + i] > 1);
     out[t] = c / n;
   }
-}
-
-/** A gate trace [T, B, H]: the engine's float32 original when it has one (no float64 copy of the batch). */
-export function gateArray(fwd: CellForward, name: string): Float64Array | Float32Array {
-  return float32View(fwd, name) ?? fwd.gates[name];
 }
 
 function sequenceMaps(

@@ -7,7 +7,8 @@
  * in every sequence is constant, not memory. Each window score carries a bootstrap interval over sequences
  * and a neuron is called a carrier only when that interval clears the threshold.
  */
-import { brcBranch, brcFixedPointCount, bistableBand, gateArray } from './bistability';
+import { brcBranch, brcFixedPointCount, bistableBand } from './bistability';
+import { gateArray } from '../cells/types';
 import type { Model } from '../model/model';
 import { layerParams, type ForwardResult } from '../model/network';
 import { probeSchedule } from './retention';

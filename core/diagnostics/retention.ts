@@ -108,12 +108,13 @@ export function analyzeRetention(model: Model, opts: RetentionOptions): Retentio
     for (let t0 = 0; t0 < len; t0 += piece) {
       const Tp = Math.min(piece, len - t0);
       const fr = forward(model, x.subarray(t0 * b, (t0 + Tp) * b), Tp, b, opts.cells, states);
+      const inPiece = (t: number) => t >= t0 && t < t0 + Tp;
       fr.layers.forEach((tr, l) => {
         const Hl = tr.shape.units;
         // A float32 engine's own h: copying it is a memcpy, where float64 → float32 goes value by value.
         const h = hOf(tr.fwd);
         times.forEach((t, i) => {
-          if (t >= t0 && t < t0 + Tp) feats[l][i].set(h.subarray((t - t0) * b * Hl, (t - t0 + 1) * b * Hl), r0 * Hl);
+          if (inPiece(t)) feats[l][i].set(h.subarray((t - t0) * b * Hl, (t - t0 + 1) * b * Hl), r0 * Hl);
         });
       });
       if (!train) {
@@ -126,7 +127,6 @@ export function analyzeRetention(model: Model, opts: RetentionOptions): Retentio
           for (let u = 0; u < H; u++) p += hTop[o + u] * W[u];
           return p;
         };
-        const inPiece = (t: number) => t >= t0 && t < t0 + Tp;
         for (let k = 0; k < b; k++) {
           delays.forEach((d, i) => inPiece(d - 1) && (atDelay[i][r0 - nTrain + k] = readout(d - 1, k)));
           times.forEach((t, i) => inPiece(t) && (atTime[i][r0 - nTrain + k] = readout(t, k)));

@@ -2,7 +2,7 @@
  * Recurrent states as flat rows and single-step evaluation from arbitrary states, on top of the CellDef
  * contract (forward with `initialState`). A state row is h, then c for LSTM (the "cell" gate trace).
  */
-import { cellStateSize, float32View, hOf, supportsInitialState, type CellDef, type CellForward, type LayerParams } from '../cells/types';
+import { cellStateSize, gateArray, hOf, supportsInitialState, type CellDef, type CellForward, type LayerParams } from '../cells/types';
 
 export interface LayerStepper {
   /** State size S of one sequence. */
@@ -101,7 +101,7 @@ export function packStates(fwd: CellForward, T: number, B: number, H: number, S:
 export function finalState(fwd: CellForward, T: number, B: number, H: number, S: number): Float64Array {
   const out = new Float64Array(B * S);
   const h = hOf(fwd);
-  const c = S === H ? null : (float32View(fwd, 'cell') ?? fwd.gates.cell);
+  const c = S === H ? null : gateArray(fwd, 'cell');
   if (S !== H && !c) throw new Error('state size 2H needs the "cell" gate trace');
   const o = (T - 1) * B * H;
   for (let b = 0; b < B; b++) {
