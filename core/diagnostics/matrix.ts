@@ -310,10 +310,9 @@ export function largestSingularValueOfRows(data: ArrayLike<number>, starts: Arra
   rowGram(data, starts, n, G);
   let scale = 0;
   for (let a = 0; a < k; a++) scale = Math.max(scale, G[a * k + a]);
-  // Non-finite entries (a NaN model) have no singular value: NaN, never a reassuring 0. An infinite row norm
-  // makes the largest singular value infinite, whatever NaN its products with other rows gave.
-  if (Number.isNaN(scale)) return NaN;
-  if (scale === Infinity) return Infinity;
+  // Non-finite entries (a NaN model, an overflowed float32 gradient) have no singular value: NaN, never a
+  // reassuring 0 nor an ∞ that an overflow does not measure.
+  if (!Number.isFinite(scale)) return NaN;
   if (!(scale > 0)) return 0;
   if (k <= EXACT_GRAM_MAX) {
     // Scaled to a unit diagonal maximum: the QL iteration's tests are relative, but its squares are not.
