@@ -10,7 +10,7 @@ namespace {
 
 // Descriptor words (core/engine/wasm.ts DESC has the same order).
 enum {
-  D_KIND, D_T, D_B, D_I, D_H,
+  D_KIND, D_T, D_B, D_I, D_H, D_STATEB,
   D_X, D_U, D_W, D_BIAS, D_BIASR, D_WDIAG, D_HS, D_S0, D_S1, D_S2, D_S3, D_S4,
   D_DHOUT, D_DX, D_DU, D_DW, D_DBIAS, D_DBIASR, D_DWDIAG, D_DH, D_H0, D_C0, D_SCRATCH,
   D_COUNT
@@ -31,6 +31,7 @@ RnnLayer layer() {
   L.B = gDesc[D_B];
   L.I = gDesc[D_I];
   L.H = gDesc[D_H];
+  L.stateB = gDesc[D_STATEB];  // 0: untiled; else B = probes * stateB rows read the states' stateB rows
   L.GI = L.kind == RNN_LSTM ? 4 * L.H : 3 * L.H;
   L.GR = L.kind == RNN_BRC ? 0 : L.kind == RNN_NBRC ? 2 * L.H : L.GI;
   L.x = ptr<const float>(D_X);
@@ -60,7 +61,7 @@ RnnLayer layer() {
 extern "C" unsigned char __heap_base;
 
 // Bumped whenever the interface to JavaScript changes (core/engine/wasm.ts checks it).
-EXPORT("rnn_abi") int rnn_abi() { return 2; }  // 2: initial states h0/c0
+EXPORT("rnn_abi") int rnn_abi() { return 3; }  // 2: initial states h0/c0; 3: rnn_gram, tiled backward (stateB)
 EXPORT("rnn_desc") int *rnn_desc() { return gDesc; }
 EXPORT("rnn_heap_base") unsigned rnn_heap_base() { return ((unsigned)(__SIZE_TYPE__)&__heap_base + 63u) & ~63u; }
 
@@ -85,3 +86,11 @@ EXPORT("rnn_backward") void rnn_backward() {
 // The activation approximations over n floats (accuracy tests).
 EXPORT("rnn_tanh") void rnn_tanh(const float *x, float *y, unsigned n) { rnn_kernels_wasm()->tanhv(x, y, n); }
 EXPORT("rnn_sigmoid") void rnn_sigmoid(const float *x, float *y, unsigned n) { rnn_kernels_wasm()->sigmoidv(x, y, n); }
+
+// The ridge probes' float64 Gram (kernels.cpp gramF64): the upper triangle of X^T X for X [n, d] into A [d, d],
+// with rnn_gram_scratch(n, d) doubles of scratch, both phases on this one thread.
+EXPORT("rnn_gram_scratch") unsigned rnn_gram_scratch(int n, int d) { return (unsigned)rnn_kernels_wasm()->gramScratchDoubles(n, d); }
+EXPORT("rnn_gram") void rnn_gram(int n, int d, const double *X, double *A, double *scratch) {
+  const RnnKernels *K = rnn_kernels_wasm();
+  for (int phase = 0; phase < 2; phase++) K->gram(phase, 0, 1, n, d, X, A, scratch);
+}

@@ -182,7 +182,7 @@ export interface CellDef {
    * backward stays correct for the parameters and x when an initial state was used (its own gradient is not
    * returned).
    */
-  forward(p: LayerParams, x: Float64Array, shape: SeqShape, initialState?: Float64Array): CellForward;
+  forward(p: LayerParams, x: Float64Array, shape: SeqShape, initialState?: Float64Array, opts?: ForwardOptions): CellForward;
   /**
    * Backpropagate through time. `dhOut` is dL/dh_t coming from outside the layer (readout and the layer
    * above), [T, B, H]; it is not modified.
@@ -197,6 +197,15 @@ export interface CellDef {
   backwardMany?(p: LayerParams, x: Float64Array, fwd: CellForward, seeds: readonly Float64Array[], shape: SeqShape): PassRows;
   /** forward accepts a lower float32 layer's CellForward.pendingH as x (see there). */
   takesPendingInput?: boolean;
+}
+
+export interface ForwardOptions {
+  /**
+   * false: the caller reads only h and the state after the last step (finalState; LSTM's c is its "cell" gate)
+   * and runs no backward on the result, so an engine may leave out the other per-step traces (the wasm engine
+   * then does not copy them out of its memory): their gates are absent and backward throws. Default true.
+   */
+  trace?: boolean;
 }
 
 export interface BackwardOptions {

@@ -107,7 +107,8 @@ export function analyzeRetention(model: Model, opts: RetentionOptions): Retentio
     let states: Float64Array[] | undefined;
     for (let t0 = 0; t0 < len; t0 += piece) {
       const Tp = Math.min(piece, len - t0);
-      const fr = forward(model, x.subarray(t0 * b, (t0 + Tp) * b), Tp, b, opts.cells, states);
+      // Only h and the final state are read: no trace (the wasm engine then copies only h out).
+      const fr = forward(model, x.subarray(t0 * b, (t0 + Tp) * b), Tp, b, opts.cells, states, { trace: false });
       const inPiece = (t: number) => t >= t0 && t < t0 + Tp;
       fr.layers.forEach((tr, l) => {
         const Hl = tr.shape.units;

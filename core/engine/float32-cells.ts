@@ -17,6 +17,7 @@ import {
   type CellDef,
   type CellForward,
   type CellKind,
+  type ForwardOptions,
   type LayerParams,
   type PassRows,
   type SeqShape,
@@ -38,6 +39,11 @@ export interface LayerBuffers {
   /** Initial state [B, H] (LSTM: with c0), absent or null for the zero state. */
   h0?: Float32Array | null;
   c0?: Float32Array | null;
+  /**
+   * Forward: which states the caller keeps (default all; ForwardOptions.trace false). The wasm engine copies
+   * only those out of its memory; native writes every state in place regardless.
+   */
+  keepStates?: readonly boolean[];
 }
 
 /**
@@ -46,8 +52,8 @@ export interface LayerBuffers {
  */
 export interface BackwardBuffers extends LayerBuffers {
   /**
-   * Native only: rows per step of x, h, h0/c0 and states when dhOut and dh hold several probes of one forward
-   * pass (B = probes · stateRows; backwardMany). Such a call gives dh only.
+   * Rows per step of x, h, h0/c0 and states when dhOut and dh hold several probes of one forward pass
+   * (B = probes · stateRows; backwardMany): row r reads state row r % stateRows. Such a call gives dh only.
    */
   stateRows?: number;
   dhOut: Float32Array;
@@ -235,6 +241,8 @@ interface FastCache {
   c0: Float32Array | null;
   /** Set by releaseForward: the buffers may already hold another pass's data. */
   released: boolean;
+  /** Run with trace: false: states other than the final state's are not kept, so no backward. */
+  traceless: boolean;
 }
 
 function isFastCache(c: unknown, kind: CellKind | undefined, engine?: KernelEngine): c is FastCache {
@@ -341,7 +349,7 @@ export function makeKernelCell(kind: CellKind, addon: LayerKernels, engine: Kern
     states,
   });
 
-  function forward(p: LayerParams, x: Float64Array, shape: SeqShape, initialState?: Float64Array): CellForward {
+  function forward(p: LayerParams, x: Float64Array, shape: SeqShape, initialState?: Float64Array, opts?: ForwardOptions): CellForward {
     checkSeq(kind, x, shape);
     const { T, B, inputSize: I, units: H } = shape;
     checkParams(kind, p, ref.paramSpecs(I, H));
@@ -357,6 +365,9 @@ export function makeKernelCell(kind: CellKind, addon: LayerKernels, engine: Kern
     }
     const h32 = lease(n);
     const states = Array.from({ length: nStates }, () => lease(n));
+    // Without the trace only the state finalState reads is kept (LSTM's c, its "cell" gate).
+    const traceless = opts?.trace === false;
+    const keep = Array.from({ length: nStates }, (_, k) => !traceless || k === gateState.cell);
     addon.forward(code, T, B, I, H, {
       ...bufsCommon(
         pp,
@@ -365,9 +376,10 @@ export function makeKernelCell(kind: CellKind, addon: LayerKernels, engine: Kern
         states.map((l) => l.arr),
       ),
       ...init,
+      ...(traceless ? { keepStates: keep } : {}),
     });
     const gateSources: Record<string, Float32Array> = {};
-    for (const name of ref.gateNames) gateSources[name] = states[gateState[name]].arr;
+    for (const name of ref.gateNames) if (keep[gateState[name]]) gateSources[name] = states[gateState[name]].arr;
     const h64 = allocF64(n);
     const cache: FastCache = {
       engine,
@@ -381,6 +393,7 @@ export function makeKernelCell(kind: CellKind, addon: LayerKernels, engine: Kern
       states,
       ...init,
       released: false,
+      traceless,
     };
     // h64 stands for h32 as the next kernel layer's input before it holds h (pendingH).
     f32Of.set(h64, h32);
@@ -410,6 +423,7 @@ export function makeKernelCell(kind: CellKind, addon: LayerKernels, engine: Kern
   /** Checks a backward's arguments against its forward pass (`cache`); returns the input x as float32. */
   function backwardInput(p: LayerParams, x: Float64Array, cache: FastCache, shape: SeqShape): Float32Array {
     if (cache.released) throw new Error(`${kind}: backward of a forward pass given to releaseForward`);
+    if (cache.traceless) throw new Error(`${kind}: backward of a forward pass run without its trace (trace: false)`);
     checkSeq(kind, x, shape);
     const { T, B, inputSize: I, units: H } = shape;
     const cs = cache.shape;
@@ -482,7 +496,7 @@ export function makeKernelCell(kind: CellKind, addon: LayerKernels, engine: Kern
 
   /**
    * k backward passes of one forward pass, each seeded at the last step, as one kernel call over k·B rows (row
-   * q·B + b is sequence b of pass q; native reads the forward's buffers in place, wasm gets them tiled k times)
+   * q·B + b is sequence b of pass q, which reads the forward's buffers in place: stateRows)
    * so that the kernels run a batch of k·B rows, whose products use the register-blocked GEMM fully, where k
    * calls of a few sequences each would run nearly empty row blocks. Rows never interact in backward, so each
    * pass's dh equals its own backward's. The result is the kernel's float32 dh as it lies, [T][k][B][H]:
@@ -496,37 +510,20 @@ export function makeKernelCell(kind: CellKind, addon: LayerKernels, engine: Kern
     const { T, B, inputSize: I, units: H } = shape;
     const n = T * B * H;
     seeds.forEach((d) => checkLength(kind, 'seed', d, B * H));
-    // The native kernels read the pass's rows in place (stateRows: row r of a probe block reads state row r % B);
-    // the wasm engine, whose batch split cuts every array by rows, gets the pass tiled k times.
-    const inPlace = engine === 'native';
-    const common = [x32, cache.h32.arr, ...cache.states.map((l) => l.arr)];
-    const tiled = inPlace
-      ? []
-      : common.map((a) => {
-          const w = a.length / (T * B); // values per row: I for x, H for the states
-          const l = lease(k * a.length);
-          for (let t = 0; t < T; t++) {
-            const src = a.subarray(t * B * w, (t + 1) * B * w);
-            for (let q = 0; q < k; q++) l.arr.set(src, (t * k + q) * B * w);
-          }
-          return l;
-        });
     const dhOut32 = temp('dhOut', k * n);
     dhOut32.fill(0, 0, (T - 1) * k * B * H);
     seeds.forEach((d, q) => dhOut32.set(d, ((T - 1) * k + q) * B * H));
     const dh32 = lease(k * n);
-    const [xt, ht, ...st] = inPlace ? common : tiled.map((l) => l.arr);
-    const tile0 = (a: Float32Array | null) => {
-      if (!a || inPlace) return a;
-      const out = new Float32Array(k * a.length);
-      for (let q = 0; q < k; q++) out.set(a, q * a.length);
-      return out;
-    };
     addon.backward(code, T, k * B, I, H, {
-      ...bufsCommon(packParams(kind, p, I, H), xt, ht, st),
-      ...(inPlace ? { stateRows: B } : {}),
-      h0: tile0(cache.h0),
-      c0: tile0(cache.c0),
+      ...bufsCommon(
+        packParams(kind, p, I, H),
+        x32,
+        cache.h32.arr,
+        cache.states.map((l) => l.arr),
+      ),
+      stateRows: B,
+      h0: cache.h0,
+      c0: cache.c0,
       dhOut: dhOut32,
       dx: null,
       dU: null,
@@ -536,7 +533,6 @@ export function makeKernelCell(kind: CellKind, addon: LayerKernels, engine: Kern
       dwdiag: null,
       dh: dh32.arr,
     });
-    for (const l of tiled) drop(l);
     let released = false;
     return {
       data: dh32.arr.subarray(0, k * n),

@@ -23,9 +23,11 @@ export interface SplitSlot extends CallSlot {
 export interface SplitCall {
   descLen: number;
   scratchWord: number;
-  /** [kind, T, B, I, H]. */
+  /** [kind, T, B, I, H, …]: the descriptor's first words (B is replaced by each range's rows). */
   shape: readonly number[];
   backward: boolean;
+  /** Ranges start at multiples of this many rows (a tiled backward's probes stay whole); default 1. */
+  rowBlock?: number;
 }
 
 const WORKER_SOURCE = `
@@ -145,7 +147,9 @@ let mainRegion = new Float32Array(0);
  */
 export function splitLayerCall(main: WasmCallExports, module: unknown, call: SplitCall, slots: readonly SplitSlot[], parts: number): void {
   const [, T, B] = call.shape;
-  const bounds = Array.from({ length: parts + 1 }, (_, k) => Math.round((k * B) / parts));
+  const block = call.rowBlock ?? 1;
+  const bounds = Array.from({ length: parts + 1 }, (_, k) => Math.round((k * (B / block)) / parts) * block);
+  const shapeOf = (rows: number) => call.shape.map((v, i) => (i === 2 ? rows : v));
   const regions: Float32Array[] = [];
   const layouts: ReturnType<typeof layout>[] = [];
   const fill = (k: number, region: Float32Array) => {
@@ -171,7 +175,7 @@ export function splitLayerCall(main: WasmCallExports, module: unknown, call: Spl
       sab: w.sab,
       descLen: call.descLen,
       scratchWord: call.scratchWord,
-      shape: [call.shape[0], T, bounds[k + 1] - bounds[k], call.shape[3], call.shape[4]],
+      shape: shapeOf(bounds[k + 1] - bounds[k]),
       backward: call.backward,
       slots: slots.map((s, i) => ({ word: s.word, len: lay.len[i], at: lay.at[i], in: !!s.src, out: !!s.dst })),
     });
@@ -186,7 +190,7 @@ export function splitLayerCall(main: WasmCallExports, module: unknown, call: Spl
       main,
       call.descLen,
       call.scratchWord,
-      [call.shape[0], T, bounds[1] - bounds[0], call.shape[3], call.shape[4]],
+      shapeOf(bounds[1] - bounds[0]),
       slots.map((s, i) => {
         const view = mainRegion.subarray(layouts[0].at[i], layouts[0].at[i] + layouts[0].len[i]);
         return { word: s.word, len: layouts[0].len[i], src: s.src ? view : undefined, dst: s.dst ? view : undefined };

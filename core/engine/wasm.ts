@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { referenceCell } from '../cells/index';
 import type { CellDef, CellKind } from '../cells/types';
 import { KIND_CODE, makeKernelCell, type BackwardBuffers, type LayerBuffers, type LayerKernels } from './float32-cells';
+import { setGramKernel } from '../util/gram';
 import { wasmLayerCall } from './wasm-call';
 import { releaseWasmThreads, splitCount, splitLayerCall, type SplitSlot } from './wasm-threads';
 
@@ -29,11 +30,11 @@ interface WasmApi {
 const WA = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
 /** native/wasm-driver.cpp rnn_abi(). */
-const WASM_ABI = 2;
+const WASM_ABI = 3;
 
 /** Descriptor words, in the order of native/wasm-driver.cpp's enum. */
 const DESC = [
-  'kind', 'T', 'B', 'I', 'H',
+  'kind', 'T', 'B', 'I', 'H', 'stateB',
   'x', 'U', 'W', 'bias', 'biasR', 'wdiag', 'h', 's0', 's1', 's2', 's3', 's4',
   'dhOut', 'dx', 'dU', 'dW', 'dbias', 'dbiasR', 'dwdiag', 'dh', 'h0', 'c0', 'scratch',
 ] as const; // prettier-ignore
@@ -49,6 +50,8 @@ interface WasmExports {
   rnn_backward(): void;
   rnn_tanh(x: number, y: number, n: number): void;
   rnn_sigmoid(x: number, y: number, n: number): void;
+  rnn_gram_scratch(n: number, d: number): number;
+  rnn_gram(n: number, d: number, X: number, A: number, scratch: number): void;
 }
 
 export interface WasmEngineStatus {
@@ -92,6 +95,8 @@ function loadModule(): { module: WasmModule | null; status: WasmEngineStatus } {
       loaded = { module, status: { available: true, path } };
       const abi = instance().rnn_abi();
       if (abi !== WASM_ABI) throw new Error(`interface version ${abi}, expected ${WASM_ABI} (rebuild with npm run build)`);
+      // The probes' Gram from the module where no faster one (the addon's) is installed: ~4× JavaScript's.
+      setGramKernel(wasmGram, 'wasm');
       return loaded;
     } catch (e) {
       tried.push(`${path}: ${e instanceof Error ? e.message : String(e)}`);
@@ -124,7 +129,7 @@ export function wasmEngineStatus(): WasmEngineStatus {
 // Layer calls: the buffers as slots of the descriptor (wasm-call.ts places them).
 
 /** A slot by descriptor name: `rowWidth` > 0 for the [T][B][rowWidth] arrays a batch split cuts by rows. */
-function slot(name: DescWord, len: number, rowWidth: number, io: { src?: Float32Array; dst?: Float32Array }): SplitSlot {
+function slotOf(name: DescWord, len: number, rowWidth: number, io: { src?: Float32Array; dst?: Float32Array }): SplitSlot {
   return { word: DESC.indexOf(name), len, rowWidth, ...io };
 }
 
@@ -143,9 +148,23 @@ function shapes(kind: number, T: number, B: number, I: number, H: number) {
   return { GI, GR, TB: T * B, nStates: kind === 3 ? 5 : kind === 2 ? 4 : 3 };
 }
 
-/** The buffers forward and backward share (h and states are outputs of forward, inputs of backward). */
-function common(kind: number, T: number, B: number, I: number, H: number, bufs: LayerBuffers, forward: boolean): SplitSlot[] {
+/**
+ * The buffers forward and backward share (h and states are outputs of forward, inputs of backward). `whole`:
+ * a tiled backward's, which every row range reads whole (row r of dhOut and dh reads state row r % B).
+ */
+function common(
+  kind: number,
+  T: number,
+  B: number,
+  I: number,
+  H: number,
+  bufs: LayerBuffers,
+  forward: boolean,
+  whole = false,
+): SplitSlot[] {
   const { GI, GR, TB, nStates } = shapes(kind, T, B, I, H);
+  const slot = (name: DescWord, len: number, rowWidth: number, io: { src?: Float32Array; dst?: Float32Array }) =>
+    slotOf(name, len, whole ? 0 : rowWidth, io);
   const out: SplitSlot[] = [
     slot('x', TB * I, I, { src: check('x', bufs.x, TB * I) }),
     slot('U', I * GI, 0, { src: check('U', bufs.U, I * GI) }),
@@ -161,45 +180,57 @@ function common(kind: number, T: number, B: number, I: number, H: number, bufs: 
   if (kind === 3 && bufs.c0) out.push({ ...slot('c0', B * H, H, { src: check('c0', bufs.c0, B * H) }), steps: 1 });
   if (kind === 3 && !bufs.h0 !== !bufs.c0) throw new Error('wasm engine: an LSTM initial state needs both h0 and c0');
   if (!Array.isArray(bufs.states) || bufs.states.length < nStates) throw new Error(`wasm engine: states must hold ${nStates} arrays`);
-  for (let k = 0; k < nStates; k++) out.push(slot(`s${k}` as DescWord, TB * H, H, io(check('state', bufs.states[k], TB * H))));
+  for (let k = 0; k < nStates; k++) {
+    const a = check('state', bufs.states[k], TB * H);
+    // A state the caller does not keep stays in the module's memory (written there, never copied out).
+    out.push(slot(`s${k}` as DescWord, TB * H, H, forward && bufs.keepStates?.[k] === false ? {} : io(a)));
+  }
   return out;
 }
 
-function run(kind: number, T: number, B: number, I: number, H: number, slots: SplitSlot[], backward: boolean): void {
-  const shape = [kind, T, B, I, H];
-  const parts = splitCount(T, B, H);
+/** stateB > 0: a tiled backward, B = probes · stateB rows; the batch split then cuts at whole probes. */
+function run(kind: number, T: number, B: number, I: number, H: number, slots: SplitSlot[], backward: boolean, stateB = 0): void {
+  const shape = [kind, T, B, I, H, stateB];
+  const parts = Math.min(splitCount(T, B, H), stateB ? B / stateB : B);
   if (parts > 1)
     splitLayerCall(
       instance(),
       loadModule().module,
-      { descLen: DESC.length, scratchWord: DESC.indexOf('scratch'), shape, backward },
+      { descLen: DESC.length, scratchWord: DESC.indexOf('scratch'), shape, backward, rowBlock: stateB || 1 },
       slots,
       parts,
     );
   else wasmLayerCall(instance(), DESC.length, DESC.indexOf('scratch'), shape, slots, backward);
 }
 
-/** The module as LayerKernels (the contract of the native addon's forward/backward). */
-const wasmKernels: LayerKernels = {
+/** The module as LayerKernels (the contract of the native addon's forward/backward); exported for tests. */
+export const wasmKernels: LayerKernels = {
   forward(kind, T, B, I, H, bufs) {
     run(kind, T, B, I, H, common(kind, T, B, I, H, bufs, true), false);
   },
   backward(kind, T, B, I, H, bufs: BackwardBuffers) {
     const { GI, GR, TB } = shapes(kind, T, B, I, H);
-    const placed = common(kind, T, B, I, H, bufs, false);
-    placed.push(slot('dhOut', TB * H, H, { src: check('dhOut', bufs.dhOut, TB * H) }));
+    // Several probes of one forward pass (backwardMany): the forward's stateRows rows are read in place by
+    // every probe's rows, whole in every row range of the split.
+    const sB = bufs.stateRows ?? B;
+    if (!Number.isInteger(sB) || sB < 1 || B % sB !== 0) throw new Error('wasm engine: stateRows must divide the batch B');
+    const tiled = sB !== B;
+    if (tiled && (bufs.dU || bufs.dx))
+      throw new Error('wasm engine: a tiled backward (stateRows < B) gives dh only: dU and dx must be null');
+    const placed = common(kind, T, sB, I, H, bufs, false, tiled);
+    placed.push(slotOf('dhOut', TB * H, H, { src: check('dhOut', bufs.dhOut, TB * H) }));
     // dx null: only dh is read (the Jacobian probes), the input-side product is skipped.
-    if (bufs.dx) placed.push(slot('dx', TB * I, I, { dst: check('dx', bufs.dx, TB * I) }));
-    placed.push(slot('dh', TB * H, H, { dst: check('dh', bufs.dh, TB * H) }));
+    if (bufs.dx) placed.push(slotOf('dx', TB * I, I, { dst: check('dx', bufs.dx, TB * I) }));
+    placed.push(slotOf('dh', TB * H, H, { dst: check('dh', bufs.dh, TB * H) }));
     // dU null: only dx and dh are wanted (diagnostics), the weight-gradient products are skipped.
     if (bufs.dU) {
-      placed.push(slot('dU', I * GI, 0, { dst: check('dU', bufs.dU, I * GI) }));
-      placed.push(slot('dbias', GI, 0, { dst: check('dbias', bufs.dbias, GI) }));
-      if (GR) placed.push(slot('dW', H * GR, 0, { dst: check('dW', bufs.dW, H * GR) }));
-      if (kind === 2) placed.push(slot('dbiasR', 3 * H, 0, { dst: check('dbiasR', bufs.dbiasR, 3 * H) }));
-      if (kind === 0) placed.push(slot('dwdiag', 2 * H, 0, { dst: check('dwdiag', bufs.dwdiag, 2 * H) }));
+      placed.push(slotOf('dU', I * GI, 0, { dst: check('dU', bufs.dU, I * GI) }));
+      placed.push(slotOf('dbias', GI, 0, { dst: check('dbias', bufs.dbias, GI) }));
+      if (GR) placed.push(slotOf('dW', H * GR, 0, { dst: check('dW', bufs.dW, H * GR) }));
+      if (kind === 2) placed.push(slotOf('dbiasR', 3 * H, 0, { dst: check('dbiasR', bufs.dbiasR, 3 * H) }));
+      if (kind === 0) placed.push(slotOf('dwdiag', 2 * H, 0, { dst: check('dwdiag', bufs.dwdiag, 2 * H) }));
     }
-    run(kind, T, B, I, H, placed, true);
+    run(kind, T, B, I, H, placed, true, tiled ? sB : 0);
   },
   toF32(src, dst) {
     dst.set(src);
@@ -208,6 +239,22 @@ const wasmKernels: LayerKernels = {
     dst.set(src);
   },
 };
+
+/** The upper triangle of XᵀX for X [n, d] row-major float64 into A [d, d] (core/util/gram.ts's kernel contract). */
+export function wasmGram(n: number, d: number, X: Float64Array, A: Float64Array): void {
+  if (X.length !== n * d || A.length !== d * d)
+    throw new Error(`wasm gram: X has length ${X.length} and A ${A.length}, expected ${n * d} and ${d * d}`);
+  const w = instance();
+  const align = (b: number) => Math.ceil(b / 64) * 64;
+  const xOff = w.rnn_heap_base();
+  const aOff = xOff + align(8 * n * d);
+  const sOff = aOff + align(8 * d * d);
+  const need = sOff + 8 * w.rnn_gram_scratch(n, d);
+  if (need > w.memory.buffer.byteLength) w.memory.grow(Math.ceil((need - w.memory.buffer.byteLength) / PAGE));
+  new Float64Array(w.memory.buffer, xOff, n * d).set(X);
+  w.rnn_gram(n, d, xOff, aOff, sOff);
+  A.set(new Float64Array(w.memory.buffer, aOff, d * d));
+}
 
 /** The module's tanh or sigmoid approximation over x (accuracy tests). */
 export function wasmActivation(which: 'tanh' | 'sigmoid', x: Float32Array): Float32Array {

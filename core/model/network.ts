@@ -4,7 +4,7 @@
  */
 import { recycleF64, takeF64 } from '../util/f64-pool';
 import { layerCell, referenceCell } from '../cells/index';
-import type { CellDef, CellForward, CellKind, LayerParams, SeqShape } from '../cells/types';
+import type { CellDef, CellForward, CellKind, ForwardOptions, LayerParams, SeqShape } from '../cells/types';
 import { glorotUniform, initParam } from '../util/init';
 import type { Rng } from '../util/rng';
 import type { Architecture } from './architecture';
@@ -77,7 +77,8 @@ function param(model: Model, name: string): Float64Array {
 
 /**
  * The model over x [T, B, inputSize]. `initialStates[i]`, when given, is layer i's state at t = −1
- * ([B, stateSize]; see CellDef.forward), so that a long sequence can run as consecutive pieces.
+ * ([B, stateSize]; see CellDef.forward), so that a long sequence can run as consecutive pieces. `opts` goes to
+ * every layer (trace: false for passes that read only h and the final state).
  */
 export function forward(
   model: Model,
@@ -86,6 +87,7 @@ export function forward(
   B: number,
   cells: CellResolver = referenceCell,
   initialStates?: readonly (Float64Array | undefined)[],
+  opts?: ForwardOptions,
 ): ForwardResult {
   const { arch } = model;
   if (x.length !== T * B * arch.inputSize) {
@@ -100,7 +102,7 @@ export function forward(
     // the trace's x is h itself, converted when someone reads it.
     const src = below;
     const lx = src && def.takesPendingInput && src.pendingH ? src.pendingH : (src?.h ?? x);
-    const fwd = def.forward(layerParams(model, i), lx, shape, initialStates?.[i]);
+    const fwd = def.forward(layerParams(model, i), lx, shape, initialStates?.[i], opts);
     layers.push(
       src
         ? {

@@ -1,15 +1,20 @@
 /**
  * XᵀX for the diagnostics' ridge probes (a report fits 400 of 1024 × 100 for a 4 × 100 model): in float64,
- * by the native addon where it is loaded (about 10× faster than JavaScript's dot products), else here.
+ * by the native addon where it is loaded (about 10× faster than JavaScript's dot products), else by the wasm
+ * module, else here.
  */
 
 /** Writes the upper triangle of XᵀX (X [n, d] row-major) into A [d, d]; entries below may be written too. */
 type GramKernel = (n: number, d: number, X: Float64Array, A: Float64Array) => void;
 let kernel: GramKernel | null = null;
+/** Which engine installed it: the addon's replaces the module's, never the reverse. */
+let source: 'native' | 'wasm' | null = null;
 
-/** Installed by an engine with a compiled Gram (core/engine/fast.ts); null removes it. */
-export function setGramKernel(fn: GramKernel | null): void {
+/** Installed by an engine with a compiled Gram (core/engine/fast.ts, wasm.ts); null removes it. */
+export function setGramKernel(fn: GramKernel | null, from: 'native' | 'wasm' = 'native'): void {
+  if (fn && from === 'wasm' && source === 'native') return;
   kernel = fn;
+  source = fn ? from : null;
 }
 
 /** The upper triangle of XᵀX for X [n, d] row-major (entries below the diagonal may hold junk). */

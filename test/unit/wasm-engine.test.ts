@@ -12,8 +12,9 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { referenceCell } from '../../core/cells/index';
 import { CELL_KINDS, type CellDef, type CellKind, type LayerParams, type SeqShape } from '../../core/cells/types';
-import { wasmActivation, wasmCell, wasmEngineStatus } from '../../core/engine/wasm';
+import { wasmActivation, wasmCell, wasmEngineStatus, wasmGram } from '../../core/engine/wasm';
 import { setWasmThreads, splitCount } from '../../core/engine/wasm-threads';
+import { gramUpper, gramUpperJs, setGramKernel } from '../../core/util/gram';
 import { Rng } from '../../core/util/rng';
 import { float32Close } from '../helpers/float32-close';
 import { noisyParams } from '../helpers/params';
@@ -171,6 +172,51 @@ test('wasm: NaN and ±Inf in x, each parameter or dL/dh come out where the refer
       dp[shape.B * shape.units + 2] = v;
       c.check(c.p, c.x, dp);
     }
+  }
+});
+
+test("wasm float64 Gram of the ridge probes equals the direct sums on odd shapes; the addon's Gram outranks it", { skip }, () => {
+  const rng = new Rng(8);
+  for (const [n, d] of [
+    [1, 1],
+    [3, 2],
+    [17, 5],
+    [1024, 100],
+    [999, 101],
+    [70, 130],
+    [9, 129],
+    [130, 7],
+  ]) {
+    const X = randn(n * d, rng);
+    const A = new Float64Array(d * d);
+    wasmGram(n, d, X, A);
+    let worst = 0;
+    for (let i = 0; i < d; i++)
+      for (let j = i; j < d; j++) {
+        let s = 0;
+        for (let r = 0; r < n; r++) s += X[r * d + i] * X[r * d + j];
+        worst = Math.max(worst, Math.abs(A[i * d + j] - s) / (1 + Math.abs(s)));
+      }
+    assert.ok(worst < 1e-12, `wasm gram ${n}x${d}: relative error ${worst}`);
+  }
+  assert.throws(() => wasmGram(4, 3, new Float64Array(11), new Float64Array(9)), /X has length 11/);
+  // Which Gram gramUpper runs: the addon's when both offered themselves, in either order; the module's alone.
+  const X = randn(6, rng);
+  const tagged = (v: number) => (_n: number, _d: number, _X: Float64Array, A: Float64Array) => A.fill(v);
+  try {
+    setGramKernel(null);
+    setGramKernel(tagged(1), 'wasm');
+    assert.equal(gramUpper(X, 3, 2)[0], 1);
+    setGramKernel(tagged(2), 'native');
+    setGramKernel(tagged(1), 'wasm');
+    assert.equal(gramUpper(X, 3, 2)[0], 2);
+    setGramKernel(null);
+    const js = new Float64Array(4);
+    gramUpperJs(X, 3, 2, js);
+    assert.equal(gramUpper(X, 3, 2)[0], js[0]);
+  } finally {
+    setGramKernel(null);
+    setGramKernel(wasmGram, 'wasm');
   }
 });
 
