@@ -10,8 +10,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { referenceCell } from '../cells/index';
 import type { CellDef, CellKind } from '../cells/types';
-import { KIND_CODE, makeKernelCell, type BackwardBuffers, type LayerBuffers, type LayerKernels } from './float32-cells';
 import { setGramKernel } from '../util/gram';
+import { KIND_CODE, makeKernelCell, type BackwardBuffers, type LayerBuffers, type LayerKernels } from './float32-cells';
 import { wasmLayerCall } from './wasm-call';
 import { releaseWasmThreads, splitCount, splitLayerCall, type SplitSlot } from './wasm-threads';
 
@@ -129,7 +129,7 @@ export function wasmEngineStatus(): WasmEngineStatus {
 // Layer calls: the buffers as slots of the descriptor (wasm-call.ts places them).
 
 /** A slot by descriptor name: `rowWidth` > 0 for the [T][B][rowWidth] arrays a batch split cuts by rows. */
-function slotOf(name: DescWord, len: number, rowWidth: number, io: { src?: Float32Array; dst?: Float32Array }): SplitSlot {
+function slot(name: DescWord, len: number, rowWidth: number, io: { src?: Float32Array; dst?: Float32Array }): SplitSlot {
   return { word: DESC.indexOf(name), len, rowWidth, ...io };
 }
 
@@ -163,8 +163,6 @@ function common(
   whole = false,
 ): SplitSlot[] {
   const { GI, GR, TB, nStates } = shapes(kind, T, B, I, H);
-  const slot = (name: DescWord, len: number, rowWidth: number, io: { src?: Float32Array; dst?: Float32Array }) =>
-    slotOf(name, len, whole ? 0 : rowWidth, io);
   const out: SplitSlot[] = [
     slot('x', TB * I, I, { src: check('x', bufs.x, TB * I) }),
     slot('U', I * GI, 0, { src: check('U', bufs.U, I * GI) }),
@@ -185,7 +183,8 @@ function common(
     // A state the caller does not keep stays in the module's memory (written there, never copied out).
     out.push(slot(`s${k}` as DescWord, TB * H, H, forward && bufs.keepStates?.[k] === false ? {} : io(a)));
   }
-  return out;
+  // Whole: not cut by rows (rowWidth 0), copied into every range like the weights.
+  return whole ? out.map((s) => ({ ...s, rowWidth: 0 })) : out;
 }
 
 /** stateB > 0: a tiled backward, B = probes · stateB rows; the batch split then cuts at whole probes. */
@@ -218,17 +217,17 @@ export const wasmKernels: LayerKernels = {
     if (tiled && (bufs.dU || bufs.dx))
       throw new Error('wasm engine: a tiled backward (stateRows < B) gives dh only: dU and dx must be null');
     const placed = common(kind, T, sB, I, H, bufs, false, tiled);
-    placed.push(slotOf('dhOut', TB * H, H, { src: check('dhOut', bufs.dhOut, TB * H) }));
+    placed.push(slot('dhOut', TB * H, H, { src: check('dhOut', bufs.dhOut, TB * H) }));
     // dx null: only dh is read (the Jacobian probes), the input-side product is skipped.
-    if (bufs.dx) placed.push(slotOf('dx', TB * I, I, { dst: check('dx', bufs.dx, TB * I) }));
-    placed.push(slotOf('dh', TB * H, H, { dst: check('dh', bufs.dh, TB * H) }));
+    if (bufs.dx) placed.push(slot('dx', TB * I, I, { dst: check('dx', bufs.dx, TB * I) }));
+    placed.push(slot('dh', TB * H, H, { dst: check('dh', bufs.dh, TB * H) }));
     // dU null: only dx and dh are wanted (diagnostics), the weight-gradient products are skipped.
     if (bufs.dU) {
-      placed.push(slotOf('dU', I * GI, 0, { dst: check('dU', bufs.dU, I * GI) }));
-      placed.push(slotOf('dbias', GI, 0, { dst: check('dbias', bufs.dbias, GI) }));
-      if (GR) placed.push(slotOf('dW', H * GR, 0, { dst: check('dW', bufs.dW, H * GR) }));
-      if (kind === 2) placed.push(slotOf('dbiasR', 3 * H, 0, { dst: check('dbiasR', bufs.dbiasR, 3 * H) }));
-      if (kind === 0) placed.push(slotOf('dwdiag', 2 * H, 0, { dst: check('dwdiag', bufs.dwdiag, 2 * H) }));
+      placed.push(slot('dU', I * GI, 0, { dst: check('dU', bufs.dU, I * GI) }));
+      placed.push(slot('dbias', GI, 0, { dst: check('dbias', bufs.dbias, GI) }));
+      if (GR) placed.push(slot('dW', H * GR, 0, { dst: check('dW', bufs.dW, H * GR) }));
+      if (kind === 2) placed.push(slot('dbiasR', 3 * H, 0, { dst: check('dbiasR', bufs.dbiasR, 3 * H) }));
+      if (kind === 0) placed.push(slot('dwdiag', 2 * H, 0, { dst: check('dwdiag', bufs.dwdiag, 2 * H) }));
     }
     run(kind, T, B, I, H, placed, true, tiled ? sB : 0);
   },

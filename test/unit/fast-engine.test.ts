@@ -25,6 +25,7 @@ import { Rng } from '../../core/util/rng';
 import { float32Close } from '../helpers/float32-close';
 import { ridgeProbeR2 } from '../../core/diagnostics/decoding-probe';
 import { setGramKernel } from '../../core/util/gram';
+import { gramError } from '../helpers/gram-error';
 
 const status = fastEngineStatus();
 const skip = status.available ? false : `fast engine unavailable: ${status.reason}`;
@@ -356,13 +357,7 @@ test(
           const X = Float64Array.from(randn(n * d, rng));
           const A = new Float64Array(d * d);
           k.gram(n, d, X, A);
-          let worst = 0;
-          for (let i = 0; i < d; i++)
-            for (let j = i; j < d; j++) {
-              let s = 0;
-              for (let r = 0; r < n; r++) s += X[r * d + i] * X[r * d + j];
-              worst = Math.max(worst, Math.abs(A[i * d + j] - s) / (1 + Math.abs(s)));
-            }
+          const worst = gramError(X, n, d, A);
           assert.ok(worst < 1e-12, `${isa} gram ${n}x${d}, ${threads} threads: relative error ${worst}`);
         }
       }

@@ -19,6 +19,7 @@ import { Rng } from '../../core/util/rng';
 import { float32Close } from '../helpers/float32-close';
 import { noisyParams } from '../helpers/params';
 import { tinyTrainArgs } from '../helpers/tiny-train';
+import { gramError } from '../helpers/gram-error';
 
 const status = wasmEngineStatus();
 const skip = status.available ? false : `wasm engine unavailable: ${status.reason}`;
@@ -190,13 +191,7 @@ test("wasm float64 Gram of the ridge probes equals the direct sums on odd shapes
     const X = randn(n * d, rng);
     const A = new Float64Array(d * d);
     wasmGram(n, d, X, A);
-    let worst = 0;
-    for (let i = 0; i < d; i++)
-      for (let j = i; j < d; j++) {
-        let s = 0;
-        for (let r = 0; r < n; r++) s += X[r * d + i] * X[r * d + j];
-        worst = Math.max(worst, Math.abs(A[i * d + j] - s) / (1 + Math.abs(s)));
-      }
+    const worst = gramError(X, n, d, A);
     assert.ok(worst < 1e-12, `wasm gram ${n}x${d}: relative error ${worst}`);
   }
   assert.throws(() => wasmGram(4, 3, new Float64Array(11), new Float64Array(9)), /X has length 11/);
