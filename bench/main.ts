@@ -20,6 +20,7 @@ import { fastEngineStatus, wasmEngineStatus, type EngineName } from '../core/eng
 import { wasmThreads } from '../core/engine/wasm-threads';
 import { nativeKernels } from '../core/engine/fast';
 import { runWorkload, type Measurement, type Workload } from './workload';
+import { benchPython } from './python';
 
 interface Config {
   T: number;
@@ -100,7 +101,7 @@ function torchPeerPath(): string | undefined {
 }
 
 function torchAvailable(): { ok: boolean; why?: string; version?: string } {
-  const r = spawnSync('python3', ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
+  const r = spawnSync(benchPython(), ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
   if (r.status === 0) return { ok: true, version: r.stdout.trim() };
   return { ok: false, why: r.error ? String(r.error) : (r.stderr || '').trim().split('\n').pop() };
 }
@@ -124,7 +125,7 @@ function runTorch(peer: string, cfg: Config, cell: CellKind, quick: boolean, rep
     '1',
     ...(quick ? ['--threads', '1,2', '--ftz', 'on'] : []),
   ];
-  const r = spawnSync('python3', args, { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const r = spawnSync(benchPython(), args, { encoding: 'utf8', maxBuffer: 1 << 26 });
   if (r.status !== 0) throw new Error((r.stderr || String(r.error)).trim().split('\n').slice(-3).join(' '));
   const out = JSON.parse(r.stdout.trim().split('\n').pop() as string);
   return { results: out.results, maxRssMb: out.maxRssMb, version: out.torch };
@@ -151,7 +152,7 @@ async function main(): Promise<void> {
   );
   console.log(`fast engine: ${status.available ? `native, ${info?.isa}, ${info?.threads} threads` : `unavailable (${status.reason})`}`);
   console.log(
-    `PyTorch peer: ${torch.ok && peer ? `torch ${torch.version}` : `not run (${peer ? torch.why : 'bench/torch_peer.py not found'}); timing ours only`}`,
+    `PyTorch peer: ${torch.ok && peer ? `torch ${torch.version} (${benchPython()})` : `not run (${peer ? torch.why : 'bench/torch_peer.py not found'}); timing ours only`}`,
   );
   console.log(`machine: ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), load average ${loadavg()[0].toFixed(2)}`);
 

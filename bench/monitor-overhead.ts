@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { pythonCommand } from '../core/torch/python';
+import { benchPython } from './python';
 
 export interface MonitorOverheadResult {
   plainMsPerStep: number;
@@ -23,8 +23,7 @@ export interface MonitorOverheadResult {
 export function benchMonitorOverhead(root = process.cwd(), quick = false): MonitorOverheadResult {
   const script = join(root, 'bench', 'monitor_overhead.py');
   if (!existsSync(script)) throw new Error(`${script} not found`);
-  const venv = join(root, '.e2e', 'python', 'bin', 'python');
-  const python = process.env.RNN_MEMORY_PYTHON || (existsSync(venv) ? venv : pythonCommand());
+  const python = benchPython(root);
   const args = [script, ...(quick ? ['--blocks', '4', '--block-steps', '50', '--every', '100'] : [])];
   const r = spawnSync(python, args, { encoding: 'utf8', maxBuffer: 1 << 24 });
   if (r.status !== 0) throw new Error((r.stderr || String(r.error)).trim().split('\n').slice(-2).join(' '));

@@ -8,7 +8,7 @@
  * autograd over 300 eager steps of ~12 PyTorch ops each). Needs a Python with torch (RNN_MEMORY_PYTHON,
  * the .e2e/python venv of scripts/python-setup.sh, or python3).
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { diagnose } from '../core/diagnostics/diagnose';
@@ -16,8 +16,8 @@ import { cellResolver, resolveEngine } from '../core/engine/index';
 import { createModel } from '../core/model/network';
 import { writeSafetensors } from '../core/model/safetensors';
 import { openTorchModel } from '../core/torch/bridge';
-import { pythonCommand } from '../core/torch/python';
 import { Rng } from '../core/util/rng';
+import { benchPython } from './python';
 
 export interface TorchBridgeBenchResult {
   /** Mean of the built-in runs before and after the bridge's. */
@@ -38,8 +38,7 @@ export function benchTorchBridge(opts: { T?: number; batch?: number; units?: num
   const T = opts.T ?? 300;
   const batch = opts.batch ?? 64;
   const H = opts.units ?? 100;
-  const venv = join(root, '.e2e', 'python', 'bin', 'python');
-  const python = process.env.RNN_MEMORY_PYTHON || (existsSync(venv) ? venv : pythonCommand());
+  const python = benchPython(root);
   const model = createModel(
     {
       inputSize: 1,
