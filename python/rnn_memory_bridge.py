@@ -297,7 +297,8 @@ class Bridge:
         self.param_count = sum(p.numel() for p in params)
         self.input_size = opts["inputSize"]
         self.graphs = {}  # forward id -> (x, hs) with autograd: reused by the VJPs on one forward
-        self.gate_store = {}  # forward id -> its gates {name: [T, B, H]}, the last few lazyGates forwards
+        self.gate_store = {}  # forward id -> (its gates {name: T tensors [B, H]}, their bytes), the last few lazyGates forwards
+        self.gate_bytes = 0  # the store's total, kept as it changes (summed over per-step tensors at every forward it cost seconds)
         self.discover(opts.get("cells"))
 
     def call(self, fn, *args):
@@ -409,21 +410,23 @@ class Bridge:
         raise BridgeError("the model's output must be an nn.Linear of the top cell's state (%s): h_T -> [B, out], or every h_t -> [B, T, out] in one call; no such nn.Linear produced it" % self.layers[-1].name)
 
     # ------------------------------------------------------------ running cells
-    def run(self, layer, x, h0):
-        """x [T, B, I] -> hs (list of h_t), gates {name: [T, B, H]}."""
+    def run(self, layer, x, h0, keep=None):
+        """x [T, B, I] -> hs (list of h_t), gates {name: list of g_t} (only the names in `keep` when given)."""
         L = self.layers[layer]
         state = L.unpack(h0)
-        hs, gates = [], {g: [] for g in L.gate_names}
-        if L.cell_trace:
+        names = [g for g in L.gate_names if keep is None or g in keep]
+        cell = L.cell_trace and (keep is None or "cell" in keep)
+        hs, gates = [], {g: [] for g in names}
+        if cell:
             gates["cell"] = []
         # unbind, not x[t]: with autograd, each x[t] backpropagates into a zero tensor the size of all of x,
         # a backward quadratic in T (2.4-4.5x slower at T=300, B=64, H=100).
         for xt in x.unbind(0):
             h, state, gs = split_output(self.call(L.module, xt, state))
             hs.append(h)
-            for g in L.gate_names:
+            for g in names:
                 gates[g].append(gs[g])
-            if L.cell_trace:
+            if cell:
                 gates["cell"].append(state[1])
         return hs, gates
 
@@ -447,31 +450,44 @@ class Bridge:
 
     def op_forward(self, h, a):
         """h_t of every step; the gates too, or (lazyGates) kept here until op_gates asks for them: most
-        forwards (retention, probes) never read them, and they are most of the answer's bytes."""
+        forwards (retention, probes) never read them, and they are most of the answer's bytes. Without its
+        trace (trace false) only the state's c (the gate "cell") is kept, for the state after the last step."""
         x, h0 = self.inputs(h, a)
+        keep = None if h.get("trace", True) else {"cell"}
         with torch.inference_mode():  # about 2x faster than no_grad per step; VJPs recompute with autograd
-            hs, gates = self.run(h["layer"], x, h0)
-        gates = {g: torch.stack(v) for g, v in gates.items()}
+            hs, gates = self.run(h["layer"], x, h0, keep)
         if h.get("lazyGates"):
-            self.gate_store[h.get("id")] = gates
+            # Kept as the per-step tensors and stacked only if op_gates asks: most are never asked for, and
+            # stacking them all took about 0.6 s of a bridged diagnose.
+            self.forget_gates(h.get("id"))
+            nbytes = sum(t.nbytes for v in gates.values() for t in v)
+            self.gate_store[h.get("id")] = (gates, nbytes)
+            self.gate_bytes += nbytes
             # The newest forwards' gates, up to a byte budget: the diagnosed batch's must survive the
             # single-step calls bistability makes before it reads them.
-            while len(self.gate_store) > 1 and sum(v.nbytes for g in self.gate_store.values() for v in g.values()) > GATE_STORE_BYTES:
-                del self.gate_store[next(iter(self.gate_store))]
+            while len(self.gate_store) > 1 and self.gate_bytes > GATE_STORE_BYTES:
+                self.forget_gates(next(iter(self.gate_store)))
             return {}, [("h", torch.stack(hs))]
-        return {}, [("h", torch.stack(hs))] + [("gate:" + g, v) for g, v in gates.items()]
+        return {}, [("h", torch.stack(hs))] + [("gate:" + g, torch.stack(v)) for g, v in gates.items()]
+
+    def forget_gates(self, key):
+        """Takes forward `key`'s kept gates out of the store (None when it has none)."""
+        kept = self.gate_store.pop(key, None)
+        if kept is None:
+            return None
+        self.gate_bytes -= kept[1]
+        return kept[0]
 
     def op_gates(self, h, a):
         """The gates of forward `id`: kept, else recomputed from its inputs (or {"missing": true} without them)."""
-        gates = self.gate_store.pop(h.get("id"), None)
+        gates = self.forget_gates(h.get("id"))
         if gates is None:
             if "x" not in a:
                 return {"missing": True}, []
             x, h0 = self.inputs(h, a)
             with torch.inference_mode():
                 _, gates = self.run(h["layer"], x, h0)
-            gates = {g: torch.stack(v) for g, v in gates.items()}
-        return {}, [("gate:" + g, v) for g, v in gates.items()]
+        return {}, [("gate:" + g, torch.stack(v)) for g, v in gates.items()]
 
     def op_backward(self, h, a):
         """dL/dh_t (every path) and dL/dx for L = sum_t <dhOut_t, h_t>."""
@@ -499,16 +515,21 @@ class Bridge:
         return {}, [("dh", dh), ("dx", dx)]
 
     def op_vjps(self, h, a):
-        """dL/dh_t of k backward passes on one forward (dhOut [k, T, B, H] -> dh [k, T, B, H]). The batch is
-        replicated k times (rows of a batch are independent sequences), so one forward and one backward of
-        batch kB replace k backward passes of batch B: the same arithmetic in k times fewer small ops."""
+        """dL/dh_t of k backward passes on one forward, each seeded at the last step only (seeds [k, B, H] ->
+        dh [k, T, B, H]). The batch is replicated k times (rows of a batch are independent sequences), so one
+        forward and one backward of batch kB replace k backward passes of batch B: the same arithmetic in k
+        times fewer small ops."""
         x, h0 = self.inputs(h, a)
-        d = to_tensor(a["dhOut"], self.dtype, self.device)
-        k, T, B, H = d.shape
+        seeds = to_tensor(a["seeds"], self.dtype, self.device)
+        k, B, H = seeds.shape
+        T = x.shape[0]
+        if x.shape[1] != B:
+            raise BridgeError("vjps: %d seed rows for a batch of %d" % (B, x.shape[1]))
         xk = x.repeat(1, k, 1).requires_grad_(True)  # [T, kB, I], replica q = rows qB ... (q+1)B - 1
         with torch.enable_grad():
             hs, _ = self.run(h["layer"], xk, h0.repeat(k, 1))
-            dout = d.transpose(0, 1).reshape(T, k * B, H)
+            dout = torch.zeros(T, k * B, H, dtype=self.dtype, device=self.device)
+            dout[T - 1] = seeds.reshape(k * B, H)
             grads = self.call(lambda: torch.autograd.grad([torch.stack(hs)], hs, [dout], allow_unused=True))
         dh = torch.stack([g if g is not None else torch.zeros_like(t) for g, t in zip(grads, hs)])
         return {}, [("dh", dh.reshape(T, k, B, H).transpose(0, 1))]

@@ -148,21 +148,22 @@ function checkReplay(model: Model, userForward: (x: Float64Array, T: number, B: 
 function bridgeCell(proc: HelperProcess, dtype: Dtype, layer: number, info: TorchLayerInfo): CellDef {
   let ids = 0;
   const inputs = (x: Float64Array, shape: SeqShape, init: Float64Array | undefined) => ({
-    x: { shape: [shape.T, shape.B, shape.inputSize], data: x },
+    // The layer below's h goes back as the float32 the helper sent (the same values, no conversion).
+    x: { shape: [shape.T, shape.B, shape.inputSize], data: sentH.get(x) ?? x },
     ...(init ? { h0: { shape: [shape.B, info.stateSize], data: init } } : {}),
   });
-  /** The gates the helper kept for forward `id`; recomputed there from the inputs when it no longer has them. */
-  const fetchGates = (id: string, x: Float64Array, shape: SeqShape, init: Float64Array | undefined) => {
+  /** The gates `names` the helper kept for forward `id`; recomputed there from the inputs when it no longer has them. */
+  const fetchGates = (id: string, names: readonly string[], x: Float64Array, shape: SeqShape, init: Float64Array | undefined) => {
     let r = proc.request({ op: 'gates', layer, id });
     if (r.header.missing) r = proc.request({ op: 'gates', layer, id }, inputs(x, shape, init), dtype);
     const gates: Record<string, Float64Array> = {};
-    for (const g of info.gates) gates[g] = f64(r.arrays[`gate:${g}`]);
+    for (const g of names) gates[g] = f64(r.arrays[`gate:${g}`]);
     return gates;
   };
-  const lazyGates = (load: () => Record<string, Float64Array>): Record<string, Float64Array> => {
+  const lazyGates = (names: readonly string[], load: () => Record<string, Float64Array>): Record<string, Float64Array> => {
     let loaded: Record<string, Float64Array> | undefined;
     const gates: Record<string, Float64Array> = {};
-    for (const g of info.gates) Object.defineProperty(gates, g, { enumerable: true, get: () => (loaded ??= load())[g] });
+    for (const g of names) Object.defineProperty(gates, g, { enumerable: true, get: () => (loaded ??= load())[g] });
     return gates;
   };
   return {
@@ -170,17 +171,21 @@ function bridgeCell(proc: HelperProcess, dtype: Dtype, layer: number, info: Torc
     gateNames: info.gates,
     paramSpecs: () => [],
     stateSize: () => info.stateSize,
-    forward(_p, x, shape, initialState): CellForward {
+    forward(_p, x, shape, initialState, opts): CellForward {
       checkShape(shape, info, x);
       if (initialState && initialState.length !== shape.B * info.stateSize) {
         throw new Error(`initial state: ${initialState.length} values, expected ${shape.B}×${info.stateSize}`);
       }
       const id = `${layer}:${++ids}`;
-      const r = proc.request({ op: 'forward', layer, id, lazyGates: true }, inputs(x, shape, initialState), dtype);
-      return { h: f64(r.arrays.h), gates: lazyGates(() => fetchGates(id, x, shape, initialState)), cache: { id, initialState } };
+      // Without its trace the helper keeps only the state's c ("cell"), which finalState reads.
+      const trace = opts?.trace !== false;
+      const names = trace ? info.gates : info.gates.filter((g) => g === 'cell');
+      const r = proc.request({ op: 'forward', layer, id, lazyGates: true, trace }, inputs(x, shape, initialState), dtype);
+      const cache: BridgeCache = { id, initialState, traceless: !trace };
+      return withH(r.arrays.h, { gates: lazyGates(names, () => fetchGates(id, names, x, shape, initialState)), cache });
     },
     backward(_p, x, fwd, dhOut, shape) {
-      const { id, initialState } = fwd.cache as { id: string; initialState?: Float64Array };
+      const { id, initialState } = traced(fwd);
       const r = proc.request(
         { op: 'backward', layer, id },
         { ...inputs(x, shape, initialState), dhOut: { shape: [shape.T, shape.B, info.units], data: dhOut } },
@@ -189,30 +194,72 @@ function bridgeCell(proc: HelperProcess, dtype: Dtype, layer: number, info: Torc
       return { dx: f64(r.arrays.dx), dh: f64(r.arrays.dh), grads: {} };
     },
     backwardMany(_p, x, fwd, seeds, shape) {
-      const { initialState } = fwd.cache as { initialState?: Float64Array };
-      const n = shape.T * shape.B * info.units;
-      const all = new Float64Array(seeds.length * n);
+      const { initialState } = traced(fwd);
+      const row = shape.B * info.units;
+      const n = shape.T * row;
+      // Only the seeds travel (each pass is seeded at the last step); the helper sends dh as it computed it.
+      const all = new Float64Array(seeds.length * row);
       seeds.forEach((d, q) => {
-        if (d.length !== shape.B * info.units) throw new Error(`seed ${q} has ${d.length} values, expected ${shape.B}×${info.units}`);
-        all.set(d, q * n + (shape.T - 1) * shape.B * info.units);
+        if (d.length !== row) throw new Error(`seed ${q} has ${d.length} values, expected ${shape.B}×${info.units}`);
+        all.set(d, q * row);
       });
       const r = proc.request(
         { op: 'vjps', layer },
-        { ...inputs(x, shape, initialState), dhOut: { shape: [seeds.length, shape.T, shape.B, info.units], data: all } },
+        { ...inputs(x, shape, initialState), seeds: { shape: [seeds.length, shape.B, info.units], data: all } },
         dtype,
       );
-      const data = f64(r.arrays.dh);
-      if (data.length !== all.length)
-        throw new TorchBridgeError(`the PyTorch helper sent ${data.length} gradient values, expected ${all.length}`);
-      return { data, passes: seeds.length, passStride: n, timeStride: shape.B * info.units };
+      const dh = r.arrays.dh;
+      if (!dh) throw new TorchBridgeError('the PyTorch helper left out an array it should have sent');
+      if (dh.data.length !== seeds.length * n)
+        throw new TorchBridgeError(`the PyTorch helper sent ${dh.data.length} gradient values, expected ${seeds.length * n}`);
+      return { data: dh.data, passes: seeds.length, passStride: n, timeStride: row };
     },
   };
+}
+
+interface BridgeCache {
+  id: string;
+  initialState?: Float64Array;
+  traceless: boolean;
+}
+
+/** A forward's cache for a backward pass, which the contract refuses for a forward run without its trace. */
+function traced(fwd: CellForward): BridgeCache {
+  const cache = fwd.cache as BridgeCache;
+  if (cache.traceless) throw new Error('backward of a forward pass run without its trace (trace: false)');
+  return cache;
 }
 
 function checkShape(shape: SeqShape, info: TorchLayerInfo, x: Float64Array): void {
   if (shape.units !== info.units) throw new Error(`cell ${info.name} has ${info.units} units, not ${shape.units}`);
   if (x.length !== shape.T * shape.B * shape.inputSize)
     throw new Error(`input has ${x.length} values, expected ${shape.T}×${shape.B}×${shape.inputSize}`);
+}
+
+/** The float32 h the helper sent, by the float64 h made from it: a next bridged layer's input travels as sent. */
+const sentH = new WeakMap<Float64Array, Float32Array>();
+
+/**
+ * A forward result with `h` from the helper's answer. A float32 h stays as sent (the float32 view analyses
+ * read, like a float32 engine's); its float64 copy is made on first read of `h`, which retention's and the
+ * probes' forwards never do for most layers.
+ */
+function withH(a: HelperArray | undefined, rest: Omit<CellForward, 'h'>): CellForward {
+  if (!a) throw new TorchBridgeError('the PyTorch helper left out an array it should have sent');
+  const h32 = a.data;
+  if (h32 instanceof Float64Array) return { ...rest, h: h32 };
+  let h64: Float64Array | undefined;
+  const lazy: Omit<CellForward, 'h'> = { ...rest, float32: () => ({ h: h32 }) };
+  return Object.defineProperty(lazy, 'h', {
+    enumerable: true,
+    get: (): Float64Array => {
+      if (!h64) {
+        h64 = Float64Array.from(h32);
+        sentH.set(h64, h32);
+      }
+      return h64;
+    },
+  }) as CellForward;
 }
 
 function f64(a: HelperArray | undefined): Float64Array {

@@ -211,19 +211,18 @@ export class HelperProcess {
     dtype: Dtype = 'f4',
   ): HelperAnswer {
     if (this.closed) throw new TorchBridgeError('the PyTorch helper has already been stopped');
-    const specs: { name: string; dtype: Dtype; shape: number[] }[] = [];
-    const parts: Uint8Array[] = [];
-    for (const [name, a] of Object.entries(arrays)) {
-      const typed = dtype === 'f8' ? Float64Array.from(a.data) : Float32Array.from(a.data);
-      specs.push({ name, dtype, shape: a.shape });
-      parts.push(new Uint8Array(typed.buffer));
-    }
-    const total = parts.reduce((s, p) => s + p.length, 0);
+    const entries = Object.entries(arrays);
+    const specs = entries.map(([name, a]) => ({ name, dtype, shape: a.shape }));
+    // Every array has the one element size, so each lands aligned; converted straight into the payload.
+    const size = dtype === 'f8' ? 8 : 4;
+    const total = entries.reduce((s, [, a]) => s + a.data.length * size, 0);
     const payload = new Uint8Array(total);
     let o = 0;
-    for (const p of parts) {
-      payload.set(p, o);
-      o += p.length;
+    for (const [, a] of entries) {
+      const n = a.data.length;
+      const view = dtype === 'f8' ? new Float64Array(payload.buffer, o, n) : new Float32Array(payload.buffer, o, n);
+      view.set(a.data);
+      o += n * size;
     }
     const viaFile = this.filesReady && this.files !== undefined && total >= FILE_MIN_BYTES;
     if (viaFile) this.files.write(payload);

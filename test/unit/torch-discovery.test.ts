@@ -9,6 +9,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { layerCell } from '../../core/cells/index';
+import { cellStateSize, hOf } from '../../core/cells/types';
+import { finalState } from '../../core/diagnostics/state';
 import type { DiagnosticReport } from '../../core/diagnostics/types';
 import { forward } from '../../core/model/network';
 import { openTorchModel, type TorchModelSpec } from '../../core/torch/bridge';
@@ -62,6 +65,51 @@ test('stacked cells in a ModuleList returning gates, with a per-step readout', {
     tm.close();
   }
 });
+
+test(
+  "a forward without its trace (as retention runs it): the same h and last state, only the state's c kept, no backward",
+  { skip },
+  () => {
+    const models: [string, Record<string, unknown>][] = [
+      ['brc_stack', { cell: 'nbrc', n_hidden: 4, n_layers: 2 }],
+      ['lstm_model', { n_hidden: 5 }],
+    ];
+    for (const [name, args] of models) {
+      const tm = open(name, args);
+      try {
+        const T = 9;
+        const B = 3;
+        const rng = new Rng(4);
+        const x = Float64Array.from({ length: T * B }, () => rng.normal());
+        const init = tm.model.arch.layers.map((ly) => {
+          const S = cellStateSize(layerCell(ly), ly.units);
+          return Float64Array.from({ length: B * S }, () => 0.3 * rng.normal());
+        });
+        const full = forward(tm.model, x, T, B, undefined, init);
+        const bare = forward(tm.model, x, T, B, undefined, init, { trace: false });
+        assert.deepEqual(bare.out, full.out, `${name}: readout`);
+        tm.model.arch.layers.forEach((ly, l) => {
+          const def = layerCell(ly);
+          const [f, b] = [full.layers[l], bare.layers[l]];
+          const S = cellStateSize(def, ly.units);
+          // h stays the float32 the helper sent; its float64 copy is the same values.
+          assert.deepEqual(Float64Array.from(hOf(f.fwd)), f.fwd.h, `${name} layer ${l}: float32 view`);
+          assert.deepEqual(b.fwd.h, f.fwd.h, `${name} layer ${l}: h`);
+          assert.deepEqual(finalState(b.fwd, T, B, ly.units, S), finalState(f.fwd, T, B, ly.units, S), `${name} layer ${l}: last state`);
+          assert.deepEqual(
+            Object.keys(b.fwd.gates),
+            tm.layers[l].gates.filter((g) => g === 'cell'),
+            `${name} layer ${l}: kept gates`,
+          );
+          assert.throws(() => def.backward({}, b.x, b.fwd, new Float64Array(T * B * ly.units), b.shape), /without its trace/);
+          assert.throws(() => def.backwardMany!({}, b.x, b.fwd, [new Float64Array(B * ly.units)], b.shape), /without its trace/);
+        });
+      } finally {
+        tm.close();
+      }
+    }
+  },
+);
 
 test('a cell returning (h, c): state [h, c], c shown as the gate "cell"; h matches a plain nn.LSTMCell loop', { skip }, () => {
   const tm = open('lstm_model', { n_hidden: 5 });
