@@ -239,17 +239,27 @@ export const wasmKernels: LayerKernels = {
   },
 };
 
+/**
+ * Offsets of buffers of `bytes` each, one after the other from the heap base at 64-byte boundaries, in the
+ * instance's memory (grown to hold them). Read w.memory.buffer after this: growing detaches the old one.
+ */
+function heapOffsets(w: WasmExports, bytes: readonly number[]): number[] {
+  const at: number[] = [];
+  let off = w.rnn_heap_base();
+  for (const b of bytes) {
+    at.push(off);
+    off += Math.ceil(b / 64) * 64;
+  }
+  if (off > w.memory.buffer.byteLength) w.memory.grow(Math.ceil((off - w.memory.buffer.byteLength) / PAGE));
+  return at;
+}
+
 /** The upper triangle of XᵀX for X [n, d] row-major float64 into A [d, d] (core/util/gram.ts's kernel contract). */
 export function wasmGram(n: number, d: number, X: Float64Array, A: Float64Array): void {
   if (X.length !== n * d || A.length !== d * d)
     throw new Error(`wasm gram: X has length ${X.length} and A ${A.length}, expected ${n * d} and ${d * d}`);
   const w = instance();
-  const align = (b: number) => Math.ceil(b / 64) * 64;
-  const xOff = w.rnn_heap_base();
-  const aOff = xOff + align(8 * n * d);
-  const sOff = aOff + align(8 * d * d);
-  const need = sOff + 8 * w.rnn_gram_scratch(n, d);
-  if (need > w.memory.buffer.byteLength) w.memory.grow(Math.ceil((need - w.memory.buffer.byteLength) / PAGE));
+  const [xOff, aOff, sOff] = heapOffsets(w, [8 * n * d, 8 * d * d, 8 * w.rnn_gram_scratch(n, d)]);
   new Float64Array(w.memory.buffer, xOff, n * d).set(X);
   w.rnn_gram(n, d, xOff, aOff, sOff);
   A.set(new Float64Array(w.memory.buffer, aOff, d * d));
@@ -258,12 +268,9 @@ export function wasmGram(n: number, d: number, X: Float64Array, A: Float64Array)
 /** The module's tanh or sigmoid approximation over x (accuracy tests). */
 export function wasmActivation(which: 'tanh' | 'sigmoid', x: Float32Array): Float32Array {
   const w = instance();
-  const base = w.rnn_heap_base();
-  const need = base + 2 * Math.ceil((x.length * 4) / 64) * 64;
-  if (need > w.memory.buffer.byteLength) w.memory.grow(Math.ceil((need - w.memory.buffer.byteLength) / PAGE));
-  const yOff = base + Math.ceil((x.length * 4) / 64) * 64;
-  new Float32Array(w.memory.buffer, base, x.length).set(x);
-  (which === 'tanh' ? w.rnn_tanh : w.rnn_sigmoid)(base, yOff, x.length);
+  const [xOff, yOff] = heapOffsets(w, [4 * x.length, 4 * x.length]);
+  new Float32Array(w.memory.buffer, xOff, x.length).set(x);
+  (which === 'tanh' ? w.rnn_tanh : w.rnn_sigmoid)(xOff, yOff, x.length);
   return new Float32Array(w.memory.buffer, yOff, x.length).slice();
 }
 

@@ -208,8 +208,7 @@ function bridgeCell(proc: HelperProcess, dtype: Dtype, layer: number, info: Torc
         { ...inputs(x, shape, initialState), seeds: { shape: [seeds.length, shape.B, info.units], data: all } },
         dtype,
       );
-      const dh = r.arrays.dh;
-      if (!dh) throw new TorchBridgeError('the PyTorch helper left out an array it should have sent');
+      const dh = sent(r.arrays.dh);
       if (dh.data.length !== seeds.length * n)
         throw new TorchBridgeError(`the PyTorch helper sent ${dh.data.length} gradient values, expected ${seeds.length * n}`);
       return { data: dh.data, passes: seeds.length, passStride: n, timeStride: row };
@@ -245,8 +244,7 @@ const sentH = new WeakMap<Float64Array, Float32Array>();
  * probes' forwards never do for most layers.
  */
 function withH(a: HelperArray | undefined, rest: Omit<CellForward, 'h'>): CellForward {
-  if (!a) throw new TorchBridgeError('the PyTorch helper left out an array it should have sent');
-  const h32 = a.data;
+  const h32 = sent(a).data;
   if (h32 instanceof Float64Array) return { ...rest, h: h32 };
   let h64: Float64Array | undefined;
   const lazy: Omit<CellForward, 'h'> = { ...rest, float32: () => ({ h: h32 }) };
@@ -262,9 +260,15 @@ function withH(a: HelperArray | undefined, rest: Omit<CellForward, 'h'>): CellFo
   }) as CellForward;
 }
 
-function f64(a: HelperArray | undefined): Float64Array {
+/** An array the helper's answer must carry. */
+function sent(a: HelperArray | undefined): HelperArray {
   if (!a) throw new TorchBridgeError('the PyTorch helper left out an array it should have sent');
-  return a.data instanceof Float64Array ? a.data : Float64Array.from(a.data);
+  return a;
+}
+
+function f64(a: HelperArray | undefined): Float64Array {
+  const { data } = sent(a);
+  return data instanceof Float64Array ? data : Float64Array.from(data);
 }
 
 /** [B, T, k] → [T, B, k]. */
