@@ -3,7 +3,7 @@
  * scored by R² on the rest. Solved in the primal (d×d) or dual (n×n) form, whichever is smaller.
  */
 import { recycleF64, takeF64 } from '../util/f64-pool';
-import { gramUpper } from '../util/gram';
+import { gramUpper, gramUpperInto } from '../util/gram';
 import { choleskySolve } from './matrix';
 
 /** Default ridge penalty relative to the mean feature variance (see ridgeProbeR2). */
@@ -103,14 +103,7 @@ function ridgeWeights(
   lambdaRel: number,
 ): Float64Array {
   const lambda = trace > 0 ? (lambdaRel * trace) / d : 1;
-  if (d <= nTrain) {
-    const A = gramUpper(Xc, nTrain, d);
-    for (let i = 0; i < d; i++) {
-      A[i * d + i] += lambda;
-      for (let j = 0; j < i; j++) A[i * d + j] = A[j * d + i];
-    }
-    return choleskySolve(A, d, rhs);
-  }
+  if (d <= nTrain) return solveRidge(gramUpper(Xc, nTrain, d), d, lambda, rhs);
   const K = new Float64Array(nTrain * nTrain);
   for (let a = 0; a < nTrain; a++) {
     for (let b = a; b < nTrain; b++) {
@@ -124,4 +117,104 @@ function ridgeWeights(
   const w = new Float64Array(d);
   for (let r = 0; r < nTrain; r++) for (let j = 0; j < d; j++) w[j] += alpha[r] * Xc[r * d + j];
   return w;
+}
+
+/** w = (A + λI)⁻¹ rhs for A [d, d] of which the upper triangle is read (A is overwritten). */
+function solveRidge(A: Float64Array, d: number, lambda: number, rhs: Float64Array): Float64Array {
+  for (let i = 0; i < d; i++) {
+    A[i * d + i] += lambda;
+    for (let j = 0; j < i; j++) A[i * d + j] = A[j * d + i];
+  }
+  return choleskySolve(A, d, rhs);
+}
+
+/**
+ * The ridge probe of ridgeProbePredict (primal form) fitted from training rows that arrive in blocks, keeping
+ * only sums instead of the rows: the retention section sees its 1024 training sequences 64 at a time and
+ * fits 400 probes, whose rows were 160 MB of fresh memory for a 4 × 100 model (page faults costing more than
+ * the fits). It accumulates the Gram matrix of the rows [x − s, y − s_y, 1], s the first block's means, so
+ * that centring afterwards subtracts no large numbers; the fit equals ridgeProbePredict's up to rounding.
+ * For d > rows ridgeProbePredict's dual form is cheaper: keep the rows there.
+ */
+export class RidgeAccumulator {
+  /** Upper triangle of Σ z zᵀ, z = [x − s, y − s_y, 1], [D, D] with D = d + 2. */
+  private readonly sums: Float64Array;
+  /** s (d values), then s_y; set by the first block. */
+  private readonly shift: Float64Array;
+  private started = false;
+
+  constructor(readonly d: number) {
+    const D = d + 2;
+    this.sums = new Float64Array(D * D);
+    this.shift = new Float64Array(d + 1);
+  }
+
+  /** Adds the rows X [n, d] (row-major) with targets y[yOffset … yOffset + n). */
+  add(X: Float32Array | Float64Array, y: ArrayLike<number>, yOffset: number, n: number): void {
+    const { d, shift, sums } = this;
+    const D = d + 2;
+    if (n < 1) return;
+    if (!this.started) {
+      for (let r = 0; r < n; r++) {
+        for (let j = 0; j < d; j++) shift[j] += X[r * d + j];
+        shift[d] += y[yOffset + r];
+      }
+      for (let j = 0; j <= d; j++) shift[j] /= n;
+      this.started = true;
+    }
+    const z = scratch(n * D);
+    for (let r = 0; r < n; r++) {
+      const o = r * D;
+      for (let j = 0; j < d; j++) z[o + j] = X[r * d + j] - shift[j];
+      z[o + d] = y[yOffset + r] - shift[d];
+      z[o + d + 1] = 1;
+    }
+    const G = gramUpperInto(z, n, D, scratchGram(D * D));
+    for (let i = 0; i < D; i++) for (let j = i; j < D; j++) sums[i * D + j] += G[i * D + j];
+  }
+
+  /**
+   * Predictions for the test rows X [n, d] (ridgeProbePredict's for the same training rows, λ relative as
+   * there); NaN where the training rows or targets were not finite or there were none.
+   */
+  predict(X: Float32Array | Float64Array, n: number, lambdaRel = PROBE_LAMBDA): Float64Array {
+    const { d, shift, sums } = this;
+    const D = d + 2;
+    const rows = sums[(d + 1) * D + d + 1];
+    const pred = new Float64Array(n);
+    // Means of x − s and y − s_y; the centred Gram and Xcᵀyc follow from the sums.
+    const m = new Float64Array(d + 1);
+    for (let j = 0; j <= d; j++) m[j] = sums[j * D + d + 1] / rows;
+    const A = new Float64Array(d * d);
+    const rhs = new Float64Array(d);
+    let trace = 0;
+    for (let i = 0; i < d; i++) {
+      for (let j = i; j < d; j++) A[i * d + j] = sums[i * D + j] - rows * m[i] * m[j];
+      rhs[i] = sums[i * D + d] - rows * m[i] * m[d];
+      trace += A[i * d + i];
+    }
+    const my = shift[d] + m[d];
+    if (!(rows > 0) || !Number.isFinite(trace) || !Number.isFinite(my)) return pred.fill(NaN);
+    const w = solveRidge(A, d, trace > 0 ? (lambdaRel * trace) / d : 1, rhs);
+    const mx = new Float64Array(d);
+    for (let j = 0; j < d; j++) mx[j] = shift[j] + m[j];
+    for (let r = 0; r < n; r++) {
+      let p = my;
+      for (let j = 0; j < d; j++) p += (X[r * d + j] - mx[j]) * w[j];
+      pred[r] = p;
+    }
+    return pred;
+  }
+}
+
+/** Scratch of the accumulators (one thread: every add uses it and is done with it before returning). */
+let zScratch = new Float64Array(0);
+let gScratch = new Float64Array(0);
+function scratch(n: number): Float64Array {
+  if (zScratch.length < n) zScratch = new Float64Array(n);
+  return zScratch.subarray(0, n);
+}
+function scratchGram(n: number): Float64Array {
+  if (gScratch.length < n) gScratch = new Float64Array(n);
+  return gScratch.subarray(0, n);
 }

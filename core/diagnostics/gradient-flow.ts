@@ -157,8 +157,13 @@ export function jacobianBounds(
     const chunk = seqs.slice(s0, s0 + perChunk);
     const m = chunk.length;
     const xc = new Float64Array(T * m * I);
+    // Element by element: a subarray per step and sequence cost more than the copy (64 000 per layer).
     chunk.forEach((b, i) => {
-      for (let t = 0; t < T; t++) xc.set(x.subarray((t * B + b) * I, (t * B + b) * I + I), (t * m + i) * I);
+      for (let t = 0; t < T; t++) {
+        const from = (t * B + b) * I,
+          to = (t * m + i) * I;
+        for (let u = 0; u < I; u++) xc[to + u] = x[from + u];
+      }
     });
     const cshape = { T, B: m, inputSize: I, units: H };
     const fwd = def.forward(p, xc, cshape);

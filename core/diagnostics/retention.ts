@@ -15,7 +15,7 @@ import { forward, type CellResolver } from '../model/network';
 import { finalState } from './state';
 import { freshF32 } from '../util/fresh-memory';
 import { Rng } from '../util/rng';
-import { PROBE_LAMBDA, r2Score, ridgeProbePredict } from './decoding-probe';
+import { PROBE_LAMBDA, r2Score, RidgeAccumulator, ridgeProbePredict } from './decoding-probe';
 import { bootstrapEstimate, meanEstimate, type Estimate } from './stats';
 import type { RetentionReport } from './types';
 import { delaySchedule, probeSchedule } from './schedules';
@@ -84,14 +84,29 @@ export function analyzeRetention(model: Model, opts: RetentionOptions): Retentio
   // Rows 0 … nTrain − 1 fit the probe (length T); rows nTrain … N − 1 are the retention batch (length 2T).
   const rng = new Rng(seed + 1_000_003);
   const y = new Float64Array(N);
-  /** [l][i]: layer l's states at times[i], [N, units] (float32: the probe needs no more). */
-  // One block for all of them (fully written below): 200 MB for 4 × 100 units, backed by huge pages where the
-  // engine can ask for them instead of 50 000 page faults.
-  const block = freshF32(N * times.length * arch.layers.reduce((s, ly) => s + ly.units, 0));
+  /**
+   * [l][i]: the probe of layer l at times[i], fitted as the training rows arrive (their sums, not the rows),
+   * or null where the layer is wider than the training set (the dual form then needs the rows).
+   */
+  const probes = arch.layers.map((ly) => times.map(() => (ly.units <= nTrain ? new RidgeAccumulator(ly.units) : null)));
+  /** Rows kept per layer: the test rows, or all N where the probe needs its training rows. */
+  const kept = arch.layers.map((_, l) => (probes[l][0] ? nTest : N));
+  /** [l][i]: layer l's states at times[i], [kept[l], units] (float32: the probe needs no more). */
+  // One block for all of them (fully written below): 41 MB for 4 × 100 units, backed by huge pages where the
+  // engine can ask for them instead of 10 000 page faults.
+  const block = freshF32(times.length * arch.layers.reduce((s, ly, l) => s + kept[l] * ly.units, 0));
   let at = 0;
-  const feats = arch.layers.map((ly) => times.map(() => block.subarray(at, (at += N * ly.units))));
+  const feats = arch.layers.map((ly, l) => times.map(() => block.subarray(at, (at += kept[l] * ly.units))));
   /** The model's readout of the last layer at each delay (index d − 1) and probe time, [.][nTest]. */
   const atDelay = delays.map(() => new Float64Array(nTest));
+  let rounded = new Float32Array(0);
+  const asFloat32 = (rows: Float32Array | Float64Array): Float32Array => {
+    if (rows instanceof Float32Array) return rows;
+    if (rounded.length < rows.length) rounded = new Float32Array(rows.length);
+    const out = rounded.subarray(0, rows.length);
+    out.set(rows);
+    return out;
+  };
   const atTime = times.map(() => new Float64Array(nTest));
   for (let r0 = 0; r0 < N;) {
     const train = r0 < nTrain;
@@ -115,7 +130,12 @@ export function analyzeRetention(model: Model, opts: RetentionOptions): Retentio
         // A float32 engine's own h: copying it is a memcpy, where float64 → float32 goes value by value.
         const h = hOf(tr.fwd);
         times.forEach((t, i) => {
-          if (inPiece(t)) feats[l][i].set(h.subarray((t - t0) * b * Hl, (t - t0 + 1) * b * Hl), r0 * Hl);
+          if (!inPiece(t)) return;
+          const rows = h.subarray((t - t0) * b * Hl, (t - t0 + 1) * b * Hl);
+          const probe = probes[l][i];
+          // Training rows in float32 like the stored test rows (a float64 engine's are rounded the same way).
+          if (train && probe) probe.add(asFloat32(rows), y, r0, b);
+          else feats[l][i].set(rows, (probe ? r0 - nTrain : r0) * Hl);
         });
       });
       if (!train) {
@@ -147,7 +167,11 @@ export function analyzeRetention(model: Model, opts: RetentionOptions): Retentio
   const chance = bootstrapEstimate(nTest, (idx) => variance(y, nTrain, idx), boot);
   const lambda = opts.lambda ?? PROBE_LAMBDA;
   const layers = arch.layers.map((ly, l) => {
-    const r2Estimates = times.map((_, i) => r2Estimate(ridgeProbePredict(feats[l][i], y, N, ly.units, nTrain, lambda)));
+    const r2Estimates = times.map((_, i) => {
+      const probe = probes[l][i];
+      const pred = probe ? probe.predict(feats[l][i], nTest, lambda) : ridgeProbePredict(feats[l][i], y, N, ly.units, nTrain, lambda);
+      return r2Estimate(pred);
+    });
     return { layer: l, r2: r2Estimates.map((e) => e.value), r2Estimate: r2Estimates };
   });
   return {

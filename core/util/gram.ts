@@ -19,7 +19,11 @@ export function setGramKernel(fn: GramKernel | null, from: 'native' | 'wasm' = '
 
 /** The upper triangle of XᵀX for X [n, d] row-major (entries below the diagonal may hold junk). */
 export function gramUpper(X: Float64Array, n: number, d: number): Float64Array {
-  const A = new Float64Array(d * d);
+  return gramUpperInto(X, n, d, new Float64Array(d * d));
+}
+
+/** gramUpper into a given A [d, d] (callers that make thousands reuse one). */
+export function gramUpperInto(X: Float64Array, n: number, d: number, A: Float64Array): Float64Array {
   if (kernel) kernel(n, d, X, A);
   else gramUpperJs(X, n, d, A);
   return A;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { brcParamSpecs } from '../../core/cells/brc-common';
 import type { CellDef, CellForward, SeqShape } from '../../core/cells/types';
 import { diagnose } from '../../core/diagnostics/diagnose';
-import { ridgeProbeR2 } from '../../core/diagnostics/decoding-probe';
+import { r2Score, RidgeAccumulator, ridgeProbeR2 } from '../../core/diagnostics/decoding-probe';
 import { delaySchedule, PROBE_TRAIN, probeSchedule, RETENTION_BATCH, retentionApplicable } from '../../core/diagnostics/retention';
 import { formatEstimate, type Estimate } from '../../core/diagnostics/stats';
 import { Rng } from '../../core/util/rng';
@@ -89,6 +89,42 @@ test('ridge probe R² equals an independent primal solve, in both the primal (d 
       assert.ok(Math.abs(got - want) < 1e-10, `n=${n} d=${d} λ=${lambda}: ${got} vs ${want}`);
     }
   }
+});
+
+test('the block-wise ridge probe (training rows as sums) equals an independent solve on all the rows', () => {
+  const rng = new Rng(31);
+  // Features near 0.99 with a spread of 1e-3 (a saturated state): centring from sums must not cancel them away.
+  for (const [offset, spread] of [
+    [0, 1],
+    [0.99, 1e-3],
+  ]) {
+    const n = 90,
+      nTrain = 70,
+      d = 6;
+    const X = Array.from({ length: n }, () => Array.from({ length: d }, () => Math.fround(offset + spread * rng.normal())));
+    const y = X.map((row) => (row[0] - offset) / spread - 0.5 * ((row[3] - offset) / spread) + 0.2 * rng.normal() + 3);
+    for (const lambda of [1e-2, 0.5]) {
+      const acc = new RidgeAccumulator(d);
+      const flat = Float32Array.from(X.flat());
+      // Blocks of uneven sizes, as the retention section's last chunk can be.
+      for (const [r0, r1] of [
+        [0, 1],
+        [1, 33],
+        [33, 64],
+        [64, 70],
+      ])
+        acc.add(flat.subarray(r0 * d, r1 * d), y, r0, r1 - r0);
+      const pred = acc.predict(flat.subarray(nTrain * d), n - nTrain, lambda);
+      const got = r2Score(y, pred, nTrain);
+      const want = ridgeR2Reference(X, y, nTrain, lambda);
+      assert.ok(Math.abs(got - want) < 1e-9, `offset ${offset} λ=${lambda}: ${got} vs ${want}`);
+      assert.ok(want > 0.5, `the probe should decode y (R² ${want})`);
+    }
+  }
+  const acc = new RidgeAccumulator(2);
+  acc.add(Float32Array.from([1, NaN, 2, 3]), [1, 2], 0, 2);
+  assert.ok(Number.isNaN(acc.predict(Float32Array.from([1, 2]), 1)[0]), 'a NaN training row gives no prediction');
+  assert.ok(Number.isNaN(new RidgeAccumulator(2).predict(Float32Array.from([1, 2]), 1)[0]), 'no training rows, no prediction');
 });
 
 test('retention: a perfect memory has MSE 0 at every delay and R² ≈ 1; a memoryless layer MSE ≈ 2 and R² ≈ 0', () => {
