@@ -266,6 +266,11 @@ class Layer:
         return tuple(parts) if self.tuple_state else parts[0]
 
 
+def gate_arrays(gates):
+    """The answer's arrays of per-step gates {name: T tensors [B, H]}: "gate:<name>" [T, B, H] each."""
+    return [("gate:" + g, torch.stack(v)) for g, v in gates.items()]
+
+
 class Bridge:
     def __init__(self, opts):
         path, name = opts["file"], opts["name"]
@@ -468,7 +473,7 @@ class Bridge:
             while len(self.gate_store) > 1 and self.gate_bytes > GATE_STORE_BYTES:
                 self.forget_gates(next(iter(self.gate_store)))
             return {}, [("h", torch.stack(hs))]
-        return {}, [("h", torch.stack(hs))] + [("gate:" + g, torch.stack(v)) for g, v in gates.items()]
+        return {}, [("h", torch.stack(hs))] + gate_arrays(gates)
 
     def forget_gates(self, key):
         """Takes forward `key`'s kept gates out of the store (None when it has none)."""
@@ -487,7 +492,7 @@ class Bridge:
             x, h0 = self.inputs(h, a)
             with torch.inference_mode():
                 _, gates = self.run(h["layer"], x, h0)
-        return {}, [("gate:" + g, torch.stack(v)) for g, v in gates.items()]
+        return {}, gate_arrays(gates)
 
     def op_backward(self, h, a):
         """dL/dh_t (every path) and dL/dx for L = sum_t <dhOut_t, h_t>."""

@@ -162,14 +162,16 @@ export class RidgeAccumulator {
       for (let j = 0; j <= d; j++) shift[j] /= n;
       this.started = true;
     }
-    const z = scratch(n * D);
+    // One scratch for the block's rows z and their Gram.
+    const buf = scratch(n * D + D * D);
+    const z = buf.subarray(0, n * D);
     for (let r = 0; r < n; r++) {
       const o = r * D;
       for (let j = 0; j < d; j++) z[o + j] = X[r * d + j] - shift[j];
       z[o + d] = y[yOffset + r] - shift[d];
       z[o + d + 1] = 1;
     }
-    const G = gramUpperInto(z, n, D, scratchGram(D * D));
+    const G = gramUpperInto(z, n, D, buf.subarray(n * D));
     for (let i = 0; i < D; i++) for (let j = i; j < D; j++) sums[i * D + j] += G[i * D + j];
   }
 
@@ -207,14 +209,12 @@ export class RidgeAccumulator {
   }
 }
 
-/** Scratch of the accumulators (one thread: every add uses it and is done with it before returning). */
-let zScratch = new Float64Array(0);
-let gScratch = new Float64Array(0);
+/**
+ * Scratch of the accumulators (one thread: every add uses it and is done with it before returning). Not
+ * takeF64: a block's rows are below its pooling size, and 6400 fresh ones per report were garbage.
+ */
+let addScratch = new Float64Array(0);
 function scratch(n: number): Float64Array {
-  if (zScratch.length < n) zScratch = new Float64Array(n);
-  return zScratch.subarray(0, n);
-}
-function scratchGram(n: number): Float64Array {
-  if (gScratch.length < n) gScratch = new Float64Array(n);
-  return gScratch.subarray(0, n);
+  if (addScratch.length < n) addScratch = new Float64Array(n);
+  return addScratch.subarray(0, n);
 }

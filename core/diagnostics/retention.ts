@@ -99,6 +99,8 @@ export function analyzeRetention(model: Model, opts: RetentionOptions): Retentio
   const feats = arch.layers.map((ly, l) => times.map(() => block.subarray(at, (at += kept[l] * ly.units))));
   /** The model's readout of the last layer at each delay (index d − 1) and probe time, [.][nTest]. */
   const atDelay = delays.map(() => new Float64Array(nTest));
+  const atTime = times.map(() => new Float64Array(nTest));
+  /** Training rows rounded to float32 like the stored test rows (a float32 engine's h passes as it is). */
   let rounded = new Float32Array(0);
   const asFloat32 = (rows: Float32Array | Float64Array): Float32Array => {
     if (rows instanceof Float32Array) return rows;
@@ -107,7 +109,6 @@ export function analyzeRetention(model: Model, opts: RetentionOptions): Retentio
     out.set(rows);
     return out;
   };
-  const atTime = times.map(() => new Float64Array(nTest));
   for (let r0 = 0; r0 < N;) {
     const train = r0 < nTrain;
     const b = Math.min(CHUNK, (train ? nTrain : N) - r0);
@@ -133,7 +134,6 @@ export function analyzeRetention(model: Model, opts: RetentionOptions): Retentio
           if (!inPiece(t)) return;
           const rows = h.subarray((t - t0) * b * Hl, (t - t0 + 1) * b * Hl);
           const probe = probes[l][i];
-          // Training rows in float32 like the stored test rows (a float64 engine's are rounded the same way).
           if (train && probe) probe.add(asFloat32(rows), y, r0, b);
           else feats[l][i].set(rows, (probe ? r0 - nTrain : r0) * Hl);
         });
