@@ -15,7 +15,7 @@ import { forward, type CellResolver } from '../model/network';
 import { finalState } from './state';
 import { freshF32 } from '../util/fresh-memory';
 import { Rng } from '../util/rng';
-import { PROBE_LAMBDA, r2Score, RidgeAccumulator, ridgeProbePredict } from './decoding-probe';
+import { r2Score, RidgeAccumulator, ridgeProbePredict } from './decoding-probe';
 import { bootstrapEstimate, meanEstimate, type Estimate } from './stats';
 import type { RetentionReport } from './types';
 import { delaySchedule, probeSchedule } from './schedules';
@@ -27,10 +27,11 @@ export { delaySchedule, probeSchedule, retentionApplicable };
  * Default sizes, measured on a copy T = 300 nBRC (2 × 100 units, 2000 steps, test MSE 0.60) over batch seeds
  * 1–3: 256 sequences put the MSE interval at about ±0.1 near 0.5, and every verdict sentence was the same for
  * every seed. The probe needs about ten training sequences per unit: with 1024 its layer-1 R² at t = 299 was
- * 0.43, 0.43, 0.44 (the model's readout 0.43–0.46); with 512, 0.41–0.46 and below the readout, and the probe
- * verdict changed with the seed (with the old 16 / 32 sequences the R² was −0.44…0.08 and the batch's chance
- * level 0.46…1.1). Cost: one forward of RETENTION_BATCH sequences over 2T steps and PROBE_TRAIN over T steps,
- * about 25× the old retention section (12 s against 0.3 s for that model on a loaded 2-core machine).
+ * 0.43, 0.43, 0.44 (the model's readout 0.43–0.46); with 512, 0.41–0.46 and below the readout (still 0.03–0.05
+ * below it with the penalty chosen by GCV), and the probe verdict changed with the seed (with the old 16 / 32
+ * sequences the R² was −0.44…0.08 and the batch's chance level 0.46…1.1). Cost: one forward of RETENTION_BATCH
+ * sequences over 2T steps and PROBE_TRAIN over T steps, about 25× the old retention section (12 s against 0.3 s
+ * for that model on a loaded 2-core machine).
  */
 export const RETENTION_BATCH = 256;
 export const PROBE_TRAIN = 1024;
@@ -55,6 +56,7 @@ export interface RetentionOptions {
   delays?: number;
   /** Time points of the probe (default 100). */
   probeTimes?: number;
+  /** The probes' ridge penalty relative to the mean feature variance; default: chosen per probe by GCV. */
   lambda?: number;
   /** Bootstrap resamples behind the R² and chance intervals (default 200). */
   resamples?: number;
@@ -165,21 +167,25 @@ export function analyzeRetention(model: Model, opts: RetentionOptions): Retentio
   const mseEstimate = atDelay.map((pred) => meanEstimate(pred.map((p, k) => (p - y[nTrain + k]) ** 2)));
   // "Chance" is the MSE of the best constant guess on these sequences: the batch variance of x_1.
   const chance = bootstrapEstimate(nTest, (idx) => variance(y, nTrain, idx), boot);
-  const lambda = opts.lambda ?? PROBE_LAMBDA;
   const layers = arch.layers.map((ly, l) => {
-    const r2Estimates = times.map((_, i) => {
+    const fits = times.map((_, i) => {
       const probe = probes[l][i];
-      const pred = probe ? probe.predict(feats[l][i], nTest, lambda) : ridgeProbePredict(feats[l][i], y, N, ly.units, nTrain, lambda);
-      return r2Estimate(pred);
+      return probe ? probe.predict(feats[l][i], nTest, opts.lambda) : ridgeProbePredict(feats[l][i], y, N, ly.units, nTrain, opts.lambda);
     });
-    return { layer: l, r2: r2Estimates.map((e) => e.value), r2Estimate: r2Estimates };
+    const r2Estimates = fits.map((f) => r2Estimate(f.pred));
+    return {
+      layer: l,
+      r2: r2Estimates.map((e) => e.value),
+      r2Estimate: r2Estimates,
+      ...(opts.lambda === undefined ? { lambda: fits.map((f) => f.lambda) } : {}),
+    };
   });
   return {
     delays,
     mse: mseEstimate.map((e) => e.value),
     mseEstimate,
     chance,
-    probe: { lambda, trainSequences: nTrain, testSequences: nTest, times, layers, readoutR2: atTime.map(r2Estimate) },
+    probe: { lambda: opts.lambda ?? 'gcv', trainSequences: nTrain, testSequences: nTest, times, layers, readoutR2: atTime.map(r2Estimate) },
   };
 }
 

@@ -248,8 +248,13 @@ export interface RetentionReport {
    */
   chance?: Estimate;
   probe: {
-    /** Ridge penalty used, relative to the mean feature variance (λ_abs = lambda · trace(XᵀX) / features). */
-    lambda: number;
+    /**
+     * Ridge penalty relative to the mean feature variance (λ_abs = lambda · trace(XcᵀXc) / features, Xc the
+     * centred training features): a number when it was fixed for every probe, 'gcv' when each probe chose its
+     * own by generalized cross-validation on its training sequences (layers[].lambda; the default). Earlier
+     * reports have a fixed 0.1, which biased R² down by up to 0.2 however many training sequences there were.
+     */
+    lambda: number | 'gcv';
     /** Sequences the probe is fitted on (--probe-train). */
     trainSequences: number;
     /** Held-out sequences it is scored on (the retention batch). */
@@ -260,7 +265,13 @@ export interface RetentionReport {
      * r2[i]: held-out R² at times[i]; r2Estimate[i]: the same with a bootstrap interval over the test sequences
      * (the variability of the fit itself is not in it: it shrinks with trainSequences).
      */
-    layers: { layer: number; r2: number[]; r2Estimate?: Estimate[] }[];
+    layers: {
+      layer: number;
+      r2: number[];
+      r2Estimate?: Estimate[];
+      /** [i] the relative λ GCV chose for the probe at times[i] (with lambda 'gcv'; NaN, null in JSON, if unfitted). */
+      lambda?: number[];
+    }[];
     /**
      * [i] R² for x_1 of the model's own readout applied to the last layer's state at times[i], on the same test
      * sequences (bootstrap interval): a lower bound for what a linear probe of the last layer can decode. A

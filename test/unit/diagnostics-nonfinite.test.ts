@@ -32,8 +32,8 @@ test('a NaN weight: every section completes, the first sentence warns, none conc
 
 test('the numerical kernels answer NaN for NaN input instead of a number or an exception', () => {
   const X = Float64Array.from([1, NaN, 2, 3, 4, 5]);
-  const pred = ridgeProbePredict(X, [1, 2, 3], 3, 2, 2);
-  assert.ok(Number.isNaN(pred[0]));
+  const { pred, lambda } = ridgeProbePredict(X, [1, 2, 3], 3, 2, 2);
+  assert.ok(Number.isNaN(pred[0]) && Number.isNaN(lambda));
   assert.ok(Number.isNaN(largestSingularValue([NaN, 1, 2, 3], 2, 2)));
   assert.equal(largestSingularValue([0, 0, 0, 0], 2, 2), 0);
 });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { brcParamSpecs } from '../../core/cells/brc-common';
 import type { CellDef, CellForward, SeqShape } from '../../core/cells/types';
 import { diagnose } from '../../core/diagnostics/diagnose';
-import { r2Score, RidgeAccumulator, ridgeProbeR2 } from '../../core/diagnostics/decoding-probe';
+import { GCV_GRID, r2Score, RidgeAccumulator, ridgeProbePredict, ridgeProbeR2 } from '../../core/diagnostics/decoding-probe';
 import { delaySchedule, PROBE_TRAIN, probeSchedule, RETENTION_BATCH, retentionApplicable } from '../../core/diagnostics/retention';
 import { formatEstimate, type Estimate } from '../../core/diagnostics/stats';
 import { Rng } from '../../core/util/rng';
@@ -114,7 +114,7 @@ test('the block-wise ridge probe (training rows as sums) equals an independent s
         [64, 70],
       ])
         acc.add(flat.subarray(r0 * d, r1 * d), y, r0, r1 - r0);
-      const pred = acc.predict(flat.subarray(nTrain * d), n - nTrain, lambda);
+      const { pred } = acc.predict(flat.subarray(nTrain * d), n - nTrain, lambda);
       const got = r2Score(y, pred, nTrain);
       const want = ridgeR2Reference(X, y, nTrain, lambda);
       assert.ok(Math.abs(got - want) < 1e-9, `offset ${offset} λ=${lambda}: ${got} vs ${want}`);
@@ -123,8 +123,101 @@ test('the block-wise ridge probe (training rows as sums) equals an independent s
   }
   const acc = new RidgeAccumulator(2);
   acc.add(Float32Array.from([1, NaN, 2, 3]), [1, 2], 0, 2);
-  assert.ok(Number.isNaN(acc.predict(Float32Array.from([1, 2]), 1)[0]), 'a NaN training row gives no prediction');
-  assert.ok(Number.isNaN(new RidgeAccumulator(2).predict(Float32Array.from([1, 2]), 1)[0]), 'no training rows, no prediction');
+  assert.ok(Number.isNaN(acc.predict(Float32Array.from([1, 2]), 1).pred[0]), 'a NaN training row gives no prediction');
+  assert.ok(Number.isNaN(new RidgeAccumulator(2).predict(Float32Array.from([1, 2]), 1).pred[0]), 'no training rows, no prediction');
+});
+
+/**
+ * GCV of ridge on the centred training rows, from its definition: the hat matrix H = Xc (XcᵀXc + λI)⁻¹ Xcᵀ by
+ * Gaussian elimination, RSS = |yc − H yc|², df = trace H, GCV = RSS / (1 − (1 + df) / n)²; then the largest
+ * grid λ within a standard error (a factor 1 + √(2/n)) of the smallest score.
+ */
+function gcvChoiceReference(X: number[][], y: number[], nTrain: number): number {
+  const d = X[0].length;
+  const mx = new Array(d).fill(0);
+  const my = y.slice(0, nTrain).reduce((s, v) => s + v, 0) / nTrain;
+  for (let r = 0; r < nTrain; r++) X[r].forEach((v, j) => (mx[j] += v / nTrain));
+  const Xc = X.slice(0, nTrain).map((row) => row.map((v, j) => v - mx[j]));
+  const yc = y.slice(0, nTrain).map((v) => v - my);
+  const trace = Xc.reduce((s, row) => s + row.reduce((a, v) => a + v * v, 0), 0);
+  /** (XcᵀXc + λI)⁻¹ b by Gaussian elimination with partial pivoting. */
+  const solve = (lambda: number, b: number[]) => {
+    const M = Array.from({ length: d }, (_, i) => [
+      ...Array.from({ length: d }, (_, j) => Xc.reduce((s, row) => s + row[i] * row[j], 0) + (i === j ? lambda : 0)),
+      b[i],
+    ]);
+    for (let i = 0; i < d; i++) {
+      const p = M.reduce((best, row, k) => (k >= i && Math.abs(row[i]) > Math.abs(M[best][i]) ? k : best), i);
+      [M[i], M[p]] = [M[p], M[i]];
+      for (let k = i + 1; k < d; k++) {
+        const f = M[k][i] / M[i][i];
+        for (let j = i; j <= d; j++) M[k][j] -= f * M[i][j];
+      }
+    }
+    const w = new Array(d).fill(0);
+    for (let i = d - 1; i >= 0; i--) w[i] = (M[i][d] - M[i].slice(i + 1, d).reduce((s, v, k) => s + v * w[i + 1 + k], 0)) / M[i][i];
+    return w;
+  };
+  const scores = GCV_GRID.map((rel) => {
+    const lambda = (rel * trace) / d;
+    const w = solve(
+      lambda,
+      Array.from({ length: d }, (_, j) => Xc.reduce((s, row, r) => s + row[j] * yc[r], 0)),
+    );
+    const rss = Xc.reduce((s, row, r) => s + (yc[r] - row.reduce((a, v, j) => a + v * w[j], 0)) ** 2, 0);
+    // trace H = Σ_r xc_rᵀ (XcᵀXc + λI)⁻¹ xc_r.
+    const df = Xc.reduce((s, row) => s + solve(lambda, row).reduce((a, v, j) => a + v * row[j], 0), 0);
+    const free = 1 - (1 + df) / nTrain;
+    return free > 0 ? rss / free ** 2 : Infinity;
+  });
+  const min = Math.min(...scores);
+  for (let k = scores.length - 1; k >= 0; k--) if (scores[k] <= min * (1 + Math.sqrt(2 / nTrain))) return GCV_GRID[k];
+  throw new Error('no score');
+}
+
+test("the probe's penalty is chosen by GCV as defined (hat matrix by elimination), in the primal, the dual and from sums", () => {
+  const rng = new Rng(41);
+  // An informative feature with a thousandth of the others' spread (x_1 held as a small deviation on a
+  // saturated branch), plus noise features; and a target that only the noise features explain weakly.
+  for (const [n, nTrain, d, weak] of [
+    [80, 60, 5, false],
+    [80, 60, 5, true],
+    [50, 12, 20, false],
+  ] as const) {
+    const X = Array.from({ length: n }, () => Array.from({ length: d }, () => rng.normal()));
+    const y = X.map((row) => (weak ? 0.2 * row[1] + rng.normal() : rng.normal()));
+    if (!weak) X.forEach((row, r) => (row[0] = 0.99 + 1e-3 * (y[r] + 0.05 * rng.normal())));
+    const flat = Float64Array.from(X.flat());
+    const want = gcvChoiceReference(X, y, nTrain);
+    const got = ridgeProbePredict(flat, Float64Array.from(y), n, d, nTrain).lambda;
+    assert.equal(got, want, `n=${nTrain} d=${d}${weak ? ' weak' : ''}: λ_rel ${got} vs ${want}`);
+    if (d < nTrain) {
+      const acc = new RidgeAccumulator(d);
+      acc.add(flat.subarray(0, 7 * d), y, 0, 7);
+      acc.add(flat.subarray(7 * d, nTrain * d), y, 7, nTrain - 7);
+      assert.equal(acc.predict(flat.subarray(nTrain * d), n - nTrain).lambda, want, 'from sums');
+    }
+    if (!weak && d < nTrain) {
+      // The small informative feature decodes y; a penalty of a tenth of the mean variance shrank it away.
+      const r2 = ridgeProbeR2(flat, Float64Array.from(y), n, d, nTrain);
+      assert.ok(r2 > 0.9 && ridgeProbeR2(flat, Float64Array.from(y), n, d, nTrain, 0.1) < 0.2, `R² ${r2}`);
+    }
+  }
+});
+
+test('planted memory in a unit a thousandth as spread as the others: the probe decodes it at every step', () => {
+  // Unit 0 holds x_1 as a small deviation around 0.99 (a saturated branch); units 1–9 are noise of spread 1.
+  const state = (_t: number, x1: number, _xt: number, noise: () => number, u: number) =>
+    u === 0 ? 0.99 + 1e-3 * (x1 + 0.1 * noise()) : noise();
+  const { ret, sentences } = runPlanted(state, { units: 10, lambda: undefined, probeTrain: 256, batch: 128 });
+  assert.equal(ret.probe.lambda, 'gcv');
+  const pl = ret.probe.layers[0];
+  assert.ok(
+    pl.r2Estimate!.every((e) => e.lo > 0.9),
+    `R² ${pl.r2.map((v) => v.toFixed(2))}`,
+  );
+  assert.equal(pl.lambda!.length, ret.probe.times!.length);
+  assert.match(sentences.find((s) => /linear probe/.test(s.text))!.text, /from layer 1 for all 50 steps\.$/);
 });
 
 test('retention: a perfect memory has MSE 0 at every delay and R² ≈ 1; a memoryless layer MSE ≈ 2 and R² ≈ 0', () => {
@@ -255,7 +348,8 @@ function runPlanted(
     batch: 8,
     seed: opts.seed ?? 1,
     sections: ['retention'],
-    retention: { batch: opts.batch, probeTrain: opts.probeTrain, lambda: opts.lambda ?? 1e-9 },
+    // A tiny fixed penalty matches the closed forms; a test that passes lambda: undefined gets the default (GCV).
+    retention: { batch: opts.batch, probeTrain: opts.probeTrain, lambda: 'lambda' in opts ? opts.lambda : 1e-9 },
   });
   return { report: r, ret: r.retention!, seen, sentences: r.diagnosis.filter((s) => s.refs.some((p) => p.startsWith('retention'))) };
 }

@@ -78,6 +78,26 @@ test('symmetricEigenvalues recovers known spectra: repeated, zero, negative, clu
   [2 - Math.SQRT2, 2, 2 + Math.SQRT2].forEach((w, i) => assert.ok(Math.abs(tri[i] - w) < 1e-14, `tridiagonal ${i}: ${tri[i]}`));
 });
 
+test("symmetricEigenvalues with a vector v gives Vᵀv: each eigenvalue's projection of v, for distinct spectra up to 40 × 40", () => {
+  const rng = new Rng(13);
+  for (const n of [1, 2, 3, 7, 17, 40]) {
+    // Distinct eigenvalues so that each projection is defined up to sign.
+    const lambda = Array.from({ length: n }, (_, i) => (i - n / 3) * 1.7 + 0.1 * rng.normal());
+    const Q = randomOrthonormal(rng, n, n);
+    const A = new Float64Array(n * n);
+    for (let j = 0; j < n; j++) for (let a = 0; a < n; a++) for (let b = 0; b < n; b++) A[a * n + b] += lambda[j] * Q[j][a] * Q[j][b];
+    const v = Float64Array.from({ length: n }, () => rng.normal());
+    const want = Q.map((q) => q.reduce((s, qa, a) => s + qa * v[a], 0));
+    const rotated = Float64Array.from(v);
+    const values = symmetricEigenvalues(A, n, rotated);
+    for (let i = 0; i < n; i++) {
+      const j = lambda.reduce((b, l, k) => (Math.abs(l - values[i]) < Math.abs(lambda[b] - values[i]) ? k : b), 0);
+      assert.ok(Math.abs(values[i] - lambda[j]) < 1e-11 * n, `n=${n}: eigenvalue ${values[i]} vs ${lambda[j]}`);
+      assert.ok(Math.abs(Math.abs(rotated[i]) - Math.abs(want[j])) < 1e-10, `n=${n}: projection ${rotated[i]} vs ±${want[j]}`);
+    }
+  }
+});
+
 test('largest singular value of a rank-one matrix, and of one whose top two singular values are equal', () => {
   const rng = new Rng(12);
   for (const s of [
