@@ -50,7 +50,7 @@ export const DIAGNOSE_HELP = `diagnose options:
                      (default: the task's hold-period input: copy 0, denoise 0,-1, smnist 0)
   --fixed-point-starts N  runs of the search, each from an observed state of the batch (128)
   --fixed-point-steps N   most steps per run; runs stop early once settled (200)
-  --batch-sample N   sequences behind batch means of per-neuron maps (1)
+  --batch-sample N   sequences behind batch means of per-neuron maps (up to 16 per layer within ~0.1 s)
   --memory-threshold R  adjusted R² (η² for classes) a neuron's interval must clear to count as a
                      memory carrier (0.1)
   --memory-min-steps N  shortest window a carrier must hold the target (max(2, 5 % of T))

@@ -90,14 +90,14 @@ export function branchSummary(
 }
 
 export interface BistabilityOptions {
-  /** Sequences (from the first) used for batch means that need per-sequence maps; default 1. */
+  /** Sequences (from the first) used for batch means that need per-sequence maps; default defaultBatchSample. */
   batchSample?: number;
   /** Reference cells: for gates an engine did not return, and for the generic self-maps. */
   cells: CellResolver;
 }
 
 /** How a layer's neuron maps are computed. */
-type MapMethod = 'gain' | 'gru' | 'lstm' | 'generic';
+export type MapMethod = 'gain' | 'gru' | 'lstm' | 'generic';
 
 interface SeqMaps extends SelfMaps {
   /** [T, H] a-only flag source: BRC a_t, else the self-map slope. */
@@ -110,6 +110,22 @@ export function analyzeBistability(model: Model, fr: ForwardResult, opts: Bistab
   // would convert the whole batch to float64 for the few sequences read here.
   const layers = fr.layers.map((tr, l) => analyzeLayer(model, tr, l, opts, l > 0 ? hOf(fr.layers[l - 1].fwd) : tr.x));
   return { layers };
+}
+
+/** Most sequences the per-sequence maps sample by default: enough for an interval over sequences. */
+export const BATCH_SAMPLE_MAX = 16;
+
+/**
+ * Sequences of a layer's per-sequence maps when --batch-sample is not given: as many as take about 0.1 s on one
+ * core, 1 to BATCH_SAMPLE_MAX. Measured per sequence: BRC/nBRC maps cost their input drive, about 3 ns per
+ * multiply-add of T × in × units; GRU and LSTM self-maps about 45 ns per T × units × (in + units). Custom cells'
+ * self-maps step the whole cell for every neuron: one sequence, unless asked. With one sequence the truly
+ * bistable fraction has no interval and the band sentence stays inconclusive; with 8 the demo BRC's is decided.
+ */
+export function defaultBatchSample(method: MapMethod | null, T: number, inputSize: number, units: number): number {
+  const ns =
+    method === 'gain' ? 3 * T * inputSize * units : method === 'gru' || method === 'lstm' ? 45 * T * units * (inputSize + units) : Infinity;
+  return Math.max(1, Math.min(BATCH_SAMPLE_MAX, Math.floor(1e8 / ns)));
 }
 
 function mapMethod(spec: LayerSpec, stepDef: CellDef): MapMethod | null {
@@ -131,9 +147,9 @@ function analyzeLayer(model: Model, tr: LayerTrace, l: number, opts: Bistability
   const kind = spec.cell;
   const { T, B, inputSize: I, units: H } = tr.shape;
   const p = layerParams(model, l);
-  const Bs = Math.max(1, Math.min(B, opts.batchSample ?? 1));
   const stepDef = layerCell(spec, opts.cells);
   const method = mapMethod(spec, stepDef);
+  const Bs = Math.max(1, Math.min(B, opts.batchSample ?? defaultBatchSample(method, T, I, H)));
   // Per-sequence traces of the sampled sequences (b < Bs), recomputed with the reference cell when the
   // engine did not expose the gates we need.
   const lstmLike = method === 'lstm' || (method === 'generic' && cellStateSize(stepDef, H) === 2 * H);

@@ -27,7 +27,7 @@ export interface DiagnoseOptions extends TaskInputOptions {
   sections?: readonly SectionName[];
   /** Cells for every forward/backward pass (default: reference). */
   cells?: CellResolver;
-  /** Sequences behind batch means that need per-sequence neuron maps (default 1: the first). */
+  /** Sequences behind batch means that need per-sequence neuron maps (default: defaultBatchSample per layer). */
   batchSample?: number;
   /** Random probes per sequence of the Jacobian-norm estimate (default 8; --jacobian-probes). */
   probes?: number;

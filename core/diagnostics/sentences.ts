@@ -129,8 +129,8 @@ function overallOf(
 /**
  * "The input drive often leaves the bistable band": truly bistable neuron-steps surely fewer than half of
  * those with the a-only flag, which are surely at least 20 %. Truly bistable comes from --batch-sample
- * sequences (1 by default: no interval), so without intervals that support it the sentence says what one
- * sequence shows and how to decide.
+ * sequences (by default as many as about 0.1 s of maps allow, which can be one: no interval), so without
+ * intervals that support it the sentence says what the sample shows and how to decide.
  */
 function bandSentence(b: ReportBody['bistability']['layers'][number], l: number, flag: string, ctx: SentenceContext): DiagnosisSentence[] {
   const p = `bistability.layers[${l}]`;

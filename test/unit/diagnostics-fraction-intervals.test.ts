@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { diagnose } from '../../core/diagnostics/diagnose';
+import { BATCH_SAMPLE_MAX, defaultBatchSample } from '../../core/diagnostics/bistability';
 import { forward } from '../../core/model/network';
 import { referenceCell } from '../../core/cells/index';
 import { makeModel } from '../helpers/diag-models';
@@ -99,4 +100,23 @@ test('no verdict on the bistable band from one sequence: the sentence says incon
     sixteen.some((t) => /^Layer 2: the input drive often leaves the bistable band: .*sequences = 16/.test(t)),
     sixteen.join('\n'),
   );
+});
+
+test('without --batch-sample each layer samples as many sequences as its maps afford, and the band sentence is decided', () => {
+  // Small BRC/nBRC layers: the cap, so an interval; explicit --batch-sample still wins.
+  const r = diagnose(model, { task: 'copy', T: 40, batch: 32, seed: 2, sections: ['bistability'] });
+  for (const L of r.bistability.layers) assert.equal(L.sampledSequences, BATCH_SAMPLE_MAX);
+  assert.ok(r.diagnosis.some((d) => /^Layer 2: the input drive often leaves the bistable band: .*sequences = 16/.test(d.text)));
+  assert.equal(
+    diagnose(model, { task: 'copy', T: 40, batch: 8, seed: 2, sections: ['bistability'] }).bistability.layers[0].sampledSequences,
+    8,
+  );
+  // About 0.1 s of maps: a 100-unit BRC layer on 100 inputs gets 11 sequences at T = 300 and 3 at T = 1000,
+  // a GRU or LSTM layer of that size 1, the first layer (one input) the cap; custom cells' maps always 1.
+  assert.equal(defaultBatchSample('gain', 300, 100, 100), 11);
+  assert.equal(defaultBatchSample('gain', 1000, 100, 100), 3);
+  assert.equal(defaultBatchSample('gain', 1000, 1, 100), BATCH_SAMPLE_MAX);
+  assert.equal(defaultBatchSample('gru', 300, 100, 100), 1);
+  assert.equal(defaultBatchSample('lstm', 100, 32, 32), 10);
+  assert.equal(defaultBatchSample('generic', 10, 1, 1), 1);
 });
