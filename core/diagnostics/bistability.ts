@@ -17,6 +17,7 @@ import { sequenceRows, toNested } from './state';
 import type { BistabilityLayer, BistabilityReport, Flip, NeuronSummary } from './types';
 import { layerLabel } from './labels';
 import { attachSeries, perSequenceMeans, type SequenceMeanOf } from './fraction-intervals';
+import { holdsWholeSequence } from './latch';
 
 /** u*(a) = a·√(1 − 1/a) − atanh √(1 − 1/a): the neuron is bistable for |u| < u*(a) (0 when a ≤ 1). */
 export function bistableBand(a: number): number {
@@ -212,11 +213,17 @@ function analyzeLayer(model: Model, tr: LayerTrace, l: number, opts: Bistability
   }
 
   const summary = branchSummary(m0.branch, m0.count, T, H);
+  // Whether a neuron latches is read over every sampled sequence: one sequence's latch can be chance.
+  const heldIn = new Array<number>(H).fill(0);
+  maps.forEach((m, b) => {
+    const sb = b === 0 ? summary : branchSummary(m.branch, m.count, T, H);
+    for (let j = 0; j < H; j++) heldIn[j] += +holdsWholeSequence(sb.flipCount[j], sb.longestHold[j], m.count[(T - 1) * H + j], T);
+  });
   const neurons: NeuronSummary[] = [];
   for (let j = 0; j < H; j++) {
     let nb = 0;
     for (let t = 0; t < T; t++) if (m0.a[t * H + j] > 1) nb++;
-    neurons.push({ fractionBistable: nb / T, longestHold: summary.longestHold[j], flipCount: summary.flipCount[j] });
+    neurons.push({ fractionBistable: nb / T, longestHold: summary.longestHold[j], flipCount: summary.flipCount[j], heldIn: heldIn[j] });
   }
   const bistable: (0 | 1)[][] = new Array(T);
   const branch: (-1 | 0 | 1)[][] = new Array(T);

@@ -16,6 +16,7 @@ import type {
 } from './types';
 import { layerLabel, power, pow10 } from './labels';
 import { knob, type SentenceContext } from './advice';
+import { holdsWholeSequence } from './latch';
 
 export type { SentenceContext } from './advice';
 
@@ -75,11 +76,17 @@ function bistabilitySentences(r: ReportBody, l: number, ctx: SentenceContext): D
   const T = b.T;
   const mostly = b.neurons.filter((n) => n.fractionBistable >= 0.5).length;
   // A neuron "holds" when it never changes branch after the first step and is truly bistable at the end
-  // (latched by its own feedback, not pinned by the input). It is latched *memory* only when what it
-  // holds varies with the target (a memory carrier); otherwise it is a constant unit (issue 10, item 6).
-  const holding = b.neurons
-    .map((n, j) => (n.flipCount === 0 && n.longestHold >= T - 1 && b.fixedPoints[T - 1]?.[j] === 3 ? j : -1))
-    .filter((j) => j >= 0);
+  // (latched by its own feedback, not pinned by the input), in most sampled sequences: one sequence's latch
+  // can be chance, and a latch of x₁ may miss the few sequences whose x₁ is near 0. It is latched *memory*
+  // only when what it holds varies with the target (a memory carrier); otherwise it is a constant unit
+  // (issue 10, item 6). Reports without heldIn: the first sequence.
+  const sampled = b.sampledSequences ?? 1;
+  const heldIn = b.neurons.map((n, j) => n.heldIn ?? +holdsWholeSequence(n.flipCount, n.longestHold, b.fixedPoints[T - 1]?.[j] ?? 0, T));
+  const most = Math.ceil(LATCH_SHARE * sampled);
+  const holding = heldIn.map((k, j) => (k >= most ? j : -1)).filter((j) => j >= 0);
+  const sometimes = heldIn.filter((k) => k > 0 && k < most).length;
+  // The threshold, not the fewest count: the same sentence for every batch.
+  const scope = sampled === 1 ? 'of the first sequence' : `in at least ${most} of the ${sampled} sampled sequences`;
   const mem = r.memory && !r.memory.note ? (r.memory.layers.find((m) => m.layer === l) ?? null) : null;
   const holders = mem ? holding.filter((j) => mem.carrierNeurons.includes(j)).length : 0;
   const meanFrac = mean(b.fractionBistable);
@@ -87,10 +94,12 @@ function bistabilitySentences(r: ReportBody, l: number, ctx: SentenceContext): D
   const out: DiagnosisSentence[] = [];
   if (mostly / H >= 0.05 || holding.length > 0) {
     let text = `${layerLabel(l)}: ${pct(mostly / H)} of neurons are bistable (${flag}) for most of the sequence`;
-    text +=
-      holding.length > 0
-        ? `; ${holdingClauses(r, mem, holding, T, ctx).join('; ')}.`
-        : ', but none holds one branch for the whole sequence.';
+    const some = sometimes > 0 ? `${sometimes} ${holding.length > 0 ? 'more ' : ''}${sometimes === 1 ? 'does' : 'do'} in some of them` : '';
+    if (holding.length > 0)
+      text += `; ${[...holdingClauses(r, mem, holding, `all ${T} steps ${scope}`, ctx), some].filter(Boolean).join('; ')}.`;
+    else if (sampled > 1)
+      text += `, but none holds one branch through a whole sequence in ${most} or more of the ${sampled} sampled sequences${some ? ` (${some})` : ''}.`;
+    else text += ', but none holds one branch for the whole of the first sequence.';
     out.push({
       text,
       severity: holders > 0 ? 'good' : 'info',
@@ -582,6 +591,8 @@ function brcCellularSentence(
 // ---------------------------------------------------------------------------------------------------------
 // Memory attribution per neuron
 
+/** Share of the sampled sequences in which a neuron must hold one branch throughout to be said to hold. */
+const LATCH_SHARE = 0.75;
 const neuronCount = (k: number, one: string, many: string) => (k === 1 ? `1 neuron ${one}` : `${k} neurons ${many}`);
 
 /**
@@ -605,13 +616,14 @@ export function memoryTargetName(m: Pick<MemoryReport, 'target' | 'components'>,
  * The bistability sentence's account of neurons that keep one branch for the whole first sequence: latched
  * memory only for memory carriers; a neuron on one branch that does not vary with the target is constant.
  */
-function holdingClauses(r: ReportBody, mem: MemoryLayer | null, holding: number[], T: number, ctx: SentenceContext): string[] {
+/** Clauses on the neurons that hold one branch for `span` ("all 100 steps in each of the 16 sampled sequences"). */
+function holdingClauses(r: ReportBody, mem: MemoryLayer | null, holding: number[], span: string, ctx: SentenceContext): string[] {
   const m = r.memory;
   if (!mem || !m) {
     const why = m?.note
       ? `no target to tell memory from a constant unit: ${m.note}`
       : 'the memory section, not computed, tells memory from a constant unit';
-    return [`${neuronCount(holding.length, 'holds', 'hold')} one branch for all ${T} steps of the first sequence (${why})`];
+    return [`${neuronCount(holding.length, 'holds', 'hold')} one branch for ${span} (${why})`];
   }
   const target = memoryTargetName(m);
   const carriers = holding.filter((j) => mem.carrierNeurons.includes(j)).length;
@@ -620,15 +632,15 @@ function holdingClauses(r: ReportBody, mem: MemoryLayer | null, holding: number[
   const out: string[] = [];
   if (carriers)
     out.push(
-      `${neuronCount(carriers, 'holds', 'hold')} one branch for all ${T} steps and ${carriers === 1 ? 'varies' : 'vary'} with ${target} (latched memory)`,
+      `${neuronCount(carriers, 'holds', 'hold')} one branch for ${span} and ${carriers === 1 ? 'varies' : 'vary'} with ${target} (latched memory)`,
     );
   if (constant)
     out.push(
-      `${neuronCount(constant, 'sits', 'sit')} on one branch for all ${T} steps without carrying ${target} (${constant === 1 ? 'a constant unit' : 'constant units'}, not memory)`,
+      `${neuronCount(constant, 'sits', 'sit')} on one branch for ${span} without carrying ${target} (${constant === 1 ? 'a constant unit' : 'constant units'}, not memory)`,
     );
   if (unsure)
     out.push(
-      `${neuronCount(unsure, 'holds', 'hold')} one branch for all ${T} steps, but whether ${unsure === 1 ? 'it carries' : 'they carry'} ${target} is inconclusive on ${m.sequences} sequences (${moreSequences(r, ctx)})`,
+      `${neuronCount(unsure, 'holds', 'hold')} one branch for ${span}, but whether ${unsure === 1 ? 'it carries' : 'they carry'} ${target} is inconclusive on ${m.sequences} sequences (${moreSequences(r, ctx)})`,
     );
   return out;
 }

@@ -62,6 +62,11 @@ export interface NeuronSummary {
   longestHold: number;
   /** Times a stored branch (reached while truly bistable) was overwritten by the other sign. */
   flipCount: number;
+  /**
+   * Of the layer's sampledSequences, those in which the neuron holds one branch for all T steps (no flip, a
+   * hold of T − 1 steps or more, truly bistable at the last step). The fields above are the first sequence's.
+   */
+  heldIn?: number;
 }
 
 export interface Flip {

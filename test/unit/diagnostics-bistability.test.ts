@@ -132,7 +132,8 @@ test('one BRC neuron (a = 1.5, c = σ(−3)): a pulse of −3 at t = 10 flips it
     xs.map((v) => (Math.abs(v) > 1 ? 1 : 3)),
   );
   assert.deepEqual(L.flips, [{ neuron: 0, t: 10, from: 1, to: -1 }]);
-  assert.deepEqual(L.neurons, [{ fractionBistable: 1, longestHold: 9, flipCount: 1 }]);
+  // Flipped once, so it does not hold one branch through its (only) sequence.
+  assert.deepEqual(L.neurons, [{ fractionBistable: 1, longestHold: 9, flipCount: 1, heldIn: 0 }]);
 });
 
 test('branchSummary: only a branch stored while truly bistable can flip; input-following neurons never do', () => {

@@ -114,8 +114,16 @@ test('constant neurons (saturated on one branch, or h = 0) score 0 and are never
   assert.equal(r.memory!.layers[0].score[3], 0);
   assert.equal(r.memory!.layers[0].score[4], 0);
   const text = r.diagnosis.find((d) => d.refs.includes('bistability.layers[0].neurons'))!.text;
-  assert.match(text, /2 neurons hold one branch for all 60 steps and vary with the target y \(latched memory\)/);
-  assert.match(text, /1 neuron sits on one branch for all 60 steps without carrying the target y \(a constant unit, not memory\)/);
+  // Read over every sampled sequence (16 by default for this small layer), not the first one only.
+  assert.equal(b.sampledSequences, 16);
+  assert.match(
+    text,
+    /2 neurons hold one branch for all 60 steps in at least 12 of the 16 sampled sequences and vary with the target y \(latched memory\)/,
+  );
+  assert.match(
+    text,
+    /1 neuron sits on one branch for all 60 steps in at least 12 of the 16 sampled sequences without carrying the target y \(a constant unit, not memory\)/,
+  );
 
   // Only the constant neuron latched (the two carriers' inputs cut): no sentence claims latched memory.
   setParams(model, { 'layers.0.U': [0, 0, 2, 0.001, 0, 0, 0, 0, 0.3, 0] });
@@ -126,7 +134,32 @@ test('constant neurons (saturated on one branch, or h = 0) score 0 and are never
   // Without the memory section the holder is not called memory either.
   const noMem = diagnose(plantedLatchModel(), { input, sections: ['bistability'] });
   for (const d of noMem.diagnosis) assert.doesNotMatch(d.text, /latched memory/);
-  assert.ok(noMem.diagnosis.some((d) => /of the first sequence \(the memory section, not computed/.test(d.text)));
+  assert.ok(noMem.diagnosis.some((d) => /in at least 12 of the 16 sampled sequences \(the memory section, not computed/.test(d.text)));
+  const one = diagnose(plantedLatchModel(), { input, sections: ['bistability'], batchSample: 1 });
+  assert.ok(one.diagnosis.some((d) => /of the first sequence \(the memory section, not computed/.test(d.text)));
+});
+
+test('heldIn counts the sampled sequences in which a neuron latches, each as its own first sequence would', () => {
+  const model = plantedLatchModel();
+  const input = latchBatch(12, T, 4);
+  const H = model.arch.layers[0].units;
+  const all = diagnose(model, { input, sections: ['bistability'], batchSample: 12 }).bistability.layers[0];
+  assert.equal(all.sampledSequences, 12);
+  // Each sequence alone, as the first (and only) sequence of a batch: its first-sequence counts.
+  const want = new Array<number>(H).fill(0);
+  for (let b = 0; b < 12; b++) {
+    const I = model.arch.inputSize;
+    const x = new Float64Array(T * I);
+    for (let t = 0; t < T; t++) for (let i = 0; i < I; i++) x[t * I + i] = input.x[(t * 12 + b) * I + i];
+    const L = diagnose(model, { input: { ...input, x, B: 1, y: input.y!.subarray(b, b + 1) }, sections: ['bistability'] }).bistability
+      .layers[0];
+    L.neurons.forEach((n, j) => (want[j] += +(n.flipCount === 0 && n.longestHold >= T - 1 && L.fixedPoints[T - 1][j] === 3)));
+  }
+  assert.deepEqual(
+    all.neurons.map((n) => n.heldIn),
+    want,
+  );
+  assert.ok(want.some((k) => k === 12) && want.some((k) => k < 12), `latches per neuron: ${want}`);
 });
 
 test('the target is y of an explicit input: −x₁ flips the signs, unrelated y finds nothing', () => {

@@ -285,7 +285,8 @@ test('diagnosis sentences: numbers come from the report, with the paths they cam
     return hit;
   };
   const b = find(
-    /Layer 1: 38% of neurons are bistable .* 10 neurons hold one branch for all 300 steps and vary with x₁ \(latched memory\); 2 neurons sit on one branch for all 300 steps without carrying x₁ \(constant units, not memory\)/,
+    // A report without heldIn (one sampled sequence): the first sequence says who holds, and the sentence says so.
+    /Layer 1: 38% of neurons are bistable .* 10 neurons hold one branch for all 300 steps of the first sequence and vary with x₁ \(latched memory\); 2 neurons sit on one branch for all 300 steps of the first sequence without carrying x₁ \(constant units, not memory\)/,
   );
   assert.equal(b.severity, 'good');
   assert.ok(b.refs.includes('bistability.layers[0].neurons'));
